@@ -101,6 +101,9 @@ def _attributes(src: BuildSources) -> tuple[pd.DataFrame, ...]:
     """Communes (+ arrondissements), EPCI, départements and régions from the COG package."""
     raw = pd.DataFrame(_read_json(src.decoupage / "communes.json"))
     raw = raw[raw["zone"].isin(["metro", "drom"])]
+    for col in ("commune", "population", "anciensCodes"):
+        if col not in raw:
+            raw[col] = None
     communes = raw[raw["type"] == "commune-actuelle"].copy()
     arm = raw[raw["type"] == "arrondissement-municipal"].copy()
 
@@ -369,7 +372,7 @@ def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) 
     units = pd.concat([communes[~communes["code"].isin(PLM)], arm], ignore_index=True)
     units = units.sort_values("code", kind="stable").reset_index(drop=True)
     units["epsg"] = units["departement"].map(epsg_for_departement).astype("int64")
-    units["geometry_source"] = units["code"].map(geometry_notes).fillna(geometry_source)
+    units["geometry_source"] = [geometry_notes.get(c, geometry_source) for c in units["code"]]
     missing = [c for c in units["code"] if c not in geoms.index]
     if missing:
         raise ReferenceDataError(f"no geometry for units {missing[:10]}")
@@ -407,9 +410,8 @@ def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) 
         ]
     ]
     communes_out = communes.sort_values("code").reset_index(drop=True)
-    communes_out["unites"] = communes_out["code"].map(
-        arm.groupby("commune")["code"].agg(lambda s: ";".join(sorted(s)))
-    ).fillna(communes_out["code"])
+    arm_of = arm.groupby("commune")["code"].agg(lambda s: ";".join(sorted(s))).to_dict()
+    communes_out["unites"] = [arm_of.get(c, c) for c in communes_out["code"]]
 
     cog = src.cog_vintage
     pop_vintage = src.population_vintage or cog - 3
@@ -524,10 +526,12 @@ Communes belonging to no EPCI: {no_epci}.
   edge, which keeps the coverage valid.
 - **Projected CRS**: areas and distances use Lambert-93 (EPSG:2154) for metropolitan France and
   Corsica, EPSG:5490 (Guadeloupe, Martinique), 2972 (Guyane), 2975 (La Réunion), 4471 (Mayotte).
-- **Adjacency**: queen contiguity computed once with a bulk `STRtree` query (`dwithin`,
-  {tol} m) in the zone's CRS. After cleaning, true neighbours share edges exactly; the small
-  tolerance only adds pairs of communes whose corners the generalization left a few metres
-  apart (see `scripts/benchmark.py` for the comparison with libpysal).
+- **Adjacency**: queen contiguity computed once, vectorised: after cleaning, neighbours share
+  vertices exactly, so sorting the vertices finds every pair; a tolerance of {tol} m (distances
+  in the zone's CRS) adds communes separated by a gap opening onto the sea or a border, or by a
+  corner the generalization left a few metres apart. Communes separated by a strip of a third
+  commune narrower than {tol} m are not neighbours: the third commune lies between them. See
+  `scripts/benchmark.py` for the comparison with libpysal's `Queen`.
 - **COM** (collectivités d'outre-mer, codes 975–989) are out of scope and not in the reference.
 """
 

@@ -20,6 +20,11 @@ from ._errors import CptsGeoError
 EXIT_INPUT = 2
 
 
+def _n(value: int) -> str:
+    """An integer with French digit grouping (a space every three digits)."""
+    return f"{value:,}".replace(",", " ")
+
+
 def _fail(message: str) -> None:
     click.echo(f"Erreur : {message}", err=True)
     sys.exit(EXIT_INPUT)
@@ -94,16 +99,25 @@ def reference_info(ctx: click.Context, fmt: str) -> None:
     lines = [
         f"Référentiel : {info['path']}",
         f"Millésimes : COG {v['cog']}, populations légales {v['population']} (population municipale)",
-        f"Communes : {c['communes']:,} (unités : {c['units']:,}, dont {c['arrondissements']} "
-        "arrondissements municipaux de Paris, Lyon et Marseille)".replace(",", " "),
-        f"EPCI : {c['epci']:,}".replace(",", " "),
+        f"Communes : {_n(c['communes'])} (unités : {_n(c['units'])}, dont {c['arrondissements']} "
+        "arrondissements municipaux de Paris, Lyon et Marseille)",
+        f"EPCI : {_n(c['epci'])}",
         f"Départements : {c['departements']}",
         f"Régions : {c['regions']}",
-        f"Paires de communes voisines : {c['adjacency_pairs']:,}".replace(",", " "),
-        f"Population nationale : {info['population']:,} habitants".replace(",", " "),
+        f"Paires de communes voisines : {_n(c['adjacency_pairs'])}",
+        f"Population nationale : {_n(info['population'])} habitants",
         f"Contours : {info['geometry_source']}",
     ]
     click.echo("\n".join(lines))
+
+
+# --- check commands (check, check-register) ---
+
+
+# --- coverage commands (coverage, coverage-map) ---
+
+
+# --- suggest command ---
 
 
 if __name__ == "__main__":  # pragma: no cover

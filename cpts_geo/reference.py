@@ -5,7 +5,7 @@ Examples
 >>> import cpts_geo as cg
 >>> ref = cg.load_reference()
 >>> ref.units.loc["49007", ["nom", "population"]].tolist()
-['Angers', 157555]
+['Angers', 159022]
 >>> ref.resolve(["1001", "2a004", "Angers"]).codes
 ['01001', '2A004', '49007']
 """
@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import shapely
+from pyproj import Transformer
 from scipy.sparse import csgraph
 
 from ._errors import AmbiguousNameError, InputError, ReferenceDataError, UnknownCommuneError
@@ -52,9 +53,11 @@ ZONE_EPSG = {"971": 5490, "972": 5490, "973": 2972, "974": 2975, "976": 4471}
 METRO_EPSG = 2154
 
 #: Two units are neighbours when their boundaries come within this distance (metres). The
-#: boundaries are made a clean coverage at build time, so true neighbours share edges exactly;
-#: the tolerance only catches corners where the generalized source lets four or more communes
-#: meet at points a few metres apart (see data/SOURCES.md for the pairs it adds).
+#: boundaries are made a clean coverage at build time, so true neighbours share vertices exactly
+#: and enclosed gaps are closed; what remains are gaps that open onto the sea or a border (the
+#: cleaning cannot see them as gaps) and corners of four communes left a few metres apart by the
+#: generalization. 5 m is well under the source's generalization step and adds 2 pairs
+#: nationally (see scripts/benchmark.py).
 ADJACENCY_TOLERANCE_M = 5.0
 
 PLM_CITIES = {"75056", "69123", "13055"}
@@ -83,19 +86,28 @@ def default_data_dir() -> Path:
     return Path(__file__).resolve().parents[1] / "data"
 
 
-def compute_adjacency(units: gpd.GeoDataFrame, *, tolerance_m: float = ADJACENCY_TOLERANCE_M) -> pd.DataFrame:
+def compute_adjacency(
+    units: gpd.GeoDataFrame, *, tolerance_m: float = ADJACENCY_TOLERANCE_M, shared_lengths: bool = True
+) -> pd.DataFrame:
     """Pairs of units whose boundaries touch, or come within ``tolerance_m`` metres.
 
-    Computed once per reference with one bulk spatial-index query per zone, in the zone's
-    projected CRS. Units without a geometry (communes restored from a commune nouvelle whose
-    polygon still covers them) are linked to the unit covering them.
+    Computed once per reference, vectorised over whole arrays. The boundaries are a clean
+    coverage (build time), so neighbours share vertices exactly: queen contiguity is found by
+    sorting the vertices (exact on the 1e-7° grid the build rounds to). The tolerance catches
+    what shared vertices miss: gaps opening onto the sea or a border between communes of the
+    coverage's outline (an ``STRtree`` ``dwithin`` query on those units only) and corners the
+    generalized source leaves a few metres apart (the ends of very short edges); distances are
+    measured in the zone's projected CRS. Units without a geometry (communes restored from a commune nouvelle
+    whose polygon still covers them) are linked to the unit covering them.
 
     Parameters
     ----------
     units
-        Units indexed by code, with ``epsg`` and ``geometry_source`` columns.
+        Units indexed by code, EPSG:4326, with ``epsg`` and ``geometry_source`` columns.
     tolerance_m
         Distance under which two boundaries count as touching.
+    shared_lengths
+        Also measure the length of each shared boundary (metres, projected CRS).
 
     Returns
     -------
@@ -103,35 +115,128 @@ def compute_adjacency(units: gpd.GeoDataFrame, *, tolerance_m: float = ADJACENCY
         Columns ``a``, ``b`` (unit codes, ``a < b``) and ``shared_m`` (length of the shared
         boundary in metres; 0 for a contact at a point or within the tolerance).
     """
+    if units.crs is None or units.crs.to_epsg() != 4326:
+        raise ReferenceDataError("compute_adjacency expects units in EPSG:4326")
     frames = []
+    geom_all = units.geometry.to_numpy()
+    present = ~shapely.is_missing(geom_all)
+    epsg_all = units["epsg"].to_numpy()
     codes_all = units.index.to_numpy()
-    for epsg, idx in units.groupby("epsg").groups.items():
-        part = units.loc[idx]
-        part = part[part.geometry.notna()]
-        proj = part.geometry.to_crs(epsg)
-        geoms = proj.to_numpy()
-        left, right = proj.sindex.query(geoms, predicate="dwithin", distance=tolerance_m)
-        keep = left < right
-        left, right = left[keep], right[keep]
-        shared = shapely.length(
-            shapely.intersection(shapely.boundary(geoms[left]), shapely.boundary(geoms[right]))
-        )
-        codes = proj.index.to_numpy()
-        frames.append(pd.DataFrame({"a": codes[left], "b": codes[right], "shared_m": shared}))
+    for epsg in np.unique(epsg_all):
+        sel = np.flatnonzero((epsg_all == epsg) & present)
+        a, b, shared = _zone_adjacency(geom_all[sel], int(epsg), tolerance_m, shared_lengths)
+        frames.append(pd.DataFrame({"a": codes_all[sel][a], "b": codes_all[sel][b], "shared_m": shared}))
     # Units without geometry: linked to the unit whose polygon covers them.
     src = units["geometry_source"].astype(str)
-    nogeo = units.index[units.geometry.isna()]
-    for code in nogeo:
+    for code in codes_all[~present]:
         m = re.search(r"inclus dans (\d\w\d{3})", src[code])
         if m:
             frames.append(pd.DataFrame({"a": [code], "b": [m.group(1)], "shared_m": [np.nan]}))
     out = pd.concat(frames, ignore_index=True)
-    a = np.minimum(out["a"].to_numpy(dtype=object), out["b"].to_numpy(dtype=object))
-    b = np.where(a == out["a"].to_numpy(dtype=object), out["b"], out["a"])
+    a = np.array(out["a"], dtype=object)
+    b = np.array(out["b"], dtype=object)
+    swap = a > b
+    a[swap], b[swap] = b[swap], a[swap].copy()
     out = pd.DataFrame({"a": a, "b": b, "shared_m": out["shared_m"].round(1)})
-    out = out.sort_values(["a", "b"]).drop_duplicates(["a", "b"]).reset_index(drop=True)
-    del codes_all
-    return out
+    return out.sort_values(["a", "b"]).drop_duplicates(["a", "b"]).reset_index(drop=True)
+
+
+def _zone_adjacency(geoms: np.ndarray, epsg: int, tolerance_m: float, shared_lengths: bool):
+    """Neighbour pairs (positions in ``geoms``) of one zone, and their shared boundary length."""
+    n = len(geoms)
+    parts, pidx = shapely.get_parts(geoms, return_index=True)
+    rings, ridx = shapely.get_rings(parts, return_index=True)
+    coords, cidx = shapely.get_coordinates(rings, return_index=True)
+    poly = pidx[ridx[cidx]]
+    # Exact integer keys of the vertices on the build's 1e-7 degree grid.
+    ix = np.rint(coords[:, 0] * 1e7).astype(np.int64) + 1_800_000_000
+    iy = np.rint(coords[:, 1] * 1e7).astype(np.int64) + 900_000_000
+    key = ix * 4_000_000_000 + iy
+    keep = np.r_[cidx[1:] == cidx[:-1], False]  # drop each ring's closing vertex
+    k, p = key[keep], poly[keep]
+    order = np.argsort(k)
+    k, p = k[order], p[order]
+    lo_l, hi_l = [], []
+    d = 1
+    while d < len(k):
+        same = k[d:] == k[:-d]
+        if not same.any():
+            break
+        lo_l.append(p[:-d][same])
+        hi_l.append(p[d:][same])
+        d += 1
+    pa = np.concatenate(lo_l) if lo_l else np.empty(0, dtype=np.intp)
+    pb = np.concatenate(hi_l) if hi_l else np.empty(0, dtype=np.intp)
+    pair_key = _pair_keys(pa, pb, n)
+
+    # Tolerance. After cleaning, enclosed gaps are gone; two kinds of near-misses remain:
+    # gaps that open onto the sea or a border (between communes with a vertex on the coverage's
+    # outline, i.e. a vertex no other unit shares), and corners left a few metres apart, the two
+    # ends of a very short edge. Candidates of both kinds are checked in metres.
+    alone = np.ones(len(k), dtype=bool)
+    alone[1:] &= k[1:] != k[:-1]
+    alone[:-1] &= k[:-1] != k[1:]
+    outline = np.unique(p[alone])
+    proj = np.empty(n, dtype=object)
+    seg = np.flatnonzero(cidx[1:] == cidx[:-1])
+    dmax = np.maximum(np.abs(coords[seg + 1, 0] - coords[seg, 0]), np.abs(coords[seg + 1, 1] - coords[seg, 1]))
+    short = seg[dmax < tolerance_m * 2e-5]  # generous prefilter in degrees; decided in metres
+    near_corner = _near_pairs(key, k, p, short, n)
+    need = np.unique(np.r_[outline, near_corner // n, near_corner % n]).astype(np.intp)
+    proj[need] = gpd.GeoSeries(geoms[need], crs=4326).to_crs(epsg).to_numpy()
+    tree = shapely.STRtree(proj[outline])
+    li, ri = tree.query(proj[outline], predicate="dwithin", distance=tolerance_m)
+    near = np.union1d(_pair_keys(outline[li], outline[ri], n), near_corner)
+    near = np.setdiff1d(near, pair_key)
+    if len(near):
+        na, nb = near // n, near % n
+        close = shapely.dwithin(proj[na], proj[nb], tolerance_m)
+        pair_key = np.union1d(pair_key, near[close])
+    a, b = pair_key // n, pair_key % n
+
+    shared = np.zeros(len(pair_key))
+    if shared_lengths and len(seg):
+        xy = np.column_stack(
+            Transformer.from_crs(4326, epsg, always_xy=True).transform(coords[:, 0], coords[:, 1])
+        )
+        s1, s2 = key[seg], key[seg + 1]
+        e1, e2 = np.minimum(s1, s2), np.maximum(s1, s2)
+        length = np.hypot(*(xy[seg + 1] - xy[seg]).T)
+        order = np.lexsort((poly[seg], e2, e1))
+        e1, e2, sp_, length = e1[order], e2[order], poly[seg][order], length[order]
+        same = (e1[1:] == e1[:-1]) & (e2[1:] == e2[:-1]) & (sp_[1:] != sp_[:-1])
+        ea, eb = sp_[:-1][same], sp_[1:][same]
+        edge_pairs = np.minimum(ea, eb).astype(np.int64) * n + np.maximum(ea, eb)
+        sums = pd.Series(length[:-1][same]).groupby(edge_pairs).sum()
+        shared = sums.reindex(pair_key, fill_value=0.0).to_numpy()
+    return a, b, shared
+
+
+def _pair_keys(pa: np.ndarray, pb: np.ndarray, n: int) -> np.ndarray:
+    lo, hi = np.minimum(pa, pb), np.maximum(pa, pb)
+    ok = lo != hi
+    return np.unique(lo[ok].astype(np.int64) * n + hi[ok])
+
+
+def _near_pairs(key, k_sorted, p_sorted, short, n) -> np.ndarray:
+    """Pairs of polygons owning one end each of the given short edges."""
+    if not len(short):
+        return np.empty(0, dtype=np.int64)
+    out = []
+    ends = (key[short], key[short + 1])
+    lo = [np.searchsorted(k_sorted, e, "left") for e in ends]
+    hi = [np.searchsorted(k_sorted, e, "right") for e in ends]
+    for i in range(len(short)):
+        pa = p_sorted[lo[0][i]:hi[0][i]]
+        pb = p_sorted[lo[1][i]:hi[1][i]]
+        if len(pa) and len(pb):
+            out.append((pa[:, None].astype(np.int64) * n + pb[None, :]).ravel())
+            out.append((pb[:, None].astype(np.int64) * n + pa[None, :]).ravel())
+    if not out:
+        return np.empty(0, dtype=np.int64)
+    allk = np.concatenate(out)
+    a, b = allk // n, allk % n
+    return _pair_keys(a, b, n)
 
 
 def normalize_name(name: str) -> str:
@@ -142,8 +247,8 @@ def normalize_name(name: str) -> str:
     >>> normalize_name("ST ETIENNE DU ROUVRAY")
     'saint etienne du rouvray'
     """
-    s = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
-    s = s.lower().replace("œ", "oe")
+    s = str(name).replace("œ", "oe").replace("Œ", "Oe").replace("æ", "ae").replace("Æ", "Ae")
+    s = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode().lower()
     s = re.sub(r"[^a-z0-9]+", " ", s).strip()
     s = re.sub(r"\bste\b", "sainte", s)
     s = re.sub(r"\bst\b", "saint", s)
@@ -332,7 +437,7 @@ class Reference:
         if not v:
             return [], None, {"message": "valeur vide", "kind": "empty"}
         up = v.upper()
-        if re.fullmatch(r"\d{4}", up) or re.fullmatch(r"[0-9][AB]\d{3}", up):
+        if re.fullmatch(r"\d{4}", up):
             code = "0" + up
             fix = f"code complété par un zéro initial : {v} → {code}"
         else:
@@ -362,7 +467,7 @@ class Reference:
         # A name.
         key = normalize_name(v)
         cands = self._names.get(key, [])
-        dep_code = _normalize_dep(dep)
+        dep_code = self._departement_code(dep)
         if dep_code:
             cands = [c for c in cands if self._dep_of(c) == dep_code]
         if len(cands) == 1:
@@ -382,6 +487,17 @@ class Reference:
             "kind": "ambiguous",
             "candidates": sorted(cands),
         }
+
+    @cached_property
+    def _departement_names(self) -> dict[str, str]:
+        return {normalize_name(n): c for c, n in self.departements["nom"].items()}
+
+    def _departement_code(self, dep) -> str | None:
+        """A département code from a code (``1``, ``01``, ``2a``) or a name (``Maine-et-Loire``)."""
+        code = _normalize_dep(dep)
+        if code is None or code in self.departements.index:
+            return code
+        return self._departement_names.get(normalize_name(code), code)
 
     def _dep_of(self, code: str) -> str:
         if code in self.communes.index:

@@ -1,0 +1,55 @@
+"""The CLI skeleton: help, version, reference info."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from cpts_geo import __version__
+from cpts_geo.cli import main
+
+
+@pytest.fixture
+def runner():
+    return CliRunner()
+
+
+def test_help_lists_commands(runner):
+    res = runner.invoke(main, ["--help"])
+    assert res.exit_code == 0
+    assert "Check, map and plan CPTS territories" in res.output
+    assert "reference" in res.output
+
+
+def test_version(runner):
+    res = runner.invoke(main, ["--version"])
+    assert res.exit_code == 0
+    assert res.output.strip() == f"cpts-geo, version {__version__}"
+
+
+def test_reference_info_text(runner):
+    res = runner.invoke(main, ["reference", "info"])
+    assert res.exit_code == 0, res.output
+    assert "Millésimes : COG 2026, populations légales 2023" in res.output
+    assert "Communes : 34 875 (unités : 34 917, dont 45 arrondissements" in res.output
+    assert "EPCI : 1 255" in res.output
+    assert "Départements : 101" in res.output
+    assert "Régions : 18" in res.output
+    assert "Population nationale : 68 350 798 habitants" in res.output
+
+
+def test_reference_info_json(runner):
+    res = runner.invoke(main, ["reference", "info", "--format", "json"])
+    info = json.loads(res.output)
+    assert info["counts"]["communes"] == 34_875
+    assert info["counts"]["communes_without_epci"] == ["22016", "29083", "29155", "85113"]
+    assert info["population"] == 68_350_798
+
+
+def test_reference_folder_without_data_exits_2(runner, tmp_path):
+    res = runner.invoke(main, ["--reference", str(tmp_path), "reference", "info"])
+    assert res.exit_code == 2
+    assert "reference incomplete, missing units.parquet" in res.stderr
+    assert "Traceback" not in res.output

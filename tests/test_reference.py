@@ -1,0 +1,203 @@
+"""The shipped national reference: contents, resolve(), adjacency."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import shapely
+
+from cpts_geo import AmbiguousNameError, InputError, UnknownCommuneError
+from cpts_geo.reference import compute_adjacency, epsg_for_departement, normalize_name
+
+pytestmark = pytest.mark.national
+
+
+def test_counts(ref):
+    assert len(ref.communes) == 34_875
+    assert len(ref.units) == 34_875 - 3 + 45
+    assert (ref.units["type"] == "arrondissement").sum() == 45
+    assert len(ref.epci) == 1_255
+    assert len(ref.departements) == 101
+    assert len(ref.regions) == 18
+    assert ref.vintage == {"cog": 2026, "population": 2023}
+    assert ref.units.crs.to_epsg() == 4326
+    assert ref.units.index.is_unique
+
+
+def test_no_population_lost(ref):
+    national = int(ref.communes["population"].sum())
+    assert national == 68_350_798
+    assert int(ref.units["population"].sum()) == national
+    assert int(ref.departements["population"].sum()) == national
+    assert int(ref.regions["population"].sum()) == national
+
+
+@pytest.mark.parametrize(("city", "n"), [("75056", 20), ("69123", 9), ("13055", 16)])
+def test_arrondissements_sum_to_their_city(ref, city, n):
+    arm = ref.units[ref.units["commune"] == city]
+    assert len(arm) == n
+    assert arm["population"].sum() == ref.communes.at[city, "population"]
+    assert city not in ref.units.index
+
+
+def test_paris_population(ref):
+    assert ref.communes.at["75056", "population"] == 2_103_778
+
+
+def test_every_epci_population_is_the_sum_of_its_members(ref):
+    sums = ref.communes.groupby("epci")["population"].sum()
+    assert (ref.epci["population"] == sums.reindex(ref.epci.index)).all()
+    counts = ref.communes.groupby("epci").size()
+    assert (ref.epci["n_communes"] == counts.reindex(ref.epci.index)).all()
+    # The DGCL figures are one vintage older: kept for comparison only.
+    assert (ref.epci["population"] != ref.epci["population_dgcl"]).sum() == 1_246
+
+
+def test_communes_without_epci_are_the_islands(ref):
+    none = sorted(ref.communes.index[ref.communes["epci"] == ""])
+    assert none == ["22016", "29083", "29155", "85113"]
+
+
+def test_geometry_less_communes_are_handled(ref):
+    units = ref.units
+    assert units.geometry.isna().sum() == 4
+    for code in ["15031", "15035", "15047", "15171"]:
+        assert units.at[code, "geometry"] is None
+        assert units.at[code, "geometry_source"] == "sans contour (inclus dans 15141)"
+        assert ref.neighbours(code) == ["15141"]
+        assert units.at[code, "population"] > 0
+    for code, n in [("12218", 4), ("14581", 7), ("49126", 9), ("69114", 3)]:
+        assert units.at[code, "geometry"] is not None
+        assert units.at[code, "geometry_source"] == f"union des {n} communes déléguées"
+
+
+def test_boundaries_form_a_valid_coverage(ref):
+    dep = ref.units[(ref.units["departement"] == "49")]
+    geoms = dep.geometry.to_crs(2154).to_numpy()
+    assert shapely.coverage_is_valid(geoms)
+    assert shapely.is_valid(geoms).all()
+
+
+def test_epsg_by_zone():
+    assert epsg_for_departement("49") == 2154
+    assert epsg_for_departement("2A") == 2154
+    assert epsg_for_departement("971") == 5490
+    assert epsg_for_departement("973") == 2972
+    assert epsg_for_departement("974") == 2975
+    assert epsg_for_departement("976") == 4471
+
+
+def test_angers_neighbours_are_the_communes_its_boundary_touches(ref):
+    expected = ["49015", "49020", "49035", "49055", "49129", "49246", "49267", "49278", "49353"]
+    assert ref.neighbours("49007") == expected
+    # Independently of the stored adjacency: what Angers' polygon touches (within 5 m).
+    dep = ref.units[ref.units["departement"] == "49"].geometry.to_crs(2154)
+    angers = dep.loc["49007"]
+    touching = sorted(c for c, g in dep.items() if c != "49007" and g.distance(angers) <= 5.0)
+    assert touching == expected
+
+
+def test_adjacency_is_symmetric_and_stored_once(ref):
+    adj = ref.adjacency
+    assert (adj["a"] < adj["b"]).all()
+    assert not adj.duplicated(["a", "b"]).any()
+    g = ref.graph
+    assert (g != g.T).nnz == 0
+    assert g.diagonal().sum() == 0
+
+
+def test_compute_adjacency_reproduces_stored_pairs_on_a_departement(ref):
+    sub = ref.units[ref.units["departement"] == "53"]
+    pairs = compute_adjacency(sub)
+    stored = ref.adjacency[ref.adjacency["a"].isin(sub.index) & ref.adjacency["b"].isin(sub.index)]
+    assert list(zip(pairs["a"], pairs["b"])) == list(zip(stored["a"], stored["b"]))
+    np.testing.assert_allclose(pairs["shared_m"], stored["shared_m"].to_numpy())
+
+
+def test_land_masses(ref):
+    lc = ref.land_component
+    assert lc["49007"] == lc["75101"]  # Angers and Paris: same land mass
+    assert lc["56152"] != lc["56186"]  # Le Palais (Belle-Île) and Quiberon
+    assert lc["2A004"] != lc["13201"]  # Corsica
+
+
+# --- resolve -----------------------------------------------------------------------------
+
+
+def test_resolve_zero_pads_numeric_codes(ref):
+    res = ref.resolve(["1001", "01004"])
+    assert res.codes == ["01001", "01004"]
+    assert res.warnings[0]["message"] == "code complété par un zéro initial : 1001 → 01001"
+
+
+def test_resolve_corsica_lower_case(ref):
+    assert ref.resolve(["2a004", "2B033"]).codes == ["2A004", "2B033"]
+
+
+def test_resolve_excel_float(ref):
+    assert ref.resolve(["49007.0", 49015]).codes == ["49007", "49015"]
+
+
+def test_resolve_old_code_maps_to_current_commune_with_warning(ref):
+    res = ref.resolve(["01340"], lines=[4])
+    assert res.codes == ["01015"]
+    assert res.warnings == [{
+        "index": 0, "line": 4, "value": "01340",
+        "message": "ancien code 01340 : commune fusionnée dans Arboys en Bugey (01015) au COG 2026",
+    }]
+
+
+def test_resolve_expands_plm_cities(ref):
+    assert ref.resolve(["75056"]).codes == [f"751{i:02d}" for i in range(1, 21)]
+    assert ref.resolve(["69123"]).codes == [f"6938{i}" for i in range(1, 10)]
+    assert len(ref.resolve(["13055"]).codes) == 16
+    assert ref.resolve(["Lyon"]).codes == [f"6938{i}" for i in range(1, 10)]
+    assert ref.resolve(["75105"]).codes == ["75105"]
+
+
+def test_resolve_names_are_accent_case_and_hyphen_insensitive(ref):
+    assert ref.resolve(["SAINT ETIENNE"]).codes == ["42218"]
+    assert ref.resolve(["st-etienne"]).codes == ["42218"]
+    assert ref.resolve(["angers", "Les Ponts de Cé"]).codes == ["49007", "49246"]
+    assert ref.resolve(["L'ÎLE-D'YEU"]).codes == ["85113"]
+
+
+def test_resolve_names_with_departement(ref):
+    assert ref.resolve(["Saint-Denis"], departement="974").codes == ["97411"]
+    assert ref.resolve(["Saint-Denis", "Angers"], departement=["93", "49"]).codes == ["93066", "49007"]
+    assert ref.resolve(["Saint-Denis"], departement="11").codes == ["11339"]
+    assert ref.resolve(["Saint-Denis"], departement="La Réunion").codes == ["97411"]
+    assert ref.resolve(["Sainte-Lucie-de-Tallano"], departement="2a").codes == ["2A308"]
+    with pytest.raises(UnknownCommuneError, match=r"commune 'Saint-Denis' \(département 01\) introuvable"):
+        ref.resolve(["Saint-Denis"], departement="1")
+
+
+def test_resolve_ambiguous_name_lists_candidates(ref):
+    with pytest.raises(AmbiguousNameError, match=r"ligne 3 : nom 'Saint-Denis' ambigu : \d+ communes") as e:
+        ref.resolve(["Saint-Denis"], lines=[3])
+    assert "93066 (93)" in str(e.value)
+    assert "97411" in e.value.problems[0]["candidates"]
+
+
+def test_resolve_reports_every_bad_value_at_once(ref):
+    with pytest.raises(UnknownCommuneError) as e:
+        ref.resolve(["49007", "49999", "", "Nullepart-sur-Mer"], lines=[2, 3, 4, 5], source="p.csv")
+    msg = str(e.value)
+    assert "p.csv : ligne 3 : code commune '49999' inconnu du COG 2026 ; vérifiez le code" in msg
+    assert "p.csv : ligne 4 : valeur vide" in msg
+    assert "p.csv : ligne 5 : commune 'Nullepart-sur-Mer' introuvable au COG 2026" in msg
+    assert [p["line"] for p in e.value.problems] == [3, 4, 5]
+    assert isinstance(e.value, InputError) and isinstance(e.value, ValueError)
+
+
+def test_resolve_duplicates_are_dropped_with_warning(ref):
+    res = ref.resolve(["49007", "49007", "Angers"])
+    assert res.codes == ["49007"]
+    assert [w["message"] for w in res.warnings] == [
+        "doublon ignoré : 49007 déjà cité", "doublon ignoré : 49007 déjà cité"]
+
+
+def test_normalize_name():
+    assert normalize_name("Saint-Étienne-du-Rouvray") == "saint etienne du rouvray"
+    assert normalize_name("  ST ÉTIENNE ") == "saint etienne"
+    assert normalize_name("Œuilly") == "oeuilly"
