@@ -117,28 +117,38 @@ def compute_adjacency(
     """
     if units.crs is None or units.crs.to_epsg() != 4326:
         raise ReferenceDataError("compute_adjacency expects units in EPSG:4326")
-    frames = []
     geom_all = units.geometry.to_numpy()
     present = ~shapely.is_missing(geom_all)
     epsg_all = units["epsg"].to_numpy()
     codes_all = units.index.to_numpy()
+    n = len(codes_all)
+    keys, lengths = [], []
     for epsg in np.unique(epsg_all):
         sel = np.flatnonzero((epsg_all == epsg) & present)
         a, b, shared = _zone_adjacency(geom_all[sel], int(epsg), tolerance_m, shared_lengths)
-        frames.append(pd.DataFrame({"a": codes_all[sel][a], "b": codes_all[sel][b], "shared_m": shared}))
+        keys.append(sel[a].astype(np.int64) * n + sel[b])  # sel is increasing: sel[a] < sel[b]
+        lengths.append(shared)
     # Units without geometry: linked to the unit whose polygon covers them.
+    pos = pd.Series(np.arange(n), index=units.index)
     src = units["geometry_source"].astype(str)
-    for code in codes_all[~present]:
-        m = re.search(r"inclus dans (\d\w\d{3})", src[code])
-        if m:
-            frames.append(pd.DataFrame({"a": [code], "b": [m.group(1)], "shared_m": [np.nan]}))
-    out = pd.concat(frames, ignore_index=True)
-    a = np.array(out["a"], dtype=object)
-    b = np.array(out["b"], dtype=object)
-    swap = a > b
-    a[swap], b[swap] = b[swap], a[swap].copy()
-    out = pd.DataFrame({"a": a, "b": b, "shared_m": out["shared_m"].round(1)})
-    return out.sort_values(["a", "b"]).drop_duplicates(["a", "b"]).reset_index(drop=True)
+    for i in np.flatnonzero(~present):
+        m = re.search(r"inclus dans (\d\w\d{3})", src.iloc[i])
+        if m and m.group(1) in pos.index:
+            j = int(pos[m.group(1)])
+            keys.append(np.array([min(i, j) * n + max(i, j)], dtype=np.int64))
+            lengths.append(np.array([np.nan]))
+    key = np.concatenate(keys)
+    shared = np.concatenate(lengths)
+    key, first = np.unique(key, return_index=True)
+    a, b = key // n, key % n
+    out = pd.DataFrame({"a": codes_all[a], "b": codes_all[b], "shared_m": np.round(shared[first], 1)})
+    if not units.index.is_monotonic_increasing:
+        out = out.sort_values(["a", "b"]).reset_index(drop=True)
+    swap = out["a"] > out["b"]
+    if swap.any():
+        out.loc[swap, ["a", "b"]] = out.loc[swap, ["b", "a"]].to_numpy()
+        out = out.sort_values(["a", "b"]).reset_index(drop=True)
+    return out
 
 
 def _zone_adjacency(geoms: np.ndarray, epsg: int, tolerance_m: float, shared_lengths: bool):
