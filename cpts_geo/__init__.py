@@ -9,18 +9,26 @@ from ._errors import (
     ReferenceDataError,
     UnknownCommuneError,
 )
+from .coverage import Coverage, coverage_summary, coverage_table, cpts_table
 from .reference import Reference, Resolution, load_reference
+from .suggest import SuggestResult, suggest_territories
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AmbiguousNameError",
+    "Coverage",
     "CptsGeoError",
     "InputError",
     "Reference",
     "ReferenceDataError",
     "Resolution",
+    "SuggestResult",
     "UnknownCommuneError",
     "__version__",
+    "coverage_summary",
+    "coverage_table",
+    "cpts_table",
     "load_reference",
+    "suggest_territories",
 ]

@@ -117,7 +117,247 @@ def reference_info(ctx: click.Context, fmt: str) -> None:
 # --- coverage commands (coverage, coverage-map) ---
 
 
+def _read_register_warned(path: Path, ref):
+    from .inputs import read_register
+
+    register = read_register(path, ref)
+    for w in getattr(register, "warnings", []) or []:
+        where = f"ligne {w['line']} : " if w.get("line") not in (None, "") else ""
+        click.echo(f"Attention : {path} : {where}{w.get('message', '')}", err=True)
+    return register
+
+
+@main.command("coverage")
+@click.argument("register_path", metavar="REGISTER", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--region", help="Code (or name) of a région: its figures and its départements'.")
+@click.option("--departement", help="Code (or name) of a département (49, 2A, 971).")
+@click.option("--by", type=click.Choice(["region", "departement"]),
+              help="Detail lines (text, csv): by région (default nationally) or département.")
+@click.option("--goal", type=float, default=1000, show_default=True, help="National goal (number of CPTS).")
+@click.option("--format", "fmt", type=click.Choice(["text", "csv", "json"]), default="text", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file instead of the standard output.")
+@click.option("--png", "png_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also draw a bar chart of CPTS and coverage by région/département (.png, .svg).")
+@click.pass_context
+@handle_errors
+def coverage_cmd(ctx, register_path, region, departement, by, goal, fmt, output, png_path) -> None:
+    """Coverage of a CPTS register: CPTS by stage, population covered, white zones, overlaps.
+
+    A CPTS spanning several régions counts once nationally and once in each région it touches.
+    """
+    from .coverage import coverage_summary
+
+    if region is not None and departement is not None:
+        _fail("choisissez soit --region, soit --departement, pas les deux")
+    ref = load_ref(ctx)
+    register = _read_register_warned(register_path, ref)
+    cov = coverage_summary(ref, register, region=region, departement=departement, goal=goal)
+    text = {"json": lambda: cov.to_json(), "csv": lambda: cov.to_csv(by), "text": lambda: cov.to_text(by)}[fmt]()
+    if png_path is not None:
+        from .maps import coverage_bar_chart, save_figure
+
+        save_figure(coverage_bar_chart(cov, by=by), png_path, inputs=[register_path])
+        click.echo(f"Figure : {png_path}", err=True)
+    if output is not None:
+        from ._io import atomic_write_text
+
+        atomic_write_text(output, text if text.endswith("\n") else text + "\n", inputs=[register_path])
+        click.echo(f"Écrit : {output}", err=True)
+    else:
+        click.echo(text.rstrip("\n"))
+
+
+@main.command("coverage-map")
+@click.argument("register_path", metavar="REGISTER", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--region", help="Code (or name) of the région to draw.")
+@click.option("--departement", help="Code (or name) of the département to draw.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="HTML map to write (default: carte.html, unless only --png is given).")
+@click.option("--offline", is_flag=True,
+              help="Self-contained page: Leaflet inlined (python scripts/fetch_map_assets.py), no tiles.")
+@click.option("--goal", type=float, default=1000, show_default=True, help="National goal (number of CPTS).")
+@click.option("--png", "png_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also draw a static coverage map (.png, .svg, .pdf).")
+@click.pass_context
+@handle_errors
+def coverage_map_cmd(ctx, register_path, region, departement, output, offline, goal, png_path) -> None:
+    """HTML map of a register's coverage: CPTS by stage, white zones, overlaps, départements."""
+    from .maps import coverage_figure, coverage_map, save_figure, save_map
+
+    if region is not None and departement is not None:
+        _fail("choisissez soit --region, soit --departement, pas les deux")
+    if output is None and png_path is None:
+        output = Path("carte.html")
+    inputs = [register_path]
+    for path in (output, png_path):
+        if path is not None:
+            from ._io import check_output_path
+
+            check_output_path(path, inputs)
+    ref = load_ref(ctx)
+    register = _read_register_warned(register_path, ref)
+    if output is not None:
+        m = coverage_map(ref, register, region=region, departement=departement, offline=offline, goal=goal)
+        save_map(m, output, inputs=inputs)
+        a = m._cpts_summary.area
+        share = f"{100 * a['share_covered']:.1f}".replace(".", ",")
+        click.echo(f"Carte : {output} — {_n(a['cpts'])} CPTS, population couverte {share} %", err=True)
+    if png_path is not None:
+        fig = coverage_figure(ref, register, region=region, departement=departement, goal=goal)
+        save_figure(fig, png_path, inputs=inputs)
+        click.echo(f"Figure : {png_path}", err=True)
+
+
 # --- suggest command ---
+
+
+@main.command("suggest")
+@click.option("--existing", "existing_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Register of existing CPTS (CSV/XLSX/GeoJSON/GPKG): its communes are left out.")
+@click.option("--departement", help="Code of the département to partition (49, 2A, 971).")
+@click.option("--region", help="Code of the région to partition (52).")
+@click.option("--all", "all_france", is_flag=True, help="Partition every département of France.")
+@click.option("--min-population", type=int, default=20000, show_default=True,
+              help="Minimum population of a territory.")
+@click.option("--sea-link-km", type=float, default=30.0, show_default=True,
+              help="Islands within this distance (km) are linked by sea.")
+@click.option("--allow-cross-departement", is_flag=True, help="Let territories span départements.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random restarts.")
+@click.option("--effort", type=click.IntRange(1, 10), default=1, show_default=True,
+              help="Search budget multiplier: 2-3 sometimes find one or two more territories, 10-20x slower.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="OUT.csv (one row per commune), OUT.gpkg or OUT.geojson (one polygon per territory).")
+@click.option("--map", "map_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write an HTML map of the suggestions and the existing CPTS.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_context
+@handle_errors
+def suggest_cmd(ctx, existing_path, departement, region, all_france, min_population, sea_link_km,
+                allow_cross_departement, seed, effort, output, map_path, fmt) -> None:
+    """Partition the white zones (communes no CPTS covers) into candidate CPTS territories.
+
+    Each territory is contiguous (islands joined by sea links), has at least --min-population
+    inhabitants and stays in one département; their number is maximised. Pieces too small to
+    form a territory are proposed as extensions of an adjacent CPTS.
+    """
+    from .suggest import resolve_area, suggest_map, suggest_territories, write_result
+
+    chosen = [x for x in (departement is not None, region is not None, all_france) if x]
+    if len(chosen) != 1:
+        _fail("choisissez une zone : --departement CODE, --region CODE ou --all (une seule)")
+    ref = load_ref(ctx)
+    deps = resolve_area(ref, departement=departement, region=region)
+    register = None
+    if existing_path is not None:
+        from .inputs import read_register
+
+        register = read_register(existing_path, ref)
+    inputs = [existing_path]
+    for path in (output, map_path):
+        if path is not None:
+            from ._io import check_output_path
+
+            check_output_path(path, inputs)
+    if output is not None and output.suffix.lower() not in (".csv", ".gpkg", ".geojson"):
+        _fail(f"{output} : format de sortie inconnu '{output.suffix}' ; utilisez .csv, .gpkg ou .geojson")
+
+    bar = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = click.progressbar(length=total, label="Partition des zones blanches", file=sys.stderr)
+            bar.__enter__()
+        bar.update(done - bar.pos)
+
+    try:
+        result = suggest_territories(
+            ref, existing=register, within=deps, min_population=min_population, sea_link_km=sea_link_km,
+            allow_cross_departement=allow_cross_departement, seed=seed, effort=effort,
+            geometry=output is not None or map_path is not None,
+            progress=progress if (region is not None or all_france) else None,
+        )
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    if output is not None:
+        write_result(ref, result, output, inputs=inputs)
+    if map_path is not None:
+        from ._io import atomic_write_text
+
+        html_map = suggest_map(ref, result, existing=register).get_root().render()
+        atomic_write_text(map_path, html_map, inputs=inputs)
+    if fmt == "json":
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(_suggest_text(ref, result))
+    if output is not None:
+        click.echo(f"Écrit : {output}", err=True)
+    if map_path is not None:
+        click.echo(f"Carte : {map_path}", err=True)
+
+
+def _suggest_text(ref, result) -> str:
+    s = result.summary()
+    deps = result.departements
+    if len(deps) == len(ref.departements):
+        area = "France entière"
+    elif len(deps) == 1:
+        area = f"département {ref.departements.at[deps[0], 'nom']} ({deps[0]})"
+    else:
+        regs = ref.departements.loc[deps, "region"].unique()
+        area = (f"région {ref.regions.at[regs[0], 'nom']} ({regs[0]})" if len(regs) == 1
+                else "départements " + ", ".join(deps))
+    v = s["vintage"]
+    lines = [
+        f"Territoires proposés pour les zones blanches — {area}",
+        f"Seuil : {_n(s['min_population'])} habitants ; graine {s['seed']} ; "
+        f"COG {v['cog']}, populations légales {v['population']}",
+    ]
+    if s["units"] == 0:
+        lines.append(f"Toutes les communes de la zone ({_n(s['covered_units'])}) sont déjà couvertes "
+                     "par une CPTS : aucun territoire à proposer.")
+        return "\n".join(lines)
+    covered = f" ({_n(s['covered_units'])} communes déjà couvertes)" if s["covered_units"] else ""
+    lines.append(f"Zones blanches : {_n(s['units'])} communes, {_n(s['population'])} habitants{covered}")
+    share = f" ({100 * s['territories'] / s['tight_bound']:.0f} % de la borne)" if s["tight_bound"] else ""
+    lines.append(f"Territoires supplémentaires possibles : {_n(s['territories'])}"
+                 f" — borne supérieure {_n(s['tight_bound'])}{share}")
+    t = result.territories
+    if len(deps) > 1:
+        by = result.components.groupby("departement")[["p", "tight_bound"]].sum()
+        lines.append("")
+        lines.append("Par département : territoires proposés (borne supérieure)")
+        for d, row in by.iterrows():
+            lines.append(f"  {d:<4}{ref.departements.at[d, 'nom']:<28}{int(row['p']):>5} ({int(row['tight_bound'])})")
+    if 0 < len(t) <= 60:
+        lines.append("")
+        for _, row in t.iterrows():
+            lines.append(f"  {row['territoire_id']:<9}{row['label']:<58} {_n(row['population']):>9} hab."
+                         f"  taille {row['aci_size_class']}  {row['n_communes']} commune(s)"
+                         f"  {row['n_epci']} EPCI")
+    if len(result.extensions):
+        lines.append("")
+        lines.append(f"Extensions de CPTS existantes : {len(result.extensions)} "
+                     f"({_n(s['extension_population'])} habitants)")
+        for _, row in result.extensions.iterrows():
+            nom = f" ({row['cpts_nom']})" if row["cpts_nom"] else ""
+            lines.append(f"  {row['territoire_id']:<9}→ CPTS {row['cpts_id']}{nom} : {row['n_communes']} "
+                         f"commune(s), {_n(row['population'])} hab. — {_names(ref, row['communes'])}")
+    if len(result.orphans):
+        lines.append("")
+        lines.append(f"Zones blanches non rattachables : {len(result.orphans)} "
+                     f"({_n(s['orphan_population'])} habitants)")
+        for _, row in result.orphans.iterrows():
+            lines.append(f"  {row['territoire_id']:<9}{_names(ref, row['communes'])} : {row['reason']}")
+    return "\n".join(lines)
+
+
+def _names(ref, codes: list[str], limit: int = 8) -> str:
+    """'Valréas (84138), Visan (84150) …' for the first ``limit`` units."""
+    shown = ", ".join(f"{ref.units.at[c, 'nom']} ({c})" for c in codes[:limit])
+    return shown + (f" … ({len(codes)} communes)" if len(codes) > limit else "")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,0 +1,501 @@
+"""Coverage of a CPTS register: by unit, by département, région and nation; progress to the goal.
+
+A unit (commune, or arrondissement municipal in Paris, Lyon and Marseille) is *covered* when at
+least one CPTS of the register includes it, a *white zone* when none does, and an *overlap* when
+two or more do. Every inhabitant is counted once, whatever the number of CPTS covering him. A CPTS
+is counted once in each area (nation, région, département) it touches: a CPTS spanning two régions
+counts once nationally and once in each of the two régions.
+
+Examples
+--------
+>>> import pandas as pd
+>>> import cpts_geo as cg
+>>> ref = cg.load_reference()
+>>> from cpts_geo.inputs import register_from_frame
+>>> reg = register_from_frame(pd.DataFrame({
+...     "cpts_id": ["A", "A"], "cpts_nom": ["CPTS A", "CPTS A"],
+...     "code_insee": ["49007", "49015"], "statut": ["aci", "aci"]}), ref)
+>>> cov = cg.coverage_summary(ref, reg, departement="49")
+>>> cov.departements[0]["cpts"]
+1
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ._errors import InputError
+from .reference import Reference, normalize_name
+
+__all__ = [
+    "DEFAULT_GOAL",
+    "STAGE_LABELS",
+    "Coverage",
+    "coverage_summary",
+    "coverage_table",
+    "cpts_table",
+    "resolve_scope",
+]
+
+log = logging.getLogger(__name__)
+
+#: The national goal of the plan "Ma santé 2022".
+DEFAULT_GOAL = 1000
+
+#: Stages of the Atlas des CPTS, in order, with their French labels ("" = not given).
+STAGE_LABELS = {
+    "pre-projet": "Pré-projet",
+    "lettre-intention": "Lettre d'intention validée",
+    "projet-sante": "Projet de santé validé",
+    "aci": "Contrat ACI signé",
+    "": "Stade non renseigné",
+}
+_STAGE_KEYS = {"": "non-renseigne"}
+
+NOTE_MULTI = (
+    "Une CPTS qui s'étend sur plusieurs régions (ou départements) est comptée une fois au niveau "
+    "national et une fois dans chaque région (ou département) qu'elle touche : la somme des "
+    "lignes peut dépasser le total national."
+)
+NOTE_UNITS = (
+    "Les communes comptées sont les unités du référentiel : communes, et arrondissements "
+    "municipaux à Paris, Lyon et Marseille."
+)
+
+
+def _stage_key(stage: str) -> str:
+    return _STAGE_KEYS.get(stage, stage)
+
+
+def _links(register) -> pd.DataFrame:
+    """Distinct (cpts_id, code_insee) pairs of a register, as strings."""
+    table = register.table
+    if not len(table):
+        return pd.DataFrame({"cpts_id": pd.Series([], dtype=object), "code_insee": pd.Series([], dtype=object)})
+    t = table[["cpts_id", "code_insee"]].astype(str)
+    return t.drop_duplicates().reset_index(drop=True)
+
+
+def _cpts_frame(register) -> pd.DataFrame:
+    """One row per CPTS (first name, stage and date given for it), indexed by cpts_id."""
+    table = register.table
+    cols = ["cpts_nom", "statut", "date_statut"]
+    if not len(table):
+        return pd.DataFrame(columns=cols, index=pd.Index([], name="cpts_id"), dtype=object)
+    t = table.copy()
+    t["cpts_id"] = t["cpts_id"].astype(str)
+    for c in cols:
+        t[c] = t[c].fillna("").astype(str) if c in t.columns else ""
+    return t.groupby("cpts_id", sort=False)[cols].first()
+
+
+def coverage_table(ref: Reference, register) -> pd.DataFrame:
+    """Which CPTS cover each unit of the reference.
+
+    Parameters
+    ----------
+    ref
+        The reference.
+    register
+        A :class:`cpts_geo.inputs.Register`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by unit code, in reference order, with ``nom``, ``commune``, ``departement``,
+        ``region``, ``population``, ``cpts`` (list of the CPTS ids covering the unit, sorted),
+        ``n_cpts`` and ``etat`` (``"zone blanche"``, ``"couverte"`` or ``"chevauchement"``).
+    """
+    links = _links(register)
+    out = ref.units[["nom", "commune", "departement", "region", "population"]].copy()
+    pos = ref.position.reindex(links["code_insee"].to_numpy()).to_numpy()
+    known = ~pd.isna(pos)
+    pos = pos[known].astype(np.int64)
+    ids = links["cpts_id"].to_numpy(dtype=object)[known]
+    order = np.lexsort((ids.astype(str), pos))
+    pos, ids = pos[order], ids[order]
+    cpts: list[list[str]] = [[] for _ in range(len(out))]
+    for p, cid in zip(pos.tolist(), ids.tolist()):
+        cpts[p].append(cid)
+    out["cpts"] = cpts
+    out["n_cpts"] = np.fromiter((len(c) for c in out["cpts"]), dtype=np.int64, count=len(out))
+    out["etat"] = np.select(
+        [out["n_cpts"].to_numpy() == 0, out["n_cpts"].to_numpy() == 1],
+        ["zone blanche", "couverte"],
+        "chevauchement",
+    )
+    return out
+
+
+def _aci_size_class(population: int) -> int:
+    try:
+        from .territory import aci_size_class
+    except ImportError:  # TEMP until territory.py (checks helper) lands: same thresholds
+        return 1 if population < 40000 else 2 if population < 80000 else 3 if population <= 175000 else 4
+    return int(aci_size_class(int(population)))
+
+
+def cpts_table(ref: Reference, register) -> pd.DataFrame:
+    """One row per CPTS of a register with its figures.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``cpts_id``: ``cpts_nom``, ``statut``, ``date_statut``, ``codes`` (unit codes),
+        ``n_units``, ``n_communes`` (distinct communes: the arrondissements of a city count as
+        one), ``population`` (of all its units, shared ones included), ``aci_size_class``,
+        ``departements`` and ``regions`` (sorted lists of codes it touches).
+    """
+    frame = _cpts_frame(register)
+    links = _links(register)
+    units = ref.units
+    links = links[links["code_insee"].isin(units.index)]
+    attrs = units.loc[links["code_insee"], ["commune", "population", "departement", "region"]]
+    t = pd.concat([links.reset_index(drop=True), attrs.reset_index(drop=True)], axis=1)
+    g = t.groupby("cpts_id", sort=False)
+    out = frame.copy()
+    codes: dict[str, list[str]] = {}
+    for cid, code in zip(t["cpts_id"].tolist(), t["code_insee"].tolist()):
+        codes.setdefault(cid, []).append(code)
+    out["codes"] = [codes.get(c, []) for c in out.index]
+    out["n_units"] = [len(c) for c in out["codes"]]
+    out["n_communes"] = g["commune"].nunique().reindex(out.index).fillna(0).astype(int)
+    out["population"] = g["population"].sum().reindex(out.index).fillna(0).astype(np.int64)
+    out["aci_size_class"] = [_aci_size_class(int(p)) for p in out["population"]]
+    for col, name in (("departement", "departements"), ("region", "regions")):
+        pairs = t[["cpts_id", col]].drop_duplicates().sort_values(["cpts_id", col])
+        lists: dict[str, list[str]] = {}
+        for cid, value in zip(pairs["cpts_id"].tolist(), pairs[col].tolist()):
+            lists.setdefault(cid, []).append(value)
+        out[name] = [lists.get(c, []) for c in out.index]
+    return out
+
+
+def resolve_scope(ref: Reference, *, region: str | None = None, departement: str | None = None) -> dict:
+    """Check a région or département given by code (or name) and return it.
+
+    Returns
+    -------
+    dict
+        ``{"level": "national"|"region"|"departement", "code": ..., "nom": ...}``.
+
+    Raises
+    ------
+    InputError
+        For an unknown code, listing the valid codes or the closest matches.
+    """
+    if region is not None and departement is not None:
+        raise InputError("choisissez soit --region, soit --departement, pas les deux")
+    if region is None and departement is None:
+        return {"level": "national", "code": "FR", "nom": "France entière"}
+    if region is not None:
+        table, level, value, word = ref.regions, "region", str(region).strip(), "région"
+        code = value.zfill(2) if value.isdigit() and len(value) < 2 else value
+    else:
+        table, level, value, word = ref.departements, "departement", str(departement).strip(), "département"
+        code = value.upper()
+        code = code.zfill(2) if code.isdigit() and len(code) < 2 else code
+    if code not in table.index:
+        by_name = {normalize_name(n): c for c, n in table["nom"].items()}
+        match = by_name.get(normalize_name(value))
+        if match is None:
+            labels = [f"{c} ({n})" for c, n in table["nom"].items()]
+            close = difflib.get_close_matches(normalize_name(value), list(by_name), n=3, cutoff=0.6)
+            if close:
+                guesses = ", ".join(f"{by_name[c]} ({table.at[by_name[c], 'nom']})" for c in close)
+                hint = f"vouliez-vous dire {guesses} ?"
+            else:
+                hint = f"codes valides : {', '.join(labels)}"
+            raise InputError(f"{word} '{value}' inconnu(e) du COG {ref.vintage['cog']} ; {hint}")
+        code = match
+    return {"level": level, "code": code, "nom": str(table.at[code, "nom"])}
+
+
+@dataclass
+class Coverage:
+    """Coverage of a register, nationally and by région and département.
+
+    Each entry (``national``, each element of ``regions`` and ``departements``) is a dict with
+    ``code``, ``nom``, ``cpts``, ``by_stage``, ``population``, ``population_covered``,
+    ``share_covered``, ``white_zone_population``, ``white_zone_communes``, ``overlap_communes``,
+    ``overlap_population``, ``communes``, ``goal`` and ``progress`` (``cpts / goal``); régions and
+    départements also have ``cpts_shared`` (how many of their CPTS also touch another région or
+    département).
+    """
+
+    national: dict
+    regions: list[dict]
+    departements: list[dict]
+    scope: dict
+    goal: float
+    vintage: dict
+    source: str = ""
+    notes: list[str] = field(default_factory=lambda: [NOTE_MULTI, NOTE_UNITS])
+
+    def to_dict(self) -> dict:
+        """The JSON contract: ``{"national": ..., "regions": [...], "departements": [...]}`` and
+        ``scope``, ``goal``, ``vintage``, ``source``, ``notes``."""
+        return {
+            "national": self.national,
+            "regions": self.regions,
+            "departements": self.departements,
+            "scope": self.scope,
+            "goal": self.goal,
+            "vintage": self.vintage,
+            "source": self.source,
+            "notes": self.notes,
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """:meth:`to_dict` as JSON (UTF-8 text, names not escaped)."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+
+    @property
+    def area(self) -> dict:
+        """The entry of the area asked for (the nation, the région or the département)."""
+        level = self.scope["level"]
+        if level == "national":
+            return self.national
+        rows = self.regions if level == "region" else self.departements
+        return next(r for r in rows if r["code"] == self.scope["code"])
+
+    def default_by(self) -> str:
+        """The detail level shown by default: régions nationally, départements otherwise."""
+        return "region" if self.scope["level"] == "national" else "departement"
+
+    def to_frame(self, by: str | None = None) -> pd.DataFrame:
+        """One row for the area and one per région or département (``by``), stages as columns."""
+        by = by or self.default_by()
+        if by not in ("region", "departement"):
+            raise InputError(f"--by '{by}' inconnu ; attendu 'region' ou 'departement'")
+        rows = [("national", self.national)] if self.scope["level"] == "national" else []
+        if self.scope["level"] == "departement" and by == "region":
+            rows = []
+        detail = self.regions if by == "region" else self.departements
+        rows += [(by, r) for r in detail]
+        records = []
+        for level, r in rows:
+            rec = {"niveau": level}
+            for k, v in r.items():
+                if k == "by_stage":
+                    rec.update({f"cpts_{s}": n for s, n in v.items()})
+                else:
+                    rec[k] = v
+            records.append(rec)
+        return pd.DataFrame.from_records(records)
+
+    def to_csv(self, by: str | None = None) -> str:
+        """:meth:`to_frame` as CSV text (comma-separated, UTF-8)."""
+        return self.to_frame(by).to_csv(index=False, lineterminator="\n")
+
+    def to_text(self, by: str | None = None) -> str:
+        """A French summary: the area's figures, then one line per région or département."""
+        by = by or self.default_by()
+        if by not in ("region", "departement"):
+            raise InputError(f"--by '{by}' inconnu ; attendu 'region' ou 'departement'")
+        a = self.area
+        v = self.vintage
+        where = {
+            "national": "France entière",
+            "region": f"région {a['nom']} ({a['code']})",
+            "departement": f"département {a['nom']} ({a['code']})",
+        }[self.scope["level"]]
+        stages = " ; ".join(
+            f"{STAGE_LABELS[s]} {_fr(a['by_stage'][_stage_key(s)])}"
+            for s in STAGE_LABELS
+            if s or a["by_stage"][_stage_key(s)]
+        )
+        lines = [
+            f"Couverture CPTS — {where}" + (f" (registre : {self.source})" if self.source else ""),
+            f"Millésimes : COG {v['cog']}, populations légales {v['population']} (population municipale)",
+            f"CPTS : {_fr(a['cpts'])} pour un objectif de {_fr(a['goal'])} ({_pct(a['progress'])})"
+            + ("" if self.scope["level"] == "national" else
+               f" — part de l'objectif national de {_fr(self.goal)} au prorata de la population"),
+            f"  dont {stages}",
+            f"Population couverte : {_fr(a['population_covered'])} sur {_fr(a['population'])} habitants "
+            f"({_pct(a['share_covered'])})",
+            f"Zones blanches : {_fr(a['white_zone_communes'])} commune(s), "
+            f"{_fr(a['white_zone_population'])} habitants",
+            f"Chevauchements : {_fr(a['overlap_communes'])} commune(s) dans plusieurs CPTS "
+            f"({_fr(a['overlap_population'])} habitants, comptés une seule fois)",
+        ]
+        detail = self.regions if by == "region" else self.departements
+        if self.scope["level"] == "departement" and by == "region":
+            detail = []
+        if detail:
+            head = "Région" if by == "region" else "Département"
+            lines += [
+                "",
+                f"{'Code':<5}{head:<28}{'CPTS':>6}{'Objectif':>10}{'Pop. couverte':>15}"
+                f"{'Pop. zones blanches':>21}{'Communes blanches':>19}{'Chevauch.':>11}",
+            ]
+            for r in detail:
+                lines.append(
+                    f"{r['code']:<5}{_cut(r['nom'], 27):<28}{_fr(r['cpts']):>6}{_fr(r['goal']):>10}"
+                    f"{_pct(r['share_covered']):>15}{_fr(r['white_zone_population']):>21}"
+                    f"{_fr(r['white_zone_communes']):>19}{_fr(r['overlap_communes']):>11}"
+                )
+        lines += ["", *(f"Note : {n}" for n in self.notes)]
+        return "\n".join(lines)
+
+
+def _fr(value) -> str:
+    """French number: a space every three digits, a decimal comma (one decimal for floats)."""
+    if isinstance(value, float | np.floating) and not float(value).is_integer():
+        return f"{value:,.1f}".replace(",", " ").replace(".", ",")
+    return f"{int(value):,}".replace(",", " ")
+
+
+def _pct(share: float) -> str:
+    return f"{100 * share:.1f} %".replace(".", ",")
+
+
+def _cut(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _aggregate(units: pd.DataFrame, links: pd.DataFrame, stages: pd.Series, key: str,
+               goal: float, national_pop: int) -> pd.DataFrame:
+    """Figures by ``key`` (a column of ``units``: 'departement', 'region' or '_nation')."""
+    n = units["n_cpts"].to_numpy()
+    pop = units["population"].to_numpy()
+    df = pd.DataFrame({
+        key: units[key].to_numpy(),
+        "population": pop,
+        "population_covered": np.where(n > 0, pop, 0),
+        "white_zone_communes": (n == 0).astype(np.int64),
+        "overlap_communes": (n >= 2).astype(np.int64),
+        "overlap_population": np.where(n >= 2, pop, 0),
+        "communes": np.ones(len(n), dtype=np.int64),
+    })
+    agg = df.groupby(key, sort=True).sum()
+    agg["white_zone_population"] = agg["population"] - agg["population_covered"]
+    touched = pd.DataFrame({
+        "cpts_id": links["cpts_id"].to_numpy(),
+        key: units.loc[links["code_insee"], key].to_numpy(),
+    }).drop_duplicates()
+    touched["stage"] = stages.reindex(touched["cpts_id"]).fillna("").to_numpy()
+    agg["cpts"] = touched.groupby(key).size().reindex(agg.index).fillna(0).astype(np.int64)
+    spread = touched.groupby("cpts_id")[key].nunique()
+    touched["shared"] = spread.reindex(touched["cpts_id"]).to_numpy() > 1
+    agg["cpts_shared"] = touched.groupby(key)["shared"].sum().reindex(agg.index).fillna(0).astype(np.int64)
+    for s in STAGE_LABELS:
+        agg[f"stage:{_stage_key(s)}"] = (
+            touched[touched["stage"] == s].groupby(key).size().reindex(agg.index).fillna(0).astype(np.int64)
+        )
+    agg["goal"] = goal * agg["population"] / national_pop if national_pop else 0.0
+    return agg
+
+
+def _entries(agg: pd.DataFrame, names: pd.Series | None, extra: dict | None = None) -> list[dict]:
+    out = []
+    for code, r in agg.iterrows():
+        pop = int(r["population"])
+        covered = int(r["population_covered"])
+        goal = round(float(r["goal"]), 1)
+        entry = {
+            "code": str(code) if names is not None else "FR",
+            "nom": str(names.get(code, "")) if names is not None else "France entière",
+        }
+        if extra:
+            entry.update({k: str(v.get(code, "")) for k, v in extra.items()})
+        entry.update({
+            "cpts": int(r["cpts"]),
+            "by_stage": {_stage_key(s): int(r[f"stage:{_stage_key(s)}"]) for s in STAGE_LABELS},
+            "population": pop,
+            "population_covered": covered,
+            "share_covered": round(covered / pop, 4) if pop else 0.0,
+            "white_zone_population": int(r["white_zone_population"]),
+            "white_zone_communes": int(r["white_zone_communes"]),
+            "overlap_communes": int(r["overlap_communes"]),
+            "overlap_population": int(r["overlap_population"]),
+            "communes": int(r["communes"]),
+            "goal": goal,
+            "progress": round(int(r["cpts"]) / goal, 4) if goal else 0.0,
+        })
+        if names is not None:
+            entry["cpts_shared"] = int(r["cpts_shared"])
+        out.append(entry)
+    return out
+
+
+def coverage_summary(
+    ref: Reference,
+    register,
+    *,
+    region: str | None = None,
+    departement: str | None = None,
+    goal: float = DEFAULT_GOAL,
+    table: pd.DataFrame | None = None,
+) -> Coverage:
+    """Coverage of a register nationally, by région and by département.
+
+    Parameters
+    ----------
+    ref
+        The reference.
+    register
+        A :class:`cpts_geo.inputs.Register` (an empty one gives a France of white zones).
+    region, departement
+        Restrict ``regions`` and ``departements`` to one région or département (code or name);
+        ``national`` is always the whole of France, for context.
+    goal
+        The national goal (number of CPTS); a région's or département's goal is its share of it,
+        weighted by population.
+    table
+        The register's :func:`coverage_table`, when already computed.
+
+    Returns
+    -------
+    Coverage
+
+    Raises
+    ------
+    InputError
+        Unknown région or département, or a goal that is not positive.
+    """
+    scope = resolve_scope(ref, region=region, departement=departement)
+    try:
+        goal = float(goal)
+    except (TypeError, ValueError):
+        raise InputError(f"objectif '{goal}' invalide ; attendu un nombre de CPTS positif") from None
+    if not goal > 0:
+        raise InputError(f"objectif {goal:g} invalide ; attendu un nombre de CPTS positif")
+    table = (coverage_table(ref, register) if table is None else table).copy()
+    links = _links(register)
+    unknown = ~links["code_insee"].isin(table.index)
+    if unknown.any():
+        bad = sorted(links.loc[unknown, "code_insee"].unique())
+        raise InputError(
+            f"{register.source} : code(s) commune inconnu(s) du COG {ref.vintage['cog']} : {', '.join(bad[:10])}"
+        )
+    stages = _cpts_frame(register)["statut"]
+    table["_nation"] = "FR"
+    nat_pop = int(table["population"].sum())
+    nat = _aggregate(table, links, stages, "_nation", goal, nat_pop)
+    regs = _aggregate(table, links, stages, "region", goal, nat_pop)
+    deps = _aggregate(table, links, stages, "departement", goal, nat_pop)
+    region_of = ref.departements["region"]
+    if scope["level"] == "region":
+        regs = regs.loc[[scope["code"]]]
+        deps = deps[region_of.reindex(deps.index).to_numpy() == scope["code"]]
+    elif scope["level"] == "departement":
+        regs = regs.loc[[str(region_of[scope["code"]])]]
+        deps = deps.loc[[scope["code"]]]
+    national = _entries(nat, None)[0]
+    national["goal"] = round(goal, 1) if not float(goal).is_integer() else int(goal)
+    return Coverage(
+        national=national,
+        regions=_entries(regs, ref.regions["nom"]),
+        departements=_entries(deps, ref.departements["nom"], extra={"region": region_of}),
+        scope=scope,
+        goal=national["goal"],
+        vintage=ref.vintage,
+        source=str(getattr(register, "source", "") or ""),
+    )
