@@ -1,0 +1,633 @@
+"""Reports of the territory checks: plain dataclasses, JSON (DESIGN.md §5), French text, HTML.
+
+:func:`cpts_geo.rules.check_territory` returns a :class:`Report`, :func:`cpts_geo.rules.check_register`
+a :class:`RegisterReport`. ``to_dict()`` is the JSON contract of ``cpts-geo check --format json``
+and ``check-register --format json``; ``to_text()`` is what a person reads in a terminal.
+
+Examples
+--------
+>>> import cpts_geo as cg
+>>> from cpts_geo.rules import check_territory
+>>> ref = cg.load_reference()
+>>> report = check_territory(ref, ["69385", "69386"], name="Lyon 5e et 6e")
+>>> report.status, [r.status for r in report.rules]
+('fail', ['pass', 'fail', 'pass', 'warn', 'pass'])
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import textwrap
+from dataclasses import dataclass, field
+
+__all__ = ["RULE_LABELS", "STATUS_LABELS", "RegisterReport", "Report", "RuleResult", "report_html"]
+
+#: Order of severity of the statuses.
+_SEVERITY = {"pass": 0, "warn": 1, "fail": 2}
+
+#: How each status reads in French.
+STATUS_LABELS = {"pass": "OK", "warn": "ATTENTION", "fail": "ÉCHEC"}
+
+#: How each rule reads in French.
+RULE_LABELS = {
+    "population": "Population",
+    "contiguity": "Continuité",
+    "enclaves": "Enclaves",
+    "epci_alignment": "EPCI",
+    "admin_boundaries": "Départements et régions",
+    "overlap": "Chevauchement",
+}
+
+#: Short rule labels for the columns of the register table.
+_RULE_COLUMNS = {
+    "population": "Population",
+    "contiguity": "Continuité",
+    "enclaves": "Enclaves",
+    "epci_alignment": "EPCI",
+    "admin_boundaries": "Dép./rég.",
+    "overlap": "Chevauch.",
+}
+
+_WIDTH = 100
+
+
+# ---------------------------------------------------------------------------------------------
+# French number formatting (used by the rules' messages too)
+# ---------------------------------------------------------------------------------------------
+def fr_int(value) -> str:
+    """An integer with French digit grouping: ``12345`` -> ``'12 345'``."""
+    return f"{int(value):,}".replace(",", " ")
+
+
+def fr_decimal(value: float, digits: int = 1) -> str:
+    """A decimal number the French way: ``12.483`` -> ``'12,5'``, ``1234.5`` -> ``'1 234,5'``."""
+    return f"{float(value):,.{digits}f}".replace(",", " ").replace(".", ",")
+
+
+def fr_km(value: float) -> str:
+    """A distance in km, one decimal unless whole: ``12.483`` -> ``'12,5'``, ``30.0`` -> ``'30'``."""
+    text = fr_decimal(value, 1)
+    return text[:-2] if text.endswith(",0") else text
+
+
+def fr_share(share: float, digits: int = 1) -> str:
+    """A share (0-1) as a French percentage: ``0.4823`` -> ``'48,2 %'``."""
+    return f"{fr_decimal(100 * float(share), digits)} %"
+
+
+def fr_plural(n: int, singular: str, plural: str | None = None) -> str:
+    """``'1 commune'``, ``'2 communes'``, ``'12 345 communes'``."""
+    word = singular if abs(int(n)) < 2 else (plural or singular + "s")
+    return f"{fr_int(n)} {word}"
+
+
+def worst_status(statuses) -> str:
+    """The most severe of the statuses (``pass`` for none)."""
+    out = "pass"
+    for s in statuses:
+        if _SEVERITY[s] > _SEVERITY[out]:
+            out = s
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Dataclasses
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class RuleResult:
+    """The outcome of one rule on one territory.
+
+    Attributes
+    ----------
+    id
+        Rule id (DESIGN.md §2): ``population``, ``contiguity``, ``enclaves``,
+        ``epci_alignment``, ``admin_boundaries`` or ``overlap``.
+    status
+        ``pass``, ``warn`` or ``fail``.
+    message
+        One sentence in French saying what was found.
+    details
+        The evidence, JSON-serialisable plain types (see each rule in :mod:`cpts_geo.rules`).
+    """
+
+    id: str
+    status: str
+    message: str
+    details: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.status not in _SEVERITY:
+            raise ValueError(f"status must be one of {sorted(_SEVERITY)}, got {self.status!r}")
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "status": self.status, "message": self.message, "details": self.details}
+
+
+@dataclass
+class Report:
+    """The checks of one territory (a proposal, or one CPTS of a register).
+
+    Attributes
+    ----------
+    territory
+        ``name``, ``communes`` (unit codes, sorted), ``n_communes``, ``population``,
+        ``aci_size_class``, ``vintage``.
+    rules
+        One :class:`RuleResult` per rule id, in the order of DESIGN.md §2 (``overlap`` only
+        when a register was given).
+    input_warnings
+        What was corrected while reading the input: ``line``, ``value``, ``message``.
+    cpts_id
+        The CPTS id, for a report of a register's CPTS.
+    units
+        The territory's units with their figures, for text and HTML renderings (not part of
+        the JSON contract): ``code``, ``nom``, ``population``, ``epci``, ``departement``.
+    """
+
+    territory: dict
+    rules: list[RuleResult]
+    input_warnings: list[dict] = field(default_factory=list)
+    cpts_id: str | None = None
+    units: list[dict] = field(default_factory=list, repr=False)
+
+    @property
+    def status(self) -> str:
+        """The worst status of the rules: ``pass``, ``warn`` or ``fail``."""
+        return worst_status(r.status for r in self.rules)
+
+    def rule(self, rule_id: str) -> RuleResult:
+        """The result of one rule, by id."""
+        for r in self.rules:
+            if r.id == rule_id:
+                return r
+        raise KeyError(f"no rule {rule_id!r} in this report (rules: {[r.id for r in self.rules]})")
+
+    def to_dict(self) -> dict:
+        """The JSON contract of ``cpts-geo check --format json`` (DESIGN.md §5)."""
+        out = {} if self.cpts_id is None else {"cpts_id": self.cpts_id}
+        out.update(
+            {
+                "status": self.status,
+                "territory": dict(self.territory),
+                "rules": [r.to_dict() for r in self.rules],
+                "input_warnings": [dict(w) for w in self.input_warnings],
+            }
+        )
+        return out
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+
+    def to_text(self) -> str:
+        """A French summary for a terminal: one line per rule, then the details."""
+        return "\n".join(_report_lines(self)) + "\n"
+
+    def to_html(self, ref, *, existing=None, offline: bool = False) -> str:
+        """A self-contained HTML report in French for the committees (CATS/CTS).
+
+        See :func:`report_html`.
+        """
+        return report_html(ref, self, existing=existing, offline=offline)
+
+
+@dataclass
+class RegisterReport:
+    """The checks of every CPTS of a register, and the register-wide checks.
+
+    Attributes
+    ----------
+    reports
+        One :class:`Report` per CPTS (``cpts_id`` set), in register order.
+    overlaps
+        Units in two CPTS or more: ``code``, ``nom``, ``cpts`` (ids), ``population``.
+    enclaves
+        Groups of units in no CPTS whose every land neighbour is in one: ``communes``
+        (``code``, ``nom``), ``n_communes``, ``population``, ``cpts`` (ids of the CPTS around).
+    """
+
+    reports: list[Report]
+    overlaps: list[dict] = field(default_factory=list)
+    enclaves: list[dict] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        """Worst of the CPTS' statuses and the register-wide checks (overlap fail, enclave warn)."""
+        register = ["fail"] if self.overlaps else []
+        register += ["warn"] if self.enclaves else []
+        return worst_status([r.status for r in self.reports] + register)
+
+    def to_dict(self) -> dict:
+        """The JSON contract of ``cpts-geo check-register --format json`` (DESIGN.md §5)."""
+        return {
+            "status": self.status,
+            "cpts": [r.to_dict() for r in self.reports],
+            "register": {
+                "overlaps": [dict(o) for o in self.overlaps],
+                "enclaves": [dict(e) for e in self.enclaves],
+            },
+        }
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+
+    def to_text(self) -> str:
+        """A French summary: one line per CPTS, register-wide findings, then what needs a look."""
+        return "\n".join(_register_lines(self)) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# Text
+# ---------------------------------------------------------------------------------------------
+def _wrap(text: str, indent: str) -> list[str]:
+    return textwrap.wrap(
+        text,
+        width=_WIDTH,
+        initial_indent=indent,
+        subsequent_indent=indent + "  ",
+        break_on_hyphens=False,
+        break_long_words=False,
+    ) or [indent]
+
+
+def _units(items, *, limit: int | None = None) -> str:
+    """``Nom (code), Nom (code)`` from a list of ``{code, nom}``."""
+    items = list(items)
+    shown = items if limit is None else items[:limit]
+    text = ", ".join(f"{u['nom']} ({u['code']})" for u in shown)
+    if limit is not None and len(items) > limit:
+        text += f" et {fr_int(len(items) - limit)} autres"
+    return text
+
+
+def _territory_header(report: Report) -> list[str]:
+    t = report.territory
+    v = t.get("vintage", {})
+    name = t.get("name") or "(sans nom)"
+    head = f"CPTS {report.cpts_id} : {name}" if report.cpts_id is not None else f"Territoire : {name}"
+    return [
+        head,
+        f"{fr_plural(t['n_communes'], 'commune')}, {fr_int(t['population'])} habitants "
+        f"(population municipale {v.get('population', '?')}), taille ACI {t['aci_size_class']} "
+        f"— COG {v.get('cog', '?')}",
+    ]
+
+
+def _report_lines(report: Report) -> list[str]:
+    lines = _territory_header(report)
+    lines.append(f"Résultat : {STATUS_LABELS[report.status]}")
+    lines.append("")
+    for r in report.rules:
+        head = f"  {STATUS_LABELS[r.status]:<10} {RULE_LABELS.get(r.id, r.id):<24} "
+        wrapped = textwrap.wrap(
+            r.message,
+            width=_WIDTH,
+            initial_indent=head,
+            subsequent_indent=" " * len(head),
+            break_on_hyphens=False,
+            break_long_words=False,
+        )
+        lines.extend(wrapped or [head.rstrip()])
+    details = []
+    for r in report.rules:
+        body = _DETAILS.get(r.id, lambda d: [])(r.details)
+        if body:
+            details.append(f"  {RULE_LABELS.get(r.id, r.id)}")
+            details.extend(body)
+    if details:
+        lines += ["", "Détails"] + details
+    communes = report.territory.get("communes", [])
+    lines += ["", f"Communes ({fr_int(len(communes))}) :"]
+    lines += _wrap(_units(report.units) if report.units else ", ".join(communes), "  ")
+    if report.input_warnings:
+        lines += ["", f"Avertissements de lecture ({fr_int(len(report.input_warnings))}) :"]
+        for w in report.input_warnings:
+            where = f"ligne {w['line']}" if w.get("line") is not None else "valeur"
+            value = f" « {w['value']} »" if w.get("value") not in (None, "") else ""
+            lines += _wrap(f"{where}{value} : {w.get('message', '')}", "  ")
+    return lines
+
+
+def _contiguity_lines(d: dict) -> list[str]:
+    parts = d.get("components", [])
+    if len(parts) < 2:
+        return []
+    out = []
+    for c in parts:
+        where = " (île)" if c.get("island") else ""
+        out += _wrap(
+            f"partie {c['id']} « {c['name']} »{where} : {fr_plural(c['n_communes'], 'commune')}, "
+            f"{fr_int(c['population'])} hab. — {_units(c['communes'], limit=20)}",
+            "    ",
+        )
+    for link in d.get("sea_links", []):
+        out += _wrap(
+            f"liaison maritime : {link['a_nom']} ({link['a']}) – {link['b_nom']} ({link['b']}), "
+            f"{fr_km(link['distance_km'])} km (parties {link['parts'][0]} et "
+            f"{link['parts'][1]})",
+            "    ",
+        )
+    for gap in d.get("land_gaps", []):
+        out += _wrap(
+            "séparées par des communes hors du territoire : parties " + ", ".join(str(p) for p in gap), "    "
+        )
+    return out
+
+
+def _enclave_lines(d: dict) -> list[str]:
+    out = []
+    for i, g in enumerate(d.get("groups", []), 1):
+        out += _wrap(
+            f"enclave {i} : {fr_plural(g['n_communes'], 'commune')}, {fr_int(g['population'])} hab. "
+            f"— {_units(g['communes'], limit=20)}",
+            "    ",
+        )
+    return out
+
+
+def _epci_lines(d: dict) -> list[str]:
+    out = []
+    for e in d.get("epcis", []):
+        state = "entier" if e["whole"] else "coupé"
+        out += _wrap(
+            f"{e['nom']} ({e['code']}) : {state}, {fr_int(e['n_communes_in'])}/"
+            f"{fr_int(e['n_communes'])} communes, {fr_int(e['population_in'])}/"
+            f"{fr_int(e['population'])} hab. ({fr_share(e['share_population'])})",
+            "    ",
+        )
+    if d.get("without_epci"):
+        out += _wrap(f"communes sans EPCI : {_units(d['without_epci'])}", "    ")
+    return out
+
+
+def _admin_lines(d: dict) -> list[str]:
+    out = []
+    for r in d.get("regions", []):
+        out += _wrap(
+            f"région {r['nom']} ({r['code']}) : {fr_plural(r['n_communes'], 'commune')}, "
+            f"{fr_int(r['population'])} hab.",
+            "    ",
+        )
+    for dep in d.get("departements", []):
+        out += _wrap(
+            f"département {dep['nom']} ({dep['code']}) : {fr_plural(dep['n_communes'], 'commune')}, "
+            f"{fr_int(dep['population'])} hab.",
+            "    ",
+        )
+    return out
+
+
+def _overlap_lines(d: dict) -> list[str]:
+    out = []
+    for c in d.get("cpts", []):
+        out += _wrap(
+            f"{c['cpts_nom']} ({c['cpts_id']}) : {fr_plural(c['n_communes'], 'commune partagée', 'communes partagées')}, "
+            f"{fr_int(c['population'])} hab. — {_units(c['communes'], limit=20)}",
+            "    ",
+        )
+    return out
+
+
+_DETAILS = {
+    "contiguity": _contiguity_lines,
+    "enclaves": _enclave_lines,
+    "epci_alignment": _epci_lines,
+    "admin_boundaries": _admin_lines,
+    "overlap": _overlap_lines,
+}
+
+
+def _register_lines(rr: RegisterReport) -> list[str]:
+    n = len(rr.reports)
+    lines = [f"Registre : {fr_plural(n, 'CPTS', 'CPTS')} — résultat : {STATUS_LABELS[rr.status]}"]
+    if rr.reports:
+        v = rr.reports[0].territory.get("vintage", {})
+        lines.append(f"COG {v.get('cog', '?')}, population municipale {v.get('population', '?')}")
+    ids = [r.id for r in rr.reports[0].rules] if rr.reports else []
+    width_id = max([len("id")] + [len(str(r.cpts_id)) for r in rr.reports])
+    header = (
+        f"  {'id':<{width_id}}  {'résultat':<10} {'communes':>8} {'population':>11}  "
+        + " ".join(f"{_RULE_COLUMNS.get(i, i)[:10]:<10}" for i in ids)
+        + "  nom"
+    )
+    lines += ["", header]
+    for r in rr.reports:
+        t = r.territory
+        cells = " ".join(f"{STATUS_LABELS[x.status]:<10}" for x in r.rules)
+        lines.append(
+            f"  {r.cpts_id!s:<{width_id}}  {STATUS_LABELS[r.status]:<10} {fr_int(t['n_communes']):>8} "
+            f"{fr_int(t['population']):>11}  {cells}  {t.get('name') or ''}"
+        )
+    lines.append("")
+    if rr.overlaps:
+        lines.append(f"Communes dans plusieurs CPTS ({fr_int(len(rr.overlaps))}) :")
+        for o in rr.overlaps:
+            lines += _wrap(
+                f"{o['nom']} ({o['code']}), {fr_int(o['population'])} hab. : CPTS " + ", ".join(o["cpts"]),
+                "  ",
+            )
+    else:
+        lines.append("Aucune commune dans plusieurs CPTS.")
+    if rr.enclaves:
+        lines.append(
+            "Communes hors CPTS enclavées par les CPTS du registre "
+            f"({fr_plural(len(rr.enclaves), 'groupe')}) :"
+        )
+        for g in rr.enclaves:
+            lines += _wrap(
+                f"{_units(g['communes'], limit=20)} — {fr_plural(g['n_communes'], 'commune')}, "
+                f"{fr_int(g['population'])} hab. ; CPTS autour : " + ", ".join(g["cpts"]),
+                "  ",
+            )
+    else:
+        lines.append("Aucune commune hors CPTS enclavée par les CPTS du registre.")
+    flagged = [r for r in rr.reports if r.status != "pass"]
+    if flagged:
+        lines += ["", "À examiner"]
+        for r in flagged:
+            lines.append(f"  CPTS {r.cpts_id} : {r.territory.get('name') or ''}")
+            for x in r.rules:
+                if x.status != "pass":
+                    lines += _wrap(
+                        f"{STATUS_LABELS[x.status]} {RULE_LABELS.get(x.id, x.id)} : {x.message}", "    "
+                    )
+    return lines
+
+
+# ---------------------------------------------------------------------------------------------
+# HTML
+# ---------------------------------------------------------------------------------------------
+_STATUS_COLORS = {"pass": "#1a9850", "warn": "#e08214", "fail": "#d7191c"}
+
+_HTML_CSS = """
+body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;margin:0;color:#222;
+background:#f6f6f4}
+main{max-width:1100px;margin:0 auto;padding:24px 28px 48px;background:#fff}
+h1{font-size:1.6em;margin:0 0 4px}h2{font-size:1.25em;margin:28px 0 8px;border-bottom:2px solid #ddd;
+padding-bottom:4px}h3{font-size:1.05em;margin:18px 0 6px}
+.sous-titre{color:#555;margin:0 0 16px}
+.statut{display:inline-block;padding:2px 10px;border-radius:12px;color:#fff;font-weight:600;
+font-size:.9em;white-space:nowrap}
+table{border-collapse:collapse;width:100%;margin:8px 0;font-size:.93em}
+th,td{border:1px solid #ddd;padding:5px 8px;text-align:left;vertical-align:top}
+th{background:#f0f0ee}td.n,th.n{text-align:right;white-space:nowrap}
+.chiffres{display:flex;gap:14px;flex-wrap:wrap;margin:12px 0}
+.chiffres div{background:#f0f4f8;border-radius:6px;padding:8px 14px}
+.chiffres b{display:block;font-size:1.3em}
+iframe{width:100%;height:560px;border:1px solid #ccc;border-radius:4px}
+ul{margin:4px 0 4px 18px;padding:0}li{margin:2px 0}
+footer{margin-top:32px;color:#666;font-size:.85em}
+@media print{iframe{display:none}.statut{color:#000;border:1px solid #000}}
+"""
+
+
+def _e(value) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _badge(status: str) -> str:
+    return f'<span class="statut statut-{status}" style="background:{_STATUS_COLORS[status]}">' \
+           f"{_e(STATUS_LABELS[status])}</span>"
+
+
+def _findings(ref, report: Report) -> dict[str, list[str]]:
+    """Unit codes by finding, for the map: overlaps, split EPCIs (inside, outside), enclaves."""
+    out: dict[str, list[str]] = {"chevauchement": [], "epci_partiel": [], "enclave": [], "epci_hors": []}
+    codes = set(report.territory.get("communes", []))
+    by_id = {r.id: r.details for r in report.rules}
+    for c in by_id.get("overlap", {}).get("cpts", []):
+        out["chevauchement"] += [u["code"] for u in c.get("communes", [])]
+    for g in by_id.get("enclaves", {}).get("groups", []):
+        out["enclave"] += [u["code"] for u in g.get("communes", [])]
+    split = [e["code"] for e in by_id.get("epci_alignment", {}).get("epcis", []) if not e.get("whole")]
+    if split:
+        members = ref.units.index[ref.units["epci"].isin(split)]
+        out["epci_partiel"] = [c for c in members if c in codes]
+        out["epci_hors"] = [c for c in members if c not in codes]
+    return out
+
+
+def _rule_section(r: RuleResult) -> str:
+    body = _DETAILS.get(r.id, lambda d: [])(r.details)
+    parts = [f'<h3 id="regle-{_e(r.id)}">{_e(RULE_LABELS.get(r.id, r.id))} {_badge(r.status)}</h3>',
+             f"<p>{_e(r.message)}</p>"]
+    if r.id == "epci_alignment" and r.details.get("epcis"):
+        rows = "".join(
+            f"<tr><td>{_e(e['nom'])}</td><td>{_e(e['code'])}</td><td>{'entier' if e['whole'] else 'coupé'}</td>"
+            f"<td class=n>{fr_int(e['n_communes_in'])} / {fr_int(e['n_communes'])}</td>"
+            f"<td class=n>{fr_int(e['population_in'])} / {fr_int(e['population'])}</td>"
+            f"<td class=n>{_e(fr_share(e['share_population']))}</td></tr>"
+            for e in r.details["epcis"]
+        )
+        parts.append(
+            '<table class="epci"><thead><tr><th>EPCI</th><th>SIREN</th><th>Dans le territoire</th>'
+            "<th class=n>Communes (dedans / total)</th><th class=n>Population (dedans / total)</th>"
+            f"<th class=n>Part de la population</th></tr></thead><tbody>{rows}</tbody></table>"
+        )
+        if r.details.get("without_epci"):
+            parts.append(f"<p>Communes sans EPCI : {_e(_units(r.details['without_epci']))}</p>")
+    elif body:
+        parts.append("<ul>" + "".join(f"<li>{_e(line.strip())}</li>" for line in _join_wrapped(body)) + "</ul>")
+    return "\n".join(parts)
+
+
+def _join_wrapped(lines: list[str]) -> list[str]:
+    """Undo the terminal wrapping of detail lines (continuations are indented further)."""
+    out: list[str] = []
+    for line in lines:
+        if out and line.startswith("      "):
+            out[-1] += " " + line.strip()
+        else:
+            out.append(line)
+    return out
+
+
+def report_html(ref, report: Report, *, existing=None, offline: bool = False) -> str:
+    """A self-contained HTML report of one territory's checks, in French.
+
+    Summary table, each rule with its evidence, the communes with their population, the EPCI
+    table and a folium map of the territory (units coloured by finding: overlaps, split EPCIs,
+    enclaves; neighbouring existing CPTS drawn), embedded in the page. Every name coming from an
+    input file is escaped.
+
+    Parameters
+    ----------
+    ref
+        The reference the report was made on.
+    report
+        A :class:`Report` from :func:`cpts_geo.rules.check_territory`.
+    existing
+        The register the territory was compared with (its CPTS near the territory are drawn).
+    offline
+        Inline Leaflet in the map (no network needed to open the page; see
+        :func:`cpts_geo.maps.coverage_map`); otherwise Leaflet and the tiles come from the web.
+    """
+    from .maps import render_map, territory_map
+
+    t = report.territory
+    v = t.get("vintage", {})
+    name = t.get("name") or "Territoire sans nom"
+    m = territory_map(ref, t.get("communes", []), findings=_findings(ref, report), existing=existing,
+                      name=name, offline=offline)
+    page = render_map(m)
+    units = sorted(report.units, key=lambda u: (-u["population"], u["code"]))
+    total = sum(u["population"] for u in units) or 1
+    epci_names = ref.epci["nom"]
+    commune_rows = "".join(
+        f"<tr><td>{_e(u['code'])}</td><td>{_e(u['nom'])}</td><td class=n>{fr_int(u['population'])}</td>"
+        f"<td class=n>{_e(fr_share(u['population'] / total))}</td>"
+        f"<td>{_e(epci_names.get(u['epci'], '') if u.get('epci') else 'aucun EPCI')}</td>"
+        f"<td>{_e(u['departement'])}</td></tr>"
+        for u in units
+    )
+    summary_rows = "".join(
+        f'<tr><td><a href="#regle-{_e(r.id)}">{_e(RULE_LABELS.get(r.id, r.id))}</a></td><td>{_badge(r.status)}</td>'
+        f"<td>{_e(r.message)}</td></tr>"
+        for r in report.rules
+    )
+    warnings = ""
+    if report.input_warnings:
+        items = "".join(
+            f"<li>{'ligne ' + _e(w['line']) if w.get('line') is not None else 'valeur'}"
+            f"{' « ' + _e(w['value']) + ' »' if w.get('value') not in (None, '') else ''} : "
+            f"{_e(w.get('message', ''))}</li>"
+            for w in report.input_warnings
+        )
+        warnings = f"<h2>Corrections faites à la lecture du fichier</h2><ul>{items}</ul>"
+    head = f"CPTS {_e(report.cpts_id)} — " if report.cpts_id else ""
+    today = dt.date.today().strftime("%d/%m/%Y")
+    from . import __version__
+
+    body = f"""<!DOCTYPE html>
+<html lang="fr"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Vérification du territoire — {_e(name)}</title><style>{_HTML_CSS}</style></head>
+<body><main>
+<h1>{head}{_e(name)}</h1>
+<p class="sous-titre">Vérification du territoire proposé — résultat : {_badge(report.status)}</p>
+<div class="chiffres">
+<div><b>{fr_int(t['population'])}</b>habitants (population municipale {_e(v.get('population'))})</div>
+<div><b>{fr_int(t['n_communes'])}</b>communes</div>
+<div><b>taille {_e(t['aci_size_class'])}</b>classe de taille ACI</div>
+</div>
+<h2>Synthèse</h2>
+<table class="synthese"><thead><tr><th>Règle</th><th>Résultat</th><th>Constat</th></tr></thead>
+<tbody>{summary_rows}</tbody></table>
+<h2>Carte du territoire</h2>
+<iframe title="Carte du territoire" sandbox="allow-scripts" srcdoc="{html.escape(page, quote=True)}"></iframe>
+<h2>Détail des règles</h2>
+{"".join(_rule_section(r) for r in report.rules)}
+<h2>Communes du territoire ({fr_int(len(units))})</h2>
+<table class="communes"><thead><tr><th>Code INSEE</th><th>Commune</th><th class=n>Population</th>
+<th class=n>Part</th><th>EPCI</th><th>Département</th></tr></thead><tbody>{commune_rows}</tbody>
+<tfoot><tr><th colspan=2>Total</th><th class=n>{fr_int(t['population'])}</th><th></th><th></th><th></th></tr>
+</tfoot></table>
+{warnings}
+<footer>Rapport produit le {today} par cpts-geo {_e(__version__)}. Référentiel : Code officiel géographique
+{_e(v.get('cog'))}, populations légales {_e(v.get('population'))} (INSEE), EPCI {_e(v.get('cog'))} (DGCL),
+contours IGN (Licence Ouverte). Les seuils et règles appliqués sont ceux du cahier des charges
+régional ; les avertissements informent, seuls les échecs bloquent.</footer>
+</main></body></html>
+"""
+    return body

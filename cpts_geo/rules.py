@@ -1,0 +1,977 @@
+"""The rules a CPTS territory is checked against (DESIGN.md §2), one function per rule id.
+
+Each rule takes a :class:`~cpts_geo.territory.Territory` and returns a
+:class:`~cpts_geo.report.RuleResult` whose ``details`` carry the evidence as plain,
+JSON-serialisable types. :func:`check_territory` runs them all on a proposal and
+:func:`check_register` on every CPTS of a register, with the register-wide checks.
+
+Graph questions (contiguity, enclaves) are answered on the reference's land adjacency
+(``ref.graph``) with ``scipy.sparse.csgraph``; the only geometry work is measuring sea links
+between the parts of a territory, in the zone's projected CRS. Everything else works on integer
+positions and numpy arrays built once per reference, so a check takes about a millisecond.
+
+Examples
+--------
+>>> import cpts_geo as cg
+>>> ref = cg.load_reference()
+>>> from cpts_geo.rules import check_territory
+>>> report = check_territory(ref, ["56009", "56114", "56152", "56241", "56186"])
+>>> report.rule("contiguity").status
+'warn'
+>>> report.rule("contiguity").details["sea_links"][0]["distance_km"]
+12.483
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import shapely
+from scipy.sparse import csgraph
+
+from ._errors import InputError
+from .reference import Reference
+from .report import RegisterReport, Report, RuleResult, fr_int, fr_km, fr_plural, fr_share
+from .territory import ACI_SIZE_BOUNDS, Territory, _RefArrays, aci_size_class, ref_arrays
+
+__all__ = [
+    "RULES",
+    "RULE_IDS",
+    "admin_boundaries",
+    "check_register",
+    "check_territory",
+    "contiguity",
+    "enclaves",
+    "epci_alignment",
+    "overlap",
+    "population",
+]
+
+log = logging.getLogger(__name__)
+
+#: The rule ids, in the order of DESIGN.md §2 and of every report.
+RULE_IDS = ("population", "contiguity", "enclaves", "epci_alignment", "admin_boundaries", "overlap")
+
+#: How many names a one-line message lists before "et N autres".
+_LIST_MAX = 3
+
+
+# ---------------------------------------------------------------------------------------------
+# Small helpers
+# ---------------------------------------------------------------------------------------------
+def _listing(items: list[str], limit: int = _LIST_MAX) -> str:
+    """``a, b et c`` / ``a, b, c et 4 autres``."""
+    if len(items) > limit:
+        return ", ".join(items[:limit]) + f" et {fr_int(len(items) - limit)} autres"
+    if len(items) > 1:
+        return ", ".join(items[:-1]) + " et " + items[-1]
+    return items[0] if items else ""
+
+
+def _sentence(text: str) -> str:
+    """``text`` ending with one full stop."""
+    return text if text.endswith(".") else text + "."
+
+
+def _unit_list(a: _RefArrays, positions: np.ndarray, *, population: bool = False) -> list[dict]:
+    if population:
+        return [
+            {"code": str(a.codes[p]), "nom": str(a.names[p]), "population": int(a.pop[p])} for p in positions
+        ]
+    return [{"code": str(a.codes[p]), "nom": str(a.names[p])} for p in positions]
+
+
+def _components(a: _RefArrays, positions: np.ndarray) -> tuple[int, np.ndarray]:
+    """Connected components of the land graph restricted to ``positions``.
+
+    The induced sub-graph is built from the reference's CSR arrays directly (faster than
+    slicing ``ref.graph``). Returns the number of components and the label of each position.
+    """
+    m = len(positions)
+    local = np.full(a.n, -1, dtype=np.int64)
+    local[positions] = np.arange(m)
+    deg = a.indptr[positions + 1] - a.indptr[positions]
+    rows = np.repeat(np.arange(m), deg)
+    cols = local[a.neighbours_of(positions)]
+    inside = cols >= 0
+    g = sp.csr_matrix((np.ones(int(inside.sum()), dtype=np.int8), (rows[inside], cols[inside])), shape=(m, m))
+    k, labels = csgraph.connected_components(g, directed=False)
+    return int(k), labels
+
+
+def _groups(labels: np.ndarray, k: int) -> list[np.ndarray]:
+    """Indices of each label, in label order (indices increasing within a group)."""
+    order = np.argsort(labels, kind="stable")
+    bounds = np.searchsorted(labels[order], np.arange(k + 1))
+    return [order[bounds[i] : bounds[i + 1]] for i in range(k)]
+
+
+# ---------------------------------------------------------------------------------------------
+# population
+# ---------------------------------------------------------------------------------------------
+def population(territory: Territory, *, min_population: int | None = 20_000) -> RuleResult:
+    """Population municipale of the territory against a minimum, and its ACI size class.
+
+    Fails below ``min_population`` (``None`` or 0: no minimum). ``details``: ``population``,
+    ``min_population``, ``aci_size_class``, ``aci_size_bounds``, ``vintage`` (population year).
+    """
+    pop = territory.population
+    size = territory.aci_size_class
+    year = territory.ref.vintage["population"]
+    details = {
+        "population": pop,
+        "min_population": int(min_population) if min_population else None,
+        "aci_size_class": size,
+        "aci_size_bounds": list(ACI_SIZE_BOUNDS),
+        "vintage": year,
+    }
+    head = f"{fr_int(pop)} habitants (population municipale {year}), taille ACI {size}"
+    if not min_population:
+        return RuleResult("population", "pass", f"{head} ; pas de population minimale demandée.", details)
+    if pop < min_population:
+        return RuleResult(
+            "population",
+            "fail",
+            f"{head} : sous le minimum de {fr_int(min_population)} habitants "
+            f"(il manque {fr_int(min_population - pop)} habitants).",
+            details,
+        )
+    return RuleResult("population", "pass", f"{head} ; minimum de {fr_int(min_population)} atteint.", details)
+
+
+# ---------------------------------------------------------------------------------------------
+# contiguity
+# ---------------------------------------------------------------------------------------------
+def _projected(ref: Reference, positions: np.ndarray) -> np.ndarray:
+    """Geometries of units in their zone's projected CRS (cached per unit on the reference)."""
+    a = ref_arrays(ref)
+    cache = ref.__dict__.get("_rules_projected")
+    if cache is None:
+        cache = ref.__dict__["_rules_projected"] = (np.empty(a.n, dtype=object), np.zeros(a.n, dtype=bool))
+    geoms, done = cache
+    todo = positions[~done[positions]]
+    if len(todo):
+        src = ref.units.geometry.to_numpy()
+        for epsg in np.unique(a.epsg[todo]):
+            sel = todo[a.epsg[todo] == epsg]
+            geoms[sel] = gpd.GeoSeries(src[sel], crs=ref.units.crs).to_crs(int(epsg)).to_numpy()
+        done[todo] = True
+    return geoms[positions]
+
+
+def _part_distance(ref: Reference, pa: np.ndarray, pb: np.ndarray) -> tuple[float, int, int] | None:
+    """Shortest distance (km, zone's projected CRS) between two sets of units, and the closest pair."""
+    ga, gb = _projected(ref, pa), _projected(ref, pb)
+    ka, kb = ~shapely.is_missing(ga), ~shapely.is_missing(gb)
+    pa, pb, ga, gb = pa[ka], pb[kb], ga[ka], gb[kb]
+    if not len(pa) or not len(pb):
+        return None
+    tree = shapely.STRtree(gb)
+    (ia, ib), dist = tree.query_nearest(ga, return_distance=True, all_matches=False)
+    best = np.lexsort((pb[ib], pa[ia], dist))[0]
+    return float(dist[best]) / 1000.0, int(pa[ia[best]]), int(pb[ib[best]])
+
+
+def contiguity(territory: Territory, *, sea_link_km: float = 30.0) -> RuleResult:
+    """Is the territory one piece? Land gaps fail; parts joined by sea within ``sea_link_km`` warn.
+
+    The parts are the connected components of the land graph restricted to the territory. Two
+    parts on the same land mass are separated by land (units outside the territory): fail.
+    Parts on different land masses (an island and the mainland, two islands) are joined by a sea
+    link when a unit of one is within ``sea_link_km`` of a unit of the other, measured in the
+    zone's projected CRS; if every part is joined that way, warn, else fail.
+
+    ``details``: ``components`` (``id``, ``name`` (its most populous unit), ``n_communes``,
+    ``population``, ``island`` (not on its département's largest land mass), ``communes`` [{code, nom}]),
+    largest first; ``sea_links`` (``a``, ``a_nom``, ``b``, ``b_nom``, ``distance_km``, ``parts``),
+    the shortest links that join the parts; ``land_gaps`` (lists of part ids on one land mass);
+    ``sea_link_km``.
+    """
+    ref = territory.ref
+    a = ref_arrays(ref)
+    P = territory.positions
+    k, labels = _components(a, P)
+    details: dict = {
+        "n_components": k,
+        "components": [],
+        "sea_links": [],
+        "land_gaps": [],
+        "sea_link_km": float(sea_link_km),
+    }
+    if k <= 1:
+        msg = f"Territoire d'un seul tenant ({fr_plural(len(P), 'commune')})."
+        return RuleResult("contiguity", "pass", msg, details)
+
+    groups = _groups(labels, k)
+    pops = np.array([a.pop[P[g]].sum() for g in groups])
+    firsts = np.array([P[g[0]] for g in groups])
+    order = np.lexsort((firsts, -pops))  # largest population first, then smallest code
+    groups = [groups[i] for i in order]
+    lands = [int(a.land[P[g[0]]]) for g in groups]
+    main_land = _main_land_of_departement(ref)
+    comps = []
+    for cid, g in enumerate(groups, 1):
+        pos = P[g]
+        top = pos[np.lexsort((pos, -a.pop[pos]))[0]]
+        comps.append(
+            {
+                "id": cid,
+                "name": str(a.names[top]),
+                "n_communes": len(pos),
+                "population": int(a.pop[pos].sum()),
+                "island": bool(lands[cid - 1] != main_land[a.dep[pos[0]]]),
+                "communes": _unit_list(a, pos),
+            }
+        )
+    details["components"] = comps
+
+    # Land gaps: several parts on one land mass.
+    by_land: dict[int, list[int]] = {}
+    for cid, land in enumerate(lands, 1):
+        by_land.setdefault(land, []).append(cid)
+    gaps = [ids for ids in by_land.values() if len(ids) > 1]
+    details["land_gaps"] = gaps
+
+    # Sea links between parts on different land masses close enough by sea, shortest first
+    # (Kruskal): the links that join the parts.
+    zones = [int(a.epsg[P[g[0]]]) for g in groups]
+    candidates = []
+    for i in range(k):
+        for j in range(i + 1, k):
+            if lands[i] == lands[j] or zones[i] != zones[j]:
+                continue
+            found = _part_distance(ref, P[groups[i]], P[groups[j]])
+            if found is not None and found[0] <= sea_link_km:
+                candidates.append((round(found[0], 3), i, j, found[1], found[2]))
+    parent = list(range(k))
+
+    def root(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    # Parts of one land mass count as one node: a sea link to any of them joins that land mass.
+    for ids in gaps:
+        for cid in ids[1:]:
+            parent[root(cid - 1)] = root(ids[0] - 1)
+    links = []
+    for dist, i, j, pi, pj in sorted(candidates):
+        ri, rj = root(i), root(j)
+        if ri != rj:
+            parent[ri] = rj
+            x, y = sorted((pi, pj))
+            links.append(
+                {
+                    "a": str(a.codes[x]),
+                    "a_nom": str(a.names[x]),
+                    "b": str(a.codes[y]),
+                    "b_nom": str(a.names[y]),
+                    "distance_km": dist,
+                    "parts": sorted((i + 1, j + 1)),
+                }
+            )
+    details["sea_links"] = links
+    joined = len({root(i) for i in range(k)}) == 1
+
+    named = [
+        f"{c['name']} ({'île, ' if c['island'] else ''}{fr_plural(c['n_communes'], 'commune')})"
+        for c in comps
+    ]
+    sentences = []
+    if gaps:
+        gap_names = [named[cid - 1] for ids in gaps for cid in ids]
+        sentences.append(f"{_listing(gap_names, 4)} sont séparées par des communes hors du territoire")
+    if links:
+        sentences.append(
+            f"reliées par la mer (liaisons de {fr_km(sea_link_km)} km au plus) : "
+            + ", ".join(f"{lk['a_nom']} – {lk['b_nom']} ({fr_km(lk['distance_km'])} km)" for lk in links)
+        )
+    if not joined:
+        main = root(0)
+        far_names = [named[i] for i in range(k) if root(i) != main]
+        sentences.append(
+            f"{_listing(far_names, 4)} à plus de {fr_km(sea_link_km)} km par la mer du reste du territoire"
+        )
+    status = "fail" if gaps or not joined else "warn"
+    if status == "fail":
+        msg = f"Territoire discontinu en {fr_int(k)} parties : " + " ; ".join(sentences) + "."
+    else:
+        msg = f"Territoire en {fr_int(k)} parties {sentences[0]} ; parties : {_listing(named, 4)}."
+    return RuleResult("contiguity", status, msg, details)
+
+
+def _main_land_of_departement(ref: Reference) -> np.ndarray:
+    """The largest land mass (most units) of each département: its mainland (cached)."""
+    cached = ref.__dict__.get("_rules_main_land")
+    if cached is None:
+        a = ref_arrays(ref)
+        ok = a.dep >= 0
+        key = a.dep[ok] * (a.land.max() + 1) + a.land[ok]
+        pairs, counts = np.unique(key, return_counts=True)
+        dep, land = pairs // (a.land.max() + 1), pairs % (a.land.max() + 1)
+        order = np.lexsort((land, -counts, dep))  # by département, most units first
+        cached = np.full(len(a.dep_codes), -1, dtype=np.int64)
+        first = np.unique(dep[order], return_index=True)[1]
+        cached[dep[order][first]] = land[order][first]
+        ref.__dict__["_rules_main_land"] = cached
+    return cached
+
+
+# ---------------------------------------------------------------------------------------------
+# enclaves
+# ---------------------------------------------------------------------------------------------
+def _enclosed_groups(a: _RefArrays, inside: np.ndarray, positions: np.ndarray) -> list[np.ndarray]:
+    """Groups of units outside ``positions`` enclosed by them on land.
+
+    The units outside the territory fall into pieces (connected components of the land graph
+    without the territory). A piece touching the territory is enclosed unless it is the rest of
+    its land mass: on each land mass, the largest piece (units, then population) is the rest.
+    Pieces are found by exploring outwards from the territory's outside neighbours, layer by
+    layer, only until each land mass has at most one piece still open, the rest: the size of that
+    last piece is known without exploring it (the land mass's outside units minus the others).
+
+    Returns the enclosed groups (sorted positions each), sorted by their first position.
+    """
+    nb = a.neighbours_of(positions)
+    explored = np.unique(nb[~inside[nb]])
+    if not len(explored):
+        return []
+    # Outside units (count, population) of each land mass the territory is on.
+    t_lands, t_counts = np.unique(a.land[positions], return_counts=True)
+    t_pop = np.bincount(np.searchsorted(t_lands, a.land[positions]), weights=a.pop[positions])
+    outside_n = dict(zip(t_lands.tolist(), (a.land_size[t_lands] - t_counts).tolist()))
+    outside_pop = dict(zip(t_lands.tolist(), (a.land_pop[t_lands] - t_pop).tolist()))
+    while True:
+        m = len(explored)
+        local = np.full(a.n, -1, dtype=np.int64)
+        local[explored] = np.arange(m)
+        nbrs = a.neighbours_of(explored)
+        rows = np.repeat(np.arange(m), a.indptr[explored + 1] - a.indptr[explored])
+        cols = local[nbrs]
+        linked = cols >= 0
+        g = sp.csr_matrix(
+            (np.ones(int(linked.sum()), dtype=np.int8), (rows[linked], cols[linked])), shape=(m, m)
+        )
+        k, labels = csgraph.connected_components(g, directed=False)
+        frontier = ~linked & ~inside[nbrs]  # neighbours neither explored nor in the territory
+        open_comp = np.bincount(labels[rows[frontier]], minlength=k) > 0
+        size = np.bincount(labels, minlength=k)
+        pop = np.bincount(labels, weights=a.pop[explored], minlength=k)
+        first = np.full(k, m, dtype=np.int64)
+        np.minimum.at(first, labels, np.arange(m))
+        land = a.land[explored[first]]
+        rest = {}
+        expand = np.zeros(k, dtype=bool)
+        for lm in np.unique(land).tolist():
+            comps = np.flatnonzero(land == lm)
+            opened = comps[open_comp[comps]]
+            closed = comps[~open_comp[comps]]
+            # The closed piece that would be the rest: most units, then population, then first code.
+            best = (
+                closed[np.lexsort((first[closed], -pop[closed], -size[closed]))[0]] if len(closed) else None
+            )
+            if len(opened) > 1:
+                expand[opened] = True
+            elif len(opened) == 1:
+                o = opened[0]
+                o_size = outside_n[lm] - size[closed].sum()
+                o_pop = outside_pop[lm] - pop[closed].sum()
+                if best is None or (o_size, o_pop) >= (size[best], pop[best]):
+                    rest[lm] = o
+                else:  # a closed piece is larger: the open one is enclosed; explore it fully
+                    expand[o] = True
+            else:
+                rest[lm] = best
+        if not expand.any():
+            break
+        new = nbrs[frontier & expand[labels[rows]]]
+        explored = np.union1d(explored, new)
+    groups = _groups(labels, k)
+    keep = [explored[groups[c]] for c in range(k) if not open_comp[c] and rest.get(int(land[c])) != c]
+    keep.sort(key=lambda g: g[0])
+    return keep
+
+
+def enclaves(territory: Territory) -> RuleResult:
+    """Groups of units outside the territory all of whose land neighbours are in it (warn).
+
+    Such a group could only ever join this CPTS. A group must touch the territory; the rest of a
+    land mass (its largest outside piece: the rest of the mainland, or of an island the territory
+    covers in part) is not an enclave, nor is an island the territory does not touch.
+
+    ``details``: ``groups``, each with ``communes`` [{code, nom, population}], ``n_communes``,
+    ``population``; sorted by first code.
+    """
+    a = ref_arrays(territory.ref)
+    P = territory.positions
+    inside = np.zeros(a.n, dtype=bool)
+    inside[P] = True
+    found = _enclosed_groups(a, inside, P)
+    groups = [
+        {
+            "communes": _unit_list(a, g, population=True),
+            "n_communes": len(g),
+            "population": int(a.pop[g].sum()),
+        }
+        for g in found
+    ]
+    details = {"groups": groups}
+    if not groups:
+        return RuleResult(
+            "enclaves", "pass", "Aucune commune extérieure enclavée par le territoire.", details
+        )
+    described = []
+    for g in groups:
+        names = _listing([f"{u['nom']} ({u['code']})" for u in g["communes"]])
+        size = "" if g["n_communes"] == 1 else f"{fr_plural(g['n_communes'], 'commune')}, "
+        described.append(f"{names} ({size}{fr_int(g['population'])} hab.)")
+    if len(groups) == 1 and groups[0]["n_communes"] == 1:
+        u = groups[0]["communes"][0]
+        msg = (
+            f"{u['nom']} ({u['code']}, {fr_int(u['population'])} hab.) est enclavée par le territoire : "
+            "tous ses voisins terrestres en font partie."
+        )
+    else:
+        what = (
+            f"{fr_int(len(groups))} groupes de communes sont enclavés"
+            if len(groups) > 1
+            else "1 groupe de communes est enclavé"
+        )
+        msg = (
+            f"{what} par le territoire (tous leurs voisins terrestres en font partie) : "
+            f"{' ; '.join(described)}."
+        )
+    return RuleResult("enclaves", "warn", msg, details)
+
+
+# ---------------------------------------------------------------------------------------------
+# epci_alignment
+# ---------------------------------------------------------------------------------------------
+def epci_alignment(territory: Territory) -> RuleResult:
+    """Every EPCI the territory touches, with its share of communes and population inside.
+
+    Whole EPCIs pass, split EPCIs warn (informs, never blocks); communes in no EPCI are named.
+    Totals are counted in units (a city's arrondissements count one by one) with the units'
+    populations (one vintage).
+
+    ``details``: ``epcis`` (``code``, ``nom``, ``n_communes_in``, ``n_communes``,
+    ``population_in``, ``population``, ``share_communes``, ``share_population``, ``whole``,
+    ``communes`` (codes inside)), largest population inside first; ``n_split``;
+    ``without_epci`` [{code, nom}].
+    """
+    a = ref_arrays(territory.ref)
+    P = territory.positions
+    e = a.epci[P]
+    has = e >= 0
+    ids, inv = np.unique(e[has], return_inverse=True)
+    pe = P[has]
+    pop_in = np.bincount(inv, weights=a.pop[pe], minlength=len(ids)).astype(np.int64)
+    n_in = np.bincount(inv, minlength=len(ids))
+    members = _groups(inv, len(ids))
+    rows = []
+    for i in np.lexsort((a.epci_codes[ids].astype(str), -pop_in)):
+        eid = ids[i]
+        n_tot, p_tot = int(a.epci_n[eid]), int(a.epci_pop[eid])
+        rows.append(
+            {
+                "code": str(a.epci_codes[eid]),
+                "nom": str(a.epci_names[eid]),
+                "n_communes_in": int(n_in[i]),
+                "n_communes": n_tot,
+                "population_in": int(pop_in[i]),
+                "population": p_tot,
+                "share_communes": round(int(n_in[i]) / n_tot, 4),
+                "share_population": round(int(pop_in[i]) / p_tot, 4) if p_tot else 0.0,
+                "whole": bool(n_in[i] == n_tot),
+                "communes": [str(c) for c in a.codes[pe[members[i]]]],
+            }
+        )
+    without = _unit_list(a, P[~has])
+    split = [r for r in rows if not r["whole"]]
+    details = {"epcis": rows, "n_split": len(split), "without_epci": without}
+    tail = ""
+    if without:
+        tail = (
+            f" Commune{'s' if len(without) > 1 else ''} sans EPCI : "
+            + _listing([f"{u['nom']} ({u['code']})" for u in without], 5)
+            + "."
+        )
+    if not split:
+        if rows:
+            msg = (
+                f"Territoire fait {'du seul EPCI entier' if len(rows) == 1 else f'de {fr_int(len(rows))} EPCI entiers'} : "
+                + _listing([r["nom"] for r in rows])
+                + "."
+                + tail
+            )
+        else:
+            msg = "Aucune commune du territoire n'appartient à un EPCI." + tail
+        return RuleResult("epci_alignment", "pass", msg, details)
+    described = [
+        f"{r['nom']} ({fr_int(r['n_communes_in'])}/{fr_int(r['n_communes'])} communes, "
+        f"{fr_share(r['share_population'])} de la population)"
+        for r in split
+    ]
+    msg = (
+        f"{fr_int(len(split))} EPCI coupé{'s' if len(split) > 1 else ''} sur {fr_int(len(rows))} touché"
+        f"{'s' if len(rows) > 1 else ''} : {_listing(described)}." + tail
+    )
+    return RuleResult("epci_alignment", "warn", msg, details)
+
+
+# ---------------------------------------------------------------------------------------------
+# admin_boundaries
+# ---------------------------------------------------------------------------------------------
+def admin_boundaries(territory: Territory) -> RuleResult:
+    """Départements and régions spanned, with the population in each; more than one warns.
+
+    Several régions means two ARS must agree on the territory.
+
+    ``details``: ``departements`` (``code``, ``nom``, ``region``, ``n_communes``, ``population``)
+    and ``regions`` (``code``, ``nom``, ``n_communes``, ``population``), largest population first.
+    """
+    a = ref_arrays(territory.ref)
+    P = territory.positions
+    pop = a.pop[P]
+
+    def table(ids_all: np.ndarray, codes: np.ndarray, names: np.ndarray, extra=None) -> list[dict]:
+        ids, inv, counts = np.unique(ids_all, return_inverse=True, return_counts=True)
+        pops = np.bincount(inv, weights=pop, minlength=len(ids)).astype(np.int64)
+        out = []
+        for i in np.lexsort((codes[ids].astype(str), -pops)):
+            row = {"code": str(codes[ids[i]]), "nom": str(names[ids[i]])}
+            if extra is not None:
+                row["region"] = str(extra[ids[i]])
+            row.update({"n_communes": int(counts[i]), "population": int(pops[i])})
+            out.append(row)
+        return out
+
+    deps = table(a.dep[P], a.dep_codes, a.dep_names, a.reg_codes[a.dep_region])
+    regs = table(a.reg[P], a.reg_codes, a.reg_names)
+    details = {"departements": deps, "regions": regs}
+
+    def named(rows):
+        return [f"{r['nom']} ({r['code']}, {fr_int(r['population'])} hab.)" for r in rows]
+
+    if len(regs) > 1:
+        msg = (
+            f"Territoire sur {fr_int(len(regs))} régions : {_listing(named(regs), 5)}, et "
+            f"{fr_int(len(deps))} départements : {_listing(named(deps), 5)} ; les ARS de ces "
+            "régions doivent valider le territoire ensemble."
+        )
+        return RuleResult("admin_boundaries", "warn", msg, details)
+    reg = f"région {regs[0]['nom']}"
+    if len(deps) > 1:
+        msg = f"Territoire sur {fr_int(len(deps))} départements de la {reg} : {_listing(named(deps), 5)}."
+        return RuleResult("admin_boundaries", "warn", msg, details)
+    msg = f"Territoire dans un seul département, {deps[0]['nom']} ({deps[0]['code']}), {reg}."
+    return RuleResult("admin_boundaries", "pass", msg, details)
+
+
+# ---------------------------------------------------------------------------------------------
+# overlap
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True, eq=False)
+class _RegisterIndex:
+    """A register on integer positions: one row per distinct (CPTS, unit)."""
+
+    ids: np.ndarray  # cpts_id of each CPTS, register order
+    names: np.ndarray  # cpts_nom of each CPTS
+    row_cpts: np.ndarray  # CPTS of each row (index into ids)
+    row_pos: np.ndarray  # unit of each row (position in ref.units)
+
+    @property
+    def n_cpts(self) -> int:
+        return len(self.ids)
+
+    def members(self) -> list[np.ndarray]:
+        """Sorted unit positions of each CPTS."""
+        groups = _groups(self.row_cpts, self.n_cpts)
+        return [np.sort(self.row_pos[g]) for g in groups]
+
+
+def _register_index(ref: Reference, register) -> _RegisterIndex:
+    """The register on integer positions (cached on the register while its table is unchanged)."""
+    if isinstance(register, _RegisterIndex):
+        return register
+    table = register.table
+    key = (id(ref), id(table), len(table))
+    cached = getattr(register, "_rules_index", None)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    index = _build_register_index(ref, table)
+    try:
+        register._rules_index = (key, index)
+    except AttributeError:  # a frozen or slotted object: no cache
+        pass
+    return index
+
+
+def _build_register_index(ref: Reference, table) -> _RegisterIndex:
+    a = ref_arrays(ref)
+    if not len(table):
+        empty = np.empty(0, dtype=np.int64)
+        return _RegisterIndex(np.empty(0, dtype=object), np.empty(0, dtype=object), empty, empty)
+    cpts_idx, ids = pd.factorize(table["cpts_id"].astype(str))  # in order of first appearance
+    first = np.unique(cpts_idx, return_index=True)[1]
+    ids = np.asarray(ids, dtype=object)
+    if "cpts_nom" in table:
+        names = table["cpts_nom"].iloc[first].fillna("").astype(str).to_numpy(dtype=object)
+    else:
+        names = ids.copy()
+    codes = table["code_insee"].astype(str)
+    pos = ref.units.index.get_indexer(codes)
+    if (pos < 0).any():
+        bad = sorted(set(codes[pos < 0]))
+        log.warning("registre : %d code(s) inconnu(s) ignoré(s) : %s", len(bad), ", ".join(bad[:10]))
+    ok = pos >= 0
+    key = np.unique(cpts_idx[ok].astype(np.int64) * a.n + pos[ok])
+    return _RegisterIndex(ids, names, key // a.n, key % a.n)
+
+
+def overlap(territory: Territory, existing, *, cpts_id: str | None = None) -> RuleResult:
+    """Units shared with the CPTS of an existing register (fail), with the population concerned.
+
+    "Un même territoire ne peut pas abriter plusieurs CPTS." A register CPTS whose ``cpts_id``
+    equals ``cpts_id`` (the proposal itself, re-checked) is not compared with itself.
+
+    ``details``: ``cpts`` (``cpts_id``, ``cpts_nom``, ``n_communes``, ``population``, ``communes``
+    [{code, nom, population}]), most shared population first; ``n_communes`` and ``population``
+    (distinct shared units); ``n_cpts_compared``.
+    """
+    a = ref_arrays(territory.ref)
+    reg = _register_index(territory.ref, existing)
+    P = territory.positions
+    inside = np.zeros(a.n, dtype=bool)
+    inside[P] = True
+    hit = inside[reg.row_pos]
+    self_idx = np.flatnonzero(reg.ids == str(cpts_id)) if cpts_id is not None else np.empty(0, dtype=np.int64)
+    if len(self_idx):
+        hit &= ~np.isin(reg.row_cpts, self_idx)
+    compared = reg.n_cpts - len(self_idx)
+    rows = []
+    if hit.any():
+        cpts, pos = reg.row_cpts[hit], reg.row_pos[hit]
+        order = np.lexsort((pos, cpts))
+        cpts, pos = cpts[order], pos[order]
+        for c in np.unique(cpts):
+            units = pos[cpts == c]
+            rows.append(
+                {
+                    "cpts_id": str(reg.ids[c]),
+                    "cpts_nom": str(reg.names[c]),
+                    "n_communes": len(units),
+                    "population": int(a.pop[units].sum()),
+                    "communes": _unit_list(a, units, population=True),
+                }
+            )
+        rows.sort(key=lambda r: (-r["population"], -r["n_communes"], r["cpts_id"]))
+        shared = np.unique(pos)
+    else:
+        shared = np.empty(0, dtype=np.int64)
+    details = {
+        "cpts": rows,
+        "n_communes": len(shared),
+        "population": int(a.pop[shared].sum()),
+        "n_cpts_compared": int(compared),
+    }
+    if not rows:
+        msg = (
+            f"Aucune commune partagée avec les {fr_plural(compared, 'CPTS', 'CPTS')} du registre."
+            if compared
+            else "Registre sans autre CPTS : aucun chevauchement possible."
+        )
+        return RuleResult("overlap", "pass", msg, details)
+    described = [
+        f"{r['cpts_nom']} ({r['cpts_id']}) : {fr_plural(r['n_communes'], 'commune')}, "
+        f"{fr_int(r['population'])} hab."
+        for r in rows
+    ]
+    msg = _sentence(
+        f"{fr_plural(len(shared), 'commune')} ({fr_int(details['population'])} hab.) "
+        f"déjà dans {fr_plural(len(rows), 'CPTS', 'CPTS')} du registre : {_listing(described)}"
+    )
+    return RuleResult("overlap", "fail", msg, details)
+
+
+#: The rule functions, by id.
+RULES = {
+    "population": population,
+    "contiguity": contiguity,
+    "enclaves": enclaves,
+    "epci_alignment": epci_alignment,
+    "admin_boundaries": admin_boundaries,
+    "overlap": overlap,
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# check_territory, check_register
+# ---------------------------------------------------------------------------------------------
+def _clean_warning(w: dict) -> dict:
+    """An input warning as the JSON contract has it: ``line``, ``value``, ``message``."""
+    line = w.get("line")
+    return {
+        "line": None if line is None or line != line else int(line),
+        "value": "" if w.get("value") is None else str(w.get("value")),
+        "message": str(w.get("message", "")),
+    }
+
+
+def _validate_options(min_population, sea_link_km) -> None:
+    problems = []
+    if min_population is not None and (not np.isfinite(min_population) or min_population < 0):
+        problems.append(f"population minimale invalide : {min_population!r} (un entier positif attendu)")
+    if sea_link_km is None or not np.isfinite(sea_link_km) or sea_link_km < 0:
+        problems.append(f"distance des liaisons maritimes invalide : {sea_link_km!r} (en km, positive)")
+    if problems:
+        raise InputError(" ; ".join(problems), [{"message": p} for p in problems])
+
+
+def _as_territory(ref: Reference, what, name) -> tuple[Territory, list[dict], list[dict]]:
+    """A Territory from a Territory, a Proposal (``codes``, ``name``, ``warnings``) or values.
+
+    Returns the territory, the proposal's warnings and the warnings of resolving the values.
+    """
+    if isinstance(what, Territory):
+        name = name if name is not None else what.name
+        return Territory._from_positions(ref, what.positions, name), [], []
+    given: list[dict] = []
+    if hasattr(what, "codes") and not isinstance(what, (str, bytes)):
+        given = list(getattr(what, "warnings", None) or [])
+        values = list(what.codes)
+        name = name if name is not None else getattr(what, "name", None)
+    else:
+        values = [what] if isinstance(what, str) else list(what)
+    resolved: list[dict] = []
+    pos = ref_arrays(ref).pos
+    if len(set(values)) != len(values) or not all(isinstance(v, str) and v in pos for v in values):
+        res = ref.resolve(values)
+        values, resolved = res.codes, res.warnings
+    if not values:
+        raise InputError(
+            "le territoire ne contient aucune commune ; donnez au moins un code commune",
+            [{"message": "territoire vide"}],
+        )
+    return Territory(ref, values, name=name), given, resolved
+
+
+def _report(
+    territory: Territory, *, existing, min_population, sea_link_km, input_warnings, cpts_id
+) -> Report:
+    ref = territory.ref
+    a = ref_arrays(ref)
+    rules = [
+        population(territory, min_population=min_population),
+        contiguity(territory, sea_link_km=sea_link_km),
+        enclaves(territory),
+        epci_alignment(territory),
+        admin_boundaries(territory),
+    ]
+    if existing is not None:
+        rules.append(overlap(territory, existing, cpts_id=cpts_id))
+    P = territory.positions
+    pop = int(a.pop[P].sum())
+    info = {
+        "name": territory.name,
+        "communes": list(territory.codes),
+        "n_communes": len(P),
+        "population": pop,
+        "aci_size_class": aci_size_class(pop),
+        "vintage": ref.vintage,
+    }
+    epci_codes = [str(a.epci_codes[e]) if e >= 0 else "" for e in a.epci[P]]
+    units = [
+        {
+            "code": str(a.codes[p]),
+            "nom": str(a.names[p]),
+            "population": int(a.pop[p]),
+            "epci": str(e),
+            "departement": str(a.dep_codes[a.dep[p]]),
+        }
+        for p, e in zip(P, epci_codes)
+    ]
+    return Report(
+        territory=info,
+        rules=rules,
+        input_warnings=[_clean_warning(w) for w in input_warnings],
+        cpts_id=None if cpts_id is None else str(cpts_id),
+        units=units,
+    )
+
+
+def check_territory(
+    ref: Reference,
+    codes_or_proposal,
+    *,
+    name: str | None = None,
+    existing=None,
+    min_population: int | None = 20_000,
+    sea_link_km: float = 30.0,
+    input_warnings: list[dict] | None = None,
+    cpts_id: str | None = None,
+) -> Report:
+    """Check a proposed territory against every rule of DESIGN.md §2.
+
+    Parameters
+    ----------
+    ref
+        The reference.
+    codes_or_proposal
+        A :class:`cpts_geo.inputs.Proposal`, a :class:`~cpts_geo.territory.Territory`, or what
+        users type: unit codes, commune codes (a whole city means its arrondissements), old
+        codes, names (resolved with :meth:`Reference.resolve`; corrections become input warnings).
+    name
+        The territory's name (default: the proposal's).
+    existing
+        A register of existing CPTS (:class:`cpts_geo.inputs.Register`, or any object with a
+        ``table`` of ``cpts_id``, ``cpts_nom``, ``code_insee``): adds the ``overlap`` rule.
+    min_population
+        Minimum population (``None`` or 0: none).
+    sea_link_km
+        Parts on different land masses within this distance (km) are joined by sea.
+    input_warnings
+        Warnings from reading the input (default: the proposal's, plus those of resolving).
+    cpts_id
+        The proposal's CPTS id: the register entry with this id is not compared with it.
+
+    Returns
+    -------
+    Report
+
+    Raises
+    ------
+    UnknownCommuneError, AmbiguousNameError
+        If a value cannot be resolved.
+    InputError
+        If the territory is empty or an option is invalid.
+
+    Examples
+    --------
+    >>> import cpts_geo as cg
+    >>> ref = cg.load_reference()
+    >>> check_territory(ref, ["69385", "69386"]).rule("contiguity").status
+    'fail'
+    """
+    _validate_options(min_population, sea_link_km)
+    territory, given, resolved = _as_territory(ref, codes_or_proposal, name)
+    warnings = (given if input_warnings is None else list(input_warnings)) + resolved
+    if existing is not None:
+        existing = _register_index(ref, existing)
+    return _report(
+        territory,
+        existing=existing,
+        min_population=min_population,
+        sea_link_km=sea_link_km,
+        input_warnings=warnings,
+        cpts_id=cpts_id,
+    )
+
+
+def check_register(
+    ref: Reference, register, *, min_population: int | None = 20_000, sea_link_km: float = 30.0
+) -> RegisterReport:
+    """Check every CPTS of a register, and the register as a whole.
+
+    Each CPTS is checked like a proposal, its ``overlap`` rule comparing it with every other
+    CPTS of the register. Register-wide: units in two CPTS or more (``overlaps``) and units in no
+    CPTS enclosed by the union of the CPTS (``enclaves``, as the ``enclaves`` rule on the union).
+    Input warnings of the register are attributed to their CPTS by ``cpts_id`` when they have
+    one, else by line (``table["line"]``).
+
+    Parameters
+    ----------
+    ref
+        The reference.
+    register
+        A :class:`cpts_geo.inputs.Register` (or any object with a ``table`` of ``cpts_id``,
+        ``cpts_nom``, ``code_insee``; optional ``line``, and ``warnings``).
+    min_population, sea_link_km
+        As for :func:`check_territory`.
+
+    Returns
+    -------
+    RegisterReport
+    """
+    _validate_options(min_population, sea_link_km)
+    a = ref_arrays(ref)
+    index = _register_index(ref, register)
+    per_cpts: dict[int, list[dict]] = {}
+    warnings = getattr(register, "warnings", None) or []
+    if warnings:
+        position = {cid: i for i, cid in enumerate(index.ids)}
+        table = register.table
+        line_cpts = {}
+        if "line" in table:
+            for line, cid in zip(table["line"].tolist(), table["cpts_id"].astype(str).tolist()):
+                if line is not None and line == line:  # not NaN
+                    line_cpts.setdefault(int(line), position.get(cid))
+        for w in warnings:
+            cid = w.get("cpts_id")
+            c = position.get(str(cid)) if cid is not None else line_cpts.get(w.get("line"))
+            if c is not None:
+                per_cpts.setdefault(c, []).append(w)
+    reports = []
+    for c, members in enumerate(index.members()):
+        if not len(members):
+            raise InputError(
+                f"registre : la CPTS {index.ids[c]} ({index.names[c]}) n'a aucune commune connue",
+                [{"value": str(index.ids[c]), "message": "CPTS sans commune connue"}],
+            )
+        territory = Territory._from_positions(ref, members, name=str(index.names[c]))
+        reports.append(
+            _report(
+                territory,
+                existing=index,
+                min_population=min_population,
+                sea_link_km=sea_link_km,
+                input_warnings=per_cpts.get(c, []),
+                cpts_id=str(index.ids[c]),
+            )
+        )
+
+    # Units in two CPTS or more.
+    counts = np.bincount(index.row_pos, minlength=a.n)
+    multi = np.flatnonzero(counts > 1)
+    overlaps = []
+    if len(multi):
+        rows = np.flatnonzero(counts[index.row_pos] > 1)
+        order = np.lexsort((index.row_cpts[rows], index.row_pos[rows]))
+        rows = rows[order]
+        for p in multi:
+            which = index.row_cpts[rows[index.row_pos[rows] == p]]
+            overlaps.append(
+                {
+                    "code": str(a.codes[p]),
+                    "nom": str(a.names[p]),
+                    "cpts": [str(index.ids[c]) for c in which],
+                    "population": int(a.pop[p]),
+                }
+            )
+
+    # Units enclosed by the union of the CPTS.
+    union = np.unique(index.row_pos)
+    enclosed = []
+    if len(union):
+        inside = np.zeros(a.n, dtype=bool)
+        inside[union] = True
+        for g in _enclosed_groups(a, inside, union):
+            nb = np.unique(a.neighbours_of(g))
+            around = np.zeros(a.n, dtype=bool)
+            around[nb] = True
+            cpts = np.unique(index.row_cpts[around[index.row_pos]])
+            enclosed.append(
+                {
+                    "communes": _unit_list(a, g),
+                    "n_communes": len(g),
+                    "population": int(a.pop[g].sum()),
+                    "cpts": [str(index.ids[c]) for c in cpts],
+                }
+            )
+    return RegisterReport(reports=reports, overlaps=overlaps, enclaves=enclosed)

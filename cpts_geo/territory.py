@@ -1,0 +1,328 @@
+"""A territory: a set of units (communes, arrondissements) of a reference, and its figures.
+
+Every total (population, EPCI, département, région) is computed from the units' populations,
+one vintage (``ref.vintage["population"]``).
+
+Examples
+--------
+>>> import cpts_geo as cg
+>>> from cpts_geo.territory import Territory
+>>> ref = cg.load_reference()
+>>> t = Territory(ref, ["56241", "56009", "56152", "56114"], name="Belle-Île")
+>>> t.codes, t.population, t.aci_size_class
+(['56009', '56114', '56152', '56241'], 5607, 1)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ._errors import UnknownCommuneError
+from .reference import Reference
+
+__all__ = ["ACI_SIZE_BOUNDS", "Territory", "aci_size_class"]
+
+#: Population bounds of the ACI size classes (accord conventionnel interprofessionnel):
+#: taille 1 < 40,000 ≤ taille 2 < 80,000 ≤ taille 3 ≤ 175,000 < taille 4.
+ACI_SIZE_BOUNDS = (40_000, 80_000, 175_000)
+
+
+def aci_size_class(population: int) -> int:
+    """The ACI size class of a territory of ``population`` inhabitants (1 to 4).
+
+    Taille 1 below 40,000; taille 2 from 40,000 to 80,000; taille 3 from 80,000 to 175,000
+    (included); taille 4 above 175,000.
+
+    >>> [aci_size_class(p) for p in (39_999, 40_000, 79_999, 80_000, 175_000, 175_001)]
+    [1, 2, 2, 3, 3, 4]
+    """
+    small, medium, large = ACI_SIZE_BOUNDS
+    p = int(population)
+    if p < small:
+        return 1
+    if p < medium:
+        return 2
+    if p <= large:
+        return 3
+    return 4
+
+
+@dataclass(frozen=True, eq=False)
+class _RefArrays:
+    """Per-reference numpy arrays the rules work on (built once, cached on the reference).
+
+    Units are integer positions (the order of ``ref.units`` and ``ref.graph``); EPCI,
+    départements, régions and land masses are integer ids into the ``*_codes`` arrays.
+    """
+
+    n: int
+    codes: np.ndarray
+    names: np.ndarray
+    pop: np.ndarray
+    pos: dict
+    indptr: np.ndarray
+    indices: np.ndarray
+    land: np.ndarray
+    land_size: np.ndarray
+    land_pop: np.ndarray
+    epci: np.ndarray  # -1: no EPCI
+    epci_codes: np.ndarray
+    epci_names: np.ndarray
+    epci_n: np.ndarray
+    epci_pop: np.ndarray
+    dep: np.ndarray
+    dep_codes: np.ndarray
+    dep_names: np.ndarray
+    dep_region: np.ndarray
+    reg: np.ndarray
+    reg_codes: np.ndarray
+    reg_names: np.ndarray
+    epsg: np.ndarray
+    area: np.ndarray
+
+    def neighbours_of(self, positions: np.ndarray) -> np.ndarray:
+        """Land neighbours of the given units, concatenated (with repeats)."""
+        starts, ends = self.indptr[positions], self.indptr[positions + 1]
+        lengths = ends - starts
+        if not lengths.sum():
+            return np.empty(0, dtype=self.indices.dtype)
+        offsets = np.repeat(starts - np.r_[0, np.cumsum(lengths)[:-1]], lengths)
+        return self.indices[np.arange(lengths.sum()) + offsets]
+
+
+def _factorize(values, names: pd.Series | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Integer ids of ``values`` ("" / NaN -> -1), the distinct codes and their names."""
+    s = pd.Series(values).astype(object).where(pd.notna(values), "").astype(str)
+    ids, uniques = pd.factorize(s.where(s != "", None), use_na_sentinel=True)
+    codes = np.asarray(uniques, dtype=object)
+    if names is None:
+        labels = codes.copy()
+    else:
+        labels = np.array(names.reindex(codes).astype(object).to_numpy(), dtype=object)
+        missing = pd.isna(labels)
+        labels[missing] = codes[missing]
+    return ids.astype(np.int64), codes, labels
+
+
+def ref_arrays(ref: Reference) -> _RefArrays:
+    """The numpy view of a reference used by territories and rules (cached on ``ref``)."""
+    cached = ref.__dict__.get("_rules_arrays")
+    if cached is not None:
+        return cached
+    units = ref.units
+    n = len(units)
+    graph = ref.graph.tocsr()
+    pop = units["population"].fillna(0).to_numpy(dtype=np.int64)
+    land = ref.land_component.to_numpy().astype(np.int64)
+    n_land = int(land.max()) + 1 if n else 0
+    epci, epci_codes, epci_names = _factorize(units["epci"].to_numpy(), ref.epci["nom"])
+    dep, dep_codes, dep_names = _factorize(units["departement"].to_numpy(), ref.departements["nom"])
+    reg, reg_codes, reg_names = _factorize(units["region"].to_numpy(), ref.regions["nom"])
+    # Région of each département: the région of its units.
+    dep_region = np.full(len(dep_codes), -1, dtype=np.int64)
+    ok = (dep >= 0) & (reg >= 0)
+    dep_region[dep[ok]] = reg[ok]
+    ok_e = epci >= 0
+    arrays = _RefArrays(
+        n=n,
+        codes=units.index.to_numpy(dtype=object),
+        names=units["nom"].astype(str).to_numpy(dtype=object),
+        pop=pop,
+        pos={c: i for i, c in enumerate(units.index)},
+        indptr=graph.indptr.astype(np.int64),
+        indices=graph.indices.astype(np.int64),
+        land=land,
+        land_size=np.bincount(land, minlength=n_land),
+        land_pop=np.bincount(land, weights=pop, minlength=n_land).astype(np.int64),
+        epci=epci,
+        epci_codes=epci_codes,
+        epci_names=epci_names,
+        epci_n=np.bincount(epci[ok_e], minlength=len(epci_codes)),
+        epci_pop=np.bincount(epci[ok_e], weights=pop[ok_e], minlength=len(epci_codes)).astype(np.int64),
+        dep=dep,
+        dep_codes=dep_codes,
+        dep_names=dep_names,
+        dep_region=dep_region,
+        reg=reg,
+        reg_codes=reg_codes,
+        reg_names=reg_names,
+        epsg=units["epsg"].to_numpy(dtype=np.int64),
+        area=units["area_km2"].fillna(0).to_numpy(dtype=float) if "area_km2" in units else np.full(n, np.nan),
+    )
+    ref.__dict__["_rules_arrays"] = arrays
+    return arrays
+
+
+def unit_positions(ref: Reference, codes) -> np.ndarray:
+    """Sorted, distinct positions of unit codes in ``ref.units``.
+
+    Raises
+    ------
+    UnknownCommuneError
+        Naming every code that is not a unit of the reference.
+    """
+    arrays = ref_arrays(ref)
+    pos = arrays.pos
+    out, bad = [], []
+    for c in codes:
+        p = pos.get(c) if isinstance(c, str) else pos.get(str(c))
+        if p is None:
+            bad.append(str(c))
+        else:
+            out.append(p)
+    if bad:
+        cog = ref.vintage["cog"]
+        problems = [
+            {
+                "value": b,
+                "line": None,
+                "message": f"'{b}' n'est pas un code de commune ou d'arrondissement du COG {cog}",
+            }
+            for b in bad
+        ]
+        raise UnknownCommuneError(
+            "; ".join(p["message"] for p in problems)
+            + " ; utilisez Reference.resolve() pour les noms, anciens codes et villes à arrondissements",
+            problems,
+        )
+    return np.unique(np.asarray(out, dtype=np.int64))
+
+
+@dataclass(eq=False)
+class Territory:
+    """A set of units of a reference: the territory of a CPTS or of a proposal.
+
+    ``codes`` are unit codes (communes; arrondissements for Paris, Lyon, Marseille); they are
+    stored sorted and without duplicates, so a territory does not depend on input order. Use
+    :meth:`Reference.resolve` first for names, old codes and whole cities.
+
+    Parameters
+    ----------
+    ref
+        The reference the codes belong to.
+    codes
+        Unit codes.
+    name
+        The territory's name, if any.
+
+    Raises
+    ------
+    UnknownCommuneError
+        If a code is not a unit of the reference.
+    """
+
+    ref: Reference = field(repr=False)
+    codes: list[str]
+    name: str | None = None
+
+    def __post_init__(self) -> None:
+        self._positions = unit_positions(self.ref, self.codes)
+        self.codes = [str(c) for c in ref_arrays(self.ref).codes[self._positions]]
+
+    @classmethod
+    def _from_positions(cls, ref: Reference, positions: np.ndarray, name: str | None = None) -> Territory:
+        """A territory from sorted, distinct unit positions (no code lookup)."""
+        self = cls.__new__(cls)
+        self.ref, self.name = ref, name
+        self._positions = np.asarray(positions, dtype=np.int64)
+        self.codes = [str(c) for c in ref_arrays(ref).codes[self._positions]]
+        return self
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    @property
+    def positions(self) -> np.ndarray:
+        """Positions of the units in ``ref.units`` / ``ref.graph`` (sorted)."""
+        return self._positions
+
+    @property
+    def population(self) -> int:
+        """Population municipale of the territory (vintage ``ref.vintage["population"]``)."""
+        return int(ref_arrays(self.ref).pop[self._positions].sum())
+
+    @property
+    def aci_size_class(self) -> int:
+        """ACI size class (1 to 4) of the territory's population."""
+        return aci_size_class(self.population)
+
+    @property
+    def units(self) -> gpd.GeoDataFrame:
+        """The territory's rows of ``ref.units`` (GeoDataFrame, EPSG:4326)."""
+        return self.ref.units.iloc[self._positions]
+
+    @cached_property
+    def epcis(self) -> pd.DataFrame:
+        """Each EPCI the territory touches, indexed by SIREN.
+
+        Columns ``nom``, ``n_communes`` / ``n_communes_total`` (units of the EPCI inside / in
+        all), ``population`` / ``population_total``, ``share_communes``, ``share_population``
+        (0-1) and ``whole`` (every unit of the EPCI is inside). Units in no EPCI are left out.
+        """
+        a = ref_arrays(self.ref)
+        e = a.epci[self._positions]
+        keep = e >= 0
+        ids, inv, counts = np.unique(e[keep], return_inverse=True, return_counts=True)
+        pop_in = np.bincount(inv, weights=a.pop[self._positions][keep], minlength=len(ids)).astype(np.int64)
+        n_tot, pop_tot = a.epci_n[ids], a.epci_pop[ids]
+        return pd.DataFrame(
+            {
+                "nom": a.epci_names[ids],
+                "n_communes": counts,
+                "n_communes_total": n_tot,
+                "population": pop_in,
+                "population_total": pop_tot,
+                "share_communes": counts / n_tot,
+                "share_population": np.divide(pop_in, pop_tot, out=np.zeros(len(ids)), where=pop_tot > 0),
+                "whole": counts == n_tot,
+            },
+            index=pd.Index(a.epci_codes[ids].astype(str), name="epci"),
+        )
+
+    @cached_property
+    def departements(self) -> pd.DataFrame:
+        """Départements spanned, indexed by code: ``nom``, ``region``, ``n_communes``, ``population``."""
+        a = ref_arrays(self.ref)
+        ids, inv, counts = np.unique(a.dep[self._positions], return_inverse=True, return_counts=True)
+        pop_in = np.bincount(inv, weights=a.pop[self._positions], minlength=len(ids)).astype(np.int64)
+        return pd.DataFrame(
+            {
+                "nom": a.dep_names[ids],
+                "region": a.reg_codes[a.dep_region[ids]].astype(str),
+                "n_communes": counts,
+                "population": pop_in,
+            },
+            index=pd.Index(a.dep_codes[ids].astype(str), name="departement"),
+        )
+
+    @cached_property
+    def regions(self) -> pd.DataFrame:
+        """Régions spanned, indexed by code: ``nom``, ``n_communes``, ``population``."""
+        a = ref_arrays(self.ref)
+        ids, inv, counts = np.unique(a.reg[self._positions], return_inverse=True, return_counts=True)
+        pop_in = np.bincount(inv, weights=a.pop[self._positions], minlength=len(ids)).astype(np.int64)
+        return pd.DataFrame(
+            {"nom": a.reg_names[ids], "n_communes": counts, "population": pop_in},
+            index=pd.Index(a.reg_codes[ids].astype(str), name="region"),
+        )
+
+    def geometry(self):
+        """The territory as one (multi)polygon, EPSG:4326, dissolved with ``shapely.coverage_union_all``.
+
+        Units without a boundary in the source (see ``data/SOURCES.md``) lie inside the unit
+        covering them and add nothing.
+        """
+        geoms = self.units.geometry.to_numpy()
+        geoms = geoms[~shapely.is_missing(geoms)]
+        return shapely.coverage_union_all(geoms)
+
+    @property
+    def area_km2(self) -> float:
+        """Area in km², measured unit by unit in the zone's projected CRS (reference build)."""
+        return float(round(ref_arrays(self.ref).area[self._positions].sum(), 4))

@@ -1,0 +1,185 @@
+#!/usr/bin/env python
+"""Write the example proposals and the FICTITIOUS register of data/examples/ from the reference.
+
+Every file is derived from the shipped reference (communes, EPCI, adjacency), so it stays true to
+the current COG; re-running the script gives identical files.
+
+- ``registre_fictif_pays_de_la_loire.csv``: an illustrative register for the Pays de la Loire
+  (région 52). Its CPTS are groupings of EPCIs made by this script (each EPCI of the région, the
+  small ones merged with a neighbour until every grouping has 20,000 inhabitants), with stages and
+  dates drawn from a seeded generator; two groupings are left out (white zones) and one commune is
+  put in two CPTS (a deliberate overlap). No real CPTS is implied.
+- ``proposition_*.csv``: one proposal per rule outcome (the table in ``data/examples/README.md``).
+
+Usage: ``python scripts/make_examples.py [-o data/examples]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from cpts_geo import load_reference  # noqa: E402
+from cpts_geo.suggest import _de  # noqa: E402  (French elision: "d'Évron", "du Mans")
+
+REGION = "52"
+MIN_POP = 20_000
+STAGES = ["aci"] * 6 + ["projet-sante"] * 2 + ["lettre-intention", "pre-projet"]
+FICTIF = "FICTIF"
+
+
+def epci_groupings(ref, region: str) -> list[list[str]]:
+    """EPCIs of a région, the ones under MIN_POP merged with their smallest adjacent grouping."""
+    units = ref.units[(ref.units["region"] == region) & (ref.units["epci"].fillna("") != "")]
+    pop = units.groupby("epci")["population"].sum()
+    dep = units.groupby("epci")["departement"].agg(lambda s: s.value_counts().index[0])
+    pos = ref.position.reindex(units.index).to_numpy()
+    g = ref.graph[pos][:, pos].tocoo()
+    e = units["epci"].to_numpy()
+    pairs = {(a, b) for a, b in zip(e[g.row], e[g.col]) if a != b}
+    groups = {k: [k] for k in sorted(pop.index)}
+    gpop = pop.to_dict()
+    owner = {k: k for k in groups}
+    alone: set[str] = set()  # small groupings with no neighbour to merge with (islands)
+    while True:
+        small = sorted((p, k) for k, p in gpop.items() if p < MIN_POP and k not in alone)
+        if not small:
+            break
+        _, k = small[0]
+        near = sorted({owner[b] for a, b in pairs if owner[a] == k and owner[b] != k
+                       and dep[owner[b]] == dep[k]}, key=lambda x: (gpop[x], x))
+        if not near:
+            near = sorted({owner[b] for a, b in pairs if owner[a] == k and owner[b] != k},
+                          key=lambda x: (gpop[x], x))
+        if not near:
+            alone.add(k)
+            continue
+        t = near[0]
+        groups[t] += groups.pop(k)
+        gpop[t] += gpop.pop(k)
+        for m in groups[t]:
+            owner[m] = t
+    return [sorted(v) for _, v in sorted(groups.items())]
+
+
+def name_of(ref, epcis: list[str]) -> str:
+    """'CPTS fictive du Saumurois' style names, from the largest commune of the grouping."""
+    units = ref.units[ref.units["epci"].isin(epcis)]
+    biggest = units.sort_values(["population", "nom"], ascending=[False, True]).iloc[0]["nom"]
+    return f"CPTS fictive {_de(biggest)}"
+
+
+def make_register(ref) -> tuple[pd.DataFrame, list[list[str]]]:
+    rng = np.random.default_rng(2026)
+    groupings = epci_groupings(ref, REGION)
+    pops = [int(ref.units.loc[ref.units["epci"].isin(g), "population"].sum()) for g in groupings]
+    # Two white zones: the two smallest groupings of Maine-et-Loire and Vendée (whole EPCIs).
+    white = []
+    for dep in ("49", "85"):
+        cands = [i for i, g in enumerate(groupings)
+                 if (ref.units.loc[ref.units["epci"].isin(g), "departement"] == dep).all()]
+        white.append(min(cands, key=lambda i: (pops[i], i)))
+    rows = []
+    n = 0
+    for i, g in enumerate(groupings):
+        if i in white:
+            continue
+        n += 1
+        cid = f"{FICTIF}-52-{n:03d}"
+        stage = STAGES[int(rng.integers(len(STAGES)))]
+        year = int(rng.integers(2019, 2026))
+        month = int(rng.integers(1, 13))
+        units = ref.units[(ref.units["epci"].isin(g)) & (ref.units["region"] == REGION)]
+        for code in units.index:
+            rows.append((cid, name_of(ref, g), code, stage, f"{year}-{month:02d}-01"))
+    reg = pd.DataFrame(rows, columns=["cpts_id", "cpts_nom", "code_insee", "statut", "date_statut"])
+    # A deliberate overlap: the first CPTS also claims one commune of a neighbouring CPTS.
+    first = reg[reg["cpts_id"] == reg["cpts_id"].iloc[0]]
+    owner = reg.set_index("code_insee")["cpts_id"]
+    for code in first["code_insee"]:
+        other = [c for c in ref.neighbours(code) if c in owner.index and owner[c] != first["cpts_id"].iloc[0]]
+        if other:
+            extra = first.iloc[[0]].assign(code_insee=other[0])
+            reg = pd.concat([reg, extra], ignore_index=True)
+            break
+    return reg, [groupings[i] for i in white]
+
+
+def write_csv(frame: pd.DataFrame, path: Path) -> None:
+    path.write_text(frame.to_csv(index=False, lineterminator="\n"), encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-o", "--out", type=Path, default=ROOT / "data" / "examples")
+    args = parser.parse_args()
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    ref = load_reference()
+    units = ref.units
+
+    reg, white = make_register(ref)
+    write_csv(reg, out / "registre_fictif_pays_de_la_loire.csv")
+
+    def proposal(name: str, codes, cpts_nom: str) -> None:
+        frame = pd.DataFrame({"cpts_nom": cpts_nom, "code_insee": list(codes),
+                              "commune": units.loc[list(codes), "nom"].to_numpy()})
+        write_csv(frame, out / f"proposition_{name}.csv")
+
+    # pass: the first white zone of the register (whole EPCIs of Maine-et-Loire).
+    white_codes = units.index[units["epci"].isin(white[0])]
+    proposal("valide", white_codes, "Projet fictif de CPTS (zone blanche du registre fictif)")
+    # population fail: one small EPCI of Mayenne.
+    in53 = units.groupby("epci")["departement"].agg(lambda s: set(s) == {"53"})
+    mayenne = units[units["epci"].isin(in53.index[in53])].groupby("epci")["population"].sum()
+    small = mayenne.sort_values().index[0]
+    proposal("population_insuffisante", units.index[units["epci"] == small], "Projet fictif trop petit")
+    # contiguity fail: Lyon 5e and 6e (separated by land).
+    proposal("discontinue", ["69385", "69386"], "Projet fictif discontinu (Lyon 5e et 6e)")
+    # contiguity warn: Belle-Île (4 communes) with Quiberon, joined by sea.
+    belle_ile = ["56009", "56114", "56152", "56241"]
+    presquile = ["56186", "56234", "56168", "56034", "56054", "56055", "56013"]  # Quiberon to Belz
+    proposal("belle_ile", [*belle_ile, *presquile], "Projet fictif Belle-Île et presqu'île de Quiberon")
+    # enclave warn: the ring of Le Mans's neighbours, without Le Mans.
+    proposal("enclave", ref.neighbours("72181"), "Projet fictif autour du Mans (Le Mans enclavé)")
+    # epci warn: half the communes (by code) of Saumur Val de Loire.
+    saumur_epci = units.at["49328", "epci"]
+    saumur = set(units.index[units["epci"] == saumur_epci])
+    half, frontier = [], ["49328"]  # breadth-first from Saumur: a contiguous half
+    while frontier and len(half) < len(saumur) // 2:
+        code = frontier.pop(0)
+        if code not in half:
+            half.append(code)
+            frontier += [c for c in ref.neighbours(code) if c in saumur and c not in half]
+    proposal("epci_partiel", half, "Projet fictif sur une moitié d'EPCI")
+    # admin warn: Redon and its neighbours in three départements and two régions.
+    redon = ["35236", *ref.neighbours("35236")]
+    proposal("deux_regions", redon, "Projet fictif du pays de Redon")
+    # overlap fail: the register's first CPTS plus one neighbouring commune.
+    first = reg[reg["cpts_id"] == reg["cpts_id"].iloc[0]]["code_insee"].tolist()
+    proposal("chevauchement", first, "Projet fictif qui chevauche le registre")
+    # Messy input as it arrives from Excel: cp1252, ';', codes without their leading zero,
+    # names with a département, an old code, a duplicate row and blank lines.
+    messy = (
+        "Code INSEE;Nom de la commune;Département\r\n"
+        "49007;Angers;49\r\n"
+        "49015;Avrillé;49\r\n"
+        "\r\n"
+        ";Saint-Barthélemy-d'Anjou;Maine-et-Loire\r\n"
+        "49246;Les Ponts-de-Cé;49\r\n"
+        "49246;Les Ponts-de-Cé;49\r\n"
+        "49353;TRELAZE;49\r\n"
+        "49166;Juigné-Béné (ancien code);49\r\n"
+    )
+    (out / "proposition_excel.csv").write_bytes(messy.encode("cp1252"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,201 @@
+"""Tests of the reports: the JSON contract (DESIGN.md §5) and the French text summary."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from cpts_geo.report import (
+    RegisterReport,
+    Report,
+    RuleResult,
+    fr_int,
+    fr_km,
+    fr_plural,
+    fr_share,
+    worst_status,
+)
+from cpts_geo.rules import RULE_IDS, check_register, check_territory
+from tests.test_rules import block, code, grid_reference, register
+
+
+@pytest.fixture(scope="module")
+def grid():
+    return grid_reference(5, 5, 9000)
+
+
+@pytest.fixture(scope="module")
+def ring_report(grid):
+    ring = [c for c in block(1, 3, 1, 3) if c != code(2, 2)]
+    reg = register([("X", "CPTS X", code(1, 1)), ("X", "CPTS X", code(0, 0))])
+    warnings = [{"line": 4, "value": "4911", "message": "code complété par un zéro initial", "index": 3}]
+    return check_territory(grid, list(reversed(ring)), name="Anneau", existing=reg, input_warnings=warnings)
+
+
+# ---------------------------------------------------------------------------------------------
+# Formatting
+# ---------------------------------------------------------------------------------------------
+def test_french_numbers():
+    assert fr_int(1234567) == "1 234 567"
+    assert fr_int(999) == "999"
+    assert fr_km(12.483) == "12,5"
+    assert fr_km(30.0) == "30"
+    assert fr_km(1234.56) == "1 234,6"
+    assert fr_share(0.4257) == "42,6 %"
+    assert fr_share(1) == "100,0 %"
+    assert fr_plural(1, "commune") == "1 commune"
+    assert fr_plural(12345, "commune") == "12 345 communes"
+    assert fr_plural(2, "CPTS", "CPTS") == "2 CPTS"
+
+
+def test_worst_status():
+    assert worst_status([]) == "pass"
+    assert worst_status(["pass", "warn", "pass"]) == "warn"
+    assert worst_status(["warn", "fail", "pass"]) == "fail"
+
+
+def test_rule_result_rejects_an_unknown_status():
+    with pytest.raises(ValueError, match="status must be one of"):
+        RuleResult("population", "ok", "")
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON contract
+# ---------------------------------------------------------------------------------------------
+def test_report_dict_is_the_json_contract(ring_report):
+    d = ring_report.to_dict()
+    assert list(d) == ["status", "territory", "rules", "input_warnings"]
+    assert d["status"] == "fail"
+    assert d["territory"] == {
+        "name": "Anneau",
+        "communes": ["49101", "49102", "49103", "49201", "49203", "49301", "49302", "49303"],
+        "n_communes": 8,
+        "population": 72_000,
+        "aci_size_class": 2,
+        "vintage": {"cog": 2026, "population": 2023},
+    }
+    assert [r["id"] for r in d["rules"]] == list(RULE_IDS)
+    assert [r["status"] for r in d["rules"]] == ["pass", "pass", "warn", "warn", "pass", "fail"]
+    assert all(list(r) == ["id", "status", "message", "details"] for r in d["rules"])
+    assert d["input_warnings"] == [
+        {"line": 4, "value": "4911", "message": "code complété par un zéro initial"}
+    ]
+    assert json.loads(ring_report.to_json()) == d
+
+
+def test_report_without_register_has_no_overlap_rule(grid):
+    d = check_territory(grid, [code(0, 0)]).to_dict()
+    assert [r["id"] for r in d["rules"]] == list(RULE_IDS[:-1])
+    assert d["territory"]["name"] is None
+    assert d["input_warnings"] == []
+
+
+def test_report_status_and_rule_lookup(ring_report):
+    assert ring_report.status == "fail"
+    assert ring_report.rule("enclaves").status == "warn"
+    with pytest.raises(KeyError, match="no rule 'nope'"):
+        ring_report.rule("nope")
+    assert Report(territory={}, rules=[]).status == "pass"
+
+
+def test_register_report_dict(grid):
+    reg = register(
+        [("A", "CPTS A", c) for c in block(0, 1, 0, 1)] + [("B", "CPTS B", c) for c in block(1, 2, 1, 2)]
+    )
+    rr = check_register(grid, reg)
+    d = rr.to_dict()
+    assert list(d) == ["status", "cpts", "register"]
+    assert d["status"] == "fail"
+    assert [list(c)[:2] for c in d["cpts"]] == [["cpts_id", "status"]] * 2
+    assert [(c["cpts_id"], c["territory"]["name"]) for c in d["cpts"]] == [("A", "CPTS A"), ("B", "CPTS B")]
+    assert all([r["id"] for r in c["rules"]] == list(RULE_IDS) for c in d["cpts"])
+    assert d["register"] == {
+        "overlaps": [{"code": "49101", "nom": "Commune 49101", "cpts": ["A", "B"], "population": 9000}],
+        "enclaves": [],
+    }
+    assert json.loads(rr.to_json()) == d
+
+
+def test_register_status_counts_register_wide_findings():
+    ok = Report(territory={}, rules=[RuleResult("population", "pass", "")])
+    assert RegisterReport([ok]).status == "pass"
+    assert RegisterReport([ok], enclaves=[{"communes": []}]).status == "warn"
+    assert RegisterReport([ok], overlaps=[{"code": "x"}]).status == "fail"
+
+
+# ---------------------------------------------------------------------------------------------
+# Text
+# ---------------------------------------------------------------------------------------------
+def test_text_summary(ring_report):
+    text = ring_report.to_text()
+    lines = text.splitlines()
+    assert lines[:3] == [
+        "Territoire : Anneau",
+        "8 communes, 72 000 habitants (population municipale 2023), taille ACI 2 — COG 2026",
+        "Résultat : ÉCHEC",
+    ]
+    # One line per rule, in order, with its status; long messages continue indented.
+    heads = [line for line in lines[4:] if line.startswith("  ") and not line.startswith("   ")]
+    assert [h.split()[0] for h in heads[:6]] == ["OK", "OK", "ATTENTION", "ATTENTION", "OK", "ÉCHEC"]
+    assert heads[0] == (
+        "  OK         Population               72 000 habitants (population municipale 2023), taille ACI 2 ;"
+    )
+    assert "Détails" in lines
+    assert "    enclave 1 : 1 commune, 9 000 hab. — Commune 49202 (49202)" in lines
+    assert "    CPTS X (X) : 1 commune partagée, 9 000 hab. — Commune 49101 (49101)" in lines
+    assert "Communes (8) :" in lines
+    assert "Avertissements de lecture (1) :" in lines
+    assert "  ligne 4 « 4911 » : code complété par un zéro initial" in lines
+    assert all(len(line) <= 110 for line in lines)
+
+
+def test_text_of_a_territory_without_name(grid):
+    text = check_territory(grid, [code(0, 0)]).to_text()
+    assert text.startswith("Territoire : (sans nom)\n1 commune, 9 000 habitants")
+    assert "Avertissements" not in text
+
+
+def test_register_text(grid):
+    ring = [c for c in block(1, 3, 1, 3) if c != code(2, 2)]
+    reg = register(
+        [("R", "CPTS Anneau", c) for c in ring]
+        + [("S", "CPTS Sud", c) for c in block(0, 4, 0, 0)]
+        + [("S", "CPTS Sud", code(1, 1))]
+    )
+    text = check_register(grid, reg).to_text()
+    lines = text.splitlines()
+    assert lines[0] == "Registre : 2 CPTS — résultat : ÉCHEC"
+    assert lines[3].split() == [
+        "id",
+        "résultat",
+        "communes",
+        "population",
+        "Population",
+        "Continuité",
+        "Enclaves",
+        "EPCI",
+        "Dép./rég.",
+        "Chevauch.",
+        "nom",
+    ]
+    assert lines[4].split()[:4] == ["R", "ÉCHEC", "8", "72"]
+    assert lines[4].endswith("CPTS Anneau")
+    assert "Communes dans plusieurs CPTS (1) :" in lines
+    assert "  Commune 49101 (49101), 9 000 hab. : CPTS R, S" in lines
+    assert "Communes hors CPTS enclavées par les CPTS du registre (1 groupe) :" in lines
+    assert "  Commune 49202 (49202) — 1 commune, 9 000 hab. ; CPTS autour : R" in lines
+    assert "À examiner" in lines
+
+
+@pytest.mark.national
+def test_text_of_a_real_report(ref):
+    text = check_territory(
+        ref, ["56009", "56114", "56152", "56241", "56186"], name="Belle-Île et Quiberon"
+    ).to_text()
+    assert "5 communes, 10 483 habitants (population municipale 2023), taille ACI 1 — COG 2026" in text
+    assert "    liaison maritime : Le Palais (56152) – Quiberon (56186), 12,5 km (parties 1 et 2)" in text
+    assert (
+        "    CC Auray Quiberon Terre Atlantique (200043123) : coupé, 1/24 communes, 4 876/91 253 hab. (5,3 %)"
+    ) in text
+    assert "  Bangor (56009), Locmaria (56114), Le Palais (56152), Quiberon (56186), Sauzon (56241)" in text
