@@ -114,6 +114,135 @@ def reference_info(ctx: click.Context, fmt: str) -> None:
 # --- check commands (check, check-register) ---
 
 
+def _warn_inputs(source, warnings) -> None:
+    for w in warnings or []:
+        where = f"ligne {w['line']} : " if w.get("line") not in (None, "") else ""
+        click.echo(f"Attention : {source} : {where}{w.get('message', '')}", err=True)
+
+
+def _exit_status(status: str, strict: bool) -> None:
+    if status == "fail" or (strict and status == "warn"):
+        sys.exit(1)
+
+
+def _format_for(fmt: str | None, output: Path | None) -> str:
+    if fmt is not None:
+        return fmt
+    if output is not None and output.suffix.lower() in (".html", ".htm"):
+        return "html"
+    if output is not None and output.suffix.lower() == ".json":
+        return "json"
+    return "text"
+
+
+def _emit(text: str, output: Path | None, inputs) -> None:
+    if output is None:
+        click.echo(text.rstrip("\n"))
+        return
+    from ._io import atomic_write_text
+
+    atomic_write_text(output, text if text.endswith("\n") else text + "\n", inputs=inputs)
+    click.echo(f"Écrit : {output}", err=True)
+
+
+_min_population = click.option(
+    "--min-population", type=click.IntRange(min=0), default=20000, show_default=True,
+    help="Minimum population (population municipale) of a territory; 0 for none.")
+_sea_link = click.option(
+    "--sea-link-km", type=click.FloatRange(min=0), default=30.0, show_default=True,
+    help="Islands within this distance (km) of the rest of the territory are joined by sea (warning).")
+_strict = click.option("--strict", is_flag=True, help="Exit with code 1 on a warning too.")
+
+
+@main.command("check")
+@click.argument("proposal_path", metavar="PROPOSAL", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--existing", "existing_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Register of existing CPTS (CSV/XLSX/GeoJSON/GPKG) to check overlaps against.")
+@_min_population
+@_sea_link
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]),
+              help="Report format (default: text, or from the -o suffix: .html, .json).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report to this file instead of the standard output.")
+@_strict
+@click.option("--sheet", help="XLSX proposal: the sheet to read (default: the first).")
+@click.option("--departement", help="Département that disambiguates commune names in the proposal.")
+@click.option("--name", "name", help="Name of the territory in the report (default: from the file).")
+@click.option("--cpts-id", help="Id of this CPTS in the register (not compared with itself).")
+@click.option("--offline", is_flag=True, help="HTML report: inline the map's Leaflet assets, no tile layer.")
+@click.pass_context
+@handle_errors
+def check_cmd(ctx, proposal_path, existing_path, min_population, sea_link_km, fmt, output, strict, sheet,
+              departement, name, cpts_id, offline) -> None:
+    """Check a proposed CPTS territory: population, contiguity, enclaves, EPCI, départements and
+    régions, overlap with the existing CPTS.
+
+    PROPOSAL is a CSV/TXT/XLSX list of communes (codes or names) or a GeoJSON/GPKG polygon.
+    Exit code 0: every rule passed or warned; 1: a rule failed (or warned, with --strict);
+    2: the input could not be read.
+    """
+    from .inputs import read_proposal
+    from .rules import check_territory
+
+    fmt = _format_for(fmt, output)
+    inputs = [proposal_path, existing_path]
+    if output is not None:
+        from ._io import check_output_path
+
+        check_output_path(output, inputs)
+    ref = load_ref(ctx)
+    proposal = read_proposal(proposal_path, ref, sheet=sheet, departement=departement)
+    _warn_inputs(proposal_path, proposal.warnings)
+    register = _read_register_warned(existing_path, ref) if existing_path is not None else None
+    report = check_territory(ref, proposal, name=name, existing=register, min_population=min_population,
+                             sea_link_km=sea_link_km, cpts_id=cpts_id)
+    if fmt == "json":
+        text = report.to_json()
+    elif fmt == "html":
+        from .report import report_html
+
+        text = report_html(ref, report, existing=register, offline=offline)
+    else:
+        text = report.to_text()
+    _emit(text, output, inputs)
+    _exit_status(report.status, strict)
+
+
+@main.command("check-register")
+@click.argument("register_path", metavar="REGISTER", type=click.Path(dir_okay=False, path_type=Path))
+@_min_population
+@_sea_link
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]),
+              help="Report format (default: text, or json for an -o ending in .json).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the report to this file instead of the standard output.")
+@_strict
+@click.option("--sheet", help="XLSX register: the sheet to read (default: the first).")
+@click.pass_context
+@handle_errors
+def check_register_cmd(ctx, register_path, min_population, sea_link_km, fmt, output, strict, sheet) -> None:
+    """Check every CPTS of a register, and the register as a whole: communes in two CPTS,
+    communes enclosed by the union of the CPTS.
+    """
+    from .inputs import read_register
+    from .rules import check_register
+
+    fmt = _format_for(fmt, output)
+    if fmt == "html":
+        _fail("check-register : formats disponibles text et json")
+    if output is not None:
+        from ._io import check_output_path
+
+        check_output_path(output, [register_path])
+    ref = load_ref(ctx)
+    register = read_register(register_path, ref, sheet=sheet)
+    _warn_inputs(register_path, register.warnings)
+    report = check_register(ref, register, min_population=min_population, sea_link_km=sea_link_km)
+    text = report.to_json() if fmt == "json" else report.to_text()
+    _emit(text, output, [register_path])
+    _exit_status(report.status, strict)
+
+
 # --- coverage commands (coverage, coverage-map) ---
 
 
@@ -121,9 +250,7 @@ def _read_register_warned(path: Path, ref):
     from .inputs import read_register
 
     register = read_register(path, ref)
-    for w in getattr(register, "warnings", []) or []:
-        where = f"ligne {w['line']} : " if w.get("line") not in (None, "") else ""
-        click.echo(f"Attention : {path} : {where}{w.get('message', '')}", err=True)
+    _warn_inputs(path, register.warnings)
     return register
 
 
@@ -250,9 +377,7 @@ def suggest_cmd(ctx, existing_path, departement, region, all_france, min_populat
     deps = resolve_area(ref, departement=departement, region=region)
     register = None
     if existing_path is not None:
-        from .inputs import read_register
-
-        register = read_register(existing_path, ref)
+        register = _read_register_warned(existing_path, ref)
     inputs = [existing_path]
     for path in (output, map_path):
         if path is not None:
