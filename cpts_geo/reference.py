@@ -52,13 +52,20 @@ log = logging.getLogger(__name__)
 ZONE_EPSG = {"971": 5490, "972": 5490, "973": 2972, "974": 2975, "976": 4471}
 METRO_EPSG = 2154
 
-#: Two units are neighbours when their boundaries come within this distance (metres). The
-#: boundaries are made a clean coverage at build time, so true neighbours share vertices exactly
-#: and enclosed gaps are closed; what remains are gaps that open onto the sea or a border (the
-#: cleaning cannot see them as gaps) and corners of four communes left a few metres apart by the
-#: generalization. 5 m is well under the source's generalization step and adds 2 pairs
-#: nationally (see scripts/benchmark.py).
+#: Two units are neighbours when their boundaries touch or come within this distance (metres,
+#: in the zone's projected CRS). The boundaries are made a clean coverage at build time, so
+#: true neighbours share vertices exactly and enclosed gaps are closed; what remains are gaps
+#: that open onto the sea or a border (the cleaning cannot see them as gaps), and points where
+#: four communes meet, which the generalization opened into two triple points a few metres
+#: apart (or a commune it narrowed to a neck). 5 m is far below the source's generalization
+#: step (median edge 569 m, 1st percentile 134 m, metropolitan France) and below any real
+#: width of land: nationally it adds 6 pairs to those sharing a vertex (0.16 to 4.53 m apart),
+#: while 10 m would add 37 and 20 m 155 (see scripts/benchmark.py and data/SOURCES.md).
 ADJACENCY_TOLERANCE_M = 5.0
+
+#: Length of one degree of latitude at the equator (the shortest), in metres: bounds how far
+#: apart in degrees two points ``tolerance_m`` metres apart can be.
+_DEGREE_M = 110_574.0
 
 PLM_CITIES = {"75056", "69123", "13055"}
 
@@ -94,11 +101,12 @@ def compute_adjacency(
     Computed once per reference, vectorised over whole arrays. The boundaries are a clean
     coverage (build time), so neighbours share vertices exactly: queen contiguity is found by
     sorting the vertices (exact on the 1e-7° grid the build rounds to). The tolerance catches
-    what shared vertices miss: gaps opening onto the sea or a border between communes of the
-    coverage's outline (an ``STRtree`` ``dwithin`` query on those units only) and corners the
-    generalized source leaves a few metres apart (the ends of very short edges); distances are
-    measured in the zone's projected CRS. Units without a geometry (communes restored from a commune nouvelle
-    whose polygon still covers them) are linked to the unit covering them.
+    what shared vertices miss, checked only where it can happen: gaps opening onto the sea or a
+    border between units of the coverage's outline (an ``STRtree`` ``dwithin`` query on those
+    units only) and slivers of a third unit, thinner than the tolerance, between two units
+    that both touch it (four-commune corners the generalization opened); distances are
+    measured in the zone's projected CRS. Units without a geometry (communes restored from a
+    commune nouvelle whose polygon still covers them) are linked to the unit covering them.
 
     Parameters
     ----------
@@ -179,32 +187,52 @@ def _zone_adjacency(geoms: np.ndarray, epsg: int, tolerance_m: float, shared_len
     pb = np.concatenate(hi_l) if hi_l else np.empty(0, dtype=np.intp)
     pair_key = _pair_keys(pa, pb, n)
 
-    # Tolerance. After cleaning, enclosed gaps are gone; two kinds of near-misses remain:
-    # gaps that open onto the sea or a border (between communes with a vertex on the coverage's
-    # outline, i.e. a vertex no other unit shares), and corners left a few metres apart, the two
-    # ends of a very short edge. Candidates of both kinds are checked in metres.
+    # Tolerance: pairs within tolerance_m that share no vertex. After cleaning, enclosed gaps
+    # are gone, so the space between two such units is either outside every unit (a gap onto
+    # the sea or a border: both own vertices no other unit shares, "outline" units) or a
+    # sliver of a third unit they both touch (a pair two steps apart in the graph). Candidates
+    # of both kinds are screened in degrees (a bound valid at the zone's highest latitude),
+    # then decided in metres in the zone's projected CRS.
     alone = np.ones(len(k), dtype=bool)
     alone[1:] &= k[1:] != k[:-1]
     alone[:-1] &= k[:-1] != k[1:]
     outline = np.unique(p[alone])
-    proj = np.empty(n, dtype=object)
-    seg = np.flatnonzero(cidx[1:] == cidx[:-1])
-    dmax = np.maximum(np.abs(coords[seg + 1, 0] - coords[seg, 0]), np.abs(coords[seg + 1, 1] - coords[seg, 1]))
-    short = seg[dmax < tolerance_m * 2e-5]  # generous prefilter in degrees; decided in metres
-    near_corner = _near_pairs(key, k, p, short, n)
-    need = np.unique(np.r_[outline, near_corner // n, near_corner % n]).astype(np.intp)
-    proj[need] = gpd.GeoSeries(geoms[need], crs=4326).to_crs(epsg).to_numpy()
-    tree = shapely.STRtree(proj[outline])
-    li, ri = tree.query(proj[outline], predicate="dwithin", distance=tolerance_m)
-    near = np.union1d(_pair_keys(outline[li], outline[ri], n), near_corner)
-    near = np.setdiff1d(near, pair_key)
-    if len(near):
-        na, nb = near // n, near % n
+    max_lat = float(np.abs(coords[:, 1]).max()) if len(coords) else 0.0
+    deg_tol = 1.05 * tolerance_m / (_DEGREE_M * np.cos(np.radians(min(max_lat, 89.0))))
+    a, b = pair_key // n, pair_key % n
+    g = sp.coo_matrix((np.ones(2 * len(a), dtype=np.int32), (np.r_[a, b], np.r_[b, a])), shape=(n, n)).tocsr()
+    two = g @ g
+    two = (two - two.multiply(g)).tocoo()  # two steps apart, not neighbours
+    upper = two.row < two.col
+    tree = shapely.STRtree(geoms[outline])
+    li, ri = tree.query(geoms[outline], predicate="dwithin", distance=deg_tol)
+    oa, ob = outline[li], outline[ri]
+    upper_o = oa < ob
+    oa, ob = oa[upper_o], ob[upper_o]
+    apart = np.asarray(g[oa, ob]).ravel() == 0
+    na = np.r_[two.row[upper], oa[apart]].astype(np.intp)
+    nb = np.r_[two.col[upper], ob[apart]].astype(np.intp)
+    bounds = shapely.bounds(geoms)
+    close = ((bounds[na, 0] - deg_tol <= bounds[nb, 2]) & (bounds[nb, 0] - deg_tol <= bounds[na, 2])
+             & (bounds[na, 1] - deg_tol <= bounds[nb, 3]) & (bounds[nb, 1] - deg_tol <= bounds[na, 3]))
+    near = np.unique(na[close].astype(np.int64) * n + nb[close])
+    na, nb = near // n, near % n
+    first = np.unique(na)  # prepared geometries answer dwithin faster; left as they were found
+    fresh = first[~shapely.is_prepared(geoms[first])]
+    shapely.prepare(geoms[fresh])
+    close = shapely.dwithin(geoms[na], geoms[nb], deg_tol)
+    shapely.destroy_prepared(geoms[fresh])
+    na, nb = na[close], nb[close]
+    if len(na):
+        need = np.unique(np.r_[na, nb])
+        proj = np.empty(n, dtype=object)
+        proj[need] = gpd.GeoSeries(geoms[need], crs=4326).to_crs(epsg).to_numpy()
         close = shapely.dwithin(proj[na], proj[nb], tolerance_m)
-        pair_key = np.union1d(pair_key, near[close])
+        pair_key = np.sort(np.r_[pair_key, na[close].astype(np.int64) * n + nb[close]])
     a, b = pair_key // n, pair_key % n
 
     shared = np.zeros(len(pair_key))
+    seg = np.flatnonzero(cidx[1:] == cidx[:-1])
     if shared_lengths and len(seg):
         xy = np.column_stack(
             Transformer.from_crs(4326, epsg, always_xy=True).transform(coords[:, 0], coords[:, 1])
@@ -226,27 +254,6 @@ def _pair_keys(pa: np.ndarray, pb: np.ndarray, n: int) -> np.ndarray:
     lo, hi = np.minimum(pa, pb), np.maximum(pa, pb)
     ok = lo != hi
     return np.unique(lo[ok].astype(np.int64) * n + hi[ok])
-
-
-def _near_pairs(key, k_sorted, p_sorted, short, n) -> np.ndarray:
-    """Pairs of polygons owning one end each of the given short edges."""
-    if not len(short):
-        return np.empty(0, dtype=np.int64)
-    out = []
-    ends = (key[short], key[short + 1])
-    lo = [np.searchsorted(k_sorted, e, "left") for e in ends]
-    hi = [np.searchsorted(k_sorted, e, "right") for e in ends]
-    for i in range(len(short)):
-        pa = p_sorted[lo[0][i]:hi[0][i]]
-        pb = p_sorted[lo[1][i]:hi[1][i]]
-        if len(pa) and len(pb):
-            out.append((pa[:, None].astype(np.int64) * n + pb[None, :]).ravel())
-            out.append((pb[:, None].astype(np.int64) * n + pa[None, :]).ravel())
-    if not out:
-        return np.empty(0, dtype=np.int64)
-    allk = np.concatenate(out)
-    a, b = allk // n, allk % n
-    return _pair_keys(a, b, n)
 
 
 def normalize_name(name: str) -> str:

