@@ -98,7 +98,8 @@ def reference_info(ctx: click.Context, fmt: str) -> None:
     c = info["counts"]
     lines = [
         f"Référentiel : {info['path']}",
-        f"Millésimes : COG {v['cog']}, populations légales {v['population']} (population municipale)",
+        f"Millésimes : COG {v['cog']}, populations légales {v['population']} (population municipale)"
+        + "".join(f" ; sauf {note}" for note in info["population_notes"].values()),
         f"Communes : {_n(c['communes'])} (unités : {_n(c['units'])}, dont {c['arrondissements']} "
         "arrondissements municipaux de Paris, Lyon et Marseille)",
         f"EPCI : {_n(c['epci'])}",
@@ -342,8 +343,8 @@ def coverage_map_cmd(ctx, register_path, region, departement, output, offline, g
 @main.command("suggest")
 @click.option("--existing", "existing_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Register of existing CPTS (CSV/XLSX/GeoJSON/GPKG): its communes are left out.")
-@click.option("--departement", help="Code of the département to partition (49, 2A, 971).")
-@click.option("--region", help="Code of the région to partition (52).")
+@click.option("--departement", help="Code or name of the département to partition (49, 2A, 971).")
+@click.option("--region", help="Code or name of the région to partition (52).")
 @click.option("--all", "all_france", is_flag=True, help="Partition every département of France.")
 @click.option("--min-population", type=int, default=20000, show_default=True,
               help="Minimum population of a territory.")
@@ -357,11 +358,12 @@ def coverage_map_cmd(ctx, register_path, region, departement, output, offline, g
               help="OUT.csv (one row per commune), OUT.gpkg or OUT.geojson (one polygon per territory).")
 @click.option("--map", "map_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write an HTML map of the suggestions and the existing CPTS.")
+@click.option("--offline", is_flag=True, help="--map: self-contained page (Leaflet inlined, no tiles).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_context
 @handle_errors
 def suggest_cmd(ctx, existing_path, departement, region, all_france, min_population, sea_link_km,
-                allow_cross_departement, seed, effort, output, map_path, fmt) -> None:
+                allow_cross_departement, seed, effort, output, map_path, offline, fmt) -> None:
     """Partition the white zones (communes no CPTS covers) into candidate CPTS territories.
 
     Each territory is contiguous (islands joined by sea links), has at least --min-population
@@ -400,7 +402,7 @@ def suggest_cmd(ctx, existing_path, departement, region, all_france, min_populat
         result = suggest_territories(
             ref, existing=register, within=deps, min_population=min_population, sea_link_km=sea_link_km,
             allow_cross_departement=allow_cross_departement, seed=seed, effort=effort,
-            geometry=output is not None or map_path is not None,
+            geometry=output is not None and output.suffix.lower() in (".gpkg", ".geojson"),
             progress=progress if (region is not None or all_france) else None,
         )
     finally:
@@ -409,10 +411,9 @@ def suggest_cmd(ctx, existing_path, departement, region, all_france, min_populat
     if output is not None:
         write_result(ref, result, output, inputs=inputs)
     if map_path is not None:
-        from ._io import atomic_write_text
+        from .maps import save_map
 
-        html_map = suggest_map(ref, result, existing=register).get_root().render()
-        atomic_write_text(map_path, html_map, inputs=inputs)
+        save_map(suggest_map(ref, result, existing=register, offline=offline), map_path, inputs=inputs)
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -458,8 +459,9 @@ def _suggest_text(ref, result) -> str:
             lines.append(f"  {d:<4}{ref.departements.at[d, 'nom']:<28}{int(row['p']):>5} ({int(row['tight_bound'])})")
     if 0 < len(t) <= 60:
         lines.append("")
+        width = max(len(label) for label in t["label"]) + 1
         for _, row in t.iterrows():
-            lines.append(f"  {row['territoire_id']:<9}{row['label']:<58} {_n(row['population']):>9} hab."
+            lines.append(f"  {row['territoire_id']:<9}{row['label']:<{width}} {_n(row['population']):>9} hab."
                          f"  taille {row['aci_size_class']}  {row['n_communes']} commune(s)"
                          f"  {row['n_epci']} EPCI")
     if len(result.extensions):

@@ -604,6 +604,7 @@ def reference_summary(ref: Reference) -> dict:
             "communes_without_epci": counts.get("communes_without_epci", []),
         },
         "population": int(ref.units["population"].sum()),
+        "population_notes": dict(ref.metadata.get("population_notes", {})),
         "geometry_source": ref.metadata.get("geometry_source"),
     }
 

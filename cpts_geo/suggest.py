@@ -14,7 +14,9 @@ EPCIs and closes it with the least excess; then a large-neighbourhood search re-
 groups of adjacent territories whose population could hold one more; then boundary moves
 improve EPCI coherence and compactness without breaking any territory. ``floor(P / T)``, made
 tighter by the excess of units that alone exceed the threshold, bounds what any partition can
-reach; results report how close they are.
+reach; results report how close they are. A piece of at most ``EXACT_MAX_UNITS`` units on
+which the heuristic stops below that bound is settled by exhaustive search (within a budget of
+about a tenth of a second), so small white zones get their optimum.
 Pieces of the white zone too small to form a territory become *extensions* of the adjacent
 existing CPTS that absorbs them most coherently, or, when no CPTS touches them, are reported
 as *non rattachables*.
@@ -49,6 +51,7 @@ from scipy.sparse import csgraph
 
 from ._errors import InputError
 from .reference import Reference, sea_links
+from .territory import aci_size_class
 
 __all__ = [
     "SuggestResult",
@@ -66,6 +69,8 @@ log = logging.getLogger(__name__)
 TYPE_TERRITORY = "territoire"
 TYPE_EXTENSION = "extension"
 TYPE_ORPHAN = "non_rattachable"
+#: Layer name of the GeoPackage / GeoJSON output.
+LAYER_NAME = "territoires_proposes"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -187,42 +192,43 @@ def resolve_area(ref: Reference, *, departement=None, region=None) -> list[str]:
     Parameters
     ----------
     departement
-        A code (``"49"``, ``"2a"``, ``"1"``) or a list of codes.
+        A code or a name (``"49"``, ``"2a"``, ``"1"``, ``"Maine-et-Loire"``), or a list of them.
     region
-        A région code (``"52"``).
+        A région code or name (``"52"``, ``"Pays de la Loire"``).
 
     Raises
     ------
     InputError
-        Naming the unknown code.
+        Naming every unknown value, with the closest names or the valid codes (as
+        :func:`cpts_geo.coverage.resolve_scope`, so every command reads areas the same way).
+
+    Examples
+    --------
+    >>> import cpts_geo as cg
+    >>> resolve_area(cg.load_reference(), region="Pays de la Loire")
+    ['44', '49', '53', '72', '85']
     """
+    from .coverage import resolve_scope
+
     if departement is not None and region is not None:
         raise InputError("choisissez soit un département, soit une région")
     if region is not None:
-        code = str(region).strip()
-        if code not in ref.regions.index and code.zfill(2) in ref.regions.index:
-            code = code.zfill(2)
-        if code not in ref.regions.index:
-            raise InputError(f"région '{region}' inconnue ; codes valides : {', '.join(ref.regions.index)}")
+        code = resolve_scope(ref, region=region)["code"]
         return sorted(ref.departements.index[ref.departements["region"] == code])
     if departement is None:
         return sorted(ref.departements.index)
     values = [departement] if isinstance(departement, str) else list(departement)
-    out, bad = [], []
+    out, problems = [], []
     for v in values:
-        d = str(v).strip().upper()
-        if len(d) == 1 and d.isdigit():
-            d = "0" + d
-        if d in ref.departements.index:
-            if d not in out:
-                out.append(d)
-        else:
-            bad.append(str(v))
-    if bad:
-        raise InputError(
-            f"département {', '.join(repr(b) for b in bad)} inconnu ; attendu un code du COG "
-            f"{ref.vintage['cog']} comme 49, 2A ou 971"
-        )
+        try:
+            code = resolve_scope(ref, departement=str(v))["code"]
+        except InputError as exc:
+            problems.append(str(exc))
+            continue
+        if code not in out:
+            out.append(code)
+    if problems:
+        raise InputError("\n".join(problems))
     return out
 
 
@@ -599,6 +605,7 @@ class _Solver:
             self.scale = 1.0
         self.eff = np.minimum(self.w, self.T)
         self._scratch = [-3] * n
+        self._fdeg, self._noise, self._tie = [0] * n, [0.0] * n, [0.0] * n
         self.degree = np.diff(adj.indptr).tolist()
 
     # ---- objective ---------------------------------------------------------------------------
@@ -628,37 +635,50 @@ class _Solver:
         over_weight = delta * 4.0 / T  # per inhabitant above the threshold
         hypot = math.hypot
         xl, yl, scale = self.xl, self.yl, self.scale
-        lab = self._scratch  # -3 outside ``nodes``; restored before returning
+        # Node-indexed scratch lists (plain lists: this loop is the solver's hot path); only
+        # the entries of ``nodes`` are read. ``lab`` is -3 outside ``nodes``, restored on return.
+        lab, fdeg, noise, tie = self._scratch, self._fdeg, self._noise, self._tie
         if nodes is None:
             nodes = list(range(self.n))
-            fdeg = dict(enumerate(self.degree))
+            fdeg[:] = self.degree
             lab[:] = [-1] * self.n
         else:
             for u in nodes:
                 lab[u] = -1
-            fdeg = {u: sum(1 for v in nbrs[u] if lab[v] == -1) for u in nodes}
-        noise = dict(zip(nodes, (rng.random(len(nodes)) * 0.6).tolist()))
+            for u in nodes:
+                fdeg[u] = sum(1 for v in nbrs[u] if lab[v] == -1)
+        for u, z in zip(nodes, (rng.random(len(nodes)) * 0.6).tolist()):
+            noise[u] = z
+            tie[u] = z * 1.5  # seed order: fewest free neighbours, randomized
         n_reg = 0
+        push = heapq.heappush
+        # Free nodes whose free degree changed since the seed heap was last updated: their new
+        # key is pushed once, before the next seed is drawn (older entries are skipped as stale).
+        dirty: set[int] = set()
 
         def take(u, r):
             lab[u] = r
             for v in nbrs[u]:
                 if lab[v] == -1:
                     fdeg[v] -= 1
-                    heapq.heappush(heap, (fdeg[v] + noise[v] * 1.5, v))
+                    dirty.add(v)
 
-        heap: list = []
         # Units that reach the threshold alone are territories on their own.
         for u in nodes:
             if w[u] >= T:
                 take(u, n_reg)
                 n_reg += 1
-        heap = [(fdeg[u] + noise[u] * 1.5, u) for u in nodes if lab[u] == -1]
+        heap = [(fdeg[u] + tie[u], u) for u in nodes if lab[u] == -1]
         heapq.heapify(heap)
+        dirty.clear()
         left = []
         while heap:
+            for v in dirty:
+                if lab[v] == -1:
+                    push(heap, (fdeg[v] + tie[v], v))
+            dirty.clear()
             key, s = heapq.heappop(heap)
-            if lab[s] != -1 or key != fdeg[s] + noise[s] * 1.5:
+            if lab[s] != -1 or key != fdeg[s] + tie[s]:
                 continue  # stale entry
             r = n_reg
             members = [s]
@@ -970,7 +990,99 @@ class _Solver:
             s = self.score(lab)
             if best is None or s > best[0]:
                 best = (s, lab)
-        return _canonical(best[1])
+        lab = best[1]
+        # Below the upper bound, a small piece is settled by exhaustive search: the greedy
+        # growth can miss a partition that a few units allow (two columns, not two rows).
+        if int(lab.max()) + 1 < tight and self.n <= EXACT_MAX_UNITS:
+            exact = _exact_max_p(self.nbrs, self.wl, self.T)
+            if exact is not None and int(exact.max()) > int(lab.max()):
+                lab = self.polish(exact)
+        return _canonical(lab)
+
+
+#: Pieces of white zone of at most this many units are solved exactly when the heuristic stops
+#: below the upper bound. The search is abandoned (the heuristic's answer kept) beyond
+#: ``EXACT_MAX_WORK`` candidate regions, about a tenth of a second.
+EXACT_MAX_UNITS = 16
+EXACT_MAX_WORK = 200_000
+
+
+def _exact_max_p(nbrs: list[list[int]], w: list[int], T: int) -> np.ndarray | None:
+    """Optimal max-p partition of a small connected graph, by memoised exhaustive search.
+
+    ``best(S)``, the most regions that partition the set of nodes ``S`` (a bitmask), tries
+    every connected region of ``S`` with at least ``T`` inhabitants that holds the lowest
+    node of ``S``, then solves the rest. Returns the region of each node (numbered from 0), or
+    ``None`` when the graph is too large or the search exceeds its budget.
+    """
+    n = len(w)
+    if n > EXACT_MAX_UNITS:
+        return None
+    pop = np.zeros(1 << n, dtype=np.int64)
+    for i in range(n):  # population of every subset, by doubling
+        pop[1 << i : 2 << i] = pop[: 1 << i] + w[i]
+    popl = pop.tolist()
+    nb_mask = [sum(1 << v for v in nbrs[u]) for u in range(n)]
+    connected: dict[int, bool] = {}
+
+    def is_connected(m: int) -> bool:
+        c = connected.get(m)
+        if c is None:
+            seen = frontier = m & -m
+            while frontier:
+                u = (frontier & -frontier).bit_length() - 1
+                frontier &= frontier - 1
+                new = nb_mask[u] & m & ~seen
+                seen |= new
+                frontier |= new
+            c = connected[m] = seen == m
+        return c
+
+    memo: dict[int, tuple[int, int]] = {0: (0, 0)}
+    work = [0]
+
+    def best(S: int) -> tuple[int, int]:
+        """(most regions partitioning S or -1 if none, the region holding S's lowest node)."""
+        if S in memo:
+            return memo[S]
+        work[0] += 1 << (S.bit_count() - 1)  # the subsets of S holding its lowest node
+        if work[0] > EXACT_MAX_WORK:
+            raise _SearchBudgetExceeded
+        low = S & -S
+        others = S ^ low
+        top, choice = -1, 0
+        sub = others
+        while True:  # every subset of S holding its lowest node
+            R = sub | low
+            if popl[R] >= T and 1 + popl[S ^ R] // T > top and is_connected(R):
+                p_rest = best(S ^ R)[0]
+                if p_rest >= 0 and p_rest + 1 > top:
+                    top, choice = p_rest + 1, R
+            if not sub:
+                break
+            sub = (sub - 1) & others
+        memo[S] = (top, choice)
+        return memo[S]
+
+    full = (1 << n) - 1
+    try:
+        p, _ = best(full)
+    except _SearchBudgetExceeded:
+        return None
+    if p < 0:
+        return None
+    labels = np.zeros(n, dtype=np.int64)
+    S, r = full, 0
+    while S:
+        R = memo[S][1]
+        labels[[u for u in range(n) if R >> u & 1]] = r
+        S ^= R
+        r += 1
+    return labels
+
+
+class _SearchBudgetExceeded(Exception):
+    """The exhaustive search of :func:`_exact_max_p` went over its budget."""
 
 
 def _canonical(label: np.ndarray) -> np.ndarray:
@@ -999,14 +1111,6 @@ def _de(name: str) -> str:
     if name[:1].upper() in "AEIOUYÀÂÉÈÊÎÔÛ":
         return "d'" + name
     return "de " + name
-
-
-def _aci_size_class(population: int) -> int:
-    try:
-        from .territory import aci_size_class
-    except ImportError:  # TEMP until territory.py lands
-        return 1 if population < 40000 else 2 if population < 80000 else 3 if population <= 175000 else 4
-    return int(aci_size_class(int(population)))
 
 
 def _assemble(
@@ -1061,7 +1165,7 @@ def _assemble(
                 "label": f"Territoire proposé n°{k} — autour {_de(noms[largest])}",
                 "departement": d,
                 "population": -negpop,
-                "aci_size_class": _aci_size_class(-negpop),
+                "aci_size_class": aci_size_class(-negpop),
                 "n_communes": int(len(g)),
                 "communes": codes[g].tolist(),
                 "epci": eps,
@@ -1324,13 +1428,14 @@ def write_result(ref: Reference, result: SuggestResult, out, *, inputs=()) -> No
     elif ext in (".gpkg", ".geojson"):
         feats = result_features(ref, result)
         driver = "GPKG" if ext == ".gpkg" else "GeoJSON"
-        kwargs = {"layer": "territoires_proposes"} if driver == "GPKG" else {}
+        # The layer name (GeoJSON: its "name" member), not the temporary file's name.
+        kwargs = {"layer": LAYER_NAME}
 
         def write(p):
             with warnings.catch_warnings():  # the temp file's '.tmp' extension, renamed afterwards
                 warnings.filterwarnings("ignore", message="The filename extension should be")
                 if len(feats):
-                    feats.to_file(p, driver=driver, **kwargs)
+                    feats.to_file(p, driver=driver, promote_to_multi=True, **kwargs)  # one layer type
                 else:
                     _write_empty(p, driver, feats)
 
@@ -1355,125 +1460,184 @@ def _write_empty(path, driver, feats) -> None:
         empty.iloc[:0],
         path,
         driver=driver,
-        layer="territoires_proposes" if driver == "GPKG" else None,
+        layer=LAYER_NAME,
         geometry_type="MultiPolygon",
     )
 
 
-def suggest_map(ref: Reference, result: SuggestResult, *, existing=None):
+#: Fill colours of the suggested territories (blues and purples, apart from the greens, yellows
+#: and oranges of the CPTS stages and the red of overlaps); neighbours get different ones.
+PALETTE = ["#1f78b4", "#6a3d9a", "#a6cee3", "#cab2d6", "#17becf", "#08306b", "#9e9ac8", "#4a6fe3"]
+EXTENSION_STYLE = {
+    "color": "#b2182b",
+    "weight": 2,
+    "dashArray": "5,5",
+    "fillColor": "#ef8a62",
+    "fillOpacity": 0.5,
+}
+ORPHAN_STYLE = {
+    "color": "#4d4d4d",
+    "weight": 2,
+    "dashArray": "2,4",
+    "fillColor": "#bababa",
+    "fillOpacity": 0.6,
+}
+
+
+def suggest_map(ref: Reference, result: SuggestResult, *, existing=None, offline: bool = False):
     """A folium map of the suggested territories, extensions and the existing CPTS.
 
-    Uses the coverage map (:func:`cpts_geo.maps.coverage_map`) as the base when a register is
-    given, so existing CPTS are drawn as on every coverage map; the suggestions are added as
-    their own layers.
+    The coverage map (:func:`cpts_geo.maps.coverage_map`) of the area, with the existing CPTS
+    by stage, the white zones, the legend, the panel of figures and the commune search box; the
+    suggestions are drawn on top as their own layers (simplified together with the CPTS, so
+    their boundaries match). Every text is escaped by the map code.
+
+    Parameters
+    ----------
+    existing
+        The register the suggestion was computed with (``None``: no CPTS drawn).
+    offline
+        A self-contained page (see :func:`cpts_geo.maps.coverage_map`).
+
+    Returns
+    -------
+    folium.Map
+        Write it with :func:`cpts_geo.maps.save_map`.
     """
-    import html
+    from .maps import TerritoryLayer, coverage_map
 
-    import folium
-
-    feats = result_features(ref, result)
-    base = None
-    if existing is not None:
-        try:
-            from .inputs import Register
-            from .maps import coverage_map
-        except ImportError:  # no coverage map available: draw the CPTS ourselves
-            coverage_map = None
-        if coverage_map is not None and not isinstance(existing, Register):
-            coverage_map = None  # a bare table (tests, notebooks): draw the CPTS ourselves
-        if coverage_map is not None:
-            deps = result.departements
-            kwargs = {}
-            if len(deps) == 1:
-                kwargs["departement"] = deps[0]
-            else:
-                regs = ref.departements.loc[deps, "region"].unique()
-                if len(regs) == 1 and len(deps) < len(ref.departements):
-                    kwargs["region"] = regs[0]
-            base = coverage_map(ref, existing, **kwargs)
-    if base is None:
-        bounds = (
-            feats.total_bounds
-            if len(feats) and feats.geometry.notna().any()
-            else ref.units[ref.units["departement"].isin(result.departements)].total_bounds
-        )
-        base = folium.Map(tiles="OpenStreetMap", control_scale=True)
-        base.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
-        if existing is not None:
-            owner, names = _unit_owner(ref, existing)
-            has = owner != ""
-            if has.any():
-                cp = gpd.GeoDataFrame(
-                    {"cpts_id": owner[has]}, geometry=ref.units.geometry.to_numpy()[has], crs=4326
-                )
-                cp = cp[cp.geometry.notna()]
-                cp = cp.dissolve("cpts_id").reset_index()
-                cp["nom"] = [html.escape(names.get(c, "")) for c in cp["cpts_id"]]
-                cp["cpts_id"] = [html.escape(str(c)) for c in cp["cpts_id"]]
-                cp["geometry"] = cp.geometry.simplify(0.0005)
-                folium.GeoJson(
-                    cp,
-                    name="CPTS existantes",
-                    style_function=lambda f: {
-                        "color": "#555555",
-                        "weight": 1,
-                        "fillColor": "#9e9e9e",
-                        "fillOpacity": 0.35,
+    register = _as_register(ref, existing)
+    layers = []
+    t = result.territories
+    if len(t):
+        colour = _colours(ref, list(t["communes"]))
+        layers.append(
+            TerritoryLayer(
+                name="Territoires proposés",
+                membership=_membership(t),
+                properties=pd.DataFrame(
+                    {
+                        "label": t["label"].to_numpy(),
+                        "territoire_id": t["territoire_id"].to_numpy(),
+                        "population": [f"{_fr(v)} hab." for v in t["population"]],
+                        "taille": [f"taille {k}" for k in t["aci_size_class"]],
+                        "communes": [str(n) for n in t["n_communes"]],
+                        "epci": [str(n) for n in t["n_epci"]],
+                        "_color": [PALETTE[c] for c in colour],
                     },
-                    tooltip=folium.GeoJsonTooltip(["cpts_id", "nom"], aliases=["CPTS", "Nom"]),
-                ).add_to(base)
-    if len(feats):
-        shown = feats[feats.geometry.notna()].copy()
-        shown["geometry"] = (
-            shapely.coverage_simplify(shown.geometry.to_numpy(), 0.0005)
-            if _is_coverage(shown)
-            else shown.geometry.simplify(0.0005)
+                    index=t["territoire_id"].to_numpy(),
+                ),
+                fields={
+                    "label": "",
+                    "territoire_id": "Identifiant",
+                    "population": "Population",
+                    "taille": "Taille ACI",
+                    "communes": "Communes",
+                    "epci": "EPCI",
+                },
+                style=lambda p: {
+                    "color": "#222222",
+                    "weight": 1.5,
+                    "fillColor": p["_color"],
+                    "fillOpacity": 0.55,
+                },
+                legend=[
+                    ("Territoire proposé", {"color": "#222222", "fillColor": PALETTE[0], "fillOpacity": 0.55})
+                ],
+                class_name="cpts-territoire-propose",
+            )
         )
-        shown["population_txt"] = [f"{p:,}".replace(",", " ") for p in shown["population"]]
-        for col in ("label", "territoire_id", "cpts_id"):
-            shown[col] = [html.escape(str(v)) for v in shown[col]]
-        shown["communes"] = [str(len(c.split(";"))) for c in shown["communes"]]
-        palette = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#1f78b4"]
-        shown["couleur"] = [palette[i % len(palette)] for i in range(len(shown))]
-        names = {
-            TYPE_TERRITORY: "Territoires proposés",
-            TYPE_EXTENSION: "Extensions proposées",
-            TYPE_ORPHAN: "Zones blanches non rattachables",
+    for df, kind in ((result.extensions, TYPE_EXTENSION), (result.orphans, TYPE_ORPHAN)):
+        if not len(df):
+            continue
+        if kind == TYPE_EXTENSION:
+            labels = [
+                f"Extension proposée de la CPTS {c}" + (f" ({n})" if n else "")
+                for c, n in zip(df["cpts_id"], df["cpts_nom"])
+            ]
+            name, style, css = "Extensions proposées de CPTS existantes", EXTENSION_STYLE, "cpts-extension"
+        else:
+            labels = ["Zone blanche non rattachable"] * len(df)
+            name, style, css = "Zones blanches non rattachables", ORPHAN_STYLE, "cpts-non-rattachable"
+        layers.append(
+            TerritoryLayer(
+                name=name,
+                membership=_membership(df),
+                properties=pd.DataFrame(
+                    {
+                        "label": labels,
+                        "territoire_id": df["territoire_id"].to_numpy(),
+                        "population": [f"{_fr(v)} hab." for v in df["population"]],
+                        "communes": [str(n) for n in df["n_communes"]],
+                        "raison": df["reason"].to_numpy(),
+                    },
+                    index=df["territoire_id"].to_numpy(),
+                ),
+                fields={
+                    "label": "",
+                    "territoire_id": "Identifiant",
+                    "population": "Population",
+                    "communes": "Communes",
+                    "raison": "Pourquoi",
+                },
+                style=style,
+                legend=[(labels[0] if kind == TYPE_ORPHAN else "Extension proposée", style)],
+                class_name=css,
+            )
+        )
+    deps = result.departements
+    scope = {}
+    if len(deps) == 1:
+        scope["departement"] = deps[0]
+    elif len(deps) < len(ref.departements):
+        regs = ref.departements.loc[deps, "region"].unique()
+        if len(regs) == 1:
+            scope["region"] = regs[0]
+    area = _area_name(ref, deps).split(" ", 1)[1]  # without its article: "département Cantal (15)"
+    n = result.n_territories
+    title = (
+        f"Zones blanches — {area} : {_fr(n)} territoire{'s' if n > 1 else ''} proposé{'s' if n > 1 else ''}"
+    )
+    return coverage_map(ref, register, offline=offline, extra_layers=layers, title=title, **scope)
+
+
+def _as_register(ref: Reference, existing):
+    """A :class:`cpts_geo.inputs.Register` for the coverage map (empty without a register)."""
+    from .inputs import Register, register_from_frame
+
+    if isinstance(existing, Register):
+        return existing
+    if existing is None:
+        table = pd.DataFrame({"cpts_id": [], "cpts_nom": [], "code_insee": []}, dtype=object)
+    else:
+        table = existing if isinstance(existing, pd.DataFrame) else existing.table
+    return register_from_frame(table, ref)
+
+
+def _membership(df: pd.DataFrame) -> pd.DataFrame:
+    """``group`` (territoire_id), ``code_insee``: one row per unit of each row of ``df``."""
+    return pd.DataFrame(
+        {
+            "group": np.repeat(df["territoire_id"].to_numpy(), [len(c) for c in df["communes"]]),
+            "code_insee": [c for codes in df["communes"] for c in codes],
         }
-        for kind, layer in shown.groupby("type", sort=False):
-            cols = ["label", "territoire_id", "population_txt", "communes", "couleur", "geometry"]
-            folium.GeoJson(
-                layer[cols],
-                name=names[kind],
-                style_function=(
-                    lambda f: {
-                        "color": "#222222",
-                        "weight": 1.2,
-                        "fillColor": f["properties"]["couleur"],
-                        "fillOpacity": 0.5,
-                    }
-                )
-                if kind == TYPE_TERRITORY
-                else (
-                    lambda f: {
-                        "color": "#b2182b",
-                        "weight": 2,
-                        "dashArray": "5,5",
-                        "fillColor": "#ef8a62",
-                        "fillOpacity": 0.5,
-                    }
-                ),
-                tooltip=folium.GeoJsonTooltip(
-                    ["label", "territoire_id", "population_txt", "communes"],
-                    aliases=["", "Identifiant", "Population", "Communes"],
-                ),
-            ).add_to(base)
-    folium.LayerControl(collapsed=False).add_to(base)
-    return base
+    )
 
 
-def _is_coverage(gdf) -> bool:
-    try:
-        return bool(shapely.coverage_is_valid(gdf.geometry.to_numpy()))
-    except Exception:  # noqa: BLE001 - a check only; fall back to per-polygon simplification
-        return False
+def _colours(ref: Reference, groups: list[list[str]]) -> list[int]:
+    """A palette index per group, different for groups that touch (greedy, largest first)."""
+    graph = _full_graph(ref, 30.0)
+    owner = np.full(graph.shape[0], -1, dtype=np.int64)
+    for k, codes in enumerate(groups):
+        owner[ref.position.reindex(codes).to_numpy()] = k
+    coo = graph.tocoo()
+    a, b = owner[coo.row], owner[coo.col]
+    keep = (a >= 0) & (b >= 0) & (a != b)
+    touching: list[set] = [set() for _ in groups]
+    for x, y in zip(a[keep].tolist(), b[keep].tolist()):
+        touching[x].add(y)
+    colour = [-1] * len(groups)
+    for k in sorted(range(len(groups)), key=lambda k: (-len(touching[k]), k)):
+        used = {colour[j] for j in touching[k]}
+        colour[k] = next((c for c in range(len(PALETTE)) if c not in used), k % len(PALETTE))
+    return colour

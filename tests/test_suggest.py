@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import types
 
@@ -109,35 +110,100 @@ def grid_reference(nx: int, ny: int, population, *, epci=None, departement=None)
 
 
 def full_graph(ref: Reference):
-    from cpts_geo.suggest import _full_graph
+    """The contiguity of the ``contiguity`` rule, built here from the reference's own tables.
 
-    return _full_graph(ref, 30.0)
+    Land adjacency pairs plus sea links (30 km), as a CSR matrix in ``ref.units`` order. Built
+    independently of the solver's graph so that a solver bug in it cannot hide here.
+    """
+    import scipy.sparse as sp
+
+    pairs = pd.concat([ref.adjacency[["a", "b"]], sea_links(ref, max_km=30.0)[["a", "b"]]])
+    i = ref.position.reindex(pairs["a"]).to_numpy()
+    j = ref.position.reindex(pairs["b"]).to_numpy()
+    n = len(ref.units)
+    return sp.coo_matrix((np.ones(2 * len(i)), (np.r_[i, j], np.r_[j, i])), shape=(n, n)).tocsr()
 
 
 def assert_valid(ref: Reference, result, codes, *, min_population=20000, same_departement=True):
-    """Every unit once; each territory contiguous (land + sea links), >= threshold, one département."""
+    """The partition is valid.
+
+    Every input unit exactly once (in a territory, an extension or a non-rattachable piece),
+    nothing else; each territory contiguous (land + sea links), >= the threshold, in one
+    département; each extension or non-rattachable piece below the threshold.
+    """
     a = result.assignment
-    assert sorted(a.index) == sorted(codes)
     assert a.index.is_unique
+    assert sorted(a.index) == sorted(codes)
     g = full_graph(ref)
     pos = ref.position
     pop = ref.units["population"]
-    for _, t in result.territories.iterrows():
-        members = t["communes"]
-        assert pop.loc[members].sum() == t["population"] >= min_population
-        idx = pos.loc[members].to_numpy()
-        n_parts, _ = csgraph.connected_components(g[idx][:, idx], directed=False)
-        assert n_parts == 1, t["territoire_id"]
-        if same_departement:
-            assert ref.units.loc[members, "departement"].nunique() == 1
-        assert (a.loc[members, "territoire_id"] == t["territoire_id"]).all()
-        assert (a.loc[members, "type"] == "territoire").all()
-    listed = (
-        sum(len(c) for c in result.territories["communes"])
-        + sum(len(c) for c in result.extensions["communes"])
-        + sum(len(c) for c in result.orphans["communes"])
-    )
-    assert listed == len(codes)
+    listed = []
+    for kind, table in (
+        ("territoire", result.territories),
+        ("extension", result.extensions),
+        ("non_rattachable", result.orphans),
+    ):
+        for _, t in table.iterrows():
+            members = list(t["communes"])
+            listed += members
+            assert pop.loc[members].sum() == t["population"]
+            assert (a.loc[members, "territoire_id"] == t["territoire_id"]).all()
+            assert (a.loc[members, "type"] == kind).all()
+            if kind == "territoire":
+                assert t["population"] >= min_population, t["territoire_id"]
+                idx = pos.loc[members].to_numpy()
+                n_parts, _ = csgraph.connected_components(g[idx][:, idx], directed=False)
+                assert n_parts == 1, t["territoire_id"]
+                if same_departement:
+                    assert ref.units.loc[members, "departement"].nunique() == 1
+            else:
+                assert t["population"] < min_population, t["territoire_id"]
+    assert sorted(listed) == sorted(codes)
+
+
+def grid_optimum(nx: int, ny: int, population, threshold: int) -> int:
+    """Max p on a rook grid by exhaustive search over every partition (at most 10 squares).
+
+    Independent of the solver: restricted-growth strings enumerate each set partition once.
+    """
+    n = nx * ny
+    assert n <= 10
+    w = np.asarray(population).ravel().tolist()
+    nbrs = [set() for _ in range(n)]
+    for k in range(n):
+        i, j = k % nx, k // nx
+        if i + 1 < nx:
+            nbrs[k].add(k + 1)
+            nbrs[k + 1].add(k)
+        if j + 1 < ny:
+            nbrs[k].add(k + nx)
+            nbrs[k + nx].add(k)
+
+    def valid(block):
+        if sum(w[u] for u in block) < threshold:
+            return False
+        seen, stack = {block[0]}, [block[0]]
+        while stack:
+            for v in nbrs[stack.pop()]:
+                if v in block and v not in seen:
+                    seen.add(v)
+                    stack.append(v)
+        return len(seen) == len(block)
+
+    best = 0
+
+    def walk(assigned, m):
+        nonlocal best
+        if len(assigned) == n:
+            blocks = [[u for u in range(n) if assigned[u] == b] for b in range(m)]
+            if m > best and all(valid(b) for b in blocks):
+                best = m
+            return
+        for b in range(m + 1):
+            walk([*assigned, b], max(m, b + 1))
+
+    walk([], 0)
+    return best
 
 
 # ---------------------------------------------------------------------------------------------
@@ -276,6 +342,88 @@ def test_grid_partition_is_always_valid(shape, pops, threshold, seed):
     assert result.territories["population"].sum() == pop.sum()
 
 
+@pytest.mark.parametrize(
+    ("nx", "ny", "pop", "threshold", "optimum"),
+    [
+        # The greedy growth alone found 1 here (rows); the two columns make 2.
+        (2, 4, [[2799, 2509], [49, 657], [2682, 1798], [862, 1590]], 6329, 2),
+        # ... and 5 here; exhaustive search finds 6 (the tight bound is 7).
+        (2, 5, [[2922, 2903], [511, 2021], [1841, 1127], [116, 1654], [276, 2448]], 2055, 6),
+        # Four 1,000s around a centre of 10, corners of 1: two 1,000s reach 2,005 only with
+        # the centre (2,010; with corners at most 2,003), so 1 although the bound is 2.
+        (3, 3, [[1, 1000, 1], [1000, 10, 1000], [1, 1000, 1]], 2005, 1),
+    ],
+)
+def test_grid_matches_exhaustive_search(nx, ny, pop, threshold, optimum):
+    pop = np.array(pop)
+    assert grid_optimum(nx, ny, pop, threshold) == optimum
+    ref = grid_reference(nx, ny, pop)
+    result = suggest_territories(ref, min_population=threshold, geometry=False)
+    assert result.n_territories == optimum
+    assert_valid(ref, result, ref.units.index, min_population=threshold)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    shape=st.sampled_from([(2, 2), (3, 2), (2, 3), (4, 2), (2, 4), (3, 3), (8, 1)]),
+    pops=st.lists(st.integers(1, 3000), min_size=9, max_size=9),
+    threshold=st.integers(500, 6000),
+)
+def test_grid_p_is_optimal_on_small_grids(shape, pops, threshold):
+    """On grids of at most 9 squares, p equals the optimum found by trying every partition."""
+    nx, ny = shape
+    pop = np.array(pops[: nx * ny]).reshape(ny, nx)
+    if pop.sum() < threshold:
+        return
+    ref = grid_reference(nx, ny, pop)
+    result = suggest_territories(ref, min_population=threshold, geometry=False)
+    assert result.n_territories == grid_optimum(nx, ny, pop, threshold)
+    assert_valid(ref, result, ref.units.index, min_population=threshold)
+
+
+def test_assert_valid_catches_broken_partitions():
+    """The validity check used throughout is not vacuous: each kind of defect fails it."""
+    ref = grid_reference(4, 4, 1000)
+    good = suggest_territories(ref, min_population=4000, geometry=False)
+    assert_valid(ref, good, ref.units.index, min_population=4000)
+
+    def broken(edit):
+        r = copy.deepcopy(good)
+        edit(r)
+        with pytest.raises(AssertionError):
+            assert_valid(ref, r, ref.units.index, min_population=4000)
+
+    t = good.territories
+    first, last = t.iloc[0], t.iloc[-1]
+    far = next(c for c in last["communes"] if not set(ref.neighbours(c)) & set(first["communes"]))
+
+    def detach(r):  # a unit moved into a territory it does not touch: two pieces
+        r.territories.at[0, "communes"] = [*first["communes"], far]
+        r.territories.at[0, "population"] = first["population"] + 1000
+        i = len(r.territories) - 1
+        r.territories.at[i, "communes"] = [c for c in last["communes"] if c != far]
+        r.territories.at[i, "population"] = last["population"] - 1000
+        r.assignment.loc[far, "territoire_id"] = first["territoire_id"]
+
+    broken(detach)
+
+    def unlist(r):  # the units of a territory listed nowhere
+        r.territories = r.territories.drop(index=1)
+
+    def lose(r):  # a unit missing from the assignment
+        r.assignment = r.assignment.drop(index=first["communes"][0])
+
+    broken(unlist)
+    broken(lose)
+
+    def duplicate(r):  # a unit in two territories
+        r.territories.at[1, "communes"] = [*t.iloc[1]["communes"], first["communes"][0]]
+
+    broken(duplicate)
+    with pytest.raises(AssertionError):  # below the threshold
+        assert_valid(ref, good, ref.units.index, min_population=5000)
+
+
 # ---------------------------------------------------------------------------------------------
 # Real départements
 # ---------------------------------------------------------------------------------------------
@@ -356,11 +504,22 @@ def test_more_effort_finds_more_territories(ref):
     assert_valid(ref, result, ref.units.index[ref.units["departement"] == "49"])
 
 
-def test_every_territory_passes_check_territory(ref, maine_et_loire):
-    rules = pytest.importorskip("cpts_geo.rules")
-    for _, t in maine_et_loire.territories.iterrows():
-        report = rules.check_territory(ref, t["communes"], name=t["label"])
+@pytest.mark.parametrize("departement", ["49", "15", "29"])
+def test_every_territory_passes_check_territory(ref, maine_et_loire, departement):
+    from cpts_geo.rules import check_territory
+
+    result = (
+        maine_et_loire
+        if departement == "49"
+        else suggest_territories(ref, within=departement, geometry=False)
+    )
+    for _, t in result.territories.iterrows():
+        report = check_territory(ref, t["communes"], name=t["label"])
         assert report.status != "fail", (t["territoire_id"], [r.message for r in report.rules])
+        by_id = {r.id: r.status for r in report.rules}
+        assert by_id["population"] == "pass" and by_id["admin_boundaries"] == "pass"
+        # Land contiguity passes; islands joined by sea only warn.
+        assert by_id["contiguity"] in ("pass", "warn")
 
 
 def test_exclave_is_non_rattachable_without_cross_departement(ref):
@@ -413,10 +572,16 @@ def test_bad_input(ref):
         suggest_territories(ref, within="15", min_population=200000)
     with pytest.raises(InputError, match=r"département '99' inconnu"):
         suggest_territories(ref, within="99")
-    with pytest.raises(InputError, match=r"région '99' inconnue"):
+    with pytest.raises(InputError, match=r"région '99' inconnu"):
         resolve_area(ref, region="99")
+    with pytest.raises(
+        InputError, match=r"(?s)département '20' inconnu.*2A \(Corse-du-Sud\).*'Cantale' inconnu"
+    ):
+        resolve_area(ref, departement=["20", "Cantale"])
     assert resolve_area(ref, region="52") == ["44", "49", "53", "72", "85"]
+    assert resolve_area(ref, region="Pays de la Loire") == ["44", "49", "53", "72", "85"]
     assert resolve_area(ref, departement="2a") == ["2A"]
+    assert resolve_area(ref, departement=["Maine-et-Loire", "1", "49"]) == ["49", "01"]
 
 
 @pytest.mark.national
@@ -487,7 +652,8 @@ def test_cli_gpkg_geojson_json_and_map(tmp_path):
         "epci",
     } <= set(layer.columns)
     page = html.read_text(encoding="utf-8")
-    assert "Territoires propos\\u00e9s" in page and page.count('"territoire_id": "15-T0') == 6
+    assert "Zones blanches — département Cantal (15) : 6 territoires proposés" in page
+    assert page.count('"territoire_id":"15-T0') == 6
     res = CliRunner().invoke(main, ["suggest", "--departement", "15", "-o", str(gj)])
     assert res.exit_code == 0
     assert len(gpd.read_file(gj)) == 6
@@ -506,7 +672,15 @@ def test_cli_region_progress(tmp_path):
         (["--departement", "15", "--min-population", "0"], "le seuil doit être un nombre entier"),
         (["--departement", "15", "--min-population", "200000"], "ne compte que 144 196 habitants"),
         (["--departement", "99"], "département '99' inconnu"),
-        (["--region", "99"], "région '99' inconnue"),
+        (["--region", "99"], "région '99' inconnu"),
+        (["--departement", "Cantale"], "vouliez-vous dire 15 (Cantal)"),
+        (["--departement", "15", "--min-population", "-5"], "--min-population -5 : le seuil doit être"),
+        (
+            ["--region", "52", "--min-population", "4000000"],
+            "la région Pays de la Loire ne compte que 3 907 156",
+        ),
+        (["--all", "--min-population", "100000000"], "la France entière ne compte que 68 350 798 habitants"),
+        (["--departement", "15", "--existing", "absent.csv"], "absent.csv"),
         ([], "choisissez une zone"),
         (["--departement", "15", "--all"], "choisissez une zone"),
         (["--departement", "15", "-o", "x.txt"], "format de sortie inconnu '.txt'"),
@@ -520,7 +694,6 @@ def test_cli_bad_input_exit_2(args, message):
 
 
 def test_cli_existing_register(tmp_path, ref):
-    pytest.importorskip("cpts_geo.inputs")
     reg = tmp_path / "registre.csv"
     u = ref.units[ref.units["departement"] == "53"]
     rows = pd.DataFrame({"cpts_id": "C1", "cpts_nom": "CPTS de la Mayenne", "code_insee": u.index})
@@ -536,11 +709,39 @@ def test_cli_existing_register(tmp_path, ref):
         "type": ["extension", "extension"],
         "cpts_id": ["C1", "C1"],
     }
-    rows.to_csv(reg, index=False)
-    res = CliRunner().invoke(main, ["suggest", "--existing", str(reg), "--departement", "53", "-o", str(out)])
-    assert res.exit_code == 0
-    assert "sont déjà couvertes par une CPTS : aucun territoire à proposer" in res.stdout
-    assert out.read_text(encoding="utf-8").strip() == "territoire_id,code_insee,type,cpts_id"
+    # The extension's polygon: the same attributes plus population.
+    gj = tmp_path / "s.geojson"
+    res = CliRunner().invoke(main, ["suggest", "--existing", str(reg), "--departement", "53", "-o", str(gj)])
+    assert res.exit_code == 0, res.output
+    layer = gpd.read_file(gj)
+    assert layer[["territoire_id", "type", "cpts_id"]].values.tolist() == [["53-E01", "extension", "C1"]]
+    assert layer.at[0, "population"] == ref.units.loc[["53056", "53140"], "population"].sum()
+
+
+def test_cli_register_covering_everything_writes_empty_results(tmp_path, ref):
+    reg = tmp_path / "registre.csv"
+    u = ref.units[ref.units["departement"] == "53"]
+    pd.DataFrame({"cpts_id": "C1", "cpts_nom": "CPTS de la Mayenne", "code_insee": u.index}).to_csv(
+        reg, index=False
+    )
+    for name in ("s.csv", "s.gpkg", "s.geojson"):
+        out = tmp_path / name
+        res = CliRunner().invoke(
+            main, ["suggest", "--existing", str(reg), "--departement", "53", "-o", str(out)]
+        )
+        assert res.exit_code == 0, res.output
+        assert (
+            "Toutes les communes de la zone (240) sont déjà couvertes par une CPTS : "
+            "aucun territoire à proposer." in res.stdout
+        )
+        assert "Traceback" not in res.output
+        if name.endswith(".csv"):
+            assert out.read_text(encoding="utf-8").strip() == "territoire_id,code_insee,type,cpts_id"
+        else:
+            layer = gpd.read_file(out)
+            assert len(layer) == 0
+            if name.endswith(".gpkg"):  # an empty GeoJSON has no place for a schema
+                assert {"territoire_id", "type", "cpts_id", "population"} <= set(layer.columns)
 
 
 @pytest.mark.parametrize(
