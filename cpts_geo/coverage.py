@@ -32,6 +32,7 @@ import pandas as pd
 
 from ._errors import InputError
 from .reference import Reference, normalize_name
+from .territory import aci_size_class
 
 __all__ = [
     "DEFAULT_GOAL",
@@ -124,21 +125,13 @@ def coverage_table(ref: Reference, register) -> pd.DataFrame:
     for p, cid in zip(pos.tolist(), ids.tolist()):
         cpts[p].append(cid)
     out["cpts"] = cpts
-    out["n_cpts"] = np.fromiter((len(c) for c in out["cpts"]), dtype=np.int64, count=len(out))
+    out["n_cpts"] = np.bincount(pos, minlength=len(out)).astype(np.int64)
     out["etat"] = np.select(
         [out["n_cpts"].to_numpy() == 0, out["n_cpts"].to_numpy() == 1],
         ["zone blanche", "couverte"],
         "chevauchement",
     )
     return out
-
-
-def _aci_size_class(population: int) -> int:
-    try:
-        from .territory import aci_size_class
-    except ImportError:  # TEMP until territory.py (checks helper) lands: same thresholds
-        return 1 if population < 40000 else 2 if population < 80000 else 3 if population <= 175000 else 4
-    return int(aci_size_class(int(population)))
 
 
 def cpts_table(ref: Reference, register) -> pd.DataFrame:
@@ -155,7 +148,7 @@ def cpts_table(ref: Reference, register) -> pd.DataFrame:
     frame = _cpts_frame(register)
     links = _links(register)
     units = ref.units
-    links = links[links["code_insee"].isin(units.index)]
+    links = links[units.index.get_indexer(links["code_insee"].to_numpy(dtype=object)) >= 0]
     attrs = units.loc[links["code_insee"], ["commune", "population", "departement", "region"]]
     t = pd.concat([links.reset_index(drop=True), attrs.reset_index(drop=True)], axis=1)
     g = t.groupby("cpts_id", sort=False)
@@ -167,7 +160,7 @@ def cpts_table(ref: Reference, register) -> pd.DataFrame:
     out["n_units"] = [len(c) for c in out["codes"]]
     out["n_communes"] = g["commune"].nunique().reindex(out.index).fillna(0).astype(int)
     out["population"] = g["population"].sum().reindex(out.index).fillna(0).astype(np.int64)
-    out["aci_size_class"] = [_aci_size_class(int(p)) for p in out["population"]]
+    out["aci_size_class"] = [aci_size_class(int(p)) for p in out["population"]]
     for col, name in (("departement", "departements"), ("region", "regions")):
         pairs = t[["cpts_id", col]].drop_duplicates().sort_values(["cpts_id", col])
         lists: dict[str, list[str]] = {}
@@ -205,16 +198,22 @@ def resolve_scope(ref: Reference, *, region: str | None = None, departement: str
         by_name = {normalize_name(n): c for c, n in table["nom"].items()}
         match = by_name.get(normalize_name(value))
         if match is None:
-            labels = [f"{c} ({n})" for c, n in table["nom"].items()]
-            close = difflib.get_close_matches(normalize_name(value), list(by_name), n=3, cutoff=0.6)
-            if close:
-                guesses = ", ".join(f"{by_name[c]} ({table.at[by_name[c], 'nom']})" for c in close)
-                hint = f"vouliez-vous dire {guesses} ?"
-            else:
-                hint = f"codes valides : {', '.join(labels)}"
-            raise InputError(f"{word} '{value}' inconnu(e) du COG {ref.vintage['cog']} ; {hint}")
+            raise InputError(f"{word} '{value}' inconnu(e) du COG {ref.vintage['cog']} ; "
+                             + _scope_hint(table, level, code, value, by_name))
         code = match
     return {"level": level, "code": code, "nom": str(table.at[code, "nom"])}
+
+
+def _scope_hint(table: pd.DataFrame, level: str, code: str, value: str, by_name: dict) -> str:
+    """How to fix an unknown région or département: the closest names, or the valid codes."""
+    if level == "departement" and code == "20":
+        return "la Corse a deux départements : 2A (Corse-du-Sud) et 2B (Haute-Corse)"
+    close = difflib.get_close_matches(normalize_name(value), list(by_name), n=3, cutoff=0.6)
+    if close:
+        return "vouliez-vous dire " + ", ".join(f"{by_name[c]} ({table.at[by_name[c], 'nom']})" for c in close) + " ?"
+    if level == "region":
+        return "codes valides : " + ", ".join(f"{c} ({n})" for c, n in table["nom"].items())
+    return "codes valides : " + ", ".join(table.index) + " (ou le nom du département)"
 
 
 @dataclass
@@ -318,6 +317,7 @@ class Coverage:
             + ("" if self.scope["level"] == "national" else
                f" — part de l'objectif national de {_fr(self.goal)} au prorata de la population"),
             f"  dont {stages}",
+            *self._shared_line(a),
             f"Population couverte : {_fr(a['population_covered'])} sur {_fr(a['population'])} habitants "
             f"({_pct(a['share_covered'])})",
             f"Zones blanches : {_fr(a['white_zone_communes'])} commune(s), "
@@ -332,17 +332,28 @@ class Coverage:
             head = "Région" if by == "region" else "Département"
             lines += [
                 "",
-                f"{'Code':<5}{head:<28}{'CPTS':>6}{'Objectif':>10}{'Pop. couverte':>15}"
-                f"{'Pop. zones blanches':>21}{'Communes blanches':>19}{'Chevauch.':>11}",
+                f"{'Code':<5}{head:<28}{'CPTS':>6}{'Objectif':>10}{'Part couverte':>15}"
+                f"{'Pop. zones blanches':>21}{'Communes blanches':>19}{'Chevauch.':>11}{'À cheval':>10}",
             ]
             for r in detail:
                 lines.append(
                     f"{r['code']:<5}{_cut(r['nom'], 27):<28}{_fr(r['cpts']):>6}{_fr(r['goal']):>10}"
                     f"{_pct(r['share_covered']):>15}{_fr(r['white_zone_population']):>21}"
                     f"{_fr(r['white_zone_communes']):>19}{_fr(r['overlap_communes']):>11}"
+                    f"{_fr(r['cpts_shared']):>10}"
                 )
+            other = "une autre région" if by == "region" else "un autre département"
+            lines.append(f"(À cheval : CPTS qui touchent aussi {other} ; comptées dans chaque ligne.)")
         lines += ["", *(f"Note : {n}" for n in self.notes)]
         return "\n".join(lines)
+
+    def _shared_line(self, a: dict) -> list[str]:
+        """For a région or département: how many of its CPTS also touch another one."""
+        level = self.scope["level"]
+        if level == "national" or not a.get("cpts_shared"):
+            return []
+        other = "une autre région" if level == "region" else "un autre département"
+        return [f"  dont {_fr(a['cpts_shared'])} à cheval sur {other}"]
 
 
 def _fr(value) -> str:
@@ -362,33 +373,41 @@ def _cut(text: str, n: int) -> str:
 
 def _aggregate(units: pd.DataFrame, links: pd.DataFrame, stages: pd.Series, key: str,
                goal: float, national_pop: int) -> pd.DataFrame:
-    """Figures by ``key`` (a column of ``units``: 'departement', 'region' or '_nation')."""
+    """Figures by ``key`` (a column of ``units``: 'departement', 'region' or '_nation').
+
+    Sums over integer area codes with :func:`numpy.bincount` (a pandas groupby on the string
+    columns costs ten times more nationally)."""
+    area, names = pd.factorize(units[key].to_numpy(dtype=object), sort=True)
+    k = len(names)
+
+    def count(where: np.ndarray, weights: np.ndarray | None = None, at: np.ndarray = area) -> np.ndarray:
+        w = None if weights is None else weights[where]
+        return np.bincount(at[where], weights=w, minlength=k).round().astype(np.int64)
+
     n = units["n_cpts"].to_numpy()
-    pop = units["population"].to_numpy()
-    df = pd.DataFrame({
-        key: units[key].to_numpy(),
-        "population": pop,
-        "population_covered": np.where(n > 0, pop, 0),
-        "white_zone_communes": (n == 0).astype(np.int64),
-        "overlap_communes": (n >= 2).astype(np.int64),
-        "overlap_population": np.where(n >= 2, pop, 0),
-        "communes": np.ones(len(n), dtype=np.int64),
-    })
-    agg = df.groupby(key, sort=True).sum()
+    pop = units["population"].to_numpy(dtype=np.int64)
+    every = np.ones(len(n), dtype=bool)
+    agg = pd.DataFrame({
+        "population": count(every, pop),
+        "population_covered": count(n > 0, pop),
+        "white_zone_communes": count(n == 0),
+        "overlap_communes": count(n >= 2),
+        "overlap_population": count(n >= 2, pop),
+        "communes": count(every),
+    }, index=pd.Index(names, name=key))
     agg["white_zone_population"] = agg["population"] - agg["population_covered"]
-    touched = pd.DataFrame({
-        "cpts_id": links["cpts_id"].to_numpy(),
-        key: units.loc[links["code_insee"], key].to_numpy(),
-    }).drop_duplicates()
-    touched["stage"] = stages.reindex(touched["cpts_id"]).fillna("").to_numpy()
-    agg["cpts"] = touched.groupby(key).size().reindex(agg.index).fillna(0).astype(np.int64)
-    spread = touched.groupby("cpts_id")[key].nunique()
-    touched["shared"] = spread.reindex(touched["cpts_id"]).to_numpy() > 1
-    agg["cpts_shared"] = touched.groupby(key)["shared"].sum().reindex(agg.index).fillna(0).astype(np.int64)
+    # Each CPTS once per area it touches.
+    rows = units.index.get_indexer(links["code_insee"].to_numpy(dtype=object))
+    touched = pd.DataFrame({"cpts_id": links["cpts_id"].to_numpy(dtype=object), "area": area[rows]})
+    touched = touched.drop_duplicates()
+    t_area = touched["area"].to_numpy()
+    t_all = np.ones(len(touched), dtype=bool)
+    agg["cpts"] = count(t_all, at=t_area)
+    shared = (touched.groupby("cpts_id")["area"].transform("size") > 1).to_numpy()
+    agg["cpts_shared"] = count(shared, at=t_area)
+    t_stage = stages.reindex(touched["cpts_id"]).fillna("").to_numpy(dtype=object)
     for s in STAGE_LABELS:
-        agg[f"stage:{_stage_key(s)}"] = (
-            touched[touched["stage"] == s].groupby(key).size().reindex(agg.index).fillna(0).astype(np.int64)
-        )
+        agg[f"stage:{_stage_key(s)}"] = count(t_stage == s, at=t_area)
     agg["goal"] = goal * agg["population"] / national_pop if national_pop else 0.0
     return agg
 
@@ -469,11 +488,12 @@ def coverage_summary(
         raise InputError(f"objectif {goal:g} invalide ; attendu un nombre de CPTS positif")
     table = (coverage_table(ref, register) if table is None else table).copy()
     links = _links(register)
-    unknown = ~links["code_insee"].isin(table.index)
+    unknown = table.index.get_indexer(links["code_insee"].to_numpy(dtype=object)) < 0
     if unknown.any():
         bad = sorted(links.loc[unknown, "code_insee"].unique())
         raise InputError(
-            f"{register.source} : code(s) commune inconnu(s) du COG {ref.vintage['cog']} : {', '.join(bad[:10])}"
+            f"{getattr(register, 'source', '') or 'registre'} : code(s) commune inconnu(s) du COG "
+            f"{ref.vintage['cog']} : {', '.join(bad[:10])}" + (f" … ({len(bad)} codes)" if len(bad) > 10 else "")
         )
     stages = _cpts_frame(register)["statut"]
     table["_nation"] = "FR"

@@ -21,6 +21,7 @@ Examples
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import json
 import logging
@@ -57,11 +58,15 @@ __all__ = [
     "coverage_figure",
     "coverage_map",
     "dissolve",
+    "escape_html",
+    "external_resources",
+    "fetch_map_assets",
     "get_legend",
     "map_assets_dir",
     "render_map",
     "save_figure",
     "save_map",
+    "territory_map",
 ]
 
 log = logging.getLogger(__name__)
@@ -92,34 +97,131 @@ DETAIL = {"national": (500.0, 3), "region": (120.0, 4), "departement": (50.0, 4)
 
 
 class MapAssetsMissingError(CptsGeoError):
-    """The local copy of Leaflet needed by ``--offline`` maps has not been fetched."""
+    """The local copy of Leaflet needed by ``--offline`` maps is missing and could not be fetched."""
 
 
 # ---- offline assets ----------------------------------------------------------------------------
-def map_assets_dir() -> Path:
-    """Folder holding ``leaflet-<version>/`` (fetched by ``scripts/fetch_map_assets.py``).
+_FETCH_HINT = (
+    "récupérez-le depuis le registre npm avec `python scripts/fetch_map_assets.py` (dans le dépôt) "
+    "ou `python -c \"import cpts_geo.maps as m; m.fetch_map_assets()\"` (npm requis), "
+    "ou indiquez son dossier dans CPTS_GEO_MAP_ASSETS"
+)
 
-    ``$CPTS_GEO_MAP_ASSETS`` if set, else ``.cache/map-assets`` in the source tree when it exists,
-    else ``~/.cache/cpts-geo/map-assets``.
+
+def map_assets_dir() -> Path:
+    """Folder holding ``leaflet-<version>/`` (fetched by :func:`fetch_map_assets`).
+
+    ``$CPTS_GEO_MAP_ASSETS`` if set; else, in a source checkout, ``.cache/map-assets`` of the
+    checkout (git-ignored); else ``$XDG_CACHE_HOME/cpts-geo/map-assets`` (default
+    ``~/.cache/cpts-geo/map-assets``).
     """
     env = os.environ.get("CPTS_GEO_MAP_ASSETS")
     if env:
         return Path(env)
-    repo = Path(__file__).resolve().parents[1] / ".cache" / "map-assets"
-    if repo.exists():
-        return repo
-    return Path.home() / ".cache" / "cpts-geo" / "map-assets"
+    root = Path(__file__).resolve().parents[1]
+    if (root / "pyproject.toml").is_file() and (root / "cpts_geo" / "maps.py").is_file():
+        return root / ".cache" / "map-assets"
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "cpts-geo" / "map-assets"
+
+
+def _leaflet_dir(dest: Path | None = None) -> Path:
+    return (map_assets_dir() if dest is None else Path(dest)) / f"leaflet-{LEAFLET_VERSION}"
+
+
+def _assets_complete(root: Path) -> bool:
+    return all((root / name).is_file() for name in ("leaflet.js", "leaflet.css", "SOURCE.json"))
+
+
+def fetch_map_assets(dest: str | Path | None = None, *, force: bool = False) -> Path:
+    """Fetch Leaflet from the npm registry for ``--offline`` maps; return its folder.
+
+    Runs ``npm pack leaflet@<LEAFLET_VERSION>`` (npm checks the tarball against the registry's
+    integrity hash) and extracts ``dist/leaflet.js``, ``dist/leaflet.css``, ``dist/images/*.png``
+    and the licence into ``<dest>/leaflet-<version>/`` with a ``SOURCE.json`` recording the
+    package, version and integrity. Nothing is done when the files are already there (unless
+    ``force``). Needs ``npm`` and access to the registry once; the files are never committed.
+
+    Parameters
+    ----------
+    dest
+        Parent folder; default :func:`map_assets_dir`.
+    force
+        Fetch again even when present.
+
+    Raises
+    ------
+    MapAssetsMissingError
+        When npm is not installed or the package cannot be fetched.
+    """
+    import json as _json
+    import shutil
+    import subprocess
+    import tarfile
+    import tempfile
+
+    target = _leaflet_dir(None if dest is None else Path(dest))
+    if _assets_complete(target) and not force:
+        return target
+    npm = shutil.which("npm")
+    if npm is None:
+        raise MapAssetsMissingError(
+            f"Leaflet {LEAFLET_VERSION} introuvable dans {target} et npm n'est pas installé : "
+            "installez Node.js/npm (Debian : apt-get install npm), ou copiez leaflet.js, leaflet.css "
+            "et images/ du paquet npm leaflet dans ce dossier"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".leaflet-", dir=target.parent) as tmp:
+        try:
+            out = subprocess.run(
+                [npm, "pack", f"leaflet@{LEAFLET_VERSION}", "--json", "--pack-destination", tmp],
+                check=True, capture_output=True, text=True, timeout=300,
+            )
+            info = _json.loads(out.stdout)[0]
+        except (subprocess.SubprocessError, OSError, ValueError, IndexError, KeyError) as exc:
+            detail = (getattr(exc, "stderr", "") or str(exc)).strip().splitlines()
+            raise MapAssetsMissingError(
+                f"npm pack leaflet@{LEAFLET_VERSION} a échoué ({detail[-1] if detail else type(exc).__name__}) ; "
+                "vérifiez l'accès au registre npm (npm config get registry)"
+            ) from None
+        staging = Path(tmp) / "staging"
+        staging.mkdir()
+        with tarfile.open(Path(tmp) / info["filename"]) as tar:
+            for member in tar.getmembers():
+                name = member.name
+                if not member.isfile():
+                    continue
+                if name in ("package/dist/leaflet.js", "package/dist/leaflet.css") or (
+                        name.startswith("package/dist/images/") and name.endswith(".png")):
+                    rel = Path(name).relative_to("package/dist")
+                elif name == "package/LICENSE":
+                    rel = Path("LICENSE")
+                else:
+                    continue
+                path = staging / rel
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(tar.extractfile(member).read())
+        head = (staging / "leaflet.js").read_text(encoding="utf-8")[:300]
+        if f"Leaflet {LEAFLET_VERSION}" not in head:
+            raise MapAssetsMissingError(f"npm pack leaflet@{LEAFLET_VERSION} : leaflet.js inattendu ({head[:80]!r})")
+        (staging / "SOURCE.json").write_text(_json.dumps(
+            {"package": info["name"], "version": info["version"], "registry": "npm",
+             "integrity": info.get("integrity"), "shasum": info.get("shasum")}, indent=2) + "\n")
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(staging, target)
+    log.info("Leaflet %s (npm, %s) -> %s", LEAFLET_VERSION, info.get("integrity", ""), target)
+    return target
 
 
 def _leaflet_inline() -> str:
     """Leaflet's JS and CSS (its images as data: URIs), as <script>/<style> tags."""
-    root = map_assets_dir() / f"leaflet-{LEAFLET_VERSION}"
+    root = _leaflet_dir()
     js, css = root / "leaflet.js", root / "leaflet.css"
     if not (js.exists() and css.exists()):
         raise MapAssetsMissingError(
             f"carte hors ligne impossible : Leaflet {LEAFLET_VERSION} introuvable dans {root} ; "
-            "récupérez-le depuis le registre npm avec `python scripts/fetch_map_assets.py` "
-            "(ou indiquez son dossier dans CPTS_GEO_MAP_ASSETS), ou retirez --offline"
+            f"{_FETCH_HINT} ; ou retirez --offline"
         )
 
     def data_uri(match: re.Match) -> str:
@@ -128,7 +230,7 @@ def _leaflet_inline() -> str:
             return "url(data:,)"
         return f"url(data:image/png;base64,{base64.b64encode(img.read_bytes()).decode()})"
 
-    style = re.sub(r"url\(images/([\w.-]+)\)", data_uri, css.read_text(encoding="utf-8"))
+    style = re.sub(r"url\((?:['\"])?images/([\w.-]+)(?:['\"])?\)", data_uri, css.read_text(encoding="utf-8"))
     script = js.read_text(encoding="utf-8").replace("</script", "<\\/script")
     return f"<style>{style}</style>\n<script>{script}</script>"
 
@@ -147,7 +249,20 @@ def _prepare_assets(m, offline: bool) -> None:
     m._cpts_offline = offline
 
 
-_EXTERNAL = re.compile(r"<(?:script|link)\b[^>]*\b(?:src|href)\s*=\s*[\"']?(?:https?:)?//[^>]*>", re.I)
+#: What a page would load from the network: elements with a remote src/href/data, CSS url() and
+#: @import of a remote file (links the user clicks, <a href>, are not loads).
+_EXTERNAL = re.compile(
+    r"<(?:script|link|img|iframe|frame|embed|object|source|audio|video|track|image|use)\b[^>]*?"
+    r"\b(?:src|href|data|srcset|xlink:href)\s*=\s*[\"']?\s*(?:https?:)?//[^>]*>"
+    r"|url\(\s*[\"']?\s*(?:https?:)?//[^)]*\)"
+    r"|@import\s+(?:url\()?\s*[\"']?\s*(?:https?:)?//[^;]*",
+    re.I,
+)
+
+
+def external_resources(page: str) -> list[str]:
+    """The remote files an HTML page would load (script, stylesheet, image, CSS url/@import)."""
+    return [m.group(0)[:200] for m in _EXTERNAL.finditer(page)]
 
 
 def render_map(m) -> str:
@@ -161,7 +276,7 @@ def render_map(m) -> str:
     """
     page = m.get_root().render()
     if getattr(m, "_cpts_offline", False):
-        found = _EXTERNAL.findall(page)
+        found = external_resources(page)
         if found:
             raise CptsGeoError(
                 "carte hors ligne : des éléments de la carte chargent encore des fichiers du réseau : "
@@ -205,10 +320,16 @@ class _Atoms:
         g = shapely.transform(geom, lambda c: np.round(c, d))
         if shapely.is_valid(g):
             return g
-        # Rounding can pinch a thin part: repair, keeping only the polygonal pieces.
-        parts = shapely.get_parts(shapely.make_valid(g))
-        parts = parts[np.isin(shapely.get_type_id(parts), (3, 6))]
-        return shapely.union_all(parts) if len(parts) else None
+        # Rounding pinched a thin part: snap-round this polygon instead (GEOS keeps it valid, on
+        # the same grid), keeping only the polygonal pieces.
+        g = shapely.set_precision(geom, 10.0 ** -d)
+        if shapely.get_type_id(g) == 7:  # GeometryCollection
+            parts = shapely.get_parts(g)
+            parts = parts[np.isin(shapely.get_type_id(parts), (3, 6))]
+            g = shapely.multipolygons(shapely.get_parts(parts)) if len(parts) else None
+        if g is None or g.is_empty:
+            return None
+        return shapely.transform(g, lambda c: np.round(c, d))  # the grid's shortest decimals
 
 
 def _atoms(ref: Reference, codes: pd.Index, labels: list[tuple], tolerance_m: float, decimals: int) -> _Atoms:
@@ -269,7 +390,7 @@ def dissolve(
         EPSG:4326, indexed by group (in first-seen order), with ``n_units`` and ``population``.
     """
     pairs = _membership_pairs(membership)
-    pairs = pairs[pairs["code_insee"].isin(ref.units.index)]
+    pairs = pairs[ref.units.index.get_indexer(pairs["code_insee"].to_numpy(dtype=object)) >= 0]
     deps = set(ref.units.loc[pairs["code_insee"], "departement"])
     if within is not None:
         deps |= set(within)
@@ -312,8 +433,18 @@ def _positions(labels: list[tuple]) -> dict:
 
 
 # ---- map elements ----------------------------------------------------------------------------
-def _esc(value) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
+def escape_html(value) -> str:
+    """Text for a map's HTML (tooltips, popups, legend, panels): HTML-escaped, and with ``{``
+    written ``&#123;``.
+
+    The braces matter: branca compiles the output of every map element as a Jinja template
+    when the page is rendered, so a name such as ``{{ 7*7 }}`` in a register would otherwise
+    be evaluated (template injection), and ``{#`` or ``{%`` would break the rendering.
+    """
+    return html.escape("" if value is None else str(value), quote=True).replace("{", "&#123;")
+
+
+_esc = escape_html
 
 
 def _fr(value) -> str:
@@ -339,13 +470,19 @@ def _swatch(style: Mapping) -> str:
 
 
 def _macro(template: str):
+    """A branca MacroElement rendering ``template`` (compiled once per template)."""
+    return _macro_class(template)()
+
+
+@functools.cache
+def _macro_class(template: str):
     from branca.element import MacroElement
     from jinja2 import Template
 
     class _Element(MacroElement):
         _template = Template(template)
 
-    return _Element()
+    return _Element
 
 
 _CSS = """
@@ -410,12 +547,18 @@ def get_legend(m) -> _Legend:
     return legend
 
 
+_JINJA_START = re.compile(r"\{(?=[{%#])")
+
+
 def _json_for_script(obj) -> str:
     """JSON safe to embed in a <script> element (no '<', '>' or '&' left as such)."""
     s = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-    return s.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    s = s.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    # No Jinja delimiter either (see escape_html): '{{', '{%' and '{#' only occur inside strings.
+    return _JINJA_START.sub(r"\\u007b", s)
 
 
+@functools.cache
 def _compact_geojson_class():
     import folium
     from folium.map import Layer
@@ -640,23 +783,24 @@ def coverage_map(
     extra_pairs = []
     for k, layer in enumerate(extra_layers):
         p = _membership_pairs(layer.membership)
-        p = p[p["code_insee"].isin(ref.units.index)]
+        p = p[ref.units.index.get_indexer(p["code_insee"].to_numpy(dtype=object)) >= 0]
         drawn.loc[p["code_insee"]] = True
         extra_pairs.append(p.assign(key=[("x", k, g) for g in p["group"]]))
 
     # Labels: the CPTS covering the unit, 'w' for a white unit inside the area, extra groups.
-    codes = ref.units.index[drawn.to_numpy()]
+    drawn_np = drawn.to_numpy()
+    codes = ref.units.index[drawn_np]
     shown_set = set(shown_cpts)
-    lab: dict[str, list] = {c: [] for c in codes}
-    for c, owners in table.loc[codes, "cpts"].items():
-        lab[c] = [("c", o) for o in owners if o in shown_set]
-    for c in ref.units.index[inside.to_numpy()]:
-        if not lab[c]:
-            lab[c] = [("w",)]
-    for p in extra_pairs:
-        for c, key in zip(p["code_insee"], p["key"]):
-            lab[c].append(key)
-    atoms = _atoms(ref, codes, [tuple(lab[c]) for c in codes], tol, dec)
+    labels = [
+        [("c", o) for o in owners if o in shown_set] or ([("w",)] if is_inside else [])
+        for owners, is_inside in zip(table["cpts"].to_numpy()[drawn_np], inside.to_numpy()[drawn_np])
+    ]
+    if extra_pairs:
+        row = {c: i for i, c in enumerate(codes.tolist())}
+        for p in extra_pairs:
+            for c, key in zip(p["code_insee"].tolist(), p["key"]):
+                labels[row[c]].append(key)
+    atoms = _atoms(ref, codes, [tuple(lab) for lab in labels], tol, dec)
     where = _positions(atoms.label)
 
     location = None
@@ -853,8 +997,11 @@ def _add_panels(m, ref: Reference, summary, scope: dict, title: str | None) -> N
         "departement": f"Département {scope['nom']} ({scope['code']})",
     }[scope["level"]]
     head = title or f"Couverture du territoire par les CPTS — {where}"
-    goal_txt = ("objectif national" if scope["level"] == "national"
-                else "part de l'objectif national au prorata de la population")
+    if scope["level"] == "national":
+        goal_txt = f"pour un objectif national de <b>{_fr(a['goal'])}</b>"
+    else:
+        goal_txt = (f"pour un objectif de <b>{_fr(a['goal'])}</b> (part de l'objectif national de "
+                    f"{_fr(summary.goal)}, au prorata de la population)")
     stages = "".join(
         f"<div>{_swatch({'fillColor': STAGE_COLORS[s], 'fillOpacity': 0.6, 'color': '#333'})}"
         f"{_esc(STAGE_LABELS[s])} : {a['by_stage'][s or 'non-renseigne']}</div>"
@@ -863,8 +1010,7 @@ def _add_panels(m, ref: Reference, summary, scope: dict, title: str | None) -> N
     source = f"<div class=\"cpts-note\">Registre : {_esc(summary.source)}</div>" if summary.source else ""
     stats = (
         f"<h4>{_esc(where)}</h4>"
-        f"<div><b>{_fr(a['cpts'])}</b> CPTS pour un objectif de <b>{_fr(a['goal'])}</b> "
-        f"({_esc(goal_txt)} de {_fr(summary.goal)}) : {_pct(a['progress'])}</div>{stages}"
+        f"<div><b>{_fr(a['cpts'])}</b> CPTS {goal_txt} : {_pct(a['progress'])}</div>{stages}"
         f"<div>Population couverte : <b>{_pct(a['share_covered'])}</b> "
         f"({_fr(a['population_covered'])} sur {_fr(a['population'])} hab.)</div>"
         f"<div>Zones blanches : {_fr(a['white_zone_population'])} hab., "
@@ -896,9 +1042,9 @@ def _add_search(m, ref: Reference, units: pd.DataFrame, cpts: pd.DataFrame) -> N
     lat = np.round(pts["lat"].to_numpy() * 1e4).astype(np.int64)
     owners = [[idx[c] for c in o if c in idx] for o in units["cpts"]]
     data = {
-        "code": "".join(str(c).ljust(5)[:5] for c in units.index),
-        "nom": "|".join(str(n).replace("|", "/") for n in units["nom"]),
-        "pop": [int(p) for p in units["population"]],
+        "code": "".join(str(c).ljust(5)[:5] for c in units.index.tolist()),
+        "nom": "|".join(str(n).replace("|", "/") for n in units["nom"].tolist()),
+        "pop": units["population"].astype(np.int64).tolist(),
         "dlon": np.diff(lon, prepend=0).tolist(),
         "dlat": np.diff(lat, prepend=0).tolist(),
         "cpts": [o[0] if len(o) == 1 else (o if o else -1) for o in owners],
@@ -977,35 +1123,35 @@ def coverage_figure(
     table = coverage_table(ref, register)
     inside = _scope_units(ref, scope).to_numpy()
     if scope["level"] == "national":
-        inside &= (ref.units["zone"] == "metro").to_numpy()
+        inside = inside & (ref.units["zone"] == "metro").to_numpy()
     tol = DETAIL[scope["level"]][0]
     codes = ref.units.index[inside]
-    stages = cpts_table(ref, register)["statut"].to_dict()
-    labels = []
-    for owners in table.loc[codes, "cpts"]:
-        if not owners:
-            labels.append(("w",))
-        elif len(owners) > 1:
-            labels.append(("o",))
-        else:
-            labels.append(("s", stages.get(owners[0], "") if stages.get(owners[0], "") in STAGE_COLORS else ""))
-    dep_labels = [lab for lab in labels]
-    atoms = _atoms(ref, codes, dep_labels, tol, 6)
+    stages = {c: (s if s in STAGE_COLORS else "") for c, s in cpts_table(ref, register)["statut"].items()}
+    labels = [("w",) if not owners else ("o",) if len(owners) > 1 else ("c", owners[0])
+              for owners in table["cpts"].to_numpy()[inside]]
+    atoms = _atoms(ref, codes, labels, tol, 6)
     epsg = _zone_epsg(str(ref.units.loc[codes[0], "departement"])) if len(codes) else METRO_EPSG
     gs = gpd.GeoSeries(atoms.geometry, crs=4326).to_crs(epsg)
-    colors = []
-    for lab in atoms.label:
-        if lab[0] == "w":
-            colors.append("#e0e0e0")
-        elif lab[0] == "o":
-            colors.append(OVERLAP_STYLE["fillColor"])
-        else:
-            colors.append(STAGE_COLORS[lab[1]])
+    colors = [
+        "#e0e0e0" if lab[0] == "w" else OVERLAP_STYLE["fillColor"] if lab[0] == "o" else STAGE_COLORS[stages[lab[1]]]
+        for lab in atoms.label
+    ]
     fig, ax = plt.subplots(figsize=figsize)
     gdf = gpd.GeoDataFrame({"c": colors, "w": [lab[0] == "w" for lab in atoms.label]}, geometry=gs)
-    gdf.plot(ax=ax, color=gdf["c"], linewidth=0)
+    if len(gdf):
+        gdf.plot(ax=ax, color=gdf["c"], linewidth=0)
     if gdf["w"].any():
         gdf[gdf["w"]].plot(ax=ax, facecolor="#e0e0e0", edgecolor="#8a8a8a", hatch="////", linewidth=0)
+    # Each CPTS outlined (white), then the départements (dark).
+    where_c: dict = {}
+    for i, lab in enumerate(atoms.label):
+        if lab[0] == "c":
+            where_c.setdefault(lab[1], []).append(i)
+    ids = list(where_c)
+    cpts_geoms = atoms.union(where_c)
+    if ids:
+        gpd.GeoSeries([cpts_geoms[c] for c in ids], crs=4326).to_crs(epsg).boundary.plot(
+            ax=ax, color="white", linewidth=0.5)
     deps = sorted(set(atoms.departement))
     dep_geoms = atoms.union({d: np.flatnonzero(atoms.departement == d) for d in deps})
     gpd.GeoSeries([dep_geoms[d] for d in deps], crs=4326).to_crs(epsg).boundary.plot(
@@ -1019,7 +1165,8 @@ def coverage_figure(
         f"population couverte {_pct(a['share_covered'])}".replace("\u202f", " ").replace("\u00a0", " "),
         fontsize=11,
     )
-    handles = [Patch(facecolor=STAGE_COLORS[s], label=STAGE_LABELS[s]) for s in STAGE_LABELS if s]
+    unstaged = any(stages[c] == "" for c in ids)
+    handles = [Patch(facecolor=STAGE_COLORS[s], label=STAGE_LABELS[s]) for s in STAGE_LABELS if s or unstaged]
     handles += [Patch(facecolor="#e0e0e0", edgecolor="#8a8a8a", hatch="////", label="Zone blanche"),
                 Patch(facecolor=OVERLAP_STYLE["fillColor"], label="Commune dans plusieurs CPTS")]
     ax.legend(handles=handles, loc="lower left", fontsize=8, frameon=True)
@@ -1049,18 +1196,32 @@ def coverage_bar_chart(coverage, *, by: str | None = None, figsize: tuple[float,
     names = [f"{r['nom']} ({r['code']})" for r in rows]
     y = np.arange(len(rows))[::-1]
     fig, (ax1, ax2) = plt.subplots(
-        1, 2, figsize=figsize or (11, 1.0 + 0.28 * max(len(rows), 3)), sharey=True,
+        1, 2, figsize=figsize or (11, 2.0 + 0.28 * max(len(rows), 4)), sharey=True,
         gridspec_kw={"width_ratios": [3, 2]})
     counts = np.array([r["cpts"] for r in rows], dtype=float)
     goals = np.array([r["goal"] for r in rows], dtype=float)
-    ax1.barh(y, counts, color=STAGE_COLORS["aci"], label="CPTS")
+    # CPTS stacked by stage (colours of the maps), the goal marked on each bar.
+    left = np.zeros(len(rows))
+    for s, label in STAGE_LABELS.items():
+        n = np.array([r["by_stage"][s or "non-renseigne"] for r in rows], dtype=float)
+        if s or n.any():
+            ax1.barh(y, n, left=left, color=STAGE_COLORS[s], edgecolor="white", linewidth=0.3, label=label)
+            left += n
     ax1.scatter(goals, y, marker="|", s=160, color="#d7191c", linewidths=2.5, zorder=3,
                 label="Objectif (part de l'objectif national)")
+    end = max(float(np.max(np.maximum(counts, goals), initial=0)), 1.0)
+    for yy, c, g in zip(y, counts, goals):
+        ax1.text(max(c, g) + 0.015 * end, yy, f"{_fr(int(c))} / {_fr(float(g))}".replace("\u202f", " "),
+                 va="center", fontsize=6.5, color="#333")
+    ax1.set_xlim(0, end * 1.18)
     ax1.set_yticks(y, names, fontsize=8)
-    ax1.set_xlabel("Nombre de CPTS")
-    ax1.legend(fontsize=8, loc="lower right")
+    ax1.set_xlabel("Nombre de CPTS (étiquettes : CPTS / objectif)")
+    handles, labels = ax1.get_legend_handles_labels()
     share = np.array([100 * r["share_covered"] for r in rows])
     ax2.barh(y, share, color="#3182bd")
+    for yy, v in zip(y, share):
+        ax2.text(min(v, 100) - 1, yy, f"{v:.0f} %", va="center", ha="right" if v > 12 else "left",
+                 fontsize=6.5, color="white" if v > 12 else "#333")
     ax2.set_xlim(0, 100)
     ax2.set_xlabel("Population couverte (%)")
     level = "région" if by == "region" else "département"
@@ -1069,7 +1230,11 @@ def coverage_bar_chart(coverage, *, by: str | None = None, figsize: tuple[float,
     v = coverage.vintage
     fig.text(0.01, 0.005, f"COG {v['cog']}, populations légales {v['population']}. {NOTE_MULTI}",
              fontsize=6, color="#555", wrap=True)
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    # The legend under the title, in one row: it never hides a bar.
+    h = fig.get_figheight()
+    fig.legend(handles, labels, loc="upper center", ncol=len(labels), fontsize=7.5, frameon=False,
+               bbox_to_anchor=(0.5, 1 - 0.38 / h))
+    fig.tight_layout(rect=(0, 0.3 / h, 1, 1 - 0.62 / h))
     return fig
 
 
@@ -1083,3 +1248,147 @@ def save_figure(fig, path, *, inputs=()) -> Path:
     out = atomic_write(path, lambda p: fig.savefig(p, format=fmt, dpi=150), inputs=inputs)
     _pyplot().close(fig)
     return out
+
+# ---- the map of one territory (check reports) -------------------------------------------------
+#: Colour of a territory's units by finding, in the order a unit takes the first that applies.
+FINDING_STYLES = {
+    "chevauchement": ("Commune déjà dans une CPTS existante",
+                      {"color": "#7f0000", "weight": 1, "fillColor": "#d7191c", "fillOpacity": 0.7}),
+    "epci_partiel": ("Commune d'un EPCI partagé",
+                     {"color": "#7f3b08", "weight": 1, "fillColor": "#fdb863", "fillOpacity": 0.65}),
+    "territoire": ("Commune du territoire",
+                   {"color": "#08306b", "weight": 1, "fillColor": "#4292c6", "fillOpacity": 0.55}),
+    "enclave": ("Commune enclavée (hors territoire)",
+                {"color": "#3f007d", "weight": 1.5, "fillColor": "#9e9ac8", "fillOpacity": 0.75,
+                 "dashArray": "4 3"}),
+    "epci_hors": ("Reste d'un EPCI partagé (hors territoire)",
+                  {"color": "#b35806", "weight": 1, "fillColor": "#fee0b6", "fillOpacity": 0.35,
+                   "dashArray": "2 3"}),
+}
+NEIGHBOUR_CPTS_STYLE = {"color": "#1a9850", "weight": 2, "fillColor": "#a6d96a", "fillOpacity": 0.15}
+
+
+def territory_map(
+    ref: Reference,
+    codes: Iterable[str],
+    *,
+    findings: Mapping[str, Iterable[str]] | None = None,
+    existing=None,
+    name: str | None = None,
+    offline: bool = False,
+    tolerance_m: float = 20.0,
+    decimals: int = 5,
+):
+    """A folium map of one territory, its units coloured by what the checks found.
+
+    Parameters
+    ----------
+    ref
+        The reference.
+    codes
+        Unit codes of the territory.
+    findings
+        Unit codes by finding: ``chevauchement`` (units of the territory already in an existing
+        CPTS), ``epci_partiel`` (units of the territory whose EPCI is split), ``enclave`` (units
+        outside it that it encloses), ``epci_hors`` (the rest of its split EPCIs).
+    existing
+        A :class:`cpts_geo.inputs.Register`: the CPTS that touch or share units with the
+        territory are drawn.
+    name
+        The territory's name (title of the tooltip).
+    offline
+        Inline Leaflet and draw no tile layer (see :func:`coverage_map`).
+
+    Returns
+    -------
+    folium.Map
+    """
+    import folium
+
+    codes = [c for c in dict.fromkeys(codes) if c in ref.units.index]
+    findings = {k: [c for c in v if c in ref.units.index] for k, v in (findings or {}).items()}
+    inside = set(codes)
+    kind: dict[str, str] = {}
+    for key in ("chevauchement", "epci_partiel"):
+        for c in findings.get(key, []):
+            if c in inside:
+                kind.setdefault(c, key)
+    for c in codes:
+        kind.setdefault(c, "territoire")
+    for key in ("enclave", "epci_hors"):
+        for c in findings.get(key, []):
+            if c not in inside:
+                kind.setdefault(c, key)
+
+    # Existing CPTS around: those sharing a unit with, or adjacent to, the territory.
+    cpts_members = pd.DataFrame(columns=["group", "code_insee"])
+    cpts_names: dict = {}
+    if existing is not None and len(existing.table):
+        t = existing.table
+        pos = ref.position.reindex(codes).to_numpy()
+        near = set(ref.units.index[np.unique(ref.graph[pos].indices)]) | inside
+        touching = sorted(set(t.loc[t["code_insee"].isin(near), "cpts_id"]), key=str)
+        sel = t[t["cpts_id"].isin(touching)]
+        cpts_members = pd.DataFrame({"group": ["cpts:" + str(c) for c in sel["cpts_id"]],
+                                     "code_insee": sel["code_insee"].to_numpy()})
+        cpts_names = sel.groupby("cpts_id")["cpts_nom"].first().to_dict()
+
+    unit_members = pd.DataFrame({"group": ["u:" + c for c in kind], "code_insee": list(kind)})
+    terr_members = pd.DataFrame({"group": ["t"] * len(codes), "code_insee": codes})
+    members = pd.concat([unit_members, terr_members, cpts_members], ignore_index=True)
+    gdf = dissolve(ref, members, tolerance_m=tolerance_m, decimals=decimals)
+
+    m = folium.Map(location=None, zoom_start=9, tiles=None, control_scale=True, zoom_snap=0.25)
+    _prepare_assets(m, offline)
+    if not offline:
+        folium.TileLayer("OpenStreetMap", name="Fond de carte OpenStreetMap", control=True).add_to(m)
+
+    if cpts_names:
+        keys = ["cpts:" + str(c) for c in cpts_names]
+        cp = gpd.GeoDataFrame(
+            {"nom": [cpts_names[c] or c for c in cpts_names], "cpts_id": list(cpts_names),
+             "population": [f"{_fr(int(p))} hab." for p in gdf.loc[keys, "population"]]},
+            geometry=gdf.loc[keys].geometry.to_numpy(), crs=4326)
+        add_territory_layer(
+            m, cp, name="CPTS existantes voisines", fields={"nom": "CPTS", "cpts_id": "Identifiant",
+                                                            "population": "Population"},
+            style=NEIGHBOUR_CPTS_STYLE, class_name="cpts-existante",
+            legend=[("CPTS existante", NEIGHBOUR_CPTS_STYLE)], legend_section="Registre")
+
+    units = ref.units
+    epci_names = ref.epci["nom"]
+    rows = []
+    for c, k in kind.items():
+        e = units.at[c, "epci"]
+        rows.append({
+            "nom": f"{units.at[c, 'nom']} ({c})",
+            "population": f"{_fr(int(units.at[c, 'population']))} hab.",
+            "epci": str(epci_names.get(e, "")) if isinstance(e, str) and e else "aucun EPCI",
+            "constat": FINDING_STYLES[k][0],
+            "_kind": k,
+            "geometry": gdf.geometry.get("u:" + c),
+        })
+    ug = gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
+    styles = {k: v[1] for k, v in FINDING_STYLES.items()}
+    for k in FINDING_STYLES:
+        part = ug[ug["_kind"] == k]
+        if not len(part):
+            continue
+        add_territory_layer(
+            m, part.drop(columns="_kind"), name=FINDING_STYLES[k][0],
+            fields={"nom": "Commune", "population": "Population", "epci": "EPCI", "constat": "Constat"},
+            style=styles[k], class_name=f"cpts-{k.replace('_', '-')}",
+            legend=[(FINDING_STYLES[k][0], styles[k])], legend_section="Communes")
+
+    outline = {"color": "#000", "weight": 3, "fill": False}
+    t_geom = gdf.geometry.get("t")
+    add_territory_layer(
+        m, gpd.GeoDataFrame({"nom": [name or "Territoire proposé"]}, geometry=[t_geom], crs=4326),
+        name="Contour du territoire", fields={}, style=outline, class_name="cpts-contour", interactive=False,
+        legend=[("Contour du territoire proposé", outline)], legend_section="Territoire")
+    folium.LayerControl(collapsed=True, position="topright").add_to(m)
+    shown = gdf.geometry[["u:" + c for c in kind]]
+    x0, y0, x1, y1 = gpd.GeoSeries(shown.to_numpy(), crs=4326).total_bounds
+    if np.isfinite([x0, y0, x1, y1]).all():
+        m.fit_bounds([[float(y0), float(x0)], [float(y1), float(x1)]])
+    return m

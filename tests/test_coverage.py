@@ -1,15 +1,14 @@
-"""Coverage of a register: per unit, by département, région and nation; the coverage command."""
+"""Coverage of a register: per unit, by département, région and nation (the command: test_coverage_cli)."""
 
 from __future__ import annotations
 
-import json
-
+import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cpts_geo import InputError, coverage_summary, coverage_table, cpts_table
-from cpts_geo.cli import main
 from cpts_geo.coverage import resolve_scope
 from cpts_geo.inputs import register_from_frame
 
@@ -43,6 +42,11 @@ def register(ref):
 @pytest.fixture(scope="module")
 def cov(ref, register):
     return coverage_summary(ref, register)
+
+
+def test_fixture_populations(ref):
+    assert ref.units.loc[list(POP), "population"].to_dict() == POP
+    assert int(ref.units["population"].sum()) == NATIONAL_POP
 
 
 def test_unit_table(ref, register):
@@ -122,6 +126,12 @@ def test_unknown_scope(ref, register):
         coverage_summary(ref, register, region="99")
     with pytest.raises(InputError, match=r"département 'Maine et Loir' .* vouliez-vous dire 49 \(Maine-et-Loire\)"):
         coverage_summary(ref, register, departement="Maine et Loir")
+    with pytest.raises(InputError, match=r"département '20' .* la Corse a deux départements : 2A \(Corse-du-Sud\) et 2B"):
+        coverage_summary(ref, register, departement="20")
+    with pytest.raises(InputError, match=r"département '999' .* codes valides : 01, 02, .*, 976 \(ou le nom"):
+        coverage_summary(ref, register, departement="999")
+    with pytest.raises(InputError, match="choisissez soit --region, soit --departement"):
+        coverage_summary(ref, register, region="52", departement="49")
     with pytest.raises(InputError, match="objectif 0 invalide"):
         coverage_summary(ref, register, goal=0)
 
@@ -152,6 +162,11 @@ def test_text_output(ref, register):
     assert "Population couverte : 193 917 sur 3 907 156 habitants (5,0 %)" in text
     assert "Chevauchements : 1 commune(s) dans plusieurs CPTS (16 333 habitants, comptés une seule fois)" in text
     assert "49   Maine-et-Loire" in text
+    assert "  dont 1 à cheval sur une autre région" in text  # the CPTS of Redon
+    row = next(line for line in text.splitlines() if line.startswith("44 "))
+    assert row.split()[-1] == "1" and "(À cheval : CPTS qui touchent aussi un autre département" in text
+    national = coverage_summary(ref, register).to_text()
+    assert "à cheval" not in national.split("\n\n")[0] and "53   Bretagne" in national
 
 
 def test_csv_output(ref, register):
@@ -163,69 +178,66 @@ def test_csv_output(ref, register):
     assert row["cpts"] == 3 and row["cpts_lettre-intention"] == 1 and row["population_covered"] == 193917
 
 
-# ---- the command -----------------------------------------------------------------------------
-@pytest.fixture
-def register_csv(tmp_path):
-    path = tmp_path / "registre.csv"
-    frame().to_csv(path, index=False)
-    return path
+def test_goal_shares(ref, register):
+    """A région's or département's goal is its population share of the national goal."""
+    cov = coverage_summary(ref, register, goal=800)
+    assert cov.national["goal"] == 800 and cov.national["progress"] == round(5 / 800, 4)
+    pop = ref.units.groupby("region")["population"].sum()
+    for r in cov.regions:
+        assert r["goal"] == round(800 * pop[r["code"]] / NATIONAL_POP, 1)
+        assert r["progress"] == (round(r["cpts"] / r["goal"], 4) if r["goal"] else 0.0)
+    assert sum(r["goal"] for r in cov.regions) == pytest.approx(800, abs=0.5)
+    regs = {r["code"]: r for r in cov.regions}
+    assert regs["52"]["goal"] == 45.7  # 800 x 3,907,156 / 68,350,798
+    assert coverage_summary(ref, register, goal=1500.5).national["goal"] == 1500.5
 
 
-def test_cli_json(register_csv):
-    r = CliRunner().invoke(main, ["coverage", str(register_csv), "--format", "json"])
-    assert r.exit_code == 0, r.output
-    data = json.loads(r.stdout)
-    assert set(data) >= {"national", "regions", "departements"}
-    assert data["national"]["population_covered"] == 313926
-    assert {"code", "nom", "cpts", "by_stage", "population", "population_covered", "share_covered",
-            "white_zone_population", "white_zone_communes", "overlap_communes", "goal"} <= set(data["regions"][0])
+def test_unknown_code_in_register_table(ref, register):
+    """A register whose table names a unit the reference does not have (another vintage)."""
+    from cpts_geo.inputs import Register
+
+    table = register.table.copy()
+    table.loc[len(table)] = ["Z", "CPTS Z", "49999", "aci", "", None]
+    with pytest.raises(InputError, match="registre-test.csv : code\\(s\\) commune inconnu\\(s\\) du COG 2026 : 49999"):
+        coverage_summary(ref, Register(table=table, source="registre-test.csv"))
 
 
-def test_cli_text_csv_and_output_file(register_csv, tmp_path):
-    r = CliRunner().invoke(main, ["coverage", str(register_csv), "--departement", "49"])
-    assert r.exit_code == 0
-    assert "Couverture CPTS — département Maine-et-Loire (49)" in r.stdout
-    out = tmp_path / "couverture.csv"
-    r = CliRunner().invoke(main, ["coverage", str(register_csv), "--by", "departement", "--format", "csv",
-                                  "-o", str(out), "--goal", "800"])
-    assert r.exit_code == 0, r.output
-    df = pd.read_csv(out, dtype={"code": str})
-    assert len(df) == 102 and df.loc[0, "goal"] == 800
-    r = CliRunner().invoke(main, ["coverage", str(register_csv), "-o", str(register_csv)])
-    assert r.exit_code == 2 and "aussi un fichier d'entrée" in r.stderr
+# ---- invariants ------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def codes_3_departements(ref):
+    return list(ref.units.index[ref.units["departement"].isin(["49", "53", "35"])])
 
 
-def test_cli_bad_scope(register_csv):
-    r = CliRunner().invoke(main, ["coverage", str(register_csv), "--region", "99"])
-    assert r.exit_code == 2
-    assert "Erreur : région '99' inconnu(e)" in r.stderr and "52 (Pays de la Loire)" in r.stderr
-    r = CliRunner().invoke(main, ["coverage", str(register_csv), "--region", "52", "--departement", "49"])
-    assert r.exit_code == 2
-
-
-@pytest.mark.parametrize(
-    ("row", "value"),
-    [(("Z", "CPTS Z", "49007", "signé"), "signé"), (("Z", "CPTS Z", "49999", "aci"), "49999")],
-)
-def test_cli_bad_register(tmp_path, row, value):
-    path = tmp_path / "registre.csv"
-    frame([*ROWS, row]).to_csv(path, index=False)
-    r = CliRunner().invoke(main, ["coverage", str(path)])
-    assert r.exit_code == 2
-    assert r.stderr.startswith("Erreur : ") and value in r.stderr and "Traceback" not in r.output
-
-
-def test_cli_empty_register(tmp_path):
-    path = tmp_path / "vide.csv"
-    path.write_text("cpts_id,cpts_nom,code_insee,statut\n", encoding="utf-8")
-    r = CliRunner().invoke(main, ["coverage", str(path), "--format", "json"])
-    assert r.exit_code == 0, r.output
-    n = json.loads(r.stdout)["national"]
-    assert n["cpts"] == 0 and n["white_zone_population"] == NATIONAL_POP
-
-
-def test_cli_bar_chart(register_csv, tmp_path):
-    png = tmp_path / "barres.png"
-    r = CliRunner().invoke(main, ["coverage", str(register_csv), "--png", str(png), "--format", "json"])
-    assert r.exit_code == 0, r.output
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+@settings(max_examples=15, deadline=None)
+@given(data=st.data())
+def test_invariants(ref, codes_3_departements, data):
+    """Whatever the register: population covered = sum over the distinct covered units; white +
+    covered = total; overlaps = units in two CPTS or more; régions and départements add up to
+    the nation (each unit is in exactly one); a CPTS is counted once in each area it touches;
+    the order of the rows changes nothing."""
+    codes = codes_3_departements
+    n = data.draw(st.integers(0, 60), label="rows")
+    picks = data.draw(st.lists(st.tuples(st.integers(0, 5), st.sampled_from(codes)), min_size=n, max_size=n))
+    df = pd.DataFrame([(f"C{k}", f"CPTS {k}", code, ["aci", "pre-projet", ""][k % 3]) for k, code in picks],
+                      columns=["cpts_id", "cpts_nom", "code_insee", "statut"])
+    cov = coverage_summary(ref, register_from_frame(df, ref))
+    pairs = df.drop_duplicates(["cpts_id", "code_insee"])
+    owners = pairs.groupby("code_insee")["cpts_id"].nunique()
+    pop = ref.units["population"]
+    n_ = cov.national
+    assert n_["population_covered"] == int(pop[owners.index].sum())
+    assert n_["population_covered"] + n_["white_zone_population"] == NATIONAL_POP
+    assert n_["white_zone_communes"] == len(ref.units) - len(owners)
+    assert n_["overlap_communes"] == int((owners >= 2).sum())
+    assert n_["overlap_population"] == int(pop[owners.index[owners >= 2]].sum())
+    assert n_["cpts"] == df["cpts_id"].nunique() == sum(n_["by_stage"].values())
+    for key in ("population_covered", "white_zone_population", "white_zone_communes", "overlap_communes"):
+        assert sum(r[key] for r in cov.regions) == n_[key] == sum(d[key] for d in cov.departements)
+    regions_of = pairs.assign(r=ref.units.loc[pairs["code_insee"], "region"].to_numpy()).groupby("r")["cpts_id"].nunique()
+    assert {r["code"]: r["cpts"] for r in cov.regions if r["cpts"]} == regions_of.to_dict()
+    assert sum(r["cpts"] for r in cov.regions) >= n_["cpts"]
+    shuffled = df.sample(frac=1, random_state=data.draw(st.integers(0, 2**16), label="seed"))
+    again = coverage_summary(ref, register_from_frame(shuffled, ref))
+    assert again.to_dict()["national"] == cov.to_dict()["national"]
+    assert again.regions == cov.regions and again.departements == cov.departements
+    assert np.isfinite([r["share_covered"] for r in cov.departements]).all()

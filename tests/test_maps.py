@@ -1,36 +1,44 @@
 """Coverage maps: dissolving and simplifying as one coverage, HTML content, offline assets,
-static figures, the coverage-map command, and the pages in a real (headless) browser."""
+static figures, and the pages in a real (headless) browser."""
 
 from __future__ import annotations
 
 import re
 
+import folium
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from click.testing import CliRunner
 
-from cpts_geo.cli import main
 from cpts_geo.coverage import coverage_summary
 from cpts_geo.inputs import register_from_frame
 from cpts_geo.maps import (
+    LEAFLET_VERSION,
     MapAssetsMissingError,
     TerritoryLayer,
     coverage_bar_chart,
     coverage_figure,
     coverage_map,
     dissolve,
-    map_assets_dir,
+    external_resources,
+    fetch_map_assets,
     render_map,
     save_figure,
     save_map,
 )
-from tests.browser import chromium_page
+from tests.browser import chromium_page, require_map_assets
 
-HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
-OFFLINE = (map_assets_dir() / "leaflet-1.9.3" / "leaflet.js").exists()
-needs_assets = pytest.mark.skipif(not OFFLINE, reason="run python scripts/fetch_map_assets.py")
+# HTML, and Jinja delimiters: branca compiles each element's output as a template.
+HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2"> {{ 7*7 }} {% if 1 %}{# x'
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="session")
+def map_assets():
+    """Leaflet for --offline maps (fetched from npm on a fresh machine)."""
+    return require_map_assets()
 
 
 def page_text(m) -> str:
@@ -40,6 +48,16 @@ def page_text(m) -> str:
 
 def decode(page: str) -> str:
     return re.sub(r"\\u([0-9a-fA-F]{4})", lambda x: chr(int(x.group(1), 16)), page)
+
+
+def layers(m) -> dict[str, np.ndarray]:
+    """The polygons of each GeoJSON layer of a map, by layer name."""
+    out = {}
+    for child in m._children.values():
+        if isinstance(child, folium.GeoJson):
+            out[child.layer_name] = np.array(
+                [shapely.geometry.shape(f["geometry"]) for f in child.data["features"]], dtype=object)
+    return out
 
 
 def epci_register(ref, departements, *, hostile=False, stages=("aci", "projet-sante")):
@@ -65,6 +83,7 @@ def reg49(ref):
     return register_from_frame(pd.concat([t[extra.columns], extra], ignore_index=True), ref)
 
 
+# ---- geometry --------------------------------------------------------------------------------
 def test_dissolve_is_a_coverage(ref):
     u = ref.units[ref.units["departement"] == "49"]
     groups = u["epci"]
@@ -90,6 +109,35 @@ def test_dissolve_overlapping_groups(ref):
     assert abs(shared.area - tr.area) / tr.area < 1e-4  # coordinates rounded to 6 decimals
 
 
+def test_map_layers_are_a_coverage(ref):
+    """At the national level of detail (500 m, 3 decimals), the CPTS and the white zones drawn
+    still tile the région: valid polygons, no overlap, no gap or sliver the reference does not
+    have, coordinates on the 10^-3 degree grid."""
+    reg = epci_register(ref, ["44", "49", "85"])
+    m = coverage_map(ref, reg, region="52", tolerance_m=500, decimals=3, search=False)
+    drawn = layers(m)
+    geoms = np.concatenate([drawn["CPTS par stade"], drawn["Zones blanches (aucune CPTS)"]])
+    assert len(drawn["CPTS par stade"]) == reg.table["cpts_id"].nunique()
+    # Mayenne, Sarthe, and in Vendée L'Île-d'Yeu, which belongs to no EPCI.
+    assert len(drawn["Zones blanches (aucune CPTS)"]) == 3
+    assert shapely.is_valid(geoms).all()
+    assert shapely.coverage_is_valid(geoms)
+    units = ref.units[(ref.units["region"] == "52") & ref.units.geometry.notna()].geometry.to_numpy()
+
+    def gap_edges(g):  # edges of gaps narrower than ~100 m inside the coverage
+        return int((~shapely.is_empty(shapely.coverage_invalid_edges(g, gap_width=0.001))).sum())
+
+    assert gap_edges(geoms) <= gap_edges(units)
+    lam = gpd.GeoSeries([shapely.union_all(units), shapely.coverage_union_all(geoms)], crs=4326).to_crs(2154)
+    assert abs(lam.area[1] - lam.area[0]) / lam.area[0] < 0.005
+    coords = shapely.get_coordinates(geoms)
+    assert np.allclose(coords, np.round(coords, 3), rtol=0, atol=1e-9)
+    assert len(coords) < shapely.get_num_coordinates(units).sum() / 5
+    deps = drawn["Limites des départements"]
+    assert len(deps) == 5 and shapely.coverage_is_valid(deps)
+
+
+# ---- the HTML page ---------------------------------------------------------------------------
 def test_map_html(ref, reg49):
     m = coverage_map(ref, reg49, departement="49")
     raw = render_map(m)
@@ -97,37 +145,69 @@ def test_map_html(ref, reg49):
     for text in ("CPTS par stade", "Zones blanches (aucune CPTS)", "Communes dans plusieurs CPTS",
                  "Limites des départements", "Part de la population couverte (département)", "Légende",
                  "Contrat ACI signé", "Projet de santé validé", "COG 2026, populations légales 2023",
-                 "Rechercher une commune", "Département Maine-et-Loire (49)", "tile.openstreetmap.org"):
+                 "Rechercher une commune", "Département Maine-et-Loire (49)", "tile.openstreetmap.org",
+                 "Taille ACI", "Zone blanche — Maine-et-Loire (49)"):
         assert text.lower() in page.lower(), text
     assert "<script>window.__pwned" not in raw and "<img src=x" not in raw  # raw HTML: never
     assert "&lt;b&gt;Angers &amp; Co&lt;/b&gt;" in page  # tooltips: escaped text
+    assert "&#123;&#123; 7*7 }} &#123;% if 1 %}&#123;# x" in page and "&gt; 49 " not in page  # not evaluated
     assert "jquery" not in page and "bootstrap" not in page
     a = m._cpts_summary.area
     assert a["overlap_communes"] == 1 and a["white_zone_communes"] > 0
+    drawn = layers(m)
+    assert len(drawn["CPTS par stade"]) == reg49.table["cpts_id"].nunique()
+    assert len(drawn["Communes dans plusieurs CPTS"]) == 1
 
 
-def test_offline_map_is_self_contained(ref, reg49, tmp_path, monkeypatch):
-    if not OFFLINE:
-        monkeypatch.setenv("CPTS_GEO_MAP_ASSETS", str(tmp_path / "nothing"))
-        with pytest.raises(MapAssetsMissingError, match="scripts/fetch_map_assets.py"):
-            coverage_map(ref, reg49, departement="49", offline=True)
-        return
+def test_offline_map_is_self_contained(ref, reg49, map_assets):
     page = render_map(coverage_map(ref, reg49, departement="49", offline=True))
-    assert not re.search(r"<(script|link)[^>]+(src|href)=", page)
+    assert external_resources(page) == []
+    assert not re.search(r"<(script|link|img)\b[^>]*\b(src|href)\s*=", page)
     assert "tile.openstreetmap" not in page and "cartocdn" not in page
     assert "url(images/" not in page  # Leaflet's icons inlined as data: URIs
+    assert f"Leaflet {LEAFLET_VERSION}" in page
+    # What is left of http(s) in the page is text, not a load: links, namespaces, comments.
+    left = set(re.findall(r"https?://[\w./-]+", page))
+    assert left <= {"https://leafletjs.com", "http://www.w3.org/2000/svg", "https://bugzilla.mozilla.org/show_bug.cgi"}
+
+
+def test_external_resources_sees_every_folium_asset(ref, reg49):
+    """The offline check would catch each file folium loads by default, and the default map
+    loads only Leaflet from its CDN."""
+    plain = folium.Map()
+    found = external_resources(plain.get_root().render())
+    assert len(found) == len(plain.default_js) + len(plain.default_css) >= 8
+    online = external_resources(render_map(coverage_map(ref, reg49, departement="49")))
+    assert [re.search(r"leaflet\.(js|css)", f).group(0) for f in online] == ["leaflet.js", "leaflet.css"]
+    assert external_resources("<style>@import url('//x.org/a.css');b{background:url(https://x.org/i.png)}</style>")
 
 
 def test_offline_assets_missing(ref, reg49, tmp_path, monkeypatch):
     monkeypatch.setenv("CPTS_GEO_MAP_ASSETS", str(tmp_path / "nothing"))
     with pytest.raises(MapAssetsMissingError, match=r"Leaflet 1\.9\.3 introuvable .* `python scripts/fetch_map_assets.py`"):
         coverage_map(ref, reg49, departement="49", offline=True)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no npm
+    with pytest.raises(MapAssetsMissingError, match="npm n'est pas installé"):
+        fetch_map_assets(tmp_path / "dest")
+
+
+def test_map_assets_source(map_assets):
+    source = (map_assets / "SOURCE.json").read_text()
+    assert f'"version": "{LEAFLET_VERSION}"' in source and '"integrity": "sha512-' in source
+    assert (map_assets / "images" / "layers.png").read_bytes()[:8] == PNG
 
 
 def test_empty_register_map(ref):
     empty = register_from_frame(pd.DataFrame(columns=["cpts_id", "cpts_nom", "code_insee", "statut"]), ref)
-    page = page_text(coverage_map(ref, empty, region="94"))
+    m = coverage_map(ref, empty, region="94")
+    page = page_text(m)
     assert "Zone blanche — Corse-du-Sud (2A)" in page and "Zone blanche — Haute-Corse (2B)" in page
+    assert "<b>0</b> CPTS" in page
+    m = coverage_map(ref, empty, search=False)
+    drawn = layers(m)
+    assert len(drawn["CPTS par stade"]) == 0
+    assert len(drawn["Zones blanches (aucune CPTS)"]) == 101  # one per département
+    assert m._cpts_summary.national["white_zone_communes"] == 34917
 
 
 def test_extra_layer(ref, reg49):
@@ -141,69 +221,143 @@ def test_extra_layer(ref, reg49):
     assert "cpts-propose" in page
 
 
+# ---- static figures --------------------------------------------------------------------------
 def test_static_figures(ref, reg49, tmp_path):
-    fig = coverage_figure(ref, reg49, departement="49")
-    out = save_figure(fig, tmp_path / "carte.png")
-    assert out.read_bytes()[:4] == b"\x89PNG"
+    out = save_figure(coverage_figure(ref, reg49, departement="49"), tmp_path / "carte.png")
+    assert out.read_bytes()[:8] == PNG
+    svg = save_figure(coverage_figure(ref, reg49), tmp_path / "france.svg").read_text()
+    assert "France métropolitaine" in svg and "Zone blanche" in svg and "Contrat ACI signé" in svg
     cov = coverage_summary(ref, reg49, region="52")
-    svg = save_figure(coverage_bar_chart(cov, by="departement"), tmp_path / "barres.svg")
-    assert "Maine-et-Loire (49)" in svg.read_text()
-
-
-def test_cli_coverage_map(ref, reg49, tmp_path):
-    path = tmp_path / "registre.csv"
-    reg49.table[["cpts_id", "cpts_nom", "code_insee", "statut"]].to_csv(path, index=False)
-    out, png = tmp_path / "carte.html", tmp_path / "carte.png"
-    r = CliRunner().invoke(main, ["coverage-map", str(path), "--departement", "49", "-o", str(out),
-                                  "--png", str(png)])
-    assert r.exit_code == 0, r.output
-    assert "Carte : " in r.stderr and out.stat().st_size > 10000 and png.exists()
-    r = CliRunner().invoke(main, ["coverage-map", str(path), "--region", "123", "-o", str(out)])
-    assert r.exit_code == 2 and "région '123' inconnu(e)" in r.stderr
+    svg = save_figure(coverage_bar_chart(cov, by="departement"), tmp_path / "barres.svg").read_text()
+    assert "Maine-et-Loire (49)" in svg and "Objectif (part de l'objectif national)" in svg
+    assert "Population couverte (%)" in svg
+    with pytest.raises(ValueError, match="format de figure inconnu"):
+        save_figure(coverage_bar_chart(cov), tmp_path / "barres.gif")
 
 
 # ---- in a real browser -----------------------------------------------------------------------
 COUNT = "return document.querySelectorAll('path.{}').length"
+MAP = "var map=Object.values(window).find(function(v){return v instanceof L.Map;});"
+
+
+def hover(page, class_name: str, name_part: str) -> dict:
+    """Move the mouse onto the polygon of layer ``class_name`` whose ``nom``/``cpts`` contains
+    ``name_part`` and return its tooltip (text, and how many elements were parsed in it)."""
+    return page.js(
+        MAP + "var cls=arguments[0],part=arguments[1],hit=null;"
+        "map.eachLayer(function(l){var p=l.feature&&l.feature.properties;"
+        "if(p&&l._path&&l._path.classList.contains(cls)&&decode(p.nom||p.cpts||'').indexOf(part)>=0)hit=l;});"
+        "function decode(s){var t=document.createElement('textarea');t.innerHTML=s;return t.value;}"
+        "if(!hit)return null;var r=hit._path.getBoundingClientRect();"
+        "var o={bubbles:true,clientX:r.left+r.width/2,clientY:r.top+r.height/2};"
+        "hit._path.dispatchEvent(new MouseEvent('mouseover',o));hit._path.dispatchEvent(new MouseEvent('mousemove',o));"
+        "var t=document.querySelector('.leaflet-tooltip');if(!t)return {text:null};"
+        "return {text:t.textContent,elements:t.querySelectorAll('script,img,b,i').length};",
+        class_name, name_part)
 
 
 @pytest.mark.browser
-@needs_assets
-def test_browser_national(ref, tmp_path):
+def test_browser_harness_sees_errors_and_loads(tmp_path):
+    """The checks below are not vacuous: a thrown error, a console error and a request to the
+    network are all seen."""
+    path = tmp_path / "bad.html"
+    path.write_text("<html><head><script src='https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js'>"
+                    "</script></head><body><script>console.error('boom');throw new Error('kaboom')</script>"
+                    "</body></html>")
+    with chromium_page(path, wait_s=0.5) as page:
+        errors = " ".join(page.errors)
+        assert "kaboom" in errors and "boom" in errors
+        assert any("leaflet.js" in e for e in page.network_errors)
+
+
+@pytest.mark.browser
+def test_browser_national(ref, tmp_path, map_assets):
     reg = epci_register(ref, ["49", "44", "35", "29", "971"])
+    t = reg.table[["cpts_id", "cpts_nom", "code_insee", "statut"]]
+    # An overlap: Angers also in the first CPTS of Loire-Atlantique.
+    first44 = t.loc[t["code_insee"].str.startswith("44"), ["cpts_id", "cpts_nom", "statut"]].iloc[0]
+    reg = register_from_frame(pd.concat([t, pd.DataFrame([{**first44, "code_insee": "49007"}])]), ref)
     n_cpts = reg.table["cpts_id"].nunique()
-    path = save_map(coverage_map(ref, reg, offline=True), tmp_path / "france.html")
+    m = coverage_map(ref, reg, offline=True)
+    n_white = sum(d["white_zone_communes"] > 0 for d in m._cpts_summary.departements)
+    path = save_map(m, tmp_path / "france.html")
     with chromium_page(path) as page:
         assert page.errors == []
         assert page.network_errors == []
+        assert page.js("return typeof L") == "object" and page.js("return L.version") == LEAFLET_VERSION
         assert page.js(COUNT.format("cpts-territoire")) == n_cpts
+        assert page.js(COUNT.format("cpts-chevauchement")) == 1
+        assert page.js(COUNT.format("cpts-zone-blanche")) == n_white  # one per département
         assert page.js(COUNT.format("cpts-limite-departement")) == 101
-        assert page.js("return document.querySelectorAll('.leaflet-control-layers-overlays label').length") == 6
-        assert page.js("return document.getElementById('cpts-legende').textContent").startswith("Légende")
+        assert page.js(COUNT.format("cpts-limite-region")) == 18
+        assert page.js(COUNT.format("cpts-choroplethe")) == 0  # hidden until chosen
+        overlays = page.js("return Array.from(document.querySelectorAll("
+                           "'.leaflet-control-layers-overlays label')).map(function(l){return l.textContent.trim();})")
+        assert overlays == ["CPTS par stade", "Zones blanches (aucune CPTS)", "Communes dans plusieurs CPTS",
+                            "Limites des départements", "Part de la population couverte (département)",
+                            "Limites des régions"]
+        legend = page.js("return document.getElementById('cpts-legende').textContent")
+        assert legend.startswith("Légende") and "Contrat ACI signé" in legend and "Zone blanche" in legend
+        stats = page.js("return document.getElementById('cpts-stats').textContent")
+        assert f"{n_cpts} CPTS pour un objectif national de 1\u202f000 : " in stats and "COG 2026" in stats
         assert page.js("return document.querySelector('pattern#cpts-hachures') !== null")
+        assert page.js("return document.querySelector('path.cpts-zone-blanche').getAttribute('fill')"
+                       ).startswith("url(#cpts-hachures)")
+        # The choropleth can be shown: one path per département.
+        page.js("Array.from(document.querySelectorAll('.leaflet-control-layers-overlays label')).find("
+                "function(l){return l.textContent.indexOf('Part de la population')>=0;}).querySelector('input').click()")
+        assert page.js(COUNT.format("cpts-choroplethe")) == 101
+        page.js("Array.from(document.querySelectorAll('.leaflet-control-layers-overlays label')).find("
+                "function(l){return l.textContent.indexOf('Part de la population')>=0;}).querySelector('input').click()")
+        assert page.errors == []
         shot = page.screenshot(tmp_path / "france.png")
-    assert shot.stat().st_size > 20000
+    assert shot.read_bytes()[:8] == PNG and shot.stat().st_size > 20000
 
 
 @pytest.mark.browser
-@needs_assets
-def test_browser_regional_hostile_names(ref, reg49, tmp_path):
+def test_browser_regional_hostile_names(ref, tmp_path, map_assets):
     reg = epci_register(ref, ["44", "49", "53", "72", "85"], hostile=True)
-    n = len({c for c, r in zip(reg.table["cpts_id"], reg.table["code_insee"])})
+    t = reg.table[["cpts_id", "cpts_nom", "code_insee", "statut"]]
+    hostile = t[t["cpts_nom"] == HOSTILE]
+    # The hostile CPTS also claims a commune of another CPTS: its name is in the overlap too.
+    other = t[(t["cpts_id"] != hostile["cpts_id"].iloc[0]) & t["code_insee"].str.startswith("49")].iloc[0]
+    reg = register_from_frame(pd.concat(
+        [t, pd.DataFrame([{**hostile.iloc[0][["cpts_id", "cpts_nom", "statut"]], "code_insee": other["code_insee"]}])]),
+        ref, source="registre <b>test</b> {{ 3*3 }}.csv")
+    n = reg.table["cpts_id"].nunique()
     path = save_map(coverage_map(ref, reg, region="52", offline=True), tmp_path / "pdl.html")
+    raw = path.read_text()
+    assert "<script>window.__pwned" not in raw and "<img src=x" not in raw
     with chromium_page(path) as page:
-        assert page.errors == []
+        assert page.errors == [] and page.network_errors == []
         assert page.js("return window.__pwned === undefined")
         assert page.js(COUNT.format("cpts-territoire")) == n
+        assert page.js(COUNT.format("cpts-chevauchement")) == 1
         assert page.js("return document.querySelectorAll('.leaflet-control-layers').length") == 1
-        # The hostile name shows as text in the tooltip, and the search box finds communes.
-        page.js("var l=document.querySelector('path.cpts-territoire');"
-                "l.dispatchEvent(new MouseEvent('mouseover',{bubbles:true,clientX:600,clientY:400}));")
+        assert page.js("return document.getElementById('cpts-legende') !== null")
+        assert "Registre : registre <b>test</b> {{ 3*3 }}.csv" in page.js(
+            "return document.getElementById('cpts-stats').textContent")
+        # Tooltips: the hostile name shows as text; nothing in it is parsed as HTML.
+        tip = hover(page, "cpts-territoire", "__pwned")
+        assert HOSTILE in tip["text"] and "Taille ACI" in tip["text"] and tip["elements"] == 0
+        tip = hover(page, "cpts-chevauchement", "__pwned")
+        assert HOSTILE in tip["text"] and tip["elements"] == 0
+        # Popups: the search box finds a commune of the hostile CPTS; its popup names it as text.
+        code = hostile["code_insee"].iloc[0]
         inp = "document.querySelector('#cpts-recherche input')"
+        page.js(f"var i={inp};i.value=arguments[0];i.dispatchEvent(new Event('input'));", code)
+        label = page.js("return document.querySelector('#cpts-recherche li').textContent")
+        assert label == f"{ref.units.at[code, 'nom']} ({code})"
+        page.js("document.querySelector('#cpts-recherche li').click()")
+        popup = page.js("var p=document.querySelector('.leaflet-popup-content');"
+                        "return {text:p.textContent,elements:p.querySelectorAll('script,img').length};")
+        assert HOSTILE in popup["text"] and popup["elements"] == 0
+        pop = f"{ref.units.at[code, 'population']:,}".replace(",", "\u202f")
+        assert f"Population : {pop} hab." in popup["text"]
+        # And by name, accents and case ignored.
         page.js(f"var i={inp};i.value='trelaze';i.dispatchEvent(new Event('input'));")
         assert page.js("return document.querySelector('#cpts-recherche li').textContent") == "Trélazé (49353)"
-        page.js("document.querySelector('#cpts-recherche li').click()")
-        popup = page.js("return document.querySelector('.leaflet-popup-content').textContent")
-        assert "Population : 16\u202f333 hab." in popup and "CPTS" in popup
         assert page.js("return window.__pwned === undefined")
-        page.screenshot(tmp_path / "pdl.png")
-    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in decode(path.read_text())
+        assert page.errors == []
+        shot = page.screenshot(tmp_path / "pdl.png")
+    assert shot.read_bytes()[:8] == PNG
