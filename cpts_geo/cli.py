@@ -112,6 +112,18 @@ def reference_info(ctx: click.Context, fmt: str) -> None:
     click.echo("\n".join(lines))
 
 
+@main.command("fetch-map-assets")
+@click.option("--dest", type=click.Path(file_okay=False, path_type=Path),
+              help="Parent folder of leaflet-<version>/ (default: $CPTS_GEO_MAP_ASSETS or the user cache).")
+@click.option("--force", is_flag=True, help="Fetch again even if present.")
+@handle_errors
+def fetch_map_assets_cmd(dest: Path | None, force: bool) -> None:
+    """Fetch Leaflet from the npm registry (npm pack) for the --offline maps and reports."""
+    from .maps import fetch_map_assets
+
+    click.echo(f"Leaflet : {fetch_map_assets(dest, force=force)}")
+
+
 # --- check commands (check, check-register) ---
 
 
@@ -170,7 +182,7 @@ _strict = click.option("--strict", is_flag=True, help="Exit with code 1 on a war
 @click.option("--departement", help="Département that disambiguates commune names in the proposal.")
 @click.option("--name", "name", help="Name of the territory in the report (default: from the file).")
 @click.option("--cpts-id", help="Id of this CPTS in the register (not compared with itself).")
-@click.option("--offline", is_flag=True, help="HTML report: inline the map's Leaflet assets, no tile layer.")
+@click.option("--offline", is_flag=True, help="HTML report: map with Leaflet inlined and no tiles (cpts-geo fetch-map-assets once).")
 @click.pass_context
 @handle_errors
 def check_cmd(ctx, proposal_path, existing_path, min_population, sea_link_km, fmt, output, strict, sheet,
@@ -303,7 +315,7 @@ def coverage_cmd(ctx, register_path, region, departement, by, goal, fmt, output,
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="HTML map to write (default: carte.html, unless only --png is given).")
 @click.option("--offline", is_flag=True,
-              help="Self-contained page: Leaflet inlined (python scripts/fetch_map_assets.py), no tiles.")
+              help="Self-contained page: Leaflet inlined (cpts-geo fetch-map-assets once), no tiles.")
 @click.option("--goal", type=float, default=1000, show_default=True, help="National goal (number of CPTS).")
 @click.option("--png", "png_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also draw a static coverage map (.png, .svg, .pdf).")
@@ -358,7 +370,7 @@ def coverage_map_cmd(ctx, register_path, region, departement, output, offline, g
               help="OUT.csv (one row per commune), OUT.gpkg or OUT.geojson (one polygon per territory).")
 @click.option("--map", "map_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write an HTML map of the suggestions and the existing CPTS.")
-@click.option("--offline", is_flag=True, help="--map: self-contained page (Leaflet inlined, no tiles).")
+@click.option("--offline", is_flag=True, help="--map: self-contained page (Leaflet inlined, no tiles; cpts-geo fetch-map-assets once).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_context
 @handle_errors

@@ -102,8 +102,8 @@ class MapAssetsMissingError(CptsGeoError):
 
 # ---- offline assets ----------------------------------------------------------------------------
 _FETCH_HINT = (
-    "récupérez-le depuis le registre npm avec `python scripts/fetch_map_assets.py` (dans le dépôt) "
-    "ou `python -c \"import cpts_geo.maps as m; m.fetch_map_assets()\"` (npm requis), "
+    "récupérez-le depuis le registre npm avec `cpts-geo fetch-map-assets` (npm requis ; "
+    "`python scripts/fetch_map_assets.py` dans le dépôt fait de même), "
     "ou indiquez son dossier dans CPTS_GEO_MAP_ASSETS"
 )
 

@@ -53,3 +53,12 @@ def test_reference_folder_without_data_exits_2(runner, tmp_path):
     assert res.exit_code == 2
     assert "reference incomplete, missing units.parquet" in res.stderr
     assert "Traceback" not in res.output
+
+
+def test_fetch_map_assets_command(tmp_path):
+    from tests.browser import require_map_assets
+
+    assets = require_map_assets()  # fetched from npm once (skipped locally without npm)
+    res = CliRunner().invoke(main, ["fetch-map-assets", "--dest", str(assets.parent)])
+    assert res.exit_code == 0, res.output
+    assert res.stdout.strip() == f"Leaflet : {assets}"

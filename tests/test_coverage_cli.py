@@ -178,5 +178,5 @@ def test_coverage_map_offline_without_assets(register_csv, tmp_path, monkeypatch
     r = run("coverage-map", register_csv, "--offline", "-o", out)
     assert r.exit_code == 2
     assert "carte hors ligne impossible : Leaflet 1.9.3 introuvable" in r.stderr
-    assert "scripts/fetch_map_assets.py" in r.stderr and "Traceback" not in r.output
+    assert "cpts-geo fetch-map-assets" in r.stderr and "Traceback" not in r.output
     assert not out.exists()

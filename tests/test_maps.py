@@ -184,7 +184,7 @@ def test_external_resources_sees_every_folium_asset(ref, reg49):
 
 def test_offline_assets_missing(ref, reg49, tmp_path, monkeypatch):
     monkeypatch.setenv("CPTS_GEO_MAP_ASSETS", str(tmp_path / "nothing"))
-    with pytest.raises(MapAssetsMissingError, match=r"Leaflet 1\.9\.3 introuvable .* `python scripts/fetch_map_assets.py`"):
+    with pytest.raises(MapAssetsMissingError, match=r"Leaflet 1\.9\.3 introuvable .* `cpts-geo fetch-map-assets`"):
         coverage_map(ref, reg49, departement="49", offline=True)
     monkeypatch.setenv("PATH", str(tmp_path))  # no npm
     with pytest.raises(MapAssetsMissingError, match="npm n'est pas installé"):
