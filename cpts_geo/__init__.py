@@ -10,6 +10,7 @@ from ._errors import (
     UnknownCommuneError,
 )
 from .coverage import Coverage, coverage_summary, coverage_table, cpts_table
+from .diagnostic import aggregate_indicators, read_indicators, territory_summary, white_zones
 from .inputs import Proposal, Register, read_proposal, read_register, register_from_frame
 from .reference import Reference, Resolution, load_reference
 from .report import RegisterReport, Report, RuleResult
@@ -38,6 +39,7 @@ __all__ = [
     "Territory",
     "UnknownCommuneError",
     "__version__",
+    "aggregate_indicators",
     "aci_size_class",
     "check_register",
     "check_territory",
@@ -45,8 +47,11 @@ __all__ = [
     "coverage_table",
     "cpts_table",
     "load_reference",
+    "read_indicators",
     "read_proposal",
     "read_register",
     "register_from_frame",
     "suggest_territories",
+    "territory_summary",
+    "white_zones",
 ]

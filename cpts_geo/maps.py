@@ -1088,9 +1088,8 @@ def _add_search(m, ref: Reference, units: pd.DataFrame, cpts: pd.DataFrame) -> N
 # ---- static figures --------------------------------------------------------------------------
 def _pyplot():
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
+        # No matplotlib.use("Agg") here: it would switch a Jupyter kernel off its inline
+        # backend. Without a display, matplotlib already falls back to Agg by itself.
         import matplotlib.pyplot as plt
     except ImportError as exc:  # pragma: no cover - matplotlib is a dependency
         raise ImportError("les figures demandent matplotlib : pip install matplotlib") from exc

@@ -1310,10 +1310,11 @@ def _extension_target(ref, piece, owner, graph, epci, allow_cross, sea_link_km) 
         rows.append((same_ep, len(grp), -int(pop[cpts_units].sum()), cid))
     rows.sort(key=lambda r: (-r[0], -r[1], -r[2], r[3]))
     same_ep, contacts, _, cid = rows[0]
+    why = (f"{_fr(same_ep)} de ses habitants sont dans un EPCI déjà présent dans la CPTS {cid}"
+           if same_ep else f"aucun EPCI commun, CPTS voisine la plus liée : {cid}")
     reason = (
-        f"{_fr(total)} habitants, trop peu pour former un territoire ; "
-        f"{_fr(same_ep)} habitants dans un EPCI déjà présent dans la CPTS {cid}, "
-        f"{contacts} contact(s) avec elle"
+        f"{_fr(total)} habitants, trop peu pour former un territoire ; {why} "
+        f"({contacts} limite(s) commune(s) avec elle)"
     )
     return str(cid), reason
 

@@ -310,7 +310,7 @@ def test_grid_extension_prefers_epci_coherence():
     )
     row = result.extensions.iloc[0]
     assert row["cpts_id"] == "B"
-    assert "2 000 habitants dans un EPCI déjà présent dans la CPTS B" in row["reason"]
+    assert "2 000 de ses habitants sont dans un EPCI déjà présent dans la CPTS B" in row["reason"]
 
 
 def test_grid_register_covering_everything_gives_empty_result():

@@ -1,0 +1,1511 @@
+"""Territorial diagnostics: what the notebooks of ``notebooks/`` compute.
+
+The *diagnostic partagé* of a CPTS describes who lives in the territory and how it sits among
+the EPCI, the départements and the neighbouring CPTS. This module gathers those figures so that
+a notebook is narrative, calls and figures:
+
+- :func:`territory_summary`: population, area, density, largest commune, ACI size class and the
+  distance to the next class, EPCI composition, neighbouring CPTS and white-zone communes, and
+  the check report; :func:`commune_table` for the communes one by one;
+- :func:`read_indicators` and :func:`aggregate_indicators`: join a commune-level indicator table
+  (keyed by INSEE code) and aggregate it to the territory (sums, population-weighted means,
+  counts under statistical secrecy);
+- :func:`white_zones`: the connected pieces of a région's or département's white zone, largest
+  first;
+- :func:`territory_figure`, :func:`population_chart`, :func:`aci_chart`: static figures (French
+  labels) that do not depend on pyplot's state, so a notebook shows each exactly once;
+  :func:`interactive_map` for the folium map of the territory with the findings of its checks;
+- :func:`rules_table` and :func:`french_table`: the check report and any of these tables with
+  French labels and number formats, for display.
+
+Every population is the reference's population municipale (``ref.vintage["population"]``);
+areas are measured in the zone's projected CRS (Lambert-93, or the DROM's CRS).
+
+Examples
+--------
+>>> import cpts_geo as cg
+>>> from cpts_geo.diagnostic import territory_summary
+>>> ref = cg.load_reference()
+>>> s = territory_summary(ref, ["56009", "56114", "56152", "56241"])
+>>> s.population, s.largest["nom"], s.aci_size_class, s.aci_gap
+(5607, 'Le Palais', 1, 34393)
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.sparse import csgraph
+
+from ._errors import InputError
+from .coverage import STAGE_LABELS, resolve_scope
+from .reference import Reference
+from .report import RULE_LABELS, STATUS_LABELS, Report, fr_decimal, fr_int, fr_share
+from .rules import _as_territory, check_territory
+from .territory import ACI_SIZE_BOUNDS, Territory, aci_size_class, ref_arrays
+
+__all__ = [
+    "COLUMN_LABELS",
+    "DEFAULT_SECRET_THRESHOLD",
+    "IndicatorTable",
+    "TerritorySummary",
+    "aci_chart",
+    "aci_class_label",
+    "aci_distance",
+    "aggregate_indicators",
+    "commune_table",
+    "french_labels",
+    "french_table",
+    "interactive_map",
+    "population_chart",
+    "read_indicators",
+    "rules_table",
+    "territory_figure",
+    "territory_summary",
+    "white_zones",
+]
+
+log = logging.getLogger(__name__)
+
+#: Counts from 1 to ``DEFAULT_SECRET_THRESHOLD - 1`` are masked (statistical secrecy).
+DEFAULT_SECRET_THRESHOLD = 11
+
+#: Cell values read as "no value" in indicator tables: blanks, and the markers INSEE, the
+#: SNDS and the CNAM use for secret or unavailable values.
+MISSING_MARKERS = {"", "s", "secret", "nd", "n.d.", "n/d", "nc", "n.c.", "na", "nan", "-", "–", "—", "x", "*"}
+
+#: Display labels (French) of the columns of this module's tables and of
+#: :meth:`cpts_geo.coverage.Coverage.to_frame`; see :func:`french_labels`.
+COLUMN_LABELS = {
+    # communes, EPCI, neighbours
+    "nom": "Nom",
+    "population": "Population",
+    "superficie_km2": "Superficie (km²)",
+    "densite": "Densité (hab./km²)",
+    "part_population": "Part de la population",
+    "epci": "EPCI (SIREN)",
+    "epci_nom": "EPCI",
+    "departement": "Département",
+    "departements": "Départements",
+    "communes_dans_territoire": "Communes dans le territoire",
+    "communes_epci": "Communes de l'EPCI",
+    "population_dans_territoire": "Population dans le territoire",
+    "population_epci": "Population de l'EPCI",
+    "part_communes": "Part des communes",
+    "part_population_epci": "Part de la population de l'EPCI",
+    "entier": "EPCI entier",
+    "cpts_id": "Identifiant CPTS",
+    "cpts_nom": "CPTS",
+    "statut": "Stade",
+    "etat": "État",
+    "communes_voisines": "Communes voisines",
+    "communes_partagees": "Communes partagées",
+    "n_communes": "Communes",
+    "commune_principale": "Commune la plus peuplée",
+    "communes": "Communes",
+    "codes": "Codes des communes",
+    # check report
+    "regle": "Règle",
+    "resultat": "Résultat",
+    "message": "Constat",
+    "line": "Ligne",
+    "value": "Valeur lue",
+    # indicators
+    "indicateur": "Indicateur",
+    "zone": "Zone blanche",
+    "agregation": "Agrégation",
+    "valeur": "Valeur",
+    "secret": "Secret statistique",
+    "communes_renseignees": "Communes renseignées",
+    "part_population_renseignee": "Part de la population renseignée",
+    "note": "Note",
+    # coverage (Coverage.to_frame)
+    "niveau": "Niveau",
+    "code": "Code",
+    "cpts": "CPTS",
+    "cpts_pre-projet": "CPTS en pré-projet",
+    "cpts_lettre-intention": "CPTS avec lettre d'intention validée",
+    "cpts_projet-sante": "CPTS avec projet de santé validé",
+    "cpts_aci": "CPTS avec contrat ACI signé",
+    "cpts_non-renseigne": "CPTS au stade non renseigné",
+    "population_covered": "Population couverte",
+    "share_covered": "Part de la population couverte",
+    "white_zone_population": "Population en zone blanche",
+    "white_zone_communes": "Communes en zone blanche",
+    "overlap_communes": "Communes dans plusieurs CPTS",
+    "overlap_population": "Population des communes dans plusieurs CPTS",
+    "goal": "Objectif (part de l'objectif national)",
+    "progress": "Avancement (CPTS / objectif)",
+    "cpts_shared": "CPTS partagées avec une autre zone",
+    "region": "Région",
+    # suggestions (cpts_geo.suggest)
+    "territoire_id": "Identifiant",
+    "label": "Territoire proposé",
+    "aci_size_class": "Taille ACI",
+    "n_epci": "EPCI touchés",
+    "reason": "Motif",
+}
+
+#: What the ``agregation`` column says for each kind of aggregate.
+_AGGREGATIONS = {
+    "sum": "somme",
+    "mean": "moyenne pondérée par la population",
+    "count": "effectif (secret statistique)",
+}
+
+
+def french_labels(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with its columns (and index name) relabelled in French for display.
+
+    Uses :data:`COLUMN_LABELS`; a column it does not know, or whose label another column
+    already has, keeps its name.
+
+    >>> french_labels(pd.DataFrame({"population": [1], "densite": [2.0]})).columns.tolist()
+    ['Population', 'Densité (hab./km²)']
+    """
+    used = set(map(str, table.columns))
+    mapping = {}
+    for c in table.columns:
+        label = COLUMN_LABELS.get(c)
+        if label is not None and label not in used:
+            mapping[c] = label
+            used.add(label)
+    out = table.rename(columns=mapping)
+    if out.index.name in COLUMN_LABELS:
+        out.index = out.index.rename(COLUMN_LABELS[out.index.name])
+    return out
+
+
+#: Columns holding a share (0-1), shown as percentages by :func:`french_table`.
+SHARE_COLUMNS = {
+    "part_population",
+    "part_communes",
+    "part_population_epci",
+    "part_population_renseignee",
+    "share_covered",
+    "progress",
+    "share_communes",
+    "share_population",
+}
+
+
+def french_table(table: pd.DataFrame, *, digits: int = 1, index: bool = True, empty: str = "Aucune ligne."):
+    """The table ready to read in a notebook: French column labels and French number formats.
+
+    Integers with a space between thousands (``12 345``), decimals with a comma (``12,5``; a
+    column of whole numbers stored as floats is shown as integers),
+    shares (:data:`SHARE_COLUMNS`) as percentages (``48,2 %``), booleans as ``oui`` / ``non``,
+    lists joined with commas, missing values as ``—``; an aggregated count under statistical
+    secrecy (:func:`aggregate_indicators`) reads ``secret``. Cells and labels are HTML-escaped
+    (names come from users' files).
+
+    Parameters
+    ----------
+    table
+        Any table of this module (or of :meth:`cpts_geo.coverage.Coverage.to_frame`).
+    digits
+        Decimals shown for non-integer numbers.
+    index
+        Show the index.
+    empty
+        Caption shown when the table has no row.
+
+    Returns
+    -------
+    pandas.io.formats.style.Styler
+        Renders as HTML in a notebook (``.to_html()`` elsewhere).
+    """
+    shown = table.copy()
+    secret = shown["secret"].to_numpy(dtype=bool) if "secret" in shown.columns else None
+
+    def cell(column: str):
+        share = column in SHARE_COLUMNS
+        values = shown[column]
+        whole = pd.api.types.is_float_dtype(values) and bool(
+            np.all(np.isnan(values) | (values == np.round(values)))
+        )
+
+        def text(v) -> str:
+            if isinstance(v, (list, tuple, np.ndarray)):
+                return ", ".join(map(str, v))
+            if isinstance(v, (bool, np.bool_)):
+                return "oui" if v else "non"
+            if v is None or (isinstance(v, float) and math.isnan(v)):
+                return "—"
+            if isinstance(v, (int, np.integer)):
+                return fr_int(v)
+            if isinstance(v, (float, np.floating)):
+                if share:
+                    return fr_share(v, digits)
+                return (
+                    fr_int(v)
+                    if whole or (float(v).is_integer() and column == "valeur")
+                    else fr_decimal(v, digits)
+                )
+            return str(v)
+
+        return lambda v: html.escape(text(v))
+
+    if secret is not None and "valeur" in shown.columns:
+        shown["valeur"] = shown["valeur"].astype(object)
+        shown.loc[secret, "valeur"] = "secret"
+    labelled = french_labels(shown)
+    formats = {label: cell(c) for c, label in zip(shown.columns, labelled.columns)}
+    styler = (
+        labelled.style.format(formats).format_index(escape="html", axis=0).format_index(escape="html", axis=1)
+    )
+    if not index:
+        styler = styler.hide(axis="index")
+    if not len(table) and empty:
+        styler = styler.set_caption(empty)
+    return styler
+
+
+# ---------------------------------------------------------------------------------------------
+# A territory, its communes and what surrounds it
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class TerritorySummary:
+    """The figures of a territory for its diagnostic.
+
+    Attributes
+    ----------
+    name
+        The territory's name (the proposal's), if any.
+    codes
+        Unit codes of the territory, sorted.
+    population
+        Population municipale (vintage ``vintage["population"]``).
+    area_km2
+        Area in km², measured in the zone's projected CRS.
+    density
+        Inhabitants per km².
+    largest
+        The most populous commune: ``code``, ``nom``, ``population``, ``share`` (0-1).
+    aci_size_class
+        ACI size class, 1 to 4 (:func:`cpts_geo.territory.aci_size_class`).
+    aci_next_bound
+        Population from which the next size class starts (``None`` for taille 4).
+    aci_gap
+        Inhabitants missing to reach the next size class (``None`` for taille 4).
+    aci_margin
+        Inhabitants above the lowest population of the current class: how many the territory
+        can lose before it drops a class (``None`` for taille 1).
+    communes
+        :func:`commune_table` of the territory.
+    epci
+        EPCI composition, indexed by SIREN: ``nom``, ``communes_dans_territoire``,
+        ``communes_epci``, ``population_dans_territoire``, ``population_epci``,
+        ``part_communes``, ``part_population_epci`` (0-1), ``entier``; largest population
+        inside first. Units in no EPCI are left out (the ``epci_alignment`` rule names them).
+    departements
+        Départements spanned, indexed by code: ``nom``, ``region``, ``n_communes``,
+        ``population``.
+    neighbours
+        Units outside the territory that share a land boundary with it, indexed by code:
+        ``nom``, ``population``, ``departement``, ``epci_nom``, ``cpts_id`` and ``cpts_nom``
+        (the CPTS of ``existing`` that include it, ``", "``-joined; ``""`` for none), ``etat``
+        (``"zone blanche"``, ``"couverte"`` or ``"chevauchement"``); most populous first.
+    neighbour_cpts
+        The CPTS of ``existing`` that include a neighbour or a unit of the territory, indexed
+        by ``cpts_id``: ``cpts_nom``, ``statut`` (French label), ``communes_voisines``,
+        ``communes_partagees`` (units of the territory already in it), ``n_communes``,
+        ``population`` (of the whole CPTS); those sharing units first, then most neighbours.
+    white_zone_neighbours
+        The rows of ``neighbours`` in no CPTS. Without ``existing`` no unit is known to be
+        covered, so every neighbour is listed (as :func:`cpts_geo.coverage_summary` counts an
+        empty register).
+    report
+        The checks of the territory (:func:`cpts_geo.check_territory`).
+    min_population
+        The minimum population the checks used.
+    vintage
+        ``{"cog": ..., "population": ...}`` of the reference.
+    """
+
+    name: str | None
+    codes: list[str]
+    population: int
+    area_km2: float
+    density: float
+    largest: dict
+    aci_size_class: int
+    aci_next_bound: int | None
+    aci_gap: int | None
+    aci_margin: int | None
+    communes: pd.DataFrame = field(repr=False)
+    epci: pd.DataFrame = field(repr=False)
+    departements: pd.DataFrame = field(repr=False)
+    neighbours: pd.DataFrame = field(repr=False)
+    neighbour_cpts: pd.DataFrame = field(repr=False)
+    white_zone_neighbours: pd.DataFrame = field(repr=False)
+    report: Report = field(repr=False)
+    min_population: int | None = 20_000
+    vintage: dict = field(default_factory=dict)
+
+    def key_figures(self) -> pd.DataFrame:
+        """The key figures as a two-column table in French (``Indicateur``, ``Valeur``)."""
+        v = self.vintage
+        rows = [
+            ("Territoire", self.name or "(sans nom)"),
+            ("Communes", fr_int(len(self.codes))),
+            (
+                f"Population municipale {v.get('population', '')}".strip(),
+                f"{fr_int(self.population)} habitants",
+            ),
+            ("Superficie", f"{fr_decimal(self.area_km2, 1)} km²"),
+            ("Densité", f"{fr_decimal(self.density, 1)} hab./km²"),
+            (
+                "Commune la plus peuplée",
+                f"{self.largest['nom']} ({self.largest['code']}) : {fr_int(self.largest['population'])} "
+                f"habitants, {fr_share(self.largest['share'])} du territoire",
+            ),
+            ("Taille ACI", aci_class_label(self.aci_size_class)),
+            ("Vers la taille ACI suivante", self.aci_next_text()),
+            ("Marge au-dessus du seuil de la taille", self.aci_margin_text()),
+            (
+                "EPCI touchés",
+                f"{fr_int(len(self.epci))}, dont {fr_int(int(self.epci['entier'].sum()))} entiers",
+            ),
+            ("Départements", ", ".join(f"{r.nom} ({c})" for c, r in self.departements.iterrows())),
+            ("CPTS voisines", fr_int(len(self.neighbour_cpts))),
+            (
+                "Communes voisines en zone blanche",
+                f"{fr_int(len(self.white_zone_neighbours))} "
+                f"({fr_int(int(self.white_zone_neighbours['population'].sum()))} habitants)",
+            ),
+            ("Résultat des vérifications", STATUS_LABELS[self.report.status]),
+            ("Millésimes", f"COG {v.get('cog', '')}, populations légales {v.get('population', '')}"),
+        ]
+        return pd.DataFrame(rows, columns=["Indicateur", "Valeur"]).set_index("Indicateur")
+
+    def aci_next_text(self) -> str:
+        """How far the population is from the next ACI size class, in French."""
+        if self.aci_next_bound is None:
+            return "taille maximale (taille 4, plus de 175 000 habitants)"
+        return (
+            f"taille {self.aci_size_class + 1} à partir de {fr_int(self.aci_next_bound)} habitants : "
+            f"il manque {fr_int(self.aci_gap)} habitants"
+        )
+
+    def aci_margin_text(self) -> str:
+        """How many inhabitants the territory can lose before dropping an ACI class, in French."""
+        if self.aci_margin is None:
+            return "taille 1 : pas de seuil inférieur"
+        low = _ACI_LOWER[self.aci_size_class]
+        return (
+            f"{fr_int(self.aci_margin)} habitants au-dessus du seuil de la taille {self.aci_size_class} "
+            f"({fr_int(low)} habitants)"
+        )
+
+    def to_dict(self) -> dict:
+        """The scalar figures and the tables as plain types (JSON-ready)."""
+
+        def records(df: pd.DataFrame) -> list[dict]:
+            return _json_safe(df.reset_index().to_dict(orient="records"))
+
+        return {
+            "name": self.name,
+            "codes": list(self.codes),
+            "population": int(self.population),
+            "area_km2": float(self.area_km2),
+            "density": float(self.density),
+            "largest": _json_safe(self.largest),
+            "aci_size_class": int(self.aci_size_class),
+            "aci_next_bound": self.aci_next_bound,
+            "aci_gap": self.aci_gap,
+            "aci_margin": self.aci_margin,
+            "communes": records(self.communes),
+            "epci": records(self.epci),
+            "departements": records(self.departements),
+            "neighbours": records(self.neighbours),
+            "neighbour_cpts": records(self.neighbour_cpts),
+            "report": self.report.to_dict(),
+            "min_population": self.min_population,
+            "vintage": dict(self.vintage),
+        }
+
+
+#: Lowest population of each ACI size class (taille 4 starts above 175,000).
+_ACI_LOWER = {1: 0, 2: ACI_SIZE_BOUNDS[0], 3: ACI_SIZE_BOUNDS[1], 4: ACI_SIZE_BOUNDS[2] + 1}
+
+
+def aci_class_label(size_class: int) -> str:
+    """``'taille 2 (de 40 000 à 79 999 habitants)'``."""
+    small, medium, large = (fr_int(b) for b in ACI_SIZE_BOUNDS)
+    return {
+        1: f"taille 1 (moins de {small} habitants)",
+        2: f"taille 2 (de {small} à {fr_int(ACI_SIZE_BOUNDS[1] - 1)} habitants)",
+        3: f"taille 3 (de {medium} à {large} habitants)",
+        4: f"taille 4 (plus de {large} habitants)",
+    }[int(size_class)]
+
+
+def aci_distance(population: int) -> tuple[int | None, int | None, int | None]:
+    """``(next_bound, gap, margin)`` of a population on the ACI size scale.
+
+    ``next_bound`` is the population from which the next class starts, ``gap`` the inhabitants
+    missing to reach it (both ``None`` in taille 4), ``margin`` the inhabitants above the lowest
+    population of the current class (``None`` in taille 1).
+
+    >>> aci_distance(28_413)
+    (40000, 11587, None)
+    >>> aci_distance(80_000), aci_distance(175_000), aci_distance(200_000)
+    ((175001, 95001, 0), (175001, 1, 95000), (None, None, 24999))
+    """
+    p = int(population)
+    c = aci_size_class(p)
+    nxt = _ACI_LOWER.get(c + 1)
+    return nxt, (None if nxt is None else nxt - p), (None if c == 1 else p - _ACI_LOWER[c])
+
+
+def commune_table(ref: Reference, codes_or_proposal) -> pd.DataFrame:
+    """The communes (units) of a territory with their population, area and density.
+
+    Parameters
+    ----------
+    ref
+        The reference.
+    codes_or_proposal
+        Unit codes, values :meth:`Reference.resolve` accepts, a
+        :class:`cpts_geo.inputs.Proposal` or a :class:`cpts_geo.territory.Territory`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by unit code (``code``), most populous first (then by name): ``nom``,
+        ``population``, ``part_population`` (share of the territory, 0-1), ``superficie_km2``
+        (zone's projected CRS), ``densite`` (inhabitants per km²), ``epci``, ``epci_nom``,
+        ``departement``.
+
+    Examples
+    --------
+    >>> import cpts_geo as cg
+    >>> t = commune_table(cg.load_reference(), ["56009", "56114", "56152", "56241"])
+    >>> t.index[0], t.iloc[0]["nom"], int(t.iloc[0]["population"])
+    ('56152', 'Le Palais', 2599)
+    """
+    territory, _, _ = _as_territory(ref, codes_or_proposal, None)
+    return _commune_table(territory)
+
+
+def _commune_table(territory: Territory) -> pd.DataFrame:
+    u = territory.units
+    pop = u["population"].fillna(0).astype(np.int64)
+    area = u["area_km2"].astype(float) if "area_km2" in u else pd.Series(np.nan, index=u.index)
+    total = int(pop.sum())
+    epci = u["epci"].fillna("").astype(str)
+    epci_nom = epci.map(territory.ref.epci["nom"]).fillna("")
+    out = pd.DataFrame(
+        {
+            "nom": u["nom"].astype(str),
+            "population": pop,
+            "part_population": pop / total if total else 0.0,
+            "superficie_km2": area.round(2),
+            "densite": (pop / area.where(area > 0)).round(1),
+            "epci": epci,
+            "epci_nom": epci_nom.astype(str),
+            "departement": u["departement"].astype(str),
+        },
+        index=pd.Index(u.index.astype(str), name="code"),
+    )
+    order = np.lexsort((out["nom"].to_numpy(), -out["population"].to_numpy()))
+    return out.iloc[order]
+
+
+def rules_table(report: Report) -> pd.DataFrame:
+    """The check report as a table: one row per rule, in French.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by rule id: ``regle`` (French name), ``resultat`` (``OK``, ``ATTENTION``,
+        ``ÉCHEC``) and ``message``.
+    """
+    return pd.DataFrame(
+        {
+            "regle": [RULE_LABELS.get(r.id, r.id) for r in report.rules],
+            "resultat": [STATUS_LABELS[r.status] for r in report.rules],
+            "message": [r.message for r in report.rules],
+        },
+        index=pd.Index([r.id for r in report.rules], name="id"),
+    )
+
+
+def territory_summary(
+    ref: Reference,
+    codes_or_proposal,
+    *,
+    existing=None,
+    min_population: int | None = 20_000,
+    name: str | None = None,
+) -> TerritorySummary:
+    """Everything the diagnostic of one territory shows.
+
+    Parameters
+    ----------
+    ref
+        The reference.
+    codes_or_proposal
+        Unit codes, values :meth:`Reference.resolve` accepts, a
+        :class:`cpts_geo.inputs.Proposal` or a :class:`cpts_geo.territory.Territory`.
+    existing
+        The register of existing CPTS (:class:`cpts_geo.inputs.Register`, or any object with a
+        ``table`` of ``cpts_id``, ``cpts_nom``, ``code_insee`` and optional ``statut``): gives
+        the neighbouring CPTS, the white zones around and the ``overlap`` rule.
+    min_population
+        Minimum population of the ``population`` rule (``None`` or 0: none).
+    name
+        The territory's name (default: the proposal's).
+
+    Returns
+    -------
+    TerritorySummary
+
+    Raises
+    ------
+    UnknownCommuneError, AmbiguousNameError, InputError
+        As :func:`cpts_geo.check_territory`.
+
+    Examples
+    --------
+    >>> import cpts_geo as cg
+    >>> s = territory_summary(cg.load_reference(), ["49007", "49015"])  # Angers, Avrillé
+    >>> s.population, s.aci_size_class, s.aci_gap
+    (174273, 3, 728)
+    """
+    territory, _, _ = _as_territory(ref, codes_or_proposal, name)
+    report = check_territory(
+        ref, codes_or_proposal, name=name, existing=existing, min_population=min_population
+    )
+    communes = _commune_table(territory)
+    population = territory.population
+    area = territory.area_km2
+    top = communes.iloc[0]
+    largest = {
+        "code": str(communes.index[0]),
+        "nom": str(top["nom"]),
+        "population": int(top["population"]),
+        "share": float(top["population"] / population) if population else 0.0,
+    }
+    nxt, gap, margin = aci_distance(population)
+    neighbours, neighbour_cpts = _surroundings(ref, territory, existing)
+    return TerritorySummary(
+        name=territory.name,
+        codes=list(territory.codes),
+        population=population,
+        area_km2=area,
+        density=population / area if area > 0 else math.nan,
+        largest=largest,
+        aci_size_class=territory.aci_size_class,
+        aci_next_bound=nxt,
+        aci_gap=gap,
+        aci_margin=margin,
+        communes=communes,
+        epci=_epci_table(territory),
+        departements=territory.departements.copy(),
+        neighbours=neighbours,
+        neighbour_cpts=neighbour_cpts,
+        white_zone_neighbours=neighbours[neighbours["etat"] == "zone blanche"],
+        report=report,
+        min_population=min_population,
+        vintage=dict(ref.vintage),
+    )
+
+
+def _epci_table(territory: Territory) -> pd.DataFrame:
+    e = territory.epcis
+    out = pd.DataFrame(
+        {
+            "nom": e["nom"].astype(str),
+            "communes_dans_territoire": e["n_communes"].astype(np.int64),
+            "communes_epci": e["n_communes_total"].astype(np.int64),
+            "population_dans_territoire": e["population"].astype(np.int64),
+            "population_epci": e["population_total"].astype(np.int64),
+            "part_communes": e["share_communes"].astype(float),
+            "part_population_epci": e["share_population"].astype(float),
+            "entier": e["whole"].astype(bool),
+        },
+        index=e.index.rename("epci"),
+    )
+    return out.sort_values(["population_dans_territoire", "nom"], ascending=[False, True])
+
+
+def _register_links(existing) -> pd.DataFrame:
+    """``cpts_id``, ``cpts_nom``, ``code_insee``, ``statut`` of a register (empty without one)."""
+    cols = ["cpts_id", "cpts_nom", "code_insee", "statut"]
+    if existing is None:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    table = getattr(existing, "table", existing)
+    missing = [c for c in ("cpts_id", "code_insee") if c not in table.columns]
+    if missing:
+        raise InputError(
+            f"registre : colonne(s) {', '.join(missing)} introuvable(s) ; attendu cpts_id, "
+            "cpts_nom, code_insee (et statut)"
+        )
+    out = pd.DataFrame({c: (table[c] if c in table.columns else "") for c in cols})
+    out = out.fillna("").astype(str)
+    out["cpts_nom"] = out["cpts_nom"].where(out["cpts_nom"] != "", out["cpts_id"])
+    return out.drop_duplicates(["cpts_id", "code_insee"])
+
+
+def _surroundings(ref: Reference, territory: Territory, existing) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The land neighbours of a territory with the CPTS covering them, and those CPTS."""
+    a = ref_arrays(ref)
+    inside = territory.positions
+    around = np.setdiff1d(np.unique(a.neighbours_of(inside)), inside)
+    links = _register_links(existing)
+    codes = a.codes[around].astype(str)
+    u = ref.units.iloc[around]
+    by_unit = links[links["code_insee"].isin(codes)].groupby("code_insee", sort=False)
+    ids = by_unit["cpts_id"].agg(lambda s: ", ".join(sorted(s)))
+    noms = by_unit["cpts_nom"].agg(lambda s: ", ".join(sorted(s)))
+    n = by_unit.size()
+    neighbours = pd.DataFrame(
+        {
+            "nom": u["nom"].astype(str).to_numpy(),
+            "population": u["population"].fillna(0).astype(np.int64).to_numpy(),
+            "departement": u["departement"].astype(str).to_numpy(),
+            "epci_nom": u["epci"]
+            .fillna("")
+            .astype(str)
+            .map(ref.epci["nom"])
+            .fillna("")
+            .astype(str)
+            .to_numpy(),
+            "cpts_id": ids.reindex(codes).fillna("").to_numpy(dtype=object),
+            "cpts_nom": noms.reindex(codes).fillna("").to_numpy(dtype=object),
+        },
+        index=pd.Index(codes, name="code"),
+    )
+    count = n.reindex(codes).fillna(0).to_numpy()
+    neighbours["etat"] = np.select([count == 0, count == 1], ["zone blanche", "couverte"], "chevauchement")
+    neighbours = neighbours.iloc[
+        np.lexsort((neighbours["nom"].to_numpy(), -neighbours["population"].to_numpy()))
+    ]
+
+    inside_codes = set(territory.codes)
+    touching = links[links["code_insee"].isin(set(codes) | inside_codes)]
+    ids_touching = list(dict.fromkeys(touching["cpts_id"]))
+    cpts = links[links["cpts_id"].isin(ids_touching)]
+    pop = ref.units["population"].reindex(cpts["code_insee"]).fillna(0).astype(np.int64).to_numpy()
+    cpts = cpts.assign(
+        population=pop,
+        voisine=cpts["code_insee"].isin(set(codes)),
+        partagee=cpts["code_insee"].isin(inside_codes),
+    )
+    g = cpts.groupby("cpts_id", sort=False)
+    table = pd.DataFrame(
+        {
+            "cpts_nom": g["cpts_nom"].first(),
+            "statut": g["statut"].first().map(lambda s: STAGE_LABELS.get(s, s)),
+            "communes_voisines": g["voisine"].sum().astype(np.int64),
+            "communes_partagees": g["partagee"].sum().astype(np.int64),
+            "n_communes": g.size().astype(np.int64),
+            "population": g["population"].sum().astype(np.int64),
+        }
+    )
+    table.index = table.index.rename("cpts_id")
+    table = table.sort_values(
+        ["communes_partagees", "communes_voisines", "cpts_nom"], ascending=[False, False, True]
+    )
+    return neighbours, table
+
+
+# ---------------------------------------------------------------------------------------------
+# Commune-level indicators
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class IndicatorTable:
+    """A commune-level indicator table read by :func:`read_indicators`.
+
+    Attributes
+    ----------
+    table
+        Indexed by INSEE code (``code``, five characters); numeric columns as floats (missing
+        and secret values as NaN), other columns as text.
+    source
+        The file it was read from.
+    warnings
+        What was read with a correction or left out: ``{"line", "value", "message"}`` each.
+    """
+
+    table: pd.DataFrame
+    source: str = ""
+    warnings: list[dict] = field(default_factory=list)
+
+    @property
+    def numeric_columns(self) -> list[str]:
+        """The columns read as numbers."""
+        return [c for c in self.table.columns if pd.api.types.is_numeric_dtype(self.table[c])]
+
+
+_NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?")
+
+
+def _number(text: str) -> float | None:
+    """A number as French or English spreadsheets write it; NaN for a missing/secret marker;
+    ``None`` when it is not a number."""
+    t = str(text).strip()
+    if t.lower() in MISSING_MARKERS:
+        return math.nan
+    t = t.rstrip("%").strip()
+    t = re.sub(r"[\s\u00a0\u202f']", "", t)
+    if "," in t and "." in t:
+        # 1.234,5 (French thousands) or 1,234.5 (English thousands): the last one is decimal.
+        t = t.replace(".", "").replace(",", ".") if t.rfind(",") > t.rfind(".") else t.replace(",", "")
+    elif t.count(",") == 1:
+        t = t.replace(",", ".")
+    if not _NUMBER.fullmatch(t):
+        return None
+    return float(t)
+
+
+def _normalize_code(value) -> str:
+    """An INSEE code as files write it, in canonical form: ``1001`` -> ``01001``, ``2a004`` -> ``2A004``."""
+    v = str(value).strip().upper()
+    if re.fullmatch(r"\d+\.0", v):
+        v = v[:-2]
+    return v.zfill(5) if re.fullmatch(r"\d{4}", v) else v
+
+
+def read_indicators(
+    path, ref: Reference | None = None, *, code_column: str | None = None, sheet: str | None = None
+) -> IndicatorTable:
+    """Read a commune-level indicator table (CSV any delimiter/encoding, or XLSX).
+
+    The code column is found as for proposals (``code_insee``, ``CODGEO``, ``Code INSEE``,
+    ``insee``, ``COM``, ``DEPCOM``, ...; see :data:`cpts_geo.inputs.CODE_COLUMNS`), or named by
+    ``code_column``. A column whose every non-blank cell is a number is read as numbers:
+    French decimals (``12,5``), thousands separators (``1 234``), percentages (``12,5 %``);
+    blanks and the secret / not-available markers of INSEE and the SNDS (``s``, ``secret``,
+    ``nd``, ``nc``, ``-``, ...) become NaN. Other columns are kept as text.
+
+    Parameters
+    ----------
+    path
+        The file.
+    ref
+        When given, codes that are not units of the reference are reported in ``warnings``
+        (codes of an older COG, or a whole city — 75056, 69123, 13055 — whose values cannot be
+        split between its arrondissements); they are kept in the table but never match.
+    code_column
+        The name of the code column, when it is not recognised.
+    sheet
+        XLSX only: the sheet to read.
+
+    Returns
+    -------
+    IndicatorTable
+
+    Raises
+    ------
+    InputError
+        File unreadable, no code column, a code on two rows or a row without code: every
+        problem at once, with its line.
+
+    Examples
+    --------
+    >>> import cpts_geo as cg
+    >>> path = cg.reference.default_data_dir() / "examples" / "indicateurs_synthetiques.csv"
+    >>> ind = read_indicators(path)
+    >>> ind.table.index.name, "medecins_generalistes" in ind.numeric_columns
+    ('code', True)
+    """
+    from .inputs import _columns, _fold, _read_rows
+
+    path = Path(path)
+    src = str(path)
+    rows = _read_rows(path, sheet=sheet)
+    header, body = rows[0], rows[1:]
+    names = [h.strip() for h in header.cells]
+    if code_column is not None:
+        folded = [_fold(h) for h in names]
+        want = _fold(code_column)
+        col = folded.index(want) if want in folded else None
+        if col is None:
+            raise InputError(
+                f"{src} : ligne {header.line} : colonne '{code_column}' introuvable parmi "
+                f"{', '.join(repr(h) for h in names)}"
+            )
+    else:
+        col = _columns(names).get("code")
+        if col is None:
+            raise InputError(
+                f"{src} : ligne {header.line} : aucune colonne de codes communes reconnue parmi "
+                f"{', '.join(repr(h) for h in names)} ; attendu code_insee, CODGEO, Code INSEE, insee, COM, "
+                "DEPCOM... ou précisez code_column="
+            )
+    problems: list[dict] = []
+    warnings: list[dict] = []
+    seen: dict[str, int] = {}
+    codes, lines, cells = [], [], []
+    width = len(names)
+    for r in body:
+        raw = r.cells[col] if col < len(r.cells) else ""
+        if not raw.strip():
+            problems.append(
+                {
+                    "file": src,
+                    "line": r.line,
+                    "value": "; ".join(c for c in r.cells if c),
+                    "message": f"ligne {r.line} : code commune manquant",
+                }
+            )
+            continue
+        code = _normalize_code(raw)
+        if code in seen:
+            problems.append(
+                {
+                    "file": src,
+                    "line": r.line,
+                    "value": raw,
+                    "message": f"ligne {r.line} : code {code} déjà présent ligne {seen[code]}",
+                }
+            )
+            continue
+        seen[code] = r.line
+        codes.append(code)
+        lines.append(r.line)
+        cells.append((r.cells + [""] * width)[:width])
+    if problems:
+        raise InputError("\n".join(f"{src} : {p['message']}" for p in problems), problems)
+    if not codes:
+        raise InputError(f"{src} : aucune ligne de données sous l'en-tête")
+    data = {}
+    for j, name in enumerate(names):
+        if j == col:
+            continue
+        key = name or f"colonne_{j + 1}"
+        values = [c[j] for c in cells]
+        numbers = [_number(v) for v in values]
+        if all(x is not None for x in numbers) and any(not math.isnan(x) for x in numbers):
+            data[key] = pd.Series(numbers, dtype=float)
+        else:
+            data[key] = pd.Series(values, dtype=object)
+    table = pd.DataFrame(data)
+    table.index = pd.Index(codes, name="code")
+    if ref is not None:
+        warnings += _unknown_code_warnings(ref, codes, lines)
+    for w in warnings:
+        log.warning("%s : ligne %s : %s", src, w["line"], w["message"])
+    return IndicatorTable(table=table, source=src, warnings=warnings)
+
+
+_CITIES = {"75056": "Paris", "69123": "Lyon", "13055": "Marseille"}
+
+
+def _unknown_code_warnings(ref: Reference, codes: Sequence[str], lines: Sequence[int]) -> list[dict]:
+    known = ref.units.index
+    out = []
+    for code, line in zip(codes, lines):
+        if code in known:
+            continue
+        if code in _CITIES:
+            msg = (
+                f"{code} ({_CITIES[code]}) : les unités sont ses arrondissements municipaux ; la valeur de "
+                "la ville entière ne peut pas leur être répartie et ne sera pas utilisée"
+            )
+        else:
+            msg = (
+                f"code {code} inconnu du COG {ref.vintage['cog']} (ancien code ?) : ligne conservée mais "
+                "jamais jointe"
+            )
+        out.append({"line": line, "value": code, "message": msg})
+    return out
+
+
+def _as_frame(indicators) -> pd.DataFrame:
+    table = getattr(indicators, "table", indicators)
+    if not isinstance(table, pd.DataFrame):
+        raise InputError(
+            "indicateurs : attendu un DataFrame indexé par code INSEE ou le résultat de read_indicators()"
+        )
+    out = table.copy()
+    out.index = pd.Index([_normalize_code(c) for c in out.index.astype(str)], name="code")
+    dup = out.index[out.index.duplicated()].unique().tolist()
+    if dup:
+        raise InputError(f"indicateurs : code(s) présent(s) sur plusieurs lignes : {', '.join(dup[:10])}")
+    return out
+
+
+def aggregate_indicators(
+    ref: Reference,
+    codes_or_proposal,
+    indicators,
+    *,
+    sums: Iterable[str] = (),
+    means: Iterable[str] = (),
+    counts: Iterable[str] = (),
+    secret_threshold: int = DEFAULT_SECRET_THRESHOLD,
+) -> pd.DataFrame:
+    """Aggregate commune-level indicators to a territory.
+
+    - ``sums``: summed over the territory's units (amounts, stocks; never masked);
+    - ``means``: mean weighted by the units' population municipale (rates, shares, APL):
+      ``sum(population_i * x_i) / sum(population_i)`` over the units that have a value;
+    - ``counts``: summed like ``sums``, then put under **statistical secrecy**: a total from 1
+      to ``secret_threshold - 1`` (1 to 10 by default, the rule of the SNDS and of the
+      Assurance Maladie for small numbers of people) is not published — ``valeur`` is NaN,
+      ``secret`` is True. Zero is published (it names no one). Only the territory's total is
+      computed here; commune-level values are never shown. The rule does not protect against
+      *differencing* (subtracting two published totals that differ by a few communes): publish
+      totals of overlapping territories with care.
+
+    A unit without a value (not in the table, or NaN: missing or secret in the source) is left
+    out; ``communes_renseignees`` and ``part_population_renseignee`` say how much of the
+    territory the value rests on, and ``note`` warns when a sum or a count is partial (then a
+    minimum).
+
+    Parameters
+    ----------
+    ref
+        The reference (unit codes and populations).
+    codes_or_proposal
+        The territory: unit codes, values :meth:`Reference.resolve` accepts, a
+        :class:`cpts_geo.inputs.Proposal` or a :class:`cpts_geo.territory.Territory`.
+    indicators
+        A DataFrame indexed by INSEE unit code (``1001`` and ``2a004`` are normalized), or an
+        :class:`IndicatorTable` from :func:`read_indicators`.
+    sums, means, counts
+        Numeric columns of ``indicators`` to aggregate each way (a column in one list only).
+    secret_threshold
+        Smallest count published (besides zero).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per indicator (``sums``, then ``means``, then ``counts``, in the given
+        order), indexed by ``indicateur``: ``agregation`` (French), ``valeur`` (float; NaN when
+        secret or without any value), ``secret`` (bool), ``communes`` (units of the
+        territory), ``communes_renseignees``, ``part_population_renseignee`` (0-1), ``note``
+        (French).
+
+    Raises
+    ------
+    InputError
+        Unknown or non-numeric columns, a column asked twice, a code on two rows, or a
+        threshold below 1: every problem at once.
+
+    Examples
+    --------
+    >>> import cpts_geo as cg
+    >>> ref = cg.load_reference()
+    >>> ind = pd.DataFrame({"taux": [10.0, 20.0], "medecins": [3, 4]}, index=["56009", "56152"])
+    >>> out = aggregate_indicators(ref, ["56009", "56152"], ind, means=["taux"], counts=["medecins"])
+    >>> round(float(out.at["taux", "valeur"]), 2), bool(out.at["medecins", "secret"])
+    (17.23, True)
+    """
+    territory, _, _ = _as_territory(ref, codes_or_proposal, None)
+    table = _as_frame(indicators)
+    asked = [(c, "sum") for c in sums] + [(c, "mean") for c in means] + [(c, "count") for c in counts]
+    problems = []
+    if (
+        isinstance(secret_threshold, bool)
+        or not isinstance(secret_threshold, (int, np.integer))
+        or secret_threshold < 1
+    ):
+        problems.append(
+            f"seuil du secret statistique {secret_threshold!r} invalide ; attendu un entier ≥ 1 "
+            f"(usuel : {DEFAULT_SECRET_THRESHOLD})"
+        )
+    seen: dict[str, str] = {}
+    for col, kind in asked:
+        if col in seen:
+            problems.append(
+                f"colonne '{col}' demandée deux fois ({_AGGREGATIONS[seen[col]]} et {_AGGREGATIONS[kind]})"
+            )
+            continue
+        seen[col] = kind
+        if col not in table.columns:
+            problems.append(f"colonne '{col}' introuvable ; colonnes : {', '.join(map(str, table.columns))}")
+        elif not pd.api.types.is_numeric_dtype(table[col]):
+            problems.append(f"colonne '{col}' non numérique")
+    if problems:
+        raise InputError("indicateurs : " + " ; ".join(problems), [{"message": p} for p in problems])
+
+    codes = pd.Index(territory.codes)
+    pop = territory.units["population"].fillna(0).astype(float).to_numpy()
+    total_pop = pop.sum()
+    rows = []
+    for col, kind in seen.items():
+        x = table[col].reindex(codes).astype(float).to_numpy()
+        has = ~np.isnan(x)
+        n_has = int(has.sum())
+        pop_has = float(pop[has].sum())
+        note = []
+        secret = False
+        if n_has == 0:
+            value = math.nan
+            note.append("aucune commune du territoire n'a de valeur")
+        elif kind == "mean":
+            value = float((pop[has] * x[has]).sum() / pop_has) if pop_has > 0 else math.nan
+        else:
+            value = float(x[has].sum())
+            if n_has < len(codes):
+                note.append(f"{fr_int(len(codes) - n_has)} commune(s) sans valeur : total partiel (minimum)")
+            if kind == "count" and 0 < value < secret_threshold:
+                secret = True
+                value = math.nan
+                note.insert(0, f"secret statistique : effectif entre 1 et {secret_threshold - 1}")
+        if kind == "mean" and 0 < n_has < len(codes):
+            note.append(f"moyenne sur {fr_int(n_has)} commune(s) renseignée(s) sur {fr_int(len(codes))}")
+        rows.append(
+            {
+                "indicateur": col,
+                "agregation": _AGGREGATIONS[kind],
+                "valeur": value,
+                "secret": secret,
+                "communes": len(codes),
+                "communes_renseignees": n_has,
+                "part_population_renseignee": pop_has / total_pop if total_pop > 0 else 0.0,
+                "note": " ; ".join(note),
+            }
+        )
+    cols = [
+        "agregation",
+        "valeur",
+        "secret",
+        "communes",
+        "communes_renseignees",
+        "part_population_renseignee",
+        "note",
+    ]
+    if not rows:
+        return pd.DataFrame(columns=cols, index=pd.Index([], name="indicateur"))
+    return pd.DataFrame(rows).set_index("indicateur")[cols]
+
+
+# ---------------------------------------------------------------------------------------------
+# White zones of an area
+# ---------------------------------------------------------------------------------------------
+def white_zones(
+    ref: Reference, register, *, region: str | None = None, departement: str | None = None
+) -> pd.DataFrame:
+    """The white zones of an area: connected pieces of the units no CPTS of ``register`` covers.
+
+    Pieces are connected by land (an island is its own piece) and may cross a département
+    boundary inside the area.
+
+    Parameters
+    ----------
+    ref
+        The reference.
+    register
+        A :class:`cpts_geo.inputs.Register` (or any object with a ``table`` of ``cpts_id`` and
+        ``code_insee``); ``None`` for an empty register.
+    region, departement
+        The area (code or name); default: all of France.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``zone`` (1 for the most populous): ``commune_principale`` (most populous
+        unit), ``departements`` (``", "``-joined codes), ``n_communes``, ``population``,
+        ``superficie_km2``, ``codes`` (list of unit codes).
+
+    Raises
+    ------
+    InputError
+        Unknown région or département.
+    """
+    scope = resolve_scope(ref, region=region, departement=departement)
+    units = ref.units
+    if scope["level"] == "region":
+        in_area = (units["region"] == scope["code"]).to_numpy()
+    elif scope["level"] == "departement":
+        in_area = (units["departement"] == scope["code"]).to_numpy()
+    else:
+        in_area = np.ones(len(units), dtype=bool)
+    covered = units.index.isin(set(_register_links(register)["code_insee"]))
+    white = np.flatnonzero(in_area & ~covered)
+    cols = ["commune_principale", "departements", "n_communes", "population", "superficie_km2", "codes"]
+    if not len(white):
+        return pd.DataFrame(columns=cols, index=pd.Index([], name="zone", dtype=np.int64))
+    graph = ref.graph.tocsr()[white][:, white]
+    _, label = csgraph.connected_components(graph, directed=False)
+    a = ref_arrays(ref)
+    rows = []
+    for k in range(int(label.max()) + 1):
+        pos = white[label == k]
+        pop = a.pop[pos]
+        rows.append(
+            {
+                "commune_principale": str(a.names[pos[np.argmax(pop)]]),
+                "departements": ", ".join(sorted(set(units["departement"].iloc[pos].astype(str)))),
+                "n_communes": int(len(pos)),
+                "population": int(pop.sum()),
+                "superficie_km2": round(float(a.area[pos].sum()), 1),
+                "codes": [str(c) for c in a.codes[pos]],
+            }
+        )
+    out = pd.DataFrame(rows)
+    out = out.iloc[np.lexsort((out["commune_principale"].to_numpy(), -out["population"].to_numpy()))]
+    out.index = pd.RangeIndex(1, len(out) + 1, name="zone")
+    return out[cols]
+
+
+# ---------------------------------------------------------------------------------------------
+# Figures (matplotlib Figure objects, not pyplot: a notebook displays each once)
+# ---------------------------------------------------------------------------------------------
+_TERRITORY_COLOR = "#4292c6"
+_WHITE_COLOR = "#e0e0e0"
+_OVERLAP_COLOR = "#d7191c"
+
+
+def _figure(figsize):
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as exc:  # pragma: no cover - matplotlib is a dependency
+        raise ImportError("les figures demandent matplotlib : pip install matplotlib") from exc
+    return Figure(figsize=figsize, layout="constrained")
+
+
+def _fr(text: str) -> str:
+    """Narrow no-break spaces render as boxes in some fonts: plain spaces in figures."""
+    return text.replace("\u202f", " ").replace("\u00a0", " ")
+
+
+def territory_figure(
+    ref: Reference, summary: TerritorySummary, *, existing=None, width: float = 9.0, labels: int = 6
+):
+    """A static map of a territory and its surroundings (matplotlib), in French.
+
+    The territory's communes (blue, the most populous named), the neighbouring CPTS of
+    ``existing`` coloured by stage (as on the coverage maps) with their names, the white-zone
+    communes around (hatched), and the communes shared with a CPTS (red). Drawn in the zone's
+    projected CRS, framed on the territory and its neighbours.
+
+    Parameters
+    ----------
+    ref
+        The reference.
+    summary
+        From :func:`territory_summary`.
+    existing
+        The register given to :func:`territory_summary` (``None``: no CPTS drawn).
+    width
+        Width of the figure in inches (the height follows the map's shape).
+    labels
+        How many of the territory's communes are named (most populous first).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import geopandas as gpd
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    from matplotlib.patheffects import withStroke
+
+    from .maps import STAGE_COLORS
+
+    units = ref.units
+    inside = units.loc[summary.codes]
+    epsg = int(inside["epsg"].mode().iloc[0])
+    geom = shapely.coverage_union_all(inside.geometry.dropna().to_numpy())
+    around = units.loc[summary.neighbours.index].geometry.dropna().to_numpy()
+    minx, miny, maxx, maxy = gpd.GeoSeries([geom, *around], crs=4326).to_crs(epsg).total_bounds
+    pad = 0.06 * max(maxx - minx, maxy - miny)
+    frame = (minx - pad, miny - pad, maxx + pad, maxy + pad)
+    window = gpd.GeoSeries([shapely.box(*frame)], crs=epsg).to_crs(4326).iloc[0]
+    context = units.iloc[np.sort(units.sindex.query(window, predicate="intersects"))]
+    context = context[context.geometry.notna()]
+
+    links = _register_links(existing)
+    links = links[links["code_insee"].isin(context.index)]
+    n_cpts = links.groupby("code_insee").size().reindex(context.index).fillna(0).to_numpy()
+    stage_of = links.drop_duplicates("code_insee").set_index("code_insee")["statut"].reindex(context.index)
+    stage_of = stage_of.fillna("").where(stage_of.isin(list(STAGE_COLORS)), "")
+    in_t = context.index.isin(summary.codes)
+    single = n_cpts == 1
+    colour = np.where(n_cpts == 0, _WHITE_COLOR, _OVERLAP_COLOR).astype(object)
+    colour[single] = [STAGE_COLORS[s] for s in stage_of[single]]
+    colour[in_t & (n_cpts == 0)] = _TERRITORY_COLOR
+    colour[in_t & (n_cpts > 0)] = _OVERLAP_COLOR
+    white = (n_cpts == 0) & ~in_t
+    proj = gpd.GeoDataFrame(
+        {"c": colour, "white": white}, geometry=context.geometry.to_crs(epsg).to_numpy(), crs=epsg
+    )
+
+    ratio = (frame[3] - frame[1]) / (frame[2] - frame[0])
+    fig = _figure((width, min(max(width * ratio, 4.0), 14.0) + 1.6))
+    ax = fig.add_subplot()
+    proj.plot(ax=ax, color=proj["c"], linewidth=0)
+    if white.any():
+        proj[proj["white"]].plot(ax=ax, facecolor="none", edgecolor="#a8a8a8", hatch="///", linewidth=0)
+    proj.boundary.plot(ax=ax, color="white", linewidth=0.5)  # commune limits, over the hatching
+    halo = [withStroke(linewidth=2.5, foreground="white")]
+    view = shapely.box(*frame)
+    for cid, part in links.groupby("cpts_id", sort=True):
+        g = gpd.GeoSeries(
+            [shapely.coverage_union_all(context.loc[part["code_insee"]].geometry.to_numpy())], crs=4326
+        ).to_crs(epsg)
+        g.boundary.plot(ax=ax, color="#2b2b2b", linewidth=0.9)
+        shown = shapely.intersection(g.iloc[0], view)
+        if cid in summary.neighbour_cpts.index and not shown.is_empty:
+            inner = shapely.intersection(shown, shapely.buffer(view, -pad))  # names away from the frame
+            p = (shown if inner.is_empty else inner).representative_point()
+            ax.text(
+                p.x,
+                p.y,
+                summary.neighbour_cpts.at[cid, "cpts_nom"],
+                fontsize=7.5,
+                ha="center",
+                va="center",
+                color="#1a1a1a",
+                style="italic",
+                path_effects=halo,
+                clip_on=True,
+            )
+    gpd.GeoSeries([geom], crs=4326).to_crs(epsg).boundary.plot(ax=ax, color="#08306b", linewidth=2.2)
+    named = inside.loc[summary.communes.head(labels).index]
+    for code, p in named.geometry.dropna().to_crs(epsg).representative_point().items():
+        ax.text(
+            p.x,
+            p.y,
+            inside.at[code, "nom"],
+            fontsize=8,
+            ha="center",
+            va="center",
+            weight="bold",
+            color="#08306b",
+            path_effects=halo,
+            clip_on=True,
+        )
+    ax.set_xlim(frame[0], frame[2])
+    ax.set_ylim(frame[1], frame[3])
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    handles = [
+        Patch(facecolor=_TERRITORY_COLOR, label="Commune du territoire"),
+        Line2D([], [], color="#08306b", linewidth=2.2, label="Limite du territoire"),
+    ]
+    stages = set(stage_of[single & ~in_t])
+    handles += [
+        Patch(facecolor=STAGE_COLORS[s], label=f"CPTS — {STAGE_LABELS[s]}")
+        for s in STAGE_COLORS
+        if s in stages
+    ]
+    if white.any():
+        handles.append(
+            Patch(
+                facecolor=_WHITE_COLOR,
+                edgecolor="#a8a8a8",
+                hatch="///",
+                label="Commune en zone blanche (aucune CPTS)",
+            )
+        )
+    if (n_cpts > 1).any() or (in_t & (n_cpts > 0)).any():
+        handles.append(Patch(facecolor=_OVERLAP_COLOR, label="Commune déjà dans une CPTS, ou dans plusieurs"))
+    ax.legend(
+        handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2, fontsize=8, frameon=False
+    )
+    ax.set_title(
+        _fr(
+            f"{summary.name or 'Territoire'}\n{fr_int(summary.population)} habitants, "
+            f"{fr_decimal(summary.area_km2, 0)} km², taille ACI {summary.aci_size_class}"
+        ),
+        fontsize=11,
+    )
+    v = summary.vintage
+    fig.supxlabel(
+        f"COG {v['cog']}, populations légales {v['population']} ; projection EPSG:{epsg}",
+        fontsize=7,
+        color="#555",
+        x=0.01,
+        ha="left",
+    )
+    return fig
+
+
+def interactive_map(ref: Reference, summary: TerritorySummary, *, existing=None, offline: bool = False):
+    """The folium map of a territory (:func:`cpts_geo.maps.territory_map`) with the findings of its
+    checks: communes already in a CPTS, split EPCIs, enclaves; the neighbouring CPTS of
+    ``existing`` are drawn.
+
+    Parameters
+    ----------
+    offline
+        Inline Leaflet and draw no tile layer (needs the local copy of Leaflet, see
+        :func:`cpts_geo.maps.map_assets_dir`). Either way, building the map uses no network; a
+        non-offline map loads Leaflet and its tiles when it is opened.
+
+    Returns
+    -------
+    folium.Map
+    """
+    from .maps import territory_map
+    from .report import _findings
+
+    return territory_map(
+        ref,
+        summary.codes,
+        findings=_findings(ref, summary.report),
+        existing=existing,
+        name=summary.name,
+        offline=offline,
+    )
+
+
+def population_chart(summary: TerritorySummary, *, top: int = 25, figsize: tuple[float, float] | None = None):
+    """Population and density of the territory's communes: sorted horizontal bars, in French.
+
+    The most populous commune and its share of the territory are named in the title; beyond
+    ``top`` communes, the rest are summed in one bar (``Autres communes``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    c = summary.communes
+    shown = c.head(top)
+    names = shown["nom"].tolist()
+    pops = shown["population"].to_numpy(dtype=float)
+    dens = shown["densite"].to_numpy(dtype=float)
+    if len(c) > top:
+        rest = c.iloc[top:]
+        names.append(f"Autres communes ({len(rest)})")
+        pops = np.append(pops, rest["population"].sum())
+        area = rest["superficie_km2"].sum()
+        dens = np.append(dens, rest["population"].sum() / area if area > 0 else np.nan)
+    y = np.arange(len(names))[::-1]
+    fig = _figure(figsize or (10, 1.6 + 0.28 * max(len(names), 5)))
+    ax1, ax2 = fig.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [3, 2]})
+    colors = ["#08519c"] + ["#6baed6"] * (len(names) - 1)
+    ax1.barh(y, pops, color=colors)
+    end = float(pops.max()) if len(pops) else 1.0
+    for yy, p in zip(y, pops):
+        ax1.text(
+            p + 0.01 * end,
+            yy,
+            _fr(f"{fr_int(p)} ({fr_share(p / summary.population, 1)})"),
+            va="center",
+            fontsize=7,
+            color="#333",
+        )
+    ax1.set_xlim(0, end * 1.3)
+    ax1.set_yticks(y, names, fontsize=8)
+    ax1.set_xlabel(f"Population municipale {summary.vintage.get('population', '')}")
+    ax2.barh(y, dens, color="#74c476")
+    for yy, d in zip(y, dens):
+        if np.isfinite(d):
+            ax2.text(d, yy, _fr(f" {fr_decimal(d, 0)}"), va="center", fontsize=7, color="#333")
+    ax2.set_xlim(0, (np.nanmax(dens) if np.isfinite(dens).any() else 1.0) * 1.25)
+    ax2.set_xlabel("Densité (habitants par km²)")
+    for ax in (ax1, ax2):
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.xaxis.set_major_formatter(lambda x, _pos: _fr(fr_int(x)))
+        ax.tick_params(axis="x", labelsize=8)
+    big = summary.largest
+    fig.suptitle(
+        _fr(
+            f"Population par commune — {summary.name or 'territoire'} : "
+            f"{fr_int(summary.population)} habitants, {fr_decimal(summary.density, 0)} hab./km²\n"
+            f"commune la plus peuplée : {big['nom']}, {fr_share(big['share'])} de la population"
+        ),
+        fontsize=10.5,
+    )
+    return fig
+
+
+def aci_chart(summary: TerritorySummary, *, figsize: tuple[float, float] = (9.0, 2.2)):
+    """The territory's population on the scale of the ACI size classes, in French.
+
+    The classes as bands, the territory's population as a red line, the inhabitants missing
+    to reach the next class as an arrow, and the minimum population of the checks (dashed).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig = _figure(figsize)
+    ax = fig.add_subplot()
+    pop = summary.population
+    end = max(200_000, pop * 1.1)
+    lows = [0, *ACI_SIZE_BOUNDS, end]
+    shades = ["#deebf7", "#9ecae1", "#4292c6", "#08519c"]
+    for k in range(4):
+        ax.barh(0, lows[k + 1] - lows[k], left=lows[k], color=shades[k], height=0.6)
+        ax.text(
+            (lows[k] + lows[k + 1]) / 2,
+            -0.18,
+            f"taille {k + 1}",
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="white" if k >= 2 else "#08306b",
+        )
+    if summary.min_population:
+        ax.plot([summary.min_population] * 2, [-0.3, 0.3], color="#d95f0e", linestyle="--", linewidth=1.2)
+        ax.text(
+            summary.min_population,
+            -0.36,
+            _fr(f"minimum {fr_int(summary.min_population)}"),
+            fontsize=7,
+            color="#d95f0e",
+            ha="center",
+            va="top",
+        )
+    ax.plot([pop, pop], [-0.3, 0.3], color="#d7191c", linewidth=2.5)
+    ax.text(
+        pop,
+        0.36,
+        _fr(f"{fr_int(pop)} habitants"),
+        ha="center",
+        va="bottom",
+        fontsize=8,
+        color="#d7191c",
+        weight="bold",
+    )
+    if summary.aci_next_bound is not None:
+        ax.annotate(
+            "",
+            xy=(summary.aci_next_bound, 0.12),
+            xytext=(pop, 0.12),
+            arrowprops={"arrowstyle": "->", "color": "#d7191c", "linewidth": 1.2},
+        )
+        ax.text(
+            (pop + summary.aci_next_bound) / 2,
+            0.16,
+            _fr(f"+{fr_int(summary.aci_gap)}"),
+            ha="center",
+            va="bottom",
+            fontsize=7.5,
+            color="#d7191c",
+        )
+    ax.set_xlim(0, end)
+    ax.set_ylim(-0.6, 0.7)
+    ax.set_yticks([])
+    ax.xaxis.set_major_formatter(lambda x, _pos: _fr(fr_int(x)))
+    ax.tick_params(axis="x", labelsize=7)
+    ax.spines[["top", "right", "left"]].set_visible(False)
+    ax.set_title(_fr(f"Taille ACI {summary.aci_size_class} — {summary.aci_next_text()}"), fontsize=9.5)
+    return fig
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------------
+def _json_safe(value):
+    """Numpy scalars and NaN made plain (NaN -> None), recursively."""
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return [_json_safe(v) for v in value.tolist()]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
