@@ -25,7 +25,7 @@ from cpts_geo.diagnostic import (
     territory_summary,
     white_zones,
 )
-from tests.test_rules import code, grid_reference
+from tests.grids import code, grid_reference
 
 EXAMPLES = cg.reference.default_data_dir() / "examples"
 

@@ -17,7 +17,8 @@ from cpts_geo.report import (
     worst_status,
 )
 from cpts_geo.rules import RULE_IDS, check_register, check_territory
-from tests.test_rules import block, code, grid_reference, register
+from tests.grids import block, code, grid_reference
+from tests.test_rules import register
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -17,96 +16,7 @@ from cpts_geo import InputError, UnknownCommuneError
 from cpts_geo.reference import Reference
 from cpts_geo.rules import RULE_IDS, check_register, check_territory, contiguity, enclaves
 from cpts_geo.territory import ACI_SIZE_BOUNDS, Territory, aci_size_class
-
-
-# ---------------------------------------------------------------------------------------------
-# A tiny reference built by hand
-# ---------------------------------------------------------------------------------------------
-def grid_reference(
-    nx: int, ny: int, population=1000, *, epci=None, departement=None, region=None, islands=()
-) -> Reference:
-    """``nx`` x ``ny`` square 'communes' of 1 km (Lambert-93), rook contiguity, plus islands.
-
-    ``population``, ``epci``, ``departement`` and ``region`` are scalars or (ny, nx) arrays.
-    Unit codes are ``49`` + row + column (``49000`` is the south-west corner); ``islands`` are
-    ``(code, x_km, y_km, population)`` squares of 1 km with no land neighbour, placed relative
-    to the grid's south-west corner.
-    """
-    shape = (ny, nx)
-
-    def grid(value, default):
-        return np.broadcast_to(np.asarray(default if value is None else value, dtype=object), shape).ravel()
-
-    pop = np.broadcast_to(np.asarray(population), shape).ravel().astype(np.int64)
-    ep, dep, reg = grid(epci, "200000001"), grid(departement, "49"), grid(region, "52")
-    x0, y0 = 400_000, 6_700_000
-    codes = [f"49{j:01d}{i:02d}" for j in range(ny) for i in range(nx)]
-    boxes = [
-        shapely.box(x0 + i * 1000, y0 + j * 1000, x0 + (i + 1) * 1000, y0 + (j + 1) * 1000)
-        for j in range(ny)
-        for i in range(nx)
-    ]
-    for code, x, y, p in islands:
-        codes.append(code)
-        boxes.append(shapely.box(x0 + x * 1000, y0 + y * 1000, x0 + (x + 1) * 1000, y0 + (y + 1) * 1000))
-        pop = np.append(pop, p)
-        ep, dep, reg = np.append(ep, ""), np.append(dep, "49"), np.append(reg, "52")
-    geoms = gpd.GeoSeries(boxes, crs=2154).to_crs(4326)
-    units = gpd.GeoDataFrame(
-        {
-            "nom": [f"Commune {c}" for c in codes],
-            "type": "commune",
-            "commune": codes,
-            "population": pop,
-            "departement": dep.astype(str),
-            "region": reg.astype(str),
-            "epci": ep.astype(str),
-            "zone": "metro",
-            "epsg": 2154,
-            "anciens_codes": "",
-            "area_km2": 1.0,
-            "geometry_source": "grille",
-        },
-        geometry=geoms.to_numpy(),
-        crs=4326,
-        index=pd.Index(codes, name="code"),
-    )
-    pairs = []
-    for j in range(ny):
-        for i in range(nx):
-            k = j * nx + i
-            if i + 1 < nx:
-                pairs.append((codes[k], codes[k + 1]))
-            if j + 1 < ny:
-                pairs.append((codes[k], codes[k + nx]))
-    deps = sorted(set(units["departement"]))
-    regs = sorted(set(units["region"]))
-    epcis = sorted(set(units["epci"]) - {""})
-    return Reference(
-        units=units,
-        communes=units[["nom", "departement", "epci", "population", "anciens_codes"]].assign(unites=codes),
-        epci=pd.DataFrame({"nom": [f"CC {e}" for e in epcis]}, index=pd.Index(epcis, name="code")),
-        departements=pd.DataFrame(
-            {
-                "nom": [f"Département {d}" for d in deps],
-                "region": [units.loc[units["departement"] == d, "region"].iloc[0] for d in deps],
-            },
-            index=pd.Index(deps, name="code"),
-        ),
-        regions=pd.DataFrame({"nom": [f"Région {r}" for r in regs]}, index=pd.Index(regs, name="code")),
-        adjacency=pd.DataFrame(pairs, columns=["a", "b"]).assign(shared_m=1000.0),
-        metadata={"vintage": {"cog": 2026, "population": 2023}, "counts": {}},
-    )
-
-
-def code(i: int, j: int) -> str:
-    """Grid unit at column ``i``, row ``j``."""
-    return f"49{j:01d}{i:02d}"
-
-
-def block(i0: int, i1: int, j0: int, j1: int) -> list[str]:
-    """Grid units of columns ``i0..i1`` and rows ``j0..j1`` (inclusive)."""
-    return [code(i, j) for j in range(j0, j1 + 1) for i in range(i0, i1 + 1)]
+from tests.grids import block, code, grid_reference
 
 
 def register(rows) -> types.SimpleNamespace:

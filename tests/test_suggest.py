@@ -10,7 +10,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-import shapely
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,93 +19,15 @@ from cpts_geo import InputError
 from cpts_geo.cli import main
 from cpts_geo.reference import Reference, sea_links
 from cpts_geo.suggest import max_p_upper_bound, resolve_area, suggest_territories
+from tests.grids import grid_reference as _grid
 
 
 # ---------------------------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------------------------
 def grid_reference(nx: int, ny: int, population, *, epci=None, departement=None) -> Reference:
-    """A Reference of ``nx`` x ``ny`` square 'communes' of 1 km (Lambert-93), rook contiguity.
-
-    ``population``, ``epci`` and ``departement`` are scalars or arrays of shape (ny, nx).
-    """
-    pop = np.broadcast_to(np.asarray(population), (ny, nx)).ravel()
-    ep = np.broadcast_to(
-        np.asarray(epci if epci is not None else "200000001", dtype=object), (ny, nx)
-    ).ravel()
-    dep = np.broadcast_to(
-        np.asarray(departement if departement is not None else "49", dtype=object), (ny, nx)
-    ).ravel()
-    codes, geoms = [], []
-    x0, y0 = 400_000, 6_700_000
-    for j in range(ny):
-        for i in range(nx):
-            codes.append(f"{dep[j * nx + i][:2]}{j:01d}{i:02d}")
-            geoms.append(shapely.box(x0 + i * 1000, y0 + j * 1000, x0 + (i + 1) * 1000, y0 + (j + 1) * 1000))
-    g = gpd.GeoSeries(geoms, crs=2154).to_crs(4326)
-    rp = g.representative_point()
-    units = gpd.GeoDataFrame(
-        {
-            "nom": [f"Commune {c}" for c in codes],
-            "type": "commune",
-            "commune": codes,
-            "population": pop.astype(np.int64),
-            "departement": dep.astype(str),
-            "region": "52",
-            "epci": ep.astype(str),
-            "zone": "metro",
-            "epsg": 2154,
-            "anciens_codes": "",
-            "area_km2": 1.0,
-            "lon": rp.x.to_numpy(),
-            "lat": rp.y.to_numpy(),
-            "geometry_source": "grille",
-        },
-        geometry=g.to_numpy(),
-        crs=4326,
-        index=pd.Index(codes, name="code"),
-    )
-    pairs = []
-    for j in range(ny):
-        for i in range(nx):
-            k = j * nx + i
-            if i + 1 < nx:
-                pairs.append((codes[k], codes[k + 1]))
-            if j + 1 < ny:
-                pairs.append((codes[k], codes[k + nx]))
-    adjacency = pd.DataFrame(pairs, columns=["a", "b"]).assign(shared_m=1000.0)
-    deps = sorted(set(dep.astype(str)))
-    departements = pd.DataFrame(
-        {
-            "nom": [f"Département {d}" for d in deps],
-            "region": "52",
-            "zone": "metro",
-            "population": [int(pop[dep == d].sum()) for d in deps],
-            "n_communes": [int((dep == d).sum()) for d in deps],
-            "epsg": 2154,
-        },
-        index=pd.Index(deps, name="code"),
-    )
-    regions = pd.DataFrame(
-        {
-            "nom": ["Pays de la Loire"],
-            "zone": "metro",
-            "population": [int(pop.sum())],
-            "n_communes": [len(codes)],
-        },
-        index=pd.Index(["52"], name="code"),
-    )
-    communes = units[["nom", "departement", "epci", "population", "anciens_codes"]].assign(unites=codes)
-    epcis = pd.DataFrame({"nom": sorted(set(ep)), "type": "CC"}, index=pd.Index(sorted(set(ep)), name="code"))
-    return Reference(
-        units=units,
-        communes=pd.DataFrame(communes),
-        epci=epcis,
-        departements=departements,
-        regions=regions,
-        adjacency=adjacency,
-        metadata={"vintage": {"cog": 2026, "population": 2023}, "counts": {}},
-    )
+    """The shared synthetic grid, its codes prefixed by each unit's département."""
+    return _grid(nx, ny, population, epci=epci, departement=departement, codes_by_departement=True)
 
 
 def full_graph(ref: Reference):
