@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
@@ -138,6 +139,58 @@ def test_compute_adjacency_reproduces_stored_pairs_on_a_departement(ref):
     stored = ref.adjacency[ref.adjacency["a"].isin(sub.index) & ref.adjacency["b"].isin(sub.index)]
     assert list(zip(pairs["a"], pairs["b"])) == list(zip(stored["a"], stored["b"]))
     np.testing.assert_allclose(pairs["shared_m"], stored["shared_m"].to_numpy())
+
+
+def _units_from_lambert93(polygons: dict) -> gpd.GeoDataFrame:
+    """Units given in Lambert-93 metres, as the build ships them: EPSG:4326 on the 1e-7° grid."""
+    geoms = gpd.GeoSeries(list(polygons.values()), index=list(polygons), crs=2154).to_crs(4326)
+    geoms = shapely.transform(geoms.to_numpy(), lambda xy: np.round(xy, 7))
+    return gpd.GeoDataFrame(
+        {"epsg": 2154, "geometry_source": "test"}, index=list(polygons), geometry=list(geoms), crs=4326
+    )
+
+
+def _opened_corner(gap_m: float) -> dict:
+    """Four squares meeting at a corner that the generalization opened: A (south-west) and B
+    (north-east) end at two triple points ``gap_m`` apart, joined by an edge of C and D."""
+    x0, y0, d = 650_000.0, 6_860_000.0, gap_m / np.sqrt(2)
+    return {
+        "A": shapely.box(x0 - 1000, y0 - 1000, x0, y0),
+        "B": shapely.box(x0 + d, y0 + d, x0 + 1000, y0 + 1000),
+        "C": shapely.Polygon([(x0 - 1000, y0), (x0, y0), (x0 + d, y0 + d), (x0 + d, y0 + 1000), (x0 - 1000, y0 + 1000)]),
+        "D": shapely.Polygon([(x0, y0 - 1000), (x0 + 1000, y0 - 1000), (x0 + 1000, y0 + d), (x0 + d, y0 + d), (x0, y0)]),
+    }
+
+
+@pytest.mark.parametrize(("gap_m", "linked"), [(0.5, True), (4.9, True), (5.2, False), (40.0, False)])
+def test_opened_corner_is_a_contact_within_the_tolerance(gap_m, linked):
+    units = _units_from_lambert93(_opened_corner(gap_m))
+    pairs = set(zip(*compute_adjacency(units, shared_lengths=False)[["a", "b"]].to_numpy().T))
+    assert pairs - {("A", "B")} == {("A", "C"), ("A", "D"), ("B", "C"), ("B", "D"), ("C", "D")}
+    assert (("A", "B") in pairs) is linked
+
+
+@pytest.mark.parametrize(("gap_m", "linked"), [(3.0, True), (7.0, False)])
+def test_gap_onto_the_sea_is_a_contact_within_the_tolerance(gap_m, linked):
+    # Two coastal units a few metres apart, nothing in between; a third one west of A.
+    x0, y0 = 350_000.0, 6_700_000.0
+    units = _units_from_lambert93({
+        "A": shapely.box(x0, y0, x0 + 1000, y0 + 1000),
+        "B": shapely.box(x0 + 1000 + gap_m, y0, x0 + 2000, y0 + 1000),
+        "C": shapely.box(x0 - 1000, y0, x0, y0 + 1000),
+    })
+    pairs = set(zip(*compute_adjacency(units, shared_lengths=False)[["a", "b"]].to_numpy().T))
+    assert pairs == ({("A", "B")} if linked else set()) | {("A", "C")}
+
+
+def test_compute_adjacency_does_not_depend_on_row_order(ref):
+    sub = ref.units[ref.units["departement"].isin(["10", "52", "59"])]  # two opened corners
+    pairs = compute_adjacency(sub, shared_lengths=False)
+    shuffled = compute_adjacency(sub.sample(frac=1, random_state=0), shared_lengths=False)
+    assert ("10197", "52419") in set(zip(pairs["a"], pairs["b"]))
+    assert shuffled[["a", "b"]].equals(pairs[["a", "b"]])
+    stored = ref.adjacency[ref.adjacency["a"].isin(sub.index) & ref.adjacency["b"].isin(sub.index)]
+    assert pairs[["a", "b"]].reset_index(drop=True).equals(stored[["a", "b"]].reset_index(drop=True))
 
 
 def test_land_masses(ref):
