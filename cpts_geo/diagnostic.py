@@ -50,7 +50,7 @@ from ._errors import InputError
 from .coverage import STAGE_LABELS, resolve_scope
 from .reference import Reference
 from .report import RULE_LABELS, STATUS_LABELS, Report, fr_decimal, fr_int, fr_share
-from .rules import _as_territory, check_territory
+from .rules import as_territory, check_territory
 from .territory import ACI_SIZE_BOUNDS, Territory, aci_size_class, ref_arrays
 
 __all__ = [
@@ -494,7 +494,7 @@ def commune_table(ref: Reference, codes_or_proposal) -> pd.DataFrame:
     >>> t.index[0], t.iloc[0]["nom"], int(t.iloc[0]["population"])
     ('56152', 'Le Palais', 2599)
     """
-    territory, _, _ = _as_territory(ref, codes_or_proposal, None)
+    territory = as_territory(ref, codes_or_proposal)
     return _commune_table(territory)
 
 
@@ -583,7 +583,7 @@ def territory_summary(
     >>> s.population, s.aci_size_class, s.aci_gap
     (174273, 3, 728)
     """
-    territory, _, _ = _as_territory(ref, codes_or_proposal, name)
+    territory = as_territory(ref, codes_or_proposal, name=name)
     report = check_territory(
         ref, codes_or_proposal, name=name, existing=existing, min_population=min_population
     )
@@ -1005,7 +1005,7 @@ def aggregate_indicators(
     >>> round(float(out.at["taux", "valeur"]), 2), bool(out.at["medecins", "secret"])
     (17.23, True)
     """
-    territory, _, _ = _as_territory(ref, codes_or_proposal, None)
+    territory = as_territory(ref, codes_or_proposal)
     table = _as_frame(indicators)
     asked = [(c, "sum") for c in sums] + [(c, "mean") for c in means] + [(c, "count") for c in counts]
     problems = []
@@ -1345,12 +1345,12 @@ def interactive_map(ref: Reference, summary: TerritorySummary, *, existing=None,
     folium.Map
     """
     from .maps import territory_map
-    from .report import _findings
+    from .report import findings_by_unit
 
     return territory_map(
         ref,
         summary.codes,
-        findings=_findings(ref, summary.report),
+        findings=findings_by_unit(ref, summary.report),
         existing=existing,
         name=summary.name,
         offline=offline,

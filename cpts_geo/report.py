@@ -22,7 +22,7 @@ import json
 import textwrap
 from dataclasses import dataclass, field
 
-__all__ = ["RULE_LABELS", "STATUS_LABELS", "RegisterReport", "Report", "RuleResult", "report_html"]
+__all__ = ["RULE_LABELS", "STATUS_LABELS", "RegisterReport", "Report", "RuleResult", "findings_by_unit", "report_html"]
 
 #: Order of severity of the statuses.
 _SEVERITY = {"pass": 0, "warn": 1, "fail": 2}
@@ -491,8 +491,10 @@ def _badge(status: str) -> str:
            f"{_e(STATUS_LABELS[status])}</span>"
 
 
-def _findings(ref, report: Report) -> dict[str, list[str]]:
-    """Unit codes by finding, for the map: overlaps, split EPCIs (inside, outside), enclaves."""
+def findings_by_unit(ref, report: Report) -> dict[str, list[str]]:
+    """Unit codes by finding, for a map of the territory (:func:`cpts_geo.maps.territory_map`):
+    ``chevauchement``, ``epci_partiel`` (inside a split EPCI), ``epci_hors`` (the rest of the
+    split EPCIs) and ``enclave``."""
     out: dict[str, list[str]] = {"chevauchement": [], "epci_partiel": [], "enclave": [], "epci_hors": []}
     codes = set(report.territory.get("communes", []))
     by_id = {r.id: r.details for r in report.rules}
@@ -568,7 +570,7 @@ def report_html(ref, report: Report, *, existing=None, offline: bool = False) ->
     t = report.territory
     v = t.get("vintage", {})
     name = t.get("name") or "Territoire sans nom"
-    m = territory_map(ref, t.get("communes", []), findings=_findings(ref, report), existing=existing,
+    m = territory_map(ref, t.get("communes", []), findings=findings_by_unit(ref, report), existing=existing,
                       name=name, offline=offline)
     page = render_map(m)
     units = sorted(report.units, key=lambda u: (-u["population"], u["code"]))

@@ -43,6 +43,7 @@ __all__ = [
     "RULES",
     "RULE_IDS",
     "admin_boundaries",
+    "as_territory",
     "check_register",
     "check_territory",
     "contiguity",
@@ -760,6 +761,18 @@ def _as_territory(ref: Reference, what, name) -> tuple[Territory, list[dict], li
             [{"message": "territoire vide"}],
         )
     return Territory(ref, values, name=name), given, resolved
+
+
+def as_territory(ref: Reference, what, *, name: str | None = None) -> Territory:
+    """A :class:`Territory` from what :func:`check_territory` accepts: a Territory, a Proposal,
+    unit codes, or values as users type them (resolved with :meth:`Reference.resolve`).
+
+    Raises
+    ------
+    InputError
+        For values that cannot be resolved, or an empty territory.
+    """
+    return _as_territory(ref, what, name)[0]
 
 
 def _report(
