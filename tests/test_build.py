@@ -17,6 +17,7 @@ import json
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
@@ -204,3 +205,114 @@ def test_arrondissements_layer_is_required_for_plm(official_files, tmp_path):
 def test_incomplete_reference_folder(tmp_path):
     with pytest.raises(ReferenceDataError, match="reference incomplete, missing units.parquet"):
         load_reference(tmp_path)
+
+
+# --- territory missing from the source's polygons (communes nouvelles newer than the boundaries) ---
+
+
+def _grid(nx: int, ny: int, size: float = 1000.0) -> dict:
+    """Squares of ``size`` metres in Lambert-93, keyed by (column, row)."""
+    x0, y0 = 600_000.0, 6_800_000.0
+    return {(i, j): shapely.box(x0 + i * size, y0 + j * size, x0 + (i + 1) * size, y0 + (j + 1) * size)
+            for i in range(nx) for j in range(ny)}
+
+
+def _fill(cells: dict, names: dict, absorbed: dict, *, old_polygons=None, envelope=None):
+    from cpts_geo.build import _fill_missing_territory, _MissingTerritory
+
+    codes = np.array([names.get(k, f"{k[0]}{k[1]}") for k in cells])
+    geoms = np.array(list(cells.values()), dtype=object)
+    missing = _MissingTerritory(absorbed=absorbed, old_polygons=old_polygons or {})
+    out, filled = _fill_missing_territory(geoms, codes, missing, 2154, envelope)
+    return dict(zip(codes, out)), filled
+
+
+def test_missing_territory_goes_to_the_commune_nouvelle_that_borders_it():
+    """A hole next to the commune that absorbed a commune without geometry is given to it; a hole
+    next to no such commune stays; a notch at the border is found only inside the envelope; a
+    gap narrower than GAP_WIDTH_M is left to coverage_clean; a polygon of an old code counts."""
+    cells = _grid(5, 4)
+    whole = shapely.union_all(list(cells.values()))
+    old_e = gpd.GeoSeries([cells.pop((2, 2))], crs=2154).to_crs(4326).iloc[0]  # E's old commune
+    del cells[(1, 1)]  # absorbed by A, no geometry in the source: a hole
+    del cells[(3, 2)]  # a hole next to no commune nouvelle (an enclave of a neighbour country)
+    del cells[(4, 0)]  # absorbed by B: a notch at the border
+    x0, y0 = cells[(0, 2)].bounds[:2]
+    cells[(0, 2)] = shapely.box(x0, y0 + 20, x0 + 1000, y0 + 1000)  # a 20 m sliver along A
+    names = {(0, 1): "A", (4, 1): "B", (2, 1): "E"}
+    absorbed = {"A": ["X"], "B": ["Y"]}
+    olds = {"E": [("e1", old_e)]}
+
+    geoms, filled = _fill(cells, names, absorbed, old_polygons=olds)
+    assert sorted(filled) == ["A", "E"]
+    assert filled["A"] == {"codes": ["X"], "pieces": 1, "area_m2": 1e6, "how": ["uncovered"]}
+    assert filled["E"]["how"] == ["old_polygons"] and filled["E"]["codes"] == ["e1"]
+    assert geoms["A"].area == pytest.approx(2e6)  # its own square and the hole, not the sliver
+    assert geoms["E"].area == pytest.approx(2e6, rel=1e-6)
+    assert geoms["B"].area == pytest.approx(1e6)  # the notch is not enclosed: unknown territory
+
+    geoms, filled = _fill(cells, names, absorbed, old_polygons=olds, envelope=whole)
+    assert sorted(filled) == ["A", "B", "E"]
+    assert geoms["B"].area == pytest.approx(2e6)
+    assert geoms["A"].area == pytest.approx(2e6)
+    # Cleaned, the coverage is valid and the hole next to no commune nouvelle is still there.
+    cleaned = shapely.coverage_clean(np.array(list(geoms.values())), gap_width=100.0)
+    assert shapely.coverage_is_valid(cleaned)
+    union = shapely.coverage_union_all(cleaned)
+    assert [shapely.Polygon(r).area for r in union.interiors] == [pytest.approx(1e6)]
+
+
+def test_a_commune_missing_one_old_commune_takes_one_piece():
+    """Two holes, C between them: the west one borders only C, so the east one goes to D. If C
+    lacked two old communes, the east hole could be either's: the build stops."""
+    cells = _grid(5, 3)
+    del cells[(1, 1)], cells[(3, 1)]
+    names = {(2, 1): "C", (4, 1): "D"}
+    geoms, filled = _fill(cells, names, {"C": ["c1"], "D": ["d1"]})
+    assert (filled["C"]["pieces"], filled["D"]["pieces"]) == (1, 1)
+    assert geoms["C"].area == geoms["D"].area == pytest.approx(2e6)
+    with pytest.raises(ReferenceDataError, match=r"several possible communes: 1.00 km² bordering C, D"):
+        _fill(cells, names, {"C": ["c1", "c2"], "D": ["d1"]})
+
+
+@pytest.mark.national
+def test_shipped_boundaries_have_no_unexplained_hole(ref):
+    """Areas enclosed by the units and covered by none (islands in them included): only the four
+    explained ones. Before the communes nouvelles got their absorbed communes back, there were
+    54 (604.7 km²) in metropolitan France."""
+    found = []
+    for epsg, part in ref.units[ref.units.geometry.notna()].groupby("epsg"):
+        whole = shapely.coverage_union_all(part.geometry.to_crs(epsg).to_numpy())
+        shells = shapely.union_all([shapely.Polygon(p.exterior) for p in shapely.get_parts(whole)])
+        found += [round(h.area / 1e6, 4) for h in shapely.get_parts(shapely.difference(shells, whole))
+                  if not h.is_empty]
+    assert sorted(found, reverse=True) == [12.9795, 0.0959, 0.0457, 0.032]
+    holes = ref.metadata["holes"]
+    assert [(h["area_km2"], h["units"][0]) for h in holes] == [
+        (12.9795, "66005"), (0.0959, "50099"), (0.0457, "22152"), (0.032, "13014")]
+    assert holes[0]["note"].startswith("Llívia, enclave espagnole")
+    assert "non expliqué" not in {h["note"] for h in holes}
+
+
+@pytest.mark.national
+def test_communes_nouvelles_cover_the_communes_they_absorbed(ref):
+    absent = ref.metadata["missing_territory"]
+    assert absent["filled_communes"] == 46
+    assert absent["filled_km2"] == pytest.approx(634.195, abs=1e-3)
+    assert absent["unfilled"] == {}
+    # Pierrefitte-sur-Seine (93059) merged into Saint-Denis (93066) in 2025: its centre is in it.
+    units = ref.units
+    assert list(units.index[units.sindex.query(shapely.Point(2.3636, 48.9655), predicate="intersects")]) == ["93066"]
+    assert units.at["93066", "area_km2"] == pytest.approx(15.88, abs=0.01)
+    assert units.at["93066", "geometry_source"].endswith("complété par le territoire de 93059 (3,43 km², absent des contours)")
+    assert {"95427", "95585"} <= set(ref.neighbours("93066"))  # Montmagny, Sarcelles: across the old hole
+    # Le Mont-Dieu (08300) did not become a commune déléguée: known from ABSORBED_WITHOUT_ROW.
+    assert absent["filled"]["08439"]["codes"] == ["08300"]
+    assert units.at["08439", "area_km2"] == pytest.approx(32.59, abs=0.01)  # 14.04 + 18.72 official
+    # Pays-de-Montbenoît's absorbed communes open onto the Swiss border: found inside the cantons.
+    assert units.at["25390", "area_km2"] == pytest.approx(46.69, abs=0.01)
+    assert ref.neighbours("25390") == ["25012", "25139", "25160", "25271", "25285", "25296", "25357"]
+    # Hesdin-la-Forêt was an island in the hole of its absorbed communes.
+    assert len(ref.neighbours("62447")) == 13
+    # Populations are untouched.
+    assert int(units["population"].sum()) == 68_350_798
