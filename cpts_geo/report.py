@@ -381,6 +381,10 @@ def _admin_lines(d: dict) -> list[str]:
 def _overlap_lines(d: dict) -> list[str]:
     out = []
     for c in d.get("cpts", []):
+        if not c["n_communes"]:
+            out += _wrap(f"{c['cpts_nom']} ({c['cpts_id']}) : aucune commune partagée ; son contour couvre "
+                         f"{fr_decimal(c.get('area_km2', 0), 2)} km² de communes du territoire", "    ")
+            continue
         out += _wrap(
             f"{c['cpts_nom']} ({c['cpts_id']}) : {fr_plural(c['n_communes'], 'commune partagée', 'communes partagées')}, "
             f"{fr_int(c['population'])} hab. — {_units(c['communes'], limit=20)}",

@@ -24,6 +24,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 
@@ -36,7 +37,7 @@ from scipy.sparse import csgraph
 
 from ._errors import InputError
 from .reference import Reference
-from .report import RegisterReport, Report, RuleResult, fr_int, fr_km, fr_plural, fr_share
+from .report import RegisterReport, Report, RuleResult, fr_decimal, fr_int, fr_km, fr_plural, fr_share
 from .territory import ACI_SIZE_BOUNDS, Territory, _RefArrays, aci_size_class, ref_arrays
 
 __all__ = [
@@ -586,6 +587,7 @@ class _RegisterIndex:
     names: np.ndarray  # cpts_nom of each CPTS
     row_cpts: np.ndarray  # CPTS of each row (index into ids)
     row_pos: np.ndarray  # unit of each row (position in ref.units)
+    geometries: gpd.GeoDataFrame | None = None  # polygon registers: one polygon per cpts_id
 
     @property
     def n_cpts(self) -> int:
@@ -607,6 +609,9 @@ def _register_index(ref: Reference, register) -> _RegisterIndex:
     if cached is not None and cached[0] == key:
         return cached[1]
     index = _build_register_index(ref, table)
+    polygons = getattr(register, "geometries", None)
+    if polygons is not None:
+        index = dataclasses.replace(index, geometries=polygons)
     try:
         register._rules_index = (key, index)
     except AttributeError:  # a frozen or slotted object: no cache
@@ -682,6 +687,27 @@ def overlap(territory: Territory, existing, *, cpts_id: str | None = None) -> Ru
         "population": int(a.pop[shared].sum()),
         "n_cpts_compared": int(compared),
     }
+    areas = _shared_areas(territory, existing, skip=set(reg.ids[self_idx].tolist()))
+    if areas is not None:
+        by_id = {r["cpts_id"]: r for r in rows}
+        for cid, area in areas.items():
+            if cid in by_id:
+                by_id[cid]["area_km2"] = area
+            else:  # the polygon only cuts the territory's communes: a drawing to look at
+                rows.append({"cpts_id": cid, "cpts_nom": str(reg.names[reg.ids == cid][0]) if (reg.ids == cid).any()
+                             else cid, "n_communes": 0, "population": 0, "communes": [], "area_km2": area})
+        for r in rows:
+            r.setdefault("area_km2", 0.0)
+        details["area_km2"] = round(sum(areas.values()), 2)
+    cut_only = [r for r in rows if r["n_communes"] == 0]
+    if cut_only and len(cut_only) == len(rows):
+        described = [f"{r['cpts_nom']} ({r['cpts_id']}) : {fr_decimal(r['area_km2'], 2)} km²" for r in cut_only]
+        msg = _sentence(
+            f"Aucune commune partagée, mais le contour de {fr_plural(len(cut_only), 'CPTS', 'CPTS')} du "
+            f"registre empiète sur des communes du territoire : {_listing(described)} ; à vérifier "
+            "avec le porteur de la CPTS voisine"
+        )
+        return RuleResult("overlap", "warn", msg, details)
     if not rows:
         msg = (
             f"Aucune commune partagée avec les {fr_plural(compared, 'CPTS', 'CPTS')} du registre."
@@ -689,16 +715,48 @@ def overlap(territory: Territory, existing, *, cpts_id: str | None = None) -> Ru
             else "Registre sans autre CPTS : aucun chevauchement possible."
         )
         return RuleResult("overlap", "pass", msg, details)
+    sharing = [r for r in rows if r["n_communes"]]
     described = [
         f"{r['cpts_nom']} ({r['cpts_id']}) : {fr_plural(r['n_communes'], 'commune')}, "
         f"{fr_int(r['population'])} hab."
-        for r in rows
+        + (f", {fr_decimal(r['area_km2'], 2)} km²" if "area_km2" in r else "")
+        for r in sharing
     ]
     msg = _sentence(
         f"{fr_plural(len(shared), 'commune')} ({fr_int(details['population'])} hab.) "
-        f"déjà dans {fr_plural(len(rows), 'CPTS', 'CPTS')} du registre : {_listing(described)}"
+        f"déjà dans {fr_plural(len(sharing), 'CPTS', 'CPTS')} du registre : {_listing(described)}"
     )
     return RuleResult("overlap", "fail", msg, details)
+
+
+def _shared_areas(territory: Territory, existing, *, skip: set) -> dict[str, float] | None:
+    """Area (km², zone's projected CRS) the territory shares with each CPTS polygon of a polygon
+    register (``existing.geometries``); ``None`` for a register of communes.
+
+    Only the parts of communes a polygon covers by more than
+    :data:`cpts_geo.inputs.CUT_BOUNDS` ``[0]`` (5 %) count: below that, two drawings of the same
+    boundary differ, they do not overlap.
+    """
+    from .inputs import CUT_BOUNDS
+
+    polys = getattr(existing, "geometries", None)
+    if polys is None or not len(polys):
+        return None
+    polys = polys[~polys.index.astype(str).isin(skip)]
+    units = territory.units
+    units = units[~shapely.is_missing(units.geometry.to_numpy())]
+    if not len(polys) or not len(units):
+        return {}
+    ui, pi = polys.sindex.query(units.geometry.to_numpy(), predicate="intersects")
+    if not len(ui):
+        return {}
+    epsg = int(units["epsg"].iloc[0])
+    u = units.geometry.to_crs(epsg).to_numpy()[ui]
+    g = polys.geometry.to_crs(epsg).to_numpy()[pi]
+    inter = shapely.area(shapely.intersection(u, g))
+    keep = inter > CUT_BOUNDS[0] * shapely.area(u)
+    areas = pd.Series(inter[keep] / 1e6).groupby(polys.index.to_numpy()[pi][keep].astype(str)).sum()
+    return {c: round(float(x), 2) for c, x in areas.items()}
 
 
 #: The rule functions, by id.

@@ -9,6 +9,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -859,3 +860,42 @@ def test_check_register_on_the_national_reference(ref):
     assert d["cpts"][0]["cpts_id"] == "A" and d["cpts"][0]["territory"]["name"] == "CPTS A (fictive)"
     assert [x["id"] for x in d["cpts"][1]["rules"]] == list(RULE_IDS)
     json.dumps(d)
+
+
+# ---------------------------------------------------------------------------------------------
+# Polygon registers: area shared
+# ---------------------------------------------------------------------------------------------
+def _polygon_register(ref, tmp_path, geom_2154):
+    from cpts_geo.inputs import read_register
+
+    path = tmp_path / "registre.gpkg"
+    gpd.GeoDataFrame({"cpts_id": ["P1"], "cpts_nom": ["CPTS dessinée"]}, geometry=[geom_2154],
+                     crs=2154).to_file(path)
+    return read_register(path, ref)
+
+
+def test_polygon_register_cutting_a_commune_warns_with_the_area(ref, tmp_path):
+    angers = ref.units.loc[["49007"]].geometry.to_crs(2154).iloc[0]
+    avrille = ref.units.loc[["49015"]].geometry.to_crs(2154).iloc[0]
+    minx, miny, maxx, maxy = avrille.bounds
+    third = shapely.intersection(avrille, shapely.box(minx, miny, minx + (maxx - minx) / 3, maxy))
+    register = _polygon_register(ref, tmp_path, shapely.union(angers, third))
+    assert register.codes("P1") == ["49007"]  # Avrillé is not in it: less than half its area
+    r = check_territory(ref, ["49015", "49214"], existing=register).rule("overlap")
+    assert r.status == "warn"
+    area = r.details["cpts"][0]["area_km2"]
+    assert r.details["cpts"][0]["n_communes"] == 0
+    assert area == pytest.approx(shapely.area(third) / 1e6, rel=0.02)
+    assert "empiète sur des communes du territoire : CPTS dessinée (P1)" in r.message
+
+
+def test_polygon_register_sharing_a_commune_fails_with_its_area(ref, tmp_path):
+    angers = ref.units.loc[["49007"]].geometry.to_crs(2154).iloc[0]
+    register = _polygon_register(ref, tmp_path, shapely.buffer(angers, 10))
+    r = check_territory(ref, ["49007", "49015"], existing=register).rule("overlap")
+    assert r.status == "fail"
+    row = r.details["cpts"][0]
+    assert (row["cpts_id"], row["n_communes"]) == ("P1", 1)
+    assert row["area_km2"] == pytest.approx(ref.units.at["49007", "area_km2"], rel=0.01)
+    # A commune the polygon only brushes along a shared border (< 5 % of it) is not counted.
+    assert r.details["area_km2"] == row["area_km2"]
