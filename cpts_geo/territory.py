@@ -285,12 +285,18 @@ class Territory:
             index=pd.Index(a.epci_codes[ids].astype(str), name="epci"),
         )
 
+    def _tally(self, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Distinct ``labels`` of the territory's units, their unit counts and populations."""
+        a = ref_arrays(self.ref)
+        ids, inv, counts = np.unique(labels[self._positions], return_inverse=True, return_counts=True)
+        pop_in = np.bincount(inv, weights=a.pop[self._positions], minlength=len(ids)).astype(np.int64)
+        return ids, counts, pop_in
+
     @cached_property
     def departements(self) -> pd.DataFrame:
         """Départements spanned, indexed by code: ``nom``, ``region``, ``n_communes``, ``population``."""
         a = ref_arrays(self.ref)
-        ids, inv, counts = np.unique(a.dep[self._positions], return_inverse=True, return_counts=True)
-        pop_in = np.bincount(inv, weights=a.pop[self._positions], minlength=len(ids)).astype(np.int64)
+        ids, counts, pop_in = self._tally(a.dep)
         return pd.DataFrame(
             {
                 "nom": a.dep_names[ids],
@@ -305,8 +311,7 @@ class Territory:
     def regions(self) -> pd.DataFrame:
         """Régions spanned, indexed by code: ``nom``, ``n_communes``, ``population``."""
         a = ref_arrays(self.ref)
-        ids, inv, counts = np.unique(a.reg[self._positions], return_inverse=True, return_counts=True)
-        pop_in = np.bincount(inv, weights=a.pop[self._positions], minlength=len(ids)).astype(np.int64)
+        ids, counts, pop_in = self._tally(a.reg)
         return pd.DataFrame(
             {"nom": a.reg_names[ids], "n_communes": counts, "population": pop_in},
             index=pd.Index(a.reg_codes[ids].astype(str), name="region"),

@@ -182,8 +182,8 @@ def test_check_register_example():
     assert first["cpts_id"] == "FICTIF-52-001"
     assert first["territory"]["name"] == "CPTS fictive de Pontchâteau"
     assert {r["id"]: r["status"] for r in first["rules"]}["overlap"] == "fail"
-    assert [(o["code"], o["cpts"]) for o in data["register"]["overlaps"]] == [
-        (data["register"]["overlaps"][0]["code"], ["FICTIF-52-001", "FICTIF-52-041"])]
+    assert data["register"]["overlaps"] == [
+        {"code": "44013", "nom": "Besné", "cpts": ["FICTIF-52-001", "FICTIF-52-041"], "population": 3322}]
     text = run("check-register", REGISTER).stdout
     assert text.startswith("Registre : 60 CPTS — résultat : ÉCHEC")
 
