@@ -19,28 +19,41 @@ from ._errors import CptsGeoError
 
 EXIT_INPUT = 2
 
+#: Parameters of the library named in its messages, and the flags that set them.
+_FLAGS = {
+    "min_population": "--min-population",
+    "sea_link_km": "--sea-link-km",
+    "allow_cross_departement": "--allow-cross-departement",
+    "goal": "--goal",
+}
 
-def _n(value: int) -> str:
-    """An integer with French digit grouping (a space every three digits)."""
-    return f"{value:,}".replace(",", " ")
+
+class InputFailure(click.ClickException):
+    """An input could not be read or resolved: the message on stderr, exit code 2."""
+
+    exit_code = EXIT_INPUT
+
+    def show(self, file=None) -> None:
+        click.echo(f"Erreur : {self.format_message()}", err=True, file=file)
 
 
-def _fail(message: str) -> None:
-    click.echo(f"Erreur : {message}", err=True)
-    sys.exit(EXIT_INPUT)
+def _with_flags(message: str) -> str:
+    """A library message with the CLI flags of the parameters it names."""
+    hints = [f"{name} : option {flag}" for name, flag in _FLAGS.items() if name in message]
+    return message + (f" ({' ; '.join(hints)})" if hints else "")
 
 
 def handle_errors(func):
-    """Turn the project's errors into a message on stderr and exit code 2 (no traceback)."""
+    """Turn the project's errors (and file-system errors) into :class:`InputFailure` (exit 2)."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
         except CptsGeoError as exc:
-            _fail(str(exc))
-        except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
-            _fail(f"{exc.filename} : {exc.strerror}")
+            raise InputFailure(_with_flags(str(exc))) from None
+        except OSError as exc:
+            raise InputFailure(f"{exc.filename or ''} : {exc.strerror or exc}") from None
 
     return wrapper
 
@@ -57,6 +70,7 @@ class _WarningHandler(logging.Handler):
     "reference_path",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     envvar="CPTS_GEO_REFERENCE",
+    show_envvar=True,
     help="Folder of a reference built by scripts/build_reference.py (default: the shipped one).",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Log what the tool does.")
@@ -88,28 +102,13 @@ def reference() -> None:
 @handle_errors
 def reference_info(ctx: click.Context, fmt: str) -> None:
     """Vintages, counts and national population of the reference."""
-    from .reference import reference_summary
+    from .reference import reference_summary, reference_summary_text
 
     info = reference_summary(load_ref(ctx))
     if fmt == "json":
         click.echo(json.dumps(info, ensure_ascii=False, indent=2))
         return
-    v = info["vintage"]
-    c = info["counts"]
-    lines = [
-        f"Référentiel : {info['path']}",
-        f"Millésimes : COG {v['cog']}, populations légales {v['population']} (population municipale)"
-        + "".join(f" ; sauf {note}" for note in info["population_notes"].values()),
-        f"Communes : {_n(c['communes'])} (unités : {_n(c['units'])}, dont {c['arrondissements']} "
-        "arrondissements municipaux de Paris, Lyon et Marseille)",
-        f"EPCI : {_n(c['epci'])}",
-        f"Départements : {c['departements']}",
-        f"Régions : {c['regions']}",
-        f"Paires de communes voisines : {_n(c['adjacency_pairs'])}",
-        f"Population nationale : {_n(info['population'])} habitants",
-        f"Contours : {info['geometry_source']}",
-    ]
-    click.echo("\n".join(lines))
+    click.echo(reference_summary_text(info))
 
 
 @main.command("fetch-map-assets")
@@ -242,7 +241,7 @@ def check_register_cmd(ctx, register_path, min_population, sea_link_km, fmt, out
 
     fmt = _format_for(fmt, output)
     if fmt == "html":
-        _fail("check-register : formats disponibles text et json")
+        raise click.UsageError("check-register : formats disponibles text et json", ctx=ctx)
     if output is not None:
         from ._io import check_output_path
 
@@ -289,7 +288,7 @@ def coverage_cmd(ctx, register_path, region, departement, by, goal, fmt, output,
     from .coverage import coverage_summary
 
     if region is not None and departement is not None:
-        _fail("choisissez soit --region, soit --departement, pas les deux")
+        raise click.UsageError("choisissez soit --region, soit --departement, pas les deux", ctx=ctx)
     ref = load_ref(ctx)
     register = _read_register_warned(register_path, ref)
     cov = coverage_summary(ref, register, region=region, departement=departement, goal=goal)
@@ -323,10 +322,12 @@ def coverage_cmd(ctx, register_path, region, departement, by, goal, fmt, output,
 @handle_errors
 def coverage_map_cmd(ctx, register_path, region, departement, output, offline, goal, png_path) -> None:
     """HTML map of a register's coverage: CPTS by stage, white zones, overlaps, départements."""
+    from ._text import fr_int, fr_share
+    from .coverage import coverage_summary
     from .maps import coverage_figure, coverage_map, save_figure, save_map
 
     if region is not None and departement is not None:
-        _fail("choisissez soit --region, soit --departement, pas les deux")
+        raise click.UsageError("choisissez soit --region, soit --departement, pas les deux", ctx=ctx)
     if output is None and png_path is None:
         output = Path("carte.html")
     inputs = [register_path]
@@ -337,14 +338,15 @@ def coverage_map_cmd(ctx, register_path, region, departement, output, offline, g
             check_output_path(path, inputs)
     ref = load_ref(ctx)
     register = _read_register_warned(register_path, ref)
+    cov = coverage_summary(ref, register, region=region, departement=departement, goal=goal)
     if output is not None:
-        m = coverage_map(ref, register, region=region, departement=departement, offline=offline, goal=goal)
+        m = coverage_map(ref, cov, offline=offline)
         save_map(m, output, inputs=inputs)
-        a = m._cpts_summary.area
-        share = f"{100 * a['share_covered']:.1f}".replace(".", ",")
-        click.echo(f"Carte : {output} — {_n(a['cpts'])} CPTS, population couverte {share} %", err=True)
+        a = cov.area
+        click.echo(f"Carte : {output} — {fr_int(a['cpts'])} CPTS, population couverte "
+                   f"{fr_share(a['share_covered'])}", err=True)
     if png_path is not None:
-        fig = coverage_figure(ref, register, region=region, departement=departement, goal=goal)
+        fig = coverage_figure(ref, cov)
         save_figure(fig, png_path, inputs=inputs)
         click.echo(f"Figure : {png_path}", err=True)
 
@@ -382,11 +384,13 @@ def suggest_cmd(ctx, existing_path, departement, region, all_france, min_populat
     inhabitants and stays in one département; their number is maximised. Pieces too small to
     form a territory are proposed as extensions of an adjacent CPTS.
     """
-    from .suggest import resolve_area, suggest_map, suggest_territories, write_result
+    from .maps import suggest_map
+    from .suggest import resolve_area, suggest_territories, write_result
 
     chosen = [x for x in (departement is not None, region is not None, all_france) if x]
     if len(chosen) != 1:
-        _fail("choisissez une zone : --departement CODE, --region CODE ou --all (une seule)")
+        raise click.UsageError("choisissez une zone : --departement CODE, --region CODE ou --all (une seule)",
+                               ctx=ctx)
     ref = load_ref(ctx)
     deps = resolve_area(ref, departement=departement, region=region)
     register = None
@@ -399,7 +403,8 @@ def suggest_cmd(ctx, existing_path, departement, region, all_france, min_populat
 
             check_output_path(path, inputs)
     if output is not None and output.suffix.lower() not in (".csv", ".gpkg", ".geojson"):
-        _fail(f"{output} : format de sortie inconnu '{output.suffix}' ; utilisez .csv, .gpkg ou .geojson")
+        raise click.UsageError(f"{output} : format de sortie inconnu '{output.suffix}' ; utilisez .csv, .gpkg "
+                               "ou .geojson", ctx=ctx)
 
     bar = None
 
@@ -429,74 +434,11 @@ def suggest_cmd(ctx, existing_path, departement, region, all_france, min_populat
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
-        click.echo(_suggest_text(ref, result))
+        click.echo(result.to_text())
     if output is not None:
         click.echo(f"Écrit : {output}", err=True)
     if map_path is not None:
         click.echo(f"Carte : {map_path}", err=True)
-
-
-def _suggest_text(ref, result) -> str:
-    s = result.summary()
-    deps = result.departements
-    if len(deps) == len(ref.departements):
-        area = "France entière"
-    elif len(deps) == 1:
-        area = f"département {ref.departements.at[deps[0], 'nom']} ({deps[0]})"
-    else:
-        regs = ref.departements.loc[deps, "region"].unique()
-        area = (f"région {ref.regions.at[regs[0], 'nom']} ({regs[0]})" if len(regs) == 1
-                else "départements " + ", ".join(deps))
-    v = s["vintage"]
-    lines = [
-        f"Territoires proposés pour les zones blanches — {area}",
-        f"Seuil : {_n(s['min_population'])} habitants ; graine {s['seed']} ; "
-        f"COG {v['cog']}, populations légales {v['population']}",
-    ]
-    if s["units"] == 0:
-        lines.append(f"Toutes les communes de la zone ({_n(s['covered_units'])}) sont déjà couvertes "
-                     "par une CPTS : aucun territoire à proposer.")
-        return "\n".join(lines)
-    covered = f" ({_n(s['covered_units'])} communes déjà couvertes)" if s["covered_units"] else ""
-    lines.append(f"Zones blanches : {_n(s['units'])} communes, {_n(s['population'])} habitants{covered}")
-    share = f" ({100 * s['territories'] / s['tight_bound']:.0f} % de la borne)" if s["tight_bound"] else ""
-    lines.append(f"Territoires supplémentaires possibles : {_n(s['territories'])}"
-                 f" — borne supérieure {_n(s['tight_bound'])}{share}")
-    t = result.territories
-    if len(deps) > 1:
-        by = result.components.groupby("departement")[["p", "tight_bound"]].sum()
-        lines.append("")
-        lines.append("Par département : territoires proposés (borne supérieure)")
-        for d, row in by.iterrows():
-            lines.append(f"  {d:<4}{ref.departements.at[d, 'nom']:<28}{int(row['p']):>5} ({int(row['tight_bound'])})")
-    if 0 < len(t) <= 60:
-        lines.append("")
-        width = max(len(label) for label in t["label"]) + 1
-        for _, row in t.iterrows():
-            lines.append(f"  {row['territoire_id']:<9}{row['label']:<{width}} {_n(row['population']):>9} hab."
-                         f"  taille {row['aci_size_class']}  {row['n_communes']} commune(s)"
-                         f"  {row['n_epci']} EPCI")
-    if len(result.extensions):
-        lines.append("")
-        lines.append(f"Extensions de CPTS existantes : {len(result.extensions)} "
-                     f"({_n(s['extension_population'])} habitants)")
-        for _, row in result.extensions.iterrows():
-            nom = f" ({row['cpts_nom']})" if row["cpts_nom"] else ""
-            lines.append(f"  {row['territoire_id']:<9}→ CPTS {row['cpts_id']}{nom} : {row['n_communes']} "
-                         f"commune(s), {_n(row['population'])} hab. — {_names(ref, row['communes'])}")
-    if len(result.orphans):
-        lines.append("")
-        lines.append(f"Zones blanches non rattachables : {len(result.orphans)} "
-                     f"({_n(s['orphan_population'])} habitants)")
-        for _, row in result.orphans.iterrows():
-            lines.append(f"  {row['territoire_id']:<9}{_names(ref, row['communes'])} : {row['reason']}")
-    return "\n".join(lines)
-
-
-def _names(ref, codes: list[str], limit: int = 8) -> str:
-    """'Valréas (84138), Visan (84150) …' for the first ``limit`` units."""
-    shown = ", ".join(f"{ref.units.at[c, 'nom']} ({c})" for c in codes[:limit])
-    return shown + (f" … ({len(codes)} communes)" if len(codes) > limit else "")
 
 
 if __name__ == "__main__":  # pragma: no cover

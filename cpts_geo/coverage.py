@@ -11,10 +11,8 @@ Examples
 >>> import pandas as pd
 >>> import cpts_geo as cg
 >>> ref = cg.load_reference()
->>> from cpts_geo.inputs import register_from_frame
->>> reg = register_from_frame(pd.DataFrame({
-...     "cpts_id": ["A", "A"], "cpts_nom": ["CPTS A", "CPTS A"],
-...     "code_insee": ["49007", "49015"], "statut": ["aci", "aci"]}), ref)
+>>> reg = pd.DataFrame({"cpts_id": ["A", "A"], "cpts_nom": ["CPTS A", "CPTS A"],
+...                     "code_insee": ["49007", "49015"], "statut": ["aci", "aci"]})
 >>> cov = cg.coverage_summary(ref, reg, departement="49")
 >>> cov.departements[0]["cpts"]
 1
@@ -23,6 +21,7 @@ Examples
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import logging
 from dataclasses import dataclass, field
@@ -31,13 +30,16 @@ import numpy as np
 import pandas as pd
 
 from ._errors import InputError
+from ._text import cut, fr_number, fr_share
 from .reference import Reference, normalize_name
+from .register import STAGE_LABELS, Register, as_register
 from .territory import aci_size_class
 
 __all__ = [
     "DEFAULT_GOAL",
     "STAGE_LABELS",
     "Coverage",
+    "as_coverage",
     "coverage_summary",
     "coverage_table",
     "cpts_table",
@@ -49,14 +51,6 @@ log = logging.getLogger(__name__)
 #: The national goal of the plan "Ma santé 2022".
 DEFAULT_GOAL = 1000
 
-#: Stages of the Atlas des CPTS, in order, with their French labels ("" = not given).
-STAGE_LABELS = {
-    "pre-projet": "Pré-projet",
-    "lettre-intention": "Lettre d'intention validée",
-    "projet-sante": "Projet de santé validé",
-    "aci": "Contrat ACI signé",
-    "": "Stade non renseigné",
-}
 _STAGE_KEYS = {"": "non-renseigne"}
 
 NOTE_MULTI = (
@@ -72,28 +66,6 @@ NOTE_UNITS = (
 
 def _stage_key(stage: str) -> str:
     return _STAGE_KEYS.get(stage, stage)
-
-
-def _links(register) -> pd.DataFrame:
-    """Distinct (cpts_id, code_insee) pairs of a register, as strings."""
-    table = register.table
-    if not len(table):
-        return pd.DataFrame({"cpts_id": pd.Series([], dtype=object), "code_insee": pd.Series([], dtype=object)})
-    t = table[["cpts_id", "code_insee"]].astype(str)
-    return t.drop_duplicates().reset_index(drop=True)
-
-
-def _cpts_frame(register) -> pd.DataFrame:
-    """One row per CPTS (first name, stage and date given for it), indexed by cpts_id."""
-    table = register.table
-    cols = ["cpts_nom", "statut", "date_statut"]
-    if not len(table):
-        return pd.DataFrame(columns=cols, index=pd.Index([], name="cpts_id"), dtype=object)
-    t = table.copy()
-    t["cpts_id"] = t["cpts_id"].astype(str)
-    for c in cols:
-        t[c] = t[c].fillna("").astype(str) if c in t.columns else ""
-    return t.groupby("cpts_id", sort=False)[cols].first()
 
 
 def coverage_table(ref: Reference, register) -> pd.DataFrame:
@@ -113,19 +85,10 @@ def coverage_table(ref: Reference, register) -> pd.DataFrame:
         ``region``, ``population``, ``cpts`` (list of the CPTS ids covering the unit, sorted),
         ``n_cpts`` and ``etat`` (``"zone blanche"``, ``"couverte"`` or ``"chevauchement"``).
     """
-    links = _links(register)
+    register = as_register(ref, register)
     out = ref.units[["nom", "commune", "departement", "region", "population"]].copy()
-    pos = ref.position.reindex(links["code_insee"].to_numpy()).to_numpy()
-    known = ~pd.isna(pos)
-    pos = pos[known].astype(np.int64)
-    ids = links["cpts_id"].to_numpy(dtype=object)[known]
-    order = np.lexsort((ids.astype(str), pos))
-    pos, ids = pos[order], ids[order]
-    cpts: list[list[str]] = [[] for _ in range(len(out))]
-    for p, cid in zip(pos.tolist(), ids.tolist()):
-        cpts[p].append(cid)
-    out["cpts"] = cpts
-    out["n_cpts"] = np.bincount(pos, minlength=len(out)).astype(np.int64)
+    out["cpts"] = [list(c) for c in register.unit_cpts]
+    out["n_cpts"] = register.n_cpts_by_unit
     out["etat"] = np.select(
         [out["n_cpts"].to_numpy() == 0, out["n_cpts"].to_numpy() == 1],
         ["zone blanche", "couverte"],
@@ -145,10 +108,10 @@ def cpts_table(ref: Reference, register) -> pd.DataFrame:
         one), ``population`` (of all its units, shared ones included), ``aci_size_class``,
         ``departements`` and ``regions`` (sorted lists of codes it touches).
     """
-    frame = _cpts_frame(register)
-    links = _links(register)
+    register = as_register(ref, register)
+    frame = register.cpts[["cpts_nom", "statut", "date_statut"]]
+    links = register.links
     units = ref.units
-    links = links[units.index.get_indexer(links["code_insee"].to_numpy(dtype=object)) >= 0]
     attrs = units.loc[links["code_insee"], ["commune", "population", "departement", "region"]]
     t = pd.concat([links.reset_index(drop=True), attrs.reset_index(drop=True)], axis=1)
     g = t.groupby("cpts_id", sort=False)
@@ -236,6 +199,29 @@ class Coverage:
     vintage: dict
     source: str = ""
     notes: list[str] = field(default_factory=lambda: [NOTE_MULTI, NOTE_UNITS])
+    #: The register it was computed from, its reference and the per-unit table
+    #: (:func:`coverage_table`): what maps and figures draw, without computing it again.
+    register: Register | None = field(default=None, repr=False, compare=False)
+    units: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def ref(self) -> Reference:
+        assert self.register is not None, "Coverage built without its register"
+        return self.register.ref
+
+    @property
+    def in_scope(self) -> np.ndarray:
+        """Boolean per unit (reference order): inside the area asked for."""
+        units = self.ref.units
+        if self.scope["level"] == "national":
+            return np.ones(len(units), dtype=bool)
+        col = "region" if self.scope["level"] == "region" else "departement"
+        return (units[col] == self.scope["code"]).to_numpy()
+
+    @functools.cached_property
+    def cpts_frame(self) -> pd.DataFrame:
+        """:func:`cpts_table` of the register."""
+        return cpts_table(self.ref, self.register)
 
     def to_dict(self) -> dict:
         """The JSON contract: ``{"national": ..., "regions": [...], "departements": [...]}`` and
@@ -306,24 +292,24 @@ class Coverage:
             "departement": f"département {a['nom']} ({a['code']})",
         }[self.scope["level"]]
         stages = " ; ".join(
-            f"{STAGE_LABELS[s]} {_fr(a['by_stage'][_stage_key(s)])}"
+            f"{STAGE_LABELS[s]} {fr_number(a['by_stage'][_stage_key(s)])}"
             for s in STAGE_LABELS
             if s or a["by_stage"][_stage_key(s)]
         )
         lines = [
             f"Couverture CPTS — {where}" + (f" (registre : {self.source})" if self.source else ""),
             f"Millésimes : COG {v['cog']}, populations légales {v['population']} (population municipale)",
-            f"CPTS : {_fr(a['cpts'])} pour un objectif de {_fr(a['goal'])} ({_pct(a['progress'])})"
+            f"CPTS : {fr_number(a['cpts'])} pour un objectif de {fr_number(a['goal'])} ({fr_share(a['progress'])})"
             + ("" if self.scope["level"] == "national" else
-               f" — part de l'objectif national de {_fr(self.goal)} au prorata de la population"),
+               f" — part de l'objectif national de {fr_number(self.goal)} au prorata de la population"),
             f"  dont {stages}",
             *self._shared_line(a),
-            f"Population couverte : {_fr(a['population_covered'])} sur {_fr(a['population'])} habitants "
-            f"({_pct(a['share_covered'])})",
-            f"Zones blanches : {_fr(a['white_zone_communes'])} commune(s), "
-            f"{_fr(a['white_zone_population'])} habitants",
-            f"Chevauchements : {_fr(a['overlap_communes'])} commune(s) dans plusieurs CPTS "
-            f"({_fr(a['overlap_population'])} habitants, comptés une seule fois)",
+            f"Population couverte : {fr_number(a['population_covered'])} sur {fr_number(a['population'])} habitants "
+            f"({fr_share(a['share_covered'])})",
+            f"Zones blanches : {fr_number(a['white_zone_communes'])} commune(s), "
+            f"{fr_number(a['white_zone_population'])} habitants",
+            f"Chevauchements : {fr_number(a['overlap_communes'])} commune(s) dans plusieurs CPTS "
+            f"({fr_number(a['overlap_population'])} habitants, comptés une seule fois)",
         ]
         detail = self.regions if by == "region" else self.departements
         if self.scope["level"] == "departement" and by == "region":
@@ -337,10 +323,10 @@ class Coverage:
             ]
             for r in detail:
                 lines.append(
-                    f"{r['code']:<5}{_cut(r['nom'], 27):<28}{_fr(r['cpts']):>6}{_fr(r['goal']):>10}"
-                    f"{_pct(r['share_covered']):>15}{_fr(r['white_zone_population']):>21}"
-                    f"{_fr(r['white_zone_communes']):>19}{_fr(r['overlap_communes']):>11}"
-                    f"{_fr(r['cpts_shared']):>10}"
+                    f"{r['code']:<5}{cut(r['nom'], 27):<28}{fr_number(r['cpts']):>6}{fr_number(r['goal']):>10}"
+                    f"{fr_share(r['share_covered']):>15}{fr_number(r['white_zone_population']):>21}"
+                    f"{fr_number(r['white_zone_communes']):>19}{fr_number(r['overlap_communes']):>11}"
+                    f"{fr_number(r['cpts_shared']):>10}"
                 )
             other = "une autre région" if by == "region" else "un autre département"
             lines.append(f"(À cheval : CPTS qui touchent aussi {other} ; comptées dans chaque ligne.)")
@@ -353,22 +339,7 @@ class Coverage:
         if level == "national" or not a.get("cpts_shared"):
             return []
         other = "une autre région" if level == "region" else "un autre département"
-        return [f"  dont {_fr(a['cpts_shared'])} à cheval sur {other}"]
-
-
-def _fr(value) -> str:
-    """French number: a space every three digits, a decimal comma (one decimal for floats)."""
-    if isinstance(value, float | np.floating) and not float(value).is_integer():
-        return f"{value:,.1f}".replace(",", " ").replace(".", ",")
-    return f"{int(value):,}".replace(",", " ")
-
-
-def _pct(share: float) -> str:
-    return f"{100 * share:.1f} %".replace(".", ",")
-
-
-def _cut(text: str, n: int) -> str:
-    return text if len(text) <= n else text[: n - 1] + "…"
+        return [f"  dont {fr_number(a['cpts_shared'])} à cheval sur {other}"]
 
 
 def _aggregate(units: pd.DataFrame, links: pd.DataFrame, stages: pd.Series, key: str,
@@ -444,6 +415,18 @@ def _entries(agg: pd.DataFrame, names: pd.Series | None, extra: dict | None = No
     return out
 
 
+def as_coverage(ref: Reference, obj, *, region: str | None = None, departement: str | None = None,
+                goal: float | None = None) -> Coverage:
+    """A :class:`Coverage` as given, or the coverage of a register (anything :func:`as_register`
+    takes) for the area and goal asked."""
+    if isinstance(obj, Coverage):
+        if obj.register is None or obj.register.ref is not ref:
+            raise InputError("couverture calculée sur un autre référentiel ; recalculez-la avec coverage_summary()")
+        return obj
+    return coverage_summary(ref, obj, region=region, departement=departement,
+                            goal=DEFAULT_GOAL if goal is None else goal)
+
+
 def coverage_summary(
     ref: Reference,
     register,
@@ -486,16 +469,10 @@ def coverage_summary(
         raise InputError(f"objectif '{goal}' invalide ; attendu un nombre de CPTS positif") from None
     if not goal > 0:
         raise InputError(f"objectif {goal:g} invalide ; attendu un nombre de CPTS positif")
+    register = as_register(ref, register)
     table = (coverage_table(ref, register) if table is None else table).copy()
-    links = _links(register)
-    unknown = table.index.get_indexer(links["code_insee"].to_numpy(dtype=object)) < 0
-    if unknown.any():
-        bad = sorted(links.loc[unknown, "code_insee"].unique())
-        raise InputError(
-            f"{getattr(register, 'source', '') or 'registre'} : code(s) commune inconnu(s) du COG "
-            f"{ref.vintage['cog']} : {', '.join(bad[:10])}" + (f" … ({len(bad)} codes)" if len(bad) > 10 else "")
-        )
-    stages = _cpts_frame(register)["statut"]
+    links = register.links
+    stages = register.cpts["statut"]
     table["_nation"] = "FR"
     nat_pop = int(table["population"].sum())
     nat = _aggregate(table, links, stages, "_nation", goal, nat_pop)
@@ -511,6 +488,8 @@ def coverage_summary(
     national = _entries(nat, None)[0]
     national["goal"] = round(goal, 1) if not float(goal).is_integer() else int(goal)
     return Coverage(
+        register=register,
+        units=table.drop(columns="_nation"),
         national=national,
         regions=_entries(regs, ref.regions["nom"]),
         departements=_entries(deps, ref.departements["nom"], extra={"region": region_of}),

@@ -36,22 +36,22 @@ from __future__ import annotations
 import html
 import logging
 import math
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import shapely
 from scipy.sparse import csgraph
 
 from ._errors import InputError
-from .coverage import STAGE_LABELS, resolve_scope
+from .coverage import resolve_scope
+from .figures import aci_chart, population_chart, territory_figure
+from .inputs import IndicatorTable, normalize_insee_code, read_indicators
 from .reference import Reference
+from .register import STAGE_LABELS, as_register
 from .report import RULE_LABELS, STATUS_LABELS, Report, fr_decimal, fr_int, fr_share
 from .rules import as_territory, check_territory
-from .territory import ACI_SIZE_BOUNDS, Territory, aci_size_class, ref_arrays
+from .territory import ACI_SIZE_BOUNDS, Territory, aci_size_class
 
 __all__ = [
     "COLUMN_LABELS",
@@ -79,9 +79,6 @@ log = logging.getLogger(__name__)
 #: Counts from 1 to ``DEFAULT_SECRET_THRESHOLD - 1`` are masked (statistical secrecy).
 DEFAULT_SECRET_THRESHOLD = 11
 
-#: Cell values read as "no value" in indicator tables: blanks, and the markers INSEE, the
-#: SNDS and the CNAM use for secret or unavailable values.
-MISSING_MARKERS = {"", "s", "secret", "nd", "n.d.", "n/d", "nc", "n.c.", "na", "nan", "-", "–", "—", "x", "*"}
 
 #: Display labels (French) of the columns of this module's tables and of
 #: :meth:`cpts_geo.coverage.Coverage.to_frame`; see :func:`french_labels`.
@@ -640,30 +637,12 @@ def _epci_table(territory: Territory) -> pd.DataFrame:
     return out.sort_values(["population_dans_territoire", "nom"], ascending=[False, True])
 
 
-def _register_links(existing) -> pd.DataFrame:
-    """``cpts_id``, ``cpts_nom``, ``code_insee``, ``statut`` of a register (empty without one)."""
-    cols = ["cpts_id", "cpts_nom", "code_insee", "statut"]
-    if existing is None:
-        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
-    table = getattr(existing, "table", existing)
-    missing = [c for c in ("cpts_id", "code_insee") if c not in table.columns]
-    if missing:
-        raise InputError(
-            f"registre : colonne(s) {', '.join(missing)} introuvable(s) ; attendu cpts_id, "
-            "cpts_nom, code_insee (et statut)"
-        )
-    out = pd.DataFrame({c: (table[c] if c in table.columns else "") for c in cols})
-    out = out.fillna("").astype(str)
-    out["cpts_nom"] = out["cpts_nom"].where(out["cpts_nom"] != "", out["cpts_id"])
-    return out.drop_duplicates(["cpts_id", "code_insee"])
-
-
 def _surroundings(ref: Reference, territory: Territory, existing) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The land neighbours of a territory with the CPTS covering them, and those CPTS."""
-    a = ref_arrays(ref)
+    a = ref.arrays
     inside = territory.positions
     around = np.setdiff1d(np.unique(a.neighbours_of(inside)), inside)
-    links = _register_links(existing)
+    links = as_register(ref, existing).named_links
     codes = a.codes[around].astype(str)
     u = ref.units.iloc[around]
     by_unit = links[links["code_insee"].isin(codes)].groupby("code_insee", sort=False)
@@ -724,206 +703,6 @@ def _surroundings(ref: Reference, territory: Territory, existing) -> tuple[pd.Da
 # ---------------------------------------------------------------------------------------------
 # Commune-level indicators
 # ---------------------------------------------------------------------------------------------
-@dataclass
-class IndicatorTable:
-    """A commune-level indicator table read by :func:`read_indicators`.
-
-    Attributes
-    ----------
-    table
-        Indexed by INSEE code (``code``, five characters); numeric columns as floats (missing
-        and secret values as NaN), other columns as text.
-    source
-        The file it was read from.
-    warnings
-        What was read with a correction or left out: ``{"line", "value", "message"}`` each.
-    """
-
-    table: pd.DataFrame
-    source: str = ""
-    warnings: list[dict] = field(default_factory=list)
-
-    @property
-    def numeric_columns(self) -> list[str]:
-        """The columns read as numbers."""
-        return [c for c in self.table.columns if pd.api.types.is_numeric_dtype(self.table[c])]
-
-
-_NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?")
-
-
-def _number(text: str) -> float | None:
-    """A number as French or English spreadsheets write it; NaN for a missing/secret marker;
-    ``None`` when it is not a number."""
-    t = str(text).strip()
-    if t.lower() in MISSING_MARKERS:
-        return math.nan
-    t = t.rstrip("%").strip()
-    t = re.sub(r"[\s\u00a0\u202f']", "", t)
-    if "," in t and "." in t:
-        # 1.234,5 (French thousands) or 1,234.5 (English thousands): the last one is decimal.
-        t = t.replace(".", "").replace(",", ".") if t.rfind(",") > t.rfind(".") else t.replace(",", "")
-    elif t.count(",") == 1:
-        t = t.replace(",", ".")
-    if not _NUMBER.fullmatch(t):
-        return None
-    return float(t)
-
-
-def _normalize_code(value) -> str:
-    """An INSEE code as files write it, in canonical form: ``1001`` -> ``01001``, ``2a004`` -> ``2A004``."""
-    v = str(value).strip().upper()
-    if re.fullmatch(r"\d+\.0", v):
-        v = v[:-2]
-    return v.zfill(5) if re.fullmatch(r"\d{4}", v) else v
-
-
-def read_indicators(
-    path, ref: Reference | None = None, *, code_column: str | None = None, sheet: str | None = None
-) -> IndicatorTable:
-    """Read a commune-level indicator table (CSV any delimiter/encoding, or XLSX).
-
-    The code column is found as for proposals (``code_insee``, ``CODGEO``, ``Code INSEE``,
-    ``insee``, ``COM``, ``DEPCOM``, ...; see :data:`cpts_geo.inputs.CODE_COLUMNS`), or named by
-    ``code_column``. A column whose every non-blank cell is a number is read as numbers:
-    French decimals (``12,5``), thousands separators (``1 234``), percentages (``12,5 %``);
-    blanks and the secret / not-available markers of INSEE and the SNDS (``s``, ``secret``,
-    ``nd``, ``nc``, ``-``, ...) become NaN. Other columns are kept as text.
-
-    Parameters
-    ----------
-    path
-        The file.
-    ref
-        When given, codes that are not units of the reference are reported in ``warnings``
-        (codes of an older COG, or a whole city — 75056, 69123, 13055 — whose values cannot be
-        split between its arrondissements); they are kept in the table but never match.
-    code_column
-        The name of the code column, when it is not recognised.
-    sheet
-        XLSX only: the sheet to read.
-
-    Returns
-    -------
-    IndicatorTable
-
-    Raises
-    ------
-    InputError
-        File unreadable, no code column, a code on two rows or a row without code: every
-        problem at once, with its line.
-
-    Examples
-    --------
-    >>> import cpts_geo as cg
-    >>> path = cg.reference.default_data_dir() / "examples" / "indicateurs_synthetiques.csv"
-    >>> ind = read_indicators(path)
-    >>> ind.table.index.name, "medecins_generalistes" in ind.numeric_columns
-    ('code', True)
-    """
-    from .inputs import _columns, _fold, _read_rows
-
-    path = Path(path)
-    src = str(path)
-    rows = _read_rows(path, sheet=sheet)
-    header, body = rows[0], rows[1:]
-    names = [h.strip() for h in header.cells]
-    if code_column is not None:
-        folded = [_fold(h) for h in names]
-        want = _fold(code_column)
-        col = folded.index(want) if want in folded else None
-        if col is None:
-            raise InputError(
-                f"{src} : ligne {header.line} : colonne '{code_column}' introuvable parmi "
-                f"{', '.join(repr(h) for h in names)}"
-            )
-    else:
-        col = _columns(names).get("code")
-        if col is None:
-            raise InputError(
-                f"{src} : ligne {header.line} : aucune colonne de codes communes reconnue parmi "
-                f"{', '.join(repr(h) for h in names)} ; attendu code_insee, CODGEO, Code INSEE, insee, COM, "
-                "DEPCOM... ou précisez code_column="
-            )
-    problems: list[dict] = []
-    warnings: list[dict] = []
-    seen: dict[str, int] = {}
-    codes, lines, cells = [], [], []
-    width = len(names)
-    for r in body:
-        raw = r.cells[col] if col < len(r.cells) else ""
-        if not raw.strip():
-            problems.append(
-                {
-                    "file": src,
-                    "line": r.line,
-                    "value": "; ".join(c for c in r.cells if c),
-                    "message": f"ligne {r.line} : code commune manquant",
-                }
-            )
-            continue
-        code = _normalize_code(raw)
-        if code in seen:
-            problems.append(
-                {
-                    "file": src,
-                    "line": r.line,
-                    "value": raw,
-                    "message": f"ligne {r.line} : code {code} déjà présent ligne {seen[code]}",
-                }
-            )
-            continue
-        seen[code] = r.line
-        codes.append(code)
-        lines.append(r.line)
-        cells.append((r.cells + [""] * width)[:width])
-    if problems:
-        raise InputError("\n".join(f"{src} : {p['message']}" for p in problems), problems)
-    if not codes:
-        raise InputError(f"{src} : aucune ligne de données sous l'en-tête")
-    data = {}
-    for j, name in enumerate(names):
-        if j == col:
-            continue
-        key = name or f"colonne_{j + 1}"
-        values = [c[j] for c in cells]
-        numbers = [_number(v) for v in values]
-        if all(x is not None for x in numbers) and any(not math.isnan(x) for x in numbers):
-            data[key] = pd.Series(numbers, dtype=float)
-        else:
-            data[key] = pd.Series(values, dtype=object)
-    table = pd.DataFrame(data)
-    table.index = pd.Index(codes, name="code")
-    if ref is not None:
-        warnings += _unknown_code_warnings(ref, codes, lines)
-    for w in warnings:
-        log.warning("%s : ligne %s : %s", src, w["line"], w["message"])
-    return IndicatorTable(table=table, source=src, warnings=warnings)
-
-
-_CITIES = {"75056": "Paris", "69123": "Lyon", "13055": "Marseille"}
-
-
-def _unknown_code_warnings(ref: Reference, codes: Sequence[str], lines: Sequence[int]) -> list[dict]:
-    known = ref.units.index
-    out = []
-    for code, line in zip(codes, lines):
-        if code in known:
-            continue
-        if code in _CITIES:
-            msg = (
-                f"{code} ({_CITIES[code]}) : les unités sont ses arrondissements municipaux ; la valeur de "
-                "la ville entière ne peut pas leur être répartie et ne sera pas utilisée"
-            )
-        else:
-            msg = (
-                f"code {code} inconnu du COG {ref.vintage['cog']} (ancien code ?) : ligne conservée mais "
-                "jamais jointe"
-            )
-        out.append({"line": line, "value": code, "message": msg})
-    return out
-
-
 def _as_frame(indicators) -> pd.DataFrame:
     table = getattr(indicators, "table", indicators)
     if not isinstance(table, pd.DataFrame):
@@ -931,7 +710,7 @@ def _as_frame(indicators) -> pd.DataFrame:
             "indicateurs : attendu un DataFrame indexé par code INSEE ou le résultat de read_indicators()"
         )
     out = table.copy()
-    out.index = pd.Index([_normalize_code(c) for c in out.index.astype(str)], name="code")
+    out.index = pd.Index([normalize_insee_code(c) for c in out.index.astype(str)], name="code")
     dup = out.index[out.index.duplicated()].unique().tolist()
     if dup:
         raise InputError(f"indicateurs : code(s) présent(s) sur plusieurs lignes : {', '.join(dup[:10])}")
@@ -1126,14 +905,14 @@ def white_zones(
         in_area = (units["departement"] == scope["code"]).to_numpy()
     else:
         in_area = np.ones(len(units), dtype=bool)
-    covered = units.index.isin(set(_register_links(register)["code_insee"]))
+    covered = units.index.isin(set(as_register(ref, register).named_links["code_insee"]))
     white = np.flatnonzero(in_area & ~covered)
     cols = ["commune_principale", "departements", "n_communes", "population", "superficie_km2", "codes"]
     if not len(white):
         return pd.DataFrame(columns=cols, index=pd.Index([], name="zone", dtype=np.int64))
     graph = ref.graph.tocsr()[white][:, white]
     _, label = csgraph.connected_components(graph, directed=False)
-    a = ref_arrays(ref)
+    a = ref.arrays
     rows = []
     for k in range(int(label.max()) + 1):
         pos = white[label == k]
@@ -1155,179 +934,8 @@ def white_zones(
 
 
 # ---------------------------------------------------------------------------------------------
-# Figures (matplotlib Figure objects, not pyplot: a notebook displays each once)
+# Interactive map
 # ---------------------------------------------------------------------------------------------
-_TERRITORY_COLOR = "#4292c6"
-_WHITE_COLOR = "#e0e0e0"
-_OVERLAP_COLOR = "#d7191c"
-
-
-def _figure(figsize):
-    try:
-        from matplotlib.figure import Figure
-    except ImportError as exc:  # pragma: no cover - matplotlib is a dependency
-        raise ImportError("les figures demandent matplotlib : pip install matplotlib") from exc
-    return Figure(figsize=figsize, layout="constrained")
-
-
-def _fr(text: str) -> str:
-    """Narrow no-break spaces render as boxes in some fonts: plain spaces in figures."""
-    return text.replace("\u202f", " ").replace("\u00a0", " ")
-
-
-def territory_figure(
-    ref: Reference, summary: TerritorySummary, *, existing=None, width: float = 9.0, labels: int = 6
-):
-    """A static map of a territory and its surroundings (matplotlib), in French.
-
-    The territory's communes (blue, the most populous named), the neighbouring CPTS of
-    ``existing`` coloured by stage (as on the coverage maps) with their names, the white-zone
-    communes around (hatched), and the communes shared with a CPTS (red). Drawn in the zone's
-    projected CRS, framed on the territory and its neighbours.
-
-    Parameters
-    ----------
-    ref
-        The reference.
-    summary
-        From :func:`territory_summary`.
-    existing
-        The register given to :func:`territory_summary` (``None``: no CPTS drawn).
-    width
-        Width of the figure in inches (the height follows the map's shape).
-    labels
-        How many of the territory's communes are named (most populous first).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    import geopandas as gpd
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-    from matplotlib.patheffects import withStroke
-
-    from .maps import STAGE_COLORS
-
-    units = ref.units
-    inside = units.loc[summary.codes]
-    epsg = int(inside["epsg"].mode().iloc[0])
-    geom = shapely.coverage_union_all(inside.geometry.dropna().to_numpy())
-    around = units.loc[summary.neighbours.index].geometry.dropna().to_numpy()
-    minx, miny, maxx, maxy = gpd.GeoSeries([geom, *around], crs=4326).to_crs(epsg).total_bounds
-    pad = 0.06 * max(maxx - minx, maxy - miny)
-    frame = (minx - pad, miny - pad, maxx + pad, maxy + pad)
-    window = gpd.GeoSeries([shapely.box(*frame)], crs=epsg).to_crs(4326).iloc[0]
-    context = units.iloc[np.sort(units.sindex.query(window, predicate="intersects"))]
-    context = context[context.geometry.notna()]
-
-    links = _register_links(existing)
-    links = links[links["code_insee"].isin(context.index)]
-    n_cpts = links.groupby("code_insee").size().reindex(context.index).fillna(0).to_numpy()
-    stage_of = links.drop_duplicates("code_insee").set_index("code_insee")["statut"].reindex(context.index)
-    stage_of = stage_of.fillna("").where(stage_of.isin(list(STAGE_COLORS)), "")
-    in_t = context.index.isin(summary.codes)
-    single = n_cpts == 1
-    colour = np.where(n_cpts == 0, _WHITE_COLOR, _OVERLAP_COLOR).astype(object)
-    colour[single] = [STAGE_COLORS[s] for s in stage_of[single]]
-    colour[in_t & (n_cpts == 0)] = _TERRITORY_COLOR
-    colour[in_t & (n_cpts > 0)] = _OVERLAP_COLOR
-    white = (n_cpts == 0) & ~in_t
-    proj = gpd.GeoDataFrame(
-        {"c": colour, "white": white}, geometry=context.geometry.to_crs(epsg).to_numpy(), crs=epsg
-    )
-
-    ratio = (frame[3] - frame[1]) / (frame[2] - frame[0])
-    fig = _figure((width, min(max(width * ratio, 4.0), 14.0) + 1.6))
-    ax = fig.add_subplot()
-    proj.plot(ax=ax, color=proj["c"], linewidth=0)
-    if white.any():
-        proj[proj["white"]].plot(ax=ax, facecolor="none", edgecolor="#a8a8a8", hatch="///", linewidth=0)
-    proj.boundary.plot(ax=ax, color="white", linewidth=0.5)  # commune limits, over the hatching
-    halo = [withStroke(linewidth=2.5, foreground="white")]
-    view = shapely.box(*frame)
-    for cid, part in links.groupby("cpts_id", sort=True):
-        g = gpd.GeoSeries(
-            [shapely.coverage_union_all(context.loc[part["code_insee"]].geometry.to_numpy())], crs=4326
-        ).to_crs(epsg)
-        g.boundary.plot(ax=ax, color="#2b2b2b", linewidth=0.9)
-        shown = shapely.intersection(g.iloc[0], view)
-        if cid in summary.neighbour_cpts.index and not shown.is_empty:
-            inner = shapely.intersection(shown, shapely.buffer(view, -pad))  # names away from the frame
-            p = (shown if inner.is_empty else inner).representative_point()
-            ax.text(
-                p.x,
-                p.y,
-                summary.neighbour_cpts.at[cid, "cpts_nom"],
-                fontsize=7.5,
-                ha="center",
-                va="center",
-                color="#1a1a1a",
-                style="italic",
-                path_effects=halo,
-                clip_on=True,
-            )
-    gpd.GeoSeries([geom], crs=4326).to_crs(epsg).boundary.plot(ax=ax, color="#08306b", linewidth=2.2)
-    named = inside.loc[summary.communes.head(labels).index]
-    for code, p in named.geometry.dropna().to_crs(epsg).representative_point().items():
-        ax.text(
-            p.x,
-            p.y,
-            inside.at[code, "nom"],
-            fontsize=8,
-            ha="center",
-            va="center",
-            weight="bold",
-            color="#08306b",
-            path_effects=halo,
-            clip_on=True,
-        )
-    ax.set_xlim(frame[0], frame[2])
-    ax.set_ylim(frame[1], frame[3])
-    ax.set_aspect("equal")
-    ax.set_axis_off()
-    handles = [
-        Patch(facecolor=_TERRITORY_COLOR, label="Commune du territoire"),
-        Line2D([], [], color="#08306b", linewidth=2.2, label="Limite du territoire"),
-    ]
-    stages = set(stage_of[single & ~in_t])
-    handles += [
-        Patch(facecolor=STAGE_COLORS[s], label=f"CPTS — {STAGE_LABELS[s]}")
-        for s in STAGE_COLORS
-        if s in stages
-    ]
-    if white.any():
-        handles.append(
-            Patch(
-                facecolor=_WHITE_COLOR,
-                edgecolor="#a8a8a8",
-                hatch="///",
-                label="Commune en zone blanche (aucune CPTS)",
-            )
-        )
-    if (n_cpts > 1).any() or (in_t & (n_cpts > 0)).any():
-        handles.append(Patch(facecolor=_OVERLAP_COLOR, label="Commune déjà dans une CPTS, ou dans plusieurs"))
-    ax.legend(
-        handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2, fontsize=8, frameon=False
-    )
-    ax.set_title(
-        _fr(
-            f"{summary.name or 'Territoire'}\n{fr_int(summary.population)} habitants, "
-            f"{fr_decimal(summary.area_km2, 0)} km², taille ACI {summary.aci_size_class}"
-        ),
-        fontsize=11,
-    )
-    v = summary.vintage
-    fig.supxlabel(
-        f"COG {v['cog']}, populations légales {v['population']} ; projection EPSG:{epsg}",
-        fontsize=7,
-        color="#555",
-        x=0.01,
-        ha="left",
-    )
-    return fig
-
-
 def interactive_map(ref: Reference, summary: TerritorySummary, *, existing=None, offline: bool = False):
     """The folium map of a territory (:func:`cpts_geo.maps.territory_map`) with the findings of its
     checks: communes already in a CPTS, split EPCIs, enclaves; the neighbouring CPTS of
@@ -1355,142 +963,6 @@ def interactive_map(ref: Reference, summary: TerritorySummary, *, existing=None,
         name=summary.name,
         offline=offline,
     )
-
-
-def population_chart(summary: TerritorySummary, *, top: int = 25, figsize: tuple[float, float] | None = None):
-    """Population and density of the territory's communes: sorted horizontal bars, in French.
-
-    The most populous commune and its share of the territory are named in the title; beyond
-    ``top`` communes, the rest are summed in one bar (``Autres communes``).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    c = summary.communes
-    shown = c.head(top)
-    names = shown["nom"].tolist()
-    pops = shown["population"].to_numpy(dtype=float)
-    dens = shown["densite"].to_numpy(dtype=float)
-    if len(c) > top:
-        rest = c.iloc[top:]
-        names.append(f"Autres communes ({len(rest)})")
-        pops = np.append(pops, rest["population"].sum())
-        area = rest["superficie_km2"].sum()
-        dens = np.append(dens, rest["population"].sum() / area if area > 0 else np.nan)
-    y = np.arange(len(names))[::-1]
-    fig = _figure(figsize or (10, 1.6 + 0.28 * max(len(names), 5)))
-    ax1, ax2 = fig.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [3, 2]})
-    colors = ["#08519c"] + ["#6baed6"] * (len(names) - 1)
-    ax1.barh(y, pops, color=colors)
-    end = float(pops.max()) if len(pops) else 1.0
-    for yy, p in zip(y, pops):
-        ax1.text(
-            p + 0.01 * end,
-            yy,
-            _fr(f"{fr_int(p)} ({fr_share(p / summary.population, 1)})"),
-            va="center",
-            fontsize=7,
-            color="#333",
-        )
-    ax1.set_xlim(0, end * 1.3)
-    ax1.set_yticks(y, names, fontsize=8)
-    ax1.set_xlabel(f"Population municipale {summary.vintage.get('population', '')}")
-    ax2.barh(y, dens, color="#74c476")
-    for yy, d in zip(y, dens):
-        if np.isfinite(d):
-            ax2.text(d, yy, _fr(f" {fr_decimal(d, 0)}"), va="center", fontsize=7, color="#333")
-    ax2.set_xlim(0, (np.nanmax(dens) if np.isfinite(dens).any() else 1.0) * 1.25)
-    ax2.set_xlabel("Densité (habitants par km²)")
-    for ax in (ax1, ax2):
-        ax.spines[["top", "right"]].set_visible(False)
-        ax.xaxis.set_major_formatter(lambda x, _pos: _fr(fr_int(x)))
-        ax.tick_params(axis="x", labelsize=8)
-    big = summary.largest
-    fig.suptitle(
-        _fr(
-            f"Population par commune — {summary.name or 'territoire'} : "
-            f"{fr_int(summary.population)} habitants, {fr_decimal(summary.density, 0)} hab./km²\n"
-            f"commune la plus peuplée : {big['nom']}, {fr_share(big['share'])} de la population"
-        ),
-        fontsize=10.5,
-    )
-    return fig
-
-
-def aci_chart(summary: TerritorySummary, *, figsize: tuple[float, float] = (9.0, 2.2)):
-    """The territory's population on the scale of the ACI size classes, in French.
-
-    The classes as bands, the territory's population as a red line, the inhabitants missing
-    to reach the next class as an arrow, and the minimum population of the checks (dashed).
-
-    Returns
-    -------
-    matplotlib.figure.Figure
-    """
-    fig = _figure(figsize)
-    ax = fig.add_subplot()
-    pop = summary.population
-    end = max(200_000, pop * 1.1)
-    lows = [0, *ACI_SIZE_BOUNDS, end]
-    shades = ["#deebf7", "#9ecae1", "#4292c6", "#08519c"]
-    for k in range(4):
-        ax.barh(0, lows[k + 1] - lows[k], left=lows[k], color=shades[k], height=0.6)
-        ax.text(
-            (lows[k] + lows[k + 1]) / 2,
-            -0.18,
-            f"taille {k + 1}",
-            ha="center",
-            va="center",
-            fontsize=8,
-            color="white" if k >= 2 else "#08306b",
-        )
-    if summary.min_population:
-        ax.plot([summary.min_population] * 2, [-0.3, 0.3], color="#d95f0e", linestyle="--", linewidth=1.2)
-        ax.text(
-            summary.min_population,
-            -0.36,
-            _fr(f"minimum {fr_int(summary.min_population)}"),
-            fontsize=7,
-            color="#d95f0e",
-            ha="center",
-            va="top",
-        )
-    ax.plot([pop, pop], [-0.3, 0.3], color="#d7191c", linewidth=2.5)
-    ax.text(
-        pop,
-        0.36,
-        _fr(f"{fr_int(pop)} habitants"),
-        ha="center",
-        va="bottom",
-        fontsize=8,
-        color="#d7191c",
-        weight="bold",
-    )
-    if summary.aci_next_bound is not None:
-        ax.annotate(
-            "",
-            xy=(summary.aci_next_bound, 0.12),
-            xytext=(pop, 0.12),
-            arrowprops={"arrowstyle": "->", "color": "#d7191c", "linewidth": 1.2},
-        )
-        ax.text(
-            (pop + summary.aci_next_bound) / 2,
-            0.16,
-            _fr(f"+{fr_int(summary.aci_gap)}"),
-            ha="center",
-            va="bottom",
-            fontsize=7.5,
-            color="#d7191c",
-        )
-    ax.set_xlim(0, end)
-    ax.set_ylim(-0.6, 0.7)
-    ax.set_yticks([])
-    ax.xaxis.set_major_formatter(lambda x, _pos: _fr(fr_int(x)))
-    ax.tick_params(axis="x", labelsize=7)
-    ax.spines[["top", "right", "left"]].set_visible(False)
-    ax.set_title(_fr(f"Taille ACI {summary.aci_size_class} — {summary.aci_next_text()}"), fontsize=9.5)
-    return fig
 
 
 # ---------------------------------------------------------------------------------------------

@@ -24,10 +24,11 @@ Examples
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import logging
+import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,14 +37,19 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ._cells import blank, cell_text, fold, short_error
 from ._errors import InputError
-from .reference import Reference, normalize_name
+from .reference import Reference
+from .register import STAGES, Register, register_from_frame, replace_geometries
 
 __all__ = [
+    "MISSING_MARKERS",
     "STAGES",
+    "IndicatorTable",
     "Proposal",
     "Register",
     "proposal_from_codes",
+    "read_indicators",
     "read_proposal",
     "read_register",
     "register_from_frame",
@@ -51,8 +57,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Stages of a CPTS (Atlas des CPTS), in order.
-STAGES = ("pre-projet", "lettre-intention", "projet-sante", "aci")
+#: Cell values read as "no value" in indicator tables: blanks, and the markers INSEE, the
+#: SNDS and the CNAM use for secret or unavailable values.
+MISSING_MARKERS = {"", "s", "secret", "nd", "n.d.", "n/d", "nc", "n.c.", "na", "nan", "-", "–", "—", "x", "*"}
 
 #: A unit is part of a polygon when more than this share of its area is inside.
 MAJORITY = 0.5
@@ -76,17 +83,6 @@ CPTS_ID_COLUMNS = ["cpts id", "id cpts", "identifiant cpts", "code cpts", "id", 
 CPTS_NAME_COLUMNS = ["cpts nom", "nom cpts", "nom de la cpts", "cpts", "libelle cpts"]
 STAGE_COLUMNS = ["statut", "stade", "etat", "status", "etape"]
 DATE_COLUMNS = ["date statut", "date", "date du statut", "date stade"]
-
-_STAGE_ALIASES = {
-    "pre projet": "pre-projet", "preprojet": "pre-projet", "projet": "pre-projet",
-    "lettre intention": "lettre-intention", "lettre d intention": "lettre-intention",
-    "lettre d intention validee": "lettre-intention", "li": "lettre-intention",
-    "projet sante": "projet-sante", "projet de sante": "projet-sante",
-    "projet de sante valide": "projet-sante", "ps": "projet-sante",
-    "aci": "aci", "contrat aci": "aci", "contrat aci signe": "aci", "signature aci": "aci",
-}
-_STAGE_LIST = ", ".join(STAGES)
-
 
 @dataclass
 class Proposal:
@@ -112,43 +108,6 @@ class Proposal:
     source: str = ""
     warnings: list[dict] = field(default_factory=list)
     cut_units: pd.DataFrame = field(default_factory=lambda: _empty_cut())
-
-
-@dataclass
-class Register:
-    """The CPTS of a register, one row per (CPTS, unit).
-
-    Attributes
-    ----------
-    table
-        ``cpts_id``, ``cpts_nom``, ``code_insee`` (unit code), ``statut`` (one of :data:`STAGES`,
-        ``""`` when not given), ``date_statut`` and ``line`` (its line in the file, or ``None``).
-    source
-        The file the register was read from.
-    warnings
-        What was resolved with a correction: ``{"line", "value", "message"}`` each.
-    geometries
-        Polygon registers only: one polygon per CPTS (EPSG:4326), indexed by ``cpts_id``.
-    """
-
-    table: pd.DataFrame
-    source: str = ""
-    warnings: list[dict] = field(default_factory=list)
-    geometries: gpd.GeoDataFrame | None = None
-
-    def cpts(self) -> pd.DataFrame:
-        """One row per CPTS, indexed by ``cpts_id``: ``cpts_nom``, ``statut``, ``date_statut``, ``n_units``."""
-        t = self.table
-        out = t.groupby("cpts_id", sort=False)[["cpts_nom", "statut", "date_statut"]].first()
-        out["n_units"] = t.groupby("cpts_id", sort=False).size()
-        return out
-
-    def codes(self, cpts_id) -> list[str]:
-        """Unit codes of one CPTS, in file order."""
-        return self.table.loc[self.table["cpts_id"] == str(cpts_id), "code_insee"].tolist()
-
-    def __len__(self) -> int:
-        return int(self.table["cpts_id"].nunique())
 
 
 def _empty_cut() -> pd.DataFrame:
@@ -318,7 +277,7 @@ def _read_geo(path: Path) -> gpd.GeoDataFrame:
     try:
         gdf = gpd.read_file(path)
     except Exception as exc:  # pyogrio/GDAL raise many kinds; all mean "cannot read this file"
-        raise InputError(f"{path} : fichier géographique illisible ({_short(exc)}) ; attendu un "
+        raise InputError(f"{path} : fichier géographique illisible ({short_error(exc)}) ; attendu un "
                          "GeoJSON ou un GeoPackage de polygones") from None
     if gdf.crs is None:
         raise InputError(f"{path} : le fichier n'a pas de système de coordonnées (CRS) ; "
@@ -339,101 +298,6 @@ def _read_geo(path: Path) -> gpd.GeoDataFrame:
 # ---------------------------------------------------------------------------------------------
 # Registers
 # ---------------------------------------------------------------------------------------------
-def register_from_frame(df: pd.DataFrame, ref: Reference, *, source: str = "", lines=None) -> Register:
-    """A register from a DataFrame with ``cpts_id``, ``cpts_nom``, ``code_insee`` (and optional
-    ``statut``, ``date_statut``, ``departement``).
-
-    Codes are resolved as :meth:`Reference.resolve` does (a city's code gives its
-    arrondissements); stages are normalized (``"Lettre d'intention"`` → ``lettre-intention``).
-
-    Raises
-    ------
-    InputError
-        Unknown codes or stages, a CPTS id given with two names, a row without a CPTS id: every
-        problem at once, each with its line.
-    """
-    src = source or "registre"
-    if "cpts_id" not in df.columns or "code_insee" not in df.columns:
-        raise InputError(f"{src} : colonnes cpts_id et code_insee attendues ; trouvées : "
-                         f"{', '.join(map(str, df.columns)) or 'aucune'}")
-    n = len(df)
-    lines = list(lines) if lines is not None else [None] * n
-
-    def col(name):
-        if name not in df.columns:
-            return [""] * n
-        return ["" if _blank(v) else _text(v) for v in df[name].tolist()]
-
-    ids, noms, codes = col("cpts_id"), col("cpts_nom"), col("code_insee")
-    stages_raw, dates, deps = col("statut"), col("date_statut"), col("departement")
-    problems: list[dict] = []
-    warnings: list[dict] = []
-
-    def where(i):
-        return f"ligne {lines[i]}" if lines[i] is not None else f"ligne n°{i + 1} du tableau"
-
-    stages = []
-    for i, s in enumerate(stages_raw):
-        st = _stage(s)
-        if st is None:
-            problems.append({"line": lines[i], "value": s,
-                             "message": f"{where(i)} : statut '{s}' inconnu ; attendu {_STAGE_LIST}"})
-        stages.append(st or "")
-    for i, cid in enumerate(ids):
-        if not cid:
-            problems.append({"line": lines[i], "value": codes[i],
-                             "message": f"{where(i)} : identifiant de CPTS (cpts_id) manquant"})
-    # One name and one stage per CPTS.
-    seen_name: dict[str, tuple[str, int]] = {}
-    seen_stage: dict[str, tuple[str, int]] = {}
-    for i, cid in enumerate(ids):
-        if not cid:
-            continue
-        for value, seen, what in ((noms[i], seen_name, "deux noms"), (stages[i], seen_stage, "deux statuts")):
-            if not value:
-                continue
-            if cid not in seen:
-                seen[cid] = (value, i)
-            elif seen[cid][0] != value:
-                j = seen[cid][1]
-                problems.append({
-                    "line": lines[i], "value": value,
-                    "message": f"{where(i)} : la CPTS '{cid}' a {what} : '{seen[cid][0]}' ({where(j)}) "
-                               f"et '{value}' ; corrigez l'une des lignes",
-                })
-    # Codes, resolved row by row (a unit may belong to two CPTS: that is an overlap, not a duplicate).
-    valid = [i for i in range(n) if ids[i]]
-    res = None
-    try:
-        res = ref.resolve([codes[i] for i in valid], departement=[deps[i] or None for i in valid],
-                          lines=[lines[i] for i in valid], source=None)
-    except InputError as exc:
-        for p in exc.problems:
-            i = valid[p["index"]]
-            problems.append({"line": lines[i], "value": p["value"], "message": f"{where(i)} : {p['message']}"})
-    if problems:
-        problems.sort(key=lambda p: (p["line"] is None, p["line"] or 0))
-        raise InputError("\n".join(f"{src} : {p['message']}" for p in problems),
-                         [{"file": src, **p} for p in problems])
-    for w in res.warnings:
-        if not w["message"].startswith("doublon ignoré"):
-            warnings.append({"line": w["line"], "value": w["value"], "message": w["message"]})
-    rows = []
-    for k, i in enumerate(valid):
-        cid = ids[i]
-        for code in res.by_value[k]:
-            rows.append((cid, noms[i] or seen_name.get(cid, (cid,))[0], code,
-                         stages[i] or seen_stage.get(cid, ("",))[0], dates[i], lines[i]))
-    table = pd.DataFrame(rows, columns=["cpts_id", "cpts_nom", "code_insee", "statut", "date_statut", "line"])
-    dup = table.duplicated(["cpts_id", "code_insee"])
-    for _, r in table[dup].iterrows():
-        warnings.append({"line": r["line"], "value": r["code_insee"],
-                         "message": f"doublon ignoré : {r['code_insee']} déjà cité pour la CPTS '{r['cpts_id']}'"})
-    table = table[~dup].reset_index(drop=True)
-    table["line"] = table["line"].astype(object)
-    return Register(table=table, source=source, warnings=warnings)
-
-
 def read_register(path, ref: Reference, *, sheet: str | None = None) -> Register:
     """Read a register of existing CPTS.
 
@@ -493,8 +357,7 @@ def read_register(path, ref: Reference, *, sheet: str | None = None) -> Register
         data["departement"].append(_cell(r, cols.get("dep")))
         lines.append(r.line)
     reg = register_from_frame(pd.DataFrame(data, dtype=object), ref, source=src, lines=lines)
-    reg.warnings = warnings + reg.warnings
-    return reg
+    return reg.with_warnings(warnings)
 
 
 def _register_from_polygons(path: Path, ref: Reference) -> Register:
@@ -506,10 +369,10 @@ def _register_from_polygons(path: Path, ref: Reference) -> Register:
     gdf = gdf.rename(columns={lower[k]: k for k in ("cpts_id", "cpts_nom", "statut", "date_statut") if k in lower})
     rows, warnings, lines, geoms = [], [], [], {}
     for i, rec in enumerate(gdf.itertuples(index=False), start=1):
-        cid = "" if _blank(rec.cpts_id) else _text(rec.cpts_id)
-        nom = _text(getattr(rec, "cpts_nom", "")) if not _blank(getattr(rec, "cpts_nom", None)) else ""
-        stage = _text(getattr(rec, "statut", "")) if not _blank(getattr(rec, "statut", None)) else ""
-        date = _text(getattr(rec, "date_statut", "")) if not _blank(getattr(rec, "date_statut", None)) else ""
+        cid = "" if blank(rec.cpts_id) else cell_text(rec.cpts_id)
+        nom = cell_text(getattr(rec, "cpts_nom", "")) if not blank(getattr(rec, "cpts_nom", None)) else ""
+        stage = cell_text(getattr(rec, "statut", "")) if not blank(getattr(rec, "statut", None)) else ""
+        date = cell_text(getattr(rec, "date_statut", "")) if not blank(getattr(rec, "date_statut", None)) else ""
         shares = _area_shares(ref, rec.geometry)
         inside = _with_contained(ref, shares.index[shares > MAJORITY].tolist())
         if cid in geoms:
@@ -530,10 +393,8 @@ def _register_from_polygons(path: Path, ref: Reference) -> Register:
                          "date_statut": date})
             lines.append(i)
     reg = register_from_frame(pd.DataFrame(rows, dtype=object), ref, source=str(path), lines=lines)
-    reg.warnings = warnings + reg.warnings
-    reg.geometries = gpd.GeoDataFrame(geometry=list(geoms.values()), index=pd.Index(list(geoms), name="cpts_id"),
-                                      crs=4326)
-    return reg
+    polygons = gpd.GeoDataFrame(geometry=list(geoms.values()), index=pd.Index(list(geoms), name="cpts_id"), crs=4326)
+    return replace_geometries(reg.with_warnings(warnings), polygons)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -649,7 +510,7 @@ def _xlsx_rows(path: Path, sheet: str | None) -> list[_Row]:
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, TypeError) as exc:
-        raise InputError(f"{path} : classeur Excel illisible ({_short(exc)}) ; réenregistrez-le en .xlsx "
+        raise InputError(f"{path} : classeur Excel illisible ({short_error(exc)}) ; réenregistrez-le en .xlsx "
                          "ou en CSV") from None
     try:
         if sheet is None:
@@ -661,14 +522,14 @@ def _xlsx_rows(path: Path, sheet: str | None) -> list[_Row]:
         rows = []
         if ws is not None:
             for i, values in enumerate(ws.iter_rows(values_only=True), start=1):
-                cells = ["" if _blank(v) else _text(v) for v in values]
+                cells = ["" if blank(v) else cell_text(v) for v in values]
                 if any(cells):
                     rows.append(_Row(i, cells))
         return rows
     except InputError:
         raise
     except Exception as exc:  # a corrupt sheet inside a valid zip: openpyxl raises many kinds
-        raise InputError(f"{path} : classeur Excel illisible ({_short(exc)})") from None
+        raise InputError(f"{path} : classeur Excel illisible ({short_error(exc)})") from None
     finally:
         wb.close()
 
@@ -678,7 +539,7 @@ def _split_header(rows: list[_Row], path: Path) -> tuple[list[str] | None, list[
     first = rows[0].cells
     if _columns(first) or (len(first) > 1 and not any(_looks_like_code(c) for c in first)):
         return first, rows[1:]
-    if len(first) == 1 and _fold(first[0]) in _HEADER_WORDS:
+    if len(first) == 1 and fold(first[0]) in _HEADER_WORDS:
         return first, rows[1:]
     return None, rows
 
@@ -690,13 +551,9 @@ def _looks_like_code(value: str) -> bool:
     return bool(re.fullmatch(r"\s*\d[0-9aAbB]?\d{2,3}(\.0)?\s*", value))
 
 
-def _fold(value) -> str:
-    return normalize_name(str(value)).replace("_", " ")
-
-
 def _columns(header: list[str]) -> dict[str, int]:
     """Positions of the columns we know, by role (first match in order of preference)."""
-    folded = [_fold(h) for h in header]
+    folded = [fold(h) for h in header]
     out = {}
     for role, names in (("code", CODE_COLUMNS), ("cpts_id", CPTS_ID_COLUMNS), ("cpts_name", CPTS_NAME_COLUMNS),
                         ("stage", STAGE_COLUMNS), ("date", DATE_COLUMNS), ("dep", DEP_COLUMNS),
@@ -714,35 +571,6 @@ def _cell(row: _Row, col: int | None) -> str:
     return row.cells[col]
 
 
-def _blank(v) -> bool:
-    return v is None or (isinstance(v, float) and np.isnan(v)) or (isinstance(v, str) and not v.strip()) \
-        or v is pd.NA or v is pd.NaT
-
-
-def _text(v) -> str:
-    """A cell as text: integers without '.0', dates as ISO dates."""
-    if isinstance(v, bool):
-        return str(v)
-    if isinstance(v, (int, np.integer)):
-        return str(int(v))
-    if isinstance(v, (float, np.floating)):
-        return str(int(v)) if float(v).is_integer() else str(v)
-    if isinstance(v, (dt.datetime, pd.Timestamp)):
-        return v.date().isoformat() if (v.hour, v.minute, v.second) == (0, 0, 0) else v.isoformat()
-    if isinstance(v, dt.date):
-        return v.isoformat()
-    return str(v).strip()
-
-
-def _stage(value: str) -> str | None:
-    """A stage in canonical form, ``""`` for none, ``None`` when unknown."""
-    if not value:
-        return ""
-    if value in STAGES:
-        return value
-    return _STAGE_ALIASES.get(_fold(value))
-
-
 def _plain_warnings(warnings: list[dict]) -> list[dict]:
     return [{"line": w.get("line"), "value": w.get("value", ""), "message": w["message"]} for w in warnings]
 
@@ -751,6 +579,202 @@ def _pct(share: float) -> str:
     return f"{100 * share:.0f} %"
 
 
-def _short(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:200]
+# ---------------------------------------------------------------------------------------------
+# Commune-level indicator tables
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class IndicatorTable:
+    """A commune-level indicator table read by :func:`read_indicators`.
+
+    Attributes
+    ----------
+    table
+        Indexed by INSEE code (``code``, five characters); numeric columns as floats (missing
+        and secret values as NaN), other columns as text.
+    source
+        The file it was read from.
+    warnings
+        What was read with a correction or left out: ``{"line", "value", "message"}`` each.
+    """
+
+    table: pd.DataFrame
+    source: str = ""
+    warnings: list[dict] = field(default_factory=list)
+
+    @property
+    def numeric_columns(self) -> list[str]:
+        """The columns read as numbers."""
+        return [c for c in self.table.columns if pd.api.types.is_numeric_dtype(self.table[c])]
+
+
+_NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?")
+
+
+def _number(text: str) -> float | None:
+    """A number as French or English spreadsheets write it; NaN for a missing/secret marker;
+    ``None`` when it is not a number."""
+    t = str(text).strip()
+    if t.lower() in MISSING_MARKERS:
+        return math.nan
+    t = t.rstrip("%").strip()
+    t = re.sub(r"[\s\u00a0\u202f']", "", t)
+    if "," in t and "." in t:
+        # 1.234,5 (French thousands) or 1,234.5 (English thousands): the last one is decimal.
+        t = t.replace(".", "").replace(",", ".") if t.rfind(",") > t.rfind(".") else t.replace(",", "")
+    elif t.count(",") == 1:
+        t = t.replace(",", ".")
+    if not _NUMBER.fullmatch(t):
+        return None
+    return float(t)
+
+
+def normalize_insee_code(value) -> str:
+    """An INSEE code as files write it, in canonical form: ``1001`` -> ``01001``, ``2a004`` -> ``2A004``."""
+    v = str(value).strip().upper()
+    if re.fullmatch(r"\d+\.0", v):
+        v = v[:-2]
+    return v.zfill(5) if re.fullmatch(r"\d{4}", v) else v
+
+
+def read_indicators(
+    path, ref: Reference | None = None, *, code_column: str | None = None, sheet: str | None = None
+) -> IndicatorTable:
+    """Read a commune-level indicator table (CSV any delimiter/encoding, or XLSX).
+
+    The code column is found as for proposals (``code_insee``, ``CODGEO``, ``Code INSEE``,
+    ``insee``, ``COM``, ``DEPCOM``, ...; see :data:`cpts_geo.inputs.CODE_COLUMNS`), or named by
+    ``code_column``. A column whose every non-blank cell is a number is read as numbers:
+    French decimals (``12,5``), thousands separators (``1 234``), percentages (``12,5 %``);
+    blanks and the secret / not-available markers of INSEE and the SNDS (``s``, ``secret``,
+    ``nd``, ``nc``, ``-``, ...) become NaN. Other columns are kept as text.
+
+    Parameters
+    ----------
+    path
+        The file.
+    ref
+        When given, codes that are not units of the reference are reported in ``warnings``
+        (codes of an older COG, or a whole city — 75056, 69123, 13055 — whose values cannot be
+        split between its arrondissements); they are kept in the table but never match.
+    code_column
+        The name of the code column, when it is not recognised.
+    sheet
+        XLSX only: the sheet to read.
+
+    Returns
+    -------
+    IndicatorTable
+
+    Raises
+    ------
+    InputError
+        File unreadable, no code column, a code on two rows or a row without code: every
+        problem at once, with its line.
+
+    Examples
+    --------
+    >>> import cpts_geo as cg
+    >>> path = cg.reference.default_data_dir() / "examples" / "indicateurs_synthetiques.csv"
+    >>> ind = read_indicators(path)
+    >>> ind.table.index.name, "medecins_generalistes" in ind.numeric_columns
+    ('code', True)
+    """
+    path = Path(path)
+    src = str(path)
+    rows = _read_rows(path, sheet=sheet)
+    header, body = rows[0], rows[1:]
+    names = [h.strip() for h in header.cells]
+    if code_column is not None:
+        folded = [fold(h) for h in names]
+        want = fold(code_column)
+        col = folded.index(want) if want in folded else None
+        if col is None:
+            raise InputError(
+                f"{src} : ligne {header.line} : colonne '{code_column}' introuvable parmi "
+                f"{', '.join(repr(h) for h in names)}"
+            )
+    else:
+        col = _columns(names).get("code")
+        if col is None:
+            raise InputError(
+                f"{src} : ligne {header.line} : aucune colonne de codes communes reconnue parmi "
+                f"{', '.join(repr(h) for h in names)} ; attendu code_insee, CODGEO, Code INSEE, insee, COM, "
+                "DEPCOM... ou précisez code_column="
+            )
+    problems: list[dict] = []
+    warnings: list[dict] = []
+    seen: dict[str, int] = {}
+    codes, lines, cells = [], [], []
+    width = len(names)
+    for r in body:
+        raw = r.cells[col] if col < len(r.cells) else ""
+        if not raw.strip():
+            problems.append(
+                {
+                    "file": src,
+                    "line": r.line,
+                    "value": "; ".join(c for c in r.cells if c),
+                    "message": f"ligne {r.line} : code commune manquant",
+                }
+            )
+            continue
+        code = normalize_insee_code(raw)
+        if code in seen:
+            problems.append(
+                {
+                    "file": src,
+                    "line": r.line,
+                    "value": raw,
+                    "message": f"ligne {r.line} : code {code} déjà présent ligne {seen[code]}",
+                }
+            )
+            continue
+        seen[code] = r.line
+        codes.append(code)
+        lines.append(r.line)
+        cells.append((r.cells + [""] * width)[:width])
+    if problems:
+        raise InputError("\n".join(f"{src} : {p['message']}" for p in problems), problems)
+    if not codes:
+        raise InputError(f"{src} : aucune ligne de données sous l'en-tête")
+    data = {}
+    for j, name in enumerate(names):
+        if j == col:
+            continue
+        key = name or f"colonne_{j + 1}"
+        values = [c[j] for c in cells]
+        numbers = [_number(v) for v in values]
+        if all(x is not None for x in numbers) and any(not math.isnan(x) for x in numbers):
+            data[key] = pd.Series(numbers, dtype=float)
+        else:
+            data[key] = pd.Series(values, dtype=object)
+    table = pd.DataFrame(data)
+    table.index = pd.Index(codes, name="code")
+    if ref is not None:
+        warnings += _unknown_code_warnings(ref, codes, lines)
+    for w in warnings:
+        log.warning("%s : ligne %s : %s", src, w["line"], w["message"])
+    return IndicatorTable(table=table, source=src, warnings=warnings)
+
+
+_CITIES = {"75056": "Paris", "69123": "Lyon", "13055": "Marseille"}
+
+
+def _unknown_code_warnings(ref: Reference, codes: Sequence[str], lines: Sequence[int]) -> list[dict]:
+    known = ref.units.index
+    out = []
+    for code, line in zip(codes, lines):
+        if code in known:
+            continue
+        if code in _CITIES:
+            msg = (
+                f"{code} ({_CITIES[code]}) : les unités sont ses arrondissements municipaux ; la valeur de "
+                "la ville entière ne peut pas leur être répartie et ne sera pas utilisée"
+            )
+        else:
+            msg = (
+                f"code {code} inconnu du COG {ref.vintage['cog']} (ancien code ?) : ligne conservée mais "
+                "jamais jointe"
+            )
+        out.append({"line": line, "value": code, "message": msg})
+    return out

@@ -12,6 +12,7 @@ Examples
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
@@ -31,10 +32,13 @@ from pyproj import Transformer
 from scipy.sparse import csgraph
 
 from ._errors import AmbiguousNameError, InputError, ReferenceDataError, UnknownCommuneError
+from ._text import fr_int
+from .adjacency import ADJACENCY_TOLERANCE_M, compute_adjacency
 
 __all__ = [
     "ADJACENCY_TOLERANCE_M",
     "Reference",
+    "ReferenceArrays",
     "Resolution",
     "ZONE_EPSG",
     "compute_adjacency",
@@ -43,6 +47,7 @@ __all__ = [
     "load_reference",
     "normalize_name",
     "reference_summary",
+    "reference_summary_text",
     "sea_links",
 ]
 
@@ -51,21 +56,6 @@ log = logging.getLogger(__name__)
 #: Official projected CRS of each zone, by département code (metropolitan France: Lambert-93).
 ZONE_EPSG = {"971": 5490, "972": 5490, "973": 2972, "974": 2975, "976": 4471}
 METRO_EPSG = 2154
-
-#: Two units are neighbours when their boundaries touch or come within this distance (metres,
-#: in the zone's projected CRS). The boundaries are made a clean coverage at build time, so
-#: true neighbours share vertices exactly and enclosed gaps are closed; what remains are gaps
-#: that open onto the sea or a border (the cleaning cannot see them as gaps), and points where
-#: four communes meet, which the generalization opened into two triple points a few metres
-#: apart (or a commune it narrowed to a neck). 5 m is far below the source's generalization
-#: step (median edge 569 m, 1st percentile 134 m, metropolitan France) and below any real
-#: width of land: nationally it adds 6 pairs to those sharing a vertex (0.16 to 4.53 m apart),
-#: while 10 m would add 37 and 20 m 155 (see scripts/benchmark.py and data/SOURCES.md).
-ADJACENCY_TOLERANCE_M = 5.0
-
-#: Length of one degree of latitude at the equator (the shortest), in metres: bounds how far
-#: apart in degrees two points ``tolerance_m`` metres apart can be.
-_DEGREE_M = 110_574.0
 
 PLM_CITIES = {"75056", "69123", "13055"}
 
@@ -78,10 +68,11 @@ def epsg_for_departement(code: str) -> int:
 def default_data_dir() -> Path:
     """The folder of the shipped reference.
 
-    ``$CPTS_GEO_DATA`` if set, else the package data ``cpts_geo.data`` of an installed package,
-    else the ``data/`` folder next to the source tree.
+    ``$CPTS_GEO_REFERENCE`` if set (the variable the CLI's ``--reference`` reads too), else the
+    package data ``cpts_geo.data`` of an installed package, else the ``data/`` folder next to
+    the source tree.
     """
-    env = os.environ.get("CPTS_GEO_DATA")
+    env = os.environ.get("CPTS_GEO_REFERENCE")
     if env:
         return Path(env)
     try:
@@ -92,230 +83,6 @@ def default_data_dir() -> Path:
         pass
     return Path(__file__).resolve().parents[1] / "data"
 
-
-def compute_adjacency(
-    units: gpd.GeoDataFrame, *, tolerance_m: float = ADJACENCY_TOLERANCE_M, shared_lengths: bool = True
-) -> pd.DataFrame:
-    """Pairs of units whose boundaries touch, or come within ``tolerance_m`` metres.
-
-    Computed once per reference, vectorised over whole arrays. The boundaries are a clean
-    coverage (build time), so neighbours share vertices exactly: queen contiguity is found by
-    numbering the vertices (exact on the 1e-7° grid the build rounds to). The tolerance catches
-    what shared vertices miss, checked only where it can happen: gaps opening onto the sea or a
-    border between units of the coverage's outline, and slivers of a third unit, thinner than
-    the tolerance, between two units that both touch it (four-commune corners the
-    generalization opened); distances are measured in the zone's projected CRS. Units without a
-    geometry (communes restored from a commune nouvelle whose polygon still covers them) are
-    linked to the unit covering them.
-
-    Parameters
-    ----------
-    units
-        Units indexed by code, EPSG:4326, with ``epsg`` and ``geometry_source`` columns.
-    tolerance_m
-        Distance under which two boundaries count as touching.
-    shared_lengths
-        Also measure the length of each shared boundary (metres, projected CRS).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``a``, ``b`` (unit codes, ``a < b``) and ``shared_m`` (length of the shared
-        boundary in metres; 0 for a contact at a point or within the tolerance).
-    """
-    if units.crs is None or units.crs.to_epsg() != 4326:
-        raise ReferenceDataError("compute_adjacency expects units in EPSG:4326")
-    geom_all = units.geometry.to_numpy()
-    present = ~shapely.is_missing(geom_all)
-    epsg_all = units["epsg"].to_numpy()
-    codes_all = units.index.to_numpy()
-    n = len(codes_all)
-    keys, lengths = [], []
-    for epsg in np.unique(epsg_all[present]):
-        sel = np.flatnonzero((epsg_all == epsg) & present)
-        a, b, shared = _zone_adjacency(geom_all[sel], int(epsg), tolerance_m, shared_lengths)
-        keys.append(sel[a].astype(np.int64) * n + sel[b])  # sel is increasing: sel[a] < sel[b]
-        lengths.append(shared)
-    # Units without geometry: linked to the unit whose polygon covers them.
-    for i in np.flatnonzero(~present):
-        m = re.search(r"inclus dans (\d\w\d{3})", str(units["geometry_source"].iat[i]))
-        if m and m.group(1) in units.index:
-            j = units.index.get_loc(m.group(1))
-            keys.append(np.array([min(i, j) * n + max(i, j)], dtype=np.int64))
-            lengths.append(np.array([np.nan]))
-    # Zones hold disjoint units and each lists a pair once: sorting the keys is enough.
-    key = np.concatenate(keys) if keys else np.empty(0, dtype=np.int64)
-    shared = np.concatenate(lengths) if lengths else np.empty(0)
-    order = np.argsort(key)
-    a, b = key[order] // n, key[order] % n
-    out = pd.DataFrame({"a": codes_all[a], "b": codes_all[b], "shared_m": np.round(shared[order], 1)})
-    if units.index.is_monotonic_increasing:
-        return out  # positions in code order: a < b already, and sorted
-    swap = out["a"] > out["b"]
-    if swap.any():
-        out.loc[swap, ["a", "b"]] = out.loc[swap, ["b", "a"]].to_numpy()
-    return out.sort_values(["a", "b"]).reset_index(drop=True)
-
-
-#: Offsets that make grid coordinates (1e-7 degree) positive, and the factor that packs them.
-_GRID_X0, _GRID_Y0, _GRID_PACK = 1_800_000_000, 900_000_000, 4_000_000_000
-
-
-def _zone_adjacency(geoms: np.ndarray, epsg: int, tolerance_m: float, shared_lengths: bool):
-    """Neighbour pairs (positions in ``geoms``) of one zone, and their shared boundary length."""
-    n = len(geoms)
-    coords, unit = shapely.get_coordinates(geoms, return_index=True)
-    # Exact integer keys of the vertices on the build's 1e-7 degree grid, numbered by a hash
-    # table: linear time, where sorting the million keys costs about twice as much.
-    vertex, vertex_key = pd.factorize(_grid_keys(coords))
-    # Each vertex's units, each once (a ring's closing vertex repeats its first one): rows of
-    # a vertex x unit incidence matrix, which scipy groups by counting sort, columns sorted.
-    inc = sp.csr_matrix((np.ones(len(vertex), dtype=bool), (vertex, unit)), shape=(len(vertex_key), n))
-    inc.sum_duplicates()
-    units_at = np.diff(inc.indptr)
-    at = np.repeat(np.arange(len(vertex_key)), units_at)
-    # Queen contiguity: every two units listed at the same vertex (columns are sorted within a
-    # row, so the first is the lower position). pair_of numbers the pairs, for each (vertex,
-    # pair) found; the tolerance screen bounds each pair's shared vertices.
-    i, j = _pairs_within_runs(at)
-    pair_of, pair_key = pd.factorize(inc.indices[i].astype(np.int64) * n + inc.indices[j])
-    pair_key = np.asarray(pair_key, dtype=np.int64)
-    # Outline units: those owning a vertex no other unit shares (gaps onto the sea or a border).
-    outline = np.unique(inc.indices[np.repeat(units_at == 1, units_at)])
-
-    max_lat = float(np.abs(coords[:, 1]).max()) if len(coords) else 0.0
-    deg_tol = 1.05 * tolerance_m / (_DEGREE_M * np.cos(np.radians(min(max_lat, 89.0))))
-    near = _tolerance_candidates(geoms, pair_key, pair_of, vertex_key[at[i]], outline, deg_tol)
-    # Decided on the units themselves: first in degrees (cheap, no projection), then in metres
-    # in the zone's projected CRS, projecting only the few units still in question.
-    na, nb = near // n, near % n
-    close = shapely.dwithin(geoms[na], geoms[nb], deg_tol)
-    na, nb = na[close], nb[close]
-    if len(na):
-        need = np.unique(np.r_[na, nb])
-        proj = np.empty(n, dtype=object)
-        proj[need] = gpd.GeoSeries(geoms[need], crs=4326).to_crs(epsg).to_numpy()
-        close = shapely.dwithin(proj[na], proj[nb], tolerance_m)
-        pair_key = np.r_[pair_key, na[close].astype(np.int64) * n + nb[close]]
-    pair_key = np.sort(pair_key)
-    shared = _shared_lengths(geoms, epsg, pair_key) if shared_lengths else np.zeros(len(pair_key))
-    return pair_key // n, pair_key % n, shared
-
-
-def _grid_keys(coords: np.ndarray) -> np.ndarray:
-    """One exact int64 per vertex on the build's 1e-7 degree grid (x then y, packed)."""
-    ix = np.rint(coords[:, 0] * 1e7).astype(np.int64) + _GRID_X0
-    iy = np.rint(coords[:, 1] * 1e7).astype(np.int64) + _GRID_Y0
-    return ix * _GRID_PACK + iy
-
-
-def _pairs_within_runs(sorted_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Positions ``(i, j)``, ``i < j``, of every two equal entries of a sorted array.
-
-    Entries ``d`` places apart, for d = 1, 2, ...: a run is at most a few dozen long (units at
-    a vertex, neighbours of a unit), so this is a few vectorised passes over the array.
-    """
-    i_parts, j_parts = [np.empty(0, dtype=np.intp)], [np.empty(0, dtype=np.intp)]
-    d = 1
-    while d < len(sorted_values):
-        i = np.flatnonzero(sorted_values[d:] == sorted_values[:-d])
-        if not len(i):
-            break
-        i_parts.append(i)
-        j_parts.append(i + d)
-        d += 1
-    return np.concatenate(i_parts), np.concatenate(j_parts)
-
-
-def _tolerance_candidates(
-    geoms: np.ndarray,
-    pair_key: np.ndarray,
-    pair_of: np.ndarray,
-    shared_vertex: np.ndarray,
-    outline: np.ndarray,
-    deg_tol: float,
-) -> np.ndarray:
-    """Pairs (``lo * n + hi``, sorted) that share no vertex but may be within the tolerance.
-
-    After cleaning, enclosed gaps are gone, so the space between two such units is either a
-    gap onto the sea or a border (both are outline units) or a sliver of a third unit c they
-    both touch. In the second case the segment joining the closest points crosses c only, so
-    its ends lie on the boundaries each unit shares with c, which run between vertices shared
-    with c (the coverage is noded): the bounding octagons of those shared vertices come within
-    the tolerance. ``pair_of`` and ``shared_vertex`` give, for each (vertex, pair) found, the
-    pair's number in ``pair_key`` and the vertex's grid key. Both screens work in degrees, with
-    a bound valid at the zone's highest latitude; a pair that passes is then measured.
-    """
-    n = len(geoms)
-    reach = int(np.ceil(deg_tol * 1e7)) + 1  # in grid units, with a unit for rounding
-    # Bounding octagon of the vertices each pair shares: their extent along x, y and the two
-    # diagonals x + y, x - y (which two points within the reach differ by at most twice it).
-    # A bounding box alone leaves ~4 times more candidates: the neighbours of a small unit
-    # all have overlapping boxes.
-    x, y = np.divmod(shared_vertex, _GRID_PACK)
-    octagon = []
-    for along, limit in ((x, reach), (y, reach), (x + y, 2 * reach), (x - y, 2 * reach)):
-        lo = np.full(len(pair_key), np.iinfo(np.int64).max)
-        hi = np.full(len(pair_key), np.iinfo(np.int64).min)
-        np.minimum.at(lo, pair_of, along)
-        np.maximum.at(hi, pair_of, along)
-        octagon.append((lo, hi, limit))
-
-    # Every two neighbours of a unit c, with the pairs they form with c: CSR rows group the
-    # neighbours by unit (pair ids stored 1-based, so that none is a zero).
-    ids = np.arange(1, len(pair_key) + 1)
-    a, b = pair_key // n, pair_key % n
-    g = sp.csr_matrix((np.r_[ids, ids], (np.r_[a, b], np.r_[b, a])), shape=(n, n))
-    i, j = _pairs_within_runs(np.repeat(np.arange(n), np.diff(g.indptr)))
-    # Their two octagons (pairs p, q with c) must come within reach along every direction;
-    # screened one direction at a time, each on what the previous ones kept.
-    for lo, hi, limit in octagon:
-        p, q = g.data[i] - 1, g.data[j] - 1
-        kept = np.maximum(lo[p], lo[q]) - np.minimum(hi[p], hi[q]) <= limit
-        i, j = i[kept], j[kept]
-
-    # Outline units whose boxes come within the tolerance.
-    bounds = shapely.bounds(geoms[outline]) + np.array([-deg_tol, -deg_tol, deg_tol, deg_tol])
-    boxes = shapely.box(*bounds.T)
-    li, ri = shapely.STRtree(boxes).query(boxes)
-
-    ca, cb = np.r_[g.indices[i], outline[li]], np.r_[g.indices[j], outline[ri]]
-    key = np.sort((np.minimum(ca, cb).astype(np.int64) * n + np.maximum(ca, cb))[ca != cb])
-    key = key[np.diff(key, prepend=-1) != 0]  # unique: np.unique hashes, slower here
-    # Most candidates are neighbours already (c's neighbours meet at its triple points).
-    neighbours = np.sort(pair_key)
-    if len(neighbours):
-        found = np.searchsorted(neighbours, key).clip(max=len(neighbours) - 1)
-        key = key[neighbours[found] != key]
-    return key
-
-
-def _shared_lengths(geoms: np.ndarray, epsg: int, pair_key: np.ndarray) -> np.ndarray:
-    """Length (metres, projected CRS) of the boundary each pair shares, for sorted pair keys.
-
-    Edges are matched between rings exactly (same two vertices on the grid); a contact at a
-    point or within the tolerance has no shared edge and measures 0.
-    """
-    n = len(geoms)
-    parts, pidx = shapely.get_parts(geoms, return_index=True)
-    rings, ridx = shapely.get_rings(parts, return_index=True)
-    coords, cidx = shapely.get_coordinates(rings, return_index=True)
-    poly = pidx[ridx[cidx]]
-    seg = np.flatnonzero(cidx[1:] == cidx[:-1])  # consecutive vertices of one ring
-    if not len(seg):
-        return np.zeros(len(pair_key))
-    key = _grid_keys(coords)
-    xy = np.column_stack(Transformer.from_crs(4326, epsg, always_xy=True).transform(coords[:, 0], coords[:, 1]))
-    s1, s2 = key[seg], key[seg + 1]
-    e1, e2 = np.minimum(s1, s2), np.maximum(s1, s2)
-    length = np.hypot(*(xy[seg + 1] - xy[seg]).T)
-    order = np.lexsort((poly[seg], e2, e1))
-    e1, e2, sp_, length = e1[order], e2[order], poly[seg][order], length[order]
-    same = (e1[1:] == e1[:-1]) & (e2[1:] == e2[:-1]) & (sp_[1:] != sp_[:-1])
-    ea, eb = sp_[:-1][same], sp_[1:][same]
-    edge_pairs = np.minimum(ea, eb).astype(np.int64) * n + np.maximum(ea, eb)
-    sums = pd.Series(length[:-1][same]).groupby(edge_pairs).sum()
-    return sums.reindex(pair_key, fill_value=0.0).to_numpy()
 
 
 def normalize_name(name: str) -> str:
@@ -347,9 +114,77 @@ class Resolution:
     by_value: list[list[str]] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
+class ReferenceArrays:
+    """The reference as numpy arrays, for the rules and territories (built once per reference).
+
+    Units are integer positions (the order of ``ref.units`` and ``ref.graph``); EPCI,
+    départements, régions and land masses are integer ids into the ``*_codes`` arrays.
+    """
+
+    n: int
+    codes: np.ndarray
+    names: np.ndarray
+    pop: np.ndarray
+    pos: dict
+    indptr: np.ndarray
+    indices: np.ndarray
+    land: np.ndarray
+    land_size: np.ndarray
+    land_pop: np.ndarray
+    epci: np.ndarray  # -1: no EPCI
+    epci_codes: np.ndarray
+    epci_names: np.ndarray
+    epci_n: np.ndarray
+    epci_pop: np.ndarray
+    dep: np.ndarray
+    dep_codes: np.ndarray
+    dep_names: np.ndarray
+    dep_region: np.ndarray
+    reg: np.ndarray
+    reg_codes: np.ndarray
+    reg_names: np.ndarray
+    epsg: np.ndarray
+    area: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+
+    def neighbours_of(self, positions: np.ndarray) -> np.ndarray:
+        """Land neighbours of the given units, concatenated (with repeats)."""
+        starts, ends = self.indptr[positions], self.indptr[positions + 1]
+        lengths = ends - starts
+        if not lengths.sum():
+            return np.empty(0, dtype=self.indices.dtype)
+        offsets = np.repeat(starts - np.r_[0, np.cumsum(lengths)[:-1]], lengths)
+        return self.indices[np.arange(lengths.sum()) + offsets]
+
+
+def _factorize(values, names: pd.Series | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Integer ids of ``values`` ("" / NaN -> -1), the distinct codes and their names."""
+    s = pd.Series(values).astype(object).where(pd.notna(values), "").astype(str)
+    ids, uniques = pd.factorize(s.where(s != "", None), use_na_sentinel=True)
+    codes = np.asarray(uniques, dtype=object)
+    if names is None:
+        labels = codes.copy()
+    else:
+        labels = np.array(names.reindex(codes).astype(object).to_numpy(), dtype=object)
+        missing = pd.isna(labels)
+        labels[missing] = codes[missing]
+    return ids.astype(np.int64), codes, labels
+
+
+_TABLES = ("units", "communes", "epci", "departements", "regions", "adjacency")
+
+
 class Reference:
-    """A loaded reference.
+    """A loaded reference: immutable, and owner of everything derived from it.
+
+    The tables are exposed as copy-on-write views (pandas' Copy-on-Write): editing
+    ``ref.units`` in place changes only that view, never the reference nor anything computed
+    from it, and assigning an attribute raises. To work on an edited table, build a new
+    reference with :meth:`replace`. Everything derived (positions, graph, land masses, numpy
+    arrays, projected geometries, sea links) is computed once, on first use, and cached on the
+    reference itself.
 
     Attributes
     ----------
@@ -362,16 +197,79 @@ class Reference:
         DataFrame of neighbour pairs (``a``, ``b``, ``shared_m``).
     metadata
         Vintages, sources and build figures.
+    path
+        The folder the reference was loaded from.
     """
 
-    units: gpd.GeoDataFrame
-    communes: pd.DataFrame
-    epci: pd.DataFrame
-    departements: pd.DataFrame
-    regions: pd.DataFrame
-    adjacency: pd.DataFrame
-    metadata: dict
-    path: Path | None = None
+    def __init__(
+        self,
+        units: gpd.GeoDataFrame,
+        communes: pd.DataFrame,
+        epci: pd.DataFrame,
+        departements: pd.DataFrame,
+        regions: pd.DataFrame,
+        adjacency: pd.DataFrame,
+        metadata: dict,
+        path: Path | None = None,
+        **extra: pd.DataFrame,
+    ):
+        tables = {"units": units, "communes": communes, "epci": epci, "departements": departements,
+                  "regions": regions, "adjacency": adjacency, **extra}
+        for name, table in tables.items():
+            object.__setattr__(self, f"_{name}", table.copy(deep=False))
+        object.__setattr__(self, "_extra", tuple(extra))
+        object.__setattr__(self, "metadata", copy.deepcopy(metadata))
+        object.__setattr__(self, "path", path)
+
+    def __setattr__(self, name, value):
+        raise AttributeError(
+            f"Reference is immutable: build a new one with ref.replace({name}=...) instead of setting {name}"
+        )
+
+    def __delattr__(self, name):
+        raise AttributeError("Reference is immutable")
+
+    def __repr__(self) -> str:
+        return f"Reference({len(self._units)} units, {self.path})"
+
+    def replace(self, **tables) -> Reference:
+        """A new reference with some tables replaced (``units=``, ``communes=``, ...)."""
+        current = {name: getattr(self, f"_{name}") for name in (*_TABLES, *self._extra)}
+        current.update(tables)
+        metadata = tables.pop("metadata", self.metadata)
+        current.pop("metadata", None)
+        return Reference(metadata=metadata, path=self.path, **current)
+
+    # ---- tables (copy-on-write views) ------------------------------------------------------
+    @property
+    def units(self) -> gpd.GeoDataFrame:
+        return self._units.copy(deep=False)
+
+    @property
+    def communes(self) -> pd.DataFrame:
+        return self._communes.copy(deep=False)
+
+    @property
+    def epci(self) -> pd.DataFrame:
+        return self._epci.copy(deep=False)
+
+    @property
+    def departements(self) -> pd.DataFrame:
+        return self._departements.copy(deep=False)
+
+    @property
+    def regions(self) -> pd.DataFrame:
+        return self._regions.copy(deep=False)
+
+    @property
+    def adjacency(self) -> pd.DataFrame:
+        return self._adjacency.copy(deep=False)
+
+    def table(self, name: str) -> pd.DataFrame:
+        """An extra table of the reference folder (e.g. ``anciennes_communes``), as a view."""
+        if name not in self._extra:
+            raise KeyError(f"no table {name!r} in this reference (tables: {', '.join(self._extra) or 'none'})")
+        return getattr(self, f"_{name}").copy(deep=False)
 
     # ---- vintages ------------------------------------------------------------------------
     @property
@@ -383,36 +281,179 @@ class Reference:
     @cached_property
     def position(self) -> pd.Series:
         """Row position of each unit code in :attr:`units` (and in :attr:`graph`)."""
-        return pd.Series(np.arange(len(self.units)), index=self.units.index)
+        return pd.Series(np.arange(len(self._units)), index=self._units.index)
 
     @cached_property
     def graph(self) -> sp.csr_matrix:
         """Symmetric sparse adjacency matrix of the units (land contiguity), in units order."""
-        n = len(self.units)
-        i = self.position.reindex(self.adjacency["a"]).to_numpy()
-        j = self.position.reindex(self.adjacency["b"]).to_numpy()
+        n = len(self._units)
+        i = self.position.reindex(self._adjacency["a"]).to_numpy()
+        j = self.position.reindex(self._adjacency["b"]).to_numpy()
         data = np.ones(len(i) * 2, dtype=np.int8)
         m = sp.coo_matrix((data, (np.r_[i, j], np.r_[j, i])), shape=(n, n)).tocsr()
         m.sum_duplicates()
         m.data[:] = 1
+        m.sort_indices()
         return m
 
     @cached_property
     def land_component(self) -> pd.Series:
         """Id of the land mass each unit is on (units joined by a land path share an id)."""
         _, labels = csgraph.connected_components(self.graph, directed=False)
-        return pd.Series(labels, index=self.units.index)
+        return pd.Series(labels, index=self._units.index)
 
     def neighbours(self, code: str) -> list[str]:
         """Codes of the land neighbours of a unit, sorted."""
         row = self.graph[self.position[code]]
-        return sorted(self.units.index[row.indices])
+        return sorted(self._units.index[row.indices])
+
+    @cached_property
+    def arrays(self) -> ReferenceArrays:
+        """The numpy view of the reference used by territories and rules."""
+        units = self._units
+        n = len(units)
+        graph = self.graph
+        pop = units["population"].fillna(0).to_numpy(dtype=np.int64)
+        land = self.land_component.to_numpy().astype(np.int64)
+        n_land = int(land.max()) + 1 if n else 0
+        epci, epci_codes, epci_names = _factorize(units["epci"].to_numpy(), self._epci["nom"])
+        dep, dep_codes, dep_names = _factorize(units["departement"].to_numpy(), self._departements["nom"])
+        reg, reg_codes, reg_names = _factorize(units["region"].to_numpy(), self._regions["nom"])
+        # Région of each département: the région of its units.
+        dep_region = np.full(len(dep_codes), -1, dtype=np.int64)
+        ok = (dep >= 0) & (reg >= 0)
+        dep_region[dep[ok]] = reg[ok]
+        ok_e = epci >= 0
+        return ReferenceArrays(
+            n=n,
+            codes=units.index.to_numpy(dtype=object),
+            names=units["nom"].astype(str).to_numpy(dtype=object),
+            pop=pop,
+            pos={c: i for i, c in enumerate(units.index)},
+            indptr=graph.indptr.astype(np.int64),
+            indices=graph.indices.astype(np.int64),
+            land=land,
+            land_size=np.bincount(land, minlength=n_land),
+            land_pop=np.bincount(land, weights=pop, minlength=n_land).astype(np.int64),
+            epci=epci,
+            epci_codes=epci_codes,
+            epci_names=epci_names,
+            epci_n=np.bincount(epci[ok_e], minlength=len(epci_codes)),
+            epci_pop=np.bincount(epci[ok_e], weights=pop[ok_e], minlength=len(epci_codes)).astype(np.int64),
+            dep=dep,
+            dep_codes=dep_codes,
+            dep_names=dep_names,
+            dep_region=dep_region,
+            reg=reg,
+            reg_codes=reg_codes,
+            reg_names=reg_names,
+            epsg=units["epsg"].to_numpy(dtype=np.int64),
+            area=units["area_km2"].fillna(0).to_numpy(dtype=float) if "area_km2" in units else np.full(n, np.nan),
+            lon=units["lon"].to_numpy(dtype=float),
+            lat=units["lat"].to_numpy(dtype=float),
+        )
+
+    @cached_property
+    def main_land(self) -> np.ndarray:
+        """The largest land mass (most units) of each département (``arrays.dep`` id): its mainland."""
+        a = self.arrays
+        ok = a.dep >= 0
+        base = int(a.land.max()) + 1 if a.n else 1
+        key = a.dep[ok] * base + a.land[ok]
+        pairs, counts = np.unique(key, return_counts=True)
+        dep, land = pairs // base, pairs % base
+        order = np.lexsort((land, -counts, dep))  # by département, most units first
+        out = np.full(len(a.dep_codes), -1, dtype=np.int64)
+        first = np.unique(dep[order], return_index=True)[1]
+        out[dep[order][first]] = land[order][first]
+        return out
+
+    # ---- geometry in the zones' projected CRS ----------------------------------------------
+    @cached_property
+    def _projected_store(self) -> tuple[np.ndarray, np.ndarray]:
+        n = len(self._units)
+        return np.empty(n, dtype=object), np.zeros(n, dtype=bool)
+
+    def projected(self, positions: np.ndarray) -> np.ndarray:
+        """Geometries of units (positions) in their zone's projected CRS (projected once each)."""
+        positions = np.asarray(positions, dtype=np.int64)
+        geoms, done = self._projected_store
+        todo = positions[~done[positions]]
+        if len(todo):
+            a = self.arrays
+            src = self._units.geometry.to_numpy()
+            for epsg in np.unique(a.epsg[todo]):
+                sel = todo[a.epsg[todo] == epsg]
+                geoms[sel] = gpd.GeoSeries(src[sel], crs=self._units.crs).to_crs(int(epsg)).to_numpy()
+            done[todo] = True
+        return geoms[positions]
+
+    @cached_property
+    def unit_xy_km(self) -> np.ndarray:
+        """Representative points of the units, in km, in each zone's projected CRS."""
+        a = self.arrays
+        xy = np.zeros((a.n, 2))
+        for code in np.unique(a.epsg):
+            sel = a.epsg == code
+            x, y = Transformer.from_crs(4326, int(code), always_xy=True).transform(a.lon[sel], a.lat[sel])
+            xy[sel, 0] = np.asarray(x) / 1000.0
+            xy[sel, 1] = np.asarray(y) / 1000.0
+        # Units without geometry (restored communes inside another's polygon): their neighbours' mean.
+        g = self.graph
+        for i in np.flatnonzero(~np.isfinite(xy).all(axis=1)):
+            nb = g.indices[g.indptr[i] : g.indptr[i + 1]]
+            nb = nb[np.isfinite(xy[nb]).all(axis=1)]
+            xy[i] = xy[nb].mean(axis=0) if len(nb) else 0.0
+        return xy
+
+    @cached_property
+    def shared_length_km(self) -> sp.csr_matrix:
+        """Length (km) of the boundary each pair of land neighbours shares, as a CSR matrix."""
+        adj = self._adjacency
+        i = self.position.reindex(adj["a"]).to_numpy()
+        j = self.position.reindex(adj["b"]).to_numpy()
+        length = np.nan_to_num(adj["shared_m"].to_numpy(dtype=float), nan=0.0) / 1000.0
+        n = len(self._units)
+        m = sp.coo_matrix((np.r_[length, length], (np.r_[i, j], np.r_[j, i])), shape=(n, n)).tocsr()
+        m.sum_duplicates()
+        m.sort_indices()
+        return m
+
+    # ---- sea links -------------------------------------------------------------------------
+    @cached_property
+    def _sea_link_cache(self) -> dict:
+        return {}
+
+    def sea_links(self, max_km: float = 30.0) -> pd.DataFrame:
+        """Sea links between land masses closer than ``max_km`` (see :func:`sea_links`)."""
+        key = float(max_km)
+        if key not in self._sea_link_cache:
+            self._sea_link_cache[key] = _compute_sea_links(self, key)
+        return self._sea_link_cache[key]
+
+    def graph_with_sea_links(self, max_km: float = 30.0) -> sp.csr_matrix:
+        """Land adjacency plus sea links (``max_km``), symmetric CSR in units order (cached)."""
+        key = ("graph", float(max_km))
+        if key not in self._sea_link_cache:
+            links = self.sea_links(max_km)
+            g = self.graph.astype(np.int8)
+            if len(links):
+                i = self.position.reindex(links["a"]).to_numpy()
+                j = self.position.reindex(links["b"]).to_numpy()
+                n = g.shape[0]
+                extra = sp.coo_matrix((np.ones(2 * len(i), dtype=np.int8), (np.r_[i, j], np.r_[j, i])),
+                                      shape=(n, n))
+                g = (g + extra.tocsr()).tocsr()
+                g.data[:] = 1
+            g.sort_indices()
+            self._sea_link_cache[key] = g
+        return self._sea_link_cache[key]
 
     # ---- resolving -----------------------------------------------------------------------
     @cached_property
     def _old_codes(self) -> dict[str, str]:
         out = {}
-        for code, old in self.communes["anciens_codes"].items():
+        for code, old in self._communes["anciens_codes"].items():
             for o in str(old).split(";") if isinstance(old, str) and old else []:
                 if o != code:
                     out[o] = code
@@ -422,16 +463,16 @@ class Reference:
     def _names(self) -> dict[str, list[str]]:
         """Normalized name -> commune codes (PLM cities and arrondissements included)."""
         out: dict[str, list[str]] = {}
-        for code, nom in self.communes["nom"].items():
+        for code, nom in self._communes["nom"].items():
             out.setdefault(normalize_name(nom), []).append(code)
-        for code, row in self.units[self.units["type"] == "arrondissement"].iterrows():
+        for code, row in self._units[self._units["type"] == "arrondissement"].iterrows():
             out.setdefault(normalize_name(row["nom"]), []).append(code)
         return out
 
     def expand(self, code: str) -> list[str]:
         """Unit codes of a commune code (a PLM city's arrondissements, else the code itself)."""
         if code in PLM_CITIES:
-            return str(self.communes.at[code, "unites"]).split(";")
+            return str(self._communes.at[code, "unites"]).split(";")
         return [code]
 
     def resolve(
@@ -522,20 +563,20 @@ class Reference:
         else:
             code, fix = up, None
         if re.fullmatch(r"\d[0-9AB]\d{3}", code):
-            if code in self.communes.index:
+            if code in self._communes.index:
                 if code in PLM_CITIES:
                     units = self.expand(code)
-                    note = f"{self.communes.at[code, 'nom']} ({code}) remplacée par ses {len(units)} arrondissements"
+                    note = f"{self._communes.at[code, 'nom']} ({code}) remplacée par ses {len(units)} arrondissements"
                     return units, (fix + " ; " + note) if fix else note, None
-                if code in self.units.index:
+                if code in self._units.index:
                     return [code], fix, None
-            if code in self.units.index:  # an arrondissement
+            if code in self._units.index:  # an arrondissement
                 return [code], fix, None
             if code in self._old_codes:
                 new = self._old_codes[code]
                 note = (
                     f"ancien code {code} : commune fusionnée dans "
-                    f"{self.communes.at[new, 'nom']} ({new}) au COG {cog}"
+                    f"{self._communes.at[new, 'nom']} ({new}) au COG {cog}"
                 )
                 return self.expand(new), note if not fix else fix + " ; " + note, None
             return [], None, {
@@ -569,19 +610,19 @@ class Reference:
 
     @cached_property
     def _departement_names(self) -> dict[str, str]:
-        return {normalize_name(n): c for c, n in self.departements["nom"].items()}
+        return {normalize_name(n): c for c, n in self._departements["nom"].items()}
 
     def _departement_code(self, dep) -> str | None:
         """A département code from a code (``1``, ``01``, ``2a``) or a name (``Maine-et-Loire``)."""
         code = _normalize_dep(dep)
-        if code is None or code in self.departements.index:
+        if code is None or code in self._departements.index:
             return code
         return self._departement_names.get(normalize_name(code), code)
 
     def _dep_of(self, code: str) -> str:
-        if code in self.communes.index:
-            return self.communes.at[code, "departement"]
-        return self.units.at[code, "departement"]
+        if code in self._communes.index:
+            return self._communes.at[code, "departement"]
+        return self._units.at[code, "departement"]
 
 
 def _normalize_dep(dep) -> str | None:
@@ -635,18 +676,51 @@ def load_reference(path: str | Path | None = None) -> Reference:
             f"{folder}: reference incomplete, missing {', '.join(missing)}; "
             "build it with scripts/build_reference.py"
         )
-    units = gpd.read_parquet(folder / "units.parquet")
+    def read(name, reader):
+        try:
+            return reader(folder / name)
+        except Exception as exc:  # parquet, CSV and JSON readers raise many kinds
+            raise ReferenceDataError(
+                f"{folder / name} : fichier du référentiel illisible ({type(exc).__name__} : "
+                f"{str(exc).strip()[:200]}) ; reconstruisez le référentiel avec scripts/build_reference.py"
+            ) from None
+
     str_cols = {"code": str, "departement": str, "region": str, "epci": str, "commune": str,
                 "anciens_codes": str, "unites": str}
-    communes = pd.read_csv(folder / "communes.csv", dtype=str_cols, keep_default_na=False,
-                           na_values={"population": [""]}).set_index("code")
-    epci = pd.read_csv(folder / "epci.csv", dtype={"code": str}).set_index("code")
-    deps = pd.read_csv(folder / "departements.csv", dtype={"code": str, "region": str}).set_index("code")
-    regs = pd.read_csv(folder / "regions.csv", dtype={"code": str}).set_index("code")
-    adjacency = pd.read_parquet(folder / "adjacency.parquet")
-    metadata = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
+    units = read("units.parquet", gpd.read_parquet)
+    communes = read("communes.csv", lambda p: pd.read_csv(p, dtype=str_cols, keep_default_na=False,
+                                                           na_values={"population": [""]}).set_index("code"))
+    epci = read("epci.csv", lambda p: pd.read_csv(p, dtype={"code": str}).set_index("code"))
+    deps = read("departements.csv",
+                lambda p: pd.read_csv(p, dtype={"code": str, "region": str}).set_index("code"))
+    regs = read("regions.csv", lambda p: pd.read_csv(p, dtype={"code": str}).set_index("code"))
+    adjacency = read("adjacency.parquet", pd.read_parquet)
+    metadata = read("metadata.json", lambda p: json.loads(p.read_text(encoding="utf-8")))
+    _check_reference(folder, units, communes, adjacency, metadata)
     return Reference(units=units, communes=communes, epci=epci, departements=deps,
                      regions=regs, adjacency=adjacency, metadata=metadata, path=folder)
+
+
+def _check_reference(folder: Path, units, communes, adjacency, metadata) -> None:
+    """The columns and keys every part of the tool reads, present (else ReferenceDataError)."""
+    problems = []
+    for name, table, cols in (
+        ("units.parquet", units, ("nom", "type", "commune", "population", "departement", "region", "epci",
+                                  "zone", "epsg", "lon", "lat", "geometry_source")),
+        ("communes.csv", communes, ("nom", "departement", "anciens_codes", "unites")),
+        ("adjacency.parquet", adjacency, ("a", "b", "shared_m")),
+    ):
+        missing = [c for c in cols if c not in table.columns]
+        if missing:
+            problems.append(f"{folder / name} : colonne(s) manquante(s) {', '.join(missing)}")
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("vintage"), dict) or not {
+        "cog", "population"} <= set(metadata["vintage"]):
+        problems.append(f"{folder / 'metadata.json'} : clé 'vintage' (cog, population) manquante")
+    elif "counts" not in metadata:
+        problems.append(f"{folder / 'metadata.json'} : clé 'counts' manquante")
+    if problems:
+        raise ReferenceDataError(" ; ".join(problems) + " ; reconstruisez le référentiel avec "
+                                 "scripts/build_reference.py")
 
 
 def reference_summary(ref: Reference) -> dict:
@@ -671,22 +745,42 @@ def reference_summary(ref: Reference) -> dict:
     }
 
 
+def reference_summary_text(info: dict) -> str:
+    """:func:`reference_summary` as the French lines ``cpts-geo reference info`` prints."""
+    v = info["vintage"]
+    c = info["counts"]
+    return "\n".join([
+        f"Référentiel : {info['path']}",
+        f"Millésimes : COG {v['cog']}, populations légales {v['population']} (population municipale)"
+        + "".join(f" ; sauf {note}" for note in info["population_notes"].values()),
+        f"Communes : {fr_int(c['communes'])} (unités : {fr_int(c['units'])}, dont {c['arrondissements']} "
+        "arrondissements municipaux de Paris, Lyon et Marseille)",
+        f"EPCI : {fr_int(c['epci'])}",
+        f"Départements : {c['departements']}",
+        f"Régions : {c['regions']}",
+        f"Paires de communes voisines : {fr_int(c['adjacency_pairs'])}",
+        f"Population nationale : {fr_int(info['population'])} habitants",
+        f"Contours : {info['geometry_source']}",
+    ])
+
+
 def sea_links(ref: Reference, *, max_km: float = 30.0) -> pd.DataFrame:
     """Sea links between land masses (islands) closer than ``max_km``.
 
     A land mass is a connected component of the land adjacency graph (an island, an
     archipelago's island, the mainland). For each pair of land masses of the same zone within
     ``max_km``, the closest pair of units is returned, with its distance in the zone's
-    projected CRS. Computed on demand and cached on the reference.
+    projected CRS. Computed on demand and cached on the reference (:meth:`Reference.sea_links`).
 
     Returns
     -------
     pandas.DataFrame
         Columns ``a``, ``b`` (unit codes, ``a < b``), ``distance_km``.
     """
-    cache = ref.__dict__.setdefault("_sea_links_cache", {})
-    if max_km in cache:
-        return cache[max_km]
+    return ref.sea_links(max_km)
+
+
+def _compute_sea_links(ref: Reference, max_km: float) -> pd.DataFrame:
     units = ref.units
     lc = ref.land_component
     frames = []
@@ -717,6 +811,4 @@ def sea_links(ref: Reference, *, max_km: float = 30.0) -> pd.DataFrame:
                                     "distance_km": df["distance_km"].round(3).to_numpy()}))
     out = (pd.concat(frames, ignore_index=True) if frames
            else pd.DataFrame({"a": [], "b": [], "distance_km": []}))
-    out = out.sort_values(["a", "b"]).reset_index(drop=True)
-    cache[max_km] = out
-    return out
+    return out.sort_values(["a", "b"]).reset_index(drop=True)

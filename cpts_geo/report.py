@@ -1,8 +1,7 @@
-"""Reports of the territory checks: plain dataclasses, JSON (DESIGN.md §5), French text, HTML.
+"""Renderers of the check results: French text for a terminal, HTML for the committees.
 
-:func:`cpts_geo.rules.check_territory` returns a :class:`Report`, :func:`cpts_geo.rules.check_register`
-a :class:`RegisterReport`. ``to_dict()`` is the JSON contract of ``cpts-geo check --format json``
-and ``check-register --format json``; ``to_text()`` is what a person reads in a terminal.
+The results themselves (:class:`~cpts_geo.rules.Report`, :class:`~cpts_geo.rules.RegisterReport`)
+are computed by :mod:`cpts_geo.rules`; this module only draws them.
 
 Examples
 --------
@@ -12,33 +11,20 @@ Examples
 >>> report = check_territory(ref, ["69385", "69386"], name="Lyon 5e et 6e")
 >>> report.status, [r.status for r in report.rules]
 ('fail', ['pass', 'fail', 'pass', 'warn', 'pass'])
+>>> report_text(report).splitlines()[2]
+'Résultat : ÉCHEC'
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import html
-import json
 import textwrap
-from dataclasses import dataclass, field
 
-__all__ = ["RULE_LABELS", "STATUS_LABELS", "RegisterReport", "Report", "RuleResult", "findings_by_unit", "report_html"]
+from ._results import RULE_LABELS, STATUS_LABELS, RegisterReport, Report, RuleResult
+from ._text import fr_decimal, fr_int, fr_km, fr_plural, fr_share, others
 
-#: Order of severity of the statuses.
-_SEVERITY = {"pass": 0, "warn": 1, "fail": 2}
-
-#: How each status reads in French.
-STATUS_LABELS = {"pass": "OK", "warn": "ATTENTION", "fail": "ÉCHEC"}
-
-#: How each rule reads in French.
-RULE_LABELS = {
-    "population": "Population",
-    "contiguity": "Continuité",
-    "enclaves": "Enclaves",
-    "epci_alignment": "EPCI",
-    "admin_boundaries": "Départements et régions",
-    "overlap": "Chevauchement",
-}
+__all__ = ["findings_by_unit", "register_text", "report_html", "report_text"]
 
 #: Short rule labels for the columns of the register table.
 _RULE_COLUMNS = {
@@ -51,190 +37,6 @@ _RULE_COLUMNS = {
 }
 
 _WIDTH = 100
-
-
-# ---------------------------------------------------------------------------------------------
-# French number formatting (used by the rules' messages too)
-# ---------------------------------------------------------------------------------------------
-def fr_int(value) -> str:
-    """An integer with French digit grouping: ``12345`` -> ``'12 345'``."""
-    return f"{int(value):,}".replace(",", " ")
-
-
-def fr_decimal(value: float, digits: int = 1) -> str:
-    """A decimal number the French way: ``12.483`` -> ``'12,5'``, ``1234.5`` -> ``'1 234,5'``."""
-    return f"{float(value):,.{digits}f}".replace(",", " ").replace(".", ",")
-
-
-def fr_km(value: float) -> str:
-    """A distance in km, one decimal unless whole: ``12.483`` -> ``'12,5'``, ``30.0`` -> ``'30'``."""
-    text = fr_decimal(value, 1)
-    return text[:-2] if text.endswith(",0") else text
-
-
-def fr_share(share: float, digits: int = 1) -> str:
-    """A share (0-1) as a French percentage: ``0.4823`` -> ``'48,2 %'``."""
-    return f"{fr_decimal(100 * float(share), digits)} %"
-
-
-def fr_plural(n: int, singular: str, plural: str | None = None) -> str:
-    """``'1 commune'``, ``'2 communes'``, ``'12 345 communes'``."""
-    word = singular if abs(int(n)) < 2 else (plural or singular + "s")
-    return f"{fr_int(n)} {word}"
-
-
-def worst_status(statuses) -> str:
-    """The most severe of the statuses (``pass`` for none)."""
-    out = "pass"
-    for s in statuses:
-        if _SEVERITY[s] > _SEVERITY[out]:
-            out = s
-    return out
-
-
-# ---------------------------------------------------------------------------------------------
-# Dataclasses
-# ---------------------------------------------------------------------------------------------
-@dataclass
-class RuleResult:
-    """The outcome of one rule on one territory.
-
-    Attributes
-    ----------
-    id
-        Rule id (DESIGN.md §2): ``population``, ``contiguity``, ``enclaves``,
-        ``epci_alignment``, ``admin_boundaries`` or ``overlap``.
-    status
-        ``pass``, ``warn`` or ``fail``.
-    message
-        One sentence in French saying what was found.
-    details
-        The evidence, JSON-serialisable plain types (see each rule in :mod:`cpts_geo.rules`).
-    """
-
-    id: str
-    status: str
-    message: str
-    details: dict = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        if self.status not in _SEVERITY:
-            raise ValueError(f"status must be one of {sorted(_SEVERITY)}, got {self.status!r}")
-
-    def to_dict(self) -> dict:
-        return {"id": self.id, "status": self.status, "message": self.message, "details": self.details}
-
-
-@dataclass
-class Report:
-    """The checks of one territory (a proposal, or one CPTS of a register).
-
-    Attributes
-    ----------
-    territory
-        ``name``, ``communes`` (unit codes, sorted), ``n_communes``, ``population``,
-        ``aci_size_class``, ``vintage``.
-    rules
-        One :class:`RuleResult` per rule id, in the order of DESIGN.md §2 (``overlap`` only
-        when a register was given).
-    input_warnings
-        What was corrected while reading the input: ``line``, ``value``, ``message``.
-    cpts_id
-        The CPTS id, for a report of a register's CPTS.
-    units
-        The territory's units with their figures, for text and HTML renderings (not part of
-        the JSON contract): ``code``, ``nom``, ``population``, ``epci``, ``departement``.
-    """
-
-    territory: dict
-    rules: list[RuleResult]
-    input_warnings: list[dict] = field(default_factory=list)
-    cpts_id: str | None = None
-    units: list[dict] = field(default_factory=list, repr=False)
-
-    @property
-    def status(self) -> str:
-        """The worst status of the rules: ``pass``, ``warn`` or ``fail``."""
-        return worst_status(r.status for r in self.rules)
-
-    def rule(self, rule_id: str) -> RuleResult:
-        """The result of one rule, by id."""
-        for r in self.rules:
-            if r.id == rule_id:
-                return r
-        raise KeyError(f"no rule {rule_id!r} in this report (rules: {[r.id for r in self.rules]})")
-
-    def to_dict(self) -> dict:
-        """The JSON contract of ``cpts-geo check --format json`` (DESIGN.md §5)."""
-        out = {} if self.cpts_id is None else {"cpts_id": self.cpts_id}
-        out.update(
-            {
-                "status": self.status,
-                "territory": dict(self.territory),
-                "rules": [r.to_dict() for r in self.rules],
-                "input_warnings": [dict(w) for w in self.input_warnings],
-            }
-        )
-        return out
-
-    def to_json(self, *, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
-
-    def to_text(self) -> str:
-        """A French summary for a terminal: one line per rule, then the details."""
-        return "\n".join(_report_lines(self)) + "\n"
-
-    def to_html(self, ref, *, existing=None, offline: bool = False) -> str:
-        """A self-contained HTML report in French for the committees (CATS/CTS).
-
-        See :func:`report_html`.
-        """
-        return report_html(ref, self, existing=existing, offline=offline)
-
-
-@dataclass
-class RegisterReport:
-    """The checks of every CPTS of a register, and the register-wide checks.
-
-    Attributes
-    ----------
-    reports
-        One :class:`Report` per CPTS (``cpts_id`` set), in register order.
-    overlaps
-        Units in two CPTS or more: ``code``, ``nom``, ``cpts`` (ids), ``population``.
-    enclaves
-        Groups of units in no CPTS whose every land neighbour is in one: ``communes``
-        (``code``, ``nom``), ``n_communes``, ``population``, ``cpts`` (ids of the CPTS around).
-    """
-
-    reports: list[Report]
-    overlaps: list[dict] = field(default_factory=list)
-    enclaves: list[dict] = field(default_factory=list)
-
-    @property
-    def status(self) -> str:
-        """Worst of the CPTS' statuses and the register-wide checks (overlap fail, enclave warn)."""
-        register = ["fail"] if self.overlaps else []
-        register += ["warn"] if self.enclaves else []
-        return worst_status([r.status for r in self.reports] + register)
-
-    def to_dict(self) -> dict:
-        """The JSON contract of ``cpts-geo check-register --format json`` (DESIGN.md §5)."""
-        return {
-            "status": self.status,
-            "cpts": [r.to_dict() for r in self.reports],
-            "register": {
-                "overlaps": [dict(o) for o in self.overlaps],
-                "enclaves": [dict(e) for e in self.enclaves],
-            },
-        }
-
-    def to_json(self, *, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
-
-    def to_text(self) -> str:
-        """A French summary: one line per CPTS, register-wide findings, then what needs a look."""
-        return "\n".join(_register_lines(self)) + "\n"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -257,8 +59,19 @@ def _units(items, *, limit: int | None = None) -> str:
     shown = items if limit is None else items[:limit]
     text = ", ".join(f"{u['nom']} ({u['code']})" for u in shown)
     if limit is not None and len(items) > limit:
-        text += f" et {fr_int(len(items) - limit)} autres"
+        text += f" et {others(len(items) - limit)}"
     return text
+
+
+def report_text(report: Report) -> str:
+    """A French summary of one territory's checks for a terminal: one line per rule, then the details."""
+    return "\n".join(_report_lines(report)) + "\n"
+
+
+def register_text(rr: RegisterReport) -> str:
+    """A French summary of a register's checks: one line per CPTS, register-wide findings, then
+    what needs a look."""
+    return "\n".join(_register_lines(rr)) + "\n"
 
 
 def _territory_header(report: Report) -> list[str]:

@@ -24,25 +24,30 @@ Examples
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-from dataclasses import dataclass
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import shapely
 from scipy.sparse import csgraph
 
+from . import _graph
 from ._errors import InputError
-from .reference import Reference
-from .report import RegisterReport, Report, RuleResult, fr_decimal, fr_int, fr_km, fr_plural, fr_share
-from .territory import ACI_SIZE_BOUNDS, Territory, _RefArrays, aci_size_class, ref_arrays
+from ._results import RULE_LABELS, STATUS_LABELS, RegisterReport, Report, RuleResult, worst_status
+from ._text import fr_decimal, fr_int, fr_km, fr_plural, fr_share, listing, sentence
+from .reference import Reference, ReferenceArrays
+from .register import as_register
+from .territory import ACI_SIZE_BOUNDS, Territory, aci_size_class
 
 __all__ = [
     "RULES",
     "RULE_IDS",
+    "RULE_LABELS",
+    "STATUS_LABELS",
+    "RegisterReport",
+    "Report",
+    "RuleResult",
     "admin_boundaries",
     "as_territory",
     "check_register",
@@ -52,6 +57,7 @@ __all__ = [
     "epci_alignment",
     "overlap",
     "population",
+    "worst_status",
 ]
 
 log = logging.getLogger(__name__)
@@ -59,28 +65,7 @@ log = logging.getLogger(__name__)
 #: The rule ids, in the order of DESIGN.md §2 and of every report.
 RULE_IDS = ("population", "contiguity", "enclaves", "epci_alignment", "admin_boundaries", "overlap")
 
-#: How many names a one-line message lists before "et N autres".
-_LIST_MAX = 3
-
-
-# ---------------------------------------------------------------------------------------------
-# Small helpers
-# ---------------------------------------------------------------------------------------------
-def _listing(items: list[str], limit: int = _LIST_MAX) -> str:
-    """``a, b et c`` / ``a, b, c et 4 autres``."""
-    if len(items) > limit:
-        return ", ".join(items[:limit]) + f" et {fr_int(len(items) - limit)} autres"
-    if len(items) > 1:
-        return ", ".join(items[:-1]) + " et " + items[-1]
-    return items[0] if items else ""
-
-
-def _sentence(text: str) -> str:
-    """``text`` ending with one full stop."""
-    return text if text.endswith(".") else text + "."
-
-
-def _unit_list(a: _RefArrays, positions: np.ndarray, *, population: bool = False) -> list[dict]:
+def _unit_list(a: ReferenceArrays, positions: np.ndarray, *, population: bool = False) -> list[dict]:
     if population:
         return [
             {"code": str(a.codes[p]), "nom": str(a.names[p]), "population": int(a.pop[p])} for p in positions
@@ -88,29 +73,9 @@ def _unit_list(a: _RefArrays, positions: np.ndarray, *, population: bool = False
     return [{"code": str(a.codes[p]), "nom": str(a.names[p])} for p in positions]
 
 
-def _components(a: _RefArrays, positions: np.ndarray) -> tuple[int, np.ndarray]:
-    """Connected components of the land graph restricted to ``positions``.
-
-    The induced sub-graph is built from the reference's CSR arrays directly (faster than
-    slicing ``ref.graph``). Returns the number of components and the label of each position.
-    """
-    m = len(positions)
-    local = np.full(a.n, -1, dtype=np.int64)
-    local[positions] = np.arange(m)
-    deg = a.indptr[positions + 1] - a.indptr[positions]
-    rows = np.repeat(np.arange(m), deg)
-    cols = local[a.neighbours_of(positions)]
-    inside = cols >= 0
-    g = sp.csr_matrix((np.ones(int(inside.sum()), dtype=np.int8), (rows[inside], cols[inside])), shape=(m, m))
-    k, labels = csgraph.connected_components(g, directed=False)
-    return int(k), labels
-
-
-def _groups(labels: np.ndarray, k: int) -> list[np.ndarray]:
-    """Indices of each label, in label order (indices increasing within a group)."""
-    order = np.argsort(labels, kind="stable")
-    bounds = np.searchsorted(labels[order], np.arange(k + 1))
-    return [order[bounds[i] : bounds[i + 1]] for i in range(k)]
+def _components(ref: Reference, positions: np.ndarray) -> tuple[int, np.ndarray]:
+    """Connected components of the land graph restricted to ``positions`` (CSR slicing)."""
+    return _graph.components(ref.graph, positions)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -149,26 +114,9 @@ def population(territory: Territory, *, min_population: int | None = 20_000) -> 
 # ---------------------------------------------------------------------------------------------
 # contiguity
 # ---------------------------------------------------------------------------------------------
-def _projected(ref: Reference, positions: np.ndarray) -> np.ndarray:
-    """Geometries of units in their zone's projected CRS (cached per unit on the reference)."""
-    a = ref_arrays(ref)
-    cache = ref.__dict__.get("_rules_projected")
-    if cache is None:
-        cache = ref.__dict__["_rules_projected"] = (np.empty(a.n, dtype=object), np.zeros(a.n, dtype=bool))
-    geoms, done = cache
-    todo = positions[~done[positions]]
-    if len(todo):
-        src = ref.units.geometry.to_numpy()
-        for epsg in np.unique(a.epsg[todo]):
-            sel = todo[a.epsg[todo] == epsg]
-            geoms[sel] = gpd.GeoSeries(src[sel], crs=ref.units.crs).to_crs(int(epsg)).to_numpy()
-        done[todo] = True
-    return geoms[positions]
-
-
 def _part_distance(ref: Reference, pa: np.ndarray, pb: np.ndarray) -> tuple[float, int, int] | None:
     """Shortest distance (km, zone's projected CRS) between two sets of units, and the closest pair."""
-    ga, gb = _projected(ref, pa), _projected(ref, pb)
+    ga, gb = ref.projected(pa), ref.projected(pb)
     ka, kb = ~shapely.is_missing(ga), ~shapely.is_missing(gb)
     pa, pb, ga, gb = pa[ka], pb[kb], ga[ka], gb[kb]
     if not len(pa) or not len(pb):
@@ -195,9 +143,9 @@ def contiguity(territory: Territory, *, sea_link_km: float = 30.0) -> RuleResult
     ``sea_link_km``.
     """
     ref = territory.ref
-    a = ref_arrays(ref)
+    a = ref.arrays
     P = territory.positions
-    k, labels = _components(a, P)
+    k, labels = _components(ref, P)
     details: dict = {
         "n_components": k,
         "components": [],
@@ -209,13 +157,13 @@ def contiguity(territory: Territory, *, sea_link_km: float = 30.0) -> RuleResult
         msg = f"Territoire d'un seul tenant ({fr_plural(len(P), 'commune')})."
         return RuleResult("contiguity", "pass", msg, details)
 
-    groups = _groups(labels, k)
+    groups = _graph.groups(labels, k)
     pops = np.array([a.pop[P[g]].sum() for g in groups])
     firsts = np.array([P[g[0]] for g in groups])
     order = np.lexsort((firsts, -pops))  # largest population first, then smallest code
     groups = [groups[i] for i in order]
     lands = [int(a.land[P[g[0]]]) for g in groups]
-    main_land = _main_land_of_departement(ref)
+    main_land = ref.main_land
     comps = []
     for cid, g in enumerate(groups, 1):
         pos = P[g]
@@ -250,36 +198,20 @@ def contiguity(territory: Territory, *, sea_link_km: float = 30.0) -> RuleResult
             found = _part_distance(ref, P[groups[i]], P[groups[j]])
             if found is not None and found[0] <= sea_link_km:
                 candidates.append((round(found[0], 3), i, j, found[1], found[2]))
-    parent = list(range(k))
-
-    def root(x: int) -> int:
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    # Parts of one land mass count as one node: a sea link to any of them joins that land mass.
-    for ids in gaps:
-        for cid in ids[1:]:
-            parent[root(cid - 1)] = root(ids[0] - 1)
-    links = []
-    for dist, i, j, pi, pj in sorted(candidates):
-        ri, rj = root(i), root(j)
-        if ri != rj:
-            parent[ri] = rj
-            x, y = sorted((pi, pj))
-            links.append(
-                {
-                    "a": str(a.codes[x]),
-                    "a_nom": str(a.names[x]),
-                    "b": str(a.codes[y]),
-                    "b_nom": str(a.names[y]),
-                    "distance_km": dist,
-                    "parts": sorted((i + 1, j + 1)),
-                }
-            )
-    details["sea_links"] = links
-    joined = len({root(i) for i in range(k)}) == 1
+    links, joined = _joining_links(k, gaps, candidates)
+    details["sea_links"] = [
+        {
+            "a": str(a.codes[x]),
+            "a_nom": str(a.names[x]),
+            "b": str(a.codes[y]),
+            "b_nom": str(a.names[y]),
+            "distance_km": dist,
+            "parts": sorted((i + 1, j + 1)),
+        }
+        for dist, i, j, x, y in links
+    ]
+    links = details["sea_links"]
+    main_part = joined[0]
 
     named = [
         f"{c['name']} ({'île, ' if c['island'] else ''}{fr_plural(c['n_communes'], 'commune')})"
@@ -288,47 +220,59 @@ def contiguity(territory: Territory, *, sea_link_km: float = 30.0) -> RuleResult
     sentences = []
     if gaps:
         gap_names = [named[cid - 1] for ids in gaps for cid in ids]
-        sentences.append(f"{_listing(gap_names, 4)} sont séparées par des communes hors du territoire")
+        sentences.append(f"{listing(gap_names, 4)} sont séparées par des communes hors du territoire")
     if links:
         sentences.append(
             f"reliées par la mer (liaisons de {fr_km(sea_link_km)} km au plus) : "
             + ", ".join(f"{lk['a_nom']} – {lk['b_nom']} ({fr_km(lk['distance_km'])} km)" for lk in links)
         )
-    if not joined:
-        main = root(0)
-        far_names = [named[i] for i in range(k) if root(i) != main]
+    if (joined != main_part).any():
+        far_names = [named[i] for i in range(k) if joined[i] != main_part]
         sentences.append(
-            f"{_listing(far_names, 4)} à plus de {fr_km(sea_link_km)} km par la mer du reste du territoire"
+            f"{listing(far_names, 4)} à plus de {fr_km(sea_link_km)} km par la mer du reste du territoire"
         )
-    status = "fail" if gaps or not joined else "warn"
+    status = "fail" if gaps or (joined != main_part).any() else "warn"
     if status == "fail":
         msg = f"Territoire discontinu en {fr_int(k)} parties : " + " ; ".join(sentences) + "."
     else:
-        msg = f"Territoire en {fr_int(k)} parties {sentences[0]} ; parties : {_listing(named, 4)}."
+        msg = f"Territoire en {fr_int(k)} parties {sentences[0]} ; parties : {listing(named, 4)}."
     return RuleResult("contiguity", status, msg, details)
 
 
-def _main_land_of_departement(ref: Reference) -> np.ndarray:
-    """The largest land mass (most units) of each département: its mainland (cached)."""
-    cached = ref.__dict__.get("_rules_main_land")
-    if cached is None:
-        a = ref_arrays(ref)
-        ok = a.dep >= 0
-        key = a.dep[ok] * (a.land.max() + 1) + a.land[ok]
-        pairs, counts = np.unique(key, return_counts=True)
-        dep, land = pairs // (a.land.max() + 1), pairs % (a.land.max() + 1)
-        order = np.lexsort((land, -counts, dep))  # by département, most units first
-        cached = np.full(len(a.dep_codes), -1, dtype=np.int64)
-        first = np.unique(dep[order], return_index=True)[1]
-        cached[dep[order][first]] = land[order][first]
-        ref.__dict__["_rules_main_land"] = cached
-    return cached
+def _joining_links(k: int, gaps: list[list[int]], candidates: list[tuple]) -> tuple[list[tuple], np.ndarray]:
+    """The sea links that join the parts of a territory, and which group each part ends in.
+
+    Parts are nodes; the parts of one land mass are joined first (they count as one node: a sea
+    link to any of them joins that land mass), then the candidate links, shortest first: a
+    minimum spanning forest (``scipy.sparse.csgraph.minimum_spanning_tree``). ``candidates``
+    are ``(distance_km, i, j, unit_i, unit_j)``; returns the links kept, as
+    ``(distance_km, i, j, lower unit, higher unit)``, and the component of each part.
+    """
+    rows, cols, weights = [], [], []
+    for ids in gaps:  # a weight below any distance, never zero (zeros are no edge)
+        for cid in ids[1:]:
+            rows.append(ids[0] - 1)
+            cols.append(cid - 1)
+            weights.append(1e-9)
+    for n_, (dist, i, j, _pi, _pj) in enumerate(sorted(candidates)):
+        rows.append(i)
+        cols.append(j)
+        weights.append(2e-9 + dist + 1e-12 * n_)  # distinct weights: the order of Kruskal's sort
+    if not rows:
+        return [], np.arange(k)
+    g = sp.csr_matrix((weights, (rows, cols)), shape=(k, k))
+    tree = csgraph.minimum_spanning_tree(g).tocoo()
+    by_pair = {(i, j): (dist, i, j, *sorted((pi, pj))) for dist, i, j, pi, pj in candidates}
+    kept = sorted((by_pair[(min(i, j), max(i, j))] for i, j, w in zip(tree.row, tree.col, tree.data)
+                   if w > 1.5e-9), key=lambda t: (t[0], t[1], t[2]))
+    _, joined = csgraph.connected_components(tree, directed=False)
+    return kept, joined
 
 
 # ---------------------------------------------------------------------------------------------
 # enclaves
 # ---------------------------------------------------------------------------------------------
-def _enclosed_groups(a: _RefArrays, inside: np.ndarray, positions: np.ndarray) -> list[np.ndarray]:
+def _enclosed_groups(a: ReferenceArrays, inside: np.ndarray, positions: np.ndarray) -> list[np.ndarray]:
     """Groups of units outside ``positions`` enclosed by them on land.
 
     The units outside the territory fall into pieces (connected components of the land graph
@@ -394,7 +338,7 @@ def _enclosed_groups(a: _RefArrays, inside: np.ndarray, positions: np.ndarray) -
             break
         new = nbrs[frontier & expand[labels[rows]]]
         explored = np.union1d(explored, new)
-    groups = _groups(labels, k)
+    groups = _graph.groups(labels, k)
     keep = [explored[groups[c]] for c in range(k) if not open_comp[c] and rest.get(int(land[c])) != c]
     keep.sort(key=lambda g: g[0])
     return keep
@@ -410,7 +354,7 @@ def enclaves(territory: Territory) -> RuleResult:
     ``details``: ``groups``, each with ``communes`` [{code, nom, population}], ``n_communes``,
     ``population``; sorted by first code.
     """
-    a = ref_arrays(territory.ref)
+    a = territory.ref.arrays
     P = territory.positions
     inside = np.zeros(a.n, dtype=bool)
     inside[P] = True
@@ -430,7 +374,7 @@ def enclaves(territory: Territory) -> RuleResult:
         )
     described = []
     for g in groups:
-        names = _listing([f"{u['nom']} ({u['code']})" for u in g["communes"]])
+        names = listing([f"{u['nom']} ({u['code']})" for u in g["communes"]])
         size = "" if g["n_communes"] == 1 else f"{fr_plural(g['n_communes'], 'commune')}, "
         described.append(f"{names} ({size}{fr_int(g['population'])} hab.)")
     if len(groups) == 1 and groups[0]["n_communes"] == 1:
@@ -467,7 +411,7 @@ def epci_alignment(territory: Territory) -> RuleResult:
     ``communes`` (codes inside)), largest population inside first; ``n_split``;
     ``without_epci`` [{code, nom}].
     """
-    a = ref_arrays(territory.ref)
+    a = territory.ref.arrays
     P = territory.positions
     e = a.epci[P]
     has = e >= 0
@@ -475,7 +419,7 @@ def epci_alignment(territory: Territory) -> RuleResult:
     pe = P[has]
     pop_in = np.bincount(inv, weights=a.pop[pe], minlength=len(ids)).astype(np.int64)
     n_in = np.bincount(inv, minlength=len(ids))
-    members = _groups(inv, len(ids))
+    members = _graph.groups(inv, len(ids))
     rows = []
     for i in np.lexsort((a.epci_codes[ids].astype(str), -pop_in)):
         eid = ids[i]
@@ -501,14 +445,14 @@ def epci_alignment(territory: Territory) -> RuleResult:
     if without:
         tail = (
             f" Commune{'s' if len(without) > 1 else ''} sans EPCI : "
-            + _listing([f"{u['nom']} ({u['code']})" for u in without], 5)
+            + listing([f"{u['nom']} ({u['code']})" for u in without], 5)
             + "."
         )
     if not split:
         if rows:
             msg = (
                 f"Territoire fait {'du seul EPCI entier' if len(rows) == 1 else f'de {fr_int(len(rows))} EPCI entiers'} : "
-                + _listing([r["nom"] for r in rows])
+                + listing([r["nom"] for r in rows])
                 + "."
                 + tail
             )
@@ -522,7 +466,7 @@ def epci_alignment(territory: Territory) -> RuleResult:
     ]
     msg = (
         f"{fr_int(len(split))} EPCI coupé{'s' if len(split) > 1 else ''} sur {fr_int(len(rows))} touché"
-        f"{'s' if len(rows) > 1 else ''} : {_listing(described)}." + tail
+        f"{'s' if len(rows) > 1 else ''} : {listing(described)}." + tail
     )
     return RuleResult("epci_alignment", "warn", msg, details)
 
@@ -538,7 +482,7 @@ def admin_boundaries(territory: Territory) -> RuleResult:
     ``details``: ``departements`` (``code``, ``nom``, ``region``, ``n_communes``, ``population``)
     and ``regions`` (``code``, ``nom``, ``n_communes``, ``population``), largest population first.
     """
-    a = ref_arrays(territory.ref)
+    a = territory.ref.arrays
     P = territory.positions
     pop = a.pop[P]
 
@@ -563,14 +507,14 @@ def admin_boundaries(territory: Territory) -> RuleResult:
 
     if len(regs) > 1:
         msg = (
-            f"Territoire sur {fr_int(len(regs))} régions : {_listing(named(regs), 5)}, et "
-            f"{fr_int(len(deps))} départements : {_listing(named(deps), 5)} ; les ARS de ces "
+            f"Territoire sur {fr_int(len(regs))} régions : {listing(named(regs), 5)}, et "
+            f"{fr_int(len(deps))} départements : {listing(named(deps), 5)} ; les ARS de ces "
             "régions doivent valider le territoire ensemble."
         )
         return RuleResult("admin_boundaries", "warn", msg, details)
     reg = f"région {regs[0]['nom']}"
     if len(deps) > 1:
-        msg = f"Territoire sur {fr_int(len(deps))} départements de la {reg} : {_listing(named(deps), 5)}."
+        msg = f"Territoire sur {fr_int(len(deps))} départements de la {reg} : {listing(named(deps), 5)}."
         return RuleResult("admin_boundaries", "warn", msg, details)
     msg = f"Territoire dans un seul département, {deps[0]['nom']} ({deps[0]['code']}), {reg}."
     return RuleResult("admin_boundaries", "pass", msg, details)
@@ -579,68 +523,6 @@ def admin_boundaries(territory: Territory) -> RuleResult:
 # ---------------------------------------------------------------------------------------------
 # overlap
 # ---------------------------------------------------------------------------------------------
-@dataclass(frozen=True, eq=False)
-class _RegisterIndex:
-    """A register on integer positions: one row per distinct (CPTS, unit)."""
-
-    ids: np.ndarray  # cpts_id of each CPTS, register order
-    names: np.ndarray  # cpts_nom of each CPTS
-    row_cpts: np.ndarray  # CPTS of each row (index into ids)
-    row_pos: np.ndarray  # unit of each row (position in ref.units)
-    geometries: gpd.GeoDataFrame | None = None  # polygon registers: one polygon per cpts_id
-
-    @property
-    def n_cpts(self) -> int:
-        return len(self.ids)
-
-    def members(self) -> list[np.ndarray]:
-        """Sorted unit positions of each CPTS."""
-        groups = _groups(self.row_cpts, self.n_cpts)
-        return [np.sort(self.row_pos[g]) for g in groups]
-
-
-def _register_index(ref: Reference, register) -> _RegisterIndex:
-    """The register on integer positions (cached on the register while its table is unchanged)."""
-    if isinstance(register, _RegisterIndex):
-        return register
-    table = register.table
-    key = (id(ref), id(table), len(table))
-    cached = getattr(register, "_rules_index", None)
-    if cached is not None and cached[0] == key:
-        return cached[1]
-    index = _build_register_index(ref, table)
-    polygons = getattr(register, "geometries", None)
-    if polygons is not None:
-        index = dataclasses.replace(index, geometries=polygons)
-    try:
-        register._rules_index = (key, index)
-    except AttributeError:  # a frozen or slotted object: no cache
-        pass
-    return index
-
-
-def _build_register_index(ref: Reference, table) -> _RegisterIndex:
-    a = ref_arrays(ref)
-    if not len(table):
-        empty = np.empty(0, dtype=np.int64)
-        return _RegisterIndex(np.empty(0, dtype=object), np.empty(0, dtype=object), empty, empty)
-    cpts_idx, ids = pd.factorize(table["cpts_id"].astype(str))  # in order of first appearance
-    first = np.unique(cpts_idx, return_index=True)[1]
-    ids = np.asarray(ids, dtype=object)
-    if "cpts_nom" in table:
-        names = table["cpts_nom"].iloc[first].fillna("").astype(str).to_numpy(dtype=object)
-    else:
-        names = ids.copy()
-    codes = table["code_insee"].astype(str)
-    pos = ref.units.index.get_indexer(codes)
-    if (pos < 0).any():
-        bad = sorted(set(codes[pos < 0]))
-        log.warning("registre : %d code(s) inconnu(s) ignoré(s) : %s", len(bad), ", ".join(bad[:10]))
-    ok = pos >= 0
-    key = np.unique(cpts_idx[ok].astype(np.int64) * a.n + pos[ok])
-    return _RegisterIndex(ids, names, key // a.n, key % a.n)
-
-
 def overlap(territory: Territory, existing, *, cpts_id: str | None = None) -> RuleResult:
     """Units shared with the CPTS of an existing register (fail), with the population concerned.
 
@@ -651,8 +533,8 @@ def overlap(territory: Territory, existing, *, cpts_id: str | None = None) -> Ru
     [{code, nom, population}]), most shared population first; ``n_communes`` and ``population``
     (distinct shared units); ``n_cpts_compared``.
     """
-    a = ref_arrays(territory.ref)
-    reg = _register_index(territory.ref, existing)
+    a = territory.ref.arrays
+    reg = as_register(territory.ref, existing).index
     P = territory.positions
     inside = np.zeros(a.n, dtype=bool)
     inside[P] = True
@@ -702,9 +584,9 @@ def overlap(territory: Territory, existing, *, cpts_id: str | None = None) -> Ru
     cut_only = [r for r in rows if r["n_communes"] == 0]
     if cut_only and len(cut_only) == len(rows):
         described = [f"{r['cpts_nom']} ({r['cpts_id']}) : {fr_decimal(r['area_km2'], 2)} km²" for r in cut_only]
-        msg = _sentence(
+        msg = sentence(
             f"Aucune commune partagée, mais le contour de {fr_plural(len(cut_only), 'CPTS', 'CPTS')} du "
-            f"registre empiète sur des communes du territoire : {_listing(described)} ; à vérifier "
+            f"registre empiète sur des communes du territoire : {listing(described)} ; à vérifier "
             "avec le porteur de la CPTS voisine"
         )
         return RuleResult("overlap", "warn", msg, details)
@@ -722,9 +604,9 @@ def overlap(territory: Territory, existing, *, cpts_id: str | None = None) -> Ru
         + (f", {fr_decimal(r['area_km2'], 2)} km²" if "area_km2" in r else "")
         for r in sharing
     ]
-    msg = _sentence(
+    msg = sentence(
         f"{fr_plural(len(shared), 'commune')} ({fr_int(details['population'])} hab.) "
-        f"déjà dans {fr_plural(len(sharing), 'CPTS', 'CPTS')} du registre : {_listing(described)}"
+        f"déjà dans {fr_plural(len(sharing), 'CPTS', 'CPTS')} du registre : {listing(described)}"
     )
     return RuleResult("overlap", "fail", msg, details)
 
@@ -809,7 +691,7 @@ def _as_territory(ref: Reference, what, name) -> tuple[Territory, list[dict], li
     else:
         values = [what] if isinstance(what, str) else list(what)
     resolved: list[dict] = []
-    pos = ref_arrays(ref).pos
+    pos = ref.arrays.pos
     if len(set(values)) != len(values) or not all(isinstance(v, str) and v in pos for v in values):
         res = ref.resolve(values)
         values, resolved = res.codes, res.warnings
@@ -837,7 +719,7 @@ def _report(
     territory: Territory, *, existing, min_population, sea_link_km, input_warnings, cpts_id
 ) -> Report:
     ref = territory.ref
-    a = ref_arrays(ref)
+    a = ref.arrays
     rules = [
         population(territory, min_population=min_population),
         contiguity(territory, sea_link_km=sea_link_km),
@@ -934,7 +816,7 @@ def check_territory(
     territory, given, resolved = _as_territory(ref, codes_or_proposal, name)
     warnings = (given if input_warnings is None else list(input_warnings)) + resolved
     if existing is not None:
-        existing = _register_index(ref, existing)
+        existing = as_register(ref, existing)
     return _report(
         territory,
         existing=existing,
@@ -971,8 +853,9 @@ def check_register(
     RegisterReport
     """
     _validate_options(min_population, sea_link_km)
-    a = ref_arrays(ref)
-    index = _register_index(ref, register)
+    a = ref.arrays
+    register = as_register(ref, register)
+    index = register.index
     per_cpts: dict[int, list[dict]] = {}
     warnings = getattr(register, "warnings", None) or []
     if warnings:
@@ -999,7 +882,7 @@ def check_register(
         reports.append(
             _report(
                 territory,
-                existing=index,
+                existing=register,
                 min_population=min_population,
                 sea_link_km=sea_link_km,
                 input_warnings=per_cpts.get(c, []),

@@ -34,9 +34,7 @@ Examples
 
 from __future__ import annotations
 
-import heapq
 import logging
-import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,11 +44,13 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 import shapely
-from pyproj import Transformer
 from scipy.sparse import csgraph
 
 from ._errors import InputError
-from .reference import Reference, sea_links
+from ._maxp import MaxPSolver, max_p_upper_bound
+from ._text import fr_int
+from .reference import Reference
+from .register import as_register
 from .territory import aci_size_class
 
 __all__ = [
@@ -58,7 +58,6 @@ __all__ = [
     "max_p_upper_bound",
     "resolve_area",
     "result_features",
-    "suggest_map",
     "suggest_territories",
     "write_result",
 ]
@@ -120,6 +119,10 @@ class SuggestResult:
     vintage: dict
     covered_units: int = 0
     stats: dict = field(default_factory=dict)
+    #: The area, as the text names it ("département Maine-et-Loire (49)"), and the names of
+    #: the départements (for the per-département lines).
+    area: str = ""
+    departement_names: dict = field(default_factory=dict)
 
     @property
     def n_territories(self) -> int:
@@ -164,6 +167,10 @@ class SuggestResult:
             "extensions": rows(self.extensions),
             "orphans": rows(self.orphans),
         }
+
+    def to_text(self) -> str:
+        """The French summary ``cpts-geo suggest`` prints."""
+        return _result_text(self)
 
     def unit_table(self) -> pd.DataFrame:
         """One row per unit: ``territoire_id``, ``code_insee``, ``type``, ``cpts_id`` (CSV layout)."""
@@ -232,19 +239,6 @@ def resolve_area(ref: Reference, *, departement=None, region=None) -> list[str]:
     return out
 
 
-def max_p_upper_bound(population: np.ndarray, min_population: int) -> tuple[int, int]:
-    """Two upper bounds on the number of territories a connected set of units can form.
-
-    ``floor(P / T)``, and the tighter ``floor((P - sum(max(0, w - T))) / T)``: a territory
-    holding a unit of population ``w >= T`` has at least ``w`` inhabitants, so the excess
-    ``w - T`` of each such unit is lost to every partition.
-    """
-    w = np.asarray(population, dtype=np.int64)
-    total = int(w.sum())
-    excess = int(np.maximum(w - min_population, 0).sum())
-    return total // min_population, (total - excess) // min_population
-
-
 # ---------------------------------------------------------------------------------------------
 # Main entry point
 # ---------------------------------------------------------------------------------------------
@@ -308,8 +302,8 @@ def suggest_territories(
     area_pop = int(arr["pop"][in_area].sum())
     if min_population > area_pop:
         raise InputError(
-            f"--min-population {_fr(min_population)} impossible : {_area_name(ref, departements)} ne "
-            f"compte que {_fr(area_pop)} habitants (population municipale {ref.vintage['population']}) ; "
+            f"--min-population {fr_int(min_population)} impossible : {area_name(ref, departements)} ne "
+            f"compte que {fr_int(area_pop)} habitants (population municipale {ref.vintage['population']}) ; "
             "choisissez un seuil plus bas ou une zone plus grande"
         )
 
@@ -318,7 +312,7 @@ def suggest_territories(
     white = in_area & ~covered
     n_covered = int((in_area & covered).sum())
 
-    graph = _full_graph(ref, sea_link_km)
+    graph = ref.graph_with_sea_links(sea_link_km)
     white_idx = np.flatnonzero(white)
     sub = graph[white_idx][:, white_idx]
     dep = arr["dep"]
@@ -334,8 +328,8 @@ def suggest_territories(
 
     pop = arr["pop"]
     epci_int = arr["epci_int"]
-    xy = _projected_xy(ref)
-    shared = _shared_lengths(ref, graph)
+    xy = ref.unit_xy_km
+    shared = ref.shared_length_km
 
     # Components in a stable order (by their first unit), each solved with its own RNG stream
     # so that a département's result does not depend on the rest of the area.
@@ -362,7 +356,7 @@ def suggest_territories(
                 local = sp.csr_matrix((lc.data[k], (lc.row[k], lc.col[k])), shape=local.shape)
             lshared = shared[piece][:, piece]
             rng = np.random.default_rng([int(seed), int(piece[0])])
-            solver = _Solver(local, lshared, w, epci_int[piece], xy[piece], min_population)
+            solver = MaxPSolver(local, lshared, w, epci_int[piece], xy[piece], min_population)
             lab = solver.solve(rng, effort=effort)
             p = int(lab.max()) + 1
         else:
@@ -419,7 +413,7 @@ def _check_min_population(min_population) -> int:
     return int(min_population)
 
 
-def _area_name(ref: Reference, departements: list[str]) -> str:
+def area_name(ref: Reference, departements: list[str]) -> str:
     if len(departements) == len(ref.departements):
         return "la France entière"
     regs = ref.departements.loc[departements, "region"].unique()
@@ -433,6 +427,19 @@ def _area_name(ref: Reference, departements: list[str]) -> str:
     return "les départements " + ", ".join(departements)
 
 
+def _area_label(ref: Reference, departements: list[str]) -> str:
+    """The area as the summary names it: "France entière", "département Cantal (15)", "région ..."."""
+    if len(departements) == len(ref.departements):
+        return "France entière"
+    if len(departements) == 1:
+        d = departements[0]
+        return f"département {ref.departements.at[d, 'nom']} ({d})"
+    regs = ref.departements.loc[departements, "region"].unique()
+    if len(regs) == 1:
+        return f"région {ref.regions.at[regs[0], 'nom']} ({regs[0]})"
+    return "départements " + ", ".join(departements)
+
+
 def _main_dep(deps: np.ndarray, w: np.ndarray) -> str:
     """The département holding most of the population (the first code on a tie)."""
     names, inv = np.unique(deps.astype(str), return_inverse=True)
@@ -442,666 +449,31 @@ def _main_dep(deps: np.ndarray, w: np.ndarray) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Inputs: register, graph, coordinates
+# Inputs: register, arrays
 # ---------------------------------------------------------------------------------------------
 def _unit_owner(ref: Reference, existing) -> tuple[np.ndarray, dict]:
     """For each unit (reference order), the id of the CPTS covering it ('' if none); CPTS names."""
-    owner = np.full(len(ref.units), "", dtype=object)
-    if existing is None:
-        return owner, {}
-    if isinstance(existing, pd.DataFrame):
-        from .inputs import register_from_frame
-
-        existing = register_from_frame(existing, ref)
-    table = existing.table
-    if not len(table):
-        return owner, {}
-    names = {}
-    if "cpts_nom" in table.columns:
-        names = dict(zip(table["cpts_id"].astype(str), table["cpts_nom"].fillna("").astype(str)))
-    t = table[["cpts_id", "code_insee"]].astype(str).sort_values(["code_insee", "cpts_id"])
-    t = t.drop_duplicates("code_insee")  # a unit in two CPTS (an overlap): the first id
-    pos = ref.position.reindex(t["code_insee"]).to_numpy()
-    ok = ~pd.isna(pos)
-    owner[pos[ok].astype(np.int64)] = t["cpts_id"].to_numpy()[ok]
-    return owner, names
-
-
-def _full_graph(ref: Reference, sea_link_km: float) -> sp.csr_matrix:
-    """Land adjacency plus sea links, as a symmetric CSR matrix in units order (cached)."""
-    cache = ref.__dict__.setdefault("_suggest_graph_cache", {})
-    if sea_link_km in cache:
-        return cache[sea_link_km]
-    links = sea_links(ref, max_km=sea_link_km)
-    g = ref.graph.tocsr().astype(np.int8)
-    if len(links):
-        i = ref.position.reindex(links["a"]).to_numpy()
-        j = ref.position.reindex(links["b"]).to_numpy()
-        n = g.shape[0]
-        extra = sp.coo_matrix((np.ones(2 * len(i), dtype=np.int8), (np.r_[i, j], np.r_[j, i])), shape=(n, n))
-        g = (g + extra.tocsr()).tocsr()
-        g.data[:] = 1
-    g.sort_indices()
-    cache[sea_link_km] = g
-    return g
-
-
-def _shared_lengths(ref: Reference, graph: sp.csr_matrix) -> sp.csr_matrix:
-    """Shared boundary length (km) of each edge of ``graph`` (0 for sea links and point contacts)."""
-    cache = ref.__dict__.setdefault("_suggest_shared_cache", {})
-    key = id(graph)
-    if key in cache:
-        return cache[key]
-    adj = ref.adjacency
-    i = ref.position.reindex(adj["a"]).to_numpy()
-    j = ref.position.reindex(adj["b"]).to_numpy()
-    length = np.nan_to_num(adj["shared_m"].to_numpy(dtype=float), nan=0.0) / 1000.0
-    n = graph.shape[0]
-    m = sp.coo_matrix((np.r_[length, length], (np.r_[i, j], np.r_[j, i])), shape=(n, n)).tocsr()
-    # Same sparsity as the graph (sea links get 0): add a tiny epsilon then subtract it.
-    eps = graph.astype(float) * 1e-9
-    out = (m + eps).tocsr()
-    out.sort_indices()
-    out.data = np.maximum(out.data - 1e-9, 0.0)
-    cache[key] = out
-    return out
+    register = as_register(ref, existing)
+    return register.owner, register.cpts["cpts_nom"].to_dict()
 
 
 def _arrays(ref: Reference) -> dict:
-    """Plain numpy arrays of the unit columns the solver reads (cached on the reference)."""
-    cache = ref.__dict__
-    if "_suggest_arrays" not in cache:
-        units = ref.units
-        epci = np.asarray(units["epci"].astype(str).to_numpy(), dtype=object)
-        cache["_suggest_arrays"] = {
-            "codes": np.asarray(units.index.to_numpy(), dtype=object),
-            "pop": units["population"].to_numpy().astype(np.int64),
-            "dep": np.asarray(units["departement"].astype(str).to_numpy(), dtype=object),
-            "epci": epci,
-            "epci_int": np.unique(epci, return_inverse=True)[1],
-            "nom": np.asarray(units["nom"].astype(str).to_numpy(), dtype=object),
-        }
-    return cache["_suggest_arrays"]
-
-
-def _projected_xy(ref: Reference) -> np.ndarray:
-    """Representative points of the units in kilometres, in each zone's projected CRS."""
-    cache = ref.__dict__
-    if "_suggest_xy" in cache:
-        return cache["_suggest_xy"]
-    units = ref.units
-    xy = np.zeros((len(units), 2))
-    lon = units["lon"].to_numpy(dtype=float)
-    lat = units["lat"].to_numpy(dtype=float)
-    epsg = units["epsg"].to_numpy()
-    for code in np.unique(epsg):
-        sel = epsg == code
-        x, y = Transformer.from_crs(4326, int(code), always_xy=True).transform(lon[sel], lat[sel])
-        xy[sel, 0] = np.asarray(x) / 1000.0
-        xy[sel, 1] = np.asarray(y) / 1000.0
-    # Units without geometry (restored communes inside another's polygon): their neighbours' mean.
-    g = ref.graph
-    for i in np.flatnonzero(~np.isfinite(xy).all(axis=1)):
-        nb = g.indices[g.indptr[i] : g.indptr[i + 1]]
-        nb = nb[np.isfinite(xy[nb]).all(axis=1)]
-        xy[i] = xy[nb].mean(axis=0) if len(nb) else 0.0
-    cache["_suggest_xy"] = xy
-    return xy
-
-
-# ---------------------------------------------------------------------------------------------
-# The solver (one connected piece of white zone)
-# ---------------------------------------------------------------------------------------------
-class _Solver:
-    """Max-p partition of one connected graph: every node in a region, each region >= T."""
-
-    #: (alpha: EPCI change penalty, gamma: free-neighbour weight, delta: overshoot weight)
-    PROFILES = [
-        (1.5, 0.5, 2.0),
-        (0.0, 0.5, 2.0),
-        (0.6, 1.0, 1.0),
-        (3.0, 0.3, 3.0),
-        (0.3, 0.2, 4.0),
-        (1.0, 1.5, 0.5),
-    ]
-
-    #: Budget at effort 1: randomized constructions, how many of the best are improved, and
-    #: attempts per neighbourhood in the improvement.
-    STARTS, TOP, ATTEMPTS = 40, 1, 6
-    #: Starts enough once a construction reaches the upper bound on p.
-    STARTS_AT_BOUND = 12
-
-    def __init__(
-        self,
-        adj: sp.csr_matrix,
-        shared: sp.csr_matrix,
-        w: np.ndarray,
-        epci: np.ndarray,
-        xy: np.ndarray,
-        T: int,
-    ):
-        adj = adj.tocsr()
-        adj.sort_indices()
-        self.n = n = adj.shape[0]
-        self.adj = adj
-        self.nbrs = [adj.indices[adj.indptr[i] : adj.indptr[i + 1]].tolist() for i in range(n)]
-        self.w = np.asarray(w, dtype=np.int64)
-        self.wl = self.w.tolist()
-        self.T = int(T)
-        _, self.epci = np.unique(epci, return_inverse=True)
-        self.epcil = self.epci.tolist()
-        self.xy = np.asarray(xy, dtype=float)
-        self.xl = self.xy[:, 0].tolist()
-        self.yl = self.xy[:, 1].tolist()
-        coo = sp.triu(adj, k=1).tocoo()
-        self.ea, self.eb = coo.row, coo.col
-        sh = shared.tocsr()
-        self.el = np.asarray(sh[self.ea, self.eb]).ravel() if len(self.ea) else np.zeros(0)
-        # Typical distance between neighbours, to make distances and penalties commensurable.
-        if len(self.ea):
-            d = np.hypot(*(self.xy[self.ea] - self.xy[self.eb]).T)
-            self.scale = max(float(np.median(d)), 1e-3)
-        else:
-            self.scale = 1.0
-        self.eff = np.minimum(self.w, self.T)
-        self._scratch = [-3] * n
-        self._fdeg, self._noise, self._tie = [0] * n, [0.0] * n, [0.0] * n
-        self.degree = np.diff(adj.indptr).tolist()
-
-    # ---- objective ---------------------------------------------------------------------------
-    def score(self, label: np.ndarray) -> tuple:
-        """Lexicographic objective, larger is better: (p, -EPCI pieces, -boundary length)."""
-        p = int(label.max()) + 1
-        inc = len(np.unique(label.astype(np.int64) * (int(self.epci.max()) + 1) + self.epci))
-        cut = float(self.el[label[self.ea] != label[self.eb]].sum()) if len(self.ea) else 0.0
-        return (p, -inc, -round(cut, 6))
-
-    # ---- construction ------------------------------------------------------------------------
-    def construct(self, rng: np.random.Generator, profile, nodes: list[int] | None = None) -> np.ndarray:
-        """One randomized greedy partition of ``nodes`` (all nodes by default).
-
-        Regions grow one at a time from a seed on the edge of what is left (fewest free
-        neighbours), adding the frontier node that keeps the region compact, in its EPCIs,
-        and closes it with the smallest overshoot. Pieces left too small are merged into an
-        adjacent region. Work is proportional to the size of ``nodes``, not of the graph.
-
-        Returns
-        -------
-        numpy.ndarray
-            Region of each node of ``nodes`` (numbered from 0), in ``nodes`` order.
-        """
-        alpha, gamma, delta = profile
-        T, nbrs, w, ep = self.T, self.nbrs, self.wl, self.epcil
-        over_weight = delta * 4.0 / T  # per inhabitant above the threshold
-        hypot = math.hypot
-        xl, yl, scale = self.xl, self.yl, self.scale
-        # Node-indexed scratch lists (plain lists: this loop is the solver's hot path); only
-        # the entries of ``nodes`` are read. ``lab`` is -3 outside ``nodes``, restored on return.
-        lab, fdeg, noise, tie = self._scratch, self._fdeg, self._noise, self._tie
-        if nodes is None:
-            nodes = list(range(self.n))
-            fdeg[:] = self.degree
-            lab[:] = [-1] * self.n
-        else:
-            for u in nodes:
-                lab[u] = -1
-            for u in nodes:
-                fdeg[u] = sum(1 for v in nbrs[u] if lab[v] == -1)
-        for u, z in zip(nodes, (rng.random(len(nodes)) * 0.6).tolist()):
-            noise[u] = z
-            tie[u] = z * 1.5  # seed order: fewest free neighbours, randomized
-        n_reg = 0
-        push = heapq.heappush
-        # Free nodes whose free degree changed since the seed heap was last updated: their new
-        # key is pushed once, before the next seed is drawn (older entries are skipped as stale).
-        dirty: set[int] = set()
-
-        def take(u, r):
-            lab[u] = r
-            for v in nbrs[u]:
-                if lab[v] == -1:
-                    fdeg[v] -= 1
-                    dirty.add(v)
-
-        # Units that reach the threshold alone are territories on their own.
-        for u in nodes:
-            if w[u] >= T:
-                take(u, n_reg)
-                n_reg += 1
-        heap = [(fdeg[u] + tie[u], u) for u in nodes if lab[u] == -1]
-        heapq.heapify(heap)
-        dirty.clear()
-        left = []
-        while heap:
-            for v in dirty:
-                if lab[v] == -1:
-                    push(heap, (fdeg[v] + tie[v], v))
-            dirty.clear()
-            key, s = heapq.heappop(heap)
-            if lab[s] != -1 or key != fdeg[s] + tie[s]:
-                continue  # stale entry
-            r = n_reg
-            members = [s]
-            take(s, r)
-            pop = w[s]
-            sx, sy = xl[s], yl[s]
-            epcis = {ep[s]}
-            frontier = {v for v in nbrs[s] if lab[v] == -1}
-            while pop < T and frontier:
-                cx, cy = sx / len(members), sy / len(members)
-                need = T - pop
-                best, best_s = -1, math.inf
-                for c in frontier:
-                    sc = hypot(xl[c] - cx, yl[c] - cy) / scale + gamma * fdeg[c] + noise[c]
-                    if ep[c] not in epcis:
-                        sc += alpha
-                    if w[c] > need:
-                        sc += over_weight * (w[c] - need)
-                    if sc < best_s:
-                        best, best_s = c, sc
-                if best < 0:  # no finite score (cannot happen with finite coordinates)
-                    best = min(frontier)
-                frontier.discard(best)
-                take(best, r)
-                members.append(best)
-                pop += w[best]
-                sx += xl[best]
-                sy += yl[best]
-                epcis.add(ep[best])
-                for v in nbrs[best]:
-                    if lab[v] == -1:
-                        frontier.add(v)
-            if pop >= T:
-                n_reg += 1
-            else:
-                for u in members:
-                    lab[u] = -2
-                left.extend(members)
-        self._merge_leftovers(lab, left)
-        out = np.array([lab[u] for u in nodes], dtype=np.int64)
-        for u in nodes:
-            lab[u] = -3
-        return out
-
-    def _merge_leftovers(self, lab: list, left: list[int]) -> None:
-        """Merge each connected piece of unassigned nodes (-2) into an adjacent region, in place."""
-        nbrs, ep, w = self.nbrs, self.epcil, self.wl
-        seen = set()
-        for start in left:
-            if start in seen:
-                continue
-            piece, stack = [], [start]
-            seen.add(start)
-            while stack:
-                u = stack.pop()
-                piece.append(u)
-                for v in nbrs[u]:
-                    if lab[v] == -2 and v not in seen:
-                        seen.add(v)
-                        stack.append(v)
-            # Adjacent regions, scored by people of the piece sharing an EPCI with the region
-            # (the EPCIs of the contact nodes), then by number of contacts.
-            contact: dict[int, list] = {}
-            for u in piece:
-                for v in nbrs[u]:
-                    r = lab[v]
-                    if r >= 0:
-                        c = contact.setdefault(r, [0, 0, set()])
-                        c[1] += 1
-                        c[2].add(ep[v])
-            if not contact:
-                continue
-            piece_ep: dict[int, int] = {}
-            for u in piece:
-                piece_ep[ep[u]] = piece_ep.get(ep[u], 0) + w[u]
-            for c in contact.values():
-                c[0] = sum(piece_ep.get(e, 0) for e in c[2])
-            target = max(contact, key=lambda r: (contact[r][0], contact[r][1], -r))
-            for u in piece:
-                lab[u] = target
-
-    # ---- improvement -------------------------------------------------------------------------
-    def _regions(self, label):
-        p = int(label.max()) + 1
-        pop = np.bincount(label, weights=self.w, minlength=p)
-        eff = np.bincount(label, weights=self.eff, minlength=p)
-        la, lb = label[self.ea], label[self.eb]
-        diff = la != lb
-        pairs = np.unique(np.c_[np.minimum(la[diff], lb[diff]), np.maximum(la[diff], lb[diff])], axis=0)
-        rn: list[list[int]] = [[] for _ in range(p)]
-        for a, b in pairs.tolist():
-            rn[a].append(b)
-            rn[b].append(a)
-        return p, pop, eff, rn
-
-    def improve(
-        self,
-        label: np.ndarray,
-        rng: np.random.Generator,
-        attempts: int,
-        max_rounds: int = 50,
-        max_hood: int = 7,
-    ):
-        """Large-neighbourhood search: re-partition 1 to 3 adjacent regions into one more."""
-        T = self.T
-        tried: set = set()
-        for _ in range(max_rounds):
-            p, pop, eff, rn = self._regions(label)
-            hoods = []
-            for r in range(p):
-                if eff[r] >= 2 * T:
-                    hoods.append((r,))
-                for s in rn[r]:
-                    if s > r and eff[r] + eff[s] >= 3 * T:
-                        hoods.append((r, s))
-                for i, s in enumerate(rn[r]):
-                    for t in rn[r][i + 1 :]:
-                        if eff[r] + eff[s] + eff[t] >= 4 * T:
-                            hoods.append(tuple(sorted((r, s, t))))
-            # Larger neighbourhoods: from each region, add the adjacent region with the most
-            # spare population until the group could hold one more territory.
-            slack = eff - T
-            for r in range(p):
-                hood, total = [r], eff[r]
-                near = set(rn[r])
-                while near and len(hood) < max_hood:
-                    s = max(near, key=lambda x: (slack[x], -x))
-                    hood.append(s)
-                    total += eff[s]
-                    near |= set(rn[s])
-                    near -= set(hood)
-                    if total >= (len(hood) + 1) * T:
-                        if len(hood) > 3:
-                            hoods.append(tuple(sorted(hood)))
-                        break
-            hoods = list(dict.fromkeys(hoods))
-            rng.shuffle(hoods)
-            gained = False
-            members = None
-            for hood in hoods:
-                if members is None:
-                    order = np.argsort(label, kind="stable")
-                    cuts = np.searchsorted(label[order], np.arange(p + 1))
-                    members = [order[cuts[r] : cuts[r + 1]] for r in range(p)]
-                nodes = np.sort(np.concatenate([members[r] for r in hood]))
-                key = nodes.tobytes()
-                if key in tried:
-                    continue
-                tried.add(key)
-                k = len(hood)
-                nodes_l = nodes.tolist()
-                for a in range(attempts):
-                    prof = self.PROFILES[(a + k) % len(self.PROFILES)]
-                    sub = self.construct(rng, prof, nodes_l)
-                    if int(sub.max()) + 1 > k:
-                        label = self._splice(label, nodes, sub, hood)
-                        gained = True
-                        break
-                if gained:
-                    break
-            if not gained:
-                break
-        return label
-
-    def concentrate(self, label: np.ndarray, rng: np.random.Generator, attempts: int = 4):
-        """Re-partition one pair of adjacent regions so that one of them holds more spare population.
-
-        Keeps p; gathering spare population in one place lets :meth:`improve` split it off
-        later. Returns the new labels and whether anything moved.
-        """
-        p, _pop, eff, rn = self._regions(label)
-        order = np.argsort(label, kind="stable")
-        cuts = np.searchsorted(label[order], np.arange(p + 1))
-        pairs = [(r, s) for r in range(p) for s in rn[r] if s > r]
-        rng.shuffle(pairs)
-        for r, s in pairs:
-            nodes = np.sort(np.r_[order[cuts[r] : cuts[r + 1]], order[cuts[s] : cuts[s + 1]]])
-            current = max(eff[r], eff[s])
-            best = None
-            for a in range(attempts):
-                sub = self.construct(rng, self.PROFILES[a % len(self.PROFILES)], nodes.tolist())
-                if int(sub.max()) + 1 < 2:
-                    continue
-                top = np.bincount(sub, weights=self.eff[nodes]).max()
-                if int(sub.max()) + 1 > 2 or (top > current + 1 and (best is None or top > best[0])):
-                    best = (top, sub)
-            if best is not None:
-                return self._splice(label, nodes, best[1], (r, s)), True
-        return label, False
-
-    @staticmethod
-    def _splice(label, nodes, sub, hood):
-        """Replace the regions ``hood`` by the sub-partition ``sub`` of ``nodes``, renumbering."""
-        keep = np.setdiff1d(np.arange(int(label.max()) + 1), hood)
-        remap = np.full(int(label.max()) + 1, -1, dtype=np.int64)
-        remap[keep] = np.arange(len(keep))
-        out = remap[label]
-        out[nodes] = sub + len(keep)
-        return out
-
-    # ---- polishing ---------------------------------------------------------------------------
-    def polish(self, label: np.ndarray, max_passes: int = 4) -> np.ndarray:
-        """Boundary moves that keep every region valid and reduce EPCI pieces, then boundary length."""
-        nbrs, w, ep, T = self.nbrs, self.wl, self.epcil, self.T
-        lab = label.tolist()
-        p = int(label.max()) + 1
-        pop = np.bincount(label, weights=self.w, minlength=p).astype(np.int64).tolist()
-        count: list[dict] = [dict() for _ in range(p)]
-        members: list[set] = [set() for _ in range(p)]
-        for u in range(self.n):
-            r = lab[u]
-            count[r][ep[u]] = count[r].get(ep[u], 0) + 1
-            members[r].add(u)
-        sh = self.shared_dict()
-        for _ in range(max_passes):
-            moved = 0
-            for u in range(self.n):
-                a = lab[u]
-                if pop[a] - w[u] < T:
-                    continue
-                targets = {lab[v] for v in nbrs[u]} - {a}
-                if not targets:
-                    continue
-                best, best_gain = None, (0, 1e-9)
-                for b in sorted(targets):
-                    d_inc = (-1 if count[a][ep[u]] == 1 else 0) + (0 if ep[u] in count[b] else 1)
-                    d_cut = 0.0
-                    for v in nbrs[u]:
-                        lv = lab[v]
-                        if lv == a:
-                            d_cut += sh[(u, v)]
-                        elif lv == b:
-                            d_cut -= sh[(u, v)]
-                    gain = (-d_inc, -d_cut)
-                    if gain > best_gain:
-                        best, best_gain = b, gain
-                if best is None or not self._still_connected(u, a, members[a], lab):
-                    continue
-                b = best
-                lab[u] = b
-                members[a].discard(u)
-                members[b].add(u)
-                pop[a] -= w[u]
-                pop[b] += w[u]
-                count[a][ep[u]] -= 1
-                if not count[a][ep[u]]:
-                    del count[a][ep[u]]
-                count[b][ep[u]] = count[b].get(ep[u], 0) + 1
-                moved += 1
-            if not moved:
-                break
-        return np.array(lab, dtype=np.int64)
-
-    def shared_dict(self) -> dict:
-        if not hasattr(self, "_sh"):
-            sh = {}
-            for a, b, length in zip(self.ea.tolist(), self.eb.tolist(), self.el.tolist()):
-                sh[(a, b)] = length
-                sh[(b, a)] = length
-            self._sh = sh
-        return self._sh
-
-    def _still_connected(self, u: int, r: int, members: set, lab: list) -> bool:
-        """Is region ``r`` still connected without node ``u``?"""
-        nbrs = self.nbrs
-        starts = [v for v in nbrs[u] if lab[v] == r]
-        if len(starts) <= 1:
-            return True
-        target = len(members) - 1
-        seen = {u, starts[0]}
-        stack = [starts[0]]
-        while stack:
-            x = stack.pop()
-            for v in nbrs[x]:
-                if v not in seen and lab[v] == r:
-                    seen.add(v)
-                    stack.append(v)
-        return len(seen) - 1 == target
-
-    # ---- driver ------------------------------------------------------------------------------
-    def solve(self, rng: np.random.Generator, effort: int = 1) -> np.ndarray:
-        """Best partition over several randomized constructions, improved and polished."""
-        if int(self.w.sum()) < self.T:
-            raise ValueError("population below the threshold")
-        if self.n == 1:
-            return np.zeros(1, dtype=np.int64)
-        starts = int(effort) * self.STARTS
-        _, tight = max_p_upper_bound(self.w, self.T)
-        cands = []
-        for i in range(starts):
-            lab = self.construct(rng, self.PROFILES[i % len(self.PROFILES)])
-            cands.append((self.score(lab), i, lab))
-            # At the upper bound p cannot improve: a few more starts only compete on EPCIs
-            # and compactness.
-            if i + 1 >= self.STARTS_AT_BOUND and max(c[0][0] for c in cands) >= tight:
-                break
-        cands.sort(key=lambda c: (c[0], -c[1]), reverse=True)
-        best = None
-        for _sc, _i, lab in cands[: int(effort) * self.TOP]:
-            lab = self.improve(lab, rng, attempts=int(effort) * self.ATTEMPTS)
-            for _ in range(20 * (int(effort) - 1)):
-                if int(lab.max()) + 1 >= tight:
-                    break
-                lab, moved = self.concentrate(lab, rng)
-                if not moved:
-                    break
-                lab = self.improve(lab, rng, attempts=self.ATTEMPTS)
-            lab = self.polish(lab)
-            s = self.score(lab)
-            if best is None or s > best[0]:
-                best = (s, lab)
-        lab = best[1]
-        # Below the upper bound, a small piece is settled by exhaustive search: the greedy
-        # growth can miss a partition that a few units allow (two columns, not two rows).
-        if int(lab.max()) + 1 < tight and self.n <= EXACT_MAX_UNITS:
-            exact = _exact_max_p(self.nbrs, self.wl, self.T)
-            if exact is not None and int(exact.max()) > int(lab.max()):
-                lab = self.polish(exact)
-        return _canonical(lab)
-
-
-#: Pieces of white zone of at most this many units are solved exactly when the heuristic stops
-#: below the upper bound. The search is abandoned (the heuristic's answer kept) beyond
-#: ``EXACT_MAX_WORK`` candidate regions, about a tenth of a second.
-EXACT_MAX_UNITS = 16
-EXACT_MAX_WORK = 200_000
-
-
-def _exact_max_p(nbrs: list[list[int]], w: list[int], T: int) -> np.ndarray | None:
-    """Optimal max-p partition of a small connected graph, by memoised exhaustive search.
-
-    ``best(S)``, the most regions that partition the set of nodes ``S`` (a bitmask), tries
-    every connected region of ``S`` with at least ``T`` inhabitants that holds the lowest
-    node of ``S``, then solves the rest. Returns the region of each node (numbered from 0), or
-    ``None`` when the graph is too large or the search exceeds its budget.
-    """
-    n = len(w)
-    if n > EXACT_MAX_UNITS:
-        return None
-    pop = np.zeros(1 << n, dtype=np.int64)
-    for i in range(n):  # population of every subset, by doubling
-        pop[1 << i : 2 << i] = pop[: 1 << i] + w[i]
-    popl = pop.tolist()
-    nb_mask = [sum(1 << v for v in nbrs[u]) for u in range(n)]
-    connected: dict[int, bool] = {}
-
-    def is_connected(m: int) -> bool:
-        c = connected.get(m)
-        if c is None:
-            seen = frontier = m & -m
-            while frontier:
-                u = (frontier & -frontier).bit_length() - 1
-                frontier &= frontier - 1
-                new = nb_mask[u] & m & ~seen
-                seen |= new
-                frontier |= new
-            c = connected[m] = seen == m
-        return c
-
-    memo: dict[int, tuple[int, int]] = {0: (0, 0)}
-    work = [0]
-
-    def best(S: int) -> tuple[int, int]:
-        """(most regions partitioning S or -1 if none, the region holding S's lowest node)."""
-        if S in memo:
-            return memo[S]
-        work[0] += 1 << (S.bit_count() - 1)  # the subsets of S holding its lowest node
-        if work[0] > EXACT_MAX_WORK:
-            raise _SearchBudgetExceeded
-        low = S & -S
-        others = S ^ low
-        top, choice = -1, 0
-        sub = others
-        while True:  # every subset of S holding its lowest node
-            R = sub | low
-            if popl[R] >= T and 1 + popl[S ^ R] // T > top and is_connected(R):
-                p_rest = best(S ^ R)[0]
-                if p_rest >= 0 and p_rest + 1 > top:
-                    top, choice = p_rest + 1, R
-            if not sub:
-                break
-            sub = (sub - 1) & others
-        memo[S] = (top, choice)
-        return memo[S]
-
-    full = (1 << n) - 1
-    try:
-        p, _ = best(full)
-    except _SearchBudgetExceeded:
-        return None
-    if p < 0:
-        return None
-    labels = np.zeros(n, dtype=np.int64)
-    S, r = full, 0
-    while S:
-        R = memo[S][1]
-        labels[[u for u in range(n) if R >> u & 1]] = r
-        S ^= R
-        r += 1
-    return labels
-
-
-class _SearchBudgetExceeded(Exception):
-    """The exhaustive search of :func:`_exact_max_p` went over its budget."""
-
-
-def _canonical(label: np.ndarray) -> np.ndarray:
-    """Number regions by first appearance (a canonical form for comparisons)."""
-    _, first = np.unique(label, return_index=True)
-    order = np.argsort(first)
-    remap = np.empty(len(order), dtype=np.int64)
-    remap[order] = np.arange(len(order))
-    return remap[label]
+    """The unit columns the solver and the assembly read, as plain arrays (from ``ref.arrays``)."""
+    a = ref.arrays
+    epci = np.where(a.epci >= 0, a.epci_codes[np.maximum(a.epci, 0)], "").astype(object)
+    return {
+        "codes": a.codes,
+        "pop": a.pop,
+        "dep": a.dep_codes[a.dep].astype(object),
+        "epci": epci,
+        "epci_int": a.epci,
+        "nom": a.names,
+    }
 
 
 # ---------------------------------------------------------------------------------------------
 # Assembling the result
 # ---------------------------------------------------------------------------------------------
-def _fr(value: int) -> str:
-    """An integer with French digit grouping: 13 362."""
-    return f"{int(value):,}".replace(",", " ")
-
-
 def _de(name: str) -> str:
     """French "de" before a commune name: d'Angers, du Mans, des Sables-d'Olonne, de La Flèche."""
     if name.startswith("Le "):
@@ -1174,7 +546,7 @@ def _assemble(
             }
         )
         for i in g:
-            assign_rows.append((codes[i], tid, TYPE_TERRITORY, "", dep[i], int(pop[i])))
+            assign_rows.append((codes[i], noms[i], tid, TYPE_TERRITORY, "", dep[i], int(pop[i])))
 
     ext_rows, orphan_rows = [], []
     ext_count: dict[str, int] = {}
@@ -1205,10 +577,11 @@ def _assemble(
             orphan_rows.append({"territoire_id": tid, **row})
             kind = TYPE_ORPHAN
         for i in piece:
-            assign_rows.append((codes[i], tid, kind, target, dep[i], int(pop[i])))
+            assign_rows.append((codes[i], noms[i], tid, kind, target, dep[i], int(pop[i])))
 
     assignment = pd.DataFrame(
-        assign_rows, columns=["code_insee", "territoire_id", "type", "cpts_id", "departement", "population"]
+        assign_rows,
+        columns=["code_insee", "nom", "territoire_id", "type", "cpts_id", "departement", "population"],
     )
     assignment = assignment.set_index("code_insee").sort_index()
 
@@ -1272,6 +645,8 @@ def _assemble(
         departements=list(departements),
         vintage=ref.vintage,
         covered_units=int(n_covered),
+        area=_area_label(ref, departements),
+        departement_names={d: str(ref.departements.at[d, "nom"]) for d in departements},
     )
 
 
@@ -1285,7 +660,7 @@ def _extension_target(ref, piece, owner, graph, epci, allow_cross, sea_link_km) 
     has = their != ""
     total = int(pop[piece].sum())
     if not has.any():
-        reason = f"{_fr(total)} habitants, trop peu pour former un territoire, et aucune CPTS voisine"
+        reason = f"{fr_int(total)} habitants, trop peu pour former un territoire, et aucune CPTS voisine"
         outside = np.setdiff1d(nb, piece)
         if not len(outside):
             return (
@@ -1310,10 +685,10 @@ def _extension_target(ref, piece, owner, graph, epci, allow_cross, sea_link_km) 
         rows.append((same_ep, len(grp), -int(pop[cpts_units].sum()), cid))
     rows.sort(key=lambda r: (-r[0], -r[1], -r[2], r[3]))
     same_ep, contacts, _, cid = rows[0]
-    why = (f"{_fr(same_ep)} de ses habitants sont dans un EPCI déjà présent dans la CPTS {cid}"
+    why = (f"{fr_int(same_ep)} de ses habitants sont dans un EPCI déjà présent dans la CPTS {cid}"
            if same_ep else f"aucun EPCI commun, CPTS voisine la plus liée : {cid}")
     reason = (
-        f"{_fr(total)} habitants, trop peu pour former un territoire ; {why} "
+        f"{fr_int(total)} habitants, trop peu pour former un territoire ; {why} "
         f"({contacts} limite(s) commune(s) avec elle)"
     )
     return str(cid), reason
@@ -1466,179 +841,62 @@ def _write_empty(path, driver, feats) -> None:
     )
 
 
-#: Fill colours of the suggested territories (blues and purples, apart from the greens, yellows
-#: and oranges of the CPTS stages and the red of overlaps); neighbours get different ones.
-PALETTE = ["#1f78b4", "#6a3d9a", "#a6cee3", "#cab2d6", "#17becf", "#08306b", "#9e9ac8", "#4a6fe3"]
-EXTENSION_STYLE = {
-    "color": "#b2182b",
-    "weight": 2,
-    "dashArray": "5,5",
-    "fillColor": "#ef8a62",
-    "fillOpacity": 0.5,
-}
-ORPHAN_STYLE = {
-    "color": "#4d4d4d",
-    "weight": 2,
-    "dashArray": "2,4",
-    "fillColor": "#bababa",
-    "fillOpacity": 0.6,
-}
-
-
-def suggest_map(ref: Reference, result: SuggestResult, *, existing=None, offline: bool = False):
-    """A folium map of the suggested territories, extensions and the existing CPTS.
-
-    The coverage map (:func:`cpts_geo.maps.coverage_map`) of the area, with the existing CPTS
-    by stage, the white zones, the legend, the panel of figures and the commune search box; the
-    suggestions are drawn on top as their own layers (simplified together with the CPTS, so
-    their boundaries match). Every text is escaped by the map code.
-
-    Parameters
-    ----------
-    existing
-        The register the suggestion was computed with (``None``: no CPTS drawn).
-    offline
-        A self-contained page (see :func:`cpts_geo.maps.coverage_map`).
-
-    Returns
-    -------
-    folium.Map
-        Write it with :func:`cpts_geo.maps.save_map`.
-    """
-    from .maps import TerritoryLayer, coverage_map
-
-    register = _as_register(ref, existing)
-    layers = []
-    t = result.territories
-    if len(t):
-        colour = _colours(ref, list(t["communes"]))
-        layers.append(
-            TerritoryLayer(
-                name="Territoires proposés",
-                membership=_membership(t),
-                properties=pd.DataFrame(
-                    {
-                        "label": t["label"].to_numpy(),
-                        "territoire_id": t["territoire_id"].to_numpy(),
-                        "population": [f"{_fr(v)} hab." for v in t["population"]],
-                        "taille": [f"taille {k}" for k in t["aci_size_class"]],
-                        "communes": [str(n) for n in t["n_communes"]],
-                        "epci": [str(n) for n in t["n_epci"]],
-                        "_color": [PALETTE[c] for c in colour],
-                    },
-                    index=t["territoire_id"].to_numpy(),
-                ),
-                fields={
-                    "label": "",
-                    "territoire_id": "Identifiant",
-                    "population": "Population",
-                    "taille": "Taille ACI",
-                    "communes": "Communes",
-                    "epci": "EPCI",
-                },
-                style=lambda p: {
-                    "color": "#222222",
-                    "weight": 1.5,
-                    "fillColor": p["_color"],
-                    "fillOpacity": 0.55,
-                },
-                legend=[
-                    ("Territoire proposé", {"color": "#222222", "fillColor": PALETTE[0], "fillOpacity": 0.55})
-                ],
-                class_name="cpts-territoire-propose",
-            )
-        )
-    for df, kind in ((result.extensions, TYPE_EXTENSION), (result.orphans, TYPE_ORPHAN)):
-        if not len(df):
-            continue
-        if kind == TYPE_EXTENSION:
-            labels = [
-                f"Extension proposée de la CPTS {c}" + (f" ({n})" if n else "")
-                for c, n in zip(df["cpts_id"], df["cpts_nom"])
-            ]
-            name, style, css = "Extensions proposées de CPTS existantes", EXTENSION_STYLE, "cpts-extension"
-        else:
-            labels = ["Zone blanche non rattachable"] * len(df)
-            name, style, css = "Zones blanches non rattachables", ORPHAN_STYLE, "cpts-non-rattachable"
-        layers.append(
-            TerritoryLayer(
-                name=name,
-                membership=_membership(df),
-                properties=pd.DataFrame(
-                    {
-                        "label": labels,
-                        "territoire_id": df["territoire_id"].to_numpy(),
-                        "population": [f"{_fr(v)} hab." for v in df["population"]],
-                        "communes": [str(n) for n in df["n_communes"]],
-                        "raison": df["reason"].to_numpy(),
-                    },
-                    index=df["territoire_id"].to_numpy(),
-                ),
-                fields={
-                    "label": "",
-                    "territoire_id": "Identifiant",
-                    "population": "Population",
-                    "communes": "Communes",
-                    "raison": "Pourquoi",
-                },
-                style=style,
-                legend=[(labels[0] if kind == TYPE_ORPHAN else "Extension proposée", style)],
-                class_name=css,
-            )
-        )
+# ---------------------------------------------------------------------------------------------
+# Text
+# ---------------------------------------------------------------------------------------------
+def _result_text(result: SuggestResult) -> str:
+    s = result.summary()
     deps = result.departements
-    scope = {}
-    if len(deps) == 1:
-        scope["departement"] = deps[0]
-    elif len(deps) < len(ref.departements):
-        regs = ref.departements.loc[deps, "region"].unique()
-        if len(regs) == 1:
-            scope["region"] = regs[0]
-    area = _area_name(ref, deps).split(" ", 1)[1]  # without its article: "département Cantal (15)"
-    n = result.n_territories
-    title = (
-        f"Zones blanches — {area} : {_fr(n)} territoire{'s' if n > 1 else ''} proposé{'s' if n > 1 else ''}"
-    )
-    return coverage_map(ref, register, offline=offline, extra_layers=layers, title=title, **scope)
+    area = result.area
+    v = s["vintage"]
+    lines = [
+        f"Territoires proposés pour les zones blanches — {area}",
+        f"Seuil : {fr_int(s['min_population'])} habitants ; graine {s['seed']} ; "
+        f"COG {v['cog']}, populations légales {v['population']}",
+    ]
+    if s["units"] == 0:
+        lines.append(f"Toutes les communes de la zone ({fr_int(s['covered_units'])}) sont déjà couvertes "
+                     "par une CPTS : aucun territoire à proposer.")
+        return "\n".join(lines)
+    covered = f" ({fr_int(s['covered_units'])} communes déjà couvertes)" if s["covered_units"] else ""
+    lines.append(f"Zones blanches : {fr_int(s['units'])} communes, {fr_int(s['population'])} habitants{covered}")
+    share = f" ({100 * s['territories'] / s['tight_bound']:.0f}\u00a0% de la borne)" if s["tight_bound"] else ""
+    lines.append(f"Territoires supplémentaires possibles : {fr_int(s['territories'])}"
+                 f" — borne supérieure {fr_int(s['tight_bound'])}{share}")
+    t = result.territories
+    if len(deps) > 1:
+        by = result.components.groupby("departement")[["p", "tight_bound"]].sum()
+        lines.append("")
+        lines.append("Par département : territoires proposés (borne supérieure)")
+        for d, row in by.iterrows():
+            lines.append(f"  {d:<4}{result.departement_names.get(d, d):<28}{int(row['p']):>5} "
+                         f"({int(row['tight_bound'])})")
+    if 0 < len(t) <= 60:
+        lines.append("")
+        width = max(len(label) for label in t["label"]) + 1
+        for _, row in t.iterrows():
+            lines.append(f"  {row['territoire_id']:<9}{row['label']:<{width}} {fr_int(row['population']):>9} hab."
+                         f"  taille {row['aci_size_class']}  {row['n_communes']} commune(s)"
+                         f"  {row['n_epci']} EPCI")
+    if len(result.extensions):
+        lines.append("")
+        lines.append(f"Extensions de CPTS existantes : {len(result.extensions)} "
+                     f"({fr_int(s['extension_population'])} habitants)")
+        for _, row in result.extensions.iterrows():
+            nom = f" ({row['cpts_nom']})" if row["cpts_nom"] else ""
+            lines.append(f"  {row['territoire_id']:<9}→ CPTS {row['cpts_id']}{nom} : {row['n_communes']} "
+                         f"commune(s), {fr_int(row['population'])} hab. — {_names(result, row['communes'])}")
+    if len(result.orphans):
+        lines.append("")
+        lines.append(f"Zones blanches non rattachables : {len(result.orphans)} "
+                     f"({fr_int(s['orphan_population'])} habitants)")
+        for _, row in result.orphans.iterrows():
+            lines.append(f"  {row['territoire_id']:<9}{_names(result, row['communes'])} : {row['reason']}")
+    return "\n".join(lines)
 
 
-def _as_register(ref: Reference, existing):
-    """A :class:`cpts_geo.inputs.Register` for the coverage map (empty without a register)."""
-    from .inputs import Register, register_from_frame
-
-    if isinstance(existing, Register):
-        return existing
-    if existing is None:
-        table = pd.DataFrame({"cpts_id": [], "cpts_nom": [], "code_insee": []}, dtype=object)
-    else:
-        table = existing if isinstance(existing, pd.DataFrame) else existing.table
-    return register_from_frame(table, ref)
-
-
-def _membership(df: pd.DataFrame) -> pd.DataFrame:
-    """``group`` (territoire_id), ``code_insee``: one row per unit of each row of ``df``."""
-    return pd.DataFrame(
-        {
-            "group": np.repeat(df["territoire_id"].to_numpy(), [len(c) for c in df["communes"]]),
-            "code_insee": [c for codes in df["communes"] for c in codes],
-        }
-    )
-
-
-def _colours(ref: Reference, groups: list[list[str]]) -> list[int]:
-    """A palette index per group, different for groups that touch (greedy, largest first)."""
-    graph = _full_graph(ref, 30.0)
-    owner = np.full(graph.shape[0], -1, dtype=np.int64)
-    for k, codes in enumerate(groups):
-        owner[ref.position.reindex(codes).to_numpy()] = k
-    coo = graph.tocoo()
-    a, b = owner[coo.row], owner[coo.col]
-    keep = (a >= 0) & (b >= 0) & (a != b)
-    touching: list[set] = [set() for _ in groups]
-    for x, y in zip(a[keep].tolist(), b[keep].tolist()):
-        touching[x].add(y)
-    colour = [-1] * len(groups)
-    for k in sorted(range(len(groups)), key=lambda k: (-len(touching[k]), k)):
-        used = {colour[j] for j in touching[k]}
-        colour[k] = next((c for c in range(len(PALETTE)) if c not in used), k % len(PALETTE))
-    return colour
+def _names(result: SuggestResult, codes: list[str], limit: int = 8) -> str:
+    """'Valréas (84138), Visan (84150) …' for the first ``limit`` units."""
+    names = result.assignment["nom"]
+    shown = ", ".join(f"{names.get(c, c)} ({c})" for c in codes[:limit])
+    return shown + (f" … ({len(codes)} communes)" if len(codes) > limit else "")

@@ -53,112 +53,6 @@ def aci_size_class(population: int) -> int:
     return 4
 
 
-@dataclass(frozen=True, eq=False)
-class _RefArrays:
-    """Per-reference numpy arrays the rules work on (built once, cached on the reference).
-
-    Units are integer positions (the order of ``ref.units`` and ``ref.graph``); EPCI,
-    départements, régions and land masses are integer ids into the ``*_codes`` arrays.
-    """
-
-    n: int
-    codes: np.ndarray
-    names: np.ndarray
-    pop: np.ndarray
-    pos: dict
-    indptr: np.ndarray
-    indices: np.ndarray
-    land: np.ndarray
-    land_size: np.ndarray
-    land_pop: np.ndarray
-    epci: np.ndarray  # -1: no EPCI
-    epci_codes: np.ndarray
-    epci_names: np.ndarray
-    epci_n: np.ndarray
-    epci_pop: np.ndarray
-    dep: np.ndarray
-    dep_codes: np.ndarray
-    dep_names: np.ndarray
-    dep_region: np.ndarray
-    reg: np.ndarray
-    reg_codes: np.ndarray
-    reg_names: np.ndarray
-    epsg: np.ndarray
-    area: np.ndarray
-
-    def neighbours_of(self, positions: np.ndarray) -> np.ndarray:
-        """Land neighbours of the given units, concatenated (with repeats)."""
-        starts, ends = self.indptr[positions], self.indptr[positions + 1]
-        lengths = ends - starts
-        if not lengths.sum():
-            return np.empty(0, dtype=self.indices.dtype)
-        offsets = np.repeat(starts - np.r_[0, np.cumsum(lengths)[:-1]], lengths)
-        return self.indices[np.arange(lengths.sum()) + offsets]
-
-
-def _factorize(values, names: pd.Series | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Integer ids of ``values`` ("" / NaN -> -1), the distinct codes and their names."""
-    s = pd.Series(values).astype(object).where(pd.notna(values), "").astype(str)
-    ids, uniques = pd.factorize(s.where(s != "", None), use_na_sentinel=True)
-    codes = np.asarray(uniques, dtype=object)
-    if names is None:
-        labels = codes.copy()
-    else:
-        labels = np.array(names.reindex(codes).astype(object).to_numpy(), dtype=object)
-        missing = pd.isna(labels)
-        labels[missing] = codes[missing]
-    return ids.astype(np.int64), codes, labels
-
-
-def ref_arrays(ref: Reference) -> _RefArrays:
-    """The numpy view of a reference used by territories and rules (cached on ``ref``)."""
-    cached = ref.__dict__.get("_rules_arrays")
-    if cached is not None:
-        return cached
-    units = ref.units
-    n = len(units)
-    graph = ref.graph.tocsr()
-    pop = units["population"].fillna(0).to_numpy(dtype=np.int64)
-    land = ref.land_component.to_numpy().astype(np.int64)
-    n_land = int(land.max()) + 1 if n else 0
-    epci, epci_codes, epci_names = _factorize(units["epci"].to_numpy(), ref.epci["nom"])
-    dep, dep_codes, dep_names = _factorize(units["departement"].to_numpy(), ref.departements["nom"])
-    reg, reg_codes, reg_names = _factorize(units["region"].to_numpy(), ref.regions["nom"])
-    # Région of each département: the région of its units.
-    dep_region = np.full(len(dep_codes), -1, dtype=np.int64)
-    ok = (dep >= 0) & (reg >= 0)
-    dep_region[dep[ok]] = reg[ok]
-    ok_e = epci >= 0
-    arrays = _RefArrays(
-        n=n,
-        codes=units.index.to_numpy(dtype=object),
-        names=units["nom"].astype(str).to_numpy(dtype=object),
-        pop=pop,
-        pos={c: i for i, c in enumerate(units.index)},
-        indptr=graph.indptr.astype(np.int64),
-        indices=graph.indices.astype(np.int64),
-        land=land,
-        land_size=np.bincount(land, minlength=n_land),
-        land_pop=np.bincount(land, weights=pop, minlength=n_land).astype(np.int64),
-        epci=epci,
-        epci_codes=epci_codes,
-        epci_names=epci_names,
-        epci_n=np.bincount(epci[ok_e], minlength=len(epci_codes)),
-        epci_pop=np.bincount(epci[ok_e], weights=pop[ok_e], minlength=len(epci_codes)).astype(np.int64),
-        dep=dep,
-        dep_codes=dep_codes,
-        dep_names=dep_names,
-        dep_region=dep_region,
-        reg=reg,
-        reg_codes=reg_codes,
-        reg_names=reg_names,
-        epsg=units["epsg"].to_numpy(dtype=np.int64),
-        area=units["area_km2"].fillna(0).to_numpy(dtype=float) if "area_km2" in units else np.full(n, np.nan),
-    )
-    ref.__dict__["_rules_arrays"] = arrays
-    return arrays
-
-
 def unit_positions(ref: Reference, codes) -> np.ndarray:
     """Sorted, distinct positions of unit codes in ``ref.units``.
 
@@ -167,8 +61,7 @@ def unit_positions(ref: Reference, codes) -> np.ndarray:
     UnknownCommuneError
         Naming every code that is not a unit of the reference.
     """
-    arrays = ref_arrays(ref)
-    pos = arrays.pos
+    pos = ref.arrays.pos
     out, bad = [], []
     for c in codes:
         p = pos.get(c) if isinstance(c, str) else pos.get(str(c))
@@ -223,7 +116,7 @@ class Territory:
 
     def __post_init__(self) -> None:
         self._positions = unit_positions(self.ref, self.codes)
-        self.codes = [str(c) for c in ref_arrays(self.ref).codes[self._positions]]
+        self.codes = [str(c) for c in self.ref.arrays.codes[self._positions]]
 
     @classmethod
     def _from_positions(cls, ref: Reference, positions: np.ndarray, name: str | None = None) -> Territory:
@@ -231,7 +124,7 @@ class Territory:
         self = cls.__new__(cls)
         self.ref, self.name = ref, name
         self._positions = np.asarray(positions, dtype=np.int64)
-        self.codes = [str(c) for c in ref_arrays(ref).codes[self._positions]]
+        self.codes = [str(c) for c in ref.arrays.codes[self._positions]]
         return self
 
     def __len__(self) -> int:
@@ -245,7 +138,7 @@ class Territory:
     @property
     def population(self) -> int:
         """Population municipale of the territory (vintage ``ref.vintage["population"]``)."""
-        return int(ref_arrays(self.ref).pop[self._positions].sum())
+        return int(self.ref.arrays.pop[self._positions].sum())
 
     @property
     def aci_size_class(self) -> int:
@@ -265,7 +158,7 @@ class Territory:
         all), ``population`` / ``population_total``, ``share_communes``, ``share_population``
         (0-1) and ``whole`` (every unit of the EPCI is inside). Units in no EPCI are left out.
         """
-        a = ref_arrays(self.ref)
+        a = self.ref.arrays
         e = a.epci[self._positions]
         keep = e >= 0
         ids, inv, counts = np.unique(e[keep], return_inverse=True, return_counts=True)
@@ -287,7 +180,7 @@ class Territory:
 
     def _tally(self, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Distinct ``labels`` of the territory's units, their unit counts and populations."""
-        a = ref_arrays(self.ref)
+        a = self.ref.arrays
         ids, inv, counts = np.unique(labels[self._positions], return_inverse=True, return_counts=True)
         pop_in = np.bincount(inv, weights=a.pop[self._positions], minlength=len(ids)).astype(np.int64)
         return ids, counts, pop_in
@@ -295,7 +188,7 @@ class Territory:
     @cached_property
     def departements(self) -> pd.DataFrame:
         """Départements spanned, indexed by code: ``nom``, ``region``, ``n_communes``, ``population``."""
-        a = ref_arrays(self.ref)
+        a = self.ref.arrays
         ids, counts, pop_in = self._tally(a.dep)
         return pd.DataFrame(
             {
@@ -310,7 +203,7 @@ class Territory:
     @cached_property
     def regions(self) -> pd.DataFrame:
         """Régions spanned, indexed by code: ``nom``, ``n_communes``, ``population``."""
-        a = ref_arrays(self.ref)
+        a = self.ref.arrays
         ids, counts, pop_in = self._tally(a.reg)
         return pd.DataFrame(
             {"nom": a.reg_names[ids], "n_communes": counts, "population": pop_in},
@@ -330,4 +223,4 @@ class Territory:
     @property
     def area_km2(self) -> float:
         """Area in km², measured unit by unit in the zone's projected CRS (reference build)."""
-        return float(round(ref_arrays(self.ref).area[self._positions].sum(), 4))
+        return float(round(self.ref.arrays.area[self._positions].sum(), 4))

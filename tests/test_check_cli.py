@@ -98,7 +98,7 @@ def test_text_report_reads_as_french():
     res = run("check", EXAMPLES / "proposition_enclave.csv")
     assert res.exit_code == 0
     assert "Résultat : ATTENTION" in res.stdout
-    assert "Le Mans (72181, 146 249 hab.) est enclavée par le territoire" in res.stdout
+    assert "Le Mans (72181, 146\u00a0249 hab.) est enclavée par le territoire" in res.stdout
 
 
 def test_min_population_option():

@@ -33,11 +33,11 @@ def test_reference_info_text(runner):
     res = runner.invoke(main, ["reference", "info"])
     assert res.exit_code == 0, res.output
     assert "Millésimes : COG 2026, populations légales 2023" in res.output
-    assert "Communes : 34 875 (unités : 34 917, dont 45 arrondissements" in res.output
-    assert "EPCI : 1 255" in res.output
+    assert "Communes : 34\u00a0875 (unités : 34\u00a0917, dont 45 arrondissements" in res.output
+    assert "EPCI : 1\u00a0255" in res.output
     assert "Départements : 101" in res.output
     assert "Régions : 18" in res.output
-    assert "Population nationale : 68 350 798 habitants" in res.output
+    assert "Population nationale : 68\u00a0350\u00a0798 habitants" in res.output
 
 
 def test_reference_info_json(runner):

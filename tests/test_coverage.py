@@ -158,9 +158,9 @@ def test_cpts_table(ref, register):
 def test_text_output(ref, register):
     text = coverage_summary(ref, register, region="52").to_text()
     assert "Couverture CPTS — région Pays de la Loire (52) (registre : registre-test.csv)" in text
-    assert "CPTS : 3 pour un objectif de 57,2 (5,2 %)" in text
-    assert "Population couverte : 193 917 sur 3 907 156 habitants (5,0 %)" in text
-    assert "Chevauchements : 1 commune(s) dans plusieurs CPTS (16 333 habitants, comptés une seule fois)" in text
+    assert "CPTS : 3 pour un objectif de 57,2 (5,2\u00a0%)" in text
+    assert "Population couverte : 193\u00a0917 sur 3\u00a0907\u00a0156 habitants (5,0\u00a0%)" in text
+    assert "Chevauchements : 1 commune(s) dans plusieurs CPTS (16\u00a0333 habitants, comptés une seule fois)" in text
     assert "49   Maine-et-Loire" in text
     assert "  dont 1 à cheval sur une autre région" in text  # the CPTS of Redon
     row = next(line for line in text.splitlines() if line.startswith("44 "))
@@ -194,12 +194,12 @@ def test_goal_shares(ref, register):
 
 def test_unknown_code_in_register_table(ref, register):
     """A register whose table names a unit the reference does not have (another vintage)."""
-    from cpts_geo.inputs import Register
+    from cpts_geo.register import as_register
 
     table = register.table.copy()
     table.loc[len(table)] = ["Z", "CPTS Z", "49999", "aci", "", None]
-    with pytest.raises(InputError, match="registre-test.csv : code\\(s\\) commune inconnu\\(s\\) du COG 2026 : 49999"):
-        coverage_summary(ref, Register(table=table, source="registre-test.csv"))
+    with pytest.raises(InputError, match="registre-test.csv : ligne n°.* : code commune '49999' inconnu du COG 2026"):
+        coverage_summary(ref, as_register(ref, table.drop(columns="line"), source="registre-test.csv"))
 
 
 # ---- invariants ------------------------------------------------------------------------------

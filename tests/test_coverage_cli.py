@@ -61,7 +61,7 @@ def test_text_csv_and_output_file(register_csv, tmp_path):
     assert "Couverture CPTS — département Maine-et-Loire (49)" in r.stdout
     assert "CPTS : 2 pour un objectif de 12,2" in r.stdout
     r = run("coverage", register_csv)
-    assert "Couverture CPTS — France entière" in r.stdout and "CPTS : 5 pour un objectif de 1 000 (0,5 %)" in r.stdout
+    assert "Couverture CPTS — France entière" in r.stdout and "CPTS : 5 pour un objectif de 1\u00a0000 (0,5\u00a0%)" in r.stdout
     assert "52   Pays de la Loire" in r.stdout
     out = tmp_path / "couverture.csv"
     r = run("coverage", register_csv, "--by", "departement", "--format", "csv", "-o", out, "--goal", "800")
@@ -117,7 +117,7 @@ def test_empty_register(empty_csv, tmp_path):
     out, png = tmp_path / "carte.html", tmp_path / "carte.png"
     r = run("coverage-map", empty_csv, "--region", "94", "-o", out, "--png", png)
     assert r.exit_code == 0, r.output
-    assert "0 CPTS, population couverte 0,0 %" in r.stderr
+    assert "0 CPTS, population couverte 0,0\u00a0%" in r.stderr
     page = out.read_text()
     assert page.count("cpts-zone-blanche") >= 1 and "Zone blanche — Haute-Corse (2B)" in page
     assert png.read_bytes()[:8] == PNG

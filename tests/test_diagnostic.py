@@ -244,9 +244,9 @@ def test_summary_with_register(ref, register):
     assert s.white_zone_neighbours.empty  # the example covers the whole white zone around Tiercé
     assert set(s.neighbours["etat"]) == {"couverte"}
     figures = s.key_figures()
-    assert figures.loc["Population municipale 2023", "Valeur"] == "28 413 habitants"
+    assert figures.loc["Population municipale 2023", "Valeur"] == "28\u00a0413 habitants"
     assert figures.loc["Vers la taille ACI suivante", "Valeur"] == (
-        "taille 2 à partir de 40 000 habitants : il manque 11 587 habitants"
+        "taille 2 à partir de 40\u00a0000 habitants : il manque 11\u00a0587 habitants"
     )
     json.dumps(s.to_dict())
 
@@ -310,7 +310,7 @@ def test_white_zones_of_the_fictitious_register(ref, register):
 
 
 def test_white_zones_on_a_grid(row):
-    reg = types.SimpleNamespace(table=pd.DataFrame({"cpts_id": ["X"], "cpts_nom": ["X"], "code_insee": [B]}))
+    reg = pd.DataFrame({"cpts_id": ["X"], "cpts_nom": ["X"], "code_insee": [B]})
     z = white_zones(row, reg)
     assert z["codes"].tolist() == [[C, D], [A]]
     assert z["population"].tolist() == [7000, 1000]
@@ -320,7 +320,7 @@ def test_french_table_formats(row):
     ind = _table(taux=[10, 20, 30, 40], n=[3, 4, 3, 0], montant=[12_345.25, 0, 0, 0])
     out = aggregate_indicators(row, [A, B, C], ind, sums=["montant"], means=["taux"], counts=["n"])
     html = french_table(out).to_html()
-    for text in ("Agrégation", "12 345,2", "23,3", "secret", "100,0 %", "Secret statistique"):
+    for text in ("Agrégation", "12\u00a0345,2", "23,3", "secret", "100,0\u00a0%", "Secret statistique"):
         assert text in html
     empty = french_table(out.iloc[:0], empty="Rien à signaler.").to_html()
     assert "Rien à signaler." in empty

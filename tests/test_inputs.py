@@ -211,7 +211,7 @@ def test_register_long_format(tmp_path, ref):
     ]
     assert t["line"].tolist() == [2, 3, 4, 5]
     assert reg.warnings == [{"line": 6, "value": "49353", "message": "doublon ignoré : 49353 déjà cité pour la CPTS 'C2'"}]
-    assert reg.cpts()["cpts_nom"].to_dict() == {"C1": "CPTS d'Angers", "C2": "CPTS Loire-Authion"}
+    assert reg.cpts["cpts_nom"].to_dict() == {"C1": "CPTS d'Angers", "C2": "CPTS Loire-Authion"}
     assert reg.codes("C2") == ["49015", "49353"]
     assert len(reg) == 2
 

@@ -299,7 +299,7 @@ def test_browser_national(ref, tmp_path, map_assets):
         legend = page.js("return document.getElementById('cpts-legende').textContent")
         assert legend.startswith("Légende") and "Contrat ACI signé" in legend and "Zone blanche" in legend
         stats = page.js("return document.getElementById('cpts-stats').textContent")
-        assert f"{n_cpts} CPTS pour un objectif national de 1\u202f000 : " in stats and "COG 2026" in stats
+        assert f"{n_cpts} CPTS pour un objectif national de 1\u00a0000 : " in stats and "COG 2026" in stats
         assert page.js("return document.querySelector('pattern#cpts-hachures') !== null")
         assert page.js("return document.querySelector('path.cpts-zone-blanche').getAttribute('fill')"
                        ).startswith("url(#cpts-hachures)")
@@ -352,7 +352,7 @@ def test_browser_regional_hostile_names(ref, tmp_path, map_assets):
         popup = page.js("var p=document.querySelector('.leaflet-popup-content');"
                         "return {text:p.textContent,elements:p.querySelectorAll('script,img').length};")
         assert HOSTILE in popup["text"] and popup["elements"] == 0
-        pop = f"{ref.units.at[code, 'population']:,}".replace(",", "\u202f")
+        pop = f"{ref.units.at[code, 'population']:,}".replace(",", "\u00a0")
         assert f"Population : {pop} hab." in popup["text"]
         # And by name, accents and case ignored.
         page.js(f"var i={inp};i.value='trelaze';i.dispatchEvent(new Event('input'));")

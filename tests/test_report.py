@@ -6,17 +6,8 @@ import json
 
 import pytest
 
-from cpts_geo.report import (
-    RegisterReport,
-    Report,
-    RuleResult,
-    fr_int,
-    fr_km,
-    fr_plural,
-    fr_share,
-    worst_status,
-)
-from cpts_geo.rules import RULE_IDS, check_register, check_territory
+from cpts_geo._text import fr_int, fr_km, fr_plural, fr_share
+from cpts_geo.rules import RULE_IDS, RegisterReport, Report, RuleResult, check_register, check_territory, worst_status
 from tests.grids import block, code, grid_reference
 from tests.test_rules import register
 
@@ -38,15 +29,15 @@ def ring_report(grid):
 # Formatting
 # ---------------------------------------------------------------------------------------------
 def test_french_numbers():
-    assert fr_int(1234567) == "1 234 567"
+    assert fr_int(1234567) == "1\u00a0234\u00a0567"
     assert fr_int(999) == "999"
     assert fr_km(12.483) == "12,5"
     assert fr_km(30.0) == "30"
-    assert fr_km(1234.56) == "1 234,6"
-    assert fr_share(0.4257) == "42,6 %"
-    assert fr_share(1) == "100,0 %"
+    assert fr_km(1234.56) == "1\u00a0234,6"
+    assert fr_share(0.4257) == "42,6\u00a0%"
+    assert fr_share(1) == "100,0\u00a0%"
     assert fr_plural(1, "commune") == "1 commune"
-    assert fr_plural(12345, "commune") == "12 345 communes"
+    assert fr_plural(12345, "commune") == "12\u00a0345 communes"
     assert fr_plural(2, "CPTS", "CPTS") == "2 CPTS"
 
 
@@ -140,11 +131,11 @@ def test_text_summary(ring_report):
     heads = [line for line in lines[4:] if line.startswith("  ") and not line.startswith("   ")]
     assert [h.split()[0] for h in heads[:6]] == ["OK", "OK", "ATTENTION", "ATTENTION", "OK", "ÉCHEC"]
     assert heads[0] == (
-        "  OK         Population               72 000 habitants (population municipale 2023), taille ACI 2 ;"
+        "  OK         Population               72\u00a0000 habitants (population municipale 2023), taille ACI 2 ;"
     )
     assert "Détails" in lines
-    assert "    enclave 1 : 1 commune, 9 000 hab. — Commune 49202 (49202)" in lines
-    assert "    CPTS X (X) : 1 commune partagée, 9 000 hab. — Commune 49101 (49101)" in lines
+    assert "    enclave 1 : 1 commune, 9\u00a0000 hab. — Commune 49202 (49202)" in lines
+    assert "    CPTS X (X) : 1 commune partagée, 9\u00a0000 hab. — Commune 49101 (49101)" in lines
     assert "Communes (8) :" in lines
     assert "Avertissements de lecture (1) :" in lines
     assert "  ligne 4 « 4911 » : code complété par un zéro initial" in lines
@@ -153,7 +144,7 @@ def test_text_summary(ring_report):
 
 def test_text_of_a_territory_without_name(grid):
     text = check_territory(grid, [code(0, 0)]).to_text()
-    assert text.startswith("Territoire : (sans nom)\n1 commune, 9 000 habitants")
+    assert text.startswith("Territoire : (sans nom)\n1 commune, 9\u00a0000 habitants")
     assert "Avertissements" not in text
 
 
@@ -183,9 +174,9 @@ def test_register_text(grid):
     assert lines[4].split()[:4] == ["R", "ÉCHEC", "8", "72"]
     assert lines[4].endswith("CPTS Anneau")
     assert "Communes dans plusieurs CPTS (1) :" in lines
-    assert "  Commune 49101 (49101), 9 000 hab. : CPTS R, S" in lines
+    assert "  Commune 49101 (49101), 9\u00a0000 hab. : CPTS R, S" in lines
     assert "Communes hors CPTS enclavées par les CPTS du registre (1 groupe) :" in lines
-    assert "  Commune 49202 (49202) — 1 commune, 9 000 hab. ; CPTS autour : R" in lines
+    assert "  Commune 49202 (49202) — 1 commune, 9\u00a0000 hab. ; CPTS autour : R" in lines
     assert "À examiner" in lines
 
 
@@ -194,9 +185,9 @@ def test_text_of_a_real_report(ref):
     text = check_territory(
         ref, ["56009", "56114", "56152", "56241", "56186"], name="Belle-Île et Quiberon"
     ).to_text()
-    assert "5 communes, 10 483 habitants (population municipale 2023), taille ACI 1 — COG 2026" in text
+    assert "5 communes, 10\u00a0483 habitants (population municipale 2023), taille ACI 1 — COG 2026" in text
     assert "    liaison maritime : Le Palais (56152) – Quiberon (56186), 12,5 km (parties 1 et 2)" in text
     assert (
-        "    CC Auray Quiberon Terre Atlantique (200043123) : coupé, 1/24 communes, 4 876/91 253 hab. (5,3 %)"
+        "    CC Auray Quiberon Terre Atlantique (200043123) : coupé, 1/24 communes, 4\u00a0876/91\u00a0253 hab. (5,3\u00a0%)"
     ) in text
     assert "  Bangor (56009), Locmaria (56114), Le Palais (56152), Quiberon (56186), Sauzon (56241)" in text

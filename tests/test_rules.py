@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import types
 
 import geopandas as gpd
 import numpy as np
@@ -14,16 +13,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cpts_geo import InputError, UnknownCommuneError
+from cpts_geo.coverage import coverage_summary, coverage_table
+from cpts_geo.register import as_register, register_from_frame
 from cpts_geo.reference import Reference
 from cpts_geo.rules import RULE_IDS, check_register, check_territory, contiguity, enclaves
 from cpts_geo.territory import ACI_SIZE_BOUNDS, Territory, aci_size_class
 from tests.grids import block, code, grid_reference
 
 
-def register(rows) -> types.SimpleNamespace:
-    """A minimal register: ``rows`` of (cpts_id, cpts_nom, code_insee)."""
-    table = pd.DataFrame(rows, columns=["cpts_id", "cpts_nom", "code_insee"]).assign(statut="")
-    return types.SimpleNamespace(table=table, warnings=[])
+def register(rows) -> pd.DataFrame:
+    """A minimal register in the long format (a DataFrame, as every public function accepts):
+    ``rows`` of (cpts_id, cpts_nom, code_insee)."""
+    return pd.DataFrame(rows, columns=["cpts_id", "cpts_nom", "code_insee"]).assign(statut="")
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +123,7 @@ def test_population_at_the_minimum_passes(grid):
     r = check_territory(grid, block(0, 2, 0, 2), min_population=9000).rule("population")
     assert r.status == "pass"
     assert r.message == (
-        "9 000 habitants (population municipale 2023), taille ACI 1 ; minimum de 9 000 atteint."
+        "9\u00a0000 habitants (population municipale 2023), taille ACI 1 ; minimum de 9\u00a0000 atteint."
     )
     assert r.details == {
         "population": 9000,
@@ -137,8 +138,8 @@ def test_population_below_the_minimum_fails(grid):
     r = check_territory(grid, block(0, 2, 0, 2), min_population=9001).rule("population")
     assert r.status == "fail"
     assert r.message == (
-        "9 000 habitants (population municipale 2023), taille ACI 1 : sous le minimum "
-        "de 9 001 habitants (il manque 1 habitants)."
+        "9\u00a0000 habitants (population municipale 2023), taille ACI 1 : sous le minimum "
+        "de 9\u00a0001 habitants (il manque 1 habitants)."
     )
 
 
@@ -276,7 +277,7 @@ def test_ring_encloses_its_centre(grid):
         ]
     }
     assert r.message == (
-        "Commune 49202 (49202, 1 000 hab.) est enclavée par le territoire : "
+        "Commune 49202 (49202, 1\u00a0000 hab.) est enclavée par le territoire : "
         "tous ses voisins terrestres en font partie."
     )
 
@@ -289,7 +290,7 @@ def test_a_group_of_units_is_one_enclave():
     assert r.message == (
         "1 groupe de communes est enclavé par le territoire (tous leurs voisins terrestres "
         "en font partie) : Commune 49201 (49201), Commune 49202 (49202) et Commune 49203 "
-        "(49203) (3 communes, 3 000 hab.)."
+        "(49203) (3 communes, 3\u00a0000 hab.)."
     )
 
 
@@ -315,8 +316,8 @@ def test_two_enclaves_are_reported_in_code_order():
     assert [[u["code"] for u in g["communes"]] for g in r.details["groups"]] == [["49202"], ["49206"]]
     assert r.message == (
         "2 groupes de communes sont enclavés par le territoire (tous leurs voisins terrestres "
-        "en font partie) : Commune 49202 (49202) (1 000 hab.) ; Commune 49206 (49206) "
-        "(1 000 hab.)."
+        "en font partie) : Commune 49202 (49202) (1\u00a0000 hab.) ; Commune 49206 (49206) "
+        "(1\u00a0000 hab.)."
     )
 
 
@@ -368,7 +369,7 @@ def test_split_epci_warns_with_shares(split_grid):
         14000,
     )
     assert (b["share_communes"], b["share_population"], b["whole"]) == (0.5, 0.4286, False)
-    assert r.message == "1 EPCI coupé sur 2 touchés : CC B (2/4 communes, 42,9 % de la population)."
+    assert r.message == "1 EPCI coupé sur 2 touchés : CC B (2/4 communes, 42,9\u00a0% de la population)."
 
 
 def test_units_without_epci_are_named():
@@ -396,8 +397,8 @@ def test_two_departements_warn(split_grid):
         {"code": "49", "nom": "Département 49", "region": "52", "n_communes": 1, "population": 2000},
     ]
     assert r.message == (
-        "Territoire sur 2 départements de la région Région 52 : Département 72 (72, 3 000 hab.) "
-        "et Département 49 (49, 2 000 hab.)."
+        "Territoire sur 2 départements de la région Région 52 : Département 72 (72, 3\u00a0000 hab.) "
+        "et Département 49 (49, 2\u00a0000 hab.)."
     )
 
 
@@ -441,7 +442,7 @@ def test_overlap_fails_naming_the_cpts(grid):
         "n_cpts_compared": 2,
     }
     assert r.message == (
-        "1 commune (1 000 hab.) déjà dans 1 CPTS du registre : CPTS X (X) : 1 commune, 1 000 hab."
+        "1 commune (1\u00a0000 hab.) déjà dans 1 CPTS du registre : CPTS X (X) : 1 commune, 1\u00a0000 hab."
     )
 
 
@@ -485,28 +486,57 @@ def test_check_register_on_a_grid(grid):
     assert rr.status == "fail"
 
 
-def test_register_codes_unknown_to_the_reference_are_ignored(grid, caplog):
+def test_register_codes_unknown_to_the_reference_are_refused_everywhere(grid):
     reg = register([("A", "CPTS A", code(0, 0)), ("A", "CPTS A", "99999"), ("B", "CPTS B", code(4, 4))])
-    with caplog.at_level("WARNING", logger="cpts_geo.rules"):
-        rr = check_register(grid, reg)
-    assert [r.territory["communes"] for r in rr.reports] == [["49000"], ["49404"]]
-    assert "registre : 1 code(s) inconnu(s) ignoré(s) : 99999" in caplog.text
+    for call in (lambda: check_register(grid, reg), lambda: check_territory(grid, [code(0, 0)], existing=reg),
+                 lambda: coverage_summary(grid, reg), lambda: coverage_table(grid, reg)):
+        with pytest.raises(InputError, match=r"ligne n°2 du tableau : code commune '99999' inconnu"):
+            call()
 
 
-def test_register_index_follows_a_new_table(grid):
-    reg = register([("A", "CPTS A", code(0, 0))])
+def test_editing_a_register_table_in_place_changes_nothing_computed(grid):
+    """The register is immutable: its table is a copy-on-write view. Editing it in place used to
+    leave check_territory on the old overlap (a cache keyed by id(table)) while coverage_table
+    saw the new code."""
+    reg = as_register(grid, register([("A", "CPTS A", code(0, 0))]))
     assert check_territory(grid, [code(0, 0)], existing=reg).rule("overlap").status == "fail"
-    reg.table = pd.DataFrame({"cpts_id": ["A"], "cpts_nom": ["CPTS A"], "code_insee": [code(4, 4)]})
-    assert check_territory(grid, [code(0, 0)], existing=reg).rule("overlap").status == "pass"
+    view = reg.table
+    view.loc[0, "code_insee"] = code(4, 4)
+    assert check_territory(grid, [code(0, 0)], existing=reg).rule("overlap").status == "fail"
+    assert coverage_table(grid, reg).loc[code(0, 0), "cpts"] == ["A"]
+    assert coverage_table(grid, reg).loc[code(4, 4), "cpts"] == []
+    with pytest.raises(AttributeError, match="Register is immutable"):
+        reg.table = view
+    edited = as_register(grid, view)  # the edit, as a new register: seen by every function
+    assert check_territory(grid, [code(0, 0)], existing=edited).rule("overlap").status == "pass"
+    assert coverage_table(grid, edited).loc[code(4, 4), "cpts"] == ["A"]
+
+
+def test_renaming_a_unit_in_the_reference_changes_nothing_computed(grid):
+    """The reference is immutable: ``ref.units`` is a copy-on-write view. Renaming a commune in
+    it used to show the new name in Territory.units and the old one in the report."""
+    t = Territory(grid, [code(0, 0)])
+    view = grid.units
+    view.loc[code(0, 0), "nom"] = "Nouveau nom"
+    report = check_territory(grid, t)
+    assert t.units["nom"].tolist() == ["Commune 49000"]
+    assert report.units[0]["nom"] == "Commune 49000"
+    with pytest.raises(AttributeError, match="Reference is immutable"):
+        grid.units = view
+    renamed = grid.replace(units=view)  # the edit, as a new reference
+    t2 = Territory(renamed, [code(0, 0)])
+    assert t2.units["nom"].tolist() == ["Nouveau nom"]
+    assert check_territory(renamed, t2).units[0]["nom"] == "Nouveau nom"
+    assert grid.units.loc[code(0, 0), "nom"] == "Commune 49000"
 
 
 def test_check_register_attributes_warnings_to_their_cpts(grid):
-    reg = register([("A", "CPTS A", code(0, 0)), ("B", "CPTS B", code(4, 4))])
-    reg.table["line"] = [2, 3]
-    reg.warnings = [
+    reg = register_from_frame(register([("A", "CPTS A", code(0, 0)), ("B", "CPTS B", code(4, 4))]), grid,
+                              lines=[2, 3])
+    reg = reg.with_warnings([
         {"line": 3, "value": "4944", "message": "code complété"},
         {"line": 9, "value": "x", "message": "doublon ignoré", "cpts_id": "A"},
-    ]
+    ])
     rr = check_register(grid, reg)
     assert rr.reports[0].input_warnings == [{"line": 9, "value": "x", "message": "doublon ignoré"}]
     assert rr.reports[1].input_warnings == [{"line": 3, "value": "4944", "message": "code complété"}]
@@ -700,7 +730,7 @@ def test_ring_around_le_mans_encloses_it(ref):
         }
     ]
     assert r.message == (
-        "Le Mans (72181, 146 249 hab.) est enclavée par le territoire : "
+        "Le Mans (72181, 146\u00a0249 hab.) est enclavée par le territoire : "
         "tous ses voisins terrestres en font partie."
     )
     assert check_territory(ref, ring + ["72181"]).rule("enclaves").status == "pass"
@@ -731,7 +761,7 @@ def test_whole_epci_passes_and_half_of_it_warns(ref):
         "communes": members[:22],
     }
     assert half.message == (
-        "1 EPCI coupé sur 1 touché : CA Saumur Val de Loire (22/45 communes, 42,6 % de la population)."
+        "1 EPCI coupé sur 1 touché : CA Saumur Val de Loire (22/45 communes, 42,6\u00a0% de la population)."
     )
 
 
@@ -758,8 +788,8 @@ def test_redon_spans_two_regions(ref):
         {"code": "56", "nom": "Morbihan", "region": "53", "n_communes": 11, "population": 18_140},
     ]
     assert r.message.startswith(
-        "Territoire sur 2 régions : Bretagne (53, 46 346 hab.) et Pays de la Loire "
-        "(52, 21 320 hab.), et 3 départements : Ille-et-Vilaine (35, 28 206 hab.)"
+        "Territoire sur 2 régions : Bretagne (53, 46\u00a0346 hab.) et Pays de la Loire "
+        "(52, 21\u00a0320 hab.), et 3 départements : Ille-et-Vilaine (35, 28\u00a0206 hab.)"
     )
 
 

@@ -198,7 +198,7 @@ def test_grid_extension_joins_the_cpts_of_its_epci():
         }
     )
     table = table[~table["code_insee"].isin(pocket)]
-    register = types.SimpleNamespace(table=table)
+    register = table
     result = suggest_territories(ref, existing=register, min_population=5000, geometry=False)
     assert result.n_territories == 0
     assert result.covered_units == 22
@@ -227,17 +227,17 @@ def test_grid_extension_prefers_epci_coherence():
     )
     table = table[~table["code_insee"].isin(pocket)]
     result = suggest_territories(
-        ref, existing=types.SimpleNamespace(table=table), min_population=5000, geometry=False
+        ref, existing=table, min_population=5000, geometry=False
     )
     row = result.extensions.iloc[0]
     assert row["cpts_id"] == "B"
-    assert "2 000 de ses habitants sont dans un EPCI déjà présent dans la CPTS B" in row["reason"]
+    assert "2\u00a0000 de ses habitants sont dans un EPCI déjà présent dans la CPTS B" in row["reason"]
 
 
 def test_grid_register_covering_everything_gives_empty_result():
     ref = grid_reference(4, 4, 1000)
     table = pd.DataFrame({"cpts_id": "A", "cpts_nom": "", "code_insee": ref.units.index})
-    result = suggest_territories(ref, existing=types.SimpleNamespace(table=table), min_population=4000)
+    result = suggest_territories(ref, existing=table, min_population=4000)
     assert result.n_territories == 0 and len(result.assignment) == 0
     assert result.summary()["covered_units"] == 16
 
@@ -475,7 +475,7 @@ def test_extension_on_real_register(ref):
     )
     table = table[~table["code_insee"].isin(pocket)]
     result = suggest_territories(
-        ref, existing=types.SimpleNamespace(table=table), within="53", geometry=False
+        ref, existing=table, within="53", geometry=False
     )
     assert result.n_territories == 0
     ext = result.extensions.iloc[0]
@@ -488,7 +488,7 @@ def test_bad_input(ref):
     with pytest.raises(InputError, match=r"--min-population 0 : le seuil doit être un nombre entier"):
         suggest_territories(ref, within="15", min_population=0)
     with pytest.raises(
-        InputError, match=r"impossible : le département Cantal \(15\) ne compte que 144 196 habitants"
+        InputError, match=r"impossible : le département Cantal \(15\) ne compte que 144\u00a0196 habitants"
     ):
         suggest_territories(ref, within="15", min_population=200000)
     with pytest.raises(InputError, match=r"département '99' inconnu"):
@@ -531,7 +531,7 @@ def test_cli_csv_and_text(tmp_path):
     out = tmp_path / "cantal.csv"
     res = CliRunner().invoke(main, ["suggest", "--departement", "15", "-o", str(out)])
     assert res.exit_code == 0, res.output
-    assert "Territoires supplémentaires possibles : 6 — borne supérieure 6 (100 % de la borne)" in res.output
+    assert "Territoires supplémentaires possibles : 6 — borne supérieure 6 (100\u00a0% de la borne)" in res.output
     assert "Territoire proposé n°2 — autour d'Aurillac" in res.output
     df = pd.read_csv(out, dtype=str, keep_default_na=False)
     assert list(df.columns) == ["territoire_id", "code_insee", "type", "cpts_id"]
@@ -591,16 +591,16 @@ def test_cli_region_progress(tmp_path):
     ("args", "message"),
     [
         (["--departement", "15", "--min-population", "0"], "le seuil doit être un nombre entier"),
-        (["--departement", "15", "--min-population", "200000"], "ne compte que 144 196 habitants"),
+        (["--departement", "15", "--min-population", "200000"], "ne compte que 144\u00a0196 habitants"),
         (["--departement", "99"], "département '99' inconnu"),
         (["--region", "99"], "région '99' inconnu"),
         (["--departement", "Cantale"], "vouliez-vous dire 15 (Cantal)"),
         (["--departement", "15", "--min-population", "-5"], "--min-population -5 : le seuil doit être"),
         (
             ["--region", "52", "--min-population", "4000000"],
-            "la région Pays de la Loire ne compte que 3 907 156",
+            "la région Pays de la Loire ne compte que 3\u00a0907\u00a0156",
         ),
-        (["--all", "--min-population", "100000000"], "la France entière ne compte que 68 350 798 habitants"),
+        (["--all", "--min-population", "100000000"], "la France entière ne compte que 68\u00a0350\u00a0798 habitants"),
         (["--departement", "15", "--existing", "absent.csv"], "absent.csv"),
         ([], "choisissez une zone"),
         (["--departement", "15", "--all"], "choisissez une zone"),
@@ -683,14 +683,14 @@ def test_label_elision(name, expected):
 
 
 def test_map_escapes_names_from_the_register():
-    from cpts_geo.suggest import suggest_map
+    from cpts_geo.maps import suggest_map
 
     ref = grid_reference(6, 4, 1000)
     table = pd.DataFrame(
         {"cpts_id": "A", "cpts_nom": "<script>alert(1)</script>", "code_insee": ref.units.index}
     )
     table = table[table["code_insee"] != "49103"]
-    register = types.SimpleNamespace(table=table)
+    register = table
     result = suggest_territories(ref, existing=register, min_population=5000)
     assert result.extensions["cpts_id"].tolist() == ["A"]
     page = suggest_map(ref, result, existing=register).get_root().render()

@@ -1,0 +1,504 @@
+"""folium plumbing for every map: Leaflet assets, rendering, escaping, legend, layers.
+
+Nothing here knows about CPTS: :mod:`cpts_geo.maps` builds the maps from these parts.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import html
+import json
+import logging
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+
+import geopandas as gpd
+import shapely
+
+from ._errors import CptsGeoError
+
+__all__ = [
+    "LEAFLET_CDN",
+    "LEAFLET_VERSION",
+    "MapAssetsMissingError",
+    "add_hatch_pattern",
+    "add_territory_layer",
+    "choropleth_layer_class",
+    "escape_html",
+    "external_resources",
+    "fetch_map_assets",
+    "get_legend",
+    "json_for_script",
+    "macro",
+    "map_assets_dir",
+    "prepare_assets",
+    "render_map",
+    "save_map",
+    "swatch",
+]
+
+log = logging.getLogger(__name__)
+
+#: The Leaflet version folium's templates are written for (fetched from npm for --offline).
+LEAFLET_VERSION = "1.9.3"
+LEAFLET_CDN = f"https://cdn.jsdelivr.net/npm/leaflet@{LEAFLET_VERSION}/dist"
+
+
+class MapAssetsMissingError(CptsGeoError):
+    """The local copy of Leaflet needed by ``--offline`` maps is missing and could not be fetched."""
+
+
+# ---- offline assets ----------------------------------------------------------------------------
+_FETCH_HINT = (
+    "récupérez-le depuis le registre npm avec `cpts-geo fetch-map-assets` (npm requis ; "
+    "`python scripts/fetch_map_assets.py` dans le dépôt fait de même), "
+    "ou indiquez son dossier dans CPTS_GEO_MAP_ASSETS"
+)
+
+
+def map_assets_dir() -> Path:
+    """Folder holding ``leaflet-<version>/`` (fetched by :func:`fetch_map_assets`).
+
+    ``$CPTS_GEO_MAP_ASSETS`` if set; else, in a source checkout, ``.cache/map-assets`` of the
+    checkout (git-ignored); else ``$XDG_CACHE_HOME/cpts-geo/map-assets`` (default
+    ``~/.cache/cpts-geo/map-assets``).
+    """
+    env = os.environ.get("CPTS_GEO_MAP_ASSETS")
+    if env:
+        return Path(env)
+    root = Path(__file__).resolve().parents[1]
+    if (root / "pyproject.toml").is_file() and (root / "cpts_geo" / "maps.py").is_file():
+        return root / ".cache" / "map-assets"
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "cpts-geo" / "map-assets"
+
+
+def _leaflet_dir(dest: Path | None = None) -> Path:
+    return (map_assets_dir() if dest is None else Path(dest)) / f"leaflet-{LEAFLET_VERSION}"
+
+
+def _assets_complete(root: Path) -> bool:
+    return all((root / name).is_file() for name in ("leaflet.js", "leaflet.css", "SOURCE.json"))
+
+
+def fetch_map_assets(dest: str | Path | None = None, *, force: bool = False) -> Path:
+    """Fetch Leaflet from the npm registry for ``--offline`` maps; return its folder.
+
+    Runs ``npm pack leaflet@<LEAFLET_VERSION>`` (npm checks the tarball against the registry's
+    integrity hash) and extracts ``dist/leaflet.js``, ``dist/leaflet.css``, ``dist/images/*.png``
+    and the licence into ``<dest>/leaflet-<version>/`` with a ``SOURCE.json`` recording the
+    package, version and integrity. Nothing is done when the files are already there (unless
+    ``force``). Needs ``npm`` and access to the registry once; the files are never committed.
+
+    Parameters
+    ----------
+    dest
+        Parent folder; default :func:`map_assets_dir`.
+    force
+        Fetch again even when present.
+
+    Raises
+    ------
+    MapAssetsMissingError
+        When npm is not installed or the package cannot be fetched.
+    """
+    import json as _json
+    import shutil
+    import subprocess
+    import tarfile
+    import tempfile
+
+    target = _leaflet_dir(None if dest is None else Path(dest))
+    if _assets_complete(target) and not force:
+        return target
+    npm = shutil.which("npm")
+    if npm is None:
+        raise MapAssetsMissingError(
+            f"Leaflet {LEAFLET_VERSION} introuvable dans {target} et npm n'est pas installé : "
+            "installez Node.js/npm (Debian : apt-get install npm), ou copiez leaflet.js, leaflet.css "
+            "et images/ du paquet npm leaflet dans ce dossier"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".leaflet-", dir=target.parent) as tmp:
+        try:
+            out = subprocess.run(
+                [npm, "pack", f"leaflet@{LEAFLET_VERSION}", "--json", "--pack-destination", tmp],
+                check=True, capture_output=True, text=True, timeout=300,
+            )
+            info = _json.loads(out.stdout)[0]
+        except (subprocess.SubprocessError, OSError, ValueError, IndexError, KeyError) as exc:
+            detail = (getattr(exc, "stderr", "") or str(exc)).strip().splitlines()
+            raise MapAssetsMissingError(
+                f"npm pack leaflet@{LEAFLET_VERSION} a échoué ({detail[-1] if detail else type(exc).__name__}) ; "
+                "vérifiez l'accès au registre npm (npm config get registry)"
+            ) from None
+        staging = Path(tmp) / "staging"
+        staging.mkdir()
+        with tarfile.open(Path(tmp) / info["filename"]) as tar:
+            for member in tar.getmembers():
+                name = member.name
+                if not member.isfile():
+                    continue
+                if name in ("package/dist/leaflet.js", "package/dist/leaflet.css") or (
+                        name.startswith("package/dist/images/") and name.endswith(".png")):
+                    rel = Path(name).relative_to("package/dist")
+                elif name == "package/LICENSE":
+                    rel = Path("LICENSE")
+                else:
+                    continue
+                path = staging / rel
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(tar.extractfile(member).read())
+        head = (staging / "leaflet.js").read_text(encoding="utf-8")[:300]
+        if f"Leaflet {LEAFLET_VERSION}" not in head:
+            raise MapAssetsMissingError(f"npm pack leaflet@{LEAFLET_VERSION} : leaflet.js inattendu ({head[:80]!r})")
+        (staging / "SOURCE.json").write_text(_json.dumps(
+            {"package": info["name"], "version": info["version"], "registry": "npm",
+             "integrity": info.get("integrity"), "shasum": info.get("shasum")}, indent=2) + "\n")
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(staging, target)
+    log.info("Leaflet %s (npm, %s) -> %s", LEAFLET_VERSION, info.get("integrity", ""), target)
+    return target
+
+
+def _leaflet_inline() -> str:
+    """Leaflet's JS and CSS (its images as data: URIs), as <script>/<style> tags."""
+    root = _leaflet_dir()
+    js, css = root / "leaflet.js", root / "leaflet.css"
+    if not (js.exists() and css.exists()):
+        raise MapAssetsMissingError(
+            f"carte hors ligne impossible : Leaflet {LEAFLET_VERSION} introuvable dans {root} ; "
+            f"{_FETCH_HINT} ; ou retirez --offline"
+        )
+
+    def data_uri(match: re.Match) -> str:
+        img = root / "images" / match.group(1)
+        if not img.exists():
+            return "url(data:,)"
+        return f"url(data:image/png;base64,{base64.b64encode(img.read_bytes()).decode()})"
+
+    style = re.sub(r"url\((?:['\"])?images/([\w.-]+)(?:['\"])?\)", data_uri, css.read_text(encoding="utf-8"))
+    script = js.read_text(encoding="utf-8").replace("</script", "<\\/script")
+    return f"<style>{style}</style>\n<script>{script}</script>"
+
+
+def prepare_assets(m, offline: bool) -> None:
+    """Keep only Leaflet among folium's default assets (jQuery, Bootstrap, awesome-markers and
+    Font Awesome are not used); inline it when ``offline``."""
+    from branca.element import Element
+
+    if offline:
+        m.default_js, m.default_css = [], []
+        m.get_root().header.add_child(Element(_leaflet_inline()), name="leaflet_inline")
+    else:
+        m.default_js = [("leaflet", f"{LEAFLET_CDN}/leaflet.js")]
+        m.default_css = [("leaflet_css", f"{LEAFLET_CDN}/leaflet.css")]
+    m._cpts_offline = offline
+
+
+#: What a page would load from the network: elements with a remote src/href/data, CSS url() and
+#: @import of a remote file (links the user clicks, <a href>, are not loads).
+_EXTERNAL = re.compile(
+    r"<(?:script|link|img|iframe|frame|embed|object|source|audio|video|track|image|use)\b[^>]*?"
+    r"\b(?:src|href|data|srcset|xlink:href)\s*=\s*[\"']?\s*(?:https?:)?//[^>]*>"
+    r"|url\(\s*[\"']?\s*(?:https?:)?//[^)]*\)"
+    r"|@import\s+(?:url\()?\s*[\"']?\s*(?:https?:)?//[^;]*",
+    re.I,
+)
+
+
+def external_resources(page: str) -> list[str]:
+    """The remote files an HTML page would load (script, stylesheet, image, CSS url/@import)."""
+    return [m.group(0)[:200] for m in _EXTERNAL.finditer(page)]
+
+
+def render_map(m) -> str:
+    """The map as one HTML page.
+
+    Raises
+    ------
+    CptsGeoError
+        When an offline map would still load something from the network (an element added to
+        the map that brings its own CDN assets).
+    """
+    page = m.get_root().render()
+    if getattr(m, "_cpts_offline", False):
+        found = external_resources(page)
+        if found:
+            raise CptsGeoError(
+                "carte hors ligne : des éléments de la carte chargent encore des fichiers du réseau : "
+                + " ; ".join(found[:5])
+            )
+    return page
+
+
+def save_map(m, path, *, inputs=()) -> Path:
+    """Write the map to ``path`` (HTML, atomically, never over one of ``inputs``)."""
+    from ._io import atomic_write_text
+
+    return atomic_write_text(path, render_map(m), inputs=inputs)
+
+
+# ---- map elements ----------------------------------------------------------------------------
+def escape_html(value) -> str:
+    """Text for a map's HTML (tooltips, popups, legend, panels): HTML-escaped, and with ``{``
+    written ``&#123;``.
+
+    The braces matter: branca compiles the output of every map element as a Jinja template
+    when the page is rendered, so a name such as ``{{ 7*7 }}`` in a register would otherwise
+    be evaluated (template injection), and ``{#`` or ``{%`` would break the rendering.
+    """
+    return html.escape("" if value is None else str(value), quote=True).replace("{", "&#123;")
+
+
+_esc = escape_html
+
+
+def swatch(style: Mapping) -> str:
+    fill = str(style.get("fillColor", style.get("color", "#999")))
+    if fill.startswith("url("):
+        bg = ("background:repeating-linear-gradient(45deg,#737373 0 2px,#d9d9d9 2px 6px);")
+    else:
+        bg = f"background:{fill};opacity:{max(float(style.get('fillOpacity', 0.6)), 0.35)};"
+    border = f"border:{min(float(style.get('weight', 1)), 3)}px solid {style.get('color', '#333')};"
+    if not style.get("fill", True):
+        bg = "background:transparent;"
+    return f'<i class="cpts-swatch" style="{bg}{border}"></i>'
+
+
+def macro(template: str):
+    """A branca MacroElement rendering ``template`` (compiled once per template)."""
+    return _macro_class(template)()
+
+
+@functools.cache
+def _macro_class(template: str):
+    from branca.element import MacroElement
+    from jinja2 import Template
+
+    class _Element(MacroElement):
+        _template = Template(template)
+
+    return _Element
+
+
+_CSS = """
+<style>
+.cpts-panel{background:rgba(255,255,255,.93);padding:6px 10px;border-radius:5px;
+  box-shadow:0 1px 5px rgba(0,0,0,.35);font:12px/1.4 system-ui,Arial,sans-serif;color:#222}
+.cpts-panel h4{margin:0 0 4px;font-size:13px}
+.cpts-title{position:fixed;top:10px;left:50%;transform:translateX(-50%);z-index:1000;
+  font-size:15px;font-weight:600;max-width:60%;text-align:center}
+.cpts-stats{position:fixed;bottom:24px;left:10px;z-index:1000;max-width:320px}
+.cpts-legend{position:fixed;bottom:24px;right:10px;z-index:1000;max-height:60%;overflow:auto}
+.cpts-legend div{margin:2px 0;white-space:nowrap}
+.cpts-swatch{display:inline-block;width:16px;height:11px;margin-right:6px;vertical-align:middle;
+  box-sizing:border-box}
+.cpts-search input{width:210px;padding:4px;font-size:12px}
+.cpts-search ul{list-style:none;margin:2px 0 0;padding:0;max-height:240px;overflow:auto}
+.cpts-search li{padding:2px 4px;cursor:pointer}
+.cpts-search li:hover{background:#e8eef7}
+.cpts-note{font-size:10px;color:#555;margin-top:4px}
+.leaflet-control-layers{font:12px/1.3 system-ui,Arial,sans-serif}
+.cpts-legend{font-size:11px;line-height:1.2}
+</style>
+"""
+
+
+class _Legend:
+    """Legend entries kept on the map until it is rendered (others may add entries)."""
+
+    def __init__(self, m):
+        self.sections: list[tuple[str, list[tuple[str, str]]]] = []
+        self.element = macro(
+            "{% macro header(this, kwargs) %}" + _CSS + "{% endmacro %}"
+            "{% macro html(this, kwargs) %}<div class=\"cpts-panel cpts-legend\" id=\"cpts-legende\">"
+            "<h4>Légende</h4>{{ this.legend.html() }}</div>{% endmacro %}"
+        )
+        self.element.legend = self
+        m.get_root().add_child(self.element, name="cpts_legend")
+
+    def add(self, section: str, label: str, style: Mapping | str) -> None:
+        """Add an entry (``label`` is escaped; ``style`` a Leaflet path style or swatch HTML)."""
+        sample = style if isinstance(style, str) else swatch(style)
+        for name, entries in self.sections:
+            if name == section:
+                entries.append((label, sample))
+                return
+        self.sections.append((section, [(label, sample)]))
+
+    def html(self) -> str:
+        parts = []
+        for name, entries in self.sections:
+            parts.append(f'<div><b>{_esc(name)}</b></div>')
+            parts += [f"<div>{sw}{_esc(label)}</div>" for label, sw in entries]
+        return "".join(parts)
+
+
+def get_legend(m) -> _Legend:
+    """The legend of a map made by this module (created on first use); ``add(section, label,
+    style)`` adds an entry."""
+    legend = getattr(m, "_cpts_legend", None)
+    if legend is None:
+        legend = m._cpts_legend = _Legend(m)
+    return legend
+
+
+_JINJA_START = re.compile(r"\{(?=[{%#])")
+
+
+def json_for_script(obj) -> str:
+    """JSON safe to embed in a <script> element (no '<', '>' or '&' left as such)."""
+    s = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    s = s.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    # No Jinja delimiter either (see escape_html): '{{', '{%' and '{#' only occur inside strings.
+    return _JINJA_START.sub(r"\\u007b", s)
+
+
+@functools.cache
+def _compact_geojson_class():
+    import folium
+    from folium.map import Layer
+    from jinja2 import Template
+
+    class CompactGeoJson(folium.GeoJson):
+        """folium.GeoJson written without spaces in its JSON (a tenth of a map's size)."""
+
+        def render(self, **kwargs):
+            policies = self._template.environment.policies
+            old = policies["json.dumps_kwargs"]
+            policies["json.dumps_kwargs"] = {"sort_keys": False, "separators": (",", ":"), "ensure_ascii": False}
+            try:
+                super().render(**kwargs)
+            finally:
+                policies["json.dumps_kwargs"] = old
+
+    class ChoroplethLayer(Layer):
+        """Share of the population covered, drawn from another layer's features (the
+        départements) so that their boundaries are written once in the page."""
+
+        _template = Template(
+            "{% macro script(this, kwargs) %}"
+            "var {{ this.get_name() }}=L.geoJson({{ this.source.get_name() }}.toGeoJSON(),{"
+            "className:'cpts-choroplethe',style:function(f){return {color:'#555',weight:0.8,"
+            "fillColor:f.properties._color,fillOpacity:0.85};},onEachFeature:function(f,l){"
+            "var p=f.properties;l.bindTooltip('<b>'+p.nom+'</b><br>Population couverte : '+p.couverture"
+            "+'<br>CPTS : '+p.cpts+'<br>Zones blanches : '+p.blanches,{sticky:true});}});"
+            "{% endmacro %}"
+        )
+
+        def __init__(self, source, *, name: str, show: bool = False):
+            super().__init__(name=_esc(name), overlay=True, control=True, show=show)
+            self._name = "ChoroplethLayer"
+            self.source = source
+
+    return CompactGeoJson, ChoroplethLayer
+
+
+def choropleth_layer_class():
+    """The folium Layer class of the share-covered choropleth (drawn from another layer's features)."""
+    return _compact_geojson_class()[1]
+
+
+def add_territory_layer(
+    m,
+    gdf: gpd.GeoDataFrame,
+    *,
+    name: str,
+    fields: Mapping[str, str],
+    style: Mapping | Callable[[dict], dict],
+    class_name: str = "cpts-couche",
+    show: bool = True,
+    interactive: bool = True,
+    legend: Iterable[tuple[str, Mapping]] = (),
+    legend_section: str | None = None,
+    highlight: bool = True,
+):
+    """Add a layer of polygons (e.g. dissolved territories) to a folium map.
+
+    Parameters
+    ----------
+    m
+        A folium map (e.g. from :func:`coverage_map`).
+    gdf
+        EPSG:4326 polygons; its columns named in ``fields`` are shown in the tooltip. Values are
+        HTML-escaped here: pass raw text.
+    name
+        The layer's name in the layer control (French).
+    fields
+        Column -> French label, in tooltip order.
+    style
+        A Leaflet path style (dict), or a function of a feature's properties returning one (it
+        may read any column of ``gdf``, escaped).
+    class_name
+        CSS class put on each drawn path (tests count them with it).
+    legend
+        ``(label, style)`` entries added to the map's legend, under ``legend_section`` (default
+        ``name``).
+
+    Returns
+    -------
+    folium.GeoJson
+        The layer, already added to ``m``.
+    """
+    import folium
+
+    gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
+    props = {c: [_esc(v) for v in gdf[c]] for c in gdf.columns if c != gdf.geometry.name}
+    geoms = gdf.geometry.to_numpy()
+    features = []
+    for i, geom in enumerate(geoms):
+        features.append({
+            "type": "Feature",
+            "id": i,
+            "properties": {c: props[c][i] for c in props},
+            "geometry": json.loads(shapely.to_geojson(geom)),
+        })
+    data = {"type": "FeatureCollection", "features": features}
+    style_fn = style if callable(style) else (lambda _f, _s=dict(style): _s)
+    tooltip = None
+    if fields and len(features):
+        tooltip = folium.GeoJsonTooltip(
+            fields=list(fields), aliases=[f"{_esc(a)}{' :' if a else ''}" for a in fields.values()],
+            sticky=True, localize=False, labels=True,
+        )
+    compact_geojson, _ = _compact_geojson_class()
+    layer = compact_geojson(
+        data,
+        name=_esc(name),
+        style_function=lambda f: style_fn(f["properties"]),
+        highlight_function=(lambda f: {"weight": 3, "fillOpacity": 0.8}) if highlight and interactive else None,
+        tooltip=tooltip if interactive else None,
+        show=show,
+        interactive=interactive,
+        className=class_name,
+        smooth_factor=0.5,
+    )
+    layer.add_to(m)
+    for label, st in legend:
+        get_legend(m).add(legend_section or name, label, st)
+    return layer
+
+
+def add_hatch_pattern(m) -> None:
+    """Define the SVG hatching used by the white zones (fill 'url(#cpts-hachures)')."""
+    el = macro(
+        "{% macro script(this, kwargs) %}(function(){var map={{ this._parent.get_name() }};"
+        "L.control.scale({imperial:false}).addTo(map);"
+        "var svg=map.getPanes().overlayPane.querySelector('svg');if(!svg)return;"
+        "var ns='http://www.w3.org/2000/svg';var defs=document.createElementNS(ns,'defs');"
+        "var p=document.createElementNS(ns,'pattern');p.setAttribute('id','cpts-hachures');"
+        "p.setAttribute('patternUnits','userSpaceOnUse');p.setAttribute('width','7');"
+        "p.setAttribute('height','7');p.setAttribute('patternTransform','rotate(45)');"
+        "var r=document.createElementNS(ns,'rect');r.setAttribute('width','7');r.setAttribute('height','7');"
+        "r.setAttribute('fill','#e0e0e0');var l=document.createElementNS(ns,'line');"
+        "l.setAttribute('x1','0');l.setAttribute('y1','0');l.setAttribute('x2','0');l.setAttribute('y2','7');"
+        "l.setAttribute('stroke','#8a8a8a');l.setAttribute('stroke-width','2.2');"
+        "p.appendChild(r);p.appendChild(l);defs.appendChild(p);svg.insertBefore(defs,svg.firstChild);"
+        "})();{% endmacro %}"
+    )
+    m.add_child(el, name="cpts_hatch")

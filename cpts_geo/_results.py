@@ -1,0 +1,191 @@
+"""The results of the territory checks: plain dataclasses that serialise to JSON (DESIGN.md §5).
+
+:func:`cpts_geo.rules.check_territory` returns a :class:`Report`, :func:`cpts_geo.rules.check_register`
+a :class:`RegisterReport`. ``to_dict()`` is the JSON contract of ``cpts-geo check --format json``
+and ``check-register --format json``; ``to_text()`` and ``to_html()`` call the renderers of
+:mod:`cpts_geo.report`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+__all__ = ["RULE_LABELS", "STATUS_LABELS", "RegisterReport", "Report", "RuleResult", "worst_status"]
+
+#: Order of severity of the statuses.
+_SEVERITY = {"pass": 0, "warn": 1, "fail": 2}
+
+#: How each status reads in French.
+STATUS_LABELS = {"pass": "OK", "warn": "ATTENTION", "fail": "ÉCHEC"}
+
+#: How each rule reads in French.
+RULE_LABELS = {
+    "population": "Population",
+    "contiguity": "Continuité",
+    "enclaves": "Enclaves",
+    "epci_alignment": "EPCI",
+    "admin_boundaries": "Départements et régions",
+    "overlap": "Chevauchement",
+}
+
+def worst_status(statuses) -> str:
+    """The most severe of the statuses (``pass`` for none)."""
+    out = "pass"
+    for s in statuses:
+        if _SEVERITY[s] > _SEVERITY[out]:
+            out = s
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Dataclasses
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class RuleResult:
+    """The outcome of one rule on one territory.
+
+    Attributes
+    ----------
+    id
+        Rule id (DESIGN.md §2): ``population``, ``contiguity``, ``enclaves``,
+        ``epci_alignment``, ``admin_boundaries`` or ``overlap``.
+    status
+        ``pass``, ``warn`` or ``fail``.
+    message
+        One sentence in French saying what was found.
+    details
+        The evidence, JSON-serialisable plain types (see each rule in :mod:`cpts_geo.rules`).
+    """
+
+    id: str
+    status: str
+    message: str
+    details: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.status not in _SEVERITY:
+            raise ValueError(f"status must be one of {sorted(_SEVERITY)}, got {self.status!r}")
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "status": self.status, "message": self.message, "details": self.details}
+
+
+@dataclass
+class Report:
+    """The checks of one territory (a proposal, or one CPTS of a register).
+
+    Attributes
+    ----------
+    territory
+        ``name``, ``communes`` (unit codes, sorted), ``n_communes``, ``population``,
+        ``aci_size_class``, ``vintage``.
+    rules
+        One :class:`RuleResult` per rule id, in the order of DESIGN.md §2 (``overlap`` only
+        when a register was given).
+    input_warnings
+        What was corrected while reading the input: ``line``, ``value``, ``message``.
+    cpts_id
+        The CPTS id, for a report of a register's CPTS.
+    units
+        The territory's units with their figures, for text and HTML renderings (not part of
+        the JSON contract): ``code``, ``nom``, ``population``, ``epci``, ``departement``.
+    """
+
+    territory: dict
+    rules: list[RuleResult]
+    input_warnings: list[dict] = field(default_factory=list)
+    cpts_id: str | None = None
+    units: list[dict] = field(default_factory=list, repr=False)
+
+    @property
+    def status(self) -> str:
+        """The worst status of the rules: ``pass``, ``warn`` or ``fail``."""
+        return worst_status(r.status for r in self.rules)
+
+    def rule(self, rule_id: str) -> RuleResult:
+        """The result of one rule, by id."""
+        for r in self.rules:
+            if r.id == rule_id:
+                return r
+        raise KeyError(f"no rule {rule_id!r} in this report (rules: {[r.id for r in self.rules]})")
+
+    def to_dict(self) -> dict:
+        """The JSON contract of ``cpts-geo check --format json`` (DESIGN.md §5)."""
+        out = {} if self.cpts_id is None else {"cpts_id": self.cpts_id}
+        out.update(
+            {
+                "status": self.status,
+                "territory": dict(self.territory),
+                "rules": [r.to_dict() for r in self.rules],
+                "input_warnings": [dict(w) for w in self.input_warnings],
+            }
+        )
+        return out
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+
+    def to_text(self) -> str:
+        """A French summary for a terminal: one line per rule, then the details
+        (:func:`cpts_geo.report.report_text`)."""
+        from .report import report_text
+
+        return report_text(self)
+
+    def to_html(self, ref, *, existing=None, offline: bool = False) -> str:
+        """A self-contained HTML report in French for the committees (CATS/CTS)
+        (:func:`cpts_geo.report.report_html`)."""
+        from .report import report_html
+
+        return report_html(ref, self, existing=existing, offline=offline)
+
+
+@dataclass
+class RegisterReport:
+    """The checks of every CPTS of a register, and the register-wide checks.
+
+    Attributes
+    ----------
+    reports
+        One :class:`Report` per CPTS (``cpts_id`` set), in register order.
+    overlaps
+        Units in two CPTS or more: ``code``, ``nom``, ``cpts`` (ids), ``population``.
+    enclaves
+        Groups of units in no CPTS whose every land neighbour is in one: ``communes``
+        (``code``, ``nom``), ``n_communes``, ``population``, ``cpts`` (ids of the CPTS around).
+    """
+
+    reports: list[Report]
+    overlaps: list[dict] = field(default_factory=list)
+    enclaves: list[dict] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        """Worst of the CPTS' statuses and the register-wide checks (overlap fail, enclave warn)."""
+        register = ["fail"] if self.overlaps else []
+        register += ["warn"] if self.enclaves else []
+        return worst_status([r.status for r in self.reports] + register)
+
+    def to_dict(self) -> dict:
+        """The JSON contract of ``cpts-geo check-register --format json`` (DESIGN.md §5)."""
+        return {
+            "status": self.status,
+            "cpts": [r.to_dict() for r in self.reports],
+            "register": {
+                "overlaps": [dict(o) for o in self.overlaps],
+                "enclaves": [dict(e) for e in self.enclaves],
+            },
+        }
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+
+    def to_text(self) -> str:
+        """A French summary: one line per CPTS, register-wide findings, then what needs a look
+        (:func:`cpts_geo.report.register_text`)."""
+        from .report import register_text
+
+        return register_text(self)
+
+

@@ -1,0 +1,116 @@
+"""French text formatting for everything a person reads: numbers, shares, plurals, lists.
+
+One convention everywhere (terminal, HTML, maps, figures, XLSX labels): digits are grouped by
+three with a no-break space (U+00A0) and a no-break space separates a number from its unit
+(``25,9 %``, ``12,5 km``), so that no line is ever broken inside a figure; decimals take a
+comma. U+00A0 exists in every code page a French Windows console uses (cp1252, cp850), where
+the narrow U+202F does not.
+
+>>> fr_int(1234567)
+'1\\xa0234\\xa0567'
+>>> fr_share(0.259)
+'25,9\\xa0%'
+>>> fr_plural(1, "commune"), fr_plural(3, "commune")
+('1 commune', '3 communes')
+>>> listing(["a", "b", "c", "d", "e"])
+'a, b, c et 2 autres'
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "NBSP",
+    "cut",
+    "fr_decimal",
+    "fr_int",
+    "fr_km",
+    "fr_number",
+    "fr_plural",
+    "fr_share",
+    "listing",
+    "others",
+    "plain",
+    "sentence",
+]
+
+#: The separator of digit groups and of a number and its unit.
+NBSP = "\u00a0"
+
+#: How many names a one-line message lists before "et N autres".
+LIST_MAX = 3
+
+
+def fr_int(value) -> str:
+    """An integer with French digit grouping: ``12345`` -> ``'12 345'`` (no-break space)."""
+    return f"{int(round(float(value))):,}".replace(",", NBSP)
+
+
+def fr_decimal(value: float, digits: int = 1) -> str:
+    """A decimal number the French way: ``12.483`` -> ``'12,5'``, ``1234.5`` -> ``'1 234,5'``."""
+    return f"{float(value):,.{digits}f}".replace(",", NBSP).replace(".", ",")
+
+
+def fr_number(value) -> str:
+    """An integer as :func:`fr_int`, a non-integer float with one decimal (goals: ``57,2``)."""
+    if isinstance(value, float) and not float(value).is_integer():
+        return fr_decimal(value, 1)
+    return fr_int(value)
+
+
+def fr_km(value: float) -> str:
+    """A distance in km, one decimal unless whole: ``12.483`` -> ``'12,5'``, ``30.0`` -> ``'30'``."""
+    text = fr_decimal(value, 1)
+    return text[:-2] if text.endswith(",0") else text
+
+
+def fr_share(share: float, digits: int = 1) -> str:
+    """A share (0-1) as a French percentage: ``0.4823`` -> ``'48,2 %'`` (no-break space)."""
+    return f"{fr_decimal(100 * float(share), digits)}{NBSP}%"
+
+
+def fr_plural(n: int, singular: str, plural: str | None = None) -> str:
+    """``'1 commune'``, ``'2 communes'``, ``'12 345 communes'`` (French: 0 and 1 are singular)."""
+    word = singular if abs(int(n)) < 2 else (plural or _plural_of(singular))
+    return f"{fr_int(n)} {word}"
+
+
+def _plural_of(word: str) -> str:
+    """The plural of each word of a short phrase (``commune partagée`` -> ``communes partagées``);
+    words ending in s, x or z and invariable ones (``CPTS``, ``EPCI``) are kept."""
+    out = []
+    for w in word.split(" "):
+        if not w or w.isupper() or w[-1] in "sxz" or w in ("de", "du", "des", "à", "en", "la", "le"):
+            out.append(w)
+        else:
+            out.append(w + "s")
+    return " ".join(out)
+
+
+def others(n: int) -> str:
+    """``'1 autre'``, ``'4 autres'``."""
+    return f"{fr_int(n)} autre{'s' if n > 1 else ''}"
+
+
+def listing(items: list[str], limit: int = LIST_MAX) -> str:
+    """``a, b et c`` / ``a, b, c et 4 autres`` / ``a, b, c et 1 autre``."""
+    items = list(items)
+    if len(items) > limit:
+        return ", ".join(items[:limit]) + f" et {others(len(items) - limit)}"
+    if len(items) > 1:
+        return ", ".join(items[:-1]) + " et " + items[-1]
+    return items[0] if items else ""
+
+
+def sentence(text: str) -> str:
+    """``text`` ending with one full stop."""
+    return text if text.endswith(".") else text + "."
+
+
+def cut(text: str, n: int) -> str:
+    """``text`` cut to ``n`` characters with an ellipsis."""
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def plain(text: str) -> str:
+    """``text`` with its no-break spaces as plain spaces (for fonts or files that need them)."""
+    return text.replace(NBSP, " ").replace("\u202f", " ")

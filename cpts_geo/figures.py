@@ -1,0 +1,495 @@
+"""Static figures (matplotlib), in French: coverage maps and charts, territory maps and charts.
+
+Every function returns a :class:`matplotlib.figure.Figure` built without pyplot's state, so a
+notebook shows each figure exactly once and a script never leaks figures; save one with
+:func:`save_figure`. Areas are drawn in the zone's projected CRS (Lambert-93, or the DROM's).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from ._dissolve import atoms, zone_epsg
+from ._errors import CptsGeoError
+from ._styles import DETAIL, OVERLAP_STYLE, STAGE_COLORS
+from ._text import fr_decimal, fr_int, fr_number, fr_share, plain
+from .coverage import NOTE_MULTI, as_coverage
+from .reference import METRO_EPSG, Reference
+from .register import STAGE_LABELS, as_register
+from .territory import ACI_SIZE_BOUNDS
+
+if TYPE_CHECKING:
+    from . import diagnostic
+
+__all__ = [
+    "aci_chart",
+    "coverage_bar_chart",
+    "coverage_figure",
+    "population_chart",
+    "save_figure",
+    "territory_figure",
+]
+
+_TERRITORY_COLOR = "#4292c6"
+_WHITE_COLOR = "#e0e0e0"
+_OVERLAP_COLOR = "#d7191c"
+
+
+def _figure(figsize, layout: str | None = "constrained"):
+    """A Figure outside pyplot's state (a notebook shows it once; nothing to close)."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError as exc:  # pragma: no cover - matplotlib is a dependency
+        raise ImportError("les figures demandent matplotlib : pip install matplotlib") from exc
+    return Figure(figsize=figsize, layout=layout)
+
+
+_fr = plain
+
+
+def territory_figure(
+    ref: Reference, summary: diagnostic.TerritorySummary, *, existing=None, width: float = 9.0, labels: int = 6
+):
+    """A static map of a territory and its surroundings (matplotlib), in French.
+
+    The territory's communes (blue, the most populous named), the neighbouring CPTS of
+    ``existing`` coloured by stage (as on the coverage maps) with their names, the white-zone
+    communes around (hatched), and the communes shared with a CPTS (red). Drawn in the zone's
+    projected CRS, framed on the territory and its neighbours.
+
+    Parameters
+    ----------
+    ref
+        The reference.
+    summary
+        From :func:`territory_summary`.
+    existing
+        The register given to :func:`territory_summary` (``None``: no CPTS drawn).
+    width
+        Width of the figure in inches (the height follows the map's shape).
+    labels
+        How many of the territory's communes are named (most populous first).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import geopandas as gpd
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+    from matplotlib.patheffects import withStroke
+
+
+    units = ref.units
+    inside = units.loc[summary.codes]
+    epsg = int(inside["epsg"].mode().iloc[0])
+    geom = shapely.coverage_union_all(inside.geometry.dropna().to_numpy())
+    around = units.loc[summary.neighbours.index].geometry.dropna().to_numpy()
+    minx, miny, maxx, maxy = gpd.GeoSeries([geom, *around], crs=4326).to_crs(epsg).total_bounds
+    pad = 0.06 * max(maxx - minx, maxy - miny)
+    frame = (minx - pad, miny - pad, maxx + pad, maxy + pad)
+    window = gpd.GeoSeries([shapely.box(*frame)], crs=epsg).to_crs(4326).iloc[0]
+    context = units.iloc[np.sort(units.sindex.query(window, predicate="intersects"))]
+    context = context[context.geometry.notna()]
+
+    links = as_register(ref, existing).named_links
+    links = links[links["code_insee"].isin(context.index)]
+    n_cpts = links.groupby("code_insee").size().reindex(context.index).fillna(0).to_numpy()
+    stage_of = links.drop_duplicates("code_insee").set_index("code_insee")["statut"].reindex(context.index)
+    stage_of = stage_of.fillna("").where(stage_of.isin(list(STAGE_COLORS)), "")
+    in_t = context.index.isin(summary.codes)
+    single = n_cpts == 1
+    colour = np.where(n_cpts == 0, _WHITE_COLOR, _OVERLAP_COLOR).astype(object)
+    colour[single] = [STAGE_COLORS[s] for s in stage_of[single]]
+    colour[in_t & (n_cpts == 0)] = _TERRITORY_COLOR
+    colour[in_t & (n_cpts > 0)] = _OVERLAP_COLOR
+    white = (n_cpts == 0) & ~in_t
+    proj = gpd.GeoDataFrame(
+        {"c": colour, "white": white}, geometry=context.geometry.to_crs(epsg).to_numpy(), crs=epsg
+    )
+
+    ratio = (frame[3] - frame[1]) / (frame[2] - frame[0])
+    fig = _figure((width, min(max(width * ratio, 4.0), 14.0) + 1.6))
+    ax = fig.add_subplot()
+    proj.plot(ax=ax, color=proj["c"], linewidth=0)
+    if white.any():
+        proj[proj["white"]].plot(ax=ax, facecolor="none", edgecolor="#a8a8a8", hatch="///", linewidth=0)
+    proj.boundary.plot(ax=ax, color="white", linewidth=0.5)  # commune limits, over the hatching
+    halo = [withStroke(linewidth=2.5, foreground="white")]
+    view = shapely.box(*frame)
+    for cid, part in links.groupby("cpts_id", sort=True):
+        g = gpd.GeoSeries(
+            [shapely.coverage_union_all(context.loc[part["code_insee"]].geometry.to_numpy())], crs=4326
+        ).to_crs(epsg)
+        g.boundary.plot(ax=ax, color="#2b2b2b", linewidth=0.9)
+        shown = shapely.intersection(g.iloc[0], view)
+        if cid in summary.neighbour_cpts.index and not shown.is_empty:
+            inner = shapely.intersection(shown, shapely.buffer(view, -pad))  # names away from the frame
+            p = (shown if inner.is_empty else inner).representative_point()
+            ax.text(
+                p.x,
+                p.y,
+                summary.neighbour_cpts.at[cid, "cpts_nom"],
+                fontsize=7.5,
+                ha="center",
+                va="center",
+                color="#1a1a1a",
+                style="italic",
+                path_effects=halo,
+                clip_on=True,
+            )
+    gpd.GeoSeries([geom], crs=4326).to_crs(epsg).boundary.plot(ax=ax, color="#08306b", linewidth=2.2)
+    named = inside.loc[summary.communes.head(labels).index]
+    for code, p in named.geometry.dropna().to_crs(epsg).representative_point().items():
+        ax.text(
+            p.x,
+            p.y,
+            inside.at[code, "nom"],
+            fontsize=8,
+            ha="center",
+            va="center",
+            weight="bold",
+            color="#08306b",
+            path_effects=halo,
+            clip_on=True,
+        )
+    ax.set_xlim(frame[0], frame[2])
+    ax.set_ylim(frame[1], frame[3])
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    handles = [
+        Patch(facecolor=_TERRITORY_COLOR, label="Commune du territoire"),
+        Line2D([], [], color="#08306b", linewidth=2.2, label="Limite du territoire"),
+    ]
+    stages = set(stage_of[single & ~in_t])
+    handles += [
+        Patch(facecolor=STAGE_COLORS[s], label=f"CPTS — {STAGE_LABELS[s]}")
+        for s in STAGE_COLORS
+        if s in stages
+    ]
+    if white.any():
+        handles.append(
+            Patch(
+                facecolor=_WHITE_COLOR,
+                edgecolor="#a8a8a8",
+                hatch="///",
+                label="Commune en zone blanche (aucune CPTS)",
+            )
+        )
+    if (n_cpts > 1).any() or (in_t & (n_cpts > 0)).any():
+        handles.append(Patch(facecolor=_OVERLAP_COLOR, label="Commune déjà dans une CPTS, ou dans plusieurs"))
+    ax.legend(
+        handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2, fontsize=8, frameon=False
+    )
+    ax.set_title(
+        _fr(
+            f"{summary.name or 'Territoire'}\n{fr_int(summary.population)} habitants, "
+            f"{fr_decimal(summary.area_km2, 0)} km², taille ACI {summary.aci_size_class}"
+        ),
+        fontsize=11,
+    )
+    v = summary.vintage
+    fig.supxlabel(
+        f"COG {v['cog']}, populations légales {v['population']} ; projection EPSG:{epsg}",
+        fontsize=7,
+        color="#555",
+        x=0.01,
+        ha="left",
+    )
+    return fig
+
+
+
+def coverage_figure(
+    ref: Reference,
+    coverage,
+    *,
+    region: str | None = None,
+    departement: str | None = None,
+    goal: float | None = None,
+    figsize: tuple[float, float] = (9.0, 9.0),
+):
+    """A static coverage map (matplotlib): CPTS by stage, white zones, overlaps, outlines.
+
+    Nationally, metropolitan France is drawn (the DROM are in the tables). Drawn in Lambert-93
+    (or the zone's projected CRS).
+
+    Parameters
+    ----------
+    ref
+        The reference.
+    coverage
+        A :class:`~cpts_geo.coverage.Coverage` (drawn as computed), or a register (its coverage
+        is computed for ``region``/``departement``/``goal``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from matplotlib.patches import Patch
+
+    coverage = as_coverage(ref, coverage, region=region, departement=departement, goal=goal)
+    scope, summary, table = coverage.scope, coverage, coverage.units
+    inside = coverage.in_scope
+    if scope["level"] == "national":
+        inside = inside & (ref.units["zone"] == "metro").to_numpy()
+    tol = DETAIL[scope["level"]][0]
+    codes = ref.units.index[inside]
+    stages = {c: (s if s in STAGE_COLORS else "") for c, s in coverage.register.cpts["statut"].items()}
+    labels = [("w",) if not owners else ("o",) if len(owners) > 1 else ("c", owners[0])
+              for owners in table["cpts"].to_numpy()[inside]]
+    parts = atoms(ref, codes, labels, tol, 6)
+    epsg = zone_epsg(str(ref.units.loc[codes[0], "departement"])) if len(codes) else METRO_EPSG
+    gs = gpd.GeoSeries(parts.geometry, crs=4326).to_crs(epsg)
+    colors = [
+        "#e0e0e0" if lab[0] == "w" else OVERLAP_STYLE["fillColor"] if lab[0] == "o" else STAGE_COLORS[stages[lab[1]]]
+        for lab in parts.label
+    ]
+    fig = _figure(figsize)
+    ax = fig.subplots()
+    gdf = gpd.GeoDataFrame({"c": colors, "w": [lab[0] == "w" for lab in parts.label]}, geometry=gs)
+    if len(gdf):
+        gdf.plot(ax=ax, color=gdf["c"], linewidth=0)
+    if gdf["w"].any():
+        gdf[gdf["w"]].plot(ax=ax, facecolor="#e0e0e0", edgecolor="#8a8a8a", hatch="////", linewidth=0)
+    # Each CPTS outlined (white), then the départements (dark).
+    where_c: dict = {}
+    for i, lab in enumerate(parts.label):
+        if lab[0] == "c":
+            where_c.setdefault(lab[1], []).append(i)
+    ids = list(where_c)
+    cpts_geoms = parts.union(where_c)
+    if ids:
+        gpd.GeoSeries([cpts_geoms[c] for c in ids], crs=4326).to_crs(epsg).boundary.plot(
+            ax=ax, color="white", linewidth=0.5)
+    deps = sorted(set(parts.departement))
+    dep_geoms = parts.union({d: np.flatnonzero(parts.departement == d) for d in deps})
+    gpd.GeoSeries([dep_geoms[d] for d in deps], crs=4326).to_crs(epsg).boundary.plot(
+        ax=ax, color="#444", linewidth=0.4)
+    ax.set_axis_off()
+    a = summary.area
+    where = {"national": "France métropolitaine", "region": f"Région {scope['nom']}",
+             "departement": f"Département {scope['nom']} ({scope['code']})"}[scope["level"]]
+    ax.set_title(
+        plain(f"Couverture par les CPTS — {where}\n{fr_number(a['cpts'])} CPTS (objectif {fr_number(a['goal'])}), "
+              f"population couverte {fr_share(a['share_covered'])}"),
+        fontsize=11,
+    )
+    unstaged = any(stages[c] == "" for c in ids)
+    handles = [Patch(facecolor=STAGE_COLORS[s], label=STAGE_LABELS[s]) for s in STAGE_LABELS if s or unstaged]
+    handles += [Patch(facecolor="#e0e0e0", edgecolor="#8a8a8a", hatch="////", label="Zone blanche"),
+                Patch(facecolor=OVERLAP_STYLE["fillColor"], label="Commune dans plusieurs CPTS")]
+    ax.legend(handles=handles, loc="lower left", fontsize=8, frameon=True)
+    v = ref.vintage
+    fig.text(0.01, 0.01, f"COG {v['cog']}, populations légales {v['population']}", fontsize=7, color="#555")
+    return fig
+
+
+def coverage_bar_chart(coverage, *, by: str | None = None, figsize: tuple[float, float] | None = None):
+    """Bar chart of CPTS by région or département with each one's goal marked.
+
+    Parameters
+    ----------
+    coverage
+        A :class:`cpts_geo.coverage.Coverage` (from :func:`cpts_geo.coverage_summary`).
+    by
+        ``"region"`` or ``"departement"`` (default: as :meth:`Coverage.default_by`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    by = by or coverage.default_by()
+    rows = coverage.regions if by == "region" else coverage.departements
+    names = [f"{r['nom']} ({r['code']})" for r in rows]
+    y = np.arange(len(rows))[::-1]
+    fig = _figure(figsize or (11, 2.0 + 0.28 * max(len(rows), 4)), layout=None)
+    ax1, ax2 = fig.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [3, 2]})
+    counts = np.array([r["cpts"] for r in rows], dtype=float)
+    goals = np.array([r["goal"] for r in rows], dtype=float)
+    # CPTS stacked by stage (colours of the maps), the goal marked on each bar.
+    left = np.zeros(len(rows))
+    for s, label in STAGE_LABELS.items():
+        n = np.array([r["by_stage"][s or "non-renseigne"] for r in rows], dtype=float)
+        if s or n.any():
+            ax1.barh(y, n, left=left, color=STAGE_COLORS[s], edgecolor="white", linewidth=0.3, label=label)
+            left += n
+    ax1.scatter(goals, y, marker="|", s=160, color="#d7191c", linewidths=2.5, zorder=3,
+                label="Objectif (part de l'objectif national)")
+    end = max(float(np.max(np.maximum(counts, goals), initial=0)), 1.0)
+    for yy, c, g in zip(y, counts, goals):
+        ax1.text(max(c, g) + 0.015 * end, yy, plain(f"{fr_int(c)} / {fr_number(float(g))}"),
+                 va="center", fontsize=6.5, color="#333")
+    ax1.set_xlim(0, end * 1.18)
+    ax1.set_yticks(y, names, fontsize=8)
+    ax1.set_xlabel("Nombre de CPTS (étiquettes : CPTS / objectif)")
+    handles, labels = ax1.get_legend_handles_labels()
+    share = np.array([100 * r["share_covered"] for r in rows])
+    ax2.barh(y, share, color="#3182bd")
+    for yy, v in zip(y, share):
+        ax2.text(min(v, 100) - 1, yy, f"{v:.0f} %", va="center", ha="right" if v > 12 else "left",
+                 fontsize=6.5, color="white" if v > 12 else "#333")
+    ax2.set_xlim(0, 100)
+    ax2.set_xlabel("Population couverte (%)")
+    level = "région" if by == "region" else "département"
+    fig.suptitle(plain(f"CPTS et couverture de la population par {level} — objectif national "
+                       f"{fr_number(coverage.goal)}"), fontsize=11)
+    v = coverage.vintage
+    fig.text(0.01, 0.005, f"COG {v['cog']}, populations légales {v['population']}. {NOTE_MULTI}",
+             fontsize=6, color="#555", wrap=True)
+    # The legend under the title, in one row: it never hides a bar.
+    h = fig.get_figheight()
+    fig.legend(handles, labels, loc="upper center", ncol=len(labels), fontsize=7.5, frameon=False,
+               bbox_to_anchor=(0.5, 1 - 0.38 / h))
+    fig.tight_layout(rect=(0, 0.3 / h, 1, 1 - 0.62 / h))
+    return fig
+
+
+def save_figure(fig, path, *, inputs=()) -> Path:
+    """Save a matplotlib figure (format from the suffix: .png, .svg, .pdf) atomically."""
+    from ._io import atomic_write
+
+    fmt = Path(path).suffix.lstrip(".").lower() or "png"
+    if fmt not in ("png", "svg", "pdf"):
+        raise CptsGeoError(f"{path} : format de figure inconnu '.{fmt}' ; utilisez .png, .svg ou .pdf")
+    return atomic_write(path, lambda p: fig.savefig(p, format=fmt, dpi=150), inputs=inputs)
+
+def population_chart(summary: diagnostic.TerritorySummary, *, top: int = 25, figsize: tuple[float, float] | None = None):
+    """Population and density of the territory's communes: sorted horizontal bars, in French.
+
+    The most populous commune and its share of the territory are named in the title; beyond
+    ``top`` communes, the rest are summed in one bar (``Autres communes``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    c = summary.communes
+    shown = c.head(top)
+    names = shown["nom"].tolist()
+    pops = shown["population"].to_numpy(dtype=float)
+    dens = shown["densite"].to_numpy(dtype=float)
+    if len(c) > top:
+        rest = c.iloc[top:]
+        names.append(f"Autres communes ({len(rest)})")
+        pops = np.append(pops, rest["population"].sum())
+        area = rest["superficie_km2"].sum()
+        dens = np.append(dens, rest["population"].sum() / area if area > 0 else np.nan)
+    y = np.arange(len(names))[::-1]
+    fig = _figure(figsize or (10, 1.6 + 0.28 * max(len(names), 5)))
+    ax1, ax2 = fig.subplots(1, 2, sharey=True, gridspec_kw={"width_ratios": [3, 2]})
+    colors = ["#08519c"] + ["#6baed6"] * (len(names) - 1)
+    ax1.barh(y, pops, color=colors)
+    end = float(pops.max()) if len(pops) else 1.0
+    for yy, p in zip(y, pops):
+        ax1.text(
+            p + 0.01 * end,
+            yy,
+            _fr(f"{fr_int(p)} ({fr_share(p / summary.population, 1)})"),
+            va="center",
+            fontsize=7,
+            color="#333",
+        )
+    ax1.set_xlim(0, end * 1.3)
+    ax1.set_yticks(y, names, fontsize=8)
+    ax1.set_xlabel(f"Population municipale {summary.vintage.get('population', '')}")
+    ax2.barh(y, dens, color="#74c476")
+    for yy, d in zip(y, dens):
+        if np.isfinite(d):
+            ax2.text(d, yy, _fr(f" {fr_decimal(d, 0)}"), va="center", fontsize=7, color="#333")
+    ax2.set_xlim(0, (np.nanmax(dens) if np.isfinite(dens).any() else 1.0) * 1.25)
+    ax2.set_xlabel("Densité (habitants par km²)")
+    for ax in (ax1, ax2):
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.xaxis.set_major_formatter(lambda x, _pos: _fr(fr_int(x)))
+        ax.tick_params(axis="x", labelsize=8)
+    big = summary.largest
+    fig.suptitle(
+        _fr(
+            f"Population par commune — {summary.name or 'territoire'} : "
+            f"{fr_int(summary.population)} habitants, {fr_decimal(summary.density, 0)} hab./km²\n"
+            f"commune la plus peuplée : {big['nom']}, {fr_share(big['share'])} de la population"
+        ),
+        fontsize=10.5,
+    )
+    return fig
+
+
+def aci_chart(summary: diagnostic.TerritorySummary, *, figsize: tuple[float, float] = (9.0, 2.2)):
+    """The territory's population on the scale of the ACI size classes, in French.
+
+    The classes as bands, the territory's population as a red line, the inhabitants missing
+    to reach the next class as an arrow, and the minimum population of the checks (dashed).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig = _figure(figsize)
+    ax = fig.add_subplot()
+    pop = summary.population
+    end = max(200_000, pop * 1.1)
+    lows = [0, *ACI_SIZE_BOUNDS, end]
+    shades = ["#deebf7", "#9ecae1", "#4292c6", "#08519c"]
+    for k in range(4):
+        ax.barh(0, lows[k + 1] - lows[k], left=lows[k], color=shades[k], height=0.6)
+        ax.text(
+            (lows[k] + lows[k + 1]) / 2,
+            -0.18,
+            f"taille {k + 1}",
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="white" if k >= 2 else "#08306b",
+        )
+    if summary.min_population:
+        ax.plot([summary.min_population] * 2, [-0.3, 0.3], color="#d95f0e", linestyle="--", linewidth=1.2)
+        ax.text(
+            summary.min_population,
+            -0.36,
+            _fr(f"minimum {fr_int(summary.min_population)}"),
+            fontsize=7,
+            color="#d95f0e",
+            ha="center",
+            va="top",
+        )
+    ax.plot([pop, pop], [-0.3, 0.3], color="#d7191c", linewidth=2.5)
+    ax.text(
+        pop,
+        0.36,
+        _fr(f"{fr_int(pop)} habitants"),
+        ha="center",
+        va="bottom",
+        fontsize=8,
+        color="#d7191c",
+        weight="bold",
+    )
+    if summary.aci_next_bound is not None:
+        ax.annotate(
+            "",
+            xy=(summary.aci_next_bound, 0.12),
+            xytext=(pop, 0.12),
+            arrowprops={"arrowstyle": "->", "color": "#d7191c", "linewidth": 1.2},
+        )
+        ax.text(
+            (pop + summary.aci_next_bound) / 2,
+            0.16,
+            _fr(f"+{fr_int(summary.aci_gap)}"),
+            ha="center",
+            va="bottom",
+            fontsize=7.5,
+            color="#d7191c",
+        )
+    ax.set_xlim(0, end)
+    ax.set_ylim(-0.6, 0.7)
+    ax.set_yticks([])
+    ax.xaxis.set_major_formatter(lambda x, _pos: _fr(fr_int(x)))
+    ax.tick_params(axis="x", labelsize=7)
+    ax.spines[["top", "right", "left"]].set_visible(False)
+    ax.set_title(_fr(f"Taille ACI {summary.aci_size_class} — {summary.aci_next_text()}"), fontsize=9.5)
+    return fig
