@@ -39,6 +39,7 @@ import pandas as pd
 import shapely
 
 from ._errors import ReferenceDataError
+from ._io import atomic_write
 from .reference import ADJACENCY_TOLERANCE_M, compute_adjacency, epsg_for_departement
 
 __all__ = ["BuildSources", "build_reference"]
@@ -709,15 +710,8 @@ def _sha256(path: Path) -> str:
 
 
 def _atomic_write(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write a reference file atomically (:func:`cpts_geo._io.atomic_write`)."""
+    atomic_write(path, write)
 
 
 def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) -> dict:
