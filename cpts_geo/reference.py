@@ -4,8 +4,8 @@ Examples
 --------
 >>> import cpts_geo as cg
 >>> ref = cg.load_reference()
->>> ref.units.loc["49007", ["nom", "population"]].tolist()
-['Angers', 159022]
+>>> ref.units.at["49007", "nom"], int(ref.units.at["49007", "population"])
+('Angers', 159022)
 >>> ref.resolve(["1001", "2a004", "Angers"]).codes
 ['01001', '2A004', '49007']
 """

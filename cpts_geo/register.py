@@ -19,7 +19,7 @@ Examples
 >>> ref = cg.load_reference()
 >>> reg = as_register(ref, pd.DataFrame({"cpts_id": ["A", "A", "B"], "cpts_nom": ["CPTS A", "CPTS A", "B"],
 ...                                      "code_insee": ["49007", "49015", "75056"], "statut": ["aci", "aci", ""]}))
->>> len(reg), reg.cpts.loc["A", "n_units"], reg.cpts.loc["B", "n_units"]
+>>> len(reg), int(reg.cpts.loc["A", "n_units"]), int(reg.cpts.loc["B", "n_units"])
 (2, 2, 20)
 """
 

@@ -7,7 +7,15 @@ import json
 import pytest
 
 from cpts_geo._text import fr_int, fr_km, fr_plural, fr_share
-from cpts_geo.rules import RULE_IDS, RegisterReport, Report, RuleResult, check_register, check_territory, worst_status
+from cpts_geo.rules import (
+    RULE_IDS,
+    RegisterReport,
+    Report,
+    RuleResult,
+    check_register,
+    check_territory,
+    worst_status,
+)
 from tests.grids import block, code, grid_reference
 from tests.test_rules import register
 
@@ -124,7 +132,7 @@ def test_text_summary(ring_report):
     lines = text.splitlines()
     assert lines[:3] == [
         "Territoire : Anneau",
-        "8 communes, 72 000 habitants (population municipale 2023), taille ACI 2 — COG 2026",
+        "8 communes, 72\u00a0000 habitants (population municipale 2023), taille ACI 2 — COG 2026",
         "Résultat : ÉCHEC",
     ]
     # One line per rule, in order, with its status; long messages continue indented.

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from cpts_geo import InputError, UnknownCommuneError
 from cpts_geo.coverage import coverage_summary, coverage_table
-from cpts_geo.register import as_register, register_from_frame
 from cpts_geo.reference import Reference
+from cpts_geo.register import as_register, register_from_frame
 from cpts_geo.rules import RULE_IDS, check_register, check_territory, contiguity, enclaves
 from cpts_geo.territory import ACI_SIZE_BOUNDS, Territory, aci_size_class
 from tests.grids import block, code, grid_reference

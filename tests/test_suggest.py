@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import types
 
 import geopandas as gpd
 import numpy as np
