@@ -51,7 +51,7 @@ class Atoms:
             return g
         # Rounding pinched a thin part: snap-round this polygon instead (GEOS keeps it valid, on
         # the same grid), keeping only the polygonal pieces.
-        g = shapely.set_precision(geom, 10.0 ** -d)
+        g = shapely.set_precision(geom, 10.0**-d)
         if shapely.get_type_id(g) == 7:  # GeometryCollection
             parts = shapely.get_parts(g)
             parts = parts[np.isin(shapely.get_type_id(parts), (3, 6))]

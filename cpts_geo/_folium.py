@@ -126,7 +126,10 @@ def fetch_map_assets(dest: str | Path | None = None, *, force: bool = False) -> 
         try:
             out = subprocess.run(
                 [npm, "pack", f"leaflet@{LEAFLET_VERSION}", "--json", "--pack-destination", tmp],
-                check=True, capture_output=True, text=True, timeout=300,
+                check=True,
+                capture_output=True,
+                text=True,
+                timeout=300,
             )
             info = _json.loads(out.stdout)[0]
         except (subprocess.SubprocessError, OSError, ValueError, IndexError, KeyError) as exc:
@@ -143,7 +146,8 @@ def fetch_map_assets(dest: str | Path | None = None, *, force: bool = False) -> 
                 if not member.isfile():
                     continue
                 if name in ("package/dist/leaflet.js", "package/dist/leaflet.css") or (
-                        name.startswith("package/dist/images/") and name.endswith(".png")):
+                    name.startswith("package/dist/images/") and name.endswith(".png")
+                ):
                     rel = Path(name).relative_to("package/dist")
                 elif name == "package/LICENSE":
                     rel = Path("LICENSE")
@@ -154,10 +158,22 @@ def fetch_map_assets(dest: str | Path | None = None, *, force: bool = False) -> 
                 path.write_bytes(tar.extractfile(member).read())
         head = (staging / "leaflet.js").read_text(encoding="utf-8")[:300]
         if f"Leaflet {LEAFLET_VERSION}" not in head:
-            raise MapAssetsMissingError(f"npm pack leaflet@{LEAFLET_VERSION} : leaflet.js inattendu ({head[:80]!r})")
-        (staging / "SOURCE.json").write_text(_json.dumps(
-            {"package": info["name"], "version": info["version"], "registry": "npm",
-             "integrity": info.get("integrity"), "shasum": info.get("shasum")}, indent=2) + "\n")
+            raise MapAssetsMissingError(
+                f"npm pack leaflet@{LEAFLET_VERSION} : leaflet.js inattendu ({head[:80]!r})"
+            )
+        (staging / "SOURCE.json").write_text(
+            _json.dumps(
+                {
+                    "package": info["name"],
+                    "version": info["version"],
+                    "registry": "npm",
+                    "integrity": info.get("integrity"),
+                    "shasum": info.get("shasum"),
+                },
+                indent=2,
+            )
+            + "\n"
+        )
         if target.exists():
             shutil.rmtree(target)
         os.replace(staging, target)
@@ -261,7 +277,7 @@ _esc = escape_html
 def swatch(style: Mapping) -> str:
     fill = str(style.get("fillColor", style.get("color", "#999")))
     if fill.startswith("url("):
-        bg = ("background:repeating-linear-gradient(45deg,#737373 0 2px,#d9d9d9 2px 6px);")
+        bg = "background:repeating-linear-gradient(45deg,#737373 0 2px,#d9d9d9 2px 6px);"
     else:
         bg = f"background:{fill};opacity:{max(float(style.get('fillOpacity', 0.6)), 0.35)};"
     border = f"border:{min(float(style.get('weight', 1)), 3)}px solid {style.get('color', '#333')};"
@@ -316,7 +332,7 @@ class _Legend:
         self.sections: list[tuple[str, list[tuple[str, str]]]] = []
         self.element = macro(
             "{% macro header(this, kwargs) %}" + _CSS + "{% endmacro %}"
-            "{% macro html(this, kwargs) %}<div class=\"cpts-panel cpts-legend\" id=\"cpts-legende\">"
+            '{% macro html(this, kwargs) %}<div class="cpts-panel cpts-legend" id="cpts-legende">'
             "<h4>Légende</h4>{{ this.legend.html() }}</div>{% endmacro %}"
         )
         self.element.legend = self
@@ -334,7 +350,7 @@ class _Legend:
     def html(self) -> str:
         parts = []
         for name, entries in self.sections:
-            parts.append(f'<div><b>{_esc(name)}</b></div>')
+            parts.append(f"<div><b>{_esc(name)}</b></div>")
             parts += [f"<div>{sw}{_esc(label)}</div>" for label, sw in entries]
         return "".join(parts)
 
@@ -371,7 +387,11 @@ def _compact_geojson_class():
         def render(self, **kwargs):
             policies = self._template.environment.policies
             old = policies["json.dumps_kwargs"]
-            policies["json.dumps_kwargs"] = {"sort_keys": False, "separators": (",", ":"), "ensure_ascii": False}
+            policies["json.dumps_kwargs"] = {
+                "sort_keys": False,
+                "separators": (",", ":"),
+                "ensure_ascii": False,
+            }
             try:
                 super().render(**kwargs)
             finally:
@@ -452,26 +472,33 @@ def add_territory_layer(
     geoms = gdf.geometry.to_numpy()
     features = []
     for i, geom in enumerate(geoms):
-        features.append({
-            "type": "Feature",
-            "id": i,
-            "properties": {c: props[c][i] for c in props},
-            "geometry": json.loads(shapely.to_geojson(geom)),
-        })
+        features.append(
+            {
+                "type": "Feature",
+                "id": i,
+                "properties": {c: props[c][i] for c in props},
+                "geometry": json.loads(shapely.to_geojson(geom)),
+            }
+        )
     data = {"type": "FeatureCollection", "features": features}
     style_fn = style if callable(style) else (lambda _f, _s=dict(style): _s)
     tooltip = None
     if fields and len(features):
         tooltip = folium.GeoJsonTooltip(
-            fields=list(fields), aliases=[f"{_esc(a)}{' :' if a else ''}" for a in fields.values()],
-            sticky=True, localize=False, labels=True,
+            fields=list(fields),
+            aliases=[f"{_esc(a)}{' :' if a else ''}" for a in fields.values()],
+            sticky=True,
+            localize=False,
+            labels=True,
         )
     compact_geojson, _ = _compact_geojson_class()
     layer = compact_geojson(
         data,
         name=_esc(name),
         style_function=lambda f: style_fn(f["properties"]),
-        highlight_function=(lambda f: {"weight": 3, "fillOpacity": 0.8}) if highlight and interactive else None,
+        highlight_function=(lambda f: {"weight": 3, "fillOpacity": 0.8})
+        if highlight and interactive
+        else None,
         tooltip=tooltip if interactive else None,
         show=show,
         interactive=interactive,

@@ -51,14 +51,18 @@ def check_output_path(out: str | Path, inputs: Iterable[str | Path | None] = ())
         except OSError as exc:
             raise InputError(f"{out} : sortie inaccessible ({exc.strerror})") from None
         if not stat.S_ISREG(mode):
-            raise InputError(f"{out} : n'est pas un fichier ordinaire (périphérique, tube ou socket) ; "
-                             "donnez un nom de fichier avec -o")
+            raise InputError(
+                f"{out} : n'est pas un fichier ordinaire (périphérique, tube ou socket) ; "
+                "donnez un nom de fichier avec -o"
+            )
     if not out.parent.exists():
         raise InputError(f"{out} : le dossier {out.parent} n'existe pas")
     return out
 
 
-def check_outputs(outputs: Iterable[str | Path | None], inputs: Iterable[str | Path | None] = ()) -> list[Path]:
+def check_outputs(
+    outputs: Iterable[str | Path | None], inputs: Iterable[str | Path | None] = ()
+) -> list[Path]:
     """Check every output path of a command before anything is written: each as
     :func:`check_output_path`, and no two the same file."""
     inputs = [i for i in inputs if i is not None]
@@ -70,7 +74,9 @@ def check_outputs(outputs: Iterable[str | Path | None], inputs: Iterable[str | P
         p = check_output_path(path, inputs)
         key = os.path.normcase(os.path.abspath(p))
         if key in seen:
-            raise InputError(f"{p} : deux sorties de la commande ont le même chemin ; donnez-leur des noms différents")
+            raise InputError(
+                f"{p} : deux sorties de la commande ont le même chemin ; donnez-leur des noms différents"
+            )
         seen[key] = p
         out.append(p)
     return out

@@ -29,6 +29,7 @@ RULE_LABELS = {
     "overlap": "Chevauchement",
 }
 
+
 def worst_status(statuses) -> str:
     """The most severe of the statuses (``pass`` for none)."""
     out = "pass"
@@ -187,5 +188,3 @@ class RegisterReport:
         from .report import register_text
 
         return register_text(self)
-
-

@@ -24,12 +24,21 @@ STAGE_COLORS = {
     "": "#b39ddb",
 }
 WHITE_STYLE = {
-    "color": "#737373", "weight": 0.6, "fillColor": "url(#cpts-hachures) #d9d9d9", "fillOpacity": 0.8,
+    "color": "#737373",
+    "weight": 0.6,
+    "fillColor": "url(#cpts-hachures) #d9d9d9",
+    "fillOpacity": 0.8,
 }
 OVERLAP_STYLE = {"color": "#d7191c", "weight": 2.5, "fillColor": "#d7191c", "fillOpacity": 0.45}
 #: Choropleth classes of the share of the population covered (upper bounds) and their colours.
-SHARE_CLASSES = [(0.5, "#eff3ff"), (0.7, "#c6dbef"), (0.8, "#9ecae1"), (0.9, "#6baed6"),
-                 (0.95, "#3182bd"), (1.0001, "#08519c")]
+SHARE_CLASSES = [
+    (0.5, "#eff3ff"),
+    (0.7, "#c6dbef"),
+    (0.8, "#9ecae1"),
+    (0.9, "#6baed6"),
+    (0.95, "#3182bd"),
+    (1.0001, "#08519c"),
+]
 
 #: Simplification tolerance (metres, in the zone's projected CRS) and coordinate decimals, by
 #: extent of the map. 10^-3 degree is about 110 m x 75 m; 10^-4 about 11 m.
@@ -37,18 +46,26 @@ DETAIL = {"national": (500.0, 3), "region": (120.0, 4), "departement": (50.0, 4)
 
 #: Colour of a territory's units by finding, in the order a unit takes the first that applies.
 FINDING_STYLES = {
-    "chevauchement": ("Commune déjà dans une CPTS existante",
-                      {"color": "#7f0000", "weight": 1, "fillColor": "#d7191c", "fillOpacity": 0.7}),
-    "epci_partiel": ("Commune d'un EPCI partagé",
-                     {"color": "#7f3b08", "weight": 1, "fillColor": "#fdb863", "fillOpacity": 0.65}),
-    "territoire": ("Commune du territoire",
-                   {"color": "#08306b", "weight": 1, "fillColor": "#4292c6", "fillOpacity": 0.55}),
-    "enclave": ("Commune enclavée (hors territoire)",
-                {"color": "#3f007d", "weight": 1.5, "fillColor": "#9e9ac8", "fillOpacity": 0.75,
-                 "dashArray": "4 3"}),
-    "epci_hors": ("Reste d'un EPCI partagé (hors territoire)",
-                  {"color": "#b35806", "weight": 1, "fillColor": "#fee0b6", "fillOpacity": 0.35,
-                   "dashArray": "2 3"}),
+    "chevauchement": (
+        "Commune déjà dans une CPTS existante",
+        {"color": "#7f0000", "weight": 1, "fillColor": "#d7191c", "fillOpacity": 0.7},
+    ),
+    "epci_partiel": (
+        "Commune d'un EPCI partagé",
+        {"color": "#7f3b08", "weight": 1, "fillColor": "#fdb863", "fillOpacity": 0.65},
+    ),
+    "territoire": (
+        "Commune du territoire",
+        {"color": "#08306b", "weight": 1, "fillColor": "#4292c6", "fillOpacity": 0.55},
+    ),
+    "enclave": (
+        "Commune enclavée (hors territoire)",
+        {"color": "#3f007d", "weight": 1.5, "fillColor": "#9e9ac8", "fillOpacity": 0.75, "dashArray": "4 3"},
+    ),
+    "epci_hors": (
+        "Reste d'un EPCI partagé (hors territoire)",
+        {"color": "#b35806", "weight": 1, "fillColor": "#fee0b6", "fillOpacity": 0.35, "dashArray": "2 3"},
+    ),
 }
 NEIGHBOUR_CPTS_STYLE = {"color": "#1a9850", "weight": 2, "fillColor": "#a6d96a", "fillOpacity": 0.15}
 

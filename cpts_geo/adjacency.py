@@ -37,6 +37,7 @@ ADJACENCY_TOLERANCE_M = 5.0
 #: apart in degrees two points ``tolerance_m`` metres apart can be.
 _DEGREE_M = 110_574.0
 
+
 def compute_adjacency(
     units: gpd.GeoDataFrame, *, tolerance_m: float = ADJACENCY_TOLERANCE_M, shared_lengths: bool = True
 ) -> pd.DataFrame:
@@ -153,7 +154,6 @@ def _grid_keys(coords: np.ndarray) -> np.ndarray:
     return ix * _GRID_PACK + iy
 
 
-
 def _tolerance_candidates(
     geoms: np.ndarray,
     pair_key: np.ndarray,
@@ -232,7 +232,9 @@ def _shared_lengths(geoms: np.ndarray, epsg: int, pair_key: np.ndarray) -> np.nd
     if not len(seg):
         return np.zeros(len(pair_key))
     key = _grid_keys(coords)
-    xy = np.column_stack(Transformer.from_crs(4326, epsg, always_xy=True).transform(coords[:, 0], coords[:, 1]))
+    xy = np.column_stack(
+        Transformer.from_crs(4326, epsg, always_xy=True).transform(coords[:, 0], coords[:, 1])
+    )
     s1, s2 = key[seg], key[seg + 1]
     e1, e2 = np.minimum(s1, s2), np.maximum(s1, s2)
     length = np.hypot(*(xy[seg + 1] - xy[seg]).T)

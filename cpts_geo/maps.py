@@ -214,13 +214,16 @@ def coverage_map(
 
     location = None
     m = folium.Map(
-        location=location, zoom_start=6, tiles=None, control_scale=False, prefer_canvas=False,
+        location=location,
+        zoom_start=6,
+        tiles=None,
+        control_scale=False,
+        prefer_canvas=False,
         zoom_snap=0.25,
     )
     prepare_assets(m, offline)
     if not offline:
-        folium.TileLayer("OpenStreetMap", name="Fond de carte OpenStreetMap",
-                         control=True).add_to(m)
+        folium.TileLayer("OpenStreetMap", name="Fond de carte OpenStreetMap", control=True).add_to(m)
     legend = get_legend(m)
 
     # Choropleth of the share covered, per département (hidden by default).
@@ -241,10 +244,16 @@ def coverage_map(
     )
     lower = 0.0
     for upper, color in SHARE_CLASSES:
-        label = (f"{100 * lower:.0f} à {min(100 * upper, 100):.0f} %" if upper <= 1
-                 else f"{100 * lower:.0f} % et plus")
-        legend.add("Population couverte par département (couche à afficher)", label,
-                   {"fillColor": color, "fillOpacity": 0.85, "color": "#555", "weight": 1})
+        label = (
+            f"{100 * lower:.0f} à {min(100 * upper, 100):.0f} %"
+            if upper <= 1
+            else f"{100 * lower:.0f} % et plus"
+        )
+        legend.add(
+            "Population couverte par département (couche à afficher)",
+            label,
+            {"fillColor": color, "fillOpacity": 0.85, "color": "#555", "weight": 1},
+        )
         lower = upper
 
     # The CPTS, coloured by stage.
@@ -254,7 +263,9 @@ def coverage_map(
         {
             "nom": list(cpts["cpts_nom"]),
             "cpts_id": list(cpts.index),
-            "stade": [STAGE_LABELS[s] + (f" ({d})" if d else "") for s, d in zip(stages, cpts["date_statut"])],
+            "stade": [
+                STAGE_LABELS[s] + (f" ({d})" if d else "") for s, d in zip(stages, cpts["date_statut"])
+            ],
             "population": [f"{fr_number(p)} hab." for p in cpts["population"]],
             "communes": [
                 str(n) if n == u else f"{n} ({u} unités dont arrondissements)"
@@ -268,20 +279,28 @@ def coverage_map(
     )
     used = [s for s in STAGE_LABELS if s in set(stages) or s]
     add_territory_layer(
-        m, cp, name="CPTS par stade",
-        fields={"nom": "CPTS", "cpts_id": "Identifiant", "stade": "Stade", "population": "Population",
-                "communes": "Communes", "taille": "Taille ACI"},
+        m,
+        cp,
+        name="CPTS par stade",
+        fields={
+            "nom": "CPTS",
+            "cpts_id": "Identifiant",
+            "stade": "Stade",
+            "population": "Population",
+            "communes": "Communes",
+            "taille": "Taille ACI",
+        },
         style=lambda p: {"color": "#333", "weight": 1, "fillColor": p["_color"], "fillOpacity": 0.6},
         class_name="cpts-territoire",
-        legend=[(STAGE_LABELS[s], {"fillColor": STAGE_COLORS[s], "fillOpacity": 0.6, "color": "#333"})
-                for s in used],
+        legend=[
+            (STAGE_LABELS[s], {"fillColor": STAGE_COLORS[s], "fillOpacity": 0.6, "color": "#333"})
+            for s in used
+        ],
         legend_section="CPTS par stade (Atlas des CPTS)",
     )
 
     # White zones, dissolved per département (inside the area only).
-    white = gpd.GeoDataFrame(
-        {"nom": [], "communes": [], "population": []}, geometry=[], crs=4326
-    )
+    white = gpd.GeoDataFrame({"nom": [], "communes": [], "population": []}, geometry=[], crs=4326)
     white_rows = []
     unit_white = table.loc[inside.to_numpy() & (table["n_cpts"].to_numpy() == 0)]
     if len(unit_white):
@@ -289,18 +308,24 @@ def coverage_map(
         w_geoms = parts.union({d: p for d, p in w_pos.items() if p})
         by_dep = unit_white.groupby("departement")["population"].agg(["size", "sum"])
         for d, r in by_dep.iterrows():
-            white_rows.append({
-                "nom": f"Zone blanche — {ref.departements.at[d, 'nom']} ({d})",
-                "communes": str(int(r["size"])),
-                "population": f"{fr_number(int(r['sum']))} hab.",
-                "geometry": w_geoms.get(d),
-            })
+            white_rows.append(
+                {
+                    "nom": f"Zone blanche — {ref.departements.at[d, 'nom']} ({d})",
+                    "communes": str(int(r["size"])),
+                    "population": f"{fr_number(int(r['sum']))} hab.",
+                    "geometry": w_geoms.get(d),
+                }
+            )
         white = gpd.GeoDataFrame(white_rows, geometry="geometry", crs=4326)
     add_territory_layer(
-        m, white, name="Zones blanches (aucune CPTS)",
+        m,
+        white,
+        name="Zones blanches (aucune CPTS)",
         fields={"nom": "", "communes": "Communes", "population": "Population"},
-        style=WHITE_STYLE, class_name="cpts-zone-blanche",
-        legend=[("Zone blanche (aucune CPTS)", WHITE_STYLE)], legend_section="Couverture",
+        style=WHITE_STYLE,
+        class_name="cpts-zone-blanche",
+        legend=[("Zone blanche (aucune CPTS)", WHITE_STYLE)],
+        legend_section="Couverture",
     )
 
     # Units in several CPTS, dissolved by the set of CPTS covering them.
@@ -310,23 +335,35 @@ def coverage_map(
         names = cpts["cpts_nom"].to_dict()
         keyed = multi.assign(key=[tuple(c) for c in multi["cpts"]])
         for key, grp in keyed.groupby("key", sort=True):
-            pos = [i for i, lab in enumerate(parts.label) if {("c", k) for k in key} <= set(lab)
-                   and sum(1 for x in lab if x[0] == "c") == len(key)]
+            pos = [
+                i
+                for i, lab in enumerate(parts.label)
+                if {("c", k) for k in key} <= set(lab) and sum(1 for x in lab if x[0] == "c") == len(key)
+            ]
             geom = parts.union({0: pos})[0] if pos else None
             communes = ", ".join(f"{n} ({c})" for c, n in grp["nom"].head(8).items())
-            ov_rows.append({
-                "cpts": " ; ".join(f"{names.get(k, '') or k}" for k in key),
-                "communes": communes + (f" … ({len(grp)} communes)" if len(grp) > 8 else ""),
-                "population": f"{fr_number(int(grp['population'].sum()))} hab.",
-                "geometry": geom,
-            })
-    overlap = (gpd.GeoDataFrame(ov_rows, geometry="geometry", crs=4326) if ov_rows
-               else gpd.GeoDataFrame({"cpts": [], "communes": [], "population": []}, geometry=[], crs=4326))
+            ov_rows.append(
+                {
+                    "cpts": " ; ".join(f"{names.get(k, '') or k}" for k in key),
+                    "communes": communes + (f" … ({len(grp)} communes)" if len(grp) > 8 else ""),
+                    "population": f"{fr_number(int(grp['population'].sum()))} hab.",
+                    "geometry": geom,
+                }
+            )
+    overlap = (
+        gpd.GeoDataFrame(ov_rows, geometry="geometry", crs=4326)
+        if ov_rows
+        else gpd.GeoDataFrame({"cpts": [], "communes": [], "population": []}, geometry=[], crs=4326)
+    )
     add_territory_layer(
-        m, overlap, name="Communes dans plusieurs CPTS",
+        m,
+        overlap,
+        name="Communes dans plusieurs CPTS",
         fields={"cpts": "CPTS en chevauchement", "communes": "Communes", "population": "Population"},
-        style=OVERLAP_STYLE, class_name="cpts-chevauchement",
-        legend=[("Commune dans plusieurs CPTS", OVERLAP_STYLE)], legend_section="Couverture",
+        style=OVERLAP_STYLE,
+        class_name="cpts-chevauchement",
+        legend=[("Commune dans plusieurs CPTS", OVERLAP_STYLE)],
+        legend_section="Couverture",
     )
 
     # Extra layers (e.g. suggested territories).
@@ -335,17 +372,34 @@ def coverage_map(
         geoms = parts.union({g: where.get(("x", k, g), []) for g in groups})
         props = layer.properties.reindex(groups)
         gdf = gpd.GeoDataFrame(props.reset_index(drop=True), geometry=[geoms[g] for g in groups], crs=4326)
-        add_territory_layer(m, gdf, name=layer.name, fields=layer.fields, style=layer.style,
-                            class_name=layer.class_name, show=layer.show, legend=layer.legend)
+        add_territory_layer(
+            m,
+            gdf,
+            name=layer.name,
+            fields=layer.fields,
+            style=layer.style,
+            class_name=layer.class_name,
+            show=layer.show,
+            legend=layer.legend,
+        )
 
     # Outlines of départements and régions; the choropleth is drawn from the départements'
     # features in the page (not a second copy of their boundaries).
     outline_d = {"color": "#444", "weight": 1.2, "fill": False, "opacity": 0.9}
     dep_layer = add_territory_layer(
-        m, deps, name="Limites des départements", fields={}, style=outline_d,
-        class_name="cpts-limite-departement", interactive=False,
-        legend=[("Limite de département", outline_d)], legend_section="Limites")
-    choro = choropleth_layer_class()(dep_layer, name="Part de la population couverte (département)", show=False)
+        m,
+        deps,
+        name="Limites des départements",
+        fields={},
+        style=outline_d,
+        class_name="cpts-limite-departement",
+        interactive=False,
+        legend=[("Limite de département", outline_d)],
+        legend_section="Limites",
+    )
+    choro = choropleth_layer_class()(
+        dep_layer, name="Part de la population couverte (département)", show=False
+    )
     m.add_child(choro)
     reg_codes = sorted(set(ref.departements.loc[dep_codes, "region"]))
     reg_of_atom = ref.departements["region"].reindex(parts.departement).to_numpy()
@@ -353,10 +407,17 @@ def coverage_map(
     reg_geom = parts.union({r: np.flatnonzero((reg_of_atom == r) & in_deps) for r in reg_codes})
     reg_geoms = [reg_geom[r] for r in reg_codes]
     outline_r = {"color": "#111", "weight": 2.6, "fill": False, "opacity": 0.9}
-    add_territory_layer(m, gpd.GeoDataFrame(geometry=reg_geoms, crs=4326),
-                        name="Limites des régions", fields={}, style=outline_r,
-                        class_name="cpts-limite-region", interactive=False,
-                        legend=[("Limite de région", outline_r)], legend_section="Limites")
+    add_territory_layer(
+        m,
+        gpd.GeoDataFrame(geometry=reg_geoms, crs=4326),
+        name="Limites des régions",
+        fields={},
+        style=outline_r,
+        class_name="cpts-limite-region",
+        interactive=False,
+        legend=[("Limite de région", outline_r)],
+        legend_section="Limites",
+    )
 
     add_hatch_pattern(m)
     _add_panels(m, ref, summary, scope, title)
@@ -367,8 +428,14 @@ def coverage_map(
     if scope["level"] == "national":
         metro = ref.units["zone"] == "metro"
         b = ref.units.loc[metro, ["lon", "lat"]]
-        bounds = [[41.3, -5.2], [51.1, 9.6]] if not len(b) else [
-            [float(b["lat"].min()), float(b["lon"].min())], [float(b["lat"].max()), float(b["lon"].max())]]
+        bounds = (
+            [[41.3, -5.2], [51.1, 9.6]]
+            if not len(b)
+            else [
+                [float(b["lat"].min()), float(b["lon"].min())],
+                [float(b["lat"].max()), float(b["lon"].max())],
+            ]
+        )
     else:
         x0, y0, x1, y1 = deps.total_bounds
         bounds = [[float(y0), float(x0)], [float(y1), float(x1)]]
@@ -389,14 +456,17 @@ def _add_panels(m, ref: Reference, summary, scope: dict, title: str | None) -> N
     if scope["level"] == "national":
         goal_txt = f"pour un objectif national de <b>{fr_number(a['goal'])}</b>"
     else:
-        goal_txt = (f"pour un objectif de <b>{fr_number(a['goal'])}</b> (part de l'objectif national de "
-                    f"{fr_number(summary.goal)}, au prorata de la population)")
+        goal_txt = (
+            f"pour un objectif de <b>{fr_number(a['goal'])}</b> (part de l'objectif national de "
+            f"{fr_number(summary.goal)}, au prorata de la population)"
+        )
     stages = "".join(
         f"<div>{swatch({'fillColor': STAGE_COLORS[s], 'fillOpacity': 0.6, 'color': '#333'})}"
         f"{_esc(STAGE_LABELS[s])} : {a['by_stage'][s or 'non-renseigne']}</div>"
-        for s in STAGE_LABELS if s or a["by_stage"]["non-renseigne"]
+        for s in STAGE_LABELS
+        if s or a["by_stage"]["non-renseigne"]
     )
-    source = f"<div class=\"cpts-note\">Registre : {_esc(summary.source)}</div>" if summary.source else ""
+    source = f'<div class="cpts-note">Registre : {_esc(summary.source)}</div>' if summary.source else ""
     stats = (
         f"<h4>{_esc(where)}</h4>"
         f"<div><b>{fr_number(a['cpts'])}</b> CPTS {goal_txt} : {fr_share(a['progress'])}</div>{stages}"
@@ -405,12 +475,12 @@ def _add_panels(m, ref: Reference, summary, scope: dict, title: str | None) -> N
         f"<div>Zones blanches : {fr_number(a['white_zone_population'])} hab., "
         f"{fr_number(a['white_zone_communes'])} commune(s)</div>"
         f"<div>Communes dans plusieurs CPTS : {fr_number(a['overlap_communes'])}</div>"
-        f"<div class=\"cpts-note\">COG {v['cog']}, populations légales {v['population']} "
+        f'<div class="cpts-note">COG {v["cog"]}, populations légales {v["population"]} '
         f"(population municipale).<br>{_esc(NOTE_MULTI)}</div>{source}"
     )
     el = macro(
-        "{% macro html(this, kwargs) %}<div class=\"cpts-panel cpts-title\" id=\"cpts-titre\">"
-        "{{ this.title_html }}</div><div class=\"cpts-panel cpts-stats\" id=\"cpts-stats\">"
+        '{% macro html(this, kwargs) %}<div class="cpts-panel cpts-title" id="cpts-titre">'
+        '{{ this.title_html }}</div><div class="cpts-panel cpts-stats" id="cpts-stats">'
         "{{ this.stats_html }}</div>{% endmacro %}"
     )
     el.title_html = _esc(head)
@@ -537,8 +607,9 @@ def territory_map(
         near = set(ref.units.index[np.unique(ref.graph[pos].indices)]) | inside
         touching = sorted(set(t.loc[t["code_insee"].isin(near), "cpts_id"]), key=str)
         sel = t[t["cpts_id"].isin(touching)]
-        cpts_members = pd.DataFrame({"group": ["cpts:" + str(c) for c in sel["cpts_id"]],
-                                     "code_insee": sel["code_insee"].to_numpy()})
+        cpts_members = pd.DataFrame(
+            {"group": ["cpts:" + str(c) for c in sel["cpts_id"]], "code_insee": sel["code_insee"].to_numpy()}
+        )
         cpts_names = sel.groupby("cpts_id")["cpts_nom"].first().to_dict()
 
     unit_members = pd.DataFrame({"group": ["u:" + c for c in kind], "code_insee": list(kind)})
@@ -554,28 +625,40 @@ def territory_map(
     if cpts_names:
         keys = ["cpts:" + str(c) for c in cpts_names]
         cp = gpd.GeoDataFrame(
-            {"nom": [cpts_names[c] or c for c in cpts_names], "cpts_id": list(cpts_names),
-             "population": [f"{fr_number(int(p))} hab." for p in gdf.loc[keys, "population"]]},
-            geometry=gdf.loc[keys].geometry.to_numpy(), crs=4326)
+            {
+                "nom": [cpts_names[c] or c for c in cpts_names],
+                "cpts_id": list(cpts_names),
+                "population": [f"{fr_number(int(p))} hab." for p in gdf.loc[keys, "population"]],
+            },
+            geometry=gdf.loc[keys].geometry.to_numpy(),
+            crs=4326,
+        )
         add_territory_layer(
-            m, cp, name="CPTS existantes voisines", fields={"nom": "CPTS", "cpts_id": "Identifiant",
-                                                            "population": "Population"},
-            style=NEIGHBOUR_CPTS_STYLE, class_name="cpts-existante",
-            legend=[("CPTS existante", NEIGHBOUR_CPTS_STYLE)], legend_section="Registre")
+            m,
+            cp,
+            name="CPTS existantes voisines",
+            fields={"nom": "CPTS", "cpts_id": "Identifiant", "population": "Population"},
+            style=NEIGHBOUR_CPTS_STYLE,
+            class_name="cpts-existante",
+            legend=[("CPTS existante", NEIGHBOUR_CPTS_STYLE)],
+            legend_section="Registre",
+        )
 
     units = ref.units
     epci_names = ref.epci["nom"]
     rows = []
     for c, k in kind.items():
         e = units.at[c, "epci"]
-        rows.append({
-            "nom": f"{units.at[c, 'nom']} ({c})",
-            "population": f"{fr_number(int(units.at[c, 'population']))} hab.",
-            "epci": str(epci_names.get(e, "")) if isinstance(e, str) and e else "aucun EPCI",
-            "constat": FINDING_STYLES[k][0],
-            "_kind": k,
-            "geometry": gdf.geometry.get("u:" + c),
-        })
+        rows.append(
+            {
+                "nom": f"{units.at[c, 'nom']} ({c})",
+                "population": f"{fr_number(int(units.at[c, 'population']))} hab.",
+                "epci": str(epci_names.get(e, "")) if isinstance(e, str) and e else "aucun EPCI",
+                "constat": FINDING_STYLES[k][0],
+                "_kind": k,
+                "geometry": gdf.geometry.get("u:" + c),
+            }
+        )
     ug = gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
     styles = {k: v[1] for k, v in FINDING_STYLES.items()}
     for k in FINDING_STYLES:
@@ -583,17 +666,29 @@ def territory_map(
         if not len(part):
             continue
         add_territory_layer(
-            m, part.drop(columns="_kind"), name=FINDING_STYLES[k][0],
+            m,
+            part.drop(columns="_kind"),
+            name=FINDING_STYLES[k][0],
             fields={"nom": "Commune", "population": "Population", "epci": "EPCI", "constat": "Constat"},
-            style=styles[k], class_name=f"cpts-{k.replace('_', '-')}",
-            legend=[(FINDING_STYLES[k][0], styles[k])], legend_section="Communes")
+            style=styles[k],
+            class_name=f"cpts-{k.replace('_', '-')}",
+            legend=[(FINDING_STYLES[k][0], styles[k])],
+            legend_section="Communes",
+        )
 
     outline = {"color": "#000", "weight": 3, "fill": False}
     t_geom = gdf.geometry.get("t")
     add_territory_layer(
-        m, gpd.GeoDataFrame({"nom": [name or "Territoire proposé"]}, geometry=[t_geom], crs=4326),
-        name="Contour du territoire", fields={}, style=outline, class_name="cpts-contour", interactive=False,
-        legend=[("Contour du territoire proposé", outline)], legend_section="Territoire")
+        m,
+        gpd.GeoDataFrame({"nom": [name or "Territoire proposé"]}, geometry=[t_geom], crs=4326),
+        name="Contour du territoire",
+        fields={},
+        style=outline,
+        class_name="cpts-contour",
+        interactive=False,
+        legend=[("Contour du territoire proposé", outline)],
+        legend_section="Territoire",
+    )
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
     shown = gdf.geometry[["u:" + c for c in kind]]
     x0, y0, x1, y1 = gpd.GeoSeries(shown.to_numpy(), crs=4326).total_bounds
@@ -712,9 +807,7 @@ def suggest_map(ref: Reference, result: suggest.SuggestResult, *, existing=None,
             scope["region"] = regs[0]
     area = suggest.area_name(ref, deps).split(" ", 1)[1]  # without its article: "département Cantal (15)"
     n = result.n_territories
-    title = (
-        f"Zones blanches — {area} : {fr_int(n)} territoire{'s' if n > 1 else ''} proposé{'s' if n > 1 else ''}"
-    )
+    title = f"Zones blanches — {area} : {fr_int(n)} territoire{'s' if n > 1 else ''} proposé{'s' if n > 1 else ''}"
     return coverage_map(ref, register, offline=offline, extra_layers=layers, title=title, **scope)
 
 

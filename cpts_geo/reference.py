@@ -84,7 +84,6 @@ def default_data_dir() -> Path:
     return Path(__file__).resolve().parents[1] / "data"
 
 
-
 def normalize_name(name: str) -> str:
     """Fold a commune name for matching: no accents, case, hyphens, apostrophes or ``Saint`` forms.
 
@@ -213,8 +212,15 @@ class Reference:
         path: Path | None = None,
         **extra: pd.DataFrame,
     ):
-        tables = {"units": units, "communes": communes, "epci": epci, "departements": departements,
-                  "regions": regions, "adjacency": adjacency, **extra}
+        tables = {
+            "units": units,
+            "communes": communes,
+            "epci": epci,
+            "departements": departements,
+            "regions": regions,
+            "adjacency": adjacency,
+            **extra,
+        }
         for name, table in tables.items():
             object.__setattr__(self, f"_{name}", table.copy(deep=False))
         object.__setattr__(self, "_extra", tuple(extra))
@@ -268,7 +274,9 @@ class Reference:
     def table(self, name: str) -> pd.DataFrame:
         """An extra table of the reference folder (e.g. ``anciennes_communes``), as a view."""
         if name not in self._extra:
-            raise KeyError(f"no table {name!r} in this reference (tables: {', '.join(self._extra) or 'none'})")
+            raise KeyError(
+                f"no table {name!r} in this reference (tables: {', '.join(self._extra) or 'none'})"
+            )
         return getattr(self, f"_{name}").copy(deep=False)
 
     # ---- vintages ------------------------------------------------------------------------
@@ -348,7 +356,9 @@ class Reference:
             reg_codes=reg_codes,
             reg_names=reg_names,
             epsg=units["epsg"].to_numpy(dtype=np.int64),
-            area=units["area_km2"].fillna(0).to_numpy(dtype=float) if "area_km2" in units else np.full(n, np.nan),
+            area=units["area_km2"].fillna(0).to_numpy(dtype=float)
+            if "area_km2" in units
+            else np.full(n, np.nan),
             lon=units["lon"].to_numpy(dtype=float),
             lat=units["lat"].to_numpy(dtype=float),
         )
@@ -441,8 +451,9 @@ class Reference:
                 i = self.position.reindex(links["a"]).to_numpy()
                 j = self.position.reindex(links["b"]).to_numpy()
                 n = g.shape[0]
-                extra = sp.coo_matrix((np.ones(2 * len(i), dtype=np.int8), (np.r_[i, j], np.r_[j, i])),
-                                      shape=(n, n))
+                extra = sp.coo_matrix(
+                    (np.ones(2 * len(i), dtype=np.int8), (np.r_[i, j], np.r_[j, i])), shape=(n, n)
+                )
                 g = (g + extra.tocsr()).tocsr()
                 g.data[:] = 1
             g.sort_indices()
@@ -579,11 +590,15 @@ class Reference:
                     f"{self._communes.at[new, 'nom']} ({new}) au COG {cog}"
                 )
                 return self.expand(new), note if not fix else fix + " ; " + note, None
-            return [], None, {
-                "message": f"code commune '{v}' inconnu du COG {cog} ; vérifiez le code "
-                "ou utilisez le nom et le département",
-                "kind": "unknown",
-            }
+            return (
+                [],
+                None,
+                {
+                    "message": f"code commune '{v}' inconnu du COG {cog} ; vérifiez le code "
+                    "ou utilisez le nom et le département",
+                    "kind": "unknown",
+                },
+            )
         # A name.
         key = normalize_name(v)
         cands = self._names.get(key, [])
@@ -594,19 +609,27 @@ class Reference:
             code = cands[0]
             return self.expand(code), None, None
         if not cands:
-            return [], None, {
-                "message": f"commune '{v}'"
-                + (f" (département {dep_code})" if dep_code else "")
-                + f" introuvable au COG {cog} ; vérifiez l'orthographe ou donnez le code INSEE",
-                "kind": "unknown",
-            }
+            return (
+                [],
+                None,
+                {
+                    "message": f"commune '{v}'"
+                    + (f" (département {dep_code})" if dep_code else "")
+                    + f" introuvable au COG {cog} ; vérifiez l'orthographe ou donnez le code INSEE",
+                    "kind": "unknown",
+                },
+            )
         listed = ", ".join(f"{c} ({self._dep_of(c)})" for c in sorted(cands)[:10])
-        return [], None, {
-            "message": f"nom '{v}' ambigu : {len(cands)} communes portent ce nom ({listed}) ; "
-            "précisez le département ou donnez le code INSEE",
-            "kind": "ambiguous",
-            "candidates": sorted(cands),
-        }
+        return (
+            [],
+            None,
+            {
+                "message": f"nom '{v}' ambigu : {len(cands)} communes portent ce nom ({listed}) ; "
+                "précisez le département ou donnez le code INSEE",
+                "kind": "ambiguous",
+                "candidates": sorted(cands),
+            },
+        )
 
     @cached_property
     def _departement_names(self) -> dict[str, str]:
@@ -668,14 +691,22 @@ def load_reference(path: str | Path | None = None) -> Reference:
         If a file is missing.
     """
     folder = Path(path) if path is not None else default_data_dir()
-    needed = ["units.parquet", "adjacency.parquet", "communes.csv", "epci.csv",
-              "departements.csv", "regions.csv", "metadata.json"]
+    needed = [
+        "units.parquet",
+        "adjacency.parquet",
+        "communes.csv",
+        "epci.csv",
+        "departements.csv",
+        "regions.csv",
+        "metadata.json",
+    ]
     missing = [n for n in needed if not (folder / n).exists()]
     if missing:
         raise ReferenceDataError(
             f"{folder}: reference incomplete, missing {', '.join(missing)}; "
             "build it with scripts/build_reference.py"
         )
+
     def read(name, reader):
         try:
             return reader(folder / name)
@@ -685,42 +716,82 @@ def load_reference(path: str | Path | None = None) -> Reference:
                 f"{str(exc).strip()[:200]}) ; reconstruisez le référentiel avec scripts/build_reference.py"
             ) from None
 
-    str_cols = {"code": str, "departement": str, "region": str, "epci": str, "commune": str,
-                "anciens_codes": str, "unites": str}
+    str_cols = {
+        "code": str,
+        "departement": str,
+        "region": str,
+        "epci": str,
+        "commune": str,
+        "anciens_codes": str,
+        "unites": str,
+    }
     units = read("units.parquet", gpd.read_parquet)
-    communes = read("communes.csv", lambda p: pd.read_csv(p, dtype=str_cols, keep_default_na=False,
-                                                           na_values={"population": [""]}).set_index("code"))
+    communes = read(
+        "communes.csv",
+        lambda p: pd.read_csv(
+            p, dtype=str_cols, keep_default_na=False, na_values={"population": [""]}
+        ).set_index("code"),
+    )
     epci = read("epci.csv", lambda p: pd.read_csv(p, dtype={"code": str}).set_index("code"))
-    deps = read("departements.csv",
-                lambda p: pd.read_csv(p, dtype={"code": str, "region": str}).set_index("code"))
+    deps = read(
+        "departements.csv", lambda p: pd.read_csv(p, dtype={"code": str, "region": str}).set_index("code")
+    )
     regs = read("regions.csv", lambda p: pd.read_csv(p, dtype={"code": str}).set_index("code"))
     adjacency = read("adjacency.parquet", pd.read_parquet)
     metadata = read("metadata.json", lambda p: json.loads(p.read_text(encoding="utf-8")))
     _check_reference(folder, units, communes, adjacency, metadata)
-    return Reference(units=units, communes=communes, epci=epci, departements=deps,
-                     regions=regs, adjacency=adjacency, metadata=metadata, path=folder)
+    return Reference(
+        units=units,
+        communes=communes,
+        epci=epci,
+        departements=deps,
+        regions=regs,
+        adjacency=adjacency,
+        metadata=metadata,
+        path=folder,
+    )
 
 
 def _check_reference(folder: Path, units, communes, adjacency, metadata) -> None:
     """The columns and keys every part of the tool reads, present (else ReferenceDataError)."""
     problems = []
     for name, table, cols in (
-        ("units.parquet", units, ("nom", "type", "commune", "population", "departement", "region", "epci",
-                                  "zone", "epsg", "lon", "lat", "geometry_source")),
+        (
+            "units.parquet",
+            units,
+            (
+                "nom",
+                "type",
+                "commune",
+                "population",
+                "departement",
+                "region",
+                "epci",
+                "zone",
+                "epsg",
+                "lon",
+                "lat",
+                "geometry_source",
+            ),
+        ),
         ("communes.csv", communes, ("nom", "departement", "anciens_codes", "unites")),
         ("adjacency.parquet", adjacency, ("a", "b", "shared_m")),
     ):
         missing = [c for c in cols if c not in table.columns]
         if missing:
             problems.append(f"{folder / name} : colonne(s) manquante(s) {', '.join(missing)}")
-    if not isinstance(metadata, dict) or not isinstance(metadata.get("vintage"), dict) or not {
-        "cog", "population"} <= set(metadata["vintage"]):
+    if (
+        not isinstance(metadata, dict)
+        or not isinstance(metadata.get("vintage"), dict)
+        or not {"cog", "population"} <= set(metadata["vintage"])
+    ):
         problems.append(f"{folder / 'metadata.json'} : clé 'vintage' (cog, population) manquante")
     elif "counts" not in metadata:
         problems.append(f"{folder / 'metadata.json'} : clé 'counts' manquante")
     if problems:
-        raise ReferenceDataError(" ; ".join(problems) + " ; reconstruisez le référentiel avec "
-                                 "scripts/build_reference.py")
+        raise ReferenceDataError(
+            " ; ".join(problems) + " ; reconstruisez le référentiel avec scripts/build_reference.py"
+        )
 
 
 def reference_summary(ref: Reference) -> dict:
@@ -749,19 +820,21 @@ def reference_summary_text(info: dict) -> str:
     """:func:`reference_summary` as the French lines ``cpts-geo reference info`` prints."""
     v = info["vintage"]
     c = info["counts"]
-    return "\n".join([
-        f"Référentiel : {info['path']}",
-        f"Millésimes : COG {v['cog']}, populations légales {v['population']} (population municipale)"
-        + "".join(f" ; sauf {note}" for note in info["population_notes"].values()),
-        f"Communes : {fr_int(c['communes'])} (unités : {fr_int(c['units'])}, dont {c['arrondissements']} "
-        "arrondissements municipaux de Paris, Lyon et Marseille)",
-        f"EPCI : {fr_int(c['epci'])}",
-        f"Départements : {c['departements']}",
-        f"Régions : {c['regions']}",
-        f"Paires de communes voisines : {fr_int(c['adjacency_pairs'])}",
-        f"Population nationale : {fr_int(info['population'])} habitants",
-        f"Contours : {info['geometry_source']}",
-    ])
+    return "\n".join(
+        [
+            f"Référentiel : {info['path']}",
+            f"Millésimes : COG {v['cog']}, populations légales {v['population']} (population municipale)"
+            + "".join(f" ; sauf {note}" for note in info["population_notes"].values()),
+            f"Communes : {fr_int(c['communes'])} (unités : {fr_int(c['units'])}, dont {c['arrondissements']} "
+            "arrondissements municipaux de Paris, Lyon et Marseille)",
+            f"EPCI : {fr_int(c['epci'])}",
+            f"Départements : {c['departements']}",
+            f"Régions : {c['regions']}",
+            f"Paires de communes voisines : {fr_int(c['adjacency_pairs'])}",
+            f"Population nationale : {fr_int(info['population'])} habitants",
+            f"Contours : {info['geometry_source']}",
+        ]
+    )
 
 
 def sea_links(ref: Reference, *, max_km: float = 30.0) -> pd.DataFrame:
@@ -807,8 +880,18 @@ def _compute_sea_links(ref: Reference, max_km: float) -> pd.DataFrame:
         df = df.sort_values(["distance_km", "i", "j"]).drop_duplicates(["ca", "cb"])
         codes = proj.index.to_numpy()
         a, b = codes[df["i"].to_numpy()], codes[df["j"].to_numpy()]
-        frames.append(pd.DataFrame({"a": np.minimum(a, b), "b": np.maximum(a, b),
-                                    "distance_km": df["distance_km"].round(3).to_numpy()}))
-    out = (pd.concat(frames, ignore_index=True) if frames
-           else pd.DataFrame({"a": [], "b": [], "distance_km": []}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "a": np.minimum(a, b),
+                    "b": np.maximum(a, b),
+                    "distance_km": df["distance_km"].round(3).to_numpy(),
+                }
+            )
+        )
+    out = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame({"a": [], "b": [], "distance_km": []})
+    )
     return out.sort_values(["a", "b"]).reset_index(drop=True)

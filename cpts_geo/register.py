@@ -66,12 +66,21 @@ STAGE_LABELS = {
 }
 
 _STAGE_ALIASES = {
-    "pre projet": "pre-projet", "preprojet": "pre-projet", "projet": "pre-projet",
-    "lettre intention": "lettre-intention", "lettre d intention": "lettre-intention",
-    "lettre d intention validee": "lettre-intention", "li": "lettre-intention",
-    "projet sante": "projet-sante", "projet de sante": "projet-sante",
-    "projet de sante valide": "projet-sante", "ps": "projet-sante",
-    "aci": "aci", "contrat aci": "aci", "contrat aci signe": "aci", "signature aci": "aci",
+    "pre projet": "pre-projet",
+    "preprojet": "pre-projet",
+    "projet": "pre-projet",
+    "lettre intention": "lettre-intention",
+    "lettre d intention": "lettre-intention",
+    "lettre d intention validee": "lettre-intention",
+    "li": "lettre-intention",
+    "projet sante": "projet-sante",
+    "projet de sante": "projet-sante",
+    "projet de sante valide": "projet-sante",
+    "ps": "projet-sante",
+    "aci": "aci",
+    "contrat aci": "aci",
+    "contrat aci signe": "aci",
+    "signature aci": "aci",
 }
 _STAGE_LIST = ", ".join(STAGES)
 
@@ -132,19 +141,34 @@ class Register:
         Polygon registers only: one polygon per CPTS (EPSG:4326), indexed by ``cpts_id``.
     """
 
-    def __init__(self, ref: Reference, table: pd.DataFrame, *, source: str = "",
-                 warnings: list[dict] | None = None, geometries: gpd.GeoDataFrame | None = None):
+    def __init__(
+        self,
+        ref: Reference,
+        table: pd.DataFrame,
+        *,
+        source: str = "",
+        warnings: list[dict] | None = None,
+        geometries: gpd.GeoDataFrame | None = None,
+    ):
         missing = [c for c in COLUMNS if c not in table.columns]
         if missing:
-            raise InputError(f"{source or 'registre'} : colonne(s) {', '.join(missing)} manquante(s) ; "
-                             "construisez le registre avec as_register()")
-        for name, value in (("ref", ref), ("_table", table[list(COLUMNS)].copy(deep=False)),
-                            ("source", str(source or "")), ("_warnings", tuple(warnings or ())),
-                            ("geometries", geometries)):
+            raise InputError(
+                f"{source or 'registre'} : colonne(s) {', '.join(missing)} manquante(s) ; "
+                "construisez le registre avec as_register()"
+            )
+        for name, value in (
+            ("ref", ref),
+            ("_table", table[list(COLUMNS)].copy(deep=False)),
+            ("source", str(source or "")),
+            ("_warnings", tuple(warnings or ())),
+            ("geometries", geometries),
+        ):
             object.__setattr__(self, name, value)
 
     def __setattr__(self, name, value):
-        raise AttributeError(f"Register is immutable: build a new one with as_register() instead of setting {name}")
+        raise AttributeError(
+            f"Register is immutable: build a new one with as_register() instead of setting {name}"
+        )
 
     def __repr__(self) -> str:
         return f"Register({len(self)} CPTS, {len(self._table)} rows, source={self.source!r})"
@@ -159,8 +183,13 @@ class Register:
 
     def with_warnings(self, warnings: list[dict]) -> Register:
         """The same register with ``warnings`` put before its own."""
-        return Register(self.ref, self._table, source=self.source, warnings=list(warnings) + self.warnings,
-                        geometries=self.geometries)
+        return Register(
+            self.ref,
+            self._table,
+            source=self.source,
+            warnings=list(warnings) + self.warnings,
+            geometries=self.geometries,
+        )
 
     def __len__(self) -> int:
         return int(self._table["cpts_id"].nunique())
@@ -184,7 +213,9 @@ class Register:
             return out
         t = t.assign(cpts_id=t["cpts_id"].astype(str), **{c: t[c].fillna("").astype(str) for c in cols})
         out = t.groupby("cpts_id", sort=False)[cols].first()
-        out["n_units"] = self.links.groupby("cpts_id", sort=False).size().reindex(out.index).fillna(0).astype(np.int64)
+        out["n_units"] = (
+            self.links.groupby("cpts_id", sort=False).size().reindex(out.index).fillna(0).astype(np.int64)
+        )
         return out
 
     @cached_property
@@ -201,15 +232,18 @@ class Register:
         links = self.links
         if not len(links):
             empty = np.empty(0, dtype=np.int64)
-            return RegisterIndex(np.empty(0, dtype=object), np.empty(0, dtype=object), empty, empty,
-                                 self.geometries)
+            return RegisterIndex(
+                np.empty(0, dtype=object), np.empty(0, dtype=object), empty, empty, self.geometries
+            )
         cpts_idx, ids = pd.factorize(links["cpts_id"])  # in order of first appearance
         ids = np.asarray(ids, dtype=object)
         names = self.cpts["cpts_nom"].reindex(ids).fillna("").astype(str).to_numpy(dtype=object)
         pos = self.ref.position.reindex(links["code_insee"]).to_numpy()
         if pd.isna(pos).any():  # impossible through as_register: codes are resolved on construction
             bad = sorted(set(links["code_insee"][pd.isna(pos)]))
-            raise InputError(f"{self.source or 'registre'} : code(s) inconnu(s) du référentiel : {', '.join(bad[:10])}")
+            raise InputError(
+                f"{self.source or 'registre'} : code(s) inconnu(s) du référentiel : {', '.join(bad[:10])}"
+            )
         key = np.unique(cpts_idx.astype(np.int64) * a.n + pos.astype(np.int64))
         return RegisterIndex(ids, names, key // a.n, key % a.n, self.geometries)
 
@@ -268,17 +302,22 @@ def as_register(ref: Reference, obj, *, source: str | None = None, sheet: str | 
     if isinstance(obj, Register):
         if obj.ref is ref:
             return obj
-        rebuilt = register_from_frame(obj.table.drop(columns="line"), ref, source=obj.source,
-                                      lines=obj.table["line"].tolist())
-        return Register(ref, rebuilt.table, source=obj.source, warnings=obj.warnings, geometries=obj.geometries)
+        rebuilt = register_from_frame(
+            obj.table.drop(columns="line"), ref, source=obj.source, lines=obj.table["line"].tolist()
+        )
+        return Register(
+            ref, rebuilt.table, source=obj.source, warnings=obj.warnings, geometries=obj.geometries
+        )
     if isinstance(obj, pd.DataFrame):
         return register_from_frame(obj, ref, source=source or "")
     if isinstance(obj, str | Path):
         from .inputs import read_register
 
         return read_register(obj, ref, sheet=sheet)
-    raise InputError(f"registre de type {type(obj).__name__} non pris en charge ; attendu un Register, un "
-                     "DataFrame (cpts_id, cpts_nom, code_insee, ...) ou le chemin d'un fichier")
+    raise InputError(
+        f"registre de type {type(obj).__name__} non pris en charge ; attendu un Register, un "
+        "DataFrame (cpts_id, cpts_nom, code_insee, ...) ou le chemin d'un fichier"
+    )
 
 
 def register_from_frame(df: pd.DataFrame, ref: Reference, *, source: str = "", lines=None) -> Register:
@@ -298,8 +337,10 @@ def register_from_frame(df: pd.DataFrame, ref: Reference, *, source: str = "", l
     if not isinstance(df, pd.DataFrame):
         raise InputError(f"{src} : DataFrame attendu, reçu {type(df).__name__}")
     if "cpts_id" not in df.columns or "code_insee" not in df.columns:
-        raise InputError(f"{src} : colonnes cpts_id et code_insee attendues ; trouvées : "
-                         f"{', '.join(map(str, df.columns)) or 'aucune'}")
+        raise InputError(
+            f"{src} : colonnes cpts_id et code_insee attendues ; trouvées : "
+            f"{', '.join(map(str, df.columns)) or 'aucune'}"
+        )
     n = len(df)
     lines = list(lines) if lines is not None else [None] * n
 
@@ -320,28 +361,45 @@ def register_from_frame(df: pd.DataFrame, ref: Reference, *, source: str = "", l
     for i, s in enumerate(stages_raw):
         st = parse_stage(s)
         if st is None:
-            problems.append({"line": lines[i], "value": s,
-                             "message": f"{where(i)} : statut '{s}' inconnu ; attendu {_STAGE_LIST}"})
+            problems.append(
+                {
+                    "line": lines[i],
+                    "value": s,
+                    "message": f"{where(i)} : statut '{s}' inconnu ; attendu {_STAGE_LIST}",
+                }
+            )
         stages.append(st or "")
     for i, cid in enumerate(ids):
         if not cid:
-            problems.append({"line": lines[i], "value": codes[i],
-                             "message": f"{where(i)} : identifiant de CPTS (cpts_id) manquant"})
+            problems.append(
+                {
+                    "line": lines[i],
+                    "value": codes[i],
+                    "message": f"{where(i)} : identifiant de CPTS (cpts_id) manquant",
+                }
+            )
     seen_name, seen_stage = _one_value_per_cpts(ids, noms, stages, lines, where, problems)
     # Codes, resolved row by row (a unit may belong to two CPTS: that is an overlap, not a duplicate).
     valid = [i for i in range(n) if ids[i]]
     res = None
     try:
-        res = ref.resolve([codes[i] for i in valid], departement=[deps[i] or None for i in valid],
-                          lines=[lines[i] for i in valid], source=None)
+        res = ref.resolve(
+            [codes[i] for i in valid],
+            departement=[deps[i] or None for i in valid],
+            lines=[lines[i] for i in valid],
+            source=None,
+        )
     except InputError as exc:
         for p in exc.problems:
             i = valid[p["index"]]
-            problems.append({"line": lines[i], "value": p["value"], "message": f"{where(i)} : {p['message']}"})
+            problems.append(
+                {"line": lines[i], "value": p["value"], "message": f"{where(i)} : {p['message']}"}
+            )
     if problems:
         problems.sort(key=lambda p: (p["line"] is None, p["line"] or 0))
-        raise InputError("\n".join(f"{src} : {p['message']}" for p in problems),
-                         [{"file": src, **p} for p in problems])
+        raise InputError(
+            "\n".join(f"{src} : {p['message']}" for p in problems), [{"file": src, **p} for p in problems]
+        )
     assert res is not None
     for w in res.warnings:
         if not w["message"].startswith("doublon ignoré"):
@@ -350,13 +408,26 @@ def register_from_frame(df: pd.DataFrame, ref: Reference, *, source: str = "", l
     for k, i in enumerate(valid):
         cid = ids[i]
         for code in res.by_value[k]:
-            rows.append((cid, noms[i] or seen_name.get(cid, (cid,))[0], code,
-                         stages[i] or seen_stage.get(cid, ("",))[0], dates[i], lines[i]))
+            rows.append(
+                (
+                    cid,
+                    noms[i] or seen_name.get(cid, (cid,))[0],
+                    code,
+                    stages[i] or seen_stage.get(cid, ("",))[0],
+                    dates[i],
+                    lines[i],
+                )
+            )
     table = pd.DataFrame(rows, columns=list(COLUMNS), dtype=object)
     dup = table.duplicated(["cpts_id", "code_insee"])
     for r in table[dup].itertuples(index=False):
-        warnings.append({"line": r.line, "value": r.code_insee,
-                         "message": f"doublon ignoré : {r.code_insee} déjà cité pour la CPTS '{r.cpts_id}'"})
+        warnings.append(
+            {
+                "line": r.line,
+                "value": r.code_insee,
+                "message": f"doublon ignoré : {r.code_insee} déjà cité pour la CPTS '{r.cpts_id}'",
+            }
+        )
     table = table[~dup].reset_index(drop=True)
     return Register(ref, table, source=source, warnings=warnings)
 
@@ -375,16 +446,23 @@ def _one_value_per_cpts(ids, noms, stages, lines, where, problems) -> tuple[dict
                 seen[cid] = (value, i)
             elif seen[cid][0] != value:
                 j = seen[cid][1]
-                problems.append({
-                    "line": lines[i], "value": value,
-                    "message": f"{where(i)} : la CPTS '{cid}' a {what} : '{seen[cid][0]}' ({where(j)}) "
-                               f"et '{value}' ; corrigez l'une des lignes",
-                })
+                problems.append(
+                    {
+                        "line": lines[i],
+                        "value": value,
+                        "message": f"{where(i)} : la CPTS '{cid}' a {what} : '{seen[cid][0]}' ({where(j)}) "
+                        f"et '{value}' ; corrigez l'une des lignes",
+                    }
+                )
     return seen_name, seen_stage
 
 
 def replace_geometries(register: Register, geometries) -> Register:
     """The same register with its CPTS polygons (polygon registers)."""
-    return Register(register.ref, register.table, source=register.source, warnings=register.warnings,
-                    geometries=geometries)
-
+    return Register(
+        register.ref,
+        register.table,
+        source=register.source,
+        warnings=register.warnings,
+        geometries=geometries,
+    )

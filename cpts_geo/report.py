@@ -195,8 +195,11 @@ def _overlap_lines(d: dict) -> list[str]:
     out = []
     for c in d.get("cpts", []):
         if not c["n_communes"]:
-            out += _wrap(f"{c['cpts_nom']} ({c['cpts_id']}) : aucune commune partagée ; son contour couvre "
-                         f"{fr_decimal(c.get('area_km2', 0), 2)} km² de communes du territoire", "    ")
+            out += _wrap(
+                f"{c['cpts_nom']} ({c['cpts_id']}) : aucune commune partagée ; son contour couvre "
+                f"{fr_decimal(c.get('area_km2', 0), 2)} km² de communes du territoire",
+                "    ",
+            )
             continue
         out += _wrap(
             f"{c['cpts_nom']} ({c['cpts_id']}) : {fr_plural(c['n_communes'], 'commune partagée', 'communes partagées')}, "
@@ -304,8 +307,10 @@ def _e(value) -> str:
 
 
 def _badge(status: str) -> str:
-    return f'<span class="statut statut-{status}" style="background:{_STATUS_COLORS[status]}">' \
-           f"{_e(STATUS_LABELS[status])}</span>"
+    return (
+        f'<span class="statut statut-{status}" style="background:{_STATUS_COLORS[status]}">'
+        f"{_e(STATUS_LABELS[status])}</span>"
+    )
 
 
 def findings_by_unit(ref, report: Report) -> dict[str, list[str]]:
@@ -329,8 +334,10 @@ def findings_by_unit(ref, report: Report) -> dict[str, list[str]]:
 
 def _rule_section(r: RuleResult) -> str:
     body = _DETAILS.get(r.id, lambda d: [])(r.details)
-    parts = [f'<h3 id="regle-{_e(r.id)}">{_e(RULE_LABELS.get(r.id, r.id))} {_badge(r.status)}</h3>',
-             f"<p>{_e(r.message)}</p>"]
+    parts = [
+        f'<h3 id="regle-{_e(r.id)}">{_e(RULE_LABELS.get(r.id, r.id))} {_badge(r.status)}</h3>',
+        f"<p>{_e(r.message)}</p>",
+    ]
     if r.id == "epci_alignment" and r.details.get("epcis"):
         rows = "".join(
             f"<tr><td>{_e(e['nom'])}</td><td>{_e(e['code'])}</td><td>{'entier' if e['whole'] else 'coupé'}</td>"
@@ -347,7 +354,9 @@ def _rule_section(r: RuleResult) -> str:
         if r.details.get("without_epci"):
             parts.append(f"<p>Communes sans EPCI : {_e(_units(r.details['without_epci']))}</p>")
     elif body:
-        parts.append("<ul>" + "".join(f"<li>{_e(line.strip())}</li>" for line in _join_wrapped(body)) + "</ul>")
+        parts.append(
+            "<ul>" + "".join(f"<li>{_e(line.strip())}</li>" for line in _join_wrapped(body)) + "</ul>"
+        )
     return "\n".join(parts)
 
 
@@ -387,8 +396,14 @@ def report_html(ref, report: Report, *, existing=None, offline: bool = False) ->
     t = report.territory
     v = t.get("vintage", {})
     name = t.get("name") or "Territoire sans nom"
-    m = territory_map(ref, t.get("communes", []), findings=findings_by_unit(ref, report), existing=existing,
-                      name=name, offline=offline)
+    m = territory_map(
+        ref,
+        t.get("communes", []),
+        findings=findings_by_unit(ref, report),
+        existing=existing,
+        name=name,
+        offline=offline,
+    )
     page = render_map(m)
     units = sorted(report.units, key=lambda u: (-u["population"], u["code"]))
     total = sum(u["population"] for u in units) or 1
@@ -426,9 +441,9 @@ def report_html(ref, report: Report, *, existing=None, offline: bool = False) ->
 <h1>{head}{_e(name)}</h1>
 <p class="sous-titre">Vérification du territoire proposé — résultat : {_badge(report.status)}</p>
 <div class="chiffres">
-<div><b>{fr_int(t['population'])}</b>habitants (population municipale {_e(v.get('population'))})</div>
-<div><b>{fr_int(t['n_communes'])}</b>communes</div>
-<div><b>taille {_e(t['aci_size_class'])}</b>classe de taille ACI</div>
+<div><b>{fr_int(t["population"])}</b>habitants (population municipale {_e(v.get("population"))})</div>
+<div><b>{fr_int(t["n_communes"])}</b>communes</div>
+<div><b>taille {_e(t["aci_size_class"])}</b>classe de taille ACI</div>
 </div>
 <h2>Synthèse</h2>
 <table class="synthese"><thead><tr><th>Règle</th><th>Résultat</th><th>Constat</th></tr></thead>
@@ -440,11 +455,11 @@ def report_html(ref, report: Report, *, existing=None, offline: bool = False) ->
 <h2>Communes du territoire ({fr_int(len(units))})</h2>
 <table class="communes"><thead><tr><th>Code INSEE</th><th>Commune</th><th class=n>Population</th>
 <th class=n>Part</th><th>EPCI</th><th>Département</th></tr></thead><tbody>{commune_rows}</tbody>
-<tfoot><tr><th colspan=2>Total</th><th class=n>{fr_int(t['population'])}</th><th></th><th></th><th></th></tr>
+<tfoot><tr><th colspan=2>Total</th><th class=n>{fr_int(t["population"])}</th><th></th><th></th><th></th></tr>
 </tfoot></table>
 {warnings}
 <footer>Rapport produit le {today} par cpts-geo {_e(__version__)}. Référentiel : Code officiel géographique
-{_e(v.get('cog'))}, populations légales {_e(v.get('population'))} (INSEE), EPCI {_e(v.get('cog'))} (DGCL),
+{_e(v.get("cog"))}, populations légales {_e(v.get("population"))} (INSEE), EPCI {_e(v.get("cog"))} (DGCL),
 contours IGN (Licence Ouverte). Les seuils et règles appliqués sont ceux du cahier des charges
 régional ; les avertissements informent, seuls les échecs bloquent.</footer>
 </main></body></html>

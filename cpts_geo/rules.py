@@ -65,6 +65,7 @@ log = logging.getLogger(__name__)
 #: The rule ids, in the order of DESIGN.md §2 and of every report.
 RULE_IDS = ("population", "contiguity", "enclaves", "epci_alignment", "admin_boundaries", "overlap")
 
+
 def _unit_list(a: ReferenceArrays, positions: np.ndarray, *, population: bool = False) -> list[dict]:
     if population:
         return [
@@ -263,8 +264,10 @@ def _joining_links(k: int, gaps: list[list[int]], candidates: list[tuple]) -> tu
     g = sp.csr_matrix((weights, (rows, cols)), shape=(k, k))
     tree = csgraph.minimum_spanning_tree(g).tocoo()
     by_pair = {(i, j): (dist, i, j, *sorted((pi, pj))) for dist, i, j, pi, pj in candidates}
-    kept = sorted((by_pair[(min(i, j), max(i, j))] for i, j, w in zip(tree.row, tree.col, tree.data)
-                   if w > 1.5e-9), key=lambda t: (t[0], t[1], t[2]))
+    kept = sorted(
+        (by_pair[(min(i, j), max(i, j))] for i, j, w in zip(tree.row, tree.col, tree.data) if w > 1.5e-9),
+        key=lambda t: (t[0], t[1], t[2]),
+    )
     _, joined = csgraph.connected_components(tree, directed=False)
     return kept, joined
 
@@ -576,14 +579,24 @@ def overlap(territory: Territory, existing, *, cpts_id: str | None = None) -> Ru
             if cid in by_id:
                 by_id[cid]["area_km2"] = area
             else:  # the polygon only cuts the territory's communes: a drawing to look at
-                rows.append({"cpts_id": cid, "cpts_nom": str(reg.names[reg.ids == cid][0]) if (reg.ids == cid).any()
-                             else cid, "n_communes": 0, "population": 0, "communes": [], "area_km2": area})
+                rows.append(
+                    {
+                        "cpts_id": cid,
+                        "cpts_nom": str(reg.names[reg.ids == cid][0]) if (reg.ids == cid).any() else cid,
+                        "n_communes": 0,
+                        "population": 0,
+                        "communes": [],
+                        "area_km2": area,
+                    }
+                )
         for r in rows:
             r.setdefault("area_km2", 0.0)
         details["area_km2"] = round(sum(areas.values()), 2)
     cut_only = [r for r in rows if r["n_communes"] == 0]
     if cut_only and len(cut_only) == len(rows):
-        described = [f"{r['cpts_nom']} ({r['cpts_id']}) : {fr_decimal(r['area_km2'], 2)} km²" for r in cut_only]
+        described = [
+            f"{r['cpts_nom']} ({r['cpts_id']}) : {fr_decimal(r['area_km2'], 2)} km²" for r in cut_only
+        ]
         msg = sentence(
             f"Aucune commune partagée, mais le contour de {fr_plural(len(cut_only), 'CPTS', 'CPTS')} du "
             f"registre empiète sur des communes du territoire : {listing(described)} ; à vérifier "

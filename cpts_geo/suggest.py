@@ -685,8 +685,11 @@ def _extension_target(ref, piece, owner, graph, epci, allow_cross, sea_link_km) 
         rows.append((same_ep, len(grp), -int(pop[cpts_units].sum()), cid))
     rows.sort(key=lambda r: (-r[0], -r[1], -r[2], r[3]))
     same_ep, contacts, _, cid = rows[0]
-    why = (f"{fr_int(same_ep)} de ses habitants sont dans un EPCI déjà présent dans la CPTS {cid}"
-           if same_ep else f"aucun EPCI commun, CPTS voisine la plus liée : {cid}")
+    why = (
+        f"{fr_int(same_ep)} de ses habitants sont dans un EPCI déjà présent dans la CPTS {cid}"
+        if same_ep
+        else f"aucun EPCI commun, CPTS voisine la plus liée : {cid}"
+    )
     reason = (
         f"{fr_int(total)} habitants, trop peu pour former un territoire ; {why} "
         f"({contacts} limite(s) commune(s) avec elle)"
@@ -855,41 +858,59 @@ def _result_text(result: SuggestResult) -> str:
         f"COG {v['cog']}, populations légales {v['population']}",
     ]
     if s["units"] == 0:
-        lines.append(f"Toutes les communes de la zone ({fr_int(s['covered_units'])}) sont déjà couvertes "
-                     "par une CPTS : aucun territoire à proposer.")
+        lines.append(
+            f"Toutes les communes de la zone ({fr_int(s['covered_units'])}) sont déjà couvertes "
+            "par une CPTS : aucun territoire à proposer."
+        )
         return "\n".join(lines)
     covered = f" ({fr_int(s['covered_units'])} communes déjà couvertes)" if s["covered_units"] else ""
-    lines.append(f"Zones blanches : {fr_int(s['units'])} communes, {fr_int(s['population'])} habitants{covered}")
-    share = f" ({100 * s['territories'] / s['tight_bound']:.0f}\u00a0% de la borne)" if s["tight_bound"] else ""
-    lines.append(f"Territoires supplémentaires possibles : {fr_int(s['territories'])}"
-                 f" — borne supérieure {fr_int(s['tight_bound'])}{share}")
+    lines.append(
+        f"Zones blanches : {fr_int(s['units'])} communes, {fr_int(s['population'])} habitants{covered}"
+    )
+    share = (
+        f" ({100 * s['territories'] / s['tight_bound']:.0f}\u00a0% de la borne)" if s["tight_bound"] else ""
+    )
+    lines.append(
+        f"Territoires supplémentaires possibles : {fr_int(s['territories'])}"
+        f" — borne supérieure {fr_int(s['tight_bound'])}{share}"
+    )
     t = result.territories
     if len(deps) > 1:
         by = result.components.groupby("departement")[["p", "tight_bound"]].sum()
         lines.append("")
         lines.append("Par département : territoires proposés (borne supérieure)")
         for d, row in by.iterrows():
-            lines.append(f"  {d:<4}{result.departement_names.get(d, d):<28}{int(row['p']):>5} "
-                         f"({int(row['tight_bound'])})")
+            lines.append(
+                f"  {d:<4}{result.departement_names.get(d, d):<28}{int(row['p']):>5} "
+                f"({int(row['tight_bound'])})"
+            )
     if 0 < len(t) <= 60:
         lines.append("")
         width = max(len(label) for label in t["label"]) + 1
         for _, row in t.iterrows():
-            lines.append(f"  {row['territoire_id']:<9}{row['label']:<{width}} {fr_int(row['population']):>9} hab."
-                         f"  taille {row['aci_size_class']}  {row['n_communes']} commune(s)"
-                         f"  {row['n_epci']} EPCI")
+            lines.append(
+                f"  {row['territoire_id']:<9}{row['label']:<{width}} {fr_int(row['population']):>9} hab."
+                f"  taille {row['aci_size_class']}  {row['n_communes']} commune(s)"
+                f"  {row['n_epci']} EPCI"
+            )
     if len(result.extensions):
         lines.append("")
-        lines.append(f"Extensions de CPTS existantes : {len(result.extensions)} "
-                     f"({fr_int(s['extension_population'])} habitants)")
+        lines.append(
+            f"Extensions de CPTS existantes : {len(result.extensions)} "
+            f"({fr_int(s['extension_population'])} habitants)"
+        )
         for _, row in result.extensions.iterrows():
             nom = f" ({row['cpts_nom']})" if row["cpts_nom"] else ""
-            lines.append(f"  {row['territoire_id']:<9}→ CPTS {row['cpts_id']}{nom} : {row['n_communes']} "
-                         f"commune(s), {fr_int(row['population'])} hab. — {_names(result, row['communes'])}")
+            lines.append(
+                f"  {row['territoire_id']:<9}→ CPTS {row['cpts_id']}{nom} : {row['n_communes']} "
+                f"commune(s), {fr_int(row['population'])} hab. — {_names(result, row['communes'])}"
+            )
     if len(result.orphans):
         lines.append("")
-        lines.append(f"Zones blanches non rattachables : {len(result.orphans)} "
-                     f"({fr_int(s['orphan_population'])} habitants)")
+        lines.append(
+            f"Zones blanches non rattachables : {len(result.orphans)} "
+            f"({fr_int(s['orphan_population'])} habitants)"
+        )
         for _, row in result.orphans.iterrows():
             lines.append(f"  {row['territoire_id']:<9}{_names(result, row['communes'])} : {row['reason']}")
     return "\n".join(lines)

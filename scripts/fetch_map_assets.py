@@ -26,8 +26,12 @@ from cpts_geo.maps import MapAssetsMissingError, fetch_map_assets, map_assets_di
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dest", type=Path, default=None,
-                        help=f"Parent folder of leaflet-<version>/ (default: {map_assets_dir()})")
+    parser.add_argument(
+        "--dest",
+        type=Path,
+        default=None,
+        help=f"Parent folder of leaflet-<version>/ (default: {map_assets_dir()})",
+    )
     parser.add_argument("--force", action="store_true", help="Fetch again even if present")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")

@@ -53,11 +53,14 @@ def epci_groupings(ref, region: str) -> list[list[str]]:
         if not small:
             break
         _, k = small[0]
-        near = sorted({owner[b] for a, b in pairs if owner[a] == k and owner[b] != k
-                       and dep[owner[b]] == dep[k]}, key=lambda x: (gpop[x], x))
+        near = sorted(
+            {owner[b] for a, b in pairs if owner[a] == k and owner[b] != k and dep[owner[b]] == dep[k]},
+            key=lambda x: (gpop[x], x),
+        )
         if not near:
-            near = sorted({owner[b] for a, b in pairs if owner[a] == k and owner[b] != k},
-                          key=lambda x: (gpop[x], x))
+            near = sorted(
+                {owner[b] for a, b in pairs if owner[a] == k and owner[b] != k}, key=lambda x: (gpop[x], x)
+            )
         if not near:
             alone.add(k)
             continue
@@ -83,8 +86,11 @@ def make_register(ref) -> tuple[pd.DataFrame, list[list[str]]]:
     # Two white zones: the two smallest groupings of Maine-et-Loire and Vendée (whole EPCIs).
     white = []
     for dep in ("49", "85"):
-        cands = [i for i, g in enumerate(groupings)
-                 if (ref.units.loc[ref.units["epci"].isin(g), "departement"] == dep).all()]
+        cands = [
+            i
+            for i, g in enumerate(groupings)
+            if (ref.units.loc[ref.units["epci"].isin(g), "departement"] == dep).all()
+        ]
         white.append(min(cands, key=lambda i: (pops[i], i)))
     rows = []
     n = 0
@@ -129,8 +135,13 @@ def main() -> None:
     write_csv(reg, out / "registre_fictif_pays_de_la_loire.csv")
 
     def proposal(name: str, codes, cpts_nom: str) -> None:
-        frame = pd.DataFrame({"cpts_nom": cpts_nom, "code_insee": list(codes),
-                              "commune": units.loc[list(codes), "nom"].to_numpy()})
+        frame = pd.DataFrame(
+            {
+                "cpts_nom": cpts_nom,
+                "code_insee": list(codes),
+                "commune": units.loc[list(codes), "nom"].to_numpy(),
+            }
+        )
         write_csv(frame, out / f"proposition_{name}.csv")
 
     # pass: the first white zone of the register (whole EPCIs of Maine-et-Loire).

@@ -91,8 +91,11 @@ class Page:
     @property
     def errors(self) -> list[str]:
         """JavaScript errors (uncaught exceptions, console.error) seen so far."""
-        out = [e["message"] for e in self._collect()
-               if e.get("level") == "SEVERE" and e.get("source") != "network"]
+        out = [
+            e["message"]
+            for e in self._collect()
+            if e.get("level") == "SEVERE" and e.get("source") != "network"
+        ]
         out += self.driver.execute_script("return window.__cptsErrors || []")
         return out
 
@@ -131,8 +134,10 @@ def chromium_page(path, *, wait_s: float = 1.0):
         # Record errors thrown before the page's own scripts could be inspected.
         driver.execute_cdp_cmd(
             "Page.addScriptToEvaluateOnNewDocument",
-            {"source": "window.__cptsErrors=[];window.addEventListener('error',"
-                       "e=>window.__cptsErrors.push(String(e.message||e)));"},
+            {
+                "source": "window.__cptsErrors=[];window.addEventListener('error',"
+                "e=>window.__cptsErrors.push(String(e.message||e)));"
+            },
         )
         driver.get(Path(path).resolve().as_uri())
         deadline = time.monotonic() + 30

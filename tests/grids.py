@@ -13,7 +13,14 @@ __all__ = ["block", "code", "grid_reference"]
 
 
 def grid_reference(
-    nx: int, ny: int, population=1000, *, epci=None, departement=None, region=None, islands=(),
+    nx: int,
+    ny: int,
+    population=1000,
+    *,
+    epci=None,
+    departement=None,
+    region=None,
+    islands=(),
     codes_by_departement: bool = False,
 ) -> Reference:
     """``nx`` x ``ny`` square 'communes' of 1 km (Lambert-93), rook contiguity, plus islands.
@@ -32,8 +39,11 @@ def grid_reference(
     pop = np.broadcast_to(np.asarray(population), shape).ravel().astype(np.int64)
     ep, dep, reg = grid(epci, "200000001"), grid(departement, "49"), grid(region, "52")
     x0, y0 = 400_000, 6_700_000
-    codes = [f"{dep[j * nx + i][:2] if codes_by_departement else '49'}{j:01d}{i:02d}"
-             for j in range(ny) for i in range(nx)]
+    codes = [
+        f"{dep[j * nx + i][:2] if codes_by_departement else '49'}{j:01d}{i:02d}"
+        for j in range(ny)
+        for i in range(nx)
+    ]
     boxes = [
         shapely.box(x0 + i * 1000, y0 + j * 1000, x0 + (i + 1) * 1000, y0 + (j + 1) * 1000)
         for j in range(ny)
@@ -82,7 +92,9 @@ def grid_reference(
     return Reference(
         units=units,
         communes=units[["nom", "departement", "epci", "population", "anciens_codes"]].assign(unites=codes),
-        epci=pd.DataFrame({"nom": [f"CC {e}" for e in epcis], "type": "CC"}, index=pd.Index(epcis, name="code")),
+        epci=pd.DataFrame(
+            {"nom": [f"CC {e}" for e in epcis], "type": "CC"}, index=pd.Index(epcis, name="code")
+        ),
         departements=pd.DataFrame(
             {
                 "nom": [f"Département {d}" for d in deps],

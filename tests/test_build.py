@@ -45,54 +45,124 @@ def official_files(tmp_path_factory, ref):
     units = ref.units.loc[CODES + LYON]
     lyon_pop = int(units.loc[LYON, "population"].sum())
     communes = [
-        {"code": c, "nom": units.at[c, "nom"], "type": "commune-actuelle", "zone": "metro",
-         "departement": "53", "region": "52", "population": 1}
+        {
+            "code": c,
+            "nom": units.at[c, "nom"],
+            "type": "commune-actuelle",
+            "zone": "metro",
+            "departement": "53",
+            "region": "52",
+            "population": 1,
+        }
         for c in CODES
     ]
     communes[0]["anciensCodes"] = ["53999"]
-    communes.append({"code": "69123", "nom": "Lyon", "type": "commune-actuelle", "zone": "metro",
-                     "departement": "69", "region": "84", "population": lyon_pop})
+    communes.append(
+        {
+            "code": "69123",
+            "nom": "Lyon",
+            "type": "commune-actuelle",
+            "zone": "metro",
+            "departement": "69",
+            "region": "84",
+            "population": lyon_pop,
+        }
+    )
     communes += [
-        {"code": c, "nom": units.at[c, "nom"], "type": "arrondissement-municipal", "zone": "metro",
-         "departement": "69", "region": "84", "commune": "69123", "population": int(units.at[c, "population"])}
+        {
+            "code": c,
+            "nom": units.at[c, "nom"],
+            "type": "arrondissement-municipal",
+            "zone": "metro",
+            "departement": "69",
+            "region": "84",
+            "commune": "69123",
+            "population": int(units.at[c, "population"]),
+        }
         for c in LYON
     ]
     (dec / "communes.json").write_text(json.dumps(communes), encoding="utf-8")
-    epci = [{"code": "200000001", "nom": "CC d'essai", "type": "CC", "modeFinancement": "FPU",
-             "populationMunicipale": 3, "membres": [{"code": c, "populationMunicipale": 1} for c in CODES[:3]]},
-            {"code": "200000002", "nom": "CC bis", "type": "CC", "modeFinancement": "FPU",
-             "populationMunicipale": 2, "membres": [{"code": c, "populationMunicipale": 1} for c in CODES[3:]]},
-            {"code": "200046977", "nom": "Métropole de Lyon", "type": "METRO", "modeFinancement": "FPU",
-             "populationMunicipale": 1, "membres": [{"code": "69123", "populationMunicipale": 1}]}]
+    epci = [
+        {
+            "code": "200000001",
+            "nom": "CC d'essai",
+            "type": "CC",
+            "modeFinancement": "FPU",
+            "populationMunicipale": 3,
+            "membres": [{"code": c, "populationMunicipale": 1} for c in CODES[:3]],
+        },
+        {
+            "code": "200000002",
+            "nom": "CC bis",
+            "type": "CC",
+            "modeFinancement": "FPU",
+            "populationMunicipale": 2,
+            "membres": [{"code": c, "populationMunicipale": 1} for c in CODES[3:]],
+        },
+        {
+            "code": "200046977",
+            "nom": "Métropole de Lyon",
+            "type": "METRO",
+            "modeFinancement": "FPU",
+            "populationMunicipale": 1,
+            "membres": [{"code": "69123", "populationMunicipale": 1}],
+        },
+    ]
     (dec / "epci.json").write_text(json.dumps(epci), encoding="utf-8")
-    (dec / "departements.json").write_text(json.dumps(
-        [{"code": "53", "region": "52", "nom": "Mayenne", "zone": "metro"},
-         {"code": "69", "region": "84", "nom": "Rhône", "zone": "metro"}]), encoding="utf-8")
-    (dec / "regions.json").write_text(json.dumps(
-        [{"code": "52", "nom": "Pays de la Loire", "zone": "metro"},
-         {"code": "84", "nom": "Auvergne-Rhône-Alpes", "zone": "metro"}]), encoding="utf-8")
+    (dec / "departements.json").write_text(
+        json.dumps(
+            [
+                {"code": "53", "region": "52", "nom": "Mayenne", "zone": "metro"},
+                {"code": "69", "region": "84", "nom": "Rhône", "zone": "metro"},
+            ]
+        ),
+        encoding="utf-8",
+    )
+    (dec / "regions.json").write_text(
+        json.dumps(
+            [
+                {"code": "52", "nom": "Pays de la Loire", "zone": "metro"},
+                {"code": "84", "nom": "Auvergne-Rhône-Alpes", "zone": "metro"},
+            ]
+        ),
+        encoding="utf-8",
+    )
 
     l93 = units.geometry.to_crs(2154)
     city = shapely.union_all(l93.loc[LYON].to_numpy())
     com_codes = CODES + ["69123"]
     com_geoms = list(l93.loc[CODES]) + [city]
     # ADMIN EXPRESS COG 4.0 (GeoPackage): lower-case attributes, code_insee.
-    gpd.GeoDataFrame({"cleabs": [f"COMMUNE_{i}" for i in range(len(com_codes))], "code_insee": com_codes,
-                      "nom_officiel": [units.at[c, "nom"] if c in units.index else "Lyon" for c in com_codes]},
-                     geometry=com_geoms, crs=2154).to_file(d / "ADE.gpkg", layer="commune", driver="GPKG")
-    gpd.GeoDataFrame({"code_insee": LYON, "code_insee_de_la_commune_de_rattach": "69123"},
-                     geometry=l93.loc[LYON].to_numpy(), crs=2154).to_file(
-        d / "ADE.gpkg", layer="arrondissement_municipal", driver="GPKG")
+    gpd.GeoDataFrame(
+        {
+            "cleabs": [f"COMMUNE_{i}" for i in range(len(com_codes))],
+            "code_insee": com_codes,
+            "nom_officiel": [units.at[c, "nom"] if c in units.index else "Lyon" for c in com_codes],
+        },
+        geometry=com_geoms,
+        crs=2154,
+    ).to_file(d / "ADE.gpkg", layer="commune", driver="GPKG")
+    gpd.GeoDataFrame(
+        {"code_insee": LYON, "code_insee_de_la_commune_de_rattach": "69123"},
+        geometry=l93.loc[LYON].to_numpy(),
+        crs=2154,
+    ).to_file(d / "ADE.gpkg", layer="arrondissement_municipal", driver="GPKG")
     # ADMIN EXPRESS COG 3.x (shapefiles): upper-case attributes, INSEE_COM / INSEE_ARM.
-    gpd.GeoDataFrame({"ID": [f"COMMUNE_{i}" for i in range(len(com_codes))], "INSEE_COM": com_codes},
-                     geometry=com_geoms, crs=2154).to_file(d / "COMMUNE.shp")
-    gpd.GeoDataFrame({"INSEE_ARM": LYON, "INSEE_COM": "69123"},
-                     geometry=l93.loc[LYON].to_numpy(), crs=2154).to_file(d / "ARRONDISSEMENT_MUNICIPAL.shp")
+    gpd.GeoDataFrame(
+        {"ID": [f"COMMUNE_{i}" for i in range(len(com_codes))], "INSEE_COM": com_codes},
+        geometry=com_geoms,
+        crs=2154,
+    ).to_file(d / "COMMUNE.shp")
+    gpd.GeoDataFrame(
+        {"INSEE_ARM": LYON, "INSEE_COM": "69123"}, geometry=l93.loc[LYON].to_numpy(), crs=2154
+    ).to_file(d / "ARRONDISSEMENT_MUNICIPAL.shp")
 
     # INSEE national table: Lyon as a city (the arrondissements are not in it), COM is the name.
     rows = ["CODREG;REG;CODDEP;CODARR;CODCAN;CODCOM;COM;PMUN;PCAP;PTOT"]
-    rows += [f"52;Pays de la Loire;53;1;01;{c[2:]};{units.at[c, 'nom']};{1000 + i};10;{1010 + i}"
-             for i, c in enumerate(CODES)]
+    rows += [
+        f"52;Pays de la Loire;53;1;01;{c[2:]};{units.at[c, 'nom']};{1000 + i};10;{1010 + i}"
+        for i, c in enumerate(CODES)
+    ]
     rows += [f"84;Auvergne-Rhône-Alpes;69;1;99;123;Lyon;{lyon_pop};0;{lyon_pop}"]
     (d / "donnees_communes.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
     return d
@@ -103,8 +173,18 @@ def _build(files: Path, out: Path, *, layers: str = "gpkg", populations=("donnee
         com, arm = f"{files / 'ADE.gpkg'}::commune", f"{files / 'ADE.gpkg'}::arrondissement_municipal"
     else:
         com, arm = str(files / "COMMUNE.shp"), str(files / "ARRONDISSEMENT_MUNICIPAL.shp")
-    args = ["--decoupage", str(files / "decoupage"), "--admin-express", com, "--admin-express-arm", arm,
-            "--population-vintage", "2023", "-o", str(out)]
+    args = [
+        "--decoupage",
+        str(files / "decoupage"),
+        "--admin-express",
+        com,
+        "--admin-express-arm",
+        arm,
+        "--population-vintage",
+        "2023",
+        "-o",
+        str(out),
+    ]
     for p in populations:
         args += ["--populations", str(files / p)]
     return _script().main(args)
@@ -131,16 +211,28 @@ def test_build_from_official_files(official_files, tmp_path, ref, layers):
     nat = ref.adjacency[ref.adjacency["a"].isin(CODES + LYON) & ref.adjacency["b"].isin(CODES + LYON)]
     assert list(zip(mine.adjacency["a"], mine.adjacency["b"])) == list(zip(nat["a"], nat["b"]))
     # Areas are measured in Lambert-93, not degrees.
-    assert mine.units["area_km2"].round(2).tolist() == ref.units.loc[CODES + LYON, "area_km2"].round(2).tolist()
+    assert (
+        mine.units["area_km2"].round(2).tolist() == ref.units.loc[CODES + LYON, "area_km2"].round(2).tolist()
+    )
 
 
 def test_xlsx_with_title_rows_french_headers_and_arrondissements(official_files, tmp_path, ref):
     """An XLSX laid out like INSEE's workbook, listing the arrondissements but not their city."""
-    header = ["Code région", "Nom de la région", "Code département", "Code commune", "Nom de la commune",
-              "Population municipale", "Population comptée à part", "Population totale"]
+    header = [
+        "Code région",
+        "Nom de la région",
+        "Code département",
+        "Code commune",
+        "Nom de la commune",
+        "Population municipale",
+        "Population comptée à part",
+        "Population totale",
+    ]
     rows = [[52, "Pays de la Loire", 53, int(c[2:]), "x", 2000 + i, 0, 2000 + i] for i, c in enumerate(CODES)]
-    rows += [[84, "Auvergne-Rhône-Alpes", 69, int(c[2:]), "x", 10_000 + i, 0, 10_000 + i]
-             for i, c in enumerate(LYON)]
+    rows += [
+        [84, "Auvergne-Rhône-Alpes", 69, int(c[2:]), "x", 10_000 + i, 0, 10_000 + i]
+        for i, c in enumerate(LYON)
+    ]
     table = pd.DataFrame([["Recensement de la population", *[None] * 7], [None] * 8, header, *rows])
     with pd.ExcelWriter(official_files / "ensemble.xlsx") as xl:
         pd.DataFrame([["Régions"]]).to_excel(xl, sheet_name="Régions", header=False, index=False)
@@ -156,18 +248,31 @@ def test_xlsx_with_title_rows_french_headers_and_arrondissements(official_files,
 def test_build_is_deterministic(official_files, tmp_path):
     _build(official_files, tmp_path / "a")
     _build(official_files, tmp_path / "b")
-    for name in ["units.parquet", "adjacency.parquet", "communes.csv", "epci.csv",
-                 "departements.csv", "regions.csv", "metadata.json"]:
+    for name in [
+        "units.parquet",
+        "adjacency.parquet",
+        "communes.csv",
+        "epci.csv",
+        "departements.csv",
+        "regions.csv",
+        "metadata.json",
+    ]:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
 
 
 def test_missing_population_is_an_error(official_files, tmp_path):
-    (official_files / "pop.csv").write_text("CODGEO;LIBGEO;PMUN\n53001;x;10\n69123;Lyon;1\n", encoding="utf-8")
-    with pytest.raises(ReferenceDataError, match=r"no population for the arrondissements municipaux of 69123"):
+    (official_files / "pop.csv").write_text(
+        "CODGEO;LIBGEO;PMUN\n53001;x;10\n69123;Lyon;1\n", encoding="utf-8"
+    )
+    with pytest.raises(
+        ReferenceDataError, match=r"no population for the arrondissements municipaux of 69123"
+    ):
         _build(official_files, tmp_path / "x", populations=["pop.csv"])
     (official_files / "pop2.csv").write_text("CODGEO;PMUN\n53001;10\n", encoding="utf-8")
-    with pytest.raises(ReferenceDataError,
-                       match=r"pop2.csv: no population for 14 unit\(s\) \(by département: 53: 4, 69: 10\)"):
+    with pytest.raises(
+        ReferenceDataError,
+        match=r"pop2.csv: no population for 14 unit\(s\) \(by département: 53: 4, 69: 10\)",
+    ):
         _build(official_files, tmp_path / "x", populations=["pop2.csv"])
 
 
@@ -175,8 +280,14 @@ def test_mayotte_absent_from_the_insee_tables_keeps_the_package_figures(tmp_path
     """INSEE publishes Mayotte apart from its national table: the package's figures stay, noted."""
     from cpts_geo.build import _apply_population_tables
 
-    communes = pd.DataFrame({"code": ["53001", "97601"], "departement": ["53", "976"],
-                             "population": [1, 5192], "commune": ["53001", "97601"]})
+    communes = pd.DataFrame(
+        {
+            "code": ["53001", "97601"],
+            "departement": ["53", "976"],
+            "population": [1, 5192],
+            "commune": ["53001", "97601"],
+        }
+    )
     arm = communes.iloc[:0].copy()
     (tmp_path / "pop.csv").write_text("CODDEP;CODCOM;COM;PMUN\n53;001;Ahuillé;1900\n", encoding="utf-8")
     notes = _apply_population_tables([tmp_path / "pop.csv"], communes, arm)
@@ -196,10 +307,18 @@ def test_unrecognised_population_table(official_files, tmp_path):
 
 def test_arrondissements_layer_is_required_for_plm(official_files, tmp_path):
     with pytest.raises(ReferenceDataError, match=r"no geometry for 9 arrondissement.*--admin-express-arm"):
-        _script().main(["--decoupage", str(official_files / "decoupage"),
-                        "--admin-express", f"{official_files / 'ADE.gpkg'}::commune",
-                        "--populations", str(official_files / "donnees_communes.csv"),
-                        "-o", str(tmp_path / "x")])
+        _script().main(
+            [
+                "--decoupage",
+                str(official_files / "decoupage"),
+                "--admin-express",
+                f"{official_files / 'ADE.gpkg'}::commune",
+                "--populations",
+                str(official_files / "donnees_communes.csv"),
+                "-o",
+                str(tmp_path / "x"),
+            ]
+        )
 
 
 def test_incomplete_reference_folder(tmp_path):
@@ -213,8 +332,11 @@ def test_incomplete_reference_folder(tmp_path):
 def _grid(nx: int, ny: int, size: float = 1000.0) -> dict:
     """Squares of ``size`` metres in Lambert-93, keyed by (column, row)."""
     x0, y0 = 600_000.0, 6_800_000.0
-    return {(i, j): shapely.box(x0 + i * size, y0 + j * size, x0 + (i + 1) * size, y0 + (j + 1) * size)
-            for i in range(nx) for j in range(ny)}
+    return {
+        (i, j): shapely.box(x0 + i * size, y0 + j * size, x0 + (i + 1) * size, y0 + (j + 1) * size)
+        for i in range(nx)
+        for j in range(ny)
+    }
 
 
 def _fill(cells: dict, names: dict, absorbed: dict, *, old_polygons=None, envelope=None):
@@ -284,12 +406,19 @@ def test_shipped_boundaries_have_no_unexplained_hole(ref):
     for epsg, part in ref.units[ref.units.geometry.notna()].groupby("epsg"):
         whole = shapely.coverage_union_all(part.geometry.to_crs(epsg).to_numpy())
         shells = shapely.union_all([shapely.Polygon(p.exterior) for p in shapely.get_parts(whole)])
-        found += [round(h.area / 1e6, 4) for h in shapely.get_parts(shapely.difference(shells, whole))
-                  if not h.is_empty]
+        found += [
+            round(h.area / 1e6, 4)
+            for h in shapely.get_parts(shapely.difference(shells, whole))
+            if not h.is_empty
+        ]
     assert sorted(found, reverse=True) == [12.9795, 0.0959, 0.0457, 0.032]
     holes = ref.metadata["holes"]
     assert [(h["area_km2"], h["units"][0]) for h in holes] == [
-        (12.9795, "66005"), (0.0959, "50099"), (0.0457, "22152"), (0.032, "13014")]
+        (12.9795, "66005"),
+        (0.0959, "50099"),
+        (0.0457, "22152"),
+        (0.032, "13014"),
+    ]
     assert holes[0]["note"].startswith("Llívia, enclave espagnole")
     assert "non expliqué" not in {h["note"] for h in holes}
 
@@ -302,9 +431,13 @@ def test_communes_nouvelles_cover_the_communes_they_absorbed(ref):
     assert absent["unfilled"] == {}
     # Pierrefitte-sur-Seine (93059) merged into Saint-Denis (93066) in 2025: its centre is in it.
     units = ref.units
-    assert list(units.index[units.sindex.query(shapely.Point(2.3636, 48.9655), predicate="intersects")]) == ["93066"]
+    assert list(units.index[units.sindex.query(shapely.Point(2.3636, 48.9655), predicate="intersects")]) == [
+        "93066"
+    ]
     assert units.at["93066", "area_km2"] == pytest.approx(15.88, abs=0.01)
-    assert units.at["93066", "geometry_source"].endswith("complété par le territoire de 93059 (3,43 km², absent des contours)")
+    assert units.at["93066", "geometry_source"].endswith(
+        "complété par le territoire de 93059 (3,43 km², absent des contours)"
+    )
     assert {"95427", "95585"} <= set(ref.neighbours("93066"))  # Montmagny, Sarcelles: across the old hole
     # Le Mont-Dieu (08300) did not become a commune déléguée: known from ABSORBED_WITHOUT_ROW.
     assert absent["filled"]["08439"]["codes"] == ["08300"]

@@ -88,8 +88,11 @@ def test_json_contract_and_input_warnings():
         assert set(r) == {"id", "status", "message", "details"}
     assert data["input_warnings"] == [
         {"line": 7, "value": "49246", "message": "doublon ignoré : 49246 déjà cité"},
-        {"line": 9, "value": "49166",
-         "message": "ancien code 49166 : commune fusionnée dans Montreuil-Juigné (49214) au COG 2026"},
+        {
+            "line": 9,
+            "value": "49166",
+            "message": "ancien code 49166 : commune fusionnée dans Montreuil-Juigné (49214) au COG 2026",
+        },
     ]
     assert "ligne 9 : ancien code 49166" in res.stderr
 
@@ -134,11 +137,22 @@ def _no_crs(path: Path) -> Path:
 @pytest.mark.parametrize(
     ("name", "content", "messages"),
     [
-        ("inconnu.csv", "code_insee\n49007\n49999\n", ["inconnu.csv : ligne 3 : code commune '49999' inconnu"]),
-        ("ambigu.csv", "commune\nMontreuil\n",
-         ["ambigu.csv : ligne 2 : nom 'Montreuil' ambigu", "93048 (93)", "précisez le département"]),
+        (
+            "inconnu.csv",
+            "code_insee\n49007\n49999\n",
+            ["inconnu.csv : ligne 3 : code commune '49999' inconnu"],
+        ),
+        (
+            "ambigu.csv",
+            "commune\nMontreuil\n",
+            ["ambigu.csv : ligne 2 : nom 'Montreuil' ambigu", "93048 (93)", "précisez le département"],
+        ),
         ("vide.csv", "", ["vide.csv : fichier vide"]),
-        ("colonnes.csv", "population;surface\n12;3\n", ["colonnes.csv : ligne 1 : aucune colonne de codes communes"]),
+        (
+            "colonnes.csv",
+            "population;surface\n12;3\n",
+            ["colonnes.csv : ligne 1 : aucune colonne de codes communes"],
+        ),
         ("classeur.xlsx", _xlsx_garbage, ["classeur.xlsx : classeur Excel illisible"]),
         ("sans_crs.gpkg", _no_crs, ["sans_crs.gpkg : le fichier n'a pas de système de coordonnées"]),
         ("rien.csv", "code_insee;nom_cpts\n;x\n", ["rien.csv : aucune commune dans le fichier"]),
@@ -183,7 +197,8 @@ def test_check_register_example():
     assert first["territory"]["name"] == "CPTS fictive de Pontchâteau"
     assert {r["id"]: r["status"] for r in first["rules"]}["overlap"] == "fail"
     assert data["register"]["overlaps"] == [
-        {"code": "44013", "nom": "Besné", "cpts": ["FICTIF-52-001", "FICTIF-52-041"], "population": 3322}]
+        {"code": "44013", "nom": "Besné", "cpts": ["FICTIF-52-001", "FICTIF-52-041"], "population": 3322}
+    ]
     text = run("check-register", REGISTER).stdout
     assert text.startswith("Registre : 60 CPTS — résultat : ÉCHEC")
 
@@ -196,8 +211,11 @@ def test_html_report_escapes_hostile_names_and_runs_in_a_browser(tmp_path):
     hostile = "<script>window.__pwned=1</script><img src=x onerror=window.__pwned=2>"
     reg.write_text("cpts_id;cpts_nom;code_insee\nX1;" + hostile + ";72181\n", encoding="utf-8")
     prop = tmp_path / "<b>proposition.csv"
-    prop.write_text("cpts_nom;code_insee\n<i>Mon territoire</i>;72003\n" + "".join(
-        f";{c}\n" for c in ["72008", "72181", "72095"]), encoding="utf-8")
+    prop.write_text(
+        "cpts_nom;code_insee\n<i>Mon territoire</i>;72003\n"
+        + "".join(f";{c}\n" for c in ["72008", "72181", "72095"]),
+        encoding="utf-8",
+    )
     out = tmp_path / "rapport.html"
     res = run("check", prop, "--existing", reg, "-o", out, "--offline")
     assert res.exit_code == 1, res.output

@@ -25,8 +25,16 @@ ROWS = [
     ("D", "CPTS Paris Centre", "75102", "pre-projet"),
     ("E", "CPTS Fort-de-France", "97209", ""),
 ]
-POP = {"49007": 159022, "49353": 16333, "49015": 15251, "35236": 9542, "44185": 3311,
-       "75101": 15114, "75102": 19847, "97209": 75506}
+POP = {
+    "49007": 159022,
+    "49353": 16333,
+    "49015": 15251,
+    "35236": 9542,
+    "44185": 3311,
+    "75101": 15114,
+    "75102": 19847,
+    "97209": 75506,
+}
 NATIONAL_POP = 68350798
 
 
@@ -66,8 +74,13 @@ def test_national_figures(cov):
     assert covered == 313926
     assert n["code"] == "FR"
     assert n["cpts"] == 5  # C counts once although it spans two régions
-    assert n["by_stage"] == {"pre-projet": 1, "lettre-intention": 1, "projet-sante": 1, "aci": 1,
-                             "non-renseigne": 1}
+    assert n["by_stage"] == {
+        "pre-projet": 1,
+        "lettre-intention": 1,
+        "projet-sante": 1,
+        "aci": 1,
+        "non-renseigne": 1,
+    }
     assert n["population"] == NATIONAL_POP
     assert n["population_covered"] == covered  # Trélazé counted once though in A and B
     assert n["white_zone_population"] == NATIONAL_POP - covered
@@ -122,11 +135,17 @@ def test_scope_filters(ref, register):
 
 
 def test_unknown_scope(ref, register):
-    with pytest.raises(InputError, match=r"région '99' inconnu\(e\) du COG 2026 ; codes valides : 01 \(Guadeloupe\)"):
+    with pytest.raises(
+        InputError, match=r"région '99' inconnu\(e\) du COG 2026 ; codes valides : 01 \(Guadeloupe\)"
+    ):
         coverage_summary(ref, register, region="99")
-    with pytest.raises(InputError, match=r"département 'Maine et Loir' .* vouliez-vous dire 49 \(Maine-et-Loire\)"):
+    with pytest.raises(
+        InputError, match=r"département 'Maine et Loir' .* vouliez-vous dire 49 \(Maine-et-Loire\)"
+    ):
         coverage_summary(ref, register, departement="Maine et Loir")
-    with pytest.raises(InputError, match=r"département '20' .* la Corse a deux départements : 2A \(Corse-du-Sud\) et 2B"):
+    with pytest.raises(
+        InputError, match=r"département '20' .* la Corse a deux départements : 2A \(Corse-du-Sud\) et 2B"
+    ):
         coverage_summary(ref, register, departement="20")
     with pytest.raises(InputError, match=r"département '999' .* codes valides : 01, 02, .*, 976 \(ou le nom"):
         coverage_summary(ref, register, departement="999")
@@ -160,7 +179,10 @@ def test_text_output(ref, register):
     assert "Couverture CPTS — région Pays de la Loire (52) (registre : registre-test.csv)" in text
     assert "CPTS : 3 pour un objectif de 57,2 (5,2\u00a0%)" in text
     assert "Population couverte : 193\u00a0917 sur 3\u00a0907\u00a0156 habitants (5,0\u00a0%)" in text
-    assert "Chevauchements : 1 commune(s) dans plusieurs CPTS (16\u00a0333 habitants, comptés une seule fois)" in text
+    assert (
+        "Chevauchements : 1 commune(s) dans plusieurs CPTS (16\u00a0333 habitants, comptés une seule fois)"
+        in text
+    )
     assert "49   Maine-et-Loire" in text
     assert "  dont 1 à cheval sur une autre région" in text  # the CPTS of Redon
     row = next(line for line in text.splitlines() if line.startswith("44 "))
@@ -170,8 +192,9 @@ def test_text_output(ref, register):
 
 
 def test_csv_output(ref, register):
-    df = pd.read_csv(pd.io.common.StringIO(coverage_summary(ref, register).to_csv(by="region")),
-                     dtype={"code": str})
+    df = pd.read_csv(
+        pd.io.common.StringIO(coverage_summary(ref, register).to_csv(by="region")), dtype={"code": str}
+    )
     assert list(df["niveau"][:2]) == ["national", "region"]
     assert len(df) == 19
     row = df[df["code"] == "52"].iloc[0]
@@ -198,7 +221,9 @@ def test_unknown_code_in_register_table(ref, register):
 
     table = register.table.copy()
     table.loc[len(table)] = ["Z", "CPTS Z", "49999", "aci", "", None]
-    with pytest.raises(InputError, match="registre-test.csv : ligne n°.* : code commune '49999' inconnu du COG 2026"):
+    with pytest.raises(
+        InputError, match="registre-test.csv : ligne n°.* : code commune '49999' inconnu du COG 2026"
+    ):
         coverage_summary(ref, as_register(ref, table.drop(columns="line"), source="registre-test.csv"))
 
 
@@ -218,8 +243,10 @@ def test_invariants(ref, codes_3_departements, data):
     codes = codes_3_departements
     n = data.draw(st.integers(0, 60), label="rows")
     picks = data.draw(st.lists(st.tuples(st.integers(0, 5), st.sampled_from(codes)), min_size=n, max_size=n))
-    df = pd.DataFrame([(f"C{k}", f"CPTS {k}", code, ["aci", "pre-projet", ""][k % 3]) for k, code in picks],
-                      columns=["cpts_id", "cpts_nom", "code_insee", "statut"])
+    df = pd.DataFrame(
+        [(f"C{k}", f"CPTS {k}", code, ["aci", "pre-projet", ""][k % 3]) for k, code in picks],
+        columns=["cpts_id", "cpts_nom", "code_insee", "statut"],
+    )
     cov = coverage_summary(ref, register_from_frame(df, ref))
     pairs = df.drop_duplicates(["cpts_id", "code_insee"])
     owners = pairs.groupby("code_insee")["cpts_id"].nunique()
@@ -233,7 +260,11 @@ def test_invariants(ref, codes_3_departements, data):
     assert n_["cpts"] == df["cpts_id"].nunique() == sum(n_["by_stage"].values())
     for key in ("population_covered", "white_zone_population", "white_zone_communes", "overlap_communes"):
         assert sum(r[key] for r in cov.regions) == n_[key] == sum(d[key] for d in cov.departements)
-    regions_of = pairs.assign(r=ref.units.loc[pairs["code_insee"], "region"].to_numpy()).groupby("r")["cpts_id"].nunique()
+    regions_of = (
+        pairs.assign(r=ref.units.loc[pairs["code_insee"], "region"].to_numpy())
+        .groupby("r")["cpts_id"]
+        .nunique()
+    )
     assert {r["code"]: r["cpts"] for r in cov.regions if r["cpts"]} == regions_of.to_dict()
     assert sum(r["cpts"] for r in cov.regions) >= n_["cpts"]
     shuffled = df.sample(frac=1, random_state=data.draw(st.integers(0, 2**16), label="seed"))

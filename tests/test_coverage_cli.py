@@ -45,8 +45,19 @@ def test_json(register_csv):
     n = data["national"]
     assert n["population_covered"] == 313926 and n["cpts"] == 5 and n["overlap_communes"] == 1
     assert n["goal"] == 1000 and n["white_zone_population"] == NATIONAL_POP - 313926
-    keys = {"code", "nom", "cpts", "by_stage", "population", "population_covered", "share_covered",
-            "white_zone_population", "white_zone_communes", "overlap_communes", "goal"}
+    keys = {
+        "code",
+        "nom",
+        "cpts",
+        "by_stage",
+        "population",
+        "population_covered",
+        "share_covered",
+        "white_zone_population",
+        "white_zone_communes",
+        "overlap_communes",
+        "goal",
+    }
     for entry in (n, data["regions"][0], data["departements"][0]):
         assert keys <= set(entry)
     regs = {r["code"]: r for r in data["regions"]}
@@ -61,7 +72,10 @@ def test_text_csv_and_output_file(register_csv, tmp_path):
     assert "Couverture CPTS — département Maine-et-Loire (49)" in r.stdout
     assert "CPTS : 2 pour un objectif de 12,2" in r.stdout
     r = run("coverage", register_csv)
-    assert "Couverture CPTS — France entière" in r.stdout and "CPTS : 5 pour un objectif de 1\u00a0000 (0,5\u00a0%)" in r.stdout
+    assert (
+        "Couverture CPTS — France entière" in r.stdout
+        and "CPTS : 5 pour un objectif de 1\u00a0000 (0,5\u00a0%)" in r.stdout
+    )
     assert "52   Pays de la Loire" in r.stdout
     out = tmp_path / "couverture.csv"
     r = run("coverage", register_csv, "--by", "departement", "--format", "csv", "-o", out, "--goal", "800")
@@ -78,7 +92,10 @@ def test_text_csv_and_output_file(register_csv, tmp_path):
 def test_bad_scope(register_csv):
     r = run("coverage", register_csv, "--region", "99")
     assert r.exit_code == 2
-    assert r.stderr.startswith("Erreur : région '99' inconnu(e) du COG 2026") and "52 (Pays de la Loire)" in r.stderr
+    assert (
+        r.stderr.startswith("Erreur : région '99' inconnu(e) du COG 2026")
+        and "52 (Pays de la Loire)" in r.stderr
+    )
     r = run("coverage", register_csv, "--departement", "20")
     assert r.exit_code == 2 and "2A (Corse-du-Sud) et 2B (Haute-Corse)" in r.stderr
     r = run("coverage", register_csv, "--departement", "Maine et Loir")
@@ -94,12 +111,17 @@ def test_bad_scope(register_csv):
 def test_bad_register(tmp_path, command):
     """Unknown codes and stages: every problem at once, with its line; exit 2, no traceback."""
     path = tmp_path / "registre.csv"
-    frame([*ROWS, ("Z", "CPTS Z", "49999", "aci"), ("Y", "CPTS Y", "49002", "signé")]).to_csv(path, index=False)
+    frame([*ROWS, ("Z", "CPTS Z", "49999", "aci"), ("Y", "CPTS Y", "49002", "signé")]).to_csv(
+        path, index=False
+    )
     out = tmp_path / "carte.html"
     r = run(command, path, *(["-o", out] if command == "coverage-map" else []))
     assert r.exit_code == 2
     assert r.stderr.startswith(f"Erreur : {path} : ligne 11 : code commune '49999' inconnu du COG 2026")
-    assert "ligne 12 : statut 'signé' inconnu ; attendu pre-projet, lettre-intention, projet-sante, aci" in r.stderr
+    assert (
+        "ligne 12 : statut 'signé' inconnu ; attendu pre-projet, lettre-intention, projet-sante, aci"
+        in r.stderr
+    )
     assert "Traceback" not in r.output and r.stdout == ""
     assert not out.exists()
 
@@ -139,8 +161,14 @@ def test_polygon_register(ref, tmp_path):
     """A GeoJSON register (one polygon per CPTS) gives the same figures as its communes."""
     groups = {"A": ["49007", "49353"], "B": ["49015", "49353"]}
     gdf = gpd.GeoDataFrame(
-        {"cpts_id": list(groups), "cpts_nom": ["CPTS Angers", "CPTS Loire-Authion"], "statut": ["aci", "aci"]},
-        geometry=[shapely.union_all(ref.units.geometry[c].to_numpy()) for c in groups.values()], crs=4326)
+        {
+            "cpts_id": list(groups),
+            "cpts_nom": ["CPTS Angers", "CPTS Loire-Authion"],
+            "statut": ["aci", "aci"],
+        },
+        geometry=[shapely.union_all(ref.units.geometry[c].to_numpy()) for c in groups.values()],
+        crs=4326,
+    )
     path = tmp_path / "registre.geojson"
     gdf.to_file(path, driver="GeoJSON")
     r = run("coverage", path, "--departement", "49", "--format", "json")

@@ -29,23 +29,33 @@ def write(tmp_path, name, content, encoding="utf-8"):
 
 # --- proposals: text files -------------------------------------------------------------------
 def test_excel_csv_with_bom_semicolons_crlf_blank_lines_duplicates(tmp_path, ref):
-    path = write(tmp_path, "proposition.csv",
-                 "Code INSEE;Commune\r\n49007;Angers\r\n\r\n49015;Avrillé\r\n49015;Avrillé\r\n1340;Arbignieu\r\n",
-                 encoding="utf-8-sig")
+    path = write(
+        tmp_path,
+        "proposition.csv",
+        "Code INSEE;Commune\r\n49007;Angers\r\n\r\n49015;Avrillé\r\n49015;Avrillé\r\n1340;Arbignieu\r\n",
+        encoding="utf-8-sig",
+    )
     p = read_proposal(path, ref)
     assert p.codes == ["49007", "49015", "01015"]
     assert p.name == "proposition"
     assert p.warnings == [
         {"line": 5, "value": "49015", "message": "doublon ignoré : 49015 déjà cité"},
-        {"line": 6, "value": "1340",
-         "message": "code complété par un zéro initial : 1340 → 01340 ; ancien code 01340 : commune fusionnée "
-                    "dans Arboys en Bugey (01015) au COG 2026"},
+        {
+            "line": 6,
+            "value": "1340",
+            "message": "code complété par un zéro initial : 1340 → 01340 ; ancien code 01340 : commune fusionnée "
+            "dans Arboys en Bugey (01015) au COG 2026",
+        },
     ]
 
 
 def test_cp1252_names_with_departement_column(tmp_path, ref):
-    path = write(tmp_path, "noms.csv", "Commune\tDépartement\nAvrillé\t49\nMONTREUIL\t93\nsaint etienne\t42\n",
-                 encoding="cp1252")
+    path = write(
+        tmp_path,
+        "noms.csv",
+        "Commune\tDépartement\nAvrillé\t49\nMONTREUIL\t93\nsaint etienne\t42\n",
+        encoding="cp1252",
+    )
     assert read_proposal(path, ref).codes == ["49015", "93048", "42218"]
 
 
@@ -72,7 +82,9 @@ def test_row_without_code_is_reported_not_lost(tmp_path, ref):
     path = write(tmp_path, "p.csv", "code_insee;population\n49007;159022\n;159022\n")
     p = read_proposal(path, ref)
     assert p.codes == ["49007"]
-    assert p.warnings == [{"line": 3, "value": "159022", "message": "ligne sans code ni nom de commune, ignorée"}]
+    assert p.warnings == [
+        {"line": 3, "value": "159022", "message": "ligne sans code ni nom de commune, ignorée"}
+    ]
 
 
 # --- proposals: XLSX -------------------------------------------------------------------------
@@ -155,14 +167,31 @@ def test_points_are_not_a_territory(tmp_path, ref):
         ("vide.csv", "", InputError, r"vide.csv : fichier vide"),
         ("blancs.csv", "\n \n\r\n", InputError, r"blancs.csv : fichier vide"),
         ("entete.csv", "code_insee\n", InputError, r"entete.csv : aucune commune dans le fichier"),
-        ("colonnes.csv", "population;surface\n100;2\n", InputError,
-         r"colonnes.csv : ligne 1 : aucune colonne de codes communes reconnue parmi 'population', 'surface'"),
-        ("inconnu.csv", "code_insee\n49007\n49999\n", UnknownCommuneError,
-         r"inconnu.csv : ligne 3 : code commune '49999' inconnu du COG 2026"),
-        ("ambigu.csv", "commune\nMontreuil\n", AmbiguousNameError,
-         r"ambigu.csv : ligne 2 : nom 'Montreuil' ambigu : 3 communes portent ce nom \(28267 \(28\), "
-         r"85148 \(85\), 93048 \(93\)\)"),
-        ("vides.csv", "code_insee;population\n;12\n;13\n", InputError, r"vides.csv : aucune commune dans le fichier"),
+        (
+            "colonnes.csv",
+            "population;surface\n100;2\n",
+            InputError,
+            r"colonnes.csv : ligne 1 : aucune colonne de codes communes reconnue parmi 'population', 'surface'",
+        ),
+        (
+            "inconnu.csv",
+            "code_insee\n49007\n49999\n",
+            UnknownCommuneError,
+            r"inconnu.csv : ligne 3 : code commune '49999' inconnu du COG 2026",
+        ),
+        (
+            "ambigu.csv",
+            "commune\nMontreuil\n",
+            AmbiguousNameError,
+            r"ambigu.csv : ligne 2 : nom 'Montreuil' ambigu : 3 communes portent ce nom \(28267 \(28\), "
+            r"85148 \(85\), 93048 \(93\)\)",
+        ),
+        (
+            "vides.csv",
+            "code_insee;population\n;12\n;13\n",
+            InputError,
+            r"vides.csv : aucune commune dans le fichier",
+        ),
         ("binaire.csv", b"\x00\x01\x02code", InputError, r"fichier binaire"),
         ("ancien.xls", b"\xd0\xcf\x11\xe0", InputError, r"\(.xls\) non pris en charge"),
     ],
@@ -206,11 +235,15 @@ def test_register_long_format(tmp_path, ref):
     reg = read_register(write(tmp_path, "registre.csv", REGISTER, encoding="cp1252"), ref)
     t = reg.table
     assert t[["cpts_id", "code_insee", "statut"]].values.tolist() == [
-        ["C1", "49007", "aci"], ["C1", "49015", "aci"], ["C2", "49015", "lettre-intention"],
+        ["C1", "49007", "aci"],
+        ["C1", "49015", "aci"],
+        ["C2", "49015", "lettre-intention"],
         ["C2", "49353", "lettre-intention"],
     ]
     assert t["line"].tolist() == [2, 3, 4, 5]
-    assert reg.warnings == [{"line": 6, "value": "49353", "message": "doublon ignoré : 49353 déjà cité pour la CPTS 'C2'"}]
+    assert reg.warnings == [
+        {"line": 6, "value": "49353", "message": "doublon ignoré : 49353 déjà cité pour la CPTS 'C2'"}
+    ]
     assert reg.cpts["cpts_nom"].to_dict() == {"C1": "CPTS d'Angers", "C2": "CPTS Loire-Authion"}
     assert reg.codes("C2") == ["49015", "49353"]
     assert len(reg) == 2
@@ -235,10 +268,14 @@ def test_register_xlsx_with_dates(tmp_path, ref):
 @pytest.mark.parametrize(
     ("content", "match"),
     [
-        ("cpts_id;cpts_nom;code_insee\nA;Un;49007\nA;Deux;49015\n",
-         r"registre.csv : ligne 3 : la CPTS 'A' a deux noms : 'Un' \(ligne 2\) et 'Deux'"),
-        ("cpts_id;cpts_nom;code_insee;statut\nA;Un;49007;signée\n",
-         r"ligne 2 : statut 'signée' inconnu ; attendu pre-projet, lettre-intention, projet-sante, aci"),
+        (
+            "cpts_id;cpts_nom;code_insee\nA;Un;49007\nA;Deux;49015\n",
+            r"registre.csv : ligne 3 : la CPTS 'A' a deux noms : 'Un' \(ligne 2\) et 'Deux'",
+        ),
+        (
+            "cpts_id;cpts_nom;code_insee;statut\nA;Un;49007;signée\n",
+            r"ligne 2 : statut 'signée' inconnu ; attendu pre-projet, lettre-intention, projet-sante, aci",
+        ),
         ("cpts_id;cpts_nom;code_insee\n;Un;49007\n", r"ligne 2 : identifiant de CPTS \(cpts_id\) manquant"),
         ("cpts_nom;code_insee\nUn;49007\n", r"colonne\(s\) cpts_id introuvable\(s\)"),
         ("49007\n49015\n", r"en-tête attendu avec les colonnes cpts_id"),
@@ -251,26 +288,36 @@ def test_bad_registers(tmp_path, ref, content, match):
 
 
 def test_register_from_frame_and_polygons_agree(tmp_path, ref):
-    frame = pd.DataFrame({"cpts_id": ["A", "A", "B"], "cpts_nom": ["Nord", "Nord", "Sud"],
-                          "code_insee": ["49007", "49015", "49353"]})
+    frame = pd.DataFrame(
+        {
+            "cpts_id": ["A", "A", "B"],
+            "cpts_nom": ["Nord", "Nord", "Sud"],
+            "code_insee": ["49007", "49015", "49353"],
+        }
+    )
     from_frame = register_from_frame(frame, ref)
     polys = gpd.GeoDataFrame(
         {"cpts_id": ["A", "B"], "cpts_nom": ["Nord", "Sud"]},
-        geometry=[_polygon_of(ref, ["49007", "49015"], 20), _polygon_of(ref, ["49353"], 20)], crs=2154,
+        geometry=[_polygon_of(ref, ["49007", "49015"], 20), _polygon_of(ref, ["49353"], 20)],
+        crs=2154,
     )
     path = tmp_path / "registre.gpkg"
     polys.to_file(path)
     from_polys = read_register(path, ref)
     key = ["cpts_id", "cpts_nom", "code_insee"]
-    assert (from_polys.table[key].sort_values(key).values.tolist()
-            == from_frame.table[key].sort_values(key).values.tolist())
+    assert (
+        from_polys.table[key].sort_values(key).values.tolist()
+        == from_frame.table[key].sort_values(key).values.tolist()
+    )
     assert from_polys.geometries.index.tolist() == ["A", "B"]
 
 
 # --- no user input ever crashes the readers --------------------------------------------------
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=st.one_of(st.binary(max_size=300), st.text(max_size=300).map(lambda s: s.encode("utf-8"))),
-       suffix=st.sampled_from([".csv", ".txt", ".xlsx", ".geojson"]))
+@given(
+    data=st.one_of(st.binary(max_size=300), st.text(max_size=300).map(lambda s: s.encode("utf-8"))),
+    suffix=st.sampled_from([".csv", ".txt", ".xlsx", ".geojson"]),
+)
 def test_readers_raise_only_input_error(tmp_path, ref, data, suffix):
     path = tmp_path / f"fuzz{suffix}"
     path.write_bytes(data)

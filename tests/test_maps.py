@@ -56,7 +56,8 @@ def layers(m) -> dict[str, np.ndarray]:
     for child in m._children.values():
         if isinstance(child, folium.GeoJson):
             out[child.layer_name] = np.array(
-                [shapely.geometry.shape(f["geometry"]) for f in child.data["features"]], dtype=object)
+                [shapely.geometry.shape(f["geometry"]) for f in child.data["features"]], dtype=object
+            )
     return out
 
 
@@ -65,9 +66,17 @@ def epci_register(ref, departements, *, hostile=False, stages=("aci", "projet-sa
     u = ref.units[ref.units["departement"].isin(departements) & (ref.units["epci"] != "")]
     ids = sorted(set(u["epci"]))
     stage = {e: stages[i % len(stages)] for i, e in enumerate(ids)}
-    names = {e: (HOSTILE if hostile and i == 0 else f"CPTS {ref.epci.at[e, 'nom']}") for i, e in enumerate(ids)}
-    df = pd.DataFrame({"cpts_id": u["epci"].to_numpy(), "cpts_nom": [names[e] for e in u["epci"]],
-                       "code_insee": u.index.to_numpy(), "statut": [stage[e] for e in u["epci"]]})
+    names = {
+        e: (HOSTILE if hostile and i == 0 else f"CPTS {ref.epci.at[e, 'nom']}") for i, e in enumerate(ids)
+    }
+    df = pd.DataFrame(
+        {
+            "cpts_id": u["epci"].to_numpy(),
+            "cpts_nom": [names[e] for e in u["epci"]],
+            "code_insee": u.index.to_numpy(),
+            "statut": [stage[e] for e in u["epci"]],
+        }
+    )
     return register_from_frame(df, ref)
 
 
@@ -78,8 +87,10 @@ def reg49(ref):
     t = reg.table
     first = sorted(set(t["cpts_id"]))[-1]
     t = t[t["cpts_id"] != first]
-    extra = pd.DataFrame([("X", "CPTS <b>Angers & Co</b>", "49007", "pre-projet")],
-                         columns=["cpts_id", "cpts_nom", "code_insee", "statut"])
+    extra = pd.DataFrame(
+        [("X", "CPTS <b>Angers & Co</b>", "49007", "pre-projet")],
+        columns=["cpts_id", "cpts_nom", "code_insee", "statut"],
+    )
     return register_from_frame(pd.concat([t[extra.columns], extra], ignore_index=True), ref)
 
 
@@ -96,8 +107,10 @@ def test_dissolve_is_a_coverage(ref):
     union = shapely.coverage_union_all(gdf.geometry.to_numpy())
     lam = gpd.GeoSeries([whole, union, whole.symmetric_difference(union)], crs=4326).to_crs(2154).area
     assert lam[2] / lam[0] < 0.003
-    assert shapely.get_num_coordinates(gdf.geometry.to_numpy()).sum() < shapely.get_num_coordinates(
-        u.geometry.to_numpy()).sum() / 2
+    assert (
+        shapely.get_num_coordinates(gdf.geometry.to_numpy()).sum()
+        < shapely.get_num_coordinates(u.geometry.to_numpy()).sum() / 2
+    )
 
 
 def test_dissolve_overlapping_groups(ref):
@@ -142,11 +155,22 @@ def test_map_html(ref, reg49):
     m = coverage_map(ref, reg49, departement="49")
     raw = render_map(m)
     page = decode(raw)
-    for text in ("CPTS par stade", "Zones blanches (aucune CPTS)", "Communes dans plusieurs CPTS",
-                 "Limites des départements", "Part de la population couverte (département)", "Légende",
-                 "Contrat ACI signé", "Projet de santé validé", "COG 2026, populations légales 2023",
-                 "Rechercher une commune", "Département Maine-et-Loire (49)", "tile.openstreetmap.org",
-                 "Taille ACI", "Zone blanche — Maine-et-Loire (49)"):
+    for text in (
+        "CPTS par stade",
+        "Zones blanches (aucune CPTS)",
+        "Communes dans plusieurs CPTS",
+        "Limites des départements",
+        "Part de la population couverte (département)",
+        "Légende",
+        "Contrat ACI signé",
+        "Projet de santé validé",
+        "COG 2026, populations légales 2023",
+        "Rechercher une commune",
+        "Département Maine-et-Loire (49)",
+        "tile.openstreetmap.org",
+        "Taille ACI",
+        "Zone blanche — Maine-et-Loire (49)",
+    ):
         assert text.lower() in page.lower(), text
     assert "<script>window.__pwned" not in raw and "<img src=x" not in raw  # raw HTML: never
     assert "&lt;b&gt;Angers &amp; Co&lt;/b&gt;" in page  # tooltips: escaped text
@@ -168,7 +192,11 @@ def test_offline_map_is_self_contained(ref, reg49, map_assets):
     assert f"Leaflet {LEAFLET_VERSION}" in page
     # What is left of http(s) in the page is text, not a load: links, namespaces, comments.
     left = set(re.findall(r"https?://[\w./-]+", page))
-    assert left <= {"https://leafletjs.com", "http://www.w3.org/2000/svg", "https://bugzilla.mozilla.org/show_bug.cgi"}
+    assert left <= {
+        "https://leafletjs.com",
+        "http://www.w3.org/2000/svg",
+        "https://bugzilla.mozilla.org/show_bug.cgi",
+    }
 
 
 def test_external_resources_sees_every_folium_asset(ref, reg49):
@@ -179,12 +207,16 @@ def test_external_resources_sees_every_folium_asset(ref, reg49):
     assert len(found) == len(plain.default_js) + len(plain.default_css) >= 8
     online = external_resources(render_map(coverage_map(ref, reg49, departement="49")))
     assert [re.search(r"leaflet\.(js|css)", f).group(0) for f in online] == ["leaflet.js", "leaflet.css"]
-    assert external_resources("<style>@import url('//x.org/a.css');b{background:url(https://x.org/i.png)}</style>")
+    assert external_resources(
+        "<style>@import url('//x.org/a.css');b{background:url(https://x.org/i.png)}</style>"
+    )
 
 
 def test_offline_assets_missing(ref, reg49, tmp_path, monkeypatch):
     monkeypatch.setenv("CPTS_GEO_MAP_ASSETS", str(tmp_path / "nothing"))
-    with pytest.raises(MapAssetsMissingError, match=r"Leaflet 1\.9\.3 introuvable .* `cpts-geo fetch-map-assets`"):
+    with pytest.raises(
+        MapAssetsMissingError, match=r"Leaflet 1\.9\.3 introuvable .* `cpts-geo fetch-map-assets`"
+    ):
         coverage_map(ref, reg49, departement="49", offline=True)
     monkeypatch.setenv("PATH", str(tmp_path))  # no npm
     with pytest.raises(MapAssetsMissingError, match="npm n'est pas installé"):
@@ -213,9 +245,15 @@ def test_empty_register_map(ref):
 def test_extra_layer(ref, reg49):
     membership = pd.DataFrame({"group": ["T1", "T1"], "code_insee": ["49002", "49003"]})
     props = pd.DataFrame({"label": ["Territoire <i>proposé</i>"]}, index=["T1"])
-    layer = TerritoryLayer("Territoires proposés", membership, props, {"label": "Territoire"},
-                           {"color": "#000", "fillColor": "#1b9e77"}, legend=[("Proposé", {"fillColor": "#1b9e77"})],
-                           class_name="cpts-propose")
+    layer = TerritoryLayer(
+        "Territoires proposés",
+        membership,
+        props,
+        {"label": "Territoire"},
+        {"color": "#000", "fillColor": "#1b9e77"},
+        legend=[("Proposé", {"fillColor": "#1b9e77"})],
+        class_name="cpts-propose",
+    )
     page = page_text(coverage_map(ref, reg49, departement="49", extra_layers=[layer]))
     assert "Territoires proposés" in page and "Territoire &lt;i&gt;proposé&lt;/i&gt;" in page
     assert "cpts-propose" in page
@@ -253,7 +291,9 @@ def hover(page, class_name: str, name_part: str) -> dict:
         "hit._path.dispatchEvent(new MouseEvent('mouseover',o));hit._path.dispatchEvent(new MouseEvent('mousemove',o));"
         "var t=document.querySelector('.leaflet-tooltip');if(!t)return {text:null};"
         "return {text:t.textContent,elements:t.querySelectorAll('script,img,b,i').length};",
-        class_name, name_part)
+        class_name,
+        name_part,
+    )
 
 
 @pytest.mark.browser
@@ -261,9 +301,11 @@ def test_browser_harness_sees_errors_and_loads(tmp_path):
     """The checks below are not vacuous: a thrown error, a console error and a request to the
     network are all seen."""
     path = tmp_path / "bad.html"
-    path.write_text("<html><head><script src='https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js'>"
-                    "</script></head><body><script>console.error('boom');throw new Error('kaboom')</script>"
-                    "</body></html>")
+    path.write_text(
+        "<html><head><script src='https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js'>"
+        "</script></head><body><script>console.error('boom');throw new Error('kaboom')</script>"
+        "</body></html>"
+    )
     with chromium_page(path, wait_s=0.5) as page:
         errors = " ".join(page.errors)
         assert "kaboom" in errors and "boom" in errors
@@ -291,24 +333,36 @@ def test_browser_national(ref, tmp_path, map_assets):
         assert page.js(COUNT.format("cpts-limite-departement")) == 101
         assert page.js(COUNT.format("cpts-limite-region")) == 18
         assert page.js(COUNT.format("cpts-choroplethe")) == 0  # hidden until chosen
-        overlays = page.js("return Array.from(document.querySelectorAll("
-                           "'.leaflet-control-layers-overlays label')).map(function(l){return l.textContent.trim();})")
-        assert overlays == ["CPTS par stade", "Zones blanches (aucune CPTS)", "Communes dans plusieurs CPTS",
-                            "Limites des départements", "Part de la population couverte (département)",
-                            "Limites des régions"]
+        overlays = page.js(
+            "return Array.from(document.querySelectorAll("
+            "'.leaflet-control-layers-overlays label')).map(function(l){return l.textContent.trim();})"
+        )
+        assert overlays == [
+            "CPTS par stade",
+            "Zones blanches (aucune CPTS)",
+            "Communes dans plusieurs CPTS",
+            "Limites des départements",
+            "Part de la population couverte (département)",
+            "Limites des régions",
+        ]
         legend = page.js("return document.getElementById('cpts-legende').textContent")
         assert legend.startswith("Légende") and "Contrat ACI signé" in legend and "Zone blanche" in legend
         stats = page.js("return document.getElementById('cpts-stats').textContent")
         assert f"{n_cpts} CPTS pour un objectif national de 1\u00a0000 : " in stats and "COG 2026" in stats
         assert page.js("return document.querySelector('pattern#cpts-hachures') !== null")
-        assert page.js("return document.querySelector('path.cpts-zone-blanche').getAttribute('fill')"
-                       ).startswith("url(#cpts-hachures)")
+        assert page.js(
+            "return document.querySelector('path.cpts-zone-blanche').getAttribute('fill')"
+        ).startswith("url(#cpts-hachures)")
         # The choropleth can be shown: one path per département.
-        page.js("Array.from(document.querySelectorAll('.leaflet-control-layers-overlays label')).find("
-                "function(l){return l.textContent.indexOf('Part de la population')>=0;}).querySelector('input').click()")
+        page.js(
+            "Array.from(document.querySelectorAll('.leaflet-control-layers-overlays label')).find("
+            "function(l){return l.textContent.indexOf('Part de la population')>=0;}).querySelector('input').click()"
+        )
         assert page.js(COUNT.format("cpts-choroplethe")) == 101
-        page.js("Array.from(document.querySelectorAll('.leaflet-control-layers-overlays label')).find("
-                "function(l){return l.textContent.indexOf('Part de la population')>=0;}).querySelector('input').click()")
+        page.js(
+            "Array.from(document.querySelectorAll('.leaflet-control-layers-overlays label')).find("
+            "function(l){return l.textContent.indexOf('Part de la population')>=0;}).querySelector('input').click()"
+        )
         assert page.errors == []
         shot = page.screenshot(tmp_path / "france.png")
     assert shot.read_bytes()[:8] == PNG and shot.stat().st_size > 20000
@@ -321,9 +375,23 @@ def test_browser_regional_hostile_names(ref, tmp_path, map_assets):
     hostile = t[t["cpts_nom"] == HOSTILE]
     # The hostile CPTS also claims a commune of another CPTS: its name is in the overlap too.
     other = t[(t["cpts_id"] != hostile["cpts_id"].iloc[0]) & t["code_insee"].str.startswith("49")].iloc[0]
-    reg = register_from_frame(pd.concat(
-        [t, pd.DataFrame([{**hostile.iloc[0][["cpts_id", "cpts_nom", "statut"]], "code_insee": other["code_insee"]}])]),
-        ref, source="registre <b>test</b> {{ 3*3 }}.csv")
+    reg = register_from_frame(
+        pd.concat(
+            [
+                t,
+                pd.DataFrame(
+                    [
+                        {
+                            **hostile.iloc[0][["cpts_id", "cpts_nom", "statut"]],
+                            "code_insee": other["code_insee"],
+                        }
+                    ]
+                ),
+            ]
+        ),
+        ref,
+        source="registre <b>test</b> {{ 3*3 }}.csv",
+    )
     n = reg.table["cpts_id"].nunique()
     path = save_map(coverage_map(ref, reg, region="52", offline=True), tmp_path / "pdl.html")
     raw = path.read_text()
@@ -336,7 +404,8 @@ def test_browser_regional_hostile_names(ref, tmp_path, map_assets):
         assert page.js("return document.querySelectorAll('.leaflet-control-layers').length") == 1
         assert page.js("return document.getElementById('cpts-legende') !== null")
         assert "Registre : registre <b>test</b> {{ 3*3 }}.csv" in page.js(
-            "return document.getElementById('cpts-stats').textContent")
+            "return document.getElementById('cpts-stats').textContent"
+        )
         # Tooltips: the hostile name shows as text; nothing in it is parsed as HTML.
         tip = hover(page, "cpts-territoire", "__pwned")
         assert HOSTILE in tip["text"] and "Taille ACI" in tip["text"] and tip["elements"] == 0
@@ -349,8 +418,10 @@ def test_browser_regional_hostile_names(ref, tmp_path, map_assets):
         label = page.js("return document.querySelector('#cpts-recherche li').textContent")
         assert label == f"{ref.units.at[code, 'nom']} ({code})"
         page.js("document.querySelector('#cpts-recherche li').click()")
-        popup = page.js("var p=document.querySelector('.leaflet-popup-content');"
-                        "return {text:p.textContent,elements:p.querySelectorAll('script,img').length};")
+        popup = page.js(
+            "var p=document.querySelector('.leaflet-popup-content');"
+            "return {text:p.textContent,elements:p.querySelectorAll('script,img').length};"
+        )
         assert HOSTILE in popup["text"] and popup["elements"] == 0
         pop = f"{ref.units.at[code, 'population']:,}".replace(",", "\u00a0")
         assert f"Population : {pop} hab." in popup["text"]

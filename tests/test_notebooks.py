@@ -126,7 +126,9 @@ def test_notebook_runs_and_shows_its_figures(executed, name):
     html = [o.data["text/html"] for o in outputs if "text/html" in o.get("data", {})]
     maps = [h for h in html if "<iframe srcdoc=" in h and "leaflet" in h.lower()]
     assert len(maps) >= expected["maps"], f"{name} : {len(maps)} cartes folium, {expected['maps']} attendues"
-    page = "\n".join(html).replace("\xa0", " ").replace("&nbsp;", " ")  # the no-break spaces of cpts_geo._text
+    page = (
+        "\n".join(html).replace("\xa0", " ").replace("&nbsp;", " ")
+    )  # the no-break spaces of cpts_geo._text
     missing = [t for t in expected["texts"] if t not in page]
     assert not missing, f"{name} : textes absents des sorties : {missing}"
     every_cell_ran = all(c.execution_count for c in nb.cells if c.cell_type == "code")

@@ -157,8 +157,12 @@ def _opened_corner(gap_m: float) -> dict:
     return {
         "A": shapely.box(x0 - 1000, y0 - 1000, x0, y0),
         "B": shapely.box(x0 + d, y0 + d, x0 + 1000, y0 + 1000),
-        "C": shapely.Polygon([(x0 - 1000, y0), (x0, y0), (x0 + d, y0 + d), (x0 + d, y0 + 1000), (x0 - 1000, y0 + 1000)]),
-        "D": shapely.Polygon([(x0, y0 - 1000), (x0 + 1000, y0 - 1000), (x0 + 1000, y0 + d), (x0 + d, y0 + d), (x0, y0)]),
+        "C": shapely.Polygon(
+            [(x0 - 1000, y0), (x0, y0), (x0 + d, y0 + d), (x0 + d, y0 + 1000), (x0 - 1000, y0 + 1000)]
+        ),
+        "D": shapely.Polygon(
+            [(x0, y0 - 1000), (x0 + 1000, y0 - 1000), (x0 + 1000, y0 + d), (x0 + d, y0 + d), (x0, y0)]
+        ),
     }
 
 
@@ -174,11 +178,13 @@ def test_opened_corner_is_a_contact_within_the_tolerance(gap_m, linked):
 def test_gap_onto_the_sea_is_a_contact_within_the_tolerance(gap_m, linked):
     # Two coastal units a few metres apart, nothing in between; a third one west of A.
     x0, y0 = 350_000.0, 6_700_000.0
-    units = _units_from_lambert93({
-        "A": shapely.box(x0, y0, x0 + 1000, y0 + 1000),
-        "B": shapely.box(x0 + 1000 + gap_m, y0, x0 + 2000, y0 + 1000),
-        "C": shapely.box(x0 - 1000, y0, x0, y0 + 1000),
-    })
+    units = _units_from_lambert93(
+        {
+            "A": shapely.box(x0, y0, x0 + 1000, y0 + 1000),
+            "B": shapely.box(x0 + 1000 + gap_m, y0, x0 + 2000, y0 + 1000),
+            "C": shapely.box(x0 - 1000, y0, x0, y0 + 1000),
+        }
+    )
     pairs = set(zip(*compute_adjacency(units, shared_lengths=False)[["a", "b"]].to_numpy().T))
     assert pairs == ({("A", "B")} if linked else set()) | {("A", "C")}
 
@@ -220,10 +226,14 @@ def test_resolve_excel_float(ref):
 def test_resolve_old_code_maps_to_current_commune_with_warning(ref):
     res = ref.resolve(["01340"], lines=[4])
     assert res.codes == ["01015"]
-    assert res.warnings == [{
-        "index": 0, "line": 4, "value": "01340",
-        "message": "ancien code 01340 : commune fusionnée dans Arboys en Bugey (01015) au COG 2026",
-    }]
+    assert res.warnings == [
+        {
+            "index": 0,
+            "line": 4,
+            "value": "01340",
+            "message": "ancien code 01340 : commune fusionnée dans Arboys en Bugey (01015) au COG 2026",
+        }
+    ]
 
 
 def test_resolve_expands_plm_cities(ref):
@@ -273,7 +283,9 @@ def test_resolve_duplicates_are_dropped_with_warning(ref):
     res = ref.resolve(["49007", "49007", "Angers"])
     assert res.codes == ["49007"]
     assert [w["message"] for w in res.warnings] == [
-        "doublon ignoré : 49007 déjà cité", "doublon ignoré : 49007 déjà cité"]
+        "doublon ignoré : 49007 déjà cité",
+        "doublon ignoré : 49007 déjà cité",
+    ]
 
 
 def test_normalize_name():

@@ -488,8 +488,12 @@ def test_check_register_on_a_grid(grid):
 
 def test_register_codes_unknown_to_the_reference_are_refused_everywhere(grid):
     reg = register([("A", "CPTS A", code(0, 0)), ("A", "CPTS A", "99999"), ("B", "CPTS B", code(4, 4))])
-    for call in (lambda: check_register(grid, reg), lambda: check_territory(grid, [code(0, 0)], existing=reg),
-                 lambda: coverage_summary(grid, reg), lambda: coverage_table(grid, reg)):
+    for call in (
+        lambda: check_register(grid, reg),
+        lambda: check_territory(grid, [code(0, 0)], existing=reg),
+        lambda: coverage_summary(grid, reg),
+        lambda: coverage_table(grid, reg),
+    ):
         with pytest.raises(InputError, match=r"ligne n°2 du tableau : code commune '99999' inconnu"):
             call()
 
@@ -531,12 +535,15 @@ def test_renaming_a_unit_in_the_reference_changes_nothing_computed(grid):
 
 
 def test_check_register_attributes_warnings_to_their_cpts(grid):
-    reg = register_from_frame(register([("A", "CPTS A", code(0, 0)), ("B", "CPTS B", code(4, 4))]), grid,
-                              lines=[2, 3])
-    reg = reg.with_warnings([
-        {"line": 3, "value": "4944", "message": "code complété"},
-        {"line": 9, "value": "x", "message": "doublon ignoré", "cpts_id": "A"},
-    ])
+    reg = register_from_frame(
+        register([("A", "CPTS A", code(0, 0)), ("B", "CPTS B", code(4, 4))]), grid, lines=[2, 3]
+    )
+    reg = reg.with_warnings(
+        [
+            {"line": 3, "value": "4944", "message": "code complété"},
+            {"line": 9, "value": "x", "message": "doublon ignoré", "cpts_id": "A"},
+        ]
+    )
     rr = check_register(grid, reg)
     assert rr.reports[0].input_warnings == [{"line": 9, "value": "x", "message": "doublon ignoré"}]
     assert rr.reports[1].input_warnings == [{"line": 3, "value": "4944", "message": "code complété"}]
@@ -899,8 +906,9 @@ def _polygon_register(ref, tmp_path, geom_2154):
     from cpts_geo.inputs import read_register
 
     path = tmp_path / "registre.gpkg"
-    gpd.GeoDataFrame({"cpts_id": ["P1"], "cpts_nom": ["CPTS dessinée"]}, geometry=[geom_2154],
-                     crs=2154).to_file(path)
+    gpd.GeoDataFrame(
+        {"cpts_id": ["P1"], "cpts_nom": ["CPTS dessinée"]}, geometry=[geom_2154], crs=2154
+    ).to_file(path)
     return read_register(path, ref)
 
 

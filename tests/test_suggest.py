@@ -225,9 +225,7 @@ def test_grid_extension_prefers_epci_coherence():
         }
     )
     table = table[~table["code_insee"].isin(pocket)]
-    result = suggest_territories(
-        ref, existing=table, min_population=5000, geometry=False
-    )
+    result = suggest_territories(ref, existing=table, min_population=5000, geometry=False)
     row = result.extensions.iloc[0]
     assert row["cpts_id"] == "B"
     assert "2\u00a0000 de ses habitants sont dans un EPCI déjà présent dans la CPTS B" in row["reason"]
@@ -473,9 +471,7 @@ def test_extension_on_real_register(ref):
         }
     )
     table = table[~table["code_insee"].isin(pocket)]
-    result = suggest_territories(
-        ref, existing=table, within="53", geometry=False
-    )
+    result = suggest_territories(ref, existing=table, within="53", geometry=False)
     assert result.n_territories == 0
     ext = result.extensions.iloc[0]
     assert ext["communes"] == pocket
@@ -530,7 +526,10 @@ def test_cli_csv_and_text(tmp_path):
     out = tmp_path / "cantal.csv"
     res = CliRunner().invoke(main, ["suggest", "--departement", "15", "-o", str(out)])
     assert res.exit_code == 0, res.output
-    assert "Territoires supplémentaires possibles : 6 — borne supérieure 6 (100\u00a0% de la borne)" in res.output
+    assert (
+        "Territoires supplémentaires possibles : 6 — borne supérieure 6 (100\u00a0% de la borne)"
+        in res.output
+    )
     assert "Territoire proposé n°2 — autour d'Aurillac" in res.output
     df = pd.read_csv(out, dtype=str, keep_default_na=False)
     assert list(df.columns) == ["territoire_id", "code_insee", "type", "cpts_id"]
@@ -599,7 +598,10 @@ def test_cli_region_progress(tmp_path):
             ["--region", "52", "--min-population", "4000000"],
             "la région Pays de la Loire ne compte que 3\u00a0907\u00a0156",
         ),
-        (["--all", "--min-population", "100000000"], "la France entière ne compte que 68\u00a0350\u00a0798 habitants"),
+        (
+            ["--all", "--min-population", "100000000"],
+            "la France entière ne compte que 68\u00a0350\u00a0798 habitants",
+        ),
         (["--departement", "15", "--existing", "absent.csv"], "absent.csv"),
         ([], "choisissez une zone"),
         (["--departement", "15", "--all"], "choisissez une zone"),
