@@ -92,7 +92,7 @@ def _mode_for(out: Path) -> int:
         return 0o666 & ~umask
 
 
-def atomic_write(out: str | Path, write: Callable[[str], None], *, inputs=()) -> Path:
+def atomic_write(out: str | Path, write: Callable[[str], object], *, inputs=()) -> Path:
     """Call ``write(tmp_path)`` then rename the temp file onto ``out``.
 
     The temp file is in the same folder, so the rename is atomic; on any error (or an
@@ -122,9 +122,15 @@ def atomic_write(out: str | Path, write: Callable[[str], None], *, inputs=()) ->
 
 def atomic_write_text(out: str | Path, text: str, *, inputs=(), encoding: str = "utf-8") -> Path:
     """Write text atomically (see :func:`atomic_write`)."""
-    return atomic_write(out, lambda p: Path(p).write_text(text, encoding=encoding), inputs=inputs)
+    def write(p: str) -> None:
+        Path(p).write_text(text, encoding=encoding)
+
+    return atomic_write(out, write, inputs=inputs)
 
 
 def atomic_write_bytes(out: str | Path, data: bytes, *, inputs=()) -> Path:
     """Write bytes atomically (see :func:`atomic_write`)."""
-    return atomic_write(out, lambda p: Path(p).write_bytes(data), inputs=inputs)
+    def write(p: str) -> None:
+        Path(p).write_bytes(data)
+
+    return atomic_write(out, write, inputs=inputs)

@@ -271,7 +271,7 @@ class MaxPSolver:
         tried: set = set()
         for _ in range(max_rounds):
             p, pop, eff, rn = self._regions(label)
-            hoods = []
+            hoods: list[tuple[int, ...]] = []
             for r in range(p):
                 if eff[r] >= 2 * T:
                     hoods.append((r,))
@@ -286,7 +286,8 @@ class MaxPSolver:
             # spare population until the group could hold one more territory.
             slack = eff - T
             for r in range(p):
-                hood, total = [r], eff[r]
+                hood: list[int] = [r]
+                total = eff[r]
                 near = set(rn[r])
                 while near and len(hood) < max_hood:
                     s = max(near, key=lambda x: (slack[x], -x))
@@ -460,7 +461,7 @@ class MaxPSolver:
             if i + 1 >= self.STARTS_AT_BOUND and max(c[0][0] for c in cands) >= tight:
                 break
         cands.sort(key=lambda c: (c[0], -c[1]), reverse=True)
-        best = None
+        best: tuple | None = None
         for _sc, _i, lab in cands[: int(effort) * self.TOP]:
             lab = self.improve(lab, rng, attempts=int(effort) * self.ATTEMPTS)
             for _ in range(20 * (int(effort) - 1)):

@@ -200,6 +200,16 @@ class Reference:
         The folder the reference was loaded from.
     """
 
+    _units: gpd.GeoDataFrame
+    _communes: pd.DataFrame
+    _epci: pd.DataFrame
+    _departements: pd.DataFrame
+    _regions: pd.DataFrame
+    _adjacency: pd.DataFrame
+    _extra: tuple[str, ...]
+    metadata: dict
+    path: Path | None
+
     def __init__(
         self,
         units: gpd.GeoDataFrame,

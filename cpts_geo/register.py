@@ -141,6 +141,12 @@ class Register:
         Polygon registers only: one polygon per CPTS (EPSG:4326), indexed by ``cpts_id``.
     """
 
+    ref: Reference
+    _table: pd.DataFrame
+    source: str
+    _warnings: tuple[dict, ...]
+    geometries: gpd.GeoDataFrame | None
+
     def __init__(
         self,
         ref: Reference,
@@ -266,7 +272,7 @@ class Register:
     def owner(self) -> np.ndarray:
         """For each unit (positions), the id of a CPTS covering it (the smallest id when several), ``""``
         when none."""
-        out = np.full(self.ref.arrays.n, "", dtype=object)
+        out: np.ndarray = np.array([""] * self.ref.arrays.n, dtype=object)
         for p, ids in enumerate(self.unit_cpts):
             if ids:
                 out[p] = ids[0]

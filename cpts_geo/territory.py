@@ -71,7 +71,7 @@ def unit_positions(ref: Reference, codes) -> np.ndarray:
             out.append(p)
     if bad:
         cog = ref.vintage["cog"]
-        problems = [
+        problems: list[dict] = [
             {
                 "value": b,
                 "line": None,
