@@ -19,6 +19,13 @@ from ._errors import CptsGeoError
 
 EXIT_INPUT = 2
 
+
+def _option(*args, **kwargs):
+    """``click.option`` with French help extras."""
+    kwargs.setdefault("cls", _FrenchOption)
+    return click.option(*args, **kwargs)
+
+
 #: Parameters of the library named in its messages, and the flags that set them.
 _FLAGS = {
     "min_population": "--min-population",
@@ -58,28 +65,87 @@ def handle_errors(func):
     return wrapper
 
 
+class _FrenchFormatter(click.HelpFormatter):
+    """Click's help layout with French headings (click's own strings are English)."""
+
+    _HEADINGS = {"Options": "Options", "Commands": "Commandes", "Arguments": "Arguments"}
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, args, prefix="Utilisation : " if prefix is None else prefix)
+
+    def write_heading(self, heading: str) -> None:
+        super().write_heading(self._HEADINGS.get(heading, heading))
+
+
+class _FrenchContext(click.Context):
+    formatter_class = _FrenchFormatter
+
+
+class _FrenchOption(click.Option):
+    """An option whose help extras ("[default: ...]") read in French."""
+
+    _WORDS = (
+        ("default: ", "par défaut : "),
+        ("env var: ", "variable d'environnement : "),
+        ("required", "obligatoire"),
+    )
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        record = super().get_help_record(ctx)
+        if record is None:
+            return None
+        name, text = record
+        for en, fr in self._WORDS:
+            text = text.replace(en, fr)
+        return name, text
+
+
+class _FrenchCommand(click.Command):
+    context_class = _FrenchContext
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        opt = super().get_help_option(ctx)
+        if opt is not None:
+            opt.help = "Afficher cette aide et quitter."
+        return opt
+
+
+class _FrenchGroup(click.Group):
+    context_class = _FrenchContext
+    command_class = _FrenchCommand
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        opt = super().get_help_option(ctx)
+        if opt is not None:
+            opt.help = "Afficher cette aide et quitter."
+        return opt
+
+
+_FrenchGroup.group_class = _FrenchGroup
+
+
 class _WarningHandler(logging.Handler):
     def emit(self, record):
         click.echo(f"Attention : {record.getMessage()}", err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="cpts-geo")
-@click.option(
+@click.group(cls=_FrenchGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cpts-geo", help="Afficher la version et quitter.")
+@_option(
     "--reference",
     "reference_path",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     envvar="CPTS_GEO_REFERENCE",
     show_envvar=True,
-    help="Folder of a reference built by scripts/build_reference.py (default: the shipped one).",
+    help="Dossier d'un référentiel construit par scripts/build_reference.py (par défaut : celui livré avec l'outil).",
 )
-@click.option("-v", "--verbose", is_flag=True, help="Log what the tool does.")
+@_option("-v", "--verbose", is_flag=True, help="Afficher ce que fait l'outil.")
 @click.pass_context
 def main(ctx: click.Context, reference_path: Path | None, verbose: bool) -> None:
-    """Check, map and plan CPTS territories on the communes of France.
+    """Vérifier, cartographier et planifier les territoires des CPTS sur les communes de France.
 
-    Units are the communes of the current COG (Paris, Lyon and Marseille: their
-    arrondissements). Every figure states its vintage.
+    Les unités sont les communes du COG en vigueur (Paris, Lyon et Marseille : leurs
+    arrondissements). Chaque chiffre indique son millésime.
     """
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
     ctx.obj = {"reference_path": reference_path}
@@ -93,15 +159,15 @@ def load_ref(ctx: click.Context):
 
 @main.group()
 def reference() -> None:
-    """Inspect the national reference (communes, EPCI, départements, régions)."""
+    """Consulter le référentiel national (communes, EPCI, départements, régions)."""
 
 
 @reference.command("info")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_context
 @handle_errors
 def reference_info(ctx: click.Context, fmt: str) -> None:
-    """Vintages, counts and national population of the reference."""
+    """Millésimes, effectifs et population nationale du référentiel."""
     from .reference import reference_summary, reference_summary_text
 
     info = reference_summary(load_ref(ctx))
@@ -112,15 +178,15 @@ def reference_info(ctx: click.Context, fmt: str) -> None:
 
 
 @main.command("fetch-map-assets")
-@click.option(
+@_option(
     "--dest",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Parent folder of leaflet-<version>/ (default: $CPTS_GEO_MAP_ASSETS or the user cache).",
+    help="Dossier parent de leaflet-<version>/ (par défaut : $CPTS_GEO_MAP_ASSETS ou le cache de l'utilisateur).",
 )
-@click.option("--force", is_flag=True, help="Fetch again even if present.")
+@_option("--force", is_flag=True, help="Télécharger de nouveau même si les fichiers sont présents.")
 @handle_errors
 def fetch_map_assets_cmd(dest: Path | None, force: bool) -> None:
-    """Fetch Leaflet from the npm registry (npm pack) for the --offline maps and reports."""
+    """Télécharger Leaflet depuis le registre npm (npm pack) pour les cartes et rapports --offline."""
     from .maps import fetch_map_assets
 
     click.echo(f"Leaflet : {fetch_map_assets(dest, force=force)}")
@@ -160,54 +226,56 @@ def _emit(text: str, output: Path | None, inputs) -> None:
     click.echo(f"Écrit : {output}", err=True)
 
 
-_min_population = click.option(
+_min_population = _option(
     "--min-population",
     type=click.IntRange(min=0),
     default=20000,
     show_default=True,
-    help="Minimum population (population municipale) of a territory; 0 for none.",
+    help="Population minimale (population municipale) d'un territoire ; 0 pour aucune.",
 )
-_sea_link = click.option(
+_sea_link = _option(
     "--sea-link-km",
     type=click.FloatRange(min=0),
     default=30.0,
     show_default=True,
-    help="Islands within this distance (km) of the rest of the territory are joined by sea (warning).",
+    help="Les îles à moins de cette distance (km) du reste du territoire y sont reliées par la mer (avertissement).",
 )
-_strict = click.option("--strict", is_flag=True, help="Exit with code 1 on a warning too.")
+_strict = _option("--strict", is_flag=True, help="Sortir avec le code 1 aussi sur un avertissement.")
 
 
 @main.command("check")
 @click.argument("proposal_path", metavar="PROPOSAL", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
+@_option(
     "--existing",
     "existing_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Register of existing CPTS (CSV/XLSX/GeoJSON/GPKG) to check overlaps against.",
+    help="Registre des CPTS existantes (CSV/XLSX/GeoJSON/GPKG) pour vérifier les chevauchements.",
 )
 @_min_population
 @_sea_link
-@click.option(
+@_option(
     "--format",
     "fmt",
     type=click.Choice(["text", "json", "html"]),
-    help="Report format (default: text, or from the -o suffix: .html, .json).",
+    help="Format du rapport (par défaut : text, ou d'après l'extension de -o : .html, .json).",
 )
-@click.option(
+@_option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report to this file instead of the standard output.",
+    help="Écrire le rapport dans ce fichier plutôt qu'à l'écran.",
 )
 @_strict
-@click.option("--sheet", help="XLSX proposal: the sheet to read (default: the first).")
-@click.option("--departement", help="Département that disambiguates commune names in the proposal.")
-@click.option("--name", "name", help="Name of the territory in the report (default: from the file).")
-@click.option("--cpts-id", help="Id of this CPTS in the register (not compared with itself).")
-@click.option(
+@_option("--sheet", help="Proposition XLSX : la feuille à lire (par défaut : la première).")
+@_option("--departement", help="Département qui lève l'ambiguïté des noms de communes de la proposition.")
+@_option("--name", "name", help="Nom du territoire dans le rapport (par défaut : d'après le fichier).")
+@_option(
+    "--cpts-id", help="Identifiant de cette CPTS dans le registre (elle n'est pas comparée à elle-même)."
+)
+@_option(
     "--offline",
     is_flag=True,
-    help="HTML report: map with Leaflet inlined and no tiles (cpts-geo fetch-map-assets once).",
+    help="Rapport HTML : carte avec Leaflet intégré, sans fond de carte (cpts-geo fetch-map-assets une fois).",
 )
 @click.pass_context
 @handle_errors
@@ -226,12 +294,12 @@ def check_cmd(
     cpts_id,
     offline,
 ) -> None:
-    """Check a proposed CPTS territory: population, contiguity, enclaves, EPCI, départements and
-    régions, overlap with the existing CPTS.
+    """Vérifier un territoire de CPTS proposé : population, continuité, enclaves, EPCI,
+    départements et régions, chevauchement avec les CPTS existantes.
 
-    PROPOSAL is a CSV/TXT/XLSX list of communes (codes or names) or a GeoJSON/GPKG polygon.
-    Exit code 0: every rule passed or warned; 1: a rule failed (or warned, with --strict);
-    2: the input could not be read.
+    PROPOSAL est une liste de communes CSV/TXT/XLSX (codes ou noms) ou un polygone GeoJSON/GPKG.
+    Code de sortie 0 : toutes les règles sont passées ou en avertissement ; 1 : une règle a
+    échoué (ou averti, avec --strict) ; 2 : l'entrée n'a pas pu être lue.
     """
     from .inputs import read_proposal
     from .rules import check_territory
@@ -271,25 +339,25 @@ def check_cmd(
 @click.argument("register_path", metavar="REGISTER", type=click.Path(dir_okay=False, path_type=Path))
 @_min_population
 @_sea_link
-@click.option(
+@_option(
     "--format",
     "fmt",
     type=click.Choice(["text", "json"]),
-    help="Report format (default: text, or json for an -o ending in .json).",
+    help="Format du rapport (par défaut : text, ou json pour un -o en .json).",
 )
-@click.option(
+@_option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report to this file instead of the standard output.",
+    help="Écrire le rapport dans ce fichier plutôt qu'à l'écran.",
 )
 @_strict
-@click.option("--sheet", help="XLSX register: the sheet to read (default: the first).")
+@_option("--sheet", help="Registre XLSX : la feuille à lire (par défaut : la première).")
 @click.pass_context
 @handle_errors
 def check_register_cmd(ctx, register_path, min_population, sea_link_km, fmt, output, strict, sheet) -> None:
-    """Check every CPTS of a register, and the register as a whole: communes in two CPTS,
-    communes enclosed by the union of the CPTS.
+    """Vérifier chaque CPTS d'un registre, et le registre entier : communes dans deux CPTS,
+    communes enclavées par l'ensemble des CPTS.
     """
     from .inputs import read_register
     from .rules import check_register
@@ -323,35 +391,35 @@ def _read_register_warned(path: Path, ref):
 
 @main.command("coverage")
 @click.argument("register_path", metavar="REGISTER", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--region", help="Code (or name) of a région: its figures and its départements'.")
-@click.option("--departement", help="Code (or name) of a département (49, 2A, 971).")
-@click.option(
+@_option("--region", help="Code (ou nom) d'une région : ses chiffres et ceux de ses départements.")
+@_option("--departement", help="Code (ou nom) d'un département (49, 2A, 971).")
+@_option(
     "--by",
     type=click.Choice(["region", "departement"]),
-    help="Detail lines (text, csv): by région (default nationally) or département.",
+    help="Lignes de détail (text, csv) : par région (par défaut au niveau national) ou par département.",
 )
-@click.option("--goal", type=float, default=1000, show_default=True, help="National goal (number of CPTS).")
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "csv", "json"]), default="text", show_default=True
-)
-@click.option(
+@_option("--goal", type=float, default=1000, show_default=True, help="Objectif national (nombre de CPTS).")
+@_option("--format", "fmt", type=click.Choice(["text", "csv", "json"]), default="text", show_default=True)
+@_option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to this file instead of the standard output.",
+    help="Écrire dans ce fichier plutôt qu'à l'écran.",
 )
-@click.option(
+@_option(
     "--png",
     "png_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Also draw a bar chart of CPTS and coverage by région/département (.png, .svg).",
+    help="Dessiner aussi un graphique des CPTS et de la couverture par région ou département (.png, .svg).",
 )
 @click.pass_context
 @handle_errors
 def coverage_cmd(ctx, register_path, region, departement, by, goal, fmt, output, png_path) -> None:
-    """Coverage of a CPTS register: CPTS by stage, population covered, white zones, overlaps.
+    """Couverture d'un registre de CPTS : CPTS par stade, population couverte, zones blanches,
+    chevauchements.
 
-    A CPTS spanning several régions counts once nationally and once in each région it touches.
+    Une CPTS à cheval sur plusieurs régions compte une fois au niveau national et une fois dans
+    chaque région qu'elle touche.
     """
     from .coverage import coverage_summary
 
@@ -379,30 +447,30 @@ def coverage_cmd(ctx, register_path, region, departement, by, goal, fmt, output,
 
 @main.command("coverage-map")
 @click.argument("register_path", metavar="REGISTER", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--region", help="Code (or name) of the région to draw.")
-@click.option("--departement", help="Code (or name) of the département to draw.")
-@click.option(
+@_option("--region", help="Code (ou nom) de la région à dessiner.")
+@_option("--departement", help="Code (ou nom) du département à dessiner.")
+@_option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="HTML map to write (default: carte.html, unless only --png is given).",
+    help="Carte HTML à écrire (par défaut : carte.html, sauf si seul --png est donné).",
 )
-@click.option(
+@_option(
     "--offline",
     is_flag=True,
-    help="Self-contained page: Leaflet inlined (cpts-geo fetch-map-assets once), no tiles.",
+    help="Page autonome : Leaflet intégré (cpts-geo fetch-map-assets une fois), sans fond de carte.",
 )
-@click.option("--goal", type=float, default=1000, show_default=True, help="National goal (number of CPTS).")
-@click.option(
+@_option("--goal", type=float, default=1000, show_default=True, help="Objectif national (nombre de CPTS).")
+@_option(
     "--png",
     "png_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Also draw a static coverage map (.png, .svg, .pdf).",
+    help="Dessiner aussi une carte statique de la couverture (.png, .svg, .pdf).",
 )
 @click.pass_context
 @handle_errors
 def coverage_map_cmd(ctx, register_path, region, departement, output, offline, goal, png_path) -> None:
-    """HTML map of a register's coverage: CPTS by stage, white zones, overlaps, départements."""
+    """Carte HTML de la couverture d'un registre : CPTS par stade, zones blanches, chevauchements, départements."""
     from ._text import fr_int, fr_share
     from .coverage import coverage_summary
     from .maps import coverage_figure, coverage_map, save_figure, save_map
@@ -439,52 +507,66 @@ def coverage_map_cmd(ctx, register_path, region, departement, output, offline, g
 
 
 @main.command("suggest")
-@click.option(
+@_option(
     "--existing",
     "existing_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Register of existing CPTS (CSV/XLSX/GeoJSON/GPKG): its communes are left out.",
+    help="Registre des CPTS existantes (CSV/XLSX/GeoJSON/GPKG) : ses communes sont laissées de côté.",
 )
-@click.option("--departement", help="Code or name of the département to partition (49, 2A, 971).")
-@click.option("--region", help="Code or name of the région to partition (52).")
-@click.option("--all", "all_france", is_flag=True, help="Partition every département of France.")
-@click.option(
-    "--min-population", type=int, default=20000, show_default=True, help="Minimum population of a territory."
+@_option("--departement", help="Code ou nom du département à découper (49, 2A, 971).")
+@_option("--region", help="Code ou nom de la région à découper (52).")
+@_option("--all", "all_france", is_flag=True, help="Découper tous les départements de France.")
+@_option(
+    "--min-population",
+    type=int,
+    default=20000,
+    show_default=True,
+    help="Population minimale d'un territoire.",
 )
-@click.option(
+@_option(
     "--sea-link-km",
     type=float,
     default=30.0,
     show_default=True,
-    help="Islands within this distance (km) are linked by sea.",
+    help="Les îles à moins de cette distance (km) sont reliées par la mer.",
 )
-@click.option("--allow-cross-departement", is_flag=True, help="Let territories span départements.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random restarts.")
-@click.option(
+@_option(
+    "--allow-cross-departement",
+    is_flag=True,
+    help="Autoriser les territoires à cheval sur plusieurs départements.",
+)
+@_option(
+    "--seed",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Graine des tirages aléatoires (résultat reproductible).",
+)
+@_option(
     "--effort",
     type=click.IntRange(1, 10),
     default=1,
     show_default=True,
-    help="Search budget multiplier: 2-3 sometimes find one or two more territories, 10-20x slower.",
+    help="Multiplicateur de l'effort de recherche : 2 ou 3 trouvent parfois un ou deux territoires de plus, 10 à 20 fois plus lentement.",
 )
-@click.option(
+@_option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="OUT.csv (one row per commune), OUT.gpkg or OUT.geojson (one polygon per territory).",
+    help="SORTIE.csv (une ligne par commune), SORTIE.gpkg ou SORTIE.geojson (un polygone par territoire).",
 )
-@click.option(
+@_option(
     "--map",
     "map_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write an HTML map of the suggestions and the existing CPTS.",
+    help="Écrire une carte HTML des propositions et des CPTS existantes.",
 )
-@click.option(
+@_option(
     "--offline",
     is_flag=True,
-    help="--map: self-contained page (Leaflet inlined, no tiles; cpts-geo fetch-map-assets once).",
+    help="--map : page autonome (Leaflet intégré, sans fond de carte ; cpts-geo fetch-map-assets une fois).",
 )
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_context
 @handle_errors
 def suggest_cmd(
@@ -503,11 +585,11 @@ def suggest_cmd(
     offline,
     fmt,
 ) -> None:
-    """Partition the white zones (communes no CPTS covers) into candidate CPTS territories.
+    """Découper les zones blanches (communes couvertes par aucune CPTS) en territoires candidats.
 
-    Each territory is contiguous (islands joined by sea links), has at least --min-population
-    inhabitants and stays in one département; their number is maximised. Pieces too small to
-    form a territory are proposed as extensions of an adjacent CPTS.
+    Chaque territoire est d'un seul tenant (îles reliées par la mer), compte au moins
+    --min-population habitants et reste dans un département ; leur nombre est maximisé. Les
+    morceaux trop petits pour former un territoire sont proposés en extension d'une CPTS voisine.
     """
     from .maps import suggest_map
     from .suggest import resolve_area, suggest_territories, write_result

@@ -19,8 +19,34 @@ def runner():
 def test_help_lists_commands(runner):
     res = runner.invoke(main, ["--help"])
     assert res.exit_code == 0
-    assert "Check, map and plan CPTS territories" in res.output
+    assert "Vérifier, cartographier et planifier les territoires des CPTS" in res.output
+    assert "Utilisation : " in res.output and "Commandes:" in res.output
     assert "reference" in res.output
+
+
+def test_every_help_text_is_french(runner):
+    """Every command and option has a help text, none left in English."""
+    english = ("Show this message", "Usage:", "[default:", "Write ", "Check ", "Draw ", "Code or name")
+    for args in (["--help"], ["reference", "--help"], ["reference", "info", "--help"], ["check", "--help"],
+                 ["check-register", "--help"], ["coverage", "--help"], ["coverage-map", "--help"],
+                 ["suggest", "--help"]):
+        res = runner.invoke(main, args)
+        assert res.exit_code == 0, args
+        assert not [w for w in english if w in res.output], (args, res.output)
+
+
+def test_help_and_version_import_neither_pandas_nor_geopandas():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom cpts_geo.cli import main\n"
+        "for a in (['--help'], ['--version']):\n"
+        "    try:\n        main(a, standalone_mode=False)\n    except SystemExit:\n        pass\n"
+        "print(sorted(m for m in ('pandas', 'geopandas', 'numpy', 'shapely') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"
 
 
 def test_version(runner):
