@@ -216,11 +216,11 @@ def test_browser_folium_on_leaflet_194_offline(tmp_path):
                                "return [m.getZoom(), m.getBounds().toBBoxString()]")
         west, south, east, north = map(float, bounds.split(","))
         assert zoom >= 10 and west <= -0.60 and east >= -0.30 and south <= 47.40 and north >= 47.50
+        page.screenshot(tmp_path / "carte.png")
         page.js("document.querySelector('.leaflet-control-layers-overlays input').click()")
         assert page.js("return document.querySelectorAll('path.leaflet-interactive').length") == 0
         assert page.js("return document.querySelectorAll('.cpts-carte-erreur').length") == 0
         assert page.errors == []
-        page.screenshot(tmp_path / "carte.png")
 
 
 @pytest.mark.browser
