@@ -284,7 +284,7 @@ def _search_map(tmp_path: Path, *, fixed: bool) -> Path:
     cpts = pd.DataFrame({"cpts_nom": ["CPTS <Loire>", "CPTS Mauges"]}, index=["C1", "C2"])
     m = folium.Map(tiles=None, zoom_control=True)
     folium.GeoJson(SQUARES, name="Communes").add_to(m)
-    m.fit_bounds([[47.40, -0.60], [47.50, -0.30]])
+    m.fit_bounds([[46.5, -2.0], [48.5, 1.0]])  # zoom 8: picking a commune zooms in to 11
     prepare_assets(m)
     m.get_root().header.add_child(Element(maps._CSS), name="cpts_css")
     maps._add_search(m, ref, units, cpts)
@@ -318,12 +318,13 @@ def _pick(page, text: str, *, enter: bool = False):
 def test_browser_search_popup_stays_open(tmp_path):
     path = _search_map(tmp_path, fixed=True)
     with chromium_page(path, wait_s=0.3) as page:
+        assert page.js(_POPUP)["zoom"] < 10
         _pick(page, "bet")
         time.sleep(1.5)
         state = page.js(_POPUP)
         assert state["open"] and state["inDom"] and state["opacity"] == "1", state
         assert state["text"] == "Bêta & Gamma (49002)Population : 23\u202f456 hab.CPTS (chevauchement) :CPTS <Loire>CPTS Mauges"
-        assert state["zoom"] >= 11 and state["hits"] == 0
+        assert state["zoom"] == 11 and state["hits"] == 0
         page.screenshot(tmp_path / "recherche.png")
         # Enter picks the first hit; the previous popup gives way to the new one.
         _pick(page, "49003", enter=True)
@@ -354,9 +355,40 @@ def test_browser_old_search_popup_closed_at_once(tmp_path):
     once maps.py uses cpts_geo._search_js.SEARCH_TEMPLATE)."""
     path = _search_map(tmp_path, fixed=False)
     with chromium_page(path, wait_s=0.3) as page:
+        assert page.js(_POPUP)["zoom"] < 10
         _pick(page, "bet")
         early = page.js(_POPUP)
         time.sleep(1.5)
         late = page.js(_POPUP)
-        assert late["zoom"] >= 11  # it zoomed...
+        assert late["zoom"] == 11  # it zoomed...
         assert not late["open"] and not late["inDom"], (early, late)  # ...but the popup is gone
+
+
+@pytest.mark.browser
+def test_browser_real_coverage_map_on_inline_leaflet(ref, tmp_path, monkeypatch):
+    """maps.py's offline coverage map (panels, hatching, legend, search) with the pip Leaflet in
+    place of the npm one and the corrected search element: what wiring them in will produce."""
+    from jinja2 import Template
+
+    from cpts_geo import maps
+    from cpts_geo._search_js import SEARCH_TEMPLATE
+    from tests.test_maps import COUNT, epci_register
+
+    monkeypatch.setattr(maps, "_leaflet_inline", lambda: NO_MAP_FALLBACK + inline_tags())
+    reg = epci_register(ref, ["49"])
+    m = maps.coverage_map(ref, reg, departement="49", offline=True)
+    m._children["cpts_search"]._template = Template(SEARCH_TEMPLATE)
+    path = maps.save_map(m, tmp_path / "couverture-49.html")  # refuses any remote resource
+    with logged_page(path) as page:
+        assert page.errors == [] and page.network_errors == []
+        assert page.js("return L.version") == "1.9.4"
+        assert all(u.startswith(("file:", "data:")) for u in page.requests), page.requests
+        assert page.js(COUNT.format("cpts-territoire")) == reg.table["cpts_id"].nunique()
+        assert page.js("return document.getElementById('cpts-legende') !== null")
+        _pick(page, "angers")
+        time.sleep(1.5)
+        state = page.js(_POPUP)
+        assert state["open"] and state["opacity"] == "1", state
+        assert state["text"].startswith("Angers (49007)Population : 159\u202f022 hab.CPTS :"), state
+        page.screenshot(tmp_path / "couverture-49.png")
+        assert page.errors == []
