@@ -260,3 +260,44 @@ def test_static_map_is_hidden_on_screen(tmp_path):
         assert p.js("return getComputedStyle(document.querySelector('img.carte-statique')).display") == "none"
         assert p.js("return getComputedStyle(document.querySelector('iframe')).display") != "none"
         assert p.errors == []
+
+
+@pytest.mark.browser
+def test_real_check_report_prints_with_its_static_map(ref, tmp_path, monkeypatch):
+    """report.py's HTML report (its Leaflet iframe inline) with the print stylesheet and the
+    notebooks' territory figure added as the lead's wiring will add them: the PDF holds the map
+    image on page 1, and Chromium does not hang on the live map in the iframe."""
+    exe = _require_chromium()
+    _require_poppler()
+    from cpts_geo import maps
+    from cpts_geo._leaflet import inline_tags
+    from cpts_geo.diagnostic import territory_figure, territory_summary
+    from cpts_geo.report import report_html
+    from cpts_geo.rules import check_territory
+
+    monkeypatch.setattr(maps, "_leaflet_inline", inline_tags)
+    codes = ["56009", "56114", "56152", "56241", "56186"]
+    report = check_territory(ref, codes)
+    html = report_html(ref, report, offline=True)
+    fig = territory_figure(ref, territory_summary(ref, codes))
+    img = static_map_img(fig, dpi=120)
+    title = "Vérification du territoire — " + (report.territory.get("name") or "Territoire sans nom")
+    assert html.count("</iframe>") == 1
+    html = html.replace("</head>", f"<style>{print_css(title=title, date='01/12/2026')}</style></head>", 1)
+    html = html.replace("</iframe>", "</iframe>" + img, 1)
+    page = tmp_path / "rapport.html"
+    page.write_text(html, encoding="utf-8")
+    t0 = time.monotonic()
+    out = html_to_pdf(page, tmp_path / "rapport.pdf", chromium=exe)
+    assert time.monotonic() - t0 < 60
+    info = subprocess.run(["pdfinfo", str(out)], check=True, capture_output=True, text=True).stdout
+    assert re.search(r"^Page size:\s+594\.96 x 841\.92 pts \(A4\)", info, re.M), info
+    pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
+    assert pages >= 2
+    images = subprocess.run(["pdfimages", "-list", str(out)], check=True, capture_output=True, text=True).stdout
+    rows = [ln.split() for ln in images.splitlines()[2:] if ln.strip()]
+    assert [int(r[0]) for r in rows if r[2] == "image"] == [1], images
+    first = _pdftotext(out, 1)
+    assert "Synthèse" in first and "Carte du territoire" in first and "Détail des règles" not in first
+    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(out), str(tmp_path / "page")],
+                   check=True)
