@@ -202,8 +202,11 @@ function say(div,text,banner){
   box.textContent=text;
   box.style.cssText='box-sizing:border-box;padding:12px 16px;margin:0;font:14px/1.4 system-ui,Arial,'
     +'sans-serif;color:#7a1f1f;background:#fdecea;border:1px solid #e0b4b4;z-index:10000;'
-    +(banner?'position:absolute;top:0;left:0;right:0;':'');
-  if(banner){div.appendChild(box);}else{div.textContent='';div.appendChild(box);}
+    +(banner?'position:absolute;top:0;left:0;right:0;':'position:relative;max-width:36em;border-radius:6px;');
+  if(banner){div.appendChild(box);return;}
+  // In the middle of the map's box, clear of the panels pinned to the page's edges.
+  div.textContent='';div.style.display='flex';div.style.alignItems='center';div.style.justifyContent='center';
+  div.style.minHeight='8em';div.appendChild(box);
 }
 window.addEventListener('load',function(){
   var maps=document.querySelectorAll('.folium-map');
