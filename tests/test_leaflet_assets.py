@@ -392,3 +392,41 @@ def test_browser_real_coverage_map_on_inline_leaflet(ref, tmp_path, monkeypatch)
         assert state["text"].startswith("Angers (49007)Population : 159\u202f022 hab.CPTS :"), state
         page.screenshot(tmp_path / "couverture-49.png")
         assert page.errors == []
+
+
+@pytest.mark.browser
+def test_browser_basemaps_and_attributions(tmp_path):
+    """The online basemaps on the inline Leaflet: French layer names, attributions shown, tile
+    URLs filled in (the tiles themselves fail: there is no network here)."""
+    m = folium.Map(tiles=None)
+    for kw in tile_layers():
+        folium.TileLayer(**kw).add_to(m)
+    folium.LayerControl(collapsed=False).add_to(m)
+    m.fit_bounds([[47.40, -0.60], [47.50, -0.30]])
+    prepare_assets(m)
+    path = _save(m, tmp_path / "fonds.html")
+    with logged_page(path, wait_s=0.5) as page:
+        assert page.errors == []
+        labels = page.js("return [...document.querySelectorAll('.leaflet-control-layers-base label')]"
+                         ".map(l => l.textContent.trim())")
+        assert labels == ["Fond OpenStreetMap", "Fond Plan IGN"]
+        attribution = "return document.querySelector('.leaflet-control-attribution').textContent"
+        assert "© les contributeurs d'OpenStreetMap" in page.js(attribution)
+        osm = [u for u in page.requests if "openstreetmap" in u]
+        assert osm and all(re.fullmatch(r"https://tile\.openstreetmap\.org/1[0-2]/\d+/\d+\.png", u) for u in osm), osm
+        page.js("document.querySelectorAll('.leaflet-control-layers-base input')[1].click()")
+        time.sleep(0.5)
+        assert "© IGN – Géoplateforme (Plan IGN v2)" in page.js(attribution)
+        assert "OpenStreetMap" not in page.js(attribution)
+    with logged_page(path, wait_s=0.2) as page:  # once more, to see the IGN tile requests
+        page.js("document.querySelectorAll('.leaflet-control-layers-base input')[1].click()")
+        time.sleep(0.5)
+        for entry in page.driver.get_log("performance"):
+            msg = json.loads(entry["message"])["message"]
+            if msg.get("method") == "Network.requestWillBeSent":
+                page.requests.append(msg["params"]["request"]["url"])
+        ign = [u for u in page.requests if "geopf" in u]
+        assert ign, page.requests
+        assert all(re.fullmatch(r"https://data\.geopf\.fr/wmts\?SERVICE=WMTS&REQUEST=GetTile&VERSION=1\.0\.0"
+                                r"&LAYER=GEOGRAPHICALGRIDSYSTEMS\.PLANIGNV2&STYLE=normal&TILEMATRIXSET=PM"
+                                r"&FORMAT=image/png&TILEMATRIX=1[0-2]&TILEROW=\d+&TILECOL=\d+", u) for u in ign), ign
