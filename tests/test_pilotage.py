@@ -116,3 +116,153 @@ def test_covered_by_stage_national_speed(ref, unit_pop):
     got = covered_by_stage(unit_pop, links, stages, ref.units["departement"])
     assert time.perf_counter() - start < 0.5
     assert int(got["any"].sum()) == int(unit_pop.sum())
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. Coverage over time
+# ---------------------------------------------------------------------------------------------
+from cpts_geo.history import (  # noqa: E402
+    coverage_history,
+    history_figure,
+    history_from_frame,
+    parse_date,
+    read_history,
+)
+
+# A: ACI since 15/03/2023, its earlier stages in the history file; B: projet de santé since
+# 01/02/2023, earlier stages unknown; C: no date at all; D: no stage, dated 05/12/2022.
+HIST_ROWS = [
+    ("A", "CPTS Angers", "49007", "aci"),
+    ("A", "CPTS Angers", "49353", "aci"),
+    ("B", "CPTS Loire-Authion", "49353", "projet-sante"),
+    ("B", "CPTS Loire-Authion", "49015", "projet-sante"),
+    ("C", "CPTS du Pays de Redon", "35236", "lettre-intention"),
+    ("D", "CPTS Guémené", "44185", ""),
+]
+HIST_DATES = {"A": "2023-03-15", "B": "01/02/2023", "D": "2022-12-05"}
+HISTORY = pd.DataFrame({"cpts_id": ["A", "A", "A"],
+                        "statut": ["pre-projet", "Lettre d'intention", "projet-sante"],
+                        "date": ["2022-01-10", "15/06/2022", "2022-11-30"]})
+A_POP, B_ONLY, D_POP = 159022 + 16333, 15251, 3311
+
+
+@pytest.fixture(scope="module")
+def hist(ref, unit_pop):
+    links, cpts = views(HIST_ROWS, ref, dates=HIST_DATES)
+    history = history_from_frame(HISTORY, cpts.index)
+    return coverage_history(links, cpts, unit_pop, history=history, end="2023-04")
+
+
+def test_history_monthly_counts(hist):
+    f = hist.frame
+    assert list(f.index) == [str(p) for p in pd.period_range("2022-01", "2023-04", freq="M")]
+    cols = ["cpts_aci", "cpts_projet-sante", "cpts_lettre-intention", "cpts_pre-projet", "cpts_any"]
+    assert f.loc["2022-01", cols].tolist() == [0, 0, 0, 1, 1]
+    assert f.loc["2022-05", cols].tolist() == [0, 0, 0, 1, 1]
+    assert f.loc["2022-06", cols].tolist() == [0, 0, 1, 1, 1]
+    assert f.loc["2022-11", cols].tolist() == [0, 1, 1, 1, 1]   # dated on the last day of the month
+    assert f.loc["2022-12", cols].tolist() == [0, 1, 1, 1, 2]   # D, without stage: "any" only
+    assert f.loc["2023-01", cols].tolist() == [0, 1, 1, 1, 2]
+    assert f.loc["2023-02", cols].tolist() == [0, 2, 2, 2, 3]   # B appears at its current stage
+    assert f.loc["2023-03", cols].tolist() == [1, 2, 2, 2, 3]
+    assert f.loc["2023-04", cols].tolist() == [1, 2, 2, 2, 3]
+    pops = ["population_aci", "population_projet-sante", "population_pre-projet", "population_any"]
+    assert f.loc["2022-01", pops].tolist() == [0, 0, A_POP, A_POP]
+    assert f.loc["2022-12", pops].tolist() == [0, A_POP, A_POP, A_POP + D_POP]
+    # Trélazé, in A and B, once at each level.
+    assert f.loc["2023-02", pops].tolist() == [0, A_POP + B_ONLY, A_POP + B_ONLY, A_POP + B_ONLY + D_POP]
+    assert f.loc["2023-04", pops].tolist() == [A_POP, A_POP + B_ONLY, A_POP + B_ONLY, A_POP + B_ONLY + D_POP]
+
+
+def test_history_says_what_is_unknown(hist):
+    assert hist.undated == ["C"]
+    assert hist.current_only == ["B"]
+    text = " ".join(hist.notes)
+    assert "1 CPTS sans aucune date (sans date) : exclue(s) de la courbe" in text and "(C)" in text
+    assert "1 CPTS dont seul le stade actuel est daté : comptée(s) à partir de cette date seulement" in text
+    d = hist.to_dict()
+    assert d["undated_cpts"] == ["C"] and d["current_stage_only_cpts"] == ["B"]
+    assert d["months"][-1] == {"month": "2023-04",
+                               "cpts": {"aci": 1, "projet-sante": 2, "lettre-intention": 2, "pre-projet": 2,
+                                        "any": 3},
+                               "population_covered_by_stage": {"aci": A_POP, "projet-sante": A_POP + B_ONLY,
+                                                               "lettre-intention": A_POP + B_ONLY,
+                                                               "pre-projet": A_POP + B_ONLY},
+                               "population_covered": A_POP + B_ONLY + D_POP}
+
+
+def test_history_without_history_file(ref, unit_pop):
+    """Only the register's dates: A is counted from its ACI date, at ACI, nothing before."""
+    links, cpts = views(HIST_ROWS, ref, dates=HIST_DATES)
+    h = coverage_history(links, cpts, unit_pop, end="2023-03")
+    assert list(h.frame.index) == ["2022-12", "2023-01", "2023-02", "2023-03"]
+    assert h.frame["cpts_any"].tolist() == [1, 1, 2, 3]
+    assert h.frame["cpts_aci"].tolist() == [0, 0, 0, 1]
+    assert h.current_only == ["A", "B"]
+
+
+def test_history_area(ref, unit_pop):
+    links, cpts = views(HIST_ROWS, ref, dates=HIST_DATES)
+    h = coverage_history(links, cpts, unit_pop, history=history_from_frame(HISTORY, cpts.index),
+                         unit_area=ref.units["departement"], area="49", area_name="Maine-et-Loire", end="2023-04")
+    assert h.undated == [] and h.population == int(ref.units.loc[ref.units["departement"] == "49", "population"].sum())
+    assert h.frame.loc["2023-04", ["cpts_any", "population_any"]].tolist() == [2, A_POP + B_ONLY]
+    assert h.area == {"code": "49", "nom": "Maine-et-Loire"}
+
+
+def test_history_outputs(hist):
+    frame = hist.to_frame()
+    assert frame.columns[:3].tolist() == ["Mois", "CPTS contrat ACI signé", "CPTS projet de santé validé ou plus"]
+    assert frame["CPTS tout stade"].tolist()[-1] == 3
+    text = hist.to_text()
+    assert "Couverture CPTS dans le temps — France entière" in text
+    assert "Une ligne par trimestre" not in text and "2022-07" in text
+    fig = history_figure(hist, goal=1000)
+    ax = fig.axes[0]
+    assert len(ax.get_lines()) == 6
+    assert ax.get_legend().get_texts()[-1].get_text() == "Objectif : 1 000 CPTS"
+    assert ax.get_ylabel() == "Nombre de CPTS"
+
+
+def test_history_text_by_quarter(ref, unit_pop):
+    links, cpts = views(HIST_ROWS, ref, dates=HIST_DATES)
+    h = coverage_history(links, cpts, unit_pop, history=history_from_frame(HISTORY, cpts.index), end="2026-01")
+    text = h.to_text()
+    assert "Une ligne par trimestre" in text
+    assert "\n2023-03 " in text and "\n2023-02 " not in text and "\n2026-01 " in text
+
+
+def test_parse_date():
+    import datetime as dt
+
+    assert parse_date("2023-03-05") == dt.date(2023, 3, 5)
+    assert parse_date("05/03/2023") == dt.date(2023, 3, 5)
+    assert parse_date("2023-03-05T00:00:00") == dt.date(2023, 3, 5)
+    with pytest.raises(ValueError, match="date '31/02/2023' impossible"):
+        parse_date("31/02/2023")
+    with pytest.raises(ValueError, match="illisible"):
+        parse_date("mars 2023")
+
+
+def test_read_history_errors(tmp_path):
+    path = tmp_path / "historique.csv"
+    path.write_text("cpts_id;statut;date\nA;pre-projet;2022-01-10\nZ;aci;2022-01-10\n"
+                    "A;signé;2022-02-01\nA;aci;31/02/2023\nA;aci;\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        read_history(path, ["A", "B"])
+    msg = str(err.value)
+    assert f"{path} : ligne 3 : CPTS 'Z' absente du registre" in msg
+    assert f"{path} : ligne 4 : statut 'signé' inconnu ; attendu pre-projet" in msg
+    assert f"{path} : ligne 5 : date '31/02/2023' impossible" in msg
+    assert f"{path} : ligne 6 : date manquante" in msg
+    assert [(p["line"], p["value"]) for p in err.value.problems] == [
+        (3, "Z"), (4, "signé"), (5, "31/02/2023"), (6, "")]
+    path.write_text("cpts_id;statut;date\nA;Projet de santé;2022-01-10\n", encoding="utf-8")
+    got = read_history(path, ["A"])
+    assert got[["cpts_id", "statut", "line"]].values.tolist() == [["A", "projet-sante", 2]]
+
+
+def test_history_bad_register_date(ref, unit_pop):
+    links, cpts = views(HIST_ROWS, ref, dates={"A": "2023-13-01"})
+    with pytest.raises(InputError, match="registre : CPTS 'A' : date_statut : date '2023-13-01' impossible"):
+        coverage_history(links, cpts, unit_pop, end="2023-04")
