@@ -266,3 +266,95 @@ def test_history_bad_register_date(ref, unit_pop):
     links, cpts = views(HIST_ROWS, ref, dates={"A": "2023-13-01"})
     with pytest.raises(InputError, match="registre : CPTS 'A' : date_statut : date '2023-13-01' impossible"):
         coverage_history(links, cpts, unit_pop, end="2023-04")
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. What changed between two registers
+# ---------------------------------------------------------------------------------------------
+from cpts_geo.changes import compare_registers  # noqa: E402
+
+OLD_ROWS = [
+    ("A", "CPTS Angers", "49007", "aci", "2022-05-01"),
+    ("A", "CPTS Angers", "49353", "aci", "2022-05-01"),
+    ("B", "CPTS Loire-Authion", "49015", "projet-sante", ""),
+    ("C", "CPTS du Pays de Redon", "35236", "lettre-intention", "2021-01-01"),
+    ("C", "CPTS du Pays de Redon", "44185", "lettre-intention", "2021-01-01"),
+    ("R", "CPTS Paris Centre", "75101", "pre-projet", ""),
+    ("R", "CPTS Paris Centre", "44185", "pre-projet", ""),
+]
+NEW_ROWS = [
+    ("A", "CPTS du Grand Angers", "49007", "aci", "2022-05-01"),
+    ("A", "CPTS du Grand Angers", "49015", "aci", "2022-05-01"),
+    ("B", "CPTS Loire-Authion", "49015", "aci", "15/01/2024"),
+    ("C", "CPTS du Pays de Redon", "35236", "lettre-intention", "2021-01-01"),
+    ("C", "CPTS du Pays de Redon", "44185", "lettre-intention", "2021-01-01"),
+    ("N", "CPTS Paris 2e", "75102", "pre-projet", ""),
+]
+
+
+def dated_views(rows, ref):
+    df = pd.DataFrame(rows, columns=["cpts_id", "cpts_nom", "code_insee", "statut", "date_statut"])
+    table = register_from_frame(df, ref).table
+    links = table[["cpts_id", "code_insee"]].drop_duplicates().reset_index(drop=True)
+    cpts = table.groupby("cpts_id", sort=False)[["cpts_nom", "statut", "date_statut"]].first()
+    return links, cpts
+
+
+@pytest.fixture(scope="module")
+def changes(ref, unit_pop):
+    return compare_registers(dated_views(OLD_ROWS, ref), dated_views(NEW_ROWS, ref), unit_pop,
+                             ref.units["nom"], old_source="registre_2024.csv", new_source="registre_2025.csv")
+
+
+def test_changes_added_removed_renamed(changes):
+    assert changes.added == [{"cpts_id": "N", "cpts_nom": "CPTS Paris 2e", "statut": "pre-projet", "date_statut": "",
+                              "communes": 1, "population": 19847}]
+    assert changes.removed == [{"cpts_id": "R", "cpts_nom": "CPTS Paris Centre", "statut": "pre-projet",
+                                "date_statut": "", "communes": 2, "population": 15114 + 3311}]
+    assert changes.renamed == [{"cpts_id": "A", "old_name": "CPTS Angers", "new_name": "CPTS du Grand Angers"}]
+
+
+def test_changes_stage_and_perimeter(ref, changes):
+    assert changes.stage_changes == [{"cpts_id": "B", "cpts_nom": "CPTS Loire-Authion", "old_stage": "projet-sante",
+                                      "old_date": "", "new_stage": "aci", "new_date": "15/01/2024"}]
+    names = ref.units["nom"]
+    assert changes.perimeter_changes == [{
+        "cpts_id": "A", "cpts_nom": "CPTS du Grand Angers",
+        "communes_in": [{"code": "49015", "nom": names["49015"]}],
+        "communes_out": [{"code": "49353", "nom": names["49353"]}],
+        "population_before": 159022 + 16333, "population_after": 159022 + 15251,
+    }]
+
+
+def test_changes_coverage_effects(changes):
+    c = changes.coverage
+    assert [u["code"] for u in c["white_zones_appeared"]] == ["49353", "75101"]
+    assert [u["population"] for u in c["white_zones_appeared"]] == [16333, 15114]
+    assert [u["code"] for u in c["white_zones_disappeared"]] == ["75102"]
+    assert [(u["code"], u["cpts"]) for u in c["new_overlaps"]] == [("49015", ["A", "B"])]
+    assert [(u["code"], u["cpts"]) for u in c["overlaps_resolved"]] == [("44185", ["C", "R"])]
+    assert c["population_covered_before"] == 159022 + 16333 + 15251 + 9542 + 3311 + 15114
+    assert c["population_covered_after"] == 159022 + 15251 + 9542 + 3311 + 19847
+
+
+def test_changes_outputs(changes):
+    d = changes.to_dict()
+    for key in ("added", "removed", "renamed", "stage_changes", "perimeter_changes"):
+        assert all("cpts_id" in item for item in d[key]) and d[key]
+    assert set(d) >= {"added", "removed", "renamed", "stage_changes", "perimeter_changes", "coverage"}
+    text = changes.to_text()
+    assert "CPTS ajoutées : 1" in text and "CPTS supprimées : 1" in text
+    assert "A : « CPTS Angers » devient « CPTS du Grand Angers »" in text
+    assert "Projet de santé validé → Contrat ACI signé (15/01/2024)" in text
+    assert "population 175 355 → 174 273 habitants" in text
+    assert "Zones blanches apparues : 2 communes, 31 447 habitants" in text
+    assert "identifiant (cpts_id)" in text
+    frames = changes.to_frames()
+    assert frames["Périmètres"].iloc[0]["Communes sorties"].endswith("(49353)")
+    assert len(frames["Nouveaux chevauchements"]) == 1 and frames["Nouveaux chevauchements"].iloc[0]["CPTS"] == "A, B"
+
+
+def test_changes_none(ref, unit_pop):
+    same = dated_views(OLD_ROWS, ref)
+    ch = compare_registers(same, same, unit_pop, ref.units["nom"])
+    assert ch.unchanged and "Aucun changement." in ch.to_text()
