@@ -358,3 +358,104 @@ def test_changes_none(ref, unit_pop):
     same = dated_views(OLD_ROWS, ref)
     ch = compare_registers(same, same, unit_pop, ref.units["nom"])
     assert ch.unchanged and "Aucun changement." in ch.to_text()
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. ACI funding estimate
+# ---------------------------------------------------------------------------------------------
+from cpts_geo import cpts_table  # noqa: E402
+from cpts_geo.funding import funding_estimate, read_funding_table  # noqa: E402
+
+FUNDING_ROWS = [*STAGE_ROWS[:6], ("F", "CPTS Angers-Loire", "49015", "aci")]
+
+
+@pytest.fixture(scope="module")
+def funding_cpts(ref):
+    df = pd.DataFrame(FUNDING_ROWS, columns=["cpts_id", "cpts_nom", "code_insee", "statut"])
+    return cpts_table(ref, register_from_frame(df, ref))
+
+
+@pytest.fixture(scope="module")
+def funding_table():
+    return read_funding_table()
+
+
+def ceiling(table, version, taille):
+    t = table[(table["version"] == version) & (table["taille"] == taille) & (table["poste"] == "total_maximum")]
+    return float(t["montant_annuel_eur"].iloc[0])
+
+
+def test_shipped_funding_table(funding_table):
+    t = funding_table
+    assert set(t["version"]) == {"aci-2019", "aci-avenant2"}
+    assert [ceiling(t, "aci-2019", k) for k in (1, 2, 3, 4)] == [220000, 287000, 370000, 450000]
+    assert ceiling(t, "aci-avenant2", 4) == 580000
+    found = t[t["statut"] != "non trouvé"]
+    assert found["montant_annuel_eur"].notna().all() and (found["source"] != "").all()
+    assert t.loc[t["statut"] == "non trouvé", "montant_annuel_eur"].isna().all()
+
+
+def test_funding_estimate_aci(funding_cpts, funding_table):
+    assert funding_cpts.loc[["A", "F"], "aci_size_class"].tolist() == [4, 1]
+    est = funding_estimate(funding_cpts, funding_table)
+    assert est.version == "aci-2019"
+    total = ceiling(funding_table, "aci-2019", 4) + ceiling(funding_table, "aci-2019", 1)
+    assert est.per_cpts["montant_max_eur"].to_dict() == {"A": 450000, "F": 220000}
+    assert est.national == {"cpts": 2, "montant_max_eur": total, "cpts_sans_montant": 0}
+    assert est.by_departement.loc["49", ["cpts", "montant_max_eur"]].tolist() == [2, total]
+    assert est.by_region.loc["52", "montant_max_eur"] == total
+    assert est.excluded == 2
+    text = est.to_text()
+    assert "Estimation du financement ACI (barème aci-2019)" in text
+    assert "Enveloppe annuelle maximale estimée : 670 000 € pour 2 CPTS" in text
+    assert "Les versements réels dépendent des missions engagées" in text
+    assert "cette estimation est basse" in text
+    d = est.to_dict()
+    assert d["estimate"] is True and d["national"]["montant_max_eur"] == 670000
+    assert {c["cpts_id"]: c["taille"] for c in d["cpts"]} == {"A": 4, "F": 1}
+    assert set(est.to_frames()) == {"Estimation par CPTS", "Par département", "Par région"}
+
+
+def test_funding_estimate_every_stage(funding_cpts, funding_table):
+    est = funding_estimate(funding_cpts, funding_table,
+                           stages=("aci", "projet-sante", "lettre-intention", "pre-projet"))
+    t1, t4 = ceiling(funding_table, "aci-2019", 1), ceiling(funding_table, "aci-2019", 4)
+    assert est.national["montant_max_eur"] == t4 + 3 * t1
+    # C (Redon) spans two départements and two régions: its whole envelope in each.
+    assert est.by_departement.loc[["35", "44", "49"], "montant_max_eur"].tolist() == [t1, t1, t4 + 2 * t1]
+    assert est.by_region.loc[["52", "53"], "montant_max_eur"].tolist() == [t4 + 3 * t1, t1]
+    assert any("comptée, avec toute son enveloppe, dans chacun" in n for n in est.notes)
+
+
+def test_funding_estimate_incomplete_version(funding_cpts, funding_table):
+    est = funding_estimate(funding_cpts, funding_table, version="aci-avenant2")
+    assert est.national == {"cpts": 2, "montant_max_eur": 580000, "cpts_sans_montant": 1}
+    assert est.per_cpts.at["F", "base"] == "non trouvé"
+    assert "Aucun montant confirmé pour la (les) taille(s) 1, 2, 3" in " ".join(est.notes)
+    with pytest.raises(InputError, match="version 'aci-2030' absente"):
+        funding_estimate(funding_cpts, funding_table, version="aci-2030")
+    with pytest.raises(InputError, match="stade\\(s\\) 'signé' inconnu"):
+        funding_estimate(funding_cpts, funding_table, stages=("signé",))
+
+
+def test_read_funding_table_errors(tmp_path):
+    path = tmp_path / "bareme.csv"
+    head = "version,texte,date_texte,taille,poste,part,montant_annuel_eur,statut,source,date_source,remarque\n"
+    path.write_text(head
+                    + "v1,ACI,2019-06-20,5,total_maximum,total,1000,trouvé,src,2019-11-21,\n"
+                    + "v1,ACI,2019-06-20,1,parcours,mixte,1000,trouvé,src,2019-11-21,\n"
+                    + "v1,ACI,2019-06-20,1,total_maximum,total,abc,trouvé,src,2019-11-21,\n"
+                    + "v1,ACI,2019-06-20,2,total_maximum,total,1000,non trouvé,,,\n"
+                    + "v1,ACI,21/06/2019,3,total_maximum,total,1000,trouvé,src,,\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        read_funding_table(path)
+    msg = str(err.value)
+    assert f"{path} : ligne 2 : taille '5' inconnue" in msg
+    assert f"{path} : ligne 3 : part 'mixte' inconnue" in msg
+    assert f"{path} : ligne 4 : montant 'abc' illisible" in msg
+    assert f"{path} : ligne 5 : montant donné avec le statut 'non trouvé'" in msg
+    assert f"{path} : ligne 6 : date_texte '21/06/2019' illisible" in msg
+    assert {p["line"] for p in err.value.problems} == {2, 3, 4, 5, 6}
+    path.write_text("version,taille\nv1,1\n", encoding="utf-8")
+    with pytest.raises(InputError, match="ligne 1 : colonne\\(s\\) texte, date_texte, poste"):
+        read_funding_table(path)
