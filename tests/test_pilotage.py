@@ -459,3 +459,46 @@ def test_read_funding_table_errors(tmp_path):
     path.write_text("version,taille\nv1,1\n", encoding="utf-8")
     with pytest.raises(InputError, match="ligne 1 : colonne\\(s\\) texte, date_texte, poste"):
         read_funding_table(path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Invariants
+# ---------------------------------------------------------------------------------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+def test_any_level_matches_coverage_summary(ref, unit_pop):
+    """The "any stage" level is the population_covered of `coverage`, département by département."""
+    from cpts_geo import coverage_summary
+
+    df = pd.DataFrame(STAGE_ROWS, columns=["cpts_id", "cpts_nom", "code_insee", "statut"])
+    reg = register_from_frame(df, ref)
+    links, cpts = views(STAGE_ROWS, ref)
+    got = covered_by_stage(unit_pop, links, cpts["statut"], ref.units["departement"])
+    cov = coverage_summary(ref, reg)
+    for entry in cov.departements:
+        assert got.at[entry["code"], "any"] == entry["population_covered"]
+        assert got.at[entry["code"], "cpts"] == entry["cpts"]
+
+
+UNITS = ["49007", "49353", "49015", "35236", "44185", "97209"]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("ABCDE"), st.sampled_from(UNITS)), min_size=1, max_size=15),
+       st.dictionaries(st.sampled_from("ABCDE"), st.sampled_from(["", "pre-projet", "lettre-intention",
+                                                                   "projet-sante", "aci"])),
+       st.randoms(use_true_random=False))
+def test_by_stage_invariants(pairs, stages, rnd):
+    pop = pd.Series(POP)
+    links = pd.DataFrame(pairs, columns=["cpts_id", "code_insee"])
+    stage = pd.Series(stages, dtype=object)
+    got = covered_by_stage(pop, links, stage).loc["FR"]
+    # Cumulative levels never decrease towards "any"; "any" is the covered population, each once.
+    values = [got[level] for level in ("aci", "projet-sante", "lettre-intention", "pre-projet", "any")]
+    assert values == sorted(values)
+    assert got["any"] == pop[sorted(set(links["code_insee"]))].sum()
+    # The order of the rows never changes the result.
+    shuffled = links.sample(frac=1, random_state=rnd.randint(0, 10**6))
+    assert covered_by_stage(pop, shuffled, stage).loc["FR"].equals(got)
