@@ -38,6 +38,7 @@ import pandas as pd
 
 from ._errors import InputError
 from .coverage import STAGE_LABELS
+from .history import parse_date
 from .report import fr_int, fr_plural
 
 __all__ = ["NOTE_MATCHING", "RegisterChanges", "compare_registers"]
@@ -59,6 +60,7 @@ def _side(tables, unit_pop: pd.Series, what: str):
     cpts.index = cpts.index.astype(str)
     for c in ("cpts_nom", "statut", "date_statut"):
         cpts[c] = cpts[c].fillna("").astype(str) if c in cpts.columns else ""
+    cpts["date_statut"] = cpts["date_statut"].map(_iso)
     unknown = ~links["code_insee"].isin(unit_pop.index)
     if unknown.any():
         bad = sorted(set(links.loc[unknown, "code_insee"]))
@@ -75,7 +77,7 @@ class RegisterChanges:
     Every list holds dicts with ``cpts_id`` (``to_dict`` gives the JSON keys): ``added`` and
     ``removed`` (``cpts_nom``, ``statut``, ``date_statut``, ``communes``, ``population``),
     ``renamed`` (``old_name``, ``new_name``), ``stage_changes`` (``cpts_nom``, ``old_stage``,
-    ``old_date``, ``new_stage``, ``new_date``), ``perimeter_changes`` (``cpts_nom``,
+    ``old_date``, ``new_stage``, ``new_date``; dates AAAA-MM-JJ when they are dates), ``perimeter_changes`` (``cpts_nom``,
     ``communes_in``, ``communes_out`` as lists of ``{"code", "nom"}``, ``population_before``,
     ``population_after``). ``coverage`` holds ``white_zones_appeared``,
     ``white_zones_disappeared``, ``new_overlaps``, ``overlaps_resolved`` (lists of units with
@@ -220,7 +222,21 @@ def _stage_label(stage: str) -> str:
 
 
 def _date(text: str) -> str:
-    return f" ({text})" if text else ""
+    """A stage date for the text, jj/mm/aaaa."""
+    if not text:
+        return ""
+    try:
+        return f" ({parse_date(text).strftime('%d/%m/%Y')})"
+    except ValueError:
+        return f" ({text})"
+
+
+def _iso(text: str) -> str:
+    """A stage date as AAAA-MM-JJ when it is one (so that 01/05/2022 and 2022-05-01 compare equal)."""
+    try:
+        return parse_date(text).isoformat() if text.strip() else ""
+    except ValueError:
+        return text.strip()
 
 
 def compare_registers(

@@ -368,8 +368,8 @@ def funding_estimate(
         "montant_max_eur": ceilings["montant"].reindex(size).to_numpy(),
         "base": ceilings["base"].reindex(size).to_numpy(),
     }, index=kept.index)
-    per["departements"] = _lists(kept, "departements", "departement")
-    per["regions"] = _lists(kept, "regions", "region")
+    per["departements"] = pd.Series(_lists(kept, "departements", "departement"), index=kept.index, dtype=object)
+    per["regions"] = pd.Series(_lists(kept, "regions", "region"), index=kept.index, dtype=object)
 
     def by(col):
         e = per[["montant_max_eur", col]].explode(col)

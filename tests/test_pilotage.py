@@ -283,8 +283,8 @@ OLD_ROWS = [
     ("R", "CPTS Paris Centre", "44185", "pre-projet", ""),
 ]
 NEW_ROWS = [
-    ("A", "CPTS du Grand Angers", "49007", "aci", "2022-05-01"),
-    ("A", "CPTS du Grand Angers", "49015", "aci", "2022-05-01"),
+    ("A", "CPTS du Grand Angers", "49007", "aci", "01/05/2022"),  # same date, written differently
+    ("A", "CPTS du Grand Angers", "49015", "aci", "01/05/2022"),
     ("B", "CPTS Loire-Authion", "49015", "aci", "15/01/2024"),
     ("C", "CPTS du Pays de Redon", "35236", "lettre-intention", "2021-01-01"),
     ("C", "CPTS du Pays de Redon", "44185", "lettre-intention", "2021-01-01"),
@@ -316,7 +316,7 @@ def test_changes_added_removed_renamed(changes):
 
 def test_changes_stage_and_perimeter(ref, changes):
     assert changes.stage_changes == [{"cpts_id": "B", "cpts_nom": "CPTS Loire-Authion", "old_stage": "projet-sante",
-                                      "old_date": "", "new_stage": "aci", "new_date": "15/01/2024"}]
+                                      "old_date": "", "new_stage": "aci", "new_date": "2024-01-15"}]
     names = ref.units["nom"]
     assert changes.perimeter_changes == [{
         "cpts_id": "A", "cpts_nom": "CPTS du Grand Angers",
