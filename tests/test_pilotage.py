@@ -502,3 +502,37 @@ def test_by_stage_invariants(pairs, stages, rnd):
     # The order of the rows never changes the result.
     shuffled = links.sample(frac=1, random_state=rnd.randint(0, 10**6))
     assert covered_by_stage(pop, shuffled, stage).loc["FR"].equals(got)
+
+
+def test_history_current_stage_undated(ref, unit_pop):
+    """E is under ACI in the register without a date; the history dates only its projet de santé."""
+    rows = [("E", "CPTS Angers", "49007", "aci")]
+    links, cpts = views(rows, ref)
+    history = history_from_frame(pd.DataFrame({"cpts_id": ["E"], "statut": ["projet-sante"], "date": ["2022-06-01"]}),
+                                 cpts.index)
+    h = coverage_history(links, cpts, unit_pop, history=history, end="2022-08")
+    assert h.frame["cpts_projet-sante"].tolist() == [1, 1, 1]
+    assert h.frame["cpts_aci"].tolist() == [0, 0, 0]
+    assert h.undated == [] and h.current_only == []
+    assert any("dont le stade actuel n'est pas daté : comptée(s) au dernier stade daté de l'historique, "
+               "jamais au stade actuel (E)" in n for n in h.notes)
+
+
+def test_read_history_xlsx(tmp_path):
+    import datetime as dt
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Identifiant", "Stade", "Date"])
+    ws.append(["A", "Lettre d'intention validée", dt.datetime(2022, 6, 15)])
+    ws.append(["A", "ACI", "31/04/2023"])
+    path = tmp_path / "historique.xlsx"
+    wb.save(path)
+    with pytest.raises(InputError, match="ligne 3 : date '31/04/2023' impossible"):
+        read_history(path, ["A"])
+    ws.delete_rows(3)
+    wb.save(path)
+    got = read_history(path, ["A"])
+    assert got[["cpts_id", "statut", "date"]].values.tolist() == [["A", "lettre-intention", dt.date(2022, 6, 15)]]
