@@ -31,6 +31,7 @@ import pandas as pd
 
 from ._errors import InputError
 from ._stages import STAGES
+from .coverage import STAGE_LABELS
 from .report import fr_int, fr_plural
 
 __all__ = ["FUNDING_COLUMNS", "FundingEstimate", "default_funding_table", "funding_estimate",
@@ -268,9 +269,9 @@ class FundingEstimate:
     def to_text(self) -> str:
         """A French summary, saying that it is an estimate."""
         n = self.national
-        stages = ", ".join(self.stages)
+        stages = ", ".join(STAGE_LABELS.get(s, s) for s in self.stages)
         lines = [
-            f"Estimation du financement ACI (barème {self.version}) — CPTS au(x) stade(s) : {stages}",
+            f"Estimation du financement ACI (barème {self.version}) — CPTS au stade : {stages}",
             f"Enveloppe annuelle maximale estimée : {_eur(n['montant_max_eur'])} pour "
             f"{fr_plural(n['cpts'], 'CPTS', 'CPTS')}",
         ]
@@ -383,8 +384,12 @@ def funding_estimate(
                 "cpts_sans_montant": int(per["montant_max_eur"].isna().sum())}
     src = table.attrs.get("source", "")
     notes = [NOTE_ESTIMATE]
-    found = table[(table["version"] == version) & (table["statut"] != "non trouvé")]
-    sources = sorted(set(found["source"]))
+    used = table[(table["version"] == version) & (table["statut"] != "non trouvé")]
+    by_total = ceilings.index[ceilings["base"] == "total publié"]
+    by_parts = ceilings.index[ceilings["base"] == "somme des postes"]
+    used = used[(used["taille"].isin(by_total) & (used["poste"] == "total_maximum"))
+                | (used["taille"].isin(by_parts) & (used["poste"] != "total_maximum"))]
+    sources = sorted(set(used["source"]))
     if sources:
         notes.append(f"Barème {version} ({table.loc[table['version'] == version, 'texte'].iloc[0]}) ; "
                      "sources : " + " ; ".join(s.split(" — ")[0] for s in sources) + ".")

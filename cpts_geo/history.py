@@ -496,7 +496,7 @@ def history_figure(history: CoverageHistory, goal: float | None = None):
     ax.set_ylabel("Nombre de CPTS")
     ax.set_ylim(bottom=0)
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="upper left", fontsize="small")
+    ax.legend(loc="best", fontsize="small")
     if history.undated:
         fig.text(0.01, 0.005, f"{fr_plural(len(history.undated), 'CPTS', 'CPTS')} sans date, hors courbe.",
                  fontsize="small", color="#555555")
