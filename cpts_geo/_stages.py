@@ -34,6 +34,7 @@ __all__ = [
     "STAGES",
     "STAGE_RANK",
     "covered_by_stage",
+    "covered_by_stage_levels",
     "min_stage",
     "population_covered_by_stage",
     "stage_ranks",
@@ -163,3 +164,26 @@ def population_covered_by_stage(row) -> dict:
     """The JSON object ``population_covered_by_stage`` of one row of :func:`covered_by_stage`:
     ``{"aci": ..., "projet-sante": ..., "lettre-intention": ..., "pre-projet": ...}``."""
     return {s: int(row[s]) for s in LEVELS if s != "any"}
+
+
+def covered_by_stage_levels(units: pd.DataFrame, links: pd.DataFrame, cpts_stage: pd.Series) -> dict:
+    """:func:`covered_by_stage` for the nation, each région and each département at once.
+
+    Parameters
+    ----------
+    units
+        Indexed by unit code, with ``population``, ``region`` and ``departement`` (the
+        reference's ``units``).
+
+    Returns
+    -------
+    dict
+        ``{"national": <one row "FR">, "regions": ..., "departements": ...}``, frames as
+        :func:`covered_by_stage` returns them.
+    """
+    pop = units["population"]
+    return {
+        "national": covered_by_stage(pop, links, cpts_stage),
+        "regions": covered_by_stage(pop, links, cpts_stage, units["region"]),
+        "departements": covered_by_stage(pop, links, cpts_stage, units["departement"]),
+    }

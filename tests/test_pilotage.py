@@ -536,3 +536,47 @@ def test_read_history_xlsx(tmp_path):
     wb.save(path)
     got = read_history(path, ["A"])
     assert got[["cpts_id", "statut", "date"]].values.tolist() == [["A", "lettre-intention", dt.date(2022, 6, 15)]]
+
+
+def test_covered_by_stage_levels(ref):
+    from cpts_geo._stages import covered_by_stage_levels
+
+    links, cpts = views(STAGE_ROWS, ref)
+    got = covered_by_stage_levels(ref.units, links, cpts["statut"])
+    assert got["national"].at["FR", "pre-projet"] == 203459
+    assert got["regions"].at["52", "pre-projet"] == 190606 + 3311   # Pays de la Loire: 49 and 44
+    assert got["regions"].at["53", "lettre-intention"] == 9542
+    assert got["departements"].at["49", "aci"] == 175355
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.dictionaries(st.sampled_from("ABCDE"),
+                       st.tuples(st.sampled_from(["", "pre-projet", "lettre-intention", "projet-sante", "aci"]),
+                                 st.dates(min_value=pd.Timestamp("2019-01-01").date(),
+                                          max_value=pd.Timestamp("2024-12-31").date()),
+                                 st.sets(st.sampled_from(UNITS), min_size=1, max_size=3)), min_size=1))
+def test_history_ends_at_the_current_coverage(cpts_spec):
+    """Every CPTS dated: the last month of the history is today's coverage by stage."""
+    pop = pd.Series(POP)
+    links = pd.DataFrame([(cid, u) for cid, (_, _, us) in cpts_spec.items() for u in sorted(us)],
+                         columns=["cpts_id", "code_insee"])
+    cpts = pd.DataFrame({"cpts_nom": list(cpts_spec), "statut": [s for s, _, _ in cpts_spec.values()],
+                         "date_statut": [d.isoformat() for _, d, _ in cpts_spec.values()]},
+                        index=pd.Index(list(cpts_spec), name="cpts_id"))
+    h = coverage_history(links, cpts, pop, end="2025-01")
+    now = covered_by_stage(pop, links, cpts["statut"]).loc["FR"]
+    last = h.frame.iloc[-1]
+    for level in ("aci", "projet-sante", "lettre-intention", "pre-projet", "any"):
+        assert last[f"population_{level}"] == now[level]
+    assert last["cpts_any"] == len(cpts_spec) and h.undated == []
+
+
+def test_changes_are_symmetric(ref, unit_pop):
+    old, new = dated_views(OLD_ROWS, ref), dated_views(NEW_ROWS, ref)
+    there = compare_registers(old, new, unit_pop, ref.units["nom"])
+    back = compare_registers(new, old, unit_pop, ref.units["nom"])
+    assert [c["cpts_id"] for c in back.added] == [c["cpts_id"] for c in there.removed]
+    assert back.coverage["white_zones_appeared"] == there.coverage["white_zones_disappeared"]
+    assert [u["code"] for u in back.coverage["new_overlaps"]] == [u["code"] for u in there.coverage["overlaps_resolved"]]
+    p = back.perimeter_changes[0]
+    assert (p["communes_in"], p["population_before"]) == (there.perimeter_changes[0]["communes_out"], 174273)
