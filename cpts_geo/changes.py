@@ -61,13 +61,15 @@ def _side(tables, unit_pop: pd.Series, what: str):
     for c in ("cpts_nom", "statut", "date_statut"):
         cpts[c] = cpts[c].fillna("").astype(str) if c in cpts.columns else ""
     cpts["date_statut"] = cpts["date_statut"].map(_iso)
-    unknown = ~links["code_insee"].isin(unit_pop.index)
+    unknown = unit_pop.index.get_indexer(links["code_insee"].to_numpy(dtype=object)) < 0
     if unknown.any():
         bad = sorted(set(links.loc[unknown, "code_insee"]))
         raise InputError(f"registre {what} : code(s) d'unité absent(s) du référentiel : " + ", ".join(bad[:10]))
     units = {cid: sorted(g) for cid, g in links.groupby("cpts_id")["code_insee"]}
     n_cpts = links.groupby("code_insee")["cpts_id"].nunique()
-    return links, cpts, units, n_cpts
+    population = pd.Series(unit_pop.reindex(links["code_insee"]).to_numpy(), index=links["cpts_id"].to_numpy()) \
+        .groupby(level=0).sum()
+    return links, cpts, units, n_cpts, population
 
 
 @dataclass
@@ -273,27 +275,25 @@ def compare_registers(
     """
     unit_pop = pd.Series(unit_pop.to_numpy(dtype=np.int64), index=unit_pop.index.astype(str))
     names = pd.Series(unit_names.to_numpy(dtype=object), index=unit_names.index.astype(str))
-    _, old, old_units, old_n = _side(old_tables, unit_pop, "ancien")
-    _, new, new_units, new_n = _side(new_tables, unit_pop, "nouveau")
+    _, old, old_units, old_n, old_pop = _side(old_tables, unit_pop, "ancien")
+    _, new, new_units, new_n, new_pop = _side(new_tables, unit_pop, "nouveau")
 
     def unit(code):
         return {"code": code, "nom": str(names.get(code, ""))}
 
-    def pop(codes):
-        return int(unit_pop.reindex(codes).sum())
+    old_rows, new_rows = old.to_dict("index"), new.to_dict("index")
 
-    def summary(cid, frame, units):
-        r = frame.loc[cid]
-        codes = units.get(cid, [])
+    def summary(cid, rows, units, population):
+        r = rows[cid]
         return {"cpts_id": cid, "cpts_nom": r["cpts_nom"], "statut": r["statut"], "date_statut": r["date_statut"],
-                "communes": len(codes), "population": pop(codes)}
+                "communes": len(units.get(cid, [])), "population": int(population.get(cid, 0))}
 
     old_ids, new_ids = set(old.index), set(new.index)
     out = RegisterChanges(old_source=old_source, new_source=new_source)
-    out.added = [summary(c, new, new_units) for c in sorted(new_ids - old_ids)]
-    out.removed = [summary(c, old, old_units) for c in sorted(old_ids - new_ids)]
+    out.added = [summary(c, new_rows, new_units, new_pop) for c in sorted(new_ids - old_ids)]
+    out.removed = [summary(c, old_rows, old_units, old_pop) for c in sorted(old_ids - new_ids)]
     for cid in sorted(old_ids & new_ids):
-        o, n = old.loc[cid], new.loc[cid]
+        o, n = old_rows[cid], new_rows[cid]
         if o["cpts_nom"] != n["cpts_nom"]:
             out.renamed.append({"cpts_id": cid, "old_name": o["cpts_nom"], "new_name": n["cpts_nom"]})
         if (o["statut"], o["date_statut"]) != (n["statut"], n["date_statut"]):
@@ -306,7 +306,7 @@ def compare_registers(
                 "cpts_id": cid, "cpts_nom": n["cpts_nom"],
                 "communes_in": [unit(c) for c in sorted(after - before)],
                 "communes_out": [unit(c) for c in sorted(before - after)],
-                "population_before": pop(sorted(before)), "population_after": pop(sorted(after)),
+                "population_before": int(old_pop.get(cid, 0)), "population_after": int(new_pop.get(cid, 0)),
             })
 
     n_old = old_n.reindex(unit_pop.index).fillna(0).to_numpy()

@@ -336,19 +336,10 @@ def coverage_history(
         ``unit_pop``.
     """
     end_month = _month(end if end is not None else pd.Timestamp.today())
-    codes = unit_pop.index.astype(str)
-    pop_all = pd.Series(unit_pop.to_numpy(dtype=np.int64), index=codes)
-    if (unit_area is None) != (area is None):
-        raise InputError("donnez à la fois les zones des unités et la zone retenue, ou ni l'une ni l'autre")
-    if area is not None:
-        in_area = pd.Series(unit_area.to_numpy(dtype=object), index=unit_area.index.astype(str)) \
-            .reindex(codes).astype(str).to_numpy() == str(area)
-        units = pop_all[in_area]
-    else:
-        units = pop_all
+    pop_all = pd.Series(unit_pop.to_numpy(dtype=np.int64), index=unit_pop.index.astype(str))
+    units = _area_units(pop_all, unit_area, area)
     label = {"code": str(area) if area is not None else "FR",
              "nom": area_name or ("France entière" if area is None else str(area))}
-
     link_ids = links["cpts_id"].astype(str).to_numpy(dtype=object)
     link_codes = links["code_insee"].astype(str).to_numpy(dtype=object)
     unknown = pop_all.index.get_indexer(link_codes) < 0
@@ -357,102 +348,126 @@ def coverage_history(
         raise InputError("code(s) d'unité absent(s) du référentiel des populations : " + ", ".join(bad[:10]))
     upos = units.index.get_indexer(link_codes)
     here = upos >= 0
-    ids = pd.Index(pd.unique(link_ids[here]))
+    ids = pd.Index(pd.unique(link_ids[here]))  # the CPTS touching the area
 
-    frame_ids = cpts.index.astype(str)
-    current = pd.Series(stage_ranks(cpts["statut"].to_numpy()), index=frame_ids).reindex(ids).fillna(0)
-    current = current.astype(np.int64)
-    dates = cpts["date_statut"].fillna("").astype(str) if "date_statut" in cpts.columns \
-        else pd.Series("", index=cpts.index)
-    dates = pd.Series(dates.to_numpy(), index=frame_ids).reindex(ids).fillna("")
-
-    # Events: (CPTS position, rank, date).
-    ev_c, ev_r, ev_d = [], [], []
-    problems = []
-    for k, (cid, text) in enumerate(zip(ids, dates.to_numpy())):
-        if not text.strip():
-            continue
-        try:
-            d = parse_date(text)
-        except ValueError as exc:
-            problems.append(f"registre : CPTS '{cid}' : date_statut : {exc}")
-            continue
-        ev_c.append(k)
-        ev_r.append(int(current.iloc[k]))
-        ev_d.append(d)
-    if problems:
-        raise InputError("\n".join(problems), [{"value": p, "message": p} for p in problems])
-    hist_ranks: dict[str, list[int]] = {}
-    if history is not None and len(history):
-        h = history[history["cpts_id"].astype(str).isin(ids)]
-        hpos = ids.get_indexer(h["cpts_id"].astype(str))
-        for k, cid, s, d in zip(hpos, h["cpts_id"].astype(str), h["statut"], h["date"]):
-            ev_c.append(int(k))
-            ev_r.append(STAGE_RANK[s])
-            ev_d.append(d)
-            hist_ranks.setdefault(cid, []).append(STAGE_RANK[s])
-
-    notes = []
-    dated = np.zeros(len(ids), dtype=bool)
-    dated[ev_c] = True
-    undated = [str(c) for c in ids[~dated]]
-    reg_dated = (dates.str.strip() != "").to_numpy()
-    current_only = [str(cid) for k, cid in enumerate(ids)
-                    if reg_dated[k] and current.iloc[k] >= 2
-                    and not any(r < current.iloc[k] for r in hist_ranks.get(str(cid), []))]
-    current_undated = [str(cid) for k, cid in enumerate(ids)
-                       if not reg_dated[k] and dated[k] and current.iloc[k] > max(hist_ranks.get(str(cid), [0]))]
-    ahead = [str(cid) for k, cid in enumerate(ids) if max(hist_ranks.get(str(cid), [0])) > current.iloc[k]]
-
-    if ev_d:
-        start = min(pd.Period(d, freq="M") for d in ev_d)
+    ev, known = _events(ids, cpts, history)
+    if len(ev):
+        start = min(pd.Period(d, freq="M") for d in ev["date"])
         months = pd.period_range(min(start, end_month), end_month, freq="M")
     else:
         months = pd.period_range(end_month, end_month, freq="M")[:0]
-    m = len(months)
-    ranks = np.full((len(ids), m), -1, dtype=np.int8)
-    if m and ev_c:
-        mi = np.array([(d.year - months[0].year) * 12 + d.month - months[0].month for d in ev_d])
-        ok = mi < m
-        late = int((~ok).sum())
-        if late:
-            notes.append(f"{fr_plural(late, 'date')} après {end_month} : non comptée(s).")
-        np.maximum.at(ranks, (np.asarray(ev_c)[ok], mi[ok]), np.asarray(ev_r, dtype=np.int8)[ok])
-        ranks = np.maximum.accumulate(ranks, axis=1)
-
-    cpos = ids.get_indexer(link_ids[here])
-    best = np.full((len(units), m), -1, dtype=np.int8)
-    if m and len(cpos):
-        np.maximum.at(best, upos[here], ranks[cpos])
+    ranks, late = _rank_matrix(ev, len(ids), months)
+    # Best rank of the CPTS covering each unit, month by month (-1: no CPTS yet).
+    best = np.full((len(units), len(months)), -1, dtype=np.int8)
+    if len(months) and here.any():
+        np.maximum.at(best, upos[here], ranks[ids.get_indexer(link_ids[here])])
     pop = units.to_numpy(dtype=np.int64)
     out = {}
     for level in LEVELS:
-        r = 0 if level == "any" else STAGE_RANK[level]
-        out[f"cpts_{level}"] = (ranks >= r).sum(axis=0).astype(np.int64)
+        out[f"cpts_{level}"] = (ranks >= _level_rank(level)).sum(axis=0).astype(np.int64)
     for level in LEVELS:
-        r = 0 if level == "any" else STAGE_RANK[level]
-        out[f"population_{level}"] = pop @ (best >= r).astype(np.int64) if m else np.zeros(0, dtype=np.int64)
+        out[f"population_{level}"] = pop @ (best >= _level_rank(level)).astype(np.int64)
     frame = pd.DataFrame(out, index=pd.Index([str(p) for p in months], name="mois"))
 
-    if undated:
-        notes.append(f"{fr_plural(len(undated), 'CPTS', 'CPTS')} sans aucune date (sans date) : exclue(s) de la courbe, "
-                     f"leur date de création et de passage à chaque stade étant inconnues ({_ids(undated)}).")
-    if current_only:
-        notes.append(f"{fr_plural(len(current_only), 'CPTS', 'CPTS')} dont seul le stade actuel est daté : comptée(s) "
-                     "à partir de cette date seulement ; on ne sait pas depuis quand elles existaient ni "
-                     f"quand elles ont franchi les stades antérieurs ({_ids(current_only)}).")
-    if current_undated:
-        notes.append(f"{fr_plural(len(current_undated), 'CPTS', 'CPTS')} dont le stade actuel n'est pas daté : "
-                     "comptée(s) au dernier stade daté de l'historique, jamais au stade actuel "
-                     f"({_ids(current_undated)}).")
-    if ahead:
-        notes.append(f"{fr_plural(len(ahead), 'CPTS', 'CPTS')} dont l'historique donne un stade plus avancé que le "
-                     f"registre : le stade le plus avancé daté est retenu ({_ids(ahead)}).")
-    notes.append("Le stade d'une CPTS un mois donné est le plus avancé dont la date est antérieure ou égale "
-                 "à la fin du mois ; les niveaux sont cumulés (« ou plus ») et chaque habitant est compté "
-                 "une fois par niveau. Les périmètres sont ceux du registre actuel, appliqués à tout le passé.")
+    undated, current_only, notes = _unknowns(ids, known)
+    if late:
+        notes.insert(0, f"{fr_plural(late, 'date')} après {end_month} : non comptée(s).")
     return CoverageHistory(frame=frame, area=label, population=int(units.sum()), undated=undated,
                            current_only=current_only, notes=notes)
+
+
+def _level_rank(level: str) -> int:
+    return 0 if level == "any" else STAGE_RANK[level]
+
+
+def _area_units(pop_all: pd.Series, unit_area: pd.Series | None, area) -> pd.Series:
+    """Population of the units of the area (all units when no area is given)."""
+    if (unit_area is None) != (area is None):
+        raise InputError("donnez à la fois les zones des unités et la zone retenue, ou ni l'une ni l'autre")
+    if area is None:
+        return pop_all
+    where = pd.Series(unit_area.to_numpy(dtype=object), index=unit_area.index.astype(str))
+    return pop_all[where.reindex(pop_all.index).astype(str).to_numpy() == str(area)]
+
+
+def _events(ids: pd.Index, cpts: pd.DataFrame, history: pd.DataFrame | None):
+    """Dated stages of the CPTS ``ids``: the register's current stage and the history's rows.
+
+    Returns the events (``c``: position in ``ids``, ``rank``, ``date``) and, per CPTS, what is
+    known (``current`` rank, ``reg_dated``, ``hist_ranks``: ranks dated by the history)."""
+    frame_ids = cpts.index.astype(str)
+    current = pd.Series(stage_ranks(cpts["statut"].to_numpy()), index=frame_ids).reindex(ids).fillna(0)
+    current = current.astype(np.int64).to_numpy()
+    raw = cpts["date_statut"] if "date_statut" in cpts.columns else pd.Series("", index=cpts.index)
+    dates = pd.Series(raw.fillna("").astype(str).str.strip().to_numpy(), index=frame_ids).reindex(ids).fillna("")
+    rows, problems = [], []
+    for k, (cid, text) in enumerate(zip(ids, dates.to_numpy())):
+        if not text:
+            continue
+        try:
+            rows.append((k, int(current[k]), parse_date(text)))
+        except ValueError as exc:
+            problems.append(f"registre : CPTS '{cid}' : date_statut : {exc}")
+    if problems:
+        raise InputError("\n".join(problems), [{"value": p, "message": p} for p in problems])
+    hist_ranks: list[list[int]] = [[] for _ in ids]
+    if history is not None and len(history):
+        h = history[history["cpts_id"].astype(str).isin(ids)]
+        for k, stage, d in zip(ids.get_indexer(h["cpts_id"].astype(str)), h["statut"], h["date"]):
+            rows.append((int(k), STAGE_RANK[stage], d))
+            hist_ranks[k].append(STAGE_RANK[stage])
+    ev = pd.DataFrame(rows, columns=["c", "rank", "date"])
+    known = {"current": current, "reg_dated": (dates != "").to_numpy(), "hist_ranks": hist_ranks,
+             "dated": np.isin(np.arange(len(ids)), ev["c"].to_numpy())}
+    return ev, known
+
+
+def _rank_matrix(ev: pd.DataFrame, n: int, months: pd.PeriodIndex) -> tuple[np.ndarray, int]:
+    """Stage rank of each CPTS (rows) at the end of each month (columns), -1 before its first
+    dated stage; and the number of events after the last month (left out)."""
+    m = len(months)
+    ranks = np.full((n, m), -1, dtype=np.int8)
+    if not m or not len(ev):
+        return ranks, 0
+    mi = np.array([(d.year - months[0].year) * 12 + d.month - months[0].month for d in ev["date"]])
+    ok = mi < m
+    np.maximum.at(ranks, (ev["c"].to_numpy()[ok], mi[ok]), ev["rank"].to_numpy(dtype=np.int8)[ok])
+    return np.maximum.accumulate(ranks, axis=1), int((~ok).sum())
+
+
+def _unknowns(ids: pd.Index, known: dict) -> tuple[list[str], list[str], list[str]]:
+    """The CPTS without date, those dated at their current stage only, and the notes saying what
+    cannot be known."""
+    current, reg_dated, hist, dated = known["current"], known["reg_dated"], known["hist_ranks"], known["dated"]
+    top = [max(h, default=0) for h in hist]
+    undated = [str(c) for c in ids[~dated]]
+    current_only = [str(c) for k, c in enumerate(ids)
+                    if reg_dated[k] and current[k] >= 2 and not any(r < current[k] for r in hist[k])]
+    current_undated = [str(c) for k, c in enumerate(ids) if not reg_dated[k] and dated[k] and current[k] > top[k]]
+    ahead = [str(c) for k, c in enumerate(ids) if top[k] > current[k]]
+
+    def n(items):
+        return fr_plural(len(items), "CPTS", "CPTS")
+
+    notes = []
+    if undated:
+        notes.append(f"{n(undated)} sans aucune date (sans date) : exclue(s) de la courbe, leur date de création "
+                     f"et de passage à chaque stade étant inconnues ({_ids(undated)}).")
+    if current_only:
+        notes.append(f"{n(current_only)} dont seul le stade actuel est daté : comptée(s) à partir de cette date "
+                     "seulement ; on ne sait pas depuis quand elles existaient ni quand elles ont franchi les "
+                     f"stades antérieurs ({_ids(current_only)}).")
+    if current_undated:
+        notes.append(f"{n(current_undated)} dont le stade actuel n'est pas daté : comptée(s) au dernier stade daté "
+                     f"de l'historique, jamais au stade actuel ({_ids(current_undated)}).")
+    if ahead:
+        notes.append(f"{n(ahead)} dont l'historique donne un stade plus avancé que le registre : le stade le plus "
+                     f"avancé daté est retenu ({_ids(ahead)}).")
+    notes.append("Le stade d'une CPTS un mois donné est le plus avancé dont la date est antérieure ou égale à la "
+                 "fin du mois (deux dates pour un même stade : la plus ancienne compte) ; les niveaux sont cumulés "
+                 "(« ou plus ») et chaque habitant est compté une fois par niveau. Les périmètres sont ceux du "
+                 "registre actuel, appliqués à tout le passé.")
+    return undated, current_only, notes
 
 
 def _ids(ids: list[str], limit: int = 10) -> str:
