@@ -204,7 +204,8 @@ class FundingEstimate:
     Attributes
     ----------
     per_cpts
-        Indexed by ``cpts_id``: ``cpts_nom``, ``statut``, ``taille``, ``montant_max_eur`` (NaN when
+        Indexed by ``cpts_id``: ``cpts_nom``, ``statut``, ``population`` (when given),
+        ``taille``, ``montant_max_eur`` (NaN when
         the table has no figure for the size class), ``base`` (``total publié``, ``somme des
         postes`` or ``non trouvé``), ``departements``, ``regions``.
     by_departement, by_region
@@ -251,7 +252,8 @@ class FundingEstimate:
     def to_frames(self) -> dict[str, pd.DataFrame]:
         """French tables: by CPTS, by département, by région."""
         per = self.per_cpts.reset_index().rename(columns={
-            "cpts_id": "Identifiant", "cpts_nom": "Nom", "statut": "Stade", "taille": "Taille ACI",
+            "cpts_id": "Identifiant", "cpts_nom": "Nom", "statut": "Stade", "population": "Population",
+            "taille": "Taille ACI",
             "montant_max_eur": "Enveloppe annuelle maximale estimée (€)", "base": "Base"})
         per["departements"] = per["departements"].map(", ".join)
         per["regions"] = per["regions"].map(", ".join)
@@ -369,6 +371,8 @@ def funding_estimate(
         "montant_max_eur": ceilings["montant"].reindex(size).to_numpy(),
         "base": ceilings["base"].reindex(size).to_numpy(),
     }, index=kept.index)
+    if "population" in kept.columns:
+        per.insert(2, "population", kept["population"].astype(np.int64))
     per["departements"] = pd.Series(_lists(kept, "departements", "departement"), index=kept.index, dtype=object)
     per["regions"] = pd.Series(_lists(kept, "regions", "region"), index=kept.index, dtype=object)
 

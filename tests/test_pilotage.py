@@ -413,7 +413,11 @@ def test_funding_estimate_aci(funding_cpts, funding_table):
     d = est.to_dict()
     assert d["estimate"] is True and d["national"]["montant_max_eur"] == 670000
     assert {c["cpts_id"]: c["taille"] for c in d["cpts"]} == {"A": 4, "F": 1}
-    assert set(est.to_frames()) == {"Estimation par CPTS", "Par département", "Par région"}
+    frames = est.to_frames()
+    assert set(frames) == {"Estimation par CPTS", "Par département", "Par région"}
+    per = frames["Estimation par CPTS"]
+    assert per[["Identifiant", "Population", "Taille ACI", "Enveloppe annuelle maximale estimée (€)"]].values.tolist() \
+        == [["A", 175355, 4, 450000.0], ["F", 15251, 1, 220000.0]]
 
 
 def test_funding_estimate_every_stage(funding_cpts, funding_table):
@@ -580,3 +584,22 @@ def test_changes_are_symmetric(ref, unit_pop):
     assert [u["code"] for u in back.coverage["new_overlaps"]] == [u["code"] for u in there.coverage["overlaps_resolved"]]
     p = back.perimeter_changes[0]
     assert (p["communes_in"], p["population_before"]) == (there.perimeter_changes[0]["communes_out"], 174273)
+
+
+def test_history_national_scale(ref, unit_pop):
+    """1,000 dated CPTS over every unit of France, 8 years by month: well under a second."""
+    import time
+
+    rng = np.random.default_rng(1)
+    codes = ref.units.index.to_numpy()
+    ids = [f"C{i}" for i in range(1000)]
+    links = pd.DataFrame({"cpts_id": [ids[i] for i in rng.integers(0, 1000, len(codes))], "code_insee": codes})
+    days = rng.integers(0, 2900, 1000)
+    cpts = pd.DataFrame({"cpts_nom": ids, "statut": rng.choice(["pre-projet", "projet-sante", "aci"], 1000),
+                         "date_statut": [(pd.Timestamp("2019-01-01") + pd.Timedelta(days=int(d))).date().isoformat()
+                                         for d in days]}, index=pd.Index(ids, name="cpts_id"))
+    start = time.perf_counter()
+    h = coverage_history(links, cpts, unit_pop, end="2026-12")
+    assert time.perf_counter() - start < 2
+    assert len(h.frame) == 96 and h.frame["cpts_any"].iloc[-1] == 1000
+    assert h.frame["population_any"].iloc[-1] == int(unit_pop.sum())
