@@ -1,0 +1,518 @@
+"""Coverage over time: CPTS and population covered at each stage, month by month.
+
+What is known of a CPTS's past comes from two sources: the register's ``date_statut`` (the date
+of its *current* stage) and an optional history table (one row per CPTS, stage and date). The
+stage of a CPTS at month *m* is the most advanced stage whose date is on or before the end of
+*m*; before its first dated stage, a CPTS is not counted. Hence:
+
+- a CPTS whose current stage is dated but whose earlier stages are not is counted from the date
+  of its current stage only (it may have existed, at an earlier stage, long before);
+- a CPTS with no date at all is left out of the curve and counted in the "sans date" figure;
+- a CPTS without stage but with a date counts, from that date, in "tout stade" only.
+
+Levels are cumulative, as in :mod:`cpts_geo._stages`: "projet de santé validé ou plus" counts the
+CPTS under ACI too, and each inhabitant is counted once per level.
+
+Examples
+--------
+>>> import pandas as pd
+>>> links = pd.DataFrame({"cpts_id": ["A"], "code_insee": ["u1"]})
+>>> cpts = pd.DataFrame({"cpts_nom": ["CPTS A"], "statut": ["aci"], "date_statut": ["15/03/2024"]},
+...                     index=pd.Index(["A"], name="cpts_id"))
+>>> h = coverage_history(links, cpts, pd.Series({"u1": 100, "u2": 50}), end="2024-04")
+>>> h.frame["cpts_aci"].tolist(), h.frame["population_any"].tolist()
+([1, 1], [100, 100])
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ._errors import InputError
+from ._stages import LEVELS, STAGE_RANK, STAGES, stage_ranks
+from .report import fr_int, fr_plural, fr_share
+
+__all__ = [
+    "LEVEL_LABELS",
+    "CoverageHistory",
+    "coverage_history",
+    "history_figure",
+    "history_from_frame",
+    "parse_date",
+    "read_history",
+]
+
+#: French labels of the cumulative levels.
+LEVEL_LABELS = {
+    "aci": "contrat ACI signé",
+    "projet-sante": "projet de santé validé ou plus",
+    "lettre-intention": "lettre d'intention validée ou plus",
+    "pre-projet": "pré-projet ou plus",
+    "any": "tout stade",
+}
+_SHORT = {"aci": "ACI", "projet-sante": "≥ PS", "lettre-intention": "≥ LI", "pre-projet": "≥ PP",
+          "any": "Tous"}
+#: Beyond this many months, the text shows one line per quarter.
+MAX_MONTH_LINES = 36
+
+_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?")
+_FR = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+
+
+def parse_date(value: str) -> dt.date:
+    """A date written ``AAAA-MM-JJ`` (time ignored) or ``jj/mm/aaaa``.
+
+    Raises
+    ------
+    ValueError
+        With a French reason: a format not recognised, or a day that does not exist.
+    """
+    text = str(value).strip()
+    m = _ISO.fullmatch(text)
+    if m:
+        y, mo, d = (int(g) for g in m.groups())
+    else:
+        m = _FR.fullmatch(text)
+        if not m:
+            raise ValueError(f"date '{text}' illisible ; attendu AAAA-MM-JJ ou jj/mm/aaaa")
+        d, mo, y = (int(g) for g in m.groups())
+    try:
+        return dt.date(y, mo, d)
+    except ValueError:
+        raise ValueError(f"date '{text}' impossible (ce jour n'existe pas)") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# The history table
+# ---------------------------------------------------------------------------------------------
+def history_from_frame(df: pd.DataFrame, known_ids, *, source: str = "", lines=None) -> pd.DataFrame:
+    """Validate a history table: one row per CPTS, stage and date.
+
+    Parameters
+    ----------
+    df
+        Columns ``cpts_id``, ``statut`` (a stage, as in registers: ``aci``, ``Projet de santé``...)
+        and ``date`` (ISO or jj/mm/aaaa).
+    known_ids
+        The CPTS ids of the register: a history row for another id is an error.
+    source, lines
+        The file and the line of each row, for the messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``cpts_id``, ``statut`` (canonical), ``date`` (:class:`datetime.date`), ``line``.
+
+    Raises
+    ------
+    InputError
+        Every unknown id, unknown or missing stage, unreadable or impossible date, at once.
+    """
+    from .inputs import _blank, _stage, _text
+
+    src = source or "historique"
+    missing = [c for c in ("cpts_id", "statut", "date") if c not in df.columns]
+    if missing:
+        raise InputError(f"{src} : colonne(s) {', '.join(missing)} introuvable(s) ; un historique a une "
+                         "ligne par (CPTS, stade) avec cpts_id, statut, date")
+    n = len(df)
+    lines = list(lines) if lines is not None else [None] * n
+    known = {str(k) for k in known_ids}
+    problems, rows = [], []
+
+    def cell(col, i):
+        v = df[col].iloc[i]
+        return "" if _blank(v) else _text(v)
+
+    for i in range(n):
+        where = f"ligne {lines[i]}" if lines[i] is not None else f"ligne n°{i + 1} du tableau"
+        cid, raw_stage, raw_date = cell("cpts_id", i), cell("statut", i), cell("date", i)
+        row_problems = []
+        if not cid:
+            row_problems.append((cid, "identifiant de CPTS (cpts_id) manquant"))
+        elif cid not in known:
+            row_problems.append((cid, f"CPTS '{cid}' absente du registre ; vérifiez l'identifiant"))
+        stage = _stage(raw_stage)
+        if not stage:
+            what = f"statut '{raw_stage}' inconnu" if raw_stage else "statut manquant"
+            row_problems.append((raw_stage, f"{what} ; attendu {', '.join(STAGES)}"))
+        date = None
+        if not raw_date:
+            row_problems.append((raw_date, "date manquante ; attendu AAAA-MM-JJ ou jj/mm/aaaa"))
+        else:
+            try:
+                date = parse_date(raw_date)
+            except ValueError as exc:
+                row_problems.append((raw_date, str(exc)))
+        for value, message in row_problems:
+            problems.append({"file": src, "line": lines[i], "value": value, "message": f"{where} : {message}"})
+        if not row_problems:
+            rows.append((cid, stage, date, lines[i]))
+    if problems:
+        raise InputError("\n".join(f"{src} : {p['message']}" for p in problems), problems)
+    return pd.DataFrame(rows, columns=["cpts_id", "statut", "date", "line"])
+
+
+def read_history(path, known_ids, *, sheet: str | None = None) -> pd.DataFrame:
+    """Read a history file (CSV/TXT/XLSX): one row per CPTS, stage and date.
+
+    Columns are recognised as in registers (``cpts_id`` or ``identifiant``, ``statut`` or
+    ``stade``, ``date``). See :func:`history_from_frame` for the checks and the result.
+
+    Raises
+    ------
+    InputError
+        Naming the file, the line and the value of every problem.
+    """
+    from .inputs import _columns, _read_rows
+
+    path = Path(path)
+    rows = _read_rows(path, sheet=sheet)
+    cols = _columns(rows[0].cells)
+    if cols.get("cpts_id") is None or cols.get("stage") is None or cols.get("date") is None:
+        raise InputError(f"{path} : ligne {rows[0].line} : en-tête attendu avec les colonnes cpts_id, "
+                         f"statut, date ; trouvé : {', '.join(repr(c) for c in rows[0].cells)}")
+    body = rows[1:]
+
+    def get(r, key):
+        j = cols[key]
+        return r.cells[j] if j < len(r.cells) else ""
+
+    df = pd.DataFrame({"cpts_id": [get(r, "cpts_id") for r in body],
+                       "statut": [get(r, "stage") for r in body],
+                       "date": [get(r, "date") for r in body]}, dtype=object)
+    return history_from_frame(df, known_ids, source=str(path), lines=[r.line for r in body])
+
+
+# ---------------------------------------------------------------------------------------------
+# The computation
+# ---------------------------------------------------------------------------------------------
+@dataclass
+class CoverageHistory:
+    """CPTS and population covered at each cumulative stage level, month by month.
+
+    Attributes
+    ----------
+    frame
+        One row per month (index ``"AAAA-MM"``): ``cpts_<level>`` and ``population_<level>`` for
+        each level of :data:`cpts_geo._stages.LEVELS` (``aci``, ``projet-sante``,
+        ``lettre-intention``, ``pre-projet``, ``any``).
+    area
+        ``{"code": ..., "nom": ...}`` of the area.
+    population
+        Population of the area.
+    undated
+        CPTS left out of the curve: no date at all.
+    current_only
+        CPTS counted from the date of their current stage only (earlier stages not dated).
+    notes
+        What cannot be known, in French.
+    """
+
+    frame: pd.DataFrame
+    area: dict
+    population: int
+    undated: list[str] = field(default_factory=list)
+    current_only: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The table with French column names, one row per month (for CSV or XLSX)."""
+        out = pd.DataFrame({"Mois": self.frame.index})
+        for level in LEVELS:
+            out[f"CPTS {LEVEL_LABELS[level]}"] = self.frame[f"cpts_{level}"].to_numpy()
+        for level in LEVELS:
+            out[f"Population couverte {LEVEL_LABELS[level]}"] = self.frame[f"population_{level}"].to_numpy()
+        share = self.frame["population_any"] / self.population if self.population else 0.0
+        out["Part de la population couverte (tout stade)"] = np.round(np.asarray(share, dtype=float), 4)
+        return out
+
+    def to_dict(self) -> dict:
+        """JSON: ``area``, ``population``, ``months`` (each with ``month``, ``cpts`` by level,
+        ``population_covered_by_stage`` and ``population_covered``), ``undated_cpts``,
+        ``current_stage_only_cpts`` and ``notes``."""
+        months = []
+        for month, r in self.frame.iterrows():
+            months.append({
+                "month": str(month),
+                "cpts": {lv: int(r[f"cpts_{lv}"]) for lv in LEVELS},
+                "population_covered_by_stage": {lv: int(r[f"population_{lv}"]) for lv in LEVELS if lv != "any"},
+                "population_covered": int(r["population_any"]),
+            })
+        return {
+            "area": self.area,
+            "population": int(self.population),
+            "months": months,
+            "undated_cpts": list(self.undated),
+            "current_stage_only_cpts": list(self.current_only),
+            "notes": list(self.notes),
+        }
+
+    def to_text(self) -> str:
+        """A French table, one line per month (per quarter beyond 36 months), and the notes."""
+        f = self.frame
+        lines = [f"Couverture CPTS dans le temps — {self.area.get('nom') or self.area.get('code')}",
+                 f"Population : {fr_int(self.population)} habitants"]
+        if f.empty:
+            lines.append("Aucune CPTS datée : pas de courbe.")
+        else:
+            quarterly = len(f) > MAX_MONTH_LINES
+            shown = f
+            if quarterly:
+                keep = [m for m in f.index if int(m[5:7]) % 3 == 0 or m == f.index[-1]]
+                shown = f.loc[keep]
+                lines.append("Une ligne par trimestre (situation en fin de trimestre).")
+            head = f"{'Mois':<9}" + "".join(f"{_SHORT[lv]:>7}" for lv in LEVELS) + \
+                f"{'Pop. ACI':>13}{'Pop. tout stade':>17}{'Part':>9}"
+            lines += ["", head]
+            for month, r in shown.iterrows():
+                share = r["population_any"] / self.population if self.population else 0.0
+                lines.append(f"{month:<9}" + "".join(f"{fr_int(r[f'cpts_{lv}']):>7}" for lv in LEVELS)
+                             + f"{fr_int(r['population_aci']):>13}{fr_int(r['population_any']):>17}"
+                             + f"{fr_share(share):>9}")
+            lines.append("(ACI : contrat signé ; ≥ PS : projet de santé validé ou plus ; ≥ LI : lettre "
+                         "d'intention validée ou plus ; ≥ PP : pré-projet ou plus ; Tous : tout stade.)")
+        lines += ["", *(f"Note : {n}" for n in self.notes)]
+        return "\n".join(lines)
+
+
+def _month(value) -> pd.Period:
+    if isinstance(value, pd.Period):
+        return value.asfreq("M")
+    try:
+        return pd.Period(value, freq="M")
+    except (ValueError, TypeError):
+        raise InputError(f"mois '{value}' illisible ; attendu AAAA-MM") from None
+
+
+def coverage_history(
+    links: pd.DataFrame,
+    cpts: pd.DataFrame,
+    unit_pop: pd.Series,
+    *,
+    history: pd.DataFrame | None = None,
+    unit_area: pd.Series | None = None,
+    area: str | None = None,
+    area_name: str = "",
+    end=None,
+) -> CoverageHistory:
+    """CPTS and population covered at each stage, month by month.
+
+    Parameters
+    ----------
+    links
+        ``cpts_id``, ``code_insee`` of the register.
+    cpts
+        One row per CPTS indexed by ``cpts_id``, with ``statut`` and ``date_statut`` (the date of
+        its current stage, ISO or jj/mm/aaaa, ``""`` when unknown).
+    unit_pop
+        Population by unit code.
+    history
+        A validated history (:func:`read_history`, :func:`history_from_frame`): earlier stages and
+        their dates.
+    unit_area, area
+        Restrict to the units whose ``unit_area`` is ``area`` (a CPTS counts when it touches it);
+        both ``None`` for the whole of ``unit_pop``.
+    area_name
+        The area's name, for the text.
+    end
+        Last month (``"AAAA-MM"``, a date or a :class:`pandas.Period`); default the current month.
+
+    Returns
+    -------
+    CoverageHistory
+        Months from the first dated stage to ``end``.
+
+    Raises
+    ------
+    InputError
+        A ``date_statut`` that is not a date, a stage that is not one, or a unit not in
+        ``unit_pop``.
+    """
+    end_month = _month(end if end is not None else pd.Timestamp.today())
+    pop_all = pd.Series(unit_pop.to_numpy(dtype=np.int64), index=unit_pop.index.astype(str))
+    units = _area_units(pop_all, unit_area, area)
+    label = {"code": str(area) if area is not None else "FR",
+             "nom": area_name or ("France entière" if area is None else str(area))}
+    link_ids = links["cpts_id"].astype(str).to_numpy(dtype=object)
+    link_codes = links["code_insee"].astype(str).to_numpy(dtype=object)
+    unknown = pop_all.index.get_indexer(link_codes) < 0
+    if unknown.any():
+        bad = sorted(set(link_codes[unknown]))
+        raise InputError("code(s) d'unité absent(s) du référentiel des populations : " + ", ".join(bad[:10]))
+    upos = units.index.get_indexer(link_codes)
+    here = upos >= 0
+    ids = pd.Index(pd.unique(link_ids[here]))  # the CPTS touching the area
+
+    ev, known = _events(ids, cpts, history)
+    if len(ev):
+        start = min(pd.Period(d, freq="M") for d in ev["date"])
+        months = pd.period_range(min(start, end_month), end_month, freq="M")
+    else:
+        months = pd.period_range(end_month, end_month, freq="M")[:0]
+    ranks, late = _rank_matrix(ev, len(ids), months)
+    # Best rank of the CPTS covering each unit, month by month (-1: no CPTS yet).
+    best = np.full((len(units), len(months)), -1, dtype=np.int8)
+    if len(months) and here.any():
+        np.maximum.at(best, upos[here], ranks[ids.get_indexer(link_ids[here])])
+    pop = units.to_numpy(dtype=np.int64)
+    out = {}
+    for level in LEVELS:
+        out[f"cpts_{level}"] = (ranks >= _level_rank(level)).sum(axis=0).astype(np.int64)
+    for level in LEVELS:
+        out[f"population_{level}"] = pop @ (best >= _level_rank(level)).astype(np.int64)
+    frame = pd.DataFrame(out, index=pd.Index([str(p) for p in months], name="mois"))
+
+    undated, current_only, notes = _unknowns(ids, known)
+    if late:
+        notes.insert(0, f"{fr_plural(late, 'date')} après {end_month} : non comptée(s).")
+    return CoverageHistory(frame=frame, area=label, population=int(units.sum()), undated=undated,
+                           current_only=current_only, notes=notes)
+
+
+def _level_rank(level: str) -> int:
+    return 0 if level == "any" else STAGE_RANK[level]
+
+
+def _area_units(pop_all: pd.Series, unit_area: pd.Series | None, area) -> pd.Series:
+    """Population of the units of the area (all units when no area is given)."""
+    if (unit_area is None) != (area is None):
+        raise InputError("donnez à la fois les zones des unités et la zone retenue, ou ni l'une ni l'autre")
+    if area is None:
+        return pop_all
+    where = pd.Series(unit_area.to_numpy(dtype=object), index=unit_area.index.astype(str))
+    return pop_all[where.reindex(pop_all.index).astype(str).to_numpy() == str(area)]
+
+
+def _events(ids: pd.Index, cpts: pd.DataFrame, history: pd.DataFrame | None):
+    """Dated stages of the CPTS ``ids``: the register's current stage and the history's rows.
+
+    Returns the events (``c``: position in ``ids``, ``rank``, ``date``) and, per CPTS, what is
+    known (``current`` rank, ``reg_dated``, ``hist_ranks``: ranks dated by the history)."""
+    frame_ids = cpts.index.astype(str)
+    current = pd.Series(stage_ranks(cpts["statut"].to_numpy()), index=frame_ids).reindex(ids).fillna(0)
+    current = current.astype(np.int64).to_numpy()
+    raw = cpts["date_statut"] if "date_statut" in cpts.columns else pd.Series("", index=cpts.index)
+    dates = pd.Series(raw.fillna("").astype(str).str.strip().to_numpy(), index=frame_ids).reindex(ids).fillna("")
+    rows, problems = [], []
+    for k, (cid, text) in enumerate(zip(ids, dates.to_numpy())):
+        if not text:
+            continue
+        try:
+            rows.append((k, int(current[k]), parse_date(text)))
+        except ValueError as exc:
+            problems.append(f"registre : CPTS '{cid}' : date_statut : {exc}")
+    if problems:
+        raise InputError("\n".join(problems), [{"value": p, "message": p} for p in problems])
+    hist_ranks: list[list[int]] = [[] for _ in ids]
+    if history is not None and len(history):
+        h = history[history["cpts_id"].astype(str).isin(ids)]
+        for k, stage, d in zip(ids.get_indexer(h["cpts_id"].astype(str)), h["statut"], h["date"]):
+            rows.append((int(k), STAGE_RANK[stage], d))
+            hist_ranks[k].append(STAGE_RANK[stage])
+    ev = pd.DataFrame(rows, columns=["c", "rank", "date"])
+    known = {"current": current, "reg_dated": (dates != "").to_numpy(), "hist_ranks": hist_ranks,
+             "dated": np.isin(np.arange(len(ids)), ev["c"].to_numpy())}
+    return ev, known
+
+
+def _rank_matrix(ev: pd.DataFrame, n: int, months: pd.PeriodIndex) -> tuple[np.ndarray, int]:
+    """Stage rank of each CPTS (rows) at the end of each month (columns), -1 before its first
+    dated stage; and the number of events after the last month (left out)."""
+    m = len(months)
+    ranks = np.full((n, m), -1, dtype=np.int8)
+    if not m or not len(ev):
+        return ranks, 0
+    mi = np.array([(d.year - months[0].year) * 12 + d.month - months[0].month for d in ev["date"]])
+    ok = mi < m
+    np.maximum.at(ranks, (ev["c"].to_numpy()[ok], mi[ok]), ev["rank"].to_numpy(dtype=np.int8)[ok])
+    return np.maximum.accumulate(ranks, axis=1), int((~ok).sum())
+
+
+def _unknowns(ids: pd.Index, known: dict) -> tuple[list[str], list[str], list[str]]:
+    """The CPTS without date, those dated at their current stage only, and the notes saying what
+    cannot be known."""
+    current, reg_dated, hist, dated = known["current"], known["reg_dated"], known["hist_ranks"], known["dated"]
+    top = [max(h, default=0) for h in hist]
+    undated = [str(c) for c in ids[~dated]]
+    current_only = [str(c) for k, c in enumerate(ids)
+                    if reg_dated[k] and current[k] >= 2 and not any(r < current[k] for r in hist[k])]
+    current_undated = [str(c) for k, c in enumerate(ids) if not reg_dated[k] and dated[k] and current[k] > top[k]]
+    ahead = [str(c) for k, c in enumerate(ids) if top[k] > current[k]]
+
+    def n(items):
+        return fr_plural(len(items), "CPTS", "CPTS")
+
+    notes = []
+    if undated:
+        notes.append(f"{n(undated)} sans aucune date (sans date) : exclue(s) de la courbe, leur date de création "
+                     f"et de passage à chaque stade étant inconnues ({_ids(undated)}).")
+    if current_only:
+        notes.append(f"{n(current_only)} dont seul le stade actuel est daté : comptée(s) à partir de cette date "
+                     "seulement ; on ne sait pas depuis quand elles existaient ni quand elles ont franchi les "
+                     f"stades antérieurs ({_ids(current_only)}).")
+    if current_undated:
+        notes.append(f"{n(current_undated)} dont le stade actuel n'est pas daté : comptée(s) au dernier stade daté "
+                     f"de l'historique, jamais au stade actuel ({_ids(current_undated)}).")
+    if ahead:
+        notes.append(f"{n(ahead)} dont l'historique donne un stade plus avancé que le registre : le stade le plus "
+                     f"avancé daté est retenu ({_ids(ahead)}).")
+    notes.append("Le stade d'une CPTS un mois donné est le plus avancé dont la date est antérieure ou égale à la "
+                 "fin du mois (deux dates pour un même stade : la plus ancienne compte) ; les niveaux sont cumulés "
+                 "(« ou plus ») et chaque habitant est compté une fois par niveau. Les périmètres sont ceux du "
+                 "registre actuel, appliqués à tout le passé.")
+    return undated, current_only, notes
+
+
+def _ids(ids: list[str], limit: int = 10) -> str:
+    shown = ", ".join(ids[:limit])
+    return shown + (f" et {len(ids) - limit} autres" if len(ids) > limit else "")
+
+
+def history_figure(history: CoverageHistory, goal: float | None = None):
+    """Curves of the number of CPTS at each cumulative stage level, and the goal.
+
+    Parameters
+    ----------
+    history
+        The computed history.
+    goal
+        The goal in number of CPTS for the area (e.g. 1,000 nationally); no line when ``None``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Not saved, not shown: the caller decides (``fig.savefig("courbe.png", dpi=150)``).
+    """
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:  # pragma: no cover - matplotlib is a dependency
+        raise ImportError("la courbe demande matplotlib : pip install matplotlib") from None
+    fig = Figure(figsize=(9, 5), layout="constrained")
+    ax = fig.add_subplot()
+    f = history.frame
+    x = [pd.Period(m, freq="M").to_timestamp() for m in f.index]
+    colors = {"aci": "#1b7837", "projet-sante": "#5aae61", "lettre-intention": "#a6dba0",
+              "pre-projet": "#c2a5cf", "any": "#762a83"}
+    for level in LEVELS:
+        ax.step(x, f[f"cpts_{level}"], where="post", color=colors[level],
+                label=f"CPTS {LEVEL_LABELS[level]}", linewidth=2 if level == "aci" else 1.5)
+    if goal is not None:
+        ax.axhline(goal, color="#b2182b", linestyle="--", linewidth=1.2,
+                   label=f"Objectif : {fr_int(round(goal))} CPTS")
+    ax.set_title(f"Nombre de CPTS par stade (cumulé) — {history.area.get('nom', '')}")
+    ax.set_xlabel("Mois")
+    ax.set_ylabel("Nombre de CPTS")
+    ax.set_ylim(bottom=0)
+    ax.grid(True, alpha=0.3)
+    ax.legend(loc="best", fontsize="small")
+    if history.undated:
+        fig.text(0.01, 0.005, f"{fr_plural(len(history.undated), 'CPTS', 'CPTS')} sans date, hors courbe.",
+                 fontsize="small", color="#555555")
+    return fig
