@@ -1,0 +1,418 @@
+"""Workbooks for people: French Excel tables, and neutralising formula injection in CSV/XLSX.
+
+A table is described by a :class:`Sheet` (a DataFrame and the :class:`Column` specs saying which
+columns to show, under which French header and how to format them); :func:`write_workbook`
+writes the sheets and a last "Source" sheet (tool version, vintages, files read, parameters,
+date of the run) atomically.
+
+Numbers are stored as numbers and dates as date cells; the number formats are written in the
+file's neutral notation (``#,##0.0``, ``0.0%``, ``dd/mm/yyyy``) that French Excel displays the
+French way (``12 345,6``, ``45,2 %``, ``04/03/2025``). Codes (INSEE, SIREN) are text cells, so
+``01001`` keeps its leading zero.
+
+Injection (OWASP "CSV injection"): a text cell coming from input data that starts with ``=``,
+``+``, ``-``, ``@``, a tab or a carriage return could be evaluated as a formula by a
+spreadsheet. In a workbook such a value is stored as a string cell (never a formula) with
+Excel's quote prefix, the equivalent of typing ``'`` before it: Excel shows the text as is and
+does not evaluate it even when the cell is edited. In CSV files, :func:`neutralize_csv_cell`
+and :func:`neutralize_frame` prefix such strings with ``'``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from numbers import Integral, Real
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ._io import atomic_write
+
+__all__ = [
+    "KINDS",
+    "SOURCE_SHEET",
+    "Column",
+    "Sheet",
+    "neutralize_csv_cell",
+    "neutralize_frame",
+    "sheet_name",
+    "write_workbook",
+]
+
+#: Column kinds and the number format of their cells ("decimal" and "percent" by digits).
+KINDS = ("text", "int", "decimal", "percent", "date", "code")
+_FORMATS = {
+    "text": "General",
+    "int": "#,##0",
+    ("decimal", 1): "#,##0.0",
+    ("decimal", 2): "#,##0.00",
+    ("percent", 0): "0%",
+    ("percent", 1): "0.0%",
+    ("percent", 2): "0.00%",
+    "date": "dd/mm/yyyy",
+    "code": "@",
+}
+#: Name of the last sheet, listing what the tables were computed from.
+SOURCE_SHEET = "Source"
+
+#: First characters that make a spreadsheet read a cell as a formula (OWASP), and their
+#: full-width forms, which some Excel input methods also turn into formulas.
+_FORMULA_START = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
+#: Characters XML 1.0 forbids (openpyxl raises IllegalCharacterError on the C0 ones).
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+_MAX_CELL = 32_767  # characters in one Excel cell
+_MAX_WIDTH = 60.0
+_MIN_WIDTH = 6.0
+_WIDTH_SAMPLE = 2_000  # rows looked at to size a column
+
+_HEADER_FILL = "DDEBF7"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a sheet.
+
+    Parameters
+    ----------
+    key
+        Column of the DataFrame.
+    header_fr
+        Header shown (French).
+    kind
+        ``text``, ``int``, ``decimal``, ``percent`` (a share, 0-1), ``date`` or ``code`` (text that
+        must stay text: INSEE codes, SIREN).
+    width
+        Width in Excel characters; by default from the content (capped).
+    digits
+        Decimals shown for ``decimal`` (1 or 2) and ``percent`` (0-2).
+    """
+
+    key: str
+    header_fr: str
+    kind: str = "text"
+    width: float | None = None
+    digits: int = 1
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"column {self.key!r}: kind {self.kind!r} is not one of {', '.join(KINDS)}")
+        allowed = {"decimal": (1, 2), "percent": (0, 1, 2)}.get(self.kind)
+        if allowed and self.digits not in allowed:
+            raise ValueError(f"column {self.key!r}: {self.digits} digits for {self.kind}; use {allowed}")
+
+    @property
+    def number_format(self) -> str:
+        fmt = _FORMATS.get(self.kind) or _FORMATS[(self.kind, self.digits)]
+        return fmt
+
+
+@dataclass
+class Sheet:
+    """A sheet: ``columns`` of ``frame`` in that order, under an optional title line."""
+
+    name: str
+    frame: pd.DataFrame
+    columns: list[Column] = field(default_factory=list)
+    title: str | None = None
+
+
+# ---- neutralising text ------------------------------------------------------------------------
+def _is_risky(text: str) -> bool:
+    stripped = text.lstrip(" ")
+    return bool(stripped) and stripped[0] in _FORMULA_START
+
+
+def neutralize_csv_cell(value):
+    """``value`` made safe for a CSV cell: a string a spreadsheet would evaluate gets a ``'`` first.
+
+    Other values (numbers, dates, missing values) are returned unchanged.
+
+    Examples
+    --------
+    >>> neutralize_csv_cell("=cmd|' /C calc'!A0")
+    "'=cmd|' /C calc'!A0"
+    >>> neutralize_csv_cell("Angers"), neutralize_csv_cell(-3)
+    ('Angers', -3)
+    """
+    if isinstance(value, str) and _is_risky(value):
+        return "'" + value
+    return value
+
+
+def neutralize_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` whose text cells and column names are neutralised for CSV output.
+
+    Numeric, boolean and date columns are left as they are (a negative number is not a formula).
+    """
+    out = df.copy()
+    for col in out.columns:
+        s = out[col]
+        if pd.api.types.is_object_dtype(s.dtype) or pd.api.types.is_string_dtype(s.dtype):
+            out[col] = s.map(neutralize_csv_cell, na_action="ignore")
+    out.columns = [neutralize_csv_cell(c) for c in out.columns]
+    return out
+
+
+def _clean_text(value) -> str:
+    """Text an XML worksheet can hold: no control characters, no lone surrogates, not too long."""
+    text = _ILLEGAL_XML.sub("", str(value))
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    if len(text) > _MAX_CELL:
+        text = text[: _MAX_CELL - 1] + "…"
+    return text
+
+
+def _set_text(cell, value) -> None:
+    """Store ``value`` as a string cell, never a formula (quote prefix when it starts like one)."""
+    text = _clean_text(value)
+    cell.value = text
+    cell.data_type = "s"  # openpyxl makes any string starting with '=' a formula
+    if _is_risky(text):
+        cell.quotePrefix = True
+
+
+def sheet_name(name: str, taken: Iterable[str] = ()) -> str:
+    """A valid, unused Excel sheet name for ``name``.
+
+    At most 31 characters, none of ``[]:*?/\\``, no leading or trailing apostrophe, not empty, not
+    the reserved "History", and not one of ``taken`` (compared as Excel does, ignoring case): a
+    repeated name gets `` (2)``, `` (3)``...
+    """
+    base = _SHEET_FORBIDDEN.sub(" ", _clean_text(name)).strip().strip("'").strip()
+    base = re.sub(r"\s+", " ", base) or "Feuille"
+    if base.casefold() == "history":
+        base = "History (2)"
+    used = {t.casefold() for t in taken}
+    candidate, k = base[:31], 1
+    while candidate.casefold() in used:
+        k += 1
+        suffix = f" ({k})"
+        candidate = base[: 31 - len(suffix)].rstrip() + suffix
+    return candidate
+
+
+# ---- typed values -----------------------------------------------------------------------------
+def _missing(value) -> bool:
+    if value is None or value is pd.NaT:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # arrays, lists
+        return False
+
+
+def _number(value, integer: bool):
+    """``value`` as a finite number (None when missing or not finite), or the text it is."""
+    if isinstance(value, bool | np.bool_):
+        return int(value)
+    if isinstance(value, decimal.Decimal):
+        value = float(value)
+    if isinstance(value, Integral):
+        return int(value)
+    if isinstance(value, Real):
+        v = float(value)
+        if not math.isfinite(v):
+            return None
+        return int(round(v)) if integer and v.is_integer() else v
+    return _Text(value)
+
+
+def _date(value):
+    """``value`` as a naive datetime.date/datetime, or the text it is."""
+    if isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    if isinstance(value, dt.datetime):
+        value = value.replace(tzinfo=None)
+        return value.date() if value.time() == dt.time(0) else value
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        for fmt in ("%Y-%m-%d", "%d/%m/%Y", "%Y-%m-%dT%H:%M:%S"):
+            try:
+                parsed = dt.datetime.strptime(text, fmt)
+            except ValueError:
+                continue
+            return parsed.date() if fmt != "%Y-%m-%dT%H:%M:%S" else parsed
+    return _Text(value)
+
+
+def _code(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # 49007.0 read by pandas from a numeric column
+    return str(value)
+
+
+class _Text(str):
+    """A value that did not fit its column's kind: written as (neutralised) text."""
+
+
+def _convert(col: Column, value):
+    if _missing(value):
+        return None
+    if col.kind in ("int", "decimal", "percent"):
+        return _number(value, col.kind == "int")
+    if col.kind == "date":
+        return _date(value)
+    if col.kind == "code":
+        return _Text(_code(value))
+    return _Text(value)
+
+
+def _display_len(col: Column, value) -> int:
+    """Roughly how many characters Excel shows for ``value`` (to size the column)."""
+    if value is None:
+        return 0
+    if isinstance(value, _Text):
+        return max((len(line) for line in str(value).splitlines()), default=0)
+    if col.kind == "date":
+        return 10 if not isinstance(value, dt.datetime) or value.time() == dt.time(0) else 16
+    if col.kind == "percent":
+        return len(f"{value * 100:,.{col.digits}f}") + 2
+    if col.kind == "decimal":
+        return len(f"{value:,.{col.digits}f}")
+    return len(f"{value:,.0f}")
+
+
+# ---- writing ----------------------------------------------------------------------------------
+def _check(sheets: Sequence[Sheet]) -> None:
+    problems = []
+    for sh in sheets:
+        if not isinstance(sh.frame, pd.DataFrame):
+            problems.append(f"sheet {sh.name!r}: frame is a {type(sh.frame).__name__}, not a DataFrame")
+            continue
+        missing = [c.key for c in sh.columns if c.key not in sh.frame.columns]
+        if missing:
+            problems.append(f"sheet {sh.name!r}: no column {', '.join(map(repr, missing))} in the frame")
+    if problems:
+        raise ValueError("; ".join(problems))
+
+
+def _write_sheet(ws, sheet: Sheet) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    bold = Font(bold=True)
+    fill = PatternFill("solid", fgColor=_HEADER_FILL)
+    header_row = 1
+    if sheet.title:
+        _set_text(ws.cell(row=1, column=1), sheet.title)
+        ws.cell(row=1, column=1).font = Font(bold=True, size=12)
+        header_row = 2
+    n_cols = len(sheet.columns)
+    n_rows = len(sheet.frame)
+    for j, col in enumerate(sheet.columns, start=1):
+        cell = ws.cell(row=header_row, column=j)
+        _set_text(cell, col.header_fr)
+        cell.font = bold
+        cell.fill = fill
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        fmt = col.number_format
+        longest = 0
+        for i, raw in enumerate(sheet.frame[col.key].tolist()):
+            value = _convert(col, raw)
+            if i < _WIDTH_SAMPLE:
+                longest = max(longest, _display_len(col, value))
+            if value is None:
+                continue
+            cell = ws.cell(row=header_row + 1 + i, column=j)
+            if isinstance(value, _Text):
+                _set_text(cell, value)
+                if col.kind == "code":
+                    cell.number_format = fmt
+            else:
+                cell.value = value
+                cell.number_format = fmt
+        width = col.width
+        if width is None:
+            # The header wraps when longer than the cap; its filter button takes ~2 characters.
+            width = min(_MAX_WIDTH, max(_MIN_WIDTH, longest + 2, min(len(col.header_fr) + 4, _MAX_WIDTH)))
+        ws.column_dimensions[get_column_letter(j)].width = float(width)
+    if n_cols:
+        last = get_column_letter(n_cols)
+        ws.freeze_panes = ws.cell(row=header_row + 1, column=1).coordinate
+        ws.auto_filter.ref = f"A{header_row}:{last}{header_row + max(n_rows, 0)}"
+        ws.print_title_rows = f"{header_row}:{header_row}"
+
+
+def _source_frame(source) -> pd.DataFrame:
+    pairs = list(source.items()) if isinstance(source, Mapping) else [tuple(p) for p in source]
+    for p in pairs:
+        if len(p) != 2:
+            raise ValueError(f"source: expected (label, value) pairs, got {p!r}")
+    return pd.DataFrame(
+        {"label": [str(k) for k, _ in pairs], "value": ["" if _missing(v) else str(v) for _, v in pairs]}
+    )
+
+
+def write_workbook(
+    path: str | Path,
+    sheets: Sequence[Sheet],
+    *,
+    source: Mapping[str, str] | Sequence[tuple[str, str]],
+    inputs: Iterable[str | Path | None] = (),
+) -> Path:
+    """Write ``sheets`` and a last "Source" sheet to an XLSX file, atomically.
+
+    Parameters
+    ----------
+    path
+        The ``.xlsx`` file; it must not be one of ``inputs``.
+    sheets
+        One sheet each, in order; names are made valid (:func:`sheet_name`).
+    source
+        Label/value pairs listed on the "Source" sheet, in order: tool version, vintages (COG,
+        populations), files read with their dates, parameters (value by default or chosen), date
+        of the run.
+    inputs
+        Files the command read, never overwritten.
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    ValueError
+        A sheet names a column its frame lacks (all such problems at once).
+    InputError
+        ``path`` is an input, a folder, or in a missing folder.
+
+    Examples
+    --------
+    >>> import tempfile, pandas as pd
+    >>> df = pd.DataFrame({"code": ["01001"], "pop": [832]})
+    >>> sheet = Sheet("Communes", df, [Column("code", "Code commune", "code"),
+    ...                                Column("pop", "Population", "int")])
+    >>> out = write_workbook(Path(tempfile.mkdtemp()) / "t.xlsx", [sheet], source={"Outil": "cpts-geo"})
+    >>> out.name
+    't.xlsx'
+    """
+    from openpyxl import Workbook
+
+    sheets = list(sheets)
+    _check(sheets)
+    src = Sheet(SOURCE_SHEET, _source_frame(source),
+                [Column("label", "Rubrique", "text"), Column("value", "Valeur", "text")])
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    taken: list[str] = []
+    for sh in sheets:
+        name = sheet_name(sh.name, taken + [SOURCE_SHEET])
+        taken.append(name)
+        _write_sheet(wb.create_sheet(name), sh)
+    _write_sheet(wb.create_sheet(SOURCE_SHEET), src)
+    wb.properties.creator = "cpts-geo"
+    return atomic_write(path, wb.save, inputs=inputs)
