@@ -39,8 +39,11 @@ __all__ = [
     "SOURCE_SHEET",
     "Column",
     "Sheet",
+    "file_rows",
     "neutralize_csv_cell",
     "neutralize_frame",
+    "parameter_row",
+    "run_row",
     "sheet_name",
     "write_workbook",
 ]
@@ -353,6 +356,58 @@ def _source_frame(source) -> pd.DataFrame:
     return pd.DataFrame(
         {"label": [str(k) for k, _ in pairs], "value": ["" if _missing(v) else str(v) for _, v in pairs]}
     )
+
+
+# ---- rows of the Source sheet ----------------------------------------------------------------
+def _fr_value(value) -> str:
+    from .report import fr_decimal, fr_int
+
+    if isinstance(value, bool | np.bool_):
+        return "oui" if value else "non"
+    if isinstance(value, Integral):
+        return fr_int(value)
+    if isinstance(value, Real) and math.isfinite(float(value)):
+        v = float(value)
+        return fr_int(v) if v.is_integer() else fr_decimal(v, 2).rstrip("0").rstrip(",")
+    return "" if _missing(value) else str(value)
+
+
+def parameter_row(label: str, value, default) -> tuple[str, str]:
+    """A parameter as the Source sheet shows it: its value, and whether it is the default.
+
+    Examples
+    --------
+    >>> parameter_row("Population minimale", 20000, 20000)
+    ('Population minimale', '20 000 (valeur par défaut)')
+    >>> parameter_row("Distance des liaisons maritimes (km)", 15.5, 30)
+    ('Distance des liaisons maritimes (km)', '15,5 (valeur choisie ; par défaut : 30)')
+    """
+    shown = _fr_value(value) or "aucune"
+    if value == default or (_missing(value) and _missing(default)):
+        return label, f"{shown} (valeur par défaut)"
+    return label, f"{shown} (valeur choisie ; par défaut : {_fr_value(default) or 'aucune'})"
+
+
+def file_rows(paths: Iterable[str | Path | None], label: str = "Fichier lu") -> list[tuple[str, str]]:
+    """One Source row per file read: its name, folder and date of last modification."""
+    rows = []
+    for p in paths:
+        if p is None:
+            continue
+        p = Path(p)
+        try:
+            stamp = dt.datetime.fromtimestamp(p.stat().st_mtime)
+            when = f"modifié le {stamp:%d/%m/%Y à %H:%M}"
+        except OSError:
+            when = "date inconnue"
+        rows.append((label, f"{p.name} ({when}) — {p.resolve().parent}"))
+    return rows
+
+
+def run_row(now: dt.datetime | None = None) -> tuple[str, str]:
+    """The date and time of the run (local time)."""
+    now = now or dt.datetime.now()
+    return "Date de l'exécution", f"{now:%d/%m/%Y à %H:%M}"
 
 
 def write_workbook(

@@ -15,8 +15,11 @@ from cpts_geo._errors import InputError
 from cpts_geo._xlsx import (
     Column,
     Sheet,
+    file_rows,
     neutralize_csv_cell,
     neutralize_frame,
+    parameter_row,
+    run_row,
     sheet_name,
     write_workbook,
 )
@@ -121,6 +124,22 @@ def test_source_sheet(book):
     assert [c.value for c in ws[1]] == ["Rubrique", "Valeur"]
     assert [(a.value, b.value) for a, b in ws.iter_rows(min_row=2)] == SOURCE
     assert ws.freeze_panes == "A2"
+
+
+def test_source_rows(tmp_path):
+    assert parameter_row("Population minimale", 20000, 20000) == (
+        "Population minimale", "20 000 (valeur par défaut)")
+    assert parameter_row("Population minimale", 8500, 20000) == (
+        "Population minimale", "8 500 (valeur choisie ; par défaut : 20 000)")
+    assert parameter_row("Distance (km)", 15.5, 30.0) == ("Distance (km)", "15,5 (valeur choisie ; par défaut : 30)")
+    assert parameter_row("Région", None, None) == ("Région", "aucune (valeur par défaut)")
+    assert parameter_row("Strict", True, False) == ("Strict", "oui (valeur choisie ; par défaut : non)")
+    f = tmp_path / "registre.csv"
+    f.write_text("x")
+    os.utime(f, (0, dt.datetime(2026, 11, 2, 9, 30).timestamp()))
+    assert file_rows([f, None]) == [("Fichier lu", f"registre.csv (modifié le 02/11/2026 à 09:30) — {tmp_path.resolve()}")]
+    assert file_rows([tmp_path / "absent.csv"])[0][1].startswith("absent.csv (date inconnue)")
+    assert run_row(dt.datetime(2026, 12, 1, 8, 5)) == ("Date de l'exécution", "01/12/2026 à 08:05")
 
 
 def test_title_line(tmp_path):
