@@ -156,11 +156,23 @@ def neutralize_frame(df: pd.DataFrame) -> pd.DataFrame:
     """
     out = df.copy()
     for col in out.columns:
-        s = out[col]
-        if pd.api.types.is_object_dtype(s.dtype) or pd.api.types.is_string_dtype(s.dtype):
-            out[col] = s.map(neutralize_csv_cell, na_action="ignore")
+        if _textual(out[col].dtype):
+            out[col] = _neutralized(out[col])
     out.columns = [neutralize_csv_cell(c) for c in out.columns]
+    if _textual(out.index.dtype):  # an index of CPTS ids is written by to_csv(index=True)
+        out.index = pd.Index(_neutralized(out.index.to_series()), name=neutralize_csv_cell(out.index.name))
     return out
+
+
+def _textual(dtype) -> bool:
+    return (pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
+            or isinstance(dtype, pd.CategoricalDtype))
+
+
+def _neutralized(s: pd.Series) -> pd.Series:
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        s = s.astype(object)
+    return s.map(neutralize_csv_cell, na_action="ignore")
 
 
 def _clean_text(value) -> str:

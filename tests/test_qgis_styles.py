@@ -76,6 +76,9 @@ def test_layer_styles_table_as_qgis_creates_it(gpkg):
                        ).fetchone() == ("attributes", "layer_styles", 0)
     assert con.execute("SELECT feature_count FROM gpkg_ogr_contents WHERE table_name='layer_styles'").fetchone() == (4,)
     geom = dict(con.execute("SELECT table_name, column_name FROM gpkg_geometry_columns"))
+    assert con.execute("PRAGMA foreign_key_check").fetchall() == []  # srs_id 0 is GDAL's "undefined"
+    assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert con.execute("PRAGMA application_id").fetchone() == (0x47504B47,)  # "GPKG"
     con.close()
     rows = _styles(gpkg)
     assert sorted(rows) == sorted(_layers())
@@ -234,3 +237,32 @@ def test_arbitrary_labels_give_valid_xml(cats, field):
     qml = q.qml_categorized(field, [(v, lab, "#1f78b4", "#222222") for v, lab in cats], label_field=field)
     root = ET.fromstring(qml.split("\n", 1)[1])
     assert len(root.find("renderer-v2/categories")) == len(cats)
+
+
+def _preview_module():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "render_qml_preview.py"
+    spec = importlib.util.spec_from_file_location("render_qml_preview", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_preview_reads_colours_back_and_draws_them(tmp_path, gpkg):
+    preview = _preview_module()
+    styles = preview.read_styles(gpkg)
+    cats = {v: layers for v, _, layers in styles["cpts_par_stade"][0]["categories"]}
+    assert preview._colour(cats["aci"][0]["color"]) == (26 / 255, 152 / 255, 80 / 255, 153 / 255)
+    assert styles["territoires_proposes"][0]["label_field"] == "territoire_id"
+
+    # One big "aci" square: its middle is #1a9850 at 60 % over white.
+    from PIL import Image
+
+    square = gpd.GeoDataFrame({"statut": ["aci"]}, geometry=[shapely.box(0, 0, 1, 1)], crs=4326)
+    one = q.write_styled_gpkg(tmp_path / "one.gpkg", {"cpts": (square, q.cpts_stage_qml())})
+    png = preview.render(one, tmp_path / "one.png", dpi=50)
+    img = Image.open(png).convert("RGB")
+    r, g, b = img.getpixel((img.width // 3, img.height // 2))
+    assert abs(r - 118) <= 2 and abs(g - 193) <= 2 and abs(b - 150) <= 2

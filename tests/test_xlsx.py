@@ -234,6 +234,11 @@ def test_neutralize_csv():
     assert list(out.columns) == ["'=id", "n"]
     assert out["'=id"].tolist() == ["'" + ATTACK, "ok"] and out["n"].tolist() == [-1, 2]
     assert df["=id"].iloc[0] == ATTACK  # the input is not modified
+    cat = pd.DataFrame({"s": pd.Categorical(["@x", "aci"]), "t": pd.array(["-1", None], dtype="string")},
+                       index=pd.Index(["=A1", "C2"], name="cpts_id"))
+    out = neutralize_frame(cat)
+    assert out["s"].tolist() == ["'@x", "aci"] and out["t"].tolist()[0] == "'-1" and pd.isna(out["t"].iloc[1])
+    assert out.index.tolist() == ["'=A1", "C2"] and out.index.name == "cpts_id"
 
 
 def test_neutralized_csv_round_trip(tmp_path):
