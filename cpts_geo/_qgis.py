@@ -30,6 +30,7 @@ from ._errors import CptsGeoError, InputError
 from ._io import atomic_write
 
 __all__ = [
+    "GPKG_VERSION",
     "QGIS_VERSION",
     "STYLE_TABLE",
     "cpts_stage_qml",
@@ -53,6 +54,10 @@ __all__ = [
 #: The QGIS version the QML is written for (a later QGIS reads it; 3.28 is the LTR of 2023).
 QGIS_VERSION = "3.28.0-Firenze"
 STYLE_TABLE = "layer_styles"
+#: GeoPackage version written: 1.2 (GDAL >= 2.2). GDAL 3.12 writes 1.4 by default, which the
+#: GDAL of older QGIS (e.g. 3.22 with GDAL 3.6) opens with a "may only be partially supported"
+#: warning; nothing of 1.3/1.4 is used here.
+GPKG_VERSION = "1.2"
 #: Screen millimetres per CSS pixel (96 dpi), to turn Leaflet widths into QGIS ones.
 MM_PER_PX = 25.4 / 96
 
@@ -653,7 +658,8 @@ def write_styled_gpkg(
                 warnings.filterwarnings("ignore", message="The filename extension should be")
                 warnings.filterwarnings("ignore", message=".*non conformant file extension")
                 pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG", promote_to_multi=True,
-                                        geometry_type=_geometry_type(frame), layer_options=options)
+                                        geometry_type=_geometry_type(frame), layer_options=options,
+                                        dataset_options={"VERSION": GPKG_VERSION})
             styles[name] = (qml, "", description)
         write_layer_styles(tmp, styles)
 

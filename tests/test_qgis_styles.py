@@ -79,6 +79,7 @@ def test_layer_styles_table_as_qgis_creates_it(gpkg):
     assert con.execute("PRAGMA foreign_key_check").fetchall() == []  # srs_id 0 is GDAL's "undefined"
     assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert con.execute("PRAGMA application_id").fetchone() == (0x47504B47,)  # "GPKG"
+    assert con.execute("PRAGMA user_version").fetchone() == (10200,)  # GeoPackage 1.2
     con.close()
     rows = _styles(gpkg)
     assert sorted(rows) == sorted(_layers())
@@ -266,3 +267,52 @@ def test_preview_reads_colours_back_and_draws_them(tmp_path, gpkg):
     img = Image.open(png).convert("RGB")
     r, g, b = img.getpixel((img.width // 3, img.height // 2))
     assert abs(r - 118) <= 2 and abs(g - 193) <= 2 and abs(b - 150) <= 2
+
+
+def _qgis_python() -> str | None:
+    """A Python with PyQGIS (``$CPTS_QGIS_PYTHON``, else Debian's ``/usr/bin/python3``), or None."""
+    import subprocess
+
+    exe = os.environ.get("CPTS_QGIS_PYTHON", "/usr/bin/python3")
+    if not os.path.exists(exe):
+        return None
+    try:
+        ok = subprocess.run([exe, "-c", "import qgis.core"], capture_output=True, timeout=60).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return exe if ok else None
+
+
+@pytest.mark.skipif(_qgis_python() is None, reason="no Python with PyQGIS (python3-qgis) on this machine")
+def test_qgis_itself_applies_the_default_styles(tmp_path):
+    """QGIS opens each layer with the style of layer_styles, as a user adding the layer would."""
+    import json
+    import subprocess
+    from pathlib import Path
+
+    extra = gpd.GeoDataFrame({"cpts_id": ["C9"]}, geometry=[shapely.box(5, 0, 6, 1)], crs=4326)
+    both = q.write_styled_gpkg(tmp_path / "all.gpkg", {
+        **_layers(), "extensions": (extra, q.extension_qml()), "orphelines": (extra, q.orphan_qml())})
+    script = Path(__file__).resolve().parents[1] / "scripts" / "qgis_open_check.py"
+    done = subprocess.run([_qgis_python(), str(script), str(both), "--png", str(tmp_path / "q.png")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    layers = json.loads(done.stdout)["layers"]
+    # QGIS does not offer its styles table as a layer (unlike pyogrio.list_layers).
+    assert sorted(layers) == sorted([*_layers(), "extensions", "orphelines"])
+    cpts = layers["cpts_par_stade"]
+    assert (cpts["renderer"], cpts["attribute"], cpts["features"]) == ("categorizedSymbol", "statut", 4)
+    assert [(c["value"], c["symbol"][0]["color"]) for c in cpts["categories"]] == [
+        ("pre-projet", "#99fdae61"), ("lettre-intention", "#99fee08b"), ("projet-sante", "#99a6d96a"),
+        ("aci", "#991a9850"), ("", "#99b39ddb")]
+    white = layers["zones_blanches"]["symbol"]
+    assert [s["class"] for s in white] == ["SimpleFill", "LinePatternFill"]  # lines: its sub-symbol
+    assert (white[0]["color"], white[0]["stroke"], white[1]["line_color"], white[1]["angle"]) == (
+        "#ccd9d9d9", "#ff737373", "#ff8a8a8a", 45.0)
+    assert layers["chevauchements"]["symbol"][0]["color"] == "#73d7191c"
+    sugg = layers["territoires_proposes"]
+    assert (sugg["labels"], sugg["label_field"], sugg["symbol"][0]["color"]) == (True, "territoire_id", "#8c1f78b4")
+    ext = layers["extensions"]["symbol"]
+    assert (ext[0]["color"], ext[1]["color"], ext[1]["custom_dash"]) == ("#80ef8a62", "#ffb2182b", True)
+    assert layers["orphelines"]["symbol"][0]["color"] == "#99bababa"
+    assert (tmp_path / "q.png").stat().st_size > 1000
