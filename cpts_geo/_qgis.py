@@ -332,8 +332,11 @@ def qml_categorized(
     attribute
         The field whose value picks the category.
     categories
-        ``(value, label, fill, stroke)`` per category, in legend order. A value of ``""`` (or
-        ``None``) is QGIS's "all other values" category: it also takes NULL and unlisted values.
+        ``(value, label, fill, stroke)`` per category, in legend order, optionally with a fifth
+        item: a dict overriding ``fill_opacity``, ``stroke_width_mm`` or ``dash`` for that
+        category. A value of ``""`` (or ``None``) is QGIS's "all other values" category: it also
+        takes NULL and unlisted values. QGIS compares values as text: an integer field matches
+        ``"3"``.
     """
     categories = list(categories)
     if not categories:
@@ -343,13 +346,14 @@ def qml_categorized(
         r = _renderer(root, "categorizedSymbol", attr=_text(attribute))
         cats = ET.SubElement(r, "categories")
         syms = ET.SubElement(r, "symbols")
-        for i, (value, label, fill, stroke) in enumerate(categories):
+        for i, (value, label, fill, stroke, *more) in enumerate(categories):
+            own = {"fill_opacity": fill_opacity, "stroke_width_mm": stroke_width_mm, "dash": dash,
+                   **(more[0] if more else {})}
             ET.SubElement(cats, "category", {
                 "value": "" if value is None else _text(value), "label": _text(label), "symbol": str(i),
                 "render": "true", "type": "string",
             })
-            _fill_symbol(syms, str(i), fill=fill, stroke=stroke, stroke_width_mm=stroke_width_mm,
-                         fill_opacity=fill_opacity, dash=dash)
+            _fill_symbol(syms, str(i), fill=fill, stroke=stroke, **own)
         src = ET.SubElement(r, "source-symbol")
         _fill_symbol(src, "0", fill=categories[0][2], stroke=categories[0][3],
                      stroke_width_mm=stroke_width_mm, fill_opacity=fill_opacity)
@@ -446,9 +450,11 @@ def territory_units_qml(attribute: str = "constat") -> str:
     """The units of a checked territory coloured by finding (keys of ``maps.FINDING_STYLES``)."""
     from .maps import FINDING_STYLES
 
-    # One opacity per renderer in this builder: the territory's (0.55) is the reference one.
-    cats = [(k, label, s["fillColor"], s["color"]) for k, (label, s) in FINDING_STYLES.items()]
-    return qml_categorized(attribute, cats, stroke_width_mm=round(MM_PER_PX, 3), fill_opacity=0.6)
+    cats = [(k, label, s["fillColor"], s["color"],
+             {"fill_opacity": s["fillOpacity"], "stroke_width_mm": round(s["weight"] * MM_PER_PX, 3),
+              "dash": _dash_mm(s.get("dashArray"))})
+            for k, (label, s) in FINDING_STYLES.items()]
+    return qml_categorized(attribute, cats)
 
 
 def suggested_qml(label_field: str | None = "territoire_id", *, colour_field: str | None = None) -> str:

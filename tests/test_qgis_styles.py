@@ -164,6 +164,11 @@ def test_extension_orphan_and_outline_styles():
     units = ET.fromstring(q.territory_units_qml().split("\n", 1)[1])
     assert [c.get("value") for c in units.iter("category")] == [
         "chevauchement", "epci_partiel", "territoire", "enclave", "epci_hors"]
+    by_symbol = {sym.get("name"): [lay.get("class") for lay in sym.findall("layer")]
+                 for sym in units.find("renderer-v2/symbols")}
+    assert by_symbol["3"] == ["SimpleFill", "SimpleLine"]  # enclaves: dashed outline "4 3"
+    enclave = {o.get("name"): o.get("value") for o in units.find("renderer-v2/symbols")[3].find("layer/Option")}
+    assert enclave["color"] == "158,154,200,191"  # #9e9ac8 at 0.75
 
 
 def test_suggested_colours_by_palette_index():
