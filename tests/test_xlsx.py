@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
+import subprocess
 
 import openpyxl
 import pandas as pd
@@ -268,3 +270,18 @@ def test_arbitrary_text_never_a_formula(tmp_path, values, name):
                 if isinstance(c.value, str) and c.value.lstrip(" ")[:1] in set("=+-@\t\r"):
                     assert c.quotePrefix
     assert len(wb.sheetnames) == 2 and all(len(n) <= 31 for n in wb.sheetnames)
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+def test_a_french_spreadsheet_shows_french_numbers_and_no_formula(tmp_path):
+    """LibreOffice in French shows the cells as French Excel would: grouped digits, decimal comma,
+    dates jj/mm/aaaa, codes with their zero, the attack as plain text (not evaluated)."""
+    out = write_workbook(tmp_path / "t.xlsx", [_communes()], source=SOURCE)
+    env = {**os.environ, "HOME": str(tmp_path), "LC_ALL": "fr_FR.UTF-8", "LANG": "fr_FR.UTF-8"}
+    # CSV export of the cells "as shown" (token 9), ';'-separated, UTF-8.
+    fmt = "csv:Text - txt - csv (StarCalc):59,34,76,1,,0,false,true,true,false"
+    subprocess.run(["soffice", "--headless", "--norestore", "--convert-to", fmt, "--outdir", str(tmp_path), str(out)],
+                   env=env, capture_output=True, timeout=180, check=True)
+    rows = (tmp_path / "t.csv").read_text(encoding="utf-8").splitlines()
+    assert rows[1] == "01001;L'Abergement-Clémenciat;832;51,2;4,6%;04/03/2021;=cmd|' /C calc'!A0"
+    assert rows[2] == "49007;Angers;157\u00a0175;3\u00a0679,0;100,0%;15/06/2022;+33 1 23"  # no-break spaces
