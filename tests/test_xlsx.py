@@ -285,3 +285,20 @@ def test_a_french_spreadsheet_shows_french_numbers_and_no_formula(tmp_path):
     rows = (tmp_path / "t.csv").read_text(encoding="utf-8").splitlines()
     assert rows[1] == "01001;L'Abergement-Clémenciat;832;51,2;4,6%;04/03/2021;=cmd|' /C calc'!A0"
     assert rows[2] == "49007;Angers;157\u00a0175;3\u00a0679,0;100,0%;15/06/2022;+33 1 23"  # no-break spaces
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
+def test_a_spreadsheet_evaluates_no_neutralised_csv_cell(tmp_path):
+    df = pd.DataFrame({"cpts_id": ["=1+1", "+2+3", "-4+5", "@SUM(1;2)", "ok"], "population": [1, 2, 3, 4, 5]})
+    df.to_csv(tmp_path / "raw.csv", index=False)
+    neutralize_frame(df).to_csv(tmp_path / "safe.csv", index=False)
+    env = {**os.environ, "HOME": str(tmp_path)}
+    for name in ("raw", "safe"):
+        subprocess.run(["soffice", "--headless", "--norestore", "--infilter=CSV:44,34,76,1", "--convert-to", "xlsx",
+                        "--outdir", str(tmp_path), str(tmp_path / f"{name}.csv")],
+                       env=env, capture_output=True, timeout=180, check=True)
+    formulas = {name: [c.value for row in openpyxl.load_workbook(tmp_path / f"{name}.xlsx").active.iter_rows()
+                       for c in row if c.data_type == "f"] for name in ("raw", "safe")}
+    assert "=1+1" in formulas["raw"]  # what the neutralisation prevents
+    assert formulas["safe"] == []
+    assert [c.value for c in openpyxl.load_workbook(tmp_path / "safe.xlsx").active["A"]][1:3] == ["'=1+1", "'+2+3"]
