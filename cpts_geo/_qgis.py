@@ -645,6 +645,16 @@ def write_styled_gpkg(
         A layer without CRS, a reserved or repeated layer name (all listed at once).
     InputError
         ``path`` is an input, a folder, or in a missing folder.
+
+    Examples
+    --------
+    >>> import tempfile, cpts_geo as cg
+    >>> ref = cg.load_reference()
+    >>> communes = ref.units.loc[["49007", "49015"], ["nom", "geometry"]].reset_index()
+    >>> out = write_styled_gpkg(Path(tempfile.mkdtemp()) / "zones.gpkg",
+    ...                         {"zones_blanches": (communes, white_zone_qml(), "Zones blanches")})
+    >>> import pyogrio; pyogrio.list_layers(out).tolist()
+    [['zones_blanches', 'MultiPolygon'], ['layer_styles', None]]
     """
     import pyogrio
 

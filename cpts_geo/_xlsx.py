@@ -118,7 +118,11 @@ class Column:
 
 @dataclass
 class Sheet:
-    """A sheet: ``columns`` of ``frame`` in that order, under an optional title line."""
+    """A sheet: ``columns`` of ``frame`` in that order, under an optional title line.
+
+    Only columns are shown: reset the index of a frame indexed by code to show the codes. With a
+    title, the title is row 1 and the headers row 2 (frozen below them).
+    """
 
     name: str
     frame: pd.DataFrame
@@ -281,6 +285,8 @@ def _convert(col: Column, value):
         return _date(value)
     if col.kind == "code":
         return _Text(_code(value))
+    if isinstance(value, bool | np.bool_):
+        return _Text("oui" if value else "non")
     return _Text(value)
 
 

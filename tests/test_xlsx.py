@@ -201,6 +201,13 @@ def test_control_characters_removed(tmp_path):
     assert wb["Source"]["A2"].value == "clé" and wb["Source"]["B2"].value == "valeur"
 
 
+def test_lone_surrogates_and_booleans(tmp_path):
+    df = pd.DataFrame({"t": ["caf\udce9", True, False], "n": [1, 2, 3]})
+    out = write_workbook(tmp_path / "t.xlsx", [Sheet("T", df, [Column("t", "Texte")])], source={})
+    ws = openpyxl.load_workbook(out)["T"]
+    assert [ws["A2"].value, ws["A3"].value, ws["A4"].value] == ["caf?", "oui", "non"]
+
+
 def test_missing_column_listed(tmp_path):
     df = pd.DataFrame({"a": [1]})
     with pytest.raises(ValueError, match=r"sheet 'X': no column 'b', 'c' in the frame"):
