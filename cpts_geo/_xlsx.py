@@ -320,50 +320,53 @@ def _check(sheets: Sequence[Sheet]) -> None:
 
 
 def _write_sheet(ws, sheet: Sheet) -> None:
+    """Fill a write-only worksheet: widths, frozen header and filter first, then the rows."""
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
 
-    bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor=_HEADER_FILL)
-    header_row = 1
-    if sheet.title:
-        _set_text(ws.cell(row=1, column=1), sheet.title)
-        ws.cell(row=1, column=1).font = Font(bold=True, size=12)
-        header_row = 2
-    n_cols = len(sheet.columns)
-    n_rows = len(sheet.frame)
-    for j, col in enumerate(sheet.columns, start=1):
-        cell = ws.cell(row=header_row, column=j)
-        _set_text(cell, col.header_fr)
-        cell.font = bold
-        cell.fill = fill
-        cell.alignment = Alignment(wrap_text=True, vertical="center")
-        fmt = col.number_format
-        longest = 0
-        for i, raw in enumerate(sheet.frame[col.key].tolist()):
-            value = _convert(col, raw)
-            if i < _WIDTH_SAMPLE:
-                longest = max(longest, _display_len(col, value))
-            if value is None:
-                continue
-            cell = ws.cell(row=header_row + 1 + i, column=j)
-            if isinstance(value, _Text):
-                _set_text(cell, value)
-                if col.kind == "code":
-                    cell.number_format = fmt
-            else:
-                cell.value = value
-                cell.number_format = fmt
+    header_row = 2 if sheet.title else 1
+    n_cols, n_rows = len(sheet.columns), len(sheet.frame)
+    values = [[_convert(col, v) for v in sheet.frame[col.key].tolist()] for col in sheet.columns]
+    for j, (col, vals) in enumerate(zip(sheet.columns, values), start=1):
         width = col.width
         if width is None:
+            longest = max((_display_len(col, v) for v in vals[:_WIDTH_SAMPLE]), default=0)
             # The header wraps when longer than the cap; its filter button takes ~2 characters.
             width = min(_MAX_WIDTH, max(_MIN_WIDTH, longest + 2, min(len(col.header_fr) + 4, _MAX_WIDTH)))
         ws.column_dimensions[get_column_letter(j)].width = float(width)
     if n_cols:
-        last = get_column_letter(n_cols)
-        ws.freeze_panes = ws.cell(row=header_row + 1, column=1).coordinate
-        ws.auto_filter.ref = f"A{header_row}:{last}{header_row + max(n_rows, 0)}"
+        ws.freeze_panes = f"A{header_row + 1}"
+        ws.auto_filter.ref = f"A{header_row}:{get_column_letter(n_cols)}{header_row + n_rows}"
         ws.print_title_rows = f"{header_row}:{header_row}"
+
+    def text_cell(value, **style):
+        cell = WriteOnlyCell(ws)
+        _set_text(cell, value)
+        for k, v in style.items():
+            setattr(cell, k, v)
+        return cell
+
+    if sheet.title:
+        ws.append([text_cell(sheet.title, font=Font(bold=True, size=12))])
+    bold, fill = Font(bold=True), PatternFill("solid", fgColor=_HEADER_FILL)
+    wrap = Alignment(wrap_text=True, vertical="center")
+    ws.append([text_cell(col.header_fr, font=bold, fill=fill, alignment=wrap) for col in sheet.columns])
+    formats = [col.number_format for col in sheet.columns]
+    codes = [col.kind == "code" for col in sheet.columns]
+    for i in range(n_rows):
+        row = []
+        for j in range(n_cols):
+            value = values[j][i]
+            if value is None:
+                row.append(None)
+            elif isinstance(value, _Text):
+                row.append(text_cell(value, number_format=formats[j]) if codes[j] else text_cell(value))
+            else:
+                cell = WriteOnlyCell(ws, value=value)
+                cell.number_format = formats[j]
+                row.append(cell)
+        ws.append(row)
 
 
 def _source_frame(source) -> pd.DataFrame:
@@ -479,13 +482,17 @@ def write_workbook(
     src = Sheet(SOURCE_SHEET, _source_frame(source),
                 [Column("label", "Rubrique", "text"), Column("value", "Valeur", "text")])
 
-    wb = Workbook()
-    wb.remove(wb.active)
-    taken: list[str] = []
-    for sh in sheets:
-        name = sheet_name(sh.name, taken + [SOURCE_SHEET])
-        taken.append(name)
-        _write_sheet(wb.create_sheet(name), sh)
-    _write_sheet(wb.create_sheet(SOURCE_SHEET), src)
-    wb.properties.creator = "cpts-geo"
-    return atomic_write(path, wb.save, inputs=inputs)
+    def write(tmp: str) -> None:
+        # Built once the output path is accepted: a write-only workbook streams its rows to
+        # temporary files (memory does not grow with them) until it is saved.
+        wb = Workbook(write_only=True)
+        taken: list[str] = []
+        for sh in sheets:
+            name = sheet_name(sh.name, taken + [SOURCE_SHEET])
+            taken.append(name)
+            _write_sheet(wb.create_sheet(name), sh)
+        _write_sheet(wb.create_sheet(SOURCE_SHEET), src)
+        wb.properties.creator = "cpts-geo"
+        wb.save(tmp)
+
+    return atomic_write(path, write, inputs=inputs)

@@ -321,3 +321,11 @@ def test_qgis_itself_applies_the_default_styles(tmp_path):
     assert (ext[0]["color"], ext[1]["color"], ext[1]["custom_dash"]) == ("#80ef8a62", "#ffb2182b", True)
     assert layers["orphelines"]["symbol"][0]["color"] == "#99bababa"
     assert (tmp_path / "q.png").stat().st_size > 1000
+
+
+def test_layer_names_with_spaces_accents_and_quotes(tmp_path):
+    gdf = _layers()["zones_blanches"][0]
+    name = "Zones blanches d'Anjou (été)"
+    out = q.write_styled_gpkg(tmp_path / "n.gpkg", {name: (gdf, q.white_zone_qml())})
+    assert pyogrio.list_layers(out).tolist() == [[name, "MultiPolygon"], ["layer_styles", None]]
+    assert list(_styles(out)) == [name] and _styles(out)[name]["styleName"] == name[:30]
