@@ -13,8 +13,10 @@ layer looks the same in QGIS as in the HTML page: Leaflet's pixel widths are con
 millimetres at 96 dpi, its ``fillOpacity`` becomes the alpha of the fill colour.
 
 Reading back: ``pyogrio.list_layers`` lists ``layer_styles`` with a geometry type of ``None``
-(an attributes table, like any non-spatial table of a GeoPackage); a reader of our GeoPackages
-should skip non-spatial layers when it looks for "the" layer of a file.
+(an attributes table, like any non-spatial table of a GeoPackage; QGIS does not offer it as a
+layer); a reader of our GeoPackages should skip non-spatial layers when it looks for "the" layer
+of a file. ``scripts/qgis_open_check.py`` opens a file with PyQGIS and reports the styles QGIS
+applied (checked with QGIS 3.22, which reads this 3.28 QML).
 """
 
 from __future__ import annotations
