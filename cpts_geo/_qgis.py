@@ -45,6 +45,7 @@ __all__ = [
     "qml_outline",
     "qml_single_fill",
     "region_outline_qml",
+    "rgba",
     "suggested_qml",
     "territory_outline_qml",
     "territory_units_qml",
@@ -86,10 +87,6 @@ def rgba(color: str, opacity: float = 1.0) -> str:
     r, g, b = (int(h[i: i + 2], 16) for i in (0, 2, 4))
     a = int(max(0.0, min(1.0, float(opacity))) * 255 + 0.5)  # half up, as QColor::setAlphaF
     return f"{r},{g},{b},{a}"
-
-
-def _mm(px: float) -> str:
-    return f"{px * MM_PER_PX:.3g}"
 
 
 def _text(value) -> str:
