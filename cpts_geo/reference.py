@@ -16,7 +16,6 @@ import json
 import logging
 import os
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
@@ -30,6 +29,7 @@ import shapely
 from pyproj import Transformer
 from scipy.sparse import csgraph
 
+from . import _resolve
 from ._errors import AmbiguousNameError, InputError, ReferenceDataError, UnknownCommuneError
 
 __all__ = [
@@ -319,19 +319,19 @@ def _shared_lengths(geoms: np.ndarray, epsg: int, pair_key: np.ndarray) -> np.nd
 
 
 def normalize_name(name: str) -> str:
-    """Fold a commune name for matching: no accents, case, hyphens, apostrophes or ``Saint`` forms.
+    """Fold a commune name for matching: no accents, case, punctuation, articles or ``Saint`` forms.
+
+    Any character that is not a letter or digit separates words (curly apostrophes, dashes,
+    non-breaking spaces); ``Rochelle (La)`` is ``La Rochelle``; see :func:`cpts_geo._resolve.normalize_name`.
 
     >>> normalize_name("Saint-Étienne-du-Rouvray")
     'saint etienne du rouvray'
     >>> normalize_name("ST ETIENNE DU ROUVRAY")
     'saint etienne du rouvray'
+    >>> normalize_name("L’Île-d’Yeu")
+    'l ile d yeu'
     """
-    s = str(name).replace("œ", "oe").replace("Œ", "Oe").replace("æ", "ae").replace("Æ", "Ae")
-    s = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode().lower()
-    s = re.sub(r"[^a-z0-9]+", " ", s).strip()
-    s = re.sub(r"\bste\b", "sainte", s)
-    s = re.sub(r"\bst\b", "saint", s)
-    return s
+    return _resolve.normalize_name(name)
 
 
 @dataclass
@@ -362,6 +362,11 @@ class Reference:
         DataFrame of neighbour pairs (``a``, ``b``, ``shared_m``).
     metadata
         Vintages, sources and build figures.
+    former_communes
+        Former communes users may still name (``code``, ``nom``, ``commune``, ``type``,
+        ``depuis``); empty for a reference folder without ``anciennes_communes.csv``.
+    postal_codes
+        ``code_postal`` to ``code_insee`` (a unit); empty without ``codes_postaux.csv``.
     """
 
     units: gpd.GeoDataFrame
@@ -372,6 +377,10 @@ class Reference:
     adjacency: pd.DataFrame
     metadata: dict
     path: Path | None = None
+    former_communes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["code", "nom", "commune", "type", "depuis"]))
+    postal_codes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=["code_postal", "code_insee", "nom"]))
 
     # ---- vintages ------------------------------------------------------------------------
     @property
@@ -428,6 +437,11 @@ class Reference:
             out.setdefault(normalize_name(row["nom"]), []).append(code)
         return out
 
+    @cached_property
+    def _name_index(self) -> _resolve.NameIndex:
+        """Lookup tables of names, former communes, postal codes and EPCI (built once)."""
+        return _resolve.build_index(self)
+
     def expand(self, code: str) -> list[str]:
         """Unit codes of a commune code (a PLM city's arrondissements, else the code itself)."""
         if code in PLM_CITIES:
@@ -439,6 +453,9 @@ class Reference:
         values,
         *,
         departement: str | list | None = None,
+        postal_codes: str | list | None = None,
+        names: list | None = None,
+        prefer: str | None = None,
         lines: list | None = None,
         source: str | None = None,
     ) -> Resolution:
@@ -446,8 +463,12 @@ class Reference:
 
         Accepts INSEE codes with or without their leading zero (``1001``), lower-case Corsican
         codes (``2a004``), old codes of merged communes (mapped to the current commune, with a
-        warning), the codes of Paris, Lyon and Marseille (expanded to their arrondissements) and
-        names (accent, case, hyphen insensitive; ``departement`` disambiguates).
+        warning), the codes of Paris, Lyon and Marseille (expanded to their arrondissements),
+        names (accents, case, punctuation, articles at the end and ``St`` forms folded), names of
+        former communes (communes déléguées, associées), postal codes, EPCI names and SIREN
+        (all their units). A name borne by several communes is decided by the list's other
+        values (their départements, else adjacency), a misspelt name by a single close match in
+        that context; each with a warning.
 
         Parameters
         ----------
@@ -455,6 +476,14 @@ class Reference:
             Iterable of codes or names.
         departement
             A département code for all values, or one per value (``None`` where unknown).
+        postal_codes
+            A postal code for all values, or one per value, to choose between homonyms.
+        names
+            When ``values`` are codes: the name given for each (a file with both columns); the
+            two must designate the same unit.
+        prefer
+            ``"codes"`` or ``"names"``: which wins when a code and its name disagree (with a
+            warning); by default such rows are errors.
         lines
             Line numbers of the values in their file, used in messages and warnings.
         source
@@ -474,38 +503,11 @@ class Reference:
         >>> ref = load_reference()
         >>> ref.resolve(["75056"]).codes[:2]
         ['75101', '75102']
+        >>> ref.resolve(["Saint-Denis", "Aubervilliers"]).codes
+        ['93066', '93001']
         """
-        values = list(values)
-        if departement is None or isinstance(departement, str):
-            deps = [departement] * len(values)
-        else:
-            deps = list(departement)
-        lines = list(lines) if lines is not None else [None] * len(values)
-        codes: list[str] = []
-        seen: set[str] = set()
-        warnings: list[dict] = []
-        problems: list[dict] = []
-        by_value: list[list[str]] = []
-        for i, (value, dep, line) in enumerate(zip(values, deps, lines)):
-            got, warn, problem = self._resolve_one(value, dep)
-            where = {"index": i, "line": line, "value": "" if value is None else str(value)}
-            if problem:
-                problems.append({**where, **problem})
-                by_value.append([])
-                continue
-            if warn:
-                warnings.append({**where, "message": warn})
-            by_value.append(got)
-            dup = [c for c in got if c in seen]
-            if dup and len(dup) == len(got):
-                warnings.append({**where, "message": f"doublon ignoré : {', '.join(dup)} déjà cité"})
-            for c in got:
-                if c not in seen:
-                    seen.add(c)
-                    codes.append(c)
-        if problems:
-            raise _resolution_error(problems, source)
-        return Resolution(codes=codes, warnings=warnings, by_value=by_value)
+        return _resolve.resolve(self, values, departement=departement, postal_codes=postal_codes,
+                                names=names, prefer=prefer, lines=lines, source=source)
 
     def _resolve_one(self, value, dep) -> tuple[list[str], str | None, dict | None]:
         cog = self.vintage["cog"]
@@ -645,8 +647,15 @@ def load_reference(path: str | Path | None = None) -> Reference:
     regs = pd.read_csv(folder / "regions.csv", dtype={"code": str}).set_index("code")
     adjacency = pd.read_parquet(folder / "adjacency.parquet")
     metadata = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
+    optional = {}
+    if (folder / "anciennes_communes.csv").exists():
+        optional["former_communes"] = pd.read_csv(
+            folder / "anciennes_communes.csv", dtype={"code": str, "nom": str, "commune": str, "type": str},
+            keep_default_na=False, na_values={"depuis": [""]}).astype({"depuis": "Int64"})
+    if (folder / "codes_postaux.csv").exists():
+        optional["postal_codes"] = pd.read_csv(folder / "codes_postaux.csv", dtype=str, keep_default_na=False)
     return Reference(units=units, communes=communes, epci=epci, departements=deps,
-                     regions=regs, adjacency=adjacency, metadata=metadata, path=folder)
+                     regions=regs, adjacency=adjacency, metadata=metadata, path=folder, **optional)
 
 
 def reference_summary(ref: Reference) -> dict:
