@@ -295,7 +295,7 @@ class _Resolver:
             return None
 
         def done(units, note=None):
-            return units, "; ".join(x for x in (fix, note) if x) if (fix or note) else None, None
+            return units, " ; ".join(x for x in (fix, note) if x) if (fix or note) else None, None
 
         if code in ix.units_of:
             units = ix.units_of[code]
@@ -449,8 +449,16 @@ class _Resolver:
             self.name(row, v)
             return
         units, warn, problem = got
-        cands, _, _ = self.exact(_Row(row.index, row.line, name, dep=row.dep), name)
-        if problem is None:
+        as_code = self.code(name)
+        if as_code is not None:  # the name column holds a code too
+            if problem is None and as_code[2] is None and set(as_code[0]) == set(units):
+                row.units = units
+                row.notes += [warn] if warn else []
+                return
+            cands = sorted({ix.commune_of.get(u, u) for u in as_code[0]})
+        else:
+            cands, _, _ = self.exact(_Row(row.index, row.line, name, dep=row.dep), name)
+        if problem is None and as_code is None:
             communes = {ix.commune_of.get(u, u) for u in units}
             designated = set(units) | communes
             names_of = {normalize_name(ix.nom[c]) for c in designated if c in ix.nom}
@@ -494,13 +502,14 @@ class _Resolver:
         """Decide a pending row with the list's context; True when decided (or refused for good)."""
         ix = self.ix
         if row.pending == "homonym":
+            # Adjacency first: a homonym across a border (the list's other départements may
+            # hold another commune of that name) is the one that touches the list.
+            adjacent = [c for c in row.candidates if any(u in near or u in units for u in ix.units_of.get(c, [c]))]
             in_dep = [c for c in row.candidates if ix.departement.get(c) in deps]
-            pool = in_dep if in_dep else row.candidates
-            adjacent = [c for c in pool if any(u in near or u in units for u in ix.units_of.get(c, [c]))]
-            if len(in_dep) == 1:
-                chosen, why = in_dep[0], "dans le département des autres communes de la liste"
-            elif len(adjacent) == 1:
+            if len(adjacent) == 1:
                 chosen, why = adjacent[0], "voisine d'autres communes de la liste"
+            elif len(in_dep) == 1 and not adjacent:
+                chosen, why = in_dep[0], "dans le département des autres communes de la liste"
             else:
                 return False
             others = [c for c in row.candidates if c != chosen]
@@ -555,7 +564,7 @@ class _Resolver:
         msg = (f"commune '{row.text}'{where} introuvable au COG {self.cog} ; vérifiez l'orthographe ou donnez "
                "le code INSEE")
         if ranked:
-            msg += f" ; vouliez-vous dire : {_listing(ix, ranked, MAX_SUGGESTIONS)} ?"
+            msg += f" ; vouliez-vous dire : {_listing(ix, ranked[:MAX_SUGGESTIONS])} ?"
         row.problem = {"message": msg, "kind": "unknown", "candidates": ranked[:MAX_SUGGESTIONS]}
         row.pending = None
 
