@@ -256,7 +256,6 @@ class _Row:
     dep: str | None = None  # département code given for the value
     postal: str | None = None  # postal code given for the value
     units: list[str] | None = None  # resolved
-    warnings: list[str] = field(default_factory=list)
     problem: dict | None = None
     pending: str | None = None  # "homonym" or "typo": decided with the list's context
     candidates: list[str] = field(default_factory=list)  # commune codes still in question
@@ -512,7 +511,7 @@ class _Resolver:
 
     # -- context --
     def decide(self, row: _Row, deps: set, units: set, near: set) -> bool:
-        """Decide a pending row with the list's context; True when decided (or refused for good)."""
+        """Decide a homonym with the list's context (adjacent units, else départements); True if decided."""
         ix = self.ix
         if row.pending == "homonym":
             # Adjacency first: a homonym across a border (the list's other départements may
