@@ -264,6 +264,7 @@ class _Row:
     scores: dict = field(default_factory=dict)  # typo candidates: commune -> similarity
     matched: dict = field(default_factory=dict)  # typo candidates: commune -> Former matched, or None
     keys: dict = field(default_factory=dict)  # typo candidates: commune -> folded name matched
+    formers: dict = field(default_factory=dict)  # a former name's candidates: commune -> Former
 
 
 def _clean(value) -> str:
@@ -373,10 +374,10 @@ class _Resolver:
             cands = sorted({f.commune for f in formers})
         unfiltered = cands
         cands = self._filtered(row, cands)
-        if not current and cands:
-            for f in formers:
-                if f.commune in cands:
-                    notes.append(self._former_note(f))
+        if not current:
+            row.formers = {f.commune: f for f in formers if f.commune in cands}
+            if len(cands) == 1:
+                notes.append(self._former_note(row.formers[cands[0]]))
         return sorted(cands), notes, sorted(unfiltered)
 
     def _former_note(self, f: Former) -> str:
@@ -525,10 +526,15 @@ class _Resolver:
             else:
                 return False
             others = [c for c in row.candidates if c != chosen]
-            row.notes.append(
-                f"nom '{row.text}' porté par {len(row.candidates)} communes : {_label(ix, chosen)}, "
-                f"département {ix.departement[chosen]}, retenue, {why} ; autres : {_listing(ix, others)}"
-            )
+            if chosen in row.formers:
+                row.notes.append(self._former_note(row.formers[chosen]))
+                row.notes.append(
+                    f"nom porté par {len(row.candidates)} anciennes communes : celle de {_label(ix, chosen)}, "
+                    f"département {ix.departement[chosen]}, retenue, {why} ; autres : {_listing(ix, others)}")
+            else:
+                row.notes.append(
+                    f"nom '{row.text}' porté par {len(row.candidates)} communes : {_label(ix, chosen)}, "
+                    f"département {ix.departement[chosen]}, retenue, {why} ; autres : {_listing(ix, others)}")
             row.units, row.pending = ix.units_of.get(chosen, [chosen]), None
             return True
         return False

@@ -361,3 +361,34 @@ def test_random_text_raises_only_our_errors(ref, values):
     except CptsGeoError:
         return
     assert len(res.by_value) == len(values)
+
+
+def test_former_name_borne_by_several_former_communes_is_decided_by_the_list(ref):
+    nb = ref.neighbours("01080")[0]
+    res = ref.resolve(["Corcelles", nb])
+    assert res.codes == ["01080", nb]
+    assert res.warnings[0]["message"].startswith(
+        "ancienne commune Corcelles (01119), rattachée à Champdor-Corcelles (01080) ; nom porté par 2 "
+        "anciennes communes : celle de Champdor-Corcelles (01080)")
+    with pytest.raises(AmbiguousNameError, match="nom 'Corcelles' ambigu : 2 communes"):
+        ref.resolve(["Corcelles"])
+
+
+def test_misspelt_former_name(ref):
+    res = ref.resolve(["Pierefitte-sur-Seine", "Aubervilliers"])
+    assert res.codes == ["93066", "93001"]
+    assert res.warnings[0]["message"].endswith(
+        "ancienne commune Pierrefitte-sur-Seine (93059), rattachée à Saint-Denis (93066)")
+
+
+MIXED = ["Saint-Denis", "Aubervilliers", "Valence", "Bourg-lès-Valence", "Montreuil-Belay", "49328",
+         "Pierrefitte-sur-Seine", "Corcelles", "01012", "Rochelle (La)", "Aytré", "75056"]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.permutations(MIXED))
+def test_the_order_of_values_never_changes_what_they_resolve_to(ref, values):
+    res = ref.resolve(values)
+    expected = dict(zip(MIXED, ref.resolve(MIXED).by_value))
+    assert dict(zip(values, res.by_value)) == expected
+    assert sorted(res.codes) == sorted(ref.resolve(MIXED).codes)
