@@ -642,6 +642,17 @@ def resolve(
     ------
     UnknownCommuneError, AmbiguousNameError
         Naming every value that could not be resolved (all of them at once).
+
+    Examples
+    --------
+    >>> from cpts_geo import load_reference
+    >>> ref = load_reference()
+    >>> resolve(ref, ["Valence", "Bourg-lès-Valence", "Montreuil-Belay", "Saumur"]).codes
+    ['26362', '26058', '49215', '49328']
+    >>> resolve(ref, ["Pierrefitte-sur-Seine"]).warnings[0]["message"]
+    'ancienne commune Pierrefitte-sur-Seine (93059), rattachée à Saint-Denis (93066)'
+    >>> resolve(ref, ["44109"], names=["Nantes"]).codes
+    ['44109']
     """
     from .reference import Resolution
 
