@@ -163,6 +163,17 @@ def _arrondissement_aliases(key: str) -> list[str]:
     return sorted(f"{city} {f}" for f in forms if f"{city} {f}" != key)
 
 
+def _optional_table(ref, attribute: str, name: str) -> pd.DataFrame | None:
+    """An optional table of the reference: its attribute, or its extra table ``name``."""
+    table = getattr(ref, attribute, None)
+    if table is None and callable(getattr(ref, "table", None)):
+        try:
+            table = ref.table(name)
+        except KeyError:
+            return None
+    return table
+
+
 def build_index(ref) -> NameIndex:
     """The lookup tables of ``ref`` (communes, arrondissements, former communes, postal codes, EPCI)."""
     communes, units = ref.communes, ref.units
@@ -183,7 +194,7 @@ def build_index(ref) -> NameIndex:
 
     former: dict[str, list[Former]] = {}
     former_of: dict[str, list[Former]] = {}
-    fc = getattr(ref, "former_communes", None)
+    fc = _optional_table(ref, "former_communes", "anciennes_communes")
     if fc is not None and len(fc):
         for row in fc.itertuples(index=False):
             if row.commune not in communes.index:
@@ -197,7 +208,7 @@ def build_index(ref) -> NameIndex:
     commune_of = {u: c for c, us in units_of.items() for u in us}
     postal: dict[str, list[str]] = {}
     postal_of: dict[str, set] = {}
-    pc = getattr(ref, "postal_codes", None)
+    pc = _optional_table(ref, "postal_codes", "codes_postaux")
     if pc is not None and len(pc):
         for cp, code in zip(pc["code_postal"].astype(str), pc["code_insee"].astype(str)):
             if code not in units.index and code not in communes.index:
