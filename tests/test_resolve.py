@@ -392,3 +392,9 @@ def test_the_order_of_values_never_changes_what_they_resolve_to(ref, values):
     expected = dict(zip(MIXED, ref.resolve(MIXED).by_value))
     assert dict(zip(values, res.by_value)) == expected
     assert sorted(res.codes) == sorted(ref.resolve(MIXED).codes)
+
+
+def test_typo_of_a_commune_outside_the_list_is_not_taken_for_a_farther_one_inside(ref):
+    # « Saint-Saënh » is one letter from Saint-Saëns (76), two from Saint-Senoch (37): refused.
+    with pytest.raises(UnknownCommuneError, match=r"vouliez-vous dire : .*Saint-Saëns \(76648, 76\)"):
+        ref.resolve(["Saint-Saënh", "37261", "37122"])
