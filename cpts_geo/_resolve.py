@@ -394,6 +394,12 @@ class _Resolver:
                 notes.append(self._former_note(row.formers[cands[0]]))
         return sorted(cands), notes, sorted(unfiltered)
 
+    def _take(self, row: _Row, code: str) -> None:
+        """Resolve the row to a commune (or arrondissement) code: its units."""
+        row.units, row.pending = self.ix.units_of.get(code, [code]), None
+        if code in PLM_CITIES:
+            row.notes.append(f"{_label(self.ix, code)} remplacée par ses {len(row.units)} arrondissements")
+
     def _former_note(self, f: Former) -> str:
         since = f" depuis {f.depuis}" if f.depuis else ""
         return f"ancienne commune {f.nom} ({f.code}), rattachée à {_label(self.ix, f.commune)}{since}"
@@ -421,7 +427,7 @@ class _Resolver:
                 cps = ", ".join(sorted(ix.postal_of.get(c, ()))) or "aucun"
                 row.notes.append(f"code postal {row.postal} absent de {_label(ix, c)} (codes postaux : {cps}) ; "
                                  "le nom est retenu")
-            row.units = ix.units_of.get(c, [c])
+            self._take(row, c)
             return
         if len(cands) > 1:
             row.pending, row.candidates = "homonym", cands
@@ -549,7 +555,7 @@ class _Resolver:
                 row.notes.append(
                     f"nom '{row.text}' porté par {len(row.candidates)} communes : {_label(ix, chosen)}, "
                     f"département {ix.departement[chosen]}, retenue, {why} ; autres : {_listing(ix, others)}")
-            row.units, row.pending = ix.units_of.get(chosen, [chosen]), None
+            self._take(row, chosen)
             return True
         return False
 
@@ -591,7 +597,7 @@ class _Resolver:
             f = row.matched.get(c)
             if isinstance(f, Former):  # the close name was a former name of the commune
                 row.notes.append(self._former_note(f))
-            row.units, row.pending = ix.units_of.get(c, [c]), None
+            self._take(row, c)
             return
         ranked = sorted(row.scores, key=lambda c: (ix.departement.get(c) not in scope, -row.scores[c], c))
         where = " (" + ", ".join(x for x in (

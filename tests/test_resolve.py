@@ -262,6 +262,12 @@ def test_postal_code_or_departement_in_the_cell(ref):
         "93066", "97411", "26362", "11339"]
 
 
+def test_plm_city_by_name_says_it_stands_for_its_arrondissements(ref):
+    res = ref.resolve(["Marseille"])
+    assert len(res.codes) == 16
+    assert res.warnings[0]["message"] == "Marseille (13055) remplacée par ses 16 arrondissements"
+
+
 def test_arrondissements_by_their_short_names(ref):
     assert ref.resolve(["Paris 1er", "PARIS 02", "Lyon 3e", "Marseille 16e arrondissement", "Paris 20"]).codes == [
         "75101", "75102", "69383", "13216", "75120"]
