@@ -306,7 +306,18 @@ def test_code_and_name_that_agree(ref):
 
 def test_sampled_code_name_pairs_agree(ref):
     sample = ref.communes.sample(300, random_state=8)
-    assert ref.resolve(sample.index.tolist(), names=sample["nom"].tolist()).codes[:1] == ref.expand(sample.index[0])
+    res = ref.resolve(sample.index.tolist(), names=sample["nom"].str.upper().tolist())
+    assert res.by_value == [ref.expand(c) for c in sample.index]
+    assert [w for w in res.warnings if "en désaccord" in w["message"]] == []
+
+
+def test_sampled_code_name_pairs_that_disagree_are_all_reported(ref):
+    sample = ref.communes[~ref.communes.index.isin(["75056", "69123", "13055"])].sample(50, random_state=9)
+    names = sample["nom"].tolist()[1:] + sample["nom"].tolist()[:1]  # each code with another's name
+    with pytest.raises(UnknownCommuneError) as e:
+        ref.resolve(sample.index.tolist(), names=names, lines=list(range(2, 52)))
+    assert len(e.value.problems) >= 48  # a few names are homonyms of the code's commune, at most
+    assert all(p["kind"] == "mismatch" for p in e.value.problems)
 
 
 # --- EPCI ------------------------------------------------------------------------------------
@@ -404,3 +415,18 @@ def test_typo_of_a_commune_outside_the_list_is_not_taken_for_a_farther_one_insid
     # « Saint-Saënh » is one letter from Saint-Saëns (76), two from Saint-Senoch (37): refused.
     with pytest.raises(UnknownCommuneError, match=r"vouliez-vous dire : .*Saint-Saëns \(76648, 76\)"):
         ref.resolve(["Saint-Saënh", "37261", "37122"])
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.one_of(st.text(max_size=12), st.sampled_from(["49007", "44109", "75056", "", "49000"])),
+                          st.one_of(st.text(max_size=20), st.sampled_from(["Angers", "Nantes", "Paris", ""])),
+                          st.one_of(st.none(), st.text(max_size=6), st.sampled_from(["49000", "44000"]))),
+                min_size=1, max_size=4),
+       st.sampled_from([None, "codes", "names"]))
+def test_random_code_name_postal_rows_raise_only_our_errors(ref, rows, prefer):
+    codes, names, postal = (list(x) for x in zip(*rows))
+    try:
+        res = ref.resolve(codes, names=names, postal_codes=postal, prefer=prefer)
+    except CptsGeoError:
+        return
+    assert len(res.by_value) == len(rows)
