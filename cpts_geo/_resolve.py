@@ -491,6 +491,14 @@ class _Resolver:
             cands = sorted({ix.commune_of.get(u, u) for u in as_code[0]})
         else:
             cands, _, _ = self.exact(_Row(row.index, row.line, name, dep=row.dep), name)
+        if problem is not None and as_code is None and v in ix.postal:
+            # A postal code in the code column: the name says which of its communes.
+            both = [c for c in cands if c in ix.postal[v]]
+            if len(both) == 1:
+                row.notes.append(f"{v} est un code postal, pas un code INSEE : {_label(ix, both[0])} retenue "
+                                 f"d'après le nom '{name}'")
+                self._take(row, both[0])
+                return
         if problem is None and as_code is None:
             communes = {ix.commune_of.get(u, u) for u in units}
             designated = set(units) | communes

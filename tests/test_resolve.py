@@ -304,6 +304,15 @@ def test_code_and_name_that_agree(ref):
     assert "nom 'Angerss' proche de Angers (49007) : le code est retenu" in res.warnings[2]["message"]
 
 
+def test_postal_code_in_the_code_column_with_the_name(ref):
+    res = ref.resolve(["49000", "49000"], names=["Écouflant", "Angers"])
+    assert res.by_value == [["49129"], ["49007"]]
+    assert res.warnings[0]["message"] == (
+        "49000 est un code postal, pas un code INSEE : Écouflant (49129) retenue d'après le nom 'Écouflant'")
+    with pytest.raises(UnknownCommuneError, match="code 49000 et nom 'Nantes' ne désignent pas la même commune"):
+        ref.resolve(["49000"], names=["Nantes"])
+
+
 def test_sampled_code_name_pairs_agree(ref):
     sample = ref.communes.sample(300, random_state=8)
     res = ref.resolve(sample.index.tolist(), names=sample["nom"].str.upper().tolist())
