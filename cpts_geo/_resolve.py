@@ -55,7 +55,6 @@ MAX_SUGGESTIONS = 5
 
 PLM_CITIES = ("75056", "69123", "13055")
 
-_TYPE_LABEL = {"deleguee": "commune déléguée", "associee": "commune associée", "ancienne": "ancienne commune"}
 
 # ---- folding -------------------------------------------------------------------------------
 
