@@ -169,8 +169,10 @@ def tile_layers() -> list[dict]:
     return [
         {
             "tiles": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-            "attr": ('&copy; les contributeurs d\'<a href="https://www.openstreetmap.org/copyright">'
-                     "OpenStreetMap</a>"),
+            "attr": (
+                '&copy; les contributeurs d\'<a href="https://www.openstreetmap.org/copyright">'
+                "OpenStreetMap</a>"
+            ),
             "name": "Fond OpenStreetMap",
             "max_zoom": 19,
             "overlay": False,
@@ -178,9 +180,11 @@ def tile_layers() -> list[dict]:
             "show": True,
         },
         {
-            "tiles": ("https://data.geopf.fr/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
-                      "&LAYER=GEOGRAPHICALGRIDSYSTEMS.PLANIGNV2&STYLE=normal&TILEMATRIXSET=PM"
-                      "&FORMAT=image/png&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}"),
+            "tiles": (
+                "https://data.geopf.fr/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+                "&LAYER=GEOGRAPHICALGRIDSYSTEMS.PLANIGNV2&STYLE=normal&TILEMATRIXSET=PM"
+                "&FORMAT=image/png&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}"
+            ),
             "attr": '&copy; <a href="https://www.ign.fr/">IGN</a> – Géoplateforme (Plan IGN v2)',
             "name": "Fond Plan IGN",
             "min_zoom": 0,

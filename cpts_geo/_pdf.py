@@ -92,7 +92,9 @@ def find_chromium() -> str | None:
         found = shutil.which(env)
         if found:
             return found
-        log.warning("%s=%s : aucun exécutable à ce chemin ; recherche de Chromium dans le PATH", CHROMIUM_ENV, env)
+        log.warning(
+            "%s=%s : aucun exécutable à ce chemin ; recherche de Chromium dans le PATH", CHROMIUM_ENV, env
+        )
     for name in CHROMIUM_NAMES:
         found = shutil.which(name)
         if found:
@@ -103,8 +105,15 @@ def find_chromium() -> str | None:
 def _run(cmd: list[str], timeout: float) -> subprocess.CompletedProcess:
     """Run ``cmd`` in its own process group; on timeout kill the whole group (Chromium forks
     renderer and utility processes that would outlive a plain kill of the parent)."""
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, errors="replace", start_new_session=True)
+    proc = subprocess.Popen(
+        cmd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        errors="replace",
+        start_new_session=True,
+    )
     try:
         out, err = proc.communicate(timeout=timeout)
     except BaseException:
@@ -122,8 +131,14 @@ def _last_line(text: str) -> str:
     return lines[-1][:300] if lines else "aucun message"
 
 
-def html_to_pdf(html_path: str | Path, pdf_path: str | Path, *, timeout: float = 120,
-                virtual_time_budget_ms: int = 10_000, chromium: str | None = None) -> Path:
+def html_to_pdf(
+    html_path: str | Path,
+    pdf_path: str | Path,
+    *,
+    timeout: float = 120,
+    virtual_time_budget_ms: int = 10_000,
+    chromium: str | None = None,
+) -> Path:
     """Print the HTML page ``html_path`` to ``pdf_path`` with headless Chromium, offline.
 
     The page's own print stylesheet decides the layout (``@page`` size and margins); Chromium's
@@ -174,9 +189,15 @@ def html_to_pdf(html_path: str | Path, pdf_path: str | Path, *, timeout: float =
 
     def write(tmp: str) -> None:
         with tempfile.TemporaryDirectory(prefix="cpts-geo-chromium-", ignore_cleanup_errors=True) as profile:
-            cmd = [exe, *_OFFLINE_FLAGS, f"--user-data-dir={profile}",
-                   f"--virtual-time-budget={int(virtual_time_budget_ms)}",
-                   "--no-pdf-header-footer", f"--print-to-pdf={tmp}", html_path.resolve().as_uri()]
+            cmd = [
+                exe,
+                *_OFFLINE_FLAGS,
+                f"--user-data-dir={profile}",
+                f"--virtual-time-budget={int(virtual_time_budget_ms)}",
+                "--no-pdf-header-footer",
+                f"--print-to-pdf={tmp}",
+                html_path.resolve().as_uri(),
+            ]
             if hasattr(os, "geteuid") and os.geteuid() == 0:
                 cmd.insert(1, "--no-sandbox")  # Chromium refuses to start its sandbox as root
             try:
@@ -187,8 +208,10 @@ def html_to_pdf(html_path: str | Path, pdf_path: str | Path, *, timeout: float =
                     f"{timeout:g} s ; réessayez avec un délai plus long, ou {_PRINT_HINT}"
                 ) from None
             except OSError as exc:
-                raise PdfError(f"PDF impossible : Chromium ({exe}) ne démarre pas ({exc.strerror or exc}) ; "
-                               f"{_INSTALL_HINT}") from None
+                raise PdfError(
+                    f"PDF impossible : Chromium ({exe}) ne démarre pas ({exc.strerror or exc}) ; "
+                    f"{_INSTALL_HINT}"
+                ) from None
             tmp_path = Path(tmp)
             ok = tmp_path.is_file() and tmp_path.stat().st_size > 0
             if ok:

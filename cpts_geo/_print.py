@@ -128,11 +128,15 @@ def png_data_uri(fig_or_png_bytes, *, dpi: int = 150) -> str:
         fig_or_png_bytes.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
         data = buf.getvalue()
     else:
-        raise TypeError(f"png_data_uri : figure matplotlib ou octets PNG attendus, reçu {type(fig_or_png_bytes).__name__}")
+        raise TypeError(
+            f"png_data_uri : figure matplotlib ou octets PNG attendus, reçu {type(fig_or_png_bytes).__name__}"
+        )
     return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
 
 
 def static_map_img(fig_or_png_bytes, *, alt: str = "Carte du territoire", dpi: int = 150) -> str:
     """The ``<img class="carte-statique">`` shown in print in place of the interactive map."""
-    return (f'<img class="{STATIC_MAP_CLASS}" alt="{html.escape(alt, quote=True)}" '
-            f'src="{png_data_uri(fig_or_png_bytes, dpi=dpi)}">')
+    return (
+        f'<img class="{STATIC_MAP_CLASS}" alt="{html.escape(alt, quote=True)}" '
+        f'src="{png_data_uri(fig_or_png_bytes, dpi=dpi)}">'
+    )

@@ -84,7 +84,7 @@ def rgba(color: str, opacity: float = 1.0) -> str:
     h = m.group(1)
     if len(h) == 3:
         h = "".join(c * 2 for c in h)
-    r, g, b = (int(h[i: i + 2], 16) for i in (0, 2, 4))
+    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
     a = int(max(0.0, min(1.0, float(opacity))) * 255 + 0.5)  # half up, as QColor::setAlphaF
     return f"{r},{g},{b},{a}"
 
@@ -110,10 +110,19 @@ def _data_defined(parent: ET.Element, tag: str = "data_defined_properties") -> N
 
 
 def _symbol(parent: ET.Element, name: str, kind: str = "fill") -> ET.Element:
-    sym = ET.SubElement(parent, "symbol", {
-        "alpha": "1", "clip_to_extent": "1", "force_rhr": "0", "frame_rate": "10",
-        "is_animated": "0", "name": name, "type": kind,
-    })
+    sym = ET.SubElement(
+        parent,
+        "symbol",
+        {
+            "alpha": "1",
+            "clip_to_extent": "1",
+            "force_rhr": "0",
+            "frame_rate": "10",
+            "is_animated": "0",
+            "name": name,
+            "type": kind,
+        },
+    )
     _data_defined(sym)
     return sym
 
@@ -125,21 +134,26 @@ def _layer(sym: ET.Element, cls: str, props: Mapping[str, str]) -> ET.Element:
     return lay
 
 
-def _simple_fill(sym, fill: str | None, fill_opacity: float, stroke: str | None, width_mm: float,
-                 outline: str = "solid") -> None:
-    _layer(sym, "SimpleFill", {
-        "border_width_map_unit_scale": _UNIT_SCALE,
-        "color": rgba(fill, fill_opacity) if fill else "0,0,0,0",
-        "joinstyle": "bevel",
-        "offset": "0,0",
-        "offset_map_unit_scale": _UNIT_SCALE,
-        "offset_unit": "MM",
-        "outline_color": rgba(stroke) if stroke else "0,0,0,0",
-        "outline_style": outline if stroke else "no",
-        "outline_width": f"{width_mm:g}",
-        "outline_width_unit": "MM",
-        "style": "solid" if fill else "no",
-    })
+def _simple_fill(
+    sym, fill: str | None, fill_opacity: float, stroke: str | None, width_mm: float, outline: str = "solid"
+) -> None:
+    _layer(
+        sym,
+        "SimpleFill",
+        {
+            "border_width_map_unit_scale": _UNIT_SCALE,
+            "color": rgba(fill, fill_opacity) if fill else "0,0,0,0",
+            "joinstyle": "bevel",
+            "offset": "0,0",
+            "offset_map_unit_scale": _UNIT_SCALE,
+            "offset_unit": "MM",
+            "outline_color": rgba(stroke) if stroke else "0,0,0,0",
+            "outline_style": outline if stroke else "no",
+            "outline_width": f"{width_mm:g}",
+            "outline_width_unit": "MM",
+            "style": "solid" if fill else "no",
+        },
+    )
 
 
 def _line_props(color: str, width_mm: float, dash_mm: Sequence[float] | None, opacity: float = 1.0) -> dict:
@@ -172,30 +186,46 @@ def _line_props(color: str, width_mm: float, dash_mm: Sequence[float] | None, op
 
 def _hatch(sym, color: str, width_mm: float, spacing_mm: float, angle: float) -> None:
     """A ``LinePatternFill`` (parallel lines) with its line sub-symbol, as QGIS writes one."""
-    lay = _layer(sym, "LinePatternFill", {
-        "angle": f"{angle:g}",
-        "clip_mode": "during_render",
-        "color": rgba(color),
-        "coordinate_reference": "feature",
-        "distance": f"{spacing_mm:g}",
-        "distance_map_unit_scale": _UNIT_SCALE,
-        "distance_unit": "MM",
-        "line_width": f"{width_mm:g}",
-        "line_width_map_unit_scale": _UNIT_SCALE,
-        "line_width_unit": "MM",
-        "offset": "0",
-        "offset_map_unit_scale": _UNIT_SCALE,
-        "offset_unit": "MM",
-        "outline_width_map_unit_scale": _UNIT_SCALE,
-        "outline_width_unit": "MM",
-    })
+    lay = _layer(
+        sym,
+        "LinePatternFill",
+        {
+            "angle": f"{angle:g}",
+            "clip_mode": "during_render",
+            "color": rgba(color),
+            "coordinate_reference": "feature",
+            "distance": f"{spacing_mm:g}",
+            "distance_map_unit_scale": _UNIT_SCALE,
+            "distance_unit": "MM",
+            "line_width": f"{width_mm:g}",
+            "line_width_map_unit_scale": _UNIT_SCALE,
+            "line_width_unit": "MM",
+            "offset": "0",
+            "offset_map_unit_scale": _UNIT_SCALE,
+            "offset_unit": "MM",
+            "outline_width_map_unit_scale": _UNIT_SCALE,
+            "outline_width_unit": "MM",
+        },
+    )
     index = len(sym.findall("layer")) - 1
     sub = _symbol(lay, f"@{sym.get('name')}@{index}", "line")
     _layer(sub, "SimpleLine", _line_props(color, width_mm, None))
 
 
-def _fill_symbol(parent, name: str, *, fill, stroke, stroke_width_mm, fill_opacity, dash=None,
-                 hatched=False, hatch_color=None, hatch_width_mm=0.58, hatch_spacing_mm=1.85) -> ET.Element:
+def _fill_symbol(
+    parent,
+    name: str,
+    *,
+    fill,
+    stroke,
+    stroke_width_mm,
+    fill_opacity,
+    dash=None,
+    hatched=False,
+    hatch_color=None,
+    hatch_width_mm=0.58,
+    hatch_spacing_mm=1.85,
+) -> ET.Element:
     """A fill symbol: a plain fill, optional hatching over it, and its outline (dashed: a line layer)."""
     sym = _symbol(parent, name, "fill")
     plain_outline = stroke if not dash else None
@@ -211,39 +241,99 @@ def _labeling(root: ET.Element, field: str, *, size_pt: float = 9, color: str = 
     """Simple labels with ``field``, in a white halo, placed inside the polygon."""
     lab = ET.SubElement(root, "labeling", type="simple")
     st = ET.SubElement(lab, "settings", calloutType="simple")
-    ts = ET.SubElement(st, "text-style", {
-        "fieldName": _text(field), "isExpression": "0", "fontSize": f"{size_pt:g}",
-        "fontSizeUnit": "Point", "fontWeight": "75", "fontItalic": "0", "textColor": rgba(color),
-        "textOpacity": "1", "multilineHeight": "1", "allowHtml": "0", "capitalization": "0",
-        "blendMode": "0", "previewBkgrdColor": "255,255,255,255", "namedStyle": "Bold",
-    })
+    ts = ET.SubElement(
+        st,
+        "text-style",
+        {
+            "fieldName": _text(field),
+            "isExpression": "0",
+            "fontSize": f"{size_pt:g}",
+            "fontSizeUnit": "Point",
+            "fontWeight": "75",
+            "fontItalic": "0",
+            "textColor": rgba(color),
+            "textOpacity": "1",
+            "multilineHeight": "1",
+            "allowHtml": "0",
+            "capitalization": "0",
+            "blendMode": "0",
+            "previewBkgrdColor": "255,255,255,255",
+            "namedStyle": "Bold",
+        },
+    )
     ET.SubElement(ts, "families")
-    ET.SubElement(ts, "text-buffer", {
-        "bufferDraw": "1", "bufferSize": "0.8", "bufferSizeUnits": "MM",
-        "bufferSizeMapUnitScale": _UNIT_SCALE, "bufferColor": "255,255,255,255",
-        "bufferOpacity": "0.85", "bufferNoFill": "1", "bufferJoinStyle": "128", "bufferBlendMode": "0",
-    })
+    ET.SubElement(
+        ts,
+        "text-buffer",
+        {
+            "bufferDraw": "1",
+            "bufferSize": "0.8",
+            "bufferSizeUnits": "MM",
+            "bufferSizeMapUnitScale": _UNIT_SCALE,
+            "bufferColor": "255,255,255,255",
+            "bufferOpacity": "0.85",
+            "bufferNoFill": "1",
+            "bufferJoinStyle": "128",
+            "bufferBlendMode": "0",
+        },
+    )
     ET.SubElement(ts, "background", {"shapeDraw": "0"})
     ET.SubElement(ts, "shadow", {"shadowDraw": "0"})
     _data_defined(ts, "dd_properties")
     ET.SubElement(ts, "substitutions")
-    ET.SubElement(st, "text-format", {"wrapChar": "", "autoWrapLength": "0", "multilineAlign": "3",
-                                      "plussign": "0", "reverseDirectionSymbol": "0"})
+    ET.SubElement(
+        st,
+        "text-format",
+        {
+            "wrapChar": "",
+            "autoWrapLength": "0",
+            "multilineAlign": "3",
+            "plussign": "0",
+            "reverseDirectionSymbol": "0",
+        },
+    )
     # placement 1 = "offset from centroid" (OverPoint), kept inside the polygon.
-    ET.SubElement(st, "placement", {"placement": "1", "centroidInside": "1", "centroidWhole": "0",
-                                    "fitInPolygonOnly": "0", "priority": "5", "dist": "0",
-                                    "offsetType": "0", "quadOffset": "4", "xOffset": "0", "yOffset": "0"})
-    ET.SubElement(st, "rendering", {"obstacle": "1", "displayAll": "0", "upsidedownLabels": "0",
-                                    "scaleVisibility": "0", "limitNumLabels": "0", "fontLimitPixelSize": "0",
-                                    "drawLabels": "1", "labelPerPart": "0", "mergeLines": "0"})
+    ET.SubElement(
+        st,
+        "placement",
+        {
+            "placement": "1",
+            "centroidInside": "1",
+            "centroidWhole": "0",
+            "fitInPolygonOnly": "0",
+            "priority": "5",
+            "dist": "0",
+            "offsetType": "0",
+            "quadOffset": "4",
+            "xOffset": "0",
+            "yOffset": "0",
+        },
+    )
+    ET.SubElement(
+        st,
+        "rendering",
+        {
+            "obstacle": "1",
+            "displayAll": "0",
+            "upsidedownLabels": "0",
+            "scaleVisibility": "0",
+            "limitNumLabels": "0",
+            "fontLimitPixelSize": "0",
+            "drawLabels": "1",
+            "labelPerPart": "0",
+            "mergeLines": "0",
+        },
+    )
     _data_defined(st, "dd_properties")
 
 
 def _document(renderer_fill, *, label_field: str | None = None, geometry_type: int = 2) -> str:
     """The ``<qgis>`` document around a renderer built by ``renderer_fill(root)``."""
     cats = "Symbology|Labeling" if label_field else "Symbology"
-    root = ET.Element("qgis", {"version": QGIS_VERSION, "styleCategories": cats,
-                               "labelsEnabled": "1" if label_field else "0"})
+    root = ET.Element(
+        "qgis",
+        {"version": QGIS_VERSION, "styleCategories": cats, "labelsEnabled": "1" if label_field else "0"},
+    )
     renderer_fill(root)
     if label_field:
         _labeling(root, label_field)
@@ -251,12 +341,26 @@ def _document(renderer_fill, *, label_field: str | None = None, geometry_type: i
     ET.SubElement(root, "featureBlendMode").text = "0"
     ET.SubElement(root, "layerGeometryType").text = str(geometry_type)
     ET.indent(root, space="  ")
-    return "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n" + ET.tostring(root, encoding="unicode") + "\n"
+    return (
+        "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>\n"
+        + ET.tostring(root, encoding="unicode")
+        + "\n"
+    )
 
 
 def _renderer(root, kind: str, **attrs) -> ET.Element:
-    return ET.SubElement(root, "renderer-v2", {"type": kind, "forceraster": "0", "symbollevels": "0",
-                                               "enableorderby": "0", "referencescale": "-1", **attrs})
+    return ET.SubElement(
+        root,
+        "renderer-v2",
+        {
+            "type": kind,
+            "forceraster": "0",
+            "symbollevels": "0",
+            "enableorderby": "0",
+            "referencescale": "-1",
+            **attrs,
+        },
+    )
 
 
 def _tail(renderer: ET.Element) -> None:
@@ -293,19 +397,36 @@ def qml_single_fill(
     label_field
         Label each polygon with this attribute.
     """
+
     def fill_renderer(root):
         r = _renderer(root, "singleSymbol")
         syms = ET.SubElement(r, "symbols")
-        _fill_symbol(syms, "0", fill=fill, stroke=stroke, stroke_width_mm=stroke_width_mm,
-                     fill_opacity=fill_opacity, dash=dash, hatched=hatched, hatch_color=hatch_color)
+        _fill_symbol(
+            syms,
+            "0",
+            fill=fill,
+            stroke=stroke,
+            stroke_width_mm=stroke_width_mm,
+            fill_opacity=fill_opacity,
+            dash=dash,
+            hatched=hatched,
+            hatch_color=hatch_color,
+        )
         _tail(r)
 
     return _document(fill_renderer, label_field=label_field)
 
 
-def qml_outline(stroke: str, width: float = 0.26, *, dash: Sequence[float] | None = None,
-                opacity: float = 1.0, label_field: str | None = None) -> str:
+def qml_outline(
+    stroke: str,
+    width: float = 0.26,
+    *,
+    dash: Sequence[float] | None = None,
+    opacity: float = 1.0,
+    label_field: str | None = None,
+) -> str:
     """QML drawing only the outline of the polygons (``width`` in millimetres), no fill."""
+
     def fill_renderer(root):
         r = _renderer(root, "singleSymbol")
         sym = _symbol(ET.SubElement(r, "symbols"), "0", "fill")
@@ -346,16 +467,33 @@ def qml_categorized(
         cats = ET.SubElement(r, "categories")
         syms = ET.SubElement(r, "symbols")
         for i, (value, label, fill, stroke, *more) in enumerate(categories):
-            own = {"fill_opacity": fill_opacity, "stroke_width_mm": stroke_width_mm, "dash": dash,
-                   **(more[0] if more else {})}
-            ET.SubElement(cats, "category", {
-                "value": "" if value is None else _text(value), "label": _text(label), "symbol": str(i),
-                "render": "true", "type": "string",
-            })
+            own = {
+                "fill_opacity": fill_opacity,
+                "stroke_width_mm": stroke_width_mm,
+                "dash": dash,
+                **(more[0] if more else {}),
+            }
+            ET.SubElement(
+                cats,
+                "category",
+                {
+                    "value": "" if value is None else _text(value),
+                    "label": _text(label),
+                    "symbol": str(i),
+                    "render": "true",
+                    "type": "string",
+                },
+            )
             _fill_symbol(syms, str(i), fill=fill, stroke=stroke, **own)
         src = ET.SubElement(r, "source-symbol")
-        _fill_symbol(src, "0", fill=categories[0][2], stroke=categories[0][3],
-                     stroke_width_mm=stroke_width_mm, fill_opacity=fill_opacity)
+        _fill_symbol(
+            src,
+            "0",
+            fill=categories[0][2],
+            stroke=categories[0][3],
+            stroke_width_mm=stroke_width_mm,
+            fill_opacity=fill_opacity,
+        )
         _tail(r)
 
     return _document(fill_renderer, label_field=label_field)
@@ -368,8 +506,9 @@ def _dash_mm(dash_array) -> list[float] | None:
     return [round(p * MM_PER_PX, 3) for p in px] or None
 
 
-def qml_from_leaflet(style: Mapping, *, hatched: bool = False, hatch_color: str | None = None,
-                     label_field: str | None = None) -> str:
+def qml_from_leaflet(
+    style: Mapping, *, hatched: bool = False, hatch_color: str | None = None, label_field: str | None = None
+) -> str:
     """QML for a Leaflet path style of the HTML maps (``color``, ``weight``, ``fillColor``, ...).
 
     Leaflet's defaults apply to missing keys (blue ``#3388ff``, weight 3 px, fill opacity 0.2);
@@ -379,11 +518,19 @@ def qml_from_leaflet(style: Mapping, *, hatched: bool = False, hatch_color: str 
     width = float(style.get("weight", 3)) * MM_PER_PX
     dash = _dash_mm(style.get("dashArray"))
     if style.get("fill", True) is False:
-        return qml_outline(stroke, round(width, 3), dash=dash, opacity=style.get("opacity", 1.0),
-                           label_field=label_field)
-    return qml_single_fill(style.get("fillColor", stroke), stroke, round(width, 3),
-                           style.get("fillOpacity", 0.2), dash, hatched,
-                           hatch_color=hatch_color, label_field=label_field)
+        return qml_outline(
+            stroke, round(width, 3), dash=dash, opacity=style.get("opacity", 1.0), label_field=label_field
+        )
+    return qml_single_fill(
+        style.get("fillColor", stroke),
+        stroke,
+        round(width, 3),
+        style.get("fillOpacity", 0.2),
+        dash,
+        hatched,
+        hatch_color=hatch_color,
+        label_field=label_field,
+    )
 
 
 # ---- the palette of the HTML maps, per layer kind ----------------------------------------------
@@ -395,8 +542,9 @@ def cpts_stage_qml(attribute: str = "statut", *, label_field: str | None = None)
 
     cats = [(s, STAGE_LABELS[s], STAGE_COLORS[s], "#333333") for s in STAGE_LABELS if s]
     cats.append(("", STAGE_LABELS[""], STAGE_COLORS[""], "#333333"))
-    return qml_categorized(attribute, cats, stroke_width_mm=round(MM_PER_PX, 3), fill_opacity=0.6,
-                           label_field=label_field)
+    return qml_categorized(
+        attribute, cats, stroke_width_mm=round(MM_PER_PX, 3), fill_opacity=0.6, label_field=label_field
+    )
 
 
 #: The HTML maps' hatching of white zones (an SVG pattern): lines of 2.2 px every 7 px at 45°.
@@ -413,11 +561,18 @@ def white_zone_qml() -> str:
 
     def fill_renderer(root):
         r = _renderer(root, "singleSymbol")
-        _fill_symbol(ET.SubElement(r, "symbols"), "0", fill=style["fillColor"], stroke=style["color"],
-                     stroke_width_mm=round(style["weight"] * MM_PER_PX, 3),
-                     fill_opacity=style["fillOpacity"], hatched=True, hatch_color=WHITE_HATCH["color"],
-                     hatch_width_mm=round(WHITE_HATCH["width_px"] * MM_PER_PX, 3),
-                     hatch_spacing_mm=round(WHITE_HATCH["spacing_px"] * MM_PER_PX, 3))
+        _fill_symbol(
+            ET.SubElement(r, "symbols"),
+            "0",
+            fill=style["fillColor"],
+            stroke=style["color"],
+            stroke_width_mm=round(style["weight"] * MM_PER_PX, 3),
+            fill_opacity=style["fillOpacity"],
+            hatched=True,
+            hatch_color=WHITE_HATCH["color"],
+            hatch_width_mm=round(WHITE_HATCH["width_px"] * MM_PER_PX, 3),
+            hatch_spacing_mm=round(WHITE_HATCH["spacing_px"] * MM_PER_PX, 3),
+        )
         _tail(r)
 
     return _document(fill_renderer)
@@ -449,10 +604,20 @@ def territory_units_qml(attribute: str = "constat") -> str:
     """The units of a checked territory coloured by finding (keys of ``maps.FINDING_STYLES``)."""
     from .maps import FINDING_STYLES
 
-    cats = [(k, label, s["fillColor"], s["color"],
-             {"fill_opacity": s["fillOpacity"], "stroke_width_mm": round(s["weight"] * MM_PER_PX, 3),
-              "dash": _dash_mm(s.get("dashArray"))})
-            for k, (label, s) in FINDING_STYLES.items()]
+    cats = [
+        (
+            k,
+            label,
+            s["fillColor"],
+            s["color"],
+            {
+                "fill_opacity": s["fillOpacity"],
+                "stroke_width_mm": round(s["weight"] * MM_PER_PX, 3),
+                "dash": _dash_mm(s.get("dashArray")),
+            },
+        )
+        for k, (label, s) in FINDING_STYLES.items()
+    ]
     return qml_categorized(attribute, cats)
 
 
@@ -467,8 +632,9 @@ def suggested_qml(label_field: str | None = "territoire_id", *, colour_field: st
     width = round(1.5 * MM_PER_PX, 3)
     if colour_field:
         cats = [(str(i), f"Territoire proposé ({i + 1})", c, "#222222") for i, c in enumerate(PALETTE)]
-        return qml_categorized(colour_field, cats, stroke_width_mm=width, fill_opacity=0.55,
-                               label_field=label_field)
+        return qml_categorized(
+            colour_field, cats, stroke_width_mm=width, fill_opacity=0.55, label_field=label_field
+        )
     return qml_single_fill(PALETTE[0], "#222222", width, 0.55, label_field=label_field)
 
 
@@ -501,7 +667,10 @@ _NOW = "strftime('%Y-%m-%dT%H:%M:%fZ','now')"
 
 
 def _tables(con, name: str) -> bool:
-    return con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)).fetchone() is not None
+    return (
+        con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)).fetchone()
+        is not None
+    )
 
 
 def write_layer_styles(gpkg_path: str | Path, styles: Mapping[str, tuple[str, str, str]]) -> None:
@@ -532,12 +701,19 @@ def write_layer_styles(gpkg_path: str | Path, styles: Mapping[str, tuple[str, st
         by_lower = {t.lower(): t for t in geom_col}
         missing = [n for n in styles if n.lower() not in by_lower]
         if missing:
-            raise CptsGeoError(f"{gpkg_path} : pas de couche {', '.join(map(repr, missing))} ; "
-                               f"couches : {', '.join(sorted(geom_col)) or 'aucune'}")
+            raise CptsGeoError(
+                f"{gpkg_path} : pas de couche {', '.join(map(repr, missing))} ; "
+                f"couches : {', '.join(sorted(geom_col)) or 'aucune'}"
+            )
         with con:
             if not _tables(con, STYLE_TABLE):
                 con.execute(_STYLE_DDL)
-            if con.execute("SELECT 1 FROM gpkg_contents WHERE lower(table_name)=?", (STYLE_TABLE,)).fetchone() is None:
+            if (
+                con.execute(
+                    "SELECT 1 FROM gpkg_contents WHERE lower(table_name)=?", (STYLE_TABLE,)
+                ).fetchone()
+                is None
+            ):
                 srs0 = con.execute("SELECT 1 FROM gpkg_spatial_ref_sys WHERE srs_id=0").fetchone()
                 con.execute(
                     "INSERT INTO gpkg_contents (table_name, data_type, identifier, description, last_change, srs_id)"
@@ -547,7 +723,9 @@ def write_layer_styles(gpkg_path: str | Path, styles: Mapping[str, tuple[str, st
             for name, (qml, sld, description) in styles.items():
                 table = by_lower[name.lower()]
                 style_name = table[:30]
-                con.execute("DELETE FROM layer_styles WHERE f_table_name=? AND styleName=?", (table, style_name))
+                con.execute(
+                    "DELETE FROM layer_styles WHERE f_table_name=? AND styleName=?", (table, style_name)
+                )
                 con.execute("UPDATE layer_styles SET useAsDefault=0 WHERE f_table_name=?", (table,))
                 con.execute(
                     "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column,"
@@ -558,8 +736,10 @@ def write_layer_styles(gpkg_path: str | Path, styles: Mapping[str, tuple[str, st
             if _tables(con, "gpkg_ogr_contents"):
                 # GDAL's cached feature counts (and the triggers that keep them) for the new table.
                 n = con.execute("SELECT count(*) FROM layer_styles").fetchone()[0]
-                con.execute("INSERT OR REPLACE INTO gpkg_ogr_contents (table_name, feature_count) VALUES (?, ?)",
-                            (STYLE_TABLE, n))
+                con.execute(
+                    "INSERT OR REPLACE INTO gpkg_ogr_contents (table_name, feature_count) VALUES (?, ?)",
+                    (STYLE_TABLE, n),
+                )
                 for op, sign in (("insert", "+"), ("delete", "-")):
                     con.execute(
                         f'CREATE TRIGGER IF NOT EXISTS "trigger_{op}_feature_count_layer_styles" AFTER {op.upper()} '
@@ -600,7 +780,9 @@ def _flatten(gdf):
         if gdf[col].map(lambda v: isinstance(v, list | tuple | set)).any():
             if out is gdf:
                 out = gdf.copy()
-            out[col] = gdf[col].map(lambda v: ", ".join(map(str, v)) if isinstance(v, list | tuple | set) else v)
+            out[col] = gdf[col].map(
+                lambda v: ", ".join(map(str, v)) if isinstance(v, list | tuple | set) else v
+            )
     return out
 
 
@@ -672,9 +854,16 @@ def write_styled_gpkg(
             with warnings.catch_warnings():  # the temp file's '.tmp' extension, renamed afterwards
                 warnings.filterwarnings("ignore", message="The filename extension should be")
                 warnings.filterwarnings("ignore", message=".*non conformant file extension")
-                pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG", promote_to_multi=True,
-                                        geometry_type=_geometry_type(frame), layer_options=options,
-                                        dataset_options={"VERSION": GPKG_VERSION})
+                pyogrio.write_dataframe(
+                    frame,
+                    tmp,
+                    layer=name,
+                    driver="GPKG",
+                    promote_to_multi=True,
+                    geometry_type=_geometry_type(frame),
+                    layer_options=options,
+                    dataset_options={"VERSION": GPKG_VERSION},
+                )
             styles[name] = (qml, "", description)
         write_layer_styles(tmp, styles)
 

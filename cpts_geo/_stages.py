@@ -60,8 +60,9 @@ def stage_ranks(stages) -> np.ndarray:
     ranks = values.map(STAGE_RANK)
     bad = sorted(set(values[ranks.isna()]))
     if bad:
-        raise InputError(f"statut(s) inconnu(s) : {', '.join(repr(b) for b in bad)} ; attendu "
-                         f"{', '.join(STAGES)} ou vide")
+        raise InputError(
+            f"statut(s) inconnu(s) : {', '.join(repr(b) for b in bad)} ; attendu {', '.join(STAGES)} ou vide"
+        )
     return ranks.to_numpy(dtype=np.int64)
 
 
@@ -91,8 +92,11 @@ def _positions(unit_pop: pd.Series, links: pd.DataFrame) -> np.ndarray:
     pos = unit_pop.index.get_indexer(links["code_insee"].astype(str).to_numpy())
     if (pos < 0).any():
         bad = sorted(set(links.loc[pos < 0, "code_insee"].astype(str)))
-        raise InputError("code(s) d'unité absent(s) du référentiel des populations : "
-                         + ", ".join(bad[:10]) + (f" … ({len(bad)} codes)" if len(bad) > 10 else ""))
+        raise InputError(
+            "code(s) d'unité absent(s) du référentiel des populations : "
+            + ", ".join(bad[:10])
+            + (f" … ({len(bad)} codes)" if len(bad) > 10 else "")
+        )
     return pos
 
 
@@ -135,8 +139,12 @@ def covered_by_stage(
     if unit_area is None:
         area_values = np.full(len(codes), "FR", dtype=object)
     else:
-        area_values = pd.Series(unit_area.to_numpy(dtype=object), index=unit_area.index.astype(str)) \
-            .reindex(codes).fillna("").to_numpy(dtype=object)
+        area_values = (
+            pd.Series(unit_area.to_numpy(dtype=object), index=unit_area.index.astype(str))
+            .reindex(codes)
+            .fillna("")
+            .to_numpy(dtype=object)
+        )
     area, names = pd.factorize(area_values, sort=True)
     k = len(names)
     pos = _positions(unit_pop, links)
@@ -152,11 +160,14 @@ def covered_by_stage(
     for level in LEVELS:
         r = 0 if level == "any" else STAGE_RANK[level]
         out[level] = np.bincount(area, weights=pop * (best >= r), minlength=k).round().astype(np.int64)
-    touched = pd.DataFrame({"cpts_id": ids, "area": area[pos], "rank": rank}).drop_duplicates(["cpts_id", "area"])
+    touched = pd.DataFrame({"cpts_id": ids, "area": area[pos], "rank": rank}).drop_duplicates(
+        ["cpts_id", "area"]
+    )
     t_area = touched["area"].to_numpy()
     out["cpts"] = np.bincount(t_area, minlength=k).astype(np.int64)
-    out["cpts_sans_stade"] = np.bincount(t_area, weights=touched["rank"].to_numpy() == 0,
-                                         minlength=k).astype(np.int64)
+    out["cpts_sans_stade"] = np.bincount(t_area, weights=touched["rank"].to_numpy() == 0, minlength=k).astype(
+        np.int64
+    )
     return out
 
 

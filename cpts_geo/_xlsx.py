@@ -169,8 +169,11 @@ def neutralize_frame(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _textual(dtype) -> bool:
-    return (pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
-            or isinstance(dtype, pd.CategoricalDtype))
+    return (
+        pd.api.types.is_object_dtype(dtype)
+        or pd.api.types.is_string_dtype(dtype)
+        or isinstance(dtype, pd.CategoricalDtype)
+    )
 
 
 def _neutralized(s: pd.Series) -> pd.Series:
@@ -479,8 +482,11 @@ def write_workbook(
 
     sheets = list(sheets)
     _check(sheets)
-    src = Sheet(SOURCE_SHEET, _source_frame(source),
-                [Column("label", "Rubrique", "text"), Column("value", "Valeur", "text")])
+    src = Sheet(
+        SOURCE_SHEET,
+        _source_frame(source),
+        [Column("label", "Rubrique", "text"), Column("value", "Valeur", "text")],
+    )
 
     def write(tmp: str) -> None:
         # Built once the output path is accepted: a write-only workbook streams its rows to

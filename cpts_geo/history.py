@@ -56,8 +56,13 @@ LEVEL_LABELS = {
     "pre-projet": "pré-projet ou plus",
     "any": "tout stade",
 }
-_SHORT = {"aci": "ACI", "projet-sante": "≥ PS", "lettre-intention": "≥ LI", "pre-projet": "≥ PP",
-          "any": "Tous"}
+_SHORT = {
+    "aci": "ACI",
+    "projet-sante": "≥ PS",
+    "lettre-intention": "≥ LI",
+    "pre-projet": "≥ PP",
+    "any": "Tous",
+}
 #: Beyond this many months, the text shows one line per quarter.
 MAX_MONTH_LINES = 36
 
@@ -119,8 +124,10 @@ def history_from_frame(df: pd.DataFrame, known_ids, *, source: str = "", lines=N
     src = source or "historique"
     missing = [c for c in ("cpts_id", "statut", "date") if c not in df.columns]
     if missing:
-        raise InputError(f"{src} : colonne(s) {', '.join(missing)} introuvable(s) ; un historique a une "
-                         "ligne par (CPTS, stade) avec cpts_id, statut, date")
+        raise InputError(
+            f"{src} : colonne(s) {', '.join(missing)} introuvable(s) ; un historique a une "
+            "ligne par (CPTS, stade) avec cpts_id, statut, date"
+        )
     n = len(df)
     lines = list(lines) if lines is not None else [None] * n
     known = {str(k) for k in known_ids}
@@ -151,7 +158,9 @@ def history_from_frame(df: pd.DataFrame, known_ids, *, source: str = "", lines=N
             except ValueError as exc:
                 row_problems.append((raw_date, str(exc)))
         for value, message in row_problems:
-            problems.append({"file": src, "line": lines[i], "value": value, "message": f"{where} : {message}"})
+            problems.append(
+                {"file": src, "line": lines[i], "value": value, "message": f"{where} : {message}"}
+            )
         if not row_problems:
             rows.append((cid, stage, date, lines[i]))
     if problems:
@@ -176,17 +185,24 @@ def read_history(path, known_ids, *, sheet: str | None = None) -> pd.DataFrame:
     rows = _read_rows(path, sheet=sheet)
     cols = _columns(rows[0].cells)
     if cols.get("cpts_id") is None or cols.get("stage") is None or cols.get("date") is None:
-        raise InputError(f"{path} : ligne {rows[0].line} : en-tête attendu avec les colonnes cpts_id, "
-                         f"statut, date ; trouvé : {', '.join(repr(c) for c in rows[0].cells)}")
+        raise InputError(
+            f"{path} : ligne {rows[0].line} : en-tête attendu avec les colonnes cpts_id, "
+            f"statut, date ; trouvé : {', '.join(repr(c) for c in rows[0].cells)}"
+        )
     body = rows[1:]
 
     def get(r, key):
         j = cols[key]
         return r.cells[j] if j < len(r.cells) else ""
 
-    df = pd.DataFrame({"cpts_id": [get(r, "cpts_id") for r in body],
-                       "statut": [get(r, "stage") for r in body],
-                       "date": [get(r, "date") for r in body]}, dtype=object)
+    df = pd.DataFrame(
+        {
+            "cpts_id": [get(r, "cpts_id") for r in body],
+            "statut": [get(r, "stage") for r in body],
+            "date": [get(r, "date") for r in body],
+        },
+        dtype=object,
+    )
     return history_from_frame(df, known_ids, source=str(path), lines=[r.line for r in body])
 
 
@@ -239,12 +255,16 @@ class CoverageHistory:
         ``current_stage_only_cpts`` and ``notes``."""
         months = []
         for month, r in self.frame.iterrows():
-            months.append({
-                "month": str(month),
-                "cpts": {lv: int(r[f"cpts_{lv}"]) for lv in LEVELS},
-                "population_covered_by_stage": {lv: int(r[f"population_{lv}"]) for lv in LEVELS if lv != "any"},
-                "population_covered": int(r["population_any"]),
-            })
+            months.append(
+                {
+                    "month": str(month),
+                    "cpts": {lv: int(r[f"cpts_{lv}"]) for lv in LEVELS},
+                    "population_covered_by_stage": {
+                        lv: int(r[f"population_{lv}"]) for lv in LEVELS if lv != "any"
+                    },
+                    "population_covered": int(r["population_any"]),
+                }
+            )
         return {
             "area": self.area,
             "population": int(self.population),
@@ -257,8 +277,10 @@ class CoverageHistory:
     def to_text(self) -> str:
         """A French table, one line per month (per quarter beyond 36 months), and the notes."""
         f = self.frame
-        lines = [f"Couverture CPTS dans le temps — {self.area.get('nom') or self.area.get('code')}",
-                 f"Population : {fr_int(self.population)} habitants"]
+        lines = [
+            f"Couverture CPTS dans le temps — {self.area.get('nom') or self.area.get('code')}",
+            f"Population : {fr_int(self.population)} habitants",
+        ]
         if f.empty:
             lines.append("Aucune CPTS datée : pas de courbe.")
         else:
@@ -268,16 +290,24 @@ class CoverageHistory:
                 keep = [m for m in f.index if int(m[5:7]) % 3 == 0 or m == f.index[-1]]
                 shown = f.loc[keep]
                 lines.append("Une ligne par trimestre (situation en fin de trimestre).")
-            head = f"{'Mois':<9}" + "".join(f"{_SHORT[lv]:>7}" for lv in LEVELS) + \
-                f"{'Pop. ACI':>13}{'Pop. tout stade':>17}{'Part':>9}"
+            head = (
+                f"{'Mois':<9}"
+                + "".join(f"{_SHORT[lv]:>7}" for lv in LEVELS)
+                + f"{'Pop. ACI':>13}{'Pop. tout stade':>17}{'Part':>9}"
+            )
             lines += ["", head]
             for month, r in shown.iterrows():
                 share = r["population_any"] / self.population if self.population else 0.0
-                lines.append(f"{month:<9}" + "".join(f"{fr_int(r[f'cpts_{lv}']):>7}" for lv in LEVELS)
-                             + f"{fr_int(r['population_aci']):>13}{fr_int(r['population_any']):>17}"
-                             + f"{fr_share(share):>9}")
-            lines.append("(ACI : contrat signé ; ≥ PS : projet de santé validé ou plus ; ≥ LI : lettre "
-                         "d'intention validée ou plus ; ≥ PP : pré-projet ou plus ; Tous : tout stade.)")
+                lines.append(
+                    f"{month:<9}"
+                    + "".join(f"{fr_int(r[f'cpts_{lv}']):>7}" for lv in LEVELS)
+                    + f"{fr_int(r['population_aci']):>13}{fr_int(r['population_any']):>17}"
+                    + f"{fr_share(share):>9}"
+                )
+            lines.append(
+                "(ACI : contrat signé ; ≥ PS : projet de santé validé ou plus ; ≥ LI : lettre "
+                "d'intention validée ou plus ; ≥ PP : pré-projet ou plus ; Tous : tout stade.)"
+            )
         lines += ["", *(f"Note : {n}" for n in self.notes)]
         return "\n".join(lines)
 
@@ -338,8 +368,10 @@ def coverage_history(
     end_month = _month(end if end is not None else pd.Timestamp.today())
     pop_all = pd.Series(unit_pop.to_numpy(dtype=np.int64), index=unit_pop.index.astype(str))
     units = _area_units(pop_all, unit_area, area)
-    label = {"code": str(area) if area is not None else "FR",
-             "nom": area_name or ("France entière" if area is None else str(area))}
+    label = {
+        "code": str(area) if area is not None else "FR",
+        "nom": area_name or ("France entière" if area is None else str(area)),
+    }
     link_ids = links["cpts_id"].astype(str).to_numpy(dtype=object)
     link_codes = links["code_insee"].astype(str).to_numpy(dtype=object)
     unknown = pop_all.index.get_indexer(link_codes) < 0
@@ -372,8 +404,14 @@ def coverage_history(
     undated, current_only, notes = _unknowns(ids, known)
     if late:
         notes.insert(0, f"{fr_plural(late, 'date')} après {end_month} : non comptée(s).")
-    return CoverageHistory(frame=frame, area=label, population=int(units.sum()), undated=undated,
-                           current_only=current_only, notes=notes)
+    return CoverageHistory(
+        frame=frame,
+        area=label,
+        population=int(units.sum()),
+        undated=undated,
+        current_only=current_only,
+        notes=notes,
+    )
 
 
 def _level_rank(level: str) -> int:
@@ -399,7 +437,9 @@ def _events(ids: pd.Index, cpts: pd.DataFrame, history: pd.DataFrame | None):
     current = pd.Series(stage_ranks(cpts["statut"].to_numpy()), index=frame_ids).reindex(ids).fillna(0)
     current = current.astype(np.int64).to_numpy()
     raw = cpts["date_statut"] if "date_statut" in cpts.columns else pd.Series("", index=cpts.index)
-    dates = pd.Series(raw.fillna("").astype(str).str.strip().to_numpy(), index=frame_ids).reindex(ids).fillna("")
+    dates = (
+        pd.Series(raw.fillna("").astype(str).str.strip().to_numpy(), index=frame_ids).reindex(ids).fillna("")
+    )
     rows, problems = [], []
     for k, (cid, text) in enumerate(zip(ids, dates.to_numpy())):
         if not text:
@@ -417,8 +457,12 @@ def _events(ids: pd.Index, cpts: pd.DataFrame, history: pd.DataFrame | None):
             rows.append((int(k), STAGE_RANK[stage], d))
             hist_ranks[k].append(STAGE_RANK[stage])
     ev = pd.DataFrame(rows, columns=["c", "rank", "date"])
-    known = {"current": current, "reg_dated": (dates != "").to_numpy(), "hist_ranks": hist_ranks,
-             "dated": np.isin(np.arange(len(ids)), ev["c"].to_numpy())}
+    known = {
+        "current": current,
+        "reg_dated": (dates != "").to_numpy(),
+        "hist_ranks": hist_ranks,
+        "dated": np.isin(np.arange(len(ids)), ev["c"].to_numpy()),
+    }
     return ev, known
 
 
@@ -438,12 +482,22 @@ def _rank_matrix(ev: pd.DataFrame, n: int, months: pd.PeriodIndex) -> tuple[np.n
 def _unknowns(ids: pd.Index, known: dict) -> tuple[list[str], list[str], list[str]]:
     """The CPTS without date, those dated at their current stage only, and the notes saying what
     cannot be known."""
-    current, reg_dated, hist, dated = known["current"], known["reg_dated"], known["hist_ranks"], known["dated"]
+    current, reg_dated, hist, dated = (
+        known["current"],
+        known["reg_dated"],
+        known["hist_ranks"],
+        known["dated"],
+    )
     top = [max(h, default=0) for h in hist]
     undated = [str(c) for c in ids[~dated]]
-    current_only = [str(c) for k, c in enumerate(ids)
-                    if reg_dated[k] and current[k] >= 2 and not any(r < current[k] for r in hist[k])]
-    current_undated = [str(c) for k, c in enumerate(ids) if not reg_dated[k] and dated[k] and current[k] > top[k]]
+    current_only = [
+        str(c)
+        for k, c in enumerate(ids)
+        if reg_dated[k] and current[k] >= 2 and not any(r < current[k] for r in hist[k])
+    ]
+    current_undated = [
+        str(c) for k, c in enumerate(ids) if not reg_dated[k] and dated[k] and current[k] > top[k]
+    ]
     ahead = [str(c) for k, c in enumerate(ids) if top[k] > current[k]]
 
     def n(items):
@@ -451,22 +505,32 @@ def _unknowns(ids: pd.Index, known: dict) -> tuple[list[str], list[str], list[st
 
     notes = []
     if undated:
-        notes.append(f"{n(undated)} sans aucune date (sans date) : exclue(s) de la courbe, leur date de création "
-                     f"et de passage à chaque stade étant inconnues ({_ids(undated)}).")
+        notes.append(
+            f"{n(undated)} sans aucune date (sans date) : exclue(s) de la courbe, leur date de création "
+            f"et de passage à chaque stade étant inconnues ({_ids(undated)})."
+        )
     if current_only:
-        notes.append(f"{n(current_only)} dont seul le stade actuel est daté : comptée(s) à partir de cette date "
-                     "seulement ; on ne sait pas depuis quand elles existaient ni quand elles ont franchi les "
-                     f"stades antérieurs ({_ids(current_only)}).")
+        notes.append(
+            f"{n(current_only)} dont seul le stade actuel est daté : comptée(s) à partir de cette date "
+            "seulement ; on ne sait pas depuis quand elles existaient ni quand elles ont franchi les "
+            f"stades antérieurs ({_ids(current_only)})."
+        )
     if current_undated:
-        notes.append(f"{n(current_undated)} dont le stade actuel n'est pas daté : comptée(s) au dernier stade daté "
-                     f"de l'historique, jamais au stade actuel ({_ids(current_undated)}).")
+        notes.append(
+            f"{n(current_undated)} dont le stade actuel n'est pas daté : comptée(s) au dernier stade daté "
+            f"de l'historique, jamais au stade actuel ({_ids(current_undated)})."
+        )
     if ahead:
-        notes.append(f"{n(ahead)} dont l'historique donne un stade plus avancé que le registre : le stade le plus "
-                     f"avancé daté est retenu ({_ids(ahead)}).")
-    notes.append("Le stade d'une CPTS un mois donné est le plus avancé dont la date est antérieure ou égale à la "
-                 "fin du mois (deux dates pour un même stade : la plus ancienne compte) ; les niveaux sont cumulés "
-                 "(« ou plus ») et chaque habitant est compté une fois par niveau. Les périmètres sont ceux du "
-                 "registre actuel, appliqués à tout le passé.")
+        notes.append(
+            f"{n(ahead)} dont l'historique donne un stade plus avancé que le registre : le stade le plus "
+            f"avancé daté est retenu ({_ids(ahead)})."
+        )
+    notes.append(
+        "Le stade d'une CPTS un mois donné est le plus avancé dont la date est antérieure ou égale à la "
+        "fin du mois (deux dates pour un même stade : la plus ancienne compte) ; les niveaux sont cumulés "
+        "(« ou plus ») et chaque habitant est compté une fois par niveau. Les périmètres sont ceux du "
+        "registre actuel, appliqués à tout le passé."
+    )
     return undated, current_only, notes
 
 
@@ -498,14 +562,30 @@ def history_figure(history: CoverageHistory, goal: float | None = None):
     ax = fig.add_subplot()
     f = history.frame
     x = [pd.Period(m, freq="M").to_timestamp() for m in f.index]
-    colors = {"aci": "#1b7837", "projet-sante": "#5aae61", "lettre-intention": "#a6dba0",
-              "pre-projet": "#c2a5cf", "any": "#762a83"}
+    colors = {
+        "aci": "#1b7837",
+        "projet-sante": "#5aae61",
+        "lettre-intention": "#a6dba0",
+        "pre-projet": "#c2a5cf",
+        "any": "#762a83",
+    }
     for level in LEVELS:
-        ax.step(x, f[f"cpts_{level}"], where="post", color=colors[level],
-                label=f"CPTS {LEVEL_LABELS[level]}", linewidth=2 if level == "aci" else 1.5)
+        ax.step(
+            x,
+            f[f"cpts_{level}"],
+            where="post",
+            color=colors[level],
+            label=f"CPTS {LEVEL_LABELS[level]}",
+            linewidth=2 if level == "aci" else 1.5,
+        )
     if goal is not None:
-        ax.axhline(goal, color="#b2182b", linestyle="--", linewidth=1.2,
-                   label=f"Objectif : {fr_int(round(goal))} CPTS")
+        ax.axhline(
+            goal,
+            color="#b2182b",
+            linestyle="--",
+            linewidth=1.2,
+            label=f"Objectif : {fr_int(round(goal))} CPTS",
+        )
     ax.set_title(f"Nombre de CPTS par stade (cumulé) — {history.area.get('nom', '')}")
     ax.set_xlabel("Mois")
     ax.set_ylabel("Nombre de CPTS")
@@ -513,6 +593,11 @@ def history_figure(history: CoverageHistory, goal: float | None = None):
     ax.grid(True, alpha=0.3)
     ax.legend(loc="best", fontsize="small")
     if history.undated:
-        fig.text(0.01, 0.005, f"{fr_plural(len(history.undated), 'CPTS', 'CPTS')} sans date, hors courbe.",
-                 fontsize="small", color="#555555")
+        fig.text(
+            0.01,
+            0.005,
+            f"{fr_plural(len(history.undated), 'CPTS', 'CPTS')} sans date, hors courbe.",
+            fontsize="small",
+            color="#555555",
+        )
     return fig

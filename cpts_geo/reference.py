@@ -17,7 +17,6 @@ import json
 import logging
 import os
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
@@ -31,7 +30,8 @@ import shapely
 from pyproj import Transformer
 from scipy.sparse import csgraph
 
-from ._errors import AmbiguousNameError, InputError, ReferenceDataError, UnknownCommuneError
+from . import _resolve
+from ._errors import ReferenceDataError
 from ._text import fr_int
 from .adjacency import ADJACENCY_TOLERANCE_M, compute_adjacency
 
@@ -85,19 +85,19 @@ def default_data_dir() -> Path:
 
 
 def normalize_name(name: str) -> str:
-    """Fold a commune name for matching: no accents, case, hyphens, apostrophes or ``Saint`` forms.
+    """Fold a commune name for matching: no accents, case, punctuation, articles or ``Saint`` forms.
+
+    Any character that is not a letter or digit separates words (curly apostrophes, dashes,
+    non-breaking spaces); ``Rochelle (La)`` is ``La Rochelle``; see :func:`cpts_geo._resolve.normalize_name`.
 
     >>> normalize_name("Saint-Étienne-du-Rouvray")
     'saint etienne du rouvray'
     >>> normalize_name("ST ETIENNE DU ROUVRAY")
     'saint etienne du rouvray'
+    >>> normalize_name("L’Île-d’Yeu")
+    'l ile d yeu'
     """
-    s = str(name).replace("œ", "oe").replace("Œ", "Oe").replace("æ", "ae").replace("Æ", "Ae")
-    s = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode().lower()
-    s = re.sub(r"[^a-z0-9]+", " ", s).strip()
-    s = re.sub(r"\bste\b", "sainte", s)
-    s = re.sub(r"\bst\b", "saint", s)
-    return s
+    return _resolve.normalize_name(name)
 
 
 @dataclass
@@ -198,6 +198,11 @@ class Reference:
         Vintages, sources and build figures.
     path
         The folder the reference was loaded from.
+    former_communes
+        Former communes users may still name (``code``, ``nom``, ``commune``, ``type``,
+        ``depuis``); empty for a reference folder without ``anciennes_communes.csv``.
+    postal_codes
+        ``code_postal`` to ``code_insee`` (a unit); empty without ``codes_postaux.csv``.
     """
 
     _units: gpd.GeoDataFrame
@@ -280,6 +285,20 @@ class Reference:
     @property
     def adjacency(self) -> pd.DataFrame:
         return self._adjacency.copy(deep=False)
+
+    @property
+    def former_communes(self) -> pd.DataFrame:
+        """Former communes users may still name (``code``, ``nom``, ``commune``, ``type``, ``depuis``)."""
+        if "former_communes" in self._extra:
+            return self.table("former_communes")
+        return pd.DataFrame(columns=["code", "nom", "commune", "type", "depuis"])
+
+    @property
+    def postal_codes(self) -> pd.DataFrame:
+        """Postal codes (``code_postal``) of the units (``code_insee``, ``nom``)."""
+        if "postal_codes" in self._extra:
+            return self.table("postal_codes")
+        return pd.DataFrame(columns=["code_postal", "code_insee", "nom"])
 
     def table(self, name: str) -> pd.DataFrame:
         """An extra table of the reference folder (e.g. ``anciennes_communes``), as a view."""
@@ -472,23 +491,9 @@ class Reference:
 
     # ---- resolving -----------------------------------------------------------------------
     @cached_property
-    def _old_codes(self) -> dict[str, str]:
-        out = {}
-        for code, old in self._communes["anciens_codes"].items():
-            for o in str(old).split(";") if isinstance(old, str) and old else []:
-                if o != code:
-                    out[o] = code
-        return out
-
-    @cached_property
-    def _names(self) -> dict[str, list[str]]:
-        """Normalized name -> commune codes (PLM cities and arrondissements included)."""
-        out: dict[str, list[str]] = {}
-        for code, nom in self._communes["nom"].items():
-            out.setdefault(normalize_name(nom), []).append(code)
-        for code, row in self._units[self._units["type"] == "arrondissement"].iterrows():
-            out.setdefault(normalize_name(row["nom"]), []).append(code)
-        return out
+    def _name_index(self) -> _resolve.NameIndex:
+        """Lookup tables of names, former communes, postal codes and EPCI (built once)."""
+        return _resolve.build_index(self)
 
     def expand(self, code: str) -> list[str]:
         """Unit codes of a commune code (a PLM city's arrondissements, else the code itself)."""
@@ -501,6 +506,9 @@ class Reference:
         values,
         *,
         departement: str | list | None = None,
+        postal_codes: str | list | None = None,
+        names: list | None = None,
+        prefer: str | None = None,
         lines: list | None = None,
         source: str | None = None,
     ) -> Resolution:
@@ -508,8 +516,12 @@ class Reference:
 
         Accepts INSEE codes with or without their leading zero (``1001``), lower-case Corsican
         codes (``2a004``), old codes of merged communes (mapped to the current commune, with a
-        warning), the codes of Paris, Lyon and Marseille (expanded to their arrondissements) and
-        names (accent, case, hyphen insensitive; ``departement`` disambiguates).
+        warning), the codes of Paris, Lyon and Marseille (expanded to their arrondissements),
+        names (accents, case, punctuation, articles at the end and ``St`` forms folded), names of
+        former communes (communes déléguées, associées), postal codes, EPCI names and SIREN
+        (all their units). A name borne by several communes is decided by the list's other
+        values (their départements, else adjacency), a misspelt name by a single close match in
+        that context; each with a warning.
 
         Parameters
         ----------
@@ -517,6 +529,14 @@ class Reference:
             Iterable of codes or names.
         departement
             A département code for all values, or one per value (``None`` where unknown).
+        postal_codes
+            A postal code for all values, or one per value, to choose between homonyms.
+        names
+            When ``values`` are codes: the name given for each (a file with both columns); the
+            two must designate the same unit.
+        prefer
+            ``"codes"`` or ``"names"``: which wins when a code and its name disagree (with a
+            warning); by default such rows are errors.
         lines
             Line numbers of the values in their file, used in messages and warnings.
         source
@@ -536,116 +556,25 @@ class Reference:
         >>> ref = load_reference()
         >>> ref.resolve(["75056"]).codes[:2]
         ['75101', '75102']
+        >>> ref.resolve(["Saint-Denis", "Aubervilliers"]).codes
+        ['93066', '93001']
         """
-        values = list(values)
-        if departement is None or isinstance(departement, str):
-            deps = [departement] * len(values)
-        else:
-            deps = list(departement)
-        lines = list(lines) if lines is not None else [None] * len(values)
-        codes: list[str] = []
-        seen: set[str] = set()
-        warnings: list[dict] = []
-        problems: list[dict] = []
-        by_value: list[list[str]] = []
-        for i, (value, dep, line) in enumerate(zip(values, deps, lines)):
-            got, warn, problem = self._resolve_one(value, dep)
-            where = {"index": i, "line": line, "value": "" if value is None else str(value)}
-            if problem:
-                problems.append({**where, **problem})
-                by_value.append([])
-                continue
-            if warn:
-                warnings.append({**where, "message": warn})
-            by_value.append(got)
-            dup = [c for c in got if c in seen]
-            if dup and len(dup) == len(got):
-                warnings.append({**where, "message": f"doublon ignoré : {', '.join(dup)} déjà cité"})
-            for c in got:
-                if c not in seen:
-                    seen.add(c)
-                    codes.append(c)
-        if problems:
-            raise _resolution_error(problems, source)
-        return Resolution(codes=codes, warnings=warnings, by_value=by_value)
-
-    def _resolve_one(self, value, dep) -> tuple[list[str], str | None, dict | None]:
-        cog = self.vintage["cog"]
-        raw = "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value)
-        v = raw.strip().strip('"').strip()
-        if re.fullmatch(r"\d+\.0", v):  # Excel turned the code into a float
-            v = v[:-2]
-        if not v:
-            return [], None, {"message": "valeur vide", "kind": "empty"}
-        up = v.upper()
-        if re.fullmatch(r"\d{4}", up):
-            code = "0" + up
-            fix = f"code complété par un zéro initial : {v} → {code}"
-        else:
-            code, fix = up, None
-        if re.fullmatch(r"\d[0-9AB]\d{3}", code):
-            if code in self._communes.index:
-                if code in PLM_CITIES:
-                    units = self.expand(code)
-                    note = f"{self._communes.at[code, 'nom']} ({code}) remplacée par ses {len(units)} arrondissements"
-                    return units, (fix + " ; " + note) if fix else note, None
-                if code in self._units.index:
-                    return [code], fix, None
-            if code in self._units.index:  # an arrondissement
-                return [code], fix, None
-            if code in self._old_codes:
-                new = self._old_codes[code]
-                note = (
-                    f"ancien code {code} : commune fusionnée dans "
-                    f"{self._communes.at[new, 'nom']} ({new}) au COG {cog}"
-                )
-                return self.expand(new), note if not fix else fix + " ; " + note, None
-            return (
-                [],
-                None,
-                {
-                    "message": f"code commune '{v}' inconnu du COG {cog} ; vérifiez le code "
-                    "ou utilisez le nom et le département",
-                    "kind": "unknown",
-                },
-            )
-        # A name.
-        key = normalize_name(v)
-        cands = self._names.get(key, [])
-        dep_code = self._departement_code(dep)
-        if dep_code:
-            cands = [c for c in cands if self._dep_of(c) == dep_code]
-        if len(cands) == 1:
-            code = cands[0]
-            return self.expand(code), None, None
-        if not cands:
-            return (
-                [],
-                None,
-                {
-                    "message": f"commune '{v}'"
-                    + (f" (département {dep_code})" if dep_code else "")
-                    + f" introuvable au COG {cog} ; vérifiez l'orthographe ou donnez le code INSEE",
-                    "kind": "unknown",
-                },
-            )
-        listed = ", ".join(f"{c} ({self._dep_of(c)})" for c in sorted(cands)[:10])
-        return (
-            [],
-            None,
-            {
-                "message": f"nom '{v}' ambigu : {len(cands)} communes portent ce nom ({listed}) ; "
-                "précisez le département ou donnez le code INSEE",
-                "kind": "ambiguous",
-                "candidates": sorted(cands),
-            },
+        return _resolve.resolve(
+            self,
+            values,
+            departement=departement,
+            postal_codes=postal_codes,
+            names=names,
+            prefer=prefer,
+            lines=lines,
+            source=source,
         )
 
     @cached_property
     def _departement_names(self) -> dict[str, str]:
         return {normalize_name(n): c for c, n in self._departements["nom"].items()}
 
-    def _departement_code(self, dep) -> str | None:
+    def departement_code(self, dep) -> str | None:
         """A département code from a code (``1``, ``01``, ``2a``) or a name (``Maine-et-Loire``)."""
         code = _normalize_dep(dep)
         if code is None or code in self._departements.index:
@@ -669,18 +598,6 @@ def _normalize_dep(dep) -> str | None:
     if re.fullmatch(r"\d", d):
         d = "0" + d
     return d
-
-
-def _resolution_error(problems: list[dict], source: str | None) -> InputError:
-    prefix = f"{source} : " if source else ""
-    lines = []
-    for p in problems:
-        where = f"ligne {p['line']}" if p.get("line") is not None else f"valeur n°{p['index'] + 1}"
-        lines.append(f"{prefix}{where} : {p['message']}")
-    msg = "\n".join(lines)
-    if all(p.get("kind") == "ambiguous" for p in problems):
-        return AmbiguousNameError(msg, problems)
-    return UnknownCommuneError(msg, problems)
 
 
 def load_reference(path: str | Path | None = None) -> Reference:
@@ -750,6 +667,21 @@ def load_reference(path: str | Path | None = None) -> Reference:
     adjacency = read("adjacency.parquet", pd.read_parquet)
     metadata = read("metadata.json", lambda p: json.loads(p.read_text(encoding="utf-8")))
     _check_reference(folder, units, communes, adjacency, metadata)
+    optional = {}
+    if (folder / "anciennes_communes.csv").exists():
+        optional["former_communes"] = read(
+            "anciennes_communes.csv",
+            lambda p: pd.read_csv(
+                p,
+                dtype={"code": str, "nom": str, "commune": str, "type": str},
+                keep_default_na=False,
+                na_values={"depuis": [""]},
+            ).astype({"depuis": "Int64"}),
+        )
+    if (folder / "codes_postaux.csv").exists():
+        optional["postal_codes"] = read(
+            "codes_postaux.csv", lambda p: pd.read_csv(p, dtype=str, keep_default_na=False)
+        )
     return Reference(
         units=units,
         communes=communes,
@@ -759,6 +691,7 @@ def load_reference(path: str | Path | None = None) -> Reference:
         adjacency=adjacency,
         metadata=metadata,
         path=folder,
+        **optional,
     )
 
 

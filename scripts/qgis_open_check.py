@@ -78,12 +78,18 @@ def main(argv=None) -> int:
             report["layers"][name] = {"valid": layer.isValid(), "spatial": False}
             continue
         r = layer.renderer()
-        info = {"valid": True, "features": layer.featureCount(), "renderer": r.type(),
-                "labels": layer.labelsEnabled()}
+        info = {
+            "valid": True,
+            "features": layer.featureCount(),
+            "renderer": r.type(),
+            "labels": layer.labelsEnabled(),
+        }
         if r.type() == "categorizedSymbol":
             info["attribute"] = r.classAttribute()
-            info["categories"] = [{"value": c.value(), "label": c.label(), "symbol": symbol_layers(c.symbol())}
-                                  for c in r.categories()]
+            info["categories"] = [
+                {"value": c.value(), "label": c.label(), "symbol": symbol_layers(c.symbol())}
+                for c in r.categories()
+            ]
         elif r.type() == "singleSymbol":
             info["symbol"] = symbol_layers(r.symbol())
         if layer.labelsEnabled():

@@ -67,8 +67,10 @@ def parse_qml(qml: str) -> dict:
     symbols = {s.get("name"): _symbol(s) for s in r.find("symbols").findall("symbol")}
     out = {"type": r.get("type"), "attr": r.get("attr"), "label_field": None}
     if out["type"] == "categorizedSymbol":
-        out["categories"] = [(c.get("value"), c.get("label"), symbols[c.get("symbol")])
-                             for c in r.find("categories").findall("category")]
+        out["categories"] = [
+            (c.get("value"), c.get("label"), symbols[c.get("symbol")])
+            for c in r.find("categories").findall("category")
+        ]
     else:
         out["symbol"] = symbols["0"]
     lab = root.find("labeling")
@@ -84,8 +86,9 @@ def read_styles(gpkg) -> dict[str, tuple[dict, str]]:
     """Default style of each layer: ``{layer: (parsed QML, description)}``."""
     con = sqlite3.connect(gpkg)
     try:
-        rows = con.execute("SELECT f_table_name, styleQML, description FROM layer_styles "
-                           "WHERE useAsDefault ORDER BY id").fetchall()
+        rows = con.execute(
+            "SELECT f_table_name, styleQML, description FROM layer_styles WHERE useAsDefault ORDER BY id"
+        ).fetchall()
     finally:
         con.close()
     return {t: (parse_qml(qml), desc or t) for t, qml, desc in rows}
@@ -111,19 +114,26 @@ def draw_symbol(ax, geoms: gpd.GeoSeries, layers: list[dict]) -> None:
         if cls == "SimpleFill":
             face = _colour(lay["color"]) if lay.get("style") != "no" else "none"
             edge = _colour(lay["outline_color"]) if lay.get("outline_style") != "no" else "none"
-            geoms.plot(ax=ax, facecolor=face, edgecolor=edge,
-                       linewidth=float(lay["outline_width"]) * PT_PER_MM)
+            geoms.plot(
+                ax=ax, facecolor=face, edgecolor=edge, linewidth=float(lay["outline_width"]) * PT_PER_MM
+            )
         elif cls == "LinePatternFill":
             line = lay["sub"][0]
-            with mpl.rc_context({"hatch.linewidth": float(line["line_width"]) * PT_PER_MM,
-                                 "hatch.color": _colour(line["line_color"])}):
+            with mpl.rc_context(
+                {
+                    "hatch.linewidth": float(line["line_width"]) * PT_PER_MM,
+                    "hatch.color": _colour(line["line_color"]),
+                }
+            ):
                 # matplotlib's '/' hatch is at 45°, as the QML's angle; its spacing is fixed.
-                geoms.plot(ax=ax, facecolor="none", edgecolor=_colour(line["line_color"]),
-                           linewidth=0, hatch="///")
+                geoms.plot(
+                    ax=ax, facecolor="none", edgecolor=_colour(line["line_color"]), linewidth=0, hatch="///"
+                )
         elif cls == "SimpleLine":
             lw = float(lay["line_width"]) * PT_PER_MM
-            geoms.boundary.plot(ax=ax, color=_colour(lay["line_color"]), linewidth=lw,
-                                linestyle=_dashes(lay, lw))
+            geoms.boundary.plot(
+                ax=ax, color=_colour(lay["line_color"]), linewidth=lw, linestyle=_dashes(lay, lw)
+            )
 
 
 def _legend_patch(layers: list[dict], label: str):
@@ -139,8 +149,13 @@ def _legend_patch(layers: list[dict], label: str):
         edge = _colour(line["line_color"])
     else:
         edge = "none"
-    return Patch(facecolor=face, edgecolor=edge, hatch="///" if hatch else None, label=label,
-                 linestyle="--" if line and line.get("use_custom_dash") == "1" else "-")
+    return Patch(
+        facecolor=face,
+        edgecolor=edge,
+        hatch="///" if hatch else None,
+        label=label,
+        linestyle="--" if line and line.get("use_custom_dash") == "1" else "-",
+    )
 
 
 def render(gpkg, out, *, title: str | None = None, dpi: int = 130) -> Path:
@@ -175,9 +190,16 @@ def render(gpkg, out, *, title: str | None = None, dpi: int = 130) -> Path:
         if style["label_field"]:
             for geom, text in zip(frame.geometry, frame[style["label_field"]]):
                 p = geom.representative_point()
-                ax.annotate(str(text), (p.x, p.y), ha="center", va="center", fontsize=style["label_size"],
-                            fontweight="bold", color=style["label_color"],
-                            path_effects=[pe.withStroke(linewidth=2.5, foreground="white")])
+                ax.annotate(
+                    str(text),
+                    (p.x, p.y),
+                    ha="center",
+                    va="center",
+                    fontsize=style["label_size"],
+                    fontweight="bold",
+                    color=style["label_color"],
+                    path_effects=[pe.withStroke(linewidth=2.5, foreground="white")],
+                )
     ax.set_axis_off()
     ax.set_aspect(1 / 0.68)  # about 1/cos(47°): the latitude of the example
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
@@ -232,8 +254,9 @@ def main(argv=None) -> int:
     if a.example:
         path = a.keep_gpkg or str(Path(tempfile.mkdtemp()) / f"exemple_{a.example}.gpkg")
         gpkg = example_gpkg(a.example, path)
-        title = a.title or (f"Styles QGIS du GeoPackage (lus dans layer_styles) — département {a.example}, "
-                            "CPTS fictives")
+        title = a.title or (
+            f"Styles QGIS du GeoPackage (lus dans layer_styles) — département {a.example}, CPTS fictives"
+        )
     elif a.gpkg:
         gpkg, title = a.gpkg, a.title
     else:

@@ -255,6 +255,7 @@ def test_build_is_deterministic(official_files, tmp_path):
         "epci.csv",
         "departements.csv",
         "regions.csv",
+        "anciennes_communes.csv",
         "metadata.json",
     ]:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
@@ -449,3 +450,91 @@ def test_communes_nouvelles_cover_the_communes_they_absorbed(ref):
     assert len(ref.neighbours("62447")) == 13
     # Populations are untouched.
     assert int(units["population"].sum()) == 68_350_798
+
+
+# --- former communes and postal codes ------------------------------------------------------
+
+
+def _communes_table(rows):
+    return pd.DataFrame(rows, columns=["code", "nom", "anciens_codes"])
+
+
+def test_former_communes_from_deleguees_associees_and_named_absorbed_communes():
+    from cpts_geo.build import former_communes
+
+    communes = _communes_table(
+        [
+            ("93066", "Saint-Denis", "75059;75066;93059"),
+            ("46172", "Pern-Lhospitalet", "46217"),
+            ("02589", "Pargny-et-Filain", "02311"),
+            ("01262", "Montrevel-en-Bresse", "01120"),
+        ]
+    )
+    records = [
+        {"code": "93059", "nom": "Pierrefitte-sur-Seine", "type": "commune-deleguee", "chefLieu": "93066"},
+        {"code": "93066", "nom": "Saint-Denis", "type": "commune-deleguee", "chefLieu": "93066"},
+        {"code": "46172", "nom": "Lhospitalet", "type": "commune-deleguee", "chefLieu": "46172"},
+        {"code": "46217", "nom": "Pern", "type": "commune-deleguee", "chefLieu": "46172"},
+        {"code": "01120", "nom": "Cordieux", "type": "commune-associee", "chefLieu": "01262"},
+        {"code": "99999", "nom": "Ailleurs", "type": "commune-deleguee", "chefLieu": "98888"},
+        {"code": "93066", "nom": "Saint-Denis", "type": "commune-actuelle"},
+    ]
+    out = former_communes(records, communes)
+    assert out.columns.tolist() == ["code", "nom", "commune", "type", "depuis"]
+    assert out.astype(object).where(out.notna(), None).values.tolist() == [
+        ["01120", "Cordieux", "01262", "associee", None],
+        ["02311", "Filain", "02589", "ancienne", 2025],  # ABSORBED_NAMES
+        ["46172", "Lhospitalet", "46172", "deleguee", None],
+        ["46217", "Pern", "46172", "deleguee", None],
+        ["93059", "Pierrefitte-sur-Seine", "93066", "deleguee", None],
+    ]
+
+
+def test_postal_codes_map_deleguees_old_codes_and_plm_to_current_units():
+    from cpts_geo.build import postal_codes
+
+    cp = pd.DataFrame({"id": ["1", "2", "3", "4"], "code": ["49000", "93200", "75001", "98000"]})
+    df = pd.DataFrame(
+        {
+            "id": ["10", "11", "12", "13", "14", "15", "16"],
+            "code": ["49007", "49129", "93066", "93059", "75056", "75101", "98601"],
+            "type": ["COM", "COM", "COM", "COMD", "COM", "ARM", "COM"],
+            "commune_parent_id": ["\\N", "\\N", "\\N", "12", "\\N", "14", "\\N"],
+        }
+    )
+    links = pd.DataFrame(
+        {"codepostal_id": ["1", "1", "2", "3", "3", "4"], "commune_id": ["10", "11", "13", "14", "15", "16"]}
+    )
+    communes = _communes_table(
+        [
+            ("49007", "Angers", ""),
+            ("49129", "Écouflant", ""),
+            ("93066", "Saint-Denis", "93059"),
+            ("75056", "Paris", ""),
+        ]
+    )
+    arm = pd.DataFrame({"code": ["75101"], "nom": ["Paris 1er Arrondissement"]})
+    out = postal_codes(cp, links, df, communes, arm)
+    assert out.values.tolist() == [
+        ["49000", "49007", "Angers"],
+        ["49000", "49129", "Écouflant"],
+        ["75001", "75101", "Paris 1er Arrondissement"],  # the city's row gives way to its arrondissement
+        ["93200", "93066", "Saint-Denis"],  # the commune déléguée's row, on its commune
+    ]
+
+
+def test_shipped_former_communes_and_postal_codes(ref):
+    root = Path(ref.path)
+    former = pd.read_csv(root / "anciennes_communes.csv", dtype=str)
+    assert former.set_index("code").loc["93059", ["nom", "commune", "type"]].tolist() == [
+        "Pierrefitte-sur-Seine",
+        "93066",
+        "deleguee",
+    ]
+    assert set(former["commune"]) <= set(ref.communes.index)
+    postal = pd.read_csv(root / "codes_postaux.csv", dtype=str)
+    assert sorted(postal.loc[postal["code_postal"] == "49000", "code_insee"]) == ["49007", "49129"]
+    assert set(postal["code_insee"]) <= set(ref.units.index)
+    counts = ref.metadata["counts"]
+    assert counts["codes_postaux_pairs"] == len(postal)
+    assert sum(counts["anciennes_communes"].values()) == len(former)

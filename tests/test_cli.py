@@ -27,9 +27,16 @@ def test_help_lists_commands(runner):
 def test_every_help_text_is_french(runner):
     """Every command and option has a help text, none left in English."""
     english = ("Show this message", "Usage:", "[default:", "Write ", "Check ", "Draw ", "Code or name")
-    for args in (["--help"], ["reference", "--help"], ["reference", "info", "--help"], ["check", "--help"],
-                 ["check-register", "--help"], ["coverage", "--help"], ["coverage-map", "--help"],
-                 ["suggest", "--help"]):
+    for args in (
+        ["--help"],
+        ["reference", "--help"],
+        ["reference", "info", "--help"],
+        ["check", "--help"],
+        ["check-register", "--help"],
+        ["coverage", "--help"],
+        ["coverage-map", "--help"],
+        ["suggest", "--help"],
+    ):
         res = runner.invoke(main, args)
         assert res.exit_code == 0, args
         assert not [w for w in english if w in res.output], (args, res.output)

@@ -35,15 +35,30 @@ from tests.browser import Page, chromium_page
 SQUARES = {
     "type": "FeatureCollection",
     "features": [
-        {"type": "Feature", "properties": {"code": code, "nom": nom},
-         "geometry": {"type": "Polygon", "coordinates": rings}}
+        {
+            "type": "Feature",
+            "properties": {"code": code, "nom": nom},
+            "geometry": {"type": "Polygon", "coordinates": rings},
+        }
         for code, nom, rings in [
-            ("49001", "Alpha", [[[-0.60, 47.40], [-0.50, 47.40], [-0.50, 47.50], [-0.60, 47.50], [-0.60, 47.40]]]),
-            ("49002", "Bêta & Gamma", [
-                [[-0.50, 47.40], [-0.40, 47.40], [-0.40, 47.50], [-0.50, 47.50], [-0.50, 47.40]],
-                [[-0.46, 47.44], [-0.44, 47.44], [-0.44, 47.46], [-0.46, 47.46], [-0.46, 47.44]],
-            ]),
-            ("49003", "Delta", [[[-0.40, 47.40], [-0.30, 47.40], [-0.30, 47.50], [-0.40, 47.50], [-0.40, 47.40]]]),
+            (
+                "49001",
+                "Alpha",
+                [[[-0.60, 47.40], [-0.50, 47.40], [-0.50, 47.50], [-0.60, 47.50], [-0.60, 47.40]]],
+            ),
+            (
+                "49002",
+                "Bêta & Gamma",
+                [
+                    [[-0.50, 47.40], [-0.40, 47.40], [-0.40, 47.50], [-0.50, 47.50], [-0.50, 47.40]],
+                    [[-0.46, 47.44], [-0.44, 47.44], [-0.44, 47.46], [-0.46, 47.46], [-0.46, 47.44]],
+                ],
+            ),
+            (
+                "49003",
+                "Delta",
+                [[[-0.40, 47.40], [-0.30, 47.40], [-0.30, 47.50], [-0.40, 47.50], [-0.40, 47.40]]],
+            ),
         ]
     ],
 }
@@ -55,7 +70,8 @@ def _map(*, online: bool = False) -> folium.Map:
         for kw in tile_layers():
             folium.TileLayer(**kw).add_to(m)
     folium.GeoJson(
-        SQUARES, name="Communes",
+        SQUARES,
+        name="Communes",
         style_function=lambda f: {"color": "#333", "weight": 1, "fillColor": "#a6d96a", "fillOpacity": 0.6},
         tooltip=folium.GeoJsonTooltip(fields=["nom", "code"], aliases=["Commune", "Code"]),
     ).add_to(m)
@@ -90,8 +106,10 @@ def logged_page(path, *, wait_s: float = 1.0):
     try:
         driver.execute_cdp_cmd(
             "Page.addScriptToEvaluateOnNewDocument",
-            {"source": "window.__cptsErrors=[];window.addEventListener('error',"
-                       "e=>window.__cptsErrors.push(String(e.message||e)));"},
+            {
+                "source": "window.__cptsErrors=[];window.addEventListener('error',"
+                "e=>window.__cptsErrors.push(String(e.message||e)));"
+            },
         )
         driver.get_log("performance")  # drop the start page's requests (chrome://new-tab-page)
         driver.get(Path(path).resolve().as_uri())
@@ -135,8 +153,11 @@ def test_missing_package_says_how_to_install(monkeypatch):
     leaflet_version.cache_clear()
     inline_tags.cache_clear()
     try:
-        with pytest.raises(LeafletAssetsError, match=r"django-js-lib-leaflet.*n'est pas installé.*"
-                                                     r"pip install 'django-js-lib-leaflet==1\.9\.4\.1'"):
+        with pytest.raises(
+            LeafletAssetsError,
+            match=r"django-js-lib-leaflet.*n'est pas installé.*"
+            r"pip install 'django-js-lib-leaflet==1\.9\.4\.1'",
+        ):
             inline_tags()
     finally:
         leaflet_version.cache_clear()
@@ -176,7 +197,9 @@ def test_online_variant():
     page = _map(online=True).get_root().render()
     found = external_resources(page)
     assert [re.search(r"https://[^\"' >]+", f).group(0) for f in found] == [
-        f"{LEAFLET_CDN}/leaflet.js", f"{LEAFLET_CDN}/leaflet.css"]
+        f"{LEAFLET_CDN}/leaflet.js",
+        f"{LEAFLET_CDN}/leaflet.css",
+    ]
     assert "jquery" not in page and "bootstrap" not in page
     assert "tile.openstreetmap.org/{z}/{x}/{y}.png" in page and "data.geopf.fr/wmts" in page
 
@@ -192,8 +215,10 @@ def test_browser_folium_on_leaflet_194_offline(tmp_path):
         assert page.js("return L.version") == "1.9.4"
         # Three polygons (one with a hole is still one path), drawn with a real size.
         assert page.js("return document.querySelectorAll('path.leaflet-interactive').length") == 3
-        box = page.js("var r=document.querySelector('path.leaflet-interactive').getBoundingClientRect();"
-                      "return [r.width, r.height]")
+        box = page.js(
+            "var r=document.querySelector('path.leaflet-interactive').getBoundingClientRect();"
+            "return [r.width, r.height]"
+        )
         assert box[0] > 50 and box[1] > 50
         # Only the page itself was requested; every resource it holds is inline.
         assert page.requests and all(u.startswith(("file:", "data:")) for u in page.requests), page.requests
@@ -201,19 +226,29 @@ def test_browser_folium_on_leaflet_194_offline(tmp_path):
         resources = page.js("return performance.getEntriesByType('resource').map(e => e.name)")
         assert all(u.startswith(("data:", "file:")) for u in resources), resources
         # The marker icon is the inline one (no marker-icon.png fetched next to the page).
-        assert page.js("return document.querySelector('img.leaflet-marker-icon').src").startswith("data:image/png")
+        assert page.js("return document.querySelector('img.leaflet-marker-icon').src").startswith(
+            "data:image/png"
+        )
         # folium's templates on 1.9.4: tooltip, layer control, metric scale, fit_bounds.
-        page.js("var p=document.querySelectorAll('path.leaflet-interactive')[1];var r=p.getBoundingClientRect();"
-                "p.dispatchEvent(new MouseEvent('mouseover',{bubbles:true,clientX:r.x+5,clientY:r.y+5}));")
+        page.js(
+            "var p=document.querySelectorAll('path.leaflet-interactive')[1];var r=p.getBoundingClientRect();"
+            "p.dispatchEvent(new MouseEvent('mouseover',{bubbles:true,clientX:r.x+5,clientY:r.y+5}));"
+        )
         time.sleep(0.2)
         tip = page.js("var t=document.querySelector('.leaflet-tooltip');return t&&t.textContent")
         assert "Bêta & Gamma" in tip and "49002" in tip
-        labels = page.js("return [...document.querySelectorAll('.leaflet-control-layers label')]"
-                         ".map(l => l.textContent.trim())")
+        labels = page.js(
+            "return [...document.querySelectorAll('.leaflet-control-layers label')]"
+            ".map(l => l.textContent.trim())"
+        )
         assert labels == ["Communes"]
-        assert page.js("return document.querySelector('.leaflet-control-scale-line').textContent").endswith("km")
-        zoom, bounds = page.js("var m=Object.values(window).find(v => v instanceof L.Map);"
-                               "return [m.getZoom(), m.getBounds().toBBoxString()]")
+        assert page.js("return document.querySelector('.leaflet-control-scale-line').textContent").endswith(
+            "km"
+        )
+        zoom, bounds = page.js(
+            "var m=Object.values(window).find(v => v instanceof L.Map);"
+            "return [m.getZoom(), m.getBounds().toBBoxString()]"
+        )
         west, south, east, north = map(float, bounds.split(","))
         assert zoom >= 10 and west <= -0.60 and east >= -0.30 and south <= 47.40 and north >= 47.50
         page.screenshot(tmp_path / "carte.png")
@@ -230,11 +265,17 @@ def test_browser_fallback_when_leaflet_is_missing(tmp_path):
     path = _save(m, tmp_path / "sans-leaflet.html")
     with chromium_page(path, wait_s=0.3) as page:
         assert page.js("return typeof L") == "undefined"
-        msg = page.js("return [...document.querySelectorAll('.folium-map .cpts-carte-erreur')].map(e => e.textContent)")
-        assert msg == ["La carte n’a pas pu être affichée : la bibliothèque cartographique Leaflet n’a pas "
-                       "été chargée (fichier absent ou accès réseau bloqué)."]
-        size = page.js("var r=document.querySelector('.cpts-carte-erreur').getBoundingClientRect();"
-                       "return [r.width, r.height]")
+        msg = page.js(
+            "return [...document.querySelectorAll('.folium-map .cpts-carte-erreur')].map(e => e.textContent)"
+        )
+        assert msg == [
+            "La carte n’a pas pu être affichée : la bibliothèque cartographique Leaflet n’a pas "
+            "été chargée (fichier absent ou accès réseau bloqué)."
+        ]
+        size = page.js(
+            "var r=document.querySelector('.cpts-carte-erreur').getBoundingClientRect();"
+            "return [r.width, r.height]"
+        )
         assert size[0] > 500 and size[1] > 20
         assert any("L is not defined" in e for e in page.errors)
 
@@ -251,8 +292,9 @@ def test_browser_fallback_online_page_without_network(tmp_path):
 @pytest.mark.browser
 def test_browser_fallback_when_the_map_script_fails(tmp_path):
     m = _map()
-    m.get_root().header.add_child(Element("<script>L.map=function(){throw new Error('boum');};</script>"),
-                                  name="casse")
+    m.get_root().header.add_child(
+        Element("<script>L.map=function(){throw new Error('boum');};</script>"), name="casse"
+    )
     path = _save(m, tmp_path / "casse.html")
     with chromium_page(path, wait_s=0.3) as page:
         msg = page.js("return document.querySelector('.folium-map .cpts-carte-erreur').textContent")
@@ -278,8 +320,14 @@ def _search_map(tmp_path: Path, *, fixed: bool) -> Path:
     from cpts_geo._search_js import SEARCH_TEMPLATE
 
     codes = ["49001", "49002", "49003"]
-    units = pd.DataFrame({"nom": ["Alpha", "Bêta & Gamma", "Delta"], "population": [1234, 23456, 789],
-                          "cpts": [["C1"], ["C1", "C2"], []]}, index=codes)
+    units = pd.DataFrame(
+        {
+            "nom": ["Alpha", "Bêta & Gamma", "Delta"],
+            "population": [1234, 23456, 789],
+            "cpts": [["C1"], ["C1", "C2"], []],
+        },
+        index=codes,
+    )
     ref = SimpleNamespace(units=pd.DataFrame({"lon": [-0.55, -0.45, -0.35], "lat": [47.45] * 3}, index=codes))
     cpts = pd.DataFrame({"cpts_nom": ["CPTS <Loire>", "CPTS Mauges"]}, index=["C1", "C2"])
     m = folium.Map(tiles=None, zoom_control=True)
@@ -323,7 +371,10 @@ def test_browser_search_popup_stays_open(tmp_path):
         time.sleep(1.5)
         state = page.js(_POPUP)
         assert state["open"] and state["inDom"] and state["opacity"] == "1", state
-        assert state["text"] == "Bêta & Gamma (49002)Population : 23\u202f456 hab.CPTS (chevauchement) :CPTS <Loire>CPTS Mauges"
+        assert (
+            state["text"]
+            == "Bêta & Gamma (49002)Population : 23\u202f456 hab.CPTS (chevauchement) :CPTS <Loire>CPTS Mauges"
+        )
         assert state["zoom"] == 11 and state["hits"] == 0
         page.screenshot(tmp_path / "recherche.png")
         # Enter picks the first hit; the previous popup gives way to the new one.
@@ -343,7 +394,8 @@ def test_browser_search_popup_stays_open(tmp_path):
         from selenium.webdriver.common.action_chains import ActionChains
 
         ActionChains(page.driver).move_to_element_with_offset(
-            page.driver.find_element(By.CSS_SELECTOR, ".folium-map"), 300, 300).click().perform()
+            page.driver.find_element(By.CSS_SELECTOR, ".folium-map"), 300, 300
+        ).click().perform()
         time.sleep(0.5)
         assert not page.js(_POPUP)["inDom"]
         assert page.errors == []
@@ -407,13 +459,17 @@ def test_browser_basemaps_and_attributions(tmp_path):
     path = _save(m, tmp_path / "fonds.html")
     with logged_page(path, wait_s=0.5) as page:
         assert page.errors == []
-        labels = page.js("return [...document.querySelectorAll('.leaflet-control-layers-base label')]"
-                         ".map(l => l.textContent.trim())")
+        labels = page.js(
+            "return [...document.querySelectorAll('.leaflet-control-layers-base label')]"
+            ".map(l => l.textContent.trim())"
+        )
         assert labels == ["Fond OpenStreetMap", "Fond Plan IGN"]
         attribution = "return document.querySelector('.leaflet-control-attribution').textContent"
         assert "© les contributeurs d'OpenStreetMap" in page.js(attribution)
         osm = [u for u in page.requests if "openstreetmap" in u]
-        assert osm and all(re.fullmatch(r"https://tile\.openstreetmap\.org/1[0-2]/\d+/\d+\.png", u) for u in osm), osm
+        assert osm and all(
+            re.fullmatch(r"https://tile\.openstreetmap\.org/1[0-2]/\d+/\d+\.png", u) for u in osm
+        ), osm
         page.js("document.querySelectorAll('.leaflet-control-layers-base input')[1].click()")
         time.sleep(0.5)
         assert "© IGN – Géoplateforme (Plan IGN v2)" in page.js(attribution)
@@ -427,6 +483,12 @@ def test_browser_basemaps_and_attributions(tmp_path):
                 page.requests.append(msg["params"]["request"]["url"])
         ign = [u for u in page.requests if "geopf" in u]
         assert ign, page.requests
-        assert all(re.fullmatch(r"https://data\.geopf\.fr/wmts\?SERVICE=WMTS&REQUEST=GetTile&VERSION=1\.0\.0"
-                                r"&LAYER=GEOGRAPHICALGRIDSYSTEMS\.PLANIGNV2&STYLE=normal&TILEMATRIXSET=PM"
-                                r"&FORMAT=image/png&TILEMATRIX=1[0-2]&TILEROW=\d+&TILECOL=\d+", u) for u in ign), ign
+        assert all(
+            re.fullmatch(
+                r"https://data\.geopf\.fr/wmts\?SERVICE=WMTS&REQUEST=GetTile&VERSION=1\.0\.0"
+                r"&LAYER=GEOGRAPHICALGRIDSYSTEMS\.PLANIGNV2&STYLE=normal&TILEMATRIXSET=PM"
+                r"&FORMAT=image/png&TILEMATRIX=1[0-2]&TILEROW=\d+&TILECOL=\d+",
+                u,
+            )
+            for u in ign
+        ), ign

@@ -78,14 +78,21 @@ def test_chromium_failure_is_explained_and_leaves_nothing(tmp_path):
     old = tmp_path / "rapport.pdf"
     old.write_bytes(b"%PDF-1.4 ancien")
     fake = _fake_exe(tmp_path, "chromium", "echo 'ERROR: cannot open display' >&2; exit 3")
-    with pytest.raises(PdfError, match=r"Chromium \(.*chromium\) a échoué en imprimant .*rapport\.html "
-                                       r"\(code 3, aucun PDF écrit : ERROR: cannot open display\)"):
+    with pytest.raises(
+        PdfError,
+        match=r"Chromium \(.*chromium\) a échoué en imprimant .*rapport\.html "
+        r"\(code 3, aucun PDF écrit : ERROR: cannot open display\)",
+    ):
         html_to_pdf(page, old, chromium=str(fake))
     assert old.read_bytes() == b"%PDF-1.4 ancien"
     assert _leftovers(tmp_path) == []
     # Exit 0 but not a PDF in the file: still an error.
-    liar = _fake_exe(tmp_path, "menteur", 'for a in "$@"; do case "$a" in --print-to-pdf=*) '
-                                          'echo bonjour > "${a#--print-to-pdf=}";; esac; done; exit 0')
+    liar = _fake_exe(
+        tmp_path,
+        "menteur",
+        'for a in "$@"; do case "$a" in --print-to-pdf=*) '
+        'echo bonjour > "${a#--print-to-pdf=}";; esac; done; exit 0',
+    )
     with pytest.raises(PdfError, match=r"code 0, aucun PDF écrit"):
         html_to_pdf(page, tmp_path / "autre.pdf", chromium=str(liar))
     assert not (tmp_path / "autre.pdf").exists() and _leftovers(tmp_path) == []
@@ -132,7 +139,8 @@ def test_png_data_uri():
     with pytest.raises(TypeError, match="reçu str"):
         png_data_uri("carte.png")
     assert static_map_img(b"\x89PNG\r\n\x1a\n", alt='Carte "A"').startswith(
-        '<img class="carte-statique" alt="Carte &quot;A&quot;" src="data:image/png;base64,')
+        '<img class="carte-statique" alt="Carte &quot;A&quot;" src="data:image/png;base64,'
+    )
 
 
 def _map_figure():
@@ -157,10 +165,13 @@ def _report_page(tmp_path: Path) -> Path:
     fig, plt = _map_figure()
     img = static_map_img(fig, dpi=110)
     plt.close(fig)
-    rows = "".join(f"<tr><td>{49000 + i}</td><td>Commune n° {i}</td><td class=n>{1000 + 37 * i}</td></tr>"
-                   for i in range(1, 121))
+    rows = "".join(
+        f"<tr><td>{49000 + i}</td><td>Commune n° {i}</td><td class=n>{1000 + 37 * i}</td></tr>"
+        for i in range(1, 121)
+    )
     page = tmp_path / "rapport.html"
-    page.write_text(f"""<!DOCTYPE html>
+    page.write_text(
+        f"""<!DOCTYPE html>
 <html lang="fr"><head><meta charset="utf-8"><title>{TITLE}</title>
 <style>body{{font-family:system-ui,Arial,sans-serif}} main{{max-width:1100px;margin:auto;padding:20px}}
 iframe{{width:100%;height:480px;border:1px solid #ccc}} td.n{{text-align:right}}
@@ -180,7 +191,9 @@ td,th{{border:1px solid #ccc}}</style>
 <h2>Communes du territoire (120)</h2>
 <table class="communes"><thead><tr><th>Code INSEE</th><th>Commune</th><th class=n>Population</th></tr></thead>
 <tbody>{rows}</tbody></table>
-</main></body></html>""", encoding="utf-8")
+</main></body></html>""",
+        encoding="utf-8",
+    )
     return page
 
 
@@ -203,8 +216,12 @@ def _require_chromium() -> str:
 
 
 def _pdftotext(pdf: Path, page: int) -> str:
-    return subprocess.run(["pdftotext", "-layout", "-f", str(page), "-l", str(page), str(pdf), "-"],
-                          check=True, capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["pdftotext", "-layout", "-f", str(page), "-l", str(page), str(pdf), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
 
 
 @pytest.mark.browser
@@ -223,7 +240,9 @@ def test_report_prints_on_a4_with_the_static_map_on_page_1(tmp_path):
     # Page 1 (title, figures, summary, map), 2 (rules), 3+ (the 120 communes).
     assert pages >= 4
 
-    images = subprocess.run(["pdfimages", "-list", str(out)], check=True, capture_output=True, text=True).stdout
+    images = subprocess.run(
+        ["pdfimages", "-list", str(out)], check=True, capture_output=True, text=True
+    ).stdout
     rows = [ln.split() for ln in images.splitlines()[2:] if ln.strip()]
     on_page = [int(r[0]) for r in rows if r[2] == "image"]
     assert on_page == [1], images
@@ -233,8 +252,10 @@ def test_report_prints_on_a4_with_the_static_map_on_page_1(tmp_path):
     first = _pdftotext(out, 1)
     assert "CPTS « Loire & Mauges »" in first and "Synthèse" in first and "Carte du territoire" in first
     assert "Détail des règles" not in first
-    assert "CARTE-INTERACTIVE-A-L-ECRAN" not in subprocess.run(
-        ["pdftotext", str(out), "-"], check=True, capture_output=True, text=True).stdout
+    assert (
+        "CARTE-INTERACTIVE-A-L-ECRAN"
+        not in subprocess.run(["pdftotext", str(out), "-"], check=True, capture_output=True, text=True).stdout
+    )
     second = _pdftotext(out, 2)
     assert second.lstrip().startswith("Vérification du territoire — CPTS « Loire & Mauges »")
     assert "Édité le 01/12/2026" in second and f"page 2 / {pages}" in second
@@ -248,8 +269,9 @@ def test_report_prints_on_a4_with_the_static_map_on_page_1(tmp_path):
         row = re.compile(rf"^\s*{49000 + i}\s+Commune n° {i}\s+{1000 + 37 * i}$", re.M)
         assert sum(len(row.findall(_pdftotext(out, p))) for p in range(1, pages + 1)) == 1, row
 
-    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(out), str(tmp_path / "page")],
-                   check=True)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(out), str(tmp_path / "page")], check=True
+    )
     assert (tmp_path / "page-1.png").stat().st_size > 5000 or (tmp_path / "page-01.png").exists()
 
 
@@ -294,10 +316,13 @@ def test_real_check_report_prints_with_its_static_map(ref, tmp_path, monkeypatch
     assert re.search(r"^Page size:\s+594\.96 x 841\.92 pts \(A4\)", info, re.M), info
     pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
     assert pages >= 2
-    images = subprocess.run(["pdfimages", "-list", str(out)], check=True, capture_output=True, text=True).stdout
+    images = subprocess.run(
+        ["pdfimages", "-list", str(out)], check=True, capture_output=True, text=True
+    ).stdout
     rows = [ln.split() for ln in images.splitlines()[2:] if ln.strip()]
     assert [int(r[0]) for r in rows if r[2] == "image"] == [1], images
     first = _pdftotext(out, 1)
     assert "Synthèse" in first and "Carte du territoire" in first and "Détail des règles" not in first
-    subprocess.run(["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(out), str(tmp_path / "page")],
-                   check=True)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(out), str(tmp_path / "page")], check=True
+    )

@@ -64,8 +64,12 @@ def test_covered_by_stage_national(ref, unit_pop):
     assert r["any"] == 159022 + 16333 + 9542 + 3311 + 15251 + 75506
     assert r["population"] == int(unit_pop.sum())
     assert (r["cpts"], r["cpts_sans_stade"]) == (4, 1)
-    assert population_covered_by_stage(r) == {"aci": 175355, "projet-sante": 175355,
-                                              "lettre-intention": 188208, "pre-projet": 203459}
+    assert population_covered_by_stage(r) == {
+        "aci": 175355,
+        "projet-sante": 175355,
+        "lettre-intention": 188208,
+        "pre-projet": 203459,
+    }
 
 
 def test_covered_by_stage_by_departement(ref, unit_pop):
@@ -110,8 +114,10 @@ def test_covered_by_stage_national_speed(ref, unit_pop):
     codes = ref.units.index.to_numpy()
     owner = rng.integers(0, 1000, len(codes))
     links = pd.DataFrame({"cpts_id": [f"C{i}" for i in owner], "code_insee": codes})
-    stages = pd.Series(rng.choice(["", "pre-projet", "lettre-intention", "projet-sante", "aci"], 1000),
-                       index=[f"C{i}" for i in range(1000)])
+    stages = pd.Series(
+        rng.choice(["", "pre-projet", "lettre-intention", "projet-sante", "aci"], 1000),
+        index=[f"C{i}" for i in range(1000)],
+    )
     start = time.perf_counter()
     got = covered_by_stage(unit_pop, links, stages, ref.units["departement"])
     assert time.perf_counter() - start < 0.5
@@ -140,9 +146,13 @@ HIST_ROWS = [
     ("D", "CPTS Guémené", "44185", ""),
 ]
 HIST_DATES = {"A": "2023-03-15", "B": "01/02/2023", "D": "2022-12-05"}
-HISTORY = pd.DataFrame({"cpts_id": ["A", "A", "A"],
-                        "statut": ["pre-projet", "Lettre d'intention", "projet-sante"],
-                        "date": ["2022-01-10", "15/06/2022", "2022-11-30"]})
+HISTORY = pd.DataFrame(
+    {
+        "cpts_id": ["A", "A", "A"],
+        "statut": ["pre-projet", "Lettre d'intention", "projet-sante"],
+        "date": ["2022-01-10", "15/06/2022", "2022-11-30"],
+    }
+)
 A_POP, B_ONLY, D_POP = 159022 + 16333, 15251, 3311
 
 
@@ -160,10 +170,10 @@ def test_history_monthly_counts(hist):
     assert f.loc["2022-01", cols].tolist() == [0, 0, 0, 1, 1]
     assert f.loc["2022-05", cols].tolist() == [0, 0, 0, 1, 1]
     assert f.loc["2022-06", cols].tolist() == [0, 0, 1, 1, 1]
-    assert f.loc["2022-11", cols].tolist() == [0, 1, 1, 1, 1]   # dated on the last day of the month
-    assert f.loc["2022-12", cols].tolist() == [0, 1, 1, 1, 2]   # D, without stage: "any" only
+    assert f.loc["2022-11", cols].tolist() == [0, 1, 1, 1, 1]  # dated on the last day of the month
+    assert f.loc["2022-12", cols].tolist() == [0, 1, 1, 1, 2]  # D, without stage: "any" only
     assert f.loc["2023-01", cols].tolist() == [0, 1, 1, 1, 2]
-    assert f.loc["2023-02", cols].tolist() == [0, 2, 2, 2, 3]   # B appears at its current stage
+    assert f.loc["2023-02", cols].tolist() == [0, 2, 2, 2, 3]  # B appears at its current stage
     assert f.loc["2023-03", cols].tolist() == [1, 2, 2, 2, 3]
     assert f.loc["2023-04", cols].tolist() == [1, 2, 2, 2, 3]
     pops = ["population_aci", "population_projet-sante", "population_pre-projet", "population_any"]
@@ -182,13 +192,17 @@ def test_history_says_what_is_unknown(hist):
     assert "1 CPTS dont seul le stade actuel est daté : comptée(s) à partir de cette date seulement" in text
     d = hist.to_dict()
     assert d["undated_cpts"] == ["C"] and d["current_stage_only_cpts"] == ["B"]
-    assert d["months"][-1] == {"month": "2023-04",
-                               "cpts": {"aci": 1, "projet-sante": 2, "lettre-intention": 2, "pre-projet": 2,
-                                        "any": 3},
-                               "population_covered_by_stage": {"aci": A_POP, "projet-sante": A_POP + B_ONLY,
-                                                               "lettre-intention": A_POP + B_ONLY,
-                                                               "pre-projet": A_POP + B_ONLY},
-                               "population_covered": A_POP + B_ONLY + D_POP}
+    assert d["months"][-1] == {
+        "month": "2023-04",
+        "cpts": {"aci": 1, "projet-sante": 2, "lettre-intention": 2, "pre-projet": 2, "any": 3},
+        "population_covered_by_stage": {
+            "aci": A_POP,
+            "projet-sante": A_POP + B_ONLY,
+            "lettre-intention": A_POP + B_ONLY,
+            "pre-projet": A_POP + B_ONLY,
+        },
+        "population_covered": A_POP + B_ONLY + D_POP,
+    }
 
 
 def test_history_without_history_file(ref, unit_pop):
@@ -203,16 +217,30 @@ def test_history_without_history_file(ref, unit_pop):
 
 def test_history_area(ref, unit_pop):
     links, cpts = views(HIST_ROWS, ref, dates=HIST_DATES)
-    h = coverage_history(links, cpts, unit_pop, history=history_from_frame(HISTORY, cpts.index),
-                         unit_area=ref.units["departement"], area="49", area_name="Maine-et-Loire", end="2023-04")
-    assert h.undated == [] and h.population == int(ref.units.loc[ref.units["departement"] == "49", "population"].sum())
+    h = coverage_history(
+        links,
+        cpts,
+        unit_pop,
+        history=history_from_frame(HISTORY, cpts.index),
+        unit_area=ref.units["departement"],
+        area="49",
+        area_name="Maine-et-Loire",
+        end="2023-04",
+    )
+    assert h.undated == [] and h.population == int(
+        ref.units.loc[ref.units["departement"] == "49", "population"].sum()
+    )
     assert h.frame.loc["2023-04", ["cpts_any", "population_any"]].tolist() == [2, A_POP + B_ONLY]
     assert h.area == {"code": "49", "nom": "Maine-et-Loire"}
 
 
 def test_history_outputs(hist):
     frame = hist.to_frame()
-    assert frame.columns[:3].tolist() == ["Mois", "CPTS contrat ACI signé", "CPTS projet de santé validé ou plus"]
+    assert frame.columns[:3].tolist() == [
+        "Mois",
+        "CPTS contrat ACI signé",
+        "CPTS projet de santé validé ou plus",
+    ]
     assert frame["CPTS tout stade"].tolist()[-1] == 3
     text = hist.to_text()
     assert "Couverture CPTS dans le temps — France entière" in text
@@ -226,7 +254,9 @@ def test_history_outputs(hist):
 
 def test_history_text_by_quarter(ref, unit_pop):
     links, cpts = views(HIST_ROWS, ref, dates=HIST_DATES)
-    h = coverage_history(links, cpts, unit_pop, history=history_from_frame(HISTORY, cpts.index), end="2026-01")
+    h = coverage_history(
+        links, cpts, unit_pop, history=history_from_frame(HISTORY, cpts.index), end="2026-01"
+    )
     text = h.to_text()
     assert "Une ligne par trimestre" in text
     assert "\n2023-03 " in text and "\n2023-02 " not in text and "\n2026-01 " in text
@@ -246,8 +276,11 @@ def test_parse_date():
 
 def test_read_history_errors(tmp_path):
     path = tmp_path / "historique.csv"
-    path.write_text("cpts_id;statut;date\nA;pre-projet;2022-01-10\nZ;aci;2022-01-10\n"
-                    "A;signé;2022-02-01\nA;aci;31/02/2023\nA;aci;\n", encoding="utf-8")
+    path.write_text(
+        "cpts_id;statut;date\nA;pre-projet;2022-01-10\nZ;aci;2022-01-10\n"
+        "A;signé;2022-02-01\nA;aci;31/02/2023\nA;aci;\n",
+        encoding="utf-8",
+    )
     with pytest.raises(InputError) as err:
         read_history(path, ["A", "B"])
     msg = str(err.value)
@@ -256,7 +289,11 @@ def test_read_history_errors(tmp_path):
     assert f"{path} : ligne 5 : date '31/02/2023' impossible" in msg
     assert f"{path} : ligne 6 : date manquante" in msg
     assert [(p["line"], p["value"]) for p in err.value.problems] == [
-        (3, "Z"), (4, "signé"), (5, "31/02/2023"), (6, "")]
+        (3, "Z"),
+        (4, "signé"),
+        (5, "31/02/2023"),
+        (6, ""),
+    ]
     path.write_text("cpts_id;statut;date\nA;Projet de santé;2022-01-10\n", encoding="utf-8")
     got = read_history(path, ["A"])
     assert got[["cpts_id", "statut", "line"]].values.tolist() == [["A", "projet-sante", 2]]
@@ -302,28 +339,64 @@ def dated_views(rows, ref):
 
 @pytest.fixture(scope="module")
 def changes(ref, unit_pop):
-    return compare_registers(dated_views(OLD_ROWS, ref), dated_views(NEW_ROWS, ref), unit_pop,
-                             ref.units["nom"], old_source="registre_2024.csv", new_source="registre_2025.csv")
+    return compare_registers(
+        dated_views(OLD_ROWS, ref),
+        dated_views(NEW_ROWS, ref),
+        unit_pop,
+        ref.units["nom"],
+        old_source="registre_2024.csv",
+        new_source="registre_2025.csv",
+    )
 
 
 def test_changes_added_removed_renamed(changes):
-    assert changes.added == [{"cpts_id": "N", "cpts_nom": "CPTS Paris 2e", "statut": "pre-projet", "date_statut": "",
-                              "communes": 1, "population": 19847}]
-    assert changes.removed == [{"cpts_id": "R", "cpts_nom": "CPTS Paris Centre", "statut": "pre-projet",
-                                "date_statut": "", "communes": 2, "population": 15114 + 3311}]
-    assert changes.renamed == [{"cpts_id": "A", "old_name": "CPTS Angers", "new_name": "CPTS du Grand Angers"}]
+    assert changes.added == [
+        {
+            "cpts_id": "N",
+            "cpts_nom": "CPTS Paris 2e",
+            "statut": "pre-projet",
+            "date_statut": "",
+            "communes": 1,
+            "population": 19847,
+        }
+    ]
+    assert changes.removed == [
+        {
+            "cpts_id": "R",
+            "cpts_nom": "CPTS Paris Centre",
+            "statut": "pre-projet",
+            "date_statut": "",
+            "communes": 2,
+            "population": 15114 + 3311,
+        }
+    ]
+    assert changes.renamed == [
+        {"cpts_id": "A", "old_name": "CPTS Angers", "new_name": "CPTS du Grand Angers"}
+    ]
 
 
 def test_changes_stage_and_perimeter(ref, changes):
-    assert changes.stage_changes == [{"cpts_id": "B", "cpts_nom": "CPTS Loire-Authion", "old_stage": "projet-sante",
-                                      "old_date": "", "new_stage": "aci", "new_date": "2024-01-15"}]
+    assert changes.stage_changes == [
+        {
+            "cpts_id": "B",
+            "cpts_nom": "CPTS Loire-Authion",
+            "old_stage": "projet-sante",
+            "old_date": "",
+            "new_stage": "aci",
+            "new_date": "2024-01-15",
+        }
+    ]
     names = ref.units["nom"]
-    assert changes.perimeter_changes == [{
-        "cpts_id": "A", "cpts_nom": "CPTS du Grand Angers",
-        "communes_in": [{"code": "49015", "nom": names["49015"]}],
-        "communes_out": [{"code": "49353", "nom": names["49353"]}],
-        "population_before": 159022 + 16333, "population_after": 159022 + 15251,
-    }]
+    assert changes.perimeter_changes == [
+        {
+            "cpts_id": "A",
+            "cpts_nom": "CPTS du Grand Angers",
+            "communes_in": [{"code": "49015", "nom": names["49015"]}],
+            "communes_out": [{"code": "49353", "nom": names["49353"]}],
+            "population_before": 159022 + 16333,
+            "population_after": 159022 + 15251,
+        }
+    ]
 
 
 def test_changes_coverage_effects(changes):
@@ -351,7 +424,10 @@ def test_changes_outputs(changes):
     assert "identifiant (cpts_id)" in text
     frames = changes.to_frames()
     assert frames["Périmètres"].iloc[0]["Communes sorties"].endswith("(49353)")
-    assert len(frames["Nouveaux chevauchements"]) == 1 and frames["Nouveaux chevauchements"].iloc[0]["CPTS"] == "A, B"
+    assert (
+        len(frames["Nouveaux chevauchements"]) == 1
+        and frames["Nouveaux chevauchements"].iloc[0]["CPTS"] == "A, B"
+    )
 
 
 def test_changes_none(ref, unit_pop):
@@ -381,7 +457,9 @@ def funding_table():
 
 
 def ceiling(table, version, taille):
-    t = table[(table["version"] == version) & (table["taille"] == taille) & (table["poste"] == "total_maximum")]
+    t = table[
+        (table["version"] == version) & (table["taille"] == taille) & (table["poste"] == "total_maximum")
+    ]
     return float(t["montant_annuel_eur"].iloc[0])
 
 
@@ -416,13 +494,15 @@ def test_funding_estimate_aci(funding_cpts, funding_table):
     frames = est.to_frames()
     assert set(frames) == {"Estimation par CPTS", "Par département", "Par région"}
     per = frames["Estimation par CPTS"]
-    assert per[["Identifiant", "Population", "Taille ACI", "Enveloppe annuelle maximale estimée (€)"]].values.tolist() \
-        == [["A", 175355, 4, 450000.0], ["F", 15251, 1, 220000.0]]
+    assert per[
+        ["Identifiant", "Population", "Taille ACI", "Enveloppe annuelle maximale estimée (€)"]
+    ].values.tolist() == [["A", 175355, 4, 450000.0], ["F", 15251, 1, 220000.0]]
 
 
 def test_funding_estimate_every_stage(funding_cpts, funding_table):
-    est = funding_estimate(funding_cpts, funding_table,
-                           stages=("aci", "projet-sante", "lettre-intention", "pre-projet"))
+    est = funding_estimate(
+        funding_cpts, funding_table, stages=("aci", "projet-sante", "lettre-intention", "pre-projet")
+    )
     t1, t4 = ceiling(funding_table, "aci-2019", 1), ceiling(funding_table, "aci-2019", 4)
     assert est.national["montant_max_eur"] == t4 + 3 * t1
     # C (Redon) spans two départements and two régions: its whole envelope in each.
@@ -444,13 +524,18 @@ def test_funding_estimate_incomplete_version(funding_cpts, funding_table):
 
 def test_read_funding_table_errors(tmp_path):
     path = tmp_path / "bareme.csv"
-    head = "version,texte,date_texte,taille,poste,part,montant_annuel_eur,statut,source,date_source,remarque\n"
-    path.write_text(head
-                    + "v1,ACI,2019-06-20,5,total_maximum,total,1000,trouvé,src,2019-11-21,\n"
-                    + "v1,ACI,2019-06-20,1,parcours,mixte,1000,trouvé,src,2019-11-21,\n"
-                    + "v1,ACI,2019-06-20,1,total_maximum,total,abc,trouvé,src,2019-11-21,\n"
-                    + "v1,ACI,2019-06-20,2,total_maximum,total,1000,non trouvé,,,\n"
-                    + "v1,ACI,21/06/2019,3,total_maximum,total,1000,trouvé,src,,\n", encoding="utf-8")
+    head = (
+        "version,texte,date_texte,taille,poste,part,montant_annuel_eur,statut,source,date_source,remarque\n"
+    )
+    path.write_text(
+        head
+        + "v1,ACI,2019-06-20,5,total_maximum,total,1000,trouvé,src,2019-11-21,\n"
+        + "v1,ACI,2019-06-20,1,parcours,mixte,1000,trouvé,src,2019-11-21,\n"
+        + "v1,ACI,2019-06-20,1,total_maximum,total,abc,trouvé,src,2019-11-21,\n"
+        + "v1,ACI,2019-06-20,2,total_maximum,total,1000,non trouvé,,,\n"
+        + "v1,ACI,21/06/2019,3,total_maximum,total,1000,trouvé,src,,\n",
+        encoding="utf-8",
+    )
     with pytest.raises(InputError) as err:
         read_funding_table(path)
     msg = str(err.value)
@@ -490,10 +575,14 @@ UNITS = ["49007", "49353", "49015", "35236", "44185", "97209"]
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from("ABCDE"), st.sampled_from(UNITS)), min_size=1, max_size=15),
-       st.dictionaries(st.sampled_from("ABCDE"), st.sampled_from(["", "pre-projet", "lettre-intention",
-                                                                   "projet-sante", "aci"])),
-       st.randoms(use_true_random=False))
+@given(
+    st.lists(st.tuples(st.sampled_from("ABCDE"), st.sampled_from(UNITS)), min_size=1, max_size=15),
+    st.dictionaries(
+        st.sampled_from("ABCDE"),
+        st.sampled_from(["", "pre-projet", "lettre-intention", "projet-sante", "aci"]),
+    ),
+    st.randoms(use_true_random=False),
+)
 def test_by_stage_invariants(pairs, stages, rnd):
     pop = pd.Series(POP)
     links = pd.DataFrame(pairs, columns=["cpts_id", "code_insee"])
@@ -512,14 +601,18 @@ def test_history_current_stage_undated(ref, unit_pop):
     """E is under ACI in the register without a date; the history dates only its projet de santé."""
     rows = [("E", "CPTS Angers", "49007", "aci")]
     links, cpts = views(rows, ref)
-    history = history_from_frame(pd.DataFrame({"cpts_id": ["E"], "statut": ["projet-sante"], "date": ["2022-06-01"]}),
-                                 cpts.index)
+    history = history_from_frame(
+        pd.DataFrame({"cpts_id": ["E"], "statut": ["projet-sante"], "date": ["2022-06-01"]}), cpts.index
+    )
     h = coverage_history(links, cpts, unit_pop, history=history, end="2022-08")
     assert h.frame["cpts_projet-sante"].tolist() == [1, 1, 1]
     assert h.frame["cpts_aci"].tolist() == [0, 0, 0]
     assert h.undated == [] and h.current_only == []
-    assert any("dont le stade actuel n'est pas daté : comptée(s) au dernier stade daté de l'historique, "
-               "jamais au stade actuel (E)" in n for n in h.notes)
+    assert any(
+        "dont le stade actuel n'est pas daté : comptée(s) au dernier stade daté de l'historique, "
+        "jamais au stade actuel (E)" in n
+        for n in h.notes
+    )
 
 
 def test_read_history_xlsx(tmp_path):
@@ -539,7 +632,9 @@ def test_read_history_xlsx(tmp_path):
     ws.delete_rows(3)
     wb.save(path)
     got = read_history(path, ["A"])
-    assert got[["cpts_id", "statut", "date"]].values.tolist() == [["A", "lettre-intention", dt.date(2022, 6, 15)]]
+    assert got[["cpts_id", "statut", "date"]].values.tolist() == [
+        ["A", "lettre-intention", dt.date(2022, 6, 15)]
+    ]
 
 
 def test_covered_by_stage_levels(ref):
@@ -548,25 +643,40 @@ def test_covered_by_stage_levels(ref):
     links, cpts = views(STAGE_ROWS, ref)
     got = covered_by_stage_levels(ref.units, links, cpts["statut"])
     assert got["national"].at["FR", "pre-projet"] == 203459
-    assert got["regions"].at["52", "pre-projet"] == 190606 + 3311   # Pays de la Loire: 49 and 44
+    assert got["regions"].at["52", "pre-projet"] == 190606 + 3311  # Pays de la Loire: 49 and 44
     assert got["regions"].at["53", "lettre-intention"] == 9542
     assert got["departements"].at["49", "aci"] == 175355
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.dictionaries(st.sampled_from("ABCDE"),
-                       st.tuples(st.sampled_from(["", "pre-projet", "lettre-intention", "projet-sante", "aci"]),
-                                 st.dates(min_value=pd.Timestamp("2019-01-01").date(),
-                                          max_value=pd.Timestamp("2024-12-31").date()),
-                                 st.sets(st.sampled_from(UNITS), min_size=1, max_size=3)), min_size=1))
+@given(
+    st.dictionaries(
+        st.sampled_from("ABCDE"),
+        st.tuples(
+            st.sampled_from(["", "pre-projet", "lettre-intention", "projet-sante", "aci"]),
+            st.dates(
+                min_value=pd.Timestamp("2019-01-01").date(), max_value=pd.Timestamp("2024-12-31").date()
+            ),
+            st.sets(st.sampled_from(UNITS), min_size=1, max_size=3),
+        ),
+        min_size=1,
+    )
+)
 def test_history_ends_at_the_current_coverage(cpts_spec):
     """Every CPTS dated: the last month of the history is today's coverage by stage."""
     pop = pd.Series(POP)
-    links = pd.DataFrame([(cid, u) for cid, (_, _, us) in cpts_spec.items() for u in sorted(us)],
-                         columns=["cpts_id", "code_insee"])
-    cpts = pd.DataFrame({"cpts_nom": list(cpts_spec), "statut": [s for s, _, _ in cpts_spec.values()],
-                         "date_statut": [d.isoformat() for _, d, _ in cpts_spec.values()]},
-                        index=pd.Index(list(cpts_spec), name="cpts_id"))
+    links = pd.DataFrame(
+        [(cid, u) for cid, (_, _, us) in cpts_spec.items() for u in sorted(us)],
+        columns=["cpts_id", "code_insee"],
+    )
+    cpts = pd.DataFrame(
+        {
+            "cpts_nom": list(cpts_spec),
+            "statut": [s for s, _, _ in cpts_spec.values()],
+            "date_statut": [d.isoformat() for _, d, _ in cpts_spec.values()],
+        },
+        index=pd.Index(list(cpts_spec), name="cpts_id"),
+    )
     h = coverage_history(links, cpts, pop, end="2025-01")
     now = covered_by_stage(pop, links, cpts["statut"]).loc["FR"]
     last = h.frame.iloc[-1]
@@ -581,7 +691,9 @@ def test_changes_are_symmetric(ref, unit_pop):
     back = compare_registers(new, old, unit_pop, ref.units["nom"])
     assert [c["cpts_id"] for c in back.added] == [c["cpts_id"] for c in there.removed]
     assert back.coverage["white_zones_appeared"] == there.coverage["white_zones_disappeared"]
-    assert [u["code"] for u in back.coverage["new_overlaps"]] == [u["code"] for u in there.coverage["overlaps_resolved"]]
+    assert [u["code"] for u in back.coverage["new_overlaps"]] == [
+        u["code"] for u in there.coverage["overlaps_resolved"]
+    ]
     p = back.perimeter_changes[0]
     assert (p["communes_in"], p["population_before"]) == (there.perimeter_changes[0]["communes_out"], 174273)
 
@@ -593,11 +705,20 @@ def test_history_national_scale(ref, unit_pop):
     rng = np.random.default_rng(1)
     codes = ref.units.index.to_numpy()
     ids = [f"C{i}" for i in range(1000)]
-    links = pd.DataFrame({"cpts_id": [ids[i] for i in rng.integers(0, 1000, len(codes))], "code_insee": codes})
+    links = pd.DataFrame(
+        {"cpts_id": [ids[i] for i in rng.integers(0, 1000, len(codes))], "code_insee": codes}
+    )
     days = rng.integers(0, 2900, 1000)
-    cpts = pd.DataFrame({"cpts_nom": ids, "statut": rng.choice(["pre-projet", "projet-sante", "aci"], 1000),
-                         "date_statut": [(pd.Timestamp("2019-01-01") + pd.Timedelta(days=int(d))).date().isoformat()
-                                         for d in days]}, index=pd.Index(ids, name="cpts_id"))
+    cpts = pd.DataFrame(
+        {
+            "cpts_nom": ids,
+            "statut": rng.choice(["pre-projet", "projet-sante", "aci"], 1000),
+            "date_statut": [
+                (pd.Timestamp("2019-01-01") + pd.Timedelta(days=int(d))).date().isoformat() for d in days
+            ],
+        },
+        index=pd.Index(ids, name="cpts_id"),
+    )
     start = time.perf_counter()
     h = coverage_history(links, cpts, unit_pop, end="2026-12")
     assert time.perf_counter() - start < 2

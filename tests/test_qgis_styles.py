@@ -19,24 +19,44 @@ from cpts_geo.maps import OVERLAP_STYLE, STAGE_COLORS
 from cpts_geo.suggest import PALETTE
 
 STYLE_COLUMNS = [
-    "id", "f_table_catalog", "f_table_schema", "f_table_name", "f_geometry_column", "styleName",
-    "styleQML", "styleSLD", "useAsDefault", "description", "owner", "ui", "update_time",
+    "id",
+    "f_table_catalog",
+    "f_table_schema",
+    "f_table_name",
+    "f_geometry_column",
+    "styleName",
+    "styleQML",
+    "styleSLD",
+    "useAsDefault",
+    "description",
+    "owner",
+    "ui",
+    "update_time",
 ]
 
 
 def _layers():
     boxes = [shapely.box(i, 0, i + 1, 1) for i in range(4)]
     cpts = gpd.GeoDataFrame(
-        {"cpts_id": ["C1", "C2", "C3", "C4"], "statut": ["aci", "projet-sante", "", None],
-         "communes": [["49007", "49015"], ["49017"], [], ["49020"]]},
-        geometry=boxes, crs=4326,
+        {
+            "cpts_id": ["C1", "C2", "C3", "C4"],
+            "statut": ["aci", "projet-sante", "", None],
+            "communes": [["49007", "49015"], ["49017"], [], ["49020"]],
+        },
+        geometry=boxes,
+        crs=4326,
     )
-    white = gpd.GeoDataFrame({"nom": ["Zone blanche"]},
-                             geometry=[shapely.MultiPolygon([shapely.box(0, 1, 1, 2), shapely.box(2, 1, 3, 2)])],
-                             crs=4326)
+    white = gpd.GeoDataFrame(
+        {"nom": ["Zone blanche"]},
+        geometry=[shapely.MultiPolygon([shapely.box(0, 1, 1, 2), shapely.box(2, 1, 3, 2)])],
+        crs=4326,
+    )
     overlap = gpd.GeoDataFrame({"cpts": ["C1 ; C2"]}, geometry=[shapely.box(0.9, 0, 1.1, 1)], crs=4326)
-    suggested = gpd.GeoDataFrame({"territoire_id": ["T1", "T2"], "label": ["a", "b"]},
-                                 geometry=[shapely.box(0, 2, 1, 3), shapely.box(1, 2, 2, 3)], crs=4326)
+    suggested = gpd.GeoDataFrame(
+        {"territoire_id": ["T1", "T2"], "label": ["a", "b"]},
+        geometry=[shapely.box(0, 2, 1, 3), shapely.box(1, 2, 2, 3)],
+        crs=4326,
+    )
     return {
         "cpts_par_stade": (cpts, q.cpts_stage_qml("statut"), "CPTS par stade"),
         "zones_blanches": (white, q.white_zone_qml()),
@@ -72,9 +92,12 @@ def test_layer_styles_table_as_qgis_creates_it(gpkg):
     con = sqlite3.connect(gpkg)
     cols = [r[1] for r in con.execute("PRAGMA table_info(layer_styles)")]
     assert cols == STYLE_COLUMNS
-    assert con.execute("SELECT data_type, identifier, srs_id FROM gpkg_contents WHERE table_name='layer_styles'"
-                       ).fetchone() == ("attributes", "layer_styles", 0)
-    assert con.execute("SELECT feature_count FROM gpkg_ogr_contents WHERE table_name='layer_styles'").fetchone() == (4,)
+    assert con.execute(
+        "SELECT data_type, identifier, srs_id FROM gpkg_contents WHERE table_name='layer_styles'"
+    ).fetchone() == ("attributes", "layer_styles", 0)
+    assert con.execute(
+        "SELECT feature_count FROM gpkg_ogr_contents WHERE table_name='layer_styles'"
+    ).fetchone() == (4,)
     geom = dict(con.execute("SELECT table_name, column_name FROM gpkg_geometry_columns"))
     assert con.execute("PRAGMA foreign_key_check").fetchall() == []  # srs_id 0 is GDAL's "undefined"
     assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
@@ -94,15 +117,21 @@ def test_layer_styles_table_as_qgis_creates_it(gpkg):
 def test_pyogrio_lists_and_reads_every_layer(gpkg):
     listed = {name: kind for name, kind in pyogrio.list_layers(gpkg)}
     # The styles table is an attributes (non-spatial) table: pyogrio lists it with no geometry type.
-    assert listed == {"cpts_par_stade": "MultiPolygon", "zones_blanches": "MultiPolygon",
-                      "chevauchements": "MultiPolygon", "territoires_proposes": "MultiPolygon",
-                      "layer_styles": None}
+    assert listed == {
+        "cpts_par_stade": "MultiPolygon",
+        "zones_blanches": "MultiPolygon",
+        "chevauchements": "MultiPolygon",
+        "territoires_proposes": "MultiPolygon",
+        "layer_styles": None,
+    }
     cpts = pyogrio.read_dataframe(gpkg, layer="cpts_par_stade")
     assert cpts.crs.to_epsg() == 4326 and list(cpts.geom_type.unique()) == ["MultiPolygon"]
     assert cpts["statut"].tolist()[:3] == ["aci", "projet-sante", ""]
     assert cpts["communes"].tolist()[:2] == ["49007, 49015", "49017"]
-    assert [len(pyogrio.read_dataframe(gpkg, layer=n)) for n in ("zones_blanches", "chevauchements",
-                                                                 "territoires_proposes")] == [1, 1, 2]
+    assert [
+        len(pyogrio.read_dataframe(gpkg, layer=n))
+        for n in ("zones_blanches", "chevauchements", "territoires_proposes")
+    ] == [1, 1, 2]
     styles = pyogrio.read_dataframe(gpkg, layer="layer_styles")
     assert styles["useAsDefault"].tolist() == [True] * 4
 
@@ -120,9 +149,13 @@ def test_qml_is_qgis3_xml_with_the_map_colours(gpkg):
     r = root.find("renderer-v2")
     assert (r.get("type"), r.get("attr")) == ("categorizedSymbol", "statut")
     cats = [(c.get("value"), c.get("label"), c.get("symbol")) for c in r.find("categories")]
-    assert cats == [("pre-projet", "Pré-projet", "0"), ("lettre-intention", "Lettre d'intention validée", "1"),
-                    ("projet-sante", "Projet de santé validé", "2"), ("aci", "Contrat ACI signé", "3"),
-                    ("", "Stade non renseigné", "4")]
+    assert cats == [
+        ("pre-projet", "Pré-projet", "0"),
+        ("lettre-intention", "Lettre d'intention validée", "1"),
+        ("projet-sante", "Projet de santé validé", "2"),
+        ("aci", "Contrat ACI signé", "3"),
+        ("", "Stade non renseigné", "4"),
+    ]
     fills = {}
     for sym in r.find("symbols"):
         opts = {o.get("name"): o.get("value") for o in sym.find("layer/Option")}
@@ -134,12 +167,18 @@ def test_qml_is_qgis3_xml_with_the_map_colours(gpkg):
     white = _symbol_layers(rows["zones_blanches"]["styleQML"])
     assert [lay["class"] for lay in white] == ["SimpleFill", "LinePatternFill", "SimpleLine"]
     assert (white[0]["color"], white[0]["outline_color"]) == ("217,217,217,204", "115,115,115,255")
-    assert (white[1]["angle"], white[1]["color"], white[2]["line_color"]) == ("45", "138,138,138,255",
-                                                                              "138,138,138,255")
+    assert (white[1]["angle"], white[1]["color"], white[2]["line_color"]) == (
+        "45",
+        "138,138,138,255",
+        "138,138,138,255",
+    )
 
     overlap = _symbol_layers(rows["chevauchements"]["styleQML"])
     assert (overlap[0]["color"], overlap[0]["outline_color"], overlap[0]["outline_width"]) == (
-        "215,25,28,115", "215,25,28,255", "0.661")  # #d7191c, 0.45, 2.5 px
+        "215,25,28,115",
+        "215,25,28,255",
+        "0.661",
+    )  # #d7191c, 0.45, 2.5 px
     assert OVERLAP_STYLE["fillColor"] == "#d7191c"
 
     sugg = ET.fromstring(rows["territoires_proposes"]["styleQML"].split("\n", 1)[1])
@@ -154,20 +193,33 @@ def test_extension_orphan_and_outline_styles():
     assert [lay["class"] for lay in ext] == ["SimpleFill", "SimpleLine"]
     assert (ext[0]["color"], ext[0]["outline_style"]) == ("239,138,98,128", "no")  # #ef8a62, 0.5
     assert (ext[1]["line_color"], ext[1]["use_custom_dash"], ext[1]["customdash"]) == (
-        "178,24,43,255", "1", "1.323;1.323")  # #b2182b dashed 5,5 px
+        "178,24,43,255",
+        "1",
+        "1.323;1.323",
+    )  # #b2182b dashed 5,5 px
     orphan = _symbol_layers(q.orphan_qml())
     assert orphan[0]["color"] == "186,186,186,153" and orphan[1]["line_color"] == "77,77,77,255"
     outline = _symbol_layers(q.territory_outline_qml())
     assert [(lay["class"], lay["line_color"], lay["line_width"]) for lay in outline] == [
-        ("SimpleLine", "0,0,0,255", "0.794")]
+        ("SimpleLine", "0,0,0,255", "0.794")
+    ]
     assert _symbol_layers(q.departement_outline_qml())[0]["line_color"] == "68,68,68,230"
     units = ET.fromstring(q.territory_units_qml().split("\n", 1)[1])
     assert [c.get("value") for c in units.iter("category")] == [
-        "chevauchement", "epci_partiel", "territoire", "enclave", "epci_hors"]
-    by_symbol = {sym.get("name"): [lay.get("class") for lay in sym.findall("layer")]
-                 for sym in units.find("renderer-v2/symbols")}
+        "chevauchement",
+        "epci_partiel",
+        "territoire",
+        "enclave",
+        "epci_hors",
+    ]
+    by_symbol = {
+        sym.get("name"): [lay.get("class") for lay in sym.findall("layer")]
+        for sym in units.find("renderer-v2/symbols")
+    }
     assert by_symbol["3"] == ["SimpleFill", "SimpleLine"]  # enclaves: dashed outline "4 3"
-    enclave = {o.get("name"): o.get("value") for o in units.find("renderer-v2/symbols")[3].find("layer/Option")}
+    enclave = {
+        o.get("name"): o.get("value") for o in units.find("renderer-v2/symbols")[3].find("layer/Option")
+    }
     assert enclave["color"] == "158,154,200,191"  # #9e9ac8 at 0.75
 
 
@@ -195,9 +247,13 @@ def test_builders():
 
 def test_styles_rewritten_not_duplicated(gpkg):
     q.write_layer_styles(gpkg, {"zones_blanches": (q.orphan_qml(), "", "autre")})
-    rows = sqlite3.connect(gpkg).execute(
-        "SELECT f_table_name, useAsDefault, description FROM layer_styles WHERE f_table_name='zones_blanches'"
-    ).fetchall()
+    rows = (
+        sqlite3.connect(gpkg)
+        .execute(
+            "SELECT f_table_name, useAsDefault, description FROM layer_styles WHERE f_table_name='zones_blanches'"
+        )
+        .fetchall()
+    )
     assert rows == [("zones_blanches", 1, "autre")]
     assert len(pyogrio.read_dataframe(gpkg, layer="layer_styles")) == 4
 
@@ -217,10 +273,20 @@ def test_empty_layer(tmp_path):
 
 def test_refusals(tmp_path):
     good = _layers()["zones_blanches"][0]
-    with pytest.raises(CptsGeoError, match=r"couche 'a' : pas de système de coordonnées.*réservé.*'gpkg_x'"
-                                           r".*deux couches nommées 'B'"):
-        q.write_styled_gpkg(tmp_path / "x.gpkg", {"a": (good.set_crs(None, allow_override=True), ""),
-                                                  "gpkg_x": (good, ""), "b": (good, ""), "B": (good, "")})
+    with pytest.raises(
+        CptsGeoError,
+        match=r"couche 'a' : pas de système de coordonnées.*réservé.*'gpkg_x'"
+        r".*deux couches nommées 'B'",
+    ):
+        q.write_styled_gpkg(
+            tmp_path / "x.gpkg",
+            {
+                "a": (good.set_crs(None, allow_override=True), ""),
+                "gpkg_x": (good, ""),
+                "b": (good, ""),
+                "B": (good, ""),
+            },
+        )
     with pytest.raises(InputError, match=r"extension \.gpkg"):
         q.write_styled_gpkg(tmp_path / "x.geojson", {"a": (good, "")})
     assert not os.listdir(tmp_path)
@@ -237,8 +303,10 @@ def test_refusals(tmp_path):
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(st.text(max_size=20), st.text(max_size=30)), min_size=1, max_size=5),
-       st.text(min_size=1, max_size=20))
+@given(
+    st.lists(st.tuples(st.text(max_size=20), st.text(max_size=30)), min_size=1, max_size=5),
+    st.text(min_size=1, max_size=20),
+)
 def test_arbitrary_labels_give_valid_xml(cats, field):
     qml = q.qml_categorized(field, [(v, lab, "#1f78b4", "#222222") for v, lab in cats], label_field=field)
     root = ET.fromstring(qml.split("\n", 1)[1])
@@ -296,11 +364,17 @@ def test_qgis_itself_applies_the_default_styles(tmp_path):
     from pathlib import Path
 
     extra = gpd.GeoDataFrame({"cpts_id": ["C9"]}, geometry=[shapely.box(5, 0, 6, 1)], crs=4326)
-    both = q.write_styled_gpkg(tmp_path / "all.gpkg", {
-        **_layers(), "extensions": (extra, q.extension_qml()), "orphelines": (extra, q.orphan_qml())})
+    both = q.write_styled_gpkg(
+        tmp_path / "all.gpkg",
+        {**_layers(), "extensions": (extra, q.extension_qml()), "orphelines": (extra, q.orphan_qml())},
+    )
     script = Path(__file__).resolve().parents[1] / "scripts" / "qgis_open_check.py"
-    done = subprocess.run([_qgis_python(), str(script), str(both), "--png", str(tmp_path / "q.png")],
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [_qgis_python(), str(script), str(both), "--png", str(tmp_path / "q.png")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     layers = json.loads(done.stdout)["layers"]
     # QGIS does not offer its styles table as a layer (unlike pyogrio.list_layers).
@@ -308,15 +382,27 @@ def test_qgis_itself_applies_the_default_styles(tmp_path):
     cpts = layers["cpts_par_stade"]
     assert (cpts["renderer"], cpts["attribute"], cpts["features"]) == ("categorizedSymbol", "statut", 4)
     assert [(c["value"], c["symbol"][0]["color"]) for c in cpts["categories"]] == [
-        ("pre-projet", "#99fdae61"), ("lettre-intention", "#99fee08b"), ("projet-sante", "#99a6d96a"),
-        ("aci", "#991a9850"), ("", "#99b39ddb")]
+        ("pre-projet", "#99fdae61"),
+        ("lettre-intention", "#99fee08b"),
+        ("projet-sante", "#99a6d96a"),
+        ("aci", "#991a9850"),
+        ("", "#99b39ddb"),
+    ]
     white = layers["zones_blanches"]["symbol"]
     assert [s["class"] for s in white] == ["SimpleFill", "LinePatternFill"]  # lines: its sub-symbol
     assert (white[0]["color"], white[0]["stroke"], white[1]["line_color"], white[1]["angle"]) == (
-        "#ccd9d9d9", "#ff737373", "#ff8a8a8a", 45.0)
+        "#ccd9d9d9",
+        "#ff737373",
+        "#ff8a8a8a",
+        45.0,
+    )
     assert layers["chevauchements"]["symbol"][0]["color"] == "#73d7191c"
     sugg = layers["territoires_proposes"]
-    assert (sugg["labels"], sugg["label_field"], sugg["symbol"][0]["color"]) == (True, "territoire_id", "#8c1f78b4")
+    assert (sugg["labels"], sugg["label_field"], sugg["symbol"][0]["color"]) == (
+        True,
+        "territoire_id",
+        "#8c1f78b4",
+    )
     ext = layers["extensions"]["symbol"]
     assert (ext[0]["color"], ext[1]["color"], ext[1]["custom_dash"]) == ("#80ef8a62", "#ffb2182b", True)
     assert layers["orphelines"]["symbol"][0]["color"] == "#99bababa"

@@ -74,8 +74,13 @@ def test_sheet_names_and_headers(book):
     assert book.sheetnames == ["Communes", "Source"]
     ws = book["Communes"]
     assert [c.value for c in ws[1]] == [
-        "Code commune", "Commune", "Population municipale", "Densité (hab./km²)", "Part couverte",
-        "Date du statut", "Identifiant CPTS",
+        "Code commune",
+        "Commune",
+        "Population municipale",
+        "Densité (hab./km²)",
+        "Part couverte",
+        "Date du statut",
+        "Identifiant CPTS",
     ]
     assert all(c.font.b for c in ws[1])
     assert ws["A1"].fill.fgColor.rgb.endswith("DDEBF7")
@@ -130,16 +135,25 @@ def test_source_sheet(book):
 
 def test_source_rows(tmp_path):
     assert parameter_row("Population minimale", 20000, 20000) == (
-        "Population minimale", "20 000 (valeur par défaut)")
+        "Population minimale",
+        "20 000 (valeur par défaut)",
+    )
     assert parameter_row("Population minimale", 8500, 20000) == (
-        "Population minimale", "8 500 (valeur choisie ; par défaut : 20 000)")
-    assert parameter_row("Distance (km)", 15.5, 30.0) == ("Distance (km)", "15,5 (valeur choisie ; par défaut : 30)")
+        "Population minimale",
+        "8 500 (valeur choisie ; par défaut : 20 000)",
+    )
+    assert parameter_row("Distance (km)", 15.5, 30.0) == (
+        "Distance (km)",
+        "15,5 (valeur choisie ; par défaut : 30)",
+    )
     assert parameter_row("Région", None, None) == ("Région", "aucune (valeur par défaut)")
     assert parameter_row("Strict", True, False) == ("Strict", "oui (valeur choisie ; par défaut : non)")
     f = tmp_path / "registre.csv"
     f.write_text("x")
     os.utime(f, (0, dt.datetime(2026, 11, 2, 9, 30).timestamp()))
-    assert file_rows([f, None]) == [("Fichier lu", f"registre.csv (modifié le 02/11/2026 à 09:30) — {tmp_path.resolve()}")]
+    assert file_rows([f, None]) == [
+        ("Fichier lu", f"registre.csv (modifié le 02/11/2026 à 09:30) — {tmp_path.resolve()}")
+    ]
     assert file_rows([tmp_path / "absent.csv"])[0][1].startswith("absent.csv (date inconnue)")
     assert run_row(dt.datetime(2026, 12, 1, 8, 5)) == ("Date de l'exécution", "01/12/2026 à 08:05")
 
@@ -158,7 +172,10 @@ def test_empty_frame_and_missing_values(tmp_path):
     full = pd.DataFrame({"n": [float("nan"), float("inf"), 2.0, "n.c."]})
     out = write_workbook(
         tmp_path / "t.xlsx",
-        [Sheet("Vide", df, [Column("n", "Nombre", "int")]), Sheet("Trous", full, [Column("n", "Nombre", "int")])],
+        [
+            Sheet("Vide", df, [Column("n", "Nombre", "int")]),
+            Sheet("Trous", full, [Column("n", "Nombre", "int")]),
+        ],
         source={},
     )
     wb = openpyxl.load_workbook(out)
@@ -182,19 +199,28 @@ def test_duplicate_and_long_sheet_names(tmp_path):
     cols = [Column("a", "A", "int")]
     out = write_workbook(
         tmp_path / "t.xlsx",
-        [Sheet("Départements : Pays de la Loire et Bretagne", df, cols), Sheet("Source", df, cols),
-         Sheet("Départements : Pays de la Loire et Bretagne", df, cols)],
+        [
+            Sheet("Départements : Pays de la Loire et Bretagne", df, cols),
+            Sheet("Source", df, cols),
+            Sheet("Départements : Pays de la Loire et Bretagne", df, cols),
+        ],
         source={},
     )
     assert openpyxl.load_workbook(out).sheetnames == [
-        "Départements Pays de la Loire e", "Source (2)", "Départements Pays de la Loi (2)", "Source",
+        "Départements Pays de la Loire e",
+        "Source (2)",
+        "Départements Pays de la Loi (2)",
+        "Source",
     ]
 
 
 def test_control_characters_removed(tmp_path):
     df = pd.DataFrame({"t": ["a\x00b\x1bc\x07", "ok\ttab"], "c": ["49\x0b007", "x"]})
-    out = write_workbook(tmp_path / "t.xlsx", [Sheet("T\x01", df, [Column("t", "Texte"), Column("c", "Code", "code")])],
-                         source={"clé\x02": "valeur\x03"})
+    out = write_workbook(
+        tmp_path / "t.xlsx",
+        [Sheet("T\x01", df, [Column("t", "Texte"), Column("c", "Code", "code")])],
+        source={"clé\x02": "valeur\x03"},
+    )
     wb = openpyxl.load_workbook(out)
     ws = wb["T"]
     assert [ws["A2"].value, ws["A3"].value, ws["B2"].value] == ["abc", "ok\ttab", "49007"]
@@ -243,8 +269,10 @@ def test_neutralize_csv():
     assert list(out.columns) == ["'=id", "n"]
     assert out["'=id"].tolist() == ["'" + ATTACK, "ok"] and out["n"].tolist() == [-1, 2]
     assert df["=id"].iloc[0] == ATTACK  # the input is not modified
-    cat = pd.DataFrame({"s": pd.Categorical(["@x", "aci"]), "t": pd.array(["-1", None], dtype="string")},
-                       index=pd.Index(["=A1", "C2"], name="cpts_id"))
+    cat = pd.DataFrame(
+        {"s": pd.Categorical(["@x", "aci"]), "t": pd.array(["-1", None], dtype="string")},
+        index=pd.Index(["=A1", "C2"], name="cpts_id"),
+    )
     out = neutralize_frame(cat)
     assert out["s"].tolist() == ["'@x", "aci"] and out["t"].tolist()[0] == "'-1" and pd.isna(out["t"].iloc[1])
     assert out.index.tolist() == ["'=A1", "C2"] and out.index.name == "cpts_id"
@@ -261,8 +289,11 @@ def test_neutralized_csv_round_trip(tmp_path):
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    values=st.lists(st.text(max_size=40) | st.sampled_from(["=1+1", "@x", "-", "+", "\t=", "\r=", "=A1"]),
-                    min_size=1, max_size=8),
+    values=st.lists(
+        st.text(max_size=40) | st.sampled_from(["=1+1", "@x", "-", "+", "\t=", "\r=", "=A1"]),
+        min_size=1,
+        max_size=8,
+    ),
     name=st.text(max_size=40),
 )
 def test_arbitrary_text_never_a_formula(tmp_path, values, name):
@@ -287,8 +318,13 @@ def test_a_french_spreadsheet_shows_french_numbers_and_no_formula(tmp_path):
     env = {**os.environ, "HOME": str(tmp_path), "LC_ALL": "fr_FR.UTF-8", "LANG": "fr_FR.UTF-8"}
     # CSV export of the cells "as shown" (token 9), ';'-separated, UTF-8.
     fmt = "csv:Text - txt - csv (StarCalc):59,34,76,1,,0,false,true,true,false"
-    subprocess.run(["soffice", "--headless", "--norestore", "--convert-to", fmt, "--outdir", str(tmp_path), str(out)],
-                   env=env, capture_output=True, timeout=180, check=True)
+    subprocess.run(
+        ["soffice", "--headless", "--norestore", "--convert-to", fmt, "--outdir", str(tmp_path), str(out)],
+        env=env,
+        capture_output=True,
+        timeout=180,
+        check=True,
+    )
     rows = (tmp_path / "t.csv").read_text(encoding="utf-8").splitlines()
     assert rows[1] == "01001;L'Abergement-Clémenciat;832;51,2;4,6%;04/03/2021;=cmd|' /C calc'!A0"
     assert rows[2] == "49007;Angers;157\u00a0175;3\u00a0679,0;100,0%;15/06/2022;+33 1 23"  # no-break spaces
@@ -301,11 +337,35 @@ def test_a_spreadsheet_evaluates_no_neutralised_csv_cell(tmp_path):
     neutralize_frame(df).to_csv(tmp_path / "safe.csv", index=False)
     env = {**os.environ, "HOME": str(tmp_path)}
     for name in ("raw", "safe"):
-        subprocess.run(["soffice", "--headless", "--norestore", "--infilter=CSV:44,34,76,1", "--convert-to", "xlsx",
-                        "--outdir", str(tmp_path), str(tmp_path / f"{name}.csv")],
-                       env=env, capture_output=True, timeout=180, check=True)
-    formulas = {name: [c.value for row in openpyxl.load_workbook(tmp_path / f"{name}.xlsx").active.iter_rows()
-                       for c in row if c.data_type == "f"] for name in ("raw", "safe")}
+        subprocess.run(
+            [
+                "soffice",
+                "--headless",
+                "--norestore",
+                "--infilter=CSV:44,34,76,1",
+                "--convert-to",
+                "xlsx",
+                "--outdir",
+                str(tmp_path),
+                str(tmp_path / f"{name}.csv"),
+            ],
+            env=env,
+            capture_output=True,
+            timeout=180,
+            check=True,
+        )
+    formulas = {
+        name: [
+            c.value
+            for row in openpyxl.load_workbook(tmp_path / f"{name}.xlsx").active.iter_rows()
+            for c in row
+            if c.data_type == "f"
+        ]
+        for name in ("raw", "safe")
+    }
     assert "=1+1" in formulas["raw"]  # what the neutralisation prevents
     assert formulas["safe"] == []
-    assert [c.value for c in openpyxl.load_workbook(tmp_path / "safe.xlsx").active["A"]][1:3] == ["'=1+1", "'+2+3"]
+    assert [c.value for c in openpyxl.load_workbook(tmp_path / "safe.xlsx").active["A"]][1:3] == [
+        "'=1+1",
+        "'+2+3",
+    ]
