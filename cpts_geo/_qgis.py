@@ -537,8 +537,8 @@ def qml_from_leaflet(
 def cpts_stage_qml(attribute: str = "statut", *, label_field: str | None = None) -> str:
     """CPTS coloured by stage (``attribute`` holds ``pre-projet``, ``lettre-intention``,
     ``projet-sante``, ``aci``; any other value or none: "Stade non renseigné"), as the coverage map."""
-    from .coverage import STAGE_LABELS
-    from .maps import STAGE_COLORS
+    from ._styles import STAGE_COLORS
+    from .register import STAGE_LABELS
 
     cats = [(s, STAGE_LABELS[s], STAGE_COLORS[s], "#333333") for s in STAGE_LABELS if s]
     cats.append(("", STAGE_LABELS[""], STAGE_COLORS[""], "#333333"))
@@ -553,7 +553,7 @@ WHITE_HATCH = {"color": "#8a8a8a", "width_px": 2.2, "spacing_px": 7.0}
 
 def white_zone_qml() -> str:
     """White zones (communes of no CPTS): light grey hatched with a grey outline."""
-    from .maps import WHITE_STYLE
+    from ._styles import WHITE_STYLE
 
     style = dict(WHITE_STYLE)
     fill = _HEX.findall(style["fillColor"])[-1]  # "url(#cpts-hachures) #d9d9d9": the fallback colour
@@ -580,7 +580,7 @@ def white_zone_qml() -> str:
 
 def overlap_qml() -> str:
     """Communes in several CPTS: red, thick red outline."""
-    from .maps import OVERLAP_STYLE
+    from ._styles import OVERLAP_STYLE
 
     return qml_from_leaflet(OVERLAP_STYLE)
 
@@ -602,7 +602,7 @@ def region_outline_qml() -> str:
 
 def territory_units_qml(attribute: str = "constat") -> str:
     """The units of a checked territory coloured by finding (keys of ``maps.FINDING_STYLES``)."""
-    from .maps import FINDING_STYLES
+    from ._styles import FINDING_STYLES
 
     cats = [
         (
@@ -627,7 +627,7 @@ def suggested_qml(label_field: str | None = "territoire_id", *, colour_field: st
     With ``colour_field`` (an integer index into ``suggest.PALETTE``, as the HTML map gives
     neighbouring territories different colours), one category per palette colour.
     """
-    from .suggest import PALETTE
+    from ._styles import PALETTE
 
     width = round(1.5 * MM_PER_PX, 3)
     if colour_field:
@@ -640,14 +640,14 @@ def suggested_qml(label_field: str | None = "territoire_id", *, colour_field: st
 
 def extension_qml(label_field: str | None = None) -> str:
     """Proposed extensions of existing CPTS: orange, dashed dark red outline."""
-    from .suggest import EXTENSION_STYLE
+    from ._styles import EXTENSION_STYLE
 
     return qml_from_leaflet(EXTENSION_STYLE, label_field=label_field)
 
 
 def orphan_qml() -> str:
     """White zones no territory can take: grey, dotted dark grey outline."""
-    from .suggest import ORPHAN_STYLE
+    from ._styles import ORPHAN_STYLE
 
     return qml_from_leaflet(ORPHAN_STYLE)
 

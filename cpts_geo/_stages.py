@@ -41,7 +41,8 @@ __all__ = [
 ]
 
 #: Stages in order, from the least to the most advanced (Atlas des CPTS).
-STAGES = ("pre-projet", "lettre-intention", "projet-sante", "aci")
+from .register import STAGES
+
 #: Rank of each stage; ``""`` (no stage given) ranks 0, below every stage.
 STAGE_RANK = {"": 0, **{s: i + 1 for i, s in enumerate(STAGES)}}
 #: The cumulative levels reported, from the most advanced stage to "any CPTS".

@@ -384,7 +384,7 @@ def _source_frame(source) -> pd.DataFrame:
 
 # ---- rows of the Source sheet ----------------------------------------------------------------
 def _fr_value(value) -> str:
-    from .report import fr_decimal, fr_int
+    from ._text import fr_decimal, fr_int
 
     if isinstance(value, bool | np.bool_):
         return "oui" if value else "non"

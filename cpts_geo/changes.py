@@ -37,9 +37,9 @@ import numpy as np
 import pandas as pd
 
 from ._errors import InputError
-from .coverage import STAGE_LABELS
+from ._text import fr_int, fr_plural
 from .history import parse_date
-from .report import fr_int, fr_plural
+from .register import STAGE_LABELS
 
 __all__ = ["NOTE_MATCHING", "RegisterChanges", "compare_registers"]
 

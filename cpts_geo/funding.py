@@ -31,8 +31,8 @@ import pandas as pd
 
 from ._errors import InputError
 from ._stages import STAGES
-from .coverage import STAGE_LABELS
-from .report import fr_int, fr_plural
+from ._text import fr_int, fr_plural
+from .register import STAGE_LABELS
 
 __all__ = [
     "FUNDING_COLUMNS",

@@ -36,7 +36,7 @@ import pandas as pd
 
 from ._errors import InputError
 from ._stages import LEVELS, STAGE_RANK, STAGES, stage_ranks
-from .report import fr_int, fr_plural, fr_share
+from ._text import fr_int, fr_plural, fr_share
 
 __all__ = [
     "LEVEL_LABELS",
@@ -119,7 +119,9 @@ def history_from_frame(df: pd.DataFrame, known_ids, *, source: str = "", lines=N
     InputError
         Every unknown id, unknown or missing stage, unreadable or impossible date, at once.
     """
-    from .inputs import _blank, _stage, _text
+    from ._cells import blank as _blank
+    from ._cells import cell_text as _text
+    from .register import parse_stage as _stage
 
     src = source or "historique"
     missing = [c for c in ("cpts_id", "statut", "date") if c not in df.columns]

@@ -8,7 +8,7 @@ import pytest
 
 from cpts_geo import InputError
 from cpts_geo._stages import covered_by_stage, min_stage, population_covered_by_stage
-from cpts_geo.inputs import register_from_frame
+from cpts_geo.register import register_from_frame
 
 POP = {"49007": 159022, "49353": 16333, "49015": 15251, "35236": 9542, "44185": 3311, "97209": 75506}
 
@@ -248,7 +248,7 @@ def test_history_outputs(hist):
     fig = history_figure(hist, goal=1000)
     ax = fig.axes[0]
     assert len(ax.get_lines()) == 6
-    assert ax.get_legend().get_texts()[-1].get_text() == "Objectif : 1 000 CPTS"
+    assert ax.get_legend().get_texts()[-1].get_text() == "Objectif : 1\u00a0000 CPTS"
     assert ax.get_ylabel() == "Nombre de CPTS"
 
 
@@ -419,8 +419,8 @@ def test_changes_outputs(changes):
     assert "CPTS ajoutées : 1" in text and "CPTS supprimées : 1" in text
     assert "A : « CPTS Angers » devient « CPTS du Grand Angers »" in text
     assert "Projet de santé validé → Contrat ACI signé (15/01/2024)" in text
-    assert "population 175 355 → 174 273 habitants" in text
-    assert "Zones blanches apparues : 2 communes, 31 447 habitants" in text
+    assert "population 175\u00a0355 → 174\u00a0273 habitants" in text
+    assert "Zones blanches apparues : 2 communes, 31\u00a0447 habitants" in text
     assert "identifiant (cpts_id)" in text
     frames = changes.to_frames()
     assert frames["Périmètres"].iloc[0]["Communes sorties"].endswith("(49353)")
@@ -485,7 +485,7 @@ def test_funding_estimate_aci(funding_cpts, funding_table):
     assert est.excluded == 2
     text = est.to_text()
     assert "Estimation du financement ACI (barème aci-2019)" in text
-    assert "Enveloppe annuelle maximale estimée : 670 000 € pour 2 CPTS" in text
+    assert "Enveloppe annuelle maximale estimée : 670\u00a0000 € pour 2 CPTS" in text
     assert "Les versements réels dépendent des missions engagées" in text
     assert "cette estimation est basse" in text
     d = est.to_dict()

@@ -15,8 +15,7 @@ from hypothesis import strategies as st
 
 from cpts_geo import _qgis as q
 from cpts_geo._errors import CptsGeoError, InputError
-from cpts_geo.maps import OVERLAP_STYLE, STAGE_COLORS
-from cpts_geo.suggest import PALETTE
+from cpts_geo._styles import OVERLAP_STYLE, PALETTE, STAGE_COLORS
 
 STYLE_COLUMNS = [
     "id",

@@ -136,11 +136,11 @@ def test_source_sheet(book):
 def test_source_rows(tmp_path):
     assert parameter_row("Population minimale", 20000, 20000) == (
         "Population minimale",
-        "20 000 (valeur par défaut)",
+        "20\u00a0000 (valeur par défaut)",
     )
     assert parameter_row("Population minimale", 8500, 20000) == (
         "Population minimale",
-        "8 500 (valeur choisie ; par défaut : 20 000)",
+        "8\u00a0500 (valeur choisie ; par défaut : 20\u00a0000)",
     )
     assert parameter_row("Distance (km)", 15.5, 30.0) == (
         "Distance (km)",
