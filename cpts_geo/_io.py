@@ -122,6 +122,7 @@ def atomic_write(out: str | Path, write: Callable[[str], object], *, inputs=()) 
 
 def atomic_write_text(out: str | Path, text: str, *, inputs=(), encoding: str = "utf-8") -> Path:
     """Write text atomically (see :func:`atomic_write`)."""
+
     def write(p: str) -> None:
         Path(p).write_text(text, encoding=encoding)
 
@@ -130,6 +131,7 @@ def atomic_write_text(out: str | Path, text: str, *, inputs=(), encoding: str = 
 
 def atomic_write_bytes(out: str | Path, data: bytes, *, inputs=()) -> Path:
     """Write bytes atomically (see :func:`atomic_write`)."""
+
     def write(p: str) -> None:
         Path(p).write_bytes(data)
 
