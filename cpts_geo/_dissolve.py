@@ -9,8 +9,9 @@ the same shared boundary; every layer is then a union of atoms.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -35,7 +36,7 @@ class Atoms:
     departement: np.ndarray
     decimals: int
 
-    def union(self, keys: Mapping[object, np.ndarray]) -> dict:
+    def union(self, keys: Mapping[Any, np.ndarray | Sequence[int]]) -> dict:
         """For each key, the union of the atoms at the given positions (rounded)."""
         out = {}
         for key, idx in keys.items():

@@ -155,7 +155,9 @@ def fetch_map_assets(dest: str | Path | None = None, *, force: bool = False) -> 
                     continue
                 path = staging / rel
                 path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(tar.extractfile(member).read())
+                data = tar.extractfile(member)
+                assert data is not None  # a regular file (checked above) always has content
+                path.write_bytes(data.read())
         head = (staging / "leaflet.js").read_text(encoding="utf-8")[:300]
         if f"Leaflet {LEAFLET_VERSION}" not in head:
             raise MapAssetsMissingError(

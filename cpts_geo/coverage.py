@@ -25,6 +25,7 @@ import functools
 import json
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -402,7 +403,7 @@ def _entries(agg: pd.DataFrame, names: pd.Series | None, extra: dict | None = No
         pop = int(r["population"])
         covered = int(r["population_covered"])
         goal = round(float(r["goal"]), 1)
-        entry = {
+        entry: dict[str, Any] = {
             "code": str(code) if names is not None else "FR",
             "nom": str(names.get(code, "")) if names is not None else "France entière",
         }

@@ -242,11 +242,11 @@ def french_table(table: pd.DataFrame, *, digits: int = 1, index: bool = True, em
                 return fr_int(v)
             if isinstance(v, (float, np.floating)):
                 if share:
-                    return fr_share(v, digits)
+                    return fr_share(float(v), digits)
                 return (
                     fr_int(v)
                     if whole or (float(v).is_integer() and column == "valeur")
-                    else fr_decimal(v, digits)
+                    else fr_decimal(float(v), digits)
                 )
             return str(v)
 

@@ -8,7 +8,7 @@ notebook shows each figure exactly once and a script never leaks figures; save o
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -40,7 +40,7 @@ _WHITE_COLOR = "#e0e0e0"
 _OVERLAP_COLOR = "#d7191c"
 
 
-def _figure(figsize, layout: str | None = "constrained"):
+def _figure(figsize, layout: Literal["constrained", "compressed", "tight"] | None = "constrained"):
     """A Figure outside pyplot's state (a notebook shows it once; nothing to close)."""
     try:
         from matplotlib.figure import Figure

@@ -446,7 +446,10 @@ def _register_from_polygons(path: Path, ref: Reference) -> Register:
     gdf = gdf.rename(
         columns={lower[k]: k for k in ("cpts_id", "cpts_nom", "statut", "date_statut") if k in lower}
     )
-    rows, warnings, lines, geoms = [], [], [], {}
+    rows: list[dict] = []
+    warnings: list[dict] = []
+    lines: list[int] = []
+    geoms: dict[str, object] = {}
     for i, rec in enumerate(gdf.itertuples(index=False), start=1):
         cid = "" if blank(rec.cpts_id) else cell_text(rec.cpts_id)
         nom = cell_text(getattr(rec, "cpts_nom", "")) if not blank(getattr(rec, "cpts_nom", None)) else ""
@@ -652,7 +655,7 @@ def _looks_like_code(value: str) -> bool:
 def _columns(header: list[str]) -> dict[str, int]:
     """Positions of the columns we know, by role (first match in order of preference)."""
     folded = [fold(h) for h in header]
-    out = {}
+    out: dict[str, int] = {}
     for role, names in (
         ("code", CODE_COLUMNS),
         ("cpts_id", CPTS_ID_COLUMNS),
@@ -847,8 +850,8 @@ def read_indicators(
             continue
         key = name or f"colonne_{j + 1}"
         values = [c[j] for c in cells]
-        numbers = [_number(v) for v in values]
-        if all(x is not None for x in numbers) and any(not math.isnan(x) for x in numbers):
+        numbers = [x for x in map(_number, values) if x is not None]
+        if len(numbers) == len(values) and any(not math.isnan(x) for x in numbers):
             data[key] = pd.Series(numbers, dtype=float)
         else:
             data[key] = pd.Series(values, dtype=object)

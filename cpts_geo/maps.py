@@ -176,6 +176,7 @@ def coverage_map(
     tol = tol if tolerance_m is None else float(tolerance_m)
     dec = dec if decimals is None else int(decimals)
     table = summary.units
+    assert table is not None, "a Coverage from as_coverage has its per-unit table"
     cpts = summary.cpts_frame
     inside = pd.Series(summary.in_scope, index=ref.units.index)
 
@@ -200,7 +201,7 @@ def coverage_map(
     drawn_np = drawn.to_numpy()
     codes = ref.units.index[drawn_np]
     shown_set = set(shown_cpts)
-    labels = [
+    labels: list[list[tuple]] = [
         [("c", o) for o in owners if o in shown_set] or ([("w",)] if is_inside else [])
         for owners, is_inside in zip(table["cpts"].to_numpy()[drawn_np], inside.to_numpy()[drawn_np])
     ]
@@ -440,7 +441,8 @@ def coverage_map(
         x0, y0, x1, y1 = deps.total_bounds
         bounds = [[float(y0), float(x0)], [float(y1), float(x1)]]
     m.fit_bounds(bounds)
-    m._cpts_summary = summary
+    # The coverage drawn, for the tests (tests/test_maps.py reads it); folium.Map has no such attribute.
+    m._cpts_summary = summary  # type: ignore[attr-defined]
     return m
 
 
@@ -798,17 +800,25 @@ def suggest_map(ref: Reference, result: suggest.SuggestResult, *, existing=None,
             )
         )
     deps = result.departements
-    scope = {}
+    region = departement = None
     if len(deps) == 1:
-        scope["departement"] = deps[0]
+        departement = deps[0]
     elif len(deps) < len(ref.departements):
         regs = ref.departements.loc[deps, "region"].unique()
         if len(regs) == 1:
-            scope["region"] = regs[0]
+            region = regs[0]
     area = suggest.area_name(ref, deps).split(" ", 1)[1]  # without its article: "département Cantal (15)"
     n = result.n_territories
     title = f"Zones blanches — {area} : {fr_int(n)} territoire{'s' if n > 1 else ''} proposé{'s' if n > 1 else ''}"
-    return coverage_map(ref, register, offline=offline, extra_layers=layers, title=title, **scope)
+    return coverage_map(
+        ref,
+        register,
+        region=region,
+        departement=departement,
+        offline=offline,
+        extra_layers=layers,
+        title=title,
+    )
 
 
 def _suggest_membership(df: pd.DataFrame) -> pd.DataFrame:

@@ -25,6 +25,7 @@ Examples
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -165,7 +166,7 @@ def contiguity(territory: Territory, *, sea_link_km: float = 30.0) -> RuleResult
     groups = [groups[i] for i in order]
     lands = [int(a.land[P[g[0]]]) for g in groups]
     main_land = ref.main_land
-    comps = []
+    comps: list[dict] = []
     for cid, g in enumerate(groups, 1):
         pos = P[g]
         top = pos[np.lexsort((pos, -a.pop[pos]))[0]]
@@ -362,7 +363,7 @@ def enclaves(territory: Territory) -> RuleResult:
     inside = np.zeros(a.n, dtype=bool)
     inside[P] = True
     found = _enclosed_groups(a, inside, P)
-    groups = [
+    groups: list[dict] = [
         {
             "communes": _unit_list(a, g, population=True),
             "n_communes": len(g),
@@ -423,7 +424,7 @@ def epci_alignment(territory: Territory) -> RuleResult:
     pop_in = np.bincount(inv, weights=a.pop[pe], minlength=len(ids)).astype(np.int64)
     n_in = np.bincount(inv, minlength=len(ids))
     members = _graph.groups(inv, len(ids))
-    rows = []
+    rows: list[dict] = []
     for i in np.lexsort((a.epci_codes[ids].astype(str), -pop_in)):
         eid = ids[i]
         n_tot, p_tot = int(a.epci_n[eid]), int(a.epci_pop[eid])
@@ -494,7 +495,7 @@ def admin_boundaries(territory: Territory) -> RuleResult:
         pops = np.bincount(inv, weights=pop, minlength=len(ids)).astype(np.int64)
         out = []
         for i in np.lexsort((codes[ids].astype(str), -pops)):
-            row = {"code": str(codes[ids[i]]), "nom": str(names[ids[i]])}
+            row: dict[str, Any] = {"code": str(codes[ids[i]]), "nom": str(names[ids[i]])}
             if extra is not None:
                 row["region"] = str(extra[ids[i]])
             row.update({"n_communes": int(counts[i]), "population": int(pops[i])})
@@ -546,7 +547,7 @@ def overlap(territory: Territory, existing, *, cpts_id: str | None = None) -> Ru
     if len(self_idx):
         hit &= ~np.isin(reg.row_cpts, self_idx)
     compared = reg.n_cpts - len(self_idx)
-    rows = []
+    rows: list[dict] = []
     if hit.any():
         cpts, pos = reg.row_cpts[hit], reg.row_pos[hit]
         order = np.lexsort((pos, cpts))
@@ -874,7 +875,7 @@ def check_register(
     if warnings:
         position = {cid: i for i, cid in enumerate(index.ids)}
         table = register.table
-        line_cpts = {}
+        line_cpts: dict[int, int | None] = {}
         if "line" in table:
             for line, cid in zip(table["line"].tolist(), table["cpts_id"].astype(str).tolist()):
                 if line is not None and line == line:  # not NaN
