@@ -438,7 +438,7 @@ def qml_outline(
 
 def qml_categorized(
     attribute: str,
-    categories: Iterable[tuple[object, str, str, str]],
+    categories: Iterable[tuple],
     *,
     stroke_width_mm: float = 0.26,
     fill_opacity: float = 1.0,

@@ -661,7 +661,7 @@ class _Resolver:
         best = min(inside.values(), default=None)
         winners = [c for c, d in inside.items() if d == best]
         # A commune outside the context that is nearer still is what the user more likely meant.
-        nearer_elsewhere = any(d < best for c, d in edits.items() if c not in inside) if winners else False
+        nearer_elsewhere = best is not None and any(d < best for c, d in edits.items() if c not in inside)
         if len(winners) == 1 and not nearer_elsewhere and row.scores[winners[0]] >= AUTO_SCORE:
             c = winners[0]
             why = (
@@ -825,7 +825,7 @@ def resolve(
     # the context), then typos.
     while True:
         done = [row for row in rows if row.units]
-        units = {u for row in done for u in row.units}
+        units = {u for row in done for u in (row.units or [])}
         ctx_deps = {ix.departement[u] for u in units}
         near = _neighbours(ref, units)
         pending = [row for row in rows if row.pending == "homonym"]

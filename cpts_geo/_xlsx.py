@@ -358,7 +358,7 @@ def _write_sheet(ws, sheet: Sheet) -> None:
     formats = [col.number_format for col in sheet.columns]
     codes = [col.kind == "code" for col in sheet.columns]
     for i in range(n_rows):
-        row = []
+        row: list = []
         for j in range(n_cols):
             value = values[j][i]
             if value is None:

