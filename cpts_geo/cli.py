@@ -32,6 +32,8 @@ _FLAGS = {
     "sea_link_km": "--sea-link-km",
     "allow_cross_departement": "--allow-cross-departement",
     "goal": "--goal",
+    "sheet": "--sheet",
+    "by": "--by",
 }
 
 
@@ -46,7 +48,11 @@ class InputFailure(click.ClickException):
 
 def _with_flags(message: str) -> str:
     """A library message with the CLI flags of the parameters it names."""
-    hints = [f"{name} : option {flag}" for name, flag in _FLAGS.items() if name in message]
+    hints = [
+        f"{name} : option {flag}"
+        for name, flag in _FLAGS.items()
+        if f"({name})" in message or f"{name} " in message.split(" : ")[0]
+    ]
     return message + (f" ({' ; '.join(hints)})" if hints else "")
 
 

@@ -148,7 +148,7 @@ def resolve_scope(ref: Reference, *, region: str | None = None, departement: str
         For an unknown code, listing the valid codes or the closest matches.
     """
     if region is not None and departement is not None:
-        raise InputError("choisissez soit --region, soit --departement, pas les deux")
+        raise InputError("choisissez soit une région, soit un département, pas les deux")
     if region is None and departement is None:
         return {"level": "national", "code": "FR", "nom": "France entière"}
     if region is not None:
@@ -265,7 +265,7 @@ class Coverage:
         """One row for the area and one per région or département (``by``), stages as columns."""
         by = by or self.default_by()
         if by not in ("region", "departement"):
-            raise InputError(f"--by '{by}' inconnu ; attendu 'region' ou 'departement'")
+            raise InputError(f"niveau de détail (by) '{by}' inconnu ; attendu 'region' ou 'departement'")
         rows = [("national", self.national)] if self.scope["level"] == "national" else []
         if self.scope["level"] == "departement" and by == "region":
             rows = []
@@ -290,7 +290,7 @@ class Coverage:
         """A French summary: the area's figures, then one line per région or département."""
         by = by or self.default_by()
         if by not in ("region", "departement"):
-            raise InputError(f"--by '{by}' inconnu ; attendu 'region' ou 'departement'")
+            raise InputError(f"niveau de détail (by) '{by}' inconnu ; attendu 'region' ou 'departement'")
         a = self.area
         v = self.vintage
         where = {

@@ -524,7 +524,7 @@ def _read_rows(path: Path, *, sheet: str | None = None) -> list[_Row]:
         rows = _xlsx_rows(path, sheet)
     else:
         if sheet is not None:
-            raise InputError(f"{path} : --sheet ne s'applique qu'aux classeurs .xlsx")
+            raise InputError(f"{path} : le choix d'une feuille (sheet) ne s'applique qu'aux classeurs .xlsx")
         rows = _text_rows(path)
     if not rows:
         raise InputError(f"{path} : fichier vide")

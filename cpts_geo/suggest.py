@@ -302,7 +302,7 @@ def suggest_territories(
     area_pop = int(arr["pop"][in_area].sum())
     if min_population > area_pop:
         raise InputError(
-            f"--min-population {fr_int(min_population)} impossible : {area_name(ref, departements)} ne "
+            f"population minimale (min_population) de {fr_int(min_population)} habitants impossible : {area_name(ref, departements)} ne "
             f"compte que {fr_int(area_pop)} habitants (population municipale {ref.vintage['population']}) ; "
             "choisissez un seuil plus bas ou une zone plus grande"
         )
@@ -407,7 +407,7 @@ def _check_min_population(min_population) -> int:
         ok = True
     if not ok or min_population <= 0:
         raise InputError(
-            f"--min-population {min_population} : le seuil doit être un nombre entier d'habitants "
+            f"min_population {min_population} : le seuil doit être un nombre entier d'habitants "
             "strictement positif (20000 dans le cahier des charges des Pays de la Loire)"
         )
     return int(min_population)
@@ -665,14 +665,14 @@ def _extension_target(ref, piece, owner, graph, epci, allow_cross, sea_link_km) 
         if not len(outside):
             return (
                 "",
-                f"{reason} ; isolée : aucune commune voisine, ni à moins de {sea_link_km:g} km par la mer "
-                "(--sea-link-km) : à rattacher par dérogation",
+                f"{reason} ; isolée : aucune commune voisine, ni à moins de {sea_link_km:g} km par la mer : "
+                "à rattacher par dérogation",
             )
         if not allow_cross:
             deps = sorted(set(_arrays(ref)["dep"][outside]))
             return "", (
                 f"{reason} ; ne touche que des communes d'un autre département ({', '.join(deps)}) : "
-                "à rattacher à un territoire voisin (--allow-cross-departement) ou par dérogation"
+                "à rattacher à un territoire voisin d'un autre département ou par dérogation"
             )
         return "", reason + " ; à rattacher par dérogation"
     cand = pd.DataFrame({"cpts": their[has], "src": src[has], "nb": nb[has]})

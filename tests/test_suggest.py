@@ -447,7 +447,10 @@ def test_exclave_is_non_rattachable_without_cross_departement(ref):
     assert len(alone.orphans) == 1
     assert orphan["communes"] == ["84053", "84097", "84138", "84150"]
     assert orphan["population"] == 13362
-    assert "--allow-cross-departement" in orphan["reason"]
+    assert (
+        "à rattacher à un territoire voisin d'un autre département" in orphan["reason"]
+        and "--" not in orphan["reason"]
+    )
     assert (alone.assignment.loc[orphan["communes"], "type"] == "non_rattachable").all()
     crossed = suggest_territories(ref, within=["26", "84"], allow_cross_departement=True, geometry=False)
     assert crossed.orphans.empty
@@ -480,7 +483,7 @@ def test_extension_on_real_register(ref):
 
 
 def test_bad_input(ref):
-    with pytest.raises(InputError, match=r"--min-population 0 : le seuil doit être un nombre entier"):
+    with pytest.raises(InputError, match=r"min_population 0 : le seuil doit être un nombre entier"):
         suggest_territories(ref, within="15", min_population=0)
     with pytest.raises(
         InputError, match=r"impossible : le département Cantal \(15\) ne compte que 144\u00a0196 habitants"
@@ -593,7 +596,10 @@ def test_cli_region_progress(tmp_path):
         (["--departement", "99"], "département '99' inconnu"),
         (["--region", "99"], "région '99' inconnu"),
         (["--departement", "Cantale"], "vouliez-vous dire 15 (Cantal)"),
-        (["--departement", "15", "--min-population", "-5"], "--min-population -5 : le seuil doit être"),
+        (
+            ["--departement", "15", "--min-population", "-5"],
+            "min_population -5 : le seuil doit être un nombre entier d'habitants strictement positif (20000 dans le cahier des charges des Pays de la Loire) (min_population : option --min-population)",
+        ),
         (
             ["--region", "52", "--min-population", "4000000"],
             "la région Pays de la Loire ne compte que 3\u00a0907\u00a0156",
