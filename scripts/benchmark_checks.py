@@ -12,6 +12,8 @@ Usage: ``python scripts/benchmark_checks.py [--repeat 5]``.
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -37,10 +39,53 @@ def timed(fn, repeat: int) -> tuple[float, object]:
     return statistics.median(times), out
 
 
+def child_cpu(cmd: list[str], repeat: int) -> tuple[float, float]:
+    """Median CPU time (user + system) and wall time of a command run in a fresh process."""
+    cpu, wall = [], []
+    for _ in range(repeat):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        res = subprocess.run(cmd, capture_output=True, text=True, check=False, env={**os.environ})
+        wall.append(time.perf_counter() - t0)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        assert res.returncode in (0, 1), res.stderr
+        cpu.append((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
+    return statistics.median(cpu), statistics.median(wall)
+
+
+def cold_start(repeat: int) -> None:
+    """Cold starts against ``python -c "import geopandas"``, in the same run (issue 10, point 6)."""
+    py = sys.executable
+    runs = {
+        'python -c "import geopandas"': [py, "-c", "import geopandas"],
+        "cpts-geo --help": [py, "-m", "cpts_geo.cli", "--help"],
+        "cpts-geo --version": [py, "-m", "cpts_geo.cli", "--version"],
+        f"cpts-geo check {EXAMPLE.name} --format json": [
+            py,
+            "-m",
+            "cpts_geo.cli",
+            "check",
+            str(EXAMPLE),
+            "--format",
+            "json",
+        ],
+    }
+    print(f"cold starts (fresh process, median of {repeat}; CPU = user + system):")
+    base = None
+    for label, cmd in runs.items():
+        cpu, wall = child_cpu(cmd, repeat)
+        base = cpu if base is None else base
+        print(f"  {label:<55} CPU {cpu:5.2f} s  wall {wall:5.2f} s  ({cpu / base:4.2f} x import geopandas)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--only", choices=["cold"], help="run only the cold-start comparison")
     args = parser.parse_args()
+    cold_start(args.repeat)
+    if args.only == "cold":
+        return
 
     t0 = time.perf_counter()
     ref = load_reference()
