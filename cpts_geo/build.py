@@ -170,7 +170,11 @@ def _read_json(path: Path):
 
 
 def _attributes(src: BuildSources) -> tuple[pd.DataFrame, ...]:
-    """Communes (+ arrondissements), EPCI, départements and régions from the COG package."""
+    """Communes (+ arrondissements), EPCI, départements and régions from the COG package.
+
+    Long because it is one straight sequence of column mappings of one source file, read top
+    to bottom; splitting it would only pass the same frames around.
+    """
     raw = pd.DataFrame(_read_json(src.decoupage / "communes.json"))
     raw = raw[raw["zone"].isin(["metro", "drom"])]
     for col in ("commune", "population", "anciensCodes"):
@@ -750,6 +754,9 @@ def _fill_missing_territory(
     Returns the new geometries and, by commune that got territory: the old codes, the number of
     pieces, their area (m², before cleaning) and how they were found (``old_polygons``: step 1,
     ``uncovered``: step 2).
+
+    Long because the cases it separates (one candidate, several, none; inside the outline or a
+    canton) share the same geometry arrays: split, they would each recompute them.
     """
     geoms = geoms.copy()
     pos = {str(c): i for i, c in enumerate(codes)}
@@ -884,6 +891,10 @@ def _atomic_write(path: Path, write) -> None:
 
 def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) -> dict:
     """Build the reference into ``out_dir`` and return its metadata.
+
+    Long because it is the build's recipe, step after step (attributes, boundaries, cleaning,
+    filling, adjacency, tables, metadata), each step a call to its own function: reading it
+    top to bottom is reading the build.
 
     Parameters
     ----------
@@ -1211,7 +1222,10 @@ Communes belonging to no EPCI: {no_epci}.
 
 
 def write_sources_md(out_dir: Path, meta: dict) -> None:
-    """Write ``SOURCES.md`` describing the build whose metadata is ``meta``."""
+    """Write ``SOURCES.md`` describing the build whose metadata is ``meta``.
+
+    Long because it fills one template with every figure of the build, field by field.
+    """
     counts = meta["counts"]
     zones = meta["coverage_clean"]["zones"]
     worst = max(zones.values(), key=lambda z: z["largest_change_m2"])

@@ -149,7 +149,7 @@ def test_unknown_scope(ref, register):
         coverage_summary(ref, register, departement="20")
     with pytest.raises(InputError, match=r"département '999' .* codes valides : 01, 02, .*, 976 \(ou le nom"):
         coverage_summary(ref, register, departement="999")
-    with pytest.raises(InputError, match="choisissez soit --region, soit --departement"):
+    with pytest.raises(InputError, match="choisissez soit une région, soit un département"):
         coverage_summary(ref, register, region="52", departement="49")
     with pytest.raises(InputError, match="objectif 0 invalide"):
         coverage_summary(ref, register, goal=0)
