@@ -159,6 +159,9 @@ class EpciModeResult:
     objective: tuple[int, int, float]
     #: Fewest pieces any cut of the oversized parts can have (sum of ``ceil(P / max)``).
     min_pieces: int = 0
+    #: Block of each unit, and which blocks are anchors (medium parts and pieces).
+    block_of: np.ndarray | None = None
+    anchor: np.ndarray | None = None
     stats: dict = field(default_factory=dict)
 
     @property
@@ -877,6 +880,8 @@ def _result(grp, blocks, parts, part_of, pop, epci, dep, lo, hi, target, n, allo
         leftovers=leftovers,
         objective=obj,
         min_pieces=min_pieces,
+        block_of=blocks.block_of,
+        anchor=blocks.anchor,
         stats={"blocks": len(blocks.pop), "anchors": int(blocks.anchor.sum())},
     )
 
