@@ -83,7 +83,9 @@ KIND_SPLIT = "epci_decoupe"  #: holds a piece of an oversized EPCI part
 RESTARTS = 4
 LNS_MAX_BLOCKS = 12
 #: Random spanning trees tried per oversized part.
-TREES = 24
+TREES = 64
+#: Random seeds (besides the largest unit) of the region-growing cut of an oversized part.
+GROW_SEEDS = 16
 
 
 def _fr(value) -> str:
@@ -157,7 +159,8 @@ class EpciModeResult:
     leftovers: list[np.ndarray]
     #: (leftover population, pieces, deviation): the objective of the module docstring.
     objective: tuple[int, int, float]
-    #: Fewest pieces any cut of the oversized parts can have (sum of ``ceil(P / max)``).
+    #: A lower bound on the pieces of the oversized parts: each unit above the maximum alone, plus
+    #: ``ceil(rest / max)`` for the rest of each part.
     min_pieces: int = 0
     #: Block of each unit, and which blocks are anchors (medium parts and pieces).
     block_of: np.ndarray | None = None
@@ -324,13 +327,19 @@ def _split_component(g, units, w, lo_target, lo_min, hi, target, rng):
         a = a.maximum(a.T)
         t = csgraph.minimum_spanning_tree(a)
         t = t + t.T
-        order, parent = csgraph.breadth_first_order(t, int(np.argmax(w)), directed=False)
+        # Rooted at the largest unit or at a random one: a hub city is then sometimes a leaf.
+        root = int(np.argmax(w)) if len(trees) % 2 == 0 else int(rng.integers(m))
+        order, parent = csgraph.breadth_first_order(t, root, directed=False)
         trees.append((order, parent))
+    csr = sp.csr_matrix((np.ones(len(sub.row)), (sub.row, sub.col)), shape=(m, m))
+    nbrs = [csr.indices[csr.indptr[i] : csr.indptr[i + 1]].tolist() for i in range(m)]
+    seeds = [int(np.argmax(w))] + rng.permutation(m)[:GROW_SEEDS].tolist()
     for lo in (lo_target, lo_min):
         for k in range(kmin, max(kmin, total // max(lo, 1)) + 1):
             best, best_cost = None, math.inf
-            for order, parent in trees:
-                pieces = _cut_tree(order, parent, w, lo, hi, k, rng)
+            found = [_cut_tree(order, parent, w, lo, hi, k, rng) for order, parent in trees]
+            found += [_grow_cut(csr, nbrs, w, np.arange(m), lo, hi, k, s, rng) for s in seeds]
+            for pieces in found:
                 if pieces is None:
                     continue
                 cost = sum(_dev(w[p].sum(), target) for p in pieces)
@@ -360,6 +369,52 @@ def _split_component(g, units, w, lo_target, lo_min, hi, target, rng):
         pieces.append(np.flatnonzero(inside))
         alive &= ~inside
     pieces.append(np.flatnonzero(alive))
+    return pieces
+
+
+def _grow_cut(csr, nbrs, w, alive_idx, lo, hi, k, seed, rng):
+    """Cut ``k`` connected pieces of ``lo..hi`` by growing one piece at a time, or ``None``.
+
+    The piece grows from ``seed`` by the frontier unit with the most neighbours inside it (ties
+    at random) up to an equal share of what is left, then until it leaves a connected remainder
+    that ``k - 1`` pieces can hold; the next piece grows from a unit on the remainder's edge. Finds the cuts a spanning tree misses
+    when one unit holds most of the population (Brest, Angers).
+    """
+    alive = np.zeros(len(w), dtype=bool)
+    alive[alive_idx] = True
+    pieces = []
+    noise = rng.random(len(w))
+    while k > 1:
+        total = int(w[alive].sum())
+        inside = {seed}
+        p = int(w[seed])
+        ideal = total / k
+        while True:
+            rest = total - p
+            front = {v for u in inside for v in nbrs[u] if alive[v] and v not in inside and p + w[v] <= hi}
+            if p < ideal and front:
+                pass  # keep growing toward an equal share of what is left
+            elif lo <= p <= hi and (k - 1) * lo <= rest <= (k - 1) * hi:
+                r = np.flatnonzero(alive)
+                r = r[~np.isin(r, list(inside))]
+                if len(r) and csgraph.connected_components(csr[r][:, r], directed=False)[0] == 1:
+                    break
+            if not front:
+                return None
+            c = max(front, key=lambda v: (sum(1 for x in nbrs[v] if x in inside), noise[v]))
+            inside.add(c)
+            p += int(w[c])
+        piece = np.array(sorted(inside))
+        pieces.append(piece)
+        alive[piece] = False
+        k -= 1
+        # The next piece grows from the edge of what is left, so that the rest stays in one piece.
+        left = np.flatnonzero(alive)
+        seed = min(left.tolist(), key=lambda v: (sum(1 for x in nbrs[v] if alive[x]), noise[v]))
+    last = np.flatnonzero(alive)
+    if not (lo <= w[last].sum() <= hi):
+        return None
+    pieces.append(last)
     return pieces
 
 
@@ -871,7 +926,12 @@ def _result(grp, blocks, parts, part_of, pop, epci, dep, lo, hi, target, n, allo
             )
         )
     obj = objective(labels, pop, part_of, oversized, target_population=target)
-    min_pieces = sum(max(1, math.ceil(parts[p].population / hi)) for p in oversized)
+    # A unit above the maximum is a piece alone; the rest needs ceil(rest / max) pieces at least.
+    min_pieces = 0
+    for p in oversized:
+        w = pop[part_of == p]
+        giants = w[w > hi]
+        min_pieces += len(giants) + math.ceil((int(w.sum()) - int(giants.sum())) / hi)
     return EpciModeResult(
         labels=labels,
         territories=territories,
