@@ -210,7 +210,9 @@ def _prepare(graph, pop, epci, dep, allow_cross):
     epci = np.asarray(epci, dtype=np.int64)
     dep = np.asarray(dep, dtype=np.int64)
     if not (len(pop) == len(epci) == len(dep) == n):
-        raise ValueError(f"graph of {n} units but {len(pop)} populations, {len(epci)} EPCI, {len(dep)} départements")
+        raise ValueError(
+            f"graph of {n} units but {len(pop)} populations, {len(epci)} EPCI, {len(dep)} départements"
+        )
     coo = g.tocoo()
     keep = coo.row != coo.col
     if not allow_cross:
@@ -249,7 +251,9 @@ def _parts(part_of, pop, epci, dep, min_population, max_population) -> list[Epci
     out = []
     for p in range(n_parts):
         e = int(pepci[p])
-        size = "small" if ppop[p] < min_population else ("medium" if ppop[p] <= max_population else "oversized")
+        size = (
+            "small" if ppop[p] < min_population else ("medium" if ppop[p] <= max_population else "oversized")
+        )
         out.append(
             EpciPart(
                 part=p,
@@ -272,7 +276,8 @@ def _cut_tree(order, parent, w, lo, hi, k, rng):
     parent (-1 for the root). At each step the subtree whose population is nearest the mean of
     what is left is cut, among those leaving a remainder that ``k - 1`` pieces can still hold.
     """
-    alive = np.ones(len(w), dtype=bool)
+    alive = np.zeros(len(w), dtype=bool)
+    alive[order] = True
     root = order[0]
     pieces = []
     rest_k = k
@@ -284,7 +289,13 @@ def _cut_tree(order, parent, w, lo, hi, k, rng):
                 sub[parent[v]] += sub[v]
         total = sub[root]
         ideal = total / rest_k
-        ok = alive & (sub >= lo) & (sub <= hi) & (total - sub >= (rest_k - 1) * lo) & (total - sub <= (rest_k - 1) * hi)
+        ok = (
+            alive
+            & (sub >= lo)
+            & (sub <= hi)
+            & (total - sub >= (rest_k - 1) * lo)
+            & (total - sub <= (rest_k - 1) * hi)
+        )
         ok[root] = False
         cand = np.flatnonzero(ok)
         if not len(cand):
@@ -312,43 +323,27 @@ def _cut_tree(order, parent, w, lo, hi, k, rng):
 def _split_component(g, units, w, lo_target, lo_min, hi, target, rng):
     """Pieces (arrays of local indices) of one connected set of units above ``hi``.
 
-    The fewest pieces of ``lo_target..hi`` inhabitants (then ``lo_min..hi``) that some random
-    spanning tree allows, the most balanced of those found; as a last resort, subtrees of at most
-    ``hi`` inhabitants cut greedily (the smaller ones become free blocks).
+    The fewest pieces of ``lo_target..hi`` inhabitants (then ``lo_min..hi``) found by cutting
+    random spanning trees and by region growing, the most balanced of those found; then any
+    three adjacent pieces that two could hold are re-cut into two while one can. As a last
+    resort, subtrees of at most ``hi`` inhabitants cut greedily (the smaller ones become free
+    blocks).
     """
-    sub = g[units][:, units].tocoo()
+    sub = sp.triu(g[units][:, units], 1).tocoo()
     m = len(units)
     total = int(w.sum())
     kmin = max(1, math.ceil(total / hi))
-    trees = []
-    for _ in range(TREES):
-        data = rng.random(len(sub.row)) + 1.0
-        a = sp.csr_matrix((data, (sub.row, sub.col)), shape=(m, m))
-        a = a.maximum(a.T)
-        t = csgraph.minimum_spanning_tree(a)
-        t = t + t.T
-        # Rooted at the largest unit or at a random one: a hub city is then sometimes a leaf.
-        root = int(np.argmax(w)) if len(trees) % 2 == 0 else int(rng.integers(m))
-        order, parent = csgraph.breadth_first_order(t, root, directed=False)
-        trees.append((order, parent))
-    csr = sp.csr_matrix((np.ones(len(sub.row)), (sub.row, sub.col)), shape=(m, m))
-    nbrs = [csr.indices[csr.indptr[i] : csr.indptr[i + 1]].tolist() for i in range(m)]
-    seeds = [int(np.argmax(w))] + rng.permutation(m)[:GROW_SEEDS].tolist()
+    nbrs = [[] for _ in range(m)]
+    for x, y in zip(sub.row.tolist(), sub.col.tolist()):
+        nbrs[x].append(y)
+        nbrs[y].append(x)
+    everything = np.arange(m)
     for lo in (lo_target, lo_min):
         for k in range(kmin, max(kmin, total // max(lo, 1)) + 1):
-            best, best_cost = None, math.inf
-            found = [_cut_tree(order, parent, w, lo, hi, k, rng) for order, parent in trees]
-            found += [_grow_cut(csr, nbrs, w, np.arange(m), lo, hi, k, s, rng) for s in seeds]
-            for pieces in found:
-                if pieces is None:
-                    continue
-                cost = sum(_dev(w[p].sum(), target) for p in pieces)
-                if cost < best_cost - 1e-12:
-                    best, best_cost = pieces, cost
+            best = _best_cut(everything, nbrs, w, lo, hi, k, target, TREES, GROW_SEEDS, rng)
             if best is not None:
-                return best
-    # Last resort: repeatedly cut the largest subtree of at most hi inhabitants.
-    order, parent = trees[0]
+                return _reduce_pieces(best, nbrs, w, lo, hi, target, rng)
+    order, parent = _random_tree(m, nbrs, everything, int(np.argmax(w)), rng)
     alive = np.ones(m, dtype=bool)
     pieces = []
     while w[alive].sum() > hi:
@@ -372,7 +367,181 @@ def _split_component(g, units, w, lo_target, lo_min, hi, target, rng):
     return pieces
 
 
-def _grow_cut(csr, nbrs, w, alive_idx, lo, hi, k, seed, rng):
+def _best_cut(nodes, nbrs, w, lo, hi, k, target, n_trees, n_seeds, rng):
+    """The most balanced cut of ``nodes`` into ``k`` pieces of ``lo..hi`` found, or ``None``."""
+    m = len(w)
+    best, best_cost = None, math.inf
+    heavy = int(nodes[np.argmax(w[nodes])])
+    found = []
+    for t in range(n_trees):
+        # Rooted at the largest unit or at a random one: a hub city is then sometimes a leaf.
+        root = heavy if t % 2 == 0 else int(nodes[rng.integers(len(nodes))])
+        order, parent = _random_tree(m, nbrs, nodes, root, rng)
+        found.append(_cut_tree(order, parent, w, lo, hi, k, rng))
+    seeds = [heavy] + [int(x) for x in rng.permutation(nodes)[:n_seeds]]
+    found += [_grow_cut(nbrs, w, nodes, lo, hi, k, sd, rng) for sd in seeds]
+    if k >= 4:
+        found += [_bisect(nbrs, w, np.asarray(nodes), lo, hi, k, rng) for _ in range(4)]
+    for pieces in found:
+        if pieces is None:
+            continue
+        cost = sum(_dev(w[p].sum(), target) for p in pieces)
+        if cost < best_cost - 1e-12:
+            best, best_cost = pieces, cost
+    return best
+
+
+def _bisect(nbrs, w, nodes, lo, hi, k, rng, tries: int = 6):
+    """Cut ``nodes`` into ``k`` pieces of ``lo..hi`` by recursive bisection of random trees.
+
+    Each step cuts the subtree nearest ``k1 / k`` of the population (``k1 = k // 2``) among
+    those leaving both sides holdable by their ``k1`` and ``k - k1`` pieces; far more tolerant
+    than cutting pieces one by one when ``k`` is large (Aix-Marseille-Provence).
+    """
+    total = int(w[nodes].sum())
+    if k == 1:
+        return [np.sort(nodes)] if lo <= total <= hi else None
+    k1 = k // 2
+    k2 = k - k1
+    for _ in range(tries):
+        root = int(nodes[rng.integers(len(nodes))])
+        order, parent = _random_tree(len(w), nbrs, nodes, root, rng)
+        if len(order) != len(nodes):
+            return None  # not connected
+        sub = w.astype(np.float64).copy()
+        for v in order[::-1]:
+            if v != root:
+                sub[parent[v]] += sub[v]
+        cand = order[1:]
+        s_c = sub[cand]
+        ok = (s_c >= k1 * lo) & (s_c <= k1 * hi) & (total - s_c >= k2 * lo) & (total - s_c <= k2 * hi)
+        ok2 = (s_c >= k2 * lo) & (s_c <= k2 * hi) & (total - s_c >= k1 * lo) & (total - s_c <= k1 * hi)
+        score = np.minimum(
+            np.where(ok, np.abs(s_c - total * k1 / k), np.inf),
+            np.where(ok2, np.abs(s_c - total * k2 / k), np.inf),
+        )
+        if not np.isfinite(score).any():
+            continue
+        i = int(np.argmin(score))
+        v = int(cand[i])
+        kin = k1 if ok[i] and abs(s_c[i] - total * k1 / k) == score[i] else k2
+        inside = np.zeros(len(w), dtype=bool)
+        inside[v] = True
+        for u in order.tolist():
+            if parent[u] >= 0 and inside[parent[u]]:
+                inside[u] = True
+        a = np.flatnonzero(inside)
+        b = np.setdiff1d(nodes, a)
+        left = _bisect(nbrs, w, a, lo, hi, kin, rng, tries)
+        if left is None:
+            continue
+        right = _bisect(nbrs, w, b, lo, hi, k - kin, rng, tries)
+        if right is None:
+            continue
+        return left + right
+    return None
+
+
+def _reduce_pieces(pieces, nbrs, w, lo, hi, target, rng):
+    """Re-cut three adjacent pieces into two while some three can be (fewer pieces)."""
+    pieces = [np.asarray(p) for p in pieces]
+    while len(pieces) >= 3:
+        owner = {}
+        for i, p in enumerate(pieces):
+            for u in p.tolist():
+                owner[u] = i
+        adj = [set() for _ in pieces]
+        for i, p in enumerate(pieces):
+            for u in p.tolist():
+                for v in nbrs[u]:
+                    j = owner.get(v)
+                    if j is not None and j != i:
+                        adj[i].add(j)
+        pops = [int(w[p].sum()) for p in pieces]
+        done = False
+        triples = sorted(
+            {
+                tuple(sorted((a, b, c)))
+                for a in range(len(pieces))
+                for b in adj[a]
+                for c in adj[a] | adj[b]
+                if len({a, b, c}) == 3
+            }
+        )
+        for a, b, c in triples:
+            tot = pops[a] + pops[b] + pops[c]
+            if not (2 * lo <= tot <= 2 * hi):
+                continue
+            union = np.concatenate([pieces[a], pieces[b], pieces[c]])
+            two = _best_cut(union, nbrs, w, lo, hi, 2, target, 16, 6, rng)
+            if two is not None:
+                pieces = [p for i, p in enumerate(pieces) if i not in (a, b, c)] + two
+                done = True
+                break
+        if not done:
+            break
+    return pieces
+
+
+def _random_tree(m, nbrs, nodes, root, rng):
+    """A random spanning tree of ``nodes`` (Kruskal, edges in random order): BFS order, parents.
+
+    ``parent`` is -1 for the root and for every node outside ``nodes``.
+    """
+    inset = np.zeros(m, dtype=bool)
+    inset[nodes] = True
+    ea, eb = [], []
+    for u in np.asarray(nodes).tolist():
+        for v in nbrs[u]:
+            if v > u and inset[v]:
+                ea.append(u)
+                eb.append(v)
+    parent_uf = list(range(m))
+
+    def find(x):
+        while parent_uf[x] != x:
+            parent_uf[x] = parent_uf[parent_uf[x]]
+            x = parent_uf[x]
+        return x
+
+    adj = [[] for _ in range(m)]
+    for e in rng.permutation(len(ea)).tolist():
+        a, b = ea[e], eb[e]
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent_uf[ra] = rb
+            adj[a].append(b)
+            adj[b].append(a)
+    parent = np.full(m, -1, dtype=np.int64)
+    order = [root]
+    seen = [False] * m
+    seen[root] = True
+    for u in order:
+        for v in adj[u]:
+            if not seen[v]:
+                seen[v] = True
+                parent[v] = u
+                order.append(v)
+    return np.asarray(order, dtype=np.int64), parent
+
+
+def _connected_list(nodes: set, nbrs) -> bool:
+    """Whether ``nodes`` (local indices) is connected in ``nbrs``."""
+    if not nodes:
+        return False
+    start = next(iter(nodes))
+    seen = {start}
+    stack = [start]
+    while stack:
+        u = stack.pop()
+        for v in nbrs[u]:
+            if v in nodes and v not in seen:
+                seen.add(v)
+                stack.append(v)
+    return len(seen) == len(nodes)
+
+
+def _grow_cut(nbrs, w, alive_idx, lo, hi, k, seed, rng):
     """Cut ``k`` connected pieces of ``lo..hi`` by growing one piece at a time, or ``None``.
 
     The piece grows from ``seed`` by the frontier unit with the most neighbours inside it (ties
@@ -395,9 +564,7 @@ def _grow_cut(csr, nbrs, w, alive_idx, lo, hi, k, seed, rng):
             if p < ideal and front:
                 pass  # keep growing toward an equal share of what is left
             elif lo <= p <= hi and (k - 1) * lo <= rest <= (k - 1) * hi:
-                r = np.flatnonzero(alive)
-                r = r[~np.isin(r, list(inside))]
-                if len(r) and csgraph.connected_components(csr[r][:, r], directed=False)[0] == 1:
+                if _connected_list(set(np.flatnonzero(alive).tolist()) - inside, nbrs):
                     break
             if not front:
                 return None
@@ -689,8 +856,13 @@ class _Grouping:
                 or self.giant_group(nodes)
             ):
                 continue
-            cur = (sum(self.gcost(pops[g], anc[g])[0] for g in hood), sum(self.gcost(pops[g], anc[g])[1] for g in hood))
-            best_cost, best_parts = _best_partition(nodes, self.w, self.anc, self.nbrs, self.lo, self.hi, self.t)
+            cur = (
+                sum(self.gcost(pops[g], anc[g])[0] for g in hood),
+                sum(self.gcost(pops[g], anc[g])[1] for g in hood),
+            )
+            best_cost, best_parts = _best_partition(
+                nodes, self.w, self.anc, self.nbrs, self.lo, self.hi, self.t
+            )
             if best_parts is None or not (
                 best_cost[0] < cur[0] or (best_cost[0] == cur[0] and best_cost[1] < cur[1] - 1e-9)
             ):
@@ -835,7 +1007,9 @@ def epci_partition(
     ([0, 0, 1, 1, 2, 2], ['epci', 'epci', 'epci'])
     """
     if not (0 < min_population <= max_population):
-        raise ValueError(f"min_population {min_population} must be positive and at most max_population {max_population}")
+        raise ValueError(
+            f"min_population {min_population} must be positive and at most max_population {max_population}"
+        )
     if target_population <= 0:
         raise ValueError(f"target_population {target_population} must be positive")
     g, pop, epci, dep, part_of = _prepare(graph, pop, epci, dep, allow_cross_departement)
@@ -846,13 +1020,25 @@ def epci_partition(
     G = _Grouping(blocks, min_population, max_population, target_population)
     best, best_cost = None, None
     if G.n:
-        for r in range(max(1, restarts)):
+        for _ in range(max(1, restarts)):
             grp = G.improve(G.construct(rng), rng)
             c = G.total(grp)
             if best is None or c[0] < best_cost[0] or (c[0] == best_cost[0] and c[1] < best_cost[1] - 1e-12):
                 best, best_cost = grp, c
-    return _result(best or [], blocks, parts, part_of, pop, epci, dep, min_population, max_population,
-                   target_population, n, allow_cross_departement)
+    return _result(
+        best or [],
+        blocks,
+        parts,
+        part_of,
+        pop,
+        epci,
+        dep,
+        min_population,
+        max_population,
+        target_population,
+        n,
+        allow_cross_departement,
+    )
 
 
 def _result(grp, blocks, parts, part_of, pop, epci, dep, lo, hi, target, n, allow_cross) -> EpciModeResult:
@@ -871,7 +1057,11 @@ def _result(grp, blocks, parts, part_of, pop, epci, dep, lo, hi, target, n, allo
     relabel = np.full(ng, -1, dtype=np.int64)
     relabel[terr_groups] = np.arange(len(terr_groups))
     labels = relabel[unit_group] if n else np.zeros(0, dtype=np.int64)
-    leftovers = [np.flatnonzero(unit_group == gg) for gg in np.argsort(first, kind="stable").tolist() if not is_terr[gg]]
+    leftovers = [
+        np.flatnonzero(unit_group == gg)
+        for gg in np.argsort(first, kind="stable").tolist()
+        if not is_terr[gg]
+    ]
 
     epci_deps: dict[int, set] = {}
     for p in parts:
@@ -879,7 +1069,7 @@ def _result(grp, blocks, parts, part_of, pop, epci, dep, lo, hi, target, n, allo
             epci_deps.setdefault(p.epci, set()).add(p.departement)
     oversized = [p.part for p in parts if p.size == "oversized"]
     territories = []
-    for k, gg in enumerate(terr_groups):
+    for k in range(len(terr_groups)):
         units = np.flatnonzero(labels == k)
         tparts = sorted(set(part_of[units].tolist()))
         eps = sorted({parts[p].epci for p in tparts if parts[p].epci >= 0})
@@ -889,7 +1079,11 @@ def _result(grp, blocks, parts, part_of, pop, epci, dep, lo, hi, target, n, allo
             if info.size == "oversized":
                 if info.epci not in split:
                     split.append(info.epci)
-                    what = "EPCI" if info.n_components == 1 and len(epci_deps.get(info.epci, ())) <= 1 else "partie d'EPCI"
+                    what = (
+                        "EPCI"
+                        if info.n_components == 1 and len(epci_deps.get(info.epci, ())) <= 1
+                        else "partie d'EPCI"
+                    )
                     reasons.append(
                         f"{what} de {_fr(info.population)} habitants découpé{'e' if what != 'EPCI' else ''} : "
                         f"au-dessus du maximum de {_fr(hi)}"
@@ -1038,8 +1232,20 @@ def exact_grouping(
             s >>= 1
             b += 1
         k += 1
-    res = _result(grp, blocks, parts, part_of, pop, epci, dep, min_population, max_population,
-                  target_population, n, allow_cross_departement)
+    res = _result(
+        grp,
+        blocks,
+        parts,
+        part_of,
+        pop,
+        epci,
+        dep,
+        min_population,
+        max_population,
+        target_population,
+        n,
+        allow_cross_departement,
+    )
     res.stats.update({"columns": m, "status": int(r2.status)})
     return res
 

@@ -92,16 +92,29 @@ def main(argv=None) -> int:
         t0 = time.perf_counter()
         ex = exact_grouping(g, pop, epci, dep)
         t_ex = time.perf_counter() - t0
-        row = {"dep": code, "units": len(pop), "blocks": res.stats["blocks"], **describe(res),
-               "time_s": round(min(times), 3)}
+        row = {
+            "dep": code,
+            "units": len(pop),
+            "blocks": res.stats["blocks"],
+            **describe(res),
+            "time_s": round(min(times), 3),
+        }
         if ex is not None:
-            row.update({"opt_leftover": ex.objective[0], "opt_deviation": round(ex.objective[2], 4),
-                        "gap": round(res.objective[2] - ex.objective[2], 4),
-                        "columns": ex.stats["columns"], "exact_s": round(t_ex, 2)})
+            row.update(
+                {
+                    "opt_leftover": ex.objective[0],
+                    "opt_deviation": round(ex.objective[2], 4),
+                    "gap": round(res.objective[2] - ex.objective[2], 4),
+                    "columns": ex.stats["columns"],
+                    "exact_s": round(t_ex, 2),
+                }
+            )
         worst = 0.0
         for s in range(1, args.seeds):
             other = epci_partition(g, pop, epci, dep, seed=s)
-            worst = max(worst, other.objective[2] - (ex.objective[2] if ex is not None else other.objective[2]))
+            worst = max(
+                worst, other.objective[2] - (ex.objective[2] if ex is not None else other.objective[2])
+            )
         row["worst_gap_other_seeds"] = round(worst, 4)
         rows.append(row)
     pd.set_option("display.width", 250)

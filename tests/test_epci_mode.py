@@ -255,8 +255,9 @@ def test_heuristic_matches_the_optimum_on_small_grids():
     gaps = []
     for _ in range(60):
         nx, ny = rng.integers(3, 9, 2)
-        g, pop, epci, dep = random_instance(rng, int(nx), int(ny), int(rng.integers(3, 13)),
-                                            float(rng.choice([1500, 3000, 5000])))
+        g, pop, epci, dep = random_instance(
+            rng, int(nx), int(ny), int(rng.integers(3, 13)), float(rng.choice([1500, 3000, 5000]))
+        )
         h = epci_partition(g, pop, epci, dep)
         e = exact_grouping(g, pop, epci, dep)
         assert e is not None
