@@ -42,12 +42,16 @@ Objective (lexicographic, every term minimised)
    same) and penalises a 20,000 territory as much as a 100,000 one, while merging two small
    territories pays whenever the union is nearer the target than they are on average.
 
-The heuristic settles term 2 first, part by part (random spanning trees of each oversized part,
-cut into the fewest pieces whose sizes fit, the most balanced of several trees kept), then
-groups the blocks for terms 1 and 3: a randomized greedy construction, then a local search of
-block moves and merges, then a large-neighbourhood search re-partitioning exactly (dynamic
-programming over subsets) the union of every group, pair and chain of three adjacent groups
-small enough, until no move improves; the best of a few seeded restarts is kept. Everything
+The heuristic settles term 2 first, part by part: for ``k`` from ``ceil(P / max)`` up, cuts into
+``k`` pieces of ``target..max`` (then ``min..max``) inhabitants are sought three ways (pieces cut
+one by one off random spanning trees; pieces grown one by one from the largest unit and then from
+the edge of what is left; recursive bisection of random trees), the most balanced cut of the
+first ``k`` that works is kept, and any three adjacent pieces two could hold are re-cut into two.
+Then it groups the blocks for terms 1 and 3: a randomized greedy construction, then a local
+search of block moves and merges, then a large-neighbourhood search re-partitioning exactly
+(dynamic programming over subsets) the union of every group, pair and chain of three adjacent
+groups of at most ``LNS_MAX_BLOCKS`` blocks, until no move improves; the best of ``restarts``
+seeded runs is kept. Everything
 random comes from ``numpy.random.default_rng(seed)``, so a result is deterministic for a seed.
 :func:`exact_grouping` solves terms 1 and 3 exactly for the same blocks (set-partitioning MILP
 over every feasible group, HiGHS through :func:`scipy.optimize.milp`) on small instances.
