@@ -1005,7 +1005,7 @@ def epci_partition(
     Three EPCIs of 30,000 inhabitants in a row are three territories:
 
     >>> import numpy as np, scipy.sparse as sp
-    >>> g = sp.diags([1, 1], [-1, 1], shape=(6, 6))
+    >>> g = sp.diags([1.0, 1.0], [-1, 1], shape=(6, 6))
     >>> r = epci_partition(g, np.full(6, 15000), np.array([0, 0, 1, 1, 2, 2]), np.zeros(6, int))
     >>> r.labels.tolist(), [t.kind for t in r.territories]
     ([0, 0, 1, 1, 2, 2], ['epci', 'epci', 'epci'])

@@ -3,13 +3,17 @@
 
     python scripts/epci_mode_optimum.py                        # 48 90 23 15 09 + 49, France timing
     python scripts/epci_mode_optimum.py --departements 48 90 --no-france
+    python scripts/epci_mode_optimum.py --synthetic 200 --departements --pieces --no-france
 
 For each département (every unit of it, as if no CPTS existed; land adjacency restricted to the
 département plus the 30 km sea links): the heuristic's objective ``(leftover population, pieces,
 deviation)``, the exact optimum of the same objective for the same blocks
 (:func:`cpts_geo._epci_mode.exact_grouping`, HiGHS), the gap in deviation, the territories (how
 many whole EPCI parts, unions, split), median and range of population, and the heuristic's time
-(best of 3 warm calls). Then every département of France separately, timed in one loop.
+(best of 3 warm calls). ``--pieces``: the oversized EPCI parts of those départements, their pieces
+against the exact fewest pieces (when the part is small enough to enumerate). ``--synthetic N``:
+N random grids, the heuristic against the optimum. Then every département of France separately,
+timed in one loop.
 """
 
 from __future__ import annotations
