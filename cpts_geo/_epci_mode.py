@@ -1,0 +1,1287 @@
+"""The algorithm of ``suggest --mode epci``: candidate territories built from whole EPCI parts.
+
+This module works on plain arrays (no :class:`~cpts_geo.reference.Reference`): a symmetric
+contiguity graph over the ``n`` units of one area (land adjacency plus sea links, restricted as
+the caller wants), their populations, EPCI ids and département ids.
+
+Vocabulary
+----------
+*EPCI part*
+    A connected piece of the white part of an EPCI (its units present in the input), within one
+    département unless ``allow_cross_departement``. An EPCI whose white part is not connected,
+    or which spans two départements when crossing is not allowed, has several parts (each
+    territory touching one says so in its ``notes``). A unit with no EPCI (``-1``, a few
+    islands) is a part on its own.
+*small* part: population below ``min_population``; *medium*: between ``min_population`` and
+    ``max_population``; *oversized*: above ``max_population``.
+*block*
+    What the grouping works on: a small or medium part, or a *piece* of an oversized part.
+    Blocks are never divided. *Anchors* are the medium parts and the pieces (at least
+    ``min_population`` each); the other blocks are *free* (small parts, and the rare remnants of
+    an oversized part smaller than ``min_population``).
+
+Feasible solutions
+------------------
+Every unit is in exactly one group; each group is a connected union of blocks holding at most
+one anchor (so a medium part is a territory on its own, possibly with small parts joined to it,
+and two medium parts are never merged) and at most ``max_population`` inhabitants (a single
+unit above the maximum, e.g. Toulouse, is a piece and a territory on its own). A group with
+fewer than ``min_population`` inhabitants (no anchor) is a *leftover* (label ``-1``), left to
+the caller's extension / non-rattachable handling. Parts that are not oversized are never
+divided, whatever the count gained.
+
+Objective (lexicographic, every term minimised)
+-----------------------------------------------
+1. ``leftover``: the population in leftovers (none unless no grouping reaches the minimum);
+2. ``pieces``: the number of pieces the oversized parts are cut into (at least
+   ``ceil(P / max_population)`` each; pieces of ``target_population`` to ``max_population``
+   inhabitants when the part allows it, at least ``min_population`` otherwise);
+3. ``deviation``: the sum over territories of ``((population - target) / target) ** 2``.
+   Squared rather than absolute deviation: it is strictly convex, so it prefers balanced pieces
+   of an oversized part (with ``|p - t|`` every split into pieces above the target costs the
+   same) and penalises a 20,000 territory as much as a 100,000 one, while merging two small
+   territories pays whenever the union is nearer the target than they are on average.
+
+The heuristic settles term 2 first, part by part: for ``k`` from ``ceil(P / max)`` up, cuts into
+``k`` pieces of ``target..max`` (then ``min..max``) inhabitants are sought three ways (pieces cut
+one by one off random spanning trees; pieces grown one by one from the largest unit and then from
+the edge of what is left; recursive bisection of random trees), the most balanced cut of the
+first ``k`` that works is kept, and any three adjacent pieces two could hold are re-cut into two.
+Then it groups the blocks for terms 1 and 3: a randomized greedy construction, then a local
+search of block moves and merges, then a large-neighbourhood search re-partitioning exactly
+(dynamic programming over subsets) the union of every group, pair and chain of three adjacent
+groups of at most ``LNS_MAX_BLOCKS`` blocks, until no move improves; the best of ``restarts``
+seeded runs is kept. Everything
+random comes from ``numpy.random.default_rng(seed)``, so a result is deterministic for a seed.
+:func:`exact_grouping` solves terms 1 and 3 exactly for the same blocks (set-partitioning MILP
+over every feasible group, HiGHS through :func:`scipy.optimize.milp`) on small instances.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse import csgraph
+
+__all__ = [
+    "KIND_SPLIT",
+    "KIND_UNION",
+    "KIND_WHOLE",
+    "EpciModeResult",
+    "EpciPart",
+    "EpciTerritory",
+    "epci_partition",
+    "exact_grouping",
+    "objective",
+]
+
+#: Territory kinds.
+KIND_WHOLE = "epci"  #: one whole EPCI part (possibly with parts of no EPCI)
+KIND_UNION = "union_epci"  #: a union of whole EPCI parts
+KIND_SPLIT = "epci_decoupe"  #: holds a piece of an oversized EPCI part
+
+#: Restarts of the grouping heuristic, and the largest union the exact re-partition handles.
+RESTARTS = 4
+LNS_MAX_BLOCKS = 12
+#: Random spanning trees tried per oversized part.
+TREES = 64
+#: Random seeds (besides the largest unit) of the region-growing cut of an oversized part.
+GROW_SEEDS = 16
+
+
+def _fr(value) -> str:
+    from .report import fr_int
+
+    return fr_int(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# Results
+# ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class EpciPart:
+    """A connected piece of the white part of one EPCI (in one département unless crossing)."""
+
+    part: int
+    epci: int
+    departement: int
+    population: int
+    n_units: int
+    #: Index of this part among the parts of its EPCI (0-based) and how many there are.
+    component: int
+    n_components: int
+    #: ``"small"``, ``"medium"`` or ``"oversized"``.
+    size: str
+
+
+@dataclass(frozen=True)
+class EpciTerritory:
+    """One proposed territory (label ``territory`` in :attr:`EpciModeResult.labels`)."""
+
+    territory: int
+    population: int
+    n_units: int
+    #: :data:`KIND_WHOLE`, :data:`KIND_UNION` or :data:`KIND_SPLIT`.
+    kind: str
+    #: EPCI parts (ids of :attr:`EpciModeResult.parts`) wholly or partly in the territory.
+    parts: tuple[int, ...]
+    #: EPCI ids touched (``-1`` excluded).
+    epci: tuple[int, ...]
+    #: EPCI ids whose oversized part is cut here, with the reason for each (French).
+    split_epci: tuple[int, ...] = ()
+    reasons: tuple[str, ...] = ()
+    #: EPCIs in several parts for other reasons (white part not connected, two départements).
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {
+            "territory": self.territory,
+            "population": self.population,
+            "n_units": self.n_units,
+            "kind": self.kind,
+            "parts": list(self.parts),
+            "epci": list(self.epci),
+            "split_epci": list(self.split_epci),
+            "reasons": list(self.reasons),
+            "notes": list(self.notes),
+        }
+
+
+@dataclass
+class EpciModeResult:
+    """Labels per unit (``-1``: leftover), territories, parts and the objective reached."""
+
+    labels: np.ndarray
+    territories: list[EpciTerritory]
+    parts: list[EpciPart]
+    #: Part id of each unit.
+    part_of: np.ndarray
+    #: Unit indices of each leftover group (connected, below the minimum).
+    leftovers: list[np.ndarray]
+    #: (leftover population, pieces, deviation): the objective of the module docstring.
+    objective: tuple[int, int, float]
+    #: A lower bound on the pieces of the oversized parts: each unit above the maximum alone, plus
+    #: ``ceil(rest / max)`` for the rest of each part.
+    min_pieces: int = 0
+    #: Block of each unit, and which blocks are anchors (medium parts and pieces).
+    block_of: np.ndarray | None = None
+    anchor: np.ndarray | None = None
+    stats: dict = field(default_factory=dict)
+
+    @property
+    def n_territories(self) -> int:
+        return len(self.territories)
+
+
+# ---------------------------------------------------------------------------------------------
+# Objective
+# ---------------------------------------------------------------------------------------------
+def _dev(p: float, target: float) -> float:
+    d = (p - target) / target
+    return d * d
+
+
+def objective(labels, pop, part_of, oversized_parts, *, target_population: int = 60000) -> tuple:
+    """``(leftover population, pieces, deviation)`` of a labelling (see the module docstring).
+
+    ``pieces`` counts, for each oversized part, the territories its units fall in (leftover
+    units of an oversized part count as one piece).
+    """
+    labels = np.asarray(labels)
+    pop = np.asarray(pop, dtype=np.int64)
+    left = int(pop[labels < 0].sum())
+    pieces = 0
+    for p in oversized_parts:
+        lab = labels[part_of == p]
+        pieces += len(np.unique(lab))
+    k = int(labels.max()) + 1 if len(labels) else 0
+    tot = np.bincount(labels[labels >= 0], weights=pop[labels >= 0], minlength=k)
+    dev = float((((tot - target_population) / target_population) ** 2).sum())
+    return left, pieces, dev
+
+
+# ---------------------------------------------------------------------------------------------
+# Parts and blocks
+# ---------------------------------------------------------------------------------------------
+def _prepare(graph, pop, epci, dep, allow_cross):
+    """The graph (cross-département edges dropped unless allowed) and the part of every unit."""
+    g = sp.csr_matrix(graph)
+    n = g.shape[0]
+    pop = np.asarray(pop, dtype=np.int64)
+    epci = np.asarray(epci, dtype=np.int64)
+    dep = np.asarray(dep, dtype=np.int64)
+    if not (len(pop) == len(epci) == len(dep) == n):
+        raise ValueError(
+            f"graph of {n} units but {len(pop)} populations, {len(epci)} EPCI, {len(dep)} départements"
+        )
+    coo = g.tocoo()
+    keep = coo.row != coo.col
+    if not allow_cross:
+        keep &= dep[coo.row] == dep[coo.col]
+    r, c = coo.row[keep], coo.col[keep]
+    g = sp.csr_matrix((np.ones(len(r), dtype=np.int8), (r, c)), shape=(n, n))
+    g = ((g + g.T) > 0).astype(np.int8).tocsr()
+    g.sort_indices()
+    # A unit's key: its EPCI (and département), or itself when it has none.
+    key = np.where(epci >= 0, epci, -1 - np.arange(n))
+    if not allow_cross:
+        _, key = np.unique(np.c_[key, dep], axis=0, return_inverse=True)
+        key = key.ravel()
+    coo = g.tocoo()
+    same = key[coo.row] == key[coo.col]
+    h = sp.csr_matrix((np.ones(int(same.sum())), (coo.row[same], coo.col[same])), shape=(n, n))
+    _, part_of = csgraph.connected_components(h, directed=False)
+    return g, pop, epci, dep, part_of.astype(np.int64)
+
+
+def _parts(part_of, pop, epci, dep, min_population, max_population) -> list[EpciPart]:
+    n_parts = int(part_of.max()) + 1 if len(part_of) else 0
+    first = np.full(n_parts, len(part_of), dtype=np.int64)
+    np.minimum.at(first, part_of, np.arange(len(part_of)))
+    ppop = np.bincount(part_of, weights=pop, minlength=n_parts).astype(np.int64)
+    psize = np.bincount(part_of, minlength=n_parts)
+    pepci = epci[first]
+    pdep = dep[first]
+    count: dict[int, int] = {}
+    comp = np.zeros(n_parts, dtype=np.int64)
+    for p in range(n_parts):  # parts are numbered by their first unit: a stable order
+        e = int(pepci[p])
+        if e >= 0:
+            comp[p] = count.get(e, 0)
+            count[e] = comp[p] + 1
+    out = []
+    for p in range(n_parts):
+        e = int(pepci[p])
+        size = (
+            "small" if ppop[p] < min_population else ("medium" if ppop[p] <= max_population else "oversized")
+        )
+        out.append(
+            EpciPart(
+                part=p,
+                epci=e,
+                departement=int(pdep[p]),
+                population=int(ppop[p]),
+                n_units=int(psize[p]),
+                component=int(comp[p]),
+                n_components=count.get(e, 1) if e >= 0 else 1,
+                size=size,
+            )
+        )
+    return out
+
+
+def _cut_tree(order, parent, w, lo, hi, k, rng):
+    """Cut a rooted spanning tree into ``k`` subtrees of ``lo..hi`` inhabitants, or ``None``.
+
+    ``order`` is a BFS order (root first) of the tree's nodes (local indices), ``parent`` their
+    parent (-1 for the root). At each step the subtree whose population is nearest the mean of
+    what is left is cut, among those leaving a remainder that ``k - 1`` pieces can still hold.
+    """
+    alive = np.zeros(len(w), dtype=bool)
+    alive[order] = True
+    root = order[0]
+    pieces = []
+    rest_k = k
+    while rest_k > 1:
+        sub = w.astype(np.float64).copy()
+        sub[~alive] = 0
+        for v in order[::-1]:
+            if v != root and alive[v]:
+                sub[parent[v]] += sub[v]
+        total = sub[root]
+        ideal = total / rest_k
+        ok = (
+            alive
+            & (sub >= lo)
+            & (sub <= hi)
+            & (total - sub >= (rest_k - 1) * lo)
+            & (total - sub <= (rest_k - 1) * hi)
+        )
+        ok[root] = False
+        cand = np.flatnonzero(ok)
+        if not len(cand):
+            return None
+        score = np.abs(sub[cand] - ideal) + rng.random(len(cand)) * 1e-6 * ideal
+        v = cand[int(np.argmin(score))]
+        # The subtree of v: nodes whose path to the root passes through v.
+        inside = np.zeros(len(w), dtype=bool)
+        inside[v] = True
+        for u in order:
+            if alive[u] and u != v and parent[u] >= 0 and inside[parent[u]]:
+                inside[u] = True
+        inside &= alive
+        pieces.append(np.flatnonzero(inside))
+        alive &= ~inside
+        rest_k -= 1
+    last = np.flatnonzero(alive)
+    s = w[last].sum()
+    if not (lo <= s <= hi):
+        return None
+    pieces.append(last)
+    return pieces
+
+
+def _split_component(g, units, w, lo_target, lo_min, hi, target, rng):
+    """Pieces (arrays of local indices) of one connected set of units above ``hi``.
+
+    The fewest pieces of ``lo_target..hi`` inhabitants (then ``lo_min..hi``) found by cutting
+    random spanning trees and by region growing, the most balanced of those found; then any
+    three adjacent pieces that two could hold are re-cut into two while one can. As a last
+    resort, subtrees of at most ``hi`` inhabitants cut greedily (the smaller ones become free
+    blocks).
+    """
+    sub = sp.triu(g[units][:, units], 1).tocoo()
+    m = len(units)
+    total = int(w.sum())
+    kmin = max(1, math.ceil(total / hi))
+    nbrs = [[] for _ in range(m)]
+    for x, y in zip(sub.row.tolist(), sub.col.tolist()):
+        nbrs[x].append(y)
+        nbrs[y].append(x)
+    everything = np.arange(m)
+    for lo in (lo_target, lo_min):
+        for k in range(kmin, max(kmin, total // max(lo, 1)) + 1):
+            best = _best_cut(everything, nbrs, w, lo, hi, k, target, TREES, GROW_SEEDS, rng)
+            if best is not None:
+                return _reduce_pieces(best, nbrs, w, lo, hi, target, rng)
+    order, parent = _random_tree(m, nbrs, everything, int(np.argmax(w)), rng)
+    alive = np.ones(m, dtype=bool)
+    pieces = []
+    while w[alive].sum() > hi:
+        s = w.astype(np.float64).copy()
+        s[~alive] = 0
+        for v in order[::-1]:
+            if parent[v] >= 0 and alive[v]:
+                s[parent[v]] += s[v]
+        ok = alive & (s <= hi)
+        ok[order[0]] = False
+        v = int(np.flatnonzero(ok)[np.argmax(s[ok])])
+        inside = np.zeros(m, dtype=bool)
+        inside[v] = True
+        for u in order:
+            if alive[u] and u != v and parent[u] >= 0 and inside[parent[u]]:
+                inside[u] = True
+        inside &= alive
+        pieces.append(np.flatnonzero(inside))
+        alive &= ~inside
+    pieces.append(np.flatnonzero(alive))
+    return pieces
+
+
+def _best_cut(nodes, nbrs, w, lo, hi, k, target, n_trees, n_seeds, rng):
+    """The most balanced cut of ``nodes`` into ``k`` pieces of ``lo..hi`` found, or ``None``."""
+    m = len(w)
+    best, best_cost = None, math.inf
+    heavy = int(nodes[np.argmax(w[nodes])])
+    found = []
+    for t in range(n_trees):
+        # Rooted at the largest unit or at a random one: a hub city is then sometimes a leaf.
+        root = heavy if t % 2 == 0 else int(nodes[rng.integers(len(nodes))])
+        order, parent = _random_tree(m, nbrs, nodes, root, rng)
+        found.append(_cut_tree(order, parent, w, lo, hi, k, rng))
+    seeds = [heavy] + [int(x) for x in rng.permutation(nodes)[:n_seeds]]
+    found += [_grow_cut(nbrs, w, nodes, lo, hi, k, sd, rng) for sd in seeds]
+    if k >= 4:
+        found += [_bisect(nbrs, w, np.asarray(nodes), lo, hi, k, rng) for _ in range(4)]
+    for pieces in found:
+        if pieces is None:
+            continue
+        cost = sum(_dev(w[p].sum(), target) for p in pieces)
+        if cost < best_cost - 1e-12:
+            best, best_cost = pieces, cost
+    return best
+
+
+def _bisect(nbrs, w, nodes, lo, hi, k, rng, tries: int = 6):
+    """Cut ``nodes`` into ``k`` pieces of ``lo..hi`` by recursive bisection of random trees.
+
+    Each step cuts the subtree nearest ``k1 / k`` of the population (``k1 = k // 2``) among
+    those leaving both sides holdable by their ``k1`` and ``k - k1`` pieces; far more tolerant
+    than cutting pieces one by one when ``k`` is large (Aix-Marseille-Provence).
+    """
+    total = int(w[nodes].sum())
+    if k == 1:
+        return [np.sort(nodes)] if lo <= total <= hi else None
+    k1 = k // 2
+    k2 = k - k1
+    for _ in range(tries):
+        root = int(nodes[rng.integers(len(nodes))])
+        order, parent = _random_tree(len(w), nbrs, nodes, root, rng)
+        if len(order) != len(nodes):
+            return None  # not connected
+        sub = w.astype(np.float64).copy()
+        for v in order[::-1]:
+            if v != root:
+                sub[parent[v]] += sub[v]
+        cand = order[1:]
+        s_c = sub[cand]
+        ok = (s_c >= k1 * lo) & (s_c <= k1 * hi) & (total - s_c >= k2 * lo) & (total - s_c <= k2 * hi)
+        ok2 = (s_c >= k2 * lo) & (s_c <= k2 * hi) & (total - s_c >= k1 * lo) & (total - s_c <= k1 * hi)
+        score = np.minimum(
+            np.where(ok, np.abs(s_c - total * k1 / k), np.inf),
+            np.where(ok2, np.abs(s_c - total * k2 / k), np.inf),
+        )
+        if not np.isfinite(score).any():
+            continue
+        i = int(np.argmin(score))
+        v = int(cand[i])
+        kin = k1 if ok[i] and abs(s_c[i] - total * k1 / k) == score[i] else k2
+        inside = np.zeros(len(w), dtype=bool)
+        inside[v] = True
+        for u in order.tolist():
+            if parent[u] >= 0 and inside[parent[u]]:
+                inside[u] = True
+        a = np.flatnonzero(inside)
+        b = np.setdiff1d(nodes, a)
+        left = _bisect(nbrs, w, a, lo, hi, kin, rng, tries)
+        if left is None:
+            continue
+        right = _bisect(nbrs, w, b, lo, hi, k - kin, rng, tries)
+        if right is None:
+            continue
+        return left + right
+    return None
+
+
+def _reduce_pieces(pieces, nbrs, w, lo, hi, target, rng):
+    """Re-cut three adjacent pieces into two while some three can be (fewer pieces)."""
+    pieces = [np.asarray(p) for p in pieces]
+    while len(pieces) >= 3:
+        owner = {}
+        for i, p in enumerate(pieces):
+            for u in p.tolist():
+                owner[u] = i
+        adj = [set() for _ in pieces]
+        for i, p in enumerate(pieces):
+            for u in p.tolist():
+                for v in nbrs[u]:
+                    j = owner.get(v)
+                    if j is not None and j != i:
+                        adj[i].add(j)
+        pops = [int(w[p].sum()) for p in pieces]
+        done = False
+        triples = sorted(
+            {
+                tuple(sorted((a, b, c)))
+                for a in range(len(pieces))
+                for b in adj[a]
+                for c in adj[a] | adj[b]
+                if len({a, b, c}) == 3
+            }
+        )
+        for a, b, c in triples:
+            tot = pops[a] + pops[b] + pops[c]
+            if not (2 * lo <= tot <= 2 * hi):
+                continue
+            union = np.concatenate([pieces[a], pieces[b], pieces[c]])
+            two = _best_cut(union, nbrs, w, lo, hi, 2, target, 16, 6, rng)
+            if two is not None:
+                pieces = [p for i, p in enumerate(pieces) if i not in (a, b, c)] + two
+                done = True
+                break
+        if not done:
+            break
+    return pieces
+
+
+def _random_tree(m, nbrs, nodes, root, rng):
+    """A random spanning tree of ``nodes`` (Kruskal, edges in random order): BFS order, parents.
+
+    ``parent`` is -1 for the root and for every node outside ``nodes``.
+    """
+    inset = np.zeros(m, dtype=bool)
+    inset[nodes] = True
+    ea, eb = [], []
+    for u in np.asarray(nodes).tolist():
+        for v in nbrs[u]:
+            if v > u and inset[v]:
+                ea.append(u)
+                eb.append(v)
+    parent_uf = list(range(m))
+
+    def find(x):
+        while parent_uf[x] != x:
+            parent_uf[x] = parent_uf[parent_uf[x]]
+            x = parent_uf[x]
+        return x
+
+    adj = [[] for _ in range(m)]
+    for e in rng.permutation(len(ea)).tolist():
+        a, b = ea[e], eb[e]
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent_uf[ra] = rb
+            adj[a].append(b)
+            adj[b].append(a)
+    parent = np.full(m, -1, dtype=np.int64)
+    order = [root]
+    seen = [False] * m
+    seen[root] = True
+    for u in order:
+        for v in adj[u]:
+            if not seen[v]:
+                seen[v] = True
+                parent[v] = u
+                order.append(v)
+    return np.asarray(order, dtype=np.int64), parent
+
+
+def _connected_list(nodes: set, nbrs) -> bool:
+    """Whether ``nodes`` (local indices) is connected in ``nbrs``."""
+    if not nodes:
+        return False
+    start = next(iter(nodes))
+    seen = {start}
+    stack = [start]
+    while stack:
+        u = stack.pop()
+        for v in nbrs[u]:
+            if v in nodes and v not in seen:
+                seen.add(v)
+                stack.append(v)
+    return len(seen) == len(nodes)
+
+
+def _grow_cut(nbrs, w, alive_idx, lo, hi, k, seed, rng):
+    """Cut ``k`` connected pieces of ``lo..hi`` by growing one piece at a time, or ``None``.
+
+    The piece grows from ``seed`` by the frontier unit with the most neighbours inside it (ties
+    at random) up to an equal share of what is left, then until it leaves a connected remainder
+    that ``k - 1`` pieces can hold; the next piece grows from a unit on the remainder's edge. Finds the cuts a spanning tree misses
+    when one unit holds most of the population (Brest, Angers).
+    """
+    alive = np.zeros(len(w), dtype=bool)
+    alive[alive_idx] = True
+    pieces = []
+    noise = rng.random(len(w))
+    while k > 1:
+        total = int(w[alive].sum())
+        inside = {seed}
+        p = int(w[seed])
+        ideal = total / k
+        while True:
+            rest = total - p
+            front = {v for u in inside for v in nbrs[u] if alive[v] and v not in inside and p + w[v] <= hi}
+            if p < ideal and front:
+                pass  # keep growing toward an equal share of what is left
+            elif lo <= p <= hi and (k - 1) * lo <= rest <= (k - 1) * hi:
+                if _connected_list(set(np.flatnonzero(alive).tolist()) - inside, nbrs):
+                    break
+            if not front:
+                return None
+            c = max(front, key=lambda v: (sum(1 for x in nbrs[v] if x in inside), noise[v]))
+            inside.add(c)
+            p += int(w[c])
+        piece = np.array(sorted(inside))
+        pieces.append(piece)
+        alive[piece] = False
+        k -= 1
+        # The next piece grows from the edge of what is left, so that the rest stays in one piece.
+        left = np.flatnonzero(alive)
+        seed = min(left.tolist(), key=lambda v: (sum(1 for x in nbrs[v] if alive[x]), noise[v]))
+    last = np.flatnonzero(alive)
+    if not (lo <= w[last].sum() <= hi):
+        return None
+    pieces.append(last)
+    return pieces
+
+
+@dataclass
+class _Blocks:
+    """The grouping problem: blocks of units, their populations, anchors and adjacency."""
+
+    members: list[np.ndarray]
+    pop: np.ndarray
+    anchor: np.ndarray  # bool
+    giant: np.ndarray  # bool: a piece above the maximum (one unit), alone for good
+    part: np.ndarray  # part of the block
+    nbrs: list[list[int]]
+    block_of: np.ndarray  # unit -> block
+
+
+def _blocks(g, pop, part_of, parts, min_population, max_population, target_population, rng) -> _Blocks:
+    members, bpop, anchor, giant, bpart = [], [], [], [], []
+    by_part = np.argsort(part_of, kind="stable")
+    bounds = np.flatnonzero(np.r_[True, part_of[by_part][1:] != part_of[by_part][:-1], True])
+    lo_target = max(target_population, min_population)
+
+    def add(units, is_anchor, is_giant, p):
+        members.append(units)
+        bpop.append(int(pop[units].sum()))
+        anchor.append(is_anchor)
+        giant.append(is_giant)
+        bpart.append(p)
+
+    for p, info in enumerate(parts):
+        units = by_part[bounds[p] : bounds[p + 1]]
+        if info.size != "oversized":
+            add(units, info.size == "medium", False, p)
+            continue
+        big = pop[units] > max_population
+        for u in units[big]:
+            add(np.array([u]), True, True, p)
+        rest = units[~big]
+        if not len(rest):
+            continue
+        _, comp = csgraph.connected_components(g[rest][:, rest], directed=False)
+        for c in range(int(comp.max()) + 1):
+            cu = rest[comp == c]
+            cp = int(pop[cu].sum())
+            if cp <= max_population:
+                add(cu, cp >= min_population, False, p)
+                continue
+            for piece in _split_component(
+                g, cu, pop[cu], lo_target, min_population, max_population, target_population, rng
+            ):
+                pu = cu[piece]
+                add(pu, int(pop[pu].sum()) >= min_population, False, p)
+    n_units = len(pop)
+    block_of = np.empty(n_units, dtype=np.int64)
+    for b, m in enumerate(members):
+        block_of[m] = b
+    coo = g.tocoo()
+    a, b = block_of[coo.row], block_of[coo.col]
+    k = a != b
+    nb = len(members)
+    pairs = np.unique(a[k] * nb + b[k]) if nb else np.zeros(0, dtype=np.int64)
+    nbrs = [[] for _ in range(nb)]
+    for x, y in zip((pairs // nb).tolist(), (pairs % nb).tolist()):
+        nbrs[x].append(y)
+    return _Blocks(
+        members=members,
+        pop=np.asarray(bpop, dtype=np.int64),
+        anchor=np.asarray(anchor, dtype=bool),
+        giant=np.asarray(giant, dtype=bool),
+        part=np.asarray(bpart, dtype=np.int64),
+        nbrs=nbrs,
+        block_of=block_of,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Grouping heuristic
+# ---------------------------------------------------------------------------------------------
+class _Grouping:
+    """Groups of blocks: at most one anchor each, at most ``hi`` inhabitants, connected."""
+
+    def __init__(self, blocks: _Blocks, lo: int, hi: int, target: int):
+        self.B = blocks
+        self.n = len(blocks.pop)
+        self.w = blocks.pop.tolist()
+        self.anc = blocks.anchor.tolist()
+        self.giant = blocks.giant.tolist()
+        self.nbrs = blocks.nbrs
+        self.lo, self.hi, self.t = lo, hi, float(target)
+
+    # cost of one group: (leftover population, deviation)
+    def gcost(self, p: int, has_anchor: bool) -> tuple:
+        if has_anchor or p >= self.lo:
+            return (0, _dev(p, self.t))
+        return (p, 0.0)
+
+    def total(self, grp) -> tuple:
+        pops, anc = {}, {}
+        for b, g in enumerate(grp):
+            pops[g] = pops.get(g, 0) + self.w[b]
+            anc[g] = anc.get(g, False) or self.anc[b]
+        left, dev = 0, 0.0
+        for g, p in pops.items():
+            c = self.gcost(p, anc[g])
+            left += c[0]
+            dev += c[1]
+        return (left, dev)
+
+    # ---- construction --------------------------------------------------------------------------
+    def construct(self, rng) -> list[int]:
+        n, w, nbrs, lo, hi, t = self.n, self.w, self.nbrs, self.lo, self.hi, self.t
+        grp = [-1] * n
+        ng = 0
+        for b in range(n):
+            if self.anc[b]:
+                grp[b] = ng
+                ng += 1
+        noise = (rng.random(n) * 0.5).tolist()
+        free = [b for b in range(n) if grp[b] < 0]
+        while True:
+            free = [b for b in free if grp[b] < 0]
+            if not free:
+                break
+            seed = min(free, key=lambda b: (sum(1 for v in nbrs[b] if grp[v] < 0) + noise[b], b))
+            g = ng
+            ng += 1
+            grp[seed] = g
+            p = w[seed]
+            members = [seed]
+            while True:
+                cand = {v for u in members for v in nbrs[u] if grp[v] < 0 and p + w[v] <= hi}
+                if not cand:
+                    break
+                c = min(cand, key=lambda v: (_dev(p + w[v], t) + 0.05 * noise[v], v))
+                if p >= lo and _dev(p + w[c], t) >= _dev(p, t):
+                    break
+                grp[c] = g
+                members.append(c)
+                p += w[c]
+        return self._renumber(grp)
+
+    @staticmethod
+    def _renumber(grp):
+        seen: dict[int, int] = {}
+        return [seen.setdefault(g, len(seen)) for g in grp]
+
+    # ---- helpers -----------------------------------------------------------------------------
+    def _connected(self, nodes: set) -> bool:
+        if len(nodes) <= 1:
+            return True
+        start = next(iter(nodes))
+        seen = {start}
+        stack = [start]
+        while stack:
+            u = stack.pop()
+            for v in self.nbrs[u]:
+                if v in nodes and v not in seen:
+                    seen.add(v)
+                    stack.append(v)
+        return len(seen) == len(nodes)
+
+    # ---- local search ------------------------------------------------------------------------
+    def improve(self, grp: list[int], rng) -> list[int]:
+        grp = list(grp)
+        for _ in range(50):
+            changed = self._moves(grp, rng)
+            changed |= self._lns(grp, rng)
+            if not changed:
+                break
+        return self._renumber(grp)
+
+    def _state(self, grp):
+        pops, anc, mem = {}, {}, {}
+        for b, g in enumerate(grp):
+            pops[g] = pops.get(g, 0) + self.w[b]
+            anc[g] = anc.get(g, False) or self.anc[b]
+            mem.setdefault(g, set()).add(b)
+        return pops, anc, mem
+
+    def _moves(self, grp, rng) -> bool:
+        """Block moves to an adjacent group, and merges of adjacent groups, while they improve."""
+        changed = False
+        improved = True
+        while improved:
+            improved = False
+            pops, anc, mem = self._state(grp)
+            order = rng.permutation(self.n).tolist()
+            for b in order:
+                if self.anc[b]:
+                    continue
+                a = grp[b]
+                targets = sorted({grp[v] for v in self.nbrs[b]} - {a})
+                if not targets:
+                    continue
+                rest = mem[a] - {b}
+                if not self._connected(rest):
+                    continue
+                ca = self.gcost(pops[a], anc[a])
+                na = self.gcost(pops[a] - self.w[b], anc[a]) if rest else (0, 0.0)
+                best, best_d = None, (0, -1e-12)
+                for c in targets:
+                    if self.giant_group(mem[c]) or pops[c] + self.w[b] > self.hi:
+                        continue
+                    cc = self.gcost(pops[c], anc[c])
+                    nc = self.gcost(pops[c] + self.w[b], anc[c])
+                    d = (na[0] + nc[0] - ca[0] - cc[0], na[1] + nc[1] - ca[1] - cc[1])
+                    if d < best_d:
+                        best, best_d = c, d
+                if best is not None:
+                    grp[b] = best
+                    pops[a] -= self.w[b]
+                    pops[best] += self.w[b]
+                    mem[a].discard(b)
+                    mem[best].add(b)
+                    improved = changed = True
+            # merges
+            pops, anc, mem = self._state(grp)
+            for a in sorted(mem):
+                if a not in mem:
+                    continue
+                nb = sorted({grp[v] for u in mem[a] for v in self.nbrs[u]} - {a})
+                best, best_d = None, (0, -1e-12)
+                for c in nb:
+                    if (anc[a] and anc[c]) or pops[a] + pops[c] > self.hi:
+                        continue
+                    ca, cc = self.gcost(pops[a], anc[a]), self.gcost(pops[c], anc[c])
+                    m = self.gcost(pops[a] + pops[c], anc[a] or anc[c])
+                    d = (m[0] - ca[0] - cc[0], m[1] - ca[1] - cc[1])
+                    if d < best_d:
+                        best, best_d = c, d
+                if best is not None:
+                    for u in mem[best]:
+                        grp[u] = a
+                    mem[a] |= mem.pop(best)
+                    pops[a] += pops.pop(best)
+                    anc[a] = anc[a] or anc.pop(best)
+                    improved = changed = True
+        return changed
+
+    def giant_group(self, members) -> bool:
+        return any(self.giant[u] for u in members)
+
+    def _lns(self, grp, rng) -> bool:
+        """Exact re-partition of each group, pair and chain of three adjacent groups (small ones)."""
+        changed = False
+        pops, anc, mem = self._state(grp)
+        adj = {g: set() for g in mem}
+        for g, m in mem.items():
+            for u in m:
+                for v in self.nbrs[u]:
+                    if grp[v] != g:
+                        adj[g].add(grp[v])
+        hoods = []
+        for g in sorted(mem):
+            hoods.append((g,))
+            for h in sorted(adj[g]):
+                if h > g:
+                    hoods.append((g, h))
+                    for k in sorted(adj[h] | adj[g]):
+                        if k > h and k != g:
+                            hoods.append((g, h, k))
+        order = rng.permutation(len(hoods)).tolist()
+        for i in order:
+            hood = hoods[i]
+            if any(g not in mem for g in hood):
+                continue
+            nodes = sorted(set().union(*(mem[g] for g in hood)))
+            if (
+                len(nodes) > LNS_MAX_BLOCKS
+                or len(nodes) < 2
+                or all(self.anc[u] for u in nodes)
+                or self.giant_group(nodes)
+            ):
+                continue
+            cur = (
+                sum(self.gcost(pops[g], anc[g])[0] for g in hood),
+                sum(self.gcost(pops[g], anc[g])[1] for g in hood),
+            )
+            best_cost, best_parts = _best_partition(
+                nodes, self.w, self.anc, self.nbrs, self.lo, self.hi, self.t
+            )
+            if best_parts is None or not (
+                best_cost[0] < cur[0] or (best_cost[0] == cur[0] and best_cost[1] < cur[1] - 1e-9)
+            ):
+                continue
+            base = max(mem) + 1
+            for g in hood:
+                del mem[g], pops[g], anc[g]
+            for j, part in enumerate(best_parts):
+                g = base + j
+                mem[g] = set(part)
+                pops[g] = sum(self.w[u] for u in part)
+                anc[g] = any(self.anc[u] for u in part)
+                for u in part:
+                    grp[u] = g
+            changed = True
+        return changed
+
+
+def _best_partition(nodes, w, anc, nbrs, lo, hi, t):
+    """Exact best partition of ``nodes`` into feasible connected groups (DP over subsets)."""
+    m = len(nodes)
+    idx = {u: i for i, u in enumerate(nodes)}
+    nmask = [0] * m
+    for i, u in enumerate(nodes):
+        for v in nbrs[u]:
+            j = idx.get(v)
+            if j is not None:
+                nmask[i] |= 1 << j
+    wl = [w[u] for u in nodes]
+    al = [anc[u] for u in nodes]
+
+    # Every feasible connected subset, grouped by its lowest node.
+    subsets_by_low: list[list[tuple[int, tuple]]] = [[] for _ in range(m)]
+    for s, p, a in _connected_subsets(m, nmask, wl, al, hi):
+        low = (s & -s).bit_length() - 1
+        cost = (0, _dev(p, t)) if (a or p >= lo) else (p, 0.0)
+        subsets_by_low[low].append((s, cost))
+    full = (1 << m) - 1
+    memo = {0: ((0, 0.0), None)}
+
+    def solve(mask):
+        if mask in memo:
+            return memo[mask][0]
+        low = (mask & -mask).bit_length() - 1
+        best, arg = None, None
+        for s, c in subsets_by_low[low]:
+            if s & ~mask:
+                continue
+            r = solve(mask & ~s)
+            if r is None:
+                continue
+            tot = (c[0] + r[0], c[1] + r[1])
+            if best is None or tot < best:
+                best, arg = tot, s
+        memo[mask] = (best, arg)
+        return best
+
+    best = solve(full)
+    if best is None:
+        return None, None
+    parts, mask = [], full
+    while mask:
+        s = memo[mask][1]
+        parts.append([nodes[i] for i in range(m) if s >> i & 1])
+        mask &= ~s
+    return best, parts
+
+
+def _connected_subsets(m, nmask, w, anc, hi):
+    """Yield ``(mask, population, has_anchor)`` of every connected subset of at most ``hi``
+    inhabitants and one anchor (each once: grown from its lowest node, ESU-style)."""
+    out = []
+
+    def extend(sub, ext, excl, p, a, v):
+        out.append((sub, p, a))
+        while ext:
+            u = (ext & -ext).bit_length() - 1
+            ext &= ~(1 << u)
+            excl_u = excl | (1 << u)
+            if p + w[u] > hi or (a and anc[u]):
+                excl = excl_u
+                continue
+            new_ext = ext | (nmask[u] & ~excl_u & ~sub & ~((1 << (v + 1)) - 1))
+            extend(sub | (1 << u), new_ext & ~excl_u, excl_u, p + w[u], a or anc[u], v)
+            excl = excl_u
+
+    for v in range(m):
+        if w[v] > hi and not anc[v]:
+            continue
+        above = ~((1 << (v + 1)) - 1)
+        extend(1 << v, nmask[v] & above, (1 << (v + 1)) - 1, w[v], anc[v], v)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry point
+# ---------------------------------------------------------------------------------------------
+def epci_partition(
+    graph,
+    pop,
+    epci,
+    dep,
+    *,
+    min_population: int = 20000,
+    max_population: int = 175000,
+    target_population: int = 60000,
+    allow_cross_departement: bool = False,
+    seed: int = 0,
+    restarts: int = RESTARTS,
+) -> EpciModeResult:
+    """Candidate territories of one area built from whole EPCI parts (see the module docstring).
+
+    Parameters
+    ----------
+    graph
+        Symmetric sparse contiguity matrix over the ``n`` units (land adjacency plus sea links);
+        edges between départements are ignored unless ``allow_cross_departement``.
+    pop, epci, dep
+        Population, EPCI id (``-1``: none) and département id of each unit (int arrays).
+    min_population, max_population, target_population
+        Territory size bounds and the size aimed at.
+    allow_cross_departement
+        Let EPCI parts and territories span départements. Without it an EPCI spanning two
+        départements is split by département (each side a part, noted in the territories).
+    seed
+        Seed of every random choice: the result is deterministic for an input and a seed.
+    restarts
+        Randomized constructions improved by the local search; the best is kept.
+
+    Returns
+    -------
+    EpciModeResult
+
+    Examples
+    --------
+    Three EPCIs of 30,000 inhabitants in a row are three territories:
+
+    >>> import numpy as np, scipy.sparse as sp
+    >>> g = sp.diags([1.0, 1.0], [-1, 1], shape=(6, 6))
+    >>> r = epci_partition(g, np.full(6, 15000), np.array([0, 0, 1, 1, 2, 2]), np.zeros(6, int))
+    >>> r.labels.tolist(), [t.kind for t in r.territories]
+    ([0, 0, 1, 1, 2, 2], ['epci', 'epci', 'epci'])
+    """
+    if not (0 < min_population <= max_population):
+        raise ValueError(
+            f"min_population {min_population} must be positive and at most max_population {max_population}"
+        )
+    if target_population <= 0:
+        raise ValueError(f"target_population {target_population} must be positive")
+    g, pop, epci, dep, part_of = _prepare(graph, pop, epci, dep, allow_cross_departement)
+    n = len(pop)
+    rng = np.random.default_rng(seed)
+    parts = _parts(part_of, pop, epci, dep, min_population, max_population)
+    blocks = _blocks(g, pop, part_of, parts, min_population, max_population, target_population, rng)
+    G = _Grouping(blocks, min_population, max_population, target_population)
+    best, best_cost = None, None
+    if G.n:
+        for _ in range(max(1, restarts)):
+            grp = G.improve(G.construct(rng), rng)
+            c = G.total(grp)
+            if best is None or c[0] < best_cost[0] or (c[0] == best_cost[0] and c[1] < best_cost[1] - 1e-12):
+                best, best_cost = grp, c
+    return _result(
+        best or [],
+        blocks,
+        parts,
+        part_of,
+        pop,
+        epci,
+        dep,
+        min_population,
+        max_population,
+        target_population,
+        n,
+        allow_cross_departement,
+    )
+
+
+def _result(grp, blocks, parts, part_of, pop, epci, dep, lo, hi, target, n, allow_cross) -> EpciModeResult:
+    ng = max(grp) + 1 if grp else 0
+    gpop = np.zeros(ng, dtype=np.int64)
+    ganc = np.zeros(ng, dtype=bool)
+    for b, gg in enumerate(grp):
+        gpop[gg] += blocks.pop[b]
+        ganc[gg] |= blocks.anchor[b]
+    is_terr = ganc | (gpop >= lo)
+    unit_group = np.asarray(grp, dtype=np.int64)[blocks.block_of] if n else np.zeros(0, dtype=np.int64)
+    # Territories numbered by their first unit; leftovers -1.
+    first = np.full(ng, n, dtype=np.int64)
+    np.minimum.at(first, unit_group, np.arange(n))
+    terr_groups = [gg for gg in np.argsort(first, kind="stable").tolist() if is_terr[gg]]
+    relabel = np.full(ng, -1, dtype=np.int64)
+    relabel[terr_groups] = np.arange(len(terr_groups))
+    labels = relabel[unit_group] if n else np.zeros(0, dtype=np.int64)
+    leftovers = [
+        np.flatnonzero(unit_group == gg)
+        for gg in np.argsort(first, kind="stable").tolist()
+        if not is_terr[gg]
+    ]
+
+    epci_deps: dict[int, set] = {}
+    for p in parts:
+        if p.epci >= 0:
+            epci_deps.setdefault(p.epci, set()).add(p.departement)
+    oversized = [p.part for p in parts if p.size == "oversized"]
+    territories = []
+    for k in range(len(terr_groups)):
+        units = np.flatnonzero(labels == k)
+        tparts = sorted(set(part_of[units].tolist()))
+        eps = sorted({parts[p].epci for p in tparts if parts[p].epci >= 0})
+        split, reasons, notes = [], [], []
+        for p in tparts:
+            info = parts[p]
+            if info.size == "oversized":
+                if info.epci not in split:
+                    split.append(info.epci)
+                    what = (
+                        "EPCI"
+                        if info.n_components == 1 and len(epci_deps.get(info.epci, ())) <= 1
+                        else "partie d'EPCI"
+                    )
+                    reasons.append(
+                        f"{what} de {_fr(info.population)} habitants découpé{'e' if what != 'EPCI' else ''} : "
+                        f"au-dessus du maximum de {_fr(hi)}"
+                    )
+            if info.epci >= 0 and info.n_components > 1:
+                if len(epci_deps.get(info.epci, ())) > 1 and not allow_cross:
+                    notes.append(
+                        f"EPCI {info.epci} à cheval sur plusieurs départements : seule sa partie du "
+                        f"département {info.departement} est ici"
+                    )
+                else:
+                    notes.append(
+                        f"partie blanche de l'EPCI {info.epci} non contiguë : composante "
+                        f"{info.component + 1} sur {info.n_components}"
+                    )
+        whole = [p for p in tparts if parts[p].epci >= 0]
+        if split:
+            kind = KIND_SPLIT
+        elif len(whole) <= 1:
+            kind = KIND_WHOLE
+        else:
+            kind = KIND_UNION
+        territories.append(
+            EpciTerritory(
+                territory=k,
+                population=int(pop[units].sum()),
+                n_units=int(len(units)),
+                kind=kind,
+                parts=tuple(tparts),
+                epci=tuple(eps),
+                split_epci=tuple(split),
+                reasons=tuple(reasons),
+                notes=tuple(notes),
+            )
+        )
+    obj = objective(labels, pop, part_of, oversized, target_population=target)
+    # A unit above the maximum is a piece alone; the rest needs ceil(rest / max) pieces at least.
+    min_pieces = 0
+    for p in oversized:
+        w = pop[part_of == p]
+        giants = w[w > hi]
+        min_pieces += len(giants) + math.ceil((int(w.sum()) - int(giants.sum())) / hi)
+    return EpciModeResult(
+        labels=labels,
+        territories=territories,
+        parts=parts,
+        part_of=part_of,
+        leftovers=leftovers,
+        objective=obj,
+        min_pieces=min_pieces,
+        block_of=blocks.block_of,
+        anchor=blocks.anchor,
+        stats={"blocks": len(blocks.pop), "anchors": int(blocks.anchor.sum())},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Exact optimum of the grouping, for small instances (tests and scripts/epci_mode_optimum.py)
+# ---------------------------------------------------------------------------------------------
+def exact_grouping(
+    graph,
+    pop,
+    epci,
+    dep,
+    *,
+    min_population: int = 20000,
+    max_population: int = 175000,
+    target_population: int = 60000,
+    allow_cross_departement: bool = False,
+    seed: int = 0,
+    max_columns: int = 300_000,
+    time_limit: float = 60.0,
+) -> EpciModeResult | None:
+    """The optimum of terms 1 and 3 of the objective for the heuristic's blocks (MILP, HiGHS).
+
+    The blocks (parts, and the pieces of oversized parts as the heuristic cuts them for the same
+    seed) are fixed; every connected union of blocks with at most one anchor and at most
+    ``max_population`` inhabitants is a column of a set-partitioning model, plus one leftover
+    column per free block. Lexicographic: first the least leftover population, then, with it
+    fixed, the least deviation. ``None`` when there are more than ``max_columns`` columns.
+    """
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    g, pop, epci, dep, part_of = _prepare(graph, pop, epci, dep, allow_cross_departement)
+    n = len(pop)
+    rng = np.random.default_rng(seed)
+    parts = _parts(part_of, pop, epci, dep, min_population, max_population)
+    blocks = _blocks(g, pop, part_of, parts, min_population, max_population, target_population, rng)
+    nb = len(blocks.pop)
+    w = blocks.pop.tolist()
+    anc = blocks.anchor.tolist()
+    # Enumerate with Python ints as bitsets over all blocks of each connected piece.
+    nmask = [0] * nb
+    for u in range(nb):
+        for v in blocks.nbrs[u]:
+            nmask[u] |= 1 << v
+    cols = []
+    giant = blocks.giant.tolist()
+    subsets, complete = _enumerate_limited(nb, nmask, w, anc, giant, max_population, max_columns)
+    if not complete:
+        return None
+    for s, p, a in subsets:
+        if a or p >= min_population:
+            cols.append((s, 0, _dev(p, target_population)))
+    for b in range(nb):
+        if not anc[b]:
+            cols.append((1 << b, w[b], 0.0))
+    m = len(cols)
+    rows, cidx = [], []
+    for j, (s, _, _) in enumerate(cols):
+        b = 0
+        while s:
+            if s & 1:
+                rows.append(b)
+                cidx.append(j)
+            s >>= 1
+            b += 1
+    A = sp.csr_matrix((np.ones(len(rows)), (rows, cidx)), shape=(nb, m))
+    left = np.array([c[1] for c in cols], dtype=float)
+    devs = np.array([c[2] for c in cols], dtype=float)
+    cover = LinearConstraint(A, 1, 1)
+    opts = {"time_limit": time_limit, "mip_rel_gap": 0.0}
+    integ = np.ones(m)
+    r1 = milp(left, constraints=[cover], integrality=integ, bounds=Bounds(0, 1), options=opts)
+    if r1.x is None:
+        return None
+    L = float(np.round(left @ np.round(r1.x)))
+    r2 = milp(
+        devs,
+        constraints=[cover, LinearConstraint(left[None, :], -np.inf, L + 0.5)],
+        integrality=integ,
+        bounds=Bounds(0, 1),
+        options=opts,
+    )
+    if r2.x is None:
+        return None
+    chosen = np.flatnonzero(np.round(r2.x) > 0.5)
+    grp = [-1] * nb
+    k = 0
+    for j in chosen:
+        s = cols[j][0]
+        b = 0
+        while s:
+            if s & 1:
+                grp[b] = k
+            s >>= 1
+            b += 1
+        k += 1
+    res = _result(
+        grp,
+        blocks,
+        parts,
+        part_of,
+        pop,
+        epci,
+        dep,
+        min_population,
+        max_population,
+        target_population,
+        n,
+        allow_cross_departement,
+    )
+    res.stats.update({"columns": m, "status": int(r2.status)})
+    return res
+
+
+def _enumerate_limited(nb, nmask, w, anc, giant, hi, limit):
+    """Connected subsets of blocks (at most ``hi`` inhabitants, one anchor), up to ``limit``."""
+    out = []
+
+    class _Stop(Exception):
+        pass
+
+    def extend(sub, ext, excl, p, a, v):
+        out.append((sub, p, a))
+        if len(out) > limit:
+            raise _Stop
+        while ext:
+            u = (ext & -ext).bit_length() - 1
+            ext &= ~(1 << u)
+            excl_u = excl | (1 << u)
+            if p + w[u] > hi or (a and anc[u]) or giant[u]:
+                excl = excl_u
+                continue
+            new_ext = ext | (nmask[u] & ~excl_u & ~sub & ~((1 << (v + 1)) - 1))
+            extend(sub | (1 << u), new_ext & ~excl_u, excl_u, p + w[u], a or anc[u], v)
+            excl = excl_u
+
+    try:
+        for v in range(nb):
+            if giant[v]:
+                out.append((1 << v, w[v], True))
+                continue
+            extend(1 << v, nmask[v] & ~((1 << (v + 1)) - 1), (1 << (v + 1)) - 1, w[v], anc[v], v)
+    except _Stop:
+        return out, False
+    return out, True
