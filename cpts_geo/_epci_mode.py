@@ -93,7 +93,7 @@ GROW_SEEDS = 16
 
 
 def _fr(value) -> str:
-    from .report import fr_int
+    from ._text import fr_int
 
     return fr_int(value)
 
