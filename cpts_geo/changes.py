@@ -41,7 +41,7 @@ from ._text import fr_int, fr_plural
 from .history import parse_date
 from .register import STAGE_LABELS
 
-__all__ = ["NOTE_MATCHING", "RegisterChanges", "compare_registers"]
+__all__ = ["NOTE_MATCHING", "RegisterChanges", "compare_registers", "register_changes"]
 
 NOTE_MATCHING = (
     "Les CPTS sont rapprochées par leur identifiant (cpts_id) : un identifiant présent dans un seul "
@@ -436,3 +436,24 @@ def compare_registers(
         "overlaps_resolved": units_where(resolved_mask, old_sets),
     }
     return out
+
+
+def register_changes(ref, old, new) -> RegisterChanges:
+    """:func:`compare_registers` of two registers (anything
+    :func:`~cpts_geo.register.as_register` takes: a Register, a DataFrame, a path) on ``ref``.
+
+    CPTS are matched by id (:data:`NOTE_MATCHING`): an id in one register only is an added or a
+    removed CPTS.
+    """
+    from .register import as_register
+
+    old, new = as_register(ref, old), as_register(ref, new)
+    units = ref.units
+    return compare_registers(
+        (old.links, old.cpts),
+        (new.links, new.cpts),
+        units["population"],
+        units["nom"],
+        old_source=old.source,
+        new_source=new.source,
+    )

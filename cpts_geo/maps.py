@@ -57,7 +57,7 @@ from ._styles import (
     STAGE_COLORS,
     WHITE_STYLE,
 )
-from ._text import fr_int, fr_number, fr_share
+from ._text import fr_int, fr_number, fr_plural, fr_share
 from .coverage import NOTE_MULTI, as_coverage
 from .figures import coverage_bar_chart, coverage_figure, save_figure
 from .reference import Reference
@@ -474,8 +474,9 @@ def _add_panels(m, ref: Reference, summary, scope: dict, title: str | None) -> N
         f"<div><b>{fr_number(a['cpts'])}</b> CPTS {goal_txt} : {fr_share(a['progress'])}</div>{stages}"
         f"<div>Population couverte : <b>{fr_share(a['share_covered'])}</b> "
         f"({fr_number(a['population_covered'])} sur {fr_number(a['population'])} hab.)</div>"
+        f"{_by_stage_html(a)}"
         f"<div>Zones blanches : {fr_number(a['white_zone_population'])} hab., "
-        f"{fr_number(a['white_zone_communes'])} commune(s)</div>"
+        f"{summary.units_phrase('white')}</div>"
         f"<div>Communes dans plusieurs CPTS : {fr_number(a['overlap_communes'])}</div>"
         f'<div class="cpts-note">COG {v["cog"]}, populations légales {v["population"]} '
         f"(population municipale).<br>{_esc(NOTE_MULTI)}</div>{source}"
@@ -488,6 +489,29 @@ def _add_panels(m, ref: Reference, summary, scope: dict, title: str | None) -> N
     el.title_html = _esc(head)
     el.stats_html = stats
     m.get_root().add_child(el, name="cpts_panels")
+
+
+def _by_stage_html(a: dict) -> str:
+    """The panel's lines of population covered by stage (cumulative, each inhabitant once)."""
+    from .history import LEVEL_LABELS
+
+    pop = a["population"]
+    rows = "".join(
+        f"<div>&nbsp;&nbsp;{_esc(LEVEL_LABELS[s])} : {fr_share(n / pop if pop else 0.0)} "
+        f"({fr_number(n)} hab.)</div>"
+        for s, n in a.get("population_covered_by_stage", {}).items()
+    )
+    n = a["by_stage"].get("non-renseigne", 0)
+    none = (
+        f"<div>&nbsp;&nbsp;{fr_plural(n, 'CPTS', 'CPTS')} sans stade : tout stade seulement</div>"
+        if n
+        else ""
+    )
+    return (
+        f'<div class="cpts-par-stade">Population couverte par stade (cumulé) :{rows}{none}</div>'
+        if rows
+        else ""
+    )
 
 
 def _add_search(m, ref: Reference, units: pd.DataFrame, cpts: pd.DataFrame) -> None:
