@@ -438,6 +438,8 @@ class Coverage:
         n_arr = int((units.index.to_numpy(dtype=object) != units["commune"].to_numpy(dtype=object)).sum())
         if not n_arr:
             return fr_plural(n, "commune")
+        if n_arr == n:
+            return fr_plural(n, "arrondissement municipal", "arrondissements municipaux")
         return (
             f"{fr_plural(n, 'unité')} ({fr_plural(n - n_arr, 'commune')} et "
             f"{fr_plural(n_arr, 'arrondissement municipal', 'arrondissements municipaux')})"

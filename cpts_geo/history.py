@@ -280,6 +280,12 @@ class CoverageHistory:
             "notes": list(self.notes),
         }
 
+    def to_json(self, indent: int | None = 2) -> str:
+        """:meth:`to_dict` as JSON (UTF-8 text, names not escaped)."""
+        import json
+
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+
     def to_text(self) -> str:
         """A French table, one line per month (per quarter beyond 36 months), and the notes."""
         f = self.frame
