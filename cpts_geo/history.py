@@ -436,7 +436,7 @@ def _area_units(pop_all: pd.Series, unit_area: pd.Series | None, area) -> pd.Ser
     """Population of the units of the area (all units when no area is given)."""
     if (unit_area is None) != (area is None):
         raise InputError("donnez à la fois les zones des unités et la zone retenue, ou ni l'une ni l'autre")
-    if area is None:
+    if area is None or unit_area is None:
         return pop_all
     where = pd.Series(unit_area.to_numpy(dtype=object), index=unit_area.index.astype(str))
     return pop_all[where.reindex(pop_all.index).astype(str).to_numpy() == str(area)]

@@ -474,7 +474,7 @@ def _add_panels(m, ref: Reference, summary, scope: dict, title: str | None) -> N
         f"<div><b>{fr_number(a['cpts'])}</b> CPTS {goal_txt} : {fr_share(a['progress'])}</div>{stages}"
         f"<div>Population couverte : <b>{fr_share(a['share_covered'])}</b> "
         f"({fr_number(a['population_covered'])} sur {fr_number(a['population'])} hab.)</div>"
-        f"{_by_stage_html(a)}"
+        f"{_by_stage_html(a, getattr(summary, 'min_stage', None))}"
         f"<div>Zones blanches : {fr_number(a['white_zone_population'])} hab., "
         f"{summary.units_phrase('white')}</div>"
         f"<div>Communes dans plusieurs CPTS : {fr_number(a['overlap_communes'])}</div>"
@@ -491,8 +491,9 @@ def _add_panels(m, ref: Reference, summary, scope: dict, title: str | None) -> N
     m.get_root().add_child(el, name="cpts_panels")
 
 
-def _by_stage_html(a: dict) -> str:
-    """The panel's lines of population covered by stage (cumulative, each inhabitant once)."""
+def _by_stage_html(a: dict, min_stage: str | None = None) -> str:
+    """The panel's lines of population covered by stage (cumulative, each inhabitant once), and
+    the stage the CPTS counted were restricted to."""
     from .history import LEVEL_LABELS
 
     pop = a["population"]
@@ -507,8 +508,13 @@ def _by_stage_html(a: dict) -> str:
         if n
         else ""
     )
+    only = (
+        f"<div><b>CPTS comptées : stade « {_esc(STAGE_LABELS[min_stage])} » ou plus avancé</b></div>"
+        if min_stage
+        else ""
+    )
     return (
-        f'<div class="cpts-par-stade">Population couverte par stade (cumulé) :{rows}{none}</div>'
+        f'<div class="cpts-par-stade">{only}Population couverte par stade (cumulé) :{rows}{none}</div>'
         if rows
         else ""
     )

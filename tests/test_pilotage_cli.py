@@ -113,6 +113,11 @@ def test_min_stage_cli(tmp_path):
     assert "population_covered_pre-projet" in r.stdout.splitlines()[0]
     r = run("coverage-map", path, "--min-stage", "bidule", "-o", tmp_path / "c.html")
     assert r.exit_code == 2 and "bidule" in r.output
+    r = run("coverage-map", path, "--departement", "49", "--min-stage", "aci", "-o", tmp_path / "c.html")
+    assert r.exit_code == 0, r.output
+    assert "Carte : " in r.output and "1 CPTS, population couverte 21,0" in r.output
+    page = (tmp_path / "c.html").read_text(encoding="utf-8")
+    assert "CPTS comptées : stade « Contrat ACI signé » ou plus avancé" in page
 
 
 def test_units_typography(ref, stage_register):
