@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from ._errors import InputError
-from ._text import fr_int, fr_plural
+from ._text import fr_agree, fr_int, fr_plural
 from .history import parse_date
 from .register import STAGE_LABELS
 
@@ -270,9 +270,9 @@ class RegisterChanges:
         def perimeter(r):
             parts = []
             if r["communes_in"]:
-                parts.append(f"entrée(s) : {unit_list(r['communes_in'])}")
+                parts.append(f"{fr_agree(len(r['communes_in']), 'entrée')} : {unit_list(r['communes_in'])}")
             if r["communes_out"]:
-                parts.append(f"sortie(s) : {unit_list(r['communes_out'])}")
+                parts.append(f"{fr_agree(len(r['communes_out']), 'sortie')} : {unit_list(r['communes_out'])}")
             return (
                 f"{r['cpts_nom']} ({r['cpts_id']}) : {' ; '.join(parts)} — population "
                 f"{fr_int(r['population_before'])} → {fr_int(r['population_after'])} habitants"

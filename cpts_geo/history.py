@@ -36,7 +36,7 @@ import pandas as pd
 
 from ._errors import InputError
 from ._stages import LEVELS, STAGE_RANK, STAGES, stage_ranks
-from ._text import fr_decimal, fr_int, fr_plural, fr_share
+from ._text import fr_agree, fr_decimal, fr_int, fr_plural, fr_share
 
 __all__ = [
     "LEVEL_LABELS",
@@ -417,7 +417,7 @@ def coverage_history(
 
     undated, current_only, notes = _unknowns(ids, known)
     if late:
-        notes.insert(0, f"{fr_plural(late, 'date')} après {end_month} : non comptée(s).")
+        notes.insert(0, f"{fr_plural(late, 'date')} après {end_month} : non {fr_agree(late, 'comptée')}.")
     return CoverageHistory(
         frame=frame,
         area=label,
@@ -520,18 +520,18 @@ def _unknowns(ids: pd.Index, known: dict) -> tuple[list[str], list[str], list[st
     notes = []
     if undated:
         notes.append(
-            f"{n(undated)} sans aucune date (sans date) : exclue(s) de la courbe, leur date de création "
+            f"{n(undated)} sans aucune date (sans date) : {fr_agree(len(undated), 'exclue')} de la courbe, leur date de création "
             f"et de passage à chaque stade étant inconnues ({_ids(undated)})."
         )
     if current_only:
         notes.append(
-            f"{n(current_only)} dont seul le stade actuel est daté : comptée(s) à partir de cette date "
+            f"{n(current_only)} dont seul le stade actuel est daté : {fr_agree(len(current_only), 'comptée')} à partir de cette date "
             "seulement ; on ne sait pas depuis quand elles existaient ni quand elles ont franchi les "
             f"stades antérieurs ({_ids(current_only)})."
         )
     if current_undated:
         notes.append(
-            f"{n(current_undated)} dont le stade actuel n'est pas daté : comptée(s) au dernier stade daté "
+            f"{n(current_undated)} dont le stade actuel n'est pas daté : {fr_agree(len(current_undated), 'comptée')} au dernier stade daté "
             f"de l'historique, jamais au stade actuel ({_ids(current_undated)})."
         )
     if ahead:
