@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import pandas as pd
 
 from .cli import (
     _emit,
@@ -36,8 +35,11 @@ def _output_format(ctx, fmt: str | None, output: Path | None, allowed: tuple[str
     return fmt
 
 
-def _sheet(name: str, frame: pd.DataFrame, title: str | None = None):
-    """A sheet of ``frame`` with French headers as they are, numbers as numbers, codes as text."""
+def _sheet(name: str, frame, title: str | None = None):
+    """A sheet of ``frame`` (a DataFrame) with French headers as they are, numbers as numbers,
+    codes as text."""
+    import pandas as pd
+
     from ._xlsx import Column, Sheet
 
     cols = []
@@ -136,6 +138,8 @@ def coverage_history_cmd(
         save_figure(history_figure(hist), png_path, inputs=inputs)
         click.echo(f"Figure : {png_path}", err=True)
     if fmt == "xlsx":
+        import pandas as pd
+
         from ._xlsx import parameter_row, write_workbook
 
         area = hist.area
@@ -211,6 +215,8 @@ def compare_registers_cmd(ctx, old_path, new_path, fmt, output, map_path, offlin
         save_map(changes_map(ref, old, new, changes=changes, offline=offline), map_path, inputs=inputs)
         click.echo(f"Carte : {map_path}", err=True)
     if fmt == "xlsx":
+        import pandas as pd
+
         from ._xlsx import write_workbook
 
         sheets = [_sheet(name, frame) for name, frame in changes.to_frames().items()]
