@@ -47,6 +47,8 @@ def _sheet(name: str, frame, title: str | None = None):
         dtype = frame[c].dtype
         if c.startswith("Part "):
             kind = "percent"
+        elif "date" in c.lower():
+            kind = "date"
         elif c in ("Code", "Identifiant", "Département", "Région"):
             kind = "code"
         elif pd.api.types.is_integer_dtype(dtype):
