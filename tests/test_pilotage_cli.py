@@ -9,6 +9,8 @@ import openpyxl
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cpts_geo import coverage_summary
 from cpts_geo.changes import NOTE_MATCHING, register_changes
@@ -467,3 +469,38 @@ def test_changes_map_in_browser(ref, tmp_path):
             assert word in legend
         stats = page.js("return document.getElementById('cpts-stats').textContent")
         assert "CPTS ajoutées : 1" in stats and "Ancien : ancien <b>v1</b>.csv" in stats
+
+
+@pytest.fixture(scope="module")
+def codes_49(ref):
+    return sorted(ref.units.index[ref.units["departement"] == "49"])[:40]
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_by_stage_levels_are_cumulative(ref, codes_49, data):
+    """Whatever the stages and perimeters: ACI ≤ projet de santé ≤ … ≤ any stage, at every level,
+    and restricting to a stage gives that level as the population covered."""
+    n = data.draw(st.integers(1, 6))
+    stages = ["", "pre-projet", "lettre-intention", "projet-sante", "aci"]
+    rows = []
+    for k in range(n):
+        stage = data.draw(st.sampled_from(stages))
+        for code in data.draw(st.lists(st.sampled_from(codes_49), min_size=1, max_size=8, unique=True)):
+            rows.append((f"C{k}", f"CPTS {k}", code, stage))
+    reg = register_from_frame(
+        pd.DataFrame(rows, columns=["cpts_id", "cpts_nom", "code_insee", "statut"]), ref
+    )
+    cov = coverage_summary(ref, reg, departement="49")
+    for entry in (cov.national, *cov.regions, *cov.departements):
+        b = entry["population_covered_by_stage"]
+        assert (
+            b["aci"]
+            <= b["projet-sante"]
+            <= b["lettre-intention"]
+            <= b["pre-projet"]
+            <= entry["population_covered"]
+        )
+    for stage in ("aci", "lettre-intention"):
+        only = coverage_summary(ref, reg, departement="49", min_stage=stage)
+        assert only.area["population_covered"] == cov.area["population_covered_by_stage"][stage]
