@@ -14,6 +14,13 @@ from .cli import (
     main,
 )
 
+_STAGE_CHOICE = click.Choice(["pre-projet", "lettre-intention", "projet-sante", "aci"])
+_min_stage = _option(
+    "--min-stage",
+    type=_STAGE_CHOICE,
+    help="Ne compter que les CPTS à ce stade ou plus avancé (tous les chiffres portent alors sur elles).",
+)
+
 
 @main.command("coverage")
 @click.argument("register_path", metavar="REGISTER", type=click.Path(dir_okay=False, path_type=Path))
@@ -38,34 +45,76 @@ from .cli import (
     type=click.Path(dir_okay=False, path_type=Path),
     help="Dessiner aussi un graphique des CPTS et de la couverture par région ou département (.png, .svg).",
 )
+@_min_stage
+@_option(
+    "--funding",
+    is_flag=True,
+    help="Ajouter l'estimation du financement ACI (enveloppe annuelle maximale par taille de CPTS).",
+)
+@_option(
+    "--funding-table",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Barème de financement à utiliser (même format que data/financement_aci.csv).",
+)
+@_option(
+    "--funding-stages",
+    type=click.Choice(["aci", "all"]),
+    default="aci",
+    show_default=True,
+    help="CPTS estimées : sous contrat ACI seulement, ou à tout stade (projection).",
+)
 @click.pass_context
 @handle_errors
-def coverage_cmd(ctx, register_path, region, departement, by, goal, fmt, output, png_path) -> None:
+def coverage_cmd(
+    ctx,
+    register_path,
+    region,
+    departement,
+    by,
+    goal,
+    fmt,
+    output,
+    png_path,
+    min_stage,
+    funding,
+    funding_table,
+    funding_stages,
+) -> None:
     """Couverture d'un registre de CPTS : CPTS par stade, population couverte, zones blanches,
     chevauchements.
 
     Une CPTS à cheval sur plusieurs régions compte une fois au niveau national et une fois dans
     chaque région qu'elle touche.
     """
-    from .coverage import coverage_summary
+    from .coverage import coverage_summary, with_funding
+    from .register import STAGES
 
     if region is not None and departement is not None:
         raise click.UsageError("choisissez soit --region, soit --departement, pas les deux", ctx=ctx)
+    if not funding and (funding_table is not None or funding_stages != "aci"):
+        raise click.UsageError("--funding-table et --funding-stages vont avec --funding", ctx=ctx)
     ref = load_ref(ctx)
     register = _read_register_warned(register_path, ref)
-    cov = coverage_summary(ref, register, region=region, departement=departement, goal=goal)
+    cov = coverage_summary(
+        ref, register, region=region, departement=departement, goal=goal, min_stage=min_stage
+    )
+    inputs = [register_path]
+    if funding:
+        stages = STAGES if funding_stages == "all" else ("aci",)
+        cov = with_funding(cov, funding_table, stages=stages)
+        inputs.append(funding_table)
     text = {"json": lambda: cov.to_json(), "csv": lambda: cov.to_csv(by), "text": lambda: cov.to_text(by)}[
         fmt
     ]()
     if png_path is not None:
         from .maps import coverage_bar_chart, save_figure
 
-        save_figure(coverage_bar_chart(cov, by=by), png_path, inputs=[register_path])
+        save_figure(coverage_bar_chart(cov, by=by), png_path, inputs=inputs)
         click.echo(f"Figure : {png_path}", err=True)
     if output is not None:
         from ._io import atomic_write_text
 
-        atomic_write_text(output, text if text.endswith("\n") else text + "\n", inputs=[register_path])
+        atomic_write_text(output, text if text.endswith("\n") else text + "\n", inputs=inputs)
         click.echo(f"Écrit : {output}", err=True)
     else:
         click.echo(text.rstrip("\n"))
@@ -93,9 +142,12 @@ def coverage_cmd(ctx, register_path, region, departement, by, goal, fmt, output,
     type=click.Path(dir_okay=False, path_type=Path),
     help="Dessiner aussi une carte statique de la couverture (.png, .svg, .pdf).",
 )
+@_min_stage
 @click.pass_context
 @handle_errors
-def coverage_map_cmd(ctx, register_path, region, departement, output, offline, goal, png_path) -> None:
+def coverage_map_cmd(
+    ctx, register_path, region, departement, output, offline, goal, png_path, min_stage
+) -> None:
     """Carte HTML de la couverture d'un registre : CPTS par stade, zones blanches, chevauchements, départements."""
     from ._text import fr_int, fr_share
     from .coverage import coverage_summary
@@ -113,7 +165,9 @@ def coverage_map_cmd(ctx, register_path, region, departement, output, offline, g
             check_output_path(path, inputs)
     ref = load_ref(ctx)
     register = _read_register_warned(register_path, ref)
-    cov = coverage_summary(ref, register, region=region, departement=departement, goal=goal)
+    cov = coverage_summary(
+        ref, register, region=region, departement=departement, goal=goal, min_stage=min_stage
+    )
     if output is not None:
         m = coverage_map(ref, cov, offline=offline)
         save_map(m, output, inputs=inputs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "CHANGE_STYLES",
     "DETAIL",
     "EXTENSION_STYLE",
     "FINDING_STYLES",
@@ -97,4 +98,41 @@ ORPHAN_STYLE: dict[str, Any] = {
     "dashArray": "2,4",
     "fillColor": "#bababa",
     "fillOpacity": 0.6,
+}
+
+#: The map of the changes between two registers (``maps.changes_map``): layer key -> (legend
+#: label, Leaflet style).
+CHANGE_STYLES: dict[str, tuple[str, dict[str, Any]]] = {
+    "context": (
+        "CPTS du nouveau registre (contexte)",
+        {"color": "#636363", "weight": 1, "fillColor": "#bdbdbd", "fillOpacity": 0.15},
+    ),
+    "added": (
+        "CPTS ajoutée (nouveau registre seulement)",
+        {"color": "#1a9850", "weight": 2.5, "fillColor": "#1a9850", "fillOpacity": 0.25, "dashArray": "6 4"},
+    ),
+    "removed": (
+        "CPTS supprimée (ancien registre seulement)",
+        {"color": "#7b3294", "weight": 2.5, "fillColor": "#7b3294", "fillOpacity": 0.2, "dashArray": "2 4"},
+    ),
+    "in": (
+        "Communes entrées dans une CPTS",
+        {"color": "#2166ac", "weight": 1.5, "fillColor": "#4393c3", "fillOpacity": 0.65},
+    ),
+    "out": (
+        "Communes sorties d'une CPTS",
+        {"color": "#b35806", "weight": 1.5, "fillColor": "#f1a340", "fillOpacity": 0.65},
+    ),
+    "white_appeared": (
+        "Zone blanche apparue",
+        {"color": "#000000", "weight": 2, "fillColor": "url(#cpts-hachures) #d9d9d9", "fillOpacity": 0.9},
+    ),
+    "white_disappeared": (
+        "Zone blanche résorbée",
+        {"color": "#1b7837", "weight": 2, "fillColor": "#a6dba0", "fillOpacity": 0.7},
+    ),
+    "new_overlap": (
+        "Nouveau chevauchement (commune dans plusieurs CPTS)",
+        {"color": "#d7191c", "weight": 2.5, "fillColor": "#d7191c", "fillOpacity": 0.45},
+    ),
 }

@@ -21,6 +21,7 @@ from __future__ import annotations
 __all__ = [
     "NBSP",
     "cut",
+    "fr_agree",
     "fr_decimal",
     "fr_int",
     "fr_km",
@@ -72,6 +73,12 @@ def fr_plural(n: int, singular: str, plural: str | None = None) -> str:
     """``'1 commune'``, ``'2 communes'``, ``'12 345 communes'`` (French: 0 and 1 are singular)."""
     word = singular if abs(int(n)) < 2 else (plural or _plural_of(singular))
     return f"{fr_int(n)} {word}"
+
+
+def fr_agree(n: int, word: str) -> str:
+    """A word agreeing with ``n`` (French: 0 and 1 singular): ``fr_agree(2, "comptée")`` ->
+    ``'comptées'``; the words of a phrase each take the plural as in :func:`fr_plural`."""
+    return word if abs(int(n)) < 2 else _plural_of(word)
 
 
 def _plural_of(word: str) -> str:

@@ -37,11 +37,11 @@ import numpy as np
 import pandas as pd
 
 from ._errors import InputError
-from ._text import fr_int, fr_plural
+from ._text import fr_agree, fr_int, fr_plural
 from .history import parse_date
 from .register import STAGE_LABELS
 
-__all__ = ["NOTE_MATCHING", "RegisterChanges", "compare_registers"]
+__all__ = ["NOTE_MATCHING", "RegisterChanges", "compare_registers", "register_changes"]
 
 NOTE_MATCHING = (
     "Les CPTS sont rapprochées par leur identifiant (cpts_id) : un identifiant présent dans un seul "
@@ -270,9 +270,9 @@ class RegisterChanges:
         def perimeter(r):
             parts = []
             if r["communes_in"]:
-                parts.append(f"entrée(s) : {unit_list(r['communes_in'])}")
+                parts.append(f"{fr_agree(len(r['communes_in']), 'entrée')} : {unit_list(r['communes_in'])}")
             if r["communes_out"]:
-                parts.append(f"sortie(s) : {unit_list(r['communes_out'])}")
+                parts.append(f"{fr_agree(len(r['communes_out']), 'sortie')} : {unit_list(r['communes_out'])}")
             return (
                 f"{r['cpts_nom']} ({r['cpts_id']}) : {' ; '.join(parts)} — population "
                 f"{fr_int(r['population_before'])} → {fr_int(r['population_after'])} habitants"
@@ -436,3 +436,24 @@ def compare_registers(
         "overlaps_resolved": units_where(resolved_mask, old_sets),
     }
     return out
+
+
+def register_changes(ref, old, new) -> RegisterChanges:
+    """:func:`compare_registers` of two registers (anything
+    :func:`~cpts_geo.register.as_register` takes: a Register, a DataFrame, a path) on ``ref``.
+
+    CPTS are matched by id (:data:`NOTE_MATCHING`): an id in one register only is an added or a
+    removed CPTS.
+    """
+    from .register import as_register
+
+    old, new = as_register(ref, old), as_register(ref, new)
+    units = ref.units
+    return compare_registers(
+        (old.links, old.cpts),
+        (new.links, new.cpts),
+        units["population"],
+        units["nom"],
+        old_source=old.source,
+        new_source=new.source,
+    )

@@ -24,16 +24,19 @@ import difflib
 import functools
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ._errors import InputError
-from ._text import cut, fr_number, fr_share
+from ._stages import LEVELS, covered_by_stage_levels, population_covered_by_stage
+from ._text import cut, fr_number, fr_plural, fr_share
+from .history import LEVEL_LABELS
 from .reference import Reference, normalize_name
-from .register import STAGE_LABELS, Register, as_register
+from .register import STAGE_LABELS, STAGES, Register, as_register, register_from_frame
 from .territory import aci_size_class
 
 __all__ = [
@@ -41,10 +44,12 @@ __all__ = [
     "STAGE_LABELS",
     "Coverage",
     "as_coverage",
+    "at_least_stage",
     "coverage_summary",
     "coverage_table",
     "cpts_table",
     "resolve_scope",
+    "with_funding",
 ]
 
 log = logging.getLogger(__name__)
@@ -61,8 +66,25 @@ NOTE_MULTI = (
 )
 NOTE_UNITS = (
     "Les communes comptées sont les unités du référentiel : communes, et arrondissements "
-    "municipaux à Paris, Lyon et Marseille."
+    "municipaux à Paris, Lyon et Marseille (le texte dit « unités » et détaille les arrondissements "
+    "quand il en compte)."
 )
+
+NOTE_BY_STAGE = (
+    "Population couverte par stade : cumulée depuis le stade le plus avancé (une commune d'une CPTS "
+    "sous contrat ACI compte aussi dans « projet de santé validé ou plus », etc.) ; chaque habitant est "
+    "compté une fois par niveau, quel que soit le nombre de CPTS qui le couvrent. Une CPTS sans stade "
+    "renseigné ne compte que dans la population couverte tout stade."
+)
+
+
+def note_min_stage(stage: str) -> str:
+    """The note of a coverage restricted to the CPTS at ``stage`` or beyond."""
+    return (
+        f"Seules les CPTS au stade « {STAGE_LABELS[stage]} » ou plus avancé sont comptées : tous les "
+        "chiffres (CPTS, population couverte, zones blanches, chevauchements) portent sur elles ; les "
+        "autres CPTS, et celles sans stade renseigné, sont ignorées."
+    )
 
 
 def _stage_key(stage: str) -> str:
@@ -192,10 +214,14 @@ class Coverage:
 
     Each entry (``national``, each element of ``regions`` and ``departements``) is a dict with
     ``code``, ``nom``, ``cpts``, ``by_stage``, ``population``, ``population_covered``,
-    ``share_covered``, ``white_zone_population``, ``white_zone_communes``, ``overlap_communes``,
-    ``overlap_population``, ``communes``, ``goal`` and ``progress`` (``cpts / goal``); régions and
-    départements also have ``cpts_shared`` (how many of their CPTS also touch another région or
-    département).
+    ``population_covered_by_stage`` (cumulative from the most advanced stage, keyed ``aci``,
+    ``projet-sante``, ``lettre-intention``, ``pre-projet``), ``share_covered``,
+    ``white_zone_population``, ``white_zone_communes``, ``overlap_communes``,
+    ``overlap_population``, ``communes`` (these three count units: arrondissements municipaux
+    separately), ``goal`` and ``progress`` (``cpts / goal``); régions and départements also have
+    ``cpts_shared`` (how many of their CPTS also touch another région or département).
+    ``min_stage`` is the stage the CPTS counted were restricted to (``None``: every CPTS);
+    ``funding`` an ACI funding estimate (:func:`with_funding`), or ``None``.
     """
 
     national: dict
@@ -210,6 +236,8 @@ class Coverage:
     #: (:func:`coverage_table`): what maps and figures draw, without computing it again.
     register: Register | None = field(default=None, repr=False, compare=False)
     units: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    min_stage: str | None = None
+    funding: Any = field(default=None, repr=False, compare=False)
 
     @property
     def ref(self) -> Reference:
@@ -232,17 +260,22 @@ class Coverage:
 
     def to_dict(self) -> dict:
         """The JSON contract: ``{"national": ..., "regions": [...], "departements": [...]}`` and
-        ``scope``, ``goal``, ``vintage``, ``source``, ``notes``."""
-        return {
+        ``scope``, ``goal``, ``min_stage``, ``vintage``, ``source``, ``notes``; ``funding`` (the
+        estimate's :meth:`~cpts_geo.funding.FundingEstimate.to_dict`) when it was asked for."""
+        out = {
             "national": self.national,
             "regions": self.regions,
             "departements": self.departements,
             "scope": self.scope,
             "goal": self.goal,
+            "min_stage": self.min_stage,
             "vintage": self.vintage,
             "source": self.source,
             "notes": self.notes,
         }
+        if self.funding is not None:
+            out["funding"] = self.funding.to_dict()
+        return out
 
     def to_json(self, indent: int | None = 2) -> str:
         """:meth:`to_dict` as JSON (UTF-8 text, names not escaped)."""
@@ -277,10 +310,29 @@ class Coverage:
             for k, v in r.items():
                 if k == "by_stage":
                     rec.update({f"cpts_{s}": n for s, n in v.items()})
+                elif k == "population_covered_by_stage":
+                    rec.update({f"population_covered_{s}": n for s, n in v.items()})
                 else:
                     rec[k] = v
+            rec.update(self._funding_columns(level, r["code"]))
             records.append(rec)
         return pd.DataFrame.from_records(records)
+
+    def _funding_columns(self, level: str, code: str) -> dict:
+        """The estimate's figures of one row of :meth:`to_frame` (none without estimate)."""
+        if self.funding is None:
+            return {}
+        f = self.funding
+        if level == "national":
+            row = f.national
+        else:
+            table = f.by_region if level == "region" else f.by_departement
+            row = table.loc[code].to_dict() if code in table.index else {"cpts": 0, "montant_max_eur": 0}
+        amount = row["montant_max_eur"]
+        return {
+            "financement_aci_cpts": int(row["cpts"]),
+            "financement_aci_estime_eur": None if amount is None or pd.isna(amount) else float(amount),
+        }
 
     def to_csv(self, by: str | None = None) -> str:
         """:meth:`to_frame` as CSV text (comma-separated, UTF-8)."""
@@ -306,6 +358,11 @@ class Coverage:
         lines = [
             f"Couverture CPTS — {where}" + (f" (registre : {self.source})" if self.source else ""),
             f"Millésimes : COG {v['cog']}, populations légales {v['population']} (population municipale)",
+            *(
+                [f"CPTS retenues : stade « {STAGE_LABELS[self.min_stage]} » ou plus avancé"]
+                if self.min_stage
+                else []
+            ),
             f"CPTS : {fr_number(a['cpts'])} pour un objectif de {fr_number(a['goal'])} ({fr_share(a['progress'])})"
             + (
                 ""
@@ -316,9 +373,10 @@ class Coverage:
             *self._shared_line(a),
             f"Population couverte : {fr_number(a['population_covered'])} sur {fr_number(a['population'])} habitants "
             f"({fr_share(a['share_covered'])})",
-            f"Zones blanches : {fr_number(a['white_zone_communes'])} commune(s), "
+            *self._by_stage_lines(a),
+            f"Zones blanches : {self.units_phrase('white')}, "
             f"{fr_number(a['white_zone_population'])} habitants",
-            f"Chevauchements : {fr_number(a['overlap_communes'])} commune(s) dans plusieurs CPTS "
+            f"Chevauchements : {self.units_phrase('overlap')} dans plusieurs CPTS "
             f"({fr_number(a['overlap_population'])} habitants, comptés une seule fois)",
         ]
         detail = self.regions if by == "region" else self.departements
@@ -341,7 +399,51 @@ class Coverage:
             other = "une autre région" if by == "region" else "un autre département"
             lines.append(f"(À cheval : CPTS qui touchent aussi {other} ; comptées dans chaque ligne.)")
         lines += ["", *(f"Note : {n}" for n in self.notes)]
+        if self.funding is not None:
+            lines += ["", self.funding.to_text()]
         return "\n".join(lines)
+
+    def _by_stage_lines(self, a: dict) -> list[str]:
+        """The "Population couverte par stade" block, and how many CPTS have no stage."""
+        pop = a["population"]
+        by = {**a["population_covered_by_stage"], "any": a["population_covered"]}
+        lines = ["Population couverte par stade (cumulée, chaque habitant compté une fois) :"]
+        for level in LEVELS:
+            share = by[level] / pop if pop else 0.0
+            lines.append(f"  {LEVEL_LABELS[level]} : {fr_number(by[level])} habitants ({fr_share(share)})")
+        n = a["by_stage"][_stage_key("")]
+        lines.append(
+            "  aucune CPTS sans stade renseigné"
+            if not n
+            else f"  {fr_plural(n, 'CPTS', 'CPTS')} sans stade renseigné : "
+            + ("comptée" if n < 2 else "comptées")
+            + " seulement dans « tout stade »"
+        )
+        return lines
+
+    def units_mask(self, what: str) -> np.ndarray:
+        """Units of the area (reference order) that are white zones (``"white"``) or in several
+        CPTS (``"overlap"``)."""
+        assert self.units is not None, "Coverage built without its per-unit table"
+        n = self.units["n_cpts"].to_numpy()
+        return self.in_scope & ((n == 0) if what == "white" else (n >= 2))
+
+    def units_phrase(self, what: str) -> str:
+        """How many units of the area are white zones (``"white"``) or in several CPTS
+        (``"overlap"``), in French: ``'12 communes'``, or ``'14 unités (12 communes et 2
+        arrondissements municipaux)'`` when arrondissements are among them."""
+        assert self.units is not None
+        units = self.units[self.units_mask(what)]
+        n = len(units)
+        n_arr = int((units.index.to_numpy(dtype=object) != units["commune"].to_numpy(dtype=object)).sum())
+        if not n_arr:
+            return fr_plural(n, "commune")
+        if n_arr == n:
+            return fr_plural(n, "arrondissement municipal", "arrondissements municipaux")
+        return (
+            f"{fr_plural(n, 'unité')} ({fr_plural(n - n_arr, 'commune')} et "
+            f"{fr_plural(n_arr, 'arrondissement municipal', 'arrondissements municipaux')})"
+        )
 
     def _shared_line(self, a: dict) -> list[str]:
         """For a région or département: how many of its CPTS also touch another one."""
@@ -397,7 +499,9 @@ def _aggregate(
     return agg
 
 
-def _entries(agg: pd.DataFrame, names: pd.Series | None, extra: dict | None = None) -> list[dict]:
+def _entries(
+    agg: pd.DataFrame, names: pd.Series | None, by_stage: pd.DataFrame, extra: dict | None = None
+) -> list[dict]:
     out = []
     for code, r in agg.iterrows():
         pop = int(r["population"])
@@ -415,6 +519,7 @@ def _entries(agg: pd.DataFrame, names: pd.Series | None, extra: dict | None = No
                 "by_stage": {_stage_key(s): int(r[f"stage:{_stage_key(s)}"]) for s in STAGE_LABELS},
                 "population": pop,
                 "population_covered": covered,
+                "population_covered_by_stage": population_covered_by_stage(by_stage.loc[code]),
                 "share_covered": round(covered / pop, 4) if pop else 0.0,
                 "white_zone_population": int(r["white_zone_population"]),
                 "white_zone_communes": int(r["white_zone_communes"]),
@@ -438,9 +543,10 @@ def as_coverage(
     region: str | None = None,
     departement: str | None = None,
     goal: float | None = None,
+    min_stage: str | None = None,
 ) -> Coverage:
     """A :class:`Coverage` as given, or the coverage of a register (anything :func:`as_register`
-    takes) for the area and goal asked."""
+    takes) for the area, goal and minimum stage asked."""
     if isinstance(obj, Coverage):
         if obj.register is None or obj.register.ref is not ref:
             raise InputError(
@@ -448,8 +554,34 @@ def as_coverage(
             )
         return obj
     return coverage_summary(
-        ref, obj, region=region, departement=departement, goal=DEFAULT_GOAL if goal is None else goal
+        ref,
+        obj,
+        region=region,
+        departement=departement,
+        goal=DEFAULT_GOAL if goal is None else goal,
+        min_stage=min_stage,
     )
+
+
+def at_least_stage(ref: Reference, register, stage: str) -> Register:
+    """The register restricted to its CPTS at ``stage`` or a more advanced one.
+
+    A CPTS without stage is dropped for every ``stage``.
+
+    Raises
+    ------
+    InputError
+        An unknown stage.
+    """
+    register = as_register(ref, register)
+    if stage not in STAGES:
+        raise InputError(f"stade minimal '{stage}' inconnu ; attendu {', '.join(STAGES)}")
+    rank = {s: i for i, s in enumerate(STAGES)}
+    t = register.table
+    keep = t["statut"].map(lambda s: rank.get(s, -1) >= rank[stage]).to_numpy(dtype=bool)
+    t = t[keep]
+    out = register_from_frame(t.drop(columns="line"), ref, source=register.source, lines=t["line"].tolist())
+    return out.with_warnings(register.warnings)
 
 
 def coverage_summary(
@@ -460,6 +592,7 @@ def coverage_summary(
     departement: str | None = None,
     goal: float = DEFAULT_GOAL,
     table: pd.DataFrame | None = None,
+    min_stage: str | None = None,
 ) -> Coverage:
     """Coverage of a register nationally, by région and by département.
 
@@ -476,7 +609,17 @@ def coverage_summary(
         The national goal (number of CPTS); a région's or département's goal is its share of it,
         weighted by population.
     table
-        The register's :func:`coverage_table`, when already computed.
+        The register's :func:`coverage_table`, when already computed (of the register restricted
+        to ``min_stage`` when it is given).
+    min_stage
+        Count only the CPTS at this stage or a more advanced one (one of :data:`STAGES`): every
+        figure, white zones and overlaps included, is then about them (:func:`at_least_stage`).
+
+    Each entry's ``population_covered_by_stage`` is cumulative from the most advanced stage
+    (:mod:`cpts_geo._stages`): ``aci`` counts the inhabitants of units in at least one CPTS under
+    ACI, ``projet-sante`` those in a CPTS under ACI or with a validated projet de santé, and so
+    on; each inhabitant is counted once per level. A CPTS without stage counts only in
+    ``population_covered``.
 
     Returns
     -------
@@ -485,7 +628,7 @@ def coverage_summary(
     Raises
     ------
     InputError
-        Unknown région or département, or a goal that is not positive.
+        Unknown région or département, a goal that is not positive, an unknown stage.
     """
     scope = resolve_scope(ref, region=region, departement=departement)
     try:
@@ -495,9 +638,12 @@ def coverage_summary(
     if not goal > 0:
         raise InputError(f"objectif {goal:g} invalide ; attendu un nombre de CPTS positif")
     register = as_register(ref, register)
+    if min_stage is not None:
+        register = at_least_stage(ref, register, min_stage)
     table = (coverage_table(ref, register) if table is None else table).copy()
     links = register.links
     stages = register.cpts["statut"]
+    by_stage = covered_by_stage_levels(table, links, stages)
     table["_nation"] = "FR"
     nat_pop = int(table["population"].sum())
     nat = _aggregate(table, links, stages, "_nation", goal, nat_pop)
@@ -510,16 +656,71 @@ def coverage_summary(
     elif scope["level"] == "departement":
         regs = regs.loc[[str(region_of[scope["code"]])]]
         deps = deps.loc[[scope["code"]]]
-    national = _entries(nat, None)[0]
+    national = _entries(nat, None, by_stage["national"].set_axis(nat.index))[0]
     national["goal"] = round(goal, 1) if not float(goal).is_integer() else int(goal)
     return Coverage(
         register=register,
         units=table.drop(columns="_nation"),
         national=national,
-        regions=_entries(regs, ref.regions["nom"]),
-        departements=_entries(deps, ref.departements["nom"], extra={"region": region_of}),
+        regions=_entries(regs, ref.regions["nom"], by_stage["regions"]),
+        departements=_entries(
+            deps, ref.departements["nom"], by_stage["departements"], extra={"region": region_of}
+        ),
         scope=scope,
         goal=national["goal"],
         vintage=ref.vintage,
         source=str(getattr(register, "source", "") or ""),
+        min_stage=min_stage,
+        notes=[NOTE_MULTI, NOTE_UNITS, NOTE_BY_STAGE] + ([note_min_stage(min_stage)] if min_stage else []),
     )
+
+
+NOTE_FUNDING_TABLE = (
+    "Limites du tableau livré (data/financement_aci.csv, version du 01/12/2026, sources et lacunes "
+    "dans data/financement_aci.md) : les montants par mission et par part (fixe, variable) n'ont pas "
+    "été trouvés ; seul le maximum annuel de l'ACI de 2019 est connu pour les quatre tailles, et un "
+    "seul maximum de l'avenant 2 (taille 4 : 580 000 €)."
+)
+
+
+def with_funding(coverage: Coverage, table=None, *, stages=("aci",), version: str | None = None) -> Coverage:
+    """The coverage with an estimate of the ACI funding of its CPTS (:mod:`cpts_geo.funding`).
+
+    Parameters
+    ----------
+    coverage
+        A :class:`Coverage` (its register's CPTS are estimated).
+    table
+        A funding table (path or :func:`~cpts_geo.funding.read_funding_table` frame); default
+        the shipped ``data/financement_aci.csv``.
+    stages
+        The stages counted: default the CPTS under ACI; all four stages to project the envelope
+        of the CPTS in preparation.
+    version
+        The version of the table (default: the latest one with a figure for every size class).
+
+    Returns
+    -------
+    Coverage
+        A copy whose ``funding`` holds the estimate: per CPTS touching the area, totals by
+        département and région (those of the coverage) and nationally (every CPTS of the
+        register), with the table's source, version and limits in its notes.
+    """
+    from .funding import funding_estimate as _estimate
+    from .funding import read_funding_table
+
+    shipped = table is None
+    if table is None or isinstance(table, str | Path):
+        table = read_funding_table(table)
+    est = _estimate(coverage.cpts_frame, table, stages=stages, version=version)
+    regs = [r["code"] for r in coverage.regions]
+    deps = [r["code"] for r in coverage.departements]
+    est.by_region = est.by_region[est.by_region.index.isin(regs)]
+    est.by_departement = est.by_departement[est.by_departement.index.isin(deps)]
+    if coverage.scope["level"] != "national":
+        col = "regions" if coverage.scope["level"] == "region" else "departements"
+        est.per_cpts = est.per_cpts[[coverage.scope["code"] in a for a in est.per_cpts[col]]]
+    est.notes = [*est.notes, *([NOTE_FUNDING_TABLE] if shipped else [])]
+    if est.table_source and not shipped:
+        est.notes.append(f"Tableau de financement lu : {est.table_source}.")
+    return replace(coverage, funding=est)

@@ -375,6 +375,7 @@ def coverage_bar_chart(coverage, *, by: str | None = None, figsize: tuple[float,
         )
     ax2.set_xlim(0, 100)
     ax2.set_xlabel("Population couverte (%)")
+    _stage_share_bars(ax2, rows, y)
     level = "région" if by == "region" else "département"
     fig.suptitle(
         plain(
@@ -404,6 +405,25 @@ def coverage_bar_chart(coverage, *, by: str | None = None, figsize: tuple[float,
     )
     fig.tight_layout(rect=(0, 0.3 / h, 1, 1 - 0.62 / h))
     return fig
+
+
+def _stage_share_bars(ax, rows: list[dict], y: np.ndarray) -> None:
+    """Population covered by stage (cumulative) as thinner bars over the share covered, from
+    "pré-projet ou plus" (widest) to "contrat ACI signé", in the stage colours."""
+    if not rows or "population_covered_by_stage" not in rows[0]:
+        return
+    for k, s in enumerate(("pre-projet", "lettre-intention", "projet-sante", "aci")):
+        v = np.array(
+            [
+                100 * r["population_covered_by_stage"][s] / r["population"] if r["population"] else 0.0
+                for r in rows
+            ]
+        )
+        ax.barh(y, v, height=0.5 - 0.08 * k, color=STAGE_COLORS[s], edgecolor="#555", linewidth=0.2)
+    # The colours are the stages' of the legend: no second legend to hide the bars.
+    ax.set_xlabel(
+        "Population couverte (%) : tout stade (bleu) ;\npar stade, cumulé (barres fines, couleur du stade ou plus)"
+    )
 
 
 def save_figure(fig, path, *, inputs=()) -> Path:

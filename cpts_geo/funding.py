@@ -31,7 +31,7 @@ import pandas as pd
 
 from ._errors import InputError
 from ._stages import STAGES
-from ._text import fr_int, fr_plural
+from ._text import fr_agree, fr_int, fr_plural
 from .register import STAGE_LABELS
 
 __all__ = [
@@ -352,7 +352,10 @@ class FundingEstimate:
                 "(taille non chiffrée), hors total"
             )
         if self.excluded:
-            lines.append(f"{fr_plural(self.excluded, 'CPTS', 'CPTS')} à un autre stade, non comptée(s)")
+            lines.append(
+                f"{fr_plural(self.excluded, 'CPTS', 'CPTS')} à un autre stade, non "
+                f"{fr_agree(self.excluded, 'comptée')}"
+            )
         if len(self.by_region):
             lines += ["", f"{'Région':<8}{'CPTS':>6}{'Enveloppe maximale estimée':>30}"]
             lines += [

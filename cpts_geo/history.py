@@ -36,7 +36,7 @@ import pandas as pd
 
 from ._errors import InputError
 from ._stages import LEVELS, STAGE_RANK, STAGES, stage_ranks
-from ._text import fr_int, fr_plural, fr_share
+from ._text import fr_agree, fr_decimal, fr_int, fr_plural, fr_share
 
 __all__ = [
     "LEVEL_LABELS",
@@ -46,6 +46,7 @@ __all__ = [
     "history_from_frame",
     "parse_date",
     "read_history",
+    "register_history",
 ]
 
 #: French labels of the cumulative levels.
@@ -239,6 +240,8 @@ class CoverageHistory:
     undated: list[str] = field(default_factory=list)
     current_only: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: The area's goal in number of CPTS (its population share of the national goal), if known.
+    goal: float | None = None
 
     def to_frame(self) -> pd.DataFrame:
         """The table with French column names, one row per month (for CSV or XLSX)."""
@@ -270,11 +273,18 @@ class CoverageHistory:
         return {
             "area": self.area,
             "population": int(self.population),
+            "goal": self.goal,
             "months": months,
             "undated_cpts": list(self.undated),
             "current_stage_only_cpts": list(self.current_only),
             "notes": list(self.notes),
         }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """:meth:`to_dict` as JSON (UTF-8 text, names not escaped)."""
+        import json
+
+        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
 
     def to_text(self) -> str:
         """A French table, one line per month (per quarter beyond 36 months), and the notes."""
@@ -283,6 +293,8 @@ class CoverageHistory:
             f"Couverture CPTS dans le temps — {self.area.get('nom') or self.area.get('code')}",
             f"Population : {fr_int(self.population)} habitants",
         ]
+        if self.goal is not None:
+            lines.append(f"Objectif : {fr_decimal(self.goal, 1).removesuffix(',0')} CPTS")
         if f.empty:
             lines.append("Aucune CPTS datée : pas de courbe.")
         else:
@@ -405,7 +417,7 @@ def coverage_history(
 
     undated, current_only, notes = _unknowns(ids, known)
     if late:
-        notes.insert(0, f"{fr_plural(late, 'date')} après {end_month} : non comptée(s).")
+        notes.insert(0, f"{fr_plural(late, 'date')} après {end_month} : non {fr_agree(late, 'comptée')}.")
     return CoverageHistory(
         frame=frame,
         area=label,
@@ -508,18 +520,18 @@ def _unknowns(ids: pd.Index, known: dict) -> tuple[list[str], list[str], list[st
     notes = []
     if undated:
         notes.append(
-            f"{n(undated)} sans aucune date (sans date) : exclue(s) de la courbe, leur date de création "
+            f"{n(undated)} sans aucune date (sans date) : {fr_agree(len(undated), 'exclue')} de la courbe, leur date de création "
             f"et de passage à chaque stade étant inconnues ({_ids(undated)})."
         )
     if current_only:
         notes.append(
-            f"{n(current_only)} dont seul le stade actuel est daté : comptée(s) à partir de cette date "
+            f"{n(current_only)} dont seul le stade actuel est daté : {fr_agree(len(current_only), 'comptée')} à partir de cette date "
             "seulement ; on ne sait pas depuis quand elles existaient ni quand elles ont franchi les "
             f"stades antérieurs ({_ids(current_only)})."
         )
     if current_undated:
         notes.append(
-            f"{n(current_undated)} dont le stade actuel n'est pas daté : comptée(s) au dernier stade daté "
+            f"{n(current_undated)} dont le stade actuel n'est pas daté : {fr_agree(len(current_undated), 'comptée')} au dernier stade daté "
             f"de l'historique, jamais au stade actuel ({_ids(current_undated)})."
         )
     if ahead:
@@ -541,6 +553,74 @@ def _ids(ids: list[str], limit: int = 10) -> str:
     return shown + (f" et {len(ids) - limit} autres" if len(ids) > limit else "")
 
 
+def register_history(
+    ref,
+    register,
+    *,
+    history=None,
+    region: str | None = None,
+    departement: str | None = None,
+    goal: float | None = None,
+    end=None,
+) -> CoverageHistory:
+    """:func:`coverage_history` of a register (anything :func:`~cpts_geo.register.as_register`
+    takes) for the nation, a région or a département.
+
+    Parameters
+    ----------
+    ref
+        The reference.
+    register
+        The register: its ``date_statut`` dates each CPTS's current stage.
+    history
+        Earlier stages: a history file (path), a DataFrame with ``cpts_id``, ``statut``, ``date``
+        (checked by :func:`history_from_frame`), or ``None``.
+    region, departement
+        The area (code or name), as for :func:`cpts_geo.coverage_summary`; default the nation.
+    goal
+        The national goal (number of CPTS); the area's goal is its population share of it.
+        ``None``: no goal.
+    end
+        Last month (default: the current month).
+
+    Raises
+    ------
+    InputError
+        An unknown area, a bad history, a ``date_statut`` that is not a date.
+    """
+    from .coverage import resolve_scope
+    from .register import as_register
+
+    register = as_register(ref, register)
+    scope = resolve_scope(ref, region=region, departement=departement)
+    ids = register.cpts.index
+    if history is None or (isinstance(history, pd.DataFrame) and {"date", "line"} <= set(history.columns)):
+        hist = history
+    elif isinstance(history, pd.DataFrame):
+        hist = history_from_frame(history, ids)
+    else:
+        hist = read_history(history, ids)
+    units = ref.units
+    area = unit_area = None
+    if scope["level"] != "national":
+        area, unit_area = scope["code"], units[scope["level"]]
+    out = coverage_history(
+        register.links,
+        register.cpts,
+        units["population"],
+        history=hist,
+        unit_area=unit_area,
+        area=area,
+        area_name=scope["nom"],
+        end=end,
+    )
+    if goal is not None:
+        total = int(units["population"].sum())
+        share = out.population / total if total else 0.0
+        out.goal = round(float(goal) * share, 1)
+    return out
+
+
 def history_figure(history: CoverageHistory, goal: float | None = None):
     """Curves of the number of CPTS at each cumulative stage level, and the goal.
 
@@ -549,7 +629,8 @@ def history_figure(history: CoverageHistory, goal: float | None = None):
     history
         The computed history.
     goal
-        The goal in number of CPTS for the area (e.g. 1,000 nationally); no line when ``None``.
+        The goal in number of CPTS for the area (e.g. 1,000 nationally); default the history's
+        ``goal``; no line when both are ``None``.
 
     Returns
     -------
@@ -560,6 +641,7 @@ def history_figure(history: CoverageHistory, goal: float | None = None):
         from matplotlib.figure import Figure
     except ImportError:  # pragma: no cover - matplotlib is a dependency
         raise ImportError("la courbe demande matplotlib : pip install matplotlib") from None
+    goal = history.goal if goal is None else goal
     fig = Figure(figsize=(9, 5), layout="constrained")
     ax = fig.add_subplot()
     f = history.frame

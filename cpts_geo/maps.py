@@ -57,7 +57,7 @@ from ._styles import (
     STAGE_COLORS,
     WHITE_STYLE,
 )
-from ._text import fr_int, fr_number, fr_share
+from ._text import fr_int, fr_number, fr_plural, fr_share
 from .coverage import NOTE_MULTI, as_coverage
 from .figures import coverage_bar_chart, coverage_figure, save_figure
 from .reference import Reference
@@ -474,8 +474,9 @@ def _add_panels(m, ref: Reference, summary, scope: dict, title: str | None) -> N
         f"<div><b>{fr_number(a['cpts'])}</b> CPTS {goal_txt} : {fr_share(a['progress'])}</div>{stages}"
         f"<div>Population couverte : <b>{fr_share(a['share_covered'])}</b> "
         f"({fr_number(a['population_covered'])} sur {fr_number(a['population'])} hab.)</div>"
+        f"{_by_stage_html(a, getattr(summary, 'min_stage', None))}"
         f"<div>Zones blanches : {fr_number(a['white_zone_population'])} hab., "
-        f"{fr_number(a['white_zone_communes'])} commune(s)</div>"
+        f"{summary.units_phrase('white')}</div>"
         f"<div>Communes dans plusieurs CPTS : {fr_number(a['overlap_communes'])}</div>"
         f'<div class="cpts-note">COG {v["cog"]}, populations légales {v["population"]} '
         f"(population municipale).<br>{_esc(NOTE_MULTI)}</div>{source}"
@@ -488,6 +489,35 @@ def _add_panels(m, ref: Reference, summary, scope: dict, title: str | None) -> N
     el.title_html = _esc(head)
     el.stats_html = stats
     m.get_root().add_child(el, name="cpts_panels")
+
+
+def _by_stage_html(a: dict, min_stage: str | None = None) -> str:
+    """The panel's lines of population covered by stage (cumulative, each inhabitant once), and
+    the stage the CPTS counted were restricted to."""
+    from .history import LEVEL_LABELS
+
+    pop = a["population"]
+    rows = "".join(
+        f"<div>&nbsp;&nbsp;{_esc(LEVEL_LABELS[s])} : {fr_share(n / pop if pop else 0.0)} "
+        f"({fr_number(n)} hab.)</div>"
+        for s, n in a.get("population_covered_by_stage", {}).items()
+    )
+    n = a["by_stage"].get("non-renseigne", 0)
+    none = (
+        f"<div>&nbsp;&nbsp;{fr_plural(n, 'CPTS', 'CPTS')} sans stade : tout stade seulement</div>"
+        if n
+        else ""
+    )
+    only = (
+        f"<div><b>CPTS comptées : stade « {_esc(STAGE_LABELS[min_stage])} » ou plus avancé</b></div>"
+        if min_stage
+        else ""
+    )
+    return (
+        f'<div class="cpts-par-stade">{only}Population couverte par stade (cumulé) :{rows}{none}</div>'
+        if rows
+        else ""
+    )
 
 
 def _add_search(m, ref: Reference, units: pd.DataFrame, cpts: pd.DataFrame) -> None:
@@ -848,3 +878,95 @@ def _suggest_colours(ref: Reference, groups: list[list[str]]) -> list[int]:
         used = {colour[j] for j in touching[k]}
         colour[k] = next((c for c in range(len(PALETTE)) if c not in used), k % len(PALETTE))
     return colour
+
+
+# ---- the map of the changes between two registers ----------------------------------------------
+def changes_map(
+    ref: Reference,
+    old,
+    new,
+    *,
+    changes=None,
+    offline: bool = False,
+    tolerance_m: float | None = None,
+    decimals: int | None = None,
+):
+    """A folium map of what changed between two registers, in French.
+
+    Layers: the CPTS of the new register around the changes (context), the CPTS added and
+    removed (whole perimeters), the communes that entered or left each CPTS (one polygon per CPTS
+    and direction), the white zones that appeared or disappeared and the new overlaps
+    (:func:`cpts_geo.changes.register_changes`); a legend and a panel of counts. CPTS are matched
+    by id: an id in one register only is an added or removed CPTS.
+
+    Parameters
+    ----------
+    ref
+        The reference.
+    old, new
+        The two registers (anything :func:`~cpts_geo.register.as_register` takes).
+    changes
+        Their :class:`~cpts_geo.changes.RegisterChanges`, when already computed.
+    offline
+        A self-contained page (Leaflet inlined, no tile layer), as :func:`coverage_map`.
+    tolerance_m, decimals
+        Simplification tolerance (metres) and coordinate decimals; default for a région.
+
+    Returns
+    -------
+    folium.Map
+        Write it with :func:`save_map`.
+    """
+    import folium
+
+    from ._changes_layers import add_changes_panel, change_groups
+    from ._styles import CHANGE_STYLES
+    from .changes import register_changes
+
+    old, new = as_register(ref, old), as_register(ref, new)
+    ch = register_changes(ref, old, new) if changes is None else changes
+    tol, dec = DETAIL["region"]
+    tol = tol if tolerance_m is None else float(tolerance_m)
+    dec = dec if decimals is None else int(decimals)
+    groups = change_groups(ref, ch, old, new)
+    m = folium.Map(location=None, zoom_start=8, tiles=None, control_scale=True, zoom_snap=0.25)
+    prepare_assets(m, offline)
+    if not offline:
+        folium.TileLayer("OpenStreetMap", name="Fond de carte OpenStreetMap", control=True).add_to(m)
+    members = pd.DataFrame(
+        [(g["key"], c) for g in groups for c in g["codes"]], columns=["group", "code_insee"]
+    )
+    gdf = dissolve(ref, members, tolerance_m=tol, decimals=dec) if len(members) else None
+    for kind, (label, style) in CHANGE_STYLES.items():
+        rows = [g for g in groups if g["kind"] == kind]
+        layer = gpd.GeoDataFrame(
+            {
+                "nom": [g["nom"] for g in rows],
+                "detail": [g["detail"] for g in rows],
+                "population": [
+                    f"{fr_number(int(gdf.at[g['key'], 'population']))} hab." if gdf is not None else ""
+                    for g in rows
+                ],
+            },
+            geometry=[gdf.geometry[g["key"]] for g in rows] if gdf is not None else [],
+            crs=4326,
+        )
+        add_territory_layer(
+            m,
+            layer,
+            name=label,
+            fields={"nom": "", "detail": "Détail", "population": "Population"},
+            style=style,
+            class_name=f"cpts-changement-{kind.replace('_', '-')}",
+            show=bool(rows),
+            legend=[(label, style)],
+            legend_section="Changements" if kind != "context" else "Contexte",
+        )
+    add_hatch_pattern(m)
+    add_changes_panel(m, ch)
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    if gdf is not None and len(gdf):
+        x0, y0, x1, y1 = gdf.total_bounds
+        m.fit_bounds([[float(y0), float(x0)], [float(y1), float(x1)]])
+    m._cpts_changes = ch  # type: ignore[attr-defined]
+    return m

@@ -9,6 +9,10 @@ the current COG; re-running the script gives identical files.
   small ones merged with a neighbour until every grouping has 20,000 inhabitants), with stages and
   dates drawn from a seeded generator; two groupings are left out (white zones) and one commune is
   put in two CPTS (a deliberate overlap). No real CPTS is implied.
+- ``registre_fictif_pays_de_la_loire_v2.csv``: a later version of that register, for
+  ``cpts-geo compare-registers``: one CPTS renamed, one moved on to ACI, one that lost two
+  communes, one given a new id (removed and added), and a new CPTS on a white zone of
+  Maine-et-Loire that also claims a commune of a neighbour (a new overlap).
 - ``proposition_*.csv``: one proposal per rule outcome (the table in ``data/examples/README.md``).
 
 Usage: ``python scripts/make_examples.py [-o data/examples]``.
@@ -118,6 +122,31 @@ def make_register(ref) -> tuple[pd.DataFrame, list[list[str]]]:
     return reg, [groupings[i] for i in white]
 
 
+def make_register_v2(ref, reg: pd.DataFrame, white: list[list[str]]) -> pd.DataFrame:
+    """A later version of the fictitious register: one change of each kind."""
+    v2 = reg.copy()
+    ids = list(dict.fromkeys(v2["cpts_id"]))
+    v2.loc[v2["cpts_id"] == ids[0], "cpts_nom"] = (
+        v2.loc[v2["cpts_id"] == ids[0], "cpts_nom"] + " et de la Brière"
+    )
+    ps = next(c for c in ids if (v2.loc[v2["cpts_id"] == c, "statut"] == "projet-sante").all())
+    v2.loc[v2["cpts_id"] == ps, ["statut", "date_statut"]] = ["aci", "2026-06-01"]
+    # Two communes leave a CPTS under ACI: they become a white zone.
+    aci = next(c for c in ids if c not in (ids[0], ps) and (v2["cpts_id"] == c).sum() > 4)
+    v2 = v2.drop(v2.index[v2["cpts_id"] == aci][:2])
+    # A CPTS given a new id: removed and added for compare-registers (ids must stay stable).
+    pp = next(c for c in ids if (v2.loc[v2["cpts_id"] == c, "statut"] == "pre-projet").all())
+    v2.loc[v2["cpts_id"] == pp, "cpts_id"] = f"{FICTIF}-52-{len(ids) + 1:03d}"
+    # A new CPTS on the white zone of Maine-et-Loire, with one commune of a neighbouring CPTS.
+    units = ref.units[ref.units["epci"].isin(white[0]) & (ref.units["region"] == REGION)]
+    owner = v2.set_index("code_insee")["cpts_id"]
+    shared = next(c for code in units.index for c in ref.neighbours(code) if c in owner.index)
+    new_id = f"{FICTIF}-52-{len(ids) + 2:03d}"
+    rows = [(new_id, name_of(ref, white[0]), c, "pre-projet", "2026-09-01") for c in [*units.index, shared]]
+    new = pd.DataFrame(rows, columns=v2.columns)
+    return pd.concat([v2, new], ignore_index=True)
+
+
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     path.write_text(frame.to_csv(index=False, lineterminator="\n"), encoding="utf-8")
 
@@ -133,6 +162,7 @@ def main() -> None:
 
     reg, white = make_register(ref)
     write_csv(reg, out / "registre_fictif_pays_de_la_loire.csv")
+    write_csv(make_register_v2(ref, reg, white), out / "registre_fictif_pays_de_la_loire_v2.csv")
 
     def proposal(name: str, codes, cpts_nom: str) -> None:
         frame = pd.DataFrame(

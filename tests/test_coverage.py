@@ -180,7 +180,7 @@ def test_text_output(ref, register):
     assert "CPTS : 3 pour un objectif de 57,2 (5,2\u00a0%)" in text
     assert "Population couverte : 193\u00a0917 sur 3\u00a0907\u00a0156 habitants (5,0\u00a0%)" in text
     assert (
-        "Chevauchements : 1 commune(s) dans plusieurs CPTS (16\u00a0333 habitants, comptés une seule fois)"
+        "Chevauchements : 1 commune dans plusieurs CPTS (16\u00a0333 habitants, comptés une seule fois)"
         in text
     )
     assert "49   Maine-et-Loire" in text

@@ -188,8 +188,8 @@ def test_history_says_what_is_unknown(hist):
     assert hist.undated == ["C"]
     assert hist.current_only == ["B"]
     text = " ".join(hist.notes)
-    assert "1 CPTS sans aucune date (sans date) : exclue(s) de la courbe" in text and "(C)" in text
-    assert "1 CPTS dont seul le stade actuel est daté : comptée(s) à partir de cette date seulement" in text
+    assert "1 CPTS sans aucune date (sans date) : exclue de la courbe" in text and "(C)" in text
+    assert "1 CPTS dont seul le stade actuel est daté : comptée à partir de cette date seulement" in text
     d = hist.to_dict()
     assert d["undated_cpts"] == ["C"] and d["current_stage_only_cpts"] == ["B"]
     assert d["months"][-1] == {
@@ -609,7 +609,7 @@ def test_history_current_stage_undated(ref, unit_pop):
     assert h.frame["cpts_aci"].tolist() == [0, 0, 0]
     assert h.undated == [] and h.current_only == []
     assert any(
-        "dont le stade actuel n'est pas daté : comptée(s) au dernier stade daté de l'historique, "
+        "dont le stade actuel n'est pas daté : comptée au dernier stade daté de l'historique, "
         "jamais au stade actuel (E)" in n
         for n in h.notes
     )
