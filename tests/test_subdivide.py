@@ -1,0 +1,313 @@
+"""Units below the commune: a reference built with IRIS (or city sectors) replacing a commune.
+
+The files are made here, small, in the layouts the producers publish: a COG package of nine
+square communes of 2 km (Lambert-93) around « Toulouse » (31555), an ADMIN EXPRESS COG commune
+GeoPackage, IGN CONTOURS-IRIS (``CODE_IRIS``, ``NOM_IRIS``, ``INSEE_COM``) cutting Toulouse into
+four squares of 1 km, and INSEE's population by IRIS (``IRIS``, ``P21_POP``) as a ``;`` CSV and
+as an XLSX with title rows. The IRIS figures sum to 8 000.5 for a population légale of 8 000.
+
+    y  j=2  31006 31007 31008
+       j=1  31004 31555 31005        Toulouse:  0201 0202
+       j=0  31001 31002 31003                   0101 0102
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+
+from cpts_geo import ReferenceDataError, load_reference
+
+ROOT = Path(__file__).resolve().parents[1]
+X0, Y0 = 570_000.0, 6_275_000.0
+TOULOUSE = "31555"
+IRIS = ["315550101", "315550102", "315550201", "315550202"]
+IRIS_NAMES = ["Capitole", "Saint-Cyprien", "Minimes", "Rangueil"]
+IRIS_POP = [2100.4, 1899.6, 2000.0, 2000.5]
+OTHERS = [f"3100{k}" for k in range(1, 9)]
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("build_reference", ROOT / "scripts" / "build_reference.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _square(x: float, y: float, size: float):
+    return shapely.box(X0 + x, Y0 + y, X0 + x + size, Y0 + y + size)
+
+
+def _communes() -> dict:
+    """Commune code -> its 2 km square."""
+    out, k = {}, 1
+    for j in range(3):
+        for i in range(3):
+            if (i, j) == (1, 1):
+                out[TOULOUSE] = _square(2000, 2000, 2000)
+            else:
+                out[f"3100{k}"] = _square(2000 * i, 2000 * j, 2000)
+                k += 1
+    return out
+
+
+def _iris_squares() -> list:
+    return [_square(2000 + 1000 * i, 2000 + 1000 * j, 1000) for j in range(2) for i in range(2)]
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("subdivide")
+    dec = d / "decoupage"
+    dec.mkdir()
+    communes = [
+        {
+            "code": c,
+            "nom": "Toulouse" if c == TOULOUSE else f"Commune {c}",
+            "type": "commune-actuelle",
+            "zone": "metro",
+            "departement": "31",
+            "region": "76",
+            "population": 8000 if c == TOULOUSE else 1000,
+        }
+        for c in sorted(_communes())
+    ]
+    (dec / "communes.json").write_text(json.dumps(communes), encoding="utf-8")
+    epci = [
+        {
+            "code": "243100518",
+            "nom": "Toulouse Métropole",
+            "type": "METRO",
+            "modeFinancement": "FPU",
+            "populationMunicipale": 16000,
+            "membres": [{"code": c["code"], "populationMunicipale": c["population"]} for c in communes],
+        }
+    ]
+    (dec / "epci.json").write_text(json.dumps(epci), encoding="utf-8")
+    (dec / "departements.json").write_text(
+        json.dumps([{"code": "31", "region": "76", "nom": "Haute-Garonne", "zone": "metro"}]),
+        encoding="utf-8",
+    )
+    (dec / "regions.json").write_text(
+        json.dumps([{"code": "76", "nom": "Occitanie", "zone": "metro"}]), encoding="utf-8"
+    )
+    com = _communes()
+    gpd.GeoDataFrame(
+        {"code_insee": list(com), "nom_officiel": [c["nom"] for c in communes]},
+        geometry=list(com.values()),
+        crs=2154,
+    ).to_file(d / "ADE.gpkg", layer="commune", driver="GPKG")
+    _iris_layer(d / "CONTOURS-IRIS.gpkg", _iris_squares())
+    # INSEE's population by IRIS, CSV: one header line, ';', more columns than needed.
+    rows = ["IRIS;REG;DEP;UU2020;COM;LIB_COM;LIBIRIS;TYP_IRIS;P21_POP;P21_POP0002"]
+    rows += [
+        f"{c};76;31;31701;{TOULOUSE};Toulouse;{n};H;{p};12" for c, n, p in zip(IRIS, IRIS_NAMES, IRIS_POP)
+    ]
+    rows += ["310010000;76;31;31701;31001;Commune 31001;Commune 31001;Z;1003.2;10"]
+    (d / "base-ic-evol-struct-pop-2021.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    # The XLSX as INSEE publishes it: title rows, French labels, then the variables' codes.
+    head = ["IRIS", "REG", "DEP", "COM", "LIB_COM", "LIBIRIS", "P20_POP", "P21_POP"]
+    table = pd.DataFrame(
+        [
+            ["Évolution et structure de la population en 2021", *[None] * 7],
+            ["Recensement de la population", *[None] * 7],
+            [None] * 8,
+            [
+                "Code IRIS",
+                "Région",
+                "Département",
+                "Commune",
+                "Libellé",
+                "Libellé IRIS",
+                "Pop 2020",
+                "Pop 2021",
+            ],
+            head,
+            *[[c, "76", "31", TOULOUSE, "Toulouse", n, 1, p] for c, n, p in zip(IRIS, IRIS_NAMES, IRIS_POP)],
+        ]
+    )
+    with pd.ExcelWriter(d / "base-ic-evol-struct-pop-2021.xlsx") as xl:
+        pd.DataFrame([["Documentation"]]).to_excel(xl, sheet_name="Documentation", header=False, index=False)
+        table.to_excel(xl, sheet_name="IRIS", header=False, index=False)
+    return d
+
+
+def _iris_layer(path: Path, geoms, codes=IRIS, names=IRIS_NAMES) -> Path:
+    """CONTOURS-IRIS as IGN publishes it (GeoPackage, Lambert-93, upper-case attributes)."""
+    gpd.GeoDataFrame(
+        {
+            "INSEE_COM": TOULOUSE,
+            "NOM_COM": "Toulouse",
+            "IRIS": [c[5:] for c in codes],
+            "CODE_IRIS": codes,
+            "NOM_IRIS": names,
+            "TYP_IRIS": "H",
+        },
+        geometry=list(geoms),
+        crs=2154,
+    ).to_file(path, driver="GPKG")
+    return path
+
+
+def _build(files: Path, out: Path, *extra: str) -> int:
+    args = [
+        "--decoupage",
+        str(files / "decoupage"),
+        "--admin-express",
+        f"{files / 'ADE.gpkg'}::commune",
+        "--population-vintage",
+        "2023",
+        "-o",
+        str(out),
+        *extra,
+    ]
+    return _script().main(args)
+
+
+def _iris_build(
+    files: Path, out: Path, layer: Path | None = None, table: str = "base-ic-evol-struct-pop-2021.csv"
+):
+    return _build(
+        files,
+        out,
+        "--subdivide",
+        str(layer or files / "CONTOURS-IRIS.gpkg"),
+        "--subdivide-population",
+        str(files / table),
+    )
+
+
+@pytest.fixture(scope="module")
+def sub_ref(files, tmp_path_factory):
+    out = tmp_path_factory.mktemp("ref")
+    assert _iris_build(files, out) == 0
+    return load_reference(out)
+
+
+def test_iris_replace_their_commune(sub_ref):
+    units = sub_ref.units
+    assert units.index.tolist() == sorted(OTHERS + IRIS)
+    iris = units.loc[IRIS]
+    assert iris["nom"].tolist() == IRIS_NAMES
+    assert set(iris["type"]) == {"infracommunal"}
+    assert set(iris["commune"]) == {TOULOUSE}
+    assert set(iris["epci"]) == {"243100518"} and set(iris["departement"]) == {"31"}
+    assert set(iris["region"]) == {"76"} and set(iris["epsg"]) == {2154}
+    # 8 000.5 inhabitants by IRIS scaled to the 8 000 of the population légale (largest remainders).
+    assert iris["population"].tolist() == [2100, 1900, 2000, 2000]
+    assert int(units["population"].sum()) == 16_000
+    assert iris["area_km2"].round(3).tolist() == [1.0] * 4
+    assert sub_ref.communes.at[TOULOUSE, "unites"] == ";".join(IRIS)
+    assert sub_ref.communes.at[TOULOUSE, "population"] == 8000
+    assert sub_ref.communes.at["31001", "unites"] == "31001"
+    # Adjacency recomputed (corners count, as everywhere in the reference): the south-west IRIS
+    # borders the other three and the communes west and south.
+    assert sub_ref.neighbours("315550101") == ["31001", "31002", "31004"] + IRIS[1:]
+    assert sub_ref.neighbours("31002") == ["31001", "31003", "31004", "31005", "315550101", "315550102"]
+    meta = sub_ref.metadata
+    assert meta["counts"]["infracommunal"] == 4
+    assert meta["subdivisions"]["population_column"] == "P21_POP"
+    assert meta["subdivisions"]["communes"][TOULOUSE] == {
+        "nom": "Toulouse",
+        "unites": 4,
+        "population_legale": 8000,
+        "population_source": 8000.5,
+        "ecart_population": 0.0001,
+    }
+    assert meta["subdivisions"]["tolerances"] == {"area": 0.01, "overlap": 0.005, "population": 0.02}
+    assert meta["sources"]["subdivide"]["file"] == "CONTOURS-IRIS.gpkg"
+
+
+def test_xlsx_population_table_with_title_rows(files, tmp_path):
+    """INSEE's XLSX: title rows and French labels above the codes; the latest Pyy_POP is taken."""
+    assert _iris_build(files, tmp_path, table="base-ic-evol-struct-pop-2021.xlsx::IRIS") == 0
+    mine = load_reference(tmp_path)
+    assert mine.units.loc[IRIS, "population"].tolist() == [2100, 1900, 2000, 2000]
+    assert mine.metadata["subdivisions"]["population_column"] == "P21_POP"
+
+
+def test_free_layer_of_sectors_with_its_own_columns(files, tmp_path):
+    """City sectors in GeoJSON (EPSG:4326), columns mapped by the options, population in the layer."""
+    sq = _iris_squares()
+    sectors = gpd.GeoDataFrame(
+        {
+            "secteur": ["T5.1", "T5.2", "T5.3"],
+            "libelle": ["Toulouse 5.1", "Toulouse 5.2", "Toulouse 5.3"],
+            "insee": [TOULOUSE] * 3,
+            "habitants": [4000, 2000, 2000],
+        },
+        geometry=[shapely.union_all([sq[0], sq[2]]), sq[3], sq[1]],
+        crs=2154,
+    ).to_crs(4326)
+    sectors.to_file(tmp_path / "secteurs.geojson", driver="GeoJSON")
+    args = ["--subdivide", str(tmp_path / "secteurs.geojson")]
+    for opt, col in (
+        ("code", "secteur"),
+        ("name", "libelle"),
+        ("commune", "insee"),
+        ("population", "habitants"),
+    ):
+        args += [f"--subdivide-{opt}-column", col]
+    assert _build(files, tmp_path / "ref", *args) == 0
+    mine = load_reference(tmp_path / "ref")
+    assert mine.communes.at[TOULOUSE, "unites"] == "T5.1;T5.2;T5.3"
+    assert mine.units.loc[["T5.1", "T5.2", "T5.3"], "population"].tolist() == [4000, 2000, 2000]
+    assert mine.units.loc["T5.1", "area_km2"] == pytest.approx(2.0, abs=1e-3)
+    assert mine.resolve(["Toulouse 5.2"]).codes == ["T5.2"]
+    assert mine.resolve(["t5.3"]).codes == ["T5.3"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            "gap",
+            "Toulouse \\(31555\\) : les unités ne recouvrent pas la commune \\(écart de surface "
+            "25,00\u00a0% de la commune, tolérance 1\u00a0%\\)",
+        ),
+        (
+            "overlap",
+            "Toulouse \\(31555\\) : les unités se chevauchent \\(12,50\u00a0% de la surface de la "
+            "commune, tolérance 0,5\u00a0%\\)",
+        ),
+        ("duplicate", r"CONTOURS-IRIS.gpkg : codes en double : 315550101$"),
+        ("commune code", r"codes déjà pris par une commune ou une unité : 31001"),
+    ],
+)
+def test_broken_layers_are_refused(files, tmp_path, change, message):
+    geoms, codes = _iris_squares(), list(IRIS)
+    if change == "gap":
+        geoms[3] = _square(3000, 3000, 1)  # 0202 shrunk to 1 m²: a quarter of Toulouse uncovered
+    elif change == "overlap":
+        geoms[1] = _square(2500, 2000, 1000).union(geoms[1])  # 0102 reaches half into 0101
+    elif change == "duplicate":
+        codes[1] = codes[0]
+    else:
+        codes[1] = "31001"
+    layer = _iris_layer(tmp_path / "CONTOURS-IRIS.gpkg", geoms, codes=codes)
+    table = (files / "base-ic-evol-struct-pop-2021.csv").read_text(encoding="utf-8")
+    if change == "commune code":
+        table = table.replace(f"{IRIS[1]};", f"{codes[1]};")
+    (tmp_path / "pop.csv").write_text(table, encoding="utf-8")
+    with pytest.raises(ReferenceDataError, match=message):
+        _iris_build(files, tmp_path / "ref", layer=layer, table=str(tmp_path / "pop.csv"))
+
+
+def test_population_off_by_ten_percent_is_refused(files, tmp_path):
+    table = (files / "base-ic-evol-struct-pop-2021.csv").read_text(encoding="utf-8")
+    (tmp_path / "pop.csv").write_text(table.replace(";2000.5;", ";2800.5;"), encoding="utf-8")
+    with pytest.raises(
+        ReferenceDataError,
+        match="Toulouse \\(31555\\) : population des unités 8\u00a0800 pour une population légale de "
+        "8\u00a0000 \\(\\+10,0\u00a0%, tolérance 2\u00a0%\\)",
+    ):
+        _iris_build(files, tmp_path / "ref", table=str(tmp_path / "pop.csv"))
+    (tmp_path / "short.csv").write_text(table.replace("315550202;", "315559999;"), encoding="utf-8")
+    with pytest.raises(ReferenceDataError, match=r"1 unité\(s\) sans population \(315550202\)"):
+        _iris_build(files, tmp_path / "ref", table=str(tmp_path / "short.csv"))
