@@ -311,3 +311,126 @@ def test_population_off_by_ten_percent_is_refused(files, tmp_path):
     (tmp_path / "short.csv").write_text(table.replace("315550202;", "315559999;"), encoding="utf-8")
     with pytest.raises(ReferenceDataError, match=r"1 unité\(s\) sans population \(315550202\)"):
         _iris_build(files, tmp_path / "ref", table=str(tmp_path / "short.csv"))
+
+
+# --- everything works on such units --------------------------------------------------------
+
+WEST = ["31001", "31002", "31004", "315550101", "315550201"]  # Toulouse's west half and three communes
+EAST = ["31003", "31005", "31008", "315550102", "315550202"]
+
+
+def _register(a=WEST, b=EAST) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "cpts_id": ["A"] * len(a) + ["B"] * len(b),
+            "cpts_nom": ["CPTS Toulouse Ouest"] * len(a) + ["CPTS Toulouse Est"] * len(b),
+            "code_insee": list(a) + list(b),
+            "statut": "aci",
+        }
+    )
+
+
+def test_resolve_sub_units(sub_ref):
+    r = sub_ref.resolve(["315550101", "Saint-Cyprien", "Toulouse Minimes", "rangueil"])
+    assert r.codes == IRIS and r.warnings == []
+    r = sub_ref.resolve(["31555"])
+    assert r.codes == IRIS
+    assert [w["message"] for w in r.warnings] == [
+        "Toulouse (31555) remplacée par ses 4 unités infracommunales"
+    ]
+    r = sub_ref.resolve(["Toulouse"])
+    assert r.codes == IRIS
+    assert [w["message"] for w in r.warnings] == [
+        "Toulouse (31555) remplacée par ses 4 unités infracommunales"
+    ]
+    assert sub_ref.expand("31555") == IRIS and sub_ref.expand("31001") == ["31001"]
+    assert sub_ref.subdivided == {TOULOUSE: tuple(IRIS)}
+
+
+def test_territory_of_sub_units(sub_ref):
+    from cpts_geo import check_territory
+
+    rep = check_territory(sub_ref, WEST, min_population=None)
+    assert rep.territory["population"] == 3000 + 2100 + 2000
+    assert {r.id: r.status for r in rep.rules} == {
+        "population": "pass",
+        "contiguity": "pass",
+        "enclaves": "pass",
+        "epci_alignment": "warn",
+        "admin_boundaries": "pass",
+    }
+    # Two IRIS that touch only through the west half of the city are not contiguous without it.
+    rep = check_territory(sub_ref, ["315550102", "31004"], min_population=None)
+    assert {r.id: r.status for r in rep.rules}["contiguity"] == "fail"
+
+
+def test_register_sharing_a_commune_by_its_sub_units(sub_ref):
+    from cpts_geo import check_register
+
+    rr = check_register(sub_ref, _register(), min_population=None)
+    assert rr.overlaps == []
+    assert [{r.id: r.status for r in rep.rules}["overlap"] for rep in rr.reports] == ["pass", "pass"]
+    assert [rep.territory["population"] for rep in rr.reports] == [7100, 6900]
+    # One IRIS in both CPTS: an overlap, named.
+    rr = check_register(sub_ref, _register(b=EAST + ["315550101"]), min_population=None)
+    assert [(o["code"], o["cpts"]) for o in rr.overlaps] == [("315550101", ["A", "B"])]
+    assert [{r.id: r.status for r in rep.rules}["overlap"] for rep in rr.reports] == ["fail", "fail"]
+
+
+def test_register_of_the_commune_reference_naming_the_shared_commune(sub_ref):
+    """A register written on the commune reference gives Toulouse in both CPTS: on the divided
+    reference, the commune means all its units (with a warning), so the sharing is an overlap;
+    naming the sub-units instead settles it."""
+    from cpts_geo import check_register
+    from cpts_geo.register import as_register
+
+    reg = as_register(sub_ref, _register(a=["31001", "31004", TOULOUSE], b=["31003", "31005", TOULOUSE]))
+    assert sorted(reg.links.loc[reg.links["cpts_id"] == "A", "code_insee"]) == ["31001", "31004"] + IRIS
+    rr = check_register(sub_ref, reg, min_population=None)
+    assert sorted(o["code"] for o in rr.overlaps) == IRIS
+
+
+def test_coverage_of_sub_units(sub_ref):
+    from cpts_geo.coverage import coverage_summary
+
+    cov = coverage_summary(sub_ref, _register())
+    units = cov.units
+    assert units.loc[IRIS, "n_cpts"].tolist() == [1, 1, 1, 1]
+    assert units.loc[units["n_cpts"] == 0].index.tolist() == ["31006", "31007"]
+    assert int(units.loc[units["n_cpts"] == 0, "population"].sum()) == 2000
+    assert cov.cpts_frame.loc[["A", "B"], "n_units"].tolist() == [5, 5]
+    assert cov.cpts_frame.loc[["A", "B"], "n_communes"].tolist() == [4, 4]
+
+
+def test_map_draws_sub_units_and_the_commune_outline(sub_ref):
+    from cpts_geo.maps import coverage_map
+
+    m = coverage_map(sub_ref, _register(), departement="31", search=False)
+    page = m.get_root().render()
+    assert "Commune découpée en unités infracommunales" in page  # the legend
+    layers = {
+        child.layer_name: child
+        for child in m._children.values()
+        if getattr(child, "layer_name", None)
+        in ("Unités infracommunales (IRIS, secteurs)", "Communes découpées (contour)")
+    }
+    outline = layers["Communes découpées (contour)"].data["features"]
+    assert len(outline) == 1
+    geom = gpd.GeoSeries([shapely.geometry.shape(outline[0]["geometry"])], crs=4326).to_crs(2154)
+    assert geom.area.iloc[0] == pytest.approx(4e6, rel=1e-3)
+    assert len(layers["Unités infracommunales (IRIS, secteurs)"].data["features"]) == 4
+
+
+def test_suggest_on_sub_units(sub_ref):
+    from cpts_geo import suggest_territories
+
+    res = suggest_territories(
+        sub_ref, existing=_register(a=WEST, b=["31003", "31005", "31008"]), min_population=3000
+    )
+    table = res.unit_table()
+    assert sorted(table.index if "code_insee" not in table else table["code_insee"]) == [
+        "31006",
+        "31007",
+        "315550102",
+        "315550202",
+    ]
