@@ -167,13 +167,15 @@ def read_subdivision(
     name_column: str | None = None,
     commune_column: str | None = None,
     population_column: str | None = None,
+    communes=None,
 ) -> Subdivision:
     """Read a layer of sub-units (GeoPackage ``path::layer``, Shapefile, GeoJSON).
 
     IGN CONTOURS-IRIS is read as it is (``CODE_IRIS``, ``NOM_IRIS``, ``INSEE_COM``); another
     layer names its columns with the ``*_column`` parameters. Populations come from the table
     ``population`` (see :func:`read_population_by_code`) or, without it, from the layer's
-    ``population_column``.
+    ``population_column``. ``communes`` (INSEE codes) keeps only the features of these communes
+    (a national CONTOURS-IRIS file for a few cities).
 
     Raises
     ------
@@ -193,6 +195,13 @@ def read_subdivision(
     nom = gdf[_pick(cols, name_column, _NAME_COLUMNS, "de nom", spec)].astype(str).str.strip()
     parent = _codes(gdf[_pick(cols, commune_column, _COMMUNE_COLUMNS, "de code commune", spec)])
     parent = parent.where(~parent.str.fullmatch(r"\d{4}"), "0" + parent)
+    if communes is not None:
+        wanted = {str(c).strip().upper() for c in communes}
+        absent = sorted(wanted - set(parent))
+        if absent:
+            raise ReferenceDataError(f"{spec} : aucune unité pour les communes {', '.join(absent)}")
+        keep = parent.isin(wanted).to_numpy()
+        gdf, code, nom, parent = gdf[keep], code[keep], nom[keep], parent[keep]
     problems = []
     if population is not None:
         table, pop_col = read_population_by_code(population, population_column=population_column)
@@ -301,6 +310,12 @@ def subdivide_units(units: gpd.GeoDataFrame, sub: Subdivision) -> tuple[gpd.GeoD
     unknown = sorted(set(layer["parent"]) - set(units.index))
     if unknown:
         problems.append(f"communes absentes du référentiel : {', '.join(unknown[:10])}")
+    arm = sorted(set(layer["parent"]) & set(units.index[units["type"] == "arrondissement"]))
+    if arm:
+        problems.append(
+            f"arrondissements municipaux non découpables ({', '.join(arm[:10])}) : Paris, Lyon et "
+            "Marseille sont déjà représentées par leurs arrondissements"
+        )
     taken = sorted(set(layer["code"]) & (set(units.index) | set(units["commune"])))
     if taken:
         problems.append(f"codes déjà pris par une commune ou une unité : {', '.join(taken[:10])}")
@@ -376,3 +391,31 @@ def subdivision_metadata(sub: Subdivision, report: dict) -> dict:
         },
         "communes": {k: {f: v for f, v in r.items() if f != "codes"} for k, r in sorted(report.items())},
     }
+
+
+def subdivision_sources_md(meta: dict) -> str:
+    """The section of ``SOURCES.md`` on the units below the commune ("" without any)."""
+    sub = meta.get("subdivisions")
+    if not sub:
+        return ""
+    tol = sub["tolerances"]
+    lines = [
+        f"  - `{code}` {c['nom']}: {c['unites']} units; {c['population_source']:,} inhabitants in the "
+        f"source for a population légale of {c['population_legale']:,} ({c['ecart_population']:+.2%})"
+        for code, c in sub["communes"].items()
+    ]
+    return (
+        "\n## Units below the commune\n\n"
+        f"{len(sub['communes'])} commune(s) are replaced by units below the commune (type "
+        f"`infracommunal`) from {sub['source']}: "
+        "the commune's EPCI, département, région, zone and EPSG are inherited, `commune` is its "
+        "INSEE code, and `communes.csv` lists them in `unites`. Each commune was checked: the "
+        f"union of its units differs from it by at most {tol['area']:.0%} of its area (symmetric "
+        f"difference) and they overlap by at most {tol['overlap']:.1%} (sum of their areas minus the "
+        "area of their union), in the zone's projected CRS; they were then clipped to the commune "
+        "and what they left uncovered given to the unit bordering it most. Their populations "
+        f"(`{sub['population_column']}`) are of another vintage than the populations légales: they "
+        f"were checked to sum to the commune's within {tol['population']:.0%}, then scaled to its "
+        "population légale (integers, largest remainders), so that every total stays of one "
+        "vintage.\n\n" + "\n".join(lines) + "\n"
+    )

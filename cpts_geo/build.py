@@ -43,7 +43,13 @@ import shapely
 
 from ._errors import ReferenceDataError
 from ._io import atomic_write
-from ._subdivide import read_subdivision, subdivide_units, subdivided_unites, subdivision_metadata
+from ._subdivide import (
+    read_subdivision,
+    subdivide_units,
+    subdivided_unites,
+    subdivision_metadata,
+    subdivision_sources_md,
+)
 from .reference import ADJACENCY_TOLERANCE_M, compute_adjacency, epsg_for_departement
 
 __all__ = ["BuildSources", "build_reference"]
@@ -152,7 +158,8 @@ class BuildSources:
         the communes it divides (see :mod:`cpts_geo._subdivide` for the checks);
         ``subdivide_population`` is its population table (INSEE's population by IRIS: ``IRIS``,
         ``P21_POP``), ``subdivide_columns`` maps ``code``, ``name``, ``commune`` and
-        ``population`` to the layer's column names when they are not those of CONTOURS-IRIS.
+        ``population`` to the layer's column names when they are not those of CONTOURS-IRIS,
+        and ``subdivide_communes`` keeps only the features of these communes (INSEE codes).
     """
 
     decoupage: Path
@@ -166,6 +173,7 @@ class BuildSources:
     subdivide: str | None = None
     subdivide_population: str | None = None
     subdivide_columns: dict = field(default_factory=dict)
+    subdivide_communes: list | None = None
     provenance: dict = field(default_factory=dict)
 
 
@@ -954,6 +962,7 @@ def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) 
         sub = read_subdivision(
             src.subdivide,
             population=src.subdivide_population,
+            communes=src.subdivide_communes,
             **{f"{k}_column": v for k, v in src.subdivide_columns.items() if v},
         )
         units, subdivided = subdivide_units(units, sub)
@@ -1290,7 +1299,7 @@ def write_sources_md(out_dir: Path, meta: dict) -> None:
         df_file=src.get("boundaries", {}).get("file", ""),
         df_sha=src.get("boundaries", {}).get("sha256", ""),
         n_units=counts["units"],
-        n_communes_units=counts["units"] - counts["arrondissements"],
+        n_communes_units=counts["units"] - counts["arrondissements"] - counts.get("infracommunal", 0),
         n_arm=counts["arrondissements"],
         n_communes=counts["communes"],
         n_dep=counts["departements"],
@@ -1328,4 +1337,5 @@ def write_sources_md(out_dir: Path, meta: dict) -> None:
         no_postal=", ".join(meta.get("postal_codes", {}).get("communes_without", [])) or "none",
         holes=holes,
     )
+    text += subdivision_sources_md(meta)
     _atomic_write(Path(out_dir) / "SOURCES.md", lambda p: Path(p).write_text(text, encoding="utf-8"))

@@ -19,7 +19,8 @@ ARRONDISSEMENT_MUNICIPAL.shp``). ``--populations`` may be repeated, e.g. to add 
 Mayotte, which INSEE publishes apart from the national one.
 
 Units below the commune (IRIS, city sectors) replace the communes they divide with
-``--subdivide CONTOURS-IRIS.gpkg --subdivide-population base-ic-evol-struct-pop-2021.csv``
+``--subdivide CONTOURS-IRIS.gpkg --subdivide-population base-ic-evol-struct-pop-2021.csv
+--subdivide-communes 06088,31555``
 (see cpts_geo/_subdivide.py for the checks and tolerances).
 
 Same inputs give byte-identical files.
@@ -126,6 +127,11 @@ def main(argv=None) -> int:
         help="population table of those units (INSEE population by IRIS, CSV or XLSX[::sheet]: "
         "IRIS and P21_POP or the year's Pyy_POP)",
     )
+    p.add_argument(
+        "--subdivide-communes",
+        help="comma-separated INSEE codes: divide only these communes (default: every commune "
+        "with more than one feature in the layer)",
+    )
     for col, default in (
         ("code", "CODE_IRIS"),
         ("name", "NOM_IRIS"),
@@ -173,6 +179,7 @@ def main(argv=None) -> int:
         provenance=provenance,
         subdivide=args.subdivide,
         subdivide_population=args.subdivide_population,
+        subdivide_communes=args.subdivide_communes.split(",") if args.subdivide_communes else None,
         subdivide_columns={
             "code": args.subdivide_code_column,
             "name": args.subdivide_name_column,

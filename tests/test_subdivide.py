@@ -139,17 +139,19 @@ def files(tmp_path_factory):
 
 
 def _iris_layer(path: Path, geoms, codes=IRIS, names=IRIS_NAMES) -> Path:
-    """CONTOURS-IRIS as IGN publishes it (GeoPackage, Lambert-93, upper-case attributes)."""
+    """CONTOURS-IRIS as IGN publishes it (GeoPackage, Lambert-93, upper-case attributes), with
+    31001 as a commune of one IRIS (``310010000``, type Z), which stays a commune."""
+    n = len(codes)
     gpd.GeoDataFrame(
         {
-            "INSEE_COM": TOULOUSE,
-            "NOM_COM": "Toulouse",
-            "IRIS": [c[5:] for c in codes],
-            "CODE_IRIS": codes,
-            "NOM_IRIS": names,
-            "TYP_IRIS": "H",
+            "INSEE_COM": [TOULOUSE] * n + ["31001"],
+            "NOM_COM": ["Toulouse"] * n + ["Commune 31001"],
+            "IRIS": [c[5:] for c in codes] + ["0000"],
+            "CODE_IRIS": list(codes) + ["310010000"],
+            "NOM_IRIS": list(names) + ["Commune 31001"],
+            "TYP_IRIS": ["H"] * n + ["Z"],
         },
-        geometry=list(geoms),
+        geometry=list(geoms) + [_communes()["31001"]],
         crs=2154,
     ).to_file(path, driver="GPKG")
     return path
@@ -224,9 +226,26 @@ def test_iris_replace_their_commune(sub_ref):
     assert meta["sources"]["subdivide"]["file"] == "CONTOURS-IRIS.gpkg"
 
 
+def test_only_the_communes_asked_for(files, tmp_path):
+    """A national CONTOURS-IRIS file for a few cities: the other communes' features are left out
+    (the XLSX lacks 31001's IRIS: not read)."""
+    base = ["--subdivide", str(files / "CONTOURS-IRIS.gpkg"), "--subdivide-population"]
+    base.append(f"{files / 'base-ic-evol-struct-pop-2021.xlsx'}::IRIS")
+    assert _build(files, tmp_path / "a", *base, "--subdivide-communes", TOULOUSE) == 0
+    assert load_reference(tmp_path / "a").communes.at[TOULOUSE, "unites"] == ";".join(IRIS)
+    with pytest.raises(ReferenceDataError, match=r"1 unité\(s\) sans population \(310010000\)"):
+        _build(files, tmp_path / "b", *base)
+    with pytest.raises(
+        ReferenceDataError, match="CONTOURS-IRIS.gpkg : aucune unité pour les communes 31009$"
+    ):
+        _build(files, tmp_path / "c", *base, "--subdivide-communes", "31555,31009")
+
+
 def test_xlsx_population_table_with_title_rows(files, tmp_path):
     """INSEE's XLSX: title rows and French labels above the codes; the latest Pyy_POP is taken."""
-    assert _iris_build(files, tmp_path, table="base-ic-evol-struct-pop-2021.xlsx::IRIS") == 0
+    args = ["--subdivide", str(files / "CONTOURS-IRIS.gpkg"), "--subdivide-communes", TOULOUSE]
+    args += ["--subdivide-population", f"{files / 'base-ic-evol-struct-pop-2021.xlsx'}::IRIS"]
+    assert _build(files, tmp_path, *args) == 0
     mine = load_reference(tmp_path)
     assert mine.units.loc[IRIS, "population"].tolist() == [2100, 1900, 2000, 2000]
     assert mine.metadata["subdivisions"]["population_column"] == "P21_POP"
@@ -434,3 +453,17 @@ def test_suggest_on_sub_units(sub_ref):
         "315550102",
         "315550202",
     ]
+
+
+def test_sources_md_states_the_scaling(sub_ref, tmp_path):
+    from cpts_geo.build import write_sources_md
+
+    write_sources_md(tmp_path, sub_ref.metadata)
+    text = (tmp_path / "SOURCES.md").read_text(encoding="utf-8")
+    assert "12 units: 8 communes + 0 arrondissements" in text
+    assert "## Units below the commune" in text
+    assert "scaled to its population légale" in text
+    assert (
+        "  - `31555` Toulouse: 4 units; 8,000.5 inhabitants in the source for a population légale of "
+        "8,000 (+0.01%)"
+    ) in text
