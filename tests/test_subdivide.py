@@ -467,3 +467,43 @@ def test_sources_md_states_the_scaling(sub_ref, tmp_path):
         "  - `31555` Toulouse: 4 units; 8,000.5 inhabitants in the source for a population légale of "
         "8,000 (+0.01%)"
     ) in text
+
+
+def test_small_gap_within_tolerance_goes_to_the_bordering_unit(files, tmp_path):
+    """A 20 m strip of Toulouse left uncovered along 0202's east edge (0.5 % of the city) is
+    accepted and given to 0202, the only unit bordering it."""
+    geoms = _iris_squares()
+    x0, y0, x1, y1 = geoms[3].bounds
+    geoms[3] = shapely.box(x0, y0, x1 - 20, y1)
+    layer = _iris_layer(tmp_path / "CONTOURS-IRIS.gpkg", geoms)
+    assert _iris_build(files, tmp_path / "ref", layer=layer) == 0
+    mine = load_reference(tmp_path / "ref")
+    assert mine.units.loc[IRIS, "area_km2"].round(4).tolist() == [1.0] * 4
+    assert "31005" in mine.neighbours("315550202")
+
+
+def test_check_register_cli_on_the_divided_reference(sub_ref, tmp_path):
+    from click.testing import CliRunner
+
+    from cpts_geo.cli import main
+
+    path = tmp_path / "registre.csv"
+    _register(b=EAST + ["315550101"]).to_csv(path, index=False)
+    res = CliRunner().invoke(
+        main,
+        [
+            "--reference",
+            str(sub_ref.path),
+            "check-register",
+            str(path),
+            "--min-population",
+            "0",
+            "--format",
+            "json",
+        ],
+    )
+    assert res.exit_code == 1, res.output
+    data = json.loads(res.stdout)
+    assert [o["code"] for o in data["register"]["overlaps"]] == ["315550101"]
+    res = CliRunner().invoke(main, ["--reference", str(sub_ref.path), "reference", "info"])
+    assert "Unités infracommunales (IRIS, secteurs) : 4" in res.stdout
