@@ -240,7 +240,11 @@ def read_subdivision(
 
 
 def _scaled(pops: np.ndarray, total: int) -> np.ndarray:
-    """Integers proportional to ``pops`` summing to ``total`` (largest remainders)."""
+    """Integers proportional to ``pops`` summing to ``total`` (largest remainders).
+
+    >>> _scaled(np.array([2100.4, 1899.6, 2000.0, 2000.5]), 8000).tolist()
+    [2100, 1900, 2000, 2000]
+    """
     if pops.sum() <= 0:
         share = np.full(len(pops), total / len(pops))
     else:

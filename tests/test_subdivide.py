@@ -18,9 +18,12 @@ import json
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import given
+from hypothesis import strategies as st
 
 from cpts_geo import ReferenceDataError, load_reference
 
@@ -507,3 +510,47 @@ def test_check_register_cli_on_the_divided_reference(sub_ref, tmp_path):
     assert [o["code"] for o in data["register"]["overlaps"]] == ["315550101"]
     res = CliRunner().invoke(main, ["--reference", str(sub_ref.path), "reference", "info"])
     assert "Unités infracommunales (IRIS, secteurs) : 4" in res.stdout
+
+
+@given(
+    pops=st.lists(st.floats(min_value=0, max_value=1e5, allow_nan=False), min_size=1, max_size=30),
+    total=st.integers(min_value=0, max_value=10**6),
+)
+def test_scaled_populations_sum_to_the_population_legale(pops, total):
+    from cpts_geo._subdivide import _scaled
+
+    arr = np.array(pops)
+    out = _scaled(arr, total)
+    assert int(out.sum()) == total
+    share = arr * total / arr.sum() if arr.sum() > 0 else np.full(len(arr), total / len(arr))
+    assert (np.abs(out - share) < 1 + 1e-6).all()
+
+
+def test_arrondissements_and_unknown_communes_are_not_divided():
+    from cpts_geo._subdivide import Subdivision, subdivide_units
+
+    units = gpd.GeoDataFrame(
+        {"nom": ["Lyon 1er Arrondissement"], "type": ["arrondissement"], "commune": ["69123"]},
+        geometry=[shapely.box(4.8, 45.7, 4.9, 45.8)],
+        index=pd.Index(["69381"], name="code"),
+        crs=4326,
+    )
+    layer = gpd.GeoDataFrame(
+        {
+            "code": ["693810101", "693810102", "X1"],
+            "nom": ["a", "b", "c"],
+            "parent": ["69381", "69381", "99999"],
+        },
+        geometry=[
+            shapely.box(4.8, 45.7, 4.85, 45.8),
+            shapely.box(4.85, 45.7, 4.9, 45.8),
+            shapely.box(0, 0, 1, 1),
+        ],
+        crs=4326,
+    ).assign(population=1.0)
+    with pytest.raises(
+        ReferenceDataError,
+        match=r"^secteurs.gpkg : communes absentes du référentiel : 99999 ; arrondissements municipaux non "
+        r"découpables \(69381\) : Paris, Lyon et Marseille sont déjà représentées par leurs arrondissements$",
+    ):
+        subdivide_units(units, Subdivision(units=layer, source="secteurs.gpkg", population_column="pop"))
