@@ -554,3 +554,15 @@ def test_arrondissements_and_unknown_communes_are_not_divided():
         r"découpables \(69381\) : Paris, Lyon et Marseille sont déjà représentées par leurs arrondissements$",
     ):
         subdivide_units(units, Subdivision(units=layer, source="secteurs.gpkg", population_column="pop"))
+
+
+def test_indicators_of_a_divided_commune_are_reported(sub_ref, tmp_path):
+    from cpts_geo.inputs import read_indicators
+
+    path = tmp_path / "indicateurs.csv"
+    path.write_text("code;medecins\n31555;40\n315550101;10\n", encoding="utf-8")
+    ind = read_indicators(path, sub_ref)
+    assert [w["message"] for w in ind.warnings] == [
+        "31555 (Toulouse) : les unités sont ses 4 unités infracommunales (IRIS, secteurs) ; la valeur "
+        "de la commune entière ne peut pas leur être répartie et ne sera pas utilisée"
+    ]
