@@ -331,6 +331,9 @@ def subdivide_units(units: gpd.GeoDataFrame, sub: Subdivision) -> tuple[gpd.GeoD
     for parent in divided:
         part = layer[layer["parent"] == parent].sort_values("code")
         unit = units.loc[parent]
+        if unit.geometry is None:
+            problems.append(f"{unit['nom']} ({parent}) : commune sans contour dans la source, non découpable")
+            continue
         epsg = int(unit["epsg"])
         commune = gpd.GeoSeries([unit.geometry], crs=4326).to_crs(epsg).iloc[0]
         geoms = shapely.make_valid(part.geometry.to_crs(epsg).to_numpy())
