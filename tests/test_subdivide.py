@@ -566,3 +566,103 @@ def test_indicators_of_a_divided_commune_are_reported(sub_ref, tmp_path):
         "31555 (Toulouse) : les unités sont ses 4 unités infracommunales (IRIS, secteurs) ; la valeur "
         "de la commune entière ne peut pas leur être répartie et ne sera pas utilisée"
     ]
+
+
+# --- a real commune of the shipped reference, cut by a grid ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def real_toulouse(ref, tmp_path_factory):
+    """Toulouse and its neighbours from the shipped reference, as a COG package and an ADMIN
+    EXPRESS layer; Toulouse cut by a 2 km grid into IRIS whose populations, proportional to
+    their areas, sum to its population légale."""
+    d = tmp_path_factory.mktemp("real")
+    codes = [TOULOUSE, *ref.neighbours(TOULOUSE)]
+    units = ref.units.loc[codes]
+    dec = d / "decoupage"
+    dec.mkdir()
+    records = [
+        {
+            "code": c,
+            "nom": r.nom,
+            "type": "commune-actuelle",
+            "zone": r.zone,
+            "departement": r.departement,
+            "region": r.region,
+            "population": int(r.population),
+        }
+        for c, r in units.iterrows()
+    ]
+    (dec / "communes.json").write_text(json.dumps(records), encoding="utf-8")
+    epci = [
+        {
+            "code": e,
+            "nom": ref.epci.at[e, "nom"],
+            "type": "CC",
+            "modeFinancement": "FPU",
+            "populationMunicipale": int(g["population"].sum()),
+            "membres": [{"code": c, "populationMunicipale": int(p)} for c, p in g["population"].items()],
+        }
+        for e, g in units.groupby("epci")
+    ]
+    (dec / "epci.json").write_text(json.dumps(epci), encoding="utf-8")
+    (dec / "departements.json").write_text(
+        json.dumps([{"code": "31", "region": "76", "nom": "Haute-Garonne", "zone": "metro"}]),
+        encoding="utf-8",
+    )
+    (dec / "regions.json").write_text(
+        json.dumps([{"code": "76", "nom": "Occitanie", "zone": "metro"}]), encoding="utf-8"
+    )
+    l93 = units.geometry.to_crs(2154)
+    gpd.GeoDataFrame({"code_insee": codes}, geometry=l93.to_numpy(), crs=2154).to_file(
+        d / "ADE.gpkg", layer="commune", driver="GPKG"
+    )
+    city = l93.loc[TOULOUSE]
+    x0, y0, x1, y1 = city.bounds
+    cells = [
+        shapely.intersection(shapely.box(x, y, x + 2000, y + 2000), city)
+        for x in np.arange(x0, x1, 2000)
+        for y in np.arange(y0, y1, 2000)
+    ]
+    cells = [c for c in cells if c.area > 1]
+    iris = [f"{TOULOUSE}{k + 1:04d}" for k in range(len(cells))]
+    pop = int(units.at[TOULOUSE, "population"])
+    areas = np.array([c.area for c in cells])
+    gpd.GeoDataFrame(
+        {
+            "CODE_IRIS": iris,
+            "NOM_IRIS": [f"Carreau {k + 1}" for k in range(len(cells))],
+            "INSEE_COM": TOULOUSE,
+        },
+        geometry=cells,
+        crs=2154,
+    ).to_file(d / "CONTOURS-IRIS.gpkg", driver="GPKG")
+    rows = ["IRIS;COM;P21_POP"] + [f"{c};{TOULOUSE};{p:.1f}" for c, p in zip(iris, areas / areas.sum() * pop)]
+    (d / "pop.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out = d / "ref"
+    args = ["--subdivide", str(d / "CONTOURS-IRIS.gpkg"), "--subdivide-population", str(d / "pop.csv")]
+    assert _build(d, out, *args) == 0
+    return load_reference(out), iris
+
+
+def test_real_commune_cut_by_a_grid(ref, real_toulouse):
+    mine, iris = real_toulouse
+    pop = int(ref.units.at[TOULOUSE, "population"])
+    assert mine.communes.at[TOULOUSE, "unites"] == ";".join(iris)
+    assert int(mine.units.loc[iris, "population"].sum()) == pop
+    assert mine.units.loc[iris, "area_km2"].sum() == pytest.approx(
+        ref.units.at[TOULOUSE, "area_km2"], rel=1e-4
+    )
+    # Every neighbour of Toulouse borders one of its IRIS, and nothing else changed.
+    for n in ref.neighbours(TOULOUSE):
+        assert set(mine.neighbours(n)) & set(iris), n
+        assert set(mine.neighbours(n)) - set(iris) == set(ref.neighbours(n)) & set(mine.units.index)
+    # Two CPTS sharing Toulouse by its IRIS, west and east of its centre.
+    x = mine.units.loc[iris, "lon"]
+    west, east = list(x[x < x.median()].index), list(x[x >= x.median()].index)
+    from cpts_geo import check_register
+
+    reg = pd.DataFrame({"cpts_id": ["O"] * len(west) + ["E"] * len(east), "code_insee": west + east})
+    rr = check_register(mine, reg, min_population=None)
+    assert rr.overlaps == []
+    assert sum(rep.territory["population"] for rep in rr.reports) == pop
