@@ -269,7 +269,10 @@ def _fit(parts: np.ndarray, commune) -> np.ndarray:
     return parts
 
 
-def _commune_checks(code: str, nom: str, legal: int, parts: np.ndarray, commune, pops) -> list[str]:
+def _commune_checks(
+    code: str, nom: str, legal: int, parts: np.ndarray, commune, pops
+) -> tuple[list[str], dict]:
+    """The problems of one commune's sub-units, and the figures checked (shares of its area)."""
     area = float(commune.area)
     union = shapely.union_all(parts)
     sym = float(shapely.symmetric_difference(union, commune).area) / area
@@ -293,7 +296,7 @@ def _commune_checks(code: str, nom: str, legal: int, parts: np.ndarray, commune,
             f"{fr_int(legal)} ({'+' if gap > 0 else ''}{fr_share(gap)}, tolérance "
             f"{fr_share(POPULATION_TOLERANCE, 0)})"
         )
-    return problems
+    return problems, {"ecart_surface": round(sym, 6), "chevauchement": round(overlap, 6)}
 
 
 def subdivide_units(units: gpd.GeoDataFrame, sub: Subdivision) -> tuple[gpd.GeoDataFrame, dict]:
@@ -339,7 +342,7 @@ def subdivide_units(units: gpd.GeoDataFrame, sub: Subdivision) -> tuple[gpd.GeoD
         geoms = shapely.make_valid(part.geometry.to_crs(epsg).to_numpy())
         pops = part["population"].to_numpy(dtype=float)
         legal = int(unit["population"])
-        found = _commune_checks(parent, str(unit["nom"]), legal, geoms, commune, pops)
+        found, figures = _commune_checks(parent, str(unit["nom"]), legal, geoms, commune, pops)
         if found:
             problems += found
             continue
@@ -356,6 +359,7 @@ def subdivide_units(units: gpd.GeoDataFrame, sub: Subdivision) -> tuple[gpd.GeoD
             "population_legale": legal,
             "population_source": round(float(pops.sum()), 1),
             "ecart_population": round((float(pops.sum()) - legal) / legal, 4) if legal else 0.0,
+            **figures,
             "codes": part["code"].tolist(),
         }
     if problems:
@@ -371,8 +375,8 @@ def subdivide_units(units: gpd.GeoDataFrame, sub: Subdivision) -> tuple[gpd.GeoD
 
 
 def subdivided_unites(unites: pd.Series, report: dict) -> list[str]:
-    """``communes.csv`` ``unites`` after :func:`subdivide_units`: a divided unit (a commune, or an
-    arrondissement of Paris, Lyon or Marseille) gives way to its sub-units."""
+    """``communes.csv`` ``unites`` after :func:`subdivide_units`: a divided commune gives way to
+    its sub-units."""
     out = []
     for listed in unites.astype(str):
         codes: list[str] = []

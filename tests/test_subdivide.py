@@ -224,6 +224,8 @@ def test_iris_replace_their_commune(sub_ref):
         "population_legale": 8000,
         "population_source": 8000.5,
         "ecart_population": 0.0001,
+        "ecart_surface": 0.0,
+        "chevauchement": 0.0,
     }
     assert meta["subdivisions"]["tolerances"] == {"area": 0.01, "overlap": 0.005, "population": 0.02}
     assert meta["sources"]["subdivide"]["file"] == "CONTOURS-IRIS.gpkg"
@@ -483,6 +485,8 @@ def test_small_gap_within_tolerance_goes_to_the_bordering_unit(files, tmp_path):
     mine = load_reference(tmp_path / "ref")
     assert mine.units.loc[IRIS, "area_km2"].round(4).tolist() == [1.0] * 4
     assert "31005" in mine.neighbours("315550202")
+    figures = mine.metadata["subdivisions"]["communes"][TOULOUSE]
+    assert (figures["ecart_surface"], figures["chevauchement"]) == (0.005, 0.0)
 
 
 def test_check_register_cli_on_the_divided_reference(sub_ref, tmp_path):
