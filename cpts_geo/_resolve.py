@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ._errors import AmbiguousNameError, InputError, UnknownCommuneError
+from ._subdivide import SUBUNIT_TYPE
 
 __all__ = [
     "AUTO_SCORE",
@@ -159,6 +160,7 @@ class NameIndex:
     nom: dict[str, str]  # commune or unit code -> name
     commune_of: dict[str, str]  # unit code -> commune code (an arrondissement's city)
     units_of: dict[str, list[str]]  # commune code -> unit codes
+    infra: frozenset = frozenset()  # units below the commune (IRIS, sectors), by code
     choices: list[str] = field(default_factory=list)  # folded names searched for typos
     choice_codes: list[tuple[str, ...]] = field(default_factory=list)  # their communes
 
@@ -172,6 +174,23 @@ def _arrondissement_aliases(key: str) -> list[str]:
     forms = {f"{n}", f"{n:02d}", f"{n}{suffix}", f"{n}e", f"{n}eme", f"{n:02d}e"}
     forms |= {f"{f} arrondissement" for f in list(forms)} | {f"{f} arr" for f in list(forms)}
     return sorted(f"{city} {f}" for f in forms if f"{city} {f}" != key)
+
+
+def _subunit_aliases(nom: str, commune: str) -> list[str]:
+    """A sub-unit's name as the layer gives it, and prefixed by its commune's name when it does
+    not start with it (« Capitole » is also « Toulouse Capitole »)."""
+    key, city = normalize_name(nom), normalize_name(commune)
+    if not city or key == city or key.startswith(city + " "):
+        return [key]
+    return [key, f"{city} {key}"]
+
+
+def _replaced_note(ix: NameIndex, code: str, units: list[str]) -> str | None:
+    """The warning for a commune code that means several units (a PLM city, a divided commune)."""
+    if units == [code]:
+        return None
+    what = "arrondissements" if not ix.infra.intersection(units) else "unités infracommunales"
+    return f"{_label(ix, code)} remplacée par ses {len(units)} {what}"
 
 
 def _optional_table(ref, attribute: str, name: str) -> pd.DataFrame | None:
@@ -195,6 +214,10 @@ def build_index(ref) -> NameIndex:
     for code, nom in arr["nom"].items():
         current.setdefault(normalize_name(nom), []).append(code)
         for alias in _arrondissement_aliases(normalize_name(nom)):
+            current.setdefault(alias, []).append(code)
+    infra = units[units["type"] == SUBUNIT_TYPE]
+    for code, nom, commune in zip(infra.index, infra["nom"], infra["commune"]):
+        for alias in _subunit_aliases(str(nom), str(communes["nom"].get(commune, ""))):
             current.setdefault(alias, []).append(code)
 
     old_codes = {}
@@ -258,6 +281,7 @@ def build_index(ref) -> NameIndex:
         nom=nom,
         commune_of=commune_of,
         units_of=units_of,
+        infra=frozenset(infra.index),
     )
     choices: dict[str, set] = {k: set(v) for k, v in index.current.items()}
     for k, fs in index.former.items():
@@ -317,6 +341,9 @@ class _Resolver:
     def code(self, v: str):
         """``(units, warning, problem)`` for a value that looks like a code, else None."""
         ix, up = self.ix, v.upper()
+        for key in (v, up):  # a sub-unit's code (an IRIS's nine digits are not a SIREN)
+            if key in ix.infra:
+                return [key], None, None
         if re.fullmatch(r"\d{9}", up):
             if up in ix.epci_units:
                 return self._epci(up, why=f"SIREN {up} : ")
@@ -337,9 +364,7 @@ class _Resolver:
 
         if code in ix.units_of:
             units = ix.units_of[code]
-            if code in PLM_CITIES:
-                return done(units, f"{ix.nom[code]} ({code}) remplacée par ses {len(units)} arrondissements")
-            return done(units)
+            return done(units, _replaced_note(ix, code, units))
         if code in ix.commune_of:  # an arrondissement
             return done([code])
         if code.startswith("75") and code in ix.old_codes and code in ix.postal:
@@ -367,7 +392,7 @@ class _Resolver:
             if len(cands) == 1:
                 c = cands[0]
                 return (
-                    [c],
+                    ix.units_of.get(c, [c]),
                     (
                         f"{v} est un code postal, pas un code INSEE : {_label(ix, c)} retenue, "
                         "seule commune de ce code postal"
@@ -433,8 +458,9 @@ class _Resolver:
     def _take(self, row: _Row, code: str) -> None:
         """Resolve the row to a commune (or arrondissement) code: its units."""
         row.units, row.pending = self.ix.units_of.get(code, [code]), None
-        if code in PLM_CITIES:
-            row.notes.append(f"{_label(self.ix, code)} remplacée par ses {len(row.units)} arrondissements")
+        note = _replaced_note(self.ix, code, row.units)
+        if note:
+            row.notes.append(note)
 
     def _former_note(self, f: Former) -> str:
         since = f" depuis {f.depuis}" if f.depuis else ""

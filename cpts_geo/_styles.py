@@ -15,6 +15,8 @@ __all__ = [
     "PALETTE",
     "SHARE_CLASSES",
     "STAGE_COLORS",
+    "SUBDIVIDED_COMMUNE_STYLE",
+    "SUBUNIT_STYLE",
     "WHITE_STYLE",
 ]
 
@@ -38,6 +40,9 @@ OVERLAP_STYLE: dict[str, Any] = {
     "fillColor": "#d7191c",
     "fillOpacity": 0.45,
 }
+#: Units below the commune (IRIS, sectors): thin lines; the outline of the commune they divide.
+SUBUNIT_STYLE: dict[str, Any] = {"color": "#6a3d9a", "weight": 0.8, "dashArray": "3 3", "fill": False}
+SUBDIVIDED_COMMUNE_STYLE: dict[str, Any] = {"color": "#6a3d9a", "weight": 2.2, "fill": False, "opacity": 0.9}
 #: Choropleth classes of the share of the population covered (upper bounds) and their colours.
 SHARE_CLASSES = [
     (0.5, "#eff3ff"),

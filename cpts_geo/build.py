@@ -43,6 +43,13 @@ import shapely
 
 from ._errors import ReferenceDataError
 from ._io import atomic_write
+from ._subdivide import (
+    read_subdivision,
+    subdivide_units,
+    subdivided_unites,
+    subdivision_metadata,
+    subdivision_sources_md,
+)
 from .reference import ADJACENCY_TOLERANCE_M, compute_adjacency, epsg_for_departement
 
 __all__ = ["BuildSources", "build_reference"]
@@ -146,6 +153,13 @@ class BuildSources:
         :func:`_apply_population_tables` for Paris/Lyon/Marseille and Mayotte.
     population_vintage
         The year of the populations légales (default: the one the package states).
+    subdivide
+        Optional layer of units below the commune (IGN CONTOURS-IRIS, or city sectors) replacing
+        the communes it divides (see :mod:`cpts_geo._subdivide` for the checks);
+        ``subdivide_population`` is its population table (INSEE's population by IRIS: ``IRIS``,
+        ``P21_POP``), ``subdivide_columns`` maps ``code``, ``name``, ``commune`` and
+        ``population`` to the layer's column names when they are not those of CONTOURS-IRIS,
+        and ``subdivide_communes`` keeps only the features of these communes (INSEE codes).
     """
 
     decoupage: Path
@@ -156,6 +170,10 @@ class BuildSources:
     populations: Path | str | list | None = None
     population_vintage: int | None = None
     cog_vintage: int = 2026
+    subdivide: str | None = None
+    subdivide_population: str | None = None
+    subdivide_columns: dict = field(default_factory=dict)
+    subdivide_communes: list | None = None
     provenance: dict = field(default_factory=dict)
 
 
@@ -939,6 +957,15 @@ def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) 
         raise ReferenceDataError(f"no geometry for units {missing[:10]}")
     units = gpd.GeoDataFrame(units, geometry=geoms.reindex(units["code"]).to_numpy(), crs=4326)
     units = units.set_index("code")
+    subdivided: dict = {}
+    if src.subdivide:
+        sub = read_subdivision(
+            src.subdivide,
+            population=src.subdivide_population,
+            communes=src.subdivide_communes,
+            **{f"{k}_column": v for k, v in src.subdivide_columns.items() if v},
+        )
+        units, subdivided = subdivide_units(units, sub)
 
     t0 = time.perf_counter()
     units["geometry"], clean_stats, filled = _clean_coverage(units, absent)
@@ -1007,6 +1034,8 @@ def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) 
     communes_out = communes.sort_values("code").reset_index(drop=True)
     arm_of = arm.groupby("commune")["code"].agg(lambda s: ";".join(sorted(s))).to_dict()
     communes_out["unites"] = [arm_of.get(c, c) for c in communes_out["code"]]
+    if subdivided:
+        communes_out["unites"] = subdivided_unites(communes_out["unites"], subdivided)
 
     cog = src.cog_vintage
     pop_vintage = src.population_vintage or cog - 3
@@ -1052,6 +1081,7 @@ def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) 
             "communes": int(len(communes)),
             "units": int(len(units)),
             "arrondissements": int(len(arm)),
+            "infracommunal": int((units["type"] == "infracommunal").sum()),
             "epci": int(len(epci)),
             "departements": int(len(deps)),
             "regions": int(len(regs)),
@@ -1074,6 +1104,7 @@ def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) 
             "envelope": "cantons" if absent is not None and absent.envelope is not None else None,
         },
         "holes": holes,
+        **({"subdivisions": subdivision_metadata(sub, subdivided)} if subdivided else {}),
         "former_communes": {"old_codes_without_name": _old_codes_without_name(communes, records)},
         "postal_codes": {
             "communes_without": sorted(
@@ -1268,7 +1299,7 @@ def write_sources_md(out_dir: Path, meta: dict) -> None:
         df_file=src.get("boundaries", {}).get("file", ""),
         df_sha=src.get("boundaries", {}).get("sha256", ""),
         n_units=counts["units"],
-        n_communes_units=counts["units"] - counts["arrondissements"],
+        n_communes_units=counts["units"] - counts["arrondissements"] - counts.get("infracommunal", 0),
         n_arm=counts["arrondissements"],
         n_communes=counts["communes"],
         n_dep=counts["departements"],
@@ -1306,4 +1337,5 @@ def write_sources_md(out_dir: Path, meta: dict) -> None:
         no_postal=", ".join(meta.get("postal_codes", {}).get("communes_without", [])) or "none",
         holes=holes,
     )
+    text += subdivision_sources_md(meta)
     _atomic_write(Path(out_dir) / "SOURCES.md", lambda p: Path(p).write_text(text, encoding="utf-8"))

