@@ -402,7 +402,7 @@ def parameter_row(label: str, value, default) -> tuple[str, str]:
     Examples
     --------
     >>> parameter_row("Population minimale", 20000, 20000)
-    ('Population minimale', '20 000 (valeur par défaut)')
+    ('Population minimale', '20\\xa0000 (valeur par défaut)')
     >>> parameter_row("Distance des liaisons maritimes (km)", 15.5, 30)
     ('Distance des liaisons maritimes (km)', '15,5 (valeur choisie ; par défaut : 30)')
     """
