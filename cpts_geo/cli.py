@@ -255,4 +255,8 @@ def _read_register_warned(path: Path, ref):
 from . import _cli_check, _cli_coverage, _cli_suggest  # noqa: E402, F401
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    # Run as ``python -m cpts_geo.cli``: this file is then ``__main__``, a second copy of the
+    # module; the commands were added to the group of ``cpts_geo.cli``, so run that one.
+    from cpts_geo.cli import main as _main
+
+    _main()
