@@ -15,28 +15,16 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__
+from ._results import RULE_LABELS, STATUS_LABELS
 from ._xlsx import Column, Sheet, file_rows, parameter_row, run_row
 
 __all__ = [
-    "RULE_LABELS",
-    "STATUS_LABELS",
     "coverage_workbook",
     "register_workbook",
     "report_workbook",
     "source_rows",
     "suggest_workbook",
 ]
-
-#: French names of the rules (DESIGN.md §2) and of the statuses.
-RULE_LABELS = {
-    "population": "Population",
-    "contiguity": "Continuité",
-    "enclaves": "Enclaves",
-    "epci_alignment": "EPCI",
-    "admin_boundaries": "Départements et régions",
-    "overlap": "Chevauchement",
-}
-STATUS_LABELS = {"pass": "conforme", "warn": "avertissement", "fail": "non conforme"}
 
 
 def _status(s: str) -> str:
@@ -137,7 +125,7 @@ def report_workbook(ref, report) -> list[Sheet]:
                 Column("n_communes", "Communes", "int"),
                 Column("population", "Population municipale", "int"),
                 Column("aci_size_class", "Taille ACI", "int"),
-                Column("echecs", "Règles non conformes", "int"),
+                Column("echecs", "Règles en échec", "int"),
                 Column("avertissements", "Règles en avertissement", "int"),
                 Column("cog", "COG", "code"),
                 Column("annee_population", "Année des populations", "code"),

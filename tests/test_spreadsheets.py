@@ -53,7 +53,7 @@ def test_check_xlsx(tmp_path):
     ]
     assert [c.value for c in syn[3]][:7] == [
         "Projet fictif sur une moitié d'EPCI",
-        "non conforme",
+        "ÉCHEC",
         22,
         63708,
         2,
@@ -71,7 +71,7 @@ def test_check_xlsx(tmp_path):
         "Départements et régions",
         "Chevauchement",
     ]
-    assert rules["C7"].value == "non conforme"
+    assert rules["C7"].value == "ÉCHEC"
     com = wb["Communes"]
     assert headers(com) == [
         "Code commune",
@@ -146,9 +146,9 @@ def test_check_register_xlsx(tmp_path):
         10,
         40537,
         2,
-        "non conforme",
+        "ÉCHEC",
     ]
-    assert row[-1] == "non conforme" and ws["D2"].number_format == "dd/mm/yyyy"
+    assert row[-1] == "ÉCHEC" and ws["D2"].number_format == "dd/mm/yyyy"
     shared = wb["Communes partagées"]
     assert shared["A1"].value == "Communes partagées ou en chevauchement entre CPTS"
     assert [c.value for c in shared[3]] == [
