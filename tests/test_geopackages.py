@@ -144,3 +144,16 @@ def test_suggest_gpkg_read_back_as_proposal(tmp_path, ref):
     assert first["noms"].split(", ")[0] == ref.units.at[first["communes"].split(";")[0], "nom"]
     proposal = read_proposal(out, ref)  # the layer of territories (not the styles table)
     assert len(proposal.codes) == terr["n_communes"].sum()
+
+
+def test_check_gpkg_without_register(tmp_path):
+    out = tmp_path / "t.gpkg"
+    res = run("check", EXAMPLES / "proposition_belle_ile.csv", "-o", out)
+    assert res.exit_code == 0, res.output
+    check_styled(out, ["communes", "contour_territoire"])
+    units = gpd.read_file(out, layer="communes")
+    inside = units[units["dans_territoire"]]
+    assert len(inside) == 11 and inside["population"].sum() == 29281
+    # Belle-Île's EPCI is whole ("territoire"); 7 of the 24 communes of CC Auray Quiberon are in
+    # ("epci_partiel"), its 17 others drawn outside ("epci_hors").
+    assert units.groupby("constat").size().to_dict() == {"epci_hors": 17, "epci_partiel": 7, "territoire": 4}

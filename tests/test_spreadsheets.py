@@ -284,3 +284,26 @@ def test_xlsx_never_over_an_input(tmp_path, command):
     res = run(*args, "-o", reg)
     assert res.exit_code == 2
     assert reg.read_bytes() == before
+
+
+def test_suggest_xlsx_extensions(tmp_path, ref):
+    reg = tmp_path / "registre.csv"
+    u = ref.units[ref.units["departement"] == "53"]
+    rows = pd.DataFrame({"cpts_id": "C1", "cpts_nom": "CPTS de la Mayenne", "code_insee": u.index})
+    rows[~rows["code_insee"].isin(["53056", "53140"])].to_csv(reg, index=False)
+    out = tmp_path / "s.xlsx"
+    res = run("suggest", "--existing", reg, "--departement", "53", "-o", out)
+    assert res.exit_code == 0, res.output
+    wb = openpyxl.load_workbook(out)
+    assert wb["Territoires"].max_row == 2  # title and headers: no territory
+    ext = wb["Extensions"]
+    assert [c.value for c in ext[2]][:8] == [
+        "53-E01",
+        "C1",
+        "CPTS de la Mayenne",
+        "53",
+        5314,
+        2,
+        "53056, 53140",
+        "La Chapelle-Anthenaise, Louverné",
+    ]
