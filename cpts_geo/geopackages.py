@@ -21,6 +21,7 @@ from ._dissolve import dissolve
 from ._styles import FINDING_STYLES, NEIGHBOUR_CPTS_STYLE
 from .reference import Reference
 from .register import STAGE_LABELS, as_register
+from .report import finding_by_unit
 
 __all__ = [
     "coverage_layers",
@@ -37,38 +38,19 @@ def _frame(rows: list[dict], columns: list[str], geoms) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(list(geoms), crs=4326), crs=4326)
 
 
-def coverage_layers(ref: Reference, cov) -> dict[str, tuple]:
-    """Layers of a :class:`~cpts_geo.coverage.Coverage`: CPTS by stage, white zones (one per
-    département), units in several CPTS (one per set of CPTS), départements (outlines).
-
-    The CPTS drawn are those touching the area, whole (as on the coverage map).
-    """
-    scope = cov.scope
+def _shown_cpts(cov) -> pd.DataFrame:
+    """The CPTS touching the area, whole (as on the coverage map)."""
     cpts = cov.cpts_frame
-    if scope["level"] != "national":
-        col = "regions" if scope["level"] == "region" else "departements"
-        cpts = cpts[[scope["code"] in areas for areas in cpts[col]]]
-    table = cov.units
-    inside = np.asarray(cov.in_scope)
-    deps = sorted(set(table.loc[inside, "departement"]))
-    groups: list[pd.DataFrame] = [
-        pd.DataFrame({"group": "c:" + str(cid), "code_insee": codes})
-        for cid, codes in zip(cpts.index, cpts["codes"])
-        if len(codes)
-    ]
-    white = table.loc[inside & (table["n_cpts"].to_numpy() == 0)]
-    groups.append(pd.DataFrame({"group": "w:" + white["departement"], "code_insee": white.index}))
-    multi = table.loc[table["n_cpts"].to_numpy() >= 2]
-    multi = multi[multi["cpts"].map(lambda c: any(x in cpts.index for x in c))]
-    multi_key = [" ; ".join(c) for c in multi["cpts"]]
-    groups.append(pd.DataFrame({"group": ["o:" + k for k in multi_key], "code_insee": multi.index}))
-    dep_units = table.loc[inside]
-    groups.append(pd.DataFrame({"group": "d:" + dep_units["departement"], "code_insee": dep_units.index}))
-    gdf = dissolve(ref, pd.concat(groups, ignore_index=True), within=deps)
-    geom = gdf.geometry
+    scope = cov.scope
+    if scope["level"] == "national":
+        return cpts
+    col = "regions" if scope["level"] == "region" else "departements"
+    return cpts[[scope["code"] in areas for areas in cpts[col]]]
 
+
+def _cpts_layer(cpts: pd.DataFrame, geom) -> gpd.GeoDataFrame:
     stages = [s if s in STAGE_LABELS else "" for s in cpts["statut"]]
-    cp = _frame(
+    return _frame(
         [
             {
                 "cpts_id": cid,
@@ -85,8 +67,11 @@ def coverage_layers(ref: Reference, cov) -> dict[str, tuple]:
         ["cpts_id", "cpts_nom", "statut", "stade", "date_statut", "population", "n_communes", "taille_aci"],
         [geom.get("c:" + str(c)) for c in cpts.index],
     )
+
+
+def _white_layer(ref: Reference, white: pd.DataFrame, geom) -> gpd.GeoDataFrame:
     by_dep = white.groupby("departement")["population"].agg(["size", "sum"])
-    wz = _frame(
+    return _frame(
         [
             {
                 "departement": d,
@@ -99,40 +84,92 @@ def coverage_layers(ref: Reference, cov) -> dict[str, tuple]:
         ["departement", "nom", "communes", "population"],
         [geom.get("w:" + d) for d in by_dep.index],
     )
-    ov_rows, ov_geoms = [], []
-    for key, grp in multi.assign(key=multi_key).groupby("key", sort=True):
-        names = [str(cov.cpts_frame["cpts_nom"].get(c, "") or c) for c in key.split(" ; ")]
-        ov_rows.append(
+
+
+def _overlap_layer(cov, multi: pd.DataFrame, keys: list[str], geom) -> gpd.GeoDataFrame:
+    rows, geoms = [], []
+    names = cov.cpts_frame["cpts_nom"]
+    for key, grp in multi.assign(key=keys).groupby("key", sort=True):
+        rows.append(
             {
                 "cpts": key,
-                "cpts_noms": " ; ".join(names),
+                "cpts_noms": " ; ".join(str(names.get(c, "") or c) for c in key.split(" ; ")),
                 "communes": ", ".join(grp.index),
                 "n_communes": len(grp),
                 "population": int(grp["population"].sum()),
             }
         )
-        ov_geoms.append(geom.get("o:" + key))
-    ov = _frame(ov_rows, ["cpts", "cpts_noms", "communes", "n_communes", "population"], ov_geoms)
+        geoms.append(geom.get("o:" + key))
+    return _frame(rows, ["cpts", "cpts_noms", "communes", "n_communes", "population"], geoms)
+
+
+def _departement_layer(ref: Reference, cov, deps: list[str], geom) -> gpd.GeoDataFrame:
     rows = {r["code"]: r for r in cov.departements}
-    dp = _frame(
+    empty = {"cpts": 0, "share_covered": 0.0, "white_zone_population": 0}
+    return _frame(
         [
             {
                 "code": d,
                 "nom": ref.departements.at[d, "nom"],
-                "cpts": int(rows[d]["cpts"]) if d in rows else 0,
-                "part_couverte": float(rows[d]["share_covered"]) if d in rows else 0.0,
-                "population_zone_blanche": int(rows[d]["white_zone_population"]) if d in rows else 0,
+                "cpts": int(rows.get(d, empty)["cpts"]),
+                "part_couverte": float(rows.get(d, empty)["share_covered"]),
+                "population_zone_blanche": int(rows.get(d, empty)["white_zone_population"]),
             }
             for d in deps
         ],
         ["code", "nom", "cpts", "part_couverte", "population_zone_blanche"],
         [geom.get("d:" + d) for d in deps],
     )
+
+
+def coverage_layers(ref: Reference, cov) -> dict[str, tuple]:
+    """Layers of a :class:`~cpts_geo.coverage.Coverage`: CPTS by stage, white zones (one per
+    département), units in several CPTS (one per set of CPTS), départements (outlines).
+
+    The CPTS drawn are those touching the area, whole (as on the coverage map); the figures are
+    the coverage's (its per-unit table and entries), the geometries one :func:`dissolve`.
+    """
+    cpts = _shown_cpts(cov)
+    table = cov.units
+    inside = np.asarray(cov.in_scope)
+    deps = sorted(set(table.loc[inside, "departement"]))
+    white = table.loc[inside & (table["n_cpts"].to_numpy() == 0)]
+    multi = table.loc[table["n_cpts"].to_numpy() >= 2]
+    multi = multi[multi["cpts"].map(lambda c: any(x in cpts.index for x in c))]
+    multi_key = [" ; ".join(c) for c in multi["cpts"]]
+    dep_units = table.loc[inside]
+    members = [
+        pd.DataFrame({"group": "c:" + str(cid), "code_insee": codes})
+        for cid, codes in zip(cpts.index, cpts["codes"])
+        if len(codes)
+    ]
+    members += [
+        pd.DataFrame({"group": "w:" + white["departement"], "code_insee": white.index}),
+        pd.DataFrame({"group": ["o:" + k for k in multi_key], "code_insee": multi.index}),
+        pd.DataFrame({"group": "d:" + dep_units["departement"], "code_insee": dep_units.index}),
+    ]
+    geom = dissolve(ref, pd.concat(members, ignore_index=True), within=deps).geometry
     return {  # the first is drawn at the bottom
-        "cpts_par_stade": (cp, _qgis.cpts_stage_qml("statut"), "CPTS par stade (Atlas des CPTS)"),
-        "zones_blanches": (wz, _qgis.white_zone_qml(), "Zones blanches (aucune CPTS)"),
-        "chevauchements": (ov, _qgis.overlap_qml(), "Communes dans plusieurs CPTS"),
-        "departements": (dp, _qgis.departement_outline_qml(), "Limites des départements"),
+        "cpts_par_stade": (
+            _cpts_layer(cpts, geom),
+            _qgis.cpts_stage_qml("statut"),
+            "CPTS par stade (Atlas des CPTS)",
+        ),
+        "zones_blanches": (
+            _white_layer(ref, white, geom),
+            _qgis.white_zone_qml(),
+            "Zones blanches (aucune CPTS)",
+        ),
+        "chevauchements": (
+            _overlap_layer(cov, multi, multi_key, geom),
+            _qgis.overlap_qml(),
+            "Communes dans plusieurs CPTS",
+        ),
+        "departements": (
+            _departement_layer(ref, cov, deps, geom),
+            _qgis.departement_outline_qml(),
+            "Limites des départements",
+        ),
     }
 
 
@@ -140,22 +177,9 @@ def territory_layers(ref: Reference, report, *, existing=None) -> dict[str, tupl
     """Layers of a checked territory: neighbouring CPTS of ``existing``, the units with their
     finding (those of the territory, the communes it encloses, the rest of its split EPCIs)
     and the territory's outline."""
-    from .report import findings_by_unit
-
     codes = [c for c in report.territory.get("communes", []) if c in ref.units.index]
     inside = set(codes)
-    found = findings_by_unit(ref, report)
-    kind: dict[str, str] = {}
-    for key in ("chevauchement", "epci_partiel"):
-        for c in found.get(key, []):
-            if c in inside:
-                kind.setdefault(c, key)
-    for c in codes:
-        kind.setdefault(c, "territoire")
-    for key in ("enclave", "epci_hors"):
-        for c in found.get(key, []):
-            if c not in inside and c in ref.units.index:
-                kind.setdefault(c, key)
+    kind = finding_by_unit(ref, report)
     members = [
         pd.DataFrame({"group": ["u:" + c for c in kind], "code_insee": list(kind)}),
         pd.DataFrame({"group": "t", "code_insee": codes}),

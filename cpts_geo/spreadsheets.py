@@ -53,26 +53,49 @@ def source_rows(
 
 
 # ---- check ------------------------------------------------------------------------------------
-def _unit_findings(ref, report) -> dict[str, str]:
-    from ._styles import FINDING_STYLES
-    from .report import findings_by_unit
+_SUMMARY_COLUMNS = [
+    Column("nom", "Territoire", width=40),
+    Column("resultat", "Résultat", width=16),
+    Column("n_communes", "Communes", "int"),
+    Column("population", "Population municipale", "int"),
+    Column("aci_size_class", "Taille ACI", "int"),
+    Column("echecs", "Règles en échec", "int"),
+    Column("avertissements", "Règles en avertissement", "int"),
+    Column("cog", "COG", "code"),
+    Column("annee_population", "Année des populations", "code"),
+]
+_RULE_COLUMNS = [
+    Column("regle", "Règle", width=24),
+    Column("id", "Identifiant", width=18),
+    Column("statut", "Résultat", width=16),
+    Column("message", "Constat", width=60),
+]
+_UNIT_COLUMNS = [
+    Column("code", "Code commune", "code"),
+    Column("nom", "Commune"),
+    Column("population", "Population", "int"),
+    Column("departement", "Département", "code"),
+    Column("epci", "SIREN de l'EPCI", "code"),
+    Column("epci_nom", "EPCI"),
+    Column("constat", "Constat"),
+]
+_EPCI_COLUMNS = [
+    Column("code", "SIREN", "code"),
+    Column("nom", "EPCI"),
+    Column("n_communes_in", "Communes dans le territoire", "int"),
+    Column("n_communes", "Communes de l'EPCI", "int"),
+    Column("population_in", "Population dans le territoire", "int"),
+    Column("population", "Population de l'EPCI", "int"),
+    Column("share_population", "Part de la population de l'EPCI", "percent"),
+    Column("entier", "EPCI entier"),
+]
 
-    found = findings_by_unit(ref, report)
-    inside = set(report.territory.get("communes", []))
-    kind: dict[str, str] = {}
-    for key in ("chevauchement", "epci_partiel"):
-        for c in found.get(key, []):
-            if c in inside:
-                kind.setdefault(c, FINDING_STYLES[key][0])
-    return kind
 
-
-def report_workbook(ref, report) -> list[Sheet]:
-    """Sheets of ``cpts-geo check -o x.xlsx``: Synthèse, Règles, Communes, EPCI."""
+def _summary_frame(report) -> pd.DataFrame:
     t = report.territory
     statuses = [r.status for r in report.rules]
     vintage = t.get("vintage", {})
-    summary = pd.DataFrame(
+    return pd.DataFrame(
         {
             "nom": [t.get("name", "")],
             "resultat": [_status(report.status)],
@@ -85,6 +108,24 @@ def report_workbook(ref, report) -> list[Sheet]:
             "annee_population": [vintage.get("population")],
         }
     )
+
+
+def _units_frame(ref, report) -> pd.DataFrame:
+    from ._styles import FINDING_STYLES
+    from .report import finding_by_unit
+
+    findings = finding_by_unit(ref, report)
+    units = pd.DataFrame(report.units, columns=["code", "nom", "population", "epci", "departement"])
+    epci_names = ref.epci["nom"]
+    units["epci_nom"] = [
+        str(epci_names.get(e, "")) if isinstance(e, str) and e else "aucun EPCI" for e in units["epci"]
+    ]
+    units["constat"] = [FINDING_STYLES[findings.get(c, "territoire")][0] for c in units["code"]]
+    return units
+
+
+def report_workbook(ref, report) -> list[Sheet]:
+    """Sheets of ``cpts-geo check -o x.xlsx``: Synthèse, Règles, Communes, EPCI."""
     rules = pd.DataFrame(
         {
             "regle": [RULE_LABELS.get(r.id, r.id) for r in report.rules],
@@ -93,120 +134,48 @@ def report_workbook(ref, report) -> list[Sheet]:
             "message": [r.message for r in report.rules],
         }
     )
-    findings = _unit_findings(ref, report)
-    units = pd.DataFrame(report.units, columns=["code", "nom", "population", "epci", "departement"])
-    epci_names = ref.epci["nom"]
-    units["epci_nom"] = [
-        str(epci_names.get(e, "")) if isinstance(e, str) and e else "aucun EPCI" for e in units["epci"]
-    ]
-    units["constat"] = [findings.get(c, "Commune du territoire") for c in units["code"]]
     epci_rule = next((r for r in report.rules if r.id == "epci_alignment"), None)
     epcis = pd.DataFrame(
         (epci_rule.details.get("epcis", []) if epci_rule else []),
-        columns=[
-            "code",
-            "nom",
-            "n_communes_in",
-            "n_communes",
-            "population_in",
-            "population",
-            "share_population",
-            "whole",
-        ],
+        columns=[c.key for c in _EPCI_COLUMNS[:-1]] + ["whole"],
     )
     epcis["entier"] = ["oui" if w else "non" for w in epcis["whole"]]
+    title = f"Vérification du territoire : {report.territory.get('name', '')}"
     return [
-        Sheet(
-            "Synthèse",
-            summary,
-            [
-                Column("nom", "Territoire", width=40),
-                Column("resultat", "Résultat", width=16),
-                Column("n_communes", "Communes", "int"),
-                Column("population", "Population municipale", "int"),
-                Column("aci_size_class", "Taille ACI", "int"),
-                Column("echecs", "Règles en échec", "int"),
-                Column("avertissements", "Règles en avertissement", "int"),
-                Column("cog", "COG", "code"),
-                Column("annee_population", "Année des populations", "code"),
-            ],
-            title=f"Vérification du territoire : {t.get('name', '')}",
-        ),
-        Sheet(
-            "Règles",
-            rules,
-            [
-                Column("regle", "Règle", width=24),
-                Column("id", "Identifiant", width=18),
-                Column("statut", "Résultat", width=16),
-                Column("message", "Constat", width=60),
-            ],
-        ),
-        Sheet(
-            "Communes",
-            units,
-            [
-                Column("code", "Code commune", "code"),
-                Column("nom", "Commune"),
-                Column("population", "Population", "int"),
-                Column("departement", "Département", "code"),
-                Column("epci", "SIREN de l'EPCI", "code"),
-                Column("epci_nom", "EPCI"),
-                Column("constat", "Constat"),
-            ],
-        ),
-        Sheet(
-            "EPCI",
-            epcis,
-            [
-                Column("code", "SIREN", "code"),
-                Column("nom", "EPCI"),
-                Column("n_communes_in", "Communes dans le territoire", "int"),
-                Column("n_communes", "Communes de l'EPCI", "int"),
-                Column("population_in", "Population dans le territoire", "int"),
-                Column("population", "Population de l'EPCI", "int"),
-                Column("share_population", "Part de la population de l'EPCI", "percent"),
-                Column("entier", "EPCI entier"),
-            ],
-        ),
+        Sheet("Synthèse", _summary_frame(report), _SUMMARY_COLUMNS, title=title),
+        Sheet("Règles", rules, _RULE_COLUMNS),
+        Sheet("Communes", _units_frame(ref, report), _UNIT_COLUMNS),
+        Sheet("EPCI", epcis, _EPCI_COLUMNS),
     ]
 
 
 # ---- check-register ---------------------------------------------------------------------------
-def register_workbook(rr, register=None) -> list[Sheet]:
-    """Sheets of ``cpts-geo check-register -o x.xlsx``: CPTS × règles, communes partagées ou en
-    chevauchement, communes enclavées. ``register`` (optional) adds each CPTS' stage and date."""
-    rule_ids = [rid for rid in RULE_LABELS if any(r.id == rid for rep in rr.reports for r in rep.rules)]
-    cpts = register.cpts if register is not None else None
-    rows = []
-    for rep in rr.reports:
-        t = rep.territory
-        row = {
-            "cpts_id": rep.cpts_id,
-            "cpts_nom": t.get("name", ""),
-            "statut": "",
-            "date_statut": None,
-            "n_communes": t.get("n_communes"),
-            "population": t.get("population"),
-            "aci_size_class": t.get("aci_size_class"),
-            "resultat": _status(rep.status),
-        }
-        if cpts is not None and rep.cpts_id in cpts.index:
-            from .register import STAGE_LABELS
+def _register_row(rep, cpts, rule_ids: list[str]) -> dict:
+    from .register import STAGE_LABELS
 
-            stage = cpts.at[rep.cpts_id, "statut"]
-            row["statut"] = STAGE_LABELS.get(stage, stage) if isinstance(stage, str) else ""
-            row["date_statut"] = cpts.at[rep.cpts_id, "date_statut"]
-        by_id = {r.id: r for r in rep.rules}
-        for rid in rule_ids:
-            row["regle_" + rid] = _status(by_id[rid].status) if rid in by_id else ""
-        rows.append(row)
-    table = pd.DataFrame(rows, columns=[*_REGISTER_BASE, "resultat", *("regle_" + r for r in rule_ids)])
-    shared = [dict(o, nature="chevauchement") for o in rr.overlaps]
-    shared += [dict(o, nature="partage déclaré") for o in getattr(rr, "shared", [])]
-    overlaps = pd.DataFrame(shared, columns=["code", "nom", "cpts", "population", "nature"])
-    overlaps["cpts"] = [" ; ".join(map(str, c)) for c in overlaps["cpts"]]
-    enclaves = pd.DataFrame(
+    t = rep.territory
+    row = {
+        "cpts_id": rep.cpts_id,
+        "cpts_nom": t.get("name", ""),
+        "statut": "",
+        "date_statut": None,
+        "n_communes": t.get("n_communes"),
+        "population": t.get("population"),
+        "aci_size_class": t.get("aci_size_class"),
+        "resultat": _status(rep.status),
+    }
+    if cpts is not None and rep.cpts_id in cpts.index:
+        stage = cpts.at[rep.cpts_id, "statut"]
+        row["statut"] = STAGE_LABELS.get(stage, stage) if isinstance(stage, str) else ""
+        row["date_statut"] = cpts.at[rep.cpts_id, "date_statut"]
+    by_id = {r.id: r for r in rep.rules}
+    for rid in rule_ids:
+        row["regle_" + rid] = _status(by_id[rid].status) if rid in by_id else ""
+    return row
+
+
+def _enclave_frame(rr) -> pd.DataFrame:
+    return pd.DataFrame(
         [
             {
                 "groupe": k,
@@ -221,58 +190,59 @@ def register_workbook(rr, register=None) -> list[Sheet]:
         ],
         columns=["groupe", "code", "nom", "n_communes", "population", "cpts"],
     )
-    base = [
-        Column("cpts_id", "Identifiant", "code"),
-        Column("cpts_nom", "CPTS"),
-        Column("statut", "Stade"),
-        Column("date_statut", "Date du stade", "date"),
-        Column("n_communes", "Communes", "int"),
-        Column("population", "Population", "int"),
-        Column("aci_size_class", "Taille ACI", "int"),
-        Column("resultat", "Résultat"),
-    ]
+
+
+_REGISTER_COLUMNS = [
+    Column("cpts_id", "Identifiant", "code"),
+    Column("cpts_nom", "CPTS"),
+    Column("statut", "Stade"),
+    Column("date_statut", "Date du stade", "date"),
+    Column("n_communes", "Communes", "int"),
+    Column("population", "Population", "int"),
+    Column("aci_size_class", "Taille ACI", "int"),
+    Column("resultat", "Résultat"),
+]
+_SHARED_COLUMNS = [
+    Column("code", "Code commune", "code"),
+    Column("nom", "Commune"),
+    Column("cpts", "CPTS"),
+    Column("population", "Population", "int"),
+    Column("nature", "Nature"),
+]
+_ENCLAVE_COLUMNS = [
+    Column("groupe", "Groupe", "int"),
+    Column("code", "Code commune", "code"),
+    Column("nom", "Commune"),
+    Column("n_communes", "Communes du groupe", "int"),
+    Column("population", "Population du groupe", "int"),
+    Column("cpts", "CPTS autour"),
+]
+
+
+def register_workbook(rr, register=None) -> list[Sheet]:
+    """Sheets of ``cpts-geo check-register -o x.xlsx``: CPTS × règles, communes partagées ou en
+    chevauchement, communes enclavées. ``register`` (optional) adds each CPTS' stage and date."""
+    rule_ids = [rid for rid in RULE_LABELS if any(r.id == rid for rep in rr.reports for r in rep.rules)]
+    cpts = register.cpts if register is not None else None
+    table = pd.DataFrame(
+        [_register_row(rep, cpts, rule_ids) for rep in rr.reports],
+        columns=[c.key for c in _REGISTER_COLUMNS] + ["regle_" + r for r in rule_ids],
+    )
+    shared = [dict(o, nature="chevauchement") for o in rr.overlaps]
+    shared += [dict(o, nature="partage déclaré") for o in getattr(rr, "shared", [])]
+    overlaps = pd.DataFrame(shared, columns=["code", "nom", "cpts", "population", "nature"])
+    overlaps["cpts"] = [" ; ".join(map(str, c)) for c in overlaps["cpts"]]
+    rule_columns = [Column("regle_" + rid, f"Règle : {RULE_LABELS[rid]}") for rid in rule_ids]
     return [
-        Sheet(
-            "CPTS × règles",
-            table,
-            base + [Column("regle_" + rid, f"Règle : {RULE_LABELS[rid]}") for rid in rule_ids],
-        ),
+        Sheet("CPTS × règles", table, _REGISTER_COLUMNS + rule_columns),
         Sheet(
             "Communes partagées",
             overlaps,
-            [
-                Column("code", "Code commune", "code"),
-                Column("nom", "Commune"),
-                Column("cpts", "CPTS"),
-                Column("population", "Population", "int"),
-                Column("nature", "Nature"),
-            ],
+            _SHARED_COLUMNS,
             title="Communes partagées ou en chevauchement entre CPTS",
         ),
-        Sheet(
-            "Communes enclavées",
-            enclaves,
-            [
-                Column("groupe", "Groupe", "int"),
-                Column("code", "Code commune", "code"),
-                Column("nom", "Commune"),
-                Column("n_communes", "Communes du groupe", "int"),
-                Column("population", "Population du groupe", "int"),
-                Column("cpts", "CPTS autour"),
-            ],
-        ),
+        Sheet("Communes enclavées", _enclave_frame(rr), _ENCLAVE_COLUMNS),
     ]
-
-
-_REGISTER_BASE = [
-    "cpts_id",
-    "cpts_nom",
-    "statut",
-    "date_statut",
-    "n_communes",
-    "population",
-    "aci_size_class",
-]
 
 
 # ---- coverage ---------------------------------------------------------------------------------
