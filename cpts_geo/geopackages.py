@@ -264,10 +264,16 @@ def suggest_layers(ref: Reference, result) -> dict[str, tuple]:
     def part(kind: str) -> gpd.GeoDataFrame:
         return gpd.GeoDataFrame(feats[feats["type"] == kind].reset_index(drop=True), crs=4326)
 
+    territories = part(TYPE_TERRITORY)
+    # Neighbours in different colours of the palette, as on the HTML map of the suggestions.
+    from .maps import _suggest_colours
+
+    groups = [s.split(";") for s in territories["communes"]]
+    territories["couleur"] = pd.Series(_suggest_colours(ref, groups), dtype="int64")
     return {
         "territoires_proposes": (
-            part(TYPE_TERRITORY),
-            _qgis.suggested_qml("territoire_id"),
+            territories,
+            _qgis.suggested_qml("territoire_id", colour_field="couleur"),
             "Territoires proposés",
         ),
         "extensions": (

@@ -140,6 +140,9 @@ def test_suggest_gpkg_read_back_as_proposal(tmp_path, ref):
     check_styled(out, ["territoires_proposes", "extensions", "non_rattachables"])
     terr = gpd.read_file(out, layer="territoires_proposes")
     assert len(terr) == 6 and terr["population"].sum() == 144196
+    # Neighbouring territories in different colours of the palette (categories on "couleur").
+    assert terr["couleur"].between(0, 7).all() and terr["couleur"].nunique() >= 2
+    assert 'attr="couleur"' in styles(out)["territoires_proposes"][3]
     first = terr.iloc[0]
     assert first["noms"].split(", ")[0] == ref.units.at[first["communes"].split(";")[0], "nom"]
     proposal = read_proposal(out, ref)  # the layer of territories (not the styles table)
