@@ -42,7 +42,8 @@ from .cli import (
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Écrire le rapport dans ce fichier plutôt qu'à l'écran.",
+    help="Écrire le rapport dans ce fichier plutôt qu'à l'écran ; .xlsx : classeur Excel "
+    "(synthèse, règles, communes, EPCI) ; .gpkg : couches stylées pour QGIS.",
 )
 @_strict
 @_option("--sheet", help="Proposition XLSX : la feuille à lire (par défaut : la première).")
@@ -83,6 +84,7 @@ def check_cmd(
     from .inputs import read_proposal
     from .rules import check_territory
 
+    special = _special_output(ctx, output, fmt, (".xlsx", ".gpkg"))
     fmt = _format_for(fmt, output)
     inputs = [proposal_path, existing_path]
     if output is not None:
@@ -102,15 +104,28 @@ def check_cmd(
         sea_link_km=sea_link_km,
         cpts_id=cpts_id,
     )
-    if fmt == "json":
-        text = report.to_json()
+    if special == ".xlsx":
+        from ._xlsx import write_workbook
+        from .spreadsheets import report_workbook, source_rows
+
+        params = _check_parameters(min_population, sea_link_km) + [("Département", departement, None)]
+        source = source_rows(ref.vintage, files=inputs, parameters=params)
+        write_workbook(output, report_workbook(ref, report), source=source, inputs=inputs)
+    elif special == ".gpkg":
+        from .geopackages import write_territory_gpkg
+
+        write_territory_gpkg(ref, report, output, existing=register, inputs=inputs)
+    if special:
+        click.echo(report.to_text().rstrip("\n"))
+        click.echo(f"Écrit : {output}", err=True)
+    elif fmt == "json":
+        _emit(report.to_json(), output, inputs)
     elif fmt == "html":
         from .report import report_html
 
-        text = report_html(ref, report, existing=register, offline=offline)
+        _emit(report_html(ref, report, existing=register, offline=offline), output, inputs)
     else:
-        text = report.to_text()
-    _emit(text, output, inputs)
+        _emit(report.to_text(), output, inputs)
     _exit_status(report.status, strict)
 
 
@@ -128,7 +143,8 @@ def check_cmd(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Écrire le rapport dans ce fichier plutôt qu'à l'écran.",
+    help="Écrire le rapport dans ce fichier plutôt qu'à l'écran ; .xlsx : classeur Excel "
+    "(CPTS × règles, communes partagées, communes enclavées).",
 )
 @_strict
 @_option("--sheet", help="Registre XLSX : la feuille à lire (par défaut : la première).")
@@ -141,6 +157,7 @@ def check_register_cmd(ctx, register_path, min_population, sea_link_km, fmt, out
     from .inputs import read_register
     from .rules import check_register
 
+    special = _special_output(ctx, output, fmt, (".xlsx",))
     fmt = _format_for(fmt, output)
     if fmt == "html":
         raise click.UsageError("check-register : formats disponibles text et json", ctx=ctx)
@@ -152,6 +169,36 @@ def check_register_cmd(ctx, register_path, min_population, sea_link_km, fmt, out
     register = read_register(register_path, ref, sheet=sheet)
     _warn_inputs(register_path, register.warnings)
     report = check_register(ref, register, min_population=min_population, sea_link_km=sea_link_km)
-    text = report.to_json() if fmt == "json" else report.to_text()
-    _emit(text, output, [register_path])
+    if special:
+        from ._xlsx import write_workbook
+        from .spreadsheets import register_workbook, source_rows
+
+        source = source_rows(
+            ref.vintage, files=[register_path], parameters=_check_parameters(min_population, sea_link_km)
+        )
+        write_workbook(output, register_workbook(report, register), source=source, inputs=[register_path])
+        click.echo(report.to_text().rstrip("\n"))
+        click.echo(f"Écrit : {output}", err=True)
+    else:
+        text = report.to_json() if fmt == "json" else report.to_text()
+        _emit(text, output, [register_path])
     _exit_status(report.status, strict)
+
+
+def _check_parameters(min_population, sea_link_km) -> list[tuple]:
+    """The parameters of the checks, for the "Source" sheet of a workbook."""
+    return [
+        ("Population minimale", min_population, 20000),
+        ("Distance des liaisons maritimes (km)", sea_link_km, 30.0),
+    ]
+
+
+def _special_output(ctx, output: Path | None, fmt: str | None, suffixes: tuple[str, ...]) -> str | None:
+    """The suffix of an ``-o`` workbook or GeoPackage (None for a text report); such an output
+    takes no ``--format``."""
+    suffix = output.suffix.lower() if output is not None else ""
+    if suffix not in suffixes:
+        return None
+    if fmt is not None:
+        raise click.UsageError(f"--format {fmt} : sans objet pour une sortie {suffix} (-o {output})", ctx=ctx)
+    return suffix

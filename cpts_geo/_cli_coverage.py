@@ -22,6 +22,29 @@ _min_stage = _option(
 )
 
 
+_gpkg_option = _option(
+    "--gpkg",
+    "gpkg_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Écrire aussi un GeoPackage que QGIS ouvre avec les couleurs des cartes : CPTS par stade, "
+    "zones blanches, chevauchements, départements (.gpkg).",
+)
+
+
+def _write_gpkg(ref, cov, path: Path, inputs) -> None:
+    from .geopackages import write_coverage_gpkg
+
+    write_coverage_gpkg(ref, cov, path, inputs=inputs)
+    click.echo(f"GeoPackage : {path}", err=True)
+
+
+def _csv(cov, by) -> str:
+    """The coverage CSV (comma, UTF-8), its text cells neutralised against formula injection."""
+    from ._xlsx import neutralize_frame
+
+    return neutralize_frame(cov.to_frame(by)).to_csv(index=False, lineterminator="\n")
+
+
 @main.command("coverage")
 @click.argument("register_path", metavar="REGISTER", type=click.Path(dir_okay=False, path_type=Path))
 @_option("--region", help="Code (ou nom) d'une région : ses chiffres et ceux de ses départements.")
@@ -37,7 +60,7 @@ _min_stage = _option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Écrire dans ce fichier plutôt qu'à l'écran.",
+    help="Écrire dans ce fichier plutôt qu'à l'écran ; .xlsx : classeur Excel (national, régions, départements).",
 )
 @_option(
     "--png",
@@ -63,6 +86,7 @@ _min_stage = _option(
     show_default=True,
     help="CPTS estimées : sous contrat ACI seulement, ou à tout stade (projection).",
 )
+@_gpkg_option
 @click.pass_context
 @handle_errors
 def coverage_cmd(
@@ -79,6 +103,7 @@ def coverage_cmd(
     funding,
     funding_table,
     funding_stages,
+    gpkg_path,
 ) -> None:
     """Couverture d'un registre de CPTS : CPTS par stade, population couverte, zones blanches,
     chevauchements.
@@ -93,6 +118,9 @@ def coverage_cmd(
         raise click.UsageError("choisissez soit --region, soit --departement, pas les deux", ctx=ctx)
     if not funding and (funding_table is not None or funding_stages != "aci"):
         raise click.UsageError("--funding-table et --funding-stages vont avec --funding", ctx=ctx)
+    xlsx = output is not None and output.suffix.lower() == ".xlsx"
+    if xlsx and fmt != "text":
+        raise click.UsageError(f"--format {fmt} : sans objet pour une sortie .xlsx (-o {output})", ctx=ctx)
     ref = load_ref(ctx)
     register = _read_register_warned(register_path, ref)
     cov = coverage_summary(
@@ -103,7 +131,24 @@ def coverage_cmd(
         stages = STAGES if funding_stages == "all" else ("aci",)
         cov = with_funding(cov, funding_table, stages=stages)
         inputs.append(funding_table)
-    text = {"json": lambda: cov.to_json(), "csv": lambda: cov.to_csv(by), "text": lambda: cov.to_text(by)}[
+    if gpkg_path is not None:
+        _write_gpkg(ref, cov, gpkg_path, inputs)
+    if xlsx:
+        from ._xlsx import write_workbook
+        from .spreadsheets import coverage_workbook, source_rows
+
+        params = [
+            ("Région", region, None),
+            ("Département", departement, None),
+            ("Objectif national (CPTS)", goal, 1000),
+            ("Stade minimal", min_stage, None),
+        ]
+        source = source_rows(ref.vintage, files=[p for p in inputs if p is not None], parameters=params)
+        write_workbook(output, coverage_workbook(cov), source=source, inputs=inputs)
+        click.echo(cov.to_text(by).rstrip("\n"))
+        click.echo(f"Écrit : {output}", err=True)
+        return
+    text = {"json": lambda: cov.to_json(), "csv": lambda: _csv(cov, by), "text": lambda: cov.to_text(by)}[
         fmt
     ]()
     if png_path is not None:
@@ -143,10 +188,11 @@ def coverage_cmd(
     help="Dessiner aussi une carte statique de la couverture (.png, .svg, .pdf).",
 )
 @_min_stage
+@_gpkg_option
 @click.pass_context
 @handle_errors
 def coverage_map_cmd(
-    ctx, register_path, region, departement, output, offline, goal, png_path, min_stage
+    ctx, register_path, region, departement, output, offline, goal, png_path, min_stage, gpkg_path
 ) -> None:
     """Carte HTML de la couverture d'un registre : CPTS par stade, zones blanches, chevauchements, départements."""
     from ._text import fr_int, fr_share
@@ -155,10 +201,10 @@ def coverage_map_cmd(
 
     if region is not None and departement is not None:
         raise click.UsageError("choisissez soit --region, soit --departement, pas les deux", ctx=ctx)
-    if output is None and png_path is None:
+    if output is None and png_path is None and gpkg_path is None:
         output = Path("carte.html")
     inputs = [register_path]
-    for path in (output, png_path):
+    for path in (output, png_path, gpkg_path):
         if path is not None:
             from ._io import check_output_path
 
@@ -168,6 +214,8 @@ def coverage_map_cmd(
     cov = coverage_summary(
         ref, register, region=region, departement=departement, goal=goal, min_stage=min_stage
     )
+    if gpkg_path is not None:
+        _write_gpkg(ref, cov, gpkg_path, inputs)
     if output is not None:
         m = coverage_map(ref, cov, offline=offline)
         save_map(m, output, inputs=inputs)

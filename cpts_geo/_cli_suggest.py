@@ -64,7 +64,9 @@ from .cli import (
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="SORTIE.csv (une ligne par commune), SORTIE.gpkg ou SORTIE.geojson (un polygone par territoire).",
+    help="SORTIE.csv (une ligne par commune), SORTIE.xlsx (classeur Excel : territoires et leurs communes, "
+    "extensions, non rattachables), SORTIE.gpkg (couches stylées pour QGIS) ou SORTIE.geojson "
+    "(un polygone par territoire).",
 )
 @_option(
     "--map",
@@ -121,9 +123,9 @@ def suggest_cmd(
             from ._io import check_output_path
 
             check_output_path(path, inputs)
-    if output is not None and output.suffix.lower() not in (".csv", ".gpkg", ".geojson"):
+    if output is not None and output.suffix.lower() not in (".csv", ".xlsx", ".gpkg", ".geojson"):
         raise click.UsageError(
-            f"{output} : format de sortie inconnu '{output.suffix}' ; utilisez .csv, .gpkg ou .geojson",
+            f"{output} : format de sortie inconnu '{output.suffix}' ; utilisez .csv, .xlsx, .gpkg ou .geojson",
             ctx=ctx,
         )
 
@@ -152,7 +154,21 @@ def suggest_cmd(
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
-    if output is not None:
+    if output is not None and output.suffix.lower() == ".xlsx":
+        from ._xlsx import write_workbook
+        from .spreadsheets import source_rows, suggest_workbook
+
+        params = [
+            ("Zone", result.area, None),
+            ("Population minimale", min_population, 20000),
+            ("Distance des liaisons maritimes (km)", sea_link_km, 30.0),
+            ("Territoires à cheval sur plusieurs départements", allow_cross_departement, False),
+            ("Graine", seed, 0),
+            ("Effort de recherche", effort, 1),
+        ]
+        source = source_rows(ref.vintage, files=inputs, parameters=params)
+        write_workbook(output, suggest_workbook(result), source=source, inputs=inputs)
+    elif output is not None:
         write_result(ref, result, output, inputs=inputs)
     if map_path is not None:
         from .maps import save_map

@@ -258,7 +258,7 @@ def _read_register_warned(path: Path, ref):
 
 
 # The commands, one module per family (each adds its commands to ``main``).
-from . import _cli_check, _cli_coverage, _cli_pilotage, _cli_suggest  # noqa: E402, F401
+from . import _cli_check, _cli_coverage, _cli_examples, _cli_pilotage, _cli_suggest  # noqa: E402, F401
 
 if __name__ == "__main__":  # pragma: no cover - ``python -m cpts_geo.cli``
     # The command modules attach their commands to ``cpts_geo.cli.main``, not to this

@@ -63,6 +63,7 @@ __all__ = [
     "aci_distance",
     "aggregate_indicators",
     "commune_table",
+    "export_html",
     "french_labels",
     "french_table",
     "interactive_map",
@@ -981,3 +982,7 @@ def _json_safe(value):
     if isinstance(value, float) and math.isnan(value):
         return None
     return value
+
+
+# The HTML export of a diagnostic lives in its own module (this one is long); re-exported here.
+from .diagnostic_export import export_html  # noqa: E402

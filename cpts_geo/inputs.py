@@ -333,7 +333,7 @@ def _with_contained(ref: Reference, codes: list[str]) -> list[str]:
 
 def _read_geo(path: Path) -> gpd.GeoDataFrame:
     try:
-        gdf = gpd.read_file(path)
+        gdf = gpd.read_file(path, layer=_first_spatial_layer(path))
     except Exception as exc:  # pyogrio/GDAL raise many kinds; all mean "cannot read this file"
         raise InputError(
             f"{path} : fichier géographique illisible ({short_error(exc)}) ; attendu un "
@@ -356,6 +356,19 @@ def _read_geo(path: Path) -> gpd.GeoDataFrame:
     gdf = gdf.to_crs(4326)
     gdf["geometry"] = shapely.make_valid(gdf.geometry.to_numpy())
     return gdf
+
+
+def _first_spatial_layer(path: Path) -> str | None:
+    """The first layer with geometries: a styled GeoPackage also holds the non-spatial
+    ``layer_styles`` table of its QGIS styles. None (the driver's default) when unlisted."""
+    import pyogrio
+
+    try:
+        layers = pyogrio.list_layers(path)
+    except Exception:  # unreadable: gpd.read_file reports it
+        return None
+    spatial = [str(name) for name, kind in layers if kind is not None]
+    return spatial[0] if len(layers) > 1 and spatial else None
 
 
 # ---------------------------------------------------------------------------------------------

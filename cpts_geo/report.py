@@ -24,7 +24,7 @@ import textwrap
 from ._results import RULE_LABELS, STATUS_LABELS, RegisterReport, Report, RuleResult
 from ._text import fr_decimal, fr_int, fr_km, fr_plural, fr_share, others
 
-__all__ = ["findings_by_unit", "register_text", "report_html", "report_text"]
+__all__ = ["finding_by_unit", "findings_by_unit", "register_text", "report_html", "report_text"]
 
 #: Short rule labels for the columns of the register table.
 _RULE_COLUMNS = {
@@ -330,6 +330,25 @@ def findings_by_unit(ref, report: Report) -> dict[str, list[str]]:
         out["epci_partiel"] = [c for c in members if c in codes]
         out["epci_hors"] = [c for c in members if c not in codes]
     return out
+
+
+def finding_by_unit(ref, report: Report) -> dict[str, str]:
+    """The one finding of each unit a map or a layer of the territory shows (keys of
+    ``_styles.FINDING_STYLES``), in the order a unit takes the first that applies: units of the
+    territory ``chevauchement``, ``epci_partiel`` or ``territoire``, then units outside it
+    ``enclave`` or ``epci_hors``."""
+    codes = [c for c in report.territory.get("communes", []) if c in ref.units.index]
+    inside = set(codes)
+    found = findings_by_unit(ref, report)
+    kind: dict[str, str] = {}
+    for key in ("chevauchement", "epci_partiel"):
+        kind.update({c: key for c in found.get(key, []) if c in inside and c not in kind})
+    kind.update({c: "territoire" for c in codes if c not in kind})
+    for key in ("enclave", "epci_hors"):
+        kind.update(
+            {c: key for c in found.get(key, []) if c not in inside and c not in kind and c in ref.units.index}
+        )
+    return kind
 
 
 def _rule_section(r: RuleResult) -> str:

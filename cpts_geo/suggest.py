@@ -173,9 +173,10 @@ class SuggestResult:
         return _result_text(self)
 
     def unit_table(self) -> pd.DataFrame:
-        """One row per unit: ``territoire_id``, ``code_insee``, ``type``, ``cpts_id`` (CSV layout)."""
+        """One row per unit: ``territoire_id``, ``code_insee``, ``nom``, ``population``, ``type``,
+        ``cpts_id`` (CSV layout)."""
         a = self.assignment.reset_index()
-        return a[["territoire_id", "code_insee", "type", "cpts_id"]]
+        return a[["territoire_id", "code_insee", "nom", "population", "type", "cpts_id"]]
 
 
 def _plain(v):
@@ -788,7 +789,9 @@ def _dissolve(ref: Reference, codes) -> object:
 
 
 def write_result(ref: Reference, result: SuggestResult, out, *, inputs=()) -> None:
-    """Write a result: ``.csv`` one row per unit, ``.gpkg`` / ``.geojson`` one polygon per territory.
+    """Write a result: ``.csv`` one row per unit, ``.geojson`` one polygon per territory,
+    extension and non-rattachable piece, ``.gpkg`` the same as three layers styled for QGIS
+    (:func:`cpts_geo.geopackages.suggest_layers`).
 
     Raises
     ------
@@ -802,9 +805,15 @@ def write_result(ref: Reference, result: SuggestResult, out, *, inputs=()) -> No
     out = Path(out)
     ext = out.suffix.lower()
     if ext == ".csv":
-        table = result.unit_table()
+        from ._xlsx import neutralize_frame
+
+        table = neutralize_frame(result.unit_table())
         atomic_write(out, lambda p: table.to_csv(p, index=False, encoding="utf-8"), inputs=inputs)
-    elif ext in (".gpkg", ".geojson"):
+    elif ext == ".gpkg":
+        from .geopackages import write_suggest_gpkg
+
+        write_suggest_gpkg(ref, result, out, inputs=inputs)
+    elif ext == ".geojson":
         feats = result_features(ref, result)
         driver = "GPKG" if ext == ".gpkg" else "GeoJSON"
         # The layer name (GeoJSON: its "name" member), not the temporary file's name.

@@ -19,12 +19,22 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 
-#: What each notebook must show: PNG figures, folium maps, and texts in its outputs.
+#: What each notebook must show: exactly so many PNG figures (each figure once) and folium
+#: maps, and texts in its outputs; the HTML file it exports, if any, with its embedded figures.
 EXPECTED = {
     "01_diagnostic_territoire.ipynb": {
         "png": 3,
         "maps": 1,
-        "texts": ["28 413 habitants", "Tiercé", "Continuité", "CPTS fictive d&#x27;Angers", "secret"],
+        "texts": [
+            "28 413 habitants",
+            "Tiercé",
+            "Continuité",
+            "CPTS fictive d&#x27;Angers",
+            "secret",
+            "Dépenses de soins de ville (k€)",
+            "Médecins généralistes",
+        ],
+        "export": ("diagnostic_territoire.html", 3),
     },
     "02_couverture_region.ipynb": {
         "png": 2,
@@ -83,7 +93,11 @@ def _execute(nbformat, nbclient, name: str, work: Path):
                 "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
                 "display_name": "cpts-geo (tests)",
                 "language": "python",
-                "env": {"MPLBACKEND": "module://matplotlib_inline.backend_inline"},
+                # This checkout's cpts_geo first (not another one installed in the virtualenv).
+                "env": {
+                    "MPLBACKEND": "module://matplotlib_inline.backend_inline",
+                    "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p),
+                },
             }
         )
     )
@@ -98,12 +112,13 @@ def _execute(nbformat, nbclient, name: str, work: Path):
 def executed(tmp_path_factory):
     """Every notebook executed once (in a temporary copy), and how long each took."""
     nbformat, nbclient = _nb_modules()
-    out, durations = {}, {}
+    out, durations, works = {}, {}, {}
     for name in sorted(EXPECTED):
         start = time.perf_counter()
-        out[name] = _execute(nbformat, nbclient, name, tmp_path_factory.mktemp(Path(name).stem))
+        works[name] = tmp_path_factory.mktemp(Path(name).stem)
+        out[name] = _execute(nbformat, nbclient, name, works[name])
         durations[name] = time.perf_counter() - start
-    return out, durations
+    return out, durations, works
 
 
 def _outputs(nb):
@@ -122,10 +137,13 @@ def test_notebook_runs_and_shows_its_figures(executed, name):
     stderr = [o.text for o in outputs if o.output_type == "stream" and o.name == "stderr"]
     assert not stderr, f"{name} : avertissements affichés dans le carnet : {stderr}"
     pngs = [o for o in outputs if "image/png" in o.get("data", {})]
-    assert len(pngs) >= expected["png"], f"{name} : {len(pngs)} figures PNG, {expected['png']} attendues"
+    assert len(pngs) == expected["png"], f"{name} : {len(pngs)} figures PNG, {expected['png']} attendues"
     html = [o.data["text/html"] for o in outputs if "text/html" in o.get("data", {})]
     maps = [h for h in html if "<iframe srcdoc=" in h and "leaflet" in h.lower()]
-    assert len(maps) >= expected["maps"], f"{name} : {len(maps)} cartes folium, {expected['maps']} attendues"
+    assert len(maps) == expected["maps"], f"{name} : {len(maps)} cartes folium, {expected['maps']} attendues"
+    tables = [h for h in html if h not in maps]
+    cut = [h for h in tables if "..." in h or "…</td>" in h]
+    assert not cut, f"{name} : tableau tronqué dans les sorties : {cut[0][:300]}"
     page = (
         "\n".join(html).replace("\xa0", " ").replace("&nbsp;", " ")
     )  # the no-break spaces of cpts_geo._text
@@ -133,6 +151,12 @@ def test_notebook_runs_and_shows_its_figures(executed, name):
     assert not missing, f"{name} : textes absents des sorties : {missing}"
     every_cell_ran = all(c.execution_count for c in nb.cells if c.cell_type == "code")
     assert every_cell_ran
+    if "export" in expected:
+        file_name, n_images = expected["export"]
+        page = (executed[2][name] / file_name).read_text(encoding="utf-8")
+        assert page.count('<img src="data:image/png;base64,') == n_images
+        assert "<script" not in page and "http://" not in page and "https://" not in page
+        assert "Chiffres clés" in page and "Dépenses de soins de ville (k€)" in page
 
 
 def test_notebooks_run_within_budget(executed):

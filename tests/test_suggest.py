@@ -535,7 +535,7 @@ def test_cli_csv_and_text(tmp_path):
     )
     assert "Territoire proposé n°2 — autour d'Aurillac" in res.output
     df = pd.read_csv(out, dtype=str, keep_default_na=False)
-    assert list(df.columns) == ["territoire_id", "code_insee", "type", "cpts_id"]
+    assert list(df.columns) == ["territoire_id", "code_insee", "nom", "population", "type", "cpts_id"]
     assert len(df) == 250 and df["code_insee"].is_unique
     assert set(df["type"]) == {"territoire"} and df["territoire_id"].nunique() == 6
 
@@ -561,7 +561,7 @@ def test_cli_gpkg_geojson_json_and_map(tmp_path):
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
     assert data["summary"]["territories"] == 6 and data["summary"]["seed"] == 1
-    layer = gpd.read_file(gpkg)
+    layer = gpd.read_file(gpkg, layer="territoires_proposes")
     assert len(layer) == 6 and layer["population"].sum() == 144196
     assert {
         "territoire_id",
@@ -634,6 +634,8 @@ def test_cli_existing_register(tmp_path, ref):
     assert df.to_dict("list") == {
         "territoire_id": ["53-E01", "53-E01"],
         "code_insee": ["53056", "53140"],
+        "nom": ref.units.loc[["53056", "53140"], "nom"].tolist(),
+        "population": [str(p) for p in ref.units.loc[["53056", "53140"], "population"]],
         "type": ["extension", "extension"],
         "cpts_id": ["C1", "C1"],
     }
@@ -664,9 +666,12 @@ def test_cli_register_covering_everything_writes_empty_results(tmp_path, ref):
         )
         assert "Traceback" not in res.output
         if name.endswith(".csv"):
-            assert out.read_text(encoding="utf-8").strip() == "territoire_id,code_insee,type,cpts_id"
+            assert (
+                out.read_text(encoding="utf-8").strip()
+                == "territoire_id,code_insee,nom,population,type,cpts_id"
+            )
         else:
-            layer = gpd.read_file(out)
+            layer = gpd.read_file(out, layer="territoires_proposes" if name.endswith(".gpkg") else None)
             assert len(layer) == 0
             if name.endswith(".gpkg"):  # an empty GeoJSON has no place for a schema
                 assert {"territoire_id", "type", "cpts_id", "population"} <= set(layer.columns)

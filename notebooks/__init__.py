@@ -1,0 +1,1 @@
+"""The notebooks, shipped as package data (``cpts-geo exemples`` copies them)."""
