@@ -11,7 +11,11 @@ from .cli import (
     _exit_status,
     _format_for,
     _min_population,
+    _offline,
+    _online,
     _option,
+    _param_texts,
+    _provenance,
     _read_register_warned,
     _sea_link,
     _strict,
@@ -35,14 +39,15 @@ from .cli import (
 @_option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "html"]),
-    help="Format du rapport (par défaut : text, ou d'après l'extension de -o : .html, .json).",
+    type=click.Choice(["text", "json", "html", "pdf"]),
+    help="Format du rapport (par défaut : text, ou d'après l'extension de -o : .html, .pdf, .json).",
 )
 @_option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Écrire le rapport dans ce fichier plutôt qu'à l'écran.",
+    help="Écrire le rapport dans ce fichier plutôt qu'à l'écran (.pdf : imprimé par Chromium, sinon "
+    "la marche à suivre pour l'imprimer depuis un navigateur).",
 )
 @_strict
 @_option("--sheet", help="Proposition XLSX : la feuille à lire (par défaut : la première).")
@@ -51,11 +56,8 @@ from .cli import (
 @_option(
     "--cpts-id", help="Identifiant de cette CPTS dans le registre (elle n'est pas comparée à elle-même)."
 )
-@_option(
-    "--offline",
-    is_flag=True,
-    help="Rapport HTML : carte avec Leaflet intégré, sans fond de carte (cpts-geo fetch-map-assets une fois).",
-)
+@_online
+@_offline
 @click.pass_context
 @handle_errors
 def check_cmd(
@@ -71,6 +73,7 @@ def check_cmd(
     departement,
     name,
     cpts_id,
+    online,
     offline,
 ) -> None:
     """Vérifier un territoire de CPTS proposé : population, continuité, enclaves, EPCI,
@@ -84,6 +87,8 @@ def check_cmd(
     from .rules import check_territory
 
     fmt = _format_for(fmt, output)
+    if fmt == "pdf" and output is None:
+        raise click.UsageError("--format pdf : indiquez le fichier PDF à écrire avec -o", ctx=ctx)
     inputs = [proposal_path, existing_path]
     if output is not None:
         from ._io import check_output_path
@@ -104,54 +109,47 @@ def check_cmd(
     )
     if fmt == "json":
         text = report.to_json()
-    elif fmt == "html":
+    elif fmt in ("html", "pdf"):
         from .report import report_html
 
-        text = report_html(ref, report, existing=register, offline=offline)
+        prov = _provenance(
+            ctx,
+            ref,
+            files=[("Proposition", proposal_path), ("Registre", existing_path)],
+            parameters=_param_texts(min_population=min_population, sea_link_km=sea_link_km),
+            register=register,
+        )
+        text = report_html(ref, report, existing=register, online=online, provenance=prov)
+        if fmt == "pdf":
+            assert output is not None
+            _write_pdf(text, output, inputs)
+            _exit_status(report.status, strict)
+            return
     else:
         text = report.to_text()
     _emit(text, output, inputs)
     _exit_status(report.status, strict)
 
 
-@main.command("check-register")
-@click.argument("register_path", metavar="REGISTER", type=click.Path(dir_okay=False, path_type=Path))
-@_min_population
-@_sea_link
-@_option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    help="Format du rapport (par défaut : text, ou json pour un -o en .json).",
-)
-@_option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Écrire le rapport dans ce fichier plutôt qu'à l'écran.",
-)
-@_strict
-@_option("--sheet", help="Registre XLSX : la feuille à lire (par défaut : la première).")
-@click.pass_context
-@handle_errors
-def check_register_cmd(ctx, register_path, min_population, sea_link_km, fmt, output, strict, sheet) -> None:
-    """Vérifier chaque CPTS d'un registre, et le registre entier : communes dans deux CPTS,
-    communes enclavées par l'ensemble des CPTS.
-    """
-    from .inputs import read_register
-    from .rules import check_register
+def _write_pdf(page: str, output: Path, inputs) -> None:
+    """Print the HTML report to ``output`` with headless Chromium. Without Chromium, the HTML
+    report is written next to it (same name, .html) and the error (exit 2) says how to print it
+    from a browser."""
+    import tempfile
 
-    fmt = _format_for(fmt, output)
-    if fmt == "html":
-        raise click.UsageError("check-register : formats disponibles text et json", ctx=ctx)
-    if output is not None:
-        from ._io import check_output_path
+    from ._io import atomic_write_text
+    from ._pdf import find_chromium, html_to_pdf
 
-        check_output_path(output, [register_path])
-    ref = load_ref(ctx)
-    register = read_register(register_path, ref, sheet=sheet)
-    _warn_inputs(register_path, register.warnings)
-    report = check_register(ref, register, min_population=min_population, sea_link_km=sea_link_km)
-    text = report.to_json() if fmt == "json" else report.to_text()
-    _emit(text, output, [register_path])
-    _exit_status(report.status, strict)
+    inputs = [p for p in inputs if p is not None]
+    exe = find_chromium()
+    if exe is None:
+        fallback = output.with_suffix(".html")
+        atomic_write_text(fallback, page, inputs=inputs)
+        click.echo(f"Écrit : {fallback}", err=True)
+        html_to_pdf(fallback, output)  # raises ChromiumMissingError: how to print from a browser
+        return
+    with tempfile.TemporaryDirectory(prefix="cpts-geo-pdf-") as tmp:
+        html_path = Path(tmp) / (output.stem + ".html")
+        html_path.write_text(page, encoding="utf-8")
+        html_to_pdf(html_path, output, chromium=exe)
+    click.echo(f"Écrit : {output}", err=True)
