@@ -153,3 +153,46 @@ def _write_pdf(page: str, output: Path, inputs) -> None:
         html_path.write_text(page, encoding="utf-8")
         html_to_pdf(html_path, output, chromium=exe)
     click.echo(f"Écrit : {output}", err=True)
+
+
+@main.command("check-register")
+@click.argument("register_path", metavar="REGISTER", type=click.Path(dir_okay=False, path_type=Path))
+@_min_population
+@_sea_link
+@_option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    help="Format du rapport (par défaut : text, ou json pour un -o en .json).",
+)
+@_option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Écrire le rapport dans ce fichier plutôt qu'à l'écran.",
+)
+@_strict
+@_option("--sheet", help="Registre XLSX : la feuille à lire (par défaut : la première).")
+@click.pass_context
+@handle_errors
+def check_register_cmd(ctx, register_path, min_population, sea_link_km, fmt, output, strict, sheet) -> None:
+    """Vérifier chaque CPTS d'un registre, et le registre entier : communes dans deux CPTS,
+    communes enclavées par l'ensemble des CPTS.
+    """
+    from .inputs import read_register
+    from .rules import check_register
+
+    fmt = _format_for(fmt, output)
+    if fmt == "html":
+        raise click.UsageError("check-register : formats disponibles text et json", ctx=ctx)
+    if output is not None:
+        from ._io import check_output_path
+
+        check_output_path(output, [register_path])
+    ref = load_ref(ctx)
+    register = read_register(register_path, ref, sheet=sheet)
+    _warn_inputs(register_path, register.warnings)
+    report = check_register(ref, register, min_population=min_population, sea_link_km=sea_link_km)
+    text = report.to_json() if fmt == "json" else report.to_text()
+    _emit(text, output, [register_path])
+    _exit_status(report.status, strict)
