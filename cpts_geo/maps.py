@@ -625,9 +625,10 @@ def sea_link_lines(ref: Reference, sea_links: Iterable[Mapping]) -> gpd.GeoDataF
 
     rows, lines = [], []
     for link in sea_links:
-        pos = ref.position.reindex([link["a"], link["b"]]).to_numpy()
-        if (pos < 0).any():
+        found = ref.position.reindex([str(link["a"]), str(link["b"])])
+        if found.isna().any():
             continue
+        pos = found.to_numpy(dtype=np.int64)
         ga, gb = ref.projected(pos)
         if ga is None or gb is None or shapely.is_missing(ga) or shapely.is_missing(gb):
             continue
