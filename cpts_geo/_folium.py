@@ -294,7 +294,7 @@ def add_territory_layer(
     class_name: str = "cpts-couche",
     show: bool = True,
     interactive: bool = True,
-    legend: Iterable[tuple[str, Mapping]] = (),
+    legend: Iterable[tuple[str, Mapping | str]] = (),
     legend_section: str | None = None,
     highlight: bool = True,
 ):

@@ -229,7 +229,7 @@ def _draw_findings(ax, ref: Reference, context, epsg: int, enclaves, detached, s
     from ._styles import FINDING_STYLES
     from .maps import sea_link_lines
 
-    handles = []
+    handles: list = []
     enclaves = [c for c in enclaves if c in context.index]
     if enclaves:
         style = FINDING_STYLES["enclave"][1]

@@ -101,7 +101,7 @@ class TerritoryLayer:
     properties: pd.DataFrame
     fields: Mapping[str, str]
     style: Mapping | Callable[[dict], dict]
-    legend: list[tuple[str, Mapping]] = field(default_factory=list)
+    legend: list[tuple[str, Mapping | str]] = field(default_factory=list)
     class_name: str = "cpts-couche"
     show: bool = True
 
@@ -508,7 +508,7 @@ def _coverage_stats_html(ref: Reference, summary, scope: dict, *, source: bool =
         for s in STAGE_LABELS
         if s or a["by_stage"]["non-renseigne"]
     )
-    source = (
+    source_html = (
         f'<div class="cpts-note">Registre : {_esc(summary.source)}</div>' if summary.source and source else ""
     )
     return (
@@ -519,7 +519,7 @@ def _coverage_stats_html(ref: Reference, summary, scope: dict, *, source: bool =
         f"{fr_plural(a['white_zone_communes'], 'commune')}</div>"
         f"<div>Communes dans plusieurs CPTS : {fr_number(a['overlap_communes'])}</div>"
         f'<div class="cpts-note">COG {v["cog"]}, populations légales {v["population"]} '
-        f"(population municipale).<br>{_esc(NOTE_MULTI)}</div>{source}"
+        f"(population municipale).<br>{_esc(NOTE_MULTI)}</div>{source_html}"
     )
 
 
