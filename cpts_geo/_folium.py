@@ -154,7 +154,7 @@ _CSS = """
   box-shadow:0 1px 5px rgba(0,0,0,.35);font:12px/1.4 system-ui,Arial,sans-serif;color:#222}
 .cpts-panel h4{margin:0 0 4px;font-size:13px}
 .cpts-title{position:fixed;top:10px;left:50%;transform:translateX(-50%);z-index:1000;
-  font-size:15px;font-weight:600;max-width:calc(100% - 660px);min-width:200px;text-align:center}
+  font-size:15px;font-weight:600;max-width:calc(100% - 740px);min-width:200px;text-align:center}
 .cpts-stats{position:fixed;bottom:40px;left:10px;z-index:1000;max-width:320px;max-height:calc(100% - 200px);
   overflow:auto}
 .cpts-legend{position:fixed;bottom:24px;right:10px;z-index:1000;max-height:60%;overflow:auto}

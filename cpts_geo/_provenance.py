@@ -88,7 +88,7 @@ class Provenance:
 
     def summary_line(self) -> str:
         """One line: the files, whether the parameters are the defaults, version and date."""
-        files = ", ".join(f.name for f in self.files) or "aucun fichier"
+        files = ", ".join(f.name for f in self.files) or "aucun fichier d'entrée"
         if not self.parameters:
             params = ""
         elif self.all_defaults:

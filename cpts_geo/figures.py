@@ -361,7 +361,11 @@ def coverage_figure(
     ]
     ax.legend(handles=handles, loc="lower left", fontsize=8, frameon=True)
     v = ref.vintage
-    fig.text(0.01, 0.01, f"COG {v['cog']}, populations légales {v['population']}", fontsize=7, color="#555")
+    # Nationally the DROM fill the bottom row: the vintages go to the top-left corner.
+    y, va = (0.995, "top") if scope["level"] == "national" else (0.01, "baseline")
+    fig.text(
+        0.01, y, f"COG {v['cog']}, populations légales {v['population']}", fontsize=7, color="#555", va=va
+    )
     return fig
 
 
