@@ -140,7 +140,7 @@ def _contiguity_lines(d: dict) -> list[str]:
     for link in d.get("sea_links", []):
         out += _wrap(
             f"liaison maritime : {link['a_nom']} ({link['a']}) – {link['b_nom']} ({link['b']}), "
-            f"{fr_km(link['distance_km'])} km (parties {link['parts'][0]} et "
+            f"{fr_km(link['distance_km'])}\u00a0km (parties {link['parts'][0]} et "
             f"{link['parts'][1]})",
             "    ",
         )
@@ -168,7 +168,7 @@ def _epci_lines(d: dict) -> list[str]:
         state = "entier" if e["whole"] else "coupé"
         out += _wrap(
             f"{e['nom']} ({e['code']}) : {state}, {fr_int(e['n_communes_in'])}/"
-            f"{fr_int(e['n_communes'])} communes, {fr_int(e['population_in'])}/"
+            f"{fr_plural(e['n_communes'], 'commune')}, {fr_int(e['population_in'])}/"
             f"{fr_int(e['population'])} hab. ({fr_share(e['share_population'])})",
             "    ",
         )
