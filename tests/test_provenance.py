@@ -126,3 +126,23 @@ def test_epci_count_text():
     assert _epci_count_text(4, 1) == "4, dont 1 entier"
     assert _epci_count_text(4, 2) == "4, dont 2 entiers"
     assert _epci_count_text(2, 0) == "2, aucun entier"
+
+
+def test_notebook_map_and_online_report(ref, tmp_path):
+    """The notebooks' interactive map is self-contained and draws the sea link; ``--online``
+    reports load Leaflet from the CDN with the basemaps."""
+    from cpts_geo.diagnostic import interactive_map, territory_summary
+    from cpts_geo.maps import external_resources, render_map
+
+    codes = ["56009", "56114", "56152", "56241", "56186"]
+    page = render_map(interactive_map(ref, territory_summary(ref, codes)))
+    assert external_resources(page) == [] and "cpts-liaison-maritime" in page
+    assert "cpts-partie-detachee" in page
+    assert 'cpts-sea-link-label\\"\\u003e12,5\\u00a0km\\u003c/span' in page  # the label, JSON-escaped
+    out = tmp_path / "rapport.html"
+    res = CliRunner().invoke(
+        main, ["check", "data/examples/proposition_belle_ile.csv", "--online", "-o", str(out)]
+    )
+    assert res.exit_code == 0, res.output
+    html = out.read_text(encoding="utf-8")
+    assert "cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.js" in html and "tile.openstreetmap.org" in html
