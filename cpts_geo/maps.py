@@ -516,11 +516,23 @@ def _coverage_stats_html(ref: Reference, summary, scope: dict, *, source: bool =
         f"<div>Population couverte : <b>{fr_share(a['share_covered'])}</b> "
         f"({fr_number(a['population_covered'])} sur {fr_number(a['population'])}\u00a0hab.)</div>"
         f"<div>Zones blanches : {fr_number(a['white_zone_population'])}\u00a0hab., "
-        f"{fr_plural(a['white_zone_communes'], 'commune')}</div>"
+        f"{_white_units_text(ref, summary, a['white_zone_communes'])}</div>"
         f"<div>Communes dans plusieurs CPTS : {fr_number(a['overlap_communes'])}</div>"
         f'<div class="cpts-note">COG {v["cog"]}, populations légales {v["population"]} '
         f"(population municipale).<br>{_esc(NOTE_MULTI)}</div>{source_html}"
     )
+
+
+def _white_units_text(ref: Reference, summary, n_units: int) -> str:
+    """``'22 communes'``, or, where white units are arrondissements municipaux (Paris, Lyon,
+    Marseille), ``'5 communes et 2 arrondissements municipaux'``: the count is of units."""
+    table = summary.units
+    white = np.asarray(summary.in_scope, dtype=bool) & (table["n_cpts"].to_numpy() == 0)
+    n_arr = int((ref.units["type"].to_numpy() == "arrondissement")[white].sum())
+    if not n_arr:
+        return fr_plural(n_units, "commune")
+    arr = fr_plural(n_arr, "arrondissement municipal", "arrondissements municipaux")
+    return f"{fr_plural(n_units - n_arr, 'commune')} et {arr}" if n_units > n_arr else arr
 
 
 #: The views of the national map's zone selector: metropolitan France and each DROM.

@@ -224,6 +224,16 @@ def test_render_map_refuses_a_default_page_that_loads_from_the_network(ref, reg4
         render_map(m)
 
 
+def test_white_zone_count_names_arrondissements(ref):
+    empty = register_from_frame(pd.DataFrame(columns=["cpts_id", "cpts_nom", "code_insee", "statut"]), ref)
+    page = page_text(coverage_map(ref, empty, departement="75", search=False))
+    assert "Zones blanches : 2\u00a0103\u00a0778\u00a0hab., 20 arrondissements municipaux</div>" in page
+    page = page_text(coverage_map(ref, empty, departement="13", search=False))
+    assert re.search(
+        r"Zones blanches : [\d\u00a0]+\u00a0hab\., 118 communes et 16 arrondissements municipaux<", page
+    )
+
+
 def test_empty_register_map(ref):
     empty = register_from_frame(pd.DataFrame(columns=["cpts_id", "cpts_nom", "code_insee", "statut"]), ref)
     m = coverage_map(ref, empty, region="94")
