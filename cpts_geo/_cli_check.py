@@ -11,7 +11,11 @@ from .cli import (
     _exit_status,
     _format_for,
     _min_population,
+    _offline,
+    _online,
     _option,
+    _param_texts,
+    _provenance,
     _read_register_warned,
     _sea_link,
     _strict,
@@ -35,15 +39,16 @@ from .cli import (
 @_option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "html"]),
-    help="Format du rapport (par défaut : text, ou d'après l'extension de -o : .html, .json).",
+    type=click.Choice(["text", "json", "html", "pdf"]),
+    help="Format du rapport (par défaut : text, ou d'après l'extension de -o : .html, .pdf, .json).",
 )
 @_option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Écrire le rapport dans ce fichier plutôt qu'à l'écran ; .xlsx : classeur Excel "
-    "(synthèse, règles, communes, EPCI) ; .gpkg : couches stylées pour QGIS.",
+    "(synthèse, règles, communes, EPCI) ; .gpkg : couches stylées pour QGIS ; .pdf : imprimé par "
+    "Chromium (sinon la marche à suivre pour l'imprimer depuis un navigateur).",
 )
 @_strict
 @_option("--sheet", help="Proposition XLSX : la feuille à lire (par défaut : la première).")
@@ -52,11 +57,8 @@ from .cli import (
 @_option(
     "--cpts-id", help="Identifiant de cette CPTS dans le registre (elle n'est pas comparée à elle-même)."
 )
-@_option(
-    "--offline",
-    is_flag=True,
-    help="Rapport HTML : carte avec Leaflet intégré, sans fond de carte (cpts-geo fetch-map-assets une fois).",
-)
+@_online
+@_offline
 @click.pass_context
 @handle_errors
 def check_cmd(
@@ -72,6 +74,7 @@ def check_cmd(
     departement,
     name,
     cpts_id,
+    online,
     offline,
 ) -> None:
     """Vérifier un territoire de CPTS proposé : population, continuité, enclaves, EPCI,
@@ -86,6 +89,8 @@ def check_cmd(
 
     special = _special_output(ctx, output, fmt, (".xlsx", ".gpkg"))
     fmt = _format_for(fmt, output)
+    if fmt == "pdf" and output is None:
+        raise click.UsageError("--format pdf : indiquez le fichier PDF à écrire avec -o", ctx=ctx)
     inputs = [proposal_path, existing_path]
     if output is not None:
         from ._io import check_output_path
@@ -120,13 +125,49 @@ def check_cmd(
         click.echo(f"Écrit : {output}", err=True)
     elif fmt == "json":
         _emit(report.to_json(), output, inputs)
-    elif fmt == "html":
+    elif fmt in ("html", "pdf"):
         from .report import report_html
 
-        _emit(report_html(ref, report, existing=register, offline=offline), output, inputs)
+        prov = _provenance(
+            ctx,
+            ref,
+            files=[("Proposition", proposal_path), ("Registre", existing_path)],
+            parameters=_param_texts(min_population=min_population, sea_link_km=sea_link_km),
+            register=register,
+        )
+        text = report_html(ref, report, existing=register, online=online, provenance=prov)
+        if fmt == "pdf":
+            assert output is not None
+            _write_pdf(text, output, inputs)
+        else:
+            _emit(text, output, inputs)
     else:
         _emit(report.to_text(), output, inputs)
     _exit_status(report.status, strict)
+
+
+def _write_pdf(page: str, output: Path, inputs) -> None:
+    """Print the HTML report to ``output`` with headless Chromium. Without Chromium, the HTML
+    report is written next to it (same name, .html) and the error (exit 2) says how to print it
+    from a browser."""
+    import tempfile
+
+    from ._io import atomic_write_text
+    from ._pdf import find_chromium, html_to_pdf
+
+    inputs = [p for p in inputs if p is not None]
+    exe = find_chromium()
+    if exe is None:
+        fallback = output.with_suffix(".html")
+        atomic_write_text(fallback, page, inputs=inputs)
+        click.echo(f"Écrit : {fallback}", err=True)
+        html_to_pdf(fallback, output)  # raises ChromiumMissingError: how to print from a browser
+        return
+    with tempfile.TemporaryDirectory(prefix="cpts-geo-pdf-") as tmp:
+        html_path = Path(tmp) / (output.stem + ".html")
+        html_path.write_text(page, encoding="utf-8")
+        html_to_pdf(html_path, output, chromium=exe)
+    click.echo(f"Écrit : {output}", err=True)
 
 
 @main.command("check-register")

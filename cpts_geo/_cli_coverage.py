@@ -7,7 +7,11 @@ from pathlib import Path
 import click
 
 from .cli import (
+    _offline,
+    _online,
     _option,
+    _param_texts,
+    _provenance,
     _read_register_warned,
     handle_errors,
     load_ref,
@@ -175,26 +179,27 @@ def coverage_cmd(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Carte HTML à écrire (par défaut : carte.html, sauf si seul --png est donné).",
 )
-@_option(
-    "--offline",
-    is_flag=True,
-    help="Page autonome : Leaflet intégré (cpts-geo fetch-map-assets une fois), sans fond de carte.",
-)
+@_online
+@_offline
 @_option("--goal", type=float, default=1000, show_default=True, help="Objectif national (nombre de CPTS).")
 @_option(
     "--png",
     "png_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Dessiner aussi une carte statique de la couverture (.png, .svg, .pdf).",
+    help="Dessiner aussi une carte statique de la couverture (.png, .svg, .pdf ; en France entière, "
+    "les DROM en encarts).",
 )
 @_min_stage
 @_gpkg_option
 @click.pass_context
 @handle_errors
 def coverage_map_cmd(
-    ctx, register_path, region, departement, output, offline, goal, png_path, min_stage, gpkg_path
+    ctx, register_path, region, departement, output, online, offline, goal, png_path, min_stage, gpkg_path
 ) -> None:
-    """Carte HTML de la couverture d'un registre : CPTS par stade, zones blanches, chevauchements, départements."""
+    """Carte HTML de la couverture d'un registre : CPTS par stade, zones blanches, chevauchements, départements.
+
+    La page est autonome (Leaflet intégré, aucun accès réseau) ; --online ajoute les fonds de carte.
+    """
     from ._text import fr_int, fr_share
     from .coverage import coverage_summary
     from .maps import coverage_figure, coverage_map, save_figure, save_map
@@ -217,7 +222,14 @@ def coverage_map_cmd(
     if gpkg_path is not None:
         _write_gpkg(ref, cov, gpkg_path, inputs)
     if output is not None:
-        m = coverage_map(ref, cov, offline=offline)
+        prov = _provenance(
+            ctx,
+            ref,
+            files=[("Registre", register_path)],
+            parameters=_param_texts(goal=goal),
+            register=register,
+        )
+        m = coverage_map(ref, cov, online=online, provenance=prov)
         save_map(m, output, inputs=inputs)
         a = cov.area
         click.echo(

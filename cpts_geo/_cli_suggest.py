@@ -9,7 +9,11 @@ from pathlib import Path
 import click
 
 from .cli import (
+    _offline,
+    _online,
     _option,
+    _param_texts,
+    _provenance,
     _read_register_warned,
     handle_errors,
     load_ref,
@@ -74,11 +78,8 @@ from .cli import (
     type=click.Path(dir_okay=False, path_type=Path),
     help="Écrire une carte HTML des propositions et des CPTS existantes.",
 )
-@_option(
-    "--offline",
-    is_flag=True,
-    help="--map : page autonome (Leaflet intégré, sans fond de carte ; cpts-geo fetch-map-assets une fois).",
-)
+@_online
+@_offline
 @_option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.pass_context
 @handle_errors
@@ -95,6 +96,7 @@ def suggest_cmd(
     effort,
     output,
     map_path,
+    online,
     offline,
     fmt,
 ) -> None:
@@ -173,7 +175,21 @@ def suggest_cmd(
     if map_path is not None:
         from .maps import save_map
 
-        save_map(suggest_map(ref, result, existing=register, offline=offline), map_path, inputs=inputs)
+        prov = _provenance(
+            ctx,
+            ref,
+            files=[("Registre", existing_path)],
+            parameters=_param_texts(
+                min_population=min_population,
+                sea_link_km=sea_link_km,
+                allow_cross_departement=allow_cross_departement,
+                seed=seed,
+                effort=effort,
+            ),
+            register=register,
+        )
+        m = suggest_map(ref, result, existing=register, online=online, provenance=prov)
+        save_map(m, map_path, inputs=inputs)
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:

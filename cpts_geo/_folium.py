@@ -5,12 +5,10 @@ Nothing here knows about CPTS: :mod:`cpts_geo.maps` builds the maps from these p
 
 from __future__ import annotations
 
-import base64
 import functools
 import html
 import json
 import logging
-import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -18,22 +16,22 @@ from pathlib import Path
 import geopandas as gpd
 import shapely
 
+from . import _leaflet
 from ._errors import CptsGeoError
 
 __all__ = [
     "LEAFLET_CDN",
     "LEAFLET_VERSION",
-    "MapAssetsMissingError",
+    "add_basemaps",
     "add_hatch_pattern",
+    "add_map_chrome",
     "add_territory_layer",
     "choropleth_layer_class",
     "escape_html",
     "external_resources",
-    "fetch_map_assets",
     "get_legend",
     "json_for_script",
     "macro",
-    "map_assets_dir",
     "prepare_assets",
     "render_map",
     "save_map",
@@ -42,180 +40,26 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: The Leaflet version folium's templates are written for (fetched from npm for --offline).
-LEAFLET_VERSION = "1.9.3"
-LEAFLET_CDN = f"https://cdn.jsdelivr.net/npm/leaflet@{LEAFLET_VERSION}/dist"
+#: The Leaflet version embedded in every map (from the pip package django-js-lib-leaflet).
+LEAFLET_VERSION = _leaflet.CDN_VERSION
+LEAFLET_CDN = _leaflet.LEAFLET_CDN
 
 
-class MapAssetsMissingError(CptsGeoError):
-    """The local copy of Leaflet needed by ``--offline`` maps is missing and could not be fetched."""
-
-
-# ---- offline assets ----------------------------------------------------------------------------
-_FETCH_HINT = (
-    "récupérez-le depuis le registre npm avec `cpts-geo fetch-map-assets` (npm requis ; "
-    "`python scripts/fetch_map_assets.py` dans le dépôt fait de même), "
-    "ou indiquez son dossier dans CPTS_GEO_MAP_ASSETS"
-)
-
-
-def map_assets_dir() -> Path:
-    """Folder holding ``leaflet-<version>/`` (fetched by :func:`fetch_map_assets`).
-
-    ``$CPTS_GEO_MAP_ASSETS`` if set; else, in a source checkout, ``.cache/map-assets`` of the
-    checkout (git-ignored); else ``$XDG_CACHE_HOME/cpts-geo/map-assets`` (default
-    ``~/.cache/cpts-geo/map-assets``).
-    """
-    env = os.environ.get("CPTS_GEO_MAP_ASSETS")
-    if env:
-        return Path(env)
-    root = Path(__file__).resolve().parents[1]
-    if (root / "pyproject.toml").is_file() and (root / "cpts_geo" / "maps.py").is_file():
-        return root / ".cache" / "map-assets"
-    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(cache) / "cpts-geo" / "map-assets"
-
-
-def _leaflet_dir(dest: Path | None = None) -> Path:
-    return (map_assets_dir() if dest is None else Path(dest)) / f"leaflet-{LEAFLET_VERSION}"
-
-
-def _assets_complete(root: Path) -> bool:
-    return all((root / name).is_file() for name in ("leaflet.js", "leaflet.css", "SOURCE.json"))
-
-
-def fetch_map_assets(dest: str | Path | None = None, *, force: bool = False) -> Path:
-    """Fetch Leaflet from the npm registry for ``--offline`` maps; return its folder.
-
-    Runs ``npm pack leaflet@<LEAFLET_VERSION>`` (npm checks the tarball against the registry's
-    integrity hash) and extracts ``dist/leaflet.js``, ``dist/leaflet.css``, ``dist/images/*.png``
-    and the licence into ``<dest>/leaflet-<version>/`` with a ``SOURCE.json`` recording the
-    package, version and integrity. Nothing is done when the files are already there (unless
-    ``force``). Needs ``npm`` and access to the registry once; the files are never committed.
-
-    Parameters
-    ----------
-    dest
-        Parent folder; default :func:`map_assets_dir`.
-    force
-        Fetch again even when present.
-
-    Raises
-    ------
-    MapAssetsMissingError
-        When npm is not installed or the package cannot be fetched.
-    """
-    import json as _json
-    import shutil
-    import subprocess
-    import tarfile
-    import tempfile
-
-    target = _leaflet_dir(None if dest is None else Path(dest))
-    if _assets_complete(target) and not force:
-        return target
-    npm = shutil.which("npm")
-    if npm is None:
-        raise MapAssetsMissingError(
-            f"Leaflet {LEAFLET_VERSION} introuvable dans {target} et npm n'est pas installé : "
-            "installez Node.js/npm (Debian : apt-get install npm), ou copiez leaflet.js, leaflet.css "
-            "et images/ du paquet npm leaflet dans ce dossier"
-        )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix=".leaflet-", dir=target.parent) as tmp:
-        try:
-            out = subprocess.run(
-                [npm, "pack", f"leaflet@{LEAFLET_VERSION}", "--json", "--pack-destination", tmp],
-                check=True,
-                capture_output=True,
-                text=True,
-                timeout=300,
-            )
-            info = _json.loads(out.stdout)[0]
-        except (subprocess.SubprocessError, OSError, ValueError, IndexError, KeyError) as exc:
-            detail = (getattr(exc, "stderr", "") or str(exc)).strip().splitlines()
-            raise MapAssetsMissingError(
-                f"npm pack leaflet@{LEAFLET_VERSION} a échoué ({detail[-1] if detail else type(exc).__name__}) ; "
-                "vérifiez l'accès au registre npm (npm config get registry)"
-            ) from None
-        staging = Path(tmp) / "staging"
-        staging.mkdir()
-        with tarfile.open(Path(tmp) / info["filename"]) as tar:
-            for member in tar.getmembers():
-                name = member.name
-                if not member.isfile():
-                    continue
-                if name in ("package/dist/leaflet.js", "package/dist/leaflet.css") or (
-                    name.startswith("package/dist/images/") and name.endswith(".png")
-                ):
-                    rel = Path(name).relative_to("package/dist")
-                elif name == "package/LICENSE":
-                    rel = Path("LICENSE")
-                else:
-                    continue
-                path = staging / rel
-                path.parent.mkdir(parents=True, exist_ok=True)
-                data = tar.extractfile(member)
-                assert data is not None  # a regular file (checked above) always has content
-                path.write_bytes(data.read())
-        head = (staging / "leaflet.js").read_text(encoding="utf-8")[:300]
-        if f"Leaflet {LEAFLET_VERSION}" not in head:
-            raise MapAssetsMissingError(
-                f"npm pack leaflet@{LEAFLET_VERSION} : leaflet.js inattendu ({head[:80]!r})"
-            )
-        (staging / "SOURCE.json").write_text(
-            _json.dumps(
-                {
-                    "package": info["name"],
-                    "version": info["version"],
-                    "registry": "npm",
-                    "integrity": info.get("integrity"),
-                    "shasum": info.get("shasum"),
-                },
-                indent=2,
-            )
-            + "\n"
-        )
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(staging, target)
-    log.info("Leaflet %s (npm, %s) -> %s", LEAFLET_VERSION, info.get("integrity", ""), target)
-    return target
-
-
-def _leaflet_inline() -> str:
-    """Leaflet's JS and CSS (its images as data: URIs), as <script>/<style> tags."""
-    root = _leaflet_dir()
-    js, css = root / "leaflet.js", root / "leaflet.css"
-    if not (js.exists() and css.exists()):
-        raise MapAssetsMissingError(
-            f"carte hors ligne impossible : Leaflet {LEAFLET_VERSION} introuvable dans {root} ; "
-            f"{_FETCH_HINT} ; ou retirez --offline"
-        )
-
-    def data_uri(match: re.Match) -> str:
-        img = root / "images" / match.group(1)
-        if not img.exists():
-            return "url(data:,)"
-        return f"url(data:image/png;base64,{base64.b64encode(img.read_bytes()).decode()})"
-
-    style = re.sub(r"url\((?:['\"])?images/([\w.-]+)(?:['\"])?\)", data_uri, css.read_text(encoding="utf-8"))
-    script = js.read_text(encoding="utf-8").replace("</script", "<\\/script")
-    return f"<style>{style}</style>\n<script>{script}</script>"
-
-
-def prepare_assets(m, offline: bool) -> None:
+def prepare_assets(m, online: bool = False) -> None:
     """Keep only Leaflet among folium's default assets (jQuery, Bootstrap, awesome-markers and
-    Font Awesome are not used); inline it when ``offline``."""
-    from branca.element import Element
+    Font Awesome are not used): embedded from the pip package by default (the page needs no
+    network), from the CDN when ``online``; the French no-map message is added either way
+    (:func:`cpts_geo._leaflet.prepare_assets`)."""
+    _leaflet.prepare_assets(m, online=online)
+    m._cpts_offline = not online
 
-    if offline:
-        m.default_js, m.default_css = [], []
-        m.get_root().header.add_child(Element(_leaflet_inline()), name="leaflet_inline")
-    else:
-        m.default_js = [("leaflet", f"{LEAFLET_CDN}/leaflet.js")]
-        m.default_css = [("leaflet_css", f"{LEAFLET_CDN}/leaflet.css")]
-    m._cpts_offline = offline
+
+def add_basemaps(m) -> None:
+    """The OpenStreetMap and Plan IGN basemaps of online maps, with their attributions."""
+    import folium
+
+    for kw in _leaflet.tile_layers():
+        folium.TileLayer(**kw).add_to(m)
 
 
 #: What a page would load from the network: elements with a remote src/href/data, CSS url() and
@@ -240,15 +84,15 @@ def render_map(m) -> str:
     Raises
     ------
     CptsGeoError
-        When an offline map would still load something from the network (an element added to
-        the map that brings its own CDN assets).
+        When a self-contained map (the default, not ``online``) would still load something from
+        the network (an element added to the map that brings its own CDN assets).
     """
     page = m.get_root().render()
     if getattr(m, "_cpts_offline", False):
         found = external_resources(page)
         if found:
             raise CptsGeoError(
-                "carte hors ligne : des éléments de la carte chargent encore des fichiers du réseau : "
+                "carte autonome : des éléments de la carte chargent encore des fichiers du réseau : "
                 + " ; ".join(found[:5])
             )
     return page
@@ -310,19 +154,32 @@ _CSS = """
   box-shadow:0 1px 5px rgba(0,0,0,.35);font:12px/1.4 system-ui,Arial,sans-serif;color:#222}
 .cpts-panel h4{margin:0 0 4px;font-size:13px}
 .cpts-title{position:fixed;top:10px;left:50%;transform:translateX(-50%);z-index:1000;
-  font-size:15px;font-weight:600;max-width:60%;text-align:center}
-.cpts-stats{position:fixed;bottom:24px;left:10px;z-index:1000;max-width:320px}
+  font-size:15px;font-weight:600;max-width:calc(100% - 740px);min-width:200px;text-align:center}
+.cpts-stats{position:fixed;bottom:40px;left:10px;z-index:1000;max-width:320px;max-height:calc(100% - 200px);
+  overflow:auto}
 .cpts-legend{position:fixed;bottom:24px;right:10px;z-index:1000;max-height:60%;overflow:auto}
 .cpts-legend div{margin:2px 0;white-space:nowrap}
 .cpts-swatch{display:inline-block;width:16px;height:11px;margin-right:6px;vertical-align:middle;
   box-sizing:border-box}
-.cpts-search input{width:210px;padding:4px;font-size:12px}
+.cpts-search input{width:260px;padding:4px;font-size:12px}
 .cpts-search ul{list-style:none;margin:2px 0 0;padding:0;max-height:240px;overflow:auto}
 .cpts-search li{padding:2px 4px;cursor:pointer}
 .cpts-search li:hover{background:#e8eef7}
 .cpts-note{font-size:10px;color:#555;margin-top:4px}
 .leaflet-control-layers{font:12px/1.3 system-ui,Arial,sans-serif}
 .cpts-legend{font-size:11px;line-height:1.2}
+.cpts-panel details>summary{cursor:pointer;font-weight:600;font-size:13px;margin:0 0 2px}
+.cpts-panel details:not([open])>summary{margin:0}
+.cpts-panel details>summary::marker{color:#666}
+.cpts-prov{font-size:10px;color:#444;margin-top:4px;border-top:1px solid #ddd;padding-top:3px}
+.cpts-prov>details>summary{font-size:11px;font-weight:600}
+.cpts-prov div{white-space:normal!important}
+.cpts-label{display:inline-block;transform:translate(-50%,-50%);background:rgba(255,255,255,.85);border:1px solid #555;border-radius:3px;padding:0 3px;
+  font:600 11px/1.3 system-ui,Arial,sans-serif;color:#111;box-shadow:none;white-space:nowrap}
+.cpts-label:before{display:none}
+.cpts-sea-link-label{display:inline-block;white-space:nowrap;background:rgba(255,255,255,.9);border:1px solid #0b4f8a;color:#0b4f8a;
+  font:600 11px/1.3 system-ui,Arial,sans-serif;padding:0 3px;border-radius:3px;box-shadow:none}
+.cpts-sea-link-label:before{display:none}
 </style>
 """
 
@@ -335,7 +192,8 @@ class _Legend:
         self.element = macro(
             "{% macro header(this, kwargs) %}" + _CSS + "{% endmacro %}"
             '{% macro html(this, kwargs) %}<div class="cpts-panel cpts-legend" id="cpts-legende">'
-            "<h4>Légende</h4>{{ this.legend.html() }}</div>{% endmacro %}"
+            "<details open><summary>Légende</summary>{{ this.legend.html() }}</details></div>"
+            "{% endmacro %}"
         )
         self.element.legend = self
         m.get_root().add_child(self.element, name="cpts_legend")
@@ -436,7 +294,7 @@ def add_territory_layer(
     class_name: str = "cpts-couche",
     show: bool = True,
     interactive: bool = True,
-    legend: Iterable[tuple[str, Mapping]] = (),
+    legend: Iterable[tuple[str, Mapping | str]] = (),
     legend_section: str | None = None,
     highlight: bool = True,
 ):
@@ -513,11 +371,31 @@ def add_territory_layer(
     return layer
 
 
+def add_map_chrome(m) -> None:
+    """A metric scale (no miles), and tooltips drawn above the page's panels (title, figures,
+    legend) instead of under them.
+
+    Leaflet draws tooltips in a pane inside the map pane, whose stacking context is below the
+    panels (fixed, z-index 1000): tooltips get a pane of their own in the map's container, above
+    the panels, kept at the map pane's offset as the map moves.
+    """
+    el = macro(
+        "{% macro script(this, kwargs) %}(function(){var map={{ this._parent.get_name() }};"
+        "L.control.scale({imperial:false}).addTo(map);"
+        "var tp=map.createPane('cptsTips',map.getContainer());tp.style.zIndex=1100;"
+        "tp.style.pointerEvents='none';"
+        "function sync(){L.DomUtil.setPosition(tp,map._getMapPanePos());}"
+        "map.on('move zoom viewreset resize zoomend',sync);sync();"
+        "L.Tooltip.prototype.options.pane='cptsTips';"
+        "})();{% endmacro %}"
+    )
+    m.add_child(el, name="cpts_chrome")
+
+
 def add_hatch_pattern(m) -> None:
     """Define the SVG hatching used by the white zones (fill 'url(#cpts-hachures)')."""
     el = macro(
         "{% macro script(this, kwargs) %}(function(){var map={{ this._parent.get_name() }};"
-        "L.control.scale({imperial:false}).addTo(map);"
         "var svg=map.getPanes().overlayPane.querySelector('svg');if(!svg)return;"
         "var ns='http://www.w3.org/2000/svg';var defs=document.createElementNS(ns,'defs');"
         "var p=document.createElementNS(ns,'pattern');p.setAttribute('id','cpts-hachures');"

@@ -49,7 +49,7 @@ PRINT_CSS = f"""
   main {{ max-width: none !important; margin: 0 !important; padding: 0 !important; box-shadow: none !important; }}
   iframe, .carte-interactive, .ecran-seulement {{ display: none !important; }}
   img.{STATIC_MAP_CLASS} {{
-    display: block !important; width: 100%; height: auto; max-height: 150mm; object-fit: contain;
+    display: block !important; width: 100%; height: auto; max-height: 118mm; object-fit: contain;
     margin: 2mm auto 0; break-inside: avoid;
   }}
   h1 {{ font-size: 17pt; margin: 0 0 2mm; }}

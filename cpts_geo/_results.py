@@ -135,12 +135,14 @@ class Report:
 
         return report_text(self)
 
-    def to_html(self, ref, *, existing=None, offline: bool = False) -> str:
+    def to_html(
+        self, ref, *, existing=None, online: bool = False, offline: bool | None = None, provenance=None
+    ) -> str:
         """A self-contained HTML report in French for the committees (CATS/CTS)
-        (:func:`cpts_geo.report.report_html`)."""
+        (:func:`cpts_geo.report.report_html`; ``offline`` is deprecated and ignored)."""
         from .report import report_html
 
-        return report_html(ref, self, existing=existing, offline=offline)
+        return report_html(ref, self, existing=existing, online=online, provenance=provenance)
 
 
 @dataclass

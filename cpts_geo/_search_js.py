@@ -30,11 +30,11 @@ for(var i=0;i<nm.length;i++){x+=D.dlon[i];y+=D.dlat[i];var o=D.cpts[i];
 function norm(s){return s.normalize('NFD').replace(/[\u0300-\u036f]/g,'').toLowerCase()
   .replace(/[^a-z0-9]+/g,' ').trim();}
 var keys=U.map(function(u){return norm(u[1]);});
-function fmt(n){return n.toString().replace(/\B(?=(\d{3})+(?!\d))/g,'\u202f');}
+function fmt(n){return n.toString().replace(/\B(?=(\d{3})+(?!\d))/g,'\u00a0');}
 function el(t,txt){var e=document.createElement(t);if(txt!==undefined)e.textContent=txt;return e;}
 function content(u){
   var box=el('div');box.className='cpts-search-popup';box.appendChild(el('b',u[1]+' ('+u[0]+')'));
-  box.appendChild(el('div','Population : '+fmt(u[2])+' hab.'));
+  box.appendChild(el('div','Population : '+fmt(u[2])+'\u00a0hab.'));
   if(u[5].length){box.appendChild(el('div',u[5].length>1?'CPTS (chevauchement) :':'CPTS :'));
     var ul=el('ul');u[5].forEach(function(k){ul.appendChild(el('li',C[k]));});box.appendChild(ul);}
   else{box.appendChild(el('div','Zone blanche : aucune CPTS'));}

@@ -183,21 +183,6 @@ def reference_info(ctx: click.Context, fmt: str) -> None:
     click.echo(reference_summary_text(info))
 
 
-@main.command("fetch-map-assets")
-@_option(
-    "--dest",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Dossier parent de leaflet-<version>/ (par défaut : $CPTS_GEO_MAP_ASSETS ou le cache de l'utilisateur).",
-)
-@_option("--force", is_flag=True, help="Télécharger de nouveau même si les fichiers sont présents.")
-@handle_errors
-def fetch_map_assets_cmd(dest: Path | None, force: bool) -> None:
-    """Télécharger Leaflet depuis le registre npm (npm pack) pour les cartes et rapports --offline."""
-    from .maps import fetch_map_assets
-
-    click.echo(f"Leaflet : {fetch_map_assets(dest, force=force)}")
-
-
 # --- helpers shared by the commands ---
 
 
@@ -217,6 +202,8 @@ def _format_for(fmt: str | None, output: Path | None) -> str:
         return fmt
     if output is not None and output.suffix.lower() in (".html", ".htm"):
         return "html"
+    if output is not None and output.suffix.lower() == ".pdf":
+        return "pdf"
     if output is not None and output.suffix.lower() == ".json":
         return "json"
     return "text"
@@ -247,6 +234,64 @@ _sea_link = _option(
     help="Les îles à moins de cette distance (km) du reste du territoire y sont reliées par la mer (avertissement).",
 )
 _strict = _option("--strict", is_flag=True, help="Sortir avec le code 1 aussi sur un avertissement.")
+_online = _option(
+    "--online",
+    is_flag=True,
+    help="Carte : charger Leaflet depuis Internet (CDN) et ajouter les fonds OpenStreetMap et Plan IGN "
+    "(attributions affichées). Par défaut la page est autonome : Leaflet intégré, sans fond de carte, "
+    "aucun accès réseau.",
+)
+_offline = _option(
+    "--offline",
+    is_flag=True,
+    hidden=False,
+    help="Obsolète, sans effet : les cartes et rapports sont autonomes par défaut (voir --online).",
+)
+
+
+def _provenance(ctx: click.Context, ref, *, files, parameters, register=None):
+    """The :class:`~cpts_geo._provenance.Provenance` of a command: its input files (the
+    register's latest dated status noted), and its parameters, each marked default or chosen
+    from where click took its value."""
+    from click.core import ParameterSource
+
+    from ._provenance import Parameter, provenance
+
+    params = []
+    for name, label, text in parameters:
+        source = ctx.get_parameter_source(name)
+        params.append(Parameter(name, label, text, source in (None, ParameterSource.DEFAULT)))
+    notes = {}
+    if register is not None and len(register):
+        import pandas as pd
+
+        dates = pd.to_datetime(register.cpts["date_statut"], errors="coerce", format="mixed", dayfirst=True)
+        if dates.notna().any():
+            notes["Registre"] = f"statut le plus récent daté du {dates.max():%d/%m/%Y}"
+    return provenance(files=files, parameters=params, vintage=ref.vintage, notes=notes)
+
+
+def _param_texts(**values) -> list[tuple[str, str, str]]:
+    """``(name, French label, value as it reads)`` for the parameters the commands share."""
+    from ._text import fr_int, fr_km, fr_number
+
+    out = []
+    for name, value in values.items():
+        if name == "min_population":
+            out.append(
+                (name, "Population minimale", f"{fr_int(value)}\u00a0habitants" if value else "aucune")
+            )
+        elif name == "sea_link_km":
+            out.append((name, "Distance maximale des liaisons maritimes", f"{fr_km(value)}\u00a0km"))
+        elif name == "goal":
+            out.append((name, "Objectif national", f"{fr_number(value)}\u00a0CPTS"))
+        elif name == "allow_cross_departement":
+            out.append((name, "Territoires à cheval sur plusieurs départements", "oui" if value else "non"))
+        elif name == "seed":
+            out.append((name, "Graine des tirages", str(value)))
+        elif name == "effort":
+            out.append((name, "Effort de recherche", str(value)))
+    return out
 
 
 def _read_register_warned(path: Path, ref):

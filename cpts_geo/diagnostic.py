@@ -44,6 +44,7 @@ import pandas as pd
 from scipy.sparse import csgraph
 
 from ._errors import InputError
+from ._text import fr_plural
 from .coverage import resolve_scope
 from .figures import aci_chart, population_chart, territory_figure
 from .inputs import IndicatorTable, normalize_insee_code, read_indicators
@@ -360,8 +361,8 @@ class TerritorySummary:
                 f"Population municipale {v.get('population', '')}".strip(),
                 f"{fr_int(self.population)} habitants",
             ),
-            ("Superficie", f"{fr_decimal(self.area_km2, 1)} km²"),
-            ("Densité", f"{fr_decimal(self.density, 1)} hab./km²"),
+            ("Superficie", f"{fr_decimal(self.area_km2, 1)}\u00a0km²"),
+            ("Densité", f"{fr_decimal(self.density, 1)}\u00a0hab./km²"),
             (
                 "Commune la plus peuplée",
                 f"{self.largest['nom']} ({self.largest['code']}) : {fr_int(self.largest['population'])} "
@@ -372,7 +373,7 @@ class TerritorySummary:
             ("Marge au-dessus du seuil de la taille", self.aci_margin_text()),
             (
                 "EPCI touchés",
-                f"{fr_int(len(self.epci))}, dont {fr_int(int(self.epci['entier'].sum()))} entiers",
+                _epci_count_text(len(self.epci), int(self.epci["entier"].sum())),
             ),
             ("Départements", ", ".join(f"{r.nom} ({c})" for c, r in self.departements.iterrows())),
             ("CPTS voisines", fr_int(len(self.neighbour_cpts))),
@@ -435,6 +436,15 @@ class TerritorySummary:
 
 #: Lowest population of each ACI size class (taille 4 starts above 175,000).
 _ACI_LOWER = {1: 0, 2: ACI_SIZE_BOUNDS[0], 3: ACI_SIZE_BOUNDS[1], 4: ACI_SIZE_BOUNDS[2] + 1}
+
+
+def _epci_count_text(n: int, whole: int) -> str:
+    """``'1, entier'``, ``'3, tous entiers'``, ``'4, dont 1 entier'``, ``'2, aucun entier'``."""
+    if n and whole == n:
+        return f"{fr_int(n)}, {'entier' if n == 1 else 'tous entiers'}"
+    if not whole:
+        return f"{fr_int(n)}, aucun entier" if n else "0"
+    return f"{fr_int(n)}, dont {fr_plural(whole, 'entier')}"
 
 
 def aci_class_label(size_class: int) -> str:
@@ -937,32 +947,43 @@ def white_zones(
 # ---------------------------------------------------------------------------------------------
 # Interactive map
 # ---------------------------------------------------------------------------------------------
-def interactive_map(ref: Reference, summary: TerritorySummary, *, existing=None, offline: bool = False):
+def interactive_map(
+    ref: Reference,
+    summary: TerritorySummary,
+    *,
+    existing=None,
+    online: bool = False,
+    offline: bool | None = None,
+):
     """The folium map of a territory (:func:`cpts_geo.maps.territory_map`) with the findings of its
-    checks: communes already in a CPTS, split EPCIs, enclaves; the neighbouring CPTS of
-    ``existing`` are drawn.
+    checks: communes already in a CPTS, split EPCIs, enclaves, detached parts and the sea links
+    that join them; the neighbouring CPTS of ``existing`` are drawn.
 
     Parameters
     ----------
+    online
+        Load Leaflet from the CDN and add basemaps. By default the map is self-contained
+        (Leaflet embedded from the pip package): it shows in a notebook with no network.
     offline
-        Inline Leaflet and draw no tile layer (needs the local copy of Leaflet, see
-        :func:`cpts_geo.maps.map_assets_dir`). Either way, building the map uses no network; a
-        non-offline map loads Leaflet and its tiles when it is opened.
+        Deprecated and ignored (self-contained is the default).
 
     Returns
     -------
     folium.Map
     """
     from .maps import territory_map
-    from .report import findings_by_unit
+    from .report import contiguity_overlays, findings_by_unit
 
+    sea, detached = contiguity_overlays(summary.report)
     return territory_map(
         ref,
         summary.codes,
         findings=findings_by_unit(ref, summary.report),
         existing=existing,
         name=summary.name,
-        offline=offline,
+        online=online,
+        sea_links=sea,
+        detached=detached,
     )
 
 

@@ -7,6 +7,7 @@ notebook shows each figure exactly once and a script never leaks figures; save o
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -59,6 +60,9 @@ def territory_figure(
     existing=None,
     width: float = 9.0,
     labels: int = 6,
+    enclaves: Iterable[str] = (),
+    detached: Iterable[Iterable[str]] = (),
+    sea_links: Iterable[Mapping] = (),
 ):
     """A static map of a territory and its surroundings (matplotlib), in French.
 
@@ -79,6 +83,13 @@ def territory_figure(
         Width of the figure in inches (the height follows the map's shape).
     labels
         How many of the territory's communes are named (most populous first).
+    enclaves
+        Codes of the units outside the territory that it encloses (the enclaves rule): filled
+        as on the HTML map.
+    detached
+        Unit codes of each part of the territory apart from its main one: outlined (dashed).
+    sea_links
+        The contiguity rule's ``details["sea_links"]``: dashed lines with their length.
 
     Returns
     -------
@@ -170,6 +181,7 @@ def territory_figure(
         Patch(facecolor=_TERRITORY_COLOR, label="Commune du territoire"),
         Line2D([], [], color="#08306b", linewidth=2.2, label="Limite du territoire"),
     ]
+    handles += _draw_findings(ax, ref, context, epsg, enclaves, detached, sea_links, halo)
     stages = set(stage_of[single & ~in_t])
     handles += [
         Patch(facecolor=STAGE_COLORS[s], label=f"CPTS — {STAGE_LABELS[s]}")
@@ -208,6 +220,66 @@ def territory_figure(
     return fig
 
 
+def _draw_findings(ax, ref: Reference, context, epsg: int, enclaves, detached, sea_links, halo) -> list:
+    """Enclaves (filled), detached parts (dashed outline) and sea links (dashed line, length) on
+    a territory figure; returns their legend handles."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    from ._styles import FINDING_STYLES
+    from .maps import sea_link_lines
+
+    handles: list = []
+    enclaves = [c for c in enclaves if c in context.index]
+    if enclaves:
+        style = FINDING_STYLES["enclave"][1]
+        gpd.GeoSeries(context.loc[enclaves].geometry.to_numpy(), crs=4326).to_crs(epsg).plot(
+            ax=ax, color=style["fillColor"], edgecolor=style["color"], linewidth=1.0
+        )
+        handles.append(
+            Patch(facecolor=style["fillColor"], edgecolor=style["color"], label=FINDING_STYLES["enclave"][0])
+        )
+    parts = [[c for c in codes if c in ref.units.index] for codes in detached]
+    parts = [p for p in parts if p]
+    if parts:
+        geoms = [shapely.coverage_union_all(ref.units.loc[p].geometry.dropna().to_numpy()) for p in parts]
+        gpd.GeoSeries(geoms, crs=4326).to_crs(epsg).boundary.plot(
+            ax=ax, color="#e6550d", linewidth=2.0, linestyle=(0, (4, 2))
+        )
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color="#e6550d",
+                linewidth=2.0,
+                linestyle=(0, (4, 2)),
+                label="Partie détachée du territoire",
+            )
+        )
+    lines = sea_link_lines(ref, sea_links)
+    if len(lines):
+        proj = lines.to_crs(epsg)
+        proj.plot(ax=ax, color="#0b4f8a", linewidth=2.0, linestyle=(0, (5, 3)))
+        for geom, text in zip(proj.geometry, proj["distance"]):
+            mid = geom.interpolate(0.5, normalized=True)
+            ax.text(
+                mid.x,
+                mid.y,
+                plain(text),
+                fontsize=8,
+                color="#0b4f8a",
+                weight="bold",
+                ha="left",
+                va="bottom",
+                path_effects=halo,
+                clip_on=True,
+            )
+        handles.append(
+            Line2D([], [], color="#0b4f8a", linewidth=2.0, linestyle=(0, (5, 3)), label="Liaison maritime")
+        )
+    return handles
+
+
 def coverage_figure(
     ref: Reference,
     coverage,
@@ -219,8 +291,9 @@ def coverage_figure(
 ):
     """A static coverage map (matplotlib): CPTS by stage, white zones, overlaps, outlines.
 
-    Nationally, metropolitan France is drawn (the DROM are in the tables). Drawn in Lambert-93
-    (or the zone's projected CRS).
+    Nationally, metropolitan France is drawn in Lambert-93 with the five DROM as insets (each in
+    its own projected CRS), and the title says "France entière" as do the figures. Elsewhere the
+    zone's projected CRS.
 
     Parameters
     ----------
@@ -239,8 +312,6 @@ def coverage_figure(
     coverage = as_coverage(ref, coverage, region=region, departement=departement, goal=goal)
     scope, summary, table = coverage.scope, coverage, coverage.units
     inside = coverage.in_scope
-    if scope["level"] == "national":
-        inside = inside & (ref.units["zone"] == "metro").to_numpy()
     tol = DETAIL[scope["level"]][0]
     codes = ref.units.index[inside]
     stages = {c: (s if s in STAGE_COLORS else "") for c, s in coverage.register.cpts["statut"].items()}
@@ -249,43 +320,29 @@ def coverage_figure(
         for owners in table["cpts"].to_numpy()[inside]
     ]
     parts = atoms(ref, codes, labels, tol, 6)
-    epsg = zone_epsg(str(ref.units.loc[codes[0], "departement"])) if len(codes) else METRO_EPSG
-    gs = gpd.GeoSeries(parts.geometry, crs=4326).to_crs(epsg)
-    colors = [
-        "#e0e0e0"
-        if lab[0] == "w"
-        else OVERLAP_STYLE["fillColor"]
-        if lab[0] == "o"
-        else STAGE_COLORS[stages[lab[1]]]
-        for lab in parts.label
-    ]
     fig = _figure(figsize)
-    ax = fig.subplots()
-    gdf = gpd.GeoDataFrame({"c": colors, "w": [lab[0] == "w" for lab in parts.label]}, geometry=gs)
-    if len(gdf):
-        gdf.plot(ax=ax, color=gdf["c"], linewidth=0)
-    if gdf["w"].any():
-        gdf[gdf["w"]].plot(ax=ax, facecolor="#e0e0e0", edgecolor="#8a8a8a", hatch="////", linewidth=0)
-    # Each CPTS outlined (white), then the départements (dark).
-    where_c: dict = {}
-    for i, lab in enumerate(parts.label):
-        if lab[0] == "c":
-            where_c.setdefault(lab[1], []).append(i)
-    ids = list(where_c)
-    cpts_geoms = parts.union(where_c)
-    if ids:
-        gpd.GeoSeries([cpts_geoms[c] for c in ids], crs=4326).to_crs(epsg).boundary.plot(
-            ax=ax, color="white", linewidth=0.5
-        )
-    deps = sorted(set(parts.departement))
-    dep_geoms = parts.union({d: np.flatnonzero(parts.departement == d) for d in deps})
-    gpd.GeoSeries([dep_geoms[d] for d in deps], crs=4326).to_crs(epsg).boundary.plot(
-        ax=ax, color="#444", linewidth=0.4
-    )
-    ax.set_axis_off()
+    ids: list = []
+    if scope["level"] == "national":
+        # Metropolitan France in Lambert-93, the DROM in a row below, each in its own CRS.
+        grid = fig.add_gridspec(2, 5, height_ratios=[5, 1])
+        ax = fig.add_subplot(grid[0, :])
+        deps = ref.departements
+        metro = set(deps.index[deps["zone"] == "metro"])
+        is_metro = np.array([d in metro for d in parts.departement], dtype=bool)
+        ids += _draw_coverage(ax, parts, np.flatnonzero(is_metro), stages, METRO_EPSG)
+        present = set(parts.departement)
+        drom = [d for d in deps.index[deps["zone"] == "drom"] if d in present]
+        for k, d in enumerate(drom[:5]):
+            inset = fig.add_subplot(grid[1, k])
+            ids += _draw_coverage(inset, parts, np.flatnonzero(parts.departement == d), stages, zone_epsg(d))
+            inset.set_title(plain(f"{deps.at[d, 'nom']} ({d})"), fontsize=8, pad=2)
+    else:
+        ax = fig.subplots()
+        epsg = zone_epsg(str(ref.units.loc[codes[0], "departement"])) if len(codes) else METRO_EPSG
+        ids += _draw_coverage(ax, parts, np.arange(len(parts.label)), stages, epsg)
     a = summary.area
     where = {
-        "national": "France métropolitaine",
+        "national": "France entière",
         "region": f"Région {scope['nom']}",
         "departement": f"Département {scope['nom']} ({scope['code']})",
     }[scope["level"]]
@@ -304,8 +361,53 @@ def coverage_figure(
     ]
     ax.legend(handles=handles, loc="lower left", fontsize=8, frameon=True)
     v = ref.vintage
-    fig.text(0.01, 0.01, f"COG {v['cog']}, populations légales {v['population']}", fontsize=7, color="#555")
+    # Nationally the DROM fill the bottom row: the vintages go to the top-left corner.
+    y, va = (0.995, "top") if scope["level"] == "national" else (0.01, "baseline")
+    fig.text(
+        0.01, y, f"COG {v['cog']}, populations légales {v['population']}", fontsize=7, color="#555", va=va
+    )
     return fig
+
+
+def _draw_coverage(ax, parts, sel, stages: dict, epsg: int) -> list:
+    """The atoms ``sel`` of ``parts`` on ``ax`` (projected to ``epsg``): fill by stage, white
+    zones hatched, CPTS outlined in white, départements in dark grey; returns the CPTS drawn."""
+    sel = np.asarray(sel, dtype=np.int64)
+    ax.set_axis_off()
+    if not len(sel):
+        return []
+    lab = [parts.label[i] for i in sel]
+    gs = gpd.GeoSeries(np.asarray(parts.geometry, dtype=object)[sel], crs=4326).to_crs(epsg)
+    colors = [
+        "#e0e0e0"
+        if x[0] == "w"
+        else OVERLAP_STYLE["fillColor"]
+        if x[0] == "o"
+        else STAGE_COLORS[stages[x[1]]]
+        for x in lab
+    ]
+    gdf = gpd.GeoDataFrame({"c": colors, "w": [x[0] == "w" for x in lab]}, geometry=gs.to_numpy(), crs=epsg)
+    gdf.plot(ax=ax, color=gdf["c"], linewidth=0)
+    if gdf["w"].any():
+        gdf[gdf["w"]].plot(ax=ax, facecolor="#e0e0e0", edgecolor="#8a8a8a", hatch="////", linewidth=0)
+    where_c: dict = {}
+    for i, x in zip(sel.tolist(), lab):
+        if x[0] == "c":
+            where_c.setdefault(x[1], []).append(i)
+    ids = list(where_c)
+    if ids:
+        geoms = parts.union(where_c)
+        gpd.GeoSeries([geoms[c] for c in ids], crs=4326).to_crs(epsg).boundary.plot(
+            ax=ax, color="white", linewidth=0.5
+        )
+    deps_here = np.asarray(parts.departement)[sel]
+    deps = sorted(set(deps_here.tolist()))
+    dep_geoms = parts.union({d: sel[deps_here == d] for d in deps})
+    gpd.GeoSeries([dep_geoms[d] for d in deps], crs=4326).to_crs(epsg).boundary.plot(
+        ax=ax, color="#444", linewidth=0.4
+    )
+    ax.set_aspect("equal")
+    return ids
 
 
 def coverage_bar_chart(coverage, *, by: str | None = None, figsize: tuple[float, float] | None = None):

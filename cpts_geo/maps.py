@@ -29,22 +29,22 @@ from . import suggest
 from ._dissolve import atom_positions, atoms, dissolve, membership_pairs
 from ._folium import (
     LEAFLET_VERSION,
-    MapAssetsMissingError,
+    add_basemaps,
     add_hatch_pattern,
+    add_map_chrome,
     add_territory_layer,
     choropleth_layer_class,
     escape_html,
     external_resources,
-    fetch_map_assets,
     get_legend,
     json_for_script,
     macro,
-    map_assets_dir,
     prepare_assets,
     render_map,
     save_map,
     swatch,
 )
+from ._search_js import SEARCH_TEMPLATE
 from ._styles import (
     DETAIL,
     EXTENSION_STYLE,
@@ -60,7 +60,7 @@ from ._styles import (
     WHITE_STYLE,
 )
 from ._subdivide import SUBUNIT_TYPE
-from ._text import fr_int, fr_number, fr_plural, fr_share
+from ._text import fr_int, fr_km, fr_number, fr_plural, fr_share
 from .coverage import NOTE_MULTI, as_coverage
 from .figures import coverage_bar_chart, coverage_figure, save_figure
 from .reference import Reference
@@ -69,7 +69,6 @@ from .register import STAGE_LABELS, as_register
 __all__ = [
     "LEAFLET_VERSION",
     "STAGE_COLORS",
-    "MapAssetsMissingError",
     "TerritoryLayer",
     "add_territory_layer",
     "coverage_bar_chart",
@@ -78,9 +77,7 @@ __all__ = [
     "dissolve",
     "escape_html",
     "external_resources",
-    "fetch_map_assets",
     "get_legend",
-    "map_assets_dir",
     "render_map",
     "save_figure",
     "save_map",
@@ -107,7 +104,7 @@ class TerritoryLayer:
     properties: pd.DataFrame
     fields: Mapping[str, str]
     style: Mapping | Callable[[dict], dict]
-    legend: list[tuple[str, Mapping]] = field(default_factory=list)
+    legend: list[tuple[str, Mapping | str]] = field(default_factory=list)
     class_name: str = "cpts-couche"
     show: bool = True
 
@@ -126,13 +123,16 @@ def coverage_map(
     *,
     region: str | None = None,
     departement: str | None = None,
-    offline: bool = False,
+    online: bool = False,
+    offline: bool | None = None,
     goal: float | None = None,
     extra_layers: Iterable[TerritoryLayer] = (),
     title: str | None = None,
     tolerance_m: float | None = None,
     decimals: int | None = None,
     search: bool = True,
+    provenance=None,
+    summary_html: str | None = None,
 ):
     """A folium map of a register's coverage, in French.
 
@@ -156,19 +156,27 @@ def coverage_map(
     region, departement
         With a register: draw one région or département (code or name); default: all of France
         (the view opens on metropolitan France; the DROM are drawn too).
+    online
+        Load Leaflet from the CDN and add the OpenStreetMap and Plan IGN basemaps (with their
+        attributions). By default the page is self-contained: Leaflet is embedded from the pip
+        package, no basemap, nothing is loaded from the network.
     offline
-        A self-contained page: Leaflet inlined from the local copy (see :func:`map_assets_dir`)
-        and no tile layer. Raises :class:`MapAssetsMissingError` when it is missing.
+        Deprecated and ignored: self-contained pages are the default.
     extra_layers
         :class:`TerritoryLayer` drawn on top of the CPTS, simplified with them.
     tolerance_m, decimals
         Simplification tolerance (metres) and coordinate decimals; default by extent
         (:data:`DETAIL`).
+    provenance
+        A :class:`cpts_geo._provenance.Provenance` (input files, parameters, version, vintages,
+        date of the run), shown at the foot of the panel of figures.
+    summary_html
+        HTML (already escaped) replacing the panel of figures (the suggest map's summary).
 
     Returns
     -------
     folium.Map
-        Write it with :func:`save_map` (which checks that an offline map loads nothing).
+        Write it with :func:`save_map` (which checks that a self-contained map loads nothing).
     """
     import folium
 
@@ -226,9 +234,10 @@ def coverage_map(
         prefer_canvas=False,
         zoom_snap=0.25,
     )
-    prepare_assets(m, offline)
-    if not offline:
-        folium.TileLayer("OpenStreetMap", name="Fond de carte OpenStreetMap", control=True).add_to(m)
+    prepare_assets(m, online)
+    add_map_chrome(m)
+    if online:
+        add_basemaps(m)
     legend = get_legend(m)
 
     # Choropleth of the share covered, per département (hidden by default).
@@ -247,19 +256,6 @@ def coverage_map(
         geometry=[dep_geoms[d] for d in dep_codes],
         crs=4326,
     )
-    lower = 0.0
-    for upper, color in SHARE_CLASSES:
-        label = (
-            f"{100 * lower:.0f} à {min(100 * upper, 100):.0f} %"
-            if upper <= 1
-            else f"{100 * lower:.0f} % et plus"
-        )
-        legend.add(
-            "Population couverte par département (couche à afficher)",
-            label,
-            {"fillColor": color, "fillOpacity": 0.85, "color": "#555", "weight": 1},
-        )
-        lower = upper
 
     # The CPTS, coloured by stage.
     cpts_geoms = parts.union({c: where.get(("c", c), []) for c in shown_cpts})
@@ -299,7 +295,7 @@ def coverage_map(
         class_name="cpts-territoire",
         legend=[
             (STAGE_LABELS[s], {"fillColor": STAGE_COLORS[s], "fillOpacity": 0.6, "color": "#333"})
-            for s in used
+            for s in (used if len(cpts) else [])
         ],
         legend_section="CPTS par stade (Atlas des CPTS)",
     )
@@ -426,8 +422,23 @@ def coverage_map(
         legend_section="Limites",
     )
 
+    lower = 0.0
+    for upper, color in SHARE_CLASSES:
+        label = (
+            f"{100 * lower:.0f} à {min(100 * upper, 100):.0f} %"
+            if upper <= 1
+            else f"{100 * lower:.0f} % et plus"
+        )
+        legend.add(
+            "Population couverte par département (couche à afficher)",
+            label,
+            {"fillColor": color, "fillOpacity": 0.85, "color": "#555", "weight": 1},
+        )
+        lower = upper
     add_hatch_pattern(m)
-    _add_panels(m, ref, summary, scope, title)
+    _add_panels(m, ref, summary, scope, title, provenance=provenance, summary_html=summary_html)
+    if scope["level"] == "national":
+        _add_zone_selector(m, ref)
     if search:
         _add_search(m, ref, table.loc[inside.to_numpy()], cpts)
     folium.LayerControl(collapsed=False, position="topright").add_to(m)
@@ -512,7 +523,10 @@ def _add_subdivided(m, ref: Reference, codes: pd.Index, parts, where: dict) -> N
     )
 
 
-def _add_panels(m, ref: Reference, summary, scope: dict, title: str | None) -> None:
+def _add_panels(
+    m, ref: Reference, summary, scope: dict, title: str | None, *, provenance=None, summary_html=None
+) -> None:
+    """The title and the panel of figures (collapsible), with the provenance at its foot."""
     a = summary.area
     v = ref.vintage
     where = {
@@ -521,6 +535,34 @@ def _add_panels(m, ref: Reference, summary, scope: dict, title: str | None) -> N
         "departement": f"Département {scope['nom']} ({scope['code']})",
     }[scope["level"]]
     head = title or f"Couverture du territoire par les CPTS — {where}"
+    stats = (
+        summary_html
+        if summary_html is not None
+        else _coverage_stats_html(ref, summary, scope, source=provenance is None)
+    )
+    heading = "Proposition" if summary_html is not None else where
+    if provenance is not None:
+        stats += (
+            '<div class="cpts-prov" id="cpts-tracabilite"><details><summary>'
+            f"{_esc(provenance.summary_line())}</summary>{provenance.to_html(compact=True)}</details></div>"
+        )
+    el = macro(
+        '{% macro html(this, kwargs) %}<div class="cpts-panel cpts-title" id="cpts-titre">'
+        '{{ this.title_html }}</div><div class="cpts-panel cpts-stats" id="cpts-stats">'
+        "<details open><summary>{{ this.heading }}</summary>{{ this.stats_html }}</details></div>"
+        "{% endmacro %}"
+    )
+    el.title_html = _esc(head)
+    el.heading = _esc(heading)
+    el.stats_html = stats
+    m.get_root().add_child(el, name="cpts_panels")
+
+
+def _coverage_stats_html(ref: Reference, summary, scope: dict, *, source: bool = True) -> str:
+    """The figures of the coverage map's panel: CPTS against the goal, by stage, share covered,
+    white zones (communes), overlaps, vintages."""
+    a = summary.area
+    v = ref.vintage
     if scope["level"] == "national":
         goal_txt = f"pour un objectif national de <b>{fr_number(a['goal'])}</b>"
     else:
@@ -534,27 +576,68 @@ def _add_panels(m, ref: Reference, summary, scope: dict, title: str | None) -> N
         for s in STAGE_LABELS
         if s or a["by_stage"]["non-renseigne"]
     )
-    source = f'<div class="cpts-note">Registre : {_esc(summary.source)}</div>' if summary.source else ""
-    stats = (
-        f"<h4>{_esc(where)}</h4>"
+    source_html = (
+        f'<div class="cpts-note">Registre : {_esc(summary.source)}</div>' if summary.source and source else ""
+    )
+    return (
         f"<div><b>{fr_number(a['cpts'])}</b> CPTS {goal_txt} : {fr_share(a['progress'])}</div>{stages}"
         f"<div>Population couverte : <b>{fr_share(a['share_covered'])}</b> "
-        f"({fr_number(a['population_covered'])} sur {fr_number(a['population'])} hab.)</div>"
+        f"({fr_number(a['population_covered'])} sur {fr_number(a['population'])}\u00a0hab.)</div>"
         f"{_by_stage_html(a, getattr(summary, 'min_stage', None))}"
-        f"<div>Zones blanches : {fr_number(a['white_zone_population'])} hab., "
+        f"<div>Zones blanches : {fr_number(a['white_zone_population'])}\u00a0hab., "
         f"{summary.units_phrase('white')}</div>"
         f"<div>Communes dans plusieurs CPTS : {fr_number(a['overlap_communes'])}</div>"
         f'<div class="cpts-note">COG {v["cog"]}, populations légales {v["population"]} '
-        f"(population municipale).<br>{_esc(NOTE_MULTI)}</div>{source}"
+        f"(population municipale).<br>{_esc(NOTE_MULTI)}</div>{source_html}"
     )
+
+
+#: The views of the national map's zone selector: metropolitan France and each DROM.
+_ZONES = [
+    ("France métropolitaine", "metro", None),
+    ("Guadeloupe", "drom", "971"),
+    ("Martinique", "drom", "972"),
+    ("Guyane", "drom", "973"),
+    ("La Réunion", "drom", "974"),
+    ("Mayotte", "drom", "976"),
+]
+
+
+def _add_zone_selector(m, ref: Reference) -> None:
+    """Buttons of the national map that frame metropolitan France or one DROM."""
+    units = ref.units
+    views = []
+    for label, zone, dep in _ZONES:
+        sel = units[(units["zone"] == zone) if dep is None else (units["departement"] == dep)]
+        b = sel[["lon", "lat"]].dropna()
+        if not len(b):
+            continue
+        views.append(
+            [
+                label,
+                [
+                    [float(b["lat"].min()), float(b["lon"].min())],
+                    [float(b["lat"].max()), float(b["lon"].max())],
+                ],
+            ]
+        )
     el = macro(
-        '{% macro html(this, kwargs) %}<div class="cpts-panel cpts-title" id="cpts-titre">'
-        '{{ this.title_html }}</div><div class="cpts-panel cpts-stats" id="cpts-stats">'
-        "{{ this.stats_html }}</div>{% endmacro %}"
+        "{% macro script(this, kwargs) %}(function(){var map={{ this._parent.get_name() }};"
+        "var V={{ this.views_json }};"
+        "var Ctl=L.Control.extend({options:{position:'topleft'},onAdd:function(){"
+        "var d=L.DomUtil.create('div','cpts-panel cpts-zones');d.id='cpts-zones';"
+        "var det=document.createElement('details');det.open=true;var s=document.createElement('summary');"
+        "s.textContent='Territoires';det.appendChild(s);"
+        "V.forEach(function(v){var b=document.createElement('button');b.type='button';b.textContent=v[0];"
+        "b.style.cssText='display:block;width:100%;margin:2px 0;font:12px system-ui,Arial,sans-serif;"
+        "text-align:left;cursor:pointer';"
+        "L.DomEvent.on(b,'click',function(e){L.DomEvent.stop(e);map.fitBounds(v[1],{padding:[20,20]});});"
+        "det.appendChild(b);});d.appendChild(det);"
+        "L.DomEvent.disableClickPropagation(d);L.DomEvent.disableScrollPropagation(d);return d;}});"
+        "new Ctl().addTo(map);})();{% endmacro %}"
     )
-    el.title_html = _esc(head)
-    el.stats_html = stats
-    m.get_root().add_child(el, name="cpts_panels")
+    el.views_json = json_for_script(views)
+    m.add_child(el, name="cpts_zones")
 
 
 def _by_stage_html(a: dict, min_stage: str | None = None) -> str:
@@ -607,42 +690,92 @@ def _add_search(m, ref: Reference, units: pd.DataFrame, cpts: pd.DataFrame) -> N
         "cpts": [o[0] if len(o) == 1 else (o if o else -1) for o in owners],
     }
     names = [str(cpts.at[c, "cpts_nom"]) or str(c) for c in ids]
-    el = macro(
-        "{% macro script(this, kwargs) %}(function(){var map={{ this._parent.get_name() }};"
-        "var D={{ this.units_json }};var C={{ this.cpts_json }};var U=[];var nm=D.nom.split('|');"
-        "var x=0,y=0;for(var i=0;i<nm.length;i++){x+=D.dlon[i];y+=D.dlat[i];var o=D.cpts[i];"
-        "U.push([D.code.substr(5*i,5).trim(),nm[i],D.pop[i],x/1e4,y/1e4,o===-1?[]:(Array.isArray(o)?o:[o])]);}"
-        "function norm(s){return s.normalize('NFD').replace(/[\\u0300-\\u036f]/g,'').toLowerCase()"
-        ".replace(/[^a-z0-9]+/g,' ').trim();}"
-        "var keys=U.map(function(u){return norm(u[1]);});"
-        "function fmt(n){return n.toString().replace(/\\B(?=(\\d{3})+(?!\\d))/g,'\\u00a0');}"
-        "function el(t,txt){var e=document.createElement(t);if(txt!==undefined)e.textContent=txt;return e;}"
-        "function show(i){var u=U[i];var box=el('div');var b=el('b',u[1]+' ('+u[0]+')');box.appendChild(b);"
-        "box.appendChild(el('div','Population : '+fmt(u[2])+' hab.'));"
-        "if(u[5].length){box.appendChild(el('div',u[5].length>1?'CPTS (chevauchement) :':'CPTS :'));"
-        "var ul=el('ul');u[5].forEach(function(k){ul.appendChild(el('li',C[k]));});box.appendChild(ul);}"
-        "else{box.appendChild(el('div','Zone blanche : aucune CPTS'));}"
-        "map.setView([u[4],u[3]],Math.max(map.getZoom(),11));"
-        "L.popup().setLatLng([u[4],u[3]]).setContent(box).openOn(map);}"
-        "var Ctl=L.Control.extend({options:{position:'topleft'},onAdd:function(){"
-        "var d=L.DomUtil.create('div','cpts-panel cpts-search');d.id='cpts-recherche';"
-        "var inp=el('input');inp.type='search';inp.placeholder='Rechercher une commune (nom ou code)';"
-        "inp.setAttribute('aria-label','Rechercher une commune');var ul=el('ul');d.appendChild(inp);"
-        "d.appendChild(ul);L.DomEvent.disableClickPropagation(d);L.DomEvent.disableScrollPropagation(d);"
-        "inp.addEventListener('input',function(){ul.textContent='';var q=norm(inp.value);if(q.length<2)return;"
-        "var hits=[];for(var i=0;i<U.length&&hits.length<12;i++){if(keys[i].indexOf(q)===0||U[i][0]===q.toUpperCase())"
-        "hits.push(i);}for(var i=0;i<U.length&&hits.length<12;i++){if(keys[i].indexOf(q)>0&&hits.indexOf(i)<0)hits.push(i);}"
-        "hits.forEach(function(i){var li=el('li',U[i][1]+' ('+U[i][0]+')');li.addEventListener('click',"
-        "function(){ul.textContent='';show(i);});ul.appendChild(li);});});"
-        "inp.addEventListener('keydown',function(e){if(e.key==='Enter'&&ul.firstChild)ul.firstChild.click();});"
-        "return d;}});new Ctl().addTo(map);})();{% endmacro %}"
-    )
+    el = macro(SEARCH_TEMPLATE)
     el.units_json = json_for_script(data)
     el.cpts_json = json_for_script(names)
     m.add_child(el, name="cpts_search")
 
 
 # ---- the map of one territory (check reports) -------------------------------------------------
+#: Legend sections of the check map: a unit's fill says where it is, then what was found.
+_INSIDE_KINDS = ("chevauchement", "epci_partiel", "territoire")
+_SEA_LINK_STYLE = {"color": "#0b4f8a", "weight": 3, "dashArray": "8 6", "opacity": 0.95, "fill": False}
+_DETACHED_STYLE = {"color": "#e6550d", "weight": 3.5, "dashArray": "6 4", "fill": False, "opacity": 1}
+
+
+def sea_link_lines(ref: Reference, sea_links: Iterable[Mapping]) -> gpd.GeoDataFrame:
+    """The sea links named by the contiguity rule as lines between the closest points of their
+    two units (``shapely.shortest_line`` in the zone's projected CRS, returned in EPSG:4326).
+
+    Parameters
+    ----------
+    sea_links
+        ``RuleResult.details["sea_links"]`` of the contiguity rule: ``a``, ``b`` (unit codes),
+        ``a_nom``, ``b_nom``, ``distance_km``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``liaison`` (the two communes), ``distance`` ("12,5 km"), ``distance_km``;
+        one line per link whose two units have a geometry.
+    """
+    import shapely
+
+    rows, lines = [], []
+    for link in sea_links:
+        found = ref.position.reindex([str(link["a"]), str(link["b"])])
+        if found.isna().any():
+            continue
+        pos = found.to_numpy(dtype=np.int64)
+        ga, gb = ref.projected(pos)
+        if ga is None or gb is None or shapely.is_missing(ga) or shapely.is_missing(gb):
+            continue
+        epsg = int(ref.arrays.epsg[pos[0]])
+        line = gpd.GeoSeries([shapely.shortest_line(ga, gb)], crs=epsg).to_crs(4326).iloc[0]
+        rows.append(
+            {
+                "liaison": f"{link['a_nom']} ({link['a']}) – {link['b_nom']} ({link['b']})",
+                "distance": f"{fr_km(link['distance_km'])}\u00a0km",
+                "distance_km": float(link["distance_km"]),
+            }
+        )
+        lines.append(line)
+    if not rows:
+        return gpd.GeoDataFrame({"liaison": [], "distance": [], "distance_km": []}, geometry=[], crs=4326)
+    return gpd.GeoDataFrame(rows, geometry=lines, crs=4326)
+
+
+def _add_sea_links(m, lines: gpd.GeoDataFrame) -> None:
+    """The sea links as dashed lines, each labelled with its length at its middle."""
+    import folium
+
+    if not len(lines):
+        return
+    add_territory_layer(
+        m,
+        lines.drop(columns="distance_km"),
+        name="Liaisons maritimes",
+        fields={"liaison": "Liaison maritime", "distance": "Distance"},
+        style=_SEA_LINK_STYLE,
+        class_name="cpts-liaison-maritime",
+        highlight=False,
+        legend=[("Liaison maritime (règle de continuité)", _SEA_LINK_STYLE)],
+        legend_section="Continuité",
+    )
+    for geom, text in zip(lines.geometry, lines["distance"]):
+        mid = geom.interpolate(0.5, normalized=True)
+        folium.Marker(
+            [mid.y, mid.x],
+            icon=folium.DivIcon(
+                html=f'<span class="cpts-sea-link-label">{_esc(text)}</span>',
+                icon_size=(70, 18),
+                icon_anchor=(-6, 9),
+                class_name="cpts-sea-link-marker",
+            ),
+            interactive=False,
+        ).add_to(m)
+
+
 def territory_map(
     ref: Reference,
     codes: Iterable[str],
@@ -650,9 +783,12 @@ def territory_map(
     findings: Mapping[str, Iterable[str]] | None = None,
     existing=None,
     name: str | None = None,
-    offline: bool = False,
+    online: bool = False,
+    offline: bool | None = None,
     tolerance_m: float = 20.0,
     decimals: int = 5,
+    sea_links: Iterable[Mapping] = (),
+    detached: Iterable[Mapping] = (),
 ):
     """A folium map of one territory, its units coloured by what the checks found.
 
@@ -671,8 +807,15 @@ def territory_map(
         territory are drawn.
     name
         The territory's name (title of the tooltip).
+    online
+        Leaflet from the CDN and basemaps (see :func:`coverage_map`); default self-contained.
     offline
-        Inline Leaflet and draw no tile layer (see :func:`coverage_map`).
+        Deprecated and ignored (self-contained is the default).
+    sea_links
+        The contiguity rule's ``details["sea_links"]``: drawn as dashed lines with their length.
+    detached
+        The parts of the territory apart from its main one (the contiguity rule's
+        ``details["components"][1:]``: ``id``, ``name``, ``communes``): outlined.
 
     Returns
     -------
@@ -694,6 +837,7 @@ def territory_map(
         for c in findings.get(key, []):
             if c not in inside:
                 kind.setdefault(c, key)
+    detached = [d for d in detached if any(u["code"] in inside for u in d.get("communes", []))]
 
     # Existing CPTS around: those sharing a unit with, or adjacent to, the territory.
     cpts_members = pd.DataFrame(columns=["group", "code_insee"])
@@ -712,13 +856,20 @@ def territory_map(
 
     unit_members = pd.DataFrame({"group": ["u:" + c for c in kind], "code_insee": list(kind)})
     terr_members = pd.DataFrame({"group": ["t"] * len(codes), "code_insee": codes})
-    members = pd.concat([unit_members, terr_members, cpts_members], ignore_index=True)
+    part_members = pd.DataFrame(
+        {
+            "group": [f"p:{d['id']}" for d in detached for u in d["communes"] if u["code"] in inside],
+            "code_insee": [u["code"] for d in detached for u in d["communes"] if u["code"] in inside],
+        }
+    )
+    members = pd.concat([unit_members, terr_members, part_members, cpts_members], ignore_index=True)
     gdf = dissolve(ref, members, tolerance_m=tolerance_m, decimals=decimals)
 
-    m = folium.Map(location=None, zoom_start=9, tiles=None, control_scale=True, zoom_snap=0.25)
-    prepare_assets(m, offline)
-    if not offline:
-        folium.TileLayer("OpenStreetMap", name="Fond de carte OpenStreetMap", control=True).add_to(m)
+    m = folium.Map(location=None, zoom_start=9, tiles=None, control_scale=False, zoom_snap=0.25)
+    prepare_assets(m, online)
+    add_map_chrome(m)
+    if online:
+        add_basemaps(m)
 
     if cpts_names:
         keys = ["cpts:" + str(c) for c in cpts_names]
@@ -726,7 +877,7 @@ def territory_map(
             {
                 "nom": [cpts_names[c] or c for c in cpts_names],
                 "cpts_id": list(cpts_names),
-                "population": [f"{fr_number(int(p))} hab." for p in gdf.loc[keys, "population"]],
+                "population": [f"{fr_number(int(p))}\u00a0hab." for p in gdf.loc[keys, "population"]],
             },
             geometry=gdf.loc[keys].geometry.to_numpy(),
             crs=4326,
@@ -750,7 +901,7 @@ def territory_map(
         rows.append(
             {
                 "nom": f"{units.at[c, 'nom']} ({c})",
-                "population": f"{fr_number(int(units.at[c, 'population']))} hab.",
+                "population": f"{fr_number(int(units.at[c, 'population']))}\u00a0hab.",
                 "epci": str(epci_names.get(e, "")) if isinstance(e, str) and e else "aucun EPCI",
                 "constat": FINDING_STYLES[k][0],
                 "_kind": k,
@@ -771,7 +922,7 @@ def territory_map(
             style=styles[k],
             class_name=f"cpts-{k.replace('_', '-')}",
             legend=[(FINDING_STYLES[k][0], styles[k])],
-            legend_section="Communes",
+            legend_section="Dans le territoire" if k in _INSIDE_KINDS else "Hors du territoire",
         )
 
     outline = {"color": "#000", "weight": 3, "fill": False}
@@ -785,8 +936,29 @@ def territory_map(
         class_name="cpts-contour",
         interactive=False,
         legend=[("Contour du territoire proposé", outline)],
-        legend_section="Territoire",
+        legend_section="Dans le territoire",
     )
+    if detached:
+        parts = gpd.GeoDataFrame(
+            {
+                "partie": [f"Partie {d['id']} « {d['name']} »" for d in detached],
+                "communes": [fr_plural(len(d["communes"]), "commune") for d in detached],
+            },
+            geometry=[gdf.geometry.get(f"p:{d['id']}") for d in detached],
+            crs=4326,
+        )
+        add_territory_layer(
+            m,
+            parts,
+            name="Parties détachées du territoire",
+            fields={"partie": "Partie détachée", "communes": "Communes"},
+            style=_DETACHED_STYLE,
+            class_name="cpts-partie-detachee",
+            highlight=False,
+            legend=[("Partie détachée du territoire", _DETACHED_STYLE)],
+            legend_section="Continuité",
+        )
+    _add_sea_links(m, sea_link_lines(ref, sea_links))
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
     shown = gdf.geometry[["u:" + c for c in kind]]
     x0, y0, x1, y1 = gpd.GeoSeries(shown.to_numpy(), crs=4326).total_bounds
@@ -796,7 +968,15 @@ def territory_map(
 
 
 # ---- the map of suggested territories -----------------------------------------------------------
-def suggest_map(ref: Reference, result: suggest.SuggestResult, *, existing=None, offline: bool = False):
+def suggest_map(
+    ref: Reference,
+    result: suggest.SuggestResult,
+    *,
+    existing=None,
+    online: bool = False,
+    offline: bool | None = None,
+    provenance=None,
+):
     """A folium map of the suggested territories, extensions and the existing CPTS.
 
     The coverage map (:func:`cpts_geo.maps.coverage_map`) of the area, with the existing CPTS
@@ -808,8 +988,16 @@ def suggest_map(ref: Reference, result: suggest.SuggestResult, *, existing=None,
     ----------
     existing
         The register the suggestion was computed with (``None``: no CPTS drawn).
+    online
+        Leaflet from the CDN and basemaps (see :func:`cpts_geo.maps.coverage_map`); by default
+        the page is self-contained.
     offline
-        A self-contained page (see :func:`cpts_geo.maps.coverage_map`).
+        Deprecated and ignored (self-contained is the default).
+    provenance
+        A :class:`cpts_geo._provenance.Provenance` shown under the summary.
+
+    Each proposed territory carries its identifier as a permanent label; their colours (chosen so
+    that neighbours differ) have their own legend section, apart from the stages of the CPTS.
 
     Returns
     -------
@@ -852,7 +1040,10 @@ def suggest_map(ref: Reference, result: suggest.SuggestResult, *, existing=None,
                     "fillOpacity": 0.55,
                 },
                 legend=[
-                    ("Territoire proposé", {"color": "#222222", "fillColor": PALETTE[0], "fillOpacity": 0.55})
+                    (
+                        "Territoire proposé (étiquette : son identifiant ; voisins de couleurs différentes)",
+                        _palette_swatch(sorted(set(colour))),
+                    )
                 ],
                 class_name="cpts-territoire-propose",
             )
@@ -906,15 +1097,91 @@ def suggest_map(ref: Reference, result: suggest.SuggestResult, *, existing=None,
     area = suggest.area_name(ref, deps).split(" ", 1)[1]  # without its article: "département Cantal (15)"
     n = result.n_territories
     title = f"Zones blanches — {area} : {fr_int(n)} territoire{'s' if n > 1 else ''} proposé{'s' if n > 1 else ''}"
-    return coverage_map(
+    m = coverage_map(
         ref,
         register,
         region=region,
         departement=departement,
-        offline=offline,
+        online=online,
         extra_layers=layers,
         title=title,
+        provenance=provenance,
+        summary_html=_suggest_summary_html(ref, result, register),
     )
+    _add_suggest_labels(m, ref, t)
+    return m
+
+
+def _palette_swatch(indices: list[int]) -> str:
+    """A legend swatch striped with the palette colours used."""
+    cols = [PALETTE[i] for i in indices] or [PALETTE[0]]
+    step = 100 / len(cols)
+    stops = ",".join(f"{c} {k * step:.0f}% {(k + 1) * step:.0f}%" for k, c in enumerate(cols))
+    return (
+        f'<i class="cpts-swatch" style="background:linear-gradient(90deg,{stops});opacity:.75;'
+        'border:1.5px solid #222"></i>'
+    )
+
+
+def _suggest_summary_html(ref: Reference, result: suggest.SuggestResult, register) -> str:
+    """The panel of the suggest map: what was proposed, from which white zones, with what rules."""
+    t, ext, orph = result.territories, result.extensions, result.orphans
+    white_pop = int(result.assignment["population"].sum()) if len(result.assignment) else 0
+    white_units = int(len(result.assignment))
+    lines = [
+        f"<div><b>{fr_plural(result.n_territories, 'territoire proposé', 'territoires proposés')}</b>"
+        + (
+            f" : {fr_int(int(t['population'].sum()))}\u00a0hab., "
+            f"{fr_plural(int(t['n_communes'].sum()), 'commune')}</div>"
+            if len(t)
+            else "</div>"
+        ),
+        f"<div>{fr_plural(len(ext), 'extension proposée', 'extensions proposées')} de CPTS existantes"
+        + (f" ({fr_int(int(ext['population'].sum()))}\u00a0hab.)" if len(ext) else "")
+        + "</div>",
+        f"<div>{fr_plural(len(orph), 'zone blanche non rattachable', 'zones blanches non rattachables')}"
+        + (f" ({fr_int(int(orph['population'].sum()))}\u00a0hab.)" if len(orph) else "")
+        + "</div>",
+        f"<div>Zones blanches découpées : {fr_plural(white_units, 'commune')}, "
+        f"{fr_int(white_pop)}\u00a0hab.</div>",
+        f"<div>Territoires d'au moins {fr_int(result.min_population)}\u00a0habitants, îles reliées à "
+        f"{fr_km(result.sea_link_km)}\u00a0km par la mer"
+        + ("" if result.allow_cross_departement else ", dans un seul département")
+        + "</div>",
+    ]
+    if len(register):
+        lines.append(f"<div>CPTS existantes du registre dessinées : {fr_int(register.cpts.shape[0])}</div>")
+    else:
+        lines.append("<div>Sans registre de CPTS existantes : toute la zone est blanche.</div>")
+    v = result.vintage or ref.vintage
+    lines.append(
+        f'<div class="cpts-note">COG {_esc(v.get("cog"))}, populations légales '
+        f"{_esc(v.get('population'))} (population municipale).</div>"
+    )
+    return "".join(lines)
+
+
+def _add_suggest_labels(m, ref: Reference, territories: pd.DataFrame) -> None:
+    """Each proposed territory's identifier as a permanent label at a point inside it."""
+    import folium
+    import shapely
+
+    geoms = ref.units.geometry
+    for tid, codes in zip(territories["territoire_id"], territories["communes"]):
+        geom = shapely.union_all(geoms.reindex(list(codes)).dropna().to_numpy())
+        if geom is None or geom.is_empty:
+            continue
+        p = geom.representative_point()
+        folium.Marker(
+            [p.y, p.x],
+            icon=folium.DivIcon(
+                html=f'<span class="cpts-label">{_esc(tid)}</span>',
+                icon_size=(0, 0),
+                icon_anchor=(0, 0),
+                class_name="cpts-label-marker",
+            ),
+            interactive=False,
+        ).add_to(m)
 
 
 def _suggest_membership(df: pd.DataFrame) -> pd.DataFrame:

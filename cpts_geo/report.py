@@ -19,12 +19,22 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import logging
 import textwrap
 
 from ._results import RULE_LABELS, STATUS_LABELS, RegisterReport, Report, RuleResult
 from ._text import fr_decimal, fr_int, fr_km, fr_plural, fr_share, others
 
-__all__ = ["finding_by_unit", "findings_by_unit", "register_text", "report_html", "report_text"]
+__all__ = [
+    "contiguity_overlays",
+    "finding_by_unit",
+    "findings_by_unit",
+    "register_text",
+    "report_html",
+    "report_text",
+]
+
+log = logging.getLogger(__name__)
 
 #: Short rule labels for the columns of the register table.
 _RULE_COLUMNS = {
@@ -137,7 +147,7 @@ def _contiguity_lines(d: dict) -> list[str]:
     for link in d.get("sea_links", []):
         out += _wrap(
             f"liaison maritime : {link['a_nom']} ({link['a']}) – {link['b_nom']} ({link['b']}), "
-            f"{fr_km(link['distance_km'])} km (parties {link['parts'][0]} et "
+            f"{fr_km(link['distance_km'])}\u00a0km (parties {link['parts'][0]} et "
             f"{link['parts'][1]})",
             "    ",
         )
@@ -165,7 +175,7 @@ def _epci_lines(d: dict) -> list[str]:
         state = "entier" if e["whole"] else "coupé"
         out += _wrap(
             f"{e['nom']} ({e['code']}) : {state}, {fr_int(e['n_communes_in'])}/"
-            f"{fr_int(e['n_communes'])} communes, {fr_int(e['population_in'])}/"
+            f"{fr_plural(e['n_communes'], 'commune')}, {fr_int(e['population_in'])}/"
             f"{fr_int(e['population'])} hab. ({fr_share(e['share_population'])})",
             "    ",
         )
@@ -298,7 +308,8 @@ th{background:#f0f0ee}td.n,th.n{text-align:right;white-space:nowrap}
 iframe{width:100%;height:560px;border:1px solid #ccc;border-radius:4px}
 ul{margin:4px 0 4px 18px;padding:0}li{margin:2px 0}
 footer{margin-top:32px;color:#666;font-size:.85em}
-@media print{iframe{display:none}.statut{color:#000;border:1px solid #000}}
+ul.tracabilite{list-style:none;margin:4px 0;padding:0;font-size:.93em}
+ul.tracabilite li{margin:1px 0}
 """
 
 
@@ -390,13 +401,93 @@ def _join_wrapped(lines: list[str]) -> list[str]:
     return out
 
 
-def report_html(ref, report: Report, *, existing=None, offline: bool = False) -> str:
-    """A self-contained HTML report of one territory's checks, in French.
+def contiguity_overlays(report: Report) -> tuple[list[dict], list[dict]]:
+    """The contiguity rule's sea links and the parts of the territory apart from its main one
+    (largest population first: every part but the first), for the maps of the territory."""
+    d = next((r.details for r in report.rules if r.id == "contiguity"), {})
+    return list(d.get("sea_links", [])), list(d.get("components", [])[1:])
+
+
+def _static_map(ref, report: Report, *, existing, name: str) -> str:
+    """The printed map: the notebooks' territory figure with the enclaves, detached parts and
+    sea links, as an ``<img>`` shown in print only ("" when it cannot be drawn)."""
+    from ._print import static_map_img
+    from .diagnostic import territory_summary
+    from .figures import territory_figure
+
+    codes = report.territory.get("communes", [])
+    if not codes:
+        return ""
+    sea, detached = contiguity_overlays(report)
+    findings = findings_by_unit(ref, report)
+    try:
+        summary = territory_summary(ref, codes, existing=existing, min_population=None, name=name)
+        fig = territory_figure(
+            ref,
+            summary,
+            existing=existing,
+            enclaves=findings["enclave"],
+            detached=[[u["code"] for u in d["communes"]] for d in detached],
+            sea_links=sea,
+        )
+    except (ValueError, KeyError, IndexError) as exc:  # a territory without any geometry
+        log.warning("carte statique du rapport impossible : %s", exc)
+        return ""
+    return static_map_img(fig, alt=f"Carte du territoire {name}", dpi=120)
+
+
+def _footer(report: Report, provenance, today: str, version: str, v: dict) -> str:
+    rules = {r.id: r.details for r in report.rules}
+    pop_rule = rules.get("population", {})
+    minimum = pop_rule.get("min_population")
+    sea = rules.get("contiguity", {}).get("sea_link_km")
+    applied = []
+    if "min_population" in pop_rule:
+        applied.append(
+            f"population minimale {fr_int(minimum)}\u00a0habitants"
+            if minimum
+            else "aucune population minimale"
+        )
+    if sea is not None:
+        applied.append(f"liaisons maritimes de {fr_km(sea)}\u00a0km au plus")
+    if provenance is not None and provenance.parameters:
+        origin = (
+            "les valeurs par défaut de l'outil, à comparer au cahier des charges de votre région"
+            if provenance.all_defaults
+            else "les valeurs indiquées dans la section Traçabilité (choisies ou par défaut)"
+        )
+    else:
+        origin = (
+            "les paramètres de la vérification ; vérifiez qu'ils sont ceux du cahier des charges régional"
+        )
+    seuils = f"Seuils appliqués ({', '.join(applied)}) : {origin}." if applied else ""
+    return (
+        f"<footer>Rapport produit le {today} par cpts-geo {_e(version)}. Référentiel : Code officiel "
+        f"géographique {_e(v.get('cog'))}, populations légales {_e(v.get('population'))} (INSEE), EPCI "
+        f"{_e(v.get('cog'))} (DGCL), contours IGN (Licence Ouverte). {_e(seuils)} Les avertissements "
+        "informent, seuls les échecs bloquent.</footer>"
+    )
+
+
+def report_html(
+    ref,
+    report: Report,
+    *,
+    existing=None,
+    online: bool = False,
+    offline: bool | None = None,
+    provenance=None,
+    static_map: bool = True,
+) -> str:
+    """A self-contained HTML report of one territory's checks, in French, that prints on A4.
 
     Summary table, each rule with its evidence, the communes with their population, the EPCI
     table and a folium map of the territory (units coloured by finding: overlaps, split EPCIs,
-    enclaves; neighbouring existing CPTS drawn), embedded in the page. Every name coming from an
-    input file is escaped.
+    enclaves, detached parts, sea links with their length; neighbouring existing CPTS drawn),
+    embedded in the page. In print (and in the PDF of ``cpts-geo check -o rapport.pdf``) the
+    A4 stylesheet of :mod:`cpts_geo._print` applies: a header with the title and the date, page
+    breaks between sections, and a static map of the territory in place of the interactive one.
+    Every name coming from an input file is escaped.
 
     Parameters
     ----------
@@ -406,22 +497,34 @@ def report_html(ref, report: Report, *, existing=None, offline: bool = False) ->
         A :class:`Report` from :func:`cpts_geo.rules.check_territory`.
     existing
         The register the territory was compared with (its CPTS near the territory are drawn).
+    online
+        Load Leaflet from the CDN in the map and add basemaps; by default the page needs no
+        network (Leaflet embedded).
     offline
-        Inline Leaflet in the map (no network needed to open the page; see
-        :func:`cpts_geo.maps.coverage_map`); otherwise Leaflet and the tiles come from the web.
+        Deprecated and ignored (self-contained is the default).
+    provenance
+        A :class:`cpts_geo._provenance.Provenance`: input files, parameters (default or
+        chosen), version, vintages and date of the run, shown in a "Traçabilité" section.
+    static_map
+        Draw the static map for print (matplotlib; off to save a second or two).
     """
+    from . import __version__
+    from ._print import print_css
     from .maps import render_map, territory_map
 
     t = report.territory
     v = t.get("vintage", {})
     name = t.get("name") or "Territoire sans nom"
+    sea, detached = contiguity_overlays(report)
     m = territory_map(
         ref,
         t.get("communes", []),
         findings=findings_by_unit(ref, report),
         existing=existing,
         name=name,
-        offline=offline,
+        online=online,
+        sea_links=sea,
+        detached=detached,
     )
     page = render_map(m)
     units = sorted(report.units, key=lambda u: (-u["population"], u["code"]))
@@ -449,26 +552,31 @@ def report_html(ref, report: Report, *, existing=None, offline: bool = False) ->
         )
         warnings = f"<h2>Corrections faites à la lecture du fichier</h2><ul>{items}</ul>"
     head = f"CPTS {_e(report.cpts_id)} — " if report.cpts_id else ""
-    today = dt.date.today().strftime("%d/%m/%Y")
-    from . import __version__
-
+    run = provenance.run_date if provenance is not None else dt.datetime.now()
+    today = run.strftime("%d/%m/%Y")
+    title = f"Vérification du territoire — {name}"
+    img = _static_map(ref, report, existing=existing, name=name) if static_map else ""
+    trace = f'<h2 class="sans-saut">Traçabilité</h2>{provenance.to_html()}' if provenance is not None else ""
+    n_communes = int(t["n_communes"])
     body = f"""<!DOCTYPE html>
 <html lang="fr"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Vérification du territoire — {_e(name)}</title><style>{_HTML_CSS}</style></head>
+<title>{_e(title)}</title><style>{_HTML_CSS}</style>
+<style>{print_css(title=title, date=today)}</style></head>
 <body><main>
 <h1>{head}{_e(name)}</h1>
-<p class="sous-titre">Vérification du territoire proposé — résultat : {_badge(report.status)}</p>
+<p class="sous-titre">Vérification du territoire proposé — résultat : {_badge(report.status)} — édité le {today}</p>
 <div class="chiffres">
 <div><b>{fr_int(t["population"])}</b>habitants (population municipale {_e(v.get("population"))})</div>
-<div><b>{fr_int(t["n_communes"])}</b>communes</div>
+<div><b>{fr_int(n_communes)}</b>{"commune" if n_communes < 2 else "communes"}</div>
 <div><b>taille {_e(t["aci_size_class"])}</b>classe de taille ACI</div>
 </div>
 <h2>Synthèse</h2>
 <table class="synthese"><thead><tr><th>Règle</th><th>Résultat</th><th>Constat</th></tr></thead>
 <tbody>{summary_rows}</tbody></table>
 <h2>Carte du territoire</h2>
-<iframe title="Carte du territoire" sandbox="allow-scripts" srcdoc="{html.escape(page, quote=True)}"></iframe>
+<iframe class="carte-interactive" title="Carte du territoire" sandbox="allow-scripts" srcdoc="{html.escape(page, quote=True)}"></iframe>
+{img}
 <h2>Détail des règles</h2>
 {"".join(_rule_section(r) for r in report.rules)}
 <h2>Communes du territoire ({fr_int(len(units))})</h2>
@@ -477,10 +585,8 @@ def report_html(ref, report: Report, *, existing=None, offline: bool = False) ->
 <tfoot><tr><th colspan=2>Total</th><th class=n>{fr_int(t["population"])}</th><th></th><th></th><th></th></tr>
 </tfoot></table>
 {warnings}
-<footer>Rapport produit le {today} par cpts-geo {_e(__version__)}. Référentiel : Code officiel géographique
-{_e(v.get("cog"))}, populations légales {_e(v.get("population"))} (INSEE), EPCI {_e(v.get("cog"))} (DGCL),
-contours IGN (Licence Ouverte). Les seuils et règles appliqués sont ceux du cahier des charges
-régional ; les avertissements informent, seuls les échecs bloquent.</footer>
+{trace}
+{_footer(report, provenance, today, __version__, v)}
 </main></body></html>
 """
     return body

@@ -225,13 +225,13 @@ def contiguity(territory: Territory, *, sea_link_km: float = 30.0) -> RuleResult
         sentences.append(f"{listing(gap_names, 4)} sont séparées par des communes hors du territoire")
     if links:
         sentences.append(
-            f"reliées par la mer (liaisons de {fr_km(sea_link_km)} km au plus) : "
-            + ", ".join(f"{lk['a_nom']} – {lk['b_nom']} ({fr_km(lk['distance_km'])} km)" for lk in links)
+            f"reliées par la mer (liaisons de {fr_km(sea_link_km)}\u00a0km au plus) : "
+            + ", ".join(f"{lk['a_nom']} – {lk['b_nom']} ({fr_km(lk['distance_km'])}\u00a0km)" for lk in links)
         )
     if (joined != main_part).any():
         far_names = [named[i] for i in range(k) if joined[i] != main_part]
         sentences.append(
-            f"{listing(far_names, 4)} à plus de {fr_km(sea_link_km)} km par la mer du reste du territoire"
+            f"{listing(far_names, 4)} à plus de {fr_km(sea_link_km)}\u00a0km par la mer du reste du territoire"
         )
     status = "fail" if gaps or (joined != main_part).any() else "warn"
     if status == "fail":
@@ -464,7 +464,7 @@ def epci_alignment(territory: Territory) -> RuleResult:
             msg = "Aucune commune du territoire n'appartient à un EPCI." + tail
         return RuleResult("epci_alignment", "pass", msg, details)
     described = [
-        f"{r['nom']} ({fr_int(r['n_communes_in'])}/{fr_int(r['n_communes'])} communes, "
+        f"{r['nom']} ({fr_int(r['n_communes_in'])}/{fr_plural(r['n_communes'], 'commune')}, "
         f"{fr_share(r['share_population'])} de la population)"
         for r in split
     ]

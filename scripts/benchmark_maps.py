@@ -5,8 +5,9 @@ national coverage map of a register covering most of France (one CPTS per pair o
 EPCIs of a département, 3 % of EPCIs left as white zones, a few overlaps), and a regional map.
 Targets: national map written in <= 5 s and <= 6 MB; regional map <= 1.5 MB.
 
-Each coverage map is written twice: with the default (Leaflet from its CDN, OpenStreetMap tiles)
-and ``--offline`` (Leaflet inlined; skipped when ``scripts/fetch_map_assets.py`` has not been run).
+Each coverage map is written twice: with the default (self-contained: Leaflet embedded from the
+pip package, about 150 kB more) and ``--online`` (Leaflet from its CDN, OpenStreetMap and IGN
+basemaps).
 The machine's load is printed: on a shared machine, timings vary with the other jobs.
 
 Usage::
@@ -31,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cpts_geo import load_reference  # noqa: E402
 from cpts_geo.inputs import register_from_frame  # noqa: E402
-from cpts_geo.maps import LEAFLET_VERSION, coverage_map, map_assets_dir, save_map  # noqa: E402
+from cpts_geo.maps import coverage_map, save_map  # noqa: E402
 
 log = logging.getLogger("benchmark_maps")
 STAGES = ["aci", "aci", "aci", "projet-sante", "lettre-intention", "pre-projet"]
@@ -100,19 +101,16 @@ def main(argv=None) -> int:
         path = out / "naive.html"
         secs = naive_map(ref, path)
         results.append(("naive folium.GeoJson (metropolitan communes)", secs, path.stat().st_size, None))
-    offline_ok = (map_assets_dir() / f"leaflet-{LEAFLET_VERSION}" / "leaflet.js").exists()
-    if not offline_ok:
-        log.warning("offline maps skipped: run python scripts/fetch_map_assets.py")
-    for offline in (False, True) if offline_ok else (False,):
-        tag = " --offline" if offline else ""
+    for online in (False, True):
+        tag = " --online" if online else ""
         for label, kw, target in (
             ("national coverage map", {}, (5.0, 6e6)),
             ("regional coverage map (52)", {"region": "52"}, (None, 1.5e6)),
             ("regional coverage map (84)", {"region": "84"}, (None, 1.5e6)),
         ):
-            path = out / f"coverage_{kw.get('region', 'fr')}{'_offline' if offline else ''}.html"
+            path = out / f"coverage_{kw.get('region', 'fr')}{'_online' if online else ''}.html"
             t = time.perf_counter()
-            save_map(coverage_map(ref, reg, offline=offline, **kw), path)
+            save_map(coverage_map(ref, reg, online=online, **kw), path)
             secs = time.perf_counter() - t
             results.append((label + tag, secs, path.stat().st_size, target))
     print(f"{'map (written to disk)':<48}{'seconds':>9}{'MB':>8}  target")

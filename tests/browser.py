@@ -11,9 +11,8 @@ Browsers cannot be downloaded here: the tests drive ``/usr/bin/chromium`` and
 ``/usr/bin/chromedriver`` (Debian packages ``chromium`` and ``chromium-driver``). When they are
 missing the test is skipped, except under CI (``CI=true``) where it fails.
 
-:func:`require_map_assets` gives the tests the Leaflet files that ``--offline`` maps inline:
-fetched once from the npm registry (``npm pack``, see :func:`cpts_geo.maps.fetch_map_assets`)
-into the git-ignored cache when missing; skipped when that is impossible, failed under CI.
+Every map and report embeds Leaflet from the pip package django-js-lib-leaflet: nothing to
+fetch before opening a page.
 """
 
 from __future__ import annotations
@@ -49,19 +48,6 @@ FLAGS = [
 
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("true", "1")
-
-
-def require_map_assets() -> Path:
-    """The folder of the Leaflet files for ``--offline`` maps, fetched from npm if missing."""
-    from cpts_geo.maps import MapAssetsMissingError, fetch_map_assets
-
-    try:
-        return fetch_map_assets()
-    except MapAssetsMissingError as exc:
-        msg = f"Leaflet assets for --offline maps unavailable: {exc}"
-        if in_ci():
-            pytest.fail(msg + " (CI must have npm and access to the npm registry)")
-        pytest.skip(msg)
 
 
 def _require_browser() -> None:

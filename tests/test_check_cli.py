@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from cpts_geo.cli import main
 from cpts_geo.reference import default_data_dir
-from tests.browser import chromium_page, require_map_assets
+from tests.browser import chromium_page
 
 EXAMPLES = default_data_dir() / "examples"
 REGISTER = EXAMPLES / "registre_fictif_pays_de_la_loire.csv"
@@ -205,8 +205,6 @@ def test_check_register_example():
 
 # --- HTML report --------------------------------------------------------------------------------
 def test_html_report_escapes_hostile_names_and_runs_in_a_browser(tmp_path):
-    assets = require_map_assets()
-    assert assets.exists()
     reg = tmp_path / "registre.csv"
     hostile = "<script>window.__pwned=1</script><img src=x onerror=window.__pwned=2>"
     reg.write_text("cpts_id;cpts_nom;code_insee\nX1;" + hostile + ";72181\n", encoding="utf-8")
@@ -217,7 +215,7 @@ def test_html_report_escapes_hostile_names_and_runs_in_a_browser(tmp_path):
         encoding="utf-8",
     )
     out = tmp_path / "rapport.html"
-    res = run("check", prop, "--existing", reg, "-o", out, "--offline")
+    res = run("check", prop, "--existing", reg, "-o", out)  # self-contained by default
     assert res.exit_code == 1, res.output
     page = out.read_text(encoding="utf-8")
     assert "<script>window.__pwned" not in page and "<i>Mon territoire</i>" not in page

@@ -88,10 +88,7 @@ def test_reference_folder_without_data_exits_2(runner, tmp_path):
     assert "Traceback" not in res.output
 
 
-def test_fetch_map_assets_command(tmp_path):
-    from tests.browser import require_map_assets
-
-    assets = require_map_assets()  # fetched from npm once (skipped locally without npm)
-    res = CliRunner().invoke(main, ["fetch-map-assets", "--dest", str(assets.parent)])
-    assert res.exit_code == 0, res.output
-    assert res.stdout.strip() == f"Leaflet : {assets}"
+def test_fetch_map_assets_command_is_gone():
+    """Maps embed Leaflet from a pip dependency: there is nothing to fetch with npm any more."""
+    res = CliRunner().invoke(main, ["fetch-map-assets"])
+    assert res.exit_code == 2 and "No such command" in res.output

@@ -12,7 +12,6 @@ from click.testing import CliRunner
 
 from cpts_geo.cli import main
 from cpts_geo.maps import external_resources
-from tests.browser import require_map_assets
 from tests.test_coverage import NATIONAL_POP, ROWS, frame
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -186,25 +185,23 @@ def test_coverage_map(register_csv, tmp_path):
     assert f"Carte : {out} — 2 CPTS, population couverte" in r.stderr and f"Figure : {png}" in r.stderr
     assert out.stat().st_size > 10000 and png.read_bytes()[:8] == PNG
     page = out.read_text()
-    assert "tile.openstreetmap.org" in page and "CPTS Loire-Authion" in page
+    assert "CPTS Loire-Authion" in page
+    assert external_resources(page) == [] and "tile.openstreetmap" not in page  # self-contained
+    assert "Registre : " in page and "Objectif national : 1\u00a0000\u00a0CPTS (valeur par défaut)" in page
     r = run("coverage-map", register_csv, "-o", register_csv)
     assert r.exit_code == 2 and "aussi un fichier d'entrée" in r.stderr
 
 
-def test_coverage_map_offline(register_csv, tmp_path):
-    require_map_assets()
+def test_coverage_map_offline_is_a_no_op_and_online_adds_basemaps(register_csv, tmp_path):
     out = tmp_path / "carte.html"
-    r = run("coverage-map", register_csv, "--region", "52", "--offline", "-o", out)
+    r = run("coverage-map", register_csv, "--region", "52", "--offline", "--goal", "900", "-o", out)
     assert r.exit_code == 0, r.output
     page = out.read_text()
     assert external_resources(page) == [] and "tile.openstreetmap" not in page
-
-
-def test_coverage_map_offline_without_assets(register_csv, tmp_path, monkeypatch):
-    monkeypatch.setenv("CPTS_GEO_MAP_ASSETS", str(tmp_path / "rien"))
-    out = tmp_path / "carte.html"
-    r = run("coverage-map", register_csv, "--offline", "-o", out)
-    assert r.exit_code == 2
-    assert "carte hors ligne impossible : Leaflet 1.9.3 introuvable" in r.stderr
-    assert "cpts-geo fetch-map-assets" in r.stderr and "Traceback" not in r.output
-    assert not out.exists()
+    assert "Objectif national : 900\u00a0CPTS (valeur choisie)" in page
+    r = run("coverage-map", register_csv, "--region", "52", "--online", "-o", out)
+    assert r.exit_code == 0, r.output
+    page = out.read_text()
+    assert [f for f in external_resources(page) if "cdn.jsdelivr.net/npm/leaflet@1.9.4" in f]
+    assert "tile.openstreetmap.org" in page and "data.geopf.fr/wmts" in page
+    assert "openstreetmap.org/copyright" in page

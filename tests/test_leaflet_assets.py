@@ -308,16 +308,14 @@ def test_fallback_snippet_is_french_and_standalone():
 
 
 # ---- the commune search box of the coverage map ------------------------------------------------
-def _search_map(tmp_path: Path, *, fixed: bool) -> Path:
-    """A map with the coverage map's search element, built by maps.py's own code; ``fixed``
-    swaps in the corrected template of cpts_geo._search_js."""
+def _search_map(tmp_path: Path) -> Path:
+    """A map with the coverage map's search element, built by maps.py's own code (the template
+    of cpts_geo._search_js)."""
     from types import SimpleNamespace
 
     import pandas as pd
-    from jinja2 import Template
 
-    from cpts_geo import maps
-    from cpts_geo._search_js import SEARCH_TEMPLATE
+    from cpts_geo import _folium, maps
 
     codes = ["49001", "49002", "49003"]
     units = pd.DataFrame(
@@ -334,11 +332,9 @@ def _search_map(tmp_path: Path, *, fixed: bool) -> Path:
     folium.GeoJson(SQUARES, name="Communes").add_to(m)
     m.fit_bounds([[46.5, -2.0], [48.5, 1.0]])  # zoom 8: picking a commune zooms in to 11
     prepare_assets(m)
-    m.get_root().header.add_child(Element(maps._CSS), name="cpts_css")
+    m.get_root().header.add_child(Element(_folium._CSS), name="cpts_css")
     maps._add_search(m, ref, units, cpts)
-    if fixed:
-        m._children["cpts_search"]._template = Template(SEARCH_TEMPLATE)
-    return _save(m, tmp_path / ("recherche.html" if fixed else "recherche-ancienne.html"))
+    return _save(m, tmp_path / "recherche.html")
 
 
 _POPUP = """var m=Object.values(window).find(v => v instanceof L.Map);var p=document.querySelector('.leaflet-popup');
@@ -364,7 +360,7 @@ def _pick(page, text: str, *, enter: bool = False):
 
 @pytest.mark.browser
 def test_browser_search_popup_stays_open(tmp_path):
-    path = _search_map(tmp_path, fixed=True)
+    path = _search_map(tmp_path)
     with chromium_page(path, wait_s=0.3) as page:
         assert page.js(_POPUP)["zoom"] < 10
         _pick(page, "bet")
@@ -373,7 +369,7 @@ def test_browser_search_popup_stays_open(tmp_path):
         assert state["open"] and state["inDom"] and state["opacity"] == "1", state
         assert (
             state["text"]
-            == "Bêta & Gamma (49002)Population : 23\u202f456 hab.CPTS (chevauchement) :CPTS <Loire>CPTS Mauges"
+            == "Bêta & Gamma (49002)Population : 23\u00a0456\u00a0hab.CPTS (chevauchement) :CPTS <Loire>CPTS Mauges"
         )
         assert state["zoom"] == 11 and state["hits"] == 0
         page.screenshot(tmp_path / "recherche.png")
@@ -402,34 +398,14 @@ def test_browser_search_popup_stays_open(tmp_path):
 
 
 @pytest.mark.browser
-def test_browser_old_search_popup_closed_at_once(tmp_path):
-    """The bug of maps.py's current search element, seen by the same test (delete this test
-    once maps.py uses cpts_geo._search_js.SEARCH_TEMPLATE)."""
-    path = _search_map(tmp_path, fixed=False)
-    with chromium_page(path, wait_s=0.3) as page:
-        assert page.js(_POPUP)["zoom"] < 10
-        _pick(page, "bet")
-        early = page.js(_POPUP)
-        time.sleep(1.5)
-        late = page.js(_POPUP)
-        assert late["zoom"] == 11  # it zoomed...
-        assert not late["open"] and not late["inDom"], (early, late)  # ...but the popup is gone
-
-
-@pytest.mark.browser
-def test_browser_real_coverage_map_on_inline_leaflet(ref, tmp_path, monkeypatch):
-    """maps.py's offline coverage map (panels, hatching, legend, search) with the pip Leaflet in
-    place of the npm one and the corrected search element: what wiring them in will produce."""
-    from jinja2 import Template
-
+def test_browser_real_coverage_map_on_inline_leaflet(ref, tmp_path):
+    """maps.py's default coverage map (panels, hatching, legend, search) on the pip Leaflet:
+    nothing requested but the page, and the search popup still open 1.5 s after a real click."""
     from cpts_geo import maps
-    from cpts_geo._search_js import SEARCH_TEMPLATE
     from tests.test_maps import COUNT, epci_register
 
-    monkeypatch.setattr(maps, "_leaflet_inline", lambda: NO_MAP_FALLBACK + inline_tags())
     reg = epci_register(ref, ["49"])
-    m = maps.coverage_map(ref, reg, departement="49", offline=True)
-    m._children["cpts_search"]._template = Template(SEARCH_TEMPLATE)
+    m = maps.coverage_map(ref, reg, departement="49")
     path = maps.save_map(m, tmp_path / "couverture-49.html")  # refuses any remote resource
     with logged_page(path) as page:
         assert page.errors == [] and page.network_errors == []
@@ -441,7 +417,7 @@ def test_browser_real_coverage_map_on_inline_leaflet(ref, tmp_path, monkeypatch)
         time.sleep(1.5)
         state = page.js(_POPUP)
         assert state["open"] and state["opacity"] == "1", state
-        assert state["text"].startswith("Angers (49007)Population : 159\u202f022 hab.CPTS :"), state
+        assert state["text"].startswith("Angers (49007)Population : 159\u00a0022\u00a0hab.CPTS :"), state
         page.screenshot(tmp_path / "couverture-49.png")
         assert page.errors == []
 

@@ -1,9 +1,10 @@
-"""Coverage maps: dissolving and simplifying as one coverage, HTML content, offline assets,
+"""Coverage maps: dissolving and simplifying as one coverage, HTML content, self-contained assets,
 static figures, and the pages in a real (headless) browser."""
 
 from __future__ import annotations
 
 import re
+import time
 
 import folium
 import geopandas as gpd
@@ -16,29 +17,21 @@ from cpts_geo.coverage import coverage_summary
 from cpts_geo.inputs import register_from_frame
 from cpts_geo.maps import (
     LEAFLET_VERSION,
-    MapAssetsMissingError,
     TerritoryLayer,
     coverage_bar_chart,
     coverage_figure,
     coverage_map,
     dissolve,
     external_resources,
-    fetch_map_assets,
     render_map,
     save_figure,
     save_map,
 )
-from tests.browser import chromium_page, require_map_assets
+from tests.browser import chromium_page
 
 # HTML, and Jinja delimiters: branca compiles each element's output as a template.
 HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2"> {{ 7*7 }} {% if 1 %}{# x'
 PNG = b"\x89PNG\r\n\x1a\n"
-
-
-@pytest.fixture(scope="session")
-def map_assets():
-    """Leaflet for --offline maps (fetched from npm on a fresh machine)."""
-    return require_map_assets()
 
 
 def page_text(m) -> str:
@@ -167,7 +160,6 @@ def test_map_html(ref, reg49):
         "COG 2026, populations légales 2023",
         "Rechercher une commune",
         "Département Maine-et-Loire (49)",
-        "tile.openstreetmap.org",
         "Taille ACI",
         "Zone blanche — Maine-et-Loire (49)",
     ):
@@ -176,6 +168,8 @@ def test_map_html(ref, reg49):
     assert "&lt;b&gt;Angers &amp; Co&lt;/b&gt;" in page  # tooltips: escaped text
     assert "&#123;&#123; 7*7 }} &#123;% if 1 %}&#123;# x" in page and "&gt; 49 " not in page  # not evaluated
     assert "jquery" not in page and "bootstrap" not in page
+    assert "tile.openstreetmap.org" not in page  # no basemap unless online
+    assert "Zones blanches : " in page and "commune(s)" not in page
     a = m._cpts_summary.area
     assert a["overlap_communes"] == 1 and a["white_zone_communes"] > 0
     drawn = layers(m)
@@ -183,50 +177,61 @@ def test_map_html(ref, reg49):
     assert len(drawn["Communes dans plusieurs CPTS"]) == 1
 
 
-def test_offline_map_is_self_contained(ref, reg49, map_assets):
-    page = render_map(coverage_map(ref, reg49, departement="49", offline=True))
+def test_default_map_is_self_contained(ref, reg49):
+    page = render_map(coverage_map(ref, reg49, departement="49"))
     assert external_resources(page) == []
     assert not re.search(r"<(script|link|img)\b[^>]*\b(src|href)\s*=", page)
     assert "tile.openstreetmap" not in page and "cartocdn" not in page
     assert "url(images/" not in page  # Leaflet's icons inlined as data: URIs
-    assert f"Leaflet {LEAFLET_VERSION}" in page
+    assert f"Leaflet {LEAFLET_VERSION}" in page and LEAFLET_VERSION == "1.9.4"
+    assert page.index("cpts-carte-erreur") < page.index("Leaflet 1.9.4")  # French fallback first
     # What is left of http(s) in the page is text, not a load: links, namespaces, comments.
     left = set(re.findall(r"https?://[\w./-]+", page))
     assert left <= {
         "https://leafletjs.com",
         "http://www.w3.org/2000/svg",
         "https://bugzilla.mozilla.org/show_bug.cgi",
+        "https://bugs.chromium.org/p/chromium/issues/detail",  # comments in Leaflet 1.9.4
     }
+    # The deprecated offline=True changes nothing.
+    assert external_resources(render_map(coverage_map(ref, reg49, departement="49", offline=True))) == []
 
 
 def test_external_resources_sees_every_folium_asset(ref, reg49):
-    """The offline check would catch each file folium loads by default, and the default map
-    loads only Leaflet from its CDN."""
+    """The self-contained check would catch each file folium loads by default, and the online
+    map loads only Leaflet from its CDN, plus the OpenStreetMap and IGN tiles."""
     plain = folium.Map()
     found = external_resources(plain.get_root().render())
     assert len(found) == len(plain.default_js) + len(plain.default_css) >= 8
-    online = external_resources(render_map(coverage_map(ref, reg49, departement="49")))
+    page = render_map(coverage_map(ref, reg49, departement="49", online=True))
+    online = external_resources(page)
     assert [re.search(r"leaflet\.(js|css)", f).group(0) for f in online] == ["leaflet.js", "leaflet.css"]
+    assert "tile.openstreetmap.org/{z}/{x}/{y}.png" in page and "data.geopf.fr/wmts" in page
+    assert "openstreetmap.org/copyright" in page
     assert external_resources(
         "<style>@import url('//x.org/a.css');b{background:url(https://x.org/i.png)}</style>"
     )
 
 
-def test_offline_assets_missing(ref, reg49, tmp_path, monkeypatch):
-    monkeypatch.setenv("CPTS_GEO_MAP_ASSETS", str(tmp_path / "nothing"))
-    with pytest.raises(
-        MapAssetsMissingError, match=r"Leaflet 1\.9\.3 introuvable .* `cpts-geo fetch-map-assets`"
-    ):
-        coverage_map(ref, reg49, departement="49", offline=True)
-    monkeypatch.setenv("PATH", str(tmp_path))  # no npm
-    with pytest.raises(MapAssetsMissingError, match="npm n'est pas installé"):
-        fetch_map_assets(tmp_path / "dest")
+def test_render_map_refuses_a_default_page_that_loads_from_the_network(ref, reg49):
+    from cpts_geo._errors import CptsGeoError
+
+    m = coverage_map(ref, reg49, departement="49", search=False)
+    from folium.plugins import Fullscreen
+
+    Fullscreen().add_to(m)  # a plugin bringing its own files from a CDN
+    with pytest.raises(CptsGeoError, match="carte autonome : des éléments de la carte chargent"):
+        render_map(m)
 
 
-def test_map_assets_source(map_assets):
-    source = (map_assets / "SOURCE.json").read_text()
-    assert f'"version": "{LEAFLET_VERSION}"' in source and '"integrity": "sha512-' in source
-    assert (map_assets / "images" / "layers.png").read_bytes()[:8] == PNG
+def test_white_zone_count_names_arrondissements(ref):
+    empty = register_from_frame(pd.DataFrame(columns=["cpts_id", "cpts_nom", "code_insee", "statut"]), ref)
+    page = page_text(coverage_map(ref, empty, departement="75", search=False))
+    assert "Zones blanches : 2\u00a0103\u00a0778\u00a0hab., 20 arrondissements municipaux</div>" in page
+    page = page_text(coverage_map(ref, empty, departement="13", search=False))
+    assert re.search(
+        r"Zones blanches : [\d\u00a0]+\u00a0hab\., 118 communes et 16 arrondissements municipaux<", page
+    )
 
 
 def test_empty_register_map(ref):
@@ -264,7 +269,8 @@ def test_static_figures(ref, reg49, tmp_path):
     out = save_figure(coverage_figure(ref, reg49, departement="49"), tmp_path / "carte.png")
     assert out.read_bytes()[:8] == PNG
     svg = save_figure(coverage_figure(ref, reg49), tmp_path / "france.svg").read_text()
-    assert "France métropolitaine" in svg and "Zone blanche" in svg and "Contrat ACI signé" in svg
+    assert "France entière" in svg and "Guadeloupe (971)" in svg and "Mayotte (976)" in svg
+    assert "Zone blanche" in svg and "Contrat ACI signé" in svg
     cov = coverage_summary(ref, reg49, region="52")
     svg = save_figure(coverage_bar_chart(cov, by="departement"), tmp_path / "barres.svg").read_text()
     assert "Maine-et-Loire (49)" in svg and "Objectif (part de l'objectif national)" in svg
@@ -313,14 +319,14 @@ def test_browser_harness_sees_errors_and_loads(tmp_path):
 
 
 @pytest.mark.browser
-def test_browser_national(ref, tmp_path, map_assets):
+def test_browser_national(ref, tmp_path):
     reg = epci_register(ref, ["49", "44", "35", "29", "971"])
     t = reg.table[["cpts_id", "cpts_nom", "code_insee", "statut"]]
     # An overlap: Angers also in the first CPTS of Loire-Atlantique.
     first44 = t.loc[t["code_insee"].str.startswith("44"), ["cpts_id", "cpts_nom", "statut"]].iloc[0]
     reg = register_from_frame(pd.concat([t, pd.DataFrame([{**first44, "code_insee": "49007"}])]), ref)
     n_cpts = reg.table["cpts_id"].nunique()
-    m = coverage_map(ref, reg, offline=True)
+    m = coverage_map(ref, reg)
     n_white = sum(d["white_zone_communes"] > 0 for d in m._cpts_summary.departements)
     path = save_map(m, tmp_path / "france.html")
     with chromium_page(path) as page:
@@ -369,7 +375,7 @@ def test_browser_national(ref, tmp_path, map_assets):
 
 
 @pytest.mark.browser
-def test_browser_regional_hostile_names(ref, tmp_path, map_assets):
+def test_browser_regional_hostile_names(ref, tmp_path):
     reg = epci_register(ref, ["44", "49", "53", "72", "85"], hostile=True)
     t = reg.table[["cpts_id", "cpts_nom", "code_insee", "statut"]]
     hostile = t[t["cpts_nom"] == HOSTILE]
@@ -393,7 +399,7 @@ def test_browser_regional_hostile_names(ref, tmp_path, map_assets):
         source="registre <b>test</b> {{ 3*3 }}.csv",
     )
     n = reg.table["cpts_id"].nunique()
-    path = save_map(coverage_map(ref, reg, region="52", offline=True), tmp_path / "pdl.html")
+    path = save_map(coverage_map(ref, reg, region="52"), tmp_path / "pdl.html")
     raw = path.read_text()
     assert "<script>window.__pwned" not in raw and "<img src=x" not in raw
     with chromium_page(path) as page:
@@ -418,13 +424,14 @@ def test_browser_regional_hostile_names(ref, tmp_path, map_assets):
         label = page.js("return document.querySelector('#cpts-recherche li').textContent")
         assert label == f"{ref.units.at[code, 'nom']} ({code})"
         page.js("document.querySelector('#cpts-recherche li').click()")
+        time.sleep(1.0)  # the popup opens once the map has zoomed there
         popup = page.js(
             "var p=document.querySelector('.leaflet-popup-content');"
             "return {text:p.textContent,elements:p.querySelectorAll('script,img').length};"
         )
         assert HOSTILE in popup["text"] and popup["elements"] == 0
         pop = f"{ref.units.at[code, 'population']:,}".replace(",", "\u00a0")
-        assert f"Population : {pop} hab." in popup["text"]
+        assert f"Population : {pop}\u00a0hab." in popup["text"]
         # And by name, accents and case ignored.
         page.js(f"var i={inp};i.value='trelaze';i.dispatchEvent(new Event('input'));")
         assert page.js("return document.querySelector('#cpts-recherche li').textContent") == "Trélazé (49353)"

@@ -285,33 +285,22 @@ def test_static_map_is_hidden_on_screen(tmp_path):
 
 
 @pytest.mark.browser
-def test_real_check_report_prints_with_its_static_map(ref, tmp_path, monkeypatch):
-    """report.py's HTML report (its Leaflet iframe inline) with the print stylesheet and the
-    notebooks' territory figure added as the lead's wiring will add them: the PDF holds the map
-    image on page 1, and Chromium does not hang on the live map in the iframe."""
-    exe = _require_chromium()
+def test_real_check_report_prints_with_its_static_map(ref, tmp_path):
+    """``cpts-geo check … -o rapport.pdf`` on the Belle-Île example: A4, the static map (with
+    the sea link) on page 1 in place of the live map, the header on every page, the
+    traceability section, and Chromium does not hang on the live map in the iframe."""
+    _require_chromium()
     _require_poppler()
-    from cpts_geo import maps
-    from cpts_geo._leaflet import inline_tags
-    from cpts_geo.diagnostic import territory_figure, territory_summary
-    from cpts_geo.report import report_html
-    from cpts_geo.rules import check_territory
+    from click.testing import CliRunner
 
-    monkeypatch.setattr(maps, "_leaflet_inline", inline_tags)
-    codes = ["56009", "56114", "56152", "56241", "56186"]
-    report = check_territory(ref, codes)
-    html = report_html(ref, report, offline=True)
-    fig = territory_figure(ref, territory_summary(ref, codes))
-    img = static_map_img(fig, dpi=120)
-    title = "Vérification du territoire — " + (report.territory.get("name") or "Territoire sans nom")
-    assert html.count("</iframe>") == 1
-    html = html.replace("</head>", f"<style>{print_css(title=title, date='01/12/2026')}</style></head>", 1)
-    html = html.replace("</iframe>", "</iframe>" + img, 1)
-    page = tmp_path / "rapport.html"
-    page.write_text(html, encoding="utf-8")
+    from cpts_geo.cli import main
+
+    out = tmp_path / "rapport.pdf"
     t0 = time.monotonic()
-    out = html_to_pdf(page, tmp_path / "rapport.pdf", chromium=exe)
-    assert time.monotonic() - t0 < 60
+    res = CliRunner().invoke(main, ["check", "data/examples/proposition_belle_ile.csv", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert time.monotonic() - t0 < 90
+    assert res.stderr.strip() == f"Écrit : {out}"
     info = subprocess.run(["pdfinfo", str(out)], check=True, capture_output=True, text=True).stdout
     assert re.search(r"^Page size:\s+594\.96 x 841\.92 pts \(A4\)", info, re.M), info
     pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
@@ -321,8 +310,12 @@ def test_real_check_report_prints_with_its_static_map(ref, tmp_path, monkeypatch
     ).stdout
     rows = [ln.split() for ln in images.splitlines()[2:] if ln.strip()]
     assert [int(r[0]) for r in rows if r[2] == "image"] == [1], images
+    assert int(rows[0][3]) > 500
     first = _pdftotext(out, 1)
     assert "Synthèse" in first and "Carte du territoire" in first and "Détail des règles" not in first
-    subprocess.run(
-        ["pdftoppm", "-png", "-r", "60", "-f", "1", "-l", "1", str(out), str(tmp_path / "page")], check=True
-    )
+    assert "Projet fictif Belle-Île et presqu'île de Quiberon" in first
+    text = subprocess.run(["pdftotext", str(out), "-"], check=True, capture_output=True, text=True).stdout
+    assert "Traçabilité" in text and "proposition_belle_ile.csv, modifié le" in text
+    assert "Population minimale : 20 000 habitants (valeur par défaut)" in text.replace("\u00a0", " ")
+    assert "cahier des charges régional ;" not in text
+    assert f"page {pages} / {pages}" in _pdftotext(out, pages)

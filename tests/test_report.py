@@ -194,7 +194,9 @@ def test_text_of_a_real_report(ref):
         ref, ["56009", "56114", "56152", "56241", "56186"], name="Belle-Île et Quiberon"
     ).to_text()
     assert "5 communes, 10\u00a0483 habitants (population municipale 2023), taille ACI 1 — COG 2026" in text
-    assert "    liaison maritime : Le Palais (56152) – Quiberon (56186), 12,5 km (parties 1 et 2)" in text
+    assert (
+        "    liaison maritime : Le Palais (56152) – Quiberon (56186), 12,5\u00a0km (parties 1 et 2)" in text
+    )
     assert (
         "    CC Auray Quiberon Terre Atlantique (200043123) : coupé, 1/24 communes, 4\u00a0876/91\u00a0253 hab. (5,3\u00a0%)"
     ) in text

@@ -223,8 +223,8 @@ def test_island_within_sea_link_warns_with_the_link():
     assert link["distance_km"] == pytest.approx(5.0, abs=0.01)
     assert r.details["components"][1]["island"] is True
     assert r.message == (
-        "Territoire en 2 parties reliées par la mer (liaisons de 30 km au plus) : "
-        "Commune 49001 – Commune 49900 (5 km) ; parties : Commune 49000 (2 communes) et "
+        "Territoire en 2 parties reliées par la mer (liaisons de 30\u00a0km au plus) : "
+        "Commune 49001 – Commune 49900 (5\u00a0km) ; parties : Commune 49000 (2 communes) et "
         "Commune 49900 (île, 1 commune)."
     )
 
@@ -236,7 +236,7 @@ def test_island_beyond_sea_link_fails():
     assert r.details["sea_links"] == []
     assert r.message == (
         "Territoire discontinu en 2 parties : Commune 49900 (île, 1 commune) à plus de "
-        "30 km par la mer du reste du territoire."
+        "30\u00a0km par la mer du reste du territoire."
     )
     r = check_territory(ref, ["49001", "49900"], sea_link_km=50).rule("contiguity")
     assert r.status == "warn"
@@ -714,8 +714,8 @@ def test_belle_ile_and_quiberon_are_joined_by_sea(ref):
         ("Quiberon", 1, 4_876, False),
     ]
     assert r.message == (
-        "Territoire en 2 parties reliées par la mer (liaisons de 30 km au plus) : "
-        "Le Palais – Quiberon (12,5 km) ; parties : Le Palais (île, 4 communes) et "
+        "Territoire en 2 parties reliées par la mer (liaisons de 30\u00a0km au plus) : "
+        "Le Palais – Quiberon (12,5\u00a0km) ; parties : Le Palais (île, 4 communes) et "
         "Quiberon (1 commune)."
     )
     # Closer than 12.483 km by sea is not enough.
