@@ -527,8 +527,6 @@ def _add_panels(
     m, ref: Reference, summary, scope: dict, title: str | None, *, provenance=None, summary_html=None
 ) -> None:
     """The title and the panel of figures (collapsible), with the provenance at its foot."""
-    a = summary.area
-    v = ref.vintage
     where = {
         "national": "France entière",
         "region": f"Région {scope['nom']}",
