@@ -12,6 +12,7 @@ __all__ = [
     "ORPHAN_STYLE",
     "OVERLAP_STYLE",
     "PALETTE",
+    "SHARED_STYLE",
     "SHARE_CLASSES",
     "STAGE_COLORS",
     "WHITE_STYLE",
@@ -36,6 +37,15 @@ OVERLAP_STYLE: dict[str, Any] = {
     "weight": 2.5,
     "fillColor": "#d7191c",
     "fillOpacity": 0.45,
+}
+#: Communes declared shared by several CPTS below the commune level (``commune_partagee``):
+#: purple hatching (pattern ``cpts-hachures-partagees``), dashed outline; not the red of overlaps.
+SHARED_STYLE: dict[str, Any] = {
+    "color": "#7b3294",
+    "weight": 2.0,
+    "dashArray": "6 4",
+    "fillColor": "url(#cpts-hachures-partagees) #c2a5cf",
+    "fillOpacity": 0.8,
 }
 #: Choropleth classes of the share of the population covered (upper bounds) and their colours.
 SHARE_CLASSES = [
