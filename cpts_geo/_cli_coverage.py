@@ -9,6 +9,7 @@ import click
 from .cli import (
     _option,
     _read_register_warned,
+    _reading_options,
     handle_errors,
     load_ref,
     main,
@@ -38,6 +39,7 @@ from .cli import (
     type=click.Path(dir_okay=False, path_type=Path),
     help="Dessiner aussi un graphique des CPTS et de la couverture par région ou département (.png, .svg).",
 )
+@_reading_options()
 @click.pass_context
 @handle_errors
 def coverage_cmd(ctx, register_path, region, departement, by, goal, fmt, output, png_path) -> None:
@@ -93,6 +95,7 @@ def coverage_cmd(ctx, register_path, region, departement, by, goal, fmt, output,
     type=click.Path(dir_okay=False, path_type=Path),
     help="Dessiner aussi une carte statique de la couverture (.png, .svg, .pdf).",
 )
+@_reading_options()
 @click.pass_context
 @handle_errors
 def coverage_map_cmd(ctx, register_path, region, departement, output, offline, goal, png_path) -> None:

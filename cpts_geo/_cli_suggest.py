@@ -11,6 +11,7 @@ import click
 from .cli import (
     _option,
     _read_register_warned,
+    _reading_options,
     handle_errors,
     load_ref,
     main,
@@ -78,6 +79,7 @@ from .cli import (
     help="--map : page autonome (Leaflet intégré, sans fond de carte ; cpts-geo fetch-map-assets une fois).",
 )
 @_option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_reading_options()
 @click.pass_context
 @handle_errors
 def suggest_cmd(

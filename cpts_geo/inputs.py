@@ -39,6 +39,7 @@ import shapely
 
 from ._cells import blank, cell_text, fold, short_error
 from ._errors import InputError
+from ._text import cut, fr_plural, others
 from .reference import Reference
 from .register import STAGES, Register, register_from_frame, replace_geometries
 
@@ -116,6 +117,18 @@ DEP_COLUMNS = [
     "numero departement",
     "dpt",
 ]
+POSTAL_COLUMNS = ["code postal", "cp", "code postal commune", "codepostal", "cod postal"]
+EPCI_COLUMNS = [
+    "epci",
+    "nom epci",
+    "siren epci",
+    "code epci",
+    "epci siren",
+    "libelle epci",
+    "intercommunalite",
+    "communaute de communes",
+]
+SHARED_COLUMNS = ["commune partagee", "partagee", "commune partagee infra", "partage"]
 CPTS_ID_COLUMNS = ["cpts id", "id cpts", "identifiant cpts", "code cpts", "id", "identifiant"]
 CPTS_NAME_COLUMNS = ["cpts nom", "nom cpts", "nom de la cpts", "cpts", "libelle cpts"]
 STAGE_COLUMNS = ["statut", "stade", "etat", "status", "etape"]
@@ -159,9 +172,22 @@ def _empty_cut() -> pd.DataFrame:
 # Proposals
 # ---------------------------------------------------------------------------------------------
 def proposal_from_codes(
-    values, ref: Reference, *, name: str | None = None, departement=None, lines=None, source: str = ""
+    values,
+    ref: Reference,
+    *,
+    name: str | None = None,
+    departement=None,
+    lines=None,
+    source: str = "",
+    names=None,
+    postal_codes=None,
+    prefer: str | None = None,
 ) -> Proposal:
     """A proposal from a list of codes or names (as :meth:`Reference.resolve` accepts them).
+
+    ``names``, ``postal_codes`` and ``prefer`` are passed to :meth:`Reference.resolve`: the name
+    given next to each code (both must designate the same unit unless ``prefer`` says which
+    wins), and a postal code per value that chooses between homonyms.
 
     Raises
     ------
@@ -169,7 +195,15 @@ def proposal_from_codes(
         Naming every value that could not be resolved, or when nothing is left.
     """
     values = list(values)
-    res = ref.resolve(values, departement=departement, lines=lines, source=source or None)
+    res = ref.resolve(
+        values,
+        departement=departement,
+        postal_codes=postal_codes,
+        names=names,
+        prefer=prefer,
+        lines=lines,
+        source=source or None,
+    )
     if not res.codes:
         raise InputError(
             f"{source or 'proposition'} : aucune commune après lecture ; la proposition est vide"
@@ -177,20 +211,38 @@ def proposal_from_codes(
     return Proposal(codes=res.codes, name=name, source=source, warnings=_plain_warnings(res.warnings))
 
 
-def read_proposal(path, ref: Reference, *, sheet: str | None = None, departement=None) -> Proposal:
+def read_proposal(
+    path,
+    ref: Reference,
+    *,
+    sheet: str | None = None,
+    departement=None,
+    prefer: str | None = None,
+    skip_rows: int | None = None,
+    crs=None,
+) -> Proposal:
     """Read a proposed territory from a file.
 
     Parameters
     ----------
     path
-        CSV/TXT (any common delimiter and encoding), XLSX, a list with one code or name per line,
-        or a GeoJSON/GeoPackage of polygon(s).
+        CSV/TXT (any common delimiter and encoding), XLSX, a list with one code or name per line
+        (or one line of names separated by commas), or a GeoJSON/GeoPackage of polygon(s).
+        Title and blank rows above the header, notes below the data and total rows are skipped
+        with a warning.
     ref
         The reference the codes are resolved against.
     sheet
-        XLSX only: the sheet to read (default: the first).
+        XLSX only: the sheet to read (default: the first that holds communes).
     departement
         A département that disambiguates commune names (when the file has no département column).
+    prefer
+        ``"codes"`` or ``"names"``: which column wins when a row's code and name designate two
+        different communes (default: such a row is an error).
+    skip_rows
+        Skip the first ``skip_rows`` lines of the file (title rows the reader did not recognise).
+    crs
+        Polygon files without a CRS: the CRS of their coordinates (``2154`` for Lambert-93).
 
     Returns
     -------
@@ -210,11 +262,12 @@ def read_proposal(path, ref: Reference, *, sheet: str | None = None, departement
     path = Path(path)
     kind = _kind(path)
     if kind == "geo":
-        return _proposal_from_polygons(path, ref)
-    rows = _read_rows(path, sheet=sheet)
+        return _proposal_from_polygons(path, ref, crs=crs)
+    rows, layout = _table_rows(path, sheet=sheet, skip_rows=skip_rows)
     header, body = _split_header(rows, path)
     src = str(path)
-    warnings: list[dict] = []
+    warnings: list[dict] = list(layout)
+    extra: dict = {"prefer": prefer}
     if header is None:
         # No header: the codes are in the first column that holds a code on the first row.
         col = next((i for i, c in enumerate(rows[0].cells) if _looks_like_code(c)), 0)
@@ -223,46 +276,55 @@ def read_proposal(path, ref: Reference, *, sheet: str | None = None, departement
         deps = departement
         name = path.stem
     else:
-        cols = _columns(header)
-        code_col, name_col = cols.get("code"), cols.get("name")
-        if code_col is None and name_col is None:
-            raise InputError(
-                f"{src} : ligne {rows[0].line} : aucune colonne de codes communes reconnue parmi "
-                f"{', '.join(repr(h) for h in header)} ; attendu code_insee, CODGEO, Code INSEE, "
-                "insee, code_commune_insee, COM, DEPCOM, ou des noms dans une colonne Commune "
-                "(avec Département)"
-            )
-        values, deps, lines = [], [], []
-        for r in body:
-            v = _cell(r, code_col)
-            if not v and name_col is not None:
-                v = _cell(r, name_col)
-            if not v:
-                warnings.append(
-                    {
-                        "line": r.line,
-                        "value": "; ".join(c for c in r.cells if c),
-                        "message": "ligne sans code ni nom de commune, ignorée",
-                    }
-                )
-                continue
-            values.append(v)
-            lines.append(r.line)
-            d = _cell(r, cols.get("dep")) if cols.get("dep") is not None else ""
-            deps.append(d or departement)
-        name = None
-        if cols.get("cpts_name") is not None:
-            name = next((_cell(r, cols["cpts_name"]) for r in body if _cell(r, cols["cpts_name"])), None)
+        values, deps, lines, name, more = _header_values(header, body, rows, src, departement, warnings)
+        extra.update(more)
         name = name or path.stem
     if not values:
         raise InputError(f"{src} : aucune commune dans le fichier (lignes vides ou en-tête seul)")
-    p = proposal_from_codes(values, ref, name=name, departement=deps, lines=lines, source=src)
+    p = proposal_from_codes(values, ref, name=name, departement=deps, lines=lines, source=src, **extra)
     p.warnings = warnings + p.warnings
     return p
 
 
-def _proposal_from_polygons(path: Path, ref: Reference) -> Proposal:
-    gdf = _read_geo(path)
+def _header_values(header, body, rows, src, departement, warnings):
+    """Values, départements, lines, CPTS name and the extra arguments of resolve for a proposal
+    table with a header."""
+    cols = _columns(header)
+    code_col, name_col, epci_col = cols.get("code"), cols.get("name"), cols.get("epci")
+    if code_col is None and name_col is None and epci_col is None:
+        raise InputError(
+            f"{src} : ligne {rows[0].line} : aucune colonne de codes communes reconnue parmi "
+            f"{', '.join(repr(h) for h in header)} ; attendu code_insee, CODGEO, Code INSEE, "
+            "insee, code_commune_insee, COM, DEPCOM, ou des noms dans une colonne Commune "
+            "(avec Département)"
+        )
+    values, deps, lines, names, postal = [], [], [], [], []
+    for r in body:
+        code, nom, epci = _cell(r, code_col), _cell(r, name_col), _cell(r, epci_col)
+        v = code or epci or nom
+        if not v:
+            warnings.append(
+                {
+                    "line": r.line,
+                    "value": "; ".join(c for c in r.cells if c),
+                    "message": "ligne sans code ni nom de commune, ignorée",
+                }
+            )
+            continue
+        values.append(v)
+        names.append(nom if code and nom else None)
+        postal.append(_cell(r, cols.get("postal")) or None)
+        lines.append(r.line)
+        d = _cell(r, cols.get("dep")) if cols.get("dep") is not None else ""
+        deps.append(d or departement)
+    name = None
+    if cols.get("cpts_name") is not None:
+        name = next((_cell(r, cols["cpts_name"]) for r in body if _cell(r, cols["cpts_name"])), None)
+    return values, deps, lines, name, {"names": names, "postal_codes": postal}
+
+
+def _proposal_from_polygons(path: Path, ref: Reference, *, crs=None) -> Proposal:
+    gdf = _read_geo(path, crs=crs)
     geom = shapely.union_all(gdf.geometry.to_numpy())
     shares = _area_shares(ref, geom)
     inside = shares.index[shares > MAJORITY].tolist()
@@ -331,7 +393,7 @@ def _with_contained(ref: Reference, codes: list[str]) -> list[str]:
     return codes
 
 
-def _read_geo(path: Path) -> gpd.GeoDataFrame:
+def _read_geo(path: Path, crs=None) -> gpd.GeoDataFrame:
     try:
         gdf = gpd.read_file(path)
     except Exception as exc:  # pyogrio/GDAL raise many kinds; all mean "cannot read this file"
@@ -340,10 +402,7 @@ def _read_geo(path: Path) -> gpd.GeoDataFrame:
             "GeoJSON ou un GeoPackage de polygones"
         ) from None
     if gdf.crs is None:
-        raise InputError(
-            f"{path} : le fichier n'a pas de système de coordonnées (CRS) ; "
-            "enregistrez-le avec son CRS (par exemple EPSG:2154 ou EPSG:4326)"
-        )
+        gdf = _declared_crs(gdf, path, crs)
     if not len(gdf):
         raise InputError(f"{path} : le fichier ne contient aucun objet")
     gtype = shapely.get_type_id(gdf.geometry.to_numpy())
@@ -358,22 +417,75 @@ def _read_geo(path: Path) -> gpd.GeoDataFrame:
     return gdf
 
 
+def _declared_crs(gdf: gpd.GeoDataFrame, path: Path, crs) -> gpd.GeoDataFrame:
+    """A layer without CRS with the one the user declared; else an error that says whether its
+    coordinates look like degrees or projected metres."""
+    if crs is not None:
+        try:
+            return gdf.set_crs(_crs_value(crs))
+        except Exception as exc:  # pyproj raises CRSError and ValueError
+            raise InputError(f"crs '{crs}' : système de coordonnées inconnu ({short_error(exc)})") from None
+    bounds = gdf.total_bounds if len(gdf) else np.array([np.nan] * 4)
+    projected = bool(
+        np.isfinite(bounds).all()
+        and (np.abs(bounds[[0, 2]]).max() > 180 or np.abs(bounds[[1, 3]]).max() > 90)
+    )
+    if projected:
+        raise InputError(
+            f"{path} : le fichier n'a pas de système de coordonnées (CRS) et ses coordonnées "
+            f"(x de {bounds[0]:.0f} à {bounds[2]:.0f}, y de {bounds[1]:.0f} à {bounds[3]:.0f}) ne sont pas "
+            "des degrés : elles semblent projetées (en mètres ; Lambert-93, EPSG:2154, en métropole) ; "
+            "déclarez le CRS (paramètre crs, par exemple crs=2154) ou enregistrez le fichier avec son CRS"
+        )
+    raise InputError(
+        f"{path} : le fichier n'a pas de système de coordonnées (CRS) ; ses coordonnées ressemblent à "
+        "des degrés : déclarez le CRS (paramètre crs, par exemple crs=4326) ou enregistrez le fichier "
+        "avec son CRS (par exemple EPSG:2154 ou EPSG:4326)"
+    )
+
+
+def _crs_value(crs):
+    text = str(crs).strip()
+    return int(text) if text.isdigit() else text
+
+
 # ---------------------------------------------------------------------------------------------
 # Registers
 # ---------------------------------------------------------------------------------------------
-def read_register(path, ref: Reference, *, sheet: str | None = None) -> Register:
+def read_register(
+    path,
+    ref: Reference,
+    *,
+    sheet: str | None = None,
+    prefer: str | None = None,
+    skip_rows: int | None = None,
+    crs=None,
+    id_column: str | None = None,
+    name_column: str | None = None,
+    stage_column: str | None = None,
+) -> Register:
     """Read a register of existing CPTS.
 
     Parameters
     ----------
     path
         CSV/TXT/XLSX with one row per (CPTS, commune): ``cpts_id``, ``cpts_nom``, ``code_insee``
-        (or a commune name with its département) and optional ``statut``, ``date_statut``; or a
-        GeoJSON/GeoPackage of polygons with ``cpts_id`` and ``cpts_nom``.
+        (or a commune name, with its département or postal code; or an EPCI name or SIREN, in
+        the commune column or an ``EPCI`` column, for all its communes) and optional ``statut``,
+        ``date_statut``, ``commune_partagee``; or a GeoJSON/GeoPackage of polygons with
+        ``cpts_id`` and ``cpts_nom``. Each CPTS is resolved on its own: its other communes
+        decide its homonyms.
     ref
         The reference the codes are resolved against.
     sheet
-        XLSX only: the sheet to read (default: the first).
+        XLSX only: the sheet to read (default: the first that holds communes).
+    prefer, skip_rows
+        As for :func:`read_proposal`.
+    crs
+        Polygon files without a CRS: the CRS of their coordinates.
+    id_column, name_column, stage_column
+        Polygon files: the fields holding the CPTS id, name and stage, when they are not
+        ``cpts_id``, ``cpts_nom``, ``statut`` or a known variant.
 
     Returns
     -------
@@ -386,8 +498,10 @@ def read_register(path, ref: Reference, *, sheet: str | None = None) -> Register
     """
     path = Path(path)
     if _kind(path) == "geo":
-        return _register_from_polygons(path, ref)
-    rows = _read_rows(path, sheet=sheet)
+        return _register_from_polygons(
+            path, ref, crs=crs, id_column=id_column, name_column=name_column, stage_column=stage_column
+        )
+    rows, layout = _table_rows(path, sheet=sheet, skip_rows=skip_rows)
     header, body = _split_header(rows, path)
     src = str(path)
     if header is None:
@@ -399,23 +513,32 @@ def read_register(path, ref: Reference, *, sheet: str | None = None) -> Register
     missing = [
         label for key, label in (("cpts_id", "cpts_id"), ("code", "code_insee")) if cols.get(key) is None
     ]
-    if missing == ["code_insee"] and cols.get("name") is not None:
+    if missing == ["code_insee"] and (cols.get("name") is not None or cols.get("epci") is not None):
         missing = []
     if missing:
         raise InputError(
             f"{src} : ligne {rows[0].line} : colonne(s) {', '.join(missing)} introuvable(s) "
             f"parmi {', '.join(repr(h) for h in header)} ; un registre a une ligne par "
-            "(CPTS, commune) avec cpts_id, cpts_nom, code_insee, et en option statut, date_statut"
+            "(CPTS, commune) avec cpts_id, cpts_nom, code_insee, et en option statut, date_statut, "
+            "commune_partagee"
         )
-    warnings: list[dict] = []
-    data: dict[str, list] = {
-        k: [] for k in ("cpts_id", "cpts_nom", "code_insee", "statut", "date_statut", "departement")
+    warnings: list[dict] = list(layout)
+    fields = {
+        "cpts_id": "cpts_id",
+        "cpts_nom": "cpts_name",
+        "code_insee": "code",
+        "nom_commune": "name",
+        "epci": "epci",
+        "code_postal": "postal",
+        "statut": "stage",
+        "date_statut": "date",
+        "departement": "dep",
+        "commune_partagee": "shared",
     }
+    data: dict[str, list] = {k: [] for k in fields}
     lines = []
     for r in body:
-        code = _cell(r, cols.get("code")) or _cell(r, cols.get("name"))
-        cid = _cell(r, cols.get("cpts_id"))
-        if not code:
+        if not (_cell(r, cols.get("code")) or _cell(r, cols.get("name")) or _cell(r, cols.get("epci"))):
             warnings.append(
                 {
                     "line": r.line,
@@ -424,28 +547,65 @@ def read_register(path, ref: Reference, *, sheet: str | None = None) -> Register
                 }
             )
             continue
-        data["cpts_id"].append(cid)
-        data["cpts_nom"].append(_cell(r, cols.get("cpts_name")))
-        data["code_insee"].append(code)
-        data["statut"].append(_cell(r, cols.get("stage")))
-        data["date_statut"].append(_cell(r, cols.get("date")))
-        data["departement"].append(_cell(r, cols.get("dep")))
+        for key, role in fields.items():
+            data[key].append(_cell(r, cols.get(role)))
         lines.append(r.line)
-    reg = register_from_frame(pd.DataFrame(data, dtype=object), ref, source=src, lines=lines)
+    reg = register_from_frame(pd.DataFrame(data, dtype=object), ref, source=src, lines=lines, prefer=prefer)
     return reg.with_warnings(warnings)
 
 
-def _register_from_polygons(path: Path, ref: Reference) -> Register:
-    gdf = _read_geo(path)
-    lower = {str(c).lower(): c for c in gdf.columns}
-    if "cpts_id" not in lower:
-        raise InputError(
-            f"{path} : attribut cpts_id introuvable parmi {', '.join(map(str, gdf.columns))} ; "
-            "chaque polygone doit avoir cpts_id et cpts_nom"
+def register_cells(
+    path, *, sheet: str | None = None, skip_rows: int | None = None
+) -> dict[int, tuple[str, str]]:
+    """The commune cell (code, name or EPCI) and the stage cell of each data row of a register
+    table as written, by line: what :func:`cpts_geo.migrate.migrate_register` compares with
+    what was read."""
+    rows, _ = _table_rows(Path(path), sheet=sheet, skip_rows=skip_rows)
+    header, body = _split_header(rows, Path(path))
+    cols = _columns(header or [])
+    return {
+        r.line: (
+            _cell(r, cols.get("code")) or _cell(r, cols.get("epci")) or _cell(r, cols.get("name")),
+            _cell(r, cols.get("stage")),
         )
-    gdf = gdf.rename(
-        columns={lower[k]: k for k in ("cpts_id", "cpts_nom", "statut", "date_statut") if k in lower}
-    )
+        for r in body
+    }
+
+
+def _polygon_fields(gdf, path: Path, id_column, name_column, stage_column) -> dict[str, str]:
+    """The layer's fields holding the CPTS id, name, stage and date: as named by the user, else
+    ``cpts_id``/``cpts_nom``/``statut``/``date_statut`` or a variant known to the readers."""
+    fields = [str(c) for c in gdf.columns if c != gdf.geometry.name]
+    known = _columns(fields)
+    out: dict[str, str] = {}
+    for key, given, role in (
+        ("cpts_id", id_column, "cpts_id"),
+        ("cpts_nom", name_column, "cpts_name"),
+        ("statut", stage_column, "stage"),
+        ("date_statut", None, "date"),
+    ):
+        if given is not None:
+            match = [f for f in fields if f == given] or [f for f in fields if fold(f) == fold(given)]
+            if not match:
+                raise InputError(f"{path} : attribut '{given}' introuvable parmi {', '.join(fields)}")
+            out[key] = match[0]
+        elif role in known:
+            out[key] = fields[known[role]]
+    if "cpts_id" not in out:
+        raise InputError(
+            f"{path} : attribut cpts_id introuvable parmi {', '.join(fields)} ; chaque polygone doit "
+            "avoir un identifiant et un nom de CPTS (précisez les attributs : paramètres id_column, "
+            "name_column, stage_column)"
+        )
+    return out
+
+
+def _register_from_polygons(
+    path: Path, ref: Reference, *, crs=None, id_column=None, name_column=None, stage_column=None
+) -> Register:
+    gdf = _read_geo(path, crs=crs)
+    mapping = _polygon_fields(gdf, path, id_column, name_column, stage_column)
+    gdf = gdf[[*mapping.values(), gdf.geometry.name]].rename(columns={v: k for k, v in mapping.items()})
     rows: list[dict] = []
     warnings: list[dict] = []
     lines: list[int] = []
@@ -635,6 +795,184 @@ def _xlsx_rows(path: Path, sheet: str | None) -> list[_Row]:
         wb.close()
 
 
+#: How many rows above the header may be titles, blank-merged cells or notes.
+MAX_TITLE_ROWS = 15
+
+_TOTAL = re.compile(r"^(sous )?(total|totaux)\b|^ensemble\b")
+# Notes: a known word followed by a colon (« Source : INSEE »), on the raw text (communes are
+# named Champ-sur-Layon, Source-Seine).
+_NOTE = re.compile(
+    r"^\s*(sources?|notes?|nota|nb|n\.b\.|lecture|champ|remarques?|mise à jour|mis à jour|"
+    r"extraction|réalisation|auteur|contact|légende|attention)\s*:",
+    re.IGNORECASE,
+)
+
+
+def _table_rows(path: Path, *, sheet: str | None, skip_rows: int | None) -> tuple[list[_Row], list[dict]]:
+    """The rows of a table from its header on, without total and note rows, and the warnings
+    naming what was skipped (title rows, totals, notes, another sheet)."""
+    warnings: list[dict] = []
+    if sheet is None and _kind(path) == "xlsx":
+        rows, sheet_note = _communes_sheet(path)
+        warnings += sheet_note
+    else:
+        rows = _read_rows(path, sheet=sheet)
+    if skip_rows:
+        skipped = [r for r in rows if r.line <= skip_rows]
+        rows = [r for r in rows if r.line > skip_rows]
+        if skipped:
+            warnings.append(
+                _skipped(skipped, f"{fr_plural(skip_rows, 'première ligne')} ignorée(s) à la demande")
+            )
+        if not rows:
+            raise InputError(f"{path} : aucune ligne après les {skip_rows} premières")
+    else:
+        start = _header_index(rows)
+        if start:
+            warnings.append(_skipped(rows[:start], "ligne(s) de titre au-dessus de l'en-tête ignorée(s)"))
+            rows = rows[start:]
+    rows, dropped = _without_totals(rows)
+    warnings += dropped
+    return _one_line_list(rows), warnings
+
+
+def _communes_sheet(path: Path) -> tuple[list[_Row], list[dict]]:
+    """The rows of the first sheet that holds communes (a header we know, or codes), with a
+    warning when it is not the first; an error listing the sheets when none does."""
+    from openpyxl import load_workbook
+
+    first = _read_rows_or_empty(path, None)
+    if _holds_communes(first):
+        return first, []
+    try:
+        wb = load_workbook(path, read_only=True)
+        names = list(wb.sheetnames)
+        wb.close()
+    except Exception:  # unreadable: _read_rows already said why, or the first sheet is all there is
+        return _read_rows(path, sheet=None), []
+    for name in names[1:]:
+        rows = _read_rows_or_empty(path, name)
+        if _holds_communes(rows):
+            return rows, [
+                {
+                    "line": None,
+                    "value": name,
+                    "message": f"feuille '{name}' lue : la première feuille, '{names[0]}', ne contient pas "
+                    "de liste de communes reconnue",
+                }
+            ]
+    if len(names) > 1:
+        raise InputError(
+            f"{path} : aucune feuille ne contient de liste de communes reconnue (en-tête code_insee, "
+            f"Commune... ou codes INSEE) ; feuilles : {', '.join(repr(n) for n in names)} ; précisez la "
+            "feuille à lire (paramètre sheet)"
+        )
+    return _read_rows(path, sheet=None), []
+
+
+def _read_rows_or_empty(path: Path, sheet: str | None) -> list[_Row]:
+    try:
+        return _read_rows(path, sheet=sheet)
+    except InputError as exc:
+        if str(exc).endswith("fichier vide"):
+            return []
+        raise
+
+
+def _holds_communes(rows: list[_Row]) -> bool:
+    head = rows[: MAX_TITLE_ROWS + 5]
+    return any(_known_header(r.cells) for r in head) or any(
+        _looks_like_code(c) for r in head for c in r.cells
+    )
+
+
+def _known_header(cells: list[str]) -> bool:
+    cols = _columns(cells)
+    return any(k in cols for k in ("code", "name", "cpts_id", "epci"))
+
+
+def _header_index(rows: list[_Row]) -> int:
+    """Index of the header row when title rows (no code, fewer cells than the header) are above
+    it; 0 otherwise."""
+    for k, r in enumerate(rows[: MAX_TITLE_ROWS + 1]):
+        if any(_looks_like_code(c) for c in r.cells):
+            return 0
+        if _known_header(r.cells):
+            width = sum(1 for c in r.cells if c)
+            above = rows[:k]
+            if all(sum(1 for c in t.cells if c) < max(width, 2) for t in above):
+                return k
+            return 0
+    return 0
+
+
+def _without_totals(rows: list[_Row]) -> tuple[list[_Row], list[dict]]:
+    """Rows without total / subtotal rows and notes (the header, if any, is kept)."""
+    keep, totals, notes = [], [], []
+    # Columns where most rows hold a commune code: a number there is a code, not a total.
+    width = max(len(r.cells) for r in rows)
+    counts = [sum(_looks_like_code(_cell(r, j)) for r in rows) for j in range(width)]
+    code_cols = {j for j, n in enumerate(counts) if n and 2 * n >= max(counts)}
+    if _known_header(rows[0].cells):
+        code_cols = {_columns(rows[0].cells).get("code")} - {None}
+    for k, r in enumerate(rows):
+        filled = [c for c in r.cells if c]
+        first = fold(filled[0]) if filled else ""
+        numbers = [
+            (j, c)
+            for j, c in enumerate(r.cells)
+            if c and (_only_number(c) or (_looks_like_code(c) and j not in code_cols))
+        ]
+        if k and (_TOTAL.match(first) or (filled and len(numbers) == len(filled))):
+            totals.append(r)
+        elif (
+            k
+            and len(filled) == 1
+            and (_NOTE.match(filled[0]) or filled[0].startswith(("*", "(")) or len(first.split()) > 8)
+        ):
+            notes.append(r)
+        else:
+            keep.append(r)
+    out = []
+    if totals:
+        out.append(_skipped(totals, "ligne(s) de total ignorée(s)"))
+    if notes:
+        out.append(_skipped(notes, "ligne(s) de notes ignorée(s)"))
+    return keep, out
+
+
+def _only_number(cell: str) -> bool:
+    """A number that is not a commune code (a count or a population total)."""
+    if _looks_like_code(cell):
+        return False
+    return _number(cell) is not None and not math.isnan(_number(cell) or 0.0)
+
+
+def _skipped(rows: list[_Row], what: str) -> dict:
+    shown = [f"ligne {r.line} « {cut(' '.join(c for c in r.cells if c), 60)} »" for r in rows[:5]]
+    more = f" et {others(len(rows) - 5)}" if len(rows) > 5 else ""
+    return {
+        "line": rows[0].line,
+        "value": " | ".join(" ".join(c for c in r.cells if c) for r in rows),
+        "message": f"{what} : {', '.join(shown)}{more}",
+    }
+
+
+def _one_line_list(rows: list[_Row]) -> list[_Row]:
+    """A list written on one line (« Angers, Avrillé, Beaucouzé »): one row per name."""
+    multi = [r for r in rows if len([c for c in r.cells if c]) > 1]
+    if (
+        len(multi) != 1
+        or _known_header(multi[0].cells)
+        or any(len(r.cells) > 1 for r in rows if r is not multi[0])
+    ):
+        return rows
+    out = []
+    for r in rows:
+        out += [_Row(r.line, [c]) for c in r.cells if c] if r is multi[0] else [r]
+    return out
+
+
 def _split_header(rows: list[_Row], path: Path) -> tuple[list[str] | None, list[_Row]]:
     """The header (if the first row names columns we know) and the data rows."""
     first = rows[0].cells
@@ -663,6 +1001,9 @@ def _columns(header: list[str]) -> dict[str, int]:
         ("stage", STAGE_COLUMNS),
         ("date", DATE_COLUMNS),
         ("dep", DEP_COLUMNS),
+        ("postal", POSTAL_COLUMNS),
+        ("epci", EPCI_COLUMNS),
+        ("shared", SHARED_COLUMNS),
         ("name", NAME_COLUMNS),
     ):
         for name in names:

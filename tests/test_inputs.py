@@ -273,8 +273,8 @@ def test_register_xlsx_with_dates(tmp_path, ref):
             r"registre.csv : ligne 3 : la CPTS 'A' a deux noms : 'Un' \(ligne 2\) et 'Deux'",
         ),
         (
-            "cpts_id;cpts_nom;code_insee;statut\nA;Un;49007;signée\n",
-            r"ligne 2 : statut 'signée' inconnu ; attendu pre-projet, lettre-intention, projet-sante, aci",
+            "cpts_id;cpts_nom;code_insee;statut\nA;Un;49007;abandonnée\n",
+            r"ligne 2 : statut 'abandonnée' inconnu ; formulations acceptées : pre-projet \(Pré-projet, ",
         ),
         ("cpts_id;cpts_nom;code_insee\n;Un;49007\n", r"ligne 2 : identifiant de CPTS \(cpts_id\) manquant"),
         ("cpts_nom;code_insee\nUn;49007\n", r"colonne\(s\) cpts_id introuvable\(s\)"),
