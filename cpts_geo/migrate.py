@@ -76,13 +76,19 @@ def migrate_register(obj, ref: Reference, **reading) -> Migration:
             originals = register_cells(
                 obj, **{k: v for k, v in reading.items() if k in ("sheet", "skip_rows")}
             )
+    elif isinstance(obj, pd.DataFrame):
+        from .register import register_from_frame
+
+        # Rows numbered from 1, so that the log and the warnings name the same rows.
+        lines = list(range(1, len(obj) + 1))
+        register = register_from_frame(obj, ref, lines=lines)
+        stages = obj["statut"].tolist() if "statut" in obj.columns else [""] * len(obj)
+        values = obj["code_insee"].tolist() if "code_insee" in obj.columns else [""] * len(obj)
+        originals = {
+            line: ("" if blank(v) else cell_text(v), "" if blank(s) else cell_text(s))
+            for line, v, s in zip(lines, values, stages)
+        }
     else:
-        if isinstance(obj, pd.DataFrame) and "code_insee" in obj.columns:
-            stages = obj["statut"].tolist() if "statut" in obj.columns else [""] * len(obj)
-            originals = {
-                ("row", i): ("" if blank(v) else cell_text(v), "" if blank(s) else cell_text(s))
-                for i, (v, s) in enumerate(zip(obj["code_insee"].tolist(), stages))
-            }
         register = as_register(ref, obj)
     return Migration(register, _rewritten(register), _log(register, originals))
 

@@ -83,7 +83,7 @@ def test_row_without_code_is_reported_not_lost(tmp_path, ref):
     p = read_proposal(path, ref)
     assert p.codes == ["49007"]
     assert p.warnings == [
-        {"line": 3, "value": "159022", "message": "ligne sans code ni nom de commune, ignorée"}
+        {"line": 3, "value": "159022", "message": "ligne(s) de total ignorée(s) : ligne 3 « 159022 »"}
     ]
 
 
