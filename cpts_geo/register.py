@@ -132,8 +132,8 @@ def parse_stage(value: str) -> str | None:
 def stage_problem(value: str) -> str:
     """Why ``value`` is not a stage, with the accepted wordings (for error messages).
 
-    >>> stage_problem("projet")[:41]
-    "statut 'projet' ambigu : « projet » dési"
+    >>> stage_problem("projet").split(" : ")[0]
+    "statut 'projet' ambigu"
     """
     wordings = {st: [STAGE_LABELS[st]] for st in STAGES}
     for alias, st in _STAGE_ALIASES.items():
