@@ -401,7 +401,7 @@ def _read_geo(path: Path, crs=None) -> gpd.GeoDataFrame:
             f"{path} : fichier géographique illisible ({short_error(exc)}) ; attendu un "
             "GeoJSON ou un GeoPackage de polygones"
         ) from None
-    if gdf.crs is None:
+    if gdf.crs is None or crs is not None or _not_degrees(gdf):
         gdf = _declared_crs(gdf, path, crs)
     if not len(gdf):
         raise InputError(f"{path} : le fichier ne contient aucun objet")
@@ -422,17 +422,13 @@ def _declared_crs(gdf: gpd.GeoDataFrame, path: Path, crs) -> gpd.GeoDataFrame:
     coordinates look like degrees or projected metres."""
     if crs is not None:
         try:
-            return gdf.set_crs(_crs_value(crs))
+            return gdf.set_crs(_crs_value(crs), allow_override=True)
         except Exception as exc:  # pyproj raises CRSError and ValueError
             raise InputError(f"crs '{crs}' : système de coordonnées inconnu ({short_error(exc)})") from None
     bounds = gdf.total_bounds if len(gdf) else np.array([np.nan] * 4)
-    projected = bool(
-        np.isfinite(bounds).all()
-        and (np.abs(bounds[[0, 2]]).max() > 180 or np.abs(bounds[[1, 3]]).max() > 90)
-    )
-    if projected:
+    if _not_degrees(gdf):
         raise InputError(
-            f"{path} : le fichier n'a pas de système de coordonnées (CRS) et ses coordonnées "
+            f"{path} : le fichier n'indique pas son système de coordonnées (CRS) et ses coordonnées "
             f"(x de {bounds[0]:.0f} à {bounds[2]:.0f}, y de {bounds[1]:.0f} à {bounds[3]:.0f}) ne sont pas "
             "des degrés : elles semblent projetées (en mètres ; Lambert-93, EPSG:2154, en métropole) ; "
             "déclarez le CRS (paramètre crs, par exemple crs=2154) ou enregistrez le fichier avec son CRS"
@@ -441,6 +437,18 @@ def _declared_crs(gdf: gpd.GeoDataFrame, path: Path, crs) -> gpd.GeoDataFrame:
         f"{path} : le fichier n'a pas de système de coordonnées (CRS) ; ses coordonnées ressemblent à "
         "des degrés : déclarez le CRS (paramètre crs, par exemple crs=4326) ou enregistrez le fichier "
         "avec son CRS (par exemple EPSG:2154 ou EPSG:4326)"
+    )
+
+
+def _not_degrees(gdf: gpd.GeoDataFrame) -> bool:
+    """Coordinates out of the range of degrees in a layer without CRS or in a geographic one (a
+    GeoJSON without CRS is read as EPSG:4326): they are projected metres."""
+    if gdf.crs is not None and not gdf.crs.is_geographic:
+        return False
+    bounds = gdf.total_bounds if len(gdf) else np.array([np.nan] * 4)
+    return bool(
+        np.isfinite(bounds).all()
+        and (np.abs(bounds[[0, 2]]).max() > 180 or np.abs(bounds[[1, 3]]).max() > 90)
     )
 
 
