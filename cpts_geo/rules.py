@@ -652,7 +652,7 @@ def _declared_shares(a: ReferenceArrays, reg, rows: np.ndarray) -> list[dict]:
 
 
 def _declared_text(declared: list[dict]) -> str:
-    described = [f"{d['nom']} ({d['code']}) avec {', '.join(d['cpts'])}" for d in declared]
+    described = [f"{d['nom']} ({d['code']}) avec {listing(d['cpts'])}" for d in declared]
     return (
         f"{'commune partagée déclarée' if len(declared) == 1 else 'communes partagées déclarées'} : "
         f"{listing(described)}"
