@@ -16,7 +16,7 @@ import shapely
 
 from ._dissolve import atoms, zone_epsg
 from ._errors import CptsGeoError
-from ._styles import DETAIL, OVERLAP_STYLE, STAGE_COLORS
+from ._styles import DETAIL, OVERLAP_STYLE, SHARED_STYLE, STAGE_COLORS
 from ._text import fr_decimal, fr_int, fr_number, fr_share, plain
 from .coverage import NOTE_MULTI, as_coverage
 from .reference import METRO_EPSG, Reference
@@ -38,6 +38,7 @@ __all__ = [
 _TERRITORY_COLOR = "#4292c6"
 _WHITE_COLOR = "#e0e0e0"
 _OVERLAP_COLOR = "#d7191c"
+_SHARED_FILL = SHARED_STYLE["fillColor"].split()[-1]  # "url(#pattern) #hex": the colour
 
 
 def _figure(figsize, layout: Literal["constrained", "compressed", "tight"] | None = "constrained"):
@@ -244,9 +245,10 @@ def coverage_figure(
     tol = DETAIL[scope["level"]][0]
     codes = ref.units.index[inside]
     stages = {c: (s if s in STAGE_COLORS else "") for c, s in coverage.register.cpts["statut"].items()}
+    declared = coverage.register.shared_mask[inside]
     labels = [
-        ("w",) if not owners else ("o",) if len(owners) > 1 else ("c", owners[0])
-        for owners in table["cpts"].to_numpy()[inside]
+        ("w",) if not owners else ("s",) if shared else ("o",) if len(owners) > 1 else ("c", owners[0])
+        for owners, shared in zip(table["cpts"].to_numpy()[inside], declared)
     ]
     parts = atoms(ref, codes, labels, tol, 6)
     epsg = zone_epsg(str(ref.units.loc[codes[0], "departement"])) if len(codes) else METRO_EPSG
@@ -256,6 +258,8 @@ def coverage_figure(
         if lab[0] == "w"
         else OVERLAP_STYLE["fillColor"]
         if lab[0] == "o"
+        else _SHARED_FILL
+        if lab[0] == "s"
         else STAGE_COLORS[stages[lab[1]]]
         for lab in parts.label
     ]
@@ -266,6 +270,11 @@ def coverage_figure(
         gdf.plot(ax=ax, color=gdf["c"], linewidth=0)
     if gdf["w"].any():
         gdf[gdf["w"]].plot(ax=ax, facecolor="#e0e0e0", edgecolor="#8a8a8a", hatch="////", linewidth=0)
+    is_shared = np.array([lab[0] == "s" for lab in parts.label], dtype=bool)
+    if is_shared.any():
+        gdf[is_shared].plot(
+            ax=ax, facecolor=_SHARED_FILL, edgecolor=SHARED_STYLE["color"], hatch="\\\\", linewidth=0
+        )
     # Each CPTS outlined (white), then the départements (dark).
     where_c: dict = {}
     for i, lab in enumerate(parts.label):
@@ -302,6 +311,15 @@ def coverage_figure(
         Patch(facecolor="#e0e0e0", edgecolor="#8a8a8a", hatch="////", label="Zone blanche"),
         Patch(facecolor=OVERLAP_STYLE["fillColor"], label="Commune dans plusieurs CPTS"),
     ]
+    if is_shared.any():
+        handles.append(
+            Patch(
+                facecolor=_SHARED_FILL,
+                edgecolor=SHARED_STYLE["color"],
+                hatch="\\\\",
+                label="Commune partagée déclarée",
+            )
+        )
     ax.legend(handles=handles, loc="lower left", fontsize=8, frameon=True)
     v = ref.vintage
     fig.text(0.01, 0.01, f"COG {v['cog']}, populations légales {v['population']}", fontsize=7, color="#555")

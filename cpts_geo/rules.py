@@ -941,8 +941,8 @@ def check_register(
     # Units in two CPTS or more.
     counts = np.bincount(index.row_pos, minlength=a.n)
     multi = np.flatnonzero(counts > 1)
-    overlaps = []
-    shared = []
+    overlaps: list[dict] = []
+    shared: list[dict] = []
     if len(multi):
         rows = np.flatnonzero(counts[index.row_pos] > 1)
         order = np.lexsort((index.row_cpts[rows], index.row_pos[rows]))

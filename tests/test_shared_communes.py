@@ -276,3 +276,12 @@ def test_migration_log_as_csv_and_refusal_to_overwrite_the_input(tmp_path):
     ]
     res = run("register", "migrate", old, "-o", old)
     assert res.exit_code == 2 and "est aussi un fichier d'entrée" in res.stderr
+
+
+def test_static_coverage_figure_hatches_shared_communes(register_csv, ref):
+    from cpts_geo.figures import coverage_figure
+
+    cov = coverage_summary(ref, read_register(register_csv, ref), departement="06")
+    fig = coverage_figure(ref, cov)
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend[-2:] == ["Commune dans plusieurs CPTS", "Commune partagée déclarée"]
