@@ -113,9 +113,10 @@ _NUMBER_CELL = re.compile(r"[+-]?\d[\d\s\u00a0\u202f'.,]*\s*%?")
 
 def _holds_communes(rows: list[Row]) -> bool:
     head = rows[: MAX_TITLE_ROWS + 5]
-    return any(_known_header(r.cells) for r in head) or any(
-        _looks_like_code(c) for r in head for c in r.cells
-    )
+    # Codes on two rows at least (a year alone in a cell of a notes sheet is not a list).
+    with_codes = sum(any(_looks_like_code(c) for c in r.cells) for r in head)
+    alone = len(head) == 1 and all(_looks_like_code(c) for c in head[0].cells if c)
+    return any(_known_header(r.cells) for r in head) or with_codes >= 2 or alone
 
 
 def _known_header(cells: list[str]) -> bool:

@@ -261,7 +261,7 @@ def _header_values(header, body, rows, src, departement, warnings):
     values, deps, lines, names, postal = [], [], [], [], []
     for r in body:
         code, nom, epci = _cell(r, code_col), _cell(r, name_col), _cell(r, epci_col)
-        v = code or epci or nom
+        v = code or nom or epci
         if not v:
             warnings.append(
                 {
@@ -533,7 +533,7 @@ def register_cells(
     cols = _columns(header or [])
     return {
         r.line: (
-            _cell(r, cols.get("code")) or _cell(r, cols.get("epci")) or _cell(r, cols.get("name")),
+            _cell(r, cols.get("code")) or _cell(r, cols.get("name")) or _cell(r, cols.get("epci")),
             _cell(r, cols.get("stage")),
         )
         for r in body

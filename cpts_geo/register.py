@@ -421,7 +421,8 @@ def register_from_frame(
     its CPTS; stages are normalized (``"Lettre d'intention"`` → ``lettre-intention``).
     ``code_insee`` may hold a name; ``nom_commune`` is the name given next to a code (both must
     designate the same unit, unless ``prefer`` is ``"codes"`` or ``"names"``); ``epci`` names an
-    EPCI (name or SIREN) that stands for all its communes on a row without ``code_insee``.
+    EPCI (name or SIREN) that stands for all its communes on a row without ``code_insee`` nor
+    ``nom_commune`` (elsewhere it is only informative).
     ``commune_partagee`` (oui/non, 1/0, x, true/false; blank = non) declares a commune shared on
     purpose by several CPTS below the commune level: it must be declared on every row of the
     commune.
@@ -551,7 +552,7 @@ def _resolve_by_cpts(
             groups.setdefault(cid, []).append(i)
     by_row: dict[int, list[str]] = {}
     for rows in groups.values():
-        values = [codes[i] or epci[i] or names[i] for i in rows]
+        values = [codes[i] or names[i] or epci[i] for i in rows]
         try:
             res = ref.resolve(
                 values,

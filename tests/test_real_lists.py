@@ -537,3 +537,29 @@ def test_polygon_register_with_dgos_field_names(tmp_path, ref):
     assert [c["cpts_id"] for c in json.loads(res.stdout)["cpts"]] == ["52-001", "52-002"]
     res = run("coverage", path, "--id-column", "nope")
     assert res.exit_code == 2 and "attribut 'nope' introuvable" in res.stderr
+
+
+def test_an_epci_column_next_to_communes_is_only_informative(tmp_path, ref):
+    path = write(
+        tmp_path / "i.csv",
+        "Commune;EPCI\nSaumur;CA Saumur Val de Loire\nMontreuil-Bellay;CA Saumur Val de Loire\n",
+    )
+    assert read_proposal(path, ref).codes == ["49328", "49215"]
+    path = write(
+        tmp_path / "r.csv",
+        "cpts_id;cpts_nom;commune;EPCI\nS;CPTS;Saumur;CA Saumur Val de Loire\nT;CPTS T;;CA Saumur Val de Loire\n",
+    )
+    reg = read_register(path, ref)
+    assert reg.codes("S") == ["49328"] and len(reg.codes("T")) > 30
+
+
+def test_a_notes_sheet_with_a_year_is_not_the_list(tmp_path, ref):
+    wb = Workbook()
+    wb.active.title = "Notes"
+    wb.active["A1"] = "Année"
+    wb.active["B1"] = 2025
+    wb.create_sheet("Liste").append(["49007"])
+    wb["Liste"].append(["49015"])
+    path = tmp_path / "annee.xlsx"
+    wb.save(path)
+    assert read_proposal(path, ref).codes == ["49007", "49015"]
