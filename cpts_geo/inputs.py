@@ -60,6 +60,7 @@ from ._layout import (  # the column names are re-exported: cpts_geo.inputs.CODE
     _skipped,
     _split_header,
     _without_totals,
+    without_remark,
 )
 from ._text import fr_plural
 from .reference import Reference
@@ -272,7 +273,7 @@ def _header_values(header, body, rows, src, departement, warnings):
             )
             continue
         values.append(v)
-        names.append(nom if code and nom else None)
+        names.append(without_remark(nom) if code and nom else None)
         postal.append(_cell(r, cols.get("postal")) or None)
         lines.append(r.line)
         d = _cell(r, cols.get("dep")) if cols.get("dep") is not None else ""
@@ -388,7 +389,7 @@ def _declared_crs(gdf: gpd.GeoDataFrame, path: Path, crs) -> gpd.GeoDataFrame:
     bounds = gdf.total_bounds if len(gdf) else np.array([np.nan] * 4)
     if _not_degrees(gdf):
         raise InputError(
-            f"{path} : le fichier n'indique pas son système de coordonnées (CRS) et ses coordonnées "
+            f"{path} : le fichier n'a pas de système de coordonnées (CRS) déclaré et ses coordonnées "
             f"(x de {bounds[0]:.0f} à {bounds[2]:.0f}, y de {bounds[1]:.0f} à {bounds[3]:.0f}) ne sont pas "
             "des degrés : elles semblent projetées (en mètres ; Lambert-93, EPSG:2154, en métropole) ; "
             "déclarez le CRS (paramètre crs, par exemple crs=2154) ou enregistrez le fichier avec son CRS"
@@ -517,6 +518,7 @@ def read_register(
             continue
         for key, role in fields.items():
             data[key].append(_cell(r, cols.get(role)))
+        data["nom_commune"][-1] = without_remark(data["nom_commune"][-1])
         lines.append(r.line)
     reg = register_from_frame(pd.DataFrame(data, dtype=object), ref, source=src, lines=lines, prefer=prefer)
     return reg.with_warnings(warnings)
@@ -758,9 +760,10 @@ def _table_rows(path: Path, *, sheet: str | None, skip_rows: int | None) -> tupl
         if start:
             warnings.append(_skipped(rows[:start], "ligne(s) de titre au-dessus de l'en-tête ignorée(s)"))
             rows = rows[start:]
+    if len(rows) == 1:
+        return _one_line_list(rows), warnings
     rows, dropped = _without_totals(rows)
-    warnings += dropped
-    return _one_line_list(rows), warnings
+    return rows, warnings + dropped
 
 
 def _communes_sheet(path: Path) -> tuple[list[_Row], list[dict]]:
