@@ -25,6 +25,7 @@ Examples
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -550,8 +551,16 @@ def _resolve_by_cpts(
     for i, cid in enumerate(ids):
         if cid:
             groups.setdefault(cid, []).append(i)
-    by_row: dict[int, list[str]] = {}
+    # Rows with a code and nothing else need no context: one batch for all such CPTS.
+    batch: list[int] = []
+    batches: list[list[int]] = []
     for rows in groups.values():
+        if all(_CODE.fullmatch(codes[i]) and not names[i] and not postal[i] for i in rows):
+            batch += rows
+        else:
+            batches.append(rows)
+    by_row: dict[int, list[str]] = {}
+    for rows in ([batch] if batch else []) + batches:
         values = [codes[i] or names[i] or epci[i] for i in rows]
         try:
             res = ref.resolve(
@@ -576,6 +585,9 @@ def _resolve_by_cpts(
         for k, i in enumerate(rows):
             by_row[i] = list(res.by_value[k])
     return by_row
+
+
+_CODE = re.compile(r"\d[0-9AaBb]\d{3}|\d{4}")
 
 
 def _check_shared(table: pd.DataFrame, *, where_line, problems: list[dict]) -> None:
