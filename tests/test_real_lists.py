@@ -563,3 +563,21 @@ def test_a_notes_sheet_with_a_year_is_not_the_list(tmp_path, ref):
     path = tmp_path / "annee.xlsx"
     wb.save(path)
     assert read_proposal(path, ref).codes == ["49007", "49015"]
+
+
+def test_register_code_name_pairs_and_postal_codes(tmp_path, ref):
+    path = write(
+        tmp_path / "r.csv",
+        "cpts_id;cpts_nom;code_insee;commune;code postal\n"
+        "A;CPTS A;44109;Angers;\n"
+        "A;CPTS A;;Saint-Denis;97400\n"
+        "A;CPTS A;49015;Avrillé;\n",
+    )
+    res = run("check-register", path, "--min-population", "0", "--format", "json")
+    assert res.exit_code == 2
+    assert "ligne 2 : code 44109 et nom 'Angers' ne désignent pas la même commune" in res.stderr
+    res = run("check-register", path, "--min-population", "0", "--format", "json", "--prefer", "codes")
+    assert json.loads(res.stdout)["cpts"][0]["territory"]["communes"] == ["44109", "49015", "97411"]
+    assert "ligne 2 : code 44109 et nom 'Angers' en désaccord" in res.stderr
+    reg = read_register(path, ref, prefer="names")
+    assert reg.codes("A") == ["49007", "97411", "49015"]
