@@ -17,6 +17,8 @@ from .cli import (
     _param_texts,
     _provenance,
     _read_register_warned,
+    _reading,
+    _reading_options,
     _sea_link,
     _strict,
     _warn_inputs,
@@ -59,6 +61,7 @@ from .cli import (
 )
 @_online
 @_offline
+@_reading_options()
 @click.pass_context
 @handle_errors
 def check_cmd(
@@ -97,9 +100,14 @@ def check_cmd(
 
         check_output_path(output, inputs)
     ref = load_ref(ctx)
-    proposal = read_proposal(proposal_path, ref, sheet=sheet, departement=departement)
+    proposal = read_proposal(
+        proposal_path, ref, sheet=sheet, departement=departement, **_reading(register=False)
+    )
     _warn_inputs(proposal_path, proposal.warnings)
-    register = _read_register_warned(existing_path, ref) if existing_path is not None else None
+    # --skip-rows is for the proposal; --prefer and --crs for both files.
+    register = (
+        _read_register_warned(existing_path, ref, skip_rows=False) if existing_path is not None else None
+    )
     report = check_territory(
         ref,
         proposal,
@@ -188,14 +196,16 @@ def _write_pdf(page: str, output: Path, inputs) -> None:
     "(CPTS × règles, communes partagées, communes enclavées).",
 )
 @_strict
-@_option("--sheet", help="Registre XLSX : la feuille à lire (par défaut : la première).")
+@_option(
+    "--sheet", help="Registre XLSX : la feuille à lire (par défaut : la première qui contient des communes)."
+)
+@_reading_options()
 @click.pass_context
 @handle_errors
 def check_register_cmd(ctx, register_path, min_population, sea_link_km, fmt, output, strict, sheet) -> None:
     """Vérifier chaque CPTS d'un registre, et le registre entier : communes dans deux CPTS,
     communes enclavées par l'ensemble des CPTS.
     """
-    from .inputs import read_register
     from .rules import check_register
 
     special = _special_output(ctx, output, fmt, (".xlsx",))
@@ -207,8 +217,7 @@ def check_register_cmd(ctx, register_path, min_population, sea_link_km, fmt, out
 
         check_output_path(output, [register_path])
     ref = load_ref(ctx)
-    register = read_register(register_path, ref, sheet=sheet)
-    _warn_inputs(register_path, register.warnings)
+    register = _read_register_warned(register_path, ref, sheet=sheet)
     report = check_register(ref, register, min_population=min_population, sea_link_km=sea_link_km)
     if special:
         from ._xlsx import write_workbook

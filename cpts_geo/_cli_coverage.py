@@ -13,6 +13,7 @@ from .cli import (
     _param_texts,
     _provenance,
     _read_register_warned,
+    _reading_options,
     handle_errors,
     load_ref,
     main,
@@ -91,6 +92,7 @@ def _csv(cov, by) -> str:
     help="CPTS estimées : sous contrat ACI seulement, ou à tout stade (projection).",
 )
 @_gpkg_option
+@_reading_options()
 @click.pass_context
 @handle_errors
 def coverage_cmd(
@@ -191,6 +193,7 @@ def coverage_cmd(
 )
 @_min_stage
 @_gpkg_option
+@_reading_options()
 @click.pass_context
 @handle_errors
 def coverage_map_cmd(

@@ -15,6 +15,7 @@ from .cli import (
     _param_texts,
     _provenance,
     _read_register_warned,
+    _reading_options,
     handle_errors,
     load_ref,
     main,
@@ -81,6 +82,7 @@ from .cli import (
 @_online
 @_offline
 @_option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_reading_options()
 @click.pass_context
 @handle_errors
 def suggest_cmd(

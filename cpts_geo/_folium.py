@@ -25,6 +25,7 @@ __all__ = [
     "add_basemaps",
     "add_hatch_pattern",
     "add_map_chrome",
+    "add_shared_hatch_pattern",
     "add_territory_layer",
     "choropleth_layer_class",
     "escape_html",
@@ -409,3 +410,22 @@ def add_hatch_pattern(m) -> None:
         "})();{% endmacro %}"
     )
     m.add_child(el, name="cpts_hatch")
+
+
+def add_shared_hatch_pattern(m) -> None:
+    """Define the SVG hatching of the communes declared shared (fill 'url(#cpts-hachures-partagees)')."""
+    el = macro(
+        "{% macro script(this, kwargs) %}(function(){var map={{ this._parent.get_name() }};"
+        "var svg=map.getPanes().overlayPane.querySelector('svg');if(!svg)return;"
+        "var ns='http://www.w3.org/2000/svg';var defs=document.createElementNS(ns,'defs');"
+        "var p=document.createElementNS(ns,'pattern');p.setAttribute('id','cpts-hachures-partagees');"
+        "p.setAttribute('patternUnits','userSpaceOnUse');p.setAttribute('width','8');"
+        "p.setAttribute('height','8');p.setAttribute('patternTransform','rotate(-45)');"
+        "var r=document.createElementNS(ns,'rect');r.setAttribute('width','8');r.setAttribute('height','8');"
+        "r.setAttribute('fill','#e7d4e8');var l=document.createElementNS(ns,'line');"
+        "l.setAttribute('x1','0');l.setAttribute('y1','0');l.setAttribute('x2','0');l.setAttribute('y2','8');"
+        "l.setAttribute('stroke','#7b3294');l.setAttribute('stroke-width','2.5');"
+        "p.appendChild(r);p.appendChild(l);defs.appendChild(p);svg.insertBefore(defs,svg.firstChild);"
+        "})();{% endmacro %}"
+    )
+    m.add_child(el, name="cpts_shared_hatch")

@@ -588,6 +588,15 @@ class _Resolver:
                 row.units = units
                 row.notes += [warn] if warn else []
                 return
+            if not cands and v.upper().zfill(5) in ix.old_codes:
+                # An old code with a name the reference does not know: the name of the
+                # commune the code designated (absorbed before the former communes' source).
+                row.units = units
+                row.notes += ([warn] if warn else []) + [
+                    f"nom '{name}' inconnu du COG {self.cog}, sans doute celui de l'ancienne commune {v} : "
+                    "le code est retenu"
+                ]
+                return
             if not cands:
                 from rapidfuzz import fuzz
 

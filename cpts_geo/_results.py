@@ -154,7 +154,8 @@ class RegisterReport:
     reports
         One :class:`Report` per CPTS (``cpts_id`` set), in register order.
     overlaps
-        Units in two CPTS or more: ``code``, ``nom``, ``cpts`` (ids), ``population``.
+        Units in two CPTS or more, not declared shared: ``code``, ``nom``, ``cpts`` (ids),
+        ``population``.
     enclaves
         Groups of units in no CPTS whose every land neighbour is in one: ``communes``
         (``code``, ``nom``), ``n_communes``, ``population``, ``cpts`` (ids of the CPTS around).
@@ -163,12 +164,15 @@ class RegisterReport:
     reports: list[Report]
     overlaps: list[dict] = field(default_factory=list)
     enclaves: list[dict] = field(default_factory=list)
+    #: Units in two CPTS or more declared shared on purpose (``commune_partagee``), same shape
+    #: as ``overlaps``: reported, never a failure.
+    shared: list[dict] = field(default_factory=list)
 
     @property
     def status(self) -> str:
         """Worst of the CPTS' statuses and the register-wide checks (overlap fail, enclave warn)."""
         register = ["fail"] if self.overlaps else []
-        register += ["warn"] if self.enclaves else []
+        register += ["warn"] if self.enclaves or self.shared else []
         return worst_status([r.status for r in self.reports] + register)
 
     def to_dict(self) -> dict:
@@ -178,6 +182,7 @@ class RegisterReport:
             "cpts": [r.to_dict() for r in self.reports],
             "register": {
                 "overlaps": [dict(o) for o in self.overlaps],
+                "shared": [dict(o) for o in self.shared],
                 "enclaves": [dict(e) for e in self.enclaves],
             },
         }

@@ -13,6 +13,7 @@ __all__ = [
     "ORPHAN_STYLE",
     "OVERLAP_STYLE",
     "PALETTE",
+    "SHARED_STYLE",
     "SHARE_CLASSES",
     "STAGE_COLORS",
     "SUBDIVIDED_COMMUNE_STYLE",
@@ -43,6 +44,15 @@ OVERLAP_STYLE: dict[str, Any] = {
 #: Units below the commune (IRIS, sectors): thin lines; the outline of the commune they divide.
 SUBUNIT_STYLE: dict[str, Any] = {"color": "#6a3d9a", "weight": 0.8, "dashArray": "3 3", "fill": False}
 SUBDIVIDED_COMMUNE_STYLE: dict[str, Any] = {"color": "#6a3d9a", "weight": 2.2, "fill": False, "opacity": 0.9}
+#: Communes declared shared by several CPTS below the commune level (``commune_partagee``):
+#: purple hatching (pattern ``cpts-hachures-partagees``), dashed outline; not the red of overlaps.
+SHARED_STYLE: dict[str, Any] = {
+    "color": "#7b3294",
+    "weight": 2.0,
+    "dashArray": "6 4",
+    "fillColor": "url(#cpts-hachures-partagees) #c2a5cf",
+    "fillOpacity": 0.8,
+}
 #: Choropleth classes of the share of the population covered (upper bounds) and their colours.
 SHARE_CLASSES = [
     (0.5, "#eff3ff"),

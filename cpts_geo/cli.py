@@ -34,6 +34,13 @@ _FLAGS = {
     "goal": "--goal",
     "sheet": "--sheet",
     "by": "--by",
+    "prefer": "--prefer",
+    "skip_rows": "--skip-rows",
+    "paramètre crs": "--crs",
+    "paramètre sheet": "--sheet",
+    "id_column": "--id-column",
+    "name_column": "--name-column",
+    "stage_column": "--stage-column",
 }
 
 
@@ -294,16 +301,94 @@ def _param_texts(**values) -> list[tuple[str, str, str]]:
     return out
 
 
-def _read_register_warned(path: Path, ref):
+def _keep_reading_option(ctx: click.Context, param: click.Parameter, value):
+    ctx.meta.setdefault("cpts_reading", {})[param.name] = value
+    return value
+
+
+def _reading_options(*, tables: bool = True, polygons: bool = True):
+    """The options of the readers (``--prefer``, ``--skip-rows``, ``--crs``, polygon register
+    fields), kept on the context for :func:`_reading` rather than passed to the command."""
+    opts = [
+        _option(
+            "--prefer",
+            type=click.Choice(["codes", "names"]),
+            expose_value=False,
+            callback=_keep_reading_option,
+            help="Quand le code et le nom d'une ligne désignent deux communes différentes : la colonne "
+            "qui l'emporte (avec un avertissement par ligne) ; par défaut, la ligne est une erreur.",
+        )
+    ]
+    if tables:
+        opts.append(
+            _option(
+                "--skip-rows",
+                type=click.IntRange(min=0),
+                expose_value=False,
+                callback=_keep_reading_option,
+                help="Ignorer les N premières lignes du fichier (titres non reconnus au-dessus de l'en-tête).",
+            )
+        )
+    if polygons:
+        opts += [
+            _option(
+                "--crs",
+                expose_value=False,
+                callback=_keep_reading_option,
+                help="GeoJSON/GPKG sans système de coordonnées : celui de ses coordonnées (2154 pour le "
+                "Lambert-93, 4326 pour des degrés).",
+            ),
+            _option(
+                "--id-column",
+                expose_value=False,
+                callback=_keep_reading_option,
+                help="Registre de polygones : l'attribut qui porte l'identifiant de la CPTS.",
+            ),
+            _option(
+                "--name-column",
+                expose_value=False,
+                callback=_keep_reading_option,
+                help="Registre de polygones : l'attribut qui porte le nom de la CPTS.",
+            ),
+            _option(
+                "--stage-column",
+                expose_value=False,
+                callback=_keep_reading_option,
+                help="Registre de polygones : l'attribut qui porte le stade de la CPTS.",
+            ),
+        ]
+
+    def decorate(func):
+        for opt in reversed(opts):
+            func = opt(func)
+        return func
+
+    return decorate
+
+
+def _reading(*, register: bool) -> dict:
+    """The reader options given on the command line, for ``read_register`` (``register``) or
+    ``read_proposal``."""
+    given = click.get_current_context().meta.get("cpts_reading", {})
+    keys = ["prefer", "skip_rows", "crs"]
+    if register:
+        keys += ["id_column", "name_column", "stage_column"]
+    return {k: given[k] for k in keys if given.get(k) is not None}
+
+
+def _read_register_warned(path: Path, ref, *, skip_rows: bool = True, **kwargs):
     from .inputs import read_register
 
-    register = read_register(path, ref)
+    options = _reading(register=True)
+    if not skip_rows:
+        options.pop("skip_rows", None)
+    register = read_register(path, ref, **options, **kwargs)
     _warn_inputs(path, register.warnings)
     return register
 
 
 # The commands, one module per family (each adds its commands to ``main``).
-from . import _cli_check, _cli_coverage, _cli_examples, _cli_pilotage, _cli_suggest  # noqa: E402, F401
+from . import _cli_check, _cli_coverage, _cli_examples, _cli_pilotage, _cli_register, _cli_suggest  # noqa: E402, F401
 
 if __name__ == "__main__":  # pragma: no cover - ``python -m cpts_geo.cli``
     # The command modules attach their commands to ``cpts_geo.cli.main``, not to this

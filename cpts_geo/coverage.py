@@ -106,15 +106,18 @@ def coverage_table(ref: Reference, register) -> pd.DataFrame:
     pandas.DataFrame
         Indexed by unit code, in reference order, with ``nom``, ``commune``, ``departement``,
         ``region``, ``population``, ``cpts`` (list of the CPTS ids covering the unit, sorted),
-        ``n_cpts`` and ``etat`` (``"zone blanche"``, ``"couverte"`` or ``"chevauchement"``).
+        ``n_cpts``, ``commune_partagee`` (declared shared by several CPTS below the commune
+        level: not an overlap) and ``etat`` (``"zone blanche"``, ``"couverte"``,
+        ``"partagée déclarée"`` or ``"chevauchement"``).
     """
     register = as_register(ref, register)
     out = ref.units[["nom", "commune", "departement", "region", "population"]].copy()
     out["cpts"] = [list(c) for c in register.unit_cpts]
     out["n_cpts"] = register.n_cpts_by_unit
+    out["commune_partagee"] = register.shared_mask
     out["etat"] = np.select(
-        [out["n_cpts"].to_numpy() == 0, out["n_cpts"].to_numpy() == 1],
-        ["zone blanche", "couverte"],
+        [out["n_cpts"].to_numpy() == 0, out["n_cpts"].to_numpy() == 1, register.shared_mask],
+        ["zone blanche", "couverte", "partagée déclarée"],
         "chevauchement",
     )
     return out
@@ -378,6 +381,15 @@ class Coverage:
             f"{fr_number(a['white_zone_population'])} habitants",
             f"Chevauchements : {self.units_phrase('overlap')} dans plusieurs CPTS "
             f"({fr_number(a['overlap_population'])} habitants, comptés une seule fois)",
+            *(
+                [
+                    f"Communes partagées déclarées : {fr_number(a['shared_communes'])} commune(s) "
+                    f"({fr_number(a['shared_population'])} habitants, comptés une seule fois ; pas des "
+                    "chevauchements)"
+                ]
+                if a.get("shared_communes")
+                else []
+            ),
         ]
         detail = self.regions if by == "region" else self.departements
         if self.scope["level"] == "departement" and by == "region":
@@ -471,13 +483,20 @@ def _aggregate(
     n = units["n_cpts"].to_numpy()
     pop = units["population"].to_numpy(dtype=np.int64)
     every = np.ones(len(n), dtype=bool)
+    declared = (
+        units["commune_partagee"].to_numpy(dtype=bool)
+        if "commune_partagee" in units
+        else np.zeros(len(n), bool)
+    ) & (n >= 2)
     agg = pd.DataFrame(
         {
             "population": count(every, pop),
             "population_covered": count(n > 0, pop),
             "white_zone_communes": count(n == 0),
-            "overlap_communes": count(n >= 2),
-            "overlap_population": count(n >= 2, pop),
+            "overlap_communes": count((n >= 2) & ~declared),
+            "overlap_population": count((n >= 2) & ~declared, pop),
+            "shared_communes": count(declared),
+            "shared_population": count(declared, pop),
             "communes": count(every),
         },
         index=pd.Index(names, name=key),
@@ -525,6 +544,8 @@ def _entries(
                 "white_zone_communes": int(r["white_zone_communes"]),
                 "overlap_communes": int(r["overlap_communes"]),
                 "overlap_population": int(r["overlap_population"]),
+                "shared_communes": int(r["shared_communes"]),
+                "shared_population": int(r["shared_population"]),
                 "communes": int(r["communes"]),
                 "goal": goal,
                 "progress": round(int(r["cpts"]) / goal, 4) if goal else 0.0,

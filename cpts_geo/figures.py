@@ -17,7 +17,7 @@ import shapely
 
 from ._dissolve import atoms, zone_epsg
 from ._errors import CptsGeoError
-from ._styles import DETAIL, OVERLAP_STYLE, STAGE_COLORS
+from ._styles import DETAIL, OVERLAP_STYLE, SHARED_STYLE, STAGE_COLORS
 from ._text import fr_decimal, fr_int, fr_number, fr_share, plain
 from .coverage import NOTE_MULTI, as_coverage
 from .reference import METRO_EPSG, Reference
@@ -39,6 +39,7 @@ __all__ = [
 _TERRITORY_COLOR = "#4292c6"
 _WHITE_COLOR = "#e0e0e0"
 _OVERLAP_COLOR = "#d7191c"
+_SHARED_FILL = SHARED_STYLE["fillColor"].split()[-1]  # "url(#pattern) #hex": the colour
 
 
 def _figure(figsize, layout: Literal["constrained", "compressed", "tight"] | None = "constrained"):
@@ -315,9 +316,10 @@ def coverage_figure(
     tol = DETAIL[scope["level"]][0]
     codes = ref.units.index[inside]
     stages = {c: (s if s in STAGE_COLORS else "") for c, s in coverage.register.cpts["statut"].items()}
+    declared = coverage.register.shared_mask[inside]
     labels = [
-        ("w",) if not owners else ("o",) if len(owners) > 1 else ("c", owners[0])
-        for owners in table["cpts"].to_numpy()[inside]
+        ("w",) if not owners else ("s",) if shared else ("o",) if len(owners) > 1 else ("c", owners[0])
+        for owners, shared in zip(table["cpts"].to_numpy()[inside], declared)
     ]
     parts = atoms(ref, codes, labels, tol, 6)
     fig = _figure(figsize)
@@ -359,6 +361,15 @@ def coverage_figure(
         Patch(facecolor="#e0e0e0", edgecolor="#8a8a8a", hatch="////", label="Zone blanche"),
         Patch(facecolor=OVERLAP_STYLE["fillColor"], label="Commune dans plusieurs CPTS"),
     ]
+    if any(lab[0] == "s" for lab in parts.label):
+        handles.append(
+            Patch(
+                facecolor=_SHARED_FILL,
+                edgecolor=SHARED_STYLE["color"],
+                hatch="\\\\",
+                label="Commune partagée déclarée",
+            )
+        )
     ax.legend(handles=handles, loc="lower left", fontsize=8, frameon=True)
     v = ref.vintage
     # Nationally the DROM fill the bottom row: the vintages go to the top-left corner.
@@ -383,6 +394,8 @@ def _draw_coverage(ax, parts, sel, stages: dict, epsg: int) -> list:
         if x[0] == "w"
         else OVERLAP_STYLE["fillColor"]
         if x[0] == "o"
+        else _SHARED_FILL
+        if x[0] == "s"
         else STAGE_COLORS[stages[x[1]]]
         for x in lab
     ]
@@ -390,6 +403,11 @@ def _draw_coverage(ax, parts, sel, stages: dict, epsg: int) -> list:
     gdf.plot(ax=ax, color=gdf["c"], linewidth=0)
     if gdf["w"].any():
         gdf[gdf["w"]].plot(ax=ax, facecolor="#e0e0e0", edgecolor="#8a8a8a", hatch="////", linewidth=0)
+    shared = np.array([x[0] == "s" for x in lab], dtype=bool)
+    if shared.any():  # communes declared shared below the commune level: hatched, not red
+        gdf[shared].plot(
+            ax=ax, facecolor=_SHARED_FILL, edgecolor=SHARED_STYLE["color"], hatch="\\\\", linewidth=0
+        )
     where_c: dict = {}
     for i, x in zip(sel.tolist(), lab):
         if x[0] == "c":

@@ -39,6 +39,30 @@ import shapely
 
 from ._cells import blank, cell_text, fold, short_error
 from ._errors import InputError
+from ._layout import (  # the column names are re-exported: cpts_geo.inputs.CODE_COLUMNS...
+    CODE_COLUMNS,  # noqa: F401
+    CPTS_ID_COLUMNS,  # noqa: F401
+    CPTS_NAME_COLUMNS,  # noqa: F401
+    DATE_COLUMNS,  # noqa: F401
+    DEP_COLUMNS,  # noqa: F401
+    EPCI_COLUMNS,  # noqa: F401
+    NAME_COLUMNS,  # noqa: F401
+    POSTAL_COLUMNS,  # noqa: F401
+    SHARED_COLUMNS,  # noqa: F401
+    STAGE_COLUMNS,  # noqa: F401
+    _cell,
+    _columns,
+    _header_index,
+    _holds_communes,
+    _looks_like_code,
+    _one_line_list,
+    _polygon_fields,
+    _skipped,
+    _split_header,
+    _without_totals,
+    without_remark,
+)
+from ._text import fr_plural
 from .reference import Reference
 from .register import STAGES, Register, register_from_frame, replace_geometries
 
@@ -70,56 +94,6 @@ CUT_BOUNDS = (0.05, 0.95)
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv", ".tab", ".lst", ""}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 GEO_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".fgb"}
-
-# Column names as users write them, folded with normalize_name.
-CODE_COLUMNS = [
-    "code insee",
-    "codgeo",
-    "insee",
-    "code commune insee",
-    "com",
-    "depcom",
-    "code commune",
-    "codecommune",
-    "code com",
-    "codeinsee",
-    "insee com",
-    "code",
-    "cog",
-    "code insee commune",
-    "code geo",
-    "codegeo",
-    "num insee",
-    "n insee",
-    "numero insee",
-]
-NAME_COLUMNS = [
-    "commune",
-    "communes",
-    "nom commune",
-    "nom de la commune",
-    "libelle commune",
-    "libgeo",
-    "libelle",
-    "nom",
-    "ville",
-    "nom com",
-    "nom communes",
-]
-DEP_COLUMNS = [
-    "departement",
-    "dep",
-    "code departement",
-    "dept",
-    "code dep",
-    "num departement",
-    "numero departement",
-    "dpt",
-]
-CPTS_ID_COLUMNS = ["cpts id", "id cpts", "identifiant cpts", "code cpts", "id", "identifiant"]
-CPTS_NAME_COLUMNS = ["cpts nom", "nom cpts", "nom de la cpts", "cpts", "libelle cpts"]
-STAGE_COLUMNS = ["statut", "stade", "etat", "status", "etape"]
-DATE_COLUMNS = ["date statut", "date", "date du statut", "date stade"]
 
 
 @dataclass
@@ -159,9 +133,22 @@ def _empty_cut() -> pd.DataFrame:
 # Proposals
 # ---------------------------------------------------------------------------------------------
 def proposal_from_codes(
-    values, ref: Reference, *, name: str | None = None, departement=None, lines=None, source: str = ""
+    values,
+    ref: Reference,
+    *,
+    name: str | None = None,
+    departement=None,
+    lines=None,
+    source: str = "",
+    names=None,
+    postal_codes=None,
+    prefer: str | None = None,
 ) -> Proposal:
     """A proposal from a list of codes or names (as :meth:`Reference.resolve` accepts them).
+
+    ``names``, ``postal_codes`` and ``prefer`` are passed to :meth:`Reference.resolve`: the name
+    given next to each code (both must designate the same unit unless ``prefer`` says which
+    wins), and a postal code per value that chooses between homonyms.
 
     Raises
     ------
@@ -169,7 +156,15 @@ def proposal_from_codes(
         Naming every value that could not be resolved, or when nothing is left.
     """
     values = list(values)
-    res = ref.resolve(values, departement=departement, lines=lines, source=source or None)
+    res = ref.resolve(
+        values,
+        departement=departement,
+        postal_codes=postal_codes,
+        names=names,
+        prefer=prefer,
+        lines=lines,
+        source=source or None,
+    )
     if not res.codes:
         raise InputError(
             f"{source or 'proposition'} : aucune commune après lecture ; la proposition est vide"
@@ -177,20 +172,38 @@ def proposal_from_codes(
     return Proposal(codes=res.codes, name=name, source=source, warnings=_plain_warnings(res.warnings))
 
 
-def read_proposal(path, ref: Reference, *, sheet: str | None = None, departement=None) -> Proposal:
+def read_proposal(
+    path,
+    ref: Reference,
+    *,
+    sheet: str | None = None,
+    departement=None,
+    prefer: str | None = None,
+    skip_rows: int | None = None,
+    crs=None,
+) -> Proposal:
     """Read a proposed territory from a file.
 
     Parameters
     ----------
     path
-        CSV/TXT (any common delimiter and encoding), XLSX, a list with one code or name per line,
-        or a GeoJSON/GeoPackage of polygon(s).
+        CSV/TXT (any common delimiter and encoding), XLSX, a list with one code or name per line
+        (or one line of names separated by commas), or a GeoJSON/GeoPackage of polygon(s).
+        Title and blank rows above the header, notes below the data and total rows are skipped
+        with a warning.
     ref
         The reference the codes are resolved against.
     sheet
-        XLSX only: the sheet to read (default: the first).
+        XLSX only: the sheet to read (default: the first that holds communes).
     departement
         A département that disambiguates commune names (when the file has no département column).
+    prefer
+        ``"codes"`` or ``"names"``: which column wins when a row's code and name designate two
+        different communes (default: such a row is an error).
+    skip_rows
+        Skip the first ``skip_rows`` lines of the file (title rows the reader did not recognise).
+    crs
+        Polygon files without a CRS: the CRS of their coordinates (``2154`` for Lambert-93).
 
     Returns
     -------
@@ -210,11 +223,12 @@ def read_proposal(path, ref: Reference, *, sheet: str | None = None, departement
     path = Path(path)
     kind = _kind(path)
     if kind == "geo":
-        return _proposal_from_polygons(path, ref)
-    rows = _read_rows(path, sheet=sheet)
+        return _proposal_from_polygons(path, ref, crs=crs)
+    rows, layout = _table_rows(path, sheet=sheet, skip_rows=skip_rows)
     header, body = _split_header(rows, path)
     src = str(path)
-    warnings: list[dict] = []
+    warnings: list[dict] = list(layout)
+    extra: dict = {"prefer": prefer}
     if header is None:
         # No header: the codes are in the first column that holds a code on the first row.
         col = next((i for i, c in enumerate(rows[0].cells) if _looks_like_code(c)), 0)
@@ -223,46 +237,55 @@ def read_proposal(path, ref: Reference, *, sheet: str | None = None, departement
         deps = departement
         name = path.stem
     else:
-        cols = _columns(header)
-        code_col, name_col = cols.get("code"), cols.get("name")
-        if code_col is None and name_col is None:
-            raise InputError(
-                f"{src} : ligne {rows[0].line} : aucune colonne de codes communes reconnue parmi "
-                f"{', '.join(repr(h) for h in header)} ; attendu code_insee, CODGEO, Code INSEE, "
-                "insee, code_commune_insee, COM, DEPCOM, ou des noms dans une colonne Commune "
-                "(avec Département)"
-            )
-        values, deps, lines = [], [], []
-        for r in body:
-            v = _cell(r, code_col)
-            if not v and name_col is not None:
-                v = _cell(r, name_col)
-            if not v:
-                warnings.append(
-                    {
-                        "line": r.line,
-                        "value": "; ".join(c for c in r.cells if c),
-                        "message": "ligne sans code ni nom de commune, ignorée",
-                    }
-                )
-                continue
-            values.append(v)
-            lines.append(r.line)
-            d = _cell(r, cols.get("dep")) if cols.get("dep") is not None else ""
-            deps.append(d or departement)
-        name = None
-        if cols.get("cpts_name") is not None:
-            name = next((_cell(r, cols["cpts_name"]) for r in body if _cell(r, cols["cpts_name"])), None)
+        values, deps, lines, name, more = _header_values(header, body, rows, src, departement, warnings)
+        extra.update(more)
         name = name or path.stem
     if not values:
         raise InputError(f"{src} : aucune commune dans le fichier (lignes vides ou en-tête seul)")
-    p = proposal_from_codes(values, ref, name=name, departement=deps, lines=lines, source=src)
+    p = proposal_from_codes(values, ref, name=name, departement=deps, lines=lines, source=src, **extra)
     p.warnings = warnings + p.warnings
     return p
 
 
-def _proposal_from_polygons(path: Path, ref: Reference) -> Proposal:
-    gdf = _read_geo(path)
+def _header_values(header, body, rows, src, departement, warnings):
+    """Values, départements, lines, CPTS name and the extra arguments of resolve for a proposal
+    table with a header."""
+    cols = _columns(header)
+    code_col, name_col, epci_col = cols.get("code"), cols.get("name"), cols.get("epci")
+    if code_col is None and name_col is None and epci_col is None:
+        raise InputError(
+            f"{src} : ligne {rows[0].line} : aucune colonne de codes communes reconnue parmi "
+            f"{', '.join(repr(h) for h in header)} ; attendu code_insee, CODGEO, Code INSEE, "
+            "insee, code_commune_insee, COM, DEPCOM, ou des noms dans une colonne Commune "
+            "(avec Département)"
+        )
+    values, deps, lines, names, postal = [], [], [], [], []
+    for r in body:
+        code, nom, epci = _cell(r, code_col), _cell(r, name_col), _cell(r, epci_col)
+        v = code or nom or epci
+        if not v:
+            warnings.append(
+                {
+                    "line": r.line,
+                    "value": "; ".join(c for c in r.cells if c),
+                    "message": "ligne sans code ni nom de commune, ignorée",
+                }
+            )
+            continue
+        values.append(v)
+        names.append(without_remark(nom) if code and nom else None)
+        postal.append(_cell(r, cols.get("postal")) or None)
+        lines.append(r.line)
+        d = _cell(r, cols.get("dep")) if cols.get("dep") is not None else ""
+        deps.append(d or departement)
+    name = None
+    if cols.get("cpts_name") is not None:
+        name = next((_cell(r, cols["cpts_name"]) for r in body if _cell(r, cols["cpts_name"])), None)
+    return values, deps, lines, name, {"names": names, "postal_codes": postal}
+
+
+def _proposal_from_polygons(path: Path, ref: Reference, *, crs=None) -> Proposal:
+    gdf = _read_geo(path, crs=crs)
     geom = shapely.union_all(gdf.geometry.to_numpy())
     shares = _area_shares(ref, geom)
     inside = shares.index[shares > MAJORITY].tolist()
@@ -331,7 +354,7 @@ def _with_contained(ref: Reference, codes: list[str]) -> list[str]:
     return codes
 
 
-def _read_geo(path: Path) -> gpd.GeoDataFrame:
+def _read_geo(path: Path, crs=None) -> gpd.GeoDataFrame:
     try:
         gdf = gpd.read_file(path, layer=_first_spatial_layer(path))
     except Exception as exc:  # pyogrio/GDAL raise many kinds; all mean "cannot read this file"
@@ -339,11 +362,8 @@ def _read_geo(path: Path) -> gpd.GeoDataFrame:
             f"{path} : fichier géographique illisible ({short_error(exc)}) ; attendu un "
             "GeoJSON ou un GeoPackage de polygones"
         ) from None
-    if gdf.crs is None:
-        raise InputError(
-            f"{path} : le fichier n'a pas de système de coordonnées (CRS) ; "
-            "enregistrez-le avec son CRS (par exemple EPSG:2154 ou EPSG:4326)"
-        )
+    if gdf.crs is None or crs is not None or _not_degrees(gdf):
+        gdf = _declared_crs(gdf, path, crs)
     if not len(gdf):
         raise InputError(f"{path} : le fichier ne contient aucun objet")
     gtype = shapely.get_type_id(gdf.geometry.to_numpy())
@@ -371,22 +391,83 @@ def _first_spatial_layer(path: Path) -> str | None:
     return spatial[0] if len(layers) > 1 and spatial else None
 
 
+def _declared_crs(gdf: gpd.GeoDataFrame, path: Path, crs) -> gpd.GeoDataFrame:
+    """A layer without CRS with the one the user declared; else an error that says whether its
+    coordinates look like degrees or projected metres."""
+    if crs is not None:
+        try:
+            return gdf.set_crs(_crs_value(crs), allow_override=True)
+        except Exception as exc:  # pyproj raises CRSError and ValueError
+            raise InputError(f"crs '{crs}' : système de coordonnées inconnu ({short_error(exc)})") from None
+    bounds = gdf.total_bounds if len(gdf) else np.array([np.nan] * 4)
+    if _not_degrees(gdf):
+        raise InputError(
+            f"{path} : le fichier n'a pas de système de coordonnées (CRS) déclaré et ses coordonnées "
+            f"(x de {bounds[0]:.0f} à {bounds[2]:.0f}, y de {bounds[1]:.0f} à {bounds[3]:.0f}) ne sont pas "
+            "des degrés : elles semblent projetées (en mètres ; Lambert-93, EPSG:2154, en métropole) ; "
+            "déclarez le CRS (paramètre crs, par exemple crs=2154) ou enregistrez le fichier avec son CRS"
+        )
+    raise InputError(
+        f"{path} : le fichier n'a pas de système de coordonnées (CRS) ; ses coordonnées ressemblent à "
+        "des degrés : déclarez le CRS (paramètre crs, par exemple crs=4326) ou enregistrez le fichier "
+        "avec son CRS (par exemple EPSG:2154 ou EPSG:4326)"
+    )
+
+
+def _not_degrees(gdf: gpd.GeoDataFrame) -> bool:
+    """Coordinates out of the range of degrees in a layer without CRS or in a geographic one (a
+    GeoJSON without CRS is read as EPSG:4326): they are projected metres."""
+    if gdf.crs is not None and not gdf.crs.is_geographic:
+        return False
+    bounds = gdf.total_bounds if len(gdf) else np.array([np.nan] * 4)
+    return bool(
+        np.isfinite(bounds).all()
+        and (np.abs(bounds[[0, 2]]).max() > 180 or np.abs(bounds[[1, 3]]).max() > 90)
+    )
+
+
+def _crs_value(crs):
+    text = str(crs).strip()
+    return int(text) if text.isdigit() else text
+
+
 # ---------------------------------------------------------------------------------------------
 # Registers
 # ---------------------------------------------------------------------------------------------
-def read_register(path, ref: Reference, *, sheet: str | None = None) -> Register:
+def read_register(
+    path,
+    ref: Reference,
+    *,
+    sheet: str | None = None,
+    prefer: str | None = None,
+    skip_rows: int | None = None,
+    crs=None,
+    id_column: str | None = None,
+    name_column: str | None = None,
+    stage_column: str | None = None,
+) -> Register:
     """Read a register of existing CPTS.
 
     Parameters
     ----------
     path
         CSV/TXT/XLSX with one row per (CPTS, commune): ``cpts_id``, ``cpts_nom``, ``code_insee``
-        (or a commune name with its département) and optional ``statut``, ``date_statut``; or a
-        GeoJSON/GeoPackage of polygons with ``cpts_id`` and ``cpts_nom``.
+        (or a commune name, with its département or postal code; or an EPCI name or SIREN, in
+        the commune column or an ``EPCI`` column, for all its communes) and optional ``statut``,
+        ``date_statut``, ``commune_partagee``; or a GeoJSON/GeoPackage of polygons with
+        ``cpts_id`` and ``cpts_nom``. Each CPTS is resolved on its own: its other communes
+        decide its homonyms.
     ref
         The reference the codes are resolved against.
     sheet
-        XLSX only: the sheet to read (default: the first).
+        XLSX only: the sheet to read (default: the first that holds communes).
+    prefer, skip_rows
+        As for :func:`read_proposal`.
+    crs
+        Polygon files without a CRS: the CRS of their coordinates.
+    id_column, name_column, stage_column
+        Polygon files: the fields holding the CPTS id, name and stage, when they are not
+        ``cpts_id``, ``cpts_nom``, ``statut`` or a known variant.
 
     Returns
     -------
@@ -399,8 +480,10 @@ def read_register(path, ref: Reference, *, sheet: str | None = None) -> Register
     """
     path = Path(path)
     if _kind(path) == "geo":
-        return _register_from_polygons(path, ref)
-    rows = _read_rows(path, sheet=sheet)
+        return _register_from_polygons(
+            path, ref, crs=crs, id_column=id_column, name_column=name_column, stage_column=stage_column
+        )
+    rows, layout = _table_rows(path, sheet=sheet, skip_rows=skip_rows)
     header, body = _split_header(rows, path)
     src = str(path)
     if header is None:
@@ -412,23 +495,32 @@ def read_register(path, ref: Reference, *, sheet: str | None = None) -> Register
     missing = [
         label for key, label in (("cpts_id", "cpts_id"), ("code", "code_insee")) if cols.get(key) is None
     ]
-    if missing == ["code_insee"] and cols.get("name") is not None:
+    if missing == ["code_insee"] and (cols.get("name") is not None or cols.get("epci") is not None):
         missing = []
     if missing:
         raise InputError(
             f"{src} : ligne {rows[0].line} : colonne(s) {', '.join(missing)} introuvable(s) "
             f"parmi {', '.join(repr(h) for h in header)} ; un registre a une ligne par "
-            "(CPTS, commune) avec cpts_id, cpts_nom, code_insee, et en option statut, date_statut"
+            "(CPTS, commune) avec cpts_id, cpts_nom, code_insee, et en option statut, date_statut, "
+            "commune_partagee"
         )
-    warnings: list[dict] = []
-    data: dict[str, list] = {
-        k: [] for k in ("cpts_id", "cpts_nom", "code_insee", "statut", "date_statut", "departement")
+    warnings: list[dict] = list(layout)
+    fields = {
+        "cpts_id": "cpts_id",
+        "cpts_nom": "cpts_name",
+        "code_insee": "code",
+        "nom_commune": "name",
+        "epci": "epci",
+        "code_postal": "postal",
+        "statut": "stage",
+        "date_statut": "date",
+        "departement": "dep",
+        "commune_partagee": "shared",
     }
+    data: dict[str, list] = {k: [] for k in fields}
     lines = []
     for r in body:
-        code = _cell(r, cols.get("code")) or _cell(r, cols.get("name"))
-        cid = _cell(r, cols.get("cpts_id"))
-        if not code:
+        if not (_cell(r, cols.get("code")) or _cell(r, cols.get("name")) or _cell(r, cols.get("epci"))):
             warnings.append(
                 {
                     "line": r.line,
@@ -437,28 +529,38 @@ def read_register(path, ref: Reference, *, sheet: str | None = None) -> Register
                 }
             )
             continue
-        data["cpts_id"].append(cid)
-        data["cpts_nom"].append(_cell(r, cols.get("cpts_name")))
-        data["code_insee"].append(code)
-        data["statut"].append(_cell(r, cols.get("stage")))
-        data["date_statut"].append(_cell(r, cols.get("date")))
-        data["departement"].append(_cell(r, cols.get("dep")))
+        for key, role in fields.items():
+            data[key].append(_cell(r, cols.get(role)))
+        data["nom_commune"][-1] = without_remark(data["nom_commune"][-1])
         lines.append(r.line)
-    reg = register_from_frame(pd.DataFrame(data, dtype=object), ref, source=src, lines=lines)
+    reg = register_from_frame(pd.DataFrame(data, dtype=object), ref, source=src, lines=lines, prefer=prefer)
     return reg.with_warnings(warnings)
 
 
-def _register_from_polygons(path: Path, ref: Reference) -> Register:
-    gdf = _read_geo(path)
-    lower = {str(c).lower(): c for c in gdf.columns}
-    if "cpts_id" not in lower:
-        raise InputError(
-            f"{path} : attribut cpts_id introuvable parmi {', '.join(map(str, gdf.columns))} ; "
-            "chaque polygone doit avoir cpts_id et cpts_nom"
+def register_cells(
+    path, *, sheet: str | None = None, skip_rows: int | None = None
+) -> dict[int, tuple[str, str]]:
+    """The commune cell (code, name or EPCI) and the stage cell of each data row of a register
+    table as written, by line: what :func:`cpts_geo.migrate.migrate_register` compares with
+    what was read."""
+    rows, _ = _table_rows(Path(path), sheet=sheet, skip_rows=skip_rows)
+    header, body = _split_header(rows, Path(path))
+    cols = _columns(header or [])
+    return {
+        r.line: (
+            _cell(r, cols.get("code")) or _cell(r, cols.get("name")) or _cell(r, cols.get("epci")),
+            _cell(r, cols.get("stage")),
         )
-    gdf = gdf.rename(
-        columns={lower[k]: k for k in ("cpts_id", "cpts_nom", "statut", "date_statut") if k in lower}
-    )
+        for r in body
+    }
+
+
+def _register_from_polygons(
+    path: Path, ref: Reference, *, crs=None, id_column=None, name_column=None, stage_column=None
+) -> Register:
+    gdf = _read_geo(path, crs=crs)
+    mapping = _polygon_fields(gdf, path, id_column, name_column, stage_column)
+    gdf = gdf[[*mapping.values(), gdf.geometry.name]].rename(columns={v: k for k, v in mapping.items()})
     rows: list[dict] = []
     warnings: list[dict] = []
     lines: list[int] = []
@@ -648,47 +750,76 @@ def _xlsx_rows(path: Path, sheet: str | None) -> list[_Row]:
         wb.close()
 
 
-def _split_header(rows: list[_Row], path: Path) -> tuple[list[str] | None, list[_Row]]:
-    """The header (if the first row names columns we know) and the data rows."""
-    first = rows[0].cells
-    if _columns(first) or (len(first) > 1 and not any(_looks_like_code(c) for c in first)):
-        return first, rows[1:]
-    if len(first) == 1 and fold(first[0]) in _HEADER_WORDS:
-        return first, rows[1:]
-    return None, rows
+def _table_rows(path: Path, *, sheet: str | None, skip_rows: int | None) -> tuple[list[_Row], list[dict]]:
+    """The rows of a table from its header on, without total and note rows, and the warnings
+    naming what was skipped (title rows, totals, notes, another sheet)."""
+    warnings: list[dict] = []
+    if sheet is None and _kind(path) == "xlsx":
+        rows, sheet_note = _communes_sheet(path)
+        warnings += sheet_note
+    else:
+        rows = _read_rows(path, sheet=sheet)
+    if skip_rows:
+        skipped = [r for r in rows if r.line <= skip_rows]
+        rows = [r for r in rows if r.line > skip_rows]
+        if skipped:
+            warnings.append(
+                _skipped(skipped, f"{fr_plural(skip_rows, 'première ligne')} ignorée(s) à la demande")
+            )
+        if not rows:
+            raise InputError(f"{path} : aucune ligne après les {skip_rows} premières")
+    else:
+        start = _header_index(rows)
+        if start:
+            warnings.append(_skipped(rows[:start], "ligne(s) de titre au-dessus de l'en-tête ignorée(s)"))
+            rows = rows[start:]
+    if len(rows) == 1:
+        return _one_line_list(rows), warnings
+    rows, dropped = _without_totals(rows)
+    return rows, warnings + dropped
 
 
-_HEADER_WORDS = {"codes", "liste", "communes", "code", "nom", "noms", "territoire", "commune"}
+def _communes_sheet(path: Path) -> tuple[list[_Row], list[dict]]:
+    """The rows of the first sheet that holds communes (a header we know, or codes), with a
+    warning when it is not the first; an error listing the sheets when none does."""
+    from openpyxl import load_workbook
+
+    first = _read_rows_or_empty(path, None)
+    if _holds_communes(first):
+        return first, []
+    try:
+        wb = load_workbook(path, read_only=True)
+        names = list(wb.sheetnames)
+        wb.close()
+    except Exception:  # unreadable: _read_rows already said why, or the first sheet is all there is
+        return _read_rows(path, sheet=None), []
+    for name in names[1:]:
+        rows = _read_rows_or_empty(path, name)
+        if _holds_communes(rows):
+            return rows, [
+                {
+                    "line": None,
+                    "value": name,
+                    "message": f"feuille '{name}' lue : la première feuille, '{names[0]}', ne contient pas "
+                    "de liste de communes reconnue",
+                }
+            ]
+    if len(names) > 1:
+        raise InputError(
+            f"{path} : aucune feuille ne contient de liste de communes reconnue (en-tête code_insee, "
+            f"Commune... ou codes INSEE) ; feuilles : {', '.join(repr(n) for n in names)} ; précisez la "
+            "feuille à lire (paramètre sheet)"
+        )
+    return _read_rows(path, sheet=None), []
 
 
-def _looks_like_code(value: str) -> bool:
-    return bool(re.fullmatch(r"\s*\d[0-9aAbB]?\d{2,3}(\.0)?\s*", value))
-
-
-def _columns(header: list[str]) -> dict[str, int]:
-    """Positions of the columns we know, by role (first match in order of preference)."""
-    folded = [fold(h) for h in header]
-    out: dict[str, int] = {}
-    for role, names in (
-        ("code", CODE_COLUMNS),
-        ("cpts_id", CPTS_ID_COLUMNS),
-        ("cpts_name", CPTS_NAME_COLUMNS),
-        ("stage", STAGE_COLUMNS),
-        ("date", DATE_COLUMNS),
-        ("dep", DEP_COLUMNS),
-        ("name", NAME_COLUMNS),
-    ):
-        for name in names:
-            if name in folded and folded.index(name) not in out.values():
-                out[role] = folded.index(name)
-                break
-    return out
-
-
-def _cell(row: _Row, col: int | None) -> str:
-    if col is None or col >= len(row.cells):
-        return ""
-    return row.cells[col]
+def _read_rows_or_empty(path: Path, sheet: str | None) -> list[_Row]:
+    try:
+        return _read_rows(path, sheet=sheet)
+    except InputError as exc:
+        if str(exc).endswith("fichier vide"):
+            return []
+        raise
 
 
 def _plain_warnings(warnings: list[dict]) -> list[dict]:

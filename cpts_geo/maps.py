@@ -32,6 +32,7 @@ from ._folium import (
     add_basemaps,
     add_hatch_pattern,
     add_map_chrome,
+    add_shared_hatch_pattern,
     add_territory_layer,
     choropleth_layer_class,
     escape_html,
@@ -54,6 +55,7 @@ from ._styles import (
     OVERLAP_STYLE,
     PALETTE,
     SHARE_CLASSES,
+    SHARED_STYLE,
     STAGE_COLORS,
     SUBDIVIDED_COMMUNE_STYLE,
     SUBUNIT_STYLE,
@@ -330,7 +332,12 @@ def coverage_map(
     )
 
     # Units in several CPTS, dissolved by the set of CPTS covering them.
-    multi = table.loc[drawn.to_numpy() & (table["n_cpts"].to_numpy() >= 2)]
+    declared = (
+        table["commune_partagee"].to_numpy(dtype=bool)
+        if "commune_partagee" in table
+        else np.zeros(len(table), dtype=bool)
+    )
+    multi = table.loc[drawn.to_numpy() & (table["n_cpts"].to_numpy() >= 2) & ~declared]
     ov_rows = []
     if len(multi):
         names = cpts["cpts_nom"].to_dict()
@@ -366,6 +373,9 @@ def coverage_map(
         legend=[("Commune dans plusieurs CPTS", OVERLAP_STYLE)],
         legend_section="Couverture",
     )
+    shared = table.loc[drawn.to_numpy() & (table["n_cpts"].to_numpy() >= 2) & declared]
+    if len(shared):
+        _add_shared_layer(m, ref, shared, cpts["cpts_nom"].to_dict())
 
     # Extra layers (e.g. suggested territories).
     for k, layer in enumerate(extra_layers):
@@ -1301,3 +1311,29 @@ def changes_map(
         m.fit_bounds([[float(y0), float(x0)], [float(y1), float(x1)]])
     m._cpts_changes = ch  # type: ignore[attr-defined]
     return m
+
+
+def _add_shared_layer(m, ref, shared: pd.DataFrame, names: dict) -> None:
+    """Communes declared shared by several CPTS below the commune level (``commune_partagee``):
+    hatched in their own style, one feature per commune (they are few)."""
+    geoms = ref.units.geometry.reindex(shared.index)
+    rows = [
+        {
+            "nom": f"{r['nom']} ({code})",
+            "cpts": " ; ".join(f"{names.get(k, '') or k}" for k in r["cpts"]),
+            "population": f"{fr_number(int(r['population']))} hab.",
+            "geometry": geoms.loc[code],
+        }
+        for code, r in shared.iterrows()
+    ]
+    add_territory_layer(
+        m,
+        gpd.GeoDataFrame(rows, geometry="geometry", crs=ref.units.crs).to_crs(4326),
+        name="Communes partagées déclarées",
+        fields={"nom": "Commune", "cpts": "CPTS qui la partagent", "population": "Population"},
+        style=SHARED_STYLE,
+        class_name="cpts-partagee",
+        legend=[("Commune partagée déclarée (découpage infra-communal)", SHARED_STYLE)],
+        legend_section="Couverture",
+    )
+    add_shared_hatch_pattern(m)

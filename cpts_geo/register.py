@@ -25,6 +25,7 @@ Examples
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -49,8 +50,10 @@ __all__ = [
     "RegisterIndex",
     "as_register",
     "empty_register",
+    "parse_shared",
     "parse_stage",
     "register_from_frame",
+    "stage_problem",
 ]
 
 #: Stages of a CPTS (Atlas des CPTS), from project to signed contract.
@@ -68,37 +71,95 @@ STAGE_LABELS = {
 _STAGE_ALIASES = {
     "pre projet": "pre-projet",
     "preprojet": "pre-projet",
-    "projet": "pre-projet",
+    "pre projet de cpts": "pre-projet",
+    "en projet": "pre-projet",
+    "projet en cours": "pre-projet",
+    "en emergence": "pre-projet",
+    "emergence": "pre-projet",
+    "en reflexion": "pre-projet",
     "lettre intention": "lettre-intention",
     "lettre d intention": "lettre-intention",
     "lettre d intention validee": "lettre-intention",
+    "lettre d intention deposee": "lettre-intention",
     "li": "lettre-intention",
+    "li validee": "lettre-intention",
+    "li deposee": "lettre-intention",
     "projet sante": "projet-sante",
     "projet de sante": "projet-sante",
     "projet de sante valide": "projet-sante",
+    "projet de sante depose": "projet-sante",
     "ps": "projet-sante",
+    "ps valide": "projet-sante",
     "aci": "aci",
+    "aci signe": "aci",
+    "aci signee": "aci",
     "contrat aci": "aci",
     "contrat aci signe": "aci",
+    "contrat signe": "aci",
+    "contractualisee": "aci",
+    "signe": "aci",
+    "signee": "aci",
     "signature aci": "aci",
+    "en fonctionnement": "aci",
+}
+#: Folded wordings refused because they name two stages.
+_AMBIGUOUS_STAGES = {
+    "projet": "« projet » désigne soit un pré-projet (« en projet »), soit un projet de santé "
+    "(« projet de santé validé »)",
 }
 _STAGE_LIST = ", ".join(STAGES)
 
 #: Columns of :attr:`Register.table`.
-COLUMNS = ("cpts_id", "cpts_nom", "code_insee", "statut", "date_statut", "line")
+COLUMNS = ("cpts_id", "cpts_nom", "code_insee", "statut", "date_statut", "line", "commune_partagee")
+
+#: Cell values of ``commune_partagee`` (folded), blank being ``False``.
+_TRUE = {"oui", "o", "1", "x", "true", "vrai", "yes", "y"}
+_FALSE = {"non", "n", "0", "false", "faux", "no", ""}
 
 
 def parse_stage(value: str) -> str | None:
     """A stage in canonical form, ``""`` for none, ``None`` when unknown.
 
-    >>> parse_stage("Lettre d'intention validée"), parse_stage(""), parse_stage("???")
-    ('lettre-intention', '', None)
+    >>> parse_stage("Lettre d'intention validée"), parse_stage("ACI signé"), parse_stage(""), parse_stage("???")
+    ('lettre-intention', 'aci', '', None)
     """
     if not value:
         return ""
     if value in STAGES:
         return value
     return _STAGE_ALIASES.get(fold(value))
+
+
+def stage_problem(value: str) -> str:
+    """Why ``value`` is not a stage, with the accepted wordings (for error messages).
+
+    >>> stage_problem("projet").split(" : ")[0]
+    "statut 'projet' ambigu"
+    """
+    wordings = {st: [STAGE_LABELS[st]] for st in STAGES}
+    for alias, st in _STAGE_ALIASES.items():
+        wordings[st].append(alias)
+    accepted = " ; ".join(f"{st} ({', '.join(dict.fromkeys(w))})" for st, w in wordings.items())
+    why = _AMBIGUOUS_STAGES.get(fold(value))
+    if why:
+        return f"statut '{value}' ambigu : {why} ; précisez-le. Formulations acceptées : {accepted}"
+    return f"statut '{value}' inconnu ; formulations acceptées : {accepted}"
+
+
+def parse_shared(value) -> bool | None:
+    """A ``commune_partagee`` cell as a boolean (blank is ``False``), ``None`` when unreadable.
+
+    >>> parse_shared("oui"), parse_shared("x"), parse_shared(""), parse_shared(0), parse_shared("peut-être")
+    (True, True, False, False, None)
+    """
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    text = "" if blank(value) else fold(cell_text(value))
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    return None
 
 
 @dataclass(frozen=True, eq=False)
@@ -131,8 +192,9 @@ class Register:
         The reference its codes are units of.
     table
         ``cpts_id``, ``cpts_nom``, ``code_insee`` (unit code), ``statut`` (one of :data:`STAGES`,
-        ``""`` when not given), ``date_statut`` and ``line`` (its line in the file, or ``None``);
-        a copy-on-write view.
+        ``""`` when not given), ``date_statut``, ``line`` (its line in the file, or ``None``) and
+        ``commune_partagee`` (bool: the commune is declared shared on purpose by several CPTS
+        below the commune level); a copy-on-write view.
     source
         The file the register was read from.
     warnings
@@ -156,6 +218,8 @@ class Register:
         warnings: list[dict] | None = None,
         geometries: gpd.GeoDataFrame | None = None,
     ):
+        if "commune_partagee" not in table.columns:
+            table = table.assign(commune_partagee=False)
         missing = [c for c in COLUMNS if c not in table.columns]
         if missing:
             raise InputError(
@@ -278,6 +342,25 @@ class Register:
                 out[p] = ids[0]
         return out
 
+    @cached_property
+    def shared_units(self) -> list[str]:
+        """Codes of the units declared shared (``commune_partagee``) by two CPTS or more, in
+        reference order: they are not overlaps."""
+        t = self._table[self._table["commune_partagee"].astype(bool)]
+        if not len(t):
+            return []
+        counts = t.groupby("code_insee")["cpts_id"].nunique()
+        codes = counts.index[counts >= 2]
+        return self.ref.position.reindex(codes).sort_values().index.tolist()
+
+    @cached_property
+    def shared_mask(self) -> np.ndarray:
+        """For each unit of the reference (positions), whether it is in :attr:`shared_units`."""
+        out = np.zeros(self.ref.arrays.n, dtype=bool)
+        if self.shared_units:
+            out[self.ref.position.reindex(self.shared_units).to_numpy(dtype=np.int64)] = True
+        return out
+
     def codes(self, cpts_id) -> list[str]:
         """Unit codes of one CPTS, in file order."""
         links = self.links
@@ -326,23 +409,35 @@ def as_register(ref: Reference, obj, *, source: str | None = None, sheet: str | 
     )
 
 
-def register_from_frame(df: pd.DataFrame, ref: Reference, *, source: str = "", lines=None) -> Register:
+def register_from_frame(
+    df: pd.DataFrame, ref: Reference, *, source: str = "", lines=None, prefer: str | None = None
+) -> Register:
     """A register from a DataFrame with ``cpts_id``, ``cpts_nom``, ``code_insee`` (and optional
-    ``statut``, ``date_statut``, ``departement``).
+    ``statut``, ``date_statut``, ``departement``, ``nom_commune``, ``code_postal``, ``epci``,
+    ``commune_partagee``).
 
     Codes are resolved as :meth:`Reference.resolve` does (a city's code gives its
-    arrondissements); stages are normalized (``"Lettre d'intention"`` → ``lettre-intention``).
+    arrondissements; old codes, former names, postal codes and EPCI names or SIREN give the
+    current units), each CPTS on its own so that a homonym is decided by the other communes of
+    its CPTS; stages are normalized (``"Lettre d'intention"`` → ``lettre-intention``).
+    ``code_insee`` may hold a name; ``nom_commune`` is the name given next to a code (both must
+    designate the same unit, unless ``prefer`` is ``"codes"`` or ``"names"``); ``epci`` names an
+    EPCI (name or SIREN) that stands for all its communes on a row without ``code_insee`` nor
+    ``nom_commune`` (elsewhere it is only informative).
+    ``commune_partagee`` (oui/non, 1/0, x, true/false; blank = non) declares a commune shared on
+    purpose by several CPTS below the commune level: it must be declared on every row of the
+    commune.
 
     Raises
     ------
     InputError
-        Unknown codes or stages, a CPTS id given with two names, a row without a CPTS id: every
-        problem at once, each with its line.
+        Unknown codes or stages, a CPTS id given with two names, a row without a CPTS id, a
+        commune declared shared on only some of its rows: every problem at once, each with its line.
     """
     src = source or "registre"
     if not isinstance(df, pd.DataFrame):
         raise InputError(f"{src} : DataFrame attendu, reçu {type(df).__name__}")
-    if "cpts_id" not in df.columns or "code_insee" not in df.columns:
+    if "cpts_id" not in df.columns or not ({"code_insee", "epci"} & set(df.columns)):
         raise InputError(
             f"{src} : colonnes cpts_id et code_insee attendues ; trouvées : "
             f"{', '.join(map(str, df.columns)) or 'aucune'}"
@@ -367,14 +462,9 @@ def register_from_frame(df: pd.DataFrame, ref: Reference, *, source: str = "", l
     for i, s in enumerate(stages_raw):
         st = parse_stage(s)
         if st is None:
-            problems.append(
-                {
-                    "line": lines[i],
-                    "value": s,
-                    "message": f"{where(i)} : statut '{s}' inconnu ; attendu {_STAGE_LIST}",
-                }
-            )
+            problems.append({"line": lines[i], "value": s, "message": f"{where(i)} : {stage_problem(s)}"})
         stages.append(st or "")
+    shared = _shared_flags(df, n, lines, where, problems)
     for i, cid in enumerate(ids):
         if not cid:
             problems.append(
@@ -385,35 +475,11 @@ def register_from_frame(df: pd.DataFrame, ref: Reference, *, source: str = "", l
                 }
             )
     seen_name, seen_stage = _one_value_per_cpts(ids, noms, stages, lines, where, problems)
-    # Codes, resolved row by row (a unit may belong to two CPTS: that is an overlap, not a duplicate).
-    valid = [i for i in range(n) if ids[i]]
-    res = None
-    try:
-        res = ref.resolve(
-            [codes[i] for i in valid],
-            departement=[deps[i] or None for i in valid],
-            lines=[lines[i] for i in valid],
-            source=None,
-        )
-    except InputError as exc:
-        for p in exc.problems:
-            i = valid[p["index"]]
-            problems.append(
-                {"line": lines[i], "value": p["value"], "message": f"{where(i)} : {p['message']}"}
-            )
-    if problems:
-        problems.sort(key=lambda p: (p["line"] is None, p["line"] or 0))
-        raise InputError(
-            "\n".join(f"{src} : {p['message']}" for p in problems), [{"file": src, **p} for p in problems]
-        )
-    assert res is not None
-    for w in res.warnings:
-        if not w["message"].startswith("doublon ignoré"):
-            warnings.append({"line": w["line"], "value": w["value"], "message": w["message"]})
+    by_row = _resolve_by_cpts(ref, df, ids, codes, deps, lines, where, prefer, problems, warnings)
     rows = []
-    for k, i in enumerate(valid):
+    for i in range(n):
         cid = ids[i]
-        for code in res.by_value[k]:
+        for code in by_row.get(i, []):
             rows.append(
                 (
                     cid,
@@ -422,9 +488,19 @@ def register_from_frame(df: pd.DataFrame, ref: Reference, *, source: str = "", l
                     stages[i] or seen_stage.get(cid, ("",))[0],
                     dates[i],
                     lines[i],
+                    bool(shared[i]),
                 )
             )
     table = pd.DataFrame(rows, columns=list(COLUMNS), dtype=object)
+    table["commune_partagee"] = table["commune_partagee"].astype(bool)
+    _check_shared(
+        table, where_line=lambda line: f"ligne {line}" if line is not None else "?", problems=problems
+    )
+    if problems:
+        problems.sort(key=lambda p: (p["line"] is None, p["line"] or 0))
+        raise InputError(
+            "\n".join(f"{src} : {p['message']}" for p in problems), [{"file": src, **p} for p in problems]
+        )
     dup = table.duplicated(["cpts_id", "code_insee"])
     for r in table[dup].itertuples(index=False):
         warnings.append(
@@ -435,7 +511,130 @@ def register_from_frame(df: pd.DataFrame, ref: Reference, *, source: str = "", l
             }
         )
     table = table[~dup].reset_index(drop=True)
+    warnings += _shared_alone(table)
+    warnings.sort(key=lambda w: (w["line"] is None, w["line"] or 0))
     return Register(ref, table, source=source, warnings=warnings)
+
+
+def _shared_flags(df: pd.DataFrame, n: int, lines, where, problems: list[dict]) -> list[bool]:
+    if "commune_partagee" not in df.columns:
+        return [False] * n
+    out = []
+    for i, v in enumerate(df["commune_partagee"].tolist()):
+        flag = parse_shared(v)
+        if flag is None:
+            problems.append(
+                {
+                    "line": lines[i],
+                    "value": cell_text(v),
+                    "message": f"{where(i)} : commune_partagee '{cell_text(v)}' illisible ; attendu oui/non, "
+                    "1/0, x, true/false (vide = non)",
+                }
+            )
+        out.append(bool(flag))
+    return out
+
+
+def _resolve_by_cpts(
+    ref, df, ids, codes, deps, lines, where, prefer, problems, warnings
+) -> dict[int, list[str]]:
+    """Units of each row, each CPTS resolved on its own (its communes are a homonym's context)."""
+    n = len(ids)
+
+    def col(name):
+        if name not in df.columns:
+            return [""] * n
+        return ["" if blank(v) else cell_text(v) for v in df[name].tolist()]
+
+    names, postal, epci = col("nom_commune"), col("code_postal"), col("epci")
+    groups: dict[str, list[int]] = {}
+    for i, cid in enumerate(ids):
+        if cid:
+            groups.setdefault(cid, []).append(i)
+    # Rows with a code and nothing else need no context: one batch for all such CPTS.
+    batch: list[int] = []
+    batches: list[list[int]] = []
+    for rows in groups.values():
+        if all(_CODE.fullmatch(codes[i]) and not names[i] and not postal[i] for i in rows):
+            batch += rows
+        else:
+            batches.append(rows)
+    by_row: dict[int, list[str]] = {}
+    for rows in ([batch] if batch else []) + batches:
+        values = [codes[i] or names[i] or epci[i] for i in rows]
+        try:
+            res = ref.resolve(
+                values,
+                departement=[deps[i] or None for i in rows],
+                postal_codes=[postal[i] or None for i in rows],
+                names=[names[i] or None if codes[i] else None for i in rows],
+                prefer=prefer,
+                lines=[lines[i] for i in rows],
+                source=None,
+            )
+        except InputError as exc:
+            for p in exc.problems:
+                i = rows[p["index"]]
+                problems.append(
+                    {"line": lines[i], "value": p["value"], "message": f"{where(i)} : {p['message']}"}
+                )
+            continue
+        for w in res.warnings:
+            if not w["message"].startswith("doublon ignoré"):
+                warnings.append({"line": w["line"], "value": w["value"], "message": w["message"]})
+        for k, i in enumerate(rows):
+            by_row[i] = list(res.by_value[k])
+    return by_row
+
+
+_CODE = re.compile(r"\d[0-9AaBb]\d{3}|\d{4}")
+
+
+def _check_shared(table: pd.DataFrame, *, where_line, problems: list[dict]) -> None:
+    """A commune declared shared on some of its rows only is a problem naming them."""
+    if not len(table) or not table["commune_partagee"].any():
+        return
+    flags = table.groupby("code_insee", sort=False)["commune_partagee"]
+    mixed = flags.nunique()
+    for code in mixed.index[mixed > 1]:
+        rows = table[table["code_insee"] == code]
+        yes = rows.loc[rows["commune_partagee"], "line"].tolist()
+        no = rows.loc[~rows["commune_partagee"], "line"].tolist()
+        problems.append(
+            {
+                "line": no[0],
+                "value": code,
+                "message": f"{where_line(no[0])} : commune {code} déclarée partagée (commune_partagee) "
+                f"{_on_lines(yes)} mais pas {_on_lines(no)} ; déclarez-la sur chacune de ses lignes "
+                "ou sur aucune",
+            }
+        )
+
+
+def _on_lines(lines: list) -> str:
+    known = [str(x) for x in lines if x is not None]
+    if not known:
+        return f"sur {len(lines)} ligne(s)"
+    return ("ligne " if len(known) == 1 else "lignes ") + ", ".join(known)
+
+
+def _shared_alone(table: pd.DataFrame) -> list[dict]:
+    """Warnings for communes declared shared but in one CPTS only."""
+    t = table[table["commune_partagee"]]
+    if not len(t):
+        return []
+    counts = t.groupby("code_insee", sort=False)["cpts_id"].nunique()
+    out = []
+    for code in counts.index[counts < 2]:
+        line = t.loc[t["code_insee"] == code, "line"].iloc[0]
+        out.append(
+            {
+                "line": line,
+                "value": code,
+                "message": f"commune {code} déclarée partagée (commune_partagee) mais dans une seule CPTS",
+            }
+        )
+    return out
 
 
 def _one_value_per_cpts(ids, noms, stages, lines, where, problems) -> tuple[dict, dict]:

@@ -216,6 +216,12 @@ def _overlap_lines(d: dict) -> list[str]:
             f"{fr_int(c['population'])} hab. — {_units(c['communes'], limit=20)}",
             "    ",
         )
+    for o in d.get("shared", []):
+        out += _wrap(
+            f"commune partagée déclarée : {o['nom']} ({o['code']}), {fr_int(o['population'])} hab., "
+            "avec " + ", ".join(o["cpts"]),
+            "    ",
+        )
     return out
 
 
@@ -259,6 +265,13 @@ def _register_lines(rr: RegisterReport) -> list[str]:
             )
     else:
         lines.append("Aucune commune dans plusieurs CPTS.")
+    if rr.shared:
+        lines.append(f"Communes partagées déclarées (commune_partagee) ({fr_int(len(rr.shared))}) :")
+        for o in rr.shared:
+            lines += _wrap(
+                f"{o['nom']} ({o['code']}), {fr_int(o['population'])} hab. : CPTS " + ", ".join(o["cpts"]),
+                "  ",
+            )
     if rr.enclaves:
         lines.append(
             "Communes hors CPTS enclavées par les CPTS du registre "

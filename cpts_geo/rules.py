@@ -538,14 +538,20 @@ def overlap(territory: Territory, existing, *, cpts_id: str | None = None) -> Ru
     (distinct shared units); ``n_cpts_compared``.
     """
     a = territory.ref.arrays
-    reg = as_register(territory.ref, existing).index
+    register = as_register(territory.ref, existing)
+    reg = register.index
     P = territory.positions
     inside = np.zeros(a.n, dtype=bool)
     inside[P] = True
     hit = inside[reg.row_pos]
     self_idx = np.flatnonzero(reg.ids == str(cpts_id)) if cpts_id is not None else np.empty(0, dtype=np.int64)
+    declared: list[dict] = []
     if len(self_idx):
         hit &= ~np.isin(reg.row_cpts, self_idx)
+        # A CPTS of the register and a commune it declares shared: not an overlap.
+        is_declared = hit & register.shared_mask[reg.row_pos]
+        declared = _declared_shares(a, reg, is_declared)
+        hit &= ~is_declared
     compared = reg.n_cpts - len(self_idx)
     rows: list[dict] = []
     if hit.any():
@@ -572,6 +578,7 @@ def overlap(territory: Territory, existing, *, cpts_id: str | None = None) -> Ru
         "n_communes": len(shared),
         "population": int(a.pop[shared].sum()),
         "n_cpts_compared": int(compared),
+        "shared": declared,
     }
     areas = _shared_areas(territory, existing, skip=set(reg.ids[self_idx].tolist()))
     if areas is not None:
@@ -604,6 +611,8 @@ def overlap(territory: Territory, existing, *, cpts_id: str | None = None) -> Ru
             "avec le porteur de la CPTS voisine"
         )
         return RuleResult("overlap", "warn", msg, details)
+    if not rows and declared:
+        return RuleResult("overlap", "warn", sentence(_declared_text(declared)), details)
     if not rows:
         msg = (
             f"Aucune commune partagée avec les {fr_plural(compared, 'CPTS', 'CPTS')} du registre."
@@ -621,8 +630,33 @@ def overlap(territory: Territory, existing, *, cpts_id: str | None = None) -> Ru
     msg = sentence(
         f"{fr_plural(len(shared), 'commune')} ({fr_int(details['population'])} hab.) "
         f"déjà dans {fr_plural(len(sharing), 'CPTS', 'CPTS')} du registre : {listing(described)}"
+        + (f" ; {_declared_text(declared)}" if declared else "")
     )
     return RuleResult("overlap", "fail", msg, details)
+
+
+def _declared_shares(a: ReferenceArrays, reg, rows: np.ndarray) -> list[dict]:
+    """Units of ``rows`` (a mask of register rows) with the other CPTS sharing them."""
+    out = []
+    for p in np.unique(reg.row_pos[rows]):
+        others = np.unique(reg.row_cpts[rows & (reg.row_pos == p)])
+        out.append(
+            {
+                "code": str(a.codes[p]),
+                "nom": str(a.names[p]),
+                "population": int(a.pop[p]),
+                "cpts": [str(reg.ids[c]) for c in others],
+            }
+        )
+    return out
+
+
+def _declared_text(declared: list[dict]) -> str:
+    described = [f"{d['nom']} ({d['code']}) avec {listing(d['cpts'])}" for d in declared]
+    return (
+        f"{'commune partagée déclarée' if len(declared) == 1 else 'communes partagées déclarées'} : "
+        f"{listing(described)}"
+    )
 
 
 def _shared_areas(territory: Territory, existing, *, skip: set) -> dict[str, float] | None:
@@ -907,14 +941,15 @@ def check_register(
     # Units in two CPTS or more.
     counts = np.bincount(index.row_pos, minlength=a.n)
     multi = np.flatnonzero(counts > 1)
-    overlaps = []
+    overlaps: list[dict] = []
+    shared: list[dict] = []
     if len(multi):
         rows = np.flatnonzero(counts[index.row_pos] > 1)
         order = np.lexsort((index.row_cpts[rows], index.row_pos[rows]))
         rows = rows[order]
         for p in multi:
             which = index.row_cpts[rows[index.row_pos[rows] == p]]
-            overlaps.append(
+            (shared if register.shared_mask[p] else overlaps).append(
                 {
                     "code": str(a.codes[p]),
                     "nom": str(a.names[p]),
@@ -942,4 +977,4 @@ def check_register(
                     "cpts": [str(index.ids[c]) for c in cpts],
                 }
             )
-    return RegisterReport(reports=reports, overlaps=overlaps, enclaves=enclosed)
+    return RegisterReport(reports=reports, overlaps=overlaps, enclaves=enclosed, shared=shared)

@@ -220,7 +220,7 @@ def test_unknown_code_in_register_table(ref, register):
     from cpts_geo.register import as_register
 
     table = register.table.copy()
-    table.loc[len(table)] = ["Z", "CPTS Z", "49999", "aci", "", None]
+    table.loc[len(table)] = ["Z", "CPTS Z", "49999", "aci", "", None, False]
     with pytest.raises(
         InputError, match="registre-test.csv : ligne n°.* : code commune '49999' inconnu du COG 2026"
     ):

@@ -110,7 +110,7 @@ def test_bad_scope(register_csv):
 def test_bad_register(tmp_path, command):
     """Unknown codes and stages: every problem at once, with its line; exit 2, no traceback."""
     path = tmp_path / "registre.csv"
-    frame([*ROWS, ("Z", "CPTS Z", "49999", "aci"), ("Y", "CPTS Y", "49002", "signé")]).to_csv(
+    frame([*ROWS, ("Z", "CPTS Z", "49999", "aci"), ("Y", "CPTS Y", "49002", "arrêté")]).to_csv(
         path, index=False
     )
     out = tmp_path / "carte.html"
@@ -118,8 +118,7 @@ def test_bad_register(tmp_path, command):
     assert r.exit_code == 2
     assert r.stderr.startswith(f"Erreur : {path} : ligne 11 : code commune '49999' inconnu du COG 2026")
     assert (
-        "ligne 12 : statut 'signé' inconnu ; attendu pre-projet, lettre-intention, projet-sante, aci"
-        in r.stderr
+        "ligne 12 : statut 'arrêté' inconnu ; formulations acceptées : pre-projet (Pré-projet, " in r.stderr
     )
     assert "Traceback" not in r.output and r.stdout == ""
     assert not out.exists()

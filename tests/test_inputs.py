@@ -83,7 +83,7 @@ def test_row_without_code_is_reported_not_lost(tmp_path, ref):
     p = read_proposal(path, ref)
     assert p.codes == ["49007"]
     assert p.warnings == [
-        {"line": 3, "value": "159022", "message": "ligne sans code ni nom de commune, ignorée"}
+        {"line": 3, "value": "159022", "message": "ligne(s) de total ignorée(s) : ligne 3 « 159022 »"}
     ]
 
 
@@ -273,8 +273,8 @@ def test_register_xlsx_with_dates(tmp_path, ref):
             r"registre.csv : ligne 3 : la CPTS 'A' a deux noms : 'Un' \(ligne 2\) et 'Deux'",
         ),
         (
-            "cpts_id;cpts_nom;code_insee;statut\nA;Un;49007;signée\n",
-            r"ligne 2 : statut 'signée' inconnu ; attendu pre-projet, lettre-intention, projet-sante, aci",
+            "cpts_id;cpts_nom;code_insee;statut\nA;Un;49007;abandonnée\n",
+            r"ligne 2 : statut 'abandonnée' inconnu ; formulations acceptées : pre-projet \(Pré-projet, ",
         ),
         ("cpts_id;cpts_nom;code_insee\n;Un;49007\n", r"ligne 2 : identifiant de CPTS \(cpts_id\) manquant"),
         ("cpts_nom;code_insee\nUn;49007\n", r"colonne\(s\) cpts_id introuvable\(s\)"),

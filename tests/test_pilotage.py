@@ -278,19 +278,19 @@ def test_read_history_errors(tmp_path):
     path = tmp_path / "historique.csv"
     path.write_text(
         "cpts_id;statut;date\nA;pre-projet;2022-01-10\nZ;aci;2022-01-10\n"
-        "A;signé;2022-02-01\nA;aci;31/02/2023\nA;aci;\n",
+        "A;arrêté;2022-02-01\nA;aci;31/02/2023\nA;aci;\n",
         encoding="utf-8",
     )
     with pytest.raises(InputError) as err:
         read_history(path, ["A", "B"])
     msg = str(err.value)
     assert f"{path} : ligne 3 : CPTS 'Z' absente du registre" in msg
-    assert f"{path} : ligne 4 : statut 'signé' inconnu ; attendu pre-projet" in msg
+    assert f"{path} : ligne 4 : statut 'arrêté' inconnu ; attendu pre-projet" in msg
     assert f"{path} : ligne 5 : date '31/02/2023' impossible" in msg
     assert f"{path} : ligne 6 : date manquante" in msg
     assert [(p["line"], p["value"]) for p in err.value.problems] == [
         (3, "Z"),
-        (4, "signé"),
+        (4, "arrêté"),
         (5, "31/02/2023"),
         (6, ""),
     ]

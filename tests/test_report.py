@@ -112,6 +112,7 @@ def test_register_report_dict(grid):
     assert all([r["id"] for r in c["rules"]] == list(RULE_IDS) for c in d["cpts"])
     assert d["register"] == {
         "overlaps": [{"code": "49101", "nom": "Commune 49101", "cpts": ["A", "B"], "population": 9000}],
+        "shared": [],
         "enclaves": [],
     }
     assert json.loads(rr.to_json()) == d

@@ -440,6 +440,7 @@ def test_overlap_fails_naming_the_cpts(grid):
         "n_communes": 1,
         "population": 1000,
         "n_cpts_compared": 2,
+        "shared": [],
     }
     assert r.message == (
         "1 commune (1\u00a0000 hab.) déjà dans 1 CPTS du registre : CPTS X (X) : 1 commune, 1\u00a0000 hab."

@@ -1,0 +1,287 @@
+"""Communes shared on purpose below the commune level (``commune_partagee``, issue 12 point 11)
+end to end: register, overlap rule, check-register text and JSON, the HTML report of a CPTS,
+coverage, coverage-map; and register migration (point 13)."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from cpts_geo import InputError
+from cpts_geo._text import fr_int
+from cpts_geo.cli import main
+from cpts_geo.coverage import coverage_summary
+from cpts_geo.inputs import read_register
+from cpts_geo.migrate import migrate_register
+from cpts_geo.rules import check_register
+
+NICE, TOULON, ANTIBES = "06088", "83137", "06004"
+# Nice in three CPTS, Toulon in two (declared); Antibes in two (not declared).
+ROWS = [
+    ("NE", "CPTS Nice Est", NICE, "oui"),
+    ("NE", "CPTS Nice Est", "06149", ""),  # La Trinité
+    ("NO", "CPTS Nice Ouest", NICE, "x"),
+    ("NO", "CPTS Nice Ouest", "06123", ""),  # Saint-Laurent-du-Var
+    ("NN", "CPTS Nice Nord", "Nice", "1"),
+    ("NN", "CPTS Nice Nord", "06060", "non"),  # Falicon
+    ("TO", "CPTS Toulon Ouest", TOULON, "true"),
+    ("TO", "CPTS Toulon Ouest", "83126", ""),  # La Seyne-sur-Mer
+    ("TE", "CPTS Toulon Est", "Toulon", "Oui"),
+    ("TE", "CPTS Toulon Est", "83144", ""),  # La Valette-du-Var
+    ("A1", "CPTS Antibes", ANTIBES, ""),
+    ("A2", "CPTS Vallauris", ANTIBES, ""),
+    ("A2", "CPTS Vallauris", "06155", ""),  # Vallauris
+]
+
+
+def run(*args):
+    res = CliRunner().invoke(main, [str(a) for a in args])
+    assert "Traceback" not in res.output, res.output
+    return res
+
+
+@pytest.fixture
+def register_csv(tmp_path):
+    path = tmp_path / "registre.csv"
+    lines = ["cpts_id;cpts_nom;code_insee;statut;commune_partagee"]
+    lines += [f"{i};{n};{c};ACI signé;{s}" for i, n, c, s in ROWS]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def pop(ref, code):
+    return int(ref.units.at[code, "population"])
+
+
+def test_register_table_and_view(register_csv, ref):
+    reg = read_register(register_csv, ref)
+    assert reg.shared_units == [NICE, TOULON]
+    t = reg.table
+    assert t.loc[t["code_insee"] == NICE, "commune_partagee"].tolist() == [True, True, True]
+    assert not t.loc[t["code_insee"] == ANTIBES, "commune_partagee"].any()
+    assert int(reg.shared_mask.sum()) == 2
+
+
+def test_declaration_on_some_rows_only_is_an_error(tmp_path, ref):
+    path = tmp_path / "r.csv"
+    path.write_text(
+        "cpts_id;cpts_nom;code_insee;commune_partagee\nA;A;06088;oui\nA;A;06149;\nB;B;06088;\nC;C;Nice;non\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(
+        InputError,
+        match=r"ligne 4 : commune 06088 déclarée partagée \(commune_partagee\) ligne 2 mais pas lignes 4, 5 ; "
+        r"déclarez-la sur chacune de ses lignes ou sur aucune",
+    ):
+        read_register(path, ref)
+
+
+def test_unreadable_flag(tmp_path, ref):
+    path = tmp_path / "r.csv"
+    path.write_text("cpts_id;cpts_nom;code_insee;commune_partagee\nA;A;06088;peut-être\n", encoding="utf-8")
+    with pytest.raises(
+        InputError, match=r"ligne 2 : commune_partagee 'peut-être' illisible ; attendu oui/non"
+    ):
+        read_register(path, ref)
+
+
+def test_flag_on_a_commune_of_one_cpts_warns(ref):
+    reg_df = pd.DataFrame(
+        {"cpts_id": ["A"], "cpts_nom": ["A"], "code_insee": [NICE], "commune_partagee": [True]}
+    )
+    reg = migrate_register(reg_df, ref).register
+    assert reg.shared_units == []
+    assert reg.warnings[-1]["message"] == (
+        "commune 06088 déclarée partagée (commune_partagee) mais dans une seule CPTS"
+    )
+
+
+def test_check_register_reports_shares_apart_from_overlaps(register_csv, ref):
+    rr = check_register(ref, read_register(register_csv, ref), min_population=0)
+    assert rr.overlaps == [
+        {"code": ANTIBES, "nom": "Antibes", "cpts": ["A1", "A2"], "population": pop(ref, ANTIBES)}
+    ]
+    assert rr.shared == [
+        {"code": NICE, "nom": "Nice", "cpts": ["NE", "NO", "NN"], "population": pop(ref, NICE)},
+        {"code": TOULON, "nom": "Toulon", "cpts": ["TO", "TE"], "population": pop(ref, TOULON)},
+    ]
+    by_id = {r.cpts_id: r.rule("overlap") for r in rr.reports}
+    assert by_id["NE"].status == "warn"
+    assert by_id["NE"].message == "commune partagée déclarée : Nice (06088) avec NO et NN."
+    assert by_id["TO"].details["shared"] == [
+        {"code": TOULON, "nom": "Toulon", "population": pop(ref, TOULON), "cpts": ["TE"]}
+    ]
+    assert by_id["A1"].status == "fail"
+
+
+def test_check_register_cli_text_and_json(register_csv, ref):
+    res = run("check-register", register_csv, "--min-population", "0", "--format", "json")
+    assert res.exit_code == 1  # Antibes is an undeclared overlap
+    data = json.loads(res.stdout)
+    assert [o["code"] for o in data["register"]["overlaps"]] == [ANTIBES]
+    assert data["register"]["shared"] == [
+        {"code": NICE, "nom": "Nice", "cpts": ["NE", "NO", "NN"], "population": pop(ref, NICE)},
+        {"code": TOULON, "nom": "Toulon", "cpts": ["TO", "TE"], "population": pop(ref, TOULON)},
+    ]
+    assert set(data["register"]["shared"][0]) == set(data["register"]["overlaps"][0])
+    res = run("check-register", register_csv, "--min-population", "0")
+    assert "Communes dans plusieurs CPTS (1) :\n  Antibes (06004)" in res.stdout
+    assert (
+        f"Communes partagées déclarées (commune_partagee) (2) :\n  Nice (06088), "
+        f"{fr_int(pop(ref, NICE))} hab. : CPTS NE, NO, NN"
+    ) in res.stdout
+    assert "ATTENTION Chevauchement : commune partagée déclarée : Toulon (83137) avec TE." in res.stdout
+
+
+def test_register_with_only_declared_shares_passes(tmp_path, ref):
+    path = tmp_path / "r.csv"
+    rows = [r for r in ROWS if r[0] not in ("A1", "A2")]
+    path.write_text(
+        "cpts_id;cpts_nom;code_insee;commune_partagee\n"
+        + "\n".join(f"{i};{n};{c};{s}" for i, n, c, s in rows)
+        + "\n",
+        encoding="utf-8",
+    )
+    rr = check_register(ref, read_register(path, ref), min_population=0)
+    assert rr.overlaps == [] and len(rr.shared) == 2
+    assert {r.rule("overlap").status for r in rr.reports} == {"warn"}
+
+
+def test_html_report_of_a_cpts_names_the_declared_share(register_csv, tmp_path):
+    proposal = tmp_path / "ne.csv"
+    proposal.write_text("code_insee\n06088\n06149\n", encoding="utf-8")
+    out = tmp_path / "rapport.html"
+    res = run(
+        "check",
+        proposal,
+        "--existing",
+        register_csv,
+        "--cpts-id",
+        "NE",
+        "--min-population",
+        "0",
+        "-o",
+        out,
+        "--offline",
+    )
+    assert res.exit_code == 0, res.output
+    html = out.read_text(encoding="utf-8")
+    assert "commune partagée déclarée : Nice (06088) avec NO et NN." in html
+    # A new proposal taking Nice is an overlap: the declaration binds the CPTS of the register.
+    res = run("check", proposal, "--existing", register_csv, "--min-population", "0", "--format", "json")
+    rule = next(r for r in json.loads(res.stdout)["rules"] if r["id"] == "overlap")
+    assert rule["status"] == "fail"
+
+
+def test_coverage_counts_shared_inhabitants_once_and_not_as_overlaps(register_csv, ref):
+    reg = read_register(register_csv, ref)
+    cov = coverage_summary(ref, reg)
+    a = cov.area
+    covered = {c for _, _, c, _ in ROWS if c[0].isdigit()}
+    assert a["population_covered"] == sum(pop(ref, c) for c in covered)
+    assert (a["overlap_communes"], a["overlap_population"]) == (1, pop(ref, ANTIBES))
+    assert (a["shared_communes"], a["shared_population"]) == (2, pop(ref, NICE) + pop(ref, TOULON))
+    assert cov.units.loc[[NICE, TOULON, ANTIBES], "etat"].tolist() == [
+        "partagée déclarée",
+        "partagée déclarée",
+        "chevauchement",
+    ]
+    res = run("coverage", register_csv, "--departement", "06", "--format", "json")
+    dep = json.loads(res.stdout)["departements"][0]
+    assert (dep["overlap_communes"], dep["shared_communes"]) == (1, 1)
+    res = run("coverage", register_csv, "--departement", "83")
+    assert f"Communes partagées déclarées : 1 commune(s) ({fr_int(pop(ref, TOULON))} habitants" in res.stdout
+    assert "Chevauchements : 0 commune(s)" in res.stdout
+
+
+def test_coverage_map_hatches_shared_communes_with_a_legend_entry(register_csv, tmp_path):
+    out = tmp_path / "carte.html"
+    res = run("coverage-map", register_csv, "--departement", "06", "-o", out, "--offline")
+    assert res.exit_code == 0, res.output
+    html = out.read_text(encoding="utf-8")
+    assert "Commune partagée déclarée (découpage infra-communal)" in html
+    assert "cpts-hachures-partagees" in html and "cpts-partagee" in html
+    assert "Nice (06088)" in html  # the shared commune's feature
+
+
+# --- migration --------------------------------------------------------------------------------
+
+
+def test_migration_rewrites_and_logs_every_change(tmp_path, ref):
+    old = tmp_path / "ancien.csv"
+    old.write_text(
+        "cpts_id;cpts_nom;code_insee;statut;commune_partagee\n"
+        "P;CPTS Plaine;93059;ACI signé;\n"  # Pierrefitte-sur-Seine, merged into Saint-Denis
+        "P;CPTS Plaine;Aubervilliers;ACI signé;\n"
+        "R;CPTS Ré;CC de l'Île de Ré;en projet;\n"
+        "L;CPTS Lot;Lhospitalet;LI validée;\n"
+        "L;CPTS Lot;46102;;\n"
+        "N;CPTS Nice Est;06088;;oui\n"
+        "M;CPTS Nice Ouest;Nice;;x\n",
+        encoding="utf-8",
+    )
+    new, log = tmp_path / "nouveau.csv", tmp_path / "journal.xlsx"
+    res = run("register", "migrate", old, "-o", new, "--log", log)
+    assert res.exit_code == 0, res.output
+    table = pd.read_csv(new, dtype=str, keep_default_na=False)
+    assert table.columns.tolist() == [
+        "cpts_id",
+        "cpts_nom",
+        "code_insee",
+        "nom_commune",
+        "statut",
+        "date_statut",
+        "commune_partagee",
+    ]
+    assert table.loc[table["cpts_id"] == "P", "code_insee"].tolist() == ["93066", "93001"]
+    assert len(table[table["cpts_id"] == "R"]) == 10
+    assert table.loc[table["cpts_id"] == "N", "commune_partagee"].tolist() == ["oui"]
+    ws = load_workbook(log)["Changements"]
+    rows = list(ws.iter_rows(values_only=True))
+    assert rows[0] == ("Ligne", "CPTS", "Valeur du fichier", "Code(s) INSEE", "Commune(s)", "Changement")
+    motifs = {r[0]: r[5] for r in rows[1:]}
+    assert motifs[2] == (
+        "ancien code 93059 : commune fusionnée dans Saint-Denis (93066) au COG 2026 ; statut « ACI signé » réécrit aci"
+    )
+    assert motifs[3] == "« Aubervilliers » réécrit en code INSEE ; statut « ACI signé » réécrit aci"
+    assert motifs[4].startswith("EPCI CC de l'Ile de Ré (241700459) remplacé par ses 10 communes")
+    assert motifs[5].startswith("ancienne commune Lhospitalet (46172), rattachée à Pern-Lhospitalet (46172)")
+    assert 6 not in motifs  # 46102 is already a current code
+    # check-register sees the same CPTS in the old file and in the migrated one.
+    a = json.loads(run("check-register", old, "--min-population", "0", "--format", "json").stdout)
+    b = json.loads(run("check-register", new, "--min-population", "0", "--format", "json").stdout)
+    assert [(c["cpts_id"], c["territory"]["communes"]) for c in a["cpts"]] == [
+        (c["cpts_id"], c["territory"]["communes"]) for c in b["cpts"]
+    ]
+    assert a["register"] == b["register"]
+
+
+def test_migration_log_as_csv_and_refusal_to_overwrite_the_input(tmp_path):
+    old = tmp_path / "ancien.csv"
+    old.write_text("cpts_id;cpts_nom;code_insee\nA;A;1001\n", encoding="utf-8")
+    res = run("register", "migrate", old, "-o", tmp_path / "n.csv", "--log", tmp_path / "j.csv")
+    assert res.exit_code == 0
+    log = pd.read_csv(tmp_path / "j.csv", dtype=str)
+    assert log.iloc[0].tolist() == [
+        "2",
+        "A",
+        "1001",
+        "01001",
+        "L'Abergement-Clémenciat",
+        "code complété par un zéro initial : 1001 → 01001",
+    ]
+    res = run("register", "migrate", old, "-o", old)
+    assert res.exit_code == 2 and "est aussi un fichier d'entrée" in res.stderr
+
+
+def test_static_coverage_figure_hatches_shared_communes(register_csv, ref):
+    from cpts_geo.figures import coverage_figure
+
+    cov = coverage_summary(ref, read_register(register_csv, ref), departement="06")
+    fig = coverage_figure(ref, cov)
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend[-2:] == ["Commune dans plusieurs CPTS", "Commune partagée déclarée"]
