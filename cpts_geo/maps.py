@@ -810,7 +810,7 @@ def suggest_map(ref: Reference, result: suggest.SuggestResult, *, existing=None,
     area = suggest.area_name(ref, deps).split(" ", 1)[1]  # without its article: "département Cantal (15)"
     n = result.n_territories
     title = f"Zones blanches — {area} : {fr_int(n)} territoire{'s' if n > 1 else ''} proposé{'s' if n > 1 else ''}"
-    return coverage_map(
+    m = coverage_map(
         ref,
         register,
         region=region,
@@ -819,6 +819,23 @@ def suggest_map(ref: Reference, result: suggest.SuggestResult, *, existing=None,
         extra_layers=layers,
         title=title,
     )
+    _add_suggest_figures(m, result)
+    return m
+
+
+def _add_suggest_figures(m, result: suggest.SuggestResult) -> None:
+    """How good the proposal is (:meth:`~cpts_geo.suggest.SuggestResult.quality_lines`), appended
+    to the panel of figures as its own section (``#cpts-propositions``)."""
+    import json
+
+    body = "".join(f"<div>{_esc(line.strip())}</div>" for line in result.quality_lines())
+    section = f'<div id="cpts-propositions"><h4>Territoires proposés</h4>{body}</div>'
+    el = macro(
+        "{% macro script(this, kwargs) %}(function(){var p=document.getElementById('cpts-stats');"
+        "if(p){p.insertAdjacentHTML('beforeend',{{ this.section }});}})();{% endmacro %}"
+    )
+    el.section = json.dumps(section)
+    m.add_child(el, name="cpts_suggest_figures")
 
 
 def _suggest_membership(df: pd.DataFrame) -> pd.DataFrame:
