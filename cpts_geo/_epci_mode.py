@@ -1149,11 +1149,16 @@ def _territory(k, units, parts, part_of, pop, epci, epci_deps, hi, allow_cross, 
         if info.size == "oversized" and info.epci not in split:
             split.append(info.epci)
             what = "EPCI" if info.n_components == 1 and n_deps(info.epci) <= 1 and whole else "partie d'EPCI"
-            name = f" {epci_name(info.epci)}," if national is not None and info.epci >= 0 else ""
-            reasons.append(
-                f"{what}{name} de {_fr(info.population)} habitants découpé{'e' if what != 'EPCI' else ''} : "
-                f"au-dessus du maximum de {_fr(hi)}"
-            )
+            e = "e" if what != "EPCI" else ""
+            if national is not None:
+                reasons.append(
+                    f"{what} {epci_name(info.epci)} : {_fr(info.population)} habitants, découpé{e} car "
+                    f"au-dessus du maximum de {_fr(hi)}"
+                )
+            else:
+                reasons.append(
+                    f"{what} de {_fr(info.population)} habitants découpé{e} : au-dessus du maximum de {_fr(hi)}"
+                )
         if info.epci < 0:
             continue
         if n_deps(info.epci) > 1 and not allow_cross:

@@ -23,8 +23,8 @@ Examples
 >>> import cpts_geo as cg
 >>> ref = cg.load_reference()
 >>> result = cg.suggest_territories(ref, within="49")
->>> result.n_territories
-0
+>>> result.n_territories, result.summary()["quality"]["whole_epci"]
+(10, 7)
 >>> result.territories.iloc[0]["label"]
 "Territoire proposé n°1 — autour d'Angers"
 >>> cg.suggest_territories(ref, within="49", mode="max-count").n_territories
