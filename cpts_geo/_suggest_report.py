@@ -71,7 +71,7 @@ def quality_lines(result: Any) -> list[str]:
         )
         if q["epci_split"]:
             lines.append(f"EPCI découpés : {fr_int(len(q['epci_split']))}")
-            lines += [f"  {s["reason"]}, en {fr_plural(s["pieces"], "territoire")}" for s in q["epci_split"]]
+            lines += [f"  {s['reason']}, en {fr_plural(s['pieces'], 'territoire')}" for s in q["epci_split"]]
         else:
             lines.append("EPCI découpés : aucun (aucun au-dessus du maximum)")
     else:
