@@ -18,6 +18,8 @@ from ._text import NBSP, fr_int, fr_plural, fr_share, others
 MODE_EPCI = "epci"
 MODE_MAX_COUNT = "max-count"
 UNION, UNIONS = "union d'EPCI entiers", "unions d'EPCI entiers"
+#: EPCIs split for size listed in the text (the most populous first); the JSON lists them all.
+SPLIT_SHOWN = 10
 
 
 def quality(result: Any) -> dict:
@@ -71,7 +73,12 @@ def quality_lines(result: Any) -> list[str]:
         )
         if q["epci_split"]:
             lines.append(f"EPCI découpés : {fr_int(len(q['epci_split']))}")
-            lines += [f"  {s['reason']}, en {fr_plural(s['pieces'], 'territoire')}" for s in q["epci_split"]]
+            largest = sorted(q["epci_split"], key=lambda s: (-s["population"], s["epci"]))
+            lines += [
+                f"  {s['reason']}, en {fr_plural(s['pieces'], 'territoire')}" for s in largest[:SPLIT_SHOWN]
+            ]
+            if len(largest) > SPLIT_SHOWN:
+                lines.append(f"  … et {others(len(largest) - SPLIT_SHOWN)}")
         else:
             lines.append("EPCI découpés : aucun (aucun au-dessus du maximum)")
     else:
