@@ -367,6 +367,25 @@ def suggest_territories(
         sea_link_km=sea_link_km,
         geometry=geometry,
     )
+    return _make_result(
+        ref,
+        parts,
+        components,
+        zone,
+        register,
+        departements,
+        split,
+        mode=mode,
+        sizes=(min_population, max_population, target_population),
+        seed=seed,
+        sea_link_km=sea_link_km,
+    )
+
+
+def _make_result(
+    ref, parts, components, zone, register, departements, split, *, mode, sizes, seed, sea_link_km
+):
+    """The :class:`SuggestResult`: the assembled tables, the parameters, the national figures."""
     national = len(departements) == len(ref.departements)
     return SuggestResult(
         territories=parts.territories,
@@ -374,18 +393,18 @@ def suggest_territories(
         orphans=parts.orphans,
         assignment=parts.assignment,
         components=components,
-        min_population=min_population,
+        min_population=sizes[0],
         seed=int(seed),
         sea_link_km=float(sea_link_km),
-        allow_cross_departement=bool(allow_cross_departement),
+        allow_cross_departement=zone.allow_cross,
         departements=list(departements),
         vintage=ref.vintage,
         covered_units=zone.n_covered,
         area=_area_label(ref, departements),
         departement_names={d: str(ref.departements.at[d, "nom"]) for d in departements},
         mode=mode,
-        max_population=max_population,
-        target_population=target_population,
+        max_population=sizes[1],
+        target_population=sizes[2],
         split_epci={k: dict(v, nom=_epci_name(ref, k)) for k, v in split.items()},
         existing_cpts=int(len(register.cpts)) if national else 0,
         national_goal=DEFAULT_GOAL if national else 0,
@@ -604,25 +623,7 @@ def result_features(ref: Reference, result: SuggestResult) -> gpd.GeoDataFrame:
     frames = []
     t = result.territories
     if len(t):
-        frames.append(
-            pd.DataFrame(
-                {
-                    "territoire_id": t["territoire_id"],
-                    "type": TYPE_TERRITORY,
-                    "cpts_id": "",
-                    "label": t["label"],
-                    "departement": t["departement"],
-                    "population": t["population"],
-                    "aci_size_class": t["aci_size_class"],
-                    "n_communes": t["n_communes"],
-                    "communes": t["communes"],
-                    "epci": t["epci"],
-                    "nature": t["nature"],
-                    "raison": [" ; ".join(list(r) + list(n)) for r, n in zip(t["raisons"], t["notes"])],
-                    "geometry": t.geometry.to_numpy(),
-                }
-            )
-        )
+        frames.append(_territory_features(t))
     for df, kind in ((result.extensions, TYPE_EXTENSION), (result.orphans, TYPE_ORPHAN)):
         if not len(df):
             continue
@@ -665,6 +666,27 @@ def result_features(ref: Reference, result: SuggestResult) -> gpd.GeoDataFrame:
     out["aci_size_class"] = out["aci_size_class"].astype(np.int64)
     out["n_communes"] = out["n_communes"].astype(np.int64)
     return gpd.GeoDataFrame(out, geometry="geometry", crs=4326)
+
+
+def _territory_features(t: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The feature rows of the proposed territories (see :func:`result_features`)."""
+    return pd.DataFrame(
+        {
+            "territoire_id": t["territoire_id"],
+            "type": TYPE_TERRITORY,
+            "cpts_id": "",
+            "label": t["label"],
+            "departement": t["departement"],
+            "population": t["population"],
+            "aci_size_class": t["aci_size_class"],
+            "n_communes": t["n_communes"],
+            "communes": t["communes"],
+            "epci": t["epci"],
+            "nature": t["nature"],
+            "raison": [" ; ".join(list(r) + list(n)) for r, n in zip(t["raisons"], t["notes"])],
+            "geometry": t.geometry.to_numpy(),
+        }
+    )
 
 
 def _dissolve(ref: Reference, codes) -> object:

@@ -305,3 +305,18 @@ def test_every_territory_contiguous_on_the_rules_graph(ref, results):
         for codes in result.territories["communes"]:
             idx = ref.position.loc[codes].to_numpy()
             assert csgraph.connected_components(g[idx][:, idx], directed=False)[0] == 1
+
+
+def test_names_say_how_many_others():
+    from types import SimpleNamespace
+
+    from cpts_geo._suggest_report import names
+
+    codes = [f"4900{i}" for i in range(10)]
+    result = SimpleNamespace(assignment=pd.DataFrame({"nom": [f"C{i}" for i in range(10)]}, index=codes))
+    assert (
+        names(result, codes[:9])
+        == ", ".join(f"C{i} ({c})" for i, c in enumerate(codes[:8])) + " … et 1 autre"
+    )
+    assert names(result, codes).endswith("C7 (49007) … et 2 autres")
+    assert names(result, codes[:2]) == "C0 (49000), C1 (49001)"
