@@ -320,3 +320,15 @@ def test_names_say_how_many_others():
     )
     assert names(result, codes).endswith("C7 (49007) … et 2 autres")
     assert names(result, codes[:2]) == "C0 (49000), C1 (49001)"
+
+
+def test_cross_departement_keeps_the_epci_whole(ref):
+    """CC du Pays d'Ancenis spans Loire-Atlantique and Maine-et-Loire: whole once crossing is allowed."""
+    result = suggest_territories(ref, within=["44", "49"], allow_cross_departement=True, geometry=False)
+    a = result.assignment
+    ancenis = a[a["epci"] == "244400552"]
+    assert sorted(ancenis["departement"].unique()) == ["44", "49"]
+    assert ancenis["territoire_id"].unique().tolist() == ["44-T08"]
+    t = result.territories.set_index("territoire_id").loc["44-T08"]
+    assert (t["nature"], t["notes"], t["population"], t["epci"]) == ("epci", [], 70420, ["244400552"])
+    assert check_territory(ref, t["communes"]).rule("epci_alignment").status == "pass"
