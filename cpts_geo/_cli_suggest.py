@@ -81,7 +81,7 @@ from .cli import (
     type=click.IntRange(1, 10),
     default=1,
     show_default=True,
-    help="Multiplicateur de l'effort de recherche : 2 ou 3 trouvent parfois un ou deux territoires de plus, 10 à 20 fois plus lentement.",
+    help="Mode max-count (et sa comparaison en mode epci) : multiplicateur de l'effort de recherche ; 2 ou 3 trouvent parfois un ou deux territoires de plus, 10 à 20 fois plus lentement.",
 )
 @_option(
     "-o",
