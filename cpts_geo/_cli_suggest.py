@@ -33,11 +33,34 @@ from .cli import (
 @_option("--region", help="Code ou nom de la région à découper (52).")
 @_option("--all", "all_france", is_flag=True, help="Découper tous les départements de France.")
 @_option(
+    "--mode",
+    type=click.Choice(["epci", "max-count"]),
+    default="epci",
+    show_default=True,
+    help="epci : des EPCI entiers d'abord (seuls les EPCI au-dessus de --max-population sont découpés), "
+    "territoires proches de --target-population ; max-count : le plus grand nombre de territoires "
+    "d'au moins --min-population habitants.",
+)
+@_option(
     "--min-population",
     type=int,
     default=20000,
     show_default=True,
     help="Population minimale d'un territoire.",
+)
+@_option(
+    "--max-population",
+    type=int,
+    default=175000,
+    show_default=True,
+    help="Mode epci : population maximale d'un territoire (borne de la taille 4 de l'ACI) ; seuls les EPCI plus peuplés sont découpés.",
+)
+@_option(
+    "--target-population",
+    type=int,
+    default=60000,
+    show_default=True,
+    help="Mode epci : population visée quand des EPCI sont regroupés ou découpés.",
 )
 @_option(
     "--sea-link-km",
@@ -63,7 +86,7 @@ from .cli import (
     type=click.IntRange(1, 10),
     default=1,
     show_default=True,
-    help="Multiplicateur de l'effort de recherche : 2 ou 3 trouvent parfois un ou deux territoires de plus, 10 à 20 fois plus lentement.",
+    help="Mode max-count (et sa comparaison en mode epci) : multiplicateur de l'effort de recherche ; 2 ou 3 trouvent parfois un ou deux territoires de plus, 10 à 20 fois plus lentement.",
 )
 @_option(
     "-o",
@@ -91,7 +114,10 @@ def suggest_cmd(
     departement,
     region,
     all_france,
+    mode,
     min_population,
+    max_population,
+    target_population,
     sea_link_km,
     allow_cross_departement,
     seed,
@@ -105,8 +131,10 @@ def suggest_cmd(
     """Découper les zones blanches (communes couvertes par aucune CPTS) en territoires candidats.
 
     Chaque territoire est d'un seul tenant (îles reliées par la mer), compte au moins
-    --min-population habitants et reste dans un département ; leur nombre est maximisé. Les
-    morceaux trop petits pour former un territoire sont proposés en extension d'une CPTS voisine.
+    --min-population habitants et reste dans un département. Mode epci (par défaut) : les EPCI
+    entiers d'abord, regroupés s'ils sont trop petits, découpés seulement au-dessus de
+    --max-population ; mode max-count : le plus grand nombre de territoires. Les morceaux trop
+    petits pour former un territoire sont proposés en extension d'une CPTS voisine.
     """
     from .maps import suggest_map
     from .suggest import resolve_area, suggest_territories, write_result
@@ -115,6 +143,18 @@ def suggest_cmd(
     if len(chosen) != 1:
         raise click.UsageError(
             "choisissez une zone : --departement CODE, --region CODE ou --all (une seule)", ctx=ctx
+        )
+    for flag, value in (("--max-population", max_population), ("--target-population", target_population)):
+        if value <= 0:
+            raise click.UsageError(
+                f"{flag} {value} : un nombre d'habitants strictement positif est attendu", ctx=ctx
+            )
+    # A minimum <= 0 is the library's error (the same message as from Python).
+    if mode == "epci" and min_population > 0 and not min_population <= target_population <= max_population:
+        raise click.UsageError(
+            f"tailles incohérentes : il faut --min-population ({min_population}) ≤ --target-population "
+            f"({target_population}) ≤ --max-population ({max_population})",
+            ctx=ctx,
         )
     ref = load_ref(ctx)
     deps = resolve_area(ref, departement=departement, region=region)
@@ -147,7 +187,10 @@ def suggest_cmd(
             ref,
             existing=register,
             within=deps,
+            mode=mode,
             min_population=min_population,
+            max_population=max_population,
+            target_population=target_population,
             sea_link_km=sea_link_km,
             allow_cross_departement=allow_cross_departement,
             seed=seed,

@@ -68,9 +68,11 @@ from scipy.sparse import csgraph
 
 __all__ = [
     "KIND_SPLIT",
+    "KIND_PART",
     "KIND_UNION",
     "KIND_WHOLE",
     "EpciModeResult",
+    "NationalEpci",
     "EpciPart",
     "EpciTerritory",
     "epci_partition",
@@ -82,6 +84,9 @@ __all__ = [
 KIND_WHOLE = "epci"  #: one whole EPCI part (possibly with parts of no EPCI)
 KIND_UNION = "union_epci"  #: a union of whole EPCI parts
 KIND_SPLIT = "epci_decoupe"  #: holds a piece of an oversized EPCI part
+#: With :class:`NationalEpci`: holds whole white EPCI parts, but some EPCI touched has units
+#: outside the input (covered by a CPTS, or in another département or area).
+KIND_PART = "partie_epci"
 
 #: Restarts of the grouping heuristic, and the largest union the exact re-partition handles.
 RESTARTS = 4
@@ -101,6 +106,22 @@ def _fr(value) -> str:
 # ---------------------------------------------------------------------------------------------
 # Results
 # ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class NationalEpci:
+    """What the caller knows beyond its input, so that "whole" means the whole EPCI.
+
+    Indexed by the EPCI ids and département ids of the input: ``units`` (units of each EPCI in
+    all of France), ``departements`` (how many départements each EPCI spans), and the names the
+    notes and reasons use instead of ids (``"CA Saumur Val de Loire (200071173)"``,
+    ``"Maine-et-Loire (49)"``).
+    """
+
+    units: np.ndarray
+    departements: np.ndarray
+    epci_names: tuple[str, ...]
+    departement_names: tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class EpciPart:
     """A connected piece of the white part of one EPCI (in one département unless crossing)."""
@@ -647,7 +668,7 @@ def _blocks(g, pop, part_of, parts, min_population, max_population, target_popul
     k = a != b
     nb = len(members)
     pairs = np.unique(a[k] * nb + b[k]) if nb else np.zeros(0, dtype=np.int64)
-    nbrs = [[] for _ in range(nb)]
+    nbrs: list[list[int]] = [[] for _ in range(nb)]
     for x, y in zip((pairs // nb).tolist(), (pairs % nb).tolist()):
         nbrs[x].append(y)
     return _Blocks(
@@ -683,7 +704,8 @@ class _Grouping:
         return (p, 0.0)
 
     def total(self, grp) -> tuple:
-        pops, anc = {}, {}
+        pops: dict[int, int] = {}
+        anc: dict[int, bool] = {}
         for b, g in enumerate(grp):
             pops[g] = pops.get(g, 0) + self.w[b]
             anc[g] = anc.get(g, False) or self.anc[b]
@@ -832,13 +854,13 @@ class _Grouping:
         """Exact re-partition of each group, pair and chain of three adjacent groups (small ones)."""
         changed = False
         pops, anc, mem = self._state(grp)
-        adj = {g: set() for g in mem}
+        adj: dict[int, set[int]] = {g: set() for g in mem}
         for g, m in mem.items():
             for u in m:
                 for v in self.nbrs[u]:
                     if grp[v] != g:
                         adj[g].add(grp[v])
-        hoods = []
+        hoods: list[tuple[int, ...]] = []
         for g in sorted(mem):
             hoods.append((g,))
             for h in sorted(adj[g]):
@@ -976,6 +998,7 @@ def epci_partition(
     allow_cross_departement: bool = False,
     seed: int = 0,
     restarts: int = RESTARTS,
+    national: NationalEpci | None = None,
 ) -> EpciModeResult:
     """Candidate territories of one area built from whole EPCI parts (see the module docstring).
 
@@ -995,6 +1018,11 @@ def epci_partition(
         Seed of every random choice: the result is deterministic for an input and a seed.
     restarts
         Randomized constructions improved by the local search; the best is kept.
+    national
+        National EPCI facts (:class:`NationalEpci`): a territory is then :data:`KIND_WHOLE` or
+        :data:`KIND_UNION` only when its EPCIs are whole nationally (else :data:`KIND_PART`),
+        the cross-département note comes from the EPCI's real départements, and notes and
+        reasons name EPCIs and départements. Without it, ids and the input alone.
 
     Returns
     -------
@@ -1022,7 +1050,8 @@ def epci_partition(
     parts = _parts(part_of, pop, epci, dep, min_population, max_population)
     blocks = _blocks(g, pop, part_of, parts, min_population, max_population, target_population, rng)
     G = _Grouping(blocks, min_population, max_population, target_population)
-    best, best_cost = None, None
+    best: list[int] | None = None
+    best_cost: tuple = (math.inf, math.inf)
     if G.n:
         for _ in range(max(1, restarts)):
             grp = G.improve(G.construct(rng), rng)
@@ -1042,10 +1071,13 @@ def epci_partition(
         target_population,
         n,
         allow_cross_departement,
+        national,
     )
 
 
-def _result(grp, blocks, parts, part_of, pop, epci, dep, lo, hi, target, n, allow_cross) -> EpciModeResult:
+def _result(
+    grp, blocks, parts, part_of, pop, epci, dep, lo, hi, target, n, allow_cross, national=None
+) -> EpciModeResult:
     ng = max(grp) + 1 if grp else 0
     gpop = np.zeros(ng, dtype=np.int64)
     ganc = np.zeros(ng, dtype=bool)
@@ -1072,57 +1104,12 @@ def _result(grp, blocks, parts, part_of, pop, epci, dep, lo, hi, target, n, allo
         if p.epci >= 0:
             epci_deps.setdefault(p.epci, set()).add(p.departement)
     oversized = [p.part for p in parts if p.size == "oversized"]
-    territories = []
-    for k in range(len(terr_groups)):
-        units = np.flatnonzero(labels == k)
-        tparts = sorted(set(part_of[units].tolist()))
-        eps = sorted({parts[p].epci for p in tparts if parts[p].epci >= 0})
-        split, reasons, notes = [], [], []
-        for p in tparts:
-            info = parts[p]
-            if info.size == "oversized":
-                if info.epci not in split:
-                    split.append(info.epci)
-                    what = (
-                        "EPCI"
-                        if info.n_components == 1 and len(epci_deps.get(info.epci, ())) <= 1
-                        else "partie d'EPCI"
-                    )
-                    reasons.append(
-                        f"{what} de {_fr(info.population)} habitants découpé{'e' if what != 'EPCI' else ''} : "
-                        f"au-dessus du maximum de {_fr(hi)}"
-                    )
-            if info.epci >= 0 and info.n_components > 1:
-                if len(epci_deps.get(info.epci, ())) > 1 and not allow_cross:
-                    notes.append(
-                        f"EPCI {info.epci} à cheval sur plusieurs départements : seule sa partie du "
-                        f"département {info.departement} est ici"
-                    )
-                else:
-                    notes.append(
-                        f"partie blanche de l'EPCI {info.epci} non contiguë : composante "
-                        f"{info.component + 1} sur {info.n_components}"
-                    )
-        whole = [p for p in tparts if parts[p].epci >= 0]
-        if split:
-            kind = KIND_SPLIT
-        elif len(whole) <= 1:
-            kind = KIND_WHOLE
-        else:
-            kind = KIND_UNION
-        territories.append(
-            EpciTerritory(
-                territory=k,
-                population=int(pop[units].sum()),
-                n_units=int(len(units)),
-                kind=kind,
-                parts=tuple(tparts),
-                epci=tuple(eps),
-                split_epci=tuple(split),
-                reasons=tuple(reasons),
-                notes=tuple(notes),
-            )
+    territories = [
+        _territory(
+            k, np.flatnonzero(labels == k), parts, part_of, pop, epci, epci_deps, hi, allow_cross, national
         )
+        for k in range(len(terr_groups))
+    ]
     obj = objective(labels, pop, part_of, oversized, target_population=target)
     # A unit above the maximum is a piece alone; the rest needs ceil(rest / max) pieces at least.
     min_pieces = 0
@@ -1141,6 +1128,68 @@ def _result(grp, blocks, parts, part_of, pop, epci, dep, lo, hi, target, n, allo
         block_of=blocks.block_of,
         anchor=blocks.anchor,
         stats={"blocks": len(blocks.pop), "anchors": int(blocks.anchor.sum())},
+    )
+
+
+def _territory(k, units, parts, part_of, pop, epci, epci_deps, hi, allow_cross, national) -> EpciTerritory:
+    """Territory ``k`` (its units): kind, EPCIs split and why, notes on EPCIs in several parts."""
+    tparts = sorted(set(part_of[units].tolist()))
+    eps = sorted({parts[p].epci for p in tparts if parts[p].epci >= 0})
+
+    def epci_name(e: int) -> str:
+        return national.epci_names[e] if national is not None else str(e)
+
+    def n_deps(e: int) -> int:
+        return int(national.departements[e]) if national is not None else len(epci_deps.get(e, ()))
+
+    split, reasons, notes = [], [], []
+    for p in tparts:
+        info = parts[p]
+        whole = national is None or info.n_units == int(national.units[info.epci]) if info.epci >= 0 else True
+        if info.size == "oversized" and info.epci not in split:
+            split.append(info.epci)
+            what = "EPCI" if info.n_components == 1 and n_deps(info.epci) <= 1 and whole else "partie d'EPCI"
+            e = "e" if what != "EPCI" else ""
+            if national is not None:
+                reasons.append(
+                    f"{what} {epci_name(info.epci)} : {_fr(info.population)} habitants, découpé{e} car "
+                    f"au-dessus du maximum de {_fr(hi)}"
+                )
+            else:
+                reasons.append(
+                    f"{what} de {_fr(info.population)} habitants découpé{e} : au-dessus du maximum de {_fr(hi)}"
+                )
+        if info.epci < 0:
+            continue
+        if n_deps(info.epci) > 1 and not allow_cross:
+            d = national.departement_names[info.departement] if national is not None else info.departement
+            notes.append(
+                f"EPCI {epci_name(info.epci)} à cheval sur plusieurs départements : seule sa partie du "
+                f"département {d} est ici"
+            )
+        elif info.n_components > 1:
+            notes.append(
+                f"partie blanche de l'EPCI {epci_name(info.epci)} non contiguë : composante "
+                f"{info.component + 1} sur {info.n_components}"
+            )
+    if split:
+        kind = KIND_SPLIT
+    elif national is not None and any(int((epci[units] == e).sum()) < int(national.units[e]) for e in eps):
+        kind = KIND_PART
+    elif len([p for p in tparts if parts[p].epci >= 0]) <= 1:
+        kind = KIND_WHOLE
+    else:
+        kind = KIND_UNION
+    return EpciTerritory(
+        territory=k,
+        population=int(pop[units].sum()),
+        n_units=int(len(units)),
+        kind=kind,
+        parts=tuple(tparts),
+        epci=tuple(eps),
+        split_epci=tuple(split),
+        reasons=tuple(reasons),
+        notes=tuple(notes),
     )
 
 
@@ -1227,7 +1276,7 @@ def exact_grouping(
     chosen = np.flatnonzero(np.round(r2.x) > 0.5)
     grp = [-1] * nb
     k = 0
-    for j in chosen:
+    for j in chosen.tolist():
         s = cols[j][0]
         b = 0
         while s:

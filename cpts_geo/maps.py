@@ -1117,6 +1117,7 @@ def suggest_map(
         summary_html=_suggest_summary_html(ref, result, register),
     )
     _add_suggest_labels(m, ref, t)
+    _add_suggest_figures(m, result)
     return m
 
 
@@ -1190,6 +1191,21 @@ def _add_suggest_labels(m, ref: Reference, territories: pd.DataFrame) -> None:
             ),
             interactive=False,
         ).add_to(m)
+
+
+def _add_suggest_figures(m, result: suggest.SuggestResult) -> None:
+    """How good the proposal is (:meth:`~cpts_geo.suggest.SuggestResult.quality_lines`), appended
+    to the panel of figures as its own section (``#cpts-propositions``)."""
+    import json
+
+    body = "".join(f"<div>{_esc(line.strip())}</div>" for line in result.quality_lines())
+    section = f'<div id="cpts-propositions"><h4>Territoires proposés</h4>{body}</div>'
+    el = macro(
+        "{% macro script(this, kwargs) %}(function(){var p=document.getElementById('cpts-stats');"
+        "if(p){p.insertAdjacentHTML('beforeend',{{ this.section }});}})();{% endmacro %}"
+    )
+    el.section = json.dumps(section)
+    m.add_child(el, name="cpts_suggest_figures")
 
 
 def _suggest_membership(df: pd.DataFrame) -> pd.DataFrame:

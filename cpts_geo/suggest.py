@@ -1,35 +1,34 @@
 """Partition the white zones (units no CPTS covers) into candidate CPTS territories.
 
-This is the max-p regionalisation problem: split the uncovered units of an area into as many
-territories as possible, each contiguous (land adjacency plus sea links, as in the
-``contiguity`` rule) and each with at least ``min_population`` inhabitants; among partitions
-with that many territories, prefer territories made of whole EPCIs (few EPCI pieces), then
-compact ones (short boundaries between territories). Territories stay within one département
-unless asked otherwise.
+Two modes. ``mode="epci"`` (the default) builds territories an ARS could present: the white
+part of an EPCI is kept whole when its population lies between ``min_population`` and
+``max_population``, smaller parts are joined with adjacent ones near ``target_population``
+(within one département unless asked otherwise), and only parts above the maximum are split,
+into the fewest contiguous pieces (:mod:`cpts_geo._epci_mode`, wired in
+:mod:`cpts_geo._suggest_epci`). ``mode="max-count"`` solves the max-p regionalisation problem:
+as many territories of at least ``min_population`` inhabitants as possible, each contiguous
+(land adjacency plus sea links, as in the ``contiguity`` rule); among partitions with that many
+territories it prefers whole EPCIs, then compact ones (:mod:`cpts_geo._maxp`: randomized
+greedy growth, a large-neighbourhood search, boundary moves, and exhaustive search on small
+pieces). ``floor(P / T)``, made tighter by the excess of units that alone exceed the threshold,
+bounds what any partition can reach. The max-count solver runs in both modes, so that the EPCI
+mode reports the max-count figures and that bound for comparison (:mod:`cpts_geo._suggest_report`).
 
-The solver works on each connected piece of the white zone separately: randomized greedy
-growth from many seeds (seeded, so results are reproducible): each territory grows from a
-unit on the edge of what is left, adding the neighbour that keeps it compact and within its
-EPCIs and closes it with the least excess; then a large-neighbourhood search re-partitions
-groups of adjacent territories whose population could hold one more; then boundary moves
-improve EPCI coherence and compactness without breaking any territory. ``floor(P / T)``, made
-tighter by the excess of units that alone exceed the threshold, bounds what any partition can
-reach; results report how close they are. A piece of at most ``EXACT_MAX_UNITS`` units on
-which the heuristic stops below that bound is settled by exhaustive search (within a budget of
-about a tenth of a second), so small white zones get their optimum.
-Pieces of the white zone too small to form a territory become *extensions* of the adjacent
-existing CPTS that absorbs them most coherently, or, when no CPTS touches them, are reported
-as *non rattachables*.
+In both modes, pieces of the white zone too small to form a territory become *extensions* of
+the adjacent existing CPTS that absorbs them most coherently, or, when no CPTS touches them,
+are reported as *non rattachables* (:mod:`cpts_geo._suggest_assemble`).
 
 Examples
 --------
 >>> import cpts_geo as cg
 >>> ref = cg.load_reference()
 >>> result = cg.suggest_territories(ref, within="49")
->>> result.n_territories
-28
+>>> result.n_territories, result.summary()["quality"]["whole_epci"]
+(10, 7)
 >>> result.territories.iloc[0]["label"]
 "Territoire proposé n°1 — autour d'Angers"
+>>> cg.suggest_territories(ref, within="49", mode="max-count").n_territories
+28
 """
 
 from __future__ import annotations
@@ -48,12 +47,18 @@ from scipy.sparse import csgraph
 
 from ._errors import InputError
 from ._maxp import MaxPSolver, max_p_upper_bound
+from ._suggest_assemble import TYPE_EXTENSION, TYPE_ORPHAN, TYPE_TERRITORY, assemble, main_dep, unit_arrays
+from ._suggest_assemble import de as _de  # noqa: F401  (French elision, used by scripts/make_examples.py)
+from ._suggest_epci import NATURE_LABELS, classify_groups, epci_groups
+from ._suggest_report import MODE_EPCI, MODE_MAX_COUNT, quality, quality_lines, result_text
 from ._text import fr_int
+from .coverage import DEFAULT_GOAL
 from .reference import Reference
 from .register import as_register
-from .territory import aci_size_class
 
 __all__ = [
+    "MODES",
+    "NATURE_LABELS",
     "SuggestResult",
     "max_p_upper_bound",
     "resolve_area",
@@ -64,10 +69,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Assignment types, as written in the ``type`` column of the per-unit table.
-TYPE_TERRITORY = "territoire"
-TYPE_EXTENSION = "extension"
-TYPE_ORPHAN = "non_rattachable"
+#: The modes of :func:`suggest_territories`.
+MODES = (MODE_EPCI, MODE_MAX_COUNT)
+COMPONENT_COLUMNS = ["departement", "first_unit", "n_units", "population", "p", "bound", "tight_bound"]
 #: Layer name of the GeoPackage / GeoJSON output.
 LAYER_NAME = "territoires_proposes"
 
@@ -85,7 +89,12 @@ class SuggestResult:
         GeoDataFrame (EPSG:4326), one row per suggested territory: ``territoire_id``, ``label``
         ("Territoire proposé n°3 — autour de Cholet"), ``departement``, ``population``,
         ``aci_size_class``, ``n_communes``, ``communes`` (unit codes), ``epci`` (SIREN of the
-        EPCIs touched), ``n_epci``, ``geometry``.
+        EPCIs touched), ``n_epci``, ``nature`` (``epci``: one whole EPCI; ``union_epci``: whole
+        EPCIs; ``epci_decoupe``: holds a piece of an EPCI split because it is above the
+        maximum; ``partie_epci``: an EPCI touched has units elsewhere — covered by a CPTS, in
+        another département, or, in max-count mode, in another territory), ``epci_decoupes``
+        (SIREN of the EPCIs split for size), ``raisons`` (why, French), ``notes`` (EPCIs in
+        several parts, French), ``geometry``.
     extensions
         DataFrame, one row per extension of an existing CPTS: ``territoire_id``, ``cpts_id``,
         ``cpts_nom``, ``departement``, ``population``, ``n_communes``, ``communes``, ``epci``,
@@ -96,10 +105,10 @@ class SuggestResult:
     assignment
         DataFrame indexed by ``code_insee`` (every input unit exactly once): ``territoire_id``,
         ``type`` (``territoire``, ``extension`` or ``non_rattachable``), ``cpts_id`` (the CPTS
-        an extension joins, else ``""``), ``departement``, ``population``.
+        an extension joins, else ``""``), ``departement``, ``population``, ``epci``.
     components
         DataFrame, one row per connected piece of the white zone: ``departement``,
-        ``n_units``, ``population``, ``p`` (territories found), ``bound`` (``floor(population
+        ``n_units``, ``population``, ``p`` (territories the max-count mode finds), ``bound`` (``floor(population
         / min_population)``) and ``tight_bound`` (the same after removing the excess of units
         that alone exceed the threshold, which no partition can share).
     min_population, seed, sea_link_km, allow_cross_departement, departements, vintage
@@ -123,6 +132,15 @@ class SuggestResult:
     #: the départements (for the per-département lines).
     area: str = ""
     departement_names: dict = field(default_factory=dict)
+    #: ``"epci"`` or ``"max-count"``, and the sizes of the EPCI mode.
+    mode: str = MODE_EPCI
+    max_population: int = 175000
+    target_population: int = 60000
+    #: EPCIs split for size: ``{code: {"nom", "population", "pieces", "reason"}}``.
+    split_epci: dict = field(default_factory=dict)
+    #: For all of France: the CPTS of the register and the national goal (else 0).
+    existing_cpts: int = 0
+    national_goal: int = 0
 
     @property
     def n_territories(self) -> int:
@@ -134,7 +152,10 @@ class SuggestResult:
         comp = self.components
         return {
             "departements": list(self.departements),
+            "mode": self.mode,
             "min_population": int(self.min_population),
+            "max_population": int(self.max_population),
+            "target_population": int(self.target_population),
             "seed": int(self.seed),
             "sea_link_km": float(self.sea_link_km),
             "allow_cross_departement": bool(self.allow_cross_departement),
@@ -149,6 +170,7 @@ class SuggestResult:
             "extension_population": int(self.extensions["population"].sum()) if len(self.extensions) else 0,
             "orphans": int(len(self.orphans)),
             "orphan_population": int(self.orphans["population"].sum()) if len(self.orphans) else 0,
+            "quality": quality(self),
         }
 
     def to_dict(self) -> dict:
@@ -170,7 +192,11 @@ class SuggestResult:
 
     def to_text(self) -> str:
         """The French summary ``cpts-geo suggest`` prints."""
-        return _result_text(self)
+        return result_text(self)
+
+    def quality_lines(self) -> list[str]:
+        """How good the proposal is, in French sentences (the text output and the map panel)."""
+        return quality_lines(self)
 
     def unit_table(self) -> pd.DataFrame:
         """One row per unit: ``territoire_id``, ``code_insee``, ``nom``, ``population``, ``type``,
@@ -248,7 +274,10 @@ def suggest_territories(
     *,
     existing=None,
     within=None,
+    mode: str = MODE_EPCI,
     min_population: int = 20000,
+    max_population: int = 175000,
+    target_population: int = 60000,
     sea_link_km: float = 30.0,
     allow_cross_departement: bool = False,
     seed: int = 0,
@@ -256,7 +285,7 @@ def suggest_territories(
     geometry: bool = True,
     progress: Callable[[int, int], None] | None = None,
 ) -> SuggestResult:
-    """Partition the units no CPTS covers into candidate territories (max-p regionalisation).
+    """Partition the units no CPTS covers into candidate territories.
 
     Parameters
     ----------
@@ -269,8 +298,15 @@ def suggest_territories(
     within
         Département code(s) of the area (``"49"``, ``["44", "49"]``); ``None``: all of France.
         Use :func:`resolve_area` for a région.
-    min_population
-        Minimum population of a territory.
+    mode
+        ``"epci"`` (default): territories built from whole EPCIs (white parts of EPCIs between
+        ``min_population`` and ``max_population`` kept whole, smaller ones joined near
+        ``target_population``, only those above the maximum split; see
+        :mod:`cpts_geo._epci_mode`). ``"max-count"``: as many territories of at least
+        ``min_population`` as possible (max-p). Both report the max-count figures.
+    min_population, max_population, target_population
+        Territory sizes: the minimum (both modes), the maximum and the size aimed at (EPCI
+        mode); ``0 < min_population <= target_population <= max_population``.
     sea_link_km
         Islands closer than this (km) to another land mass are linked to it by sea.
     allow_cross_departement
@@ -278,13 +314,13 @@ def suggest_territories(
     seed
         Seed of the random restarts; the result is deterministic for a given input and seed.
     effort
-        Search budget: 1 (default) is well under a second per département; 2 or more multiply
-        the restarts and improvement attempts and add a phase that gathers spare population
-        to split off one more territory (10 to 20 times slower, sometimes 1 or 2 more).
+        Max-count search budget: 1 (default) is well under a second per département; 2 or more
+        multiply the restarts and improvement attempts (10 to 20 times slower, sometimes 1 or 2
+        territories more).
     geometry
         Dissolve the territories' boundaries (needed for maps and GeoPackage output).
     progress
-        Called as ``progress(done_units, total_units)`` after each piece of the white zone.
+        Called as ``progress(done_units, total_units)`` as the white zone is partitioned.
 
     Returns
     -------
@@ -293,81 +329,177 @@ def suggest_territories(
     Raises
     ------
     InputError
-        Unknown area, ``min_population <= 0`` or larger than the area's population.
+        Unknown area or mode, sizes out of order, or a minimum larger than the area's population.
     """
     departements = resolve_area(ref, departement=within) if within is not None else resolve_area(ref)
-    min_population = _check_min_population(min_population)
-    units = ref.units
-    arr = _arrays(ref)
-    in_area = np.isin(arr["dep"], departements)
-    area_pop = int(arr["pop"][in_area].sum())
-    if min_population > area_pop:
-        raise InputError(
-            f"population minimale (min_population) de {fr_int(min_population)} habitants impossible : {area_name(ref, departements)} ne "
-            f"compte que {fr_int(area_pop)} habitants (population municipale {ref.vintage['population']}) ; "
-            "choisissez un seuil plus bas ou une zone plus grande"
+    min_population, max_population, target_population = _check_sizes(
+        mode, min_population, max_population, target_population
+    )
+    _check_area_population(ref, departements, min_population)
+    register = as_register(ref, existing)
+    zone = _white_zone(ref, register, departements, sea_link_km, allow_cross_departement)
+    maxp_progress = progress if mode == MODE_MAX_COUNT else None
+    components, groups, small = _solve_max_count(ref, zone, min_population, seed, effort, maxp_progress)
+    split: dict = {}
+    if mode == MODE_EPCI:
+        found = epci_groups(
+            ref,
+            zone.white_idx,
+            zone.sub,
+            min_population=min_population,
+            max_population=max_population,
+            target_population=target_population,
+            allow_cross_departement=allow_cross_departement,
+            seed=seed,
+            progress=progress,
         )
+        groups, infos, small, split = found.groups, found.info, found.leftovers, found.split
+    else:
+        infos = classify_groups(ref, groups)
+    parts = assemble(
+        ref,
+        groups,
+        infos,
+        small,
+        zone.owner,
+        zone.cpts_names,
+        zone.graph,
+        allow_cross=allow_cross_departement,
+        sea_link_km=sea_link_km,
+        geometry=geometry,
+    )
+    return _make_result(
+        ref,
+        parts,
+        components,
+        zone,
+        register,
+        departements,
+        split,
+        mode=mode,
+        sizes=(min_population, max_population, target_population),
+        seed=seed,
+        sea_link_km=sea_link_km,
+    )
 
-    owner, cpts_names = _unit_owner(ref, existing)  # unit position -> cpts_id ('' if uncovered)
+
+def _make_result(
+    ref, parts, components, zone, register, departements, split, *, mode, sizes, seed, sea_link_km
+):
+    """The :class:`SuggestResult`: the assembled tables, the parameters, the national figures."""
+    national = len(departements) == len(ref.departements)
+    return SuggestResult(
+        territories=parts.territories,
+        extensions=parts.extensions,
+        orphans=parts.orphans,
+        assignment=parts.assignment,
+        components=components,
+        min_population=sizes[0],
+        seed=int(seed),
+        sea_link_km=float(sea_link_km),
+        allow_cross_departement=zone.allow_cross,
+        departements=list(departements),
+        vintage=ref.vintage,
+        covered_units=zone.n_covered,
+        area=_area_label(ref, departements),
+        departement_names={d: str(ref.departements.at[d, "nom"]) for d in departements},
+        mode=mode,
+        max_population=sizes[1],
+        target_population=sizes[2],
+        split_epci={k: dict(v, nom=_epci_name(ref, k)) for k, v in split.items()},
+        existing_cpts=int(len(register.cpts)) if national else 0,
+        national_goal=DEFAULT_GOAL if national else 0,
+    )
+
+
+@dataclass
+class _WhiteZone:
+    """The units of the area no CPTS covers, and their contiguity.
+
+    ``white_idx``: their positions; ``sub``: the contiguity among them (CSR over ``white_idx``,
+    land plus sea links, cut at département borders unless crossing is allowed); ``graph``:
+    the national contiguity (extensions look at the CPTS next door); ``owner``: the CPTS of
+    each unit (``""``: none).
+    """
+
+    white_idx: np.ndarray
+    sub: sp.csr_matrix
+    graph: sp.csr_matrix
+    owner: np.ndarray
+    cpts_names: dict
+    n_covered: int
+    allow_cross: bool
+
+
+def _white_zone(ref: Reference, register, departements, sea_link_km, allow_cross) -> _WhiteZone:
+    arr = unit_arrays(ref)
+    in_area = np.isin(arr["dep"], departements)
+    owner = register.owner  # unit position -> cpts_id ('' if uncovered)
     covered = owner != ""
-    white = in_area & ~covered
-    n_covered = int((in_area & covered).sum())
-
     graph = ref.graph_with_sea_links(sea_link_km)
-    white_idx = np.flatnonzero(white)
+    white_idx = np.flatnonzero(in_area & ~covered)
     sub = graph[white_idx][:, white_idx]
-    dep = arr["dep"]
-    if not allow_cross_departement:
+    if not allow_cross:
+        dep = arr["dep"]
         coo = sub.tocoo()
         keep = dep[white_idx[coo.row]] == dep[white_idx[coo.col]]
         sub = sp.csr_matrix((coo.data[keep], (coo.row[keep], coo.col[keep])), shape=sub.shape)
-    total_white = len(white_idx)
-    if total_white:
-        _, comp = csgraph.connected_components(sub, directed=False)
-    else:
-        comp = np.zeros(0, dtype=np.int64)
+    return _WhiteZone(
+        white_idx=white_idx,
+        sub=sp.csr_matrix(sub),
+        graph=graph,
+        owner=owner,
+        cpts_names=register.cpts["cpts_nom"].to_dict(),
+        n_covered=int((in_area & covered).sum()),
+        allow_cross=bool(allow_cross),
+    )
 
-    pop = arr["pop"]
-    epci_int = arr["epci_int"]
-    xy = ref.unit_xy_km
-    shared = ref.shared_length_km
 
-    # Components in a stable order (by their first unit), each solved with its own RNG stream
-    # so that a département's result does not depend on the rest of the area.
+def _pieces(zone: _WhiteZone) -> list[np.ndarray]:
+    """Connected pieces of the white zone, in a stable order (by their first unit)."""
+    white_idx = zone.white_idx
+    if not len(white_idx):
+        return []
+    _, comp = csgraph.connected_components(zone.sub, directed=False)
     order = np.argsort(comp, kind="stable")
     bounds = np.flatnonzero(np.r_[True, comp[order][1:] != comp[order][:-1], True])
-    pieces = (
-        [white_idx[order[bounds[i] : bounds[i + 1]]] for i in range(len(bounds) - 1)] if total_white else []
-    )
+    pieces = [white_idx[order[bounds[i] : bounds[i + 1]]] for i in range(len(bounds) - 1)]
     pieces.sort(key=lambda idx: idx[0])
+    return pieces
 
-    total = int(len(white_idx))
+
+def _solve_max_count(ref, zone, min_population, seed, effort, progress):
+    """Max-p on each piece of the white zone: the components table, territories, small pieces.
+
+    Each piece is solved with its own RNG stream, so that a département's result does not
+    depend on the rest of the area.
+    """
+    arr = unit_arrays(ref)
+    pop, dep, epci_int = arr["pop"], arr["dep"], arr["epci_int"]
+    xy, shared = ref.unit_xy_km, ref.shared_length_km
+    pieces = _pieces(zone)
+    groups, small, comp_rows = [], [], []
     done = 0
-    labels_of: list[np.ndarray] = []
-    comp_rows = []
     for piece in pieces:
         w = pop[piece]
         p_pop = int(w.sum())
         bound, tight = max_p_upper_bound(w, min_population)
+        p = 0
         if p_pop >= min_population:
-            local = graph[piece][:, piece]
-            if not allow_cross_departement:
-                lc = local.tocoo()
-                k = dep[piece[lc.row]] == dep[piece[lc.col]]
-                local = sp.csr_matrix((lc.data[k], (lc.row[k], lc.col[k])), shape=local.shape)
-            lshared = shared[piece][:, piece]
+            local = zone.sub[np.searchsorted(zone.white_idx, piece)][
+                :, np.searchsorted(zone.white_idx, piece)
+            ]
             rng = np.random.default_rng([int(seed), int(piece[0])])
-            solver = MaxPSolver(local, lshared, w, epci_int[piece], xy[piece], min_population)
+            solver = MaxPSolver(local, shared[piece][:, piece], w, epci_int[piece], xy[piece], min_population)
             lab = solver.solve(rng, effort=effort)
             p = int(lab.max()) + 1
+            groups += [piece[lab == r] for r in range(p)]
         else:
-            lab = np.full(len(piece), -1)
-            p = 0
-        labels_of.append(lab)
+            small.append(piece)
         comp_rows.append(
             {
-                "departement": _main_dep(dep[piece], w),
-                "first_unit": units.index[piece[0]],
+                "departement": main_dep(dep[piece], w),
+                "first_unit": ref.units.index[piece[0]],
                 "n_units": int(len(piece)),
                 "population": p_pop,
                 "p": p,
@@ -377,28 +509,48 @@ def suggest_territories(
         )
         done += len(piece)
         if progress is not None:
-            progress(done, total)
-    components = pd.DataFrame(
-        comp_rows, columns=["departement", "first_unit", "n_units", "population", "p", "bound", "tight_bound"]
-    )
-    return _assemble(
-        ref,
-        pieces,
-        labels_of,
-        owner,
-        cpts_names,
-        graph,
-        epci_int,
-        shared,
-        components,
-        min_population=min_population,
-        seed=seed,
-        sea_link_km=sea_link_km,
-        allow_cross=allow_cross_departement,
-        departements=departements,
-        n_covered=n_covered,
-        geometry=geometry,
-    )
+            progress(done, len(zone.white_idx))
+    components = pd.DataFrame(comp_rows, columns=COMPONENT_COLUMNS)
+    return components, groups, small
+
+
+def _check_sizes(mode, min_population, max_population, target_population) -> tuple[int, int, int]:
+    """The sizes as ints, or an InputError saying what is expected."""
+    if mode not in MODES:
+        raise InputError(f"mode '{mode}' inconnu : choisissez {' ou '.join(MODES)}")
+    lo = _check_min_population(min_population)
+    hi = _check_int(max_population, "max_population")
+    target = _check_int(target_population, "target_population")
+    if mode == MODE_EPCI and not lo <= target <= hi:
+        raise InputError(
+            f"tailles incohérentes : il faut population minimale ({fr_int(lo)}) ≤ population cible "
+            f"({fr_int(target)}) ≤ population maximale ({fr_int(hi)})"
+        )
+    return lo, hi, target
+
+
+def _check_int(value, name: str) -> int:
+    ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+    if isinstance(value, float) and value.is_integer():
+        ok = True
+    if not ok or value <= 0:
+        raise InputError(f"{name} {value} : un nombre entier d'habitants strictement positif est attendu")
+    return int(value)
+
+
+def _check_area_population(ref: Reference, departements: list[str], min_population: int) -> None:
+    arr = unit_arrays(ref)
+    area_pop = int(arr["pop"][np.isin(arr["dep"], departements)].sum())
+    if min_population > area_pop:
+        raise InputError(
+            f"population minimale (min_population) de {fr_int(min_population)} habitants impossible : {area_name(ref, departements)} ne "
+            f"compte que {fr_int(area_pop)} habitants (population municipale {ref.vintage['population']}) ; "
+            "choisissez un seuil plus bas ou une zone plus grande"
+        )
+
+
+def _epci_name(ref: Reference, code: str) -> str:
+    return str(ref.epci["nom"].get(code, code))
 
 
 def _check_min_population(min_population) -> int:
@@ -441,263 +593,6 @@ def _area_label(ref: Reference, departements: list[str]) -> str:
     return "départements " + ", ".join(departements)
 
 
-def _main_dep(deps: np.ndarray, w: np.ndarray) -> str:
-    """The département holding most of the population (the first code on a tie)."""
-    names, inv = np.unique(deps.astype(str), return_inverse=True)
-    if len(names) == 1:
-        return str(names[0])
-    return str(names[int(np.argmax(np.bincount(inv, weights=w)))])
-
-
-# ---------------------------------------------------------------------------------------------
-# Inputs: register, arrays
-# ---------------------------------------------------------------------------------------------
-def _unit_owner(ref: Reference, existing) -> tuple[np.ndarray, dict]:
-    """For each unit (reference order), the id of the CPTS covering it ('' if none); CPTS names."""
-    register = as_register(ref, existing)
-    return register.owner, register.cpts["cpts_nom"].to_dict()
-
-
-def _arrays(ref: Reference) -> dict:
-    """The unit columns the solver and the assembly read, as plain arrays (from ``ref.arrays``)."""
-    a = ref.arrays
-    epci = np.where(a.epci >= 0, a.epci_codes[np.maximum(a.epci, 0)], "").astype(object)
-    return {
-        "codes": a.codes,
-        "pop": a.pop,
-        "dep": a.dep_codes[a.dep].astype(object),
-        "epci": epci,
-        "epci_int": a.epci,
-        "nom": a.names,
-    }
-
-
-# ---------------------------------------------------------------------------------------------
-# Assembling the result
-# ---------------------------------------------------------------------------------------------
-def _de(name: str) -> str:
-    """French "de" before a commune name: d'Angers, du Mans, des Sables-d'Olonne, de La Flèche."""
-    if name.startswith("Le "):
-        return "du " + name[3:]
-    if name.startswith("Les "):
-        return "des " + name[4:]
-    if name[:1].upper() in "AEIOUYÀÂÉÈÊÎÔÛ":
-        return "d'" + name
-    return "de " + name
-
-
-def _assemble(
-    ref,
-    pieces,
-    labels_of,
-    owner,
-    cpts_names,
-    graph,
-    epci_int,
-    shared,
-    components,
-    *,
-    min_population,
-    seed,
-    sea_link_km,
-    allow_cross,
-    departements,
-    n_covered,
-    geometry,
-) -> SuggestResult:
-    units = ref.units
-    arr = _arrays(ref)
-    codes, pop, dep, epci, noms = arr["codes"], arr["pop"], arr["dep"], arr["epci"], arr["nom"]
-
-    terr_rows, groups = [], []
-    small_pieces = []
-    for piece, lab in zip(pieces, labels_of):
-        if lab.max() < 0:
-            small_pieces.append(piece)
-            continue
-        for r in range(int(lab.max()) + 1):
-            groups.append(piece[lab == r])
-    # Number territories within each département by decreasing population.
-    info = []
-    for g in groups:
-        gp = pop[g]
-        info.append((_main_dep(dep[g], gp), -int(gp.sum()), codes[g].min(), g))
-    info.sort(key=lambda t: (t[0], t[1], t[2]))
-    assign_rows = []
-    per_dep: dict[str, int] = {}
-    for d, negpop, _, g in info:
-        k = per_dep.get(d, 0) + 1
-        per_dep[d] = k
-        tid = f"{d}-T{k:02d}"
-        g = g[np.lexsort((codes[g],))]
-        largest = g[np.lexsort((codes[g], -pop[g]))[0]]
-        eps = sorted({e for e in epci[g] if e})
-        terr_rows.append(
-            {
-                "territoire_id": tid,
-                "label": f"Territoire proposé n°{k} — autour {_de(noms[largest])}",
-                "departement": d,
-                "population": -negpop,
-                "aci_size_class": aci_size_class(-negpop),
-                "n_communes": int(len(g)),
-                "communes": codes[g].tolist(),
-                "epci": eps,
-                "n_epci": len(eps),
-                "_idx": g,
-            }
-        )
-        for i in g:
-            assign_rows.append((codes[i], noms[i], tid, TYPE_TERRITORY, "", dep[i], int(pop[i])))
-
-    ext_rows, orphan_rows = [], []
-    ext_count: dict[str, int] = {}
-    orphan_count: dict[str, int] = {}
-    for piece in small_pieces:
-        target, reason = _extension_target(ref, piece, owner, graph, epci, allow_cross, sea_link_km)
-        d = _main_dep(dep[piece], pop[piece])
-        piece = piece[np.argsort(codes[piece])]
-        eps = sorted({e for e in epci[piece] if e})
-        row = {
-            "departement": d,
-            "population": int(pop[piece].sum()),
-            "n_communes": int(len(piece)),
-            "communes": codes[piece].tolist(),
-            "epci": eps,
-            "reason": reason,
-        }
-        if target:
-            k = ext_count.get(d, 0) + 1
-            ext_count[d] = k
-            tid = f"{d}-E{k:02d}"
-            ext_rows.append({"territoire_id": tid, "cpts_id": target, **row})
-            kind = TYPE_EXTENSION
-        else:
-            k = orphan_count.get(d, 0) + 1
-            orphan_count[d] = k
-            tid = f"{d}-N{k:02d}"
-            orphan_rows.append({"territoire_id": tid, **row})
-            kind = TYPE_ORPHAN
-        for i in piece:
-            assign_rows.append((codes[i], noms[i], tid, kind, target, dep[i], int(pop[i])))
-
-    assignment = pd.DataFrame(
-        assign_rows,
-        columns=["code_insee", "nom", "territoire_id", "type", "cpts_id", "departement", "population"],
-    )
-    assignment = assignment.set_index("code_insee").sort_index()
-
-    terr = pd.DataFrame(
-        terr_rows,
-        columns=[
-            "territoire_id",
-            "label",
-            "departement",
-            "population",
-            "aci_size_class",
-            "n_communes",
-            "communes",
-            "epci",
-            "n_epci",
-            "_idx",
-        ],
-    )
-    if geometry and len(terr):
-        geoms = units.geometry.to_numpy()
-        polys = []
-        for g in terr["_idx"]:
-            gg = geoms[g]
-            gg = gg[~shapely.is_missing(gg)]
-            polys.append(shapely.coverage_union_all(gg) if len(gg) else None)
-        gdf = gpd.GeoDataFrame(terr.drop(columns="_idx"), geometry=polys, crs=units.crs)
-    else:
-        gdf = gpd.GeoDataFrame(terr.drop(columns="_idx"), geometry=[None] * len(terr), crs=units.crs)
-    ext = pd.DataFrame(
-        ext_rows,
-        columns=[
-            "territoire_id",
-            "cpts_id",
-            "departement",
-            "population",
-            "n_communes",
-            "communes",
-            "epci",
-            "reason",
-        ],
-    )
-    if len(ext):
-        ext.insert(2, "cpts_nom", [cpts_names.get(c, "") for c in ext["cpts_id"]])
-    else:
-        ext.insert(2, "cpts_nom", pd.Series(dtype=str))
-    orphans = pd.DataFrame(
-        orphan_rows,
-        columns=["territoire_id", "departement", "population", "n_communes", "communes", "epci", "reason"],
-    )
-    components = components.copy()
-    return SuggestResult(
-        territories=gdf,
-        extensions=ext,
-        orphans=orphans,
-        assignment=assignment,
-        components=components,
-        min_population=int(min_population),
-        seed=int(seed),
-        sea_link_km=float(sea_link_km),
-        allow_cross_departement=bool(allow_cross),
-        departements=list(departements),
-        vintage=ref.vintage,
-        covered_units=int(n_covered),
-        area=_area_label(ref, departements),
-        departement_names={d: str(ref.departements.at[d, "nom"]) for d in departements},
-    )
-
-
-def _extension_target(ref, piece, owner, graph, epci, allow_cross, sea_link_km) -> tuple[str, str]:
-    """The existing CPTS a too-small piece of white zone should join, and why (French)."""
-    pop = _arrays(ref)["pop"]
-    sub = graph[piece]
-    nb = sub.indices
-    src = np.repeat(piece, np.diff(sub.indptr))
-    their = owner[nb]
-    has = their != ""
-    total = int(pop[piece].sum())
-    if not has.any():
-        reason = f"{fr_int(total)} habitants, trop peu pour former un territoire, et aucune CPTS voisine"
-        outside = np.setdiff1d(nb, piece)
-        if not len(outside):
-            return (
-                "",
-                f"{reason} ; isolée : aucune commune voisine, ni à moins de {sea_link_km:g} km par la mer : "
-                "à rattacher par dérogation",
-            )
-        if not allow_cross:
-            deps = sorted(set(_arrays(ref)["dep"][outside]))
-            return "", (
-                f"{reason} ; ne touche que des communes d'un autre département ({', '.join(deps)}) : "
-                "à rattacher à un territoire voisin d'un autre département ou par dérogation"
-            )
-        return "", reason + " ; à rattacher par dérogation"
-    cand = pd.DataFrame({"cpts": their[has], "src": src[has], "nb": nb[has]})
-    rows = []
-    piece_ep = pd.Series(pop[piece], index=epci[piece]).groupby(level=0).sum()
-    for cid, grp in cand.groupby("cpts", sort=True):
-        cpts_units = np.flatnonzero(owner == cid)
-        cpts_ep = set(epci[cpts_units]) - {""}
-        same_ep = int(piece_ep[[e for e in piece_ep.index if e in cpts_ep]].sum())
-        rows.append((same_ep, len(grp), -int(pop[cpts_units].sum()), cid))
-    rows.sort(key=lambda r: (-r[0], -r[1], -r[2], r[3]))
-    same_ep, contacts, _, cid = rows[0]
-    why = (
-        f"{fr_int(same_ep)} de ses habitants sont dans un EPCI déjà présent dans la CPTS {cid}"
-        if same_ep
-        else f"aucun EPCI commun, CPTS voisine la plus liée : {cid}"
-    )
-    reason = (
-        f"{fr_int(total)} habitants, trop peu pour former un territoire ; {why} "
-        f"({contacts} limite(s) commune(s) avec elle)"
-    )
-    return str(cid), reason
-
-
 # ---------------------------------------------------------------------------------------------
 # Outputs: features, files, map
 # ---------------------------------------------------------------------------------------------
@@ -706,7 +601,11 @@ def result_features(ref: Reference, result: SuggestResult) -> gpd.GeoDataFrame:
 
     Columns: ``territoire_id``, ``type``, ``cpts_id``, ``label``, ``departement``,
     ``population``, ``aci_size_class`` (territories only, else 0), ``n_communes``, ``communes``
-    and ``epci`` (``;``-joined), ``geometry``.
+    and ``epci`` (``;``-joined), ``nature`` (territories: ``epci``, ``union_epci``,
+    ``epci_decoupe`` or ``partie_epci``, see :class:`SuggestResult`; else ``""``), ``raison``
+    (territories: why an EPCI was split and the notes on EPCIs in several parts; extensions and
+    non-rattachable pieces: why they are not territories; French, ``" ; "``-joined),
+    ``geometry``.
     """
     cols = [
         "territoire_id",
@@ -719,27 +618,13 @@ def result_features(ref: Reference, result: SuggestResult) -> gpd.GeoDataFrame:
         "n_communes",
         "communes",
         "epci",
+        "nature",
+        "raison",
     ]
     frames = []
     t = result.territories
     if len(t):
-        frames.append(
-            pd.DataFrame(
-                {
-                    "territoire_id": t["territoire_id"],
-                    "type": TYPE_TERRITORY,
-                    "cpts_id": "",
-                    "label": t["label"],
-                    "departement": t["departement"],
-                    "population": t["population"],
-                    "aci_size_class": t["aci_size_class"],
-                    "n_communes": t["n_communes"],
-                    "communes": t["communes"],
-                    "epci": t["epci"],
-                    "geometry": t.geometry.to_numpy(),
-                }
-            )
-        )
+        frames.append(_territory_features(t))
     for df, kind in ((result.extensions, TYPE_EXTENSION), (result.orphans, TYPE_ORPHAN)):
         if not len(df):
             continue
@@ -765,6 +650,8 @@ def result_features(ref: Reference, result: SuggestResult) -> gpd.GeoDataFrame:
                     "n_communes": df["n_communes"],
                     "communes": df["communes"],
                     "epci": df["epci"],
+                    "nature": "",
+                    "raison": df["reason"],
                     "geometry": [_dissolve(ref, c) for c in df["communes"]],
                 }
             )
@@ -780,6 +667,27 @@ def result_features(ref: Reference, result: SuggestResult) -> gpd.GeoDataFrame:
     out["aci_size_class"] = out["aci_size_class"].astype(np.int64)
     out["n_communes"] = out["n_communes"].astype(np.int64)
     return gpd.GeoDataFrame(out, geometry="geometry", crs=4326)
+
+
+def _territory_features(t: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The feature rows of the proposed territories (see :func:`result_features`)."""
+    return pd.DataFrame(
+        {
+            "territoire_id": t["territoire_id"],
+            "type": TYPE_TERRITORY,
+            "cpts_id": "",
+            "label": t["label"],
+            "departement": t["departement"],
+            "population": t["population"],
+            "aci_size_class": t["aci_size_class"],
+            "n_communes": t["n_communes"],
+            "communes": t["communes"],
+            "epci": t["epci"],
+            "nature": t["nature"],
+            "raison": [" ; ".join(list(r) + list(n)) for r, n in zip(t["raisons"], t["notes"])],
+            "geometry": t.geometry.to_numpy(),
+        }
+    )
 
 
 def _dissolve(ref: Reference, codes) -> object:
@@ -851,82 +759,3 @@ def _write_empty(path, driver, feats) -> None:
         layer=LAYER_NAME,
         geometry_type="MultiPolygon",
     )
-
-
-# ---------------------------------------------------------------------------------------------
-# Text
-# ---------------------------------------------------------------------------------------------
-def _result_text(result: SuggestResult) -> str:
-    s = result.summary()
-    deps = result.departements
-    area = result.area
-    v = s["vintage"]
-    lines = [
-        f"Territoires proposés pour les zones blanches — {area}",
-        f"Seuil : {fr_int(s['min_population'])} habitants ; graine {s['seed']} ; "
-        f"COG {v['cog']}, populations légales {v['population']}",
-    ]
-    if s["units"] == 0:
-        lines.append(
-            f"Toutes les communes de la zone ({fr_int(s['covered_units'])}) sont déjà couvertes "
-            "par une CPTS : aucun territoire à proposer."
-        )
-        return "\n".join(lines)
-    covered = f" ({fr_int(s['covered_units'])} communes déjà couvertes)" if s["covered_units"] else ""
-    lines.append(
-        f"Zones blanches : {fr_int(s['units'])} communes, {fr_int(s['population'])} habitants{covered}"
-    )
-    share = (
-        f" ({100 * s['territories'] / s['tight_bound']:.0f}\u00a0% de la borne)" if s["tight_bound"] else ""
-    )
-    lines.append(
-        f"Territoires supplémentaires possibles : {fr_int(s['territories'])}"
-        f" — borne supérieure {fr_int(s['tight_bound'])}{share}"
-    )
-    t = result.territories
-    if len(deps) > 1:
-        by = result.components.groupby("departement")[["p", "tight_bound"]].sum()
-        lines.append("")
-        lines.append("Par département : territoires proposés (borne supérieure)")
-        for d, row in by.iterrows():
-            lines.append(
-                f"  {d:<4}{result.departement_names.get(d, d):<28}{int(row['p']):>5} "
-                f"({int(row['tight_bound'])})"
-            )
-    if 0 < len(t) <= 60:
-        lines.append("")
-        width = max(len(label) for label in t["label"]) + 1
-        for _, row in t.iterrows():
-            lines.append(
-                f"  {row['territoire_id']:<9}{row['label']:<{width}} {fr_int(row['population']):>9} hab."
-                f"  taille {row['aci_size_class']}  {row['n_communes']} commune(s)"
-                f"  {row['n_epci']} EPCI"
-            )
-    if len(result.extensions):
-        lines.append("")
-        lines.append(
-            f"Extensions de CPTS existantes : {len(result.extensions)} "
-            f"({fr_int(s['extension_population'])} habitants)"
-        )
-        for _, row in result.extensions.iterrows():
-            nom = f" ({row['cpts_nom']})" if row["cpts_nom"] else ""
-            lines.append(
-                f"  {row['territoire_id']:<9}→ CPTS {row['cpts_id']}{nom} : {row['n_communes']} "
-                f"commune(s), {fr_int(row['population'])} hab. — {_names(result, row['communes'])}"
-            )
-    if len(result.orphans):
-        lines.append("")
-        lines.append(
-            f"Zones blanches non rattachables : {len(result.orphans)} "
-            f"({fr_int(s['orphan_population'])} habitants)"
-        )
-        for _, row in result.orphans.iterrows():
-            lines.append(f"  {row['territoire_id']:<9}{_names(result, row['communes'])} : {row['reason']}")
-    return "\n".join(lines)
-
-
-def _names(result: SuggestResult, codes: list[str], limit: int = 8) -> str:
-    """'Valréas (84138), Visan (84150) …' for the first ``limit`` units."""
-    names = result.assignment["nom"]
-    shown = ", ".join(f"{names.get(c, c)} ({c})" for c in codes[:limit])
-    return shown + (f" … ({len(codes)} communes)" if len(codes) > limit else "")

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Benchmark of ``suggest_territories`` against spopt's ``MaxPHeuristic``, in the same run (issue 5).
+"""Benchmark of ``suggest_territories`` (both modes) against spopt's ``MaxPHeuristic``, in the same run.
 
     python scripts/benchmark_suggest.py                 # 49, 15, 29 vs spopt (Cantal: ~5-9 min), France
     python scripts/benchmark_suggest.py --quick         # the same without spopt on Cantal
@@ -19,7 +19,9 @@ graph), then the best and the median of 5 warm calls; the ratio uses the best wa
 one call (its ``W`` is built beforehand and not timed). France: caches cleared first, so the
 time includes the sea links and graph.
 
-Targets (issue 5): p at least spopt's on 49 and 15, every territory valid, >= 50x less time,
+``--mode epci`` (issue 15) is timed the same way (territories, whole EPCIs, split EPCIs, median
+and range, the max-count figures it reports; target <= 1 s warm per département and <= 20 s for
+France). Targets (issue 5, ``--mode max-count``): p at least spopt's on 49 and 15, every territory valid, >= 50x less time,
 each département well under a second; Finistère valid with its islands sea-linked; France in
 <= 2 minutes with every département partitioned. Peers come from the ``bench`` extra:
 ``pip install -e .[bench]``.
@@ -129,9 +131,9 @@ def load() -> str:
         return "load average n/a"
 
 
-def run_ours(ref, dep: str, seed: int, repeats: int = 5) -> dict:
+def run_ours(ref, dep: str, seed: int, repeats: int = 5, mode: str = "max-count") -> dict:
     codes = list(ref.units.index[ref.units["departement"] == dep])
-    call = lambda: suggest_territories(ref, within=dep, seed=seed, geometry=False)  # noqa: E731
+    call = lambda: suggest_territories(ref, within=dep, seed=seed, geometry=False, mode=mode)  # noqa: E731
     clear_caches(ref)
     _, cold_wall, cold_cpu = timed(call)  # a first call also builds the national graph and sea links
     walls, cpus = [], []
@@ -166,6 +168,19 @@ def check_all(ref, result) -> str:
     ]
     counts = pd.Series(statuses, dtype=object).value_counts().to_dict()
     return f"check_territory: {counts}" + (" FAIL" if counts.get("fail") else "")
+
+
+def epci_line(e: dict) -> str:
+    """One line on an EPCI-mode run: figures, validity, timings."""
+    q = e["result"].summary()["quality"]
+    return (
+        f"{q['territories']} territories ({q['whole_epci']} whole EPCIs, {q['union_epci']} unions, "
+        f"{q['split_for_size']} split for size, {q['epci_part']} with part of an EPCI; EPCIs split: "
+        f"{', '.join(s['epci'] for s in q['epci_split']) or 'none'}); median {q['population_median']:,.0f} "
+        f"({q['population_min']:,}-{q['population_max']:,}); max-count {q['max_count_territories']} "
+        f"(bound {q['max_count_bound']}); {e['why']}; warm {e['wall']:.3f} s best of 5 (median "
+        f"{e['median']:.3f} s, CPU {e['cpu']:.3f} s; the max-count comparison included); {e['checked']}"
+    )
 
 
 def run_spopt(ref, dep: str, seed: int) -> dict | None:
@@ -248,7 +263,11 @@ def main(argv=None) -> int:
         )
         if dep == "29":
             print(f"islands: {islands_check(ref, o['result'])}")
-        row = {"dep": dep, "units": len(units), "tight": tight, "ours": o, "spopt": None}
+        e = run_ours(ref, dep, args.seed, mode="epci")
+        print(f"cpts-geo --mode epci: {epci_line(e)}", flush=True)
+        if dep == "29":
+            print(f"islands (epci mode): {islands_check(ref, e['result'])}")
+        row = {"dep": dep, "units": len(units), "tight": tight, "ours": o, "epci": e, "spopt": None}
         rows.append(row)
         if args.no_spopt or (dep == "15" and args.quick):
             print("spopt MaxPHeuristic: skipped" + (" (--quick)" if dep == "15" else ""))
@@ -269,9 +288,24 @@ def main(argv=None) -> int:
         )
 
     if not args.no_france:
-        print(f"\n### France entière (every département, no register; caches cleared); {load()}")
+        print(f"\n### France entière, --mode epci (every département, no register; caches cleared); {load()}")
         clear_caches(ref)
-        result, wall, cpu = timed(lambda: suggest_territories(ref, seed=args.seed, geometry=False))
+        epci_all, wall, cpu = timed(lambda: suggest_territories(ref, seed=args.seed, geometry=False))
+        _, wall2, cpu2 = timed(lambda: suggest_territories(ref, seed=args.seed, geometry=False))
+        q = epci_all.summary()["quality"]
+        print(
+            f"{q['territories']:,} territories ({q['whole_epci']} whole EPCIs, {q['union_epci']} unions, "
+            f"{q['split_for_size']} with an EPCI split for size, {q['epci_part']} with part of an EPCI), "
+            f"{len(q['epci_split'])} EPCIs split; median {q['population_median']:,.0f} "
+            f"({q['population_min']:,}-{q['population_max']:,}); max-count {q['max_count_territories']:,} "
+            f"(bound {q['max_count_bound']:,}); first call {wall:.1f} s (CPU {cpu:.1f} s), warm {wall2:.1f} s "
+            f"(CPU {cpu2:.1f} s; the max-count comparison included); target <= 20 s"
+        )
+        print(f"\n### France entière, --mode max-count (caches cleared); {load()}")
+        clear_caches(ref)
+        result, wall, cpu = timed(
+            lambda: suggest_territories(ref, seed=args.seed, geometry=False, mode="max-count")
+        )
         s = result.summary()
         per_dep = result.territories.groupby("departement").size()
         missing = sorted(set(ref.departements.index) - set(per_dep.index))
@@ -303,14 +337,30 @@ def main(argv=None) -> int:
             f"{', '.join(result.orphans['territoire_id'])}"
         )
         crossed, wall_x, _ = timed(
-            lambda: suggest_territories(ref, seed=args.seed, geometry=False, allow_cross_departement=True)
+            lambda: suggest_territories(
+                ref, seed=args.seed, geometry=False, allow_cross_departement=True, mode="max-count"
+            )
         )
         print(
             f"with --allow-cross-departement: {crossed.n_territories:,} territories, "
             f"{crossed.summary()['orphans']} non rattachables, {wall_x:.1f} s"
         )
 
-    print("\n### Summary")
+    print("\n### Summary, --mode epci (target: <= 1 s warm per département)")
+    print(
+        "| dép. | territories | whole / unions / split / part | median (range) | max-count (bound) | warm (CPU) | valid |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        e = r["epci"]
+        q = e["result"].summary()["quality"]
+        print(
+            f"| {r['dep']} | {q['territories']} | {q['whole_epci']} / {q['union_epci']} / {q['split_for_size']} / "
+            f"{q['epci_part']} | {q['population_median']:,.0f} ({q['population_min']:,}-{q['population_max']:,}) "
+            f"| {q['max_count_territories']} ({q['max_count_bound']}) | {e['wall'] * 1000:.0f} ms "
+            f"({e['cpu'] * 1000:.0f} ms) | {'yes' if e['ok'] else 'NO'} |"
+        )
+    print("\n### Summary, --mode max-count")
     print(
         "| dép. | units | tight bound | p cpts-geo | p spopt | valid (ours/spopt) | cpts-geo warm (CPU) "
         "| first call | spopt (CPU) | ratio wall (CPU) |"

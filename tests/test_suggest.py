@@ -1,4 +1,7 @@
-"""Tests of ``cpts-geo suggest``: max-p partition of the white zones into candidate territories."""
+"""Tests of ``cpts-geo suggest --mode max-count``: max-p partition of the white zones.
+
+The EPCI mode (the default) is tested in tests/test_suggest_epci.py.
+"""
 
 from __future__ import annotations
 
@@ -141,7 +144,7 @@ def grid_optimum(nx: int, ny: int, population, threshold: int) -> int:
 )
 def test_grid_reaches_known_optimum(nx, ny, threshold, optimum):
     ref = grid_reference(nx, ny, 1000)
-    result = suggest_territories(ref, min_population=threshold, geometry=False)
+    result = suggest_territories(ref, mode="max-count", min_population=threshold, geometry=False)
     assert result.n_territories == optimum
     assert max_p_upper_bound(ref.units["population"].to_numpy(), threshold)[1] == optimum
     assert_valid(ref, result, ref.units.index, min_population=threshold)
@@ -151,7 +154,7 @@ def test_grid_big_unit_stands_alone_and_bound_counts_its_excess():
     pop = np.full((4, 4), 1000)
     pop[0, 0] = 9000  # alone above the threshold of 4,000: 5,000 of excess lost to any partition
     ref = grid_reference(4, 4, pop)
-    result = suggest_territories(ref, min_population=4000, geometry=False)
+    result = suggest_territories(ref, mode="max-count", min_population=4000, geometry=False)
     assert max_p_upper_bound(pop.ravel(), 4000) == (24000 // 4000, (24000 - 5000) // 4000)
     assert result.n_territories == 4
     first = result.territories.iloc[0]
@@ -163,7 +166,7 @@ def test_grid_prefers_whole_epci():
     # Two EPCIs, left and right halves of a 4x4 grid: the two territories follow them exactly.
     epci = np.array([["A"] * 2 + ["B"] * 2] * 4)
     ref = grid_reference(4, 4, 1000, epci=epci)
-    result = suggest_territories(ref, min_population=8000, geometry=False)
+    result = suggest_territories(ref, mode="max-count", min_population=8000, geometry=False)
     assert result.n_territories == 2
     assert sorted(result.territories["n_epci"]) == [1, 1]
     assert sorted(map(tuple, result.territories["epci"])) == [("A",), ("B",)]
@@ -174,10 +177,12 @@ def test_grid_stays_in_departement_unless_allowed():
     # across the border 36,000 -> 3 territories of 12,000.
     dep = np.array([["49"] * 3 + ["53"] * 3] * 6)
     ref = grid_reference(6, 6, 1000, departement=dep)
-    apart = suggest_territories(ref, min_population=12000, geometry=False)
+    apart = suggest_territories(ref, mode="max-count", min_population=12000, geometry=False)
     assert apart.n_territories == 2
     assert_valid(ref, apart, ref.units.index, min_population=12000)
-    together = suggest_territories(ref, min_population=12000, allow_cross_departement=True, geometry=False)
+    together = suggest_territories(
+        ref, mode="max-count", min_population=12000, allow_cross_departement=True, geometry=False
+    )
     assert together.n_territories == 3
     assert_valid(ref, together, ref.units.index, min_population=12000, same_departement=False)
 
@@ -198,7 +203,9 @@ def test_grid_extension_joins_the_cpts_of_its_epci():
     )
     table = table[~table["code_insee"].isin(pocket)]
     register = table
-    result = suggest_territories(ref, existing=register, min_population=5000, geometry=False)
+    result = suggest_territories(
+        ref, mode="max-count", existing=register, min_population=5000, geometry=False
+    )
     assert result.n_territories == 0
     assert result.covered_units == 22
     ext = result.extensions
@@ -225,7 +232,7 @@ def test_grid_extension_prefers_epci_coherence():
         }
     )
     table = table[~table["code_insee"].isin(pocket)]
-    result = suggest_territories(ref, existing=table, min_population=5000, geometry=False)
+    result = suggest_territories(ref, mode="max-count", existing=table, min_population=5000, geometry=False)
     row = result.extensions.iloc[0]
     assert row["cpts_id"] == "B"
     assert "2\u00a0000 de ses habitants sont dans un EPCI déjà présent dans la CPTS B" in row["reason"]
@@ -234,7 +241,7 @@ def test_grid_extension_prefers_epci_coherence():
 def test_grid_register_covering_everything_gives_empty_result():
     ref = grid_reference(4, 4, 1000)
     table = pd.DataFrame({"cpts_id": "A", "cpts_nom": "", "code_insee": ref.units.index})
-    result = suggest_territories(ref, existing=table, min_population=4000)
+    result = suggest_territories(ref, mode="max-count", existing=table, min_population=4000)
     assert result.n_territories == 0 and len(result.assignment) == 0
     assert result.summary()["covered_units"] == 16
 
@@ -252,9 +259,9 @@ def test_grid_partition_is_always_valid(shape, pops, threshold, seed):
     ref = grid_reference(nx, ny, pop)
     if pop.sum() < threshold:
         with pytest.raises(InputError, match="ne compte que"):
-            suggest_territories(ref, min_population=threshold, geometry=False)
+            suggest_territories(ref, mode="max-count", min_population=threshold, geometry=False)
         return
-    result = suggest_territories(ref, min_population=threshold, seed=seed, geometry=False)
+    result = suggest_territories(ref, mode="max-count", min_population=threshold, seed=seed, geometry=False)
     assert_valid(ref, result, ref.units.index, min_population=threshold)
     assert 1 <= result.n_territories <= max_p_upper_bound(pop.ravel(), threshold)[1]
     assert result.territories["population"].sum() == pop.sum()
@@ -276,7 +283,7 @@ def test_grid_matches_exhaustive_search(nx, ny, pop, threshold, optimum):
     pop = np.array(pop)
     assert grid_optimum(nx, ny, pop, threshold) == optimum
     ref = grid_reference(nx, ny, pop)
-    result = suggest_territories(ref, min_population=threshold, geometry=False)
+    result = suggest_territories(ref, mode="max-count", min_population=threshold, geometry=False)
     assert result.n_territories == optimum
     assert_valid(ref, result, ref.units.index, min_population=threshold)
 
@@ -294,7 +301,7 @@ def test_grid_p_is_optimal_on_small_grids(shape, pops, threshold):
     if pop.sum() < threshold:
         return
     ref = grid_reference(nx, ny, pop)
-    result = suggest_territories(ref, min_population=threshold, geometry=False)
+    result = suggest_territories(ref, mode="max-count", min_population=threshold, geometry=False)
     assert result.n_territories == grid_optimum(nx, ny, pop, threshold)
     assert_valid(ref, result, ref.units.index, min_population=threshold)
 
@@ -302,7 +309,7 @@ def test_grid_p_is_optimal_on_small_grids(shape, pops, threshold):
 def test_assert_valid_catches_broken_partitions():
     """The validity check used throughout is not vacuous: each kind of defect fails it."""
     ref = grid_reference(4, 4, 1000)
-    good = suggest_territories(ref, min_population=4000, geometry=False)
+    good = suggest_territories(ref, mode="max-count", min_population=4000, geometry=False)
     assert_valid(ref, good, ref.units.index, min_population=4000)
 
     def broken(edit):
@@ -347,7 +354,7 @@ def test_assert_valid_catches_broken_partitions():
 # ---------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def maine_et_loire(ref):
-    return suggest_territories(ref, within="49")
+    return suggest_territories(ref, mode="max-count", within="49")
 
 
 def test_maine_et_loire_valid_and_beats_spopt(ref, maine_et_loire):
@@ -364,7 +371,7 @@ def test_maine_et_loire_valid_and_beats_spopt(ref, maine_et_loire):
 
 
 def test_finistere_islands_are_sea_linked(ref):
-    result = suggest_territories(ref, within="29", geometry=False)
+    result = suggest_territories(ref, mode="max-count", within="29", geometry=False)
     codes = ref.units.index[ref.units["departement"] == "29"]
     assert_valid(ref, result, codes)
     assert result.n_territories == 35
@@ -380,7 +387,7 @@ def test_finistere_islands_are_sea_linked(ref):
 
 
 def test_islands_beyond_the_sea_link_distance_are_reported(ref):
-    result = suggest_territories(ref, within="29", sea_link_km=1.0, geometry=False)
+    result = suggest_territories(ref, mode="max-count", within="29", sea_link_km=1.0, geometry=False)
     orphans = result.orphans
     assert orphans["communes"].tolist() == [["29082"], ["29083"], ["29084"], ["29155"]]
     assert orphans["population"].tolist() == [458, 263, 176, 860]
@@ -391,14 +398,16 @@ def test_islands_beyond_the_sea_link_distance_are_reported(ref):
 
 def test_progress_is_reported_per_piece(ref):
     calls = []
-    suggest_territories(ref, within=["15", "48"], geometry=False, progress=lambda d, t: calls.append((d, t)))
+    suggest_territories(
+        ref, mode="max-count", within=["15", "48"], geometry=False, progress=lambda d, t: calls.append((d, t))
+    )
     total = int(ref.units["departement"].isin(["15", "48"]).sum())
     assert calls[-1] == (total, total) and len(calls) == 2
     assert calls[0][0] < total
 
 
 def test_cantal_reaches_the_tight_bound(ref):
-    result = suggest_territories(ref, within="15", geometry=False)
+    result = suggest_territories(ref, mode="max-count", within="15", geometry=False)
     assert_valid(ref, result, ref.units.index[ref.units["departement"] == "15"])
     assert result.n_territories == 6 == result.components["tight_bound"].sum()
     # The 4 restored communes without geometry go with Neussargues en Pinatelle (15141).
@@ -407,17 +416,17 @@ def test_cantal_reaches_the_tight_bound(ref):
 
 
 def test_deterministic_for_a_seed(ref):
-    one = suggest_territories(ref, within="53", seed=3, geometry=False)
-    two = suggest_territories(ref, within="53", seed=3, geometry=False)
+    one = suggest_territories(ref, mode="max-count", within="53", seed=3, geometry=False)
+    two = suggest_territories(ref, mode="max-count", within="53", seed=3, geometry=False)
     pd.testing.assert_frame_equal(one.assignment, two.assignment)
-    alone = suggest_territories(ref, within="49", geometry=False)
-    with_neighbour = suggest_territories(ref, within=["49", "53"], geometry=False)
+    alone = suggest_territories(ref, mode="max-count", within="49", geometry=False)
+    with_neighbour = suggest_territories(ref, mode="max-count", within=["49", "53"], geometry=False)
     a = with_neighbour.assignment
     pd.testing.assert_frame_equal(alone.assignment, a[a["departement"] == "49"])
 
 
 def test_more_effort_finds_more_territories(ref):
-    result = suggest_territories(ref, within="49", effort=2, geometry=False)
+    result = suggest_territories(ref, mode="max-count", within="49", effort=2, geometry=False)
     assert result.n_territories == 29
     assert_valid(ref, result, ref.units.index[ref.units["departement"] == "49"])
 
@@ -429,7 +438,7 @@ def test_every_territory_passes_check_territory(ref, maine_et_loire, departement
     result = (
         maine_et_loire
         if departement == "49"
-        else suggest_territories(ref, within=departement, geometry=False)
+        else suggest_territories(ref, mode="max-count", within=departement, geometry=False)
     )
     for _, t in result.territories.iterrows():
         report = check_territory(ref, t["communes"], name=t["label"])
@@ -442,7 +451,7 @@ def test_every_territory_passes_check_territory(ref, maine_et_loire, departement
 
 def test_exclave_is_non_rattachable_without_cross_departement(ref):
     # The Enclave des Papes (Vaucluse) lies inside the Drôme: 4 communes, 13,362 inhabitants.
-    alone = suggest_territories(ref, within="84", geometry=False)
+    alone = suggest_territories(ref, mode="max-count", within="84", geometry=False)
     orphan = alone.orphans.iloc[0]
     assert len(alone.orphans) == 1
     assert orphan["communes"] == ["84053", "84097", "84138", "84150"]
@@ -452,7 +461,9 @@ def test_exclave_is_non_rattachable_without_cross_departement(ref):
         and "--" not in orphan["reason"]
     )
     assert (alone.assignment.loc[orphan["communes"], "type"] == "non_rattachable").all()
-    crossed = suggest_territories(ref, within=["26", "84"], allow_cross_departement=True, geometry=False)
+    crossed = suggest_territories(
+        ref, mode="max-count", within=["26", "84"], allow_cross_departement=True, geometry=False
+    )
     assert crossed.orphans.empty
     assert_valid(
         ref, crossed, ref.units.index[ref.units["departement"].isin(["26", "84"])], same_departement=False
@@ -474,7 +485,7 @@ def test_extension_on_real_register(ref):
         }
     )
     table = table[~table["code_insee"].isin(pocket)]
-    result = suggest_territories(ref, existing=table, within="53", geometry=False)
+    result = suggest_territories(ref, mode="max-count", existing=table, within="53", geometry=False)
     assert result.n_territories == 0
     ext = result.extensions.iloc[0]
     assert ext["communes"] == pocket
@@ -484,13 +495,13 @@ def test_extension_on_real_register(ref):
 
 def test_bad_input(ref):
     with pytest.raises(InputError, match=r"min_population 0 : le seuil doit être un nombre entier"):
-        suggest_territories(ref, within="15", min_population=0)
+        suggest_territories(ref, mode="max-count", within="15", min_population=0)
     with pytest.raises(
         InputError, match=r"impossible : le département Cantal \(15\) ne compte que 144\u00a0196 habitants"
     ):
-        suggest_territories(ref, within="15", min_population=200000)
+        suggest_territories(ref, mode="max-count", within="15", min_population=200000)
     with pytest.raises(InputError, match=r"département '99' inconnu"):
-        suggest_territories(ref, within="99")
+        suggest_territories(ref, mode="max-count", within="99")
     with pytest.raises(InputError, match=r"région '99' inconnu"):
         resolve_area(ref, region="99")
     with pytest.raises(
@@ -505,7 +516,7 @@ def test_bad_input(ref):
 
 @pytest.mark.national
 def test_all_france(ref):
-    result = suggest_territories(ref, geometry=False)
+    result = suggest_territories(ref, mode="max-count", geometry=False)
     assert len(result.assignment) == len(ref.units)
     per_dep = result.territories.groupby("departement").size()
     assert set(per_dep.index) == set(ref.departements.index)
@@ -527,7 +538,7 @@ def test_all_france(ref):
 # ---------------------------------------------------------------------------------------------
 def test_cli_csv_and_text(tmp_path):
     out = tmp_path / "cantal.csv"
-    res = CliRunner().invoke(main, ["suggest", "--departement", "15", "-o", str(out)])
+    res = CliRunner().invoke(main, ["suggest", "--mode", "max-count", "--departement", "15", "-o", str(out)])
     assert res.exit_code == 0, res.output
     assert (
         "Territoires supplémentaires possibles : 6 — borne supérieure 6 (100\u00a0% de la borne)"
@@ -546,6 +557,8 @@ def test_cli_gpkg_geojson_json_and_map(tmp_path):
         main,
         [
             "suggest",
+            "--mode",
+            "max-count",
             "--departement",
             "15",
             "-o",
@@ -576,7 +589,7 @@ def test_cli_gpkg_geojson_json_and_map(tmp_path):
     page = html.read_text(encoding="utf-8")
     assert "Zones blanches — département Cantal (15) : 6 territoires proposés" in page
     assert page.count('"territoire_id":"15-T0') == 6
-    res = CliRunner().invoke(main, ["suggest", "--departement", "15", "-o", str(gj)])
+    res = CliRunner().invoke(main, ["suggest", "--mode", "max-count", "--departement", "15", "-o", str(gj)])
     assert res.exit_code == 0
     assert len(gpd.read_file(gj)) == 6
 
@@ -592,7 +605,10 @@ def test_cli_region_progress(tmp_path):
     ("args", "message"),
     [
         (["--departement", "15", "--min-population", "0"], "le seuil doit être un nombre entier"),
-        (["--departement", "15", "--min-population", "200000"], "ne compte que 144\u00a0196 habitants"),
+        (
+            ["--mode", "max-count", "--departement", "15", "--min-population", "200000"],
+            "ne compte que 144\u00a0196 habitants",
+        ),
         (["--departement", "99"], "département '99' inconnu"),
         (["--region", "99"], "région '99' inconnu"),
         (["--departement", "Cantale"], "vouliez-vous dire 15 (Cantal)"),
@@ -601,11 +617,11 @@ def test_cli_region_progress(tmp_path):
             "min_population -5 : le seuil doit être un nombre entier d'habitants strictement positif (20000 dans le cahier des charges des Pays de la Loire) (min_population : option --min-population)",
         ),
         (
-            ["--region", "52", "--min-population", "4000000"],
+            ["--mode", "max-count", "--region", "52", "--min-population", "4000000"],
             "la région Pays de la Loire ne compte que 3\u00a0907\u00a0156",
         ),
         (
-            ["--all", "--min-population", "100000000"],
+            ["--mode", "max-count", "--all", "--min-population", "100000000"],
             "la France entière ne compte que 68\u00a0350\u00a0798 habitants",
         ),
         (["--departement", "15", "--existing", "absent.csv"], "absent.csv"),
@@ -703,7 +719,7 @@ def test_map_escapes_names_from_the_register():
     )
     table = table[table["code_insee"] != "49103"]
     register = table
-    result = suggest_territories(ref, existing=register, min_population=5000)
+    result = suggest_territories(ref, mode="max-count", existing=register, min_population=5000)
     assert result.extensions["cpts_id"].tolist() == ["A"]
     page = suggest_map(ref, result, existing=register).get_root().render()
     assert "<script>alert(1)" not in page
