@@ -8,6 +8,8 @@ import click
 
 from .cli import (
     _emit,
+    _offline,
+    _online,
     _option,
     _read_register_warned,
     handle_errors,
@@ -186,14 +188,11 @@ def coverage_history_cmd(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Carte HTML des changements (communes entrées et sorties, zones blanches, chevauchements).",
 )
-@_option(
-    "--offline",
-    is_flag=True,
-    help="Carte autonome : Leaflet intégré, sans fond de carte.",
-)
+@_online
+@_offline
 @click.pass_context
 @handle_errors
-def compare_registers_cmd(ctx, old_path, new_path, fmt, output, map_path, offline) -> None:
+def compare_registers_cmd(ctx, old_path, new_path, fmt, output, map_path, online, offline) -> None:
     """Ce qui a changé entre deux versions d'un registre : CPTS ajoutées, supprimées, renommées,
     changements de stade et de périmètre, effet sur la couverture.
 
@@ -214,7 +213,7 @@ def compare_registers_cmd(ctx, old_path, new_path, fmt, output, map_path, offlin
     if map_path is not None:
         from .maps import changes_map, save_map
 
-        save_map(changes_map(ref, old, new, changes=changes, offline=offline), map_path, inputs=inputs)
+        save_map(changes_map(ref, old, new, changes=changes, online=online), map_path, inputs=inputs)
         click.echo(f"Carte : {map_path}", err=True)
     if fmt == "xlsx":
         import pandas as pd

@@ -1244,7 +1244,8 @@ def changes_map(
     new,
     *,
     changes=None,
-    offline: bool = False,
+    online: bool = False,
+    offline: bool | None = None,
     tolerance_m: float | None = None,
     decimals: int | None = None,
 ):
@@ -1264,8 +1265,9 @@ def changes_map(
         The two registers (anything :func:`~cpts_geo.register.as_register` takes).
     changes
         Their :class:`~cpts_geo.changes.RegisterChanges`, when already computed.
-    offline
-        A self-contained page (Leaflet inlined, no tile layer), as :func:`coverage_map`.
+    online
+        Load Leaflet from the CDN and add basemaps, as :func:`coverage_map` (by default the page
+        is self-contained); ``offline`` is accepted and ignored.
     tolerance_m, decimals
         Simplification tolerance (metres) and coordinate decimals; default for a région.
 
@@ -1287,9 +1289,9 @@ def changes_map(
     dec = dec if decimals is None else int(decimals)
     groups = change_groups(ref, ch, old, new)
     m = folium.Map(location=None, zoom_start=8, tiles=None, control_scale=True, zoom_snap=0.25)
-    prepare_assets(m, offline)
-    if not offline:
-        folium.TileLayer("OpenStreetMap", name="Fond de carte OpenStreetMap", control=True).add_to(m)
+    prepare_assets(m, online)
+    if online:
+        add_basemaps(m)
     members = pd.DataFrame(
         [(g["key"], c) for g in groups for c in g["codes"]], columns=["group", "code_insee"]
     )

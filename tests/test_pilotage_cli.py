@@ -21,7 +21,7 @@ from cpts_geo.funding import read_funding_table
 from cpts_geo.history import register_history
 from cpts_geo.maps import changes_map, coverage_map, render_map, save_map
 from cpts_geo.register import register_from_frame
-from tests.browser import chromium_page, require_map_assets
+from tests.browser import chromium_page
 from tests.test_pilotage import STAGE_ROWS
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -421,14 +421,11 @@ HOSTILE = 'CPTS <img src=x onerror="window.__pwned=1"> {{ 7*7 }}'
 
 @pytest.mark.browser
 def test_changes_map_in_browser(ref, tmp_path):
-    require_map_assets()
     new = [(r[0], HOSTILE if r[0] == "B" else r[1], *r[2:]) for r in NEW]
     old_reg = register_from_frame(pd.DataFrame(OLD, columns=COLS), ref, source="ancien <b>v1</b>.csv")
     new_reg = register_from_frame(pd.DataFrame(new, columns=COLS), ref, source="nouveau.csv")
     ch = register_changes(ref, old_reg, new_reg)
-    path = save_map(
-        changes_map(ref, old_reg, new_reg, changes=ch, offline=True), tmp_path / "changements.html"
-    )
+    path = save_map(changes_map(ref, old_reg, new_reg, changes=ch), tmp_path / "changements.html")
     raw = path.read_text(encoding="utf-8")
     assert "<img src=x" not in raw
     count = "return document.querySelectorAll('path.cpts-changement-{}').length"
