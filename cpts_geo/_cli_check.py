@@ -7,9 +7,11 @@ from pathlib import Path
 import click
 
 from .cli import (
+    _check_outputs,
     _emit,
     _exit_status,
     _format_for,
+    _inputs,
     _min_population,
     _option,
     _read_register_warned,
@@ -84,11 +86,8 @@ def check_cmd(
     from .rules import check_territory
 
     fmt = _format_for(fmt, output)
-    inputs = [proposal_path, existing_path]
-    if output is not None:
-        from ._io import check_output_path
-
-        check_output_path(output, inputs)
+    inputs = _inputs(ctx, proposal_path, existing_path)
+    _check_outputs(ctx, [output], inputs)
     ref = load_ref(ctx)
     proposal = read_proposal(proposal_path, ref, sheet=sheet, departement=departement)
     _warn_inputs(proposal_path, proposal.warnings)
@@ -144,14 +143,12 @@ def check_register_cmd(ctx, register_path, min_population, sea_link_km, fmt, out
     fmt = _format_for(fmt, output)
     if fmt == "html":
         raise click.UsageError("check-register : formats disponibles text et json", ctx=ctx)
-    if output is not None:
-        from ._io import check_output_path
-
-        check_output_path(output, [register_path])
+    inputs = _inputs(ctx, register_path)
+    _check_outputs(ctx, [output], inputs)
     ref = load_ref(ctx)
     register = read_register(register_path, ref, sheet=sheet)
     _warn_inputs(register_path, register.warnings)
     report = check_register(ref, register, min_population=min_population, sea_link_km=sea_link_km)
     text = report.to_json() if fmt == "json" else report.to_text()
-    _emit(text, output, [register_path])
+    _emit(text, output, inputs)
     _exit_status(report.status, strict)

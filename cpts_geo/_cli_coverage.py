@@ -7,6 +7,9 @@ from pathlib import Path
 import click
 
 from .cli import (
+    Bounded,
+    _check_outputs,
+    _inputs,
     _option,
     _read_register_warned,
     handle_errors,
@@ -24,7 +27,13 @@ from .cli import (
     type=click.Choice(["region", "departement"]),
     help="Lignes de détail (text, csv) : par région (par défaut au niveau national) ou par département.",
 )
-@_option("--goal", type=float, default=1000, show_default=True, help="Objectif national (nombre de CPTS).")
+@_option(
+    "--goal",
+    type=Bounded("goal"),
+    default=1000,
+    show_default=True,
+    help="Objectif national (nombre de CPTS).",
+)
 @_option("--format", "fmt", type=click.Choice(["text", "csv", "json"]), default="text", show_default=True)
 @_option(
     "-o",
@@ -51,6 +60,8 @@ def coverage_cmd(ctx, register_path, region, departement, by, goal, fmt, output,
 
     if region is not None and departement is not None:
         raise click.UsageError("choisissez soit --region, soit --departement, pas les deux", ctx=ctx)
+    inputs = _inputs(ctx, register_path)
+    _check_outputs(ctx, [output, png_path], inputs)
     ref = load_ref(ctx)
     register = _read_register_warned(register_path, ref)
     cov = coverage_summary(ref, register, region=region, departement=departement, goal=goal)
@@ -60,15 +71,17 @@ def coverage_cmd(ctx, register_path, region, departement, by, goal, fmt, output,
     if png_path is not None:
         from .maps import coverage_bar_chart, save_figure
 
-        save_figure(coverage_bar_chart(cov, by=by), png_path, inputs=[register_path])
+        save_figure(coverage_bar_chart(cov, by=by), png_path, inputs=inputs)
         click.echo(f"Figure : {png_path}", err=True)
     if output is not None:
         from ._io import atomic_write_text
 
-        atomic_write_text(output, text if text.endswith("\n") else text + "\n", inputs=[register_path])
+        atomic_write_text(output, text if text.endswith("\n") else text + "\n", inputs=inputs)
         click.echo(f"Écrit : {output}", err=True)
     else:
-        click.echo(text.rstrip("\n"))
+        from ._text import for_terminal
+
+        click.echo(for_terminal(text.rstrip("\n")))
 
 
 @main.command("coverage-map")
@@ -86,7 +99,13 @@ def coverage_cmd(ctx, register_path, region, departement, by, goal, fmt, output,
     is_flag=True,
     help="Page autonome : Leaflet intégré (cpts-geo fetch-map-assets une fois), sans fond de carte.",
 )
-@_option("--goal", type=float, default=1000, show_default=True, help="Objectif national (nombre de CPTS).")
+@_option(
+    "--goal",
+    type=Bounded("goal"),
+    default=1000,
+    show_default=True,
+    help="Objectif national (nombre de CPTS).",
+)
 @_option(
     "--png",
     "png_path",
@@ -105,12 +124,8 @@ def coverage_map_cmd(ctx, register_path, region, departement, output, offline, g
         raise click.UsageError("choisissez soit --region, soit --departement, pas les deux", ctx=ctx)
     if output is None and png_path is None:
         output = Path("carte.html")
-    inputs = [register_path]
-    for path in (output, png_path):
-        if path is not None:
-            from ._io import check_output_path
-
-            check_output_path(path, inputs)
+    inputs = _inputs(ctx, register_path)
+    _check_outputs(ctx, [output, png_path], inputs)
     ref = load_ref(ctx)
     register = _read_register_warned(register_path, ref)
     cov = coverage_summary(ref, register, region=region, departement=departement, goal=goal)

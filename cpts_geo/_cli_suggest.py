@@ -9,6 +9,9 @@ from pathlib import Path
 import click
 
 from .cli import (
+    Bounded,
+    _check_outputs,
+    _inputs,
     _option,
     _read_register_warned,
     handle_errors,
@@ -29,14 +32,14 @@ from .cli import (
 @_option("--all", "all_france", is_flag=True, help="Découper tous les départements de France.")
 @_option(
     "--min-population",
-    type=int,
+    type=Bounded("min_population"),
     default=20000,
     show_default=True,
     help="Population minimale d'un territoire.",
 )
 @_option(
     "--sea-link-km",
-    type=float,
+    type=Bounded("sea_link_km"),
     default=30.0,
     show_default=True,
     help="Les îles à moins de cette distance (km) sont reliées par la mer.",
@@ -48,14 +51,14 @@ from .cli import (
 )
 @_option(
     "--seed",
-    type=int,
+    type=Bounded("seed"),
     default=0,
     show_default=True,
     help="Graine des tirages aléatoires (résultat reproductible).",
 )
 @_option(
     "--effort",
-    type=click.IntRange(1, 10),
+    type=Bounded("effort"),
     default=1,
     show_default=True,
     help="Multiplicateur de l'effort de recherche : 2 ou 3 trouvent parfois un ou deux territoires de plus, 10 à 20 fois plus lentement.",
@@ -110,22 +113,18 @@ def suggest_cmd(
         raise click.UsageError(
             "choisissez une zone : --departement CODE, --region CODE ou --all (une seule)", ctx=ctx
         )
-    ref = load_ref(ctx)
-    deps = resolve_area(ref, departement=departement, region=region)
-    register = None
-    if existing_path is not None:
-        register = _read_register_warned(existing_path, ref)
-    inputs = [existing_path]
-    for path in (output, map_path):
-        if path is not None:
-            from ._io import check_output_path
-
-            check_output_path(path, inputs)
+    inputs = _inputs(ctx, existing_path)
+    _check_outputs(ctx, [output, map_path], inputs)
     if output is not None and output.suffix.lower() not in (".csv", ".gpkg", ".geojson"):
         raise click.UsageError(
             f"{output} : format de sortie inconnu '{output.suffix}' ; utilisez .csv, .gpkg ou .geojson",
             ctx=ctx,
         )
+    ref = load_ref(ctx)
+    deps = resolve_area(ref, departement=departement, region=region)
+    register = None
+    if existing_path is not None:
+        register = _read_register_warned(existing_path, ref)
 
     bar = None
 
@@ -161,7 +160,9 @@ def suggest_cmd(
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
-        click.echo(result.to_text())
+        from ._text import for_terminal
+
+        click.echo(for_terminal(result.to_text()))
     if output is not None:
         click.echo(f"Écrit : {output}", err=True)
     if map_path is not None:

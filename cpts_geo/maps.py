@@ -57,7 +57,7 @@ from ._styles import (
     STAGE_COLORS,
     WHITE_STYLE,
 )
-from ._text import fr_int, fr_number, fr_share
+from ._text import fr_date, fr_int, fr_number, fr_share
 from .coverage import NOTE_MULTI, as_coverage
 from .figures import coverage_bar_chart, coverage_figure, save_figure
 from .reference import Reference
@@ -265,7 +265,8 @@ def coverage_map(
             "nom": list(cpts["cpts_nom"]),
             "cpts_id": list(cpts.index),
             "stade": [
-                STAGE_LABELS[s] + (f" ({d})" if d else "") for s, d in zip(stages, cpts["date_statut"])
+                STAGE_LABELS[s] + (f" ({fr_date(d)})" if d else "")
+                for s, d in zip(stages, cpts["date_statut"])
             ],
             "population": [f"{fr_number(p)} hab." for p in cpts["population"]],
             "communes": [

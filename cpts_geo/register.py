@@ -36,6 +36,7 @@ import pandas as pd
 from . import _graph
 from ._cells import blank, cell_text, fold
 from ._errors import InputError
+from ._text import safe
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -371,10 +372,11 @@ def register_from_frame(df: pd.DataFrame, ref: Reference, *, source: str = "", l
                 {
                     "line": lines[i],
                     "value": s,
-                    "message": f"{where(i)} : statut '{s}' inconnu ; attendu {_STAGE_LIST}",
+                    "message": f"{where(i)} : statut '{safe(s)}' inconnu ; attendu {_STAGE_LIST}",
                 }
             )
         stages.append(st or "")
+    dates = _iso_dates(dates, lines, where, problems)
     for i, cid in enumerate(ids):
         if not cid:
             problems.append(
@@ -384,7 +386,7 @@ def register_from_frame(df: pd.DataFrame, ref: Reference, *, source: str = "", l
                     "message": f"{where(i)} : identifiant de CPTS (cpts_id) manquant",
                 }
             )
-    seen_name, seen_stage = _one_value_per_cpts(ids, noms, stages, lines, where, problems)
+    seen_name, seen_stage, seen_date = _one_value_per_cpts(ids, noms, stages, dates, lines, where, problems)
     # Codes, resolved row by row (a unit may belong to two CPTS: that is an overlap, not a duplicate).
     valid = [i for i in range(n) if ids[i]]
     res = None
@@ -420,7 +422,7 @@ def register_from_frame(df: pd.DataFrame, ref: Reference, *, source: str = "", l
                     noms[i] or seen_name.get(cid, (cid,))[0],
                     code,
                     stages[i] or seen_stage.get(cid, ("",))[0],
-                    dates[i],
+                    dates[i] or seen_date.get(cid, ("",))[0],
                     lines[i],
                 )
             )
@@ -438,14 +440,44 @@ def register_from_frame(df: pd.DataFrame, ref: Reference, *, source: str = "", l
     return Register(ref, table, source=source, warnings=warnings)
 
 
-def _one_value_per_cpts(ids, noms, stages, lines, where, problems) -> tuple[dict, dict]:
-    """The first name and stage given for each CPTS; a second, different one is a problem."""
+def _iso_dates(dates: list[str], lines, where, problems) -> list[str]:
+    """Stage dates as ISO (``AAAA-MM-JJ``) from ISO, ``jj/mm/aaaa`` or an Excel date cell; an
+    impossible or unreadable date is a problem naming its line and value."""
+    from .history import parse_date
+
+    out = []
+    for i, d in enumerate(dates):
+        if not d:
+            out.append("")
+            continue
+        try:
+            out.append(parse_date(d).isoformat())
+        except ValueError:
+            problems.append(
+                {
+                    "line": lines[i],
+                    "value": d,
+                    "message": f"{where(i)} : date_statut '{safe(d)}' impossible ou illisible ; "
+                    "attendu une date jj/mm/aaaa ou AAAA-MM-JJ",
+                }
+            )
+            out.append("")
+    return out
+
+
+def _one_value_per_cpts(ids, noms, stages, dates, lines, where, problems) -> tuple[dict, dict, dict]:
+    """The first name, stage and date given for each CPTS; a second, different one is a problem."""
     seen_name: dict[str, tuple[str, int]] = {}
     seen_stage: dict[str, tuple[str, int]] = {}
+    seen_date: dict[str, tuple[str, int]] = {}
     for i, cid in enumerate(ids):
         if not cid:
             continue
-        for value, seen, what in ((noms[i], seen_name, "deux noms"), (stages[i], seen_stage, "deux statuts")):
+        for value, seen, what in (
+            (noms[i], seen_name, "deux noms"),
+            (stages[i], seen_stage, "deux statuts"),
+            (dates[i], seen_date, "deux dates de statut"),
+        ):
             if not value:
                 continue
             if cid not in seen:
@@ -456,11 +488,11 @@ def _one_value_per_cpts(ids, noms, stages, lines, where, problems) -> tuple[dict
                     {
                         "line": lines[i],
                         "value": value,
-                        "message": f"{where(i)} : la CPTS '{cid}' a {what} : '{seen[cid][0]}' ({where(j)}) "
-                        f"et '{value}' ; corrigez l'une des lignes",
+                        "message": f"{where(i)} : la CPTS '{safe(cid)}' a {what} : '{safe(seen[cid][0])}' "
+                        f"({where(j)}) et '{safe(value)}' ; corrigez l'une des lignes",
                     }
                 )
-    return seen_name, seen_stage
+    return seen_name, seen_stage, seen_date
 
 
 def replace_geometries(register: Register, geometries) -> Register:

@@ -680,11 +680,18 @@ def _clean_warning(w: dict) -> dict:
 
 
 def _validate_options(min_population, sea_link_km) -> None:
+    """The options in their ranges (:data:`cpts_geo._params.LIMITS`): every problem at once."""
+    from ._params import check_param
+
     problems = []
-    if min_population is not None and (not np.isfinite(min_population) or min_population < 0):
-        problems.append(f"population minimale invalide : {min_population!r} (un entier positif attendu)")
-    if sea_link_km is None or not np.isfinite(sea_link_km) or sea_link_km < 0:
-        problems.append(f"distance des liaisons maritimes invalide : {sea_link_km!r} (en km, positive)")
+    for name, value, allow_none in (
+        ("min_population", min_population, True),
+        ("sea_link_km", sea_link_km, False),
+    ):
+        try:
+            check_param(name, value, allow_none=allow_none)
+        except InputError as exc:
+            problems.append(str(exc))
     if problems:
         raise InputError(" ; ".join(problems), [{"message": p} for p in problems])
 

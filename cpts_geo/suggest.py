@@ -48,6 +48,7 @@ from scipy.sparse import csgraph
 
 from ._errors import InputError
 from ._maxp import MaxPSolver, max_p_upper_bound
+from ._params import check_param
 from ._text import fr_int
 from .reference import Reference
 from .register import as_register
@@ -296,6 +297,9 @@ def suggest_territories(
     """
     departements = resolve_area(ref, departement=within) if within is not None else resolve_area(ref)
     min_population = _check_min_population(min_population)
+    sea_link_km = check_param("sea_link_km", sea_link_km)
+    seed = check_param("seed", seed)
+    effort = check_param("effort", effort)
     units = ref.units
     arr = _arrays(ref)
     in_area = np.isin(arr["dep"], departements)
@@ -402,15 +406,16 @@ def suggest_territories(
 
 def _check_min_population(min_population) -> int:
     """The threshold as an int, or an InputError saying what is expected."""
-    ok = isinstance(min_population, (int, np.integer)) and not isinstance(min_population, bool)
-    if isinstance(min_population, float) and min_population.is_integer():
-        ok = True
-    if not ok or min_population <= 0:
+    try:
+        value = check_param("min_population", min_population)
+    except InputError:
+        value = None
+    if value is None or value <= 0:
         raise InputError(
             f"--min-population {min_population} : le seuil doit être un nombre entier d'habitants "
             "strictement positif (20000 dans le cahier des charges des Pays de la Loire)"
         )
-    return int(min_population)
+    return int(value)
 
 
 def area_name(ref: Reference, departements: list[str]) -> str:
@@ -802,7 +807,9 @@ def write_result(ref: Reference, result: SuggestResult, out, *, inputs=()) -> No
     out = Path(out)
     ext = out.suffix.lower()
     if ext == ".csv":
-        table = result.unit_table()
+        from ._xlsx import neutralize_frame
+
+        table = neutralize_frame(result.unit_table())
         atomic_write(out, lambda p: table.to_csv(p, index=False, encoding="utf-8"), inputs=inputs)
     elif ext in (".gpkg", ".geojson"):
         feats = result_features(ref, result)
