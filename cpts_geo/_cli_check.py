@@ -12,6 +12,7 @@ from .cli import (
     _exit_status,
     _format_for,
     _inputs,
+    _layer,
     _min_population,
     _option,
     _read_register_warned,
@@ -47,6 +48,7 @@ from .cli import (
     help="Écrire le rapport dans ce fichier plutôt qu'à l'écran.",
 )
 @_strict
+@_layer
 @_option("--sheet", help="Proposition XLSX : la feuille à lire (par défaut : la première).")
 @_option("--departement", help="Département qui lève l'ambiguïté des noms de communes de la proposition.")
 @_option("--name", "name", help="Nom du territoire dans le rapport (par défaut : d'après le fichier).")
@@ -69,6 +71,7 @@ def check_cmd(
     fmt,
     output,
     strict,
+    layer,
     sheet,
     departement,
     name,
@@ -89,7 +92,7 @@ def check_cmd(
     inputs = _inputs(ctx, proposal_path, existing_path)
     _check_outputs(ctx, [output], inputs)
     ref = load_ref(ctx)
-    proposal = read_proposal(proposal_path, ref, sheet=sheet, departement=departement)
+    proposal = read_proposal(proposal_path, ref, sheet=sheet, departement=departement, layer=layer)
     _warn_inputs(proposal_path, proposal.warnings)
     register = _read_register_warned(existing_path, ref) if existing_path is not None else None
     report = check_territory(
@@ -130,10 +133,13 @@ def check_cmd(
     help="Écrire le rapport dans ce fichier plutôt qu'à l'écran.",
 )
 @_strict
+@_layer
 @_option("--sheet", help="Registre XLSX : la feuille à lire (par défaut : la première).")
 @click.pass_context
 @handle_errors
-def check_register_cmd(ctx, register_path, min_population, sea_link_km, fmt, output, strict, sheet) -> None:
+def check_register_cmd(
+    ctx, register_path, min_population, sea_link_km, fmt, output, strict, layer, sheet
+) -> None:
     """Vérifier chaque CPTS d'un registre, et le registre entier : communes dans deux CPTS,
     communes enclavées par l'ensemble des CPTS.
     """
@@ -146,7 +152,7 @@ def check_register_cmd(ctx, register_path, min_population, sea_link_km, fmt, out
     inputs = _inputs(ctx, register_path)
     _check_outputs(ctx, [output], inputs)
     ref = load_ref(ctx)
-    register = read_register(register_path, ref, sheet=sheet)
+    register = read_register(register_path, ref, sheet=sheet, layer=layer)
     _warn_inputs(register_path, register.warnings)
     report = check_register(ref, register, min_population=min_population, sea_link_km=sea_link_km)
     text = report.to_json() if fmt == "json" else report.to_text()

@@ -10,6 +10,7 @@ from .cli import (
     Bounded,
     _check_outputs,
     _inputs,
+    _layer,
     _option,
     _read_register_warned,
     handle_errors,
@@ -47,9 +48,10 @@ from .cli import (
     type=click.Path(dir_okay=False, path_type=Path),
     help="Dessiner aussi un graphique des CPTS et de la couverture par région ou département (.png, .svg).",
 )
+@_layer
 @click.pass_context
 @handle_errors
-def coverage_cmd(ctx, register_path, region, departement, by, goal, fmt, output, png_path) -> None:
+def coverage_cmd(ctx, register_path, region, departement, by, goal, fmt, output, png_path, layer) -> None:
     """Couverture d'un registre de CPTS : CPTS par stade, population couverte, zones blanches,
     chevauchements.
 
@@ -63,7 +65,7 @@ def coverage_cmd(ctx, register_path, region, departement, by, goal, fmt, output,
     inputs = _inputs(ctx, register_path)
     _check_outputs(ctx, [output, png_path], inputs)
     ref = load_ref(ctx)
-    register = _read_register_warned(register_path, ref)
+    register = _read_register_warned(register_path, ref, layer)
     cov = coverage_summary(ref, register, region=region, departement=departement, goal=goal)
     text = {"json": lambda: cov.to_json(), "csv": lambda: cov.to_csv(by), "text": lambda: cov.to_text(by)}[
         fmt
@@ -112,9 +114,10 @@ def coverage_cmd(ctx, register_path, region, departement, by, goal, fmt, output,
     type=click.Path(dir_okay=False, path_type=Path),
     help="Dessiner aussi une carte statique de la couverture (.png, .svg, .pdf).",
 )
+@_layer
 @click.pass_context
 @handle_errors
-def coverage_map_cmd(ctx, register_path, region, departement, output, offline, goal, png_path) -> None:
+def coverage_map_cmd(ctx, register_path, region, departement, output, offline, goal, png_path, layer) -> None:
     """Carte HTML de la couverture d'un registre : CPTS par stade, zones blanches, chevauchements, départements."""
     from ._text import fr_int, fr_share
     from .coverage import coverage_summary
@@ -127,7 +130,7 @@ def coverage_map_cmd(ctx, register_path, region, departement, output, offline, g
     inputs = _inputs(ctx, register_path)
     _check_outputs(ctx, [output, png_path], inputs)
     ref = load_ref(ctx)
-    register = _read_register_warned(register_path, ref)
+    register = _read_register_warned(register_path, ref, layer)
     cov = coverage_summary(ref, register, region=region, departement=departement, goal=goal)
     if output is not None:
         m = coverage_map(ref, cov, offline=offline)

@@ -12,6 +12,7 @@ from .cli import (
     Bounded,
     _check_outputs,
     _inputs,
+    _layer,
     _option,
     _read_register_warned,
     handle_errors,
@@ -81,6 +82,7 @@ from .cli import (
     help="--map : page autonome (Leaflet intégré, sans fond de carte ; cpts-geo fetch-map-assets une fois).",
 )
 @_option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@_layer
 @click.pass_context
 @handle_errors
 def suggest_cmd(
@@ -98,6 +100,7 @@ def suggest_cmd(
     map_path,
     offline,
     fmt,
+    layer,
 ) -> None:
     """Découper les zones blanches (communes couvertes par aucune CPTS) en territoires candidats.
 
@@ -124,7 +127,7 @@ def suggest_cmd(
     deps = resolve_area(ref, departement=departement, region=region)
     register = None
     if existing_path is not None:
-        register = _read_register_warned(existing_path, ref)
+        register = _read_register_warned(existing_path, ref, layer)
 
     bar = None
 

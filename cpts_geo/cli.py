@@ -339,13 +339,17 @@ _sea_link = _option(
     show_default=True,
     help="Les îles à moins de cette distance (km) du reste du territoire y sont reliées par la mer (avertissement).",
 )
+_layer = _option(
+    "--layer",
+    help="GeoPackage de plusieurs couches : la couche à lire (sans elle, un fichier de plusieurs couches est refusé).",
+)
 _strict = _option("--strict", is_flag=True, help="Sortir avec le code 1 aussi sur un avertissement.")
 
 
-def _read_register_warned(path: Path, ref):
+def _read_register_warned(path: Path, ref, layer: str | None = None):
     from .inputs import read_register
 
-    register = read_register(path, ref)
+    register = read_register(path, ref, layer=layer)
     _warn_inputs(path, register.warnings)
     return register
 
