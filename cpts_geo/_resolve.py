@@ -707,9 +707,17 @@ class _Resolver:
 
 
 def _per_value(option, n: int, name: str) -> list:
-    if option is None or isinstance(option, str | int | float):
+    """One value per row: a scalar repeated, or a sequence of ``n`` values."""
+    import numbers
+
+    if option is None or isinstance(option, str | bytes | numbers.Number) or np.ndim(option) == 0:
         return [option] * n
-    out = list(option)
+    if isinstance(option, dict | set | frozenset):
+        raise InputError(f"{name} : une valeur ou une liste attendue, reçu {type(option).__name__}")
+    try:
+        out = list(option)
+    except TypeError:
+        raise InputError(f"{name} : une valeur ou une liste attendue, reçu {type(option).__name__}") from None
     if len(out) != n:
         raise InputError(f"{name} : {len(out)} valeurs pour {n} lignes")
     return out

@@ -297,7 +297,13 @@ def _enclosed_groups(a: ReferenceArrays, inside: np.ndarray, positions: np.ndarr
     t_pop = np.bincount(np.searchsorted(t_lands, a.land[positions]), weights=a.pop[positions])
     outside_n = dict(zip(t_lands.tolist(), (a.land_size[t_lands] - t_counts).tolist()))
     outside_pop = dict(zip(t_lands.tolist(), (a.land_pop[t_lands] - t_pop).tolist()))
+    rounds = 0
     while True:
+        rounds += 1
+        if rounds > EXPLORE_ROUNDS or len(explored) > EXPLORE_UNITS:
+            # Open pieces that do not meet soon (a scattered territory): the pieces of the whole
+            # land masses at once, in one pass over the graph, bound the work.
+            return _enclosed_groups_at_once(a, inside, positions, t_lands)
         m = len(explored)
         local = np.full(a.n, -1, dtype=np.int64)
         local[explored] = np.arange(m)
@@ -346,6 +352,43 @@ def _enclosed_groups(a: ReferenceArrays, inside: np.ndarray, positions: np.ndarr
     keep = [explored[groups[c]] for c in range(k) if not open_comp[c] and rest.get(int(land[c])) != c]
     keep.sort(key=lambda g: g[0])
     return keep
+
+
+#: Layers explored outwards (and units explored) before the pieces are found in one pass over
+#: the land masses instead (same result; bounded work on a scattered territory).
+EXPLORE_ROUNDS = 4
+EXPLORE_UNITS = 2000
+
+
+def _enclosed_groups_at_once(
+    a: ReferenceArrays, inside: np.ndarray, positions: np.ndarray, lands: np.ndarray
+) -> list[np.ndarray]:
+    """:func:`_enclosed_groups` by the connected components of the land graph without the
+    territory, on the territory's land masses: the pieces touching the territory, but the rest
+    of each land mass (its largest piece: units, then population, then first position)."""
+    rows, cols = a.edge_rows, a.indices
+    on = np.isin(a.land, lands) & ~inside
+    # An edge touching the territory becomes a self-loop: same structure, no copy to prune.
+    keep = on[rows] & on[cols]
+    g = sp.csr_matrix((np.ones(len(cols)), np.where(keep, cols, rows), a.indptr), shape=(a.n, a.n))
+    k, labels = csgraph.connected_components(g, directed=True, connection="weak")
+    nodes = np.flatnonzero(on)
+    lab = labels[nodes]
+    size = np.bincount(lab, minlength=k)
+    pop = np.bincount(lab, weights=a.pop[nodes], minlength=k)
+    first = np.full(k, a.n, dtype=np.int64)
+    first[lab[::-1]] = nodes[::-1]  # the last write wins: each piece's first position
+    nb = a.neighbours_of(positions)
+    touching = np.unique(labels[nb[on[nb]]])
+    out = []
+    for lm in np.unique(a.land[first[touching]]).tolist():
+        comps = np.flatnonzero((size > 0) & (a.land[np.minimum(first, a.n - 1)] == lm))
+        rest = comps[np.lexsort((first[comps], -pop[comps], -size[comps]))[0]]
+        for c in touching[a.land[first[touching]] == lm].tolist():
+            if c != rest:
+                out.append(nodes[lab == c])
+    out.sort(key=lambda g: g[0])
+    return out
 
 
 def enclaves(territory: Territory) -> RuleResult:

@@ -316,7 +316,7 @@ def suggest_territories(
     white = in_area & ~covered
     n_covered = int((in_area & covered).sum())
 
-    graph = ref.graph_with_sea_links(sea_link_km)
+    graph = ref.graph_with_sea_links(sea_link_km, departements=departements)
     white_idx = np.flatnonzero(white)
     sub = graph[white_idx][:, white_idx]
     dep = arr["dep"]

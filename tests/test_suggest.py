@@ -593,14 +593,14 @@ def test_cli_region_progress(tmp_path):
         (["--departement", "99"], "département '99' inconnu"),
         (["--region", "99"], "région '99' inconnu"),
         (["--departement", "Cantale"], "vouliez-vous dire 15 (Cantal)"),
-        (["--departement", "15", "--min-population", "-5"], "--min-population -5 : le seuil doit être"),
+        (["--departement", "15", "--min-population", "-5"], "option --min-population : valeur -5 refusée"),
         (
             ["--region", "52", "--min-population", "4000000"],
             "la région Pays de la Loire ne compte que 3\u00a0907\u00a0156",
         ),
         (
             ["--all", "--min-population", "100000000"],
-            "la France entière ne compte que 68\u00a0350\u00a0798 habitants",
+            "option --min-population : valeur 100000000 refusée ; attendu un nombre entier de 0 à 10 000 000",
         ),
         (["--departement", "15", "--existing", "absent.csv"], "absent.csv"),
         ([], "choisissez une zone"),
