@@ -151,7 +151,17 @@ class ReferenceArrays:
     @cached_property
     def edge_rows(self) -> np.ndarray:
         """The row (unit position) of each entry of ``indices``: the land graph as edge lists."""
-        return np.repeat(np.arange(self.n), np.diff(self.indptr))
+        return np.repeat(np.arange(self.n, dtype=np.int32), np.diff(self.indptr))
+
+    @cached_property
+    def indices32(self) -> np.ndarray:
+        """``indices`` as int32 (half the memory traffic in the per-territory graph passes)."""
+        return self.indices.astype(np.int32)
+
+    @cached_property
+    def indptr32(self) -> np.ndarray:
+        """``indptr`` as int32 (with :attr:`indices32`)."""
+        return self.indptr.astype(np.int32)
 
     def neighbours_of(self, positions: np.ndarray) -> np.ndarray:
         """Land neighbours of the given units, concatenated (with repeats)."""

@@ -24,6 +24,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -129,6 +130,24 @@ def _part_distance(ref: Reference, pa: np.ndarray, pb: np.ndarray) -> tuple[floa
     return float(dist[best]) / 1000.0, int(pa[ia[best]]), int(pb[ib[best]])
 
 
+def _box_gap_km(ref: Reference, P, groups, boxes: dict, i: int, j: int) -> float:
+    """Distance (km) between the bounding boxes of parts ``i`` and ``j`` in their zone's CRS: a
+    lower bound of their distance, cheap enough to skip the pairs far apart (``inf`` when a
+    part has no geometry)."""
+    for c in (i, j):
+        if c not in boxes:
+            g = ref.projected(P[groups[c]])
+            g = g[~shapely.is_missing(g)]
+            b = shapely.bounds(g) if len(g) else None
+            boxes[c] = None if b is None else np.r_[b[:, :2].min(axis=0), b[:, 2:].max(axis=0)]
+    bi, bj = boxes[i], boxes[j]
+    if bi is None or bj is None:
+        return float("inf")
+    dx = max(bi[0] - bj[2], bj[0] - bi[2], 0.0)
+    dy = max(bi[1] - bj[3], bj[1] - bi[3], 0.0)
+    return float(np.hypot(dx, dy)) / 1000.0
+
+
 def contiguity(territory: Territory, *, sea_link_km: float = 30.0) -> RuleResult:
     """Is the territory one piece? Land gaps fail; parts joined by sea within ``sea_link_km`` warn.
 
@@ -193,10 +212,13 @@ def contiguity(territory: Territory, *, sea_link_km: float = 30.0) -> RuleResult
     # (Kruskal): the links that join the parts.
     zones = [int(a.epsg[P[g[0]]]) for g in groups]
     candidates = []
+    boxes: dict[int, np.ndarray | None] = {}
     for i in range(k):
         for j in range(i + 1, k):
             if lands[i] == lands[j] or zones[i] != zones[j]:
                 continue
+            if _box_gap_km(ref, P, groups, boxes, i, j) > sea_link_km:
+                continue  # a lower bound of the distance: the pair cannot be linked (bounded work)
             found = _part_distance(ref, P[groups[i]], P[groups[j]])
             if found is not None and found[0] <= sea_link_km:
                 candidates.append((round(found[0], 3), i, j, found[1], found[2]))
@@ -317,6 +339,8 @@ def _enclosed_groups(a: ReferenceArrays, inside: np.ndarray, positions: np.ndarr
         k, labels = csgraph.connected_components(g, directed=False)
         frontier = ~linked & ~inside[nbrs]  # neighbours neither explored nor in the territory
         open_comp = np.bincount(labels[rows[frontier]], minlength=k) > 0
+        if rounds == 1 and int(open_comp.sum()) > EXPLORE_OPEN:
+            return _enclosed_groups_at_once(a, inside, positions, t_lands)
         size = np.bincount(labels, minlength=k)
         pop = np.bincount(labels, weights=a.pop[explored], minlength=k)
         first = np.full(k, m, dtype=np.int64)
@@ -358,6 +382,12 @@ def _enclosed_groups(a: ReferenceArrays, inside: np.ndarray, positions: np.ndarr
 #: the land masses instead (same result; bounded work on a scattered territory).
 EXPLORE_ROUNDS = 4
 EXPLORE_UNITS = 2000
+EXPLORE_OPEN = 8
+
+
+@functools.lru_cache(maxsize=4)
+def _ones(n: int) -> np.ndarray:
+    return np.ones(n)
 
 
 def _enclosed_groups_at_once(
@@ -366,11 +396,11 @@ def _enclosed_groups_at_once(
     """:func:`_enclosed_groups` by the connected components of the land graph without the
     territory, on the territory's land masses: the pieces touching the territory, but the rest
     of each land mass (its largest piece: units, then population, then first position)."""
-    rows, cols = a.edge_rows, a.indices
+    rows, cols = a.edge_rows, a.indices32
     on = np.isin(a.land, lands) & ~inside
     # An edge touching the territory becomes a self-loop: same structure, no copy to prune.
     keep = on[rows] & on[cols]
-    g = sp.csr_matrix((np.ones(len(cols)), np.where(keep, cols, rows), a.indptr), shape=(a.n, a.n))
+    g = sp.csr_matrix((_ones(len(cols)), np.where(keep, cols, rows), a.indptr32), shape=(a.n, a.n))
     k, labels = csgraph.connected_components(g, directed=True, connection="weak")
     nodes = np.flatnonzero(on)
     lab = labels[nodes]
@@ -891,6 +921,10 @@ def check_territory(
     )
 
 
+#: A register of more CPTS than this has its units projected at once before the checks.
+PREFETCH_CPTS = 50
+
+
 def check_register(
     ref: Reference, register, *, min_population: int | None = 20_000, sea_link_km: float = 30.0
 ) -> RegisterReport:
@@ -936,7 +970,11 @@ def check_register(
             if c is not None:
                 per_cpts.setdefault(c, []).append(w)
     reports = []
-    for c, members in enumerate(index.members()):
+    members_all = index.members()
+    if len(members_all) > PREFETCH_CPTS:
+        # Many CPTS: their units projected in one pass per zone, not CPTS by CPTS.
+        ref.projected(np.unique(np.concatenate(members_all)).astype(np.int64))
+    for c, members in enumerate(members_all):
         if not len(members):
             raise InputError(
                 f"registre : la CPTS {index.ids[c]} ({index.names[c]}) n'a aucune commune connue",
