@@ -154,6 +154,16 @@ class ReferenceArrays:
         return np.repeat(np.arange(self.n, dtype=np.int32), np.diff(self.indptr))
 
     @cached_property
+    def code_list(self) -> list[str]:
+        """Unit codes as Python strings, shared by every report (no new string per mention)."""
+        return [str(c) for c in self.codes]
+
+    @cached_property
+    def name_list(self) -> list[str]:
+        """Unit names as Python strings (see :attr:`code_list`)."""
+        return [str(c) for c in self.names]
+
+    @cached_property
     def indices32(self) -> np.ndarray:
         """``indices`` as int32 (half the memory traffic in the per-territory graph passes)."""
         return self.indices.astype(np.int32)

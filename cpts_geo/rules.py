@@ -69,11 +69,13 @@ RULE_IDS = ("population", "contiguity", "enclaves", "epci_alignment", "admin_bou
 
 
 def _unit_list(a: ReferenceArrays, positions: np.ndarray, *, population: bool = False) -> list[dict]:
+    codes, names = a.code_list, a.name_list
     if population:
         return [
-            {"code": str(a.codes[p]), "nom": str(a.names[p]), "population": int(a.pop[p])} for p in positions
+            {"code": codes[p], "nom": names[p], "population": int(a.pop[p])}
+            for p in np.asarray(positions).tolist()
         ]
-    return [{"code": str(a.codes[p]), "nom": str(a.names[p])} for p in positions]
+    return [{"code": codes[p], "nom": names[p]} for p in np.asarray(positions).tolist()]
 
 
 def _components(ref: Reference, positions: np.ndarray) -> tuple[int, np.ndarray]:
@@ -1000,8 +1002,11 @@ def check_register(
         rows = np.flatnonzero(counts[index.row_pos] > 1)
         order = np.lexsort((index.row_cpts[rows], index.row_pos[rows]))
         rows = rows[order]
-        for p in multi:
-            which = index.row_cpts[rows[index.row_pos[rows] == p]]
+        # Rows sorted by unit: each unit's CPTS are one slice (linear, not units x rows).
+        starts = np.searchsorted(index.row_pos[rows], multi, side="left")
+        ends = np.searchsorted(index.row_pos[rows], multi, side="right")
+        for p, lo, hi in zip(multi.tolist(), starts.tolist(), ends.tolist()):
+            which = index.row_cpts[rows[lo:hi]]
             overlaps.append(
                 {
                     "code": str(a.codes[p]),
