@@ -694,8 +694,8 @@ def _check_input_file(path: Path) -> None:
         raise InputError(f"{path} : n'est pas un fichier ordinaire (périphérique, tube ou socket) ; non lu")
     if st.st_size > MAX_INPUT_BYTES:
         raise InputError(
-            f"{path} : fichier de {fr_int(st.st_size / 1e6)} Mo, au-delà de la limite de "
-            f"{fr_int(MAX_INPUT_BYTES / 1e6)} Mo ; découpez-le (par département ou par région)"
+            f"{path} : fichier de {fr_int(st.st_size)} octets, au-delà de la limite de "
+            f"{fr_int(MAX_INPUT_BYTES / 2**20)} Mo ; découpez-le (par département ou par région)"
         )
 
 

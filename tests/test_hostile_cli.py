@@ -543,7 +543,9 @@ def test_oversized_input_refused_before_reading(tmp_path, ref):
     path = tmp_path / "gros.csv"
     with open(path, "wb") as f:
         f.truncate(MAX_INPUT_BYTES + 1)  # sparse: nothing is written
-    with pytest.raises(InputError, match=r"gros.csv : fichier de 210 Mo, au-delà de la limite de 210 Mo"):
+    with pytest.raises(
+        InputError, match="gros.csv : fichier de 209\u00a0715\u00a0201 octets, au-delà de la limite de 200 Mo"
+    ):
         read_proposal(path, ref)
 
 
