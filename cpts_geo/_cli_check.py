@@ -7,9 +7,12 @@ from pathlib import Path
 import click
 
 from .cli import (
+    _check_outputs,
     _emit,
     _exit_status,
     _format_for,
+    _inputs,
+    _layer,
     _min_population,
     _offline,
     _online,
@@ -53,6 +56,7 @@ from .cli import (
     "Chromium (sinon la marche à suivre pour l'imprimer depuis un navigateur).",
 )
 @_strict
+@_layer
 @_option("--sheet", help="Proposition XLSX : la feuille à lire (par défaut : la première).")
 @_option("--departement", help="Département qui lève l'ambiguïté des noms de communes de la proposition.")
 @_option("--name", "name", help="Nom du territoire dans le rapport (par défaut : d'après le fichier).")
@@ -73,6 +77,7 @@ def check_cmd(
     fmt,
     output,
     strict,
+    layer,
     sheet,
     departement,
     name,
@@ -94,14 +99,11 @@ def check_cmd(
     fmt = _format_for(fmt, output)
     if fmt == "pdf" and output is None:
         raise click.UsageError("--format pdf : indiquez le fichier PDF à écrire avec -o", ctx=ctx)
-    inputs = [proposal_path, existing_path]
-    if output is not None:
-        from ._io import check_output_path
-
-        check_output_path(output, inputs)
+    inputs = _inputs(ctx, proposal_path, existing_path)
+    _check_outputs(ctx, [output], inputs)
     ref = load_ref(ctx)
     proposal = read_proposal(
-        proposal_path, ref, sheet=sheet, departement=departement, **_reading(register=False)
+        proposal_path, ref, sheet=sheet, departement=departement, layer=layer, **_reading(register=False)
     )
     _warn_inputs(proposal_path, proposal.warnings)
     # --skip-rows is for the proposal; --prefer and --crs for both files.
@@ -196,13 +198,16 @@ def _write_pdf(page: str, output: Path, inputs) -> None:
     "(CPTS × règles, communes partagées, communes enclavées).",
 )
 @_strict
+@_layer
 @_option(
     "--sheet", help="Registre XLSX : la feuille à lire (par défaut : la première qui contient des communes)."
 )
 @_reading_options()
 @click.pass_context
 @handle_errors
-def check_register_cmd(ctx, register_path, min_population, sea_link_km, fmt, output, strict, sheet) -> None:
+def check_register_cmd(
+    ctx, register_path, min_population, sea_link_km, fmt, output, strict, layer, sheet
+) -> None:
     """Vérifier chaque CPTS d'un registre, et le registre entier : communes dans deux CPTS,
     communes enclavées par l'ensemble des CPTS.
     """
@@ -212,12 +217,10 @@ def check_register_cmd(ctx, register_path, min_population, sea_link_km, fmt, out
     fmt = _format_for(fmt, output)
     if fmt == "html":
         raise click.UsageError("check-register : formats disponibles text et json", ctx=ctx)
-    if output is not None:
-        from ._io import check_output_path
-
-        check_output_path(output, [register_path])
+    inputs = _inputs(ctx, register_path)
+    _check_outputs(ctx, [output], inputs)
     ref = load_ref(ctx)
-    register = _read_register_warned(register_path, ref, sheet=sheet)
+    register = _read_register_warned(register_path, ref, layer, sheet=sheet)
     report = check_register(ref, register, min_population=min_population, sea_link_km=sea_link_km)
     if special:
         from ._xlsx import write_workbook
@@ -226,12 +229,12 @@ def check_register_cmd(ctx, register_path, min_population, sea_link_km, fmt, out
         source = source_rows(
             ref.vintage, files=[register_path], parameters=_check_parameters(min_population, sea_link_km)
         )
-        write_workbook(output, register_workbook(report, register), source=source, inputs=[register_path])
+        write_workbook(output, register_workbook(report, register), source=source, inputs=inputs)
         click.echo(report.to_text().rstrip("\n"))
         click.echo(f"Écrit : {output}", err=True)
     else:
         text = report.to_json() if fmt == "json" else report.to_text()
-        _emit(text, output, [register_path])
+        _emit(text, output, inputs)
     _exit_status(report.status, strict)
 
 

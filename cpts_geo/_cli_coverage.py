@@ -7,6 +7,10 @@ from pathlib import Path
 import click
 
 from .cli import (
+    Bounded,
+    _check_outputs,
+    _inputs,
+    _layer,
     _offline,
     _online,
     _option,
@@ -59,7 +63,13 @@ def _csv(cov, by) -> str:
     type=click.Choice(["region", "departement"]),
     help="Lignes de détail (text, csv) : par région (par défaut au niveau national) ou par département.",
 )
-@_option("--goal", type=float, default=1000, show_default=True, help="Objectif national (nombre de CPTS).")
+@_option(
+    "--goal",
+    type=Bounded("goal"),
+    default=1000,
+    show_default=True,
+    help="Objectif national (nombre de CPTS).",
+)
 @_option("--format", "fmt", type=click.Choice(["text", "csv", "json"]), default="text", show_default=True)
 @_option(
     "-o",
@@ -93,6 +103,7 @@ def _csv(cov, by) -> str:
 )
 @_gpkg_option
 @_reading_options()
+@_layer
 @click.pass_context
 @handle_errors
 def coverage_cmd(
@@ -110,6 +121,7 @@ def coverage_cmd(
     funding_table,
     funding_stages,
     gpkg_path,
+    layer,
 ) -> None:
     """Couverture d'un registre de CPTS : CPTS par stade, population couverte, zones blanches,
     chevauchements.
@@ -127,16 +139,16 @@ def coverage_cmd(
     xlsx = output is not None and output.suffix.lower() == ".xlsx"
     if xlsx and fmt != "text":
         raise click.UsageError(f"--format {fmt} : sans objet pour une sortie .xlsx (-o {output})", ctx=ctx)
+    inputs = _inputs(ctx, register_path, funding_table)
+    _check_outputs(ctx, [output, png_path, gpkg_path], inputs)
     ref = load_ref(ctx)
-    register = _read_register_warned(register_path, ref)
+    register = _read_register_warned(register_path, ref, layer)
     cov = coverage_summary(
         ref, register, region=region, departement=departement, goal=goal, min_stage=min_stage
     )
-    inputs = [register_path]
     if funding:
         stages = STAGES if funding_stages == "all" else ("aci",)
         cov = with_funding(cov, funding_table, stages=stages)
-        inputs.append(funding_table)
     if gpkg_path is not None:
         _write_gpkg(ref, cov, gpkg_path, inputs)
     if xlsx:
@@ -168,7 +180,9 @@ def coverage_cmd(
         atomic_write_text(output, text if text.endswith("\n") else text + "\n", inputs=inputs)
         click.echo(f"Écrit : {output}", err=True)
     else:
-        click.echo(text.rstrip("\n"))
+        from ._text import for_terminal
+
+        click.echo(for_terminal(text.rstrip("\n")))
 
 
 @main.command("coverage-map")
@@ -183,7 +197,13 @@ def coverage_cmd(
 )
 @_online
 @_offline
-@_option("--goal", type=float, default=1000, show_default=True, help="Objectif national (nombre de CPTS).")
+@_option(
+    "--goal",
+    type=Bounded("goal"),
+    default=1000,
+    show_default=True,
+    help="Objectif national (nombre de CPTS).",
+)
 @_option(
     "--png",
     "png_path",
@@ -194,10 +214,22 @@ def coverage_cmd(
 @_min_stage
 @_gpkg_option
 @_reading_options()
+@_layer
 @click.pass_context
 @handle_errors
 def coverage_map_cmd(
-    ctx, register_path, region, departement, output, online, offline, goal, png_path, min_stage, gpkg_path
+    ctx,
+    register_path,
+    region,
+    departement,
+    output,
+    online,
+    offline,
+    goal,
+    png_path,
+    min_stage,
+    gpkg_path,
+    layer,
 ) -> None:
     """Carte HTML de la couverture d'un registre : CPTS par stade, zones blanches, chevauchements, départements.
 
@@ -211,14 +243,10 @@ def coverage_map_cmd(
         raise click.UsageError("choisissez soit --region, soit --departement, pas les deux", ctx=ctx)
     if output is None and png_path is None and gpkg_path is None:
         output = Path("carte.html")
-    inputs = [register_path]
-    for path in (output, png_path, gpkg_path):
-        if path is not None:
-            from ._io import check_output_path
-
-            check_output_path(path, inputs)
+    inputs = _inputs(ctx, register_path)
+    _check_outputs(ctx, [output, png_path, gpkg_path], inputs)
     ref = load_ref(ctx)
-    register = _read_register_warned(register_path, ref)
+    register = _read_register_warned(register_path, ref, layer)
     cov = coverage_summary(
         ref, register, region=region, departement=departement, goal=goal, min_stage=min_stage
     )

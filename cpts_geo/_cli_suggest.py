@@ -9,6 +9,10 @@ from pathlib import Path
 import click
 
 from .cli import (
+    Bounded,
+    _check_outputs,
+    _inputs,
+    _layer,
     _offline,
     _online,
     _option,
@@ -43,7 +47,7 @@ from .cli import (
 )
 @_option(
     "--min-population",
-    type=int,
+    type=Bounded("min_population"),
     default=20000,
     show_default=True,
     help="Population minimale d'un territoire.",
@@ -64,7 +68,7 @@ from .cli import (
 )
 @_option(
     "--sea-link-km",
-    type=float,
+    type=Bounded("sea_link_km"),
     default=30.0,
     show_default=True,
     help="Les îles à moins de cette distance (km) sont reliées par la mer.",
@@ -76,14 +80,14 @@ from .cli import (
 )
 @_option(
     "--seed",
-    type=int,
+    type=Bounded("seed"),
     default=0,
     show_default=True,
     help="Graine des tirages aléatoires (résultat reproductible).",
 )
 @_option(
     "--effort",
-    type=click.IntRange(1, 10),
+    type=Bounded("effort"),
     default=1,
     show_default=True,
     help="Mode max-count (et sa comparaison en mode epci) : multiplicateur de l'effort de recherche ; 2 ou 3 trouvent parfois un ou deux territoires de plus, 10 à 20 fois plus lentement.",
@@ -106,6 +110,7 @@ from .cli import (
 @_offline
 @_option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @_reading_options()
+@_layer
 @click.pass_context
 @handle_errors
 def suggest_cmd(
@@ -127,6 +132,7 @@ def suggest_cmd(
     online,
     offline,
     fmt,
+    layer,
 ) -> None:
     """Découper les zones blanches (communes couvertes par aucune CPTS) en territoires candidats.
 
@@ -156,22 +162,18 @@ def suggest_cmd(
             f"({target_population}) ≤ --max-population ({max_population})",
             ctx=ctx,
         )
-    ref = load_ref(ctx)
-    deps = resolve_area(ref, departement=departement, region=region)
-    register = None
-    if existing_path is not None:
-        register = _read_register_warned(existing_path, ref)
-    inputs = [existing_path]
-    for path in (output, map_path):
-        if path is not None:
-            from ._io import check_output_path
-
-            check_output_path(path, inputs)
+    inputs = _inputs(ctx, existing_path)
+    _check_outputs(ctx, [output, map_path], inputs)
     if output is not None and output.suffix.lower() not in (".csv", ".xlsx", ".gpkg", ".geojson"):
         raise click.UsageError(
             f"{output} : format de sortie inconnu '{output.suffix}' ; utilisez .csv, .xlsx, .gpkg ou .geojson",
             ctx=ctx,
         )
+    ref = load_ref(ctx)
+    deps = resolve_area(ref, departement=departement, region=region)
+    register = None
+    if existing_path is not None:
+        register = _read_register_warned(existing_path, ref, layer)
 
     bar = None
 
@@ -238,7 +240,9 @@ def suggest_cmd(
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:
-        click.echo(result.to_text())
+        from ._text import for_terminal
+
+        click.echo(for_terminal(result.to_text()))
     if output is not None:
         click.echo(f"Écrit : {output}", err=True)
     if map_path is not None:

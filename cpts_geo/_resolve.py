@@ -742,9 +742,17 @@ class _Resolver:
 
 
 def _per_value(option, n: int, name: str) -> list:
-    if option is None or isinstance(option, str | int | float):
+    """One value per row: a scalar repeated, or a sequence of ``n`` values."""
+    import numbers
+
+    if option is None or isinstance(option, str | bytes | numbers.Number) or np.ndim(option) == 0:
         return [option] * n
-    out = list(option)
+    if isinstance(option, dict | set | frozenset):
+        raise InputError(f"{name} : une valeur ou une liste attendue, reçu {type(option).__name__}")
+    try:
+        out = list(option)
+    except TypeError:
+        raise InputError(f"{name} : une valeur ou une liste attendue, reçu {type(option).__name__}") from None
     if len(out) != n:
         raise InputError(f"{name} : {len(out)} valeurs pour {n} lignes")
     return out
@@ -833,6 +841,16 @@ def resolve(
         if not v and not name:
             row.problem = {"message": "valeur vide", "kind": "empty"}
             continue
+        if len(v) > MAX_VALUE or len(name) > MAX_VALUE:
+            # No code or name is this long: refused before any fuzzy matching (bounded work).
+            from ._text import safe
+
+            long = v if len(v) > MAX_VALUE else name
+            row.problem = {
+                "message": f"valeur '{safe(long, 40)}' trop longue pour un code ou un nom de commune",
+                "kind": "unknown",
+            }
+            continue
         if v and name:
             r.pair(row, v, name)
             continue
@@ -906,8 +924,27 @@ def resolve(
                 seen.add(c)
                 codes.append(c)
     if problems:
-        raise resolution_error(problems, source)
-    return Resolution(codes=codes, warnings=warnings, by_value=by_value)
+        raise resolution_error(_safe_values(problems), source)
+    return Resolution(codes=codes, warnings=_safe_values(warnings), by_value=by_value)
+
+
+#: The longest value read as a code or a name (the longest commune name has 45 characters).
+MAX_VALUE = 200
+
+
+def _safe_values(items: list[dict]) -> list[dict]:
+    """Messages with the value they quote shown by :func:`cpts_geo._text.safe` (control
+    characters escaped, a huge value cut); the ``value`` field keeps the value as read."""
+    from ._text import safe
+
+    for item in items:
+        v = item.get("value")
+        if not isinstance(v, str) or "message" not in item:
+            continue
+        for text in {v, _clean(v)}:
+            if text and safe(text) != text:
+                item["message"] = item["message"].replace(text, safe(text))
+    return items
 
 
 def _neighbours(ref, units: set) -> set:

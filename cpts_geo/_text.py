@@ -31,6 +31,9 @@ __all__ = [
     "listing",
     "others",
     "plain",
+    "for_terminal",
+    "fr_date",
+    "safe",
     "sentence",
 ]
 
@@ -121,3 +124,50 @@ def cut(text: str, n: int) -> str:
 def plain(text: str) -> str:
     """``text`` with its no-break spaces as plain spaces (for fonts or files that need them)."""
     return text.replace(NBSP, " ").replace("\u202f", " ")
+
+
+#: Characters shown escaped when a value from an input is printed: C0 and C1 controls, DEL,
+#: and the bidirectional overrides that reorder what a terminal shows.
+_UNSAFE = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))} | {
+    c: f"\\u{c:04x}" for c in (0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+}
+
+
+def safe(value, limit: int = 200) -> str:
+    """A value from an input, fit for a message: control characters escaped (an ESC sequence or
+    a BEL from a file cannot act on the terminal), and a huge value cut to its start and its
+    length.
+
+    >>> safe("Angers\\x1b[2J\\x07")
+    'Angers\\\\x1b[2J\\\\x07'
+    >>> safe("x" * 500, 10)
+    'xxxxxxxxxx… (500 caractères)'
+    """
+    text = value if isinstance(value, str) else repr(value) if isinstance(value, bytes) else str(value)
+    n = len(text)
+    if n > limit:
+        text = text[:limit]
+    text = text.translate(_UNSAFE)
+    return f"{text}… ({fr_int(n)} caractères)".replace(NBSP, " ") if n > limit else text
+
+
+_TERMINAL = {c: e for c, e in _UNSAFE.items() if c not in (0x09, 0x0A)}
+
+
+def for_terminal(text: str) -> str:
+    """A whole report or message for the terminal: control characters other than line breaks
+    and tabs escaped (whatever an input slipped into it cannot move the cursor or ring).
+
+    >>> for_terminal("ligne 1\\nCPTS \\x1b]0;titre\\x07")
+    'ligne 1\\nCPTS \\\\x1b]0;titre\\\\x07'
+    """
+    return text.translate(_TERMINAL)
+
+
+def fr_date(iso: str) -> str:
+    """A date stored ISO shown the French way: ``'2021-03-01'`` -> ``'01/03/2021'`` (other
+    text unchanged)."""
+    text = str(iso)
+    if len(text) == 10 and text[4] == "-" and text[7] == "-" and (text[:4] + text[5:7] + text[8:]).isdigit():
+        return f"{text[8:]}/{text[5:7]}/{text[:4]}"
+    return text

@@ -1,7 +1,8 @@
 """The ``cpts-geo`` command line: parse options, call one API function, format, exit.
 
-Exit codes: 0 every rule passed or only warned; 1 a rule failed (or warned, with ``--strict``);
-2 the input could not be read or resolved.
+Exit codes: 0 every rule passed or only warned; 1 a rule failed (or warned, with ``--strict``),
+and nothing else; 2 the input or an option could not be read or resolved; 3 an error of the
+tool itself; 130 interrupted (Ctrl-C); 143 terminated (SIGTERM, temp files removed).
 """
 
 from __future__ import annotations
@@ -18,6 +19,25 @@ from . import __version__
 from ._errors import CptsGeoError
 
 EXIT_INPUT = 2
+#: An error of the tool itself (a bug): never 1, which means "a rule failed".
+EXIT_INTERNAL = 3
+#: Interrupted (Ctrl-C) or terminated (SIGTERM): the shell's convention, 128 + signal number.
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+
+
+def _on_sigterm(signum, frame) -> None:
+    """SIGTERM as SystemExit, so that ``finally`` blocks run and :func:`_io.atomic_write`
+    removes its temp file (the default action kills the process on the spot)."""
+    raise SystemExit(EXIT_TERMINATED)
+
+
+def _install_sigterm() -> None:
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _on_sigterm)
 
 
 def _option(*args, **kwargs):
@@ -50,7 +70,9 @@ class InputFailure(click.ClickException):
     exit_code = EXIT_INPUT
 
     def show(self, file=None) -> None:
-        click.echo(f"Erreur : {self.format_message()}", err=True, file=file)
+        from ._text import for_terminal
+
+        click.echo(f"Erreur : {for_terminal(self.format_message())}", err=True, file=file)
 
 
 def _with_flags(message: str) -> str:
@@ -127,6 +149,27 @@ class _FrenchGroup(click.Group):
     context_class = _FrenchContext
     command_class = _FrenchCommand
 
+    def invoke(self, ctx: click.Context):
+        """Run the command; exit code 1 stays reserved for "a rule failed": an interruption
+        exits 130, an unexpected error 3 (with its message, and the traceback under -v)."""
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("\nInterrompu.", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        except Exception as exc:
+            logging.getLogger(__name__).info("erreur interne", exc_info=True)
+            from ._text import safe
+
+            click.echo(
+                f"Erreur interne : {type(exc).__name__} : {safe(str(exc))} ; relancez avec -v et "
+                "signalez-la avec le fichier en cause",
+                err=True,
+            )
+            sys.exit(EXIT_INTERNAL)
+
     def get_help_option(self, ctx: click.Context) -> click.Option | None:
         opt = super().get_help_option(ctx)
         if opt is not None:
@@ -139,7 +182,9 @@ _FrenchGroup.group_class = _FrenchGroup
 
 class _WarningHandler(logging.Handler):
     def emit(self, record):
-        click.echo(f"Attention : {record.getMessage()}", err=True)
+        from ._text import for_terminal
+
+        click.echo(f"Attention : {for_terminal(record.getMessage())}", err=True)
 
 
 @click.group(cls=_FrenchGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -161,7 +206,24 @@ def main(ctx: click.Context, reference_path: Path | None, verbose: bool) -> None
     arrondissements). Chaque chiffre indique son millésime.
     """
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
+    _install_sigterm()
     ctx.obj = {"reference_path": reference_path}
+
+
+def _inputs(ctx: click.Context, *paths) -> list[Path]:
+    """The files a command reads, and the reference folder: no output may land on them."""
+    from .reference import default_data_dir
+
+    folder = ctx.obj.get("reference_path") if ctx.obj else None
+    return [Path(p) for p in paths if p is not None] + [Path(folder or default_data_dir())]
+
+
+def _check_outputs(ctx: click.Context, outputs, inputs) -> None:
+    """Every output of the command checked before anything is read or written (refused: an
+    input, a file of the reference folder, a non-regular file, two outputs on one path)."""
+    from ._io import check_outputs
+
+    check_outputs(outputs, inputs)
 
 
 def load_ref(ctx: click.Context):
@@ -194,9 +256,11 @@ def reference_info(ctx: click.Context, fmt: str) -> None:
 
 
 def _warn_inputs(source, warnings) -> None:
+    from ._text import for_terminal, safe
+
     for w in warnings or []:
         where = f"ligne {w['line']} : " if w.get("line") not in (None, "") else ""
-        click.echo(f"Attention : {source} : {where}{w.get('message', '')}", err=True)
+        click.echo(f"Attention : {safe(source)} : {where}{for_terminal(str(w.get('message', '')))}", err=True)
 
 
 def _exit_status(status: str, strict: bool) -> None:
@@ -218,7 +282,9 @@ def _format_for(fmt: str | None, output: Path | None) -> str:
 
 def _emit(text: str, output: Path | None, inputs) -> None:
     if output is None:
-        click.echo(text.rstrip("\n"))
+        from ._text import for_terminal
+
+        click.echo(for_terminal(text.rstrip("\n")))
         return
     from ._io import atomic_write_text
 
@@ -226,19 +292,56 @@ def _emit(text: str, output: Path | None, inputs) -> None:
     click.echo(f"Écrit : {output}", err=True)
 
 
+class _BadValue(click.UsageError):
+    """A value an option refuses: a French message (with the flag), exit code 2."""
+
+    def show(self, file=None) -> None:
+        from ._text import for_terminal
+
+        click.echo(f"Erreur : {for_terminal(self.format_message())}", err=True, file=file)
+
+
+class Bounded(click.ParamType):
+    """A numeric option bounded as the library bounds its parameter (:data:`_params.LIMITS`):
+    ``nan``, ``inf``, out-of-range or 40-digit values are refused with exit code 2."""
+
+    def __init__(self, param: str):
+        from ._params import LIMITS
+
+        self.param = param
+        self.limit = LIMITS[param]
+        self.name = "entier" if self.limit.integer else "nombre"
+
+    def convert(self, value, param, ctx):
+        from ._params import check_param
+        from ._text import safe
+
+        try:
+            return check_param(self.param, value)
+        except CptsGeoError:
+            flag = param.opts[0] if param is not None else self.param
+            raise _BadValue(
+                f"option {flag} : valeur {safe(value, 60)} refusée ; attendu {self.limit.describe()}", ctx=ctx
+            ) from None
+
+
 _min_population = _option(
     "--min-population",
-    type=click.IntRange(min=0),
+    type=Bounded("min_population"),
     default=20000,
     show_default=True,
     help="Population minimale (population municipale) d'un territoire ; 0 pour aucune.",
 )
 _sea_link = _option(
     "--sea-link-km",
-    type=click.FloatRange(min=0),
+    type=Bounded("sea_link_km"),
     default=30.0,
     show_default=True,
     help="Les îles à moins de cette distance (km) du reste du territoire y sont reliées par la mer (avertissement).",
+)
+_layer = _option(
+    "--layer",
+    help="GeoPackage de plusieurs couches : la couche à lire (sans elle, un fichier de plusieurs couches est refusé).",
 )
 _strict = _option("--strict", is_flag=True, help="Sortir avec le code 1 aussi sur un avertissement.")
 _online = _option(
@@ -376,12 +479,14 @@ def _reading(*, register: bool) -> dict:
     return {k: given[k] for k in keys if given.get(k) is not None}
 
 
-def _read_register_warned(path: Path, ref, *, skip_rows: bool = True, **kwargs):
+def _read_register_warned(path: Path, ref, layer: str | None = None, *, skip_rows: bool = True, **kwargs):
     from .inputs import read_register
 
     options = _reading(register=True)
     if not skip_rows:
         options.pop("skip_rows", None)
+    if layer is not None:
+        options["layer"] = layer
     register = read_register(path, ref, **options, **kwargs)
     _warn_inputs(path, register.warnings)
     return register

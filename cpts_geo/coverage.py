@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from ._errors import InputError
+from ._params import check_param
 from ._stages import LEVELS, covered_by_stage_levels, population_covered_by_stage
 from ._text import cut, fr_number, fr_plural, fr_share
 from .history import LEVEL_LABELS
@@ -338,8 +339,11 @@ class Coverage:
         }
 
     def to_csv(self, by: str | None = None) -> str:
-        """:meth:`to_frame` as CSV text (comma-separated, UTF-8)."""
-        return self.to_frame(by).to_csv(index=False, lineterminator="\n")
+        """:meth:`to_frame` as CSV text (comma-separated, UTF-8), text cells that a spreadsheet
+        would evaluate neutralised (:func:`cpts_geo._xlsx.neutralize_frame`)."""
+        from ._xlsx import neutralize_frame
+
+        return neutralize_frame(self.to_frame(by)).to_csv(index=False, lineterminator="\n")
 
     def to_text(self, by: str | None = None) -> str:
         """A French summary: the area's figures, then one line per région or département."""
@@ -652,12 +656,7 @@ def coverage_summary(
         Unknown région or département, a goal that is not positive, an unknown stage.
     """
     scope = resolve_scope(ref, region=region, departement=departement)
-    try:
-        goal = float(goal)
-    except (TypeError, ValueError):
-        raise InputError(f"objectif '{goal}' invalide ; attendu un nombre de CPTS positif") from None
-    if not goal > 0:
-        raise InputError(f"objectif {goal:g} invalide ; attendu un nombre de CPTS positif")
+    goal = float(check_param("goal", goal))
     register = as_register(ref, register)
     if min_stage is not None:
         register = at_least_stage(ref, register, min_stage)

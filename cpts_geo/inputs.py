@@ -62,7 +62,7 @@ from ._layout import (  # the column names are re-exported: cpts_geo.inputs.CODE
     _without_totals,
     without_remark,
 )
-from ._text import fr_plural
+from ._text import fr_decimal, fr_int, fr_plural, safe
 from .reference import Reference
 from .register import STAGES, Register, register_from_frame, replace_geometries
 
@@ -181,6 +181,7 @@ def read_proposal(
     prefer: str | None = None,
     skip_rows: int | None = None,
     crs=None,
+    layer: str | None = None,
 ) -> Proposal:
     """Read a proposed territory from a file.
 
@@ -204,6 +205,8 @@ def read_proposal(
         Skip the first ``skip_rows`` lines of the file (title rows the reader did not recognise).
     crs
         Polygon files without a CRS: the CRS of their coordinates (``2154`` for Lambert-93).
+    layer
+        GeoPackage only: the layer to read (needed when the file has several).
 
     Returns
     -------
@@ -220,21 +223,19 @@ def read_proposal(
     >>> p = read_proposal(cg.reference.default_data_dir() / "examples" / "proposition_pass.csv",
     ...                   cg.load_reference())  # doctest: +SKIP
     """
-    path = Path(path)
+    path = _as_path(path)
     kind = _kind(path)
     if kind == "geo":
-        return _proposal_from_polygons(path, ref, crs=crs)
+        return _proposal_from_polygons(path, ref, layer, crs=crs)
+    if layer is not None:
+        raise InputError(f"{path} : le paramètre layer ne s'applique qu'aux fichiers géographiques")
     rows, layout = _table_rows(path, sheet=sheet, skip_rows=skip_rows)
     header, body = _split_header(rows, path)
     src = str(path)
     warnings: list[dict] = list(layout)
     extra: dict = {"prefer": prefer}
     if header is None:
-        # No header: the codes are in the first column that holds a code on the first row.
-        col = next((i for i, c in enumerate(rows[0].cells) if _looks_like_code(c)), 0)
-        values = [_cell(r, col) for r in body]
-        lines = [r.line for r in body]
-        deps = departement
+        values, lines, deps, warnings = _headerless_values(body, ref, departement, src)
         name = path.stem
     else:
         values, deps, lines, name, more = _header_values(header, body, rows, src, departement, warnings)
@@ -243,7 +244,7 @@ def read_proposal(
     if not values:
         raise InputError(f"{src} : aucune commune dans le fichier (lignes vides ou en-tête seul)")
     p = proposal_from_codes(values, ref, name=name, departement=deps, lines=lines, source=src, **extra)
-    p.warnings = warnings + p.warnings
+    p.warnings = _row_warnings(rows) + warnings + p.warnings
     return p
 
 
@@ -284,8 +285,79 @@ def _header_values(header, body, rows, src, departement, warnings):
     return values, deps, lines, name, {"names": names, "postal_codes": postal}
 
 
-def _proposal_from_polygons(path: Path, ref: Reference, *, crs=None) -> Proposal:
-    gdf = _read_geo(path, crs=crs)
+def _headerless_values(body: list[_Row], ref: Reference, departement, src: str):
+    """Values, lines and départements of a list without a header: every code of every cell
+    (``49007;49015`` or ``49007 49015`` on one line are two communes); on a line without a code,
+    one name, optionally followed by its département. Anything else is refused: a value is
+    never dropped."""
+    values: list[str] = []
+    lines: list[int] = []
+    deps: list = []
+    problems: list[dict] = []
+    several = []
+    for r in body:
+        cells = [c for c in r.cells if c]
+        codes = [t for c in cells for t in _code_tokens(c)]
+        if codes:
+            if len(codes) > 1:
+                several.append(r.line)
+            values += codes
+            lines += [r.line] * len(codes)
+            deps += [departement] * len(codes)
+            continue
+        if len(cells) == 2 and ref.departement_code(cells[1]) in ref.departements.index:
+            values.append(cells[0])
+            deps.append(cells[1])
+        elif len(cells) == 1:
+            values.append(cells[0])
+            deps.append(departement)
+        else:
+            shown = ", ".join(f"'{safe(c, 40)}'" for c in cells[:4])
+            problems.append(
+                {
+                    "line": r.line,
+                    "value": "; ".join(cells),
+                    "message": f"ligne {r.line} : {len(cells)} valeurs sans code commune ({shown}) ; "
+                    "une commune par ligne (nom, et en option son département), ou ajoutez un en-tête "
+                    "(code_insee, commune, departement)",
+                }
+            )
+            continue
+        lines.append(r.line)
+    if problems:
+        raise InputError("\n".join(f"{src} : {p['message']}" for p in problems), problems)
+    warnings = []
+    if several:
+        warnings.append(
+            {
+                "line": several[0],
+                "value": "",
+                "message": f"{fr_plural(len(several), 'ligne')} sans en-tête portent plusieurs codes "
+                f"(première : ligne {several[0]}) : tous sont lus ; si une colonne n'est pas un code "
+                "commune, ajoutez un en-tête (code_insee, ...)",
+            }
+        )
+    return values, lines, deps, warnings
+
+
+def _code_tokens(cell: str) -> list[str]:
+    """The codes a cell holds: itself if it is a code, its parts if it is several codes
+    separated by spaces, commas or semicolons, else none."""
+    if _looks_like_code(cell):
+        return [cell.strip()]
+    parts = [t for t in re.split(r"[\s,;|/]+", cell) if t]
+    if len(parts) > 1 and all(_looks_like_code(t) for t in parts):
+        return parts
+    return []
+
+
+def _row_warnings(rows: list[_Row]) -> list[dict]:
+    """What the low-level readers noticed on the rows (a quoted field over several lines)."""
+    return [w for r in rows for w in r.warnings]
+
+
+def _proposal_from_polygons(path: Path, ref: Reference, layer: str | None = None, *, crs=None) -> Proposal:
+    gdf = _read_geo(path, ref, layer=layer, crs=crs)
     geom = shapely.union_all(gdf.geometry.to_numpy())
     shares = _area_shares(ref, geom)
     inside = shares.index[shares > MAJORITY].tolist()
@@ -320,7 +392,11 @@ def _proposal_from_polygons(path: Path, ref: Reference, *, crs=None) -> Proposal
             name = str(gdf[col].dropna().iloc[0])
             break
     return Proposal(
-        codes=order, name=name or path.stem, source=str(path), warnings=warnings, cut_units=cut_units
+        codes=order,
+        name=name or path.stem,
+        source=str(path),
+        warnings=gdf.attrs.get("warnings", []) + warnings,
+        cut_units=cut_units,
     )
 
 
@@ -354,12 +430,47 @@ def _with_contained(ref: Reference, codes: list[str]) -> list[str]:
     return codes
 
 
-def _read_geo(path: Path, crs=None) -> gpd.GeoDataFrame:
+def _geo_layer(path: Path, layer: str | None) -> str | None:
+    """The layer to read: ``layer`` (checked), the only spatial layer, or a refusal listing
+    the layers (a second layer is never ignored silently). Non-spatial tables such as QGIS's
+    ``layer_styles`` are not layers of polygons."""
+    import pyogrio
+
     try:
-        gdf = gpd.read_file(path, layer=_first_spatial_layer(path))
+        listed = pyogrio.list_layers(path)
+    except Exception:  # unreadable: gpd.read_file says why
+        return layer
+    spatial = [str(name) for name, gtype in listed if gtype is not None]
+    if layer is not None:
+        if layer not in spatial:
+            raise InputError(
+                f"{path} : couche '{safe(layer)}' introuvable ; couches : {', '.join(map(safe, spatial)) or 'aucune'}"
+            )
+        return layer
+    if len(spatial) > 1:
+        raise InputError(
+            f"{path} : {fr_int(len(spatial))} couches ({', '.join(map(safe, spatial))}) ; choisissez-en une "
+            "(paramètre layer)"
+        )
+    return spatial[0] if spatial else None
+
+
+def _read_geo(
+    path: Path, ref: Reference | None = None, *, layer: str | None = None, crs=None
+) -> gpd.GeoDataFrame:
+    """The polygons of a geographic file in EPSG:4326, repaired; what was repaired is in
+    ``gdf.attrs["warnings"]`` (the area before and after, in the zone's CRS)."""
+    import warnings as _warnings
+
+    _check_input_file(path)
+    chosen = _geo_layer(path, layer)
+    try:
+        with _warnings.catch_warnings():
+            _warnings.simplefilter("ignore")  # pyogrio's own warnings: our messages say it in French
+            gdf = gpd.read_file(path, layer=chosen) if chosen is not None else gpd.read_file(path)
     except Exception as exc:  # pyogrio/GDAL raise many kinds; all mean "cannot read this file"
         raise InputError(
-            f"{path} : fichier géographique illisible ({short_error(exc)}) ; attendu un "
+            f"{path} : fichier géographique illisible ({safe(short_error(exc))}) ; attendu un "
             "GeoJSON ou un GeoPackage de polygones"
         ) from None
     if gdf.crs is None or crs is not None or _not_degrees(gdf):
@@ -373,22 +484,17 @@ def _read_geo(path: Path, crs=None) -> gpd.GeoDataFrame:
         raise InputError(
             f"{path} : objet n°{bad[0] + 1} : géométrie {', '.join(kinds)} ; attendu des polygones"
         )
-    gdf = gdf.to_crs(4326)
-    gdf["geometry"] = shapely.make_valid(gdf.geometry.to_numpy())
-    return gdf
-
-
-def _first_spatial_layer(path: Path) -> str | None:
-    """The first layer with geometries: a styled GeoPackage also holds the non-spatial
-    ``layer_styles`` table of its QGIS styles. None (the driver's default) when unlisted."""
-    import pyogrio
-
+    geoms = gdf.geometry.to_numpy()
+    for i, g in enumerate(geoms):
+        xy = shapely.get_coordinates(g)
+        if not np.isfinite(xy).all():
+            raise InputError(f"{path} : objet n°{i + 1} : coordonnées non finies (NaN ou infini)")
     try:
-        layers = pyogrio.list_layers(path)
-    except Exception:  # unreadable: gpd.read_file reports it
-        return None
-    spatial = [str(name) for name, kind in layers if kind is not None]
-    return spatial[0] if len(layers) > 1 and spatial else None
+        gdf = gdf.to_crs(4326)
+    except Exception as exc:  # PROJ errors: a CRS it cannot transform
+        raise InputError(f"{path} : reprojection impossible ({safe(short_error(exc))})") from None
+    gdf["geometry"], gdf.attrs["warnings"] = _repaired(path, gdf.geometry.to_numpy(), ref)
+    return gdf
 
 
 def _declared_crs(gdf: gpd.GeoDataFrame, path: Path, crs) -> gpd.GeoDataFrame:
@@ -431,6 +537,51 @@ def _crs_value(crs):
     return int(text) if text.isdigit() else text
 
 
+def _repaired(path: Path, geoms: np.ndarray, ref: Reference | None) -> tuple[np.ndarray, list[dict]]:
+    """Polygons made valid: a self-intersecting one is repaired with a warning giving its area
+    before and after (in the zone's CRS: the repair may change which communes are in); one that
+    is degenerate (no area left) or that GEOS cannot repair is an InputError naming it."""
+    out = geoms.copy()
+    warnings = []
+    invalid = np.flatnonzero(~shapely.is_valid(geoms))
+    for i in invalid:
+        try:
+            fixed = shapely.make_valid(geoms[i])
+            fixed = shapely.union_all(
+                [p for p in shapely.get_parts(fixed) if shapely.get_type_id(p) in (3, 6)]
+            )
+        except shapely.errors.GEOSException as exc:
+            raise InputError(f"{path} : objet n°{i + 1} : géométrie irréparable ({safe(exc)})") from None
+        epsg = _zone_epsg(ref, fixed if not fixed.is_empty else geoms[i])
+        before, after = gpd.GeoSeries([geoms[i], fixed], crs=4326).to_crs(epsg).area.to_numpy() / 1e6
+        if fixed.is_empty or not after > 0:
+            raise InputError(
+                f"{path} : objet n°{i + 1} : polygone dégénéré (surface nulle : points confondus ou "
+                "contour aplati) ; redessinez-le"
+            )
+        warnings.append(
+            {
+                "line": int(i + 1),
+                "value": f"objet n°{i + 1}",
+                "message": f"objet n°{i + 1} : polygone invalide (contour qui se recoupe) réparé : "
+                f"{fr_decimal(abs(before), 2)} km² avant, {fr_decimal(after, 2)} km² après (EPSG:{epsg}) ; "
+                "vérifiez les communes retenues",
+            }
+        )
+        out[i] = fixed
+    return out, warnings
+
+
+def _zone_epsg(ref: Reference | None, geom) -> int:
+    """The projected CRS of the zone a geometry falls in (Lambert-93 by default)."""
+    if ref is None:
+        return 2154
+    idx = ref.units.sindex.query(geom, predicate="intersects")
+    if not len(idx):
+        return 2154
+    return int(pd.Series(ref.units["epsg"].to_numpy()[idx]).mode().iloc[0])
+
+
 # ---------------------------------------------------------------------------------------------
 # Registers
 # ---------------------------------------------------------------------------------------------
@@ -445,6 +596,7 @@ def read_register(
     id_column: str | None = None,
     name_column: str | None = None,
     stage_column: str | None = None,
+    layer: str | None = None,
 ) -> Register:
     """Read a register of existing CPTS.
 
@@ -468,6 +620,9 @@ def read_register(
     id_column, name_column, stage_column
         Polygon files: the fields holding the CPTS id, name and stage, when they are not
         ``cpts_id``, ``cpts_nom``, ``statut`` or a known variant.
+        XLSX only: the sheet to read (default: the first).
+    layer
+        GeoPackage only: the layer to read (needed when the file has several).
 
     Returns
     -------
@@ -478,11 +633,19 @@ def read_register(
     InputError
         Naming the file, the line and the value of every problem.
     """
-    path = Path(path)
+    path = _as_path(path)
     if _kind(path) == "geo":
         return _register_from_polygons(
-            path, ref, crs=crs, id_column=id_column, name_column=name_column, stage_column=stage_column
+            path,
+            ref,
+            layer,
+            crs=crs,
+            id_column=id_column,
+            name_column=name_column,
+            stage_column=stage_column,
         )
+    if layer is not None:
+        raise InputError(f"{path} : le paramètre layer ne s'applique qu'aux fichiers géographiques")
     rows, layout = _table_rows(path, sheet=sheet, skip_rows=skip_rows)
     header, body = _split_header(rows, path)
     src = str(path)
@@ -533,8 +696,10 @@ def read_register(
             data[key].append(_cell(r, cols.get(role)))
         data["nom_commune"][-1] = without_remark(data["nom_commune"][-1])
         lines.append(r.line)
+    if not lines:
+        raise InputError(f"{src} : aucune ligne de données sous l'en-tête ; le registre est vide")
     reg = register_from_frame(pd.DataFrame(data, dtype=object), ref, source=src, lines=lines, prefer=prefer)
-    return reg.with_warnings(warnings)
+    return reg.with_warnings(_row_warnings(rows) + warnings)
 
 
 def register_cells(
@@ -556,9 +721,16 @@ def register_cells(
 
 
 def _register_from_polygons(
-    path: Path, ref: Reference, *, crs=None, id_column=None, name_column=None, stage_column=None
+    path: Path,
+    ref: Reference,
+    layer: str | None = None,
+    *,
+    crs=None,
+    id_column=None,
+    name_column=None,
+    stage_column=None,
 ) -> Register:
-    gdf = _read_geo(path, crs=crs)
+    gdf = _read_geo(path, ref, layer=layer, crs=crs)
     mapping = _polygon_fields(gdf, path, id_column, name_column, stage_column)
     gdf = gdf[[*mapping.values(), gdf.geometry.name]].rename(columns={v: k for k, v in mapping.items()})
     rows: list[dict] = []
@@ -601,7 +773,7 @@ def _register_from_polygons(
     polygons = gpd.GeoDataFrame(
         geometry=list(geoms.values()), index=pd.Index(list(geoms), name="cpts_id"), crs=4326
     )
-    return replace_geometries(reg.with_warnings(warnings), polygons)
+    return replace_geometries(reg.with_warnings(gdf.attrs.get("warnings", []) + warnings), polygons)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -611,6 +783,48 @@ def _register_from_polygons(
 class _Row:
     line: int
     cells: list[str]
+    warnings: list[dict] = field(default_factory=list)
+
+
+#: Input files larger than this are refused before reading (a register of every commune of
+#: France, 35,000 rows, is about 3 MB).
+MAX_INPUT_BYTES = 200 * 1024 * 1024
+
+
+def _check_input_file(path: Path) -> None:
+    """Refuse, before reading, a path that is missing, a folder, not a regular file (a device
+    such as /dev/zero, a FIFO, a socket) or larger than :data:`MAX_INPUT_BYTES`."""
+    import os
+    import stat
+
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise InputError(f"{path} : fichier introuvable") from None
+    except OSError as exc:
+        raise InputError(f"{path} : fichier inaccessible ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(st.st_mode):
+        if path.suffix.lower() == ".gdb":
+            return
+        raise InputError(f"{path} : est un dossier, pas un fichier")
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"{path} : n'est pas un fichier ordinaire (périphérique, tube ou socket) ; non lu")
+    if st.st_size > MAX_INPUT_BYTES:
+        raise InputError(
+            f"{path} : fichier de {fr_int(st.st_size)} octets, au-delà de la limite de "
+            f"{fr_int(MAX_INPUT_BYTES / 2**20)} Mo ; découpez-le (par département ou par région)"
+        )
+
+
+def _as_path(path) -> Path:
+    """A path given as ``str`` or ``os.PathLike``; any other object is an InputError."""
+    import os
+
+    if not isinstance(path, str | os.PathLike) or (isinstance(path, str) and ("\x00" in path or not path)):
+        raise InputError(
+            f"chemin de fichier attendu (str ou Path), reçu {type(path).__name__} {safe(repr(path), 60)}"
+        )
+    return Path(path)
 
 
 def _kind(path: Path) -> str:
@@ -631,10 +845,7 @@ def _kind(path: Path) -> str:
 
 def _read_rows(path: Path, *, sheet: str | None = None) -> list[_Row]:
     """Non-blank rows of a text or XLSX table, cells stripped, with their line (row) numbers."""
-    if not path.exists():
-        raise InputError(f"{path} : fichier introuvable")
-    if path.is_dir():
-        raise InputError(f"{path} : est un dossier, pas un fichier")
+    _check_input_file(path)
     if _kind(path) == "xlsx":
         rows = _xlsx_rows(path, sheet)
     else:
@@ -687,10 +898,26 @@ def _text_rows(path: Path) -> list[_Row]:
             start = reader.line_num + 1
             cells = [c.strip() for c in cells]
             if any(cells):
-                rows.append(_Row(line, cells))
+                rows.append(_Row(line, cells, _multiline_warnings(cells, line, reader.line_num)))
     except csv.Error as exc:
         raise InputError(f"{path} : ligne {reader.line_num} : CSV illisible ({exc})") from None
     return rows
+
+
+def _multiline_warnings(cells: list[str], line: int, last: int) -> list[dict]:
+    """A quoted field that runs over line breaks: a commune name never holds one, so it is
+    almost always an unbalanced ``"`` that swallowed the lines that follow."""
+    cell = next((c for c in cells if "\n" in c or "\r" in c), None)
+    if cell is None:
+        return []
+    return [
+        {
+            "line": line,
+            "value": safe(cell, 60),
+            "message": f"champ entre guillemets sur plusieurs lignes (lignes {line} à {last}) : un "
+            "guillemet \" n'est pas refermé ? vérifiez ces lignes",
+        }
+    ]
 
 
 def _delimiter(sample: list[str]) -> str | None:
@@ -715,17 +942,101 @@ def _delimiter(sample: list[str]) -> str | None:
 
 
 def _xlsx_rows(path: Path, sheet: str | None) -> list[_Row]:
+    """Rows of a sheet: cached values; a formula without a cached value (a workbook written by
+    a script, never opened in Excel) is evaluated when simple (a constant, a cell, ``&``) and
+    refused, naming the cells, otherwise."""
+    values = _xlsx_values(path, sheet, data_only=True)
+    formulas = None
+    rows = []
+    for i, row in enumerate(values, start=1):
+        if any(v is None for v in row):
+            if formulas is None:
+                formulas = _xlsx_values(path, sheet, data_only=False)
+            row = _fill_formulas(row, i, formulas)
+        cells = ["" if blank(v) else cell_text(v) for v in row]
+        if any(cells):
+            rows.append(_Row(i, cells))
+    if formulas is not None:
+        bad = _unevaluated(values, formulas)
+        if bad:
+            shown = ", ".join(f"{c} ({safe(f, 40)})" for c, f in bad[:5])
+            more = f" et {fr_int(len(bad) - 5)} autres" if len(bad) > 5 else ""
+            raise InputError(
+                f"{path} : {fr_plural(len(bad), 'formule')} sans valeur calculée : {shown}{more} ; "
+                "ouvrez le classeur dans Excel ou LibreOffice et enregistrez-le (les valeurs seront "
+                "calculées), ou remplacez les formules par leurs valeurs"
+            )
+    return rows
+
+
+_CELL_REF = re.compile(r"\$?([A-Z]{1,3})\$?(\d{1,7})")
+
+
+def _evaluate(formula: str, formulas: list[tuple], depth: int = 0):
+    """The value of a simple formula: a constant, a cell of the same sheet, or ``&`` of them;
+    ``None`` when it is not that simple."""
+    from openpyxl.utils import column_index_from_string
+
+    if depth > 5:
+        return None
+    parts = [p.strip() for p in formula.lstrip("=").split("&")]
+    out = []
+    for part in parts:
+        if re.fullmatch(r'"[^"]*"', part):
+            out.append(part[1:-1])
+        elif re.fullmatch(r"[+-]?\d+(\.\d+)?", part):
+            out.append(cell_text(float(part)))
+        elif m := _CELL_REF.fullmatch(part):
+            r, c = int(m.group(2)) - 1, column_index_from_string(m.group(1)) - 1
+            v = formulas[r][c] if r < len(formulas) and c < len(formulas[r]) else None
+            if isinstance(v, str) and v.startswith("="):
+                v = _evaluate(v, formulas, depth + 1)
+                if v is None:
+                    return None
+            out.append("" if blank(v) else cell_text(v))
+        else:
+            return None
+    return "".join(out) if len(out) > 1 or isinstance(out[0], str) else out[0]
+
+
+def _fill_formulas(row: tuple, i: int, formulas: list[tuple]) -> tuple:
+    f = formulas[i - 1] if i - 1 < len(formulas) else ()
+    out = list(row)
+    for j, v in enumerate(row):
+        if v is None and j < len(f) and isinstance(f[j], str) and f[j].startswith("="):
+            out[j] = _evaluate(f[j], formulas)
+    return tuple(out)
+
+
+def _unevaluated(values: list[tuple], formulas: list[tuple]) -> list[tuple[str, str]]:
+    """Cells (``B4``) and formulas that have no cached value and are not simple."""
+    from openpyxl.utils import get_column_letter
+
+    bad = []
+    for i, f in enumerate(formulas):
+        row = values[i] if i < len(values) else ()
+        for j, v in enumerate(f):
+            if isinstance(v, str) and v.startswith("=") and (j >= len(row) or row[j] is None):
+                if _evaluate(v, formulas) is None:
+                    bad.append((f"{get_column_letter(j + 1)}{i + 1}", v))
+    return bad
+
+
+def _xlsx_values(path: Path, sheet: str | None, *, data_only: bool) -> list[tuple]:
+    """The cell values of a sheet, row by row (``data_only``: cached values, else formulas)."""
     import zipfile
 
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
+        wb = load_workbook(path, read_only=True, data_only=data_only)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, TypeError) as exc:
         raise InputError(
             f"{path} : classeur Excel illisible ({short_error(exc)}) ; réenregistrez-le en .xlsx ou en CSV"
         ) from None
+    except Exception as exc:  # a corrupt archive: openpyxl and zipfile raise many kinds
+        raise InputError(f"{path} : classeur Excel illisible ({short_error(exc)})") from None
     try:
         if sheet is None:
             ws = wb.worksheets[0] if wb.worksheets else None
@@ -733,15 +1044,9 @@ def _xlsx_rows(path: Path, sheet: str | None) -> list[_Row]:
             ws = wb[sheet]
         else:
             raise InputError(
-                f"{path} : feuille '{sheet}' introuvable ; feuilles : {', '.join(wb.sheetnames)}"
+                f"{path} : feuille '{safe(sheet)}' introuvable ; feuilles : {', '.join(wb.sheetnames)}"
             )
-        rows = []
-        if ws is not None:
-            for i, values in enumerate(ws.iter_rows(values_only=True), start=1):
-                cells = ["" if blank(v) else cell_text(v) for v in values]
-                if any(cells):
-                    rows.append(_Row(i, cells))
-        return rows
+        return [] if ws is None else [tuple(r) for r in ws.iter_rows(values_only=True)]
     except InputError:
         raise
     except Exception as exc:  # a corrupt sheet inside a valid zip: openpyxl raises many kinds

@@ -56,7 +56,7 @@ from ._styles import (
     WHITE_STYLE,
 )
 from ._subdivide import SUBUNIT_TYPE
-from ._text import fr_number, fr_plural, fr_share
+from ._text import fr_date, fr_number, fr_plural, fr_share
 from .coverage import NOTE_MULTI, as_coverage
 from .figures import coverage_bar_chart, coverage_figure, save_figure
 from .reference import Reference
@@ -261,7 +261,8 @@ def coverage_map(
             "nom": list(cpts["cpts_nom"]),
             "cpts_id": list(cpts.index),
             "stade": [
-                STAGE_LABELS[s] + (f" ({d})" if d else "") for s, d in zip(stages, cpts["date_statut"])
+                STAGE_LABELS[s] + (f" ({fr_date(d)})" if d else "")
+                for s, d in zip(stages, cpts["date_statut"])
             ],
             "population": [f"{fr_number(p)} hab." for p in cpts["population"]],
             "communes": [

@@ -148,6 +148,31 @@ class ReferenceArrays:
     lon: np.ndarray
     lat: np.ndarray
 
+    @cached_property
+    def edge_rows(self) -> np.ndarray:
+        """The row (unit position) of each entry of ``indices``: the land graph as edge lists."""
+        return np.repeat(np.arange(self.n, dtype=np.int32), np.diff(self.indptr))
+
+    @cached_property
+    def code_list(self) -> list[str]:
+        """Unit codes as Python strings, shared by every report (no new string per mention)."""
+        return [str(c) for c in self.codes]
+
+    @cached_property
+    def name_list(self) -> list[str]:
+        """Unit names as Python strings (see :attr:`code_list`)."""
+        return [str(c) for c in self.names]
+
+    @cached_property
+    def indices32(self) -> np.ndarray:
+        """``indices`` as int32 (half the memory traffic in the per-territory graph passes)."""
+        return self.indices.astype(np.int32)
+
+    @cached_property
+    def indptr32(self) -> np.ndarray:
+        """``indptr`` as int32 (with :attr:`indices32`)."""
+        return self.indptr.astype(np.int32)
+
     def neighbours_of(self, positions: np.ndarray) -> np.ndarray:
         """Land neighbours of the given units, concatenated (with repeats)."""
         starts, ends = self.indptr[positions], self.indptr[positions + 1]
@@ -463,18 +488,22 @@ class Reference:
     def _sea_link_cache(self) -> dict:
         return {}
 
-    def sea_links(self, max_km: float = 30.0) -> pd.DataFrame:
-        """Sea links between land masses closer than ``max_km`` (see :func:`sea_links`)."""
-        key = float(max_km)
+    def sea_links(self, max_km: float = 30.0, *, departements=None) -> pd.DataFrame:
+        """Sea links between land masses closer than ``max_km`` (see :func:`sea_links`); with
+        ``departements`` (codes), only the links between units of those départements are
+        computed (cached per distance and zone: the work is bounded by the zone asked)."""
+        key = (float(max_km), _zone_key(departements))
         if key not in self._sea_link_cache:
-            self._sea_link_cache[key] = _compute_sea_links(self, key)
+            self._sea_link_cache[key] = _compute_sea_links(self, key[0], key[1])
         return self._sea_link_cache[key]
 
-    def graph_with_sea_links(self, max_km: float = 30.0) -> sp.csr_matrix:
-        """Land adjacency plus sea links (``max_km``), symmetric CSR in units order (cached)."""
-        key = ("graph", float(max_km))
+    def graph_with_sea_links(self, max_km: float = 30.0, *, departements=None) -> sp.csr_matrix:
+        """Land adjacency plus sea links (``max_km``; of ``departements`` only, when given),
+        symmetric CSR in units order (cached)."""
+        zone = _zone_key(departements)
+        key = ("graph", float(max_km), zone)
         if key not in self._sea_link_cache:
-            links = self.sea_links(max_km)
+            links = self.sea_links(max_km, departements=zone)
             g = self.graph.astype(np.int8)
             if len(links):
                 i = self.position.reindex(links["a"]).to_numpy()
@@ -814,8 +843,19 @@ def sea_links(ref: Reference, *, max_km: float = 30.0) -> pd.DataFrame:
     return ref.sea_links(max_km)
 
 
-def _compute_sea_links(ref: Reference, max_km: float) -> pd.DataFrame:
+def _zone_key(departements) -> tuple[str, ...] | None:
+    """A zone (département codes) as a cache key; ``None`` for all of France."""
+    if departements is None:
+        return None
+    if isinstance(departements, str):
+        departements = [departements]
+    return tuple(sorted({str(d) for d in departements}))
+
+
+def _compute_sea_links(ref: Reference, max_km: float, zone: tuple[str, ...] | None = None) -> pd.DataFrame:
     units = ref.units
+    if zone is not None:
+        units = units[units["departement"].isin(zone)]
     lc = ref.land_component
     frames = []
     for epsg, idx in units.groupby("epsg").groups.items():

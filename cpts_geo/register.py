@@ -37,6 +37,7 @@ import pandas as pd
 from . import _graph
 from ._cells import blank, cell_text, fold
 from ._errors import InputError
+from ._text import safe
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -465,6 +466,7 @@ def register_from_frame(
             problems.append({"line": lines[i], "value": s, "message": f"{where(i)} : {stage_problem(s)}"})
         stages.append(st or "")
     shared = _shared_flags(df, n, lines, where, problems)
+    dates = _iso_dates(dates, lines, where, problems)
     for i, cid in enumerate(ids):
         if not cid:
             problems.append(
@@ -474,7 +476,7 @@ def register_from_frame(
                     "message": f"{where(i)} : identifiant de CPTS (cpts_id) manquant",
                 }
             )
-    seen_name, seen_stage = _one_value_per_cpts(ids, noms, stages, lines, where, problems)
+    seen_name, seen_stage, seen_date = _one_value_per_cpts(ids, noms, stages, dates, lines, where, problems)
     by_row = _resolve_by_cpts(ref, df, ids, codes, deps, lines, where, prefer, problems, warnings)
     rows = []
     for i in range(n):
@@ -486,7 +488,7 @@ def register_from_frame(
                     noms[i] or seen_name.get(cid, (cid,))[0],
                     code,
                     stages[i] or seen_stage.get(cid, ("",))[0],
-                    dates[i],
+                    dates[i] or seen_date.get(cid, ("",))[0],
                     lines[i],
                     bool(shared[i]),
                 )
@@ -637,14 +639,44 @@ def _shared_alone(table: pd.DataFrame) -> list[dict]:
     return out
 
 
-def _one_value_per_cpts(ids, noms, stages, lines, where, problems) -> tuple[dict, dict]:
-    """The first name and stage given for each CPTS; a second, different one is a problem."""
+def _iso_dates(dates: list[str], lines, where, problems) -> list[str]:
+    """Stage dates as ISO (``AAAA-MM-JJ``) from ISO, ``jj/mm/aaaa`` or an Excel date cell; an
+    impossible or unreadable date is a problem naming its line and value."""
+    from .history import parse_date
+
+    out = []
+    for i, d in enumerate(dates):
+        if not d:
+            out.append("")
+            continue
+        try:
+            out.append(parse_date(d).isoformat())
+        except ValueError:
+            problems.append(
+                {
+                    "line": lines[i],
+                    "value": d,
+                    "message": f"{where(i)} : date_statut '{safe(d)}' impossible ou illisible ; "
+                    "attendu une date jj/mm/aaaa ou AAAA-MM-JJ",
+                }
+            )
+            out.append("")
+    return out
+
+
+def _one_value_per_cpts(ids, noms, stages, dates, lines, where, problems) -> tuple[dict, dict, dict]:
+    """The first name, stage and date given for each CPTS; a second, different one is a problem."""
     seen_name: dict[str, tuple[str, int]] = {}
     seen_stage: dict[str, tuple[str, int]] = {}
+    seen_date: dict[str, tuple[str, int]] = {}
     for i, cid in enumerate(ids):
         if not cid:
             continue
-        for value, seen, what in ((noms[i], seen_name, "deux noms"), (stages[i], seen_stage, "deux statuts")):
+        for value, seen, what in (
+            (noms[i], seen_name, "deux noms"),
+            (stages[i], seen_stage, "deux statuts"),
+            (dates[i], seen_date, "deux dates de statut"),
+        ):
             if not value:
                 continue
             if cid not in seen:
@@ -655,11 +687,11 @@ def _one_value_per_cpts(ids, noms, stages, lines, where, problems) -> tuple[dict
                     {
                         "line": lines[i],
                         "value": value,
-                        "message": f"{where(i)} : la CPTS '{cid}' a {what} : '{seen[cid][0]}' ({where(j)}) "
-                        f"et '{value}' ; corrigez l'une des lignes",
+                        "message": f"{where(i)} : la CPTS '{safe(cid)}' a {what} : '{safe(seen[cid][0])}' "
+                        f"({where(j)}) et '{safe(value)}' ; corrigez l'une des lignes",
                     }
                 )
-    return seen_name, seen_stage
+    return seen_name, seen_stage, seen_date
 
 
 def replace_geometries(register: Register, geometries) -> Register:

@@ -24,6 +24,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -68,11 +69,13 @@ RULE_IDS = ("population", "contiguity", "enclaves", "epci_alignment", "admin_bou
 
 
 def _unit_list(a: ReferenceArrays, positions: np.ndarray, *, population: bool = False) -> list[dict]:
+    codes, names = a.code_list, a.name_list
     if population:
         return [
-            {"code": str(a.codes[p]), "nom": str(a.names[p]), "population": int(a.pop[p])} for p in positions
+            {"code": codes[p], "nom": names[p], "population": int(a.pop[p])}
+            for p in np.asarray(positions).tolist()
         ]
-    return [{"code": str(a.codes[p]), "nom": str(a.names[p])} for p in positions]
+    return [{"code": codes[p], "nom": names[p]} for p in np.asarray(positions).tolist()]
 
 
 def _components(ref: Reference, positions: np.ndarray) -> tuple[int, np.ndarray]:
@@ -127,6 +130,24 @@ def _part_distance(ref: Reference, pa: np.ndarray, pb: np.ndarray) -> tuple[floa
     (ia, ib), dist = tree.query_nearest(ga, return_distance=True, all_matches=False)
     best = np.lexsort((pb[ib], pa[ia], dist))[0]
     return float(dist[best]) / 1000.0, int(pa[ia[best]]), int(pb[ib[best]])
+
+
+def _box_gap_km(ref: Reference, P, groups, boxes: dict, i: int, j: int) -> float:
+    """Distance (km) between the bounding boxes of parts ``i`` and ``j`` in their zone's CRS: a
+    lower bound of their distance, cheap enough to skip the pairs far apart (``inf`` when a
+    part has no geometry)."""
+    for c in (i, j):
+        if c not in boxes:
+            g = ref.projected(P[groups[c]])
+            g = g[~shapely.is_missing(g)]
+            b = shapely.bounds(g) if len(g) else None
+            boxes[c] = None if b is None else np.r_[b[:, :2].min(axis=0), b[:, 2:].max(axis=0)]
+    bi, bj = boxes[i], boxes[j]
+    if bi is None or bj is None:
+        return float("inf")
+    dx = max(bi[0] - bj[2], bj[0] - bi[2], 0.0)
+    dy = max(bi[1] - bj[3], bj[1] - bi[3], 0.0)
+    return float(np.hypot(dx, dy)) / 1000.0
 
 
 def contiguity(territory: Territory, *, sea_link_km: float = 30.0) -> RuleResult:
@@ -193,10 +214,13 @@ def contiguity(territory: Territory, *, sea_link_km: float = 30.0) -> RuleResult
     # (Kruskal): the links that join the parts.
     zones = [int(a.epsg[P[g[0]]]) for g in groups]
     candidates = []
+    boxes: dict[int, np.ndarray | None] = {}
     for i in range(k):
         for j in range(i + 1, k):
             if lands[i] == lands[j] or zones[i] != zones[j]:
                 continue
+            if _box_gap_km(ref, P, groups, boxes, i, j) > sea_link_km:
+                continue  # a lower bound of the distance: the pair cannot be linked (bounded work)
             found = _part_distance(ref, P[groups[i]], P[groups[j]])
             if found is not None and found[0] <= sea_link_km:
                 candidates.append((round(found[0], 3), i, j, found[1], found[2]))
@@ -297,7 +321,13 @@ def _enclosed_groups(a: ReferenceArrays, inside: np.ndarray, positions: np.ndarr
     t_pop = np.bincount(np.searchsorted(t_lands, a.land[positions]), weights=a.pop[positions])
     outside_n = dict(zip(t_lands.tolist(), (a.land_size[t_lands] - t_counts).tolist()))
     outside_pop = dict(zip(t_lands.tolist(), (a.land_pop[t_lands] - t_pop).tolist()))
+    rounds = 0
     while True:
+        rounds += 1
+        if rounds > EXPLORE_ROUNDS or len(explored) > EXPLORE_UNITS:
+            # Open pieces that do not meet soon (a scattered territory): the pieces of the whole
+            # land masses at once, in one pass over the graph, bound the work.
+            return _enclosed_groups_at_once(a, inside, positions, t_lands)
         m = len(explored)
         local = np.full(a.n, -1, dtype=np.int64)
         local[explored] = np.arange(m)
@@ -311,6 +341,8 @@ def _enclosed_groups(a: ReferenceArrays, inside: np.ndarray, positions: np.ndarr
         k, labels = csgraph.connected_components(g, directed=False)
         frontier = ~linked & ~inside[nbrs]  # neighbours neither explored nor in the territory
         open_comp = np.bincount(labels[rows[frontier]], minlength=k) > 0
+        if rounds == 1 and int(open_comp.sum()) > EXPLORE_OPEN:
+            return _enclosed_groups_at_once(a, inside, positions, t_lands)
         size = np.bincount(labels, minlength=k)
         pop = np.bincount(labels, weights=a.pop[explored], minlength=k)
         first = np.full(k, m, dtype=np.int64)
@@ -346,6 +378,49 @@ def _enclosed_groups(a: ReferenceArrays, inside: np.ndarray, positions: np.ndarr
     keep = [explored[groups[c]] for c in range(k) if not open_comp[c] and rest.get(int(land[c])) != c]
     keep.sort(key=lambda g: g[0])
     return keep
+
+
+#: Layers explored outwards (and units explored) before the pieces are found in one pass over
+#: the land masses instead (same result; bounded work on a scattered territory).
+EXPLORE_ROUNDS = 4
+EXPLORE_UNITS = 2000
+EXPLORE_OPEN = 8
+
+
+@functools.lru_cache(maxsize=4)
+def _ones(n: int) -> np.ndarray:
+    return np.ones(n)
+
+
+def _enclosed_groups_at_once(
+    a: ReferenceArrays, inside: np.ndarray, positions: np.ndarray, lands: np.ndarray
+) -> list[np.ndarray]:
+    """:func:`_enclosed_groups` by the connected components of the land graph without the
+    territory, on the territory's land masses: the pieces touching the territory, but the rest
+    of each land mass (its largest piece: units, then population, then first position)."""
+    rows, cols = a.edge_rows, a.indices32
+    on = np.isin(a.land, lands) & ~inside
+    # An edge touching the territory becomes a self-loop: same structure, no copy to prune.
+    keep = on[rows] & on[cols]
+    g = sp.csr_matrix((_ones(len(cols)), np.where(keep, cols, rows), a.indptr32), shape=(a.n, a.n))
+    k, labels = csgraph.connected_components(g, directed=True, connection="weak")
+    nodes = np.flatnonzero(on)
+    lab = labels[nodes]
+    size = np.bincount(lab, minlength=k)
+    pop = np.bincount(lab, weights=a.pop[nodes], minlength=k)
+    first = np.full(k, a.n, dtype=np.int64)
+    first[lab[::-1]] = nodes[::-1]  # the last write wins: each piece's first position
+    nb = a.neighbours_of(positions)
+    touching = np.unique(labels[nb[on[nb]]])
+    out = []
+    for lm in np.unique(a.land[first[touching]]).tolist():
+        comps = np.flatnonzero((size > 0) & (a.land[np.minimum(first, a.n - 1)] == lm))
+        rest = comps[np.lexsort((first[comps], -pop[comps], -size[comps]))[0]]
+        for c in touching[a.land[first[touching]] == lm].tolist():
+            if c != rest:
+                out.append(nodes[lab == c])
+    out.sort(key=lambda g: g[0])
+    return out
 
 
 def enclaves(territory: Territory) -> RuleResult:
@@ -714,11 +789,18 @@ def _clean_warning(w: dict) -> dict:
 
 
 def _validate_options(min_population, sea_link_km) -> None:
+    """The options in their ranges (:data:`cpts_geo._params.LIMITS`): every problem at once."""
+    from ._params import check_param
+
     problems = []
-    if min_population is not None and (not np.isfinite(min_population) or min_population < 0):
-        problems.append(f"population minimale invalide : {min_population!r} (un entier positif attendu)")
-    if sea_link_km is None or not np.isfinite(sea_link_km) or sea_link_km < 0:
-        problems.append(f"distance des liaisons maritimes invalide : {sea_link_km!r} (en km, positive)")
+    for name, value, allow_none in (
+        ("min_population", min_population, True),
+        ("sea_link_km", sea_link_km, False),
+    ):
+        try:
+            check_param(name, value, allow_none=allow_none)
+        except InputError as exc:
+            problems.append(str(exc))
     if problems:
         raise InputError(" ; ".join(problems), [{"message": p} for p in problems])
 
@@ -875,6 +957,10 @@ def check_territory(
     )
 
 
+#: A register of more CPTS than this has its units projected at once before the checks.
+PREFETCH_CPTS = 50
+
+
 def check_register(
     ref: Reference, register, *, min_population: int | None = 20_000, sea_link_km: float = 30.0
 ) -> RegisterReport:
@@ -920,7 +1006,11 @@ def check_register(
             if c is not None:
                 per_cpts.setdefault(c, []).append(w)
     reports = []
-    for c, members in enumerate(index.members()):
+    members_all = index.members()
+    if len(members_all) > PREFETCH_CPTS:
+        # Many CPTS: their units projected in one pass per zone, not CPTS by CPTS.
+        ref.projected(np.unique(np.concatenate(members_all)).astype(np.int64))
+    for c, members in enumerate(members_all):
         if not len(members):
             raise InputError(
                 f"registre : la CPTS {index.ids[c]} ({index.names[c]}) n'a aucune commune connue",
@@ -947,8 +1037,11 @@ def check_register(
         rows = np.flatnonzero(counts[index.row_pos] > 1)
         order = np.lexsort((index.row_cpts[rows], index.row_pos[rows]))
         rows = rows[order]
-        for p in multi:
-            which = index.row_cpts[rows[index.row_pos[rows] == p]]
+        # Rows sorted by unit: each unit's CPTS are one slice (linear, not units x rows).
+        starts = np.searchsorted(index.row_pos[rows], multi, side="left")
+        ends = np.searchsorted(index.row_pos[rows], multi, side="right")
+        for p, lo, hi in zip(multi.tolist(), starts.tolist(), ends.tolist()):
+            which = index.row_cpts[rows[lo:hi]]
             (shared if register.shared_mask[p] else overlaps).append(
                 {
                     "code": str(a.codes[p]),

@@ -47,6 +47,7 @@ from scipy.sparse import csgraph
 
 from ._errors import InputError
 from ._maxp import MaxPSolver, max_p_upper_bound
+from ._params import check_param
 from ._suggest_assemble import TYPE_EXTENSION, TYPE_ORPHAN, TYPE_TERRITORY, assemble, main_dep, unit_arrays
 from ._suggest_assemble import de as _de  # noqa: F401  (French elision, used by scripts/make_examples.py)
 from ._suggest_epci import NATURE_LABELS, classify_groups, epci_groups
@@ -332,6 +333,9 @@ def suggest_territories(
         Unknown area or mode, sizes out of order, or a minimum larger than the area's population.
     """
     departements = resolve_area(ref, departement=within) if within is not None else resolve_area(ref)
+    sea_link_km = check_param("sea_link_km", sea_link_km)
+    seed = check_param("seed", seed)
+    effort = check_param("effort", effort)
     min_population, max_population, target_population = _check_sizes(
         mode, min_population, max_population, target_population
     )
@@ -436,7 +440,7 @@ def _white_zone(ref: Reference, register, departements, sea_link_km, allow_cross
     in_area = np.isin(arr["dep"], departements)
     owner = register.owner  # unit position -> cpts_id ('' if uncovered)
     covered = owner != ""
-    graph = ref.graph_with_sea_links(sea_link_km)
+    graph = ref.graph_with_sea_links(sea_link_km, departements=departements)
     white_idx = np.flatnonzero(in_area & ~covered)
     sub = graph[white_idx][:, white_idx]
     if not allow_cross:
@@ -555,15 +559,16 @@ def _epci_name(ref: Reference, code: str) -> str:
 
 def _check_min_population(min_population) -> int:
     """The threshold as an int, or an InputError saying what is expected."""
-    ok = isinstance(min_population, (int, np.integer)) and not isinstance(min_population, bool)
-    if isinstance(min_population, float) and min_population.is_integer():
-        ok = True
-    if not ok or min_population <= 0:
+    try:
+        value = check_param("min_population", min_population)
+    except InputError:
+        value = None
+    if value is None or value <= 0:
         raise InputError(
             f"min_population {min_population} : le seuil doit être un nombre entier d'habitants "
             "strictement positif (20000 dans le cahier des charges des Pays de la Loire)"
         )
-    return int(min_population)
+    return int(value)
 
 
 def area_name(ref: Reference, departements: list[str]) -> str:

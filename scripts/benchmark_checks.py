@@ -4,9 +4,13 @@
 - ``check_territory`` on one proposal, warm (reference loaded) [< 50 ms];
 - a cold ``cpts-geo check`` run: Python start, reference load, read, check, report [< 2 s];
 - every EPCI of the reference checked as a proposal, every rule, no register [< 5 s in all];
-- ``check_register`` on a national register (every EPCI as a CPTS), for scale.
+- ``check_register`` on a national register (every EPCI as a CPTS), for scale;
+- ``--adversarial``: hostile registers (bounded work, issue 11): 5,000 scattered CPTS of 40
+  communes each drawn at random over France [check < 60 s], a register of 200,000 rows read
+  from CSV and checked [peak RSS < 1 GB], and ``suggest`` with the largest ``sea_link_km``
+  on one département (sea links computed for that zone only).
 
-Usage: ``python scripts/benchmark_checks.py [--repeat 5]``.
+Usage: ``python scripts/benchmark_checks.py [--repeat 5] [--adversarial [--only-adversarial]]``.
 """
 
 from __future__ import annotations
@@ -78,11 +82,70 @@ def cold_start(repeat: int) -> None:
         print(f"  {label:<55} CPU {cpu:5.2f} s  wall {wall:5.2f} s  ({cpu / base:4.2f} x import geopandas)")
 
 
+def scattered_register(ref, n_cpts: int, size: int, seed: int = 0) -> pd.DataFrame:
+    """The adversarial register: ``n_cpts`` CPTS of ``size`` communes each drawn at random over
+    France (each CPTS in ``size`` pieces: the worst case of the contiguity and enclave rules)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    codes = ref.units.index.to_numpy()
+    picks = np.concatenate([rng.choice(len(codes), size, replace=False) for _ in range(n_cpts)])
+    ids = np.repeat([f"ADV-{i:05d}" for i in range(n_cpts)], size)
+    return pd.DataFrame(
+        {"cpts_id": ids, "cpts_nom": ids, "code_insee": codes[picks], "statut": "projet-sante"}
+    )
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far (MB; ru_maxrss is in kB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def adversarial(ref) -> None:
+    """The bounded-work figures of issue 11."""
+    import tempfile
+
+    from cpts_geo import suggest_territories
+    from cpts_geo._params import LIMITS
+    from cpts_geo.inputs import read_register
+
+    rss0 = peak_rss_mb()
+    with tempfile.TemporaryDirectory() as tmp:
+        # 5,000 scattered CPTS of 40 communes: 200,000 rows, read from CSV as a user sends it.
+        path = Path(tmp) / "registre_200k.csv"
+        scattered_register(ref, 5000, 40).to_csv(path, index=False)
+        t0 = time.perf_counter()
+        reg = read_register(path, ref)
+        read_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        rr = check_register(ref, reg)
+        check_s = time.perf_counter() - t0
+        print(
+            f"adversarial register, 5000 scattered CPTS x 40 communes ({len(reg.table)} rows, "
+            f"{path.stat().st_size / 1e6:.1f} MB CSV): read {read_s:.1f} s, check_register {check_s:.1f} s "
+            f"[target < 60 s], {len(rr.reports)} reports; peak RSS {peak_rss_mb():.0f} MB "
+            f"(reference loaded: {rss0:.0f} MB) [target < 1024 MB]"
+        )
+        del rr, reg
+    km = LIMITS["sea_link_km"].high
+    t0 = time.perf_counter()
+    res = suggest_territories(ref, within="29", sea_link_km=km, geometry=False)
+    print(
+        f"suggest Finistère (29), sea_link_km={km:g} (the upper bound): {time.perf_counter() - t0:.1f} s, "
+        f"{len(res.territories)} territories; peak RSS {peak_rss_mb():.0f} MB"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--only", choices=["cold"], help="run only the cold-start comparison")
+    parser.add_argument("--adversarial", action="store_true", help="add the hostile registers")
+    parser.add_argument("--only-adversarial", action="store_true", help="only the hostile registers")
     args = parser.parse_args()
+    if args.only_adversarial:
+        adversarial(load_reference())
+        return
     cold_start(args.repeat)
     if args.only == "cold":
         return
@@ -134,6 +197,8 @@ def main() -> None:
         f"check_register, {len(groups)} CPTS (one per EPCI): {time.perf_counter() - t0:.2f} s — "
         f"{len(rr.overlaps)} units in two CPTS, {len(rr.enclaves)} enclaves of the union"
     )
+    if args.adversarial:
+        adversarial(ref)
 
 
 if __name__ == "__main__":

@@ -151,8 +151,10 @@ def test_unknown_scope(ref, register):
         coverage_summary(ref, register, departement="999")
     with pytest.raises(InputError, match="choisissez soit une région, soit un département"):
         coverage_summary(ref, register, region="52", departement="49")
-    with pytest.raises(InputError, match="objectif 0 invalide"):
+    with pytest.raises(InputError, match="goal : valeur 0 refusée ; attendu un nombre fini de 1 à 100 000"):
         coverage_summary(ref, register, goal=0)
+    with pytest.raises(InputError, match="goal : valeur inf refusée"):
+        coverage_summary(ref, register, goal=float("inf"))
 
 
 def test_empty_register_is_all_white(ref):

@@ -129,13 +129,14 @@ def test_missing_register(tmp_path):
     assert r.exit_code == 2 and "absent.csv" in r.stderr and "Traceback" not in r.output
 
 
-def test_empty_register(empty_csv, tmp_path):
+def test_empty_register(empty_csv, register_csv, tmp_path):
+    # A header without any row is refused like an empty proposal (a truncated export).
     r = run("coverage", empty_csv, "--format", "json")
-    assert r.exit_code == 0, r.output
-    n = json.loads(r.stdout)["national"]
-    assert n["cpts"] == 0 and n["white_zone_population"] == NATIONAL_POP and n["white_zone_communes"] == 34917
+    assert r.exit_code == 2, r.output
+    assert "vide.csv : aucune ligne de données sous l'en-tête ; le registre est vide" in r.stderr
+    # A région without any CPTS of the register is all white.
     out, png = tmp_path / "carte.html", tmp_path / "carte.png"
-    r = run("coverage-map", empty_csv, "--region", "94", "-o", out, "--png", png)
+    r = run("coverage-map", register_csv, "--region", "94", "-o", out, "--png", png)
     assert r.exit_code == 0, r.output
     assert "0 CPTS, population couverte 0,0\u00a0%" in r.stderr
     page = out.read_text()

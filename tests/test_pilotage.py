@@ -300,7 +300,12 @@ def test_read_history_errors(tmp_path):
 
 
 def test_history_bad_register_date(ref, unit_pop):
-    links, cpts = views(HIST_ROWS, ref, dates={"A": "2023-13-01"})
+    # The register itself refuses an impossible date (line and value); a cpts view built
+    # another way is still checked by the history.
+    with pytest.raises(InputError, match="ligne n°1 du tableau : date_statut '2023-13-01' impossible"):
+        views(HIST_ROWS, ref, dates={"A": "2023-13-01"})
+    links, cpts = views(HIST_ROWS, ref)
+    cpts.loc["A", "date_statut"] = "2023-13-01"
     with pytest.raises(InputError, match="registre : CPTS 'A' : date_statut : date '2023-13-01' impossible"):
         coverage_history(links, cpts, unit_pop, end="2023-04")
 

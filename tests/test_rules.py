@@ -561,9 +561,15 @@ def test_empty_territory_is_an_input_error(grid):
 @pytest.mark.parametrize(
     ("option", "value", "match"),
     [
-        ("min_population", -1, "population minimale invalide"),
-        ("sea_link_km", -5, "distance des liaisons maritimes invalide"),
-        ("sea_link_km", float("nan"), "distance des liaisons maritimes invalide"),
+        (
+            "min_population",
+            -1,
+            "min_population : valeur -1 refusée ; attendu un nombre entier de 0 à 10 000 000",
+        ),
+        ("min_population", 10**40, "min_population : valeur 1000000000"),
+        ("sea_link_km", -5, "sea_link_km : valeur -5 refusée ; attendu un nombre fini de 0 à 200"),
+        ("sea_link_km", float("nan"), "sea_link_km : valeur nan refusée"),
+        ("sea_link_km", 201, "sea_link_km : valeur 201 refusée"),
     ],
 )
 def test_invalid_options_are_input_errors(grid, option, value, match):

@@ -612,6 +612,7 @@ def test_cli_region_progress(tmp_path):
         (["--departement", "99"], "département '99' inconnu"),
         (["--region", "99"], "région '99' inconnu"),
         (["--departement", "Cantale"], "vouliez-vous dire 15 (Cantal)"),
+        (["--departement", "15", "--min-population", "-5"], "option --min-population : valeur -5 refusée"),
         (
             ["--departement", "15", "--min-population", "-5"],
             "min_population -5 : le seuil doit être un nombre entier d'habitants strictement positif (20000 dans le cahier des charges des Pays de la Loire) (min_population : option --min-population)",
@@ -622,7 +623,7 @@ def test_cli_region_progress(tmp_path):
         ),
         (
             ["--mode", "max-count", "--all", "--min-population", "100000000"],
-            "la France entière ne compte que 68\u00a0350\u00a0798 habitants",
+            "option --min-population : valeur 100000000 refusée ; attendu un nombre entier de 0 à 10 000 000",
         ),
         (["--departement", "15", "--existing", "absent.csv"], "absent.csv"),
         ([], "choisissez une zone"),
