@@ -56,8 +56,8 @@ _FLAGS = {
     "by": "--by",
     "prefer": "--prefer",
     "skip_rows": "--skip-rows",
-    "paramètre crs": "--crs",
-    "paramètre sheet": "--sheet",
+    "crs": "--crs",
+    "layer": "--layer",
     "id_column": "--id-column",
     "name_column": "--name-column",
     "stage_column": "--stage-column",
@@ -77,10 +77,12 @@ class InputFailure(click.ClickException):
 
 def _with_flags(message: str) -> str:
     """A library message with the CLI flags of the parameters it names."""
+    import re
+
     hints = [
         f"{name} : option {flag}"
         for name, flag in _FLAGS.items()
-        if f"({name})" in message or f"{name} " in message.split(" : ")[0]
+        if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", message)
     ]
     return message + (f" ({' ; '.join(hints)})" if hints else "")
 

@@ -614,10 +614,6 @@ def test_cli_region_progress(tmp_path):
         (["--departement", "Cantale"], "vouliez-vous dire 15 (Cantal)"),
         (["--departement", "15", "--min-population", "-5"], "option --min-population : valeur -5 refusée"),
         (
-            ["--departement", "15", "--min-population", "-5"],
-            "min_population -5 : le seuil doit être un nombre entier d'habitants strictement positif (20000 dans le cahier des charges des Pays de la Loire) (min_population : option --min-population)",
-        ),
-        (
             ["--mode", "max-count", "--region", "52", "--min-population", "4000000"],
             "la région Pays de la Loire ne compte que 3\u00a0907\u00a0156",
         ),
