@@ -387,7 +387,7 @@ class Coverage:
             f"({fr_number(a['overlap_population'])} habitants, comptés une seule fois)",
             *(
                 [
-                    f"Communes partagées déclarées : {fr_number(a['shared_communes'])} commune(s) "
+                    f"Communes partagées déclarées : {fr_plural(a['shared_communes'], 'commune')} "
                     f"({fr_number(a['shared_population'])} habitants, comptés une seule fois ; pas des "
                     "chevauchements)"
                 ]
@@ -442,7 +442,12 @@ class Coverage:
         CPTS (``"overlap"``)."""
         assert self.units is not None, "Coverage built without its per-unit table"
         n = self.units["n_cpts"].to_numpy()
-        return self.in_scope & ((n == 0) if what == "white" else (n >= 2))
+        if what == "white":
+            return self.in_scope & (n == 0)
+        shared = (
+            self.units["commune_partagee"].to_numpy(dtype=bool) if "commune_partagee" in self.units else False
+        )
+        return self.in_scope & (n >= 2) & ~shared  # a declared share is not an overlap
 
     def units_phrase(self, what: str) -> str:
         """How many units of the area are white zones (``"white"``) or in several CPTS

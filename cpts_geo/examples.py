@@ -31,6 +31,8 @@ EXAMPLE_FILES = {
     "data/examples/proposition_excel.csv": "une liste venue d'Excel (cp1252, « ; », ancien code, doublon)",
     "data/examples/registre_fictif_pays_de_la_loire.csv": "registre FICTIF de 60 CPTS des Pays de la Loire "
     "(check-register, coverage, coverage-map, suggest --existing)",
+    "data/examples/registre_fictif_pays_de_la_loire_v2.csv": "le même registre FICTIF un an plus tard "
+    "(compare-registers : CPTS renommée, stade, périmètre, nouvelle CPTS)",
     "data/examples/indicateurs_synthetiques.csv": "indicateurs communaux SYNTHÉTIQUES (tirés au hasard) "
     "pour le carnet de diagnostic",
     "data/examples/README.md": "description des exemples (en anglais)",

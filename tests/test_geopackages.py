@@ -135,7 +135,7 @@ def test_check_gpkg(tmp_path):
 
 def test_suggest_gpkg_read_back_as_proposal(tmp_path, ref):
     out = tmp_path / "s.gpkg"
-    res = run("suggest", "--departement", "15", "-o", out, "--seed", "1")
+    res = run("suggest", "--departement", "15", "--mode", "max-count", "-o", out, "--seed", "1")
     assert res.exit_code == 0, res.output
     check_styled(out, ["territoires_proposes", "extensions", "non_rattachables"])
     terr = gpd.read_file(out, layer="territoires_proposes")
@@ -145,7 +145,7 @@ def test_suggest_gpkg_read_back_as_proposal(tmp_path, ref):
     assert 'attr="couleur"' in styles(out)["territoires_proposes"][3]
     first = terr.iloc[0]
     assert first["noms"].split(", ")[0] == ref.units.at[first["communes"].split(";")[0], "nom"]
-    proposal = read_proposal(out, ref)  # the layer of territories (not the styles table)
+    proposal = read_proposal(out, ref, layer="territoires_proposes")  # several layers: the one asked
     assert len(proposal.codes) == terr["n_communes"].sum()
 
 

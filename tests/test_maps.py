@@ -230,7 +230,9 @@ def test_white_zone_count_names_arrondissements(ref):
     assert "Zones blanches : 2\u00a0103\u00a0778\u00a0hab., 20 arrondissements municipaux</div>" in page
     page = page_text(coverage_map(ref, empty, departement="13", search=False))
     assert re.search(
-        r"Zones blanches : [\d\u00a0]+\u00a0hab\., 118 communes et 16 arrondissements municipaux<", page
+        r"Zones blanches : [\d\u00a0]+\u00a0hab\., 134 unités \(118 communes et 16 arrondissements "
+        r"municipaux\)<",
+        page,
     )
 
 

@@ -135,7 +135,7 @@ def test_suggest_map_of_49_labels_and_summary(tmp_path):
         _self_contained(page, out)
         n = page.js(COUNT.format("cpts-territoire-propose"))
         labels = page.js("return [...document.querySelectorAll('.cpts-label')].map(e => e.textContent)")
-        assert n == len(labels) >= 20 and all(x.startswith("49-T") for x in labels)
+        assert n == len(labels) == 10 and all(x.startswith("49-T") for x in labels)  # EPCI mode
         stats = page.js("return document.getElementById('cpts-stats').textContent")
         assert stats.startswith(f"Proposition{n} territoires proposés")
         assert "0 CPTS" not in stats and "0,0\u00a0%" not in stats

@@ -402,7 +402,7 @@ def test_xlsx_without_a_communes_sheet_lists_the_sheets(tmp_path, ref):
     res = run("check", path)
     assert res.exit_code == 2
     assert (
-        "feuilles : 'Notes', 'Graphique' ; précisez la feuille à lire (paramètre sheet) (paramètre sheet : option --sheet)"
+        "feuilles : 'Notes', 'Graphique' ; précisez la feuille à lire (paramètre sheet) (sheet : option --sheet)"
         in res.stderr
     )
 
@@ -485,7 +485,7 @@ def test_projected_coordinates_without_crs(tmp_path, ref):
         read_proposal(path, ref)
     assert read_proposal(path, ref, crs=2154).codes == ["49007", "49015"]
     res = run("check", path, "--format", "json")
-    assert res.exit_code == 2 and "(paramètre crs : option --crs)" in res.stderr
+    assert res.exit_code == 2 and "(crs : option --crs)" in res.stderr
     res = run("check", path, "--crs", "2154", "--min-population", "0", "--format", "json")
     assert json.loads(res.stdout)["territory"]["communes"] == ["49007", "49015"]
     assert read_register(path, ref, crs="EPSG:2154").table["code_insee"].tolist() == ["49007", "49015"]

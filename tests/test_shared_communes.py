@@ -194,8 +194,8 @@ def test_coverage_counts_shared_inhabitants_once_and_not_as_overlaps(register_cs
     dep = json.loads(res.stdout)["departements"][0]
     assert (dep["overlap_communes"], dep["shared_communes"]) == (1, 1)
     res = run("coverage", register_csv, "--departement", "83")
-    assert f"Communes partagées déclarées : 1 commune(s) ({fr_int(pop(ref, TOULON))} habitants" in res.stdout
-    assert "Chevauchements : 0 commune(s)" in res.stdout
+    assert f"Communes partagées déclarées : 1 commune ({fr_int(pop(ref, TOULON))} habitants" in res.stdout
+    assert "Chevauchements : 0 commune dans plusieurs CPTS" in res.stdout
 
 
 def test_coverage_map_hatches_shared_communes_with_a_legend_entry(register_csv, tmp_path):
