@@ -179,6 +179,9 @@ def _only_number(cell: str) -> bool:
     """A number that is not a commune code (a count or a population total)."""
     if _looks_like_code(cell):
         return False
+    tokens = [t for t in re.split(r"[\s,;|/]+", cell) if t]
+    if len(tokens) > 1 and all(_looks_like_code(t) for t in tokens):
+        return False  # « 49007,49015 »: two codes in one cell, not a French decimal
     return bool(_NUMBER_CELL.fullmatch(cell.strip()))
 
 

@@ -274,7 +274,8 @@ def _header_values(header, body, rows, src, departement, warnings):
             )
             continue
         values.append(v)
-        names.append(without_remark(nom) if code and nom else None)
+        # A name over several lines is a quoted field that swallowed rows (warned): not a name.
+        names.append(without_remark(nom) if code and nom and "\n" not in nom else None)
         postal.append(_cell(r, cols.get("postal")) or None)
         lines.append(r.line)
         d = _cell(r, cols.get("dep")) if cols.get("dep") is not None else ""

@@ -97,7 +97,7 @@ def test_coverage_gpkg_overlaps_and_read_back_as_register(tmp_path, ref):
     assert len(gpd.read_file(out, layer="cpts_par_stade")) == 60
     assert len(gpd.read_file(out, layer="departements")) == 5
     # Read back: the first spatial layer (the CPTS), not the styles table.
-    register = read_register(out, ref)
+    register = read_register(out, ref, layer="cpts_par_stade")
     assert len(register.cpts) == 60
 
 

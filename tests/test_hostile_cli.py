@@ -94,9 +94,8 @@ def test_headerless_two_names_on_a_line_are_refused_not_dropped(tmp_path, ref):
         InputError, match=r"l.csv : ligne 2 : 2 valeurs sans code commune \('Angers', 'Saumur'\)"
     ):
         read_proposal(path, ref)
-    # Two names and no code on the first line: read as a header of unknown columns, refused.
-    with pytest.raises(InputError, match="aucune colonne de codes communes reconnue"):
-        read_proposal(write(tmp_path, "m.csv", "Angers;Saumur\n"), ref)
+    # A single line of names (issue 12): one commune per name.
+    assert read_proposal(write(tmp_path, "m.csv", "Angers;Saumur\n"), ref).codes == ["49007", "49328"]
 
 
 @settings(max_examples=25, deadline=None)

@@ -37,7 +37,7 @@ EXPECTED = {
         "export": ("diagnostic_territoire.html", 3),
     },
     "02_couverture_region.ipynb": {
-        "png": 2,
+        "png": 3,  # coverage map, bar chart, coverage over time
         "maps": 2,
         "texts": ["Pays de la Loire", "104,9 %", "Noirmoutier-en-l&#x27;Île", "Territoire proposé n°1"],
     },
