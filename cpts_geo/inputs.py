@@ -23,8 +23,6 @@ Examples
 
 from __future__ import annotations
 
-import csv
-import io
 import logging
 import math
 import re
@@ -33,11 +31,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
 
-from ._cells import blank, cell_text, fold, short_error
+from ._cells import blank, cell_text, fold
 from ._errors import InputError
 from ._layout import (  # the column names are re-exported: cpts_geo.inputs.CODE_COLUMNS...
     CODE_COLUMNS,  # noqa: F401
@@ -52,17 +49,12 @@ from ._layout import (  # the column names are re-exported: cpts_geo.inputs.CODE
     STAGE_COLUMNS,  # noqa: F401
     _cell,
     _columns,
-    _header_index,
-    _holds_communes,
     _looks_like_code,
-    _one_line_list,
     _polygon_fields,
-    _skipped,
     _split_header,
-    _without_totals,
     without_remark,
 )
-from ._text import fr_decimal, fr_int, fr_plural, safe
+from ._text import fr_plural, safe
 from .reference import Reference
 from .register import STAGES, Register, register_from_frame, replace_geometries
 
@@ -90,10 +82,6 @@ MAJORITY = 0.5
 #: A unit is reported as cut by a polygon when between these shares of its area are inside
 #: (below and above, the difference is the generalization of the boundaries, not a choice).
 CUT_BOUNDS = (0.05, 0.95)
-
-TEXT_SUFFIXES = {".csv", ".txt", ".tsv", ".tab", ".lst", ""}
-EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
-GEO_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".fgb"}
 
 
 @dataclass
@@ -401,188 +389,6 @@ def _proposal_from_polygons(path: Path, ref: Reference, layer: str | None = None
     )
 
 
-def _area_shares(ref: Reference, geom) -> pd.Series:
-    """Share of each unit's area inside ``geom`` (EPSG:4326), measured in the zone's CRS."""
-    units = ref.units
-    idx = units.sindex.query(geom, predicate="intersects")
-    if not len(idx):
-        return pd.Series(dtype=float)
-    cand = units.iloc[np.sort(idx)]
-    out = []
-    for epsg, part in cand.groupby("epsg"):
-        proj = part.geometry.to_crs(int(epsg)).to_numpy()
-        g = gpd.GeoSeries([geom], crs=4326).to_crs(int(epsg)).iloc[0]
-        area = shapely.area(proj)
-        inter = shapely.area(shapely.intersection(proj, g))
-        out.append(pd.Series(np.where(area > 0, inter / area, 0.0), index=part.index))
-    return pd.concat(out)
-
-
-def _with_contained(ref: Reference, codes: list[str]) -> list[str]:
-    """Add the units without a geometry whose polygon is their container's (restored communes)."""
-    units = ref.units
-    missing = units.index[units.geometry.isna()]
-    chosen = set(codes)
-    for code in missing:
-        m = re.search(r"inclus dans (\d\w\d{3})", str(units.at[code, "geometry_source"]))
-        if m and m.group(1) in chosen and code not in chosen:
-            codes.append(code)
-            chosen.add(code)
-    return codes
-
-
-def _geo_layer(path: Path, layer: str | None) -> str | None:
-    """The layer to read: ``layer`` (checked), the only spatial layer, or a refusal listing
-    the layers (a second layer is never ignored silently). Non-spatial tables such as QGIS's
-    ``layer_styles`` are not layers of polygons."""
-    import pyogrio
-
-    try:
-        listed = pyogrio.list_layers(path)
-    except Exception:  # unreadable: gpd.read_file says why
-        return layer
-    spatial = [str(name) for name, gtype in listed if gtype is not None]
-    if layer is not None:
-        if layer not in spatial:
-            raise InputError(
-                f"{path} : couche '{safe(layer)}' introuvable ; couches : {', '.join(map(safe, spatial)) or 'aucune'}"
-            )
-        return layer
-    if len(spatial) > 1:
-        raise InputError(
-            f"{path} : {fr_int(len(spatial))} couches ({', '.join(map(safe, spatial))}) ; choisissez-en une "
-            "(paramètre layer)"
-        )
-    return spatial[0] if spatial else None
-
-
-def _read_geo(
-    path: Path, ref: Reference | None = None, *, layer: str | None = None, crs=None
-) -> gpd.GeoDataFrame:
-    """The polygons of a geographic file in EPSG:4326, repaired; what was repaired is in
-    ``gdf.attrs["warnings"]`` (the area before and after, in the zone's CRS)."""
-    import warnings as _warnings
-
-    _check_input_file(path)
-    chosen = _geo_layer(path, layer)
-    try:
-        with _warnings.catch_warnings():
-            _warnings.simplefilter("ignore")  # pyogrio's own warnings: our messages say it in French
-            gdf = gpd.read_file(path, layer=chosen) if chosen is not None else gpd.read_file(path)
-    except Exception as exc:  # pyogrio/GDAL raise many kinds; all mean "cannot read this file"
-        raise InputError(
-            f"{path} : fichier géographique illisible ({safe(short_error(exc))}) ; attendu un "
-            "GeoJSON ou un GeoPackage de polygones"
-        ) from None
-    if gdf.crs is None or crs is not None or _not_degrees(gdf):
-        gdf = _declared_crs(gdf, path, crs)
-    if not len(gdf):
-        raise InputError(f"{path} : le fichier ne contient aucun objet")
-    gtype = shapely.get_type_id(gdf.geometry.to_numpy())
-    bad = np.flatnonzero(~np.isin(gtype, [3, 6]))  # Polygon, MultiPolygon
-    if len(bad):
-        kinds = sorted(set(gdf.geometry.iloc[bad].geom_type.fillna("vide")))
-        raise InputError(
-            f"{path} : objet n°{bad[0] + 1} : géométrie {', '.join(kinds)} ; attendu des polygones"
-        )
-    geoms = gdf.geometry.to_numpy()
-    for i, g in enumerate(geoms):
-        xy = shapely.get_coordinates(g)
-        if not np.isfinite(xy).all():
-            raise InputError(f"{path} : objet n°{i + 1} : coordonnées non finies (NaN ou infini)")
-    try:
-        gdf = gdf.to_crs(4326)
-    except Exception as exc:  # PROJ errors: a CRS it cannot transform
-        raise InputError(f"{path} : reprojection impossible ({safe(short_error(exc))})") from None
-    gdf["geometry"], gdf.attrs["warnings"] = _repaired(path, gdf.geometry.to_numpy(), ref)
-    return gdf
-
-
-def _declared_crs(gdf: gpd.GeoDataFrame, path: Path, crs) -> gpd.GeoDataFrame:
-    """A layer without CRS with the one the user declared; else an error that says whether its
-    coordinates look like degrees or projected metres."""
-    if crs is not None:
-        try:
-            return gdf.set_crs(_crs_value(crs), allow_override=True)
-        except Exception as exc:  # pyproj raises CRSError and ValueError
-            raise InputError(f"crs '{crs}' : système de coordonnées inconnu ({short_error(exc)})") from None
-    bounds = gdf.total_bounds if len(gdf) else np.array([np.nan] * 4)
-    if _not_degrees(gdf):
-        raise InputError(
-            f"{path} : le fichier n'a pas de système de coordonnées (CRS) déclaré et ses coordonnées "
-            f"(x de {bounds[0]:.0f} à {bounds[2]:.0f}, y de {bounds[1]:.0f} à {bounds[3]:.0f}) ne sont pas "
-            "des degrés : elles semblent projetées (en mètres ; Lambert-93, EPSG:2154, en métropole) ; "
-            "déclarez le CRS (paramètre crs, par exemple crs=2154) ou enregistrez le fichier avec son CRS"
-        )
-    raise InputError(
-        f"{path} : le fichier n'a pas de système de coordonnées (CRS) ; ses coordonnées ressemblent à "
-        "des degrés : déclarez le CRS (paramètre crs, par exemple crs=4326) ou enregistrez le fichier "
-        "avec son CRS (par exemple EPSG:2154 ou EPSG:4326)"
-    )
-
-
-def _not_degrees(gdf: gpd.GeoDataFrame) -> bool:
-    """Coordinates out of the range of degrees in a layer without CRS or in a geographic one (a
-    GeoJSON without CRS is read as EPSG:4326): they are projected metres."""
-    if gdf.crs is not None and not gdf.crs.is_geographic:
-        return False
-    bounds = gdf.total_bounds if len(gdf) else np.array([np.nan] * 4)
-    return bool(
-        np.isfinite(bounds).all()
-        and (np.abs(bounds[[0, 2]]).max() > 180 or np.abs(bounds[[1, 3]]).max() > 90)
-    )
-
-
-def _crs_value(crs):
-    text = str(crs).strip()
-    return int(text) if text.isdigit() else text
-
-
-def _repaired(path: Path, geoms: np.ndarray, ref: Reference | None) -> tuple[np.ndarray, list[dict]]:
-    """Polygons made valid: a self-intersecting one is repaired with a warning giving its area
-    before and after (in the zone's CRS: the repair may change which communes are in); one that
-    is degenerate (no area left) or that GEOS cannot repair is an InputError naming it."""
-    out = geoms.copy()
-    warnings = []
-    invalid = np.flatnonzero(~shapely.is_valid(geoms))
-    for i in invalid:
-        try:
-            fixed = shapely.make_valid(geoms[i])
-            fixed = shapely.union_all(
-                [p for p in shapely.get_parts(fixed) if shapely.get_type_id(p) in (3, 6)]
-            )
-        except shapely.errors.GEOSException as exc:
-            raise InputError(f"{path} : objet n°{i + 1} : géométrie irréparable ({safe(exc)})") from None
-        epsg = _zone_epsg(ref, fixed if not fixed.is_empty else geoms[i])
-        before, after = gpd.GeoSeries([geoms[i], fixed], crs=4326).to_crs(epsg).area.to_numpy() / 1e6
-        if fixed.is_empty or not after > 0:
-            raise InputError(
-                f"{path} : objet n°{i + 1} : polygone dégénéré (surface nulle : points confondus ou "
-                "contour aplati) ; redessinez-le"
-            )
-        warnings.append(
-            {
-                "line": int(i + 1),
-                "value": f"objet n°{i + 1}",
-                "message": f"objet n°{i + 1} : polygone invalide (contour qui se recoupe) réparé : "
-                f"{fr_decimal(abs(before), 2)} km² avant, {fr_decimal(after, 2)} km² après (EPSG:{epsg}) ; "
-                "vérifiez les communes retenues",
-            }
-        )
-        out[i] = fixed
-    return out, warnings
-
-
-def _zone_epsg(ref: Reference | None, geom) -> int:
-    """The projected CRS of the zone a geometry falls in (Lambert-93 by default)."""
-    if ref is None:
-        return 2154
-    idx = ref.units.sindex.query(geom, predicate="intersects")
-    if not len(idx):
-        return 2154
-    return int(pd.Series(ref.units["epsg"].to_numpy()[idx]).mode().iloc[0])
-
-
 # ---------------------------------------------------------------------------------------------
 # Registers
 # ---------------------------------------------------------------------------------------------
@@ -775,357 +581,6 @@ def _register_from_polygons(
         geometry=list(geoms.values()), index=pd.Index(list(geoms), name="cpts_id"), crs=4326
     )
     return replace_geometries(reg.with_warnings(gdf.attrs.get("warnings", []) + warnings), polygons)
-
-
-# ---------------------------------------------------------------------------------------------
-# Tables: CSV/TXT/XLSX rows with their line numbers
-# ---------------------------------------------------------------------------------------------
-@dataclass
-class _Row:
-    line: int
-    cells: list[str]
-    warnings: list[dict] = field(default_factory=list)
-
-
-#: Input files larger than this are refused before reading (a register of every commune of
-#: France, 35,000 rows, is about 3 MB).
-MAX_INPUT_BYTES = 200 * 1024 * 1024
-
-
-def _check_input_file(path: Path) -> None:
-    """Refuse, before reading, a path that is missing, a folder, not a regular file (a device
-    such as /dev/zero, a FIFO, a socket) or larger than :data:`MAX_INPUT_BYTES`."""
-    import os
-    import stat
-
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        raise InputError(f"{path} : fichier introuvable") from None
-    except OSError as exc:
-        raise InputError(f"{path} : fichier inaccessible ({exc.strerror or exc})") from None
-    if stat.S_ISDIR(st.st_mode):
-        if path.suffix.lower() == ".gdb":
-            return
-        raise InputError(f"{path} : est un dossier, pas un fichier")
-    if not stat.S_ISREG(st.st_mode):
-        raise InputError(f"{path} : n'est pas un fichier ordinaire (périphérique, tube ou socket) ; non lu")
-    if st.st_size > MAX_INPUT_BYTES:
-        raise InputError(
-            f"{path} : fichier de {fr_int(st.st_size)} octets, au-delà de la limite de "
-            f"{fr_int(MAX_INPUT_BYTES / 2**20)} Mo ; découpez-le (par département ou par région)"
-        )
-
-
-def _as_path(path) -> Path:
-    """A path given as ``str`` or ``os.PathLike``; any other object is an InputError."""
-    import os
-
-    if not isinstance(path, str | os.PathLike) or (isinstance(path, str) and ("\x00" in path or not path)):
-        raise InputError(
-            f"chemin de fichier attendu (str ou Path), reçu {type(path).__name__} {safe(repr(path), 60)}"
-        )
-    return Path(path)
-
-
-def _kind(path: Path) -> str:
-    suffix = path.suffix.lower()
-    if suffix in GEO_SUFFIXES:
-        return "geo"
-    if suffix in EXCEL_SUFFIXES:
-        return "xlsx"
-    if suffix == ".xls":
-        raise InputError(
-            f"{path} : format Excel 97-2003 (.xls) non pris en charge ; enregistrez le "
-            "classeur en .xlsx ou en CSV"
-        )
-    if suffix in (".ods", ".numbers"):
-        raise InputError(f"{path} : format {suffix} non pris en charge ; enregistrez-le en .xlsx ou en CSV")
-    return "text"
-
-
-def _read_rows(path: Path, *, sheet: str | None = None) -> list[_Row]:
-    """Non-blank rows of a text or XLSX table, cells stripped, with their line (row) numbers."""
-    _check_input_file(path)
-    if _kind(path) == "xlsx":
-        rows = _xlsx_rows(path, sheet)
-    else:
-        if sheet is not None:
-            raise InputError(f"{path} : le choix d'une feuille (sheet) ne s'applique qu'aux classeurs .xlsx")
-        rows = _text_rows(path)
-    if not rows:
-        raise InputError(f"{path} : fichier vide")
-    return rows
-
-
-def _decode(data: bytes, path: Path) -> str:
-    if b"\x00" in data:
-        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-            try:
-                return data.decode("utf-16")
-            except UnicodeDecodeError:
-                pass
-        raise InputError(
-            f"{path} : fichier binaire, pas un tableau texte ; attendu un CSV, un TXT ou un .xlsx"
-        )
-    if data[:4] == b"PK\x03\x04":
-        raise InputError(
-            f"{path} : ce fichier est un classeur compressé (xlsx ?) ; donnez-lui l'extension .xlsx"
-        )
-    for enc in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1")
-
-
-def _text_rows(path: Path) -> list[_Row]:
-    text = _decode(path.read_bytes(), path)
-    physical = text.splitlines()
-    sample = [ln for ln in physical if ln.strip()][:50]
-    delim = _delimiter(sample)
-    rows = []
-    if delim is None:
-        for i, ln in enumerate(physical, start=1):
-            if ln.strip():
-                rows.append(_Row(i, [ln.strip().strip('"').strip()]))
-        return rows
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
-    start = 1
-    try:
-        for cells in reader:
-            line = start
-            start = reader.line_num + 1
-            cells = [c.strip() for c in cells]
-            if any(cells):
-                rows.append(_Row(line, cells, _multiline_warnings(cells, line, reader.line_num)))
-    except csv.Error as exc:
-        raise InputError(f"{path} : ligne {reader.line_num} : CSV illisible ({exc})") from None
-    return rows
-
-
-def _multiline_warnings(cells: list[str], line: int, last: int) -> list[dict]:
-    """A quoted field that runs over line breaks: a commune name never holds one, so it is
-    almost always an unbalanced ``"`` that swallowed the lines that follow."""
-    cell = next((c for c in cells if "\n" in c or "\r" in c), None)
-    if cell is None:
-        return []
-    return [
-        {
-            "line": line,
-            "value": safe(cell, 60),
-            "message": f"champ entre guillemets sur plusieurs lignes (lignes {line} à {last}) : un "
-            "guillemet \" n'est pas refermé ? vérifiez ces lignes",
-        }
-    ]
-
-
-def _delimiter(sample: list[str]) -> str | None:
-    """The delimiter that splits the sample's lines into the same number (> 1) of fields."""
-    best, best_score = None, 0.0
-    for d in (";", "\t", ",", "|"):
-        counts = []
-        for ln in sample:
-            try:
-                counts.append(len(next(csv.reader([ln], delimiter=d))))
-            except (csv.Error, StopIteration):
-                counts.append(1)
-        if not counts or max(counts) < 2:
-            continue
-        mode = max(set(counts), key=counts.count)
-        if mode < 2:
-            continue
-        score = counts.count(mode) / len(counts) + 0.001 * mode
-        if score > best_score:
-            best, best_score = d, score
-    return best
-
-
-def _xlsx_rows(path: Path, sheet: str | None) -> list[_Row]:
-    """Rows of a sheet: cached values; a formula without a cached value (a workbook written by
-    a script, never opened in Excel) is evaluated when simple (a constant, a cell, ``&``) and
-    refused, naming the cells, otherwise."""
-    values = _xlsx_values(path, sheet, data_only=True)
-    formulas = None
-    rows = []
-    for i, row in enumerate(values, start=1):
-        if any(v is None for v in row):
-            if formulas is None:
-                formulas = _xlsx_values(path, sheet, data_only=False)
-            row = _fill_formulas(row, i, formulas)
-        cells = ["" if blank(v) else cell_text(v) for v in row]
-        if any(cells):
-            rows.append(_Row(i, cells))
-    if formulas is not None:
-        bad = _unevaluated(values, formulas)
-        if bad:
-            shown = ", ".join(f"{c} ({safe(f, 40)})" for c, f in bad[:5])
-            more = f" et {fr_int(len(bad) - 5)} autres" if len(bad) > 5 else ""
-            raise InputError(
-                f"{path} : {fr_plural(len(bad), 'formule')} sans valeur calculée : {shown}{more} ; "
-                "ouvrez le classeur dans Excel ou LibreOffice et enregistrez-le (les valeurs seront "
-                "calculées), ou remplacez les formules par leurs valeurs"
-            )
-    return rows
-
-
-_CELL_REF = re.compile(r"\$?([A-Z]{1,3})\$?(\d{1,7})")
-
-
-def _evaluate(formula: str, formulas: list[tuple], depth: int = 0):
-    """The value of a simple formula: a constant, a cell of the same sheet, or ``&`` of them;
-    ``None`` when it is not that simple."""
-    from openpyxl.utils import column_index_from_string
-
-    if depth > 5:
-        return None
-    parts = [p.strip() for p in formula.lstrip("=").split("&")]
-    out = []
-    for part in parts:
-        if re.fullmatch(r'"[^"]*"', part):
-            out.append(part[1:-1])
-        elif re.fullmatch(r"[+-]?\d+(\.\d+)?", part):
-            out.append(cell_text(float(part)))
-        elif m := _CELL_REF.fullmatch(part):
-            r, c = int(m.group(2)) - 1, column_index_from_string(m.group(1)) - 1
-            v = formulas[r][c] if r < len(formulas) and c < len(formulas[r]) else None
-            if isinstance(v, str) and v.startswith("="):
-                v = _evaluate(v, formulas, depth + 1)
-                if v is None:
-                    return None
-            out.append("" if blank(v) else cell_text(v))
-        else:
-            return None
-    return "".join(out) if len(out) > 1 or isinstance(out[0], str) else out[0]
-
-
-def _fill_formulas(row: tuple, i: int, formulas: list[tuple]) -> tuple:
-    f = formulas[i - 1] if i - 1 < len(formulas) else ()
-    out = list(row)
-    for j, v in enumerate(row):
-        if v is None and j < len(f) and isinstance(f[j], str) and f[j].startswith("="):
-            out[j] = _evaluate(f[j], formulas)
-    return tuple(out)
-
-
-def _unevaluated(values: list[tuple], formulas: list[tuple]) -> list[tuple[str, str]]:
-    """Cells (``B4``) and formulas that have no cached value and are not simple."""
-    from openpyxl.utils import get_column_letter
-
-    bad = []
-    for i, f in enumerate(formulas):
-        row = values[i] if i < len(values) else ()
-        for j, v in enumerate(f):
-            if isinstance(v, str) and v.startswith("=") and (j >= len(row) or row[j] is None):
-                if _evaluate(v, formulas) is None:
-                    bad.append((f"{get_column_letter(j + 1)}{i + 1}", v))
-    return bad
-
-
-def _xlsx_values(path: Path, sheet: str | None, *, data_only: bool) -> list[tuple]:
-    """The cell values of a sheet, row by row (``data_only``: cached values, else formulas)."""
-    import zipfile
-
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    try:
-        wb = load_workbook(path, read_only=True, data_only=data_only)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError, TypeError) as exc:
-        raise InputError(
-            f"{path} : classeur Excel illisible ({short_error(exc)}) ; réenregistrez-le en .xlsx ou en CSV"
-        ) from None
-    except Exception as exc:  # a corrupt archive: openpyxl and zipfile raise many kinds
-        raise InputError(f"{path} : classeur Excel illisible ({short_error(exc)})") from None
-    try:
-        if sheet is None:
-            ws = wb.worksheets[0] if wb.worksheets else None
-        elif sheet in wb.sheetnames:
-            ws = wb[sheet]
-        else:
-            raise InputError(
-                f"{path} : feuille '{safe(sheet)}' introuvable ; feuilles : {', '.join(wb.sheetnames)}"
-            )
-        return [] if ws is None else [tuple(r) for r in ws.iter_rows(values_only=True)]
-    except InputError:
-        raise
-    except Exception as exc:  # a corrupt sheet inside a valid zip: openpyxl raises many kinds
-        raise InputError(f"{path} : classeur Excel illisible ({short_error(exc)})") from None
-    finally:
-        wb.close()
-
-
-def _table_rows(path: Path, *, sheet: str | None, skip_rows: int | None) -> tuple[list[_Row], list[dict]]:
-    """The rows of a table from its header on, without total and note rows, and the warnings
-    naming what was skipped (title rows, totals, notes, another sheet)."""
-    warnings: list[dict] = []
-    if sheet is None and _kind(path) == "xlsx":
-        rows, sheet_note = _communes_sheet(path)
-        warnings += sheet_note
-    else:
-        rows = _read_rows(path, sheet=sheet)
-    if skip_rows:
-        skipped = [r for r in rows if r.line <= skip_rows]
-        rows = [r for r in rows if r.line > skip_rows]
-        if skipped:
-            warnings.append(
-                _skipped(skipped, f"{fr_plural(skip_rows, 'première ligne')} ignorée(s) à la demande")
-            )
-        if not rows:
-            raise InputError(f"{path} : aucune ligne après les {skip_rows} premières")
-    else:
-        start = _header_index(rows)
-        if start:
-            warnings.append(_skipped(rows[:start], "ligne(s) de titre au-dessus de l'en-tête ignorée(s)"))
-            rows = rows[start:]
-    if len(rows) == 1:
-        return _one_line_list(rows), warnings
-    rows, dropped = _without_totals(rows)
-    return rows, warnings + dropped
-
-
-def _communes_sheet(path: Path) -> tuple[list[_Row], list[dict]]:
-    """The rows of the first sheet that holds communes (a header we know, or codes), with a
-    warning when it is not the first; an error listing the sheets when none does."""
-    from openpyxl import load_workbook
-
-    first = _read_rows_or_empty(path, None)
-    if _holds_communes(first):
-        return first, []
-    try:
-        wb = load_workbook(path, read_only=True)
-        names = list(wb.sheetnames)
-        wb.close()
-    except Exception:  # unreadable: _read_rows already said why, or the first sheet is all there is
-        return _read_rows(path, sheet=None), []
-    for name in names[1:]:
-        rows = _read_rows_or_empty(path, name)
-        if _holds_communes(rows):
-            return rows, [
-                {
-                    "line": None,
-                    "value": name,
-                    "message": f"feuille '{name}' lue : la première feuille, '{names[0]}', ne contient pas "
-                    "de liste de communes reconnue",
-                }
-            ]
-    if len(names) > 1:
-        raise InputError(
-            f"{path} : aucune feuille ne contient de liste de communes reconnue (en-tête code_insee, "
-            f"Commune... ou codes INSEE) ; feuilles : {', '.join(repr(n) for n in names)} ; précisez la "
-            "feuille à lire (paramètre sheet)"
-        )
-    return _read_rows(path, sheet=None), []
-
-
-def _read_rows_or_empty(path: Path, sheet: str | None) -> list[_Row]:
-    try:
-        return _read_rows(path, sheet=sheet)
-    except InputError as exc:
-        if str(exc).endswith("fichier vide"):
-            return []
-        raise
 
 
 def _plain_warnings(warnings: list[dict]) -> list[dict]:
@@ -1341,3 +796,40 @@ def _unknown_code_warnings(ref: Reference, codes: Sequence[str], lines: Sequence
             )
         out.append({"line": line, "value": code, "message": msg})
     return out
+
+
+from ._geo_inputs import (  # noqa: E402, F401  (re-exported)
+    _area_shares,
+    _crs_value,
+    _declared_crs,
+    _geo_layer,
+    _not_degrees,
+    _read_geo,
+    _repaired,
+    _with_contained,
+    _zone_epsg,
+)
+from ._tables import (  # noqa: E402, F401  (re-exported)
+    _CELL_REF,
+    EXCEL_SUFFIXES,
+    GEO_SUFFIXES,
+    MAX_INPUT_BYTES,
+    TEXT_SUFFIXES,
+    _as_path,
+    _check_input_file,
+    _communes_sheet,
+    _decode,
+    _delimiter,
+    _evaluate,
+    _fill_formulas,
+    _kind,
+    _multiline_warnings,
+    _read_rows,
+    _read_rows_or_empty,
+    _Row,
+    _table_rows,
+    _text_rows,
+    _unevaluated,
+    _xlsx_rows,
+    _xlsx_values,
+)
