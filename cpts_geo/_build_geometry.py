@@ -11,13 +11,6 @@ import pandas as pd
 import shapely
 
 from ._errors import ReferenceDataError
-from .build import (
-    ABSORBED_WITHOUT_ROW,
-    GAP_WIDTH_M,
-    KNOWN_HOLES,
-    RESTORED_WITHOUT_GEOMETRY,
-    BuildSources,
-)
 
 
 @dataclass
@@ -344,3 +337,13 @@ def _polygonal(geom):
         return geom
     polys = [g for g in getattr(geom, "geoms", []) if isinstance(g, (shapely.Polygon, shapely.MultiPolygon))]
     return shapely.union_all(polys) if polys else None
+
+
+# The parent module's names, imported last: it imports this module at its own end.
+from .build import (  # noqa: E402  (at the end: the parent imports this module)
+    ABSORBED_WITHOUT_ROW,
+    GAP_WIDTH_M,
+    KNOWN_HOLES,
+    RESTORED_WITHOUT_GEOMETRY,
+    BuildSources,
+)

@@ -9,11 +9,6 @@ from pathlib import Path
 import pandas as pd
 
 from ._errors import ReferenceDataError
-from .build import (
-    ABSORBED_NAMES,
-    PACKAGE_POPULATION_NOTES,
-    PLM,
-)
 
 _FORMER_TYPES = {"commune-deleguee": "deleguee", "commune-associee": "associee"}
 
@@ -306,3 +301,11 @@ def _read_population_table(spec) -> pd.Series:
         f"{path}: no populations table found: expected CODDEP and CODCOM (or a code column "
         "CODGEO, DEPCOM, CODE_INSEE) and PMUN (population municipale)"
     )
+
+
+# The parent module's names, imported last: it imports this module at its own end.
+from .build import (  # noqa: E402  (at the end: the parent imports this module)
+    ABSORBED_NAMES,
+    PACKAGE_POPULATION_NOTES,
+    PLM,
+)

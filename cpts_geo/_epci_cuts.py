@@ -7,10 +7,6 @@ import math
 import numpy as np
 import scipy.sparse as sp
 
-from ._epci_mode import (
-    _dev,
-)
-
 #: Random spanning trees tried per oversized part.
 TREES = 64
 
@@ -333,3 +329,9 @@ def _grow_cut(nbrs, w, alive_idx, lo, hi, k, seed, rng):
         return None
     pieces.append(last)
     return pieces
+
+
+# The parent module's names, imported last: it imports this module at its own end.
+from ._epci_mode import (  # noqa: E402  (at the end: the parent imports this module)
+    _dev,
+)

@@ -5,15 +5,6 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from ._epci_mode import (
-    EpciModeResult,
-    _blocks,
-    _dev,
-    _parts,
-    _prepare,
-    _result,
-)
-
 
 # ---------------------------------------------------------------------------------------------
 # Exact optimum of the grouping, for small instances (tests and scripts/epci_mode_optimum.py)
@@ -156,3 +147,14 @@ def _enumerate_limited(nb, nmask, w, anc, giant, hi, limit):
     except _Stop:
         return out, False
     return out, True
+
+
+# The parent module's names, imported last: it imports this module at its own end.
+from ._epci_mode import (  # noqa: E402  (at the end: the parent imports this module)
+    EpciModeResult,
+    _blocks,
+    _dev,
+    _parts,
+    _prepare,
+    _result,
+)

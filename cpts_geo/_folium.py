@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import geopandas as gpd
-import shapely
 
 from . import _leaflet
 from ._errors import CptsGeoError
@@ -329,19 +328,12 @@ def add_territory_layer(
     import folium
 
     gdf = gdf[gdf.geometry.notna() & ~gdf.geometry.is_empty]
-    props = {c: [_esc(v) for v in gdf[c]] for c in gdf.columns if c != gdf.geometry.name}
-    geoms = gdf.geometry.to_numpy()
-    features = []
-    for i, geom in enumerate(geoms):
-        features.append(
-            {
-                "type": "Feature",
-                "id": i,
-                "properties": {c: props[c][i] for c in props},
-                "geometry": json.loads(shapely.to_geojson(geom)),
-            }
-        )
-    data = {"type": "FeatureCollection", "features": features}
+    escaped = gdf.copy()
+    for c in gdf.columns:
+        if c != gdf.geometry.name:
+            escaped[c] = [_esc(v) for v in gdf[c]]
+    data = escaped.reset_index(drop=True).to_geo_dict(drop_id=False)  # features with ids 0..n-1
+    features = data["features"]
     style_fn = style if callable(style) else (lambda _f, _s=dict(style): _s)
     tooltip = None
     if fields and len(features):

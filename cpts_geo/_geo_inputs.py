@@ -175,7 +175,8 @@ def _repaired(path: Path, geoms: np.ndarray, ref: Reference | None) -> tuple[np.
     invalid = np.flatnonzero(~shapely.is_valid(geoms))
     for i in invalid:
         try:
-            fixed = shapely.make_valid(geoms[i])
+            # "structure": rings rebuilt as areas (no stray lines or points to filter out)
+            fixed = shapely.make_valid(geoms[i], method="structure", keep_collapsed=False)
             fixed = shapely.union_all(
                 [p for p in shapely.get_parts(fixed) if shapely.get_type_id(p) in (3, 6)]
             )

@@ -22,22 +22,6 @@ from ._styles import (
     PALETTE,
 )
 from ._text import fr_int, fr_km, fr_number, fr_plural
-from .maps import (  # noqa: F401
-    _ZONES,
-    TerritoryLayer,
-    _add_panels,
-    _add_search,
-    _add_shared_layer,
-    _add_subdivided,
-    _add_zone_selector,
-    _by_stage_html,
-    _coverage_stats_html,
-    _esc,
-    _share_color,
-    _subunit_labels,
-    coverage_map,
-    log,
-)
 from .reference import Reference
 from .register import as_register
 
@@ -396,3 +380,11 @@ def changes_map(
         m.fit_bounds([[float(y0), float(x0)], [float(y1), float(x1)]])
     m._cpts_changes = ch  # type: ignore[attr-defined]
     return m
+
+
+# The parent module's names, imported last: it imports this module at its own end.
+from .maps import (  # noqa: E402  (at the end: the parent imports this module)
+    TerritoryLayer,
+    _esc,
+    coverage_map,
+)

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from ._text import fr_int, fr_plural
 from .reference import Reference
@@ -214,11 +213,16 @@ def _territory_frame(ref: Reference, terr_rows: list, geometry: bool) -> gpd.Geo
     terr = pd.DataFrame(terr_rows, columns=TERRITORY_COLUMNS + ["_idx"])
     polys: list = [None] * len(terr)
     if geometry and len(terr):
-        geoms = units.geometry.to_numpy()
-        for i, g in enumerate(terr["_idx"]):
-            gg = geoms[g]
-            gg = gg[~shapely.is_missing(gg)]
-            polys[i] = shapely.coverage_union_all(gg) if len(gg) else None
+        # One polygon per territory: its units (a clean coverage) dissolved by coverage union.
+        pos = np.concatenate([np.asarray(g, dtype=np.int64) for g in terr["_idx"]])
+        member = gpd.GeoDataFrame(
+            {"t": np.repeat(np.arange(len(terr)), [len(g) for g in terr["_idx"]])},
+            geometry=units.geometry.to_numpy()[pos],
+            crs=units.crs,
+        )
+        member = member[~member.geometry.isna()]
+        dissolved = member.dissolve(by="t", method="coverage").geometry
+        polys = [dissolved.get(i) for i in range(len(terr))]
     return gpd.GeoDataFrame(terr.drop(columns="_idx"), geometry=polys, crs=units.crs)
 
 

@@ -20,30 +20,6 @@ from ._styles import (
     NEIGHBOUR_CPTS_STYLE,
 )
 from ._text import fr_km, fr_number, fr_plural
-from .maps import (  # noqa: F401
-    _ZONES,
-    TerritoryLayer,
-    _add_panels,
-    _add_search,
-    _add_shared_layer,
-    _add_subdivided,
-    _add_suggest_figures,
-    _add_suggest_labels,
-    _add_zone_selector,
-    _by_stage_html,
-    _coverage_stats_html,
-    _esc,
-    _palette_swatch,
-    _share_color,
-    _subunit_labels,
-    _suggest_colours,
-    _suggest_membership,
-    _suggest_summary_html,
-    changes_map,
-    coverage_map,
-    log,
-    suggest_map,
-)
 from .reference import Reference
 from .register import as_register
 
@@ -320,3 +296,9 @@ def territory_map(
     if np.isfinite([x0, y0, x1, y1]).all():
         m.fit_bounds([[float(y0), float(x0)], [float(y1), float(x1)]])
     return m
+
+
+# The parent module's names, imported last: it imports this module at its own end.
+from .maps import (  # noqa: E402  (at the end: the parent imports this module)
+    _esc,
+)

@@ -17,6 +17,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -107,10 +108,17 @@ class TerritoryLayer:
 
 # ---- the coverage map ------------------------------------------------------------------------
 def _share_color(share: float) -> str:
-    for upper, color in SHARE_CLASSES:
-        if share < upper:
-            return color
-    return SHARE_CLASSES[-1][1]
+    """The choropleth class colour of a share covered (:data:`SHARE_CLASSES`)."""
+    return _share_colormap().rgb_hex_str(min(max(float(share), 0.0), 1.0))
+
+
+@functools.cache
+def _share_colormap():
+    from branca.colormap import StepColormap
+
+    colors = [c for _, c in SHARE_CLASSES]
+    index = [0.0] + [upper for upper, _ in SHARE_CLASSES[:-1]] + [1.0001]
+    return StepColormap(colors, index=index, vmin=0.0, vmax=1.0001)
 
 
 def coverage_map(
