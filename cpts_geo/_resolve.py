@@ -205,7 +205,11 @@ def _optional_table(ref, attribute: str, name: str) -> pd.DataFrame | None:
 
 
 def build_index(ref) -> NameIndex:
-    """The lookup tables of ``ref`` (communes, arrondissements, former communes, postal codes, EPCI)."""
+    """The lookup tables of ``ref`` (communes, arrondissements, former communes, postal codes, EPCI).
+
+    Long because it indexes every form a user types (current, former, arrondissement or sub-unit
+    names, EPCI, postal codes) in one pass over the tables.
+    """
     communes, units = ref.communes, ref.units
     current: dict[str, list[str]] = {}
     for code, nom in communes["nom"].items():
@@ -554,6 +558,8 @@ class _Resolver:
 
     # -- code and name of one row --
     def pair(self, row: _Row, v: str, name: str) -> None:
+        # Long because the cases of a code and a name on one row (they agree, a former name, an
+        # arrondissement, they disagree with or without a preference) share the same readings.
         ix = self.ix
         got = self.code(v)
         if got is None:  # the code column holds a name: the name column is a repeat
@@ -774,6 +780,9 @@ def resolve(
     source: str | None = None,
 ):
     """Turn what users type into unit codes (see :meth:`cpts_geo.Reference.resolve`).
+
+    Long because it runs the passes of resolution in order (codes and unambiguous names, then
+    homonyms by context, then typos) on one shared state per row.
 
     Parameters
     ----------

@@ -123,6 +123,8 @@ def territory_map(
 ):
     """A folium map of one territory, its units coloured by what the checks found.
 
+    Long because it is one map: each block adds one layer, in drawing order.
+
     Parameters
     ----------
     ref

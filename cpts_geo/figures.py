@@ -67,6 +67,9 @@ def territory_figure(
 ):
     """A static map of a territory and its surroundings (matplotlib), in French.
 
+    Long because it is one figure drawn layer by layer (surroundings, CPTS, white zones, the
+    territory, labels, legend).
+
     The territory's communes (blue, the most populous named), the neighbouring CPTS of
     ``existing`` coloured by stage (as on the coverage maps) with their names, the white-zone
     communes around (hatched), and the communes shared with a CPTS (red). Drawn in the zone's
@@ -430,6 +433,8 @@ def _draw_coverage(ax, parts, sel, stages: dict, epsg: int) -> list:
 
 def coverage_bar_chart(coverage, *, by: str | None = None, figsize: tuple[float, float] | None = None):
     """Bar chart of CPTS by région or département with each one's goal marked.
+
+    Long because it is one figure of two panels with their labels and legend.
 
     Parameters
     ----------

@@ -494,6 +494,8 @@ def report_html(
 ) -> str:
     """A self-contained HTML report of one territory's checks, in French, that prints on A4.
 
+    Long because it is one HTML page assembled section by section.
+
     Summary table, each rule with its evidence, the communes with their population, the EPCI
     table and a folium map of the territory (units coloured by finding: overlaps, split EPCIs,
     enclaves, detached parts, sea links with their length; neighbouring existing CPTS drawn),
