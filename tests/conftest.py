@@ -2,8 +2,9 @@
 
 Tiers (markers, set here so that no test can forget them):
 
-- ``national``: the test uses the full national reference (the ``ref`` fixture);
-- ``slow``: the test drives a browser or executes notebooks, or is marked so explicitly.
+- ``national``: the test uses the full national reference: the ``ref`` fixture, or the command
+  line (its module imports ``cpts_geo.cli``: every command loads the shipped reference);
+- ``slow``: the test drives a browser or Chromium, executes notebooks, or is marked so.
 
 ``pytest -m "not national and not slow"`` is the fast tier for a developer's loop; CI runs all.
 """
@@ -21,9 +22,17 @@ def ref():
     return load_reference()
 
 
+#: Modules whose tests drive Chromium (pages, PDF) or run long searches.
+_SLOW_MODULES = {"test_notebooks.py", "test_pdf.py", "test_leaflet_assets.py", "test_outputs_browser.py"}
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if "ref" in getattr(item, "fixturenames", ()):
+        module = getattr(item, "module", None)
+        uses_cli = (
+            module is not None and getattr(getattr(module, "main", None), "__module__", "") == "cpts_geo.cli"
+        )
+        if "ref" in getattr(item, "fixturenames", ()) or uses_cli:
             item.add_marker(pytest.mark.national)
-        if item.get_closest_marker("browser") or item.path.name == "test_notebooks.py":
+        if item.get_closest_marker("browser") or item.path.name in _SLOW_MODULES:
             item.add_marker(pytest.mark.slow)

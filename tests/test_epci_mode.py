@@ -248,6 +248,7 @@ def test_exact_optimum_on_known_cases():
     assert res.objective == (0, 0, pytest.approx(0.125))
 
 
+@pytest.mark.slow
 def test_heuristic_matches_the_optimum_on_small_grids():
     """60 random instances of up to 8 x 8 units and 12 EPCIs: same leftover as the optimum on
     every one, the same deviation on at least 90 % of them, and never more than 0.01 above it."""
