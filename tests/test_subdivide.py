@@ -414,6 +414,22 @@ def test_register_of_the_commune_reference_naming_the_shared_commune(sub_ref):
     assert sorted(o["code"] for o in rr.overlaps) == IRIS
 
 
+def test_declared_shared_commune_of_a_commune_register_on_the_divided_reference(sub_ref):
+    """Issue 17, point 3: a register written on the commune reference that declares Toulouse
+    shared (commune_partagee) still works on the divided reference: the commune means all its
+    units in both CPTS, declared shared, so a warning and no overlap."""
+    from cpts_geo import check_register
+
+    df = _register(a=["31001", "31004", TOULOUSE], b=["31003", "31005", TOULOUSE])
+    df["commune_partagee"] = ["oui" if c == TOULOUSE else "" for c in df["code_insee"]]
+    rr = check_register(sub_ref, df, min_population=None)
+    assert rr.overlaps == []
+    assert sorted(s["code"] for s in rr.shared) == IRIS
+    assert all(s["cpts"] == ["A", "B"] for s in rr.shared)
+    assert [{r.id: r.status for r in rep.rules}["overlap"] for rep in rr.reports] == ["warn", "warn"]
+    assert rr.to_dict()["register"]["overlaps"] == []
+
+
 def test_coverage_of_sub_units(sub_ref):
     from cpts_geo.coverage import coverage_summary
 
