@@ -164,6 +164,26 @@ class ReferenceArrays:
         return [str(c) for c in self.names]
 
     @cached_property
+    def unit_records(self) -> tuple[list[dict], list[dict], list[dict]]:
+        """Per unit, the records reports list it with — ``{code, nom}``, ``{code, nom,
+        population}`` and ``{code, nom, population, epci, departement}`` — one dict per unit
+        shared by every report (a register of 200,000 rows mentions units millions of times).
+        Treat them as read-only."""
+        epci = [str(self.epci_codes[e]) if e >= 0 else "" for e in self.epci.tolist()]
+        dep = [str(self.dep_codes[d]) if d >= 0 else "" for d in self.dep.tolist()]
+        pop = self.pop.tolist()
+        short = [{"code": c, "nom": n} for c, n in zip(self.code_list, self.name_list)]
+        with_pop = [
+            {"code": c, "nom": n, "population": int(p)}
+            for c, n, p in zip(self.code_list, self.name_list, pop)
+        ]
+        full = [
+            {"code": c, "nom": n, "population": int(p), "epci": e, "departement": d}
+            for c, n, p, e, d in zip(self.code_list, self.name_list, pop, epci, dep)
+        ]
+        return short, with_pop, full
+
+    @cached_property
     def indices32(self) -> np.ndarray:
         """``indices`` as int32 (half the memory traffic in the per-territory graph passes)."""
         return self.indices.astype(np.int32)

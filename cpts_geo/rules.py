@@ -66,13 +66,8 @@ RULE_IDS = ("population", "contiguity", "enclaves", "epci_alignment", "admin_bou
 
 
 def _unit_list(a: ReferenceArrays, positions: np.ndarray, *, population: bool = False) -> list[dict]:
-    codes, names = a.code_list, a.name_list
-    if population:
-        return [
-            {"code": codes[p], "nom": names[p], "population": int(a.pop[p])}
-            for p in np.asarray(positions).tolist()
-        ]
-    return [{"code": codes[p], "nom": names[p]} for p in np.asarray(positions).tolist()]
+    records = a.unit_records[1 if population else 0]  # shared, read-only dicts
+    return [records[p] for p in np.asarray(positions).tolist()]
 
 
 def _components(ref: Reference, positions: np.ndarray) -> tuple[int, np.ndarray]:
@@ -680,17 +675,8 @@ def _report(
         "aci_size_class": aci_size_class(pop),
         "vintage": ref.vintage,
     }
-    epci_codes = [str(a.epci_codes[e]) if e >= 0 else "" for e in a.epci[P]]
-    units = [
-        {
-            "code": str(a.codes[p]),
-            "nom": str(a.names[p]),
-            "population": int(a.pop[p]),
-            "epci": str(e),
-            "departement": str(a.dep_codes[a.dep[p]]),
-        }
-        for p, e in zip(P, epci_codes)
-    ]
+    full = a.unit_records[2]  # shared, read-only dicts
+    units = [full[p] for p in P.tolist()]
     return Report(
         territory=info,
         rules=rules,
