@@ -248,7 +248,7 @@ def _scaled(pops: np.ndarray, total: int) -> np.ndarray:
     if pops.sum() <= 0:
         share = np.full(len(pops), total / len(pops))
     else:
-        share = pops * (total / pops.sum())
+        share = pops / pops.sum() * total  # weights first: total / a tiny sum would overflow
     out = np.floor(share).astype("int64")
     order = np.argsort(-(share - out), kind="stable")
     out[order[: total - int(out.sum())]] += 1

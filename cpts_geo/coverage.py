@@ -455,16 +455,22 @@ class Coverage:
         arrondissements municipaux)'`` when arrondissements are among them."""
         assert self.units is not None
         units = self.units[self.units_mask(what)]
+        kind = self.ref.units["type"].reindex(units.index).to_numpy(dtype=object)
+        parts = [
+            (int((kind == "arrondissement").sum()), "arrondissement municipal", "arrondissements municipaux"),
+            (int((kind == "infracommunal").sum()), "unité infracommunale", "unités infracommunales"),
+        ]
+        parts = [(k, one, many) for k, one, many in parts if k]
         n = len(units)
-        n_arr = int((units.index.to_numpy(dtype=object) != units["commune"].to_numpy(dtype=object)).sum())
-        if not n_arr:
+        n_communes = n - sum(k for k, _, _ in parts)
+        if not parts:
             return fr_plural(n, "commune")
-        if n_arr == n:
-            return fr_plural(n, "arrondissement municipal", "arrondissements municipaux")
-        return (
-            f"{fr_plural(n, 'unité')} ({fr_plural(n - n_arr, 'commune')} et "
-            f"{fr_plural(n_arr, 'arrondissement municipal', 'arrondissements municipaux')})"
-        )
+        named = ([fr_plural(n_communes, "commune")] if n_communes else []) + [
+            fr_plural(k, one, many) for k, one, many in parts
+        ]
+        if len(named) == 1:
+            return named[0]
+        return f"{fr_plural(n, 'unité')} ({' et '.join(named)})"
 
     def _shared_line(self, a: dict) -> list[str]:
         """For a région or département: how many of its CPTS also touch another one."""

@@ -440,6 +440,10 @@ def test_coverage_of_sub_units(sub_ref):
     assert int(units.loc[units["n_cpts"] == 0, "population"].sum()) == 2000
     assert cov.cpts_frame.loc[["A", "B"], "n_units"].tolist() == [5, 5]
     assert cov.cpts_frame.loc[["A", "B"], "n_communes"].tolist() == [4, 4]
+    assert cov.units_phrase("white") == "2 communes"
+    # Sub-units are named as such, never as arrondissements.
+    white_iris = coverage_summary(sub_ref, _register(a=["31001"], b=["31003"]))
+    assert white_iris.units_phrase("white").endswith("et 4 unités infracommunales)")
 
 
 def test_map_draws_sub_units_and_the_commune_outline(sub_ref):
