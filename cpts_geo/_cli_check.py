@@ -233,7 +233,7 @@ def check_register_cmd(
         click.echo(report.to_text().rstrip("\n"))
         click.echo(f"Écrit : {output}", err=True)
     else:
-        text = report.to_json() if fmt == "json" else report.to_text()
+        text = report.json_chunks() if fmt == "json" else report.to_text()
         _emit(text, output, inputs)
     _exit_status(report.status, strict)
 

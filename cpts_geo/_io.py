@@ -120,11 +120,19 @@ def atomic_write(out: str | Path, write: Callable[[str], object], *, inputs=()) 
     return out
 
 
-def atomic_write_text(out: str | Path, text: str, *, inputs=(), encoding: str = "utf-8") -> Path:
-    """Write text atomically (see :func:`atomic_write`)."""
+def atomic_write_text(
+    out: str | Path, text: str | Iterable[str], *, inputs=(), encoding: str = "utf-8"
+) -> Path:
+    """Write text atomically (see :func:`atomic_write`); ``text`` may come in pieces (a large
+    report written as it is made)."""
 
     def write(p: str) -> None:
-        Path(p).write_text(text, encoding=encoding)
+        if isinstance(text, str):
+            Path(p).write_text(text, encoding=encoding)
+            return
+        with open(p, "w", encoding=encoding) as fh:
+            for piece in text:
+                fh.write(piece)
 
     return atomic_write(out, write, inputs=inputs)
 

@@ -298,7 +298,7 @@ def build_index(ref) -> NameIndex:
 # ---- one row ---------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class _Row:
     index: int
     line: object

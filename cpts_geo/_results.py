@@ -9,10 +9,19 @@ and ``check-register --format json``; ``to_text()`` and ``to_html()`` call the r
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["RULE_LABELS", "STATUS_LABELS", "RegisterReport", "Report", "RuleResult", "worst_status"]
+__all__ = [
+    "RULE_LABELS",
+    "STATUS_LABELS",
+    "LazyRows",
+    "RegisterReport",
+    "Report",
+    "RuleResult",
+    "worst_status",
+]
 
 #: Order of severity of the statuses.
 _SEVERITY = {"pass": 0, "warn": 1, "fail": 2}
@@ -38,6 +47,54 @@ def worst_status(statuses) -> str:
         if _SEVERITY[s] > _SEVERITY[out]:
             out = s
     return out
+
+
+class LazyRows(Sequence):
+    """A read-only list of dicts built when read and not kept: the evidence of a rule that would
+    weigh more than its inputs (the ``overlap`` rule of each CPTS of a register lists every other
+    CPTS it shares a commune with, for 5,000 scattered CPTS a million rows). ``build(i)`` makes
+    row ``i``; equal to a list of the same rows; ``list(rows)`` gives plain dicts to edit.
+
+    >>> rows = LazyRows(2, lambda i: {"n": i})
+    >>> rows[1], len(rows), rows == [{"n": 0}, {"n": 1}]
+    ({'n': 1}, 2, True)
+    """
+
+    def __init__(self, n: int, build: Callable[[int], dict]):
+        self._n = int(n)
+        self._build = build
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self._build(j) for j in range(*i.indices(self._n))]
+        if not isinstance(i, int):
+            i = int(i)  # numpy integers
+        if i < 0:
+            i += self._n
+        if not 0 <= i < self._n:
+            raise IndexError("LazyRows index out of range")
+        return self._build(i)
+
+    def __iter__(self) -> Iterator[dict]:
+        return (self._build(i) for i in range(self._n))
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, str):
+            return len(self) == len(other) and list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(list(self))
+
+
+def _plain(details: dict) -> dict:
+    """``details`` with its :class:`LazyRows` as lists (what JSON takes)."""
+    return {k: list(v) if isinstance(v, LazyRows) else v for k, v in details.items()}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -70,7 +127,12 @@ class RuleResult:
             raise ValueError(f"status must be one of {sorted(_SEVERITY)}, got {self.status!r}")
 
     def to_dict(self) -> dict:
-        return {"id": self.id, "status": self.status, "message": self.message, "details": self.details}
+        return {
+            "id": self.id,
+            "status": self.status,
+            "message": self.message,
+            "details": _plain(self.details),
+        }
 
 
 @dataclass
@@ -180,15 +242,31 @@ class RegisterReport:
         return {
             "status": self.status,
             "cpts": [r.to_dict() for r in self.reports],
-            "register": {
-                "overlaps": [dict(o) for o in self.overlaps],
-                "shared": [dict(o) for o in self.shared],
-                "enclaves": [dict(e) for e in self.enclaves],
-            },
+            "register": self._register_dict(),
         }
 
     def to_json(self, *, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
+        return "".join(self.json_chunks(indent=indent))
+
+    def json_chunks(self, *, indent: int | None = 2) -> Iterator[str]:
+        """:meth:`to_json` in pieces, one CPTS (one register-wide finding) at a time: a large
+        register's report is written without holding its whole JSON, nor one CPTS's dict longer
+        than its piece (the text is that of ``json.dumps(to_dict())``)."""
+        reports = self.reports
+        whole = {
+            "status": self.status,
+            "cpts": LazyRows(len(reports), lambda i: reports[i].to_dict()),
+            "register": self._register_dict(),
+        }
+        return json_pieces(whole, indent=indent, depth=3)
+
+    def _register_dict(self) -> dict:
+        """The register-wide part of :meth:`to_dict`."""
+        return {
+            "overlaps": [dict(o) for o in self.overlaps],
+            "shared": [dict(o) for o in self.shared],
+            "enclaves": [dict(e) for e in self.enclaves],
+        }
 
     def to_text(self) -> str:
         """A French summary: one line per CPTS, register-wide findings, then what needs a look
@@ -196,3 +274,34 @@ class RegisterReport:
         from .report import register_text
 
         return register_text(self)
+
+
+def json_pieces(obj, *, indent: int | None = 2, depth: int = 1, level: int = 0) -> Iterator[str]:
+    """The text of ``json.dumps(obj, ensure_ascii=False, indent=indent)`` in pieces: the items
+    of the dicts and lists (:class:`LazyRows` too) of the first ``depth`` levels one by one.
+
+    >>> "".join(json_pieces({"a": [1, {"b": 2}], "c": []}, indent=2, depth=2)) == json.dumps(
+    ...     {"a": [1, {"b": 2}], "c": []}, indent=2)
+    True
+    """
+    if depth <= 0 or not isinstance(obj, (dict, list, LazyRows)) or not len(obj):
+        text = json.dumps(list(obj) if isinstance(obj, LazyRows) else obj, ensure_ascii=False, indent=indent)
+        yield text if not indent or not level else _indented(text, " " * (indent * level))
+        return
+    if indent is None:
+        sep, inner, outer = ", ", "", ""
+    else:
+        sep, inner, outer = ",", "\n" + " " * (indent * (level + 1)), "\n" + " " * (indent * level)
+    keyed = isinstance(obj, dict)
+    yield "{" if keyed else "["
+    items = obj.items() if isinstance(obj, dict) else ((None, v) for v in obj)
+    for k, (key, value) in enumerate(items):
+        yield (sep if k else "") + inner + (json.dumps(key, ensure_ascii=False) + ": " if keyed else "")
+        yield from json_pieces(value, indent=indent, depth=depth - 1, level=level + 1)
+    yield outer + ("}" if keyed else "]")
+
+
+def _indented(text: str, pad: str) -> str:
+    """``text`` (JSON: no raw line break inside a value) with ``pad`` before each line but the
+    first."""
+    return text.replace("\n", "\n" + pad)

@@ -37,7 +37,7 @@ GEO_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".fgb"}
 # ---------------------------------------------------------------------------------------------
 # Tables: CSV/TXT/XLSX rows with their line numbers
 # ---------------------------------------------------------------------------------------------
-@dataclass
+@dataclass(slots=True)
 class _Row:
     line: int
     cells: list[str]

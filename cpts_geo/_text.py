@@ -101,11 +101,13 @@ def others(n: int) -> str:
     return f"{fr_int(n)} autre{'s' if n > 1 else ''}"
 
 
-def listing(items: list[str], limit: int = LIST_MAX) -> str:
-    """``a, b et c`` / ``a, b, c et 4 autres`` / ``a, b, c et 1 autre``."""
+def listing(items: list[str], limit: int = LIST_MAX, *, total: int | None = None) -> str:
+    """``a, b et c`` / ``a, b, c et 4 autres`` / ``a, b, c et 1 autre``; ``total``: how many
+    there are when ``items`` holds only the first ones."""
     items = list(items)
-    if len(items) > limit:
-        return ", ".join(items[:limit]) + f" et {others(len(items) - limit)}"
+    total = len(items) if total is None else total
+    if total > limit:
+        return ", ".join(items[:limit]) + f" et {others(total - limit)}"
     if len(items) > 1:
         return ", ".join(items[:-1]) + " et " + items[-1]
     return items[0] if items else ""

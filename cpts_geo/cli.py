@@ -8,9 +8,11 @@ tool itself; 130 interrupted (Ctrl-C); 143 terminated (SIGTERM, temp files remov
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -282,10 +284,23 @@ def _format_for(fmt: str | None, output: Path | None) -> str:
     return "text"
 
 
-def _emit(text: str, output: Path | None, inputs) -> None:
-    if output is None:
-        from ._text import for_terminal
+def _emit(text: str | Iterator[str], output: Path | None, inputs) -> None:
+    """Print ``text`` (or write it to ``output``), ending with one line break; ``text`` may be an
+    iterator of pieces (:meth:`RegisterReport.json_chunks`), written as they come."""
+    from ._text import for_terminal
 
+    if not isinstance(text, str):
+        pieces = itertools.chain(text, ["\n"])
+        if output is None:
+            for piece in pieces:
+                click.echo(for_terminal(piece), nl=False)
+            return
+        from ._io import atomic_write_text
+
+        atomic_write_text(output, pieces, inputs=inputs)
+        click.echo(f"Écrit : {output}", err=True)
+        return
+    if output is None:
         click.echo(for_terminal(text.rstrip("\n")))
         return
     from ._io import atomic_write_text

@@ -556,16 +556,22 @@ def _resolve_by_cpts(
     for i, cid in enumerate(ids):
         if cid:
             groups.setdefault(cid, []).append(i)
-    # Rows with a code and nothing else need no context: one batch for all such CPTS.
+    # Rows with a code and nothing else need no context: batches of such CPTS together, of a
+    # bounded size (the resolver's state per value of a 200,000-row register is not held at once).
     batch: list[int] = []
     batches: list[list[int]] = []
     for rows in groups.values():
         if all(_CODE.fullmatch(codes[i]) and not names[i] and not postal[i] for i in rows):
             batch += rows
+            if len(batch) >= CODES_BATCH:
+                batches.append(batch)
+                batch = []
         else:
             batches.append(rows)
+    if batch:
+        batches.append(batch)
     by_row: dict[int, list[str]] = {}
-    for rows in ([batch] if batch else []) + batches:
+    for rows in batches:
         values = [codes[i] or names[i] or epci[i] for i in rows]
         try:
             res = ref.resolve(
@@ -593,6 +599,9 @@ def _resolve_by_cpts(
 
 
 _CODE = re.compile(r"\d[0-9AaBb]\d{3}|\d{4}")
+
+#: Rows of codes resolved together at most (see :func:`_resolve_by_cpts`).
+CODES_BATCH = 10_000
 
 
 def _check_shared(table: pd.DataFrame, *, where_line, problems: list[dict]) -> None:

@@ -33,8 +33,8 @@ import shapely
 
 from . import _graph
 from ._errors import InputError
-from ._results import RULE_LABELS, STATUS_LABELS, RegisterReport, Report, RuleResult, worst_status
-from ._text import fr_decimal, fr_int, fr_km, fr_plural, fr_share, listing, sentence
+from ._results import RULE_LABELS, STATUS_LABELS, LazyRows, RegisterReport, Report, RuleResult, worst_status
+from ._text import LIST_MAX, fr_decimal, fr_int, fr_km, fr_plural, fr_share, listing, sentence
 from .reference import Reference, ReferenceArrays
 from .register import as_register
 from .territory import ACI_SIZE_BOUNDS, Territory, aci_size_class
@@ -434,26 +434,8 @@ def overlap(territory: Territory, existing, *, cpts_id: str | None = None) -> Ru
         declared = _declared_shares(a, reg, is_declared)
         hit &= ~is_declared
     compared = reg.n_cpts - len(self_idx)
-    rows: list[dict] = []
-    if hit.any():
-        cpts, pos = reg.row_cpts[hit], reg.row_pos[hit]
-        order = np.lexsort((pos, cpts))
-        cpts, pos = cpts[order], pos[order]
-        for c in np.unique(cpts):
-            units = pos[cpts == c]
-            rows.append(
-                {
-                    "cpts_id": str(reg.ids[c]),
-                    "cpts_nom": str(reg.names[c]),
-                    "n_communes": len(units),
-                    "population": int(a.pop[units].sum()),
-                    "communes": _unit_list(a, units, population=True),
-                }
-            )
-        rows.sort(key=lambda r: (-r["population"], -r["n_communes"], r["cpts_id"]))
-        shared = np.unique(pos)
-    else:
-        shared = np.empty(0, dtype=np.int64)
+    rows: Any = _overlap_rows(a, reg, reg.row_cpts[hit], reg.row_pos[hit])
+    shared = np.unique(reg.row_pos[hit])
     details = {
         "cpts": rows,
         "n_communes": len(shared),
@@ -463,6 +445,7 @@ def overlap(territory: Territory, existing, *, cpts_id: str | None = None) -> Ru
     }
     areas = _shared_areas(territory, existing, skip=set(reg.ids[self_idx].tolist()))
     if areas is not None:
+        rows = details["cpts"] = list(rows)  # plain dicts: a polygon register adds areas to them
         by_id = {r["cpts_id"]: r for r in rows}
         for cid, area in areas.items():
             if cid in by_id:
@@ -481,7 +464,7 @@ def overlap(territory: Territory, existing, *, cpts_id: str | None = None) -> Ru
         for r in rows:
             r.setdefault("area_km2", 0.0)
         details["area_km2"] = round(sum(areas.values()), 2)
-    cut_only = [r for r in rows if r["n_communes"] == 0]
+    cut_only = [r for r in rows if r["n_communes"] == 0] if areas is not None else []
     if cut_only and len(cut_only) == len(rows):
         described = [
             f"{r['cpts_nom']} ({r['cpts_id']}) : {fr_decimal(r['area_km2'], 2)} km²" for r in cut_only
@@ -501,19 +484,44 @@ def overlap(territory: Territory, existing, *, cpts_id: str | None = None) -> Ru
             else "Registre sans autre CPTS : aucun chevauchement possible."
         )
         return RuleResult("overlap", "pass", msg, details)
-    sharing = [r for r in rows if r["n_communes"]]
+    sharing = [r for r in rows if r["n_communes"]] if areas is not None else rows
     described = [
         f"{r['cpts_nom']} ({r['cpts_id']}) : {fr_plural(r['n_communes'], 'commune')}, "
         f"{fr_int(r['population'])} hab."
         + (f", {fr_decimal(r['area_km2'], 2)} km²" if "area_km2" in r else "")
-        for r in sharing
+        for r in sharing[:LIST_MAX]
     ]
     msg = sentence(
         f"{fr_plural(len(shared), 'commune')} ({fr_int(details['population'])} hab.) "
-        f"déjà dans {fr_plural(len(sharing), 'CPTS', 'CPTS')} du registre : {listing(described)}"
-        + (f" ; {_declared_text(declared)}" if declared else "")
+        f"déjà dans {fr_plural(len(sharing), 'CPTS', 'CPTS')} du registre : "
+        f"{listing(described, total=len(sharing))}" + (f" ; {_declared_text(declared)}" if declared else "")
     )
     return RuleResult("overlap", "fail", msg, details)
+
+
+def _overlap_rows(a: ReferenceArrays, reg, cpts: np.ndarray, pos: np.ndarray) -> LazyRows:
+    """The CPTS of a register sharing units with a territory (register rows ``cpts``/``pos`` it
+    hits), most shared population first, as :class:`LazyRows`: each row (``cpts_id``,
+    ``cpts_nom``, ``n_communes``, ``population``, ``communes``) is built when read, so the
+    reports of a register of scattered CPTS keep arrays, not a million dicts."""
+    order = np.lexsort((pos, cpts))
+    cpts, pos = cpts[order], pos[order]
+    groups, starts, counts = np.unique(cpts, return_index=True, return_counts=True)
+    pops = np.add.reduceat(a.pop[pos].astype(np.int64), starts) if len(pos) else np.zeros(0, np.int64)
+    rank = np.lexsort((np.asarray(reg.ids[groups], dtype=str), -counts, -pops))
+    groups, starts, counts, pops = groups[rank], starts[rank], counts[rank], pops[rank]
+
+    def build(i: int) -> dict:
+        c, lo = groups[i], starts[i]
+        return {
+            "cpts_id": str(reg.ids[c]),
+            "cpts_nom": str(reg.names[c]),
+            "n_communes": int(counts[i]),
+            "population": int(pops[i]),
+            "communes": _unit_list(a, pos[lo : lo + counts[i]], population=True),
+        }
+
+    return LazyRows(len(groups), build)
 
 
 def _declared_shares(a: ReferenceArrays, reg, rows: np.ndarray) -> list[dict]:

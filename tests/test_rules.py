@@ -487,6 +487,85 @@ def test_check_register_on_a_grid(grid):
     assert rr.status == "fail"
 
 
+@pytest.fixture(scope="module")
+def varied_grid():
+    rng = np.random.default_rng(7)
+    return grid_reference(6, 5, rng.integers(100, 5000, size=(5, 6)))
+
+
+def _overlap_rows_expected(ref, table: pd.DataFrame, cid: str) -> list[dict]:
+    """The overlap rows of one CPTS of a register, computed another way (pandas)."""
+    units = ref.units
+    mine = set(table.loc[table["cpts_id"] == cid, "code_insee"])
+    others = table[(table["cpts_id"] != cid) & table["code_insee"].isin(mine)]
+    rows = []
+    for other, g in others.groupby("cpts_id"):
+        codes = sorted(set(g["code_insee"]))
+        rows.append(
+            {
+                "cpts_id": other,
+                "cpts_nom": g["cpts_nom"].iloc[0],
+                "n_communes": len(codes),
+                "population": int(units.loc[codes, "population"].sum()),
+                "communes": [
+                    {"code": c, "nom": units.at[c, "nom"], "population": int(units.at[c, "population"])}
+                    for c in codes
+                ],
+            }
+        )
+    return sorted(rows, key=lambda r: (-r["population"], -r["n_communes"], r["cpts_id"]))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.tuples(st.sampled_from("ABCDEF"), st.integers(0, 5), st.integers(0, 4)), min_size=1, max_size=40
+    )
+)
+def test_overlap_rows_of_a_register_are_every_other_cpts_sharing_units(varied_grid, picks):
+    # The rows are built when read (LazyRows): they must be what an eager computation gives.
+    table = register([(cid, f"CPTS {cid}", code(i, j)) for cid, i, j in picks]).drop_duplicates(
+        ["cpts_id", "code_insee"]
+    )
+    rr = check_register(varied_grid, table, min_population=0)
+    for report in rr.reports:
+        rows = report.rule("overlap").details["cpts"]
+        expected = _overlap_rows_expected(varied_grid, table, report.cpts_id)
+        assert rows == expected and list(rows) == expected and len(rows) == len(expected)
+        assert rows[:2] == expected[:2] and (not expected or rows[-1] == expected[-1])
+        assert report.to_dict()["rules"][-1]["details"]["cpts"] == expected
+
+
+def test_register_json_in_pieces_is_the_json_of_the_report(grid):
+    ring = [c for c in block(1, 3, 1, 3) if c != code(2, 2)]
+    reg = register(
+        [("R", "CPTS Anneau", c) for c in ring]
+        + [("S", "CPTS Sud « 1 »", c) for c in block(0, 4, 0, 0) + [code(1, 1)]]
+        + [("T", "CPTS\nTrois", c) for c in block(0, 1, 0, 1)]
+    )
+    rr = check_register(grid, reg, min_population=0)
+    assert rr.overlaps and rr.enclaves
+    for indent in (2, None, 0, 4):
+        text = "".join(rr.json_chunks(indent=indent))
+        assert (
+            text == json.dumps(rr.to_dict(), ensure_ascii=False, indent=indent) == rr.to_json(indent=indent)
+        )
+    assert json.loads(rr.to_json()) == rr.to_dict()
+
+
+def test_register_read_in_batches_is_the_register_read_at_once(grid, monkeypatch):
+    import cpts_geo.register as register_module
+
+    rows = [(f"C{k}", f"CPTS {k}", code(i, j)) for k in range(6) for i, j in ((k % 5, 0), (k % 5, 1))]
+    rows += [("N", "CPTS N", "Commune 49404"), ("N", "CPTS N", code(3, 4))]  # a name: own batch
+    frame = register(rows)
+    whole = register_from_frame(frame, grid)
+    monkeypatch.setattr(register_module, "CODES_BATCH", 3)
+    batched = register_from_frame(frame, grid)
+    pd.testing.assert_frame_equal(whole.table, batched.table)
+    assert whole.warnings == batched.warnings
+
+
 def test_register_codes_unknown_to_the_reference_are_refused_everywhere(grid):
     reg = register([("A", "CPTS A", code(0, 0)), ("A", "CPTS A", "99999"), ("B", "CPTS B", code(4, 4))])
     for call in (
