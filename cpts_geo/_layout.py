@@ -282,20 +282,3 @@ def _polygon_fields(gdf, path: Path, id_column, name_column, stage_column) -> di
             "name_column, stage_column)"
         )
     return out
-
-
-_REMARK = re.compile(
-    r"^(?P<name>.*?\S)\s*\((?!\s*(?:l\s*['’]?|la|le|les|\d[\dab]?|\d{5}|2[ab])\s*\))[^()]*\)\s*$",
-    re.IGNORECASE,
-)
-
-
-def without_remark(name: str) -> str:
-    """A commune name given next to its code without a remark in brackets at its end
-    (« Juigné-Béné (ancien code) »); articles, départements and postal codes in brackets stay.
-
-    >>> without_remark("Juigné-Béné (ancien code)"), without_remark("Rochelle (La)"), without_remark("Saint-Denis (93)")
-    ('Juigné-Béné', 'Rochelle (La)', 'Saint-Denis (93)')
-    """
-    m = _REMARK.match(name)
-    return m.group("name") if m else name

@@ -52,7 +52,6 @@ from ._layout import (  # the column names are re-exported: cpts_geo.inputs.CODE
     _looks_like_code,
     _polygon_fields,
     _split_header,
-    without_remark,
 )
 from ._text import fr_plural, safe
 from .reference import Reference
@@ -263,7 +262,7 @@ def _header_values(header, body, rows, src, departement, warnings):
             continue
         values.append(v)
         # A name over several lines is a quoted field that swallowed rows (warned): not a name.
-        names.append(without_remark(nom) if code and nom and "\n" not in nom else None)
+        names.append(nom if code and nom and "\n" not in nom else None)
         postal.append(_cell(r, cols.get("postal")) or None)
         lines.append(r.line)
         d = _cell(r, cols.get("dep")) if cols.get("dep") is not None else ""
@@ -501,7 +500,6 @@ def read_register(
             continue
         for key, role in fields.items():
             data[key].append(_cell(r, cols.get(role)))
-        data["nom_commune"][-1] = without_remark(data["nom_commune"][-1])
         lines.append(r.line)
     if not lines:
         raise InputError(f"{src} : aucune ligne de données sous l'en-tête ; le registre est vide")

@@ -30,7 +30,7 @@ import shapely
 from pyproj import Transformer
 from scipy.sparse import csgraph
 
-from . import _resolve
+from . import _names, _resolve
 from ._errors import ReferenceDataError
 from ._text import fr_int
 from .adjacency import ADJACENCY_TOLERANCE_M, compute_adjacency
@@ -88,7 +88,7 @@ def normalize_name(name: str) -> str:
     """Fold a commune name for matching: no accents, case, punctuation, articles or ``Saint`` forms.
 
     Any character that is not a letter or digit separates words (curly apostrophes, dashes,
-    non-breaking spaces); ``Rochelle (La)`` is ``La Rochelle``; see :func:`cpts_geo._resolve.normalize_name`.
+    non-breaking spaces); ``Rochelle (La)`` is ``La Rochelle``; see :func:`cpts_geo._names.normalize_name`.
 
     >>> normalize_name("Saint-Étienne-du-Rouvray")
     'saint etienne du rouvray'
@@ -97,7 +97,7 @@ def normalize_name(name: str) -> str:
     >>> normalize_name("L’Île-d’Yeu")
     'l ile d yeu'
     """
-    return _resolve.normalize_name(name)
+    return _names.normalize_name(name)
 
 
 @dataclass
@@ -540,9 +540,9 @@ class Reference:
 
     # ---- resolving -----------------------------------------------------------------------
     @cached_property
-    def _name_index(self) -> _resolve.NameIndex:
+    def _name_index(self) -> _names.NameIndex:
         """Lookup tables of names, former communes, postal codes and EPCI (built once)."""
-        return _resolve.build_index(self)
+        return _names.build_index(self)
 
     def expand(self, code: str) -> list[str]:
         """Unit codes of a commune code: its units (a PLM city's arrondissements, a divided

@@ -92,7 +92,7 @@ def test_json_contract_and_input_warnings():
             "line": 9,
             "value": "49166",
             "message": "ancien code 49166 : commune fusionnée dans Montreuil-Juigné (49214) au COG 2026 ; "
-            "nom 'Juigné-Béné' inconnu du COG 2026, sans doute celui de l'ancienne commune 49166 : le code "
+            "nom 'Juigné-Béné (ancien code)' inconnu du COG 2026, sans doute celui de l'ancienne commune 49166 : le code "
             "est retenu",
         },
     ]

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from openpyxl import Workbook
 
 from cpts_geo import InputError
-from cpts_geo._resolve import epci_key, normalize_name
+from cpts_geo._names import epci_key, normalize_name
 from cpts_geo.cli import main
 from cpts_geo.inputs import read_proposal, read_register
 from cpts_geo.register import STAGES, parse_stage
@@ -581,3 +581,20 @@ def test_register_code_name_pairs_and_postal_codes(tmp_path, ref):
     assert "ligne 2 : code 44109 et nom 'Angers' en désaccord" in res.stderr
     reg = read_register(path, ref, prefer="names")
     assert reg.codes("A") == ["49007", "97411", "49015"]
+
+
+def test_register_of_names_as_the_cog_writes_them(ref, tmp_path):
+    # A register by name and département (cp1252, « ; »): official names in brackets are names.
+    path = tmp_path / "registre_noms.csv"
+    path.write_bytes(
+        (
+            "cpts_id;cpts_nom;nom_commune;departement\r\n"
+            "16-1;CPTS Sud Charente;Bors (Canton de Charente-Sud);16\r\n"
+            "16-1;CPTS Sud Charente;Bors (Canton de Tude-et-Lavalette);16\r\n"
+            "58-1;CPTS du Morvan;Château-Chinon (Ville);58\r\n"
+            "64-1;CPTS Béarn;Castillon (Canton de Lembeye);64\r\n"
+        ).encode("cp1252")
+    )
+    reg = read_register(path, ref)
+    assert reg.table["code_insee"].tolist() == ["16053", "16052", "58062", "64182"]
+    assert not reg.warnings

@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cpts_geo import AmbiguousNameError, CptsGeoError, InputError, UnknownCommuneError, load_reference
-from cpts_geo._resolve import AUTO_SCORE, epci_key, normalize_name
+from cpts_geo._names import epci_key, normalize_name
+from cpts_geo._resolve import AUTO_SCORE
 from cpts_geo.reference import normalize_name as public_normalize_name
 
 pytestmark = pytest.mark.national
@@ -187,6 +188,37 @@ def test_homonym_without_context_is_refused_with_candidates(ref):
         AmbiguousNameError, match=r"ligne 3 : nom 'Valence' ambigu : 3 communes .*26362 \(26\)"
     ):
         ref.resolve(["Valence", "Angers"], lines=[3, 4])
+
+
+def test_every_commune_name_with_its_departement_designates_it(ref):
+    # Names as the COG writes them, brackets included (« Bors (Canton de Charente-Sud) »,
+    # « Château-Chinon (Ville) »): each with its département designates its commune alone.
+    c = ref.communes
+    res = ref.resolve(c["nom"].tolist(), departement=c["departement"].tolist())
+    assert [list(got) for got in res.by_value] == [str(u).split(";") for u in c["unites"]]
+
+
+def test_official_names_in_brackets_and_remarks(ref):
+    assert ref.resolve(["Bors (Canton de Charente-Sud)"]).codes == ["16053"]
+    assert ref.resolve(["Château-Chinon (Campagne)", "Château-Chinon (Ville)"]).codes == ["58063", "58062"]
+    # The name without its canton is a homonym: decided by a neighbour, else refused naming both.
+    nb = ref.neighbours("16052")[0]
+    assert ref.resolve(["Bors", nb]).codes == ["16052", nb]
+    with pytest.raises(AmbiguousNameError, match=r"nom 'Bors' ambigu : 2 communes .*16052 \(16\), 16053"):
+        ref.resolve(["Bors"], departement="16")
+    # A remark in brackets that is not part of a name is read without it, and said so.
+    res = ref.resolve(["Angers (ville)"], lines=[4])
+    assert res.codes == ["49007"]
+    assert (
+        res.warnings[0]["message"]
+        == "« Angers (ville) » lu comme « Angers » (remarque entre parenthèses ignorée)"
+    )
+    assert ref.resolve(
+        ["16053", "49007"], names=["Bors (Canton de Charente-Sud)", "Angers (mairie)"]
+    ).codes == [
+        "16053",
+        "49007",
+    ]
 
 
 # --- typos -----------------------------------------------------------------------------------
