@@ -39,6 +39,10 @@ from .cli import (
     type=click.Path(dir_okay=False, path_type=Path),
     help="Registre des CPTS existantes (CSV/XLSX/GeoJSON/GPKG) pour vérifier les chevauchements.",
 )
+@_option(
+    "--existing-layer",
+    help="Registre GeoPackage (--existing) de plusieurs couches : la couche à lire.",
+)
 @_min_population
 @_sea_link
 @_option(
@@ -72,6 +76,7 @@ def check_cmd(
     ctx,
     proposal_path,
     existing_path,
+    existing_layer,
     min_population,
     sea_link_km,
     fmt,
@@ -99,6 +104,8 @@ def check_cmd(
     fmt = _format_for(fmt, output)
     if fmt == "pdf" and output is None:
         raise click.UsageError("--format pdf : indiquez le fichier PDF à écrire avec -o", ctx=ctx)
+    if existing_layer is not None and existing_path is None:
+        raise click.UsageError("--existing-layer : sans objet sans --existing", ctx=ctx)
     inputs = _inputs(ctx, proposal_path, existing_path)
     _check_outputs(ctx, [output], inputs)
     ref = load_ref(ctx)
@@ -108,7 +115,11 @@ def check_cmd(
     _warn_inputs(proposal_path, proposal.warnings)
     # --skip-rows is for the proposal; --prefer and --crs for both files.
     register = (
-        _read_register_warned(existing_path, ref, skip_rows=False) if existing_path is not None else None
+        _read_register_warned(
+            existing_path, ref, existing_layer, skip_rows=False, layer_option="--existing-layer"
+        )
+        if existing_path is not None
+        else None
     )
     report = check_territory(
         ref,

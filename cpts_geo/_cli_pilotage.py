@@ -8,6 +8,7 @@ import click
 
 from .cli import (
     _emit,
+    _layer,
     _offline,
     _online,
     _option,
@@ -111,10 +112,11 @@ def _source_rows(ref, inputs, parameters) -> list[tuple[str, str]]:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Dessiner aussi la courbe du nombre de CPTS par stade, avec l'objectif (.png, .svg, .pdf).",
 )
+@_layer
 @click.pass_context
 @handle_errors
 def coverage_history_cmd(
-    ctx, register_path, history_path, region, departement, goal, end, fmt, output, png_path
+    ctx, register_path, history_path, region, departement, goal, end, fmt, output, png_path, layer
 ) -> None:
     """Couverture dans le temps : nombre de CPTS et population couverte par stade, mois par mois.
 
@@ -131,7 +133,7 @@ def coverage_history_cmd(
     inputs = [register_path, history_path]
     check_outputs([output, png_path], inputs)
     ref = load_ref(ctx)
-    register = _read_register_warned(register_path, ref)
+    register = _read_register_warned(register_path, ref, layer)
     hist = register_history(
         ref, register, history=history_path, region=region, departement=departement, goal=goal, end=end
     )
@@ -188,11 +190,15 @@ def coverage_history_cmd(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Carte HTML des changements (communes entrées et sorties, zones blanches, chevauchements).",
 )
+@_option("--old-layer", help="Ancien registre GeoPackage de plusieurs couches : la couche à lire.")
+@_option("--new-layer", help="Nouveau registre GeoPackage de plusieurs couches : la couche à lire.")
 @_online
 @_offline
 @click.pass_context
 @handle_errors
-def compare_registers_cmd(ctx, old_path, new_path, fmt, output, map_path, online, offline) -> None:
+def compare_registers_cmd(
+    ctx, old_path, new_path, fmt, output, map_path, old_layer, new_layer, online, offline
+) -> None:
     """Ce qui a changé entre deux versions d'un registre : CPTS ajoutées, supprimées, renommées,
     changements de stade et de périmètre, effet sur la couverture.
 
@@ -207,8 +213,8 @@ def compare_registers_cmd(ctx, old_path, new_path, fmt, output, map_path, online
     inputs = [old_path, new_path]
     check_outputs([output, map_path], inputs)
     ref = load_ref(ctx)
-    old = _read_register_warned(old_path, ref)
-    new = _read_register_warned(new_path, ref)
+    old = _read_register_warned(old_path, ref, old_layer, layer_option="--old-layer")
+    new = _read_register_warned(new_path, ref, new_layer, layer_option="--new-layer")
     changes = register_changes(ref, old, new)
     if map_path is not None:
         from .maps import changes_map, save_map

@@ -77,13 +77,14 @@ class InputFailure(click.ClickException):
         click.echo(f"Erreur : {for_terminal(self.format_message())}", err=True, file=file)
 
 
-def _with_flags(message: str) -> str:
-    """A library message with the CLI flags of the parameters it names."""
+def _with_flags(message: str, **flags: str) -> str:
+    """A library message with the CLI flags of the parameters it names (``flags``: other flags
+    for some, ``layer="--existing-layer"``)."""
     import re
 
     hints = [
         f"{name} : option {flag}"
-        for name, flag in _FLAGS.items()
+        for name, flag in {**_FLAGS, **flags}.items()
         if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", message)
     ]
     return message + (f" ({' ; '.join(hints)})" if hints else "")
@@ -496,7 +497,17 @@ def _reading(*, register: bool) -> dict:
     return {k: given[k] for k in keys if given.get(k) is not None}
 
 
-def _read_register_warned(path: Path, ref, layer: str | None = None, *, skip_rows: bool = True, **kwargs):
+def _read_register_warned(
+    path: Path,
+    ref,
+    layer: str | None = None,
+    *,
+    skip_rows: bool = True,
+    layer_option: str = "--layer",
+    **kwargs,
+):
+    """Read a register, its warnings on stderr; ``layer_option``: the flag that chooses its layer
+    (named when a GeoPackage of several layers is refused)."""
     from .inputs import read_register
 
     options = _reading(register=True)
@@ -504,7 +515,10 @@ def _read_register_warned(path: Path, ref, layer: str | None = None, *, skip_row
         options.pop("skip_rows", None)
     if layer is not None:
         options["layer"] = layer
-    register = read_register(path, ref, **options, **kwargs)
+    try:
+        register = read_register(path, ref, **options, **kwargs)
+    except CptsGeoError as exc:
+        raise InputFailure(_with_flags(str(exc), layer=layer_option)) from None
     _warn_inputs(path, register.warnings)
     return register
 

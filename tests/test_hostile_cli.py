@@ -218,6 +218,31 @@ def test_multilayer_gpkg_refused_listing_layers_and_layer_option(ref, tmp_path):
     assert res.exit_code == 0, res.output
 
 
+def test_multilayer_register_in_every_command_that_reads_one(ref, tmp_path):
+    # Each register a command reads has its own layer option, named when it is missing.
+    path = _two_layer_gpkg(ref, tmp_path)
+    proposal = tmp_path / "p.csv"
+    proposal.write_text("code_insee\n49015\n49007\n", encoding="utf-8")
+    res = run("check", proposal, "--existing", path)
+    assert res.exit_code == 2 and "2 couches (nord, sud)" in res.stderr
+    assert "option --existing-layer" in res.stderr and "option --layer" not in res.stderr
+    res = run("check", proposal, "--existing", path, "--existing-layer", "nord", "--format", "json")
+    overlap = json.loads(res.stdout)["rules"][-1]
+    assert res.exit_code == 1 and overlap["details"]["cpts"][0]["cpts_id"] == "A"
+    res = run("check", proposal, "--existing-layer", "nord")
+    assert res.exit_code == 2 and "sans objet sans --existing" in res.stderr
+    res = run("coverage-history", path)
+    assert res.exit_code == 2 and "option --layer" in res.stderr
+    assert run("coverage-history", path, "--layer", "sud", "--format", "json").exit_code == 0
+    res = run("compare-registers", path, path, "--old-layer", "nord")
+    assert res.exit_code == 2 and "option --new-layer" in res.stderr
+    res = run("compare-registers", path, path, "--old-layer", "nord", "--new-layer", "sud", "--format", "json")
+    assert res.exit_code == 0, res.output
+    changes = json.loads(res.stdout)
+    assert [c["cpts_id"] for c in changes["added"]] == ["B"]
+    assert [c["cpts_id"] for c in changes["removed"]] == ["A"]
+
+
 def test_self_intersecting_polygon_is_repaired_with_areas(ref, tmp_path):
     x0, y0, x1, y1 = ref.units.loc["49007"].geometry.buffer(0.1).bounds
     bowtie = shapely.Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1)])
