@@ -7,8 +7,10 @@
 - ``check_register`` on a national register (every EPCI as a CPTS), for scale;
 - ``--adversarial``: hostile registers (bounded work, issue 11): 5,000 scattered CPTS of 40
   communes each drawn at random over France [check < 60 s], a register of 200,000 rows read
-  from CSV and checked [peak RSS < 1 GB], and ``suggest`` with the largest ``sea_link_km``
-  on one département (sea links computed for that zone only).
+  from CSV and checked [peak RSS < 1 GB], the same rows through ``cpts-geo check-register`` in
+  a fresh process (codes in CSV to JSON, names in a cp1252 CSV to text, XLSX to XLSX) [peak
+  RSS < 1 GB each], and ``suggest`` with the largest ``sea_link_km`` on one département (sea
+  links computed for that zone only).
 
 Usage: ``python scripts/benchmark_checks.py [--repeat 5] [--adversarial [--only-adversarial]]``.
 """
@@ -101,8 +103,26 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+#: Run a command and print the peak resident memory of its process tree's largest member (MB).
+_PEAK = (
+    "import resource, subprocess, sys; r = subprocess.run(sys.argv[1:], capture_output=True); "
+    "sys.stderr.write(r.stderr.decode()[-300:] if r.returncode not in (0, 1) else ''); "
+    "print(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)"
+)
+
+
+def child_peak(cmd: list[str]) -> tuple[float, float, int]:
+    """Wall time (s), peak RSS (MB) and exit code of ``cmd`` run in a fresh process."""
+    t0 = time.perf_counter()
+    res = subprocess.run([sys.executable, "-c", _PEAK, *cmd], capture_output=True, text=True, check=True)
+    rc, peak = res.stdout.split()
+    return time.perf_counter() - t0, float(peak), int(rc)
+
+
 def adversarial(ref) -> None:
-    """The bounded-work figures of issue 11."""
+    """The bounded-work figures of issue 11: in process, then ``cpts-geo check-register`` as a
+    user runs it, on the same 200,000 rows written three ways (codes in CSV, names with their
+    département in a cp1252 « ; » CSV, an XLSX workbook), each output written to a file."""
     import tempfile
 
     from cpts_geo import suggest_territories
@@ -113,7 +133,16 @@ def adversarial(ref) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         # 5,000 scattered CPTS of 40 communes: 200,000 rows, read from CSV as a user sends it.
         path = Path(tmp) / "registre_200k.csv"
-        scattered_register(ref, 5000, 40).to_csv(path, index=False)
+        frame = scattered_register(ref, 5000, 40)
+        frame.to_csv(path, index=False)
+        names = Path(tmp) / "registre_200k_noms.csv"
+        units = ref.units.loc[frame["code_insee"]]
+        frame.drop(columns="code_insee").assign(
+            nom_commune=units["nom"].to_numpy(), departement=units["departement"].to_numpy()
+        ).to_csv(names, index=False, sep=";", encoding="cp1252", errors="replace")
+        xlsx = Path(tmp) / "registre_200k.xlsx"
+        frame.to_excel(xlsx, index=False)
+        del frame, units
         t0 = time.perf_counter()
         reg = read_register(path, ref)
         read_s = time.perf_counter() - t0
@@ -122,11 +151,25 @@ def adversarial(ref) -> None:
         check_s = time.perf_counter() - t0
         print(
             f"adversarial register, 5000 scattered CPTS x 40 communes ({len(reg.table)} rows, "
-            f"{path.stat().st_size / 1e6:.1f} MB CSV): read {read_s:.1f} s, check_register {check_s:.1f} s "
-            f"[target < 60 s], {len(rr.reports)} reports; peak RSS {peak_rss_mb():.0f} MB "
+            f"{path.stat().st_size / 1e6:.1f} MB CSV), in process: read {read_s:.1f} s, check_register "
+            f"{check_s:.1f} s [target < 60 s], {len(rr.reports)} reports; peak RSS {peak_rss_mb():.0f} MB "
             f"(reference loaded: {rss0:.0f} MB) [target < 1024 MB]"
         )
         del rr, reg
+        cli = [sys.executable, "-m", "cpts_geo.cli", "check-register"]
+        runs = {
+            "codes, CSV -> JSON": [str(path), "-o", str(Path(tmp) / "rapport.json")],
+            "names + département, cp1252 ; CSV -> text": [str(names), "-o", str(Path(tmp) / "rapport.txt")],
+            "codes, XLSX -> XLSX": [str(xlsx), "-o", str(Path(tmp) / "rapport.xlsx")],
+        }
+        for label, args in runs.items():
+            wall, peak, rc = child_peak(cli + args)
+            out = Path(args[-1])
+            print(
+                f"  cpts-geo check-register, {label}: {wall:.1f} s wall (start, read, check, write), "
+                f"exit {rc}, output {out.stat().st_size / 1e6:.1f} MB; peak RSS {peak:.0f} MB "
+                "[target < 1024 MB]"
+            )
     km = LIMITS["sea_link_km"].high
     t0 = time.perf_counter()
     res = suggest_territories(ref, within="29", sea_link_km=km, geometry=False)
