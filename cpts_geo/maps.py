@@ -345,12 +345,12 @@ def coverage_map(
     if len(multi):
         names = cpts["cpts_nom"].to_dict()
         keyed = multi.assign(key=[tuple(c) for c in multi["cpts"]])
+        # The atoms of each set of CPTS, indexed once (not every atom scanned for every set).
+        atoms_of: dict[frozenset, list[int]] = {}
+        for i, lab in enumerate(parts.label):
+            atoms_of.setdefault(frozenset(x[1] for x in lab if x[0] == "c"), []).append(i)
         for key, grp in keyed.groupby("key", sort=True):
-            pos = [
-                i
-                for i, lab in enumerate(parts.label)
-                if {("c", k) for k in key} <= set(lab) and sum(1 for x in lab if x[0] == "c") == len(key)
-            ]
+            pos = atoms_of.get(frozenset(key), [])
             geom = parts.union({0: pos})[0] if pos else None
             communes = ", ".join(f"{n} ({c})" for c, n in grp["nom"].head(8).items())
             ov_rows.append(

@@ -236,7 +236,9 @@ def test_multilayer_register_in_every_command_that_reads_one(ref, tmp_path):
     assert run("coverage-history", path, "--layer", "sud", "--format", "json").exit_code == 0
     res = run("compare-registers", path, path, "--old-layer", "nord")
     assert res.exit_code == 2 and "option --new-layer" in res.stderr
-    res = run("compare-registers", path, path, "--old-layer", "nord", "--new-layer", "sud", "--format", "json")
+    res = run(
+        "compare-registers", path, path, "--old-layer", "nord", "--new-layer", "sud", "--format", "json"
+    )
     assert res.exit_code == 0, res.output
     changes = json.loads(res.stdout)
     assert [c["cpts_id"] for c in changes["added"]] == ["B"]

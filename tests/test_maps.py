@@ -177,6 +177,31 @@ def test_map_html(ref, reg49):
     assert len(drawn["Communes dans plusieurs CPTS"]) == 1
 
 
+def test_overlap_layer_has_one_polygon_per_set_of_cpts(ref):
+    # 49007 in A and C, 49015 in A and B, 49020 in A, B and C: three sets, three polygons, each
+    # the commune of its set (the atoms indexed by their set of CPTS).
+    rows = [("A", c) for c in ("49007", "49015", "49020", "49099")]
+    rows += [("B", c) for c in ("49015", "49020", "49267")] + [("C", c) for c in ("49007", "49020")]
+    reg = pd.DataFrame(rows, columns=["cpts_id", "code_insee"]).assign(
+        cpts_nom=lambda d: "CPTS " + d["cpts_id"]
+    )
+    m = coverage_map(ref, reg, departement="49")
+    features = next(
+        c.data["features"]
+        for c in m._children.values()
+        if isinstance(c, folium.GeoJson) and c.layer_name == "Communes dans plusieurs CPTS"
+    )
+    got = {f["properties"]["cpts"]: shapely.geometry.shape(f["geometry"]) for f in features}
+    expected = {"CPTS A ; CPTS C": "49007", "CPTS A ; CPTS B": "49015", "CPTS A ; CPTS B ; CPTS C": "49020"}
+    assert set(got) == set(expected)
+    for key, commune in expected.items():
+        unit = ref.units.at[commune, "geometry"]
+        assert (
+            shapely.area(shapely.intersection(got[key], unit)) / shapely.area(shapely.union(got[key], unit))
+            > 0.95
+        )
+
+
 def test_default_map_is_self_contained(ref, reg49):
     page = render_map(coverage_map(ref, reg49, departement="49"))
     assert external_resources(page) == []
