@@ -147,21 +147,7 @@ def contiguity(territory: Territory, *, sea_link_km: float = 30.0) -> RuleResult
     order = np.lexsort((firsts, -pops))  # largest population first, then smallest code
     groups = [groups[i] for i in order]
     lands = [int(a.land[P[g[0]]]) for g in groups]
-    main_land = ref.main_land
-    comps: list[dict] = []
-    for cid, g in enumerate(groups, 1):
-        pos = P[g]
-        top = pos[np.lexsort((pos, -a.pop[pos]))[0]]
-        comps.append(
-            {
-                "id": cid,
-                "name": str(a.names[top]),
-                "n_communes": len(pos),
-                "population": int(a.pop[pos].sum()),
-                "island": bool(lands[cid - 1] != main_land[a.dep[pos[0]]]),
-                "communes": _unit_list(a, pos),
-            }
-        )
+    comps = _component_rows(ref, P, groups, lands)
     details["components"] = comps
 
     # Land gaps: several parts on one land mass.
@@ -200,30 +186,63 @@ def contiguity(territory: Territory, *, sea_link_km: float = 30.0) -> RuleResult
     links = details["sea_links"]
     main_part = joined[0]
 
-    named = [
-        f"{c['name']} ({'île, ' if c['island'] else ''}{fr_plural(c['n_communes'], 'commune')})"
-        for c in comps
-    ]
+    def named(parts: list[int]) -> str:
+        """The first parts (0-based) named, the others counted."""
+        shown = [comps[i] for i in parts[:4]]
+        return listing(
+            [
+                f"{c['name']} ({'île, ' if c['island'] else ''}{fr_plural(c['n_communes'], 'commune')})"
+                for c in shown
+            ],
+            4,
+            total=len(parts),
+        )
+
     sentences = []
     if gaps:
-        gap_names = [named[cid - 1] for ids in gaps for cid in ids]
-        sentences.append(f"{listing(gap_names, 4)} sont séparées par des communes hors du territoire")
+        sentences.append(
+            f"{named([cid - 1 for ids in gaps for cid in ids])} sont séparées par des communes hors du territoire"
+        )
     if links:
         sentences.append(
             f"reliées par la mer (liaisons de {fr_km(sea_link_km)}\u00a0km au plus) : "
             + ", ".join(f"{lk['a_nom']} – {lk['b_nom']} ({fr_km(lk['distance_km'])}\u00a0km)" for lk in links)
         )
     if (joined != main_part).any():
-        far_names = [named[i] for i in range(k) if joined[i] != main_part]
+        far = [i for i in range(k) if joined[i] != main_part]
         sentences.append(
-            f"{listing(far_names, 4)} à plus de {fr_km(sea_link_km)}\u00a0km par la mer du reste du territoire"
+            f"{named(far)} à plus de {fr_km(sea_link_km)}\u00a0km par la mer du reste du territoire"
         )
     status = "fail" if gaps or (joined != main_part).any() else "warn"
     if status == "fail":
         msg = f"Territoire discontinu en {fr_int(k)} parties : " + " ; ".join(sentences) + "."
     else:
-        msg = f"Territoire en {fr_int(k)} parties {sentences[0]} ; parties : {listing(named, 4)}."
+        msg = f"Territoire en {fr_int(k)} parties {sentences[0]} ; parties : {named(list(range(k)))}."
     return RuleResult("contiguity", status, msg, details)
+
+
+def _component_rows(ref: Reference, P: np.ndarray, groups: list[np.ndarray], lands: list[int]) -> LazyRows:
+    """The parts of a territory (``groups`` of indices into ``P``, in report order) as
+    :class:`LazyRows` of ``id``, ``name``, ``n_communes``, ``population``, ``island``,
+    ``communes``: the positions are kept, the dicts built when read."""
+    a, main_land = ref.arrays, ref.main_land
+    flat = P[np.concatenate(groups)]
+    bounds = np.cumsum([0] + [len(g) for g in groups])
+    land = np.asarray(lands)
+
+    def build(i: int) -> dict:
+        pos = flat[bounds[i] : bounds[i + 1]]
+        top = pos[np.lexsort((pos, -a.pop[pos]))[0]]
+        return {
+            "id": i + 1,
+            "name": str(a.names[top]),
+            "n_communes": len(pos),
+            "population": int(a.pop[pos].sum()),
+            "island": bool(land[i] != main_land[a.dep[pos[0]]]),
+            "communes": _unit_list(a, pos),
+        }
+
+    return LazyRows(len(groups), build)
 
 
 def enclaves(territory: Territory) -> RuleResult:
@@ -301,27 +320,31 @@ def epci_alignment(territory: Territory) -> RuleResult:
     pe = P[has]
     pop_in = np.bincount(inv, weights=a.pop[pe], minlength=len(ids)).astype(np.int64)
     n_in = np.bincount(inv, minlength=len(ids))
-    members = _graph.groups(inv, len(ids))
-    rows: list[dict] = []
-    for i in np.lexsort((a.epci_codes[ids].astype(str), -pop_in)):
+    by_epci = pe[np.argsort(inv, kind="stable")]  # the units of each EPCI: one slice each
+    starts = np.cumsum(n_in) - n_in
+    order = np.lexsort((a.epci_codes[ids].astype(str), -pop_in))  # largest population inside first
+    whole = n_in[order] == a.epci_n[ids[order]]
+
+    def build(k: int) -> dict:
+        i = order[k]
         eid = ids[i]
         n_tot, p_tot = int(a.epci_n[eid]), int(a.epci_pop[eid])
-        rows.append(
-            {
-                "code": str(a.epci_codes[eid]),
-                "nom": str(a.epci_names[eid]),
-                "n_communes_in": int(n_in[i]),
-                "n_communes": n_tot,
-                "population_in": int(pop_in[i]),
-                "population": p_tot,
-                "share_communes": round(int(n_in[i]) / n_tot, 4),
-                "share_population": round(int(pop_in[i]) / p_tot, 4) if p_tot else 0.0,
-                "whole": bool(n_in[i] == n_tot),
-                "communes": [str(c) for c in a.codes[pe[members[i]]]],
-            }
-        )
+        return {
+            "code": str(a.epci_codes[eid]),
+            "nom": str(a.epci_names[eid]),
+            "n_communes_in": int(n_in[i]),
+            "n_communes": n_tot,
+            "population_in": int(pop_in[i]),
+            "population": p_tot,
+            "share_communes": round(int(n_in[i]) / n_tot, 4),
+            "share_population": round(int(pop_in[i]) / p_tot, 4) if p_tot else 0.0,
+            "whole": bool(whole[k]),
+            "communes": [str(c) for c in a.codes[by_epci[starts[i] : starts[i] + n_in[i]]]],
+        }
+
+    rows = LazyRows(len(order), build)
     without = _unit_list(a, P[~has])
-    split = [r for r in rows if not r["whole"]]
+    split = np.flatnonzero(~whole)
     details = {"epcis": rows, "n_split": len(split), "without_epci": without}
     tail = ""
     if without:
@@ -330,11 +353,12 @@ def epci_alignment(territory: Territory) -> RuleResult:
             + listing([f"{u['nom']} ({u['code']})" for u in without], 5)
             + "."
         )
-    if not split:
-        if rows:
+    if not len(split):
+        if len(rows):
+            first = [str(a.epci_names[ids[i]]) for i in order[:LIST_MAX]]
             msg = (
                 f"Territoire fait {'du seul EPCI entier' if len(rows) == 1 else f'de {fr_int(len(rows))} EPCI entiers'} : "
-                + listing([r["nom"] for r in rows])
+                + listing(first, total=len(rows))
                 + "."
                 + tail
             )
@@ -344,11 +368,11 @@ def epci_alignment(territory: Territory) -> RuleResult:
     described = [
         f"{r['nom']} ({fr_int(r['n_communes_in'])}/{fr_plural(r['n_communes'], 'commune')}, "
         f"{fr_share(r['share_population'])} de la population)"
-        for r in split
+        for r in (rows[k] for k in split[:LIST_MAX])
     ]
     msg = (
         f"{fr_int(len(split))} EPCI coupé{'s' if len(split) > 1 else ''} sur {fr_int(len(rows))} touché"
-        f"{'s' if len(rows) > 1 else ''} : {listing(described)}." + tail
+        f"{'s' if len(rows) > 1 else ''} : {listing(described, total=len(split))}." + tail
     )
     return RuleResult("epci_alignment", "warn", msg, details)
 
@@ -368,35 +392,39 @@ def admin_boundaries(territory: Territory) -> RuleResult:
     P = territory.positions
     pop = a.pop[P]
 
-    def table(ids_all: np.ndarray, codes: np.ndarray, names: np.ndarray, extra=None) -> list[dict]:
+    def table(ids_all: np.ndarray, codes: np.ndarray, names: np.ndarray, extra=None) -> LazyRows:
         ids, inv, counts = np.unique(ids_all, return_inverse=True, return_counts=True)
         pops = np.bincount(inv, weights=pop, minlength=len(ids)).astype(np.int64)
-        out = []
-        for i in np.lexsort((codes[ids].astype(str), -pops)):
+        order = np.lexsort((codes[ids].astype(str), -pops))  # largest population first
+
+        def build(k: int) -> dict:
+            i = order[k]
             row: dict[str, Any] = {"code": str(codes[ids[i]]), "nom": str(names[ids[i]])}
             if extra is not None:
                 row["region"] = str(extra[ids[i]])
             row.update({"n_communes": int(counts[i]), "population": int(pops[i])})
-            out.append(row)
-        return out
+            return row
+
+        return LazyRows(len(order), build)
 
     deps = table(a.dep[P], a.dep_codes, a.dep_names, a.reg_codes[a.dep_region])
     regs = table(a.reg[P], a.reg_codes, a.reg_names)
     details = {"departements": deps, "regions": regs}
 
-    def named(rows):
-        return [f"{r['nom']} ({r['code']}, {fr_int(r['population'])} hab.)" for r in rows]
+    def named(rows) -> str:
+        first = [f"{r['nom']} ({r['code']}, {fr_int(r['population'])} hab.)" for r in rows[:5]]
+        return listing(first, 5, total=len(rows))
 
     if len(regs) > 1:
         msg = (
-            f"Territoire sur {fr_int(len(regs))} régions : {listing(named(regs), 5)}, et "
-            f"{fr_int(len(deps))} départements : {listing(named(deps), 5)} ; les ARS de ces "
+            f"Territoire sur {fr_int(len(regs))} régions : {named(regs)}, et "
+            f"{fr_int(len(deps))} départements : {named(deps)} ; les ARS de ces "
             "régions doivent valider le territoire ensemble."
         )
         return RuleResult("admin_boundaries", "warn", msg, details)
     reg = f"région {regs[0]['nom']}"
     if len(deps) > 1:
-        msg = f"Territoire sur {fr_int(len(deps))} départements de la {reg} : {listing(named(deps), 5)}."
+        msg = f"Territoire sur {fr_int(len(deps))} départements de la {reg} : {named(deps)}."
         return RuleResult("admin_boundaries", "warn", msg, details)
     msg = f"Territoire dans un seul département, {deps[0]['nom']} ({deps[0]['code']}), {reg}."
     return RuleResult("admin_boundaries", "pass", msg, details)

@@ -536,6 +536,65 @@ def test_overlap_rows_of_a_register_are_every_other_cpts_sharing_units(varied_gr
         assert report.to_dict()["rules"][-1]["details"]["cpts"] == expected
 
 
+@pytest.fixture(scope="module")
+def mosaic():
+    rng = np.random.default_rng(11)
+    epci = rng.choice(["E1", "E2", "E3", "E4"], size=(5, 6))
+    dep = np.array([["49", "49", "72", "72", "35", "35"]] * 5)
+    reg = np.array([["52", "52", "52", "52", "53", "53"]] * 5)
+    return grid_reference(6, 5, rng.integers(100, 5000, size=(5, 6)), epci=epci, departement=dep, region=reg)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.sets(st.tuples(st.integers(0, 5), st.integers(0, 4)), min_size=1, max_size=30))
+def test_epci_and_admin_rows_are_those_of_the_units(mosaic, cells):
+    # The rows are built when read (LazyRows): they must be what the units table says.
+    codes = sorted(code(i, j) for i, j in cells)
+    report = check_territory(mosaic, codes, min_population=0)
+    units = mosaic.units
+    inside = units.loc[codes]
+    expected = []
+    for e, g in inside.groupby("epci"):
+        n_tot, p_tot = int((units["epci"] == e).sum()), int(units.loc[units["epci"] == e, "population"].sum())
+        expected.append(
+            {
+                "code": e,
+                "nom": mosaic.epci.at[e, "nom"],
+                "n_communes_in": len(g),
+                "n_communes": n_tot,
+                "population_in": int(g["population"].sum()),
+                "population": p_tot,
+                "share_communes": round(len(g) / n_tot, 4),
+                "share_population": round(int(g["population"].sum()) / p_tot, 4),
+                "whole": len(g) == n_tot,
+                "communes": sorted(g.index),
+            }
+        )
+    expected.sort(key=lambda r: (-r["population_in"], r["code"]))
+    epci = report.rule("epci_alignment").details
+    assert epci["epcis"] == expected and epci["n_split"] == sum(not r["whole"] for r in expected)
+    admin = report.rule("admin_boundaries").details
+    deps = [
+        {
+            "code": d,
+            "nom": f"Département {d}",
+            "region": g["region"].iloc[0],
+            "n_communes": len(g),
+            "population": int(g["population"].sum()),
+        }
+        for d, g in inside.groupby("departement")
+    ]
+    assert admin["departements"] == sorted(deps, key=lambda r: (-r["population"], r["code"]))
+    regs = [(r, len(g), int(g["population"].sum())) for r, g in inside.groupby("region")]
+    assert [(r["code"], r["n_communes"], r["population"]) for r in admin["regions"]] == sorted(
+        regs, key=lambda r: (-r[2], r[0])
+    )
+    parts = report.rule("contiguity").details["components"]
+    assert sorted(u["code"] for c in parts for u in c["communes"]) == (codes if len(parts) else [])
+    assert [c["population"] for c in parts] == sorted((c["population"] for c in parts), reverse=True)
+    assert json.loads(report.to_json()) == report.to_dict()
+
+
 def test_register_json_in_pieces_is_the_json_of_the_report(grid):
     ring = [c for c in block(1, 3, 1, 3) if c != code(2, 2)]
     reg = register(
