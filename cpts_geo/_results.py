@@ -58,6 +58,8 @@ class LazyRows(Sequence):
     >>> rows = LazyRows(2, lambda i: {"n": i})
     >>> rows[1], len(rows), rows == [{"n": 0}, {"n": 1}]
     ({'n': 1}, 2, True)
+    >>> import pickle; pickle.loads(pickle.dumps(rows))
+    [{'n': 0}, {'n': 1}]
     """
 
     def __init__(self, n: int, build: Callable[[int], dict]):
@@ -87,6 +89,10 @@ class LazyRows(Sequence):
         return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]
+
+    def __reduce__(self):
+        # Pickled (or sent to another process) as the plain list it stands for.
+        return (list, (list(self),))
 
     def __repr__(self) -> str:
         return repr(list(self))

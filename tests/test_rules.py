@@ -610,6 +610,10 @@ def test_register_json_in_pieces_is_the_json_of_the_report(grid):
             text == json.dumps(rr.to_dict(), ensure_ascii=False, indent=indent) == rr.to_json(indent=indent)
         )
     assert json.loads(rr.to_json()) == rr.to_dict()
+    import pickle
+
+    again = pickle.loads(pickle.dumps(rr))  # rows built when read travel as plain lists
+    assert again.to_dict() == rr.to_dict() and again.to_json() == rr.to_json()
 
 
 def test_register_read_in_batches_is_the_register_read_at_once(grid, monkeypatch):
