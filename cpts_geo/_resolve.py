@@ -1,7 +1,7 @@
 """Resolving what users type (codes, names, postal codes, EPCI) into unit codes.
 
 :meth:`cpts_geo.Reference.resolve` delegates here. The lookup tables are built once per
-reference by :func:`build_index` and cached by the reference itself (``Reference._name_index``).
+reference by :func:`cpts_geo._names.build_index` and cached by the reference itself (``Reference._name_index``).
 
 A list is resolved in two passes: first every value that designates one unit (or one set of
 units) on its own, which gives the list's *context* (its départements and units); then the
