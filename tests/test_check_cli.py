@@ -188,7 +188,7 @@ def test_missing_files(tmp_path):
 
 
 # --- check-register ---------------------------------------------------------------------------
-def test_check_register_example():
+def test_check_register_example(tmp_path):
     res = run("check-register", REGISTER, "--format", "json")
     assert res.exit_code == 1
     data = json.loads(res.stdout)
@@ -201,6 +201,14 @@ def test_check_register_example():
     assert data["register"]["overlaps"] == [
         {"code": "44013", "nom": "Besné", "cpts": ["FICTIF-52-001", "FICTIF-52-041"], "population": 3322}
     ]
+    # Written to a file in pieces (one CPTS at a time): the same JSON, one final line break, no
+    # temp file left.
+    out = tmp_path / "registre.json"
+    res = run("check-register", REGISTER, "-o", out)
+    assert res.exit_code == 1 and f"Écrit : {out}" in res.stderr
+    written = out.read_text(encoding="utf-8")
+    assert json.loads(written) == data and written.endswith("}\n") and not written.endswith("\n\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["registre.json"]
     text = run("check-register", REGISTER).stdout
     assert text.startswith("Registre : 60 CPTS — résultat : ÉCHEC")
 
