@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from cpts_geo._version import __version__
 
 #: Public name -> module that owns it.
 _EXPORTS = {
@@ -19,36 +19,36 @@ _EXPORTS = {
     "InputError": "_errors",
     "ReferenceDataError": "_errors",
     "UnknownCommuneError": "_errors",
-    "Coverage": "coverage",
-    "coverage_summary": "coverage",
-    "coverage_table": "coverage",
-    "cpts_table": "coverage",
-    "aggregate_indicators": "diagnostic",
-    "territory_summary": "diagnostic",
-    "white_zones": "diagnostic",
-    "IndicatorTable": "inputs",
-    "Proposal": "inputs",
-    "read_indicators": "inputs",
-    "read_proposal": "inputs",
-    "read_register": "inputs",
-    "Reference": "reference",
-    "Resolution": "reference",
-    "load_reference": "reference",
-    "Register": "register",
-    "as_register": "register",
-    "register_from_frame": "register",
-    "RULE_IDS": "rules",
-    "RegisterReport": "rules",
-    "Report": "rules",
-    "RuleResult": "rules",
-    "as_territory": "rules",
-    "check_register": "rules",
-    "check_territory": "rules",
-    "SuggestResult": "suggest",
-    "suggest_territories": "suggest",
-    "ACI_SIZE_BOUNDS": "territory",
-    "Territory": "territory",
-    "aci_size_class": "territory",
+    "Coverage": "steering.coverage",
+    "coverage_summary": "steering.coverage",
+    "coverage_table": "steering.coverage",
+    "cpts_table": "steering.coverage",
+    "aggregate_indicators": "diagnostic.indicators",
+    "territory_summary": "diagnostic.summary",
+    "white_zones": "diagnostic.summary",
+    "IndicatorTable": "inputs.read",
+    "Proposal": "inputs.read",
+    "read_indicators": "inputs.read",
+    "read_proposal": "inputs.read",
+    "read_register": "inputs.read",
+    "Reference": "reference.units",
+    "Resolution": "reference.resolve",
+    "load_reference": "reference.units",
+    "Register": "inputs.register",
+    "as_register": "inputs.read",
+    "register_from_frame": "inputs.register",
+    "RULE_IDS": "checks.rules",
+    "RegisterReport": "checks.report",
+    "Report": "checks.report",
+    "RuleResult": "checks.report",
+    "as_territory": "checks.rules",
+    "check_register": "checks.rules",
+    "check_territory": "checks.rules",
+    "SuggestResult": "suggest.territories",
+    "suggest_territories": "suggest.territories",
+    "ACI_SIZE_BOUNDS": "checks.territory",
+    "Territory": "checks.territory",
+    "aci_size_class": "checks.territory",
 }
 
 __all__ = [
@@ -108,20 +108,28 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # what type checkers and IDEs see
-    from ._errors import AmbiguousNameError, CptsGeoError, InputError, ReferenceDataError, UnknownCommuneError
-    from .coverage import Coverage, coverage_summary, coverage_table, cpts_table
-    from .diagnostic import aggregate_indicators, territory_summary, white_zones
-    from .inputs import IndicatorTable, Proposal, read_indicators, read_proposal, read_register
-    from .reference import Reference, Resolution, load_reference
-    from .register import Register, as_register, register_from_frame
-    from .rules import (
-        RULE_IDS,
-        RegisterReport,
-        Report,
-        RuleResult,
-        as_territory,
-        check_register,
-        check_territory,
+    from cpts_geo._errors import (
+        AmbiguousNameError,
+        CptsGeoError,
+        InputError,
+        ReferenceDataError,
+        UnknownCommuneError,
     )
-    from .suggest import SuggestResult, suggest_territories
-    from .territory import ACI_SIZE_BOUNDS, Territory, aci_size_class
+    from cpts_geo.checks.report import RegisterReport, Report, RuleResult
+    from cpts_geo.checks.rules import RULE_IDS, as_territory, check_register, check_territory
+    from cpts_geo.checks.territory import ACI_SIZE_BOUNDS, Territory, aci_size_class
+    from cpts_geo.diagnostic.indicators import aggregate_indicators
+    from cpts_geo.diagnostic.summary import territory_summary, white_zones
+    from cpts_geo.inputs.read import (
+        IndicatorTable,
+        Proposal,
+        as_register,
+        read_indicators,
+        read_proposal,
+        read_register,
+    )
+    from cpts_geo.inputs.register import Register, register_from_frame
+    from cpts_geo.reference.resolve import Resolution
+    from cpts_geo.reference.units import Reference, load_reference
+    from cpts_geo.steering.coverage import Coverage, coverage_summary, coverage_table, cpts_table
+    from cpts_geo.suggest.territories import SuggestResult, suggest_territories

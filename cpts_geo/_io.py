@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from ._errors import InputError
+from cpts_geo._errors import InputError
 
 __all__ = ["atomic_write", "atomic_write_bytes", "atomic_write_text", "check_output_path", "check_outputs"]
 

@@ -96,7 +96,7 @@ def bench_reference(args) -> None:
     import shapely
 
     import cpts_geo
-    from cpts_geo.reference import ADJACENCY_TOLERANCE_M, compute_adjacency
+    from cpts_geo.reference.adjacency import ADJACENCY_TOLERANCE_M, compute_adjacency
 
     import_s = time.perf_counter() - t0
     load_s, ref = _best(cpts_geo.load_reference)

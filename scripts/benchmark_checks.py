@@ -31,7 +31,9 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cpts_geo import check_register, check_territory, load_reference, register_from_frame  # noqa: E402
+from cpts_geo.checks.rules import check_register, check_territory
+from cpts_geo.inputs.register import register_from_frame
+from cpts_geo.reference.units import load_reference
 
 EXAMPLE = ROOT / "data" / "examples" / "proposition_valide.csv"
 
@@ -125,9 +127,9 @@ def adversarial(ref) -> None:
     département in a cp1252 « ; » CSV, an XLSX workbook), each output written to a file."""
     import tempfile
 
-    from cpts_geo import suggest_territories
-    from cpts_geo._params import LIMITS
-    from cpts_geo.inputs import read_register
+    from cpts_geo._limits import LIMITS
+    from cpts_geo.inputs.read import read_register
+    from cpts_geo.suggest.territories import suggest_territories
 
     rss0 = peak_rss_mb()
     with tempfile.TemporaryDirectory() as tmp:

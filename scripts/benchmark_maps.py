@@ -30,9 +30,10 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cpts_geo import load_reference  # noqa: E402
-from cpts_geo.inputs import register_from_frame  # noqa: E402
-from cpts_geo.maps import coverage_map, save_map  # noqa: E402
+from cpts_geo.inputs.register import register_from_frame
+from cpts_geo.maps.base import save_map
+from cpts_geo.maps.coverage import coverage_map
+from cpts_geo.reference.units import load_reference
 
 log = logging.getLogger("benchmark_maps")
 STAGES = ["aci", "aci", "aci", "projet-sante", "lettre-intention", "pre-projet"]

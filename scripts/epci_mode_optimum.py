@@ -8,7 +8,7 @@
 For each département (every unit of it, as if no CPTS existed; land adjacency restricted to the
 département plus the 30 km sea links): the heuristic's objective ``(leftover population, pieces,
 deviation)``, the exact optimum of the same objective for the same blocks
-(:func:`cpts_geo._epci_mode.exact_grouping`, HiGHS), the gap in deviation, the territories (how
+(:func:`cpts_geo.suggest.epci_exact.exact_grouping`, HiGHS), the gap in deviation, the territories (how
 many whole EPCI parts, unions, split), median and range of population, and the heuristic's time
 (best of 3 warm calls). ``--pieces``: the oversized EPCI parts of those départements, their pieces
 against the exact fewest pieces (when the part is small enough to enumerate). ``--synthetic N``:
@@ -31,17 +31,10 @@ import scipy.sparse as sp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cpts_geo import load_reference  # noqa: E402
-from cpts_geo._epci_mode import (  # noqa: E402
-    KIND_SPLIT,
-    KIND_UNION,
-    KIND_WHOLE,
-    _dev,
-    _enumerate_limited,
-    epci_partition,
-    exact_grouping,
-)
-from cpts_geo.reference import sea_links  # noqa: E402
+from cpts_geo.reference.units import load_reference, sea_links
+from cpts_geo.suggest.epci_exact import _enumerate_limited, exact_grouping
+from cpts_geo.suggest.epci_mode import epci_partition
+from cpts_geo.suggest.epci_model import KIND_SPLIT, KIND_UNION, KIND_WHOLE, deviation
 
 
 def national_inputs(ref, sea_km: float = 30.0):
@@ -125,7 +118,7 @@ def exact_pieces(g, pop, *, lo, hi, target, max_units: int = 60, max_columns: in
     if r1.x is None:
         return None
     k = int(round(r1.x.sum()))
-    dev = np.array([_dev(p, target) for _, p in cols])
+    dev = np.array([deviation(p, target) for _, p in cols])
     r2 = milp(
         dev,
         constraints=[cover, LinearConstraint(np.ones((1, m)), k, k)],
@@ -148,7 +141,7 @@ def piece_rows(ref, nat, codes):
             units = np.flatnonzero(res.part_of == p.part)
             terr = sorted(set(res.labels[units].tolist()))
             # Deviation of the pieces alone (without the small parts joined to them).
-            heur_dev = sum(_dev(pop[units][res.labels[units] == t].sum(), 60000) for t in terr)
+            heur_dev = sum(deviation(pop[units][res.labels[units] == t].sum(), 60000) for t in terr)
             row = {
                 "dep": code,
                 "epci_part_pop": p.population,

@@ -30,8 +30,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cpts_geo import load_reference  # noqa: E402
-from cpts_geo.suggest import _de  # noqa: E402  (French elision: "d'Évron", "du Mans")
+from cpts_geo.reference.units import load_reference
+from cpts_geo.suggest.assemble import de as _de
 
 REGION = "52"
 MIN_POP = 20_000

@@ -30,7 +30,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cpts_geo import load_reference, read_proposal  # noqa: E402
+from cpts_geo.inputs.read import read_proposal
+from cpts_geo.reference.units import load_reference
 
 SEED = 2026
 REGION = "52"

@@ -23,9 +23,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import cpts_geo as cg  # noqa: E402
-from cpts_geo import diagnostic as dg  # noqa: E402
-from cpts_geo.maps import coverage_figure  # noqa: E402
+import cpts_geo as cg
+from cpts_geo.diagnostic import summary as dg
+from cpts_geo.outputs.figures import coverage_figure
 
 EXAMPLES = cg.reference.default_data_dir() / "examples"
 # The notebooks' defaults.

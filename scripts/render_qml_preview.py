@@ -14,7 +14,7 @@ Usage::
 
 ``--example DEP`` first writes a small GeoPackage from the shipped reference (the communes of the
 département grouped by EPCI into fake CPTS at three stages, two EPCI left as white zones, one
-commune in two CPTS, the département's outline) with :func:`cpts_geo._qgis.write_styled_gpkg`.
+commune in two CPTS, the département's outline) with :func:`cpts_geo.outputs.qgis.write_styled_gpkg`.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import geopandas as gpd  # noqa: E402
-import pyogrio  # noqa: E402
+import geopandas as gpd
+import pyogrio
 
 PT_PER_MM = 72 / 25.4
 
@@ -214,7 +214,7 @@ def render(gpkg, out, *, title: str | None = None, dpi: int = 130) -> Path:
 def example_gpkg(dep: str, path) -> Path:
     """A GeoPackage of fake CPTS on the communes of ``dep`` (see the module docstring)."""
     import cpts_geo as cg
-    from cpts_geo import _qgis as q
+    from cpts_geo.outputs import qgis as q
 
     ref = cg.load_reference()
     units = ref.units

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import pytest
 
-from cpts_geo import load_reference
+from cpts_geo.cli.main import main as cli_main
+from cpts_geo.reference.units import load_reference
 
 
 @pytest.fixture(scope="session")
@@ -29,9 +30,7 @@ _SLOW_MODULES = {"test_notebooks.py", "test_pdf.py", "test_leaflet_assets.py", "
 def pytest_collection_modifyitems(config, items):
     for item in items:
         module = getattr(item, "module", None)
-        uses_cli = (
-            module is not None and getattr(getattr(module, "main", None), "__module__", "") == "cpts_geo.cli"
-        )
+        uses_cli = module is not None and getattr(module, "main", None) is cli_main
         if "ref" in getattr(item, "fixturenames", ()) or uses_cli:
             item.add_marker(pytest.mark.national)
         if item.get_closest_marker("browser") or item.path.name in _SLOW_MODULES:

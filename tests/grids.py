@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from cpts_geo.reference import Reference
+from cpts_geo.reference.units import Reference
 
 __all__ = ["block", "code", "grid_reference"]
 

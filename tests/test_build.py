@@ -22,7 +22,8 @@ import pandas as pd
 import pytest
 import shapely
 
-from cpts_geo import ReferenceDataError, load_reference
+from cpts_geo._errors import ReferenceDataError
+from cpts_geo.reference.units import load_reference
 
 ROOT = Path(__file__).resolve().parents[1]
 CODES = ["53001", "53007", "53008", "53017", "53062"]  # five neighbouring communes of Mayenne
@@ -279,7 +280,7 @@ def test_missing_population_is_an_error(official_files, tmp_path):
 
 def test_mayotte_absent_from_the_insee_tables_keeps_the_package_figures(tmp_path):
     """INSEE publishes Mayotte apart from its national table: the package's figures stay, noted."""
-    from cpts_geo.build import _apply_population_tables
+    from cpts_geo.build._tables import _apply_population_tables
 
     communes = pd.DataFrame(
         {
@@ -341,7 +342,7 @@ def _grid(nx: int, ny: int, size: float = 1000.0) -> dict:
 
 
 def _fill(cells: dict, names: dict, absorbed: dict, *, old_polygons=None, envelope=None):
-    from cpts_geo.build import _fill_missing_territory, _MissingTerritory
+    from cpts_geo.build._geometry import _fill_missing_territory, _MissingTerritory
 
     codes = np.array([names.get(k, f"{k[0]}{k[1]}") for k in cells])
     geoms = np.array(list(cells.values()), dtype=object)
@@ -460,7 +461,7 @@ def _communes_table(rows):
 
 
 def test_former_communes_from_deleguees_associees_and_named_absorbed_communes():
-    from cpts_geo.build import former_communes
+    from cpts_geo.build._tables import former_communes
 
     communes = _communes_table(
         [
@@ -491,7 +492,7 @@ def test_former_communes_from_deleguees_associees_and_named_absorbed_communes():
 
 
 def test_postal_codes_map_deleguees_old_codes_and_plm_to_current_units():
-    from cpts_geo.build import postal_codes
+    from cpts_geo.build._tables import postal_codes
 
     cp = pd.DataFrame({"id": ["1", "2", "3", "4"], "code": ["49000", "93200", "75001", "98000"]})
     df = pd.DataFrame(

@@ -11,8 +11,8 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-from cpts_geo.cli import main
-from cpts_geo.reference import default_data_dir
+from cpts_geo.cli.main import main
+from cpts_geo.reference.units import default_data_dir
 from tests.browser import chromium_page
 
 EXAMPLES = default_data_dir() / "examples"

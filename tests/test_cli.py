@@ -7,8 +7,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from cpts_geo import __version__
-from cpts_geo.cli import main
+from cpts_geo._version import __version__
+from cpts_geo.cli.main import main
 
 
 @pytest.fixture

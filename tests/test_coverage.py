@@ -8,9 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cpts_geo import InputError, coverage_summary, coverage_table, cpts_table
-from cpts_geo.coverage import resolve_scope
-from cpts_geo.inputs import register_from_frame
+from cpts_geo._errors import InputError
+from cpts_geo.inputs.register import register_from_frame
+from cpts_geo.reference.areas import resolve_scope
+from cpts_geo.steering.coverage import coverage_summary, coverage_table, cpts_table
 
 # Five CPTS: A and B share Trélazé (an overlap); C spans Bretagne (35) and Pays de la Loire (44);
 # D is two arrondissements of Paris; E (no stage given) is in Martinique.
@@ -219,7 +220,7 @@ def test_goal_shares(ref, register):
 
 def test_unknown_code_in_register_table(ref, register):
     """A register whose table names a unit the reference does not have (another vintage)."""
-    from cpts_geo.register import as_register
+    from cpts_geo.inputs.read import as_register
 
     table = register.table.copy()
     table.loc[len(table)] = ["Z", "CPTS Z", "49999", "aci", "", None, False]

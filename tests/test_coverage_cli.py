@@ -10,8 +10,8 @@ import pytest
 import shapely
 from click.testing import CliRunner
 
-from cpts_geo.cli import main
-from cpts_geo.maps import external_resources
+from cpts_geo.cli.main import main
+from cpts_geo.maps.base import external_resources
 from tests.test_coverage import NATIONAL_POP, ROWS, frame
 
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -11,20 +11,19 @@ import pandas as pd
 import pytest
 
 import cpts_geo as cg
-from cpts_geo import InputError
-from cpts_geo.diagnostic import (
-    aci_chart,
+from cpts_geo._errors import InputError
+from cpts_geo.diagnostic.charts import aci_chart, population_chart
+from cpts_geo.diagnostic.indicators import aggregate_indicators
+from cpts_geo.diagnostic.summary import (
     aci_distance,
-    aggregate_indicators,
     commune_table,
     french_table,
-    population_chart,
-    read_indicators,
     rules_table,
-    territory_figure,
     territory_summary,
     white_zones,
 )
+from cpts_geo.inputs.read import read_indicators
+from cpts_geo.outputs.figures import territory_figure
 from tests.grids import code, grid_reference
 
 EXAMPLES = cg.reference.default_data_dir() / "examples"

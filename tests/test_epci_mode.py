@@ -1,4 +1,4 @@
-"""Tests of the EPCI mode's algorithm (``cpts_geo._epci_mode``), on arrays."""
+"""Tests of the EPCI mode's algorithm (``cpts_geo.suggest.epci_mode``), on arrays."""
 
 from __future__ import annotations
 
@@ -9,14 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.sparse import csgraph
 
-from cpts_geo._epci_mode import (
-    KIND_SPLIT,
-    KIND_UNION,
-    KIND_WHOLE,
-    epci_partition,
-    exact_grouping,
-)
-from cpts_geo.report import fr_int
+from cpts_geo._text import fr_int
+from cpts_geo.suggest.epci_exact import exact_grouping
+from cpts_geo.suggest.epci_mode import epci_partition
+from cpts_geo.suggest.epci_model import KIND_SPLIT, KIND_UNION, KIND_WHOLE
 
 MIN, MAX, TARGET = 20000, 175000, 60000
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cpts_geo.cli import main
-from cpts_geo.examples import EXAMPLE_COMMANDS, EXAMPLE_FILES, copy_examples
+from cpts_geo.cli.main import main
+from cpts_geo.outputs.examples import EXAMPLE_COMMANDS, EXAMPLE_FILES, copy_examples
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"

@@ -8,9 +8,9 @@ import geopandas as gpd
 import pyogrio
 from click.testing import CliRunner
 
-from cpts_geo.cli import main
-from cpts_geo.inputs import read_proposal, read_register
-from cpts_geo.reference import default_data_dir
+from cpts_geo.cli.main import main
+from cpts_geo.inputs.read import read_proposal, read_register
+from cpts_geo.reference.units import default_data_dir
 
 EXAMPLES = default_data_dir() / "examples"
 REGISTER = EXAMPLES / "registre_fictif_pays_de_la_loire.csv"

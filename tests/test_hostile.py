@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cpts_geo import CptsGeoError
-from cpts_geo.inputs import read_proposal, read_register
+from cpts_geo._errors import CptsGeoError
+from cpts_geo.inputs.read import read_proposal, read_register
 
 SETTINGS = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -226,7 +226,7 @@ def test_readers_odd_path_values(ref, path):
 @SETTINGS
 @given(frame=st.lists(st.tuples(ODD, ODD, ODD, ODD, ODD), max_size=5))
 def test_register_from_odd_frames(ref, frame):
-    from cpts_geo.register import as_register
+    from cpts_geo.inputs.read import as_register
 
     df = pd.DataFrame(
         frame, columns=["cpts_id", "cpts_nom", "code_insee", "statut", "date_statut"], dtype=object
@@ -236,7 +236,7 @@ def test_register_from_odd_frames(ref, frame):
 
 @pytest.mark.parametrize("value", [math.inf, -1, 10**40, "inf", object()])
 def test_check_territory_odd_options(ref, value):
-    from cpts_geo import check_territory
+    from cpts_geo.checks.rules import check_territory
 
     only_our_errors(lambda: check_territory(ref, ["49007"], min_population=value))
     only_our_errors(lambda: check_territory(ref, ["49007"], sea_link_km=value))

@@ -20,13 +20,14 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cpts_geo import InputError
-from cpts_geo._params import LIMITS, check_param
+from cpts_geo._errors import InputError
+from cpts_geo._limits import LIMITS, check_param
 from cpts_geo._text import for_terminal, safe
-from cpts_geo.cli import main
-from cpts_geo.inputs import MAX_INPUT_BYTES, read_proposal, read_register
-from cpts_geo.reference import default_data_dir
-from cpts_geo.register import register_from_frame
+from cpts_geo.cli.main import main
+from cpts_geo.inputs._tables import MAX_INPUT_BYTES
+from cpts_geo.inputs.read import read_proposal, read_register
+from cpts_geo.inputs.register import register_from_frame
+from cpts_geo.reference.units import default_data_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = default_data_dir() / "examples"
@@ -465,7 +466,7 @@ def test_suggest_csv_neutralises_cpts_ids(tmp_path, ref):
 
 
 def test_coverage_csv_neutralises_text_cells():
-    from cpts_geo._xlsx import neutralize_frame
+    from cpts_geo._csv import neutralize_frame
 
     frame = pd.DataFrame(
         {"nom": [ATTACK, "@SUM(A1)", "\tx", "\rx", "-2+3", "Angers"], "n": [-1, 2, 3, 4, 5, 6]}
@@ -538,7 +539,9 @@ def test_just_above_the_bounds(name, value):
 
 
 def test_library_validates_like_the_cli(ref):
-    from cpts_geo import check_territory, coverage_summary, suggest_territories
+    from cpts_geo.checks.rules import check_territory
+    from cpts_geo.steering.coverage import coverage_summary
+    from cpts_geo.suggest.territories import suggest_territories
 
     with pytest.raises(InputError, match="sea_link_km : valeur inf refusée"):
         suggest_territories(ref, within="49", sea_link_km=float("inf"))
@@ -577,7 +580,7 @@ def test_oversized_input_refused_before_reading(tmp_path, ref):
 
 @pytest.mark.parametrize("dep", [49, 49.0, np.int64(49), "49", " 49 ", "Maine-et-Loire"])
 def test_departement_as_int_or_name(ref, dep):
-    from cpts_geo import Territory
+    from cpts_geo.checks.territory import Territory
 
     assert ref.resolve(["Angers"], departement=dep).codes == ["49007"]
     assert Territory(ref, ["49007"]).codes == ["49007"]
@@ -600,12 +603,12 @@ def test_exit_code_1_only_for_a_failed_rule(tmp_path):
 
 
 def test_unexpected_error_exits_3_not_1(monkeypatch):
-    import cpts_geo.rules
+    import cpts_geo.checks.rules
 
     def boom(*a, **k):
         raise RuntimeError("bug \x1b[31m")
 
-    monkeypatch.setattr(cpts_geo.rules, "check_territory", boom)
+    monkeypatch.setattr(cpts_geo.checks.rules, "check_territory", boom)
     res = CliRunner().invoke(main, ["check", str(VALID)])
     assert res.exit_code == 3
     assert "Erreur interne : RuntimeError : bug \\x1b[31m" in res.stderr

@@ -9,13 +9,9 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cpts_geo import AmbiguousNameError, InputError, UnknownCommuneError
-from cpts_geo.inputs import (
-    proposal_from_codes,
-    read_proposal,
-    read_register,
-    register_from_frame,
-)
+from cpts_geo._errors import AmbiguousNameError, InputError, UnknownCommuneError
+from cpts_geo.inputs.read import proposal_from_codes, read_proposal, read_register
+from cpts_geo.inputs.register import register_from_frame
 
 
 def write(tmp_path, name, content, encoding="utf-8"):

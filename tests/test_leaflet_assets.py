@@ -15,9 +15,10 @@ import folium
 import pytest
 from branca.element import Element
 
-from cpts_geo import _leaflet
 from cpts_geo._errors import CptsGeoError
-from cpts_geo._leaflet import (
+from cpts_geo.maps import leaflet as _leaflet
+from cpts_geo.maps.base import external_resources
+from cpts_geo.maps.leaflet import (
     LEAFLET_CDN,
     NO_MAP_FALLBACK,
     LeafletAssetsError,
@@ -27,7 +28,6 @@ from cpts_geo._leaflet import (
     prepare_assets,
     tile_layers,
 )
-from cpts_geo.maps import external_resources
 from tests import browser
 from tests.browser import Page, chromium_page
 
@@ -310,12 +310,13 @@ def test_fallback_snippet_is_french_and_standalone():
 # ---- the commune search box of the coverage map ------------------------------------------------
 def _search_map(tmp_path: Path) -> Path:
     """A map with the coverage map's search element, built by maps.py's own code (the template
-    of cpts_geo._search_js)."""
+    of cpts_geo.maps._search)."""
     from types import SimpleNamespace
 
     import pandas as pd
 
-    from cpts_geo import _folium, maps
+    from cpts_geo.maps import base as _folium
+    from cpts_geo.maps import coverage as maps
 
     codes = ["49001", "49002", "49003"]
     units = pd.DataFrame(
@@ -401,12 +402,13 @@ def test_browser_search_popup_stays_open(tmp_path):
 def test_browser_real_coverage_map_on_inline_leaflet(ref, tmp_path):
     """maps.py's default coverage map (panels, hatching, legend, search) on the pip Leaflet:
     nothing requested but the page, and the search popup still open 1.5 s after a real click."""
-    from cpts_geo import maps
+    from cpts_geo.maps import base as _folium
+    from cpts_geo.maps import coverage as maps
     from tests.test_maps import COUNT, epci_register
 
     reg = epci_register(ref, ["49"])
     m = maps.coverage_map(ref, reg, departement="49")
-    path = maps.save_map(m, tmp_path / "couverture-49.html")  # refuses any remote resource
+    path = _folium.save_map(m, tmp_path / "couverture-49.html")  # refuses any remote resource
     with logged_page(path) as page:
         assert page.errors == [] and page.network_errors == []
         assert page.js("return L.version") == "1.9.4"

@@ -13,20 +13,12 @@ import pandas as pd
 import pytest
 import shapely
 
-from cpts_geo.coverage import coverage_summary
-from cpts_geo.inputs import register_from_frame
-from cpts_geo.maps import (
-    LEAFLET_VERSION,
-    TerritoryLayer,
-    coverage_bar_chart,
-    coverage_figure,
-    coverage_map,
-    dissolve,
-    external_resources,
-    render_map,
-    save_figure,
-    save_map,
-)
+from cpts_geo.inputs.register import register_from_frame
+from cpts_geo.maps.base import LEAFLET_VERSION, external_resources, render_map, save_map
+from cpts_geo.maps.coverage import TerritoryLayer, coverage_map
+from cpts_geo.outputs.figures import coverage_bar_chart, coverage_figure, save_figure
+from cpts_geo.reference.geometry import dissolve
+from cpts_geo.steering.coverage import coverage_summary
 from tests.browser import chromium_page
 
 # HTML, and Jinja delimiters: branca compiles each element's output as a template.

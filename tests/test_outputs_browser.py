@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cpts_geo.cli import main
-from cpts_geo.maps import external_resources
+from cpts_geo.cli.main import main
+from cpts_geo.maps.base import external_resources
 from tests.test_leaflet_assets import _POPUP, _pick, logged_page
 from tests.test_maps import COUNT, MAP
 

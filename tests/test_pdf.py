@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from cpts_geo._errors import CptsGeoError
-from cpts_geo._pdf import CHROMIUM_ENV, ChromiumMissingError, PdfError, find_chromium, html_to_pdf
-from cpts_geo._print import PRINT_CSS, png_data_uri, print_css, static_map_img
+from cpts_geo.outputs.pdf import CHROMIUM_ENV, ChromiumMissingError, PdfError, find_chromium, html_to_pdf
+from cpts_geo.outputs.printing import PRINT_CSS, png_data_uri, print_css, static_map_img
 from tests import browser
 from tests.browser import chromium_page
 
@@ -293,7 +293,7 @@ def test_real_check_report_prints_with_its_static_map(ref, tmp_path):
     _require_poppler()
     from click.testing import CliRunner
 
-    from cpts_geo.cli import main
+    from cpts_geo.cli.main import main
 
     out = tmp_path / "rapport.pdf"
     t0 = time.monotonic()

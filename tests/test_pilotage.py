@@ -5,10 +5,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from cpts_geo import InputError
-from cpts_geo._stages import covered_by_stage, min_stage, population_covered_by_stage
-from cpts_geo.register import register_from_frame
+from cpts_geo._errors import InputError
+from cpts_geo.inputs.cells import parse_date
+from cpts_geo.inputs.history import history_from_frame, read_history
+from cpts_geo.inputs.register import register_from_frame
+from cpts_geo.outputs.figures import history_figure
+from cpts_geo.steering.by_stage import covered_by_stage, min_stage, population_covered_by_stage
+from cpts_geo.steering.changes import compare_registers
+from cpts_geo.steering.coverage import cpts_table
+from cpts_geo.steering.funding import funding_estimate, read_funding_table
+from cpts_geo.steering.history import coverage_history
 
 POP = {"49007": 159022, "49353": 16333, "49015": 15251, "35236": 9542, "44185": 3311, "97209": 75506}
 
@@ -123,17 +132,6 @@ def test_covered_by_stage_national_speed(ref, unit_pop):
     assert time.perf_counter() - start < 0.5
     assert int(got["any"].sum()) == int(unit_pop.sum())
 
-
-# ---------------------------------------------------------------------------------------------
-# 2. Coverage over time
-# ---------------------------------------------------------------------------------------------
-from cpts_geo.history import (  # noqa: E402
-    coverage_history,
-    history_figure,
-    history_from_frame,
-    parse_date,
-    read_history,
-)
 
 # A: ACI since 15/03/2023, its earlier stages in the history file; B: projet de santé since
 # 01/02/2023, earlier stages unknown; C: no date at all; D: no stage, dated 05/12/2022.
@@ -310,11 +308,6 @@ def test_history_bad_register_date(ref, unit_pop):
         coverage_history(links, cpts, unit_pop, end="2023-04")
 
 
-# ---------------------------------------------------------------------------------------------
-# 3. What changed between two registers
-# ---------------------------------------------------------------------------------------------
-from cpts_geo.changes import compare_registers  # noqa: E402
-
 OLD_ROWS = [
     ("A", "CPTS Angers", "49007", "aci", "2022-05-01"),
     ("A", "CPTS Angers", "49353", "aci", "2022-05-01"),
@@ -441,12 +434,6 @@ def test_changes_none(ref, unit_pop):
     assert ch.unchanged and "Aucun changement." in ch.to_text()
 
 
-# ---------------------------------------------------------------------------------------------
-# 4. ACI funding estimate
-# ---------------------------------------------------------------------------------------------
-from cpts_geo import cpts_table  # noqa: E402
-from cpts_geo.funding import funding_estimate, read_funding_table  # noqa: E402
-
 FUNDING_ROWS = [*STAGE_ROWS[:6], ("F", "CPTS Angers-Loire", "49015", "aci")]
 
 
@@ -555,16 +542,9 @@ def test_read_funding_table_errors(tmp_path):
         read_funding_table(path)
 
 
-# ---------------------------------------------------------------------------------------------
-# Invariants
-# ---------------------------------------------------------------------------------------------
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-
 def test_any_level_matches_coverage_summary(ref, unit_pop):
     """The "any stage" level is the population_covered of `coverage`, département by département."""
-    from cpts_geo import coverage_summary
+    from cpts_geo.steering.coverage import coverage_summary
 
     df = pd.DataFrame(STAGE_ROWS, columns=["cpts_id", "cpts_nom", "code_insee", "statut"])
     reg = register_from_frame(df, ref)
@@ -643,7 +623,7 @@ def test_read_history_xlsx(tmp_path):
 
 
 def test_covered_by_stage_levels(ref):
-    from cpts_geo._stages import covered_by_stage_levels
+    from cpts_geo.steering.by_stage import covered_by_stage_levels
 
     links, cpts = views(STAGE_ROWS, ref)
     got = covered_by_stage_levels(ref.units, links, cpts["statut"])

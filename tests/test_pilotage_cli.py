@@ -12,15 +12,16 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cpts_geo import coverage_summary
-from cpts_geo.changes import NOTE_MATCHING, register_changes
-from cpts_geo.cli import main
-from cpts_geo.coverage import NOTE_FUNDING_TABLE, with_funding
-from cpts_geo.figures import coverage_bar_chart
-from cpts_geo.funding import read_funding_table
-from cpts_geo.history import register_history
-from cpts_geo.maps import changes_map, coverage_map, render_map, save_map
-from cpts_geo.register import register_from_frame
+from cpts_geo.cli.main import main
+from cpts_geo.inputs.register import register_from_frame
+from cpts_geo.maps.base import render_map, save_map
+from cpts_geo.maps.coverage import coverage_map
+from cpts_geo.maps.plan_maps import changes_map
+from cpts_geo.outputs.figures import coverage_bar_chart
+from cpts_geo.steering.changes import NOTE_MATCHING, register_changes
+from cpts_geo.steering.coverage import NOTE_FUNDING_TABLE, coverage_summary, with_funding
+from cpts_geo.steering.funding import read_funding_table
+from cpts_geo.steering.history import register_history
 from tests.browser import chromium_page
 from tests.test_pilotage import STAGE_ROWS
 

@@ -10,9 +10,9 @@ import numpy as np
 import shapely
 from click.testing import CliRunner
 
-from cpts_geo import __version__
-from cpts_geo._provenance import Parameter, provenance
-from cpts_geo.cli import main
+from cpts_geo._version import __version__
+from cpts_geo.cli.main import main
+from cpts_geo.outputs.provenance import Parameter, provenance
 
 WHEN = dt.datetime(2026, 12, 1, 9, 5)
 
@@ -70,7 +70,7 @@ def test_provenance_escapes_file_names(tmp_path):
 
 
 def test_sea_link_line_joins_the_closest_points(ref):
-    from cpts_geo.maps import sea_link_lines
+    from cpts_geo.maps.territory import sea_link_lines
 
     link = {"a": "56152", "a_nom": "Le Palais", "b": "56186", "b_nom": "Quiberon", "distance_km": 12.483}
     lines = sea_link_lines(ref, [link, {**link, "b": "99999"}])  # an unknown unit is skipped
@@ -119,7 +119,7 @@ def test_check_pdf_without_chromium_says_how_to_print(tmp_path, monkeypatch):
 
 
 def test_epci_count_text():
-    from cpts_geo.diagnostic import _epci_count_text
+    from cpts_geo.diagnostic.summary import _epci_count_text
 
     assert _epci_count_text(1, 1) == "1, entier"
     assert _epci_count_text(3, 3) == "3, tous entiers"
@@ -131,8 +131,8 @@ def test_epci_count_text():
 def test_notebook_map_and_online_report(ref, tmp_path):
     """The notebooks' interactive map is self-contained and draws the sea link; ``--online``
     reports load Leaflet from the CDN with the basemaps."""
-    from cpts_geo.diagnostic import interactive_map, territory_summary
-    from cpts_geo.maps import external_resources, render_map
+    from cpts_geo.diagnostic.summary import interactive_map, territory_summary
+    from cpts_geo.maps.base import external_resources, render_map
 
     codes = ["56009", "56114", "56152", "56241", "56186"]
     page = render_map(interactive_map(ref, territory_summary(ref, codes)))

@@ -13,9 +13,9 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cpts_geo import _qgis as q
 from cpts_geo._errors import CptsGeoError, InputError
-from cpts_geo._styles import OVERLAP_STYLE, PALETTE, STAGE_COLORS
+from cpts_geo.maps.styles import OVERLAP_STYLE, PALETTE, STAGE_COLORS
+from cpts_geo.outputs import qgis as q
 
 STYLE_COLUMNS = [
     "id",

@@ -16,11 +16,11 @@ import shapely
 from click.testing import CliRunner
 from openpyxl import Workbook
 
-from cpts_geo import InputError
-from cpts_geo._names import epci_key, normalize_name
-from cpts_geo.cli import main
-from cpts_geo.inputs import read_proposal, read_register
-from cpts_geo.register import STAGES, parse_stage
+from cpts_geo._errors import InputError
+from cpts_geo.cli.main import main
+from cpts_geo.inputs.read import read_proposal, read_register
+from cpts_geo.inputs.stages import STAGES, parse_stage
+from cpts_geo.reference.names import epci_key, normalize_name
 
 SEED = 12
 

@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 import shapely
 
-from cpts_geo import AmbiguousNameError, InputError, UnknownCommuneError
-from cpts_geo.reference import ADJACENCY_TOLERANCE_M, compute_adjacency, epsg_for_departement, normalize_name
+from cpts_geo._errors import AmbiguousNameError, InputError, UnknownCommuneError
+from cpts_geo.reference.adjacency import ADJACENCY_TOLERANCE_M, compute_adjacency
+from cpts_geo.reference.names import normalize_name
+from cpts_geo.reference.units import epsg_for_departement
 
 pytestmark = pytest.mark.national
 

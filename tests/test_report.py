@@ -7,15 +7,8 @@ import json
 import pytest
 
 from cpts_geo._text import fr_int, fr_km, fr_plural, fr_share
-from cpts_geo.rules import (
-    RULE_IDS,
-    RegisterReport,
-    Report,
-    RuleResult,
-    check_register,
-    check_territory,
-    worst_status,
-)
+from cpts_geo.checks.report import RegisterReport, Report, RuleResult, worst_status
+from cpts_geo.checks.rules import RULE_IDS, check_register, check_territory
 from tests.grids import block, code, grid_reference
 from tests.test_rules import register
 

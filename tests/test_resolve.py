@@ -11,10 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cpts_geo import AmbiguousNameError, CptsGeoError, InputError, UnknownCommuneError, load_reference
-from cpts_geo._names import epci_key, normalize_name
-from cpts_geo._resolve import AUTO_SCORE
-from cpts_geo.reference import normalize_name as public_normalize_name
+from cpts_geo._errors import AmbiguousNameError, CptsGeoError, InputError, UnknownCommuneError
+from cpts_geo.reference.names import epci_key, normalize_name
+from cpts_geo.reference.names import normalize_name as public_normalize_name
+from cpts_geo.reference.resolve import AUTO_SCORE
+from cpts_geo.reference.units import load_reference
 
 pytestmark = pytest.mark.national
 

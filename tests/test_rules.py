@@ -12,12 +12,13 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cpts_geo import InputError, UnknownCommuneError
-from cpts_geo.coverage import coverage_summary, coverage_table
-from cpts_geo.reference import Reference
-from cpts_geo.register import as_register, register_from_frame
-from cpts_geo.rules import RULE_IDS, check_register, check_territory, contiguity, enclaves
-from cpts_geo.territory import ACI_SIZE_BOUNDS, Territory, aci_size_class
+from cpts_geo._errors import InputError, UnknownCommuneError
+from cpts_geo.checks.rules import RULE_IDS, check_register, check_territory, contiguity, enclaves
+from cpts_geo.checks.territory import ACI_SIZE_BOUNDS, Territory, aci_size_class
+from cpts_geo.inputs.read import as_register
+from cpts_geo.inputs.register import register_from_frame
+from cpts_geo.reference.units import Reference
+from cpts_geo.steering.coverage import coverage_summary, coverage_table
 from tests.grids import block, code, grid_reference
 
 
@@ -617,7 +618,7 @@ def test_register_json_in_pieces_is_the_json_of_the_report(grid):
 
 
 def test_register_read_in_batches_is_the_register_read_at_once(grid, monkeypatch):
-    import cpts_geo.register as register_module
+    import cpts_geo.inputs.register as register_module
 
     rows = [(f"C{k}", f"CPTS {k}", code(i, j)) for k in range(6) for i, j in ((k % 5, 0), (k % 5, 1))]
     rows += [("N", "CPTS N", "Commune 49404"), ("N", "CPTS N", code(3, 4))]  # a name: own batch
@@ -951,7 +952,7 @@ def test_redon_spans_two_regions(ref):
 
 @pytest.mark.national
 def test_overlap_with_a_real_register(ref):
-    from cpts_geo.inputs import register_from_frame
+    from cpts_geo.inputs.register import register_from_frame
 
     saumur = epci_members(ref, SAUMUR_VAL_DE_LOIRE)
     frame = pd.DataFrame(
@@ -989,7 +990,7 @@ def test_check_territory_resolves_what_users_type(ref):
 
 @pytest.mark.national
 def test_check_territory_takes_a_proposal(ref):
-    from cpts_geo.inputs import proposal_from_codes
+    from cpts_geo.inputs.read import proposal_from_codes
 
     proposal = proposal_from_codes(BELLE_ILE + ["56186"], ref, name="Belle-Île et Quiberon")
     report = check_territory(ref, proposal)
@@ -1019,7 +1020,7 @@ def test_input_order_never_changes_the_report(ref, sarthe_and_orne, units, data)
 
 @pytest.mark.national
 def test_check_register_on_the_national_reference(ref):
-    from cpts_geo.inputs import register_from_frame
+    from cpts_geo.inputs.register import register_from_frame
 
     saumur = epci_members(ref, SAUMUR_VAL_DE_LOIRE)
     ring = ref.neighbours("72181")
@@ -1052,7 +1053,7 @@ def test_check_register_on_the_national_reference(ref):
 # Polygon registers: area shared
 # ---------------------------------------------------------------------------------------------
 def _polygon_register(ref, tmp_path, geom_2154):
-    from cpts_geo.inputs import read_register
+    from cpts_geo.inputs.read import read_register
 
     path = tmp_path / "registre.gpkg"
     gpd.GeoDataFrame(

@@ -11,13 +11,13 @@ import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
-from cpts_geo import InputError
+from cpts_geo._errors import InputError
 from cpts_geo._text import fr_int
-from cpts_geo.cli import main
-from cpts_geo.coverage import coverage_summary
-from cpts_geo.inputs import read_register
-from cpts_geo.migrate import migrate_register
-from cpts_geo.rules import check_register
+from cpts_geo.checks.rules import check_register
+from cpts_geo.cli.main import main
+from cpts_geo.inputs.read import read_register
+from cpts_geo.steering.coverage import coverage_summary
+from cpts_geo.steering.migrate import migrate_register
 
 NICE, TOULON, ANTIBES = "06088", "83137", "06004"
 # Nice in three CPTS, Toulon in two (declared); Antibes in two (not declared).
@@ -279,7 +279,7 @@ def test_migration_log_as_csv_and_refusal_to_overwrite_the_input(tmp_path):
 
 
 def test_static_coverage_figure_hatches_shared_communes(register_csv, ref):
-    from cpts_geo.figures import coverage_figure
+    from cpts_geo.outputs.figures import coverage_figure
 
     cov = coverage_summary(ref, read_register(register_csv, ref), departement="06")
     fig = coverage_figure(ref, cov)

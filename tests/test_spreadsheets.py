@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from cpts_geo._xlsx import write_workbook
-from cpts_geo.cli import main
-from cpts_geo.reference import default_data_dir
-from cpts_geo.spreadsheets import coverage_workbook, source_rows
+from cpts_geo.cli.main import main
+from cpts_geo.outputs.spreadsheets import coverage_workbook, source_rows
+from cpts_geo.outputs.xlsx import write_workbook
+from cpts_geo.reference.units import default_data_dir
 
 EXAMPLES = default_data_dir() / "examples"
 REGISTER = EXAMPLES / "registre_fictif_pays_de_la_loire.csv"
@@ -268,7 +268,7 @@ def test_suggest_xlsx_and_csv(tmp_path):
 
 
 def test_coverage_csv_is_neutralised():
-    from cpts_geo._cli_coverage import _csv
+    from cpts_geo.cli.coverage import _csv
 
     frame = pd.DataFrame({"niveau": ["region"], "nom": ["=HYPERLINK(1)"], "cpts": [-3]})
     cov = SimpleNamespace(to_frame=lambda by: frame)

@@ -25,7 +25,8 @@ import shapely
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cpts_geo import ReferenceDataError, load_reference
+from cpts_geo._errors import ReferenceDataError
+from cpts_geo.reference.units import load_reference
 
 ROOT = Path(__file__).resolve().parents[1]
 X0, Y0 = 570_000.0, 6_275_000.0
@@ -372,7 +373,7 @@ def test_resolve_sub_units(sub_ref):
 
 
 def test_territory_of_sub_units(sub_ref):
-    from cpts_geo import check_territory
+    from cpts_geo.checks.rules import check_territory
 
     rep = check_territory(sub_ref, WEST, min_population=None)
     assert rep.territory["population"] == 3000 + 2100 + 2000
@@ -389,7 +390,7 @@ def test_territory_of_sub_units(sub_ref):
 
 
 def test_register_sharing_a_commune_by_its_sub_units(sub_ref):
-    from cpts_geo import check_register
+    from cpts_geo.checks.rules import check_register
 
     rr = check_register(sub_ref, _register(), min_population=None)
     assert rr.overlaps == []
@@ -405,8 +406,8 @@ def test_register_of_the_commune_reference_naming_the_shared_commune(sub_ref):
     """A register written on the commune reference gives Toulouse in both CPTS: on the divided
     reference, the commune means all its units (with a warning), so the sharing is an overlap;
     naming the sub-units instead settles it."""
-    from cpts_geo import check_register
-    from cpts_geo.register import as_register
+    from cpts_geo.checks.rules import check_register
+    from cpts_geo.inputs.read import as_register
 
     reg = as_register(sub_ref, _register(a=["31001", "31004", TOULOUSE], b=["31003", "31005", TOULOUSE]))
     assert sorted(reg.links.loc[reg.links["cpts_id"] == "A", "code_insee"]) == ["31001", "31004"] + IRIS
@@ -418,7 +419,7 @@ def test_declared_shared_commune_of_a_commune_register_on_the_divided_reference(
     """Issue 17, point 3: a register written on the commune reference that declares Toulouse
     shared (commune_partagee) still works on the divided reference: the commune means all its
     units in both CPTS, declared shared, so a warning and no overlap."""
-    from cpts_geo import check_register
+    from cpts_geo.checks.rules import check_register
 
     df = _register(a=["31001", "31004", TOULOUSE], b=["31003", "31005", TOULOUSE])
     df["commune_partagee"] = ["oui" if c == TOULOUSE else "" for c in df["code_insee"]]
@@ -431,7 +432,7 @@ def test_declared_shared_commune_of_a_commune_register_on_the_divided_reference(
 
 
 def test_coverage_of_sub_units(sub_ref):
-    from cpts_geo.coverage import coverage_summary
+    from cpts_geo.steering.coverage import coverage_summary
 
     cov = coverage_summary(sub_ref, _register())
     units = cov.units
@@ -447,7 +448,7 @@ def test_coverage_of_sub_units(sub_ref):
 
 
 def test_map_draws_sub_units_and_the_commune_outline(sub_ref):
-    from cpts_geo.maps import coverage_map
+    from cpts_geo.maps.coverage import coverage_map
 
     m = coverage_map(sub_ref, _register(), departement="31", search=False)
     page = m.get_root().render()
@@ -466,7 +467,7 @@ def test_map_draws_sub_units_and_the_commune_outline(sub_ref):
 
 
 def test_suggest_on_sub_units(sub_ref):
-    from cpts_geo import suggest_territories
+    from cpts_geo.suggest.territories import suggest_territories
 
     res = suggest_territories(
         sub_ref, existing=_register(a=WEST, b=["31003", "31005", "31008"]), min_population=3000
@@ -481,7 +482,7 @@ def test_suggest_on_sub_units(sub_ref):
 
 
 def test_sources_md_states_the_scaling(sub_ref, tmp_path):
-    from cpts_geo.build import write_sources_md
+    from cpts_geo.build.builder import write_sources_md
 
     write_sources_md(tmp_path, sub_ref.metadata)
     text = (tmp_path / "SOURCES.md").read_text(encoding="utf-8")
@@ -512,7 +513,7 @@ def test_small_gap_within_tolerance_goes_to_the_bordering_unit(files, tmp_path):
 def test_check_register_cli_on_the_divided_reference(sub_ref, tmp_path):
     from click.testing import CliRunner
 
-    from cpts_geo.cli import main
+    from cpts_geo.cli.main import main
 
     path = tmp_path / "registre.csv"
     _register(b=EAST + ["315550101"]).to_csv(path, index=False)
@@ -541,7 +542,7 @@ def test_check_register_cli_on_the_divided_reference(sub_ref, tmp_path):
     total=st.integers(min_value=0, max_value=10**6),
 )
 def test_scaled_populations_sum_to_the_population_legale(pops, total):
-    from cpts_geo._subdivide import _scaled
+    from cpts_geo.build.subdivide import _scaled
 
     arr = np.array(pops)
     out = _scaled(arr, total)
@@ -551,7 +552,7 @@ def test_scaled_populations_sum_to_the_population_legale(pops, total):
 
 
 def test_arrondissements_and_unknown_communes_are_not_divided():
-    from cpts_geo._subdivide import Subdivision, subdivide_units
+    from cpts_geo.build.subdivide import Subdivision, subdivide_units
 
     units = gpd.GeoDataFrame(
         {"nom": ["Lyon 1er Arrondissement"], "type": ["arrondissement"], "commune": ["69123"]},
@@ -581,7 +582,7 @@ def test_arrondissements_and_unknown_communes_are_not_divided():
 
 
 def test_indicators_of_a_divided_commune_are_reported(sub_ref, tmp_path):
-    from cpts_geo.inputs import read_indicators
+    from cpts_geo.inputs.read import read_indicators
 
     path = tmp_path / "indicateurs.csv"
     path.write_text("code;medecins\n31555;40\n315550101;10\n", encoding="utf-8")
@@ -684,7 +685,7 @@ def test_real_commune_cut_by_a_grid(ref, real_toulouse):
     # Two CPTS sharing Toulouse by its IRIS, west and east of its centre.
     x = mine.units.loc[iris, "lon"]
     west, east = list(x[x < x.median()].index), list(x[x >= x.median()].index)
-    from cpts_geo import check_register
+    from cpts_geo.checks.rules import check_register
 
     reg = pd.DataFrame({"cpts_id": ["O"] * len(west) + ["E"] * len(east), "code_insee": west + east})
     rr = check_register(mine, reg, min_population=None)

@@ -17,10 +17,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.sparse import csgraph
 
-from cpts_geo import InputError
-from cpts_geo.cli import main
-from cpts_geo.reference import Reference, sea_links
-from cpts_geo.suggest import max_p_upper_bound, resolve_area, suggest_territories
+from cpts_geo._errors import InputError
+from cpts_geo.cli.main import main
+from cpts_geo.reference.areas import resolve_area
+from cpts_geo.reference.units import Reference, sea_links
+from cpts_geo.suggest.maxp import max_p_upper_bound
+from cpts_geo.suggest.territories import suggest_territories
 from tests.grids import grid_reference as _grid
 
 
@@ -433,7 +435,7 @@ def test_more_effort_finds_more_territories(ref):
 
 @pytest.mark.parametrize("departement", ["49", "15", "29"])
 def test_every_territory_passes_check_territory(ref, maine_et_loire, departement):
-    from cpts_geo.rules import check_territory
+    from cpts_geo.checks.rules import check_territory
 
     result = (
         maine_et_loire
@@ -702,13 +704,13 @@ def test_cli_register_covering_everything_writes_empty_results(tmp_path, ref):
     ],
 )
 def test_label_elision(name, expected):
-    from cpts_geo.suggest import _de
+    from cpts_geo.suggest.assemble import de as _de
 
     assert _de(name) == expected
 
 
 def test_map_escapes_names_from_the_register():
-    from cpts_geo.maps import suggest_map
+    from cpts_geo.maps.plan_maps import suggest_map
 
     ref = grid_reference(6, 4, 1000)
     table = pd.DataFrame(

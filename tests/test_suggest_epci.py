@@ -19,12 +19,13 @@ import pytest
 from click.testing import CliRunner
 from scipy.sparse import csgraph
 
-from cpts_geo import InputError
-from cpts_geo._epci_mode import _dev, exact_grouping
+from cpts_geo._errors import InputError
 from cpts_geo._text import fr_int
-from cpts_geo.cli import main
-from cpts_geo.rules import check_territory
-from cpts_geo.suggest import result_features, suggest_territories
+from cpts_geo.checks.rules import check_territory
+from cpts_geo.cli.main import main
+from cpts_geo.suggest.epci_exact import exact_grouping
+from cpts_geo.suggest.epci_model import deviation
+from cpts_geo.suggest.territories import result_features, suggest_territories
 from tests.test_suggest import assert_valid, grid_reference
 
 NBSP = "\u00a0"
@@ -145,7 +146,7 @@ def test_small_departements_reach_the_exact_optimum(ref, dep):
     g = ref.graph_with_sea_links(30.0)[idx][:, idx]
     exact = exact_grouping(g, a.pop[idx], a.epci[idx], a.dep[idx], seed=0)
     assert exact is not None
-    ours = sum(_dev(p, 60000) for p in result.territories["population"])
+    ours = sum(deviation(p, 60000) for p in result.territories["population"])
     left = int(result.extensions["population"].sum() + result.orphans["population"].sum())
     assert (left, round(ours, 9)) == (exact.objective[0], round(exact.objective[2], 9))
 
@@ -255,7 +256,7 @@ def test_features_json_and_map(ref, results, tmp_path):
             "epci": "244900015",
         }
     ]
-    from cpts_geo.maps import suggest_map
+    from cpts_geo.maps.plan_maps import suggest_map
 
     page = suggest_map(ref, result).get_root().render()
     assert "cpts-propositions" in page
@@ -310,7 +311,7 @@ def test_every_territory_contiguous_on_the_rules_graph(ref, results):
 def test_names_say_how_many_others():
     from types import SimpleNamespace
 
-    from cpts_geo._suggest_report import names
+    from cpts_geo.suggest.quality import names
 
     codes = [f"4900{i}" for i in range(10)]
     result = SimpleNamespace(assignment=pd.DataFrame({"nom": [f"C{i}" for i in range(10)]}, index=codes))

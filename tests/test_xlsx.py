@@ -13,18 +13,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cpts_geo._csv import neutralize_csv_cell, neutralize_frame
 from cpts_geo._errors import InputError
-from cpts_geo._xlsx import (
-    Column,
-    Sheet,
-    file_rows,
-    neutralize_csv_cell,
-    neutralize_frame,
-    parameter_row,
-    run_row,
-    sheet_name,
-    write_workbook,
-)
+from cpts_geo.outputs.xlsx import Column, Sheet, file_rows, parameter_row, run_row, sheet_name, write_workbook
 
 ATTACK = "=cmd|' /C calc'!A0"
 

@@ -1,0 +1,465 @@
+"""What every command of the ``cpts-geo`` command line shares: French help and messages, exit
+codes, the options read by several commands, error handling, reading inputs with warnings,
+writing outputs. Imported by the command modules; never imports them nor the group."""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import logging
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+
+from cpts_geo._errors import CptsGeoError
+
+EXIT_INPUT = 2
+#: An error of the tool itself (a bug): never 1, which means "a rule failed".
+EXIT_INTERNAL = 3
+#: Interrupted (Ctrl-C) or terminated (SIGTERM): the shell's convention, 128 + signal number.
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+
+
+def _on_sigterm(signum, frame) -> None:
+    """SIGTERM as SystemExit, so that ``finally`` blocks run and :func:`_io.atomic_write`
+    removes its temp file (the default action kills the process on the spot)."""
+    raise SystemExit(EXIT_TERMINATED)
+
+
+def install_sigterm() -> None:
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+def option(*args, **kwargs):
+    """``click.option`` with French help extras."""
+    kwargs.setdefault("cls", FrenchOption)
+    return click.option(*args, **kwargs)
+
+
+#: Parameters of the library named in its messages, and the flags that set them.
+_FLAGS = {
+    "min_population": "--min-population",
+    "sea_link_km": "--sea-link-km",
+    "allow_cross_departement": "--allow-cross-departement",
+    "goal": "--goal",
+    "sheet": "--sheet",
+    "by": "--by",
+    "prefer": "--prefer",
+    "skip_rows": "--skip-rows",
+    "crs": "--crs",
+    "layer": "--layer",
+    "id_column": "--id-column",
+    "name_column": "--name-column",
+    "stage_column": "--stage-column",
+}
+
+
+class InputFailure(click.ClickException):
+    """An input could not be read or resolved: the message on stderr, exit code 2."""
+
+    exit_code = EXIT_INPUT
+
+    def show(self, file=None) -> None:
+        from cpts_geo._text import for_terminal
+
+        click.echo(f"Erreur : {for_terminal(self.format_message())}", err=True, file=file)
+
+
+def with_flags(message: str, **flags: str) -> str:
+    """A library message with the CLI flags of the parameters it names (``flags``: other flags
+    for some, ``layer="--existing-layer"``)."""
+    import re
+
+    hints = [
+        f"{name} : option {flag}"
+        for name, flag in {**_FLAGS, **flags}.items()
+        if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", message)
+    ]
+    return message + (f" ({' ; '.join(hints)})" if hints else "")
+
+
+def handle_errors(func):
+    """Turn the project's errors (and file-system errors) into :class:`InputFailure` (exit 2)."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except CptsGeoError as exc:
+            raise InputFailure(with_flags(str(exc))) from None
+        except OSError as exc:
+            raise InputFailure(f"{exc.filename or ''} : {exc.strerror or exc}") from None
+
+    return wrapper
+
+
+class FrenchFormatter(click.HelpFormatter):
+    """Click's help layout with French headings (click's own strings are English)."""
+
+    _HEADINGS = {"Options": "Options", "Commands": "Commandes", "Arguments": "Arguments"}
+
+    def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+        super().write_usage(prog, args, prefix="Utilisation : " if prefix is None else prefix)
+
+    def write_heading(self, heading: str) -> None:
+        super().write_heading(self._HEADINGS.get(heading, heading))
+
+
+class FrenchContext(click.Context):
+    formatter_class = FrenchFormatter
+
+
+class FrenchOption(click.Option):
+    """An option whose help extras ("[default: ...]") read in French."""
+
+    _WORDS = (
+        ("default: ", "par défaut : "),
+        ("env var: ", "variable d'environnement : "),
+        ("required", "obligatoire"),
+    )
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        record = super().get_help_record(ctx)
+        if record is None:
+            return None
+        name, text = record
+        for en, fr in self._WORDS:
+            text = text.replace(en, fr)
+        return name, text
+
+
+class FrenchCommand(click.Command):
+    context_class = FrenchContext
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        opt = super().get_help_option(ctx)
+        if opt is not None:
+            opt.help = "Afficher cette aide et quitter."
+        return opt
+
+
+class FrenchGroup(click.Group):
+    context_class = FrenchContext
+    command_class = FrenchCommand
+
+    def invoke(self, ctx: click.Context):
+        """Run the command; exit code 1 stays reserved for "a rule failed": an interruption
+        exits 130, an unexpected error 3 (with its message, and the traceback under -v)."""
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            click.echo("\nInterrompu.", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        except Exception as exc:
+            logging.getLogger(__name__).info("erreur interne", exc_info=True)
+            from cpts_geo._text import safe
+
+            click.echo(
+                f"Erreur interne : {type(exc).__name__} : {safe(str(exc))} ; relancez avec -v et "
+                "signalez-la avec le fichier en cause",
+                err=True,
+            )
+            sys.exit(EXIT_INTERNAL)
+
+    def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        opt = super().get_help_option(ctx)
+        if opt is not None:
+            opt.help = "Afficher cette aide et quitter."
+        return opt
+
+
+FrenchGroup.group_class = FrenchGroup
+
+
+def input_paths(ctx: click.Context, *paths) -> list[Path]:
+    """The files a command reads, and the reference folder: no output may land on them."""
+    from cpts_geo.reference.units import default_data_dir
+
+    folder = ctx.obj.get("reference_path") if ctx.obj else None
+    return [Path(p) for p in paths if p is not None] + [Path(folder or default_data_dir())]
+
+
+def check_output_paths(ctx: click.Context, outputs, inputs) -> None:
+    """Every output of the command checked before anything is read or written (refused: an
+    input, a file of the reference folder, a non-regular file, two outputs on one path)."""
+    from cpts_geo._io import check_outputs
+
+    check_outputs(outputs, inputs)
+
+
+def load_ref(ctx: click.Context):
+    from cpts_geo.reference.units import load_reference
+
+    return load_reference(ctx.obj.get("reference_path"))
+
+
+def warn_inputs(source, warnings) -> None:
+    from cpts_geo._text import for_terminal, safe
+
+    for w in warnings or []:
+        where = f"ligne {w['line']} : " if w.get("line") not in (None, "") else ""
+        click.echo(f"Attention : {safe(source)} : {where}{for_terminal(str(w.get('message', '')))}", err=True)
+
+
+def exit_status(status: str, strict: bool) -> None:
+    if status == "fail" or (strict and status == "warn"):
+        sys.exit(1)
+
+
+def format_for(fmt: str | None, output: Path | None) -> str:
+    if fmt is not None:
+        return fmt
+    if output is not None and output.suffix.lower() in (".html", ".htm"):
+        return "html"
+    if output is not None and output.suffix.lower() == ".pdf":
+        return "pdf"
+    if output is not None and output.suffix.lower() == ".json":
+        return "json"
+    return "text"
+
+
+def emit(text: str | Iterator[str], output: Path | None, inputs) -> None:
+    """Print ``text`` (or write it to ``output``), ending with one line break; ``text`` may be an
+    iterator of pieces (:meth:`RegisterReport.json_chunks`), written as they come."""
+    from cpts_geo._text import for_terminal
+
+    if not isinstance(text, str):
+        pieces = itertools.chain(text, ["\n"])
+        if output is None:
+            for piece in pieces:
+                click.echo(for_terminal(piece), nl=False)
+            return
+        from cpts_geo._io import atomic_write_text
+
+        atomic_write_text(output, pieces, inputs=inputs)
+        click.echo(f"Écrit : {output}", err=True)
+        return
+    if output is None:
+        click.echo(for_terminal(text.rstrip("\n")))
+        return
+    from cpts_geo._io import atomic_write_text
+
+    atomic_write_text(output, text if text.endswith("\n") else text + "\n", inputs=inputs)
+    click.echo(f"Écrit : {output}", err=True)
+
+
+class BadValue(click.UsageError):
+    """A value an option refuses: a French message (with the flag), exit code 2."""
+
+    def show(self, file=None) -> None:
+        from cpts_geo._text import for_terminal
+
+        click.echo(f"Erreur : {for_terminal(self.format_message())}", err=True, file=file)
+
+
+class Bounded(click.ParamType):
+    """A numeric option bounded as the library bounds its parameter (:data:`_params.LIMITS`):
+    ``nan``, ``inf``, out-of-range or 40-digit values are refused with exit code 2."""
+
+    def __init__(self, param: str):
+        from cpts_geo._limits import LIMITS
+
+        self.param = param
+        self.limit = LIMITS[param]
+        self.name = "entier" if self.limit.integer else "nombre"
+
+    def convert(self, value, param, ctx):
+        from cpts_geo._limits import check_param
+        from cpts_geo._text import safe
+
+        try:
+            return check_param(self.param, value)
+        except CptsGeoError:
+            flag = param.opts[0] if param is not None else self.param
+            raise BadValue(
+                f"option {flag} : valeur {safe(value, 60)} refusée ; attendu {self.limit.describe()}", ctx=ctx
+            ) from None
+
+
+min_population_option = option(
+    "--min-population",
+    type=Bounded("min_population"),
+    default=20000,
+    show_default=True,
+    help="Population minimale (population municipale) d'un territoire ; 0 pour aucune.",
+)
+sea_link_option = option(
+    "--sea-link-km",
+    type=Bounded("sea_link_km"),
+    default=30.0,
+    show_default=True,
+    help="Les îles à moins de cette distance (km) du reste du territoire y sont reliées par la mer (avertissement).",
+)
+layer_option = option(
+    "--layer",
+    help="GeoPackage de plusieurs couches : la couche à lire (sans elle, un fichier de plusieurs couches est refusé).",
+)
+strict_option = option("--strict", is_flag=True, help="Sortir avec le code 1 aussi sur un avertissement.")
+online_option = option(
+    "--online",
+    is_flag=True,
+    help="Carte : charger Leaflet depuis Internet (CDN) et ajouter les fonds OpenStreetMap et Plan IGN "
+    "(attributions affichées). Par défaut la page est autonome : Leaflet intégré, sans fond de carte, "
+    "aucun accès réseau.",
+)
+offline_option = option(
+    "--offline",
+    is_flag=True,
+    hidden=False,
+    help="Obsolète, sans effet : les cartes et rapports sont autonomes par défaut (voir --online).",
+)
+
+
+def run_provenance(ctx: click.Context, ref, *, files, parameters, register=None):
+    """The :class:`~cpts_geo.outputs.provenance.Provenance` of a command: its input files (the
+    register's latest dated status noted), and its parameters, each marked default or chosen
+    from where click took its value."""
+    from click.core import ParameterSource
+
+    from cpts_geo.outputs.provenance import Parameter, provenance
+
+    params = []
+    for name, label, text in parameters:
+        source = ctx.get_parameter_source(name)
+        params.append(Parameter(name, label, text, source in (None, ParameterSource.DEFAULT)))
+    notes = {}
+    if register is not None and len(register):
+        import pandas as pd
+
+        dates = pd.to_datetime(register.cpts["date_statut"], errors="coerce", format="mixed", dayfirst=True)
+        if dates.notna().any():
+            notes["Registre"] = f"statut le plus récent daté du {dates.max():%d/%m/%Y}"
+    return provenance(files=files, parameters=params, vintage=ref.vintage, notes=notes)
+
+
+def param_texts(**values) -> list[tuple[str, str, str]]:
+    """``(name, French label, value as it reads)`` for the parameters the commands share."""
+    from cpts_geo._text import fr_int, fr_km, fr_number
+
+    out = []
+    for name, value in values.items():
+        if name == "min_population":
+            out.append(
+                (name, "Population minimale", f"{fr_int(value)}\u00a0habitants" if value else "aucune")
+            )
+        elif name == "sea_link_km":
+            out.append((name, "Distance maximale des liaisons maritimes", f"{fr_km(value)}\u00a0km"))
+        elif name == "goal":
+            out.append((name, "Objectif national", f"{fr_number(value)}\u00a0CPTS"))
+        elif name == "allow_cross_departement":
+            out.append((name, "Territoires à cheval sur plusieurs départements", "oui" if value else "non"))
+        elif name == "seed":
+            out.append((name, "Graine des tirages", str(value)))
+        elif name == "effort":
+            out.append((name, "Effort de recherche", str(value)))
+    return out
+
+
+def _keep_reading_option(ctx: click.Context, param: click.Parameter, value):
+    ctx.meta.setdefault("cpts_reading", {})[param.name] = value
+    return value
+
+
+def reading_options(*, tables: bool = True, polygons: bool = True):
+    """The options of the readers (``--prefer``, ``--skip-rows``, ``--crs``, polygon register
+    fields), kept on the context for :func:`reading_kwargs` rather than passed to the command."""
+    opts = [
+        option(
+            "--prefer",
+            type=click.Choice(["codes", "names"]),
+            expose_value=False,
+            callback=_keep_reading_option,
+            help="Quand le code et le nom d'une ligne désignent deux communes différentes : la colonne "
+            "qui l'emporte (avec un avertissement par ligne) ; par défaut, la ligne est une erreur.",
+        )
+    ]
+    if tables:
+        opts.append(
+            option(
+                "--skip-rows",
+                type=click.IntRange(min=0),
+                expose_value=False,
+                callback=_keep_reading_option,
+                help="Ignorer les N premières lignes du fichier (titres non reconnus au-dessus de l'en-tête).",
+            )
+        )
+    if polygons:
+        opts += [
+            option(
+                "--crs",
+                expose_value=False,
+                callback=_keep_reading_option,
+                help="GeoJSON/GPKG sans système de coordonnées : celui de ses coordonnées (2154 pour le "
+                "Lambert-93, 4326 pour des degrés).",
+            ),
+            option(
+                "--id-column",
+                expose_value=False,
+                callback=_keep_reading_option,
+                help="Registre de polygones : l'attribut qui porte l'identifiant de la CPTS.",
+            ),
+            option(
+                "--name-column",
+                expose_value=False,
+                callback=_keep_reading_option,
+                help="Registre de polygones : l'attribut qui porte le nom de la CPTS.",
+            ),
+            option(
+                "--stage-column",
+                expose_value=False,
+                callback=_keep_reading_option,
+                help="Registre de polygones : l'attribut qui porte le stade de la CPTS.",
+            ),
+        ]
+
+    def decorate(func):
+        for opt in reversed(opts):
+            func = opt(func)
+        return func
+
+    return decorate
+
+
+def reading_kwargs(*, register: bool) -> dict:
+    """The reader options given on the command line, for ``read_register`` (``register``) or
+    ``read_proposal``."""
+    given = click.get_current_context().meta.get("cpts_reading", {})
+    keys = ["prefer", "skip_rows", "crs"]
+    if register:
+        keys += ["id_column", "name_column", "stage_column"]
+    return {k: given[k] for k in keys if given.get(k) is not None}
+
+
+def read_register_warned(
+    path: Path,
+    ref,
+    layer: str | None = None,
+    *,
+    skip_rows: bool = True,
+    layer_option: str = "--layer",
+    **kwargs,
+):
+    """Read a register, its warnings on stderr; ``layer_option``: the flag that chooses its layer
+    (named when a GeoPackage of several layers is refused)."""
+    from cpts_geo.inputs.read import read_register
+
+    options = reading_kwargs(register=True)
+    if not skip_rows:
+        options.pop("skip_rows", None)
+    if layer is not None:
+        options["layer"] = layer
+    try:
+        register = read_register(path, ref, **options, **kwargs)
+    except CptsGeoError as exc:
+        raise InputFailure(with_flags(str(exc), layer=layer_option)) from None
+    warn_inputs(path, register.warnings)
+    return register

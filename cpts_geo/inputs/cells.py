@@ -1,0 +1,79 @@
+"""Cells of the tables users send (CSV, XLSX, DataFrames): blank tests, text, folded keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["blank", "cell_text", "fold", "short_error"]
+
+
+def blank(v) -> bool:
+    """``None``, NaN, NA/NaT or a string of spaces."""
+    if v is None or v is pd.NA or v is pd.NaT:
+        return True
+    if isinstance(v, float | np.floating):
+        return math.isnan(float(v))
+    return isinstance(v, str) and not v.strip()
+
+
+def cell_text(v) -> str:
+    """A cell as text: integers without '.0', dates as ISO dates, strings stripped."""
+    if isinstance(v, bool | np.bool_):
+        return str(bool(v))
+    if isinstance(v, int | np.integer):
+        return str(int(v))
+    if isinstance(v, float | np.floating):
+        f = float(v)
+        return str(int(f)) if f.is_integer() else str(f)
+    if isinstance(v, dt.datetime | pd.Timestamp):
+        return v.date().isoformat() if (v.hour, v.minute, v.second) == (0, 0, 0) else v.isoformat()
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    return str(v).strip()
+
+
+def fold(value) -> str:
+    """A column name or a label folded for matching (see :func:`cpts_geo.reference.normalize_name`)."""
+    from cpts_geo.reference.names import normalize_name
+
+    return normalize_name(str(value)).replace("_", " ")
+
+
+def short_error(exc: BaseException) -> str:
+    """The first line of an exception's message (200 characters at most), or its type."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:200]
+
+
+def parse_date(value: str) -> dt.date:
+    """A date written ``AAAA-MM-JJ`` (time ignored) or ``jj/mm/aaaa``.
+
+    Raises
+    ------
+    ValueError
+        With a French reason: a format not recognised, or a day that does not exist.
+    """
+    text = str(value).strip()
+    m = _ISO.fullmatch(text)
+    if m:
+        y, mo, d = (int(g) for g in m.groups())
+    else:
+        m = _FR.fullmatch(text)
+        if not m:
+            raise ValueError(f"date '{text}' illisible ; attendu AAAA-MM-JJ ou jj/mm/aaaa")
+        d, mo, y = (int(g) for g in m.groups())
+    try:
+        return dt.date(y, mo, d)
+    except ValueError:
+        raise ValueError(f"date '{text}' impossible (ce jour n'existe pas)") from None
+
+
+_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?")
+
+
+_FR = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")

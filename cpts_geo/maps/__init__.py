@@ -1,0 +1,36 @@
+"""Folium (Leaflet) maps in French, and the styles every drawing shares."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cpts_geo._lazy import attach
+
+__getattr__, __dir__, __all__ = attach(
+    __name__,
+    {
+        "TerritoryLayer": "coverage",
+        "coverage_map": "coverage",
+        "territory_map": "territory",
+        "changes_map": "plan_maps",
+        "suggest_map": "plan_maps",
+        "escape_html": "base",
+        "render_map": "base",
+        "save_map": "base",
+    },
+    moved={
+        "coverage_figure": "cpts_geo.outputs.figures",
+        "coverage_bar_chart": "cpts_geo.outputs.figures",
+        "save_figure": "cpts_geo.outputs.figures",
+    },
+)
+
+if TYPE_CHECKING:
+    from cpts_geo.maps.base import escape_html as escape_html
+    from cpts_geo.maps.base import render_map as render_map
+    from cpts_geo.maps.base import save_map as save_map
+    from cpts_geo.maps.coverage import TerritoryLayer as TerritoryLayer
+    from cpts_geo.maps.coverage import coverage_map as coverage_map
+    from cpts_geo.maps.plan_maps import changes_map as changes_map
+    from cpts_geo.maps.plan_maps import suggest_map as suggest_map
+    from cpts_geo.maps.territory import territory_map as territory_map

@@ -1,0 +1,281 @@
+"""A self-contained HTML report of one territory's checks, in French, that prints on A4 (and is the source of
+the PDF report)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import logging
+
+from cpts_geo._text import fr_int, fr_km, fr_share
+from cpts_geo.checks.findings import contiguity_overlays, findings_by_unit
+from cpts_geo.checks.report import RULE_LABELS, STATUS_LABELS, Report, RuleResult, detail_lines, units_text
+
+__all__ = ["report_html"]
+
+log = logging.getLogger(__name__)
+
+# ---------------------------------------------------------------------------------------------
+# HTML
+# ---------------------------------------------------------------------------------------------
+_STATUS_COLORS = {"pass": "#1a9850", "warn": "#e08214", "fail": "#d7191c"}
+
+
+_HTML_CSS = """
+body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;margin:0;color:#222;
+background:#f6f6f4}
+main{max-width:1100px;margin:0 auto;padding:24px 28px 48px;background:#fff}
+h1{font-size:1.6em;margin:0 0 4px}h2{font-size:1.25em;margin:28px 0 8px;border-bottom:2px solid #ddd;
+padding-bottom:4px}h3{font-size:1.05em;margin:18px 0 6px}
+.sous-titre{color:#555;margin:0 0 16px}
+.statut{display:inline-block;padding:2px 10px;border-radius:12px;color:#fff;font-weight:600;
+font-size:.9em;white-space:nowrap}
+table{border-collapse:collapse;width:100%;margin:8px 0;font-size:.93em}
+th,td{border:1px solid #ddd;padding:5px 8px;text-align:left;vertical-align:top}
+th{background:#f0f0ee}td.n,th.n{text-align:right;white-space:nowrap}
+.chiffres{display:flex;gap:14px;flex-wrap:wrap;margin:12px 0}
+.chiffres div{background:#f0f4f8;border-radius:6px;padding:8px 14px}
+.chiffres b{display:block;font-size:1.3em}
+iframe{width:100%;height:560px;border:1px solid #ccc;border-radius:4px}
+ul{margin:4px 0 4px 18px;padding:0}li{margin:2px 0}
+footer{margin-top:32px;color:#666;font-size:.85em}
+ul.tracabilite{list-style:none;margin:4px 0;padding:0;font-size:.93em}
+ul.tracabilite li{margin:1px 0}
+"""
+
+
+def _e(value) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _badge(status: str) -> str:
+    return (
+        f'<span class="statut statut-{status}" style="background:{_STATUS_COLORS[status]}">'
+        f"{_e(STATUS_LABELS[status])}</span>"
+    )
+
+
+def _rule_section(r: RuleResult) -> str:
+    body = detail_lines(r)
+    parts = [
+        f'<h3 id="regle-{_e(r.id)}">{_e(RULE_LABELS.get(r.id, r.id))} {_badge(r.status)}</h3>',
+        f"<p>{_e(r.message)}</p>",
+    ]
+    if r.id == "epci_alignment" and r.details.get("epcis"):
+        rows = "".join(
+            f"<tr><td>{_e(e['nom'])}</td><td>{_e(e['code'])}</td><td>{'entier' if e['whole'] else 'coupé'}</td>"
+            f"<td class=n>{fr_int(e['n_communes_in'])} / {fr_int(e['n_communes'])}</td>"
+            f"<td class=n>{fr_int(e['population_in'])} / {fr_int(e['population'])}</td>"
+            f"<td class=n>{_e(fr_share(e['share_population']))}</td></tr>"
+            for e in r.details["epcis"]
+        )
+        parts.append(
+            '<table class="epci"><thead><tr><th>EPCI</th><th>SIREN</th><th>Dans le territoire</th>'
+            "<th class=n>Communes (dedans / total)</th><th class=n>Population (dedans / total)</th>"
+            f"<th class=n>Part de la population</th></tr></thead><tbody>{rows}</tbody></table>"
+        )
+        if r.details.get("without_epci"):
+            parts.append(f"<p>Communes sans EPCI : {_e(units_text(r.details['without_epci']))}</p>")
+    elif body:
+        parts.append(
+            "<ul>" + "".join(f"<li>{_e(line.strip())}</li>" for line in _join_wrapped(body)) + "</ul>"
+        )
+    return "\n".join(parts)
+
+
+def _join_wrapped(lines: list[str]) -> list[str]:
+    """Undo the terminal wrapping of detail lines (continuations are indented further)."""
+    out: list[str] = []
+    for line in lines:
+        if out and line.startswith("      "):
+            out[-1] += " " + line.strip()
+        else:
+            out.append(line)
+    return out
+
+
+def _static_map(ref, report: Report, *, existing, name: str) -> str:
+    """The printed map: the notebooks' territory figure with the enclaves, detached parts and
+    sea links, as an ``<img>`` shown in print only ("" when it cannot be drawn)."""
+    from cpts_geo.diagnostic.summary import territory_summary
+    from cpts_geo.outputs.figures import territory_figure
+    from cpts_geo.outputs.printing import static_map_img
+
+    codes = report.territory.get("communes", [])
+    if not codes:
+        return ""
+    sea, detached = contiguity_overlays(report)
+    findings = findings_by_unit(ref, report)
+    try:
+        summary = territory_summary(ref, codes, existing=existing, min_population=None, name=name)
+        fig = territory_figure(
+            ref,
+            summary,
+            existing=existing,
+            enclaves=findings["enclave"],
+            detached=[[u["code"] for u in d["communes"]] for d in detached],
+            sea_links=sea,
+        )
+    except (ValueError, KeyError, IndexError) as exc:  # a territory without any geometry
+        log.warning("carte statique du rapport impossible : %s", exc)
+        return ""
+    return static_map_img(fig, alt=f"Carte du territoire {name}", dpi=120)
+
+
+def _footer(report: Report, provenance, today: str, version: str, v: dict) -> str:
+    rules = {r.id: r.details for r in report.rules}
+    pop_rule = rules.get("population", {})
+    minimum = pop_rule.get("min_population")
+    sea = rules.get("contiguity", {}).get("sea_link_km")
+    applied = []
+    if "min_population" in pop_rule:
+        applied.append(
+            f"population minimale {fr_int(minimum)}\u00a0habitants"
+            if minimum
+            else "aucune population minimale"
+        )
+    if sea is not None:
+        applied.append(f"liaisons maritimes de {fr_km(sea)}\u00a0km au plus")
+    if provenance is not None and provenance.parameters:
+        origin = (
+            "les valeurs par défaut de l'outil, à comparer au cahier des charges de votre région"
+            if provenance.all_defaults
+            else "les valeurs indiquées dans la section Traçabilité (choisies ou par défaut)"
+        )
+    else:
+        origin = (
+            "les paramètres de la vérification ; vérifiez qu'ils sont ceux du cahier des charges régional"
+        )
+    seuils = f"Seuils appliqués ({', '.join(applied)}) : {origin}." if applied else ""
+    return (
+        f"<footer>Rapport produit le {today} par cpts-geo {_e(version)}. Référentiel : Code officiel "
+        f"géographique {_e(v.get('cog'))}, populations légales {_e(v.get('population'))} (INSEE), EPCI "
+        f"{_e(v.get('cog'))} (DGCL), contours IGN (Licence Ouverte). {_e(seuils)} Les avertissements "
+        "informent, seuls les échecs bloquent.</footer>"
+    )
+
+
+def report_html(
+    ref,
+    report: Report,
+    *,
+    existing=None,
+    online: bool = False,
+    offline: bool | None = None,
+    provenance=None,
+    static_map: bool = True,
+) -> str:
+    """A self-contained HTML report of one territory's checks, in French, that prints on A4.
+
+    Long because it is one HTML page assembled section by section.
+
+    Summary table, each rule with its evidence, the communes with their population, the EPCI
+    table and a folium map of the territory (units coloured by finding: overlaps, split EPCIs,
+    enclaves, detached parts, sea links with their length; neighbouring existing CPTS drawn),
+    embedded in the page. In print (and in the PDF of ``cpts-geo check -o rapport.pdf``) the
+    A4 stylesheet of :mod:`cpts_geo.outputs.printing` applies: a header with the title and the date, page
+    breaks between sections, and a static map of the territory in place of the interactive one.
+    Every name coming from an input file is escaped.
+
+    Parameters
+    ----------
+    ref
+        The reference the report was made on.
+    report
+        A :class:`Report` from :func:`cpts_geo.checks.rules.check_territory`.
+    existing
+        The register the territory was compared with (its CPTS near the territory are drawn).
+    online
+        Load Leaflet from the CDN in the map and add basemaps; by default the page needs no
+        network (Leaflet embedded).
+    offline
+        Deprecated and ignored (self-contained is the default).
+    provenance
+        A :class:`cpts_geo.outputs.provenance.Provenance`: input files, parameters (default or
+        chosen), version, vintages and date of the run, shown in a "Traçabilité" section.
+    static_map
+        Draw the static map for print (matplotlib; off to save a second or two).
+    """
+    from cpts_geo._version import __version__
+    from cpts_geo.maps.base import render_map
+    from cpts_geo.maps.territory import territory_map
+    from cpts_geo.outputs.printing import print_css
+
+    t = report.territory
+    v = t.get("vintage", {})
+    name = t.get("name") or "Territoire sans nom"
+    sea, detached = contiguity_overlays(report)
+    m = territory_map(
+        ref,
+        t.get("communes", []),
+        findings=findings_by_unit(ref, report),
+        existing=existing,
+        name=name,
+        online=online,
+        sea_links=sea,
+        detached=detached,
+    )
+    page = render_map(m)
+    units = sorted(report.units, key=lambda u: (-u["population"], u["code"]))
+    total = sum(u["population"] for u in units) or 1
+    epci_names = ref.epci["nom"]
+    commune_rows = "".join(
+        f"<tr><td>{_e(u['code'])}</td><td>{_e(u['nom'])}</td><td class=n>{fr_int(u['population'])}</td>"
+        f"<td class=n>{_e(fr_share(u['population'] / total))}</td>"
+        f"<td>{_e(epci_names.get(u['epci'], '') if u.get('epci') else 'aucun EPCI')}</td>"
+        f"<td>{_e(u['departement'])}</td></tr>"
+        for u in units
+    )
+    summary_rows = "".join(
+        f'<tr><td><a href="#regle-{_e(r.id)}">{_e(RULE_LABELS.get(r.id, r.id))}</a></td><td>{_badge(r.status)}</td>'
+        f"<td>{_e(r.message)}</td></tr>"
+        for r in report.rules
+    )
+    warnings = ""
+    if report.input_warnings:
+        items = "".join(
+            f"<li>{'ligne ' + _e(w['line']) if w.get('line') is not None else 'valeur'}"
+            f"{' « ' + _e(w['value']) + ' »' if w.get('value') not in (None, '') else ''} : "
+            f"{_e(w.get('message', ''))}</li>"
+            for w in report.input_warnings
+        )
+        warnings = f"<h2>Corrections faites à la lecture du fichier</h2><ul>{items}</ul>"
+    head = f"CPTS {_e(report.cpts_id)} — " if report.cpts_id else ""
+    run = provenance.run_date if provenance is not None else dt.datetime.now()
+    today = run.strftime("%d/%m/%Y")
+    title = f"Vérification du territoire — {name}"
+    img = _static_map(ref, report, existing=existing, name=name) if static_map else ""
+    trace = f'<h2 class="sans-saut">Traçabilité</h2>{provenance.to_html()}' if provenance is not None else ""
+    n_communes = int(t["n_communes"])
+    body = f"""<!DOCTYPE html>
+<html lang="fr"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{_e(title)}</title><style>{_HTML_CSS}</style>
+<style>{print_css(title=title, date=today)}</style></head>
+<body><main>
+<h1>{head}{_e(name)}</h1>
+<p class="sous-titre">Vérification du territoire proposé — résultat : {_badge(report.status)} — édité le {today}</p>
+<div class="chiffres">
+<div><b>{fr_int(t["population"])}</b>habitants (population municipale {_e(v.get("population"))})</div>
+<div><b>{fr_int(n_communes)}</b>{"commune" if n_communes < 2 else "communes"}</div>
+<div><b>taille {_e(t["aci_size_class"])}</b>classe de taille ACI</div>
+</div>
+<h2>Synthèse</h2>
+<table class="synthese"><thead><tr><th>Règle</th><th>Résultat</th><th>Constat</th></tr></thead>
+<tbody>{summary_rows}</tbody></table>
+<h2>Carte du territoire</h2>
+<iframe class="carte-interactive" title="Carte du territoire" sandbox="allow-scripts" srcdoc="{html.escape(page, quote=True)}"></iframe>
+{img}
+<h2>Détail des règles</h2>
+{"".join(_rule_section(r) for r in report.rules)}
+<h2>Communes du territoire ({fr_int(len(units))})</h2>
+<table class="communes"><thead><tr><th>Code INSEE</th><th>Commune</th><th class=n>Population</th>
+<th class=n>Part</th><th>EPCI</th><th>Département</th></tr></thead><tbody>{commune_rows}</tbody>
+<tfoot><tr><th colspan=2>Total</th><th class=n>{fr_int(t["population"])}</th><th></th><th></th><th></th></tr>
+</tfoot></table>
+{warnings}
+{trace}
+{_footer(report, provenance, today, __version__, v)}
+</main></body></html>
+"""
+    return body

@@ -1,0 +1,409 @@
+"""The sheets of the XLSX outputs, one builder per result type.
+
+Each builder takes a computed result (a :class:`~cpts_geo.checks.report.Report`, a
+:class:`~cpts_geo.checks.report.RegisterReport`, a :class:`~cpts_geo.steering.coverage.Coverage`, a
+:class:`~cpts_geo.suggest.SuggestResult`) and returns the :class:`~cpts_geo.outputs.xlsx.Sheet` list
+that :func:`cpts_geo.outputs.xlsx.write_workbook` writes (it adds the "Source" sheet, whose rows
+:func:`source_rows` builds). Headers are French; numbers stay numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from cpts_geo._version import __version__
+from cpts_geo.checks.report import RULE_LABELS, STATUS_LABELS
+from cpts_geo.inputs.stages import NOT_GIVEN
+from cpts_geo.outputs.xlsx import Column, Sheet, file_rows, parameter_row, run_row
+
+__all__ = [
+    "coverage_workbook",
+    "register_workbook",
+    "report_workbook",
+    "source_rows",
+    "suggest_workbook",
+]
+
+
+def _status(s: str) -> str:
+    return STATUS_LABELS.get(s, s)
+
+
+def source_rows(
+    vintage: dict,
+    *,
+    files: Iterable[str | Path | None] = (),
+    parameters: Sequence[tuple[str, object, object]] = (),
+) -> list[tuple[str, str]]:
+    """Rows of the "Source" sheet: tool version, vintages, files read, parameters, date of the run.
+
+    ``parameters`` are ``(label, value, default)`` triples (see :func:`cpts_geo.outputs.xlsx.parameter_row`).
+    """
+    rows = [
+        ("Outil", f"cpts-geo {__version__}"),
+        ("Millésime du COG", str(vintage.get("cog", ""))),
+        ("Millésime des populations (population municipale)", str(vintage.get("population", ""))),
+    ]
+    rows += file_rows(files)
+    rows += [parameter_row(label, value, default) for label, value, default in parameters]
+    rows.append(run_row())
+    return rows
+
+
+# ---- check ------------------------------------------------------------------------------------
+_SUMMARY_COLUMNS = [
+    Column("nom", "Territoire", width=40),
+    Column("resultat", "Résultat", width=16),
+    Column("n_communes", "Communes", "int"),
+    Column("population", "Population municipale", "int"),
+    Column("aci_size_class", "Taille ACI", "int"),
+    Column("echecs", "Règles en échec", "int"),
+    Column("avertissements", "Règles en avertissement", "int"),
+    Column("cog", "COG", "code"),
+    Column("annee_population", "Année des populations", "code"),
+]
+_RULE_COLUMNS = [
+    Column("regle", "Règle", width=24),
+    Column("id", "Identifiant", width=18),
+    Column("statut", "Résultat", width=16),
+    Column("message", "Constat", width=60),
+]
+_UNIT_COLUMNS = [
+    Column("code", "Code commune", "code"),
+    Column("nom", "Commune"),
+    Column("population", "Population", "int"),
+    Column("departement", "Département", "code"),
+    Column("epci", "SIREN de l'EPCI", "code"),
+    Column("epci_nom", "EPCI"),
+    Column("constat", "Constat"),
+]
+_EPCI_COLUMNS = [
+    Column("code", "SIREN", "code"),
+    Column("nom", "EPCI"),
+    Column("n_communes_in", "Communes dans le territoire", "int"),
+    Column("n_communes", "Communes de l'EPCI", "int"),
+    Column("population_in", "Population dans le territoire", "int"),
+    Column("population", "Population de l'EPCI", "int"),
+    Column("share_population", "Part de la population de l'EPCI", "percent"),
+    Column("entier", "EPCI entier"),
+]
+
+
+def _summary_frame(report) -> pd.DataFrame:
+    t = report.territory
+    statuses = [r.status for r in report.rules]
+    vintage = t.get("vintage", {})
+    return pd.DataFrame(
+        {
+            "nom": [t.get("name", "")],
+            "resultat": [_status(report.status)],
+            "n_communes": [t.get("n_communes")],
+            "population": [t.get("population")],
+            "aci_size_class": [t.get("aci_size_class")],
+            "echecs": [statuses.count("fail")],
+            "avertissements": [statuses.count("warn")],
+            "cog": [vintage.get("cog")],
+            "annee_population": [vintage.get("population")],
+        }
+    )
+
+
+def _units_frame(ref, report) -> pd.DataFrame:
+    from cpts_geo.checks.findings import finding_by_unit
+    from cpts_geo.maps.styles import FINDING_STYLES
+
+    findings = finding_by_unit(ref, report)
+    units = pd.DataFrame(report.units, columns=["code", "nom", "population", "epci", "departement"])
+    epci_names = ref.epci["nom"]
+    units["epci_nom"] = [
+        str(epci_names.get(e, "")) if isinstance(e, str) and e else "aucun EPCI" for e in units["epci"]
+    ]
+    units["constat"] = [FINDING_STYLES[findings.get(c, "territoire")][0] for c in units["code"]]
+    return units
+
+
+def report_workbook(ref, report) -> list[Sheet]:
+    """Sheets of ``cpts-geo check -o x.xlsx``: Synthèse, Règles, Communes, EPCI."""
+    rules = pd.DataFrame(
+        {
+            "regle": [RULE_LABELS.get(r.id, r.id) for r in report.rules],
+            "id": [r.id for r in report.rules],
+            "statut": [_status(r.status) for r in report.rules],
+            "message": [r.message for r in report.rules],
+        }
+    )
+    epci_rule = next((r for r in report.rules if r.id == "epci_alignment"), None)
+    epcis = pd.DataFrame(
+        (epci_rule.details.get("epcis", []) if epci_rule else []),
+        columns=[c.key for c in _EPCI_COLUMNS[:-1]] + ["whole"],
+    )
+    epcis["entier"] = ["oui" if w else "non" for w in epcis["whole"]]
+    title = f"Vérification du territoire : {report.territory.get('name', '')}"
+    return [
+        Sheet("Synthèse", _summary_frame(report), _SUMMARY_COLUMNS, title=title),
+        Sheet("Règles", rules, _RULE_COLUMNS),
+        Sheet("Communes", _units_frame(ref, report), _UNIT_COLUMNS),
+        Sheet("EPCI", epcis, _EPCI_COLUMNS),
+    ]
+
+
+# ---- check-register ---------------------------------------------------------------------------
+def _register_row(rep, cpts, rule_ids: list[str]) -> dict:
+    from cpts_geo.inputs.stages import STAGE_LABELS
+
+    t = rep.territory
+    row = {
+        "cpts_id": rep.cpts_id,
+        "cpts_nom": t.get("name", ""),
+        "statut": "",
+        "date_statut": None,
+        "n_communes": t.get("n_communes"),
+        "population": t.get("population"),
+        "aci_size_class": t.get("aci_size_class"),
+        "resultat": _status(rep.status),
+    }
+    if cpts is not None and rep.cpts_id in cpts.index:
+        stage = cpts.at[rep.cpts_id, "statut"]
+        row["statut"] = STAGE_LABELS.get(stage, stage) if isinstance(stage, str) else ""
+        row["date_statut"] = cpts.at[rep.cpts_id, "date_statut"]
+    by_id = {r.id: r for r in rep.rules}
+    for rid in rule_ids:
+        row["regle_" + rid] = _status(by_id[rid].status) if rid in by_id else ""
+    return row
+
+
+def _enclave_frame(rr) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {
+                "groupe": k,
+                "code": u["code"],
+                "nom": u["nom"],
+                "n_communes": e["n_communes"],
+                "population": e["population"],
+                "cpts": " ; ".join(e["cpts"]),
+            }
+            for k, e in enumerate(rr.enclaves, start=1)
+            for u in e["communes"]
+        ],
+        columns=["groupe", "code", "nom", "n_communes", "population", "cpts"],
+    )
+
+
+_REGISTER_COLUMNS = [
+    Column("cpts_id", "Identifiant", "code"),
+    Column("cpts_nom", "CPTS"),
+    Column("statut", "Stade"),
+    Column("date_statut", "Date du stade", "date"),
+    Column("n_communes", "Communes", "int"),
+    Column("population", "Population", "int"),
+    Column("aci_size_class", "Taille ACI", "int"),
+    Column("resultat", "Résultat"),
+]
+_SHARED_COLUMNS = [
+    Column("code", "Code commune", "code"),
+    Column("nom", "Commune"),
+    Column("cpts", "CPTS"),
+    Column("population", "Population", "int"),
+    Column("nature", "Nature"),
+]
+_ENCLAVE_COLUMNS = [
+    Column("groupe", "Groupe", "int"),
+    Column("code", "Code commune", "code"),
+    Column("nom", "Commune"),
+    Column("n_communes", "Communes du groupe", "int"),
+    Column("population", "Population du groupe", "int"),
+    Column("cpts", "CPTS autour"),
+]
+
+
+def register_workbook(rr, register=None) -> list[Sheet]:
+    """Sheets of ``cpts-geo check-register -o x.xlsx``: CPTS × règles, communes partagées ou en
+    chevauchement, communes enclavées. ``register`` (optional) adds each CPTS' stage and date."""
+    rule_ids = [rid for rid in RULE_LABELS if any(r.id == rid for rep in rr.reports for r in rep.rules)]
+    cpts = register.cpts if register is not None else None
+    table = pd.DataFrame(
+        [_register_row(rep, cpts, rule_ids) for rep in rr.reports],
+        columns=[c.key for c in _REGISTER_COLUMNS] + ["regle_" + r for r in rule_ids],
+    )
+    shared = [dict(o, nature="chevauchement") for o in rr.overlaps]
+    shared += [dict(o, nature="partage déclaré") for o in getattr(rr, "shared", [])]
+    overlaps = pd.DataFrame(shared, columns=["code", "nom", "cpts", "population", "nature"])
+    overlaps["cpts"] = [" ; ".join(map(str, c)) for c in overlaps["cpts"]]
+    rule_columns = [Column("regle_" + rid, f"Règle : {RULE_LABELS[rid]}") for rid in rule_ids]
+    return [
+        Sheet("CPTS × règles", table, _REGISTER_COLUMNS + rule_columns),
+        Sheet(
+            "Communes partagées",
+            overlaps,
+            _SHARED_COLUMNS,
+            title="Communes partagées ou en chevauchement entre CPTS",
+        ),
+        Sheet("Communes enclavées", _enclave_frame(rr), _ENCLAVE_COLUMNS),
+    ]
+
+
+# ---- coverage ---------------------------------------------------------------------------------
+_COVERAGE_HEADERS = {
+    "code": ("Code", "code"),
+    "nom": ("Nom", "text"),
+    "region": ("Région", "code"),
+    "cpts": ("CPTS", "int"),
+    "population": ("Population", "int"),
+    "population_covered": ("Population couverte", "int"),
+    "share_covered": ("Part de la population couverte", "percent"),
+    "white_zone_population": ("Population en zone blanche", "int"),
+    "white_zone_communes": ("Communes en zone blanche", "int"),
+    "overlap_communes": ("Communes dans plusieurs CPTS", "int"),
+    "overlap_population": ("Population dans plusieurs CPTS", "int"),
+    "communes": ("Communes", "int"),
+    "goal": ("Objectif (CPTS)", "decimal"),
+    "progress": ("Avancement vers l'objectif", "percent"),
+    "cpts_shared": ("CPTS partagées avec un autre territoire", "int"),
+}
+#: Headers of the dict-valued keys: one column per stage.
+_STAGE_DICT_HEADERS = {
+    "by_stage": "CPTS — {stage}",
+    "population_covered_by_stage": "Population couverte — {stage} (ou stade plus avancé)",
+}
+
+
+def _stage_label(key: str) -> str:
+    from cpts_geo.inputs.stages import STAGE_LABELS
+
+    return STAGE_LABELS.get("" if key == NOT_GIVEN else key, key)
+
+
+def _kind(values: list) -> str:
+    present = [v for v in values if v is not None]
+    if present and all(isinstance(v, bool) for v in present):
+        return "text"
+    if present and all(isinstance(v, int) for v in present):
+        return "int"
+    if present and all(isinstance(v, int | float) for v in present):
+        return "decimal"
+    return "text"
+
+
+def _coverage_sheet(name: str, entries: list[dict]) -> Sheet:
+    """Every key of the entries as a column (dicts: one column per item), in first-seen order."""
+    records: list[dict] = []
+    columns: dict[str, Column] = {}
+    for e in entries:
+        rec: dict = {}
+        for k, v in e.items():
+            if isinstance(v, dict):
+                pattern = _STAGE_DICT_HEADERS.get(k, k + " — {stage}")
+                for sk, sv in v.items():
+                    key = f"{k}.{sk}"
+                    rec[key] = sv
+                    if key not in columns:
+                        columns[key] = Column(key, pattern.format(stage=_stage_label(sk)), "int")
+            elif isinstance(v, list | tuple):
+                rec[k] = " ; ".join(map(str, v))
+                columns.setdefault(k, Column(k, _COVERAGE_HEADERS.get(k, (k, ""))[0]))
+            else:
+                rec[k] = v
+                if k not in columns:
+                    header, kind = _COVERAGE_HEADERS.get(k, (k, ""))
+                    columns[k] = Column(k, header, kind or "text")
+        records.append(rec)
+    frame = pd.DataFrame.from_records(records, columns=list(columns))
+    for key, spec in list(columns.items()):
+        if key not in _COVERAGE_HEADERS and "." not in key:
+            columns[key] = Column(key, spec.header_fr, _kind(frame[key].tolist()))
+        elif "." in key and _kind(frame[key].dropna().tolist()) == "decimal":
+            columns[key] = Column(key, spec.header_fr, "decimal")
+    return Sheet(name, frame, list(columns.values()))
+
+
+def coverage_workbook(cov) -> list[Sheet]:
+    """Sheets of ``cpts-geo coverage -o x.xlsx``: National, Régions, Départements.
+
+    Every key of the coverage entries becomes a column; dict-valued keys (``by_stage``,
+    ``population_covered_by_stage``) one column per stage.
+    """
+    return [
+        _coverage_sheet("National", [cov.national]),
+        _coverage_sheet("Régions", cov.regions),
+        _coverage_sheet("Départements", cov.departements),
+    ]
+
+
+# ---- suggest ----------------------------------------------------------------------------------
+def suggest_unit_table(result) -> pd.DataFrame:
+    """The CSV of ``cpts-geo suggest -o x.csv``: one row per unit with its name and population."""
+    a = result.assignment.reset_index()
+    cols = ["territoire_id", "code_insee", "nom", "population", "type", "cpts_id", "departement"]
+    return a[[c for c in cols if c in a.columns]]
+
+
+def _pieces(df: pd.DataFrame, names: pd.Series, extra: list[str]) -> pd.DataFrame:
+    cols = ["territoire_id", *extra, "departement", "population", "n_communes", "communes"]
+    out = pd.DataFrame({c: df[c] for c in cols if c in df.columns}).reset_index(drop=True)
+    out["noms"] = [", ".join(str(names.get(c, c)) for c in codes) for codes in out["communes"]]
+    out["communes"] = [", ".join(codes) for codes in out["communes"]]
+    return out
+
+
+def suggest_workbook(result) -> list[Sheet]:
+    """Sheets of ``cpts-geo suggest -o x.xlsx``: Territoires (one row per commune), Extensions,
+    Non rattachables."""
+    a = result.assignment.reset_index()
+    labels = dict(zip(result.territories["territoire_id"], result.territories["label"]))
+    sizes = dict(zip(result.territories["territoire_id"], result.territories["aci_size_class"]))
+    terr = a[a["type"] == "territoire"].copy()
+    terr["label"] = terr["territoire_id"].map(labels)
+    terr["aci_size_class"] = terr["territoire_id"].map(sizes)
+    totals = terr.groupby("territoire_id")["population"].transform("sum")
+    terr["population_territoire"] = totals
+    terr = terr.sort_values(["territoire_id", "code_insee"], key=_natural).reset_index(drop=True)
+    names = result.assignment["nom"]
+    unit_cols = [
+        Column("territoire_id", "Territoire", "code"),
+        Column("label", "Libellé"),
+        Column("population_territoire", "Population du territoire", "int"),
+        Column("aci_size_class", "Taille ACI", "int"),
+        Column("code_insee", "Code commune", "code"),
+        Column("nom", "Commune"),
+        Column("population", "Population de la commune", "int"),
+        Column("departement", "Département", "code"),
+    ]
+    piece_cols = [
+        Column("departement", "Département", "code"),
+        Column("population", "Population", "int"),
+        Column("n_communes", "Communes", "int"),
+        Column("communes", "Codes des communes", width=40),
+        Column("noms", "Noms des communes", width=60),
+    ]
+    ext = _pieces(result.extensions, names, ["cpts_id", "cpts_nom", "reason"])
+    orph = _pieces(result.orphans, names, ["reason"])
+    return [
+        Sheet("Territoires", terr, unit_cols, title=f"Territoires proposés — {result.area}"),
+        Sheet(
+            "Extensions",
+            ext,
+            [
+                Column("territoire_id", "Morceau", "code"),
+                Column("cpts_id", "CPTS rejointe", "code"),
+                Column("cpts_nom", "Nom de la CPTS"),
+                *piece_cols,
+                Column("reason", "Motif", width=50),
+            ],
+        ),
+        Sheet(
+            "Non rattachables",
+            orph,
+            [Column("territoire_id", "Morceau", "code"), *piece_cols, Column("reason", "Motif", width=50)],
+        ),
+    ]
+
+
+def _natural(s: pd.Series) -> pd.Series:
+    """Sort key: ids such as T2 before T10."""
+    if s.name != "territoire_id":
+        return s
+    return s.map(lambda v: f"{len(str(v)):04d}{v}")

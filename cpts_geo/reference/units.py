@@ -1,0 +1,887 @@
+"""The national reference: units, local-authority tables, adjacency, and resolving what users type.
+
+Examples
+--------
+>>> import cpts_geo as cg
+>>> ref = cg.load_reference()
+>>> ref.units.at["49007", "nom"], int(ref.units.at["49007", "population"])
+('Angers', 159022)
+>>> ref.resolve(["1001", "2a004", "Angers"]).codes
+['01001', '2A004', '49007']
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import os
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+import shapely
+from pyproj import Transformer
+from scipy.sparse import csgraph
+
+from cpts_geo._errors import ReferenceDataError
+from cpts_geo._text import fr_int
+from cpts_geo.reference import names as _names
+from cpts_geo.reference import resolve as _resolve
+from cpts_geo.reference.names import normalize_name
+from cpts_geo.reference.resolve import Resolution
+
+__all__ = [
+    "Reference",
+    "ReferenceArrays",
+    "ZONE_EPSG",
+    "default_data_dir",
+    "epsg_for_departement",
+    "load_reference",
+    "reference_summary",
+    "reference_summary_text",
+    "sea_links",
+]
+
+log = logging.getLogger(__name__)
+
+#: Official projected CRS of each zone, by département code (metropolitan France: Lambert-93).
+ZONE_EPSG = {"971": 5490, "972": 5490, "973": 2972, "974": 2975, "976": 4471}
+METRO_EPSG = 2154
+
+PLM_CITIES = {"75056", "69123", "13055"}
+
+
+def epsg_for_departement(code: str) -> int:
+    """The official projected CRS (EPSG code) used for areas and distances in a département."""
+    return ZONE_EPSG.get(str(code), METRO_EPSG)
+
+
+def default_data_dir() -> Path:
+    """The folder of the shipped reference.
+
+    ``$CPTS_GEO_REFERENCE`` if set (the variable the CLI's ``--reference`` reads too), else the
+    package data ``cpts_geo.data`` of an installed package, else the ``data/`` folder next to
+    the source tree.
+    """
+    env = os.environ.get("CPTS_GEO_REFERENCE")
+    if env:
+        return Path(env)
+    try:
+        folder = Path(str(resources.files("cpts_geo.data")))
+        if (folder / "units.parquet").exists():
+            return folder
+    except ModuleNotFoundError:
+        pass
+    return Path(__file__).resolve().parents[2] / "data"
+
+
+@dataclass(frozen=True, eq=False)
+class ReferenceArrays:
+    """The reference as numpy arrays, for the rules and territories (built once per reference).
+
+    Units are integer positions (the order of ``ref.units`` and ``ref.graph``); EPCI,
+    départements, régions and land masses are integer ids into the ``*_codes`` arrays.
+    """
+
+    n: int
+    codes: np.ndarray
+    names: np.ndarray
+    pop: np.ndarray
+    pos: dict
+    indptr: np.ndarray
+    indices: np.ndarray
+    land: np.ndarray
+    land_size: np.ndarray
+    land_pop: np.ndarray
+    epci: np.ndarray  # -1: no EPCI
+    epci_codes: np.ndarray
+    epci_names: np.ndarray
+    epci_n: np.ndarray
+    epci_pop: np.ndarray
+    dep: np.ndarray
+    dep_codes: np.ndarray
+    dep_names: np.ndarray
+    dep_region: np.ndarray
+    reg: np.ndarray
+    reg_codes: np.ndarray
+    reg_names: np.ndarray
+    epsg: np.ndarray
+    area: np.ndarray
+    lon: np.ndarray
+    lat: np.ndarray
+
+    @cached_property
+    def edge_rows(self) -> np.ndarray:
+        """The row (unit position) of each entry of ``indices``: the land graph as edge lists."""
+        return np.repeat(np.arange(self.n, dtype=np.int32), np.diff(self.indptr))
+
+    @cached_property
+    def code_list(self) -> list[str]:
+        """Unit codes as Python strings, shared by every report (no new string per mention)."""
+        return [str(c) for c in self.codes]
+
+    @cached_property
+    def name_list(self) -> list[str]:
+        """Unit names as Python strings (see :attr:`code_list`)."""
+        return [str(c) for c in self.names]
+
+    @cached_property
+    def unit_records(self) -> tuple[list[dict], list[dict], list[dict]]:
+        """Per unit, the records reports list it with — ``{code, nom}``, ``{code, nom,
+        population}`` and ``{code, nom, population, epci, departement}`` — one dict per unit
+        shared by every report (a register of 200,000 rows mentions units millions of times).
+        Treat them as read-only."""
+        epci = [str(self.epci_codes[e]) if e >= 0 else "" for e in self.epci.tolist()]
+        dep = [str(self.dep_codes[d]) if d >= 0 else "" for d in self.dep.tolist()]
+        pop = self.pop.tolist()
+        short = [{"code": c, "nom": n} for c, n in zip(self.code_list, self.name_list)]
+        with_pop = [
+            {"code": c, "nom": n, "population": int(p)}
+            for c, n, p in zip(self.code_list, self.name_list, pop)
+        ]
+        full = [
+            {"code": c, "nom": n, "population": int(p), "epci": e, "departement": d}
+            for c, n, p, e, d in zip(self.code_list, self.name_list, pop, epci, dep)
+        ]
+        return short, with_pop, full
+
+    @cached_property
+    def indices32(self) -> np.ndarray:
+        """``indices`` as int32 (half the memory traffic in the per-territory graph passes)."""
+        return self.indices.astype(np.int32)
+
+    @cached_property
+    def indptr32(self) -> np.ndarray:
+        """``indptr`` as int32 (with :attr:`indices32`)."""
+        return self.indptr.astype(np.int32)
+
+    def neighbours_of(self, positions: np.ndarray) -> np.ndarray:
+        """Land neighbours of the given units, concatenated (with repeats)."""
+        starts, ends = self.indptr[positions], self.indptr[positions + 1]
+        lengths = ends - starts
+        if not lengths.sum():
+            return np.empty(0, dtype=self.indices.dtype)
+        offsets = np.repeat(starts - np.r_[0, np.cumsum(lengths)[:-1]], lengths)
+        return self.indices[np.arange(lengths.sum()) + offsets]
+
+
+def _factorize(values, names: pd.Series | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Integer ids of ``values`` ("" / NaN -> -1), the distinct codes and their names."""
+    s = pd.Series(values).astype(object).where(pd.notna(values), "").astype(str)
+    ids, uniques = pd.factorize(s.where(s != "", None), use_na_sentinel=True)
+    codes = np.asarray(uniques, dtype=object)
+    if names is None:
+        labels = codes.copy()
+    else:
+        labels = np.array(names.reindex(codes).astype(object).to_numpy(), dtype=object)
+        missing = pd.isna(labels)
+        labels[missing] = codes[missing]
+    return ids.astype(np.int64), codes, labels
+
+
+_TABLES = ("units", "communes", "epci", "departements", "regions", "adjacency")
+
+
+class Reference:
+    """A loaded reference: immutable, and owner of everything derived from it.
+
+    The tables are exposed as copy-on-write views (pandas' Copy-on-Write): editing
+    ``ref.units`` in place changes only that view, never the reference nor anything computed
+    from it, and assigning an attribute raises. To work on an edited table, build a new
+    reference with :meth:`replace`. Everything derived (positions, graph, land masses, numpy
+    arrays, projected geometries, sea links) is computed once, on first use, and cached on the
+    reference itself.
+
+    Attributes
+    ----------
+    units
+        GeoDataFrame (EPSG:4326) indexed by unit code: communes, and the arrondissements
+        municipaux of Paris, Lyon and Marseille.
+    communes, epci, departements, regions
+        DataFrames indexed by code.
+    adjacency
+        DataFrame of neighbour pairs (``a``, ``b``, ``shared_m``).
+    metadata
+        Vintages, sources and build figures.
+    path
+        The folder the reference was loaded from.
+    former_communes
+        Former communes users may still name (``code``, ``nom``, ``commune``, ``type``,
+        ``depuis``); empty for a reference folder without ``anciennes_communes.csv``.
+    postal_codes
+        ``code_postal`` to ``code_insee`` (a unit); empty without ``codes_postaux.csv``.
+    """
+
+    _units: gpd.GeoDataFrame
+    _communes: pd.DataFrame
+    _epci: pd.DataFrame
+    _departements: pd.DataFrame
+    _regions: pd.DataFrame
+    _adjacency: pd.DataFrame
+    _extra: tuple[str, ...]
+    metadata: dict
+    path: Path | None
+
+    def __init__(
+        self,
+        units: gpd.GeoDataFrame,
+        communes: pd.DataFrame,
+        epci: pd.DataFrame,
+        departements: pd.DataFrame,
+        regions: pd.DataFrame,
+        adjacency: pd.DataFrame,
+        metadata: dict,
+        path: Path | None = None,
+        **extra: pd.DataFrame,
+    ):
+        tables = {
+            "units": units,
+            "communes": communes,
+            "epci": epci,
+            "departements": departements,
+            "regions": regions,
+            "adjacency": adjacency,
+            **extra,
+        }
+        for name, table in tables.items():
+            object.__setattr__(self, f"_{name}", table.copy(deep=False))
+        object.__setattr__(self, "_extra", tuple(extra))
+        object.__setattr__(self, "metadata", copy.deepcopy(metadata))
+        object.__setattr__(self, "path", path)
+
+    def __setattr__(self, name, value):
+        raise AttributeError(
+            f"Reference is immutable: build a new one with ref.replace({name}=...) instead of setting {name}"
+        )
+
+    def __delattr__(self, name):
+        raise AttributeError("Reference is immutable")
+
+    def __repr__(self) -> str:
+        return f"Reference({len(self._units)} units, {self.path})"
+
+    def replace(self, **tables) -> Reference:
+        """A new reference with some tables replaced (``units=``, ``communes=``, ...)."""
+        current = {name: getattr(self, f"_{name}") for name in (*_TABLES, *self._extra)}
+        current.update(tables)
+        metadata = tables.pop("metadata", self.metadata)
+        current.pop("metadata", None)
+        return Reference(metadata=metadata, path=self.path, **current)
+
+    # ---- tables (copy-on-write views) ------------------------------------------------------
+    @property
+    def units(self) -> gpd.GeoDataFrame:
+        return self._units.copy(deep=False)
+
+    @property
+    def communes(self) -> pd.DataFrame:
+        return self._communes.copy(deep=False)
+
+    @property
+    def epci(self) -> pd.DataFrame:
+        return self._epci.copy(deep=False)
+
+    @property
+    def departements(self) -> pd.DataFrame:
+        return self._departements.copy(deep=False)
+
+    @property
+    def regions(self) -> pd.DataFrame:
+        return self._regions.copy(deep=False)
+
+    @property
+    def adjacency(self) -> pd.DataFrame:
+        return self._adjacency.copy(deep=False)
+
+    @property
+    def former_communes(self) -> pd.DataFrame:
+        """Former communes users may still name (``code``, ``nom``, ``commune``, ``type``, ``depuis``)."""
+        if "former_communes" in self._extra:
+            return self.table("former_communes")
+        return pd.DataFrame(columns=["code", "nom", "commune", "type", "depuis"])
+
+    @property
+    def postal_codes(self) -> pd.DataFrame:
+        """Postal codes (``code_postal``) of the units (``code_insee``, ``nom``)."""
+        if "postal_codes" in self._extra:
+            return self.table("postal_codes")
+        return pd.DataFrame(columns=["code_postal", "code_insee", "nom"])
+
+    def table(self, name: str) -> pd.DataFrame:
+        """An extra table of the reference folder (e.g. ``anciennes_communes``), as a view."""
+        if name not in self._extra:
+            raise KeyError(
+                f"no table {name!r} in this reference (tables: {', '.join(self._extra) or 'none'})"
+            )
+        return getattr(self, f"_{name}").copy(deep=False)
+
+    # ---- vintages ------------------------------------------------------------------------
+    @property
+    def vintage(self) -> dict:
+        """``{"cog": 2026, "population": 2023}``."""
+        return dict(self.metadata["vintage"])
+
+    # ---- graph ---------------------------------------------------------------------------
+    @cached_property
+    def position(self) -> pd.Series:
+        """Row position of each unit code in :attr:`units` (and in :attr:`graph`)."""
+        return pd.Series(np.arange(len(self._units)), index=self._units.index)
+
+    @cached_property
+    def graph(self) -> sp.csr_matrix:
+        """Symmetric sparse adjacency matrix of the units (land contiguity), in units order."""
+        n = len(self._units)
+        i = self.position.reindex(self._adjacency["a"]).to_numpy()
+        j = self.position.reindex(self._adjacency["b"]).to_numpy()
+        data = np.ones(len(i) * 2, dtype=np.int8)
+        m = sp.coo_matrix((data, (np.r_[i, j], np.r_[j, i])), shape=(n, n)).tocsr()
+        m.sum_duplicates()
+        m.data[:] = 1
+        m.sort_indices()
+        return m
+
+    @cached_property
+    def land_component(self) -> pd.Series:
+        """Id of the land mass each unit is on (units joined by a land path share an id)."""
+        _, labels = csgraph.connected_components(self.graph, directed=False)
+        return pd.Series(labels, index=self._units.index)
+
+    def neighbours(self, code: str) -> list[str]:
+        """Codes of the land neighbours of a unit, sorted."""
+        row = self.graph[self.position[code]]
+        return sorted(self._units.index[row.indices])
+
+    @cached_property
+    def arrays(self) -> ReferenceArrays:
+        """The numpy view of the reference used by territories and rules."""
+        units = self._units
+        n = len(units)
+        graph = self.graph
+        pop = units["population"].fillna(0).to_numpy(dtype=np.int64)
+        land = self.land_component.to_numpy().astype(np.int64)
+        n_land = int(land.max()) + 1 if n else 0
+        epci, epci_codes, epci_names = _factorize(units["epci"].to_numpy(), self._epci["nom"])
+        dep, dep_codes, dep_names = _factorize(units["departement"].to_numpy(), self._departements["nom"])
+        reg, reg_codes, reg_names = _factorize(units["region"].to_numpy(), self._regions["nom"])
+        # Région of each département: the région of its units.
+        dep_region = np.full(len(dep_codes), -1, dtype=np.int64)
+        ok = (dep >= 0) & (reg >= 0)
+        dep_region[dep[ok]] = reg[ok]
+        ok_e = epci >= 0
+        return ReferenceArrays(
+            n=n,
+            codes=units.index.to_numpy(dtype=object),
+            names=units["nom"].astype(str).to_numpy(dtype=object),
+            pop=pop,
+            pos={c: i for i, c in enumerate(units.index)},
+            indptr=graph.indptr.astype(np.int64),
+            indices=graph.indices.astype(np.int64),
+            land=land,
+            land_size=np.bincount(land, minlength=n_land),
+            land_pop=np.bincount(land, weights=pop, minlength=n_land).astype(np.int64),
+            epci=epci,
+            epci_codes=epci_codes,
+            epci_names=epci_names,
+            epci_n=np.bincount(epci[ok_e], minlength=len(epci_codes)),
+            epci_pop=np.bincount(epci[ok_e], weights=pop[ok_e], minlength=len(epci_codes)).astype(np.int64),
+            dep=dep,
+            dep_codes=dep_codes,
+            dep_names=dep_names,
+            dep_region=dep_region,
+            reg=reg,
+            reg_codes=reg_codes,
+            reg_names=reg_names,
+            epsg=units["epsg"].to_numpy(dtype=np.int64),
+            area=units["area_km2"].fillna(0).to_numpy(dtype=float)
+            if "area_km2" in units
+            else np.full(n, np.nan),
+            lon=units["lon"].to_numpy(dtype=float),
+            lat=units["lat"].to_numpy(dtype=float),
+        )
+
+    @cached_property
+    def main_land(self) -> np.ndarray:
+        """The largest land mass (most units) of each département (``arrays.dep`` id): its mainland."""
+        a = self.arrays
+        ok = a.dep >= 0
+        base = int(a.land.max()) + 1 if a.n else 1
+        key = a.dep[ok] * base + a.land[ok]
+        pairs, counts = np.unique(key, return_counts=True)
+        dep, land = pairs // base, pairs % base
+        order = np.lexsort((land, -counts, dep))  # by département, most units first
+        out = np.full(len(a.dep_codes), -1, dtype=np.int64)
+        first = np.unique(dep[order], return_index=True)[1]
+        out[dep[order][first]] = land[order][first]
+        return out
+
+    # ---- geometry in the zones' projected CRS ----------------------------------------------
+    @cached_property
+    def _projected_store(self) -> tuple[np.ndarray, np.ndarray]:
+        n = len(self._units)
+        return np.empty(n, dtype=object), np.zeros(n, dtype=bool)
+
+    def projected(self, positions: np.ndarray) -> np.ndarray:
+        """Geometries of units (positions) in their zone's projected CRS (projected once each)."""
+        positions = np.asarray(positions, dtype=np.int64)
+        geoms, done = self._projected_store
+        todo = positions[~done[positions]]
+        if len(todo):
+            a = self.arrays
+            src = self._units.geometry.to_numpy()
+            for epsg in np.unique(a.epsg[todo]):
+                sel = todo[a.epsg[todo] == epsg]
+                geoms[sel] = gpd.GeoSeries(src[sel], crs=self._units.crs).to_crs(int(epsg)).to_numpy()
+            done[todo] = True
+        return geoms[positions]
+
+    @cached_property
+    def unit_xy_km(self) -> np.ndarray:
+        """Representative points of the units, in km, in each zone's projected CRS."""
+        a = self.arrays
+        xy = np.zeros((a.n, 2))
+        for code in np.unique(a.epsg):
+            sel = a.epsg == code
+            x, y = Transformer.from_crs(4326, int(code), always_xy=True).transform(a.lon[sel], a.lat[sel])
+            xy[sel, 0] = np.asarray(x) / 1000.0
+            xy[sel, 1] = np.asarray(y) / 1000.0
+        # Units without geometry (restored communes inside another's polygon): their neighbours' mean.
+        g = self.graph
+        for i in np.flatnonzero(~np.isfinite(xy).all(axis=1)):
+            nb = g.indices[g.indptr[i] : g.indptr[i + 1]]
+            nb = nb[np.isfinite(xy[nb]).all(axis=1)]
+            xy[i] = xy[nb].mean(axis=0) if len(nb) else 0.0
+        return xy
+
+    @cached_property
+    def shared_length_km(self) -> sp.csr_matrix:
+        """Length (km) of the boundary each pair of land neighbours shares, as a CSR matrix."""
+        adj = self._adjacency
+        i = self.position.reindex(adj["a"]).to_numpy()
+        j = self.position.reindex(adj["b"]).to_numpy()
+        length = np.nan_to_num(adj["shared_m"].to_numpy(dtype=float), nan=0.0) / 1000.0
+        n = len(self._units)
+        m = sp.coo_matrix((np.r_[length, length], (np.r_[i, j], np.r_[j, i])), shape=(n, n)).tocsr()
+        m.sum_duplicates()
+        m.sort_indices()
+        return m
+
+    # ---- sea links -------------------------------------------------------------------------
+    @cached_property
+    def _sea_link_cache(self) -> dict:
+        return {}
+
+    def sea_links(self, max_km: float = 30.0, *, departements=None) -> pd.DataFrame:
+        """Sea links between land masses closer than ``max_km`` (see :func:`sea_links`); with
+        ``departements`` (codes), only the links between units of those départements are
+        computed (cached per distance and zone: the work is bounded by the zone asked)."""
+        key = (float(max_km), _zone_key(departements))
+        if key not in self._sea_link_cache:
+            self._sea_link_cache[key] = _compute_sea_links(self, key[0], key[1])
+        return self._sea_link_cache[key]
+
+    def graph_with_sea_links(self, max_km: float = 30.0, *, departements=None) -> sp.csr_matrix:
+        """Land adjacency plus sea links (``max_km``; of ``departements`` only, when given),
+        symmetric CSR in units order (cached)."""
+        zone = _zone_key(departements)
+        key = ("graph", float(max_km), zone)
+        if key not in self._sea_link_cache:
+            links = self.sea_links(max_km, departements=zone)
+            g = self.graph.astype(np.int8)
+            if len(links):
+                i = self.position.reindex(links["a"]).to_numpy()
+                j = self.position.reindex(links["b"]).to_numpy()
+                n = g.shape[0]
+                extra = sp.coo_matrix(
+                    (np.ones(2 * len(i), dtype=np.int8), (np.r_[i, j], np.r_[j, i])), shape=(n, n)
+                )
+                g = (g + extra.tocsr()).tocsr()
+                g.data[:] = 1
+            g.sort_indices()
+            self._sea_link_cache[key] = g
+        return self._sea_link_cache[key]
+
+    # ---- resolving -----------------------------------------------------------------------
+    @cached_property
+    def _name_index(self) -> _names.NameIndex:
+        """Lookup tables of names, former communes, postal codes and EPCI (built once)."""
+        return _names.build_index(self)
+
+    def expand(self, code: str) -> list[str]:
+        """Unit codes of a commune code: its units (a PLM city's arrondissements, a divided
+        commune's units below the commune), else the code itself."""
+        if code in self.subdivided:
+            return list(self.subdivided[code])
+        return [code]
+
+    @cached_property
+    def subdivided(self) -> dict[str, tuple[str, ...]]:
+        """Communes made of other units, by code: Paris, Lyon and Marseille (arrondissements) and
+        the communes divided below the commune (IRIS, sectors: ``type`` ``infracommunal``)."""
+        out = {}
+        for code, unites in self._communes["unites"].items():
+            codes = tuple(str(unites).split(";"))
+            if codes != (code,):
+                out[code] = codes
+        return out
+
+    def resolve(
+        self,
+        values,
+        *,
+        departement: str | list | None = None,
+        postal_codes: str | list | None = None,
+        names: list | None = None,
+        prefer: str | None = None,
+        lines: list | None = None,
+        source: str | None = None,
+    ) -> Resolution:
+        """Turn what users type into unit codes.
+
+        Accepts INSEE codes with or without their leading zero (``1001``), lower-case Corsican
+        codes (``2a004``), old codes of merged communes (mapped to the current commune, with a
+        warning), the codes of Paris, Lyon and Marseille (expanded to their arrondissements),
+        names (accents, case, punctuation, articles at the end and ``St`` forms folded), names of
+        former communes (communes déléguées, associées), postal codes, EPCI names and SIREN
+        (all their units). A name borne by several communes is decided by the list's other
+        values (their départements, else adjacency), a misspelt name by a single close match in
+        that context; each with a warning.
+
+        Parameters
+        ----------
+        values
+            Iterable of codes or names.
+        departement
+            A département code for all values, or one per value (``None`` where unknown).
+        postal_codes
+            A postal code for all values, or one per value, to choose between homonyms.
+        names
+            When ``values`` are codes: the name given for each (a file with both columns); the
+            two must designate the same unit.
+        prefer
+            ``"codes"`` or ``"names"``: which wins when a code and its name disagree (with a
+            warning); by default such rows are errors.
+        lines
+            Line numbers of the values in their file, used in messages and warnings.
+        source
+            The file the values come from, used in messages.
+
+        Returns
+        -------
+        Resolution
+
+        Raises
+        ------
+        UnknownCommuneError, AmbiguousNameError
+            Naming every value that could not be resolved (all of them at once).
+
+        Examples
+        --------
+        >>> ref = load_reference()
+        >>> ref.resolve(["75056"]).codes[:2]
+        ['75101', '75102']
+        >>> ref.resolve(["Saint-Denis", "Aubervilliers"]).codes
+        ['93066', '93001']
+        """
+        return _resolve.resolve(
+            self,
+            values,
+            departement=departement,
+            postal_codes=postal_codes,
+            names=names,
+            prefer=prefer,
+            lines=lines,
+            source=source,
+        )
+
+    @cached_property
+    def _departement_names(self) -> dict[str, str]:
+        return {normalize_name(n): c for c, n in self._departements["nom"].items()}
+
+    def departement_code(self, dep) -> str | None:
+        """A département code from a code (``1``, ``01``, ``2a``) or a name (``Maine-et-Loire``)."""
+        code = _normalize_dep(dep)
+        if code is None or code in self._departements.index:
+            return code
+        return self._departement_names.get(normalize_name(code), code)
+
+    def _dep_of(self, code: str) -> str:
+        if code in self._communes.index:
+            return self._communes.at[code, "departement"]
+        return self._units.at[code, "departement"]
+
+
+def _normalize_dep(dep) -> str | None:
+    if dep is None or (isinstance(dep, float) and np.isnan(dep)):
+        return None
+    d = str(dep).strip().upper()
+    if not d:
+        return None
+    if re.fullmatch(r"\d+\.0", d):
+        d = d[:-2]
+    if re.fullmatch(r"\d", d):
+        d = "0" + d
+    return d
+
+
+def load_reference(path: str | Path | None = None) -> Reference:
+    """Load the shipped national reference, or one built into ``path``.
+
+    Parameters
+    ----------
+    path
+        A folder written by ``scripts/build_reference.py``; default: the shipped ``data/``.
+
+    Returns
+    -------
+    Reference
+
+    Raises
+    ------
+    ReferenceDataError
+        If a file is missing.
+    """
+    folder = Path(path) if path is not None else default_data_dir()
+    needed = [
+        "units.parquet",
+        "adjacency.parquet",
+        "communes.csv",
+        "epci.csv",
+        "departements.csv",
+        "regions.csv",
+        "metadata.json",
+    ]
+    missing = [n for n in needed if not (folder / n).exists()]
+    if missing:
+        raise ReferenceDataError(
+            f"{folder}: reference incomplete, missing {', '.join(missing)}; "
+            "build it with scripts/build_reference.py"
+        )
+
+    def read(name, reader):
+        try:
+            return reader(folder / name)
+        except Exception as exc:  # parquet, CSV and JSON readers raise many kinds
+            raise ReferenceDataError(
+                f"{folder / name} : fichier du référentiel illisible ({type(exc).__name__} : "
+                f"{str(exc).strip()[:200]}) ; reconstruisez le référentiel avec scripts/build_reference.py"
+            ) from None
+
+    str_cols = {
+        "code": str,
+        "departement": str,
+        "region": str,
+        "epci": str,
+        "commune": str,
+        "anciens_codes": str,
+        "unites": str,
+    }
+    units = read("units.parquet", gpd.read_parquet)
+    communes = read(
+        "communes.csv",
+        lambda p: pd.read_csv(
+            p, dtype=str_cols, keep_default_na=False, na_values={"population": [""]}
+        ).set_index("code"),
+    )
+    epci = read("epci.csv", lambda p: pd.read_csv(p, dtype={"code": str}).set_index("code"))
+    deps = read(
+        "departements.csv", lambda p: pd.read_csv(p, dtype={"code": str, "region": str}).set_index("code")
+    )
+    regs = read("regions.csv", lambda p: pd.read_csv(p, dtype={"code": str}).set_index("code"))
+    adjacency = read("adjacency.parquet", pd.read_parquet)
+    metadata = read("metadata.json", lambda p: json.loads(p.read_text(encoding="utf-8")))
+    _check_reference(folder, units, communes, adjacency, metadata)
+    optional = {}
+    if (folder / "anciennes_communes.csv").exists():
+        optional["former_communes"] = read(
+            "anciennes_communes.csv",
+            lambda p: pd.read_csv(
+                p,
+                dtype={"code": str, "nom": str, "commune": str, "type": str},
+                keep_default_na=False,
+                na_values={"depuis": [""]},
+            ).astype({"depuis": "Int64"}),
+        )
+    if (folder / "codes_postaux.csv").exists():
+        optional["postal_codes"] = read(
+            "codes_postaux.csv", lambda p: pd.read_csv(p, dtype=str, keep_default_na=False)
+        )
+    return Reference(
+        units=units,
+        communes=communes,
+        epci=epci,
+        departements=deps,
+        regions=regs,
+        adjacency=adjacency,
+        metadata=metadata,
+        path=folder,
+        **optional,
+    )
+
+
+def _check_reference(folder: Path, units, communes, adjacency, metadata) -> None:
+    """The columns and keys every part of the tool reads, present (else ReferenceDataError)."""
+    problems = []
+    for name, table, cols in (
+        (
+            "units.parquet",
+            units,
+            (
+                "nom",
+                "type",
+                "commune",
+                "population",
+                "departement",
+                "region",
+                "epci",
+                "zone",
+                "epsg",
+                "lon",
+                "lat",
+                "geometry_source",
+            ),
+        ),
+        ("communes.csv", communes, ("nom", "departement", "anciens_codes", "unites")),
+        ("adjacency.parquet", adjacency, ("a", "b", "shared_m")),
+    ):
+        missing = [c for c in cols if c not in table.columns]
+        if missing:
+            problems.append(f"{folder / name} : colonne(s) manquante(s) {', '.join(missing)}")
+    if (
+        not isinstance(metadata, dict)
+        or not isinstance(metadata.get("vintage"), dict)
+        or not {"cog", "population"} <= set(metadata["vintage"])
+    ):
+        problems.append(f"{folder / 'metadata.json'} : clé 'vintage' (cog, population) manquante")
+    elif "counts" not in metadata:
+        problems.append(f"{folder / 'metadata.json'} : clé 'counts' manquante")
+    if problems:
+        raise ReferenceDataError(
+            " ; ".join(problems) + " ; reconstruisez le référentiel avec scripts/build_reference.py"
+        )
+
+
+def reference_summary(ref: Reference) -> dict:
+    """Vintages, counts and national population of a reference, as a plain dict."""
+    counts = ref.metadata["counts"]
+    return {
+        "path": str(ref.path) if ref.path else None,
+        "vintage": ref.vintage,
+        "counts": {
+            "communes": int(len(ref.communes)),
+            "units": int(len(ref.units)),
+            "arrondissements": int((ref.units["type"] == "arrondissement").sum()),
+            "infracommunal": int((ref.units["type"] == "infracommunal").sum()),
+            "epci": int(len(ref.epci)),
+            "departements": int(len(ref.departements)),
+            "regions": int(len(ref.regions)),
+            "adjacency_pairs": int(len(ref.adjacency)),
+            "communes_without_epci": counts.get("communes_without_epci", []),
+        },
+        "population": int(ref.units["population"].sum()),
+        "population_notes": dict(ref.metadata.get("population_notes", {})),
+        "geometry_source": ref.metadata.get("geometry_source"),
+    }
+
+
+def reference_summary_text(info: dict) -> str:
+    """:func:`reference_summary` as the French lines ``cpts-geo reference info`` prints."""
+    v = info["vintage"]
+    c = info["counts"]
+    return "\n".join(
+        [
+            f"Référentiel : {info['path']}",
+            f"Millésimes : COG {v['cog']}, populations légales {v['population']} (population municipale)"
+            + "".join(f" ; sauf {note}" for note in info["population_notes"].values()),
+            f"Communes : {fr_int(c['communes'])} (unités : {fr_int(c['units'])}, dont {c['arrondissements']} "
+            "arrondissements municipaux de Paris, Lyon et Marseille)",
+            *(
+                [f"Unités infracommunales (IRIS, secteurs) : {fr_int(c['infracommunal'])}"]
+                if c.get("infracommunal")
+                else []
+            ),
+            f"EPCI : {fr_int(c['epci'])}",
+            f"Départements : {c['departements']}",
+            f"Régions : {c['regions']}",
+            f"Paires de communes voisines : {fr_int(c['adjacency_pairs'])}",
+            f"Population nationale : {fr_int(info['population'])} habitants",
+            f"Contours : {info['geometry_source']}",
+        ]
+    )
+
+
+def sea_links(ref: Reference, *, max_km: float = 30.0) -> pd.DataFrame:
+    """Sea links between land masses (islands) closer than ``max_km``.
+
+    A land mass is a connected component of the land adjacency graph (an island, an
+    archipelago's island, the mainland). For each pair of land masses of the same zone within
+    ``max_km``, the closest pair of units is returned, with its distance in the zone's
+    projected CRS. Computed on demand and cached on the reference (:meth:`Reference.sea_links`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``a``, ``b`` (unit codes, ``a < b``), ``distance_km``.
+    """
+    return ref.sea_links(max_km)
+
+
+def _zone_key(departements) -> tuple[str, ...] | None:
+    """A zone (département codes) as a cache key; ``None`` for all of France."""
+    if departements is None:
+        return None
+    if isinstance(departements, str):
+        departements = [departements]
+    return tuple(sorted({str(d) for d in departements}))
+
+
+def _compute_sea_links(ref: Reference, max_km: float, zone: tuple[str, ...] | None = None) -> pd.DataFrame:
+    units = ref.units
+    if zone is not None:
+        units = units[units["departement"].isin(zone)]
+    lc = ref.land_component
+    frames = []
+    for epsg, idx in units.groupby("epsg").groups.items():
+        part = units.loc[idx]
+        part = part[part.geometry.notna()]
+        proj = part.geometry.to_crs(epsg)
+        comp = lc.reindex(proj.index).to_numpy()
+        sizes = pd.Series(comp).value_counts()
+        mainland = sizes.index[0]
+        island = np.flatnonzero(comp != mainland)
+        if not len(island):
+            continue
+        geoms = proj.to_numpy()
+        left, right = proj.sindex.query(geoms[island], predicate="dwithin", distance=max_km * 1000.0)
+        left = island[left]
+        keep = comp[left] != comp[right]
+        left, right = left[keep], right[keep]
+        if not len(left):
+            continue
+        dist = shapely.distance(geoms[left], geoms[right]) / 1000.0
+        ca, cb = np.minimum(comp[left], comp[right]), np.maximum(comp[left], comp[right])
+        df = pd.DataFrame({"ca": ca, "cb": cb, "i": left, "j": right, "distance_km": dist})
+        df = df.sort_values(["distance_km", "i", "j"]).drop_duplicates(["ca", "cb"])
+        codes = proj.index.to_numpy()
+        a, b = codes[df["i"].to_numpy()], codes[df["j"].to_numpy()]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "a": np.minimum(a, b),
+                    "b": np.maximum(a, b),
+                    "distance_km": df["distance_km"].round(3).to_numpy(),
+                }
+            )
+        )
+    out = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else pd.DataFrame({"a": [], "b": [], "distance_km": []})
+    )
+    return out.sort_values(["a", "b"]).reset_index(drop=True)
