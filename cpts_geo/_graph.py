@@ -35,7 +35,14 @@ def pairs_within_runs(sorted_values: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 
 def neighbours_of(graph: sp.csr_matrix, positions: np.ndarray) -> np.ndarray:
-    """Neighbours of the given nodes, concatenated in node order (with repeats)."""
+    """Neighbours of the given nodes, concatenated in node order (with repeats).
+
+    ``graph`` is a CSR matrix, or anything holding its ``indptr`` and ``indices`` arrays.
+
+    >>> g = sp.csr_matrix(np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]]))
+    >>> neighbours_of(g, np.array([0, 2])).tolist()
+    [1, 1]
+    """
     starts, ends = graph.indptr[positions], graph.indptr[positions + 1]
     lengths = ends - starts
     total = int(lengths.sum())

@@ -18,7 +18,7 @@ from scipy.sparse.csgraph import connected_components
 
 PACKAGE = Path(__file__).resolve().parents[1] / "cpts_geo"
 #: The kernel: private modules at the top of the package, shared by every layer.
-KERNEL = {"_csv", "_errors", "_graph", "_io", "_lazy", "_limits", "_text", "_version"}
+KERNEL = {"_csv", "_errors", "_json", "_graph", "_io", "_lazy", "_limits", "_text", "_version"}
 
 
 @pytest.fixture(scope="module")

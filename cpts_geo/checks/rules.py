@@ -108,9 +108,6 @@ def population(territory: Territory, *, min_population: int | None = 20_000) -> 
 def contiguity(territory: Territory, *, sea_link_km: float = 30.0) -> RuleResult:
     """Is the territory one piece? Land gaps fail; parts joined by sea within ``sea_link_km`` warn.
 
-    Long because the rule's cases (one part, land gaps, sea links, parts out of reach) share the
-    parts found once; the graph work is in :mod:`cpts_geo.checks._rules_graph`.
-
     The parts are the connected components of the land graph restricted to the territory. Two
     parts on the same land mass are separated by land (units outside the territory): fail.
     Parts on different land masses (an island and the mainland, two islands) are joined by a sea
@@ -408,9 +405,6 @@ def admin_boundaries(territory: Territory) -> RuleResult:
 # ---------------------------------------------------------------------------------------------
 def overlap(territory: Territory, existing, *, cpts_id: str | None = None) -> RuleResult:
     """Units shared with the CPTS of an existing register (fail), with the population concerned.
-
-    Long because it assembles the shared units, the declared shares and the polygon areas of one
-    comparison into one result.
 
     "Un même territoire ne peut pas abriter plusieurs CPTS." A register CPTS whose ``cpts_id``
     equals ``cpts_id`` (the proposal itself, re-checked) is not compared with itself.
@@ -722,8 +716,6 @@ def check_register(
     ref: Reference, register, *, min_population: int | None = 20_000, sea_link_km: float = 30.0
 ) -> RegisterReport:
     """Check every CPTS of a register, and the register as a whole.
-
-    Long because it runs the checks of every CPTS, then the register-wide ones, on the same index.
 
     Each CPTS is checked like a proposal, its ``overlap`` rule comparing it with every other
     CPTS of the register. Register-wide: units in two CPTS or more (``overlaps``) and units in no

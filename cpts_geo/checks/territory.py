@@ -21,7 +21,6 @@ from functools import cached_property
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from cpts_geo._errors import UnknownCommuneError
 from cpts_geo.reference.units import Reference
@@ -211,14 +210,11 @@ class Territory:
         )
 
     def geometry(self):
-        """The territory as one (multi)polygon, EPSG:4326, dissolved with ``shapely.coverage_union_all``.
+        """The territory as one (multi)polygon, EPSG:4326
+        (:func:`cpts_geo.reference.geometry.union_of_units`)."""
+        from cpts_geo.reference.geometry import union_of_units
 
-        Units without a boundary in the source (see ``data/SOURCES.md``) lie inside the unit
-        covering them and add nothing.
-        """
-        geoms = self.units.geometry.to_numpy()
-        geoms = geoms[~shapely.is_missing(geoms)]
-        return shapely.coverage_union_all(geoms)
+        return union_of_units(self.ref, self.codes)
 
     @property
     def area_km2(self) -> float:

@@ -9,6 +9,7 @@ import click
 from cpts_geo.cli.options import (
     Bounded,
     FrenchCommand,
+    check_one_area,
     check_output_paths,
     handle_errors,
     input_paths,
@@ -45,13 +46,6 @@ def _write_gpkg(ref, cov, path: Path, inputs) -> None:
 
     write_coverage_gpkg(ref, cov, path, inputs=inputs)
     click.echo(f"GeoPackage : {path}", err=True)
-
-
-def _csv(cov, by) -> str:
-    """The coverage CSV (comma, UTF-8), its text cells neutralised against formula injection."""
-    from cpts_geo._csv import neutralize_frame
-
-    return neutralize_frame(cov.to_frame(by)).to_csv(index=False, lineterminator="\n")
 
 
 @click.command("coverage", cls=FrenchCommand)
@@ -132,8 +126,7 @@ def coverage_cmd(
     from cpts_geo.inputs.stages import STAGES
     from cpts_geo.steering.coverage import coverage_summary, with_funding
 
-    if region is not None and departement is not None:
-        raise click.UsageError("choisissez soit --region, soit --departement, pas les deux", ctx=ctx)
+    check_one_area(ctx, region, departement)
     if not funding and (funding_table is not None or funding_stages != "aci"):
         raise click.UsageError("--funding-table et --funding-stages vont avec --funding", ctx=ctx)
     xlsx = output is not None and output.suffix.lower() == ".xlsx"
@@ -166,7 +159,7 @@ def coverage_cmd(
         click.echo(cov.to_text(by).rstrip("\n"))
         click.echo(f"Écrit : {output}", err=True)
         return
-    text = {"json": lambda: cov.to_json(), "csv": lambda: _csv(cov, by), "text": lambda: cov.to_text(by)}[
+    text = {"json": lambda: cov.to_json(), "csv": lambda: cov.to_csv(by), "text": lambda: cov.to_text(by)}[
         fmt
     ]()
     if png_path is not None:
@@ -241,8 +234,7 @@ def coverage_map_cmd(
     from cpts_geo.outputs.figures import coverage_figure, save_figure
     from cpts_geo.steering.coverage import coverage_summary
 
-    if region is not None and departement is not None:
-        raise click.UsageError("choisissez soit --region, soit --departement, pas les deux", ctx=ctx)
+    check_one_area(ctx, region, departement)
     if output is None and png_path is None and gpkg_path is None:
         output = Path("carte.html")
     inputs = input_paths(ctx, register_path)

@@ -463,3 +463,9 @@ def read_register_warned(
         raise InputFailure(with_flags(str(exc), layer=layer_option)) from None
     warn_inputs(path, register.warnings)
     return register
+
+
+def check_one_area(ctx: click.Context, region: str | None, departement: str | None) -> None:
+    """Refuse ``--region`` and ``--departement`` given together (a usage error, exit 2)."""
+    if region is not None and departement is not None:
+        raise click.UsageError("choisissez soit --region, soit --departement, pas les deux", ctx=ctx)

@@ -8,6 +8,7 @@ import click
 
 from cpts_geo.cli.options import (
     FrenchCommand,
+    check_one_area,
     emit,
     handle_errors,
     layer_option,
@@ -127,8 +128,7 @@ def coverage_history_cmd(
     from cpts_geo._io import check_outputs
     from cpts_geo.steering.history import register_history
 
-    if region is not None and departement is not None:
-        raise click.UsageError("choisissez soit --region, soit --departement, pas les deux", ctx=ctx)
+    check_one_area(ctx, region, departement)
     fmt = _output_format(ctx, fmt, output, ("text", "json", "csv", "xlsx"))
     inputs = [register_path, history_path]
     check_outputs([output, png_path], inputs)

@@ -136,9 +136,6 @@ def suggest_cmd(
 ) -> None:
     """Découper les zones blanches (communes couvertes par aucune CPTS) en territoires candidats.
 
-    Long because it is one command with many options: validate them, call the library, write each
-    output.
-
     Chaque territoire est d'un seul tenant (îles reliées par la mer), compte au moins
     --min-population habitants et reste dans un département. Mode epci (par défaut) : les EPCI
     entiers d'abord, regroupés s'ils sont trop petits, découpés seulement au-dessus de

@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 from scipy.sparse import csgraph
 
+from cpts_geo._json import json_plain
 from cpts_geo._text import fr_decimal, fr_int, fr_plural, fr_share
 from cpts_geo.checks.report import RULE_LABELS, STATUS_LABELS, Report
 from cpts_geo.checks.rules import as_territory, check_territory
@@ -389,7 +390,7 @@ class TerritorySummary:
         """The scalar figures and the tables as plain types (JSON-ready)."""
 
         def records(df: pd.DataFrame) -> list[dict]:
-            return _json_safe(df.reset_index().to_dict(orient="records"))
+            return json_plain(df.reset_index().to_dict(orient="records"))
 
         return {
             "name": self.name,
@@ -397,7 +398,7 @@ class TerritorySummary:
             "population": int(self.population),
             "area_km2": float(self.area_km2),
             "density": float(self.density),
-            "largest": _json_safe(self.largest),
+            "largest": json_plain(self.largest),
             "aci_size_class": int(self.aci_size_class),
             "aci_next_bound": self.aci_next_bound,
             "aci_gap": self.aci_gap,
@@ -800,24 +801,3 @@ def interactive_map(
         sea_links=sea,
         detached=detached,
     )
-
-
-# ---------------------------------------------------------------------------------------------
-# Helpers
-# ---------------------------------------------------------------------------------------------
-def _json_safe(value):
-    """Numpy scalars and NaN made plain (NaN -> None), recursively."""
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return [_json_safe(v) for v in value.tolist()]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
-
-
-# The HTML export of a diagnostic lives in its own module (this one is long); re-exported here.

@@ -289,9 +289,6 @@ def register_from_frame(
     ``statut``, ``date_statut``, ``departement``, ``nom_commune``, ``code_postal``, ``epci``,
     ``commune_partagee``).
 
-    Long because it validates every column of a register and reports every problem at once, with its
-    line.
-
     Codes are resolved as :meth:`Reference.resolve` does (a city's code gives its
     arrondissements; old codes, former names, postal codes and EPCI names or SIREN give the
     current units), each CPTS on its own so that a homonym is decided by the other communes of

@@ -31,9 +31,6 @@ def suggest_map(
 ):
     """A folium map of the suggested territories, extensions and the existing CPTS.
 
-    Long because it declares the three layers (territories, extensions, pieces that cannot join)
-    with their fields and styles, one after the other.
-
     The coverage map (:func:`cpts_geo.maps.coverage`) of the area, with the existing CPTS
     by stage, the white zones, the legend, the panel of figures and the commune search box; the
     suggestions are drawn on top as their own layers (simplified together with the CPTS, so

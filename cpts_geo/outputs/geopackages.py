@@ -189,8 +189,7 @@ def territory_layers(ref: Reference, report, *, existing=None) -> dict[str, tupl
     near_cpts: dict[str, str] = {}
     if len(register):
         t = register.named_links
-        pos = ref.position.reindex(codes).to_numpy()
-        near = set(ref.units.index[np.unique(ref.graph[pos].indices)]) | inside
+        near = ref.neighbours_of_codes(codes) | inside
         sel = t[t["cpts_id"].isin(set(t.loc[t["code_insee"].isin(near), "cpts_id"]))]
         near_cpts = sel.groupby("cpts_id", sort=True)["cpts_nom"].first().to_dict()
         members.append(

@@ -238,10 +238,7 @@ def _fill_symbol(
 
 
 def _labeling(root: ET.Element, field: str, *, size_pt: float = 9, color: str = "#222222") -> None:
-    """Simple labels with ``field``, in a white halo, placed inside the polygon.
-
-    Long because it is one QML labeling block written field by field.
-    """
+    """Simple labels with ``field``, in a white halo, placed inside the polygon."""
     lab = ET.SubElement(root, "labeling", type="simple")
     st = ET.SubElement(lab, "settings", calloutType="simple")
     ts = ET.SubElement(

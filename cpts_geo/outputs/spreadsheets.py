@@ -334,13 +334,6 @@ def coverage_workbook(cov) -> list[Sheet]:
 
 
 # ---- suggest ----------------------------------------------------------------------------------
-def suggest_unit_table(result) -> pd.DataFrame:
-    """The CSV of ``cpts-geo suggest -o x.csv``: one row per unit with its name and population."""
-    a = result.assignment.reset_index()
-    cols = ["territoire_id", "code_insee", "nom", "population", "type", "cpts_id", "departement"]
-    return a[[c for c in cols if c in a.columns]]
-
-
 def _pieces(df: pd.DataFrame, names: pd.Series, extra: list[str]) -> pd.DataFrame:
     cols = ["territoire_id", *extra, "departement", "population", "n_communes", "communes"]
     out = pd.DataFrame({c: df[c] for c in cols if c in df.columns}).reset_index(drop=True)

@@ -20,11 +20,23 @@ import shapely
 
 from cpts_geo.reference.units import METRO_EPSG, ZONE_EPSG, Reference
 
-__all__ = ["Atoms", "atom_positions", "atoms", "dissolve", "membership_pairs", "zone_epsg"]
+__all__ = ["Atoms", "atom_positions", "atoms", "dissolve", "membership_pairs", "union_of_units", "zone_epsg"]
 
 
 def zone_epsg(dep: str) -> int:
     return ZONE_EPSG.get(dep, METRO_EPSG)
+
+
+def union_of_units(ref: Reference, codes: Iterable[str]):
+    """The units of ``codes`` as one (multi)polygon, EPSG:4326, dissolved as a coverage
+    (:func:`shapely.coverage_union_all`: shared boundaries vanish, no sliver is left).
+
+    Units without a boundary in the source (see ``data/SOURCES.md``) lie inside the unit
+    covering them and add nothing; unknown codes are ignored. An empty geometry when no unit
+    has a boundary.
+    """
+    geoms = ref.units.geometry.reindex(list(codes)).to_numpy()
+    return shapely.coverage_union_all(geoms[~shapely.is_missing(geoms)])
 
 
 @dataclass

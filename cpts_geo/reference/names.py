@@ -149,11 +149,7 @@ def _optional_table(ref, attribute: str, name: str) -> pd.DataFrame | None:
 
 
 def build_index(ref) -> NameIndex:
-    """The lookup tables of ``ref`` (communes, arrondissements, former communes, postal codes, EPCI).
-
-    Long because it indexes every form a user types (current, former, arrondissement or sub-unit
-    names, EPCI, postal codes) in one pass over the tables.
-    """
+    """The lookup tables of ``ref`` (communes, arrondissements, former communes, postal codes, EPCI)."""
     communes, units = ref.communes, ref.units
     current: dict[str, list[str]] = {}
     for code, nom in communes["nom"].items():

@@ -57,8 +57,6 @@ AUTO_SCORE = 85.0
 SUGGEST_SCORE = 75.0
 MAX_SUGGESTIONS = 5
 
-PLM_CITIES = ("75056", "69123", "13055")
-
 
 def _replaced_note(ix: NameIndex, code: str, units: list[str]) -> str | None:
     """The warning for a commune code that means several units (a PLM city, a divided commune)."""
@@ -338,8 +336,6 @@ class _Resolver:
 
     # -- code and name of one row --
     def pair(self, row: _Row, v: str, name: str) -> None:
-        # Long because the cases of a code and a name on one row (they agree, a former name, an
-        # arrondissement, they disagree with or without a preference) share the same readings.
         ix = self.ix
         got = self.code(v)
         if got is None:  # the code column holds a name: the name column is a repeat
@@ -561,9 +557,6 @@ def resolve(
 ):
     """Turn what users type into unit codes (see :meth:`cpts_geo.Reference.resolve`).
 
-    Long because it runs the passes of resolution in order (codes and unambiguous names, then
-    homonyms by context, then typos) on one shared state per row.
-
     Parameters
     ----------
     ref
@@ -668,7 +661,7 @@ def resolve(
         done = [row for row in rows if row.units]
         units = {u for row in done for u in (row.units or [])}
         ctx_deps = {ix.departement[u] for u in units}
-        near = _neighbours(ref, units)
+        near = ref.neighbours_of_codes(units)
         pending = [row for row in rows if row.pending == "homonym"]
         if not pending:
             break
@@ -733,15 +726,6 @@ def _safe_values(items: list[dict]) -> list[dict]:
             if text and safe(text) != text:
                 item["message"] = item["message"].replace(text, safe(text))
     return items
-
-
-def _neighbours(ref, units: set) -> set:
-    """Units adjacent (land) to any of ``units``."""
-    if not units:
-        return set()
-    pos = ref.position.reindex(sorted(units)).dropna().astype(int).to_numpy()
-    cols = ref.graph[pos].indices
-    return set(ref.units.index[np.unique(cols)])
 
 
 def resolution_error(problems: list[dict], source: str | None) -> InputError:

@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
@@ -31,6 +32,7 @@ from pyproj import Transformer
 from scipy.sparse import csgraph
 
 from cpts_geo._errors import ReferenceDataError
+from cpts_geo._graph import neighbours_of
 from cpts_geo._text import fr_int
 from cpts_geo.reference import names as _names
 from cpts_geo.reference import resolve as _resolve
@@ -55,7 +57,30 @@ log = logging.getLogger(__name__)
 ZONE_EPSG = {"971": 5490, "972": 5490, "973": 2972, "974": 2975, "976": 4471}
 METRO_EPSG = 2154
 
-PLM_CITIES = {"75056", "69123", "13055"}
+
+#: The columns of ``units.parquet``, in the order the build writes them (the schema of a
+#: reference: the build writes it, :func:`load_reference` checks it).
+UNIT_COLUMNS = (
+    "nom",
+    "type",
+    "commune",
+    "population",
+    "departement",
+    "region",
+    "epci",
+    "zone",
+    "epsg",
+    "anciens_codes",
+    "area_km2",
+    "lon",
+    "lat",
+    "geometry_source",
+    "geometry",
+)
+#: The columns of ``communes.csv`` every part of the tool reads.
+COMMUNE_KEY_COLUMNS = ("nom", "departement", "anciens_codes", "unites")
+#: The columns of ``adjacency.parquet``.
+ADJACENCY_COLUMNS = ("a", "b", "shared_m")
 
 
 def epsg_for_departement(code: str) -> int:
@@ -164,12 +189,7 @@ class ReferenceArrays:
 
     def neighbours_of(self, positions: np.ndarray) -> np.ndarray:
         """Land neighbours of the given units, concatenated (with repeats)."""
-        starts, ends = self.indptr[positions], self.indptr[positions + 1]
-        lengths = ends - starts
-        if not lengths.sum():
-            return np.empty(0, dtype=self.indices.dtype)
-        offsets = np.repeat(starts - np.r_[0, np.cumsum(lengths)[:-1]], lengths)
-        return self.indices[np.arange(lengths.sum()) + offsets]
+        return neighbours_of(self, positions)
 
 
 def _factorize(values, names: pd.Series | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -357,6 +377,11 @@ class Reference:
         """Codes of the land neighbours of a unit, sorted."""
         row = self.graph[self.position[code]]
         return sorted(self._units.index[row.indices])
+
+    def neighbours_of_codes(self, codes: Iterable[str]) -> set[str]:
+        """Codes of the units adjacent by land to any of ``codes`` (unknown codes ignored)."""
+        pos = self.position.reindex(sorted(set(codes))).dropna().astype(int).to_numpy()
+        return set(self._units.index[np.unique(neighbours_of(self.graph, pos))])
 
     @cached_property
     def arrays(self) -> ReferenceArrays:
@@ -729,26 +754,9 @@ def _check_reference(folder: Path, units, communes, adjacency, metadata) -> None
     """The columns and keys every part of the tool reads, present (else ReferenceDataError)."""
     problems = []
     for name, table, cols in (
-        (
-            "units.parquet",
-            units,
-            (
-                "nom",
-                "type",
-                "commune",
-                "population",
-                "departement",
-                "region",
-                "epci",
-                "zone",
-                "epsg",
-                "lon",
-                "lat",
-                "geometry_source",
-            ),
-        ),
-        ("communes.csv", communes, ("nom", "departement", "anciens_codes", "unites")),
-        ("adjacency.parquet", adjacency, ("a", "b", "shared_m")),
+        ("units.parquet", units, [c for c in UNIT_COLUMNS if c != "geometry"]),
+        ("communes.csv", communes, COMMUNE_KEY_COLUMNS),
+        ("adjacency.parquet", adjacency, ADJACENCY_COLUMNS),
     ):
         missing = [c for c in cols if c not in table.columns]
         if missing:

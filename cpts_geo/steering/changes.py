@@ -137,10 +137,7 @@ class RegisterChanges:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
 
     def to_frames(self) -> dict[str, pd.DataFrame]:
-        """One table per kind of change, with French column names (sheet name → frame).
-
-        Long because it lays out each table of the changes for a workbook, one after the other.
-        """
+        """One table per kind of change, with French column names (sheet name → frame)."""
 
         def units(items):
             return ", ".join(f"{u['nom']} ({u['code']})" for u in items)

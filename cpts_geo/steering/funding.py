@@ -96,8 +96,6 @@ def default_funding_table() -> Path:
 def read_funding_table(path=None) -> pd.DataFrame:
     """Read and check a funding table (default: the shipped one).
 
-    Long because it validates every column of the table and reports every problem at once.
-
     Parameters
     ----------
     path
@@ -400,9 +398,6 @@ def funding_estimate(
     version: str | None = None,
 ) -> FundingEstimate:
     """Estimated maximum annual ACI envelope of each CPTS, and totals by area.
-
-    Long because it computes the envelope of each CPTS and the totals at three levels from one
-    joined table.
 
     Parameters
     ----------

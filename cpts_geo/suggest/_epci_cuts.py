@@ -9,7 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse import csgraph
 
-from cpts_geo.suggest.epci_model import deviation
+from cpts_geo.suggest.epci_model import connected, deviation
 
 #: Random spanning trees tried per oversized part.
 TREES = 64
@@ -275,22 +275,6 @@ def _random_tree(m, nbrs, nodes, root, rng):
     return np.asarray(order, dtype=np.int64), parent
 
 
-def _connected_list(nodes: set, nbrs) -> bool:
-    """Whether ``nodes`` (local indices) is connected in ``nbrs``."""
-    if not nodes:
-        return False
-    start = next(iter(nodes))
-    seen = {start}
-    stack = [start]
-    while stack:
-        u = stack.pop()
-        for v in nbrs[u]:
-            if v in nodes and v not in seen:
-                seen.add(v)
-                stack.append(v)
-    return len(seen) == len(nodes)
-
-
 def _grow_cut(nbrs, w, alive_idx, lo, hi, k, seed, rng):
     """Cut ``k`` connected pieces of ``lo..hi`` by growing one piece at a time, or ``None``.
 
@@ -314,7 +298,7 @@ def _grow_cut(nbrs, w, alive_idx, lo, hi, k, seed, rng):
             if p < ideal and front:
                 pass  # keep growing toward an equal share of what is left
             elif lo <= p <= hi and (k - 1) * lo <= rest <= (k - 1) * hi:
-                if _connected_list(set(np.flatnonzero(alive).tolist()) - inside, nbrs):
+                if connected(set(np.flatnonzero(alive).tolist()) - inside, nbrs):
                     break
             if not front:
                 return None

@@ -28,9 +28,6 @@ def exact_grouping(
 ) -> EpciModeResult | None:
     """The optimum of terms 1 and 3 of the objective for the heuristic's blocks (MILP, HiGHS).
 
-    Long because it builds the whole MILP of the objective (columns, constraints, bounds) in one
-    place, so that the model reads as a whole.
-
     The blocks (parts, and the pieces of oversized parts as the heuristic cuts them for the same
     seed) are fixed; every connected union of blocks with at most one anchor and at most
     ``max_population`` inhabitants is a column of a set-partitioning model, plus one leftover

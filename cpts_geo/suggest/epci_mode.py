@@ -64,7 +64,15 @@ import math
 import numpy as np
 
 from cpts_geo.suggest._epci_cuts import _Blocks, _blocks
-from cpts_geo.suggest.epci_model import EpciModeResult, NationalEpci, _parts, _prepare, _result, deviation
+from cpts_geo.suggest.epci_model import (
+    EpciModeResult,
+    NationalEpci,
+    _parts,
+    _prepare,
+    _result,
+    connected,
+    deviation,
+)
 
 __all__ = ["epci_partition"]
 
@@ -146,21 +154,6 @@ class _Grouping:
         seen: dict[int, int] = {}
         return [seen.setdefault(g, len(seen)) for g in grp]
 
-    # ---- helpers -----------------------------------------------------------------------------
-    def _connected(self, nodes: set) -> bool:
-        if len(nodes) <= 1:
-            return True
-        start = next(iter(nodes))
-        seen = {start}
-        stack = [start]
-        while stack:
-            u = stack.pop()
-            for v in self.nbrs[u]:
-                if v in nodes and v not in seen:
-                    seen.add(v)
-                    stack.append(v)
-        return len(seen) == len(nodes)
-
     # ---- local search ------------------------------------------------------------------------
     def improve(self, grp: list[int], rng) -> list[int]:
         grp = list(grp)
@@ -195,7 +188,7 @@ class _Grouping:
                 if not targets:
                     continue
                 rest = mem[a] - {b}
-                if not self._connected(rest):
+                if not connected(rest, self.nbrs):
                     continue
                 ca = self.gcost(pops[a], anc[a])
                 na = self.gcost(pops[a] - self.w[b], anc[a]) if rest else (0, 0.0)

@@ -340,3 +340,26 @@ def _territory(k, units, parts, part_of, pop, epci, epci_deps, hi, allow_cross, 
         reasons=tuple(reasons),
         notes=tuple(notes),
     )
+
+
+def connected(nodes: set, nbrs) -> bool:
+    """Whether ``nodes`` is connected in the adjacency lists ``nbrs`` (a depth-first search).
+
+    A set of at most one node is connected: nothing in it can be separated (the solvers ask
+    "is what is left still in one piece?", and nothing left is).
+
+    >>> connected({0, 1}, [[1], [0, 2], [1]]), connected({0, 2}, [[1], [0, 2], [1]]), connected(set(), [])
+    (True, False, True)
+    """
+    if len(nodes) <= 1:
+        return True
+    start = next(iter(nodes))
+    seen = {start}
+    stack = [start]
+    while stack:
+        u = stack.pop()
+        for v in nbrs[u]:
+            if v in nodes and v not in seen:
+                seen.add(v)
+                stack.append(v)
+    return len(seen) == len(nodes)

@@ -104,10 +104,6 @@ class MaxPSolver:
     def construct(self, rng: np.random.Generator, profile, nodes: list[int] | None = None) -> np.ndarray:
         """One randomized greedy partition of ``nodes`` (all nodes by default).
 
-        Long because it is the solver's inner loop, written with plain lists and local names
-        for speed (it runs thousands of times per département); split into functions it is
-        several times slower.
-
         Regions grow one at a time from a seed on the edge of what is left (fewest free
         neighbours), adding the frontier node that keeps the region compact, in its EPCIs,
         and closes it with the smallest overshoot. Pieces left too small are merged into an

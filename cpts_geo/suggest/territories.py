@@ -41,14 +41,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-import shapely
 from scipy.sparse import csgraph
 
 from cpts_geo._errors import InputError
+from cpts_geo._json import json_plain
 from cpts_geo._limits import check_param
 from cpts_geo._text import fr_int
 from cpts_geo.inputs.read import as_register
 from cpts_geo.reference.areas import area_label, area_name, resolve_area
+from cpts_geo.reference.geometry import union_of_units
 from cpts_geo.reference.units import Reference
 from cpts_geo.steering.coverage import DEFAULT_GOAL
 from cpts_geo.suggest._epci_groups import classify_groups, epci_groups
@@ -178,7 +179,7 @@ class SuggestResult:
             cols = [c for c in df.columns if c != "geometry"]
             out = []
             for rec in df[cols].to_dict("records"):
-                out.append({k: _plain(v) for k, v in rec.items()})
+                out.append({k: json_plain(v) for k, v in rec.items()})
             return out
 
         return {
@@ -201,18 +202,6 @@ class SuggestResult:
         ``cpts_id`` (CSV layout)."""
         a = self.assignment.reset_index()
         return a[["territoire_id", "code_insee", "nom", "population", "type", "cpts_id"]]
-
-
-def _plain(v):
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, np.floating):
-        return float(v)
-    if isinstance(v, np.ndarray):
-        return [_plain(x) for x in v.tolist()]
-    if isinstance(v, (list, tuple)):
-        return [_plain(x) for x in v]
-    return v
 
 
 # ---------------------------------------------------------------------------------------------
@@ -578,7 +567,7 @@ def result_features(ref: Reference, result: SuggestResult) -> gpd.GeoDataFrame:
                     "epci": df["epci"],
                     "nature": "",
                     "raison": df["reason"],
-                    "geometry": [_dissolve(ref, c) for c in df["communes"]],
+                    "geometry": [union_of_units(ref, c) or None for c in df["communes"]],
                 }
             )
         )
@@ -614,9 +603,3 @@ def _territory_features(t: gpd.GeoDataFrame) -> pd.DataFrame:
             "geometry": t.geometry.to_numpy(),
         }
     )
-
-
-def _dissolve(ref: Reference, codes) -> object:
-    geoms = ref.units.geometry.reindex(list(codes)).to_numpy()
-    geoms = geoms[~shapely.is_missing(geoms)]
-    return shapely.coverage_union_all(geoms) if len(geoms) else None
