@@ -16,7 +16,9 @@ import pytest
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-PACKAGE = Path(__file__).resolve().parents[1] / "cpts_geo"
+import cpts_geo
+
+PACKAGE = Path(cpts_geo.__file__).resolve().parent
 #: The kernel: private modules at the top of the package, shared by every layer.
 KERNEL = {"_csv", "_errors", "_json", "_graph", "_io", "_lazy", "_limits", "_text", "_version"}
 
