@@ -13,6 +13,9 @@ from click.testing import CliRunner
 from cpts_geo._version import __version__
 from cpts_geo.cli.main import main
 from cpts_geo.outputs.provenance import Parameter, provenance
+from cpts_geo.reference.units import default_data_dir
+
+EXAMPLES = default_data_dir() / "examples"
 
 WHEN = dt.datetime(2026, 12, 1, 9, 5)
 
@@ -146,3 +149,20 @@ def test_notebook_map_and_online_report(ref, tmp_path):
     assert res.exit_code == 0, res.output
     html = out.read_text(encoding="utf-8")
     assert "cdn.jsdelivr.net/npm/leaflet@1.9.4/dist/leaflet.js" in html and "tile.openstreetmap.org" in html
+
+
+def test_traceability_reads_iso_stage_dates_as_iso(tmp_path):
+    """The register's latest ``date_statut`` 2025-02-01 is the 1st of February (it was printed
+    02/01/2025: the ISO date parsed day first)."""
+    reg = tmp_path / "registre.csv"
+    reg.write_text(
+        "cpts_id,cpts_nom,code_insee,statut,date_statut\n"
+        "A,CPTS A,49007,aci,2025-02-01\nB,CPTS B,49015,aci,15/01/2025\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "rapport.html"
+    res = CliRunner().invoke(
+        main, ["check", str(EXAMPLES / "proposition_valide.csv"), "--existing", str(reg), "-o", str(out)]
+    )
+    assert res.exit_code in (0, 1), res.output
+    assert "statut le plus récent daté du 01/02/2025" in out.read_text(encoding="utf-8")

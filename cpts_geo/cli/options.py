@@ -333,11 +333,11 @@ def run_provenance(ctx: click.Context, ref, *, files, parameters, register=None)
         params.append(Parameter(name, label, text, source in (None, ParameterSource.DEFAULT)))
     notes = {}
     if register is not None and len(register):
-        import pandas as pd
+        from cpts_geo.inputs.cells import parse_date
 
-        dates = pd.to_datetime(register.cpts["date_statut"], errors="coerce", format="mixed", dayfirst=True)
-        if dates.notna().any():
-            notes["Registre"] = f"statut le plus récent daté du {dates.max():%d/%m/%Y}"
+        dates = [parse_date(d) for d in register.cpts["date_statut"] if d]  # ISO once read
+        if dates:
+            notes["Registre"] = f"statut le plus récent daté du {max(dates):%d/%m/%Y}"
     return provenance(files=files, parameters=params, vintage=ref.vintage, notes=notes)
 
 
