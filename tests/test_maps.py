@@ -137,7 +137,8 @@ def test_map_layers_are_a_coverage(ref):
 
 # ---- the HTML page ---------------------------------------------------------------------------
 def test_map_html(ref, reg49):
-    m = coverage_map(ref, reg49, departement="49")
+    cov = coverage_summary(ref, reg49, departement="49")
+    m = coverage_map(ref, cov)
     raw = render_map(m)
     page = decode(raw)
     for text in (
@@ -162,7 +163,7 @@ def test_map_html(ref, reg49):
     assert "jquery" not in page and "bootstrap" not in page
     assert "tile.openstreetmap.org" not in page  # no basemap unless online
     assert "Zones blanches : " in page and "commune(s)" not in page
-    a = m._cpts_summary.area
+    a = cov.area
     assert a["overlap_communes"] == 1 and a["white_zone_communes"] > 0
     drawn = layers(m)
     assert len(drawn["CPTS par stade"]) == reg49.table["cpts_id"].nunique()
@@ -259,11 +260,11 @@ def test_empty_register_map(ref):
     page = page_text(m)
     assert "Zone blanche — Corse-du-Sud (2A)" in page and "Zone blanche — Haute-Corse (2B)" in page
     assert "<b>0</b> CPTS" in page
-    m = coverage_map(ref, empty, search=False)
-    drawn = layers(m)
+    cov = coverage_summary(ref, empty)
+    drawn = layers(coverage_map(ref, cov, search=False))
     assert len(drawn["CPTS par stade"]) == 0
     assert len(drawn["Zones blanches (aucune CPTS)"]) == 101  # one per département
-    assert m._cpts_summary.national["white_zone_communes"] == 34917
+    assert cov.national["white_zone_communes"] == 34917
 
 
 def test_extra_layer(ref, reg49):
@@ -345,8 +346,9 @@ def test_browser_national(ref, tmp_path):
     first44 = t.loc[t["code_insee"].str.startswith("44"), ["cpts_id", "cpts_nom", "statut"]].iloc[0]
     reg = register_from_frame(pd.concat([t, pd.DataFrame([{**first44, "code_insee": "49007"}])]), ref)
     n_cpts = reg.table["cpts_id"].nunique()
-    m = coverage_map(ref, reg)
-    n_white = sum(d["white_zone_communes"] > 0 for d in m._cpts_summary.departements)
+    cov = coverage_summary(ref, reg)
+    m = coverage_map(ref, cov)
+    n_white = sum(d["white_zone_communes"] > 0 for d in cov.departements)
     path = save_map(m, tmp_path / "france.html")
     with chromium_page(path) as page:
         assert page.errors == []

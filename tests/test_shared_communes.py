@@ -208,6 +208,102 @@ def test_coverage_map_hatches_shared_communes_with_a_legend_entry(register_csv, 
     assert "Nice (06088)" in html  # the shared commune's feature
 
 
+def nice_register(tmp_path):
+    """Two CPTS declaring Nice shared (below the commune level), each with one more commune."""
+    path = tmp_path / "nice.csv"
+    path.write_text(
+        "cpts_id;cpts_nom;code_insee;statut;commune_partagee\n"
+        f"A;CPTS Nice A;{NICE};aci;oui\nA;CPTS Nice A;06149;aci;\n"
+        f"B;CPTS Nice B;{NICE};projet-sante;oui\nB;CPTS Nice B;06123;projet-sante;\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_coverage_gpkg_writes_a_declared_share_apart_from_the_overlaps(tmp_path, ref):
+    """Issue 21: `coverage` counted 0 overlaps and the HTML map hatched Nice as a declared share,
+    but the GeoPackage wrote Nice in `chevauchements`."""
+    import geopandas as gpd
+
+    out = tmp_path / "nice.gpkg"
+    res = run("coverage", nice_register(tmp_path), "--departement", "06", "--gpkg", out)
+    assert res.exit_code == 0, res.output
+    assert "Chevauchements : 0 commune dans plusieurs CPTS" in res.stdout
+    overlaps = gpd.read_file(out, layer="chevauchements")
+    assert overlaps.drop(columns="geometry").to_dict("records") == []
+    shared = gpd.read_file(out, layer="communes_partagees")
+    assert shared.drop(columns="geometry").to_dict("records") == [
+        {
+            "code_insee": NICE,
+            "nom": "Nice",
+            "cpts": "A ; B",
+            "cpts_noms": "CPTS Nice A ; CPTS Nice B",
+            "population": pop(ref, NICE),
+        }
+    ]
+    assert shared.crs.to_epsg() == 4326 and shared.geometry.iloc[0].contains(
+        ref.units.geometry[NICE].representative_point()
+    )
+
+
+def test_map_figure_and_gpkg_draw_the_layers_of_one_builder(tmp_path, ref):
+    """The HTML map, the figure and the GeoPackage draw the same units per layer kind: those of
+    build_coverage_layers, whatever their level of detail (Nice a declared share, no overlap)."""
+    import folium
+    import numpy as np
+    from matplotlib.colors import to_rgba
+
+    from cpts_geo.maps.coverage import coverage_map
+    from cpts_geo.maps.layers import build_coverage_layers
+    from cpts_geo.maps.styles import DETAIL, OVERLAP_STYLE, SHARED_STYLE
+    from cpts_geo.outputs.figures import coverage_figure
+    from cpts_geo.outputs.geopackages import coverage_layers
+
+    cov = coverage_summary(ref, read_register(nice_register(tmp_path), ref), departement="06")
+
+    def units(layers) -> dict[str, set[str]]:
+        return {
+            "cpts": set(layers.cpts.index),
+            "blanches": {c for codes in layers.white_zones["codes"] for c in codes},
+            "chevauchements": {c for codes in layers.overlaps["codes"] for c in codes},
+            "partagees": set(layers.shared.index),
+        }
+
+    tol = DETAIL["departement"][0]
+    detail = {"carte": (tol, DETAIL["departement"][1]), "figure": (tol, 6), "gpkg": (0.0, 6)}
+    by_detail = {
+        k: units(build_coverage_layers(cov, tolerance_m=t, decimals=d)) for k, (t, d) in detail.items()
+    }
+    expected = by_detail["carte"]
+    assert by_detail["figure"] == by_detail["gpkg"] == expected
+    white = set(cov.units.index[cov.units_mask("white")])
+    assert expected == {"cpts": {"A", "B"}, "blanches": white, "chevauchements": set(), "partagees": {NICE}}
+    # The map draws them.
+    features = {
+        c.layer_name: [f["properties"] for f in c.data["features"]]
+        for c in coverage_map(ref, cov, search=False)._children.values()
+        if isinstance(c, folium.GeoJson)
+    }
+    assert [p["cpts_id"] for p in features["CPTS par stade"]] == ["A", "B"]
+    assert features["Communes dans plusieurs CPTS"] == []
+    assert [(p["nom"], p["cpts"]) for p in features["Communes partagées déclarées"]] == [
+        ("Nice (06088)", "CPTS Nice A ; CPTS Nice B")
+    ]
+    assert [p["communes"] for p in features["Zones blanches (aucune CPTS)"]] == [str(len(white))]
+    # The figure too: the declared share hatched in its colour, nothing in the overlaps' red.
+    fig = coverage_figure(ref, cov)
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend[-1] == "Commune partagée déclarée"
+    fills = np.concatenate([c.get_facecolor() for c in fig.axes[0].collections if len(c.get_facecolor())])
+    assert not np.isclose(fills, to_rgba(OVERLAP_STYLE["fillColor"])).all(axis=1).any()
+    assert np.isclose(fills, to_rgba(SHARED_STYLE["fillColor"].split()[-1])).all(axis=1).any()
+    # And the GeoPackage.
+    gpkg = coverage_layers(ref, cov)
+    assert list(gpkg["cpts_par_stade"][0]["cpts_id"]) == ["A", "B"]
+    assert len(gpkg["chevauchements"][0]) == 0
+    assert list(gpkg["communes_partagees"][0]["code_insee"]) == [NICE]
+
+
 # --- migration --------------------------------------------------------------------------------
 
 

@@ -37,7 +37,7 @@ _gpkg_option = option(
     "gpkg_path",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Écrire aussi un GeoPackage que QGIS ouvre avec les couleurs des cartes : CPTS par stade, "
-    "zones blanches, chevauchements, départements (.gpkg).",
+    "zones blanches, chevauchements, communes partagées déclarées, départements (.gpkg).",
 )
 
 

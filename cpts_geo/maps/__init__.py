@@ -11,6 +11,8 @@ __getattr__, __dir__, __all__ = attach(
     {
         "TerritoryLayer": "coverage",
         "coverage_map": "coverage",
+        "CoverageLayers": "layers",
+        "build_coverage_layers": "layers",
         "territory_map": "territory",
         "changes_map": "plan_maps",
         "suggest_map": "plan_maps",
@@ -31,6 +33,8 @@ if TYPE_CHECKING:
     from cpts_geo.maps.base import save_map as save_map
     from cpts_geo.maps.coverage import TerritoryLayer as TerritoryLayer
     from cpts_geo.maps.coverage import coverage_map as coverage_map
+    from cpts_geo.maps.layers import CoverageLayers as CoverageLayers
+    from cpts_geo.maps.layers import build_coverage_layers as build_coverage_layers
     from cpts_geo.maps.plan_maps import changes_map as changes_map
     from cpts_geo.maps.plan_maps import suggest_map as suggest_map
     from cpts_geo.maps.territory import territory_map as territory_map

@@ -1,8 +1,10 @@
 """Folium (Leaflet) maps in French: coverage of a register, one territory, suggested territories.
 
-The boundaries drawn come from one *coverage* of the units (:mod:`cpts_geo.reference.geometry`): units
-with the same label are dissolved and simplified together, so that no gap or sliver can open
-between two neighbouring polygons, whatever the layer they belong to. The folium plumbing
+The layers of the coverage map are those of :func:`cpts_geo.maps.layers.build_coverage_layers`
+(also drawn by the coverage GeoPackage and the static figure): one *coverage* of the units
+(:mod:`cpts_geo.reference.geometry`) where units with the same label are dissolved and simplified
+together, so that no gap or sliver can open between two neighbouring polygons, whatever the layer
+they belong to. Each ``_add_*`` function adds one layer or panel to the map. The folium plumbing
 (assets, escaping, legend, layers) is in :mod:`cpts_geo.maps.base`; static figures in
 :mod:`cpts_geo.outputs.figures`.
 
@@ -43,8 +45,8 @@ from cpts_geo.maps.base import (
     prepare_assets,
     swatch,
 )
+from cpts_geo.maps.layers import CoverageLayers, build_coverage_layers
 from cpts_geo.maps.styles import (
-    DETAIL,
     OVERLAP_STYLE,
     SHARE_CLASSES,
     SHARED_STYLE,
@@ -53,8 +55,6 @@ from cpts_geo.maps.styles import (
     SUBUNIT_STYLE,
     WHITE_STYLE,
 )
-from cpts_geo.reference.geometry import atom_positions, atoms, membership_pairs
-from cpts_geo.reference.unit_types import SUBUNIT_TYPE
 from cpts_geo.reference.units import Reference
 from cpts_geo.steering.coverage import NOTE_MULTI, as_coverage
 
@@ -118,14 +118,14 @@ def coverage_map(
 ):
     """A folium map of a register's coverage, in French.
 
-    Layers: the CPTS (one polygon each, coloured by stage; tooltip with name, stage,
-    population, communes and ACI size class), the white zones (dissolved per département,
-    hatched), the units covered by several CPTS (red), the outlines of départements and
-    régions, a choropleth of the share of the population covered per département, and any
-    ``extra_layers``; a layer control, a legend, a title and a panel of figures (CPTS against the
-    goal, share covered, white zones, vintages), and a commune search box.
-
-    The function is long because it is one map: each block adds one layer, in drawing order.
+    Layers (:func:`~cpts_geo.maps.layers.build_coverage_layers`, in drawing order): the CPTS (one
+    polygon each, coloured by stage; tooltip with name, stage, population, communes and ACI size
+    class), the white zones (dissolved per département, hatched), the units covered by several
+    CPTS (red), the communes declared shared (hatched), any ``extra_layers``, the units below the
+    commune, the outlines of départements and régions and a choropleth of the share of the
+    population covered per département; a layer control, a legend, a title and a panel of
+    figures (CPTS against the goal, share covered, white zones, vintages), and a commune search
+    box.
 
     Parameters
     ----------
@@ -148,7 +148,7 @@ def coverage_map(
         :class:`TerritoryLayer` drawn on top of the CPTS, simplified with them.
     tolerance_m, decimals
         Simplification tolerance (metres) and coordinate decimals; default by extent
-        (:data:`DETAIL`).
+        (:data:`~cpts_geo.maps.styles.DETAIL`).
     provenance
         A :class:`cpts_geo.outputs.provenance.Provenance` (input files, parameters, version, vintages,
         date of the run), shown at the foot of the panel of figures.
@@ -162,54 +162,13 @@ def coverage_map(
     """
     import folium
 
-    summary = as_coverage(ref, coverage, region=region, departement=departement, goal=goal)
-    scope = summary.scope
+    cov = as_coverage(ref, coverage, region=region, departement=departement, goal=goal)
     extra_layers = list(extra_layers)
-    tol, dec = DETAIL[scope["level"]]
-    tol = tol if tolerance_m is None else float(tolerance_m)
-    dec = dec if decimals is None else int(decimals)
-    table = summary.units
-    assert table is not None, "a Coverage from as_coverage has its per-unit table"
-    cpts = summary.cpts_frame
-    inside = pd.Series(summary.in_scope, index=ref.units.index)
-
-    # CPTS drawn: those touching the area, whole (also outside it).
-    if scope["level"] == "national":
-        shown_cpts = list(cpts.index)
-    else:
-        col = "regions" if scope["level"] == "region" else "departements"
-        shown_cpts = [c for c, areas in cpts[col].items() if scope["code"] in areas]
-    cpts = cpts.loc[shown_cpts]
-    drawn = inside.copy()
-    if len(cpts):
-        drawn.loc[np.concatenate([np.asarray(c, dtype=object) for c in cpts["codes"]] + [[]])] = True
-    extra_pairs = []
-    for k, layer in enumerate(extra_layers):
-        p = membership_pairs(layer.membership)
-        p = p[ref.units.index.get_indexer(p["code_insee"].to_numpy(dtype=object)) >= 0]
-        drawn.loc[p["code_insee"]] = True
-        extra_pairs.append(p.assign(key=[("x", k, g) for g in p["group"]]))
-
-    # Labels: the CPTS covering the unit, 'w' for a white unit inside the area, extra groups.
-    drawn_np = drawn.to_numpy()
-    codes = ref.units.index[drawn_np]
-    shown_set = set(shown_cpts)
-    labels: list[list[tuple]] = [
-        [("c", o) for o in owners if o in shown_set] or ([("w",)] if is_inside else [])
-        for owners, is_inside in zip(table["cpts"].to_numpy()[drawn_np], inside.to_numpy()[drawn_np])
-    ]
-    if extra_pairs:
-        row = {c: i for i, c in enumerate(codes.tolist())}
-        for p in extra_pairs:
-            for c, key in zip(p["code_insee"].tolist(), p["key"]):
-                labels[row[c]].append(key)
-    labels = _subunit_labels(ref, codes, labels)
-    parts = atoms(ref, codes, [tuple(lab) for lab in labels], tol, dec)
-    where = atom_positions(parts.label)
-
-    location = None
+    layers = build_coverage_layers(
+        cov, tolerance_m=tolerance_m, decimals=decimals, extra=[x.membership for x in extra_layers]
+    )
     m = folium.Map(
-        location=location,
+        location=None,
         zoom_start=6,
         tiles=None,
         control_scale=False,
@@ -220,28 +179,31 @@ def coverage_map(
     add_map_chrome(m)
     if online:
         add_basemaps(m)
-    legend = get_legend(m)
+    get_legend(m)  # created before the layers fill it: its place in the page
+    _add_cpts(m, layers.cpts)
+    _add_white_zones(m, layers.white_zones)
+    _add_overlaps(m, layers.overlaps)
+    if len(layers.shared):
+        _add_shared(m, layers.shared)
+    _add_extra_layers(m, extra_layers, layers.extra)
+    _add_subdivided(m, layers)
+    _add_outlines(m, layers)
+    _add_share_legend(m)
+    add_hatch_pattern(m)
+    _add_panels(m, ref, cov, cov.scope, title, provenance=provenance, summary_html=summary_html)
+    if cov.scope["level"] == "national":
+        _add_zone_selector(m, ref)
+    if search:
+        assert cov.units is not None, "a Coverage from as_coverage has its per-unit table"
+        _add_search(m, ref, cov.units.loc[cov.in_scope], layers.cpts)
+    folium.LayerControl(collapsed=False, position="topright").add_to(m)
+    m.fit_bounds(_bounds(ref, cov.scope, layers.departements))
+    return m
 
-    # Choropleth of the share covered, per département (hidden by default).
-    dep_codes = sorted(set(ref.units.loc[inside, "departement"]))
-    dep_pos = {d: np.flatnonzero(parts.departement == d) for d in dep_codes}
-    dep_geoms = parts.union(dep_pos)
-    dep_rows = {r["code"]: r for r in summary.departements}
-    deps = gpd.GeoDataFrame(
-        {
-            "nom": [f"{ref.departements.at[d, 'nom']} ({d})" for d in dep_codes],
-            "couverture": [fr_share(dep_rows[d]["share_covered"]) for d in dep_codes],
-            "cpts": [f"{dep_rows[d]['cpts']} (objectif {fr_number(dep_rows[d]['goal'])})" for d in dep_codes],
-            "blanches": [f"{fr_number(dep_rows[d]['white_zone_population'])} hab." for d in dep_codes],
-            "_color": [_share_color(dep_rows[d]["share_covered"]) for d in dep_codes],
-        },
-        geometry=[dep_geoms[d] for d in dep_codes],
-        crs=4326,
-    )
 
-    # The CPTS, coloured by stage.
-    cpts_geoms = parts.union({c: where.get(("c", c), []) for c in shown_cpts})
-    stages = [s if s in STAGE_COLORS else "" for s in cpts["statut"]]
+def _add_cpts(m, cpts: gpd.GeoDataFrame) -> None:
+    """The CPTS, coloured by stage."""
+    stages = list(cpts["statut"])
     cp = gpd.GeoDataFrame(
         {
             "nom": list(cpts["cpts_nom"]),
@@ -258,7 +220,7 @@ def coverage_map(
             "taille": [f"taille {k}" for k in cpts["aci_size_class"]],
             "_color": [STAGE_COLORS[s] for s in stages],
         },
-        geometry=[cpts_geoms[c] for c in shown_cpts],
+        geometry=cpts.geometry.to_numpy(),
         crs=4326,
     )
     used = [s for s in STAGE_LABELS if s in set(stages) or s]
@@ -283,27 +245,21 @@ def coverage_map(
         legend_section="CPTS par stade (Atlas des CPTS)",
     )
 
-    # White zones, dissolved per département (inside the area only).
-    white = gpd.GeoDataFrame({"nom": [], "communes": [], "population": []}, geometry=[], crs=4326)
-    white_rows = []
-    unit_white = table.loc[inside.to_numpy() & (table["n_cpts"].to_numpy() == 0)]
-    if len(unit_white):
-        w_pos = {d: [i for i in where.get(("w",), []) if parts.departement[i] == d] for d in dep_codes}
-        w_geoms = parts.union({d: p for d, p in w_pos.items() if p})
-        by_dep = unit_white.groupby("departement")["population"].agg(["size", "sum"])
-        for d, r in by_dep.iterrows():
-            white_rows.append(
-                {
-                    "nom": f"Zone blanche — {ref.departements.at[d, 'nom']} ({d})",
-                    "communes": str(int(r["size"])),
-                    "population": f"{fr_number(int(r['sum']))} hab.",
-                    "geometry": w_geoms.get(d),
-                }
-            )
-        white = gpd.GeoDataFrame(white_rows, geometry="geometry", crs=4326)
+
+def _add_white_zones(m, white: gpd.GeoDataFrame) -> None:
+    """The white zones of the area, one feature per département, hatched."""
+    gdf = gpd.GeoDataFrame(
+        {
+            "nom": list(white["nom"]),
+            "communes": [str(n) for n in white["communes"]],
+            "population": [f"{fr_number(p)} hab." for p in white["population"]],
+        },
+        geometry=white.geometry.to_numpy(),
+        crs=4326,
+    )
     add_territory_layer(
         m,
-        white,
+        gdf,
         name="Zones blanches (aucune CPTS)",
         fields={"nom": "", "communes": "Communes", "population": "Population"},
         style=WHITE_STYLE,
@@ -312,41 +268,23 @@ def coverage_map(
         legend_section="Couverture",
     )
 
-    # Units in several CPTS, dissolved by the set of CPTS covering them.
-    declared = (
-        table["commune_partagee"].to_numpy(dtype=bool)
-        if "commune_partagee" in table
-        else np.zeros(len(table), dtype=bool)
-    )
-    multi = table.loc[drawn.to_numpy() & (table["n_cpts"].to_numpy() >= 2) & ~declared]
-    ov_rows = []
-    if len(multi):
-        names = cpts["cpts_nom"].to_dict()
-        keyed = multi.assign(key=[tuple(c) for c in multi["cpts"]])
-        # The atoms of each set of CPTS, indexed once (not every atom scanned for every set).
-        atoms_of: dict[frozenset, list[int]] = {}
-        for i, lab in enumerate(parts.label):
-            atoms_of.setdefault(frozenset(x[1] for x in lab if x[0] == "c"), []).append(i)
-        for key, grp in keyed.groupby("key", sort=True):
-            pos = atoms_of.get(frozenset(key), [])
-            geom = parts.union({0: pos})[0] if pos else None
-            communes = ", ".join(f"{n} ({c})" for c, n in grp["nom"].head(8).items())
-            ov_rows.append(
-                {
-                    "cpts": " ; ".join(f"{names.get(k, '') or k}" for k in key),
-                    "communes": communes + (f" … ({len(grp)} communes)" if len(grp) > 8 else ""),
-                    "population": f"{fr_number(int(grp['population'].sum()))} hab.",
-                    "geometry": geom,
-                }
-            )
-    overlap = (
-        gpd.GeoDataFrame(ov_rows, geometry="geometry", crs=4326)
-        if ov_rows
-        else gpd.GeoDataFrame({"cpts": [], "communes": [], "population": []}, geometry=[], crs=4326)
+
+def _add_overlaps(m, overlaps: gpd.GeoDataFrame) -> None:
+    """The units in several CPTS (not declared shares), one feature per set of CPTS, in red."""
+    gdf = gpd.GeoDataFrame(
+        {
+            "cpts": [" ; ".join(names) for names in overlaps["cpts_noms"]],
+            "communes": [
+                _unit_list(codes, names) for codes, names in zip(overlaps["codes"], overlaps["noms"])
+            ],
+            "population": [f"{fr_number(p)} hab." for p in overlaps["population"]],
+        },
+        geometry=overlaps.geometry.to_numpy(),
+        crs=4326,
     )
     add_territory_layer(
         m,
-        overlap,
+        gdf,
         name="Communes dans plusieurs CPTS",
         fields={"cpts": "CPTS en chevauchement", "communes": "Communes", "population": "Population"},
         style=OVERLAP_STYLE,
@@ -354,16 +292,47 @@ def coverage_map(
         legend=[("Commune dans plusieurs CPTS", OVERLAP_STYLE)],
         legend_section="Couverture",
     )
-    shared = table.loc[drawn.to_numpy() & (table["n_cpts"].to_numpy() >= 2) & declared]
-    if len(shared):
-        _add_shared_layer(m, ref, shared, cpts["cpts_nom"].to_dict())
 
-    # Extra layers (e.g. suggested territories).
-    for k, layer in enumerate(extra_layers):
+
+def _unit_list(codes: list[str], names: list[str], most: int = 8) -> str:
+    """'Nom (code), ...' for the first ``most`` units, and how many there are when more."""
+    text = ", ".join(f"{n} ({c})" for c, n in zip(codes[:most], names[:most]))
+    return text + (f" … ({len(codes)} communes)" if len(codes) > most else "")
+
+
+def _add_shared(m, shared: gpd.GeoDataFrame) -> None:
+    """The communes declared shared by several CPTS below the commune level
+    (``commune_partagee``), hatched in their own style, one feature per commune (they are few)."""
+    gdf = gpd.GeoDataFrame(
+        {
+            "nom": [f"{n} ({c})" for c, n in shared["nom"].items()],
+            "cpts": [" ; ".join(names) for names in shared["cpts_noms"]],
+            "population": [f"{fr_number(p)} hab." for p in shared["population"]],
+        },
+        geometry=shared.geometry.to_numpy(),
+        crs=4326,
+    )
+    add_territory_layer(
+        m,
+        gdf,
+        name="Communes partagées déclarées",
+        fields={"nom": "Commune", "cpts": "CPTS qui la partagent", "population": "Population"},
+        style=SHARED_STYLE,
+        class_name="cpts-partagee",
+        legend=[("Commune partagée déclarée (découpage infra-communal)", SHARED_STYLE)],
+        legend_section="Couverture",
+    )
+    add_shared_hatch_pattern(m)
+
+
+def _add_extra_layers(m, extra_layers: list[TerritoryLayer], geometries: list[gpd.GeoSeries]) -> None:
+    """The extra layers (e.g. suggested territories), dissolved with the CPTS."""
+    for layer, geoms in zip(extra_layers, geometries):
         groups = list(dict.fromkeys(layer.membership["group"]))
-        geoms = parts.union({g: where.get(("x", k, g), []) for g in groups})
         props = layer.properties.reindex(groups)
-        gdf = gpd.GeoDataFrame(props.reset_index(drop=True), geometry=[geoms[g] for g in groups], crs=4326)
+        gdf = gpd.GeoDataFrame(
+            props.reset_index(drop=True), geometry=geoms.reindex(groups).to_numpy(), crs=4326
+        )
         add_territory_layer(
             m,
             gdf,
@@ -375,14 +344,71 @@ def coverage_map(
             legend=layer.legend,
         )
 
-    _add_subdivided(m, ref, codes, parts, where)
 
-    # Outlines of départements and régions; the choropleth is drawn from the départements'
-    # features in the page (not a second copy of their boundaries).
+def _add_subdivided(m, layers: CoverageLayers) -> None:
+    """Layers of the units below the commune drawn (thin lines) and of the outline of the
+    communes they divide, when the reference has such units."""
+    sub = layers.subunits
+    if not len(sub):
+        return
+    add_territory_layer(
+        m,
+        gpd.GeoDataFrame(
+            {
+                "nom": [f"{n} ({c})" for c, n in sub["nom"].items()],
+                "population": [f"{fr_number(p)} hab." for p in sub["population"]],
+            },
+            geometry=sub.geometry.to_numpy(),
+            crs=4326,
+        ),
+        name="Unités infracommunales (IRIS, secteurs)",
+        fields={"nom": "Unité", "population": "Population"},
+        style=SUBUNIT_STYLE,
+        class_name="cpts-unite-infracommunale",
+        legend=[("Unité infracommunale (IRIS, secteur)", SUBUNIT_STYLE)],
+        legend_section="Limites",
+    )
+    communes = layers.subdivided
+    add_territory_layer(
+        m,
+        gpd.GeoDataFrame(
+            {
+                "nom": [f"{n} ({c})" for c, n in communes["nom"].items()],
+                "unites": [str(n) for n in communes["unites"]],
+            },
+            geometry=communes.geometry.to_numpy(),
+            crs=4326,
+        ),
+        name="Communes découpées (contour)",
+        fields={"nom": "Commune", "unites": "Unités infracommunales"},
+        style=SUBDIVIDED_COMMUNE_STYLE,
+        class_name="cpts-commune-decoupee",
+        interactive=False,
+        legend=[("Commune découpée en unités infracommunales", SUBDIVIDED_COMMUNE_STYLE)],
+        legend_section="Limites",
+    )
+
+
+def _add_outlines(m, layers: CoverageLayers) -> None:
+    """Outlines of the départements and régions, and the choropleth of the share covered per
+    département, drawn from the départements' features in the page (not a second copy of their
+    boundaries)."""
+    deps = layers.departements
+    gdf = gpd.GeoDataFrame(
+        {
+            "nom": [f"{n} ({d})" for d, n in deps["nom"].items()],
+            "couverture": [fr_share(s) for s in deps["share_covered"]],
+            "cpts": [f"{n} (objectif {fr_number(g)})" for n, g in zip(deps["cpts"], deps["goal"])],
+            "blanches": [f"{fr_number(p)} hab." for p in deps["white_zone_population"]],
+            "_color": [_share_color(s) for s in deps["share_covered"]],
+        },
+        geometry=deps.geometry.to_numpy(),
+        crs=4326,
+    )
     outline_d = {"color": "#444", "weight": 1.2, "fill": False, "opacity": 0.9}
     dep_layer = add_territory_layer(
         m,
-        deps,
+        gdf,
         name="Limites des départements",
         fields={},
         style=outline_d,
@@ -395,15 +421,10 @@ def coverage_map(
         dep_layer, name="Part de la population couverte (département)", show=False
     )
     m.add_child(choro)
-    reg_codes = sorted(set(ref.departements.loc[dep_codes, "region"]))
-    reg_of_atom = ref.departements["region"].reindex(parts.departement).to_numpy()
-    in_deps = np.isin(parts.departement, dep_codes)
-    reg_geom = parts.union({r: np.flatnonzero((reg_of_atom == r) & in_deps) for r in reg_codes})
-    reg_geoms = [reg_geom[r] for r in reg_codes]
     outline_r = {"color": "#111", "weight": 2.6, "fill": False, "opacity": 0.9}
     add_territory_layer(
         m,
-        gpd.GeoDataFrame(geometry=reg_geoms, crs=4326),
+        gpd.GeoDataFrame(geometry=layers.regions.geometry.to_numpy(), crs=4326),
         name="Limites des régions",
         fields={},
         style=outline_r,
@@ -413,6 +434,10 @@ def coverage_map(
         legend_section="Limites",
     )
 
+
+def _add_share_legend(m) -> None:
+    """The legend of the choropleth: one entry per class of share covered."""
+    legend = get_legend(m)
     lower = 0.0
     for upper, color in SHARE_CLASSES:
         label = (
@@ -426,92 +451,20 @@ def coverage_map(
             {"fillColor": color, "fillOpacity": 0.85, "color": "#555", "weight": 1},
         )
         lower = upper
-    add_hatch_pattern(m)
-    _add_panels(m, ref, summary, scope, title, provenance=provenance, summary_html=summary_html)
-    if scope["level"] == "national":
-        _add_zone_selector(m, ref)
-    if search:
-        _add_search(m, ref, table.loc[inside.to_numpy()], cpts)
-    folium.LayerControl(collapsed=False, position="topright").add_to(m)
 
-    if scope["level"] == "national":
-        metro = ref.units["zone"] == "metro"
-        b = ref.units.loc[metro, ["lon", "lat"]]
-        bounds = (
-            [[41.3, -5.2], [51.1, 9.6]]
-            if not len(b)
-            else [
-                [float(b["lat"].min()), float(b["lon"].min())],
-                [float(b["lat"].max()), float(b["lon"].max())],
-            ]
-        )
-    else:
+
+def _bounds(ref: Reference, scope: dict, deps: gpd.GeoDataFrame) -> list[list[float]]:
+    """The view the map opens on: metropolitan France nationally, else the area's départements."""
+    if scope["level"] != "national":
         x0, y0, x1, y1 = deps.total_bounds
-        bounds = [[float(y0), float(x0)], [float(y1), float(x1)]]
-    m.fit_bounds(bounds)
-    # The coverage drawn, for the tests (tests/test_maps.py reads it); folium.Map has no such attribute.
-    m._cpts_summary = summary  # type: ignore[attr-defined]
-    return m
-
-
-def _subunit_labels(ref: Reference, codes: pd.Index, labels: list[list[tuple]]) -> list[list[tuple]]:
-    """Labels of the units drawn, each unit below the commune (IRIS, sector) kept apart with its
-    commune (``("u", code)``, ``("s", commune)``) so that both can be drawn from the atoms."""
-    kind = ref.units["type"].reindex(codes).to_numpy()
-    if not (kind == SUBUNIT_TYPE).any():
-        return labels
-    commune = ref.units["commune"].reindex(codes).to_numpy()
+        return [[float(y0), float(x0)], [float(y1), float(x1)]]
+    b = ref.units.loc[ref.units["zone"] == "metro", ["lon", "lat"]]
+    if not len(b):
+        return [[41.3, -5.2], [51.1, 9.6]]
     return [
-        lab + [("u", c), ("s", com)] if k == SUBUNIT_TYPE else lab
-        for lab, c, k, com in zip(labels, codes, kind, commune)
+        [float(b["lat"].min()), float(b["lon"].min())],
+        [float(b["lat"].max()), float(b["lon"].max())],
     ]
-
-
-def _add_subdivided(m, ref: Reference, codes: pd.Index, parts, where: dict) -> None:
-    """Layers of the units below the commune drawn (thin lines) and of the outline of the
-    communes they divide, when the reference has such units."""
-    sub = ref.units.loc[codes[ref.units["type"].reindex(codes).to_numpy() == SUBUNIT_TYPE]]
-    if not len(sub):
-        return
-    geoms = parts.union({c: where.get(("u", c), []) for c in sub.index})
-    add_territory_layer(
-        m,
-        gpd.GeoDataFrame(
-            {
-                "nom": [f"{n} ({c})" for c, n in sub["nom"].items()],
-                "population": [f"{fr_number(p)} hab." for p in sub["population"]],
-            },
-            geometry=[geoms[c] for c in sub.index],
-            crs=4326,
-        ),
-        name="Unités infracommunales (IRIS, secteurs)",
-        fields={"nom": "Unité", "population": "Population"},
-        style=SUBUNIT_STYLE,
-        class_name="cpts-unite-infracommunale",
-        legend=[("Unité infracommunale (IRIS, secteur)", SUBUNIT_STYLE)],
-        legend_section="Limites",
-    )
-    communes = sorted(set(sub["commune"]))
-    outlines = parts.union({c: where.get(("s", c), []) for c in communes})
-    n_units = sub.groupby("commune").size()
-    add_territory_layer(
-        m,
-        gpd.GeoDataFrame(
-            {
-                "nom": [f"{ref.communes.at[c, 'nom']} ({c})" for c in communes],
-                "unites": [str(n_units[c]) for c in communes],
-            },
-            geometry=[outlines[c] for c in communes],
-            crs=4326,
-        ),
-        name="Communes découpées (contour)",
-        fields={"nom": "Commune", "unites": "Unités infracommunales"},
-        style=SUBDIVIDED_COMMUNE_STYLE,
-        class_name="cpts-commune-decoupee",
-        interactive=False,
-        legend=[("Commune découpée en unités infracommunales", SUBDIVIDED_COMMUNE_STYLE)],
-        legend_section="Limites",
-    )
 
 
 def _add_panels(
@@ -683,29 +636,3 @@ def _add_search(m, ref: Reference, units: pd.DataFrame, cpts: pd.DataFrame) -> N
     el.units_json = json_for_script(data)
     el.cpts_json = json_for_script(names)
     m.add_child(el, name="cpts_search")
-
-
-def _add_shared_layer(m, ref, shared: pd.DataFrame, names: dict) -> None:
-    """Communes declared shared by several CPTS below the commune level (``commune_partagee``):
-    hatched in their own style, one feature per commune (they are few)."""
-    geoms = ref.units.geometry.reindex(shared.index)
-    rows = [
-        {
-            "nom": f"{r['nom']} ({code})",
-            "cpts": " ; ".join(f"{names.get(k, '') or k}" for k in r["cpts"]),
-            "population": f"{fr_number(int(r['population']))} hab.",
-            "geometry": geoms.loc[code],
-        }
-        for code, r in shared.iterrows()
-    ]
-    add_territory_layer(
-        m,
-        gpd.GeoDataFrame(rows, geometry="geometry", crs=ref.units.crs).to_crs(4326),
-        name="Communes partagées déclarées",
-        fields={"nom": "Commune", "cpts": "CPTS qui la partagent", "population": "Population"},
-        style=SHARED_STYLE,
-        class_name="cpts-partagee",
-        legend=[("Commune partagée déclarée (découpage infra-communal)", SHARED_STYLE)],
-        legend_section="Couverture",
-    )
-    add_shared_hatch_pattern(m)

@@ -20,10 +20,11 @@ from cpts_geo._errors import CptsGeoError
 from cpts_geo._text import fr_decimal, fr_int, fr_number, fr_plural, fr_share, plain
 from cpts_geo.inputs.read import as_register
 from cpts_geo.inputs.stages import LEVEL_LABELS, LEVELS, NOT_GIVEN, STAGE_LABELS
+from cpts_geo.maps.layers import CoverageLayers, build_coverage_layers
 from cpts_geo.maps.styles import DETAIL, OVERLAP_STYLE, SHARED_STYLE, STAGE_COLORS
-from cpts_geo.reference.geometry import atoms, zone_epsg
+from cpts_geo.reference.geometry import zone_epsg
 from cpts_geo.reference.units import METRO_EPSG, Reference
-from cpts_geo.steering.coverage import NOTE_MULTI, as_coverage
+from cpts_geo.steering.coverage import NOTE_MULTI, Coverage, as_coverage
 from cpts_geo.steering.history import CoverageHistory
 
 if TYPE_CHECKING:
@@ -288,11 +289,13 @@ def coverage_figure(
     goal: float | None = None,
     figsize: tuple[float, float] = (9.0, 9.0),
 ):
-    """A static coverage map (matplotlib): CPTS by stage, white zones, overlaps, outlines.
+    """A static coverage map (matplotlib): CPTS by stage, white zones, overlaps, declared shares,
+    outlines.
 
-    Nationally, metropolitan France is drawn in Lambert-93 with the five DROM as insets (each in
-    its own projected CRS), and the title says "France entière" as do the figures. Elsewhere the
-    zone's projected CRS.
+    The layers of the coverage map (:func:`~cpts_geo.maps.layers.build_coverage_layers`): the
+    CPTS touching the area, whole, the view framed on the area. Nationally, metropolitan France
+    is drawn in Lambert-93 with the five DROM as insets (each in its own projected CRS), and the
+    title says "France entière" as do the figures. Elsewhere the zone's projected CRS.
 
     Parameters
     ----------
@@ -306,41 +309,87 @@ def coverage_figure(
     -------
     matplotlib.figure.Figure
     """
-    from matplotlib.patches import Patch
-
     coverage = as_coverage(ref, coverage, region=region, departement=departement, goal=goal)
-    scope, summary, table = coverage.scope, coverage, coverage.units
-    inside = coverage.in_scope
-    tol = DETAIL[scope["level"]][0]
-    codes = ref.units.index[inside]
-    stages = {c: (s if s in STAGE_COLORS else "") for c, s in coverage.register.cpts["statut"].items()}
-    declared = coverage.register.shared_mask[inside]
-    labels = [
-        ("w",) if not owners else ("s",) if shared else ("o",) if len(owners) > 1 else ("c", owners[0])
-        for owners, shared in zip(table["cpts"].to_numpy()[inside], declared)
-    ]
-    parts = atoms(ref, codes, labels, tol, 6)
+    scope = coverage.scope
+    layers = build_coverage_layers(coverage, tolerance_m=DETAIL[scope["level"]][0], decimals=6)
     fig = new_figure(figsize)
-    ids: list = []
     if scope["level"] == "national":
-        # Metropolitan France in Lambert-93, the DROM in a row below, each in its own CRS.
-        grid = fig.add_gridspec(2, 5, height_ratios=[5, 1])
-        ax = fig.add_subplot(grid[0, :])
-        deps = ref.departements
-        metro = set(deps.index[deps["zone"] == "metro"])
-        is_metro = np.array([d in metro for d in parts.departement], dtype=bool)
-        ids += _draw_coverage(ax, parts, np.flatnonzero(is_metro), stages, METRO_EPSG)
-        present = set(parts.departement)
-        drom = [d for d in deps.index[deps["zone"] == "drom"] if d in present]
-        for k, d in enumerate(drom[:5]):
-            inset = fig.add_subplot(grid[1, k])
-            ids += _draw_coverage(inset, parts, np.flatnonzero(parts.departement == d), stages, zone_epsg(d))
-            inset.set_title(plain(f"{deps.at[d, 'nom']} ({d})"), fontsize=8, pad=2)
+        ax = _draw_national(fig, ref, layers)
     else:
         ax = fig.subplots()
-        epsg = zone_epsg(str(ref.units.loc[codes[0], "departement"])) if len(codes) else METRO_EPSG
-        ids += _draw_coverage(ax, parts, np.arange(len(parts.label)), stages, epsg)
-    a = summary.area
+        deps = list(layers.departements.index)
+        epsg = zone_epsg(deps[0]) if deps else METRO_EPSG
+        _draw_coverage(ax, layers, deps, epsg)
+    _add_coverage_title(ax, coverage)
+    _add_coverage_legend(ax, layers)
+    v = ref.vintage
+    # Nationally the DROM fill the bottom row: the vintages go to the top-left corner.
+    y, va = (0.995, "top") if scope["level"] == "national" else (0.01, "baseline")
+    fig.text(
+        0.01, y, f"COG {v['cog']}, populations légales {v['population']}", fontsize=7, color="#555", va=va
+    )
+    return fig
+
+
+def _draw_national(fig, ref: Reference, layers: CoverageLayers):
+    """Metropolitan France in Lambert-93, the DROM in a row below, each in its own CRS; returns
+    the main axes."""
+    grid = fig.add_gridspec(2, 5, height_ratios=[5, 1])
+    ax = fig.add_subplot(grid[0, :])
+    deps = ref.departements
+    present = set(layers.departements.index)
+    metro = [d for d in deps.index[deps["zone"] == "metro"] if d in present]
+    _draw_coverage(ax, layers, metro, METRO_EPSG)
+    drom = [d for d in deps.index[deps["zone"] == "drom"] if d in present]
+    for k, d in enumerate(drom[:5]):
+        inset = fig.add_subplot(grid[1, k])
+        _draw_coverage(inset, layers, [d], zone_epsg(d))
+        inset.set_title(plain(f"{deps.at[d, 'nom']} ({d})"), fontsize=8, pad=2)
+    return ax
+
+
+def _draw_coverage(ax, layers: CoverageLayers, deps: list[str], epsg: int) -> None:
+    """The layers on ``ax`` (projected to ``epsg``), framed on the départements ``deps``: CPTS
+    filled by stage, white zones hatched, overlaps in red, declared shares hatched, CPTS outlined
+    in white, départements in dark grey."""
+    ax.set_axis_off()
+    frame = layers.departements.loc[deps]
+    if not len(frame):
+        return
+    x0, y0, x1, y1 = frame.total_bounds
+
+    def here(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        """The features of ``gdf`` in the frame (the DROM are far from metropolitan France), projected."""
+        gdf = gdf[gdf.geometry.notna()].cx[x0:x1, y0:y1]
+        return gdf.to_crs(epsg)
+
+    cpts = here(layers.cpts)
+    if len(cpts):
+        cpts.plot(ax=ax, color=[STAGE_COLORS[s] for s in cpts["statut"]], linewidth=0)
+    white = here(layers.white_zones)
+    if len(white):
+        white.plot(ax=ax, facecolor=_WHITE_COLOR, edgecolor="#8a8a8a", hatch="////", linewidth=0)
+    overlaps = here(layers.overlaps)
+    if len(overlaps):
+        overlaps.plot(ax=ax, color=OVERLAP_STYLE["fillColor"], linewidth=0)
+    shared = here(layers.shared)
+    if len(shared):  # communes declared shared below the commune level: hatched, not red
+        shared.plot(ax=ax, facecolor=_SHARED_FILL, edgecolor=SHARED_STYLE["color"], hatch="\\\\", linewidth=0)
+    if len(cpts):
+        cpts.boundary.plot(ax=ax, color="white", linewidth=0.5)
+    frame = frame.to_crs(epsg)
+    frame.boundary.plot(ax=ax, color="#444", linewidth=0.4)
+    fx0, fy0, fx1, fy1 = frame.total_bounds
+    mx, my = ax.margins()  # as matplotlib frames what it draws, though the CPTS may reach beyond
+    ax.set_xlim(fx0 - mx * (fx1 - fx0), fx1 + mx * (fx1 - fx0))
+    ax.set_ylim(fy0 - my * (fy1 - fy0), fy1 + my * (fy1 - fy0))
+    ax.set_aspect("equal")
+
+
+def _add_coverage_title(ax, coverage: Coverage) -> None:
+    """The title: the area, its CPTS against the goal and the share of its population covered."""
+    scope = coverage.scope
+    a = coverage.area
     where = {
         "national": "France entière",
         "region": f"Région {scope['nom']}",
@@ -353,13 +402,20 @@ def coverage_figure(
         ),
         fontsize=11,
     )
-    unstaged = any(stages[c] == "" for c in ids)
+
+
+def _add_coverage_legend(ax, layers: CoverageLayers) -> None:
+    """The legend: the stages (the unstaged one when a CPTS drawn has none), white zones, overlaps
+    and, when there are any, declared shares."""
+    from matplotlib.patches import Patch
+
+    unstaged = (layers.cpts["statut"] == "").any()
     handles = [Patch(facecolor=STAGE_COLORS[s], label=STAGE_LABELS[s]) for s in STAGE_LABELS if s or unstaged]
     handles += [
-        Patch(facecolor="#e0e0e0", edgecolor="#8a8a8a", hatch="////", label="Zone blanche"),
+        Patch(facecolor=_WHITE_COLOR, edgecolor="#8a8a8a", hatch="////", label="Zone blanche"),
         Patch(facecolor=OVERLAP_STYLE["fillColor"], label="Commune dans plusieurs CPTS"),
     ]
-    if any(lab[0] == "s" for lab in parts.label):
+    if len(layers.shared):
         handles.append(
             Patch(
                 facecolor=_SHARED_FILL,
@@ -369,61 +425,6 @@ def coverage_figure(
             )
         )
     ax.legend(handles=handles, loc="lower left", fontsize=8, frameon=True)
-    v = ref.vintage
-    # Nationally the DROM fill the bottom row: the vintages go to the top-left corner.
-    y, va = (0.995, "top") if scope["level"] == "national" else (0.01, "baseline")
-    fig.text(
-        0.01, y, f"COG {v['cog']}, populations légales {v['population']}", fontsize=7, color="#555", va=va
-    )
-    return fig
-
-
-def _draw_coverage(ax, parts, sel, stages: dict, epsg: int) -> list:
-    """The atoms ``sel`` of ``parts`` on ``ax`` (projected to ``epsg``): fill by stage, white
-    zones hatched, CPTS outlined in white, départements in dark grey; returns the CPTS drawn."""
-    sel = np.asarray(sel, dtype=np.int64)
-    ax.set_axis_off()
-    if not len(sel):
-        return []
-    lab = [parts.label[i] for i in sel]
-    gs = gpd.GeoSeries(np.asarray(parts.geometry, dtype=object)[sel], crs=4326).to_crs(epsg)
-    colors = [
-        "#e0e0e0"
-        if x[0] == "w"
-        else OVERLAP_STYLE["fillColor"]
-        if x[0] == "o"
-        else _SHARED_FILL
-        if x[0] == "s"
-        else STAGE_COLORS[stages[x[1]]]
-        for x in lab
-    ]
-    gdf = gpd.GeoDataFrame({"c": colors, "w": [x[0] == "w" for x in lab]}, geometry=gs.to_numpy(), crs=epsg)
-    gdf.plot(ax=ax, color=gdf["c"], linewidth=0)
-    if gdf["w"].any():
-        gdf[gdf["w"]].plot(ax=ax, facecolor="#e0e0e0", edgecolor="#8a8a8a", hatch="////", linewidth=0)
-    shared = np.array([x[0] == "s" for x in lab], dtype=bool)
-    if shared.any():  # communes declared shared below the commune level: hatched, not red
-        gdf[shared].plot(
-            ax=ax, facecolor=_SHARED_FILL, edgecolor=SHARED_STYLE["color"], hatch="\\\\", linewidth=0
-        )
-    where_c: dict = {}
-    for i, x in zip(sel.tolist(), lab):
-        if x[0] == "c":
-            where_c.setdefault(x[1], []).append(i)
-    ids = list(where_c)
-    if ids:
-        geoms = parts.union(where_c)
-        gpd.GeoSeries([geoms[c] for c in ids], crs=4326).to_crs(epsg).boundary.plot(
-            ax=ax, color="white", linewidth=0.5
-        )
-    deps_here = np.asarray(parts.departement)[sel]
-    deps = sorted(set(deps_here.tolist()))
-    dep_geoms = parts.union({d: sel[deps_here == d] for d in deps})
-    gpd.GeoSeries([dep_geoms[d] for d in deps], crs=4326).to_crs(epsg).boundary.plot(
-        ax=ax, color="#444", linewidth=0.4
-    )
-    ax.set_aspect("equal")
-    return ids
 
 
 def coverage_bar_chart(coverage, *, by: str | None = None, figsize: tuple[float, float] | None = None):

@@ -3,8 +3,10 @@
 Each ``*_layers`` function turns a computed result into ``{layer name: (GeoDataFrame, qml,
 description)}`` for :func:`cpts_geo.outputs.qgis.write_styled_gpkg`, which stores every layer's default
 QGIS style (the colours of the HTML maps, :mod:`cpts_geo.maps.styles`) in ``layer_styles``. The
-geometries are the reference's units dissolved by :func:`cpts_geo.reference.geometry.dissolve`; the
-figures are those of the result (nothing is computed again).
+coverage layers are those of the HTML map (:func:`cpts_geo.maps.layers.build_coverage_layers`),
+unsimplified; the other geometries are the reference's units dissolved by
+:func:`cpts_geo.reference.geometry.dissolve`; the figures are those of the result (nothing is
+computed again).
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ import pandas as pd
 from cpts_geo.checks.findings import finding_by_unit
 from cpts_geo.inputs.read import as_register
 from cpts_geo.inputs.stages import STAGE_LABELS
+from cpts_geo.maps.layers import build_coverage_layers
 from cpts_geo.maps.styles import FINDING_STYLES, NEIGHBOUR_CPTS_STYLE
 from cpts_geo.outputs import qgis as _qgis
 from cpts_geo.reference.geometry import dissolve
 from cpts_geo.reference.units import Reference
+from cpts_geo.steering.coverage import Coverage, as_coverage
 
 __all__ = [
     "coverage_layers",
@@ -39,139 +43,128 @@ def _frame(rows: list[dict], columns: list[str], geoms) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(list(geoms), crs=4326), crs=4326)
 
 
-def _shown_cpts(cov) -> pd.DataFrame:
-    """The CPTS touching the area, whole (as on the coverage map)."""
-    cpts = cov.cpts_frame
-    scope = cov.scope
-    if scope["level"] == "national":
-        return cpts
-    col = "regions" if scope["level"] == "region" else "departements"
-    return cpts[[scope["code"] in areas for areas in cpts[col]]]
-
-
-def _cpts_layer(cpts: pd.DataFrame, geom) -> gpd.GeoDataFrame:
-    stages = [s if s in STAGE_LABELS else "" for s in cpts["statut"]]
+def _cpts_layer(cpts: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return _frame(
         [
             {
                 "cpts_id": cid,
                 "cpts_nom": r["cpts_nom"],
-                "statut": s,
-                "stade": STAGE_LABELS[s],
-                "date_statut": r["date_statut"] or "",
-                "population": int(r["population"]),
-                "n_communes": int(r["n_communes"]),
-                "taille_aci": int(r["aci_size_class"]),
+                "statut": r["statut"],
+                "stade": STAGE_LABELS[r["statut"]],
+                "date_statut": r["date_statut"],
+                "population": r["population"],
+                "n_communes": r["n_communes"],
+                "taille_aci": r["aci_size_class"],
             }
-            for (cid, r), s in zip(cpts.iterrows(), stages)
+            for cid, r in cpts.iterrows()
         ],
         ["cpts_id", "cpts_nom", "statut", "stade", "date_statut", "population", "n_communes", "taille_aci"],
-        [geom.get("c:" + str(c)) for c in cpts.index],
+        cpts.geometry,
     )
 
 
-def _white_layer(ref: Reference, white: pd.DataFrame, geom) -> gpd.GeoDataFrame:
-    by_dep = white.groupby("departement")["population"].agg(["size", "sum"])
+def _white_layer(white: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    return _frame(
+        [
+            {"departement": d, "nom": r["nom"], "communes": r["communes"], "population": r["population"]}
+            for d, r in white.iterrows()
+        ],
+        ["departement", "nom", "communes", "population"],
+        white.geometry,
+    )
+
+
+def _overlap_layer(overlaps: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return _frame(
         [
             {
-                "departement": d,
-                "nom": f"Zone blanche — {ref.departements.at[d, 'nom']} ({d})",
-                "communes": int(r["size"]),
-                "population": int(r["sum"]),
+                "cpts": " ; ".join(r["cpts"]),
+                "cpts_noms": " ; ".join(r["cpts_noms"]),
+                "communes": ", ".join(r["codes"]),
+                "n_communes": len(r["codes"]),
+                "population": r["population"],
             }
-            for d, r in by_dep.iterrows()
+            for _, r in overlaps.iterrows()
         ],
-        ["departement", "nom", "communes", "population"],
-        [geom.get("w:" + d) for d in by_dep.index],
+        ["cpts", "cpts_noms", "communes", "n_communes", "population"],
+        overlaps.geometry,
     )
 
 
-def _overlap_layer(cov, multi: pd.DataFrame, keys: list[str], geom) -> gpd.GeoDataFrame:
-    rows, geoms = [], []
-    names = cov.cpts_frame["cpts_nom"]
-    for key, grp in multi.assign(key=keys).groupby("key", sort=True):
-        rows.append(
+def _shared_layer(shared: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    return _frame(
+        [
             {
-                "cpts": key,
-                "cpts_noms": " ; ".join(str(names.get(c, "") or c) for c in key.split(" ; ")),
-                "communes": ", ".join(grp.index),
-                "n_communes": len(grp),
-                "population": int(grp["population"].sum()),
+                "code_insee": c,
+                "nom": r["nom"],
+                "cpts": " ; ".join(r["cpts"]),
+                "cpts_noms": " ; ".join(r["cpts_noms"]),
+                "population": r["population"],
             }
-        )
-        geoms.append(geom.get("o:" + key))
-    return _frame(rows, ["cpts", "cpts_noms", "communes", "n_communes", "population"], geoms)
+            for c, r in shared.iterrows()
+        ],
+        ["code_insee", "nom", "cpts", "cpts_noms", "population"],
+        shared.geometry,
+    )
 
 
-def _departement_layer(ref: Reference, cov, deps: list[str], geom) -> gpd.GeoDataFrame:
-    rows = {r["code"]: r for r in cov.departements}
-    empty = {"cpts": 0, "share_covered": 0.0, "white_zone_population": 0}
+def _departement_layer(deps: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return _frame(
         [
             {
                 "code": d,
-                "nom": ref.departements.at[d, "nom"],
-                "cpts": int(rows.get(d, empty)["cpts"]),
-                "part_couverte": float(rows.get(d, empty)["share_covered"]),
-                "population_zone_blanche": int(rows.get(d, empty)["white_zone_population"]),
+                "nom": r["nom"],
+                "cpts": r["cpts"],
+                "part_couverte": r["share_covered"],
+                "population_zone_blanche": r["white_zone_population"],
             }
-            for d in deps
+            for d, r in deps.iterrows()
         ],
         ["code", "nom", "cpts", "part_couverte", "population_zone_blanche"],
-        [geom.get("d:" + d) for d in deps],
+        deps.geometry,
     )
 
 
-def coverage_layers(ref: Reference, cov) -> dict[str, tuple]:
+def coverage_layers(ref: Reference, cov: Coverage) -> dict[str, tuple]:
     """Layers of a :class:`~cpts_geo.steering.coverage.Coverage`: CPTS by stage, white zones (one per
-    département), units in several CPTS (one per set of CPTS), départements (outlines).
+    département), units in several CPTS (one per set of CPTS), the communes declared shared (when
+    there are any; never among the overlaps), départements (outlines).
 
-    The CPTS drawn are those touching the area, whole (as on the coverage map); the figures are
-    the coverage's (its per-unit table and entries), the geometries one :func:`dissolve`.
+    The layers of the coverage map (:func:`~cpts_geo.maps.layers.build_coverage_layers`), with
+    unsimplified geometries: the CPTS touching the area, whole; the figures of the coverage.
     """
-    cpts = _shown_cpts(cov)
-    table = cov.units
-    inside = np.asarray(cov.in_scope)
-    deps = sorted(set(table.loc[inside, "departement"]))
-    white = table.loc[inside & (table["n_cpts"].to_numpy() == 0)]
-    multi = table.loc[table["n_cpts"].to_numpy() >= 2]
-    multi = multi[multi["cpts"].map(lambda c: any(x in cpts.index for x in c))]
-    multi_key = [" ; ".join(c) for c in multi["cpts"]]
-    dep_units = table.loc[inside]
-    members = [
-        pd.DataFrame({"group": "c:" + str(cid), "code_insee": codes})
-        for cid, codes in zip(cpts.index, cpts["codes"])
-        if len(codes)
-    ]
-    members += [
-        pd.DataFrame({"group": "w:" + white["departement"], "code_insee": white.index}),
-        pd.DataFrame({"group": ["o:" + k for k in multi_key], "code_insee": multi.index}),
-        pd.DataFrame({"group": "d:" + dep_units["departement"], "code_insee": dep_units.index}),
-    ]
-    geom = dissolve(ref, pd.concat(members, ignore_index=True), within=deps).geometry
-    return {  # the first is drawn at the bottom
+    if not isinstance(cov, Coverage):
+        raise TypeError(f"attendu une couverture calculée (coverage_summary), reçu {type(cov).__name__}")
+    layers = build_coverage_layers(as_coverage(ref, cov), tolerance_m=0.0, decimals=6)
+    out = {  # the first is drawn at the bottom
         "cpts_par_stade": (
-            _cpts_layer(cpts, geom),
+            _cpts_layer(layers.cpts),
             _qgis.cpts_stage_qml("statut"),
             "CPTS par stade (Atlas des CPTS)",
         ),
         "zones_blanches": (
-            _white_layer(ref, white, geom),
+            _white_layer(layers.white_zones),
             _qgis.white_zone_qml(),
             "Zones blanches (aucune CPTS)",
         ),
         "chevauchements": (
-            _overlap_layer(cov, multi, multi_key, geom),
+            _overlap_layer(layers.overlaps),
             _qgis.overlap_qml(),
             "Communes dans plusieurs CPTS",
         ),
-        "departements": (
-            _departement_layer(ref, cov, deps, geom),
-            _qgis.departement_outline_qml(),
-            "Limites des départements",
-        ),
     }
+    if len(layers.shared):
+        out["communes_partagees"] = (
+            _shared_layer(layers.shared),
+            _qgis.shared_qml(),
+            "Communes partagées déclarées",
+        )
+    out["departements"] = (
+        _departement_layer(layers.departements),
+        _qgis.departement_outline_qml(),
+        "Limites des départements",
+    )
+    return out
 
 
 def territory_layers(ref: Reference, report, *, existing=None) -> dict[str, tuple]:
@@ -286,7 +279,7 @@ def suggest_layers(ref: Reference, result) -> dict[str, tuple]:
     }
 
 
-def write_coverage_gpkg(ref: Reference, cov, path, *, inputs: Iterable = ()) -> Path:
+def write_coverage_gpkg(ref: Reference, cov: Coverage, path, *, inputs: Iterable = ()) -> Path:
     """Write :func:`coverage_layers` to a styled GeoPackage."""
     return _qgis.write_styled_gpkg(path, coverage_layers(ref, cov), inputs=inputs)
 

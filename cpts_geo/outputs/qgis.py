@@ -46,6 +46,7 @@ __all__ = [
     "qml_single_fill",
     "region_outline_qml",
     "rgba",
+    "shared_qml",
     "suggested_qml",
     "territory_outline_qml",
     "territory_units_qml",
@@ -225,13 +226,14 @@ def _fill_symbol(
     hatch_color=None,
     hatch_width_mm=0.58,
     hatch_spacing_mm=1.85,
+    hatch_angle=45.0,
 ) -> ET.Element:
     """A fill symbol: a plain fill, optional hatching over it, and its outline (dashed: a line layer)."""
     sym = _symbol(parent, name, "fill")
     plain_outline = stroke if not dash else None
     _simple_fill(sym, fill, fill_opacity, plain_outline, stroke_width_mm)
     if hatched:
-        _hatch(sym, hatch_color or stroke or "#737373", hatch_width_mm, hatch_spacing_mm, 45)
+        _hatch(sym, hatch_color or stroke or "#737373", hatch_width_mm, hatch_spacing_mm, hatch_angle)
     if dash and stroke:
         _layer(sym, "SimpleLine", _line_props(stroke, stroke_width_mm, dash))
     return sym
@@ -572,6 +574,32 @@ def white_zone_qml() -> str:
             hatch_color=WHITE_HATCH["color"],
             hatch_width_mm=round(WHITE_HATCH["width_px"] * MM_PER_PX, 3),
             hatch_spacing_mm=round(WHITE_HATCH["spacing_px"] * MM_PER_PX, 3),
+        )
+        _tail(r)
+
+    return _document(fill_renderer)
+
+
+def shared_qml() -> str:
+    """Communes declared shared below the commune level: light purple hatched the other way
+    than the white zones (as the HTML map's pattern), dashed purple outline."""
+    from cpts_geo.maps.styles import SHARED_STYLE
+
+    fill = "#" + _HEX.findall(SHARED_STYLE["fillColor"])[-1]  # "url(#...) #c2a5cf": the fallback colour
+
+    def fill_renderer(root):
+        r = _renderer(root, "singleSymbol")
+        _fill_symbol(
+            ET.SubElement(r, "symbols"),
+            "0",
+            fill=fill,
+            stroke=SHARED_STYLE["color"],
+            stroke_width_mm=round(SHARED_STYLE["weight"] * MM_PER_PX, 3),
+            fill_opacity=SHARED_STYLE["fillOpacity"],
+            dash=_dash_mm(SHARED_STYLE["dashArray"]),
+            hatched=True,
+            hatch_color=SHARED_STYLE["color"],
+            hatch_angle=135.0,
         )
         _tail(r)
 

@@ -105,7 +105,11 @@ def coverage_table(ref: Reference, register) -> pd.DataFrame:
         level: not an overlap) and ``etat`` (``"zone blanche"``, ``"couverte"``,
         ``"partagée déclarée"`` or ``"chevauchement"``).
     """
-    register = as_register(ref, register)
+    return _coverage_table(ref, as_register(ref, register))
+
+
+def _coverage_table(ref: Reference, register: Register) -> pd.DataFrame:
+    """:func:`coverage_table` of a :class:`Register` of ``ref``."""
     out = ref.units[["nom", "commune", "departement", "region", "population"]].copy()
     out["cpts"] = [list(c) for c in register.unit_cpts]
     out["n_cpts"] = register.n_cpts_by_unit
@@ -129,7 +133,11 @@ def cpts_table(ref: Reference, register) -> pd.DataFrame:
         one), ``population`` (of all its units, shared ones included), ``aci_size_class``,
         ``departements`` and ``regions`` (sorted lists of codes it touches).
     """
-    register = as_register(ref, register)
+    return _cpts_table(ref, as_register(ref, register))
+
+
+def _cpts_table(ref: Reference, register: Register) -> pd.DataFrame:
+    """:func:`cpts_table` of a :class:`Register` of ``ref``."""
     frame = register.cpts[["cpts_nom", "statut", "date_statut"]]
     links = register.links
     units = ref.units
@@ -202,7 +210,8 @@ class Coverage:
     @functools.cached_property
     def cpts_frame(self) -> pd.DataFrame:
         """:func:`cpts_table` of the register."""
-        return cpts_table(self.ref, self.register)
+        assert self.register is not None, "Coverage built without its register"
+        return _cpts_table(self.ref, self.register)
 
     def to_dict(self) -> dict:
         """The JSON contract: ``{"national": ..., "regions": [...], "departements": [...]}`` and
@@ -551,7 +560,11 @@ def at_least_stage(ref: Reference, register, stage: str) -> Register:
     InputError
         An unknown stage.
     """
-    register = as_register(ref, register)
+    return _at_least_stage(ref, as_register(ref, register), stage)
+
+
+def _at_least_stage(ref: Reference, register: Register, stage: str) -> Register:
+    """:func:`at_least_stage` of a :class:`Register` of ``ref``."""
     if stage not in STAGES:
         raise InputError(f"stade minimal '{stage}' inconnu ; attendu {', '.join(STAGES)}")
     rank = {s: i for i, s in enumerate(STAGES)}
@@ -579,7 +592,8 @@ def coverage_summary(
     ref
         The reference.
     register
-        A :class:`cpts_geo.inputs.Register` (an empty one gives a France of white zones).
+        A :class:`cpts_geo.inputs.Register` (an empty one gives a France of white zones), or
+        anything :func:`~cpts_geo.inputs.read.as_register` takes (coerced once, here).
     region, departement
         Restrict ``regions`` and ``departements`` to one région or département (code or name);
         ``national`` is always the whole of France, for context.
@@ -610,10 +624,10 @@ def coverage_summary(
     """
     scope = resolve_scope(ref, region=region, departement=departement)
     goal = float(check_param("goal", goal))
-    register = as_register(ref, register)
+    register = as_register(ref, register)  # the one coercion: what follows takes a Register
     if min_stage is not None:
-        register = at_least_stage(ref, register, min_stage)
-    table = (coverage_table(ref, register) if table is None else table).copy()
+        register = _at_least_stage(ref, register, min_stage)
+    table = (_coverage_table(ref, register) if table is None else table).copy()
     links = register.links
     stages = register.cpts["statut"]
     by_stage = covered_by_stage_levels(table, links, stages)
