@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 LEAFLET_VERSION = _leaflet.CDN_VERSION
 LEAFLET_CDN = _leaflet.LEAFLET_CDN
 
+
 def prepare_assets(m, online: bool = False) -> None:
     """Keep only Leaflet among folium's default assets (jQuery, Bootstrap, awesome-markers and
     Font Awesome are not used): embedded from the pip package by default (the page needs no

@@ -15,7 +15,6 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from cpts_geo.checks.findings import finding_by_unit
