@@ -12,6 +12,9 @@ __getattr__, __dir__, __all__ = attach(
         "TerritoryLayer": "coverage",
         "coverage_map": "coverage",
         "territory_map": "territory",
+        "TerritoryMapLayers": "territory",
+        "report_layers": "territory",
+        "territory_layers": "territory",
         "changes_map": "plan_maps",
         "suggest_map": "plan_maps",
         "escape_html": "base",
@@ -33,4 +36,7 @@ if TYPE_CHECKING:
     from cpts_geo.maps.coverage import coverage_map as coverage_map
     from cpts_geo.maps.plan_maps import changes_map as changes_map
     from cpts_geo.maps.plan_maps import suggest_map as suggest_map
+    from cpts_geo.maps.territory import TerritoryMapLayers as TerritoryMapLayers
+    from cpts_geo.maps.territory import report_layers as report_layers
+    from cpts_geo.maps.territory import territory_layers as territory_layers
     from cpts_geo.maps.territory import territory_map as territory_map
