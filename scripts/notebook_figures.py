@@ -5,9 +5,10 @@ Each picture is drawn by the functions the notebook calls, on the notebook's def
 shipped example proposal, the FICTITIOUS register of the Pays de la Loire):
 
 - ``01_diagnostic_territoire.png``: the static map of the territory and its surroundings, next to
-  the population by commune and the ACI size scale (``cpts_geo.diagnostic``);
+  the population by commune and the ACI size scale (``cpts_geo.outputs.figures.territory_figure``
+  of the summary's check report, ``cpts_geo.diagnostic.charts``);
 - ``02_couverture_region.png``: the coverage of région 52 by stage with the white zones
-  (``cpts_geo.maps.coverage_figure``).
+  (``cpts_geo.outputs.figures.coverage_figure``).
 
 Re-run it when a figure function changes. Usage: ``python scripts/notebook_figures.py
 [-o notebooks/figures] [--dpi 110]``.
@@ -24,8 +25,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import cpts_geo as cg
-from cpts_geo.diagnostic import summary as dg
-from cpts_geo.outputs.figures import coverage_figure
+from cpts_geo.diagnostic.charts import aci_chart, population_chart
+from cpts_geo.diagnostic.summary import territory_summary
+from cpts_geo.outputs.figures import coverage_figure, territory_figure
 
 EXAMPLES = cg.reference.default_data_dir() / "examples"
 # The notebooks' defaults.
@@ -62,10 +64,10 @@ def _side_by_side(left, right_column, gap: int = 20):
 def diagnostic_picture(ref, dpi: int):
     registre = cg.read_register(REGISTRE, ref)
     proposition = cg.read_proposal(PROPOSITION, ref)
-    synthese = dg.territory_summary(ref, proposition, existing=registre)
+    synthese = territory_summary(ref, proposition, existing=registre)
     return _side_by_side(
-        _image(dg.territory_figure(ref, synthese, existing=registre), dpi),
-        [_image(dg.population_chart(synthese), dpi), _image(dg.aci_chart(synthese), dpi)],
+        _image(territory_figure(ref, synthese.report, existing=registre), dpi),
+        [_image(population_chart(synthese), dpi), _image(aci_chart(synthese), dpi)],
     )
 
 

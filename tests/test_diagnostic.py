@@ -327,13 +327,24 @@ def test_french_table_formats(row):
 
 def test_figures_are_french(ref, register):
     s = territory_summary(ref, cg.read_proposal(EXAMPLES / "proposition_enclave.csv", ref), existing=register)
-    fig = territory_figure(ref, s, existing=register)
+    fig = territory_figure(ref, s.report, existing=register)
     ax = fig.axes[0]
     assert ax.get_title().startswith("Projet fictif autour du Mans (Le Mans enclavé)\n56 255 habitants")
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert "Commune du territoire" in labels and "CPTS — Contrat ACI signé" in labels
+    # Drawn from the report: its 12 communes are all in a CPTS of the register, Le Mans enclaved.
+    assert s.report.rule("overlap").details["n_communes"] == 12
+    assert labels[:3] == [
+        "Commune déjà dans une CPTS existante",
+        "Limite du territoire",
+        "Commune enclavée (hors territoire)",
+    ]
+    assert "CPTS — Contrat ACI signé" in labels and "Commune du territoire" not in labels
     texts = {t.get_text() for t in ax.texts}
     assert {"Allonnes", "CPTS fictive du Mans"} <= texts
+    # Given the summary itself (the former signature), the figure is its report's, with a warning.
+    with pytest.warns(DeprecationWarning, match=r"territory_figure\(ref, synthese.report"):
+        old = territory_figure(ref, s, existing=register)
+    assert old.axes[0].get_title() == ax.get_title()
     chart = population_chart(s)
     assert chart.axes[0].get_xlabel() == "Population municipale 2023"
     assert "commune la plus peuplée : Allonnes, 19,1 % de la population" in chart._suptitle.get_text()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -195,3 +196,125 @@ def test_text_of_a_real_report(ref):
         "    CC Auray Quiberon Terre Atlantique (200043123) : coupé, 1/24 communes, 4\u00a0876/91\u00a0253 hab. (5,3\u00a0%)"
     ) in text
     assert "  Bangor (56009), Locmaria (56114), Le Palais (56152), Quiberon (56186), Sauzon (56241)" in text
+
+
+# ---------------------------------------------------------------------------------------------
+# The print map of a check report: drawn from the report, as the interactive map
+# ---------------------------------------------------------------------------------------------
+EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "examples"
+REGISTER = EXAMPLES / "registre_fictif_pays_de_la_loire.csv"
+
+
+def _print_map(ref, report, register, monkeypatch):
+    """The figure the HTML report prints, caught where it becomes an ``<img>``."""
+    import cpts_geo.outputs.printing as printing
+    from cpts_geo.outputs.html_report import report_html
+
+    drawn = []
+    monkeypatch.setattr(printing, "static_map_img", lambda fig, **_: drawn.append(fig) or "<img>")
+    report_html(ref, report, existing=register)
+    (fig,) = drawn
+    return fig.axes[0]
+
+
+def _points(ref, codes) -> dict:
+    """A point inside each unit, in the figure's CRS (Lambert-93)."""
+    pts = ref.units.loc[list(codes)].geometry.to_crs(2154).representative_point()
+    return {c: (p.x, p.y) for c, p in pts.items()}
+
+
+def _top_fill(ax, point) -> str | None:
+    """The fill colour (hex, no alpha) of the last patch drawn under ``point``."""
+    from matplotlib.colors import to_hex
+
+    top = None
+    for coll in ax.collections:
+        colours = coll.get_facecolors()
+        for i, path in enumerate(coll.get_paths()):
+            colour = colours[i % len(colours)] if len(colours) else None
+            if colour is not None and colour[3] > 0 and path.contains_point(point):
+                top = to_hex(colour, keep_alpha=False)
+    return top
+
+
+def _white_hatched(ax, points: dict) -> set[str]:
+    """The units drawn with the hatching that the legend gives to the white zones."""
+    legend = ax.get_legend()
+    hatch = next((h.get_hatch() for h in legend.legend_handles if "zone blanche" in h.get_label()), None)
+    if hatch is None:
+        return set()
+    paths = [p for coll in ax.collections if coll.get_hatch() == hatch for p in coll.get_paths()]
+    return {c for c, pt in points.items() if any(p.contains_point(pt) for p in paths)}
+
+
+@pytest.mark.national
+def test_print_map_of_a_perimeter_change_shows_no_overlap(ref, monkeypatch):
+    """``check PROPOSITION --existing REGISTRE --cpts-id X``: X's communes in its new perimeter
+    are no overlap in the report, nor on its print map (a second check without ``cpts_id``
+    drew them all red)."""
+    from cpts_geo.inputs.read import read_register
+    from cpts_geo.maps.styles import FINDING_STYLES
+
+    register = read_register(REGISTER, ref)
+    # The CPTS of Angers grows onto the white zone next to it: Cheffes, Montreuil-sur-Loir, Tiercé.
+    codes = register.codes("FICTIF-52-042") + ["49090", "49216", "49347"]
+    report = check_territory(
+        ref, codes, name="CPTS d'Angers agrandie", existing=register, cpts_id="FICTIF-52-042"
+    )
+    assert report.rule("overlap").status == "pass" and list(report.rule("overlap").details["cpts"]) == []
+    ax = _print_map(ref, report, register, monkeypatch)
+    fills = {c: _top_fill(ax, p) for c, p in _points(ref, codes).items()}
+    red = FINDING_STYLES["chevauchement"][1]["fillColor"]
+    assert sorted(c for c, f in fills.items() if f == red) == []
+    assert set(fills.values()) == {FINDING_STYLES["territoire"][1]["fillColor"]}
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert not [t for t in labels if "déjà dans une CPTS" in t], labels
+
+
+@pytest.mark.national
+def test_print_map_hatches_white_zones_only_where_the_register_speaks(ref, monkeypatch):
+    """A territory on the border of Loire-Atlantique checked against a register of
+    Loire-Atlantique only: its neighbours of Maine-et-Loire and Vendée, of which the register
+    says nothing, are no white zone on the print map, as on the interactive map; the
+    neighbours the register leaves uncovered in Loire-Atlantique are."""
+    import re
+
+    import folium
+    import numpy as np
+
+    from cpts_geo.checks.findings import findings_by_unit
+    from cpts_geo.inputs.read import as_register, read_register
+    from cpts_geo.maps.territory import territory_map
+
+    full = read_register(REGISTER, ref)
+    t = full.table
+    # Loire-Atlantique only, without the CPTS of Vallet: its communes become a white zone.
+    register = as_register(ref, t[t["code_insee"].str.startswith("44") & (t["cpts_id"] != "FICTIF-52-009")])
+    clisson = full.codes("FICTIF-52-008")
+    report = check_territory(ref, clisson, name="CPTS de Clisson", existing=register, cpts_id="FICTIF-52-008")
+    pos = ref.position.reindex(clisson).to_numpy(dtype=np.int64)
+    neighbours = sorted(set(ref.arrays.codes[ref.arrays.neighbours_of(pos)].astype(str)) - set(clisson))
+    assert {c[:2] for c in neighbours} == {"44", "49", "85"}
+    vallet = set(full.codes("FICTIF-52-009"))
+    expected = {c for c in neighbours if c in vallet}
+    assert expected == {"44032", "44084", "44108", "44117", "44169"}
+
+    ax = _print_map(ref, report, register, monkeypatch)
+    hatched = _white_hatched(ax, _points(ref, neighbours))
+    assert sorted(hatched - expected) == []
+    assert hatched == expected
+
+    m = territory_map(ref, clisson, findings=findings_by_unit(ref, report), existing=register)
+    layers = [
+        ch
+        for ch in m._children.values()
+        if isinstance(ch, folium.GeoJson) and "zone blanche" in ch.layer_name
+    ]
+    on_screen = {
+        re.search(r"\((\w+)\)$", f["properties"]["nom"]).group(1)
+        for ly in layers
+        for f in ly.data["features"]
+    }
+    assert on_screen == hatched
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "Commune d'un département hors du registre" in labels

@@ -14,6 +14,9 @@ __getattr__, __dir__, __all__ = attach(
         "CoverageLayers": "layers",
         "build_coverage_layers": "layers",
         "territory_map": "territory",
+        "TerritoryMapLayers": "territory",
+        "report_layers": "territory",
+        "territory_layers": "territory",
         "changes_map": "plan_maps",
         "suggest_map": "plan_maps",
         "escape_html": "base",
@@ -37,4 +40,7 @@ if TYPE_CHECKING:
     from cpts_geo.maps.layers import build_coverage_layers as build_coverage_layers
     from cpts_geo.maps.plan_maps import changes_map as changes_map
     from cpts_geo.maps.plan_maps import suggest_map as suggest_map
+    from cpts_geo.maps.territory import TerritoryMapLayers as TerritoryMapLayers
+    from cpts_geo.maps.territory import report_layers as report_layers
+    from cpts_geo.maps.territory import territory_layers as territory_layers
     from cpts_geo.maps.territory import territory_map as territory_map

@@ -7,9 +7,9 @@ notebook shows each figure exactly once and a script never leaks figures; save o
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -18,23 +18,23 @@ import shapely
 
 from cpts_geo._errors import CptsGeoError
 from cpts_geo._text import fr_decimal, fr_int, fr_number, fr_plural, fr_share, plain
-from cpts_geo.inputs.read import as_register
+from cpts_geo.checks.report import Report
 from cpts_geo.inputs.stages import LEVEL_LABELS, LEVELS, NOT_GIVEN, STAGE_LABELS
 from cpts_geo.maps.layers import CoverageLayers, build_coverage_layers
-from cpts_geo.maps.styles import DETAIL, OVERLAP_STYLE, SHARED_STYLE, STAGE_COLORS
+from cpts_geo.maps.styles import DETAIL, FINDING_STYLES, OVERLAP_STYLE, SHARED_STYLE, STAGE_COLORS
+from cpts_geo.maps.territory import WHITE_NEIGHBOUR_LABEL, TerritoryMapLayers, report_layers, sea_link_lines
 from cpts_geo.reference.geometry import zone_epsg
 from cpts_geo.reference.units import METRO_EPSG, Reference
 from cpts_geo.steering.coverage import NOTE_MULTI, Coverage, as_coverage
 from cpts_geo.steering.history import CoverageHistory
 
-if TYPE_CHECKING:
-    from cpts_geo.diagnostic import summary as diagnostic
-
 __all__ = ["coverage_bar_chart", "coverage_figure", "save_figure", "territory_figure"]
 
-_TERRITORY_COLOR = "#4292c6"
 _WHITE_COLOR = "#e0e0e0"
-_OVERLAP_COLOR = "#d7191c"
+_CONTEXT_COLOR = "#f3f3f1"
+_TERRITORY_FILL = FINDING_STYLES["territoire"][1]["fillColor"]
+#: The units of a split EPCI on a territory figure: hatched, over the colours of the CPTS.
+_EPCI_HATCH: dict[str, Any] = {"edgecolor": FINDING_STYLES["epci_partiel"][1]["color"], "hatch": "\\\\"}
 _SHARED_FILL = SHARED_STYLE["fillColor"].split()[-1]  # "url(#pattern) #hex": the colour
 
 
@@ -47,124 +47,300 @@ def new_figure(figsize, layout: Literal["constrained", "compressed", "tight"] | 
     return Figure(figsize=figsize, layout=layout)
 
 
-_fr = plain
+def territory_figure(ref: Reference, report: Report, *, existing=None, width: float = 9.0, labels: int = 6):
+    """A static map of a checked territory and its surroundings (matplotlib), in French.
 
-
-def territory_figure(
-    ref: Reference,
-    summary: diagnostic.TerritorySummary,
-    *,
-    existing=None,
-    width: float = 9.0,
-    labels: int = 6,
-    enclaves: Iterable[str] = (),
-    detached: Iterable[Iterable[str]] = (),
-    sea_links: Iterable[Mapping] = (),
-):
-    """A static map of a territory and its surroundings (matplotlib), in French.
-
-    Long because it is one figure drawn layer by layer (surroundings, CPTS, white zones, the
-    territory, labels, legend).
-
-    The territory's communes (blue, the most populous named), the neighbouring CPTS of
-    ``existing`` coloured by stage (as on the coverage maps) with their names, the white-zone
-    communes around (hatched), and the communes shared with a CPTS (red). Drawn in the zone's
-    projected CRS, framed on the territory and its neighbours.
+    The layers of the interactive map (:func:`cpts_geo.maps.territory.report_layers`), drawn from
+    the report as computed: the territory's units coloured by finding (the most populous
+    named), the enclaves and the rest of the split EPCIs, the neighbouring CPTS of ``existing``
+    coloured by stage (as on the coverage maps) with their names, the white zones around the
+    territory (hatched, only in the départements of the register), the detached parts and the
+    sea links. Drawn in the zone's projected CRS, framed on the territory and its neighbours.
 
     Parameters
     ----------
     ref
-        The reference.
-    summary
-        From :func:`territory_summary`.
+        The reference the report was made on.
+    report
+        The checks of the territory (:func:`cpts_geo.check_territory`; in a notebook the
+        ``report`` of :func:`cpts_geo.diagnostic.territory_summary`).
     existing
-        The register given to :func:`territory_summary` (``None``: no CPTS drawn).
+        The register the territory was checked against (``None``: no CPTS nor white zone drawn).
     width
         Width of the figure in inches (the height follows the map's shape).
     labels
         How many of the territory's communes are named (most populous first).
-    enclaves
-        Codes of the units outside the territory that it encloses (the enclaves rule): filled
-        as on the HTML map.
-    detached
-        Unit codes of each part of the territory apart from its main one: outlined (dashed).
-    sea_links
-        The contiguity rule's ``details["sea_links"]``: dashed lines with their length.
 
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import cpts_geo as cg
+    >>> ref = cg.load_reference()
+    >>> fig = territory_figure(ref, cg.check_territory(ref, ["56009", "56114", "56152", "56241"]))
+    >>> fig.axes[0].get_title().splitlines()[1]
+    '5 607 habitants, 86 km², taille ACI 1'
     """
-    import geopandas as gpd
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
     from matplotlib.patheffects import withStroke
 
-    units = ref.units
-    inside = units.loc[summary.codes]
-    epsg = int(inside["epsg"].mode().iloc[0])
-    geom = shapely.coverage_union_all(inside.geometry.dropna().to_numpy())
-    around = units.loc[summary.neighbours.index].geometry.dropna().to_numpy()
-    minx, miny, maxx, maxy = gpd.GeoSeries([geom, *around], crs=4326).to_crs(epsg).total_bounds
-    pad = 0.06 * max(maxx - minx, maxy - miny)
-    frame = (minx - pad, miny - pad, maxx + pad, maxy + pad)
-    window = gpd.GeoSeries([shapely.box(*frame)], crs=epsg).to_crs(4326).iloc[0]
-    context = units.iloc[np.sort(units.sindex.query(window, predicate="intersects"))]
-    context = context[context.geometry.notna()]
-
-    links = as_register(ref, existing).named_links
-    links = links[links["code_insee"].isin(context.index)]
-    n_cpts = links.groupby("code_insee").size().reindex(context.index).fillna(0).to_numpy()
-    stage_of = links.drop_duplicates("code_insee").set_index("code_insee")["statut"].reindex(context.index)
-    stage_of = stage_of.fillna("").where(stage_of.isin(list(STAGE_COLORS)), "")
-    in_t = context.index.isin(summary.codes)
-    single = n_cpts == 1
-    colour = np.where(n_cpts == 0, _WHITE_COLOR, _OVERLAP_COLOR).astype(object)
-    colour[single] = [STAGE_COLORS[s] for s in stage_of[single]]
-    colour[in_t & (n_cpts == 0)] = _TERRITORY_COLOR
-    colour[in_t & (n_cpts > 0)] = _OVERLAP_COLOR
-    white = (n_cpts == 0) & ~in_t
-    proj = gpd.GeoDataFrame(
-        {"c": colour, "white": white}, geometry=context.geometry.to_crs(epsg).to_numpy(), crs=epsg
-    )
-
+    report = _as_report(report)
+    layers = report_layers(ref, report, existing=existing)
+    if not ref.units.loc[layers.codes].geometry.notna().any():
+        raise CptsGeoError("carte du territoire impossible : aucune commune du territoire n'a de contour")
+    epsg = int(ref.units.loc[layers.codes, "epsg"].mode().iloc[0])
+    frame = _territory_frame(ref, layers, epsg)
+    context = _context_units(ref, frame, epsg)
     ratio = (frame[3] - frame[1]) / (frame[2] - frame[0])
     fig = new_figure((width, min(max(width * ratio, 4.0), 14.0) + 1.6))
     ax = fig.add_subplot()
-    proj.plot(ax=ax, color=proj["c"], linewidth=0)
-    if white.any():
-        proj[proj["white"]].plot(ax=ax, facecolor="none", edgecolor="#a8a8a8", hatch="///", linewidth=0)
-    proj.boundary.plot(ax=ax, color="white", linewidth=0.5)  # commune limits, over the hatching
     halo = [withStroke(linewidth=2.5, foreground="white")]
-    view = shapely.box(*frame)
-    for cid, part in links.groupby("cpts_id", sort=True):
-        g = gpd.GeoSeries(
-            [shapely.coverage_union_all(context.loc[part["code_insee"]].geometry.to_numpy())], crs=4326
-        ).to_crs(epsg)
-        g.boundary.plot(ax=ax, color="#2b2b2b", linewidth=0.9)
-        shown = shapely.intersection(g.iloc[0], view)
-        if cid in summary.neighbour_cpts.index and not shown.is_empty:
-            inner = shapely.intersection(shown, shapely.buffer(view, -pad))  # names away from the frame
-            p = (shown if inner.is_empty else inner).representative_point()
-            ax.text(
-                p.x,
-                p.y,
-                summary.neighbour_cpts.at[cid, "cpts_nom"],
-                fontsize=7.5,
-                ha="center",
-                va="center",
-                color="#1a1a1a",
-                style="italic",
-                path_effects=halo,
-                clip_on=True,
+    _draw_background(ax, context)
+    stage_handles = _draw_cpts_fills(ax, context, layers)
+    white_handles = _draw_white_zones(ax, context, layers)
+    finding_handles = _draw_finding_fills(ax, context, layers)
+    context.boundary.plot(ax=ax, color="white", linewidth=0.5)  # commune limits, over the fills
+    _draw_cpts_outlines(ax, ref, report, layers, frame, epsg, halo)
+    outline_handles = _draw_territory_outline(ax, ref, layers, epsg)
+    detached_handles = _draw_detached(ax, ref, layers, epsg)
+    sea_handles = _draw_sea_links(ax, ref, layers, epsg, halo)
+    _name_communes(ax, ref, layers, epsg, labels, halo)
+    handles = (
+        finding_handles[:1]
+        + outline_handles
+        + finding_handles[1:]
+        + detached_handles
+        + sea_handles
+        + stage_handles
+        + white_handles
+    )
+    _frame_and_caption(fig, ax, ref, report, layers, frame, epsg, handles)
+    return fig
+
+
+def _as_report(report) -> Report:
+    """The report, or the ``report`` of a diagnostic summary (deprecated)."""
+    if isinstance(report, Report):
+        return report
+    inner = getattr(report, "report", None)
+    if isinstance(inner, Report):
+        warnings.warn(
+            "territory_figure(ref, synthese) est obsolète : passez le rapport des vérifications, "
+            "territory_figure(ref, synthese.report, existing=registre)",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        return inner
+    raise TypeError(f"territory_figure attend un Report (check_territory), reçu {type(report).__name__}")
+
+
+def _territory_frame(
+    ref: Reference, layers: TerritoryMapLayers, epsg: int
+) -> tuple[float, float, float, float]:
+    """The extent drawn (projected): the territory, its land neighbours and the units with a
+    finding, with a margin."""
+    shown = list(dict.fromkeys([*layers.codes, *layers.neighbours, *layers.kind]))
+    geoms = ref.units.loc[shown].geometry.dropna()
+    minx, miny, maxx, maxy = geoms.to_crs(epsg).total_bounds
+    pad = 0.06 * max(maxx - minx, maxy - miny)
+    return (minx - pad, miny - pad, maxx + pad, maxy + pad)
+
+
+def _context_units(ref: Reference, frame, epsg: int) -> gpd.GeoDataFrame:
+    """Every unit in the frame, projected, indexed by code."""
+    units = ref.units
+    window = gpd.GeoSeries([shapely.box(*frame)], crs=epsg).to_crs(4326).iloc[0]
+    context = units.iloc[np.sort(units.sindex.query(window, predicate="intersects"))]
+    context = context[context.geometry.notna()]
+    return gpd.GeoDataFrame(geometry=context.geometry.to_crs(epsg).to_numpy(), index=context.index, crs=epsg)
+
+
+def _draw_background(ax, context: gpd.GeoDataFrame) -> None:
+    """Every unit of the frame in a neutral grey (covered by nothing drawn)."""
+    context.plot(ax=ax, color=_CONTEXT_COLOR, linewidth=0, gid="cpts-contexte")
+
+
+def _draw_cpts_fills(ax, context: gpd.GeoDataFrame, layers: TerritoryMapLayers) -> list:
+    """The units of the neighbouring CPTS outside the territory, in the colour of their stage
+    (of the first CPTS by id when several), under the hatching of the split EPCIs (enclaves are
+    filled over them); returns the legend handles of the stages drawn."""
+    from matplotlib.patches import Patch
+
+    filled = {c for c, k in layers.kind.items() if k != "epci_hors"}
+    rows = layers.cpts.drop_duplicates("code_insee")
+    rows = rows[rows["code_insee"].isin(context.index) & ~rows["code_insee"].isin(filled)]
+    if not len(rows):
+        return []
+    stages = rows["statut"].where(rows["statut"].isin(list(STAGE_COLORS)), "")
+    colours = [STAGE_COLORS[s] for s in stages]
+    context.loc[rows["code_insee"]].plot(ax=ax, color=colours, linewidth=0, gid="cpts-cpts-voisines")
+    shown = set(stages)
+    return [
+        Patch(facecolor=STAGE_COLORS[s], label=f"CPTS — {STAGE_LABELS[s]}")
+        for s in STAGE_COLORS
+        if s in shown
+    ]
+
+
+def _draw_white_zones(ax, context: gpd.GeoDataFrame, layers: TerritoryMapLayers) -> list:
+    """The white zones around the territory (:attr:`TerritoryMapLayers.white`), hatched; the legend
+    says when some neighbours are in a département the register does not cover."""
+    from matplotlib.patches import Patch
+
+    handles = []
+    codes = [c for c in layers.white if c in context.index]
+    if codes:
+        style: dict[str, Any] = {"facecolor": _WHITE_COLOR, "edgecolor": "#a8a8a8", "hatch": "///"}
+        context.loc[codes].plot(ax=ax, linewidth=0, gid="cpts-zone-blanche", **style)
+        handles.append(Patch(label=WHITE_NEIGHBOUR_LABEL, **style))
+    if layers.unknown and len(layers.cpts):
+        handles.append(
+            Patch(
+                facecolor=_CONTEXT_COLOR,
+                edgecolor="#c8c8c8",
+                label="Commune d'un département hors du registre",
             )
-    gpd.GeoSeries([geom], crs=4326).to_crs(epsg).boundary.plot(ax=ax, color="#08306b", linewidth=2.2)
-    named = inside.loc[summary.communes.head(labels).index]
+        )
+    return handles
+
+
+def _draw_finding_fills(ax, context: gpd.GeoDataFrame, layers: TerritoryMapLayers) -> list:
+    """The territory's units and its enclaves in the colour of their finding (as on the
+    interactive map), the units of its split EPCIs hatched (over the territory's blue inside,
+    over what is drawn outside: the stage colours of the CPTS are not overwritten); returns the
+    legend handles, the territory's first."""
+    from matplotlib.patches import Patch
+
+    handles = []
+    for k, (label, style) in FINDING_STYLES.items():
+        codes = [c for c, kk in layers.kind.items() if kk == k and c in context.index]
+        if not codes:
+            continue
+        gid = f"cpts-{k.replace('_', '-')}"
+        fill = _TERRITORY_FILL if k == "epci_partiel" else style["fillColor"]
+        if k == "epci_hors":
+            fill = "none"
+        else:
+            context.loc[codes].plot(ax=ax, color=fill, linewidth=0, gid=gid)
+        if k in ("epci_partiel", "epci_hors"):
+            context.loc[codes].plot(
+                ax=ax, facecolor="none", linewidth=0, gid=gid + "-hachures", **_EPCI_HATCH
+            )
+            handles.append(
+                Patch(facecolor=_CONTEXT_COLOR if fill == "none" else fill, label=label, **_EPCI_HATCH)
+            )
+        elif k == "enclave":
+            context.loc[codes].boundary.plot(ax=ax, color=style["color"], linewidth=1.0, gid=gid + "-contour")
+            handles.append(Patch(facecolor=fill, edgecolor=style["color"], label=label))
+        else:
+            handles.append(Patch(facecolor=fill, label=label))
+    handles.sort(key=lambda h: h.get_label() != FINDING_STYLES["territoire"][0])
+    return handles
+
+
+def _draw_cpts_outlines(
+    ax, ref: Reference, report: Report, layers: TerritoryMapLayers, frame, epsg: int, halo
+) -> None:
+    """Each neighbouring CPTS outlined and named: on its part outside the territory, or inside
+    it when it has none (not for the CPTS whose perimeter the report checks: the territory is it)."""
+    view = shapely.box(*frame)
+    inner_view = shapely.buffer(view, -0.05 * max(frame[2] - frame[0], frame[3] - frame[1]))
+    territory = _union(ref, layers.codes, epsg)
+    for cid, part in layers.cpts.groupby("cpts_id", sort=True):
+        geom = _union(ref, part["code_insee"], epsg)
+        gpd.GeoSeries([geom], crs=epsg).boundary.plot(
+            ax=ax, color="#2b2b2b", linewidth=0.9, gid="cpts-contour-cpts"
+        )
+        shown = shapely.intersection(geom, view)
+        outside = shapely.difference(shown, territory)
+        if outside.area > 0.02 * shown.area:
+            where = outside
+        elif cid != report.cpts_id:
+            where = shown
+        else:
+            continue
+        if where.is_empty:
+            continue
+        inner = shapely.intersection(where, inner_view)  # names away from the frame
+        p = (where if inner.is_empty else inner).representative_point()
+        ax.text(
+            p.x,
+            p.y,
+            plain(str(part["cpts_nom"].iloc[0])),
+            fontsize=7.5,
+            ha="center",
+            va="center",
+            color="#1a1a1a",
+            style="italic",
+            path_effects=halo,
+            clip_on=True,
+        )
+
+
+def _draw_territory_outline(ax, ref: Reference, layers: TerritoryMapLayers, epsg: int) -> list:
+    """The territory's outline (thick)."""
+    from matplotlib.lines import Line2D
+
+    gpd.GeoSeries([_union(ref, layers.codes, epsg)], crs=epsg).boundary.plot(
+        ax=ax, color="#08306b", linewidth=2.2, gid="cpts-contour"
+    )
+    return [Line2D([], [], color="#08306b", linewidth=2.2, label="Limite du territoire")]
+
+
+def _draw_detached(ax, ref: Reference, layers: TerritoryMapLayers, epsg: int) -> list:
+    """The parts of the territory apart from its main one, outlined (dashed)."""
+    from matplotlib.lines import Line2D
+
+    inside = set(layers.codes)
+    parts = [[u["code"] for u in d["communes"] if u["code"] in inside] for d in layers.detached]
+    parts = [p for p in parts if p]
+    if not parts:
+        return []
+    style: dict[str, Any] = {"color": "#e6550d", "linewidth": 2.0, "linestyle": (0, (4, 2))}
+    gpd.GeoSeries([_union(ref, p, epsg) for p in parts], crs=epsg).boundary.plot(
+        ax=ax, gid="cpts-partie-detachee", **style
+    )
+    return [Line2D([], [], label="Partie détachée du territoire", **style)]
+
+
+def _draw_sea_links(ax, ref: Reference, layers: TerritoryMapLayers, epsg: int, halo) -> list:
+    """The sea links (dashed lines), each with its length at its middle."""
+    from matplotlib.lines import Line2D
+
+    lines = sea_link_lines(ref, layers.sea_links)
+    if not len(lines):
+        return []
+    style: dict[str, Any] = {"color": "#0b4f8a", "linewidth": 2.0, "linestyle": (0, (5, 3))}
+    proj = lines.to_crs(epsg)
+    proj.plot(ax=ax, gid="cpts-liaison-maritime", **style)
+    for geom, text in zip(proj.geometry, proj["distance"]):
+        mid = geom.interpolate(0.5, normalized=True)
+        ax.text(
+            mid.x,
+            mid.y,
+            plain(text),
+            fontsize=8,
+            color="#0b4f8a",
+            weight="bold",
+            ha="left",
+            va="bottom",
+            path_effects=halo,
+            clip_on=True,
+        )
+    return [Line2D([], [], label="Liaison maritime", **style)]
+
+
+def _name_communes(ax, ref: Reference, layers: TerritoryMapLayers, epsg: int, labels: int, halo) -> None:
+    """The ``labels`` most populous communes of the territory, named in bold."""
+    inside = ref.units.loc[layers.codes]
+    order = np.lexsort((inside.index.to_numpy(), -inside["population"].fillna(0).to_numpy()))
+    named = inside.iloc[order[:labels]]
     for code, p in named.geometry.dropna().to_crs(epsg).representative_point().items():
         ax.text(
             p.x,
             p.y,
-            inside.at[code, "nom"],
+            plain(str(inside.at[code, "nom"])),
             fontsize=8,
             ha="center",
             va="center",
@@ -173,43 +349,27 @@ def territory_figure(
             path_effects=halo,
             clip_on=True,
         )
+
+
+def _frame_and_caption(fig, ax, ref: Reference, report: Report, layers, frame, epsg: int, handles) -> None:
+    """Frame, legend (under the map), title (name and figures of the report) and vintages."""
     ax.set_xlim(frame[0], frame[2])
     ax.set_ylim(frame[1], frame[3])
     ax.set_aspect("equal")
     ax.set_axis_off()
-    handles = [
-        Patch(facecolor=_TERRITORY_COLOR, label="Commune du territoire"),
-        Line2D([], [], color="#08306b", linewidth=2.2, label="Limite du territoire"),
-    ]
-    handles += _draw_findings(ax, ref, context, epsg, enclaves, detached, sea_links, halo)
-    stages = set(stage_of[single & ~in_t])
-    handles += [
-        Patch(facecolor=STAGE_COLORS[s], label=f"CPTS — {STAGE_LABELS[s]}")
-        for s in STAGE_COLORS
-        if s in stages
-    ]
-    if white.any():
-        handles.append(
-            Patch(
-                facecolor=_WHITE_COLOR,
-                edgecolor="#a8a8a8",
-                hatch="///",
-                label="Commune en zone blanche (aucune CPTS)",
-            )
-        )
-    if (n_cpts > 1).any() or (in_t & (n_cpts > 0)).any():
-        handles.append(Patch(facecolor=_OVERLAP_COLOR, label="Commune déjà dans une CPTS, ou dans plusieurs"))
     ax.legend(
         handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2, fontsize=8, frameon=False
     )
+    t = report.territory
+    area = float(ref.arrays.area[ref.position.reindex(layers.codes).to_numpy(dtype=np.int64)].sum())
     ax.set_title(
-        _fr(
-            f"{summary.name or 'Territoire'}\n{fr_int(summary.population)} habitants, "
-            f"{fr_decimal(summary.area_km2, 0)} km², taille ACI {summary.aci_size_class}"
+        plain(
+            f"{t.get('name') or 'Territoire'}\n{fr_int(t['population'])} habitants, "
+            f"{fr_decimal(area, 0)} km², taille ACI {t['aci_size_class']}"
         ),
         fontsize=11,
     )
-    v = summary.vintage
+    v = t.get("vintage") or ref.vintage
     fig.supxlabel(
         f"COG {v['cog']}, populations légales {v['population']} ; projection EPSG:{epsg}",
         fontsize=7,
@@ -217,67 +377,12 @@ def territory_figure(
         x=0.01,
         ha="left",
     )
-    return fig
 
 
-def _draw_findings(ax, ref: Reference, context, epsg: int, enclaves, detached, sea_links, halo) -> list:
-    """Enclaves (filled), detached parts (dashed outline) and sea links (dashed line, length) on
-    a territory figure; returns their legend handles."""
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
-    from cpts_geo.maps.styles import FINDING_STYLES
-    from cpts_geo.maps.territory import sea_link_lines
-
-    handles: list = []
-    enclaves = [c for c in enclaves if c in context.index]
-    if enclaves:
-        style = FINDING_STYLES["enclave"][1]
-        gpd.GeoSeries(context.loc[enclaves].geometry.to_numpy(), crs=4326).to_crs(epsg).plot(
-            ax=ax, color=style["fillColor"], edgecolor=style["color"], linewidth=1.0
-        )
-        handles.append(
-            Patch(facecolor=style["fillColor"], edgecolor=style["color"], label=FINDING_STYLES["enclave"][0])
-        )
-    parts = [[c for c in codes if c in ref.units.index] for codes in detached]
-    parts = [p for p in parts if p]
-    if parts:
-        geoms = [shapely.coverage_union_all(ref.units.loc[p].geometry.dropna().to_numpy()) for p in parts]
-        gpd.GeoSeries(geoms, crs=4326).to_crs(epsg).boundary.plot(
-            ax=ax, color="#e6550d", linewidth=2.0, linestyle=(0, (4, 2))
-        )
-        handles.append(
-            Line2D(
-                [],
-                [],
-                color="#e6550d",
-                linewidth=2.0,
-                linestyle=(0, (4, 2)),
-                label="Partie détachée du territoire",
-            )
-        )
-    lines = sea_link_lines(ref, sea_links)
-    if len(lines):
-        proj = lines.to_crs(epsg)
-        proj.plot(ax=ax, color="#0b4f8a", linewidth=2.0, linestyle=(0, (5, 3)))
-        for geom, text in zip(proj.geometry, proj["distance"]):
-            mid = geom.interpolate(0.5, normalized=True)
-            ax.text(
-                mid.x,
-                mid.y,
-                plain(text),
-                fontsize=8,
-                color="#0b4f8a",
-                weight="bold",
-                ha="left",
-                va="bottom",
-                path_effects=halo,
-                clip_on=True,
-            )
-        handles.append(
-            Line2D([], [], color="#0b4f8a", linewidth=2.0, linestyle=(0, (5, 3)), label="Liaison maritime")
-        )
-    return handles
+def _union(ref: Reference, codes, epsg: int):
+    """The union of units (their coverage), projected."""
+    geoms = ref.units.loc[list(codes)].geometry.dropna().to_numpy()
+    return gpd.GeoSeries([shapely.coverage_union_all(geoms)], crs=4326).to_crs(epsg).iloc[0]
 
 
 def coverage_figure(

@@ -95,27 +95,15 @@ def _join_wrapped(lines: list[str]) -> list[str]:
 
 
 def _static_map(ref, report: Report, *, existing, name: str) -> str:
-    """The printed map: the notebooks' territory figure with the enclaves, detached parts and
-    sea links, as an ``<img>`` shown in print only ("" when it cannot be drawn)."""
-    from cpts_geo.diagnostic.summary import territory_summary
+    """The printed map: the territory figure of the report (the layers of the interactive map),
+    as an ``<img>`` shown in print only ("" when it cannot be drawn)."""
     from cpts_geo.outputs.figures import territory_figure
     from cpts_geo.outputs.printing import static_map_img
 
-    codes = report.territory.get("communes", [])
-    if not codes:
+    if not report.territory.get("communes"):
         return ""
-    sea, detached = contiguity_overlays(report)
-    findings = findings_by_unit(ref, report)
     try:
-        summary = territory_summary(ref, codes, existing=existing, min_population=None, name=name)
-        fig = territory_figure(
-            ref,
-            summary,
-            existing=existing,
-            enclaves=findings["enclave"],
-            detached=[[u["code"] for u in d["communes"]] for d in detached],
-            sea_links=sea,
-        )
+        fig = territory_figure(ref, report, existing=existing)
     except (ValueError, KeyError, IndexError) as exc:  # a territory without any geometry
         log.warning("carte statique du rapport impossible : %s", exc)
         return ""
@@ -166,8 +154,6 @@ def report_html(
     static_map: bool = True,
 ) -> str:
     """A self-contained HTML report of one territory's checks, in French, that prints on A4.
-
-    Long because it is one HTML page assembled section by section.
 
     Summary table, each rule with its evidence, the communes with their population, the EPCI
     table and a folium map of the territory (units coloured by finding: overlaps, split EPCIs,
