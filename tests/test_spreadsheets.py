@@ -268,11 +268,12 @@ def test_suggest_xlsx_and_csv(tmp_path):
 
 
 def test_coverage_csv_is_neutralised():
-    from cpts_geo.cli.coverage import _csv
+    """What ``coverage --format csv`` prints (:meth:`Coverage.to_csv`)."""
+    from cpts_geo.steering.coverage import Coverage
 
     frame = pd.DataFrame({"niveau": ["region"], "nom": ["=HYPERLINK(1)"], "cpts": [-3]})
     cov = SimpleNamespace(to_frame=lambda by: frame)
-    assert _csv(cov, None) == "niveau,nom,cpts\nregion,'=HYPERLINK(1),-3\n"
+    assert Coverage.to_csv(cov, None) == "niveau,nom,cpts\nregion,'=HYPERLINK(1),-3\n"
 
 
 @pytest.mark.parametrize("command", ["coverage", "suggest"])
