@@ -168,7 +168,7 @@ def piece_rows(ref, nat, codes):
 def synthetic(n_instances: int, seed: int = 1):
     """Random grids (4-8 x 4-8 units, 4-15 EPCIs grown from random seeds, lognormal populations):
     the heuristic's deviation against the optimum for the same blocks, and the leftovers."""
-    sys.path.insert(0, str(ROOT / "tests"))
+    sys.path.insert(0, str(ROOT / "tests" / "suggest"))
     from test_epci_mode import random_instance
 
     rng = np.random.default_rng(seed)

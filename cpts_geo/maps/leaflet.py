@@ -7,7 +7,7 @@ zipped or editable install works too. :func:`inline_tags` turns them into one ``
 one ``<script>`` that a page embeds.
 
 folium 0.20's templates target Leaflet 1.9.3; the package ships 1.9.4, a bugfix release of the
-same API (checked in the browser by ``tests/test_leaflet_assets.py``: GeoJson, tooltips, layer
+same API (checked in the browser by ``tests/maps/test_leaflet_assets.py``: GeoJson, tooltips, layer
 control, scale, fit_bounds).
 
 The opt-in online variant (:func:`cdn_assets`, :func:`tile_layers`) loads the same Leaflet

@@ -49,7 +49,7 @@ __all__ = [
 #: a typo of a commune outside the context: a commune outside it that is nearer blocks the
 #: choice, and the ratio floor keeps short names out; with the list in another département, 1
 #: of 573 such typos was still taken (« Manal » for Maynal, Jura, gave Mana, Guyane: a tie).
-#: See tests/test_resolve.py.
+#: See tests/reference/test_resolve.py.
 AUTO_SCORE = 85.0
 
 #: Similarity from which a commune is proposed in « vouliez-vous dire … ? » (at most

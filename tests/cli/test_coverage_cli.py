@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from cpts_geo.cli.main import main
 from cpts_geo.maps.base import external_resources
-from tests.test_coverage import NATIONAL_POP, ROWS, frame
+from tests.steering.test_coverage import NATIONAL_POP, ROWS, frame
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

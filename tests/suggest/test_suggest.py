@@ -1,6 +1,6 @@
 """Tests of ``cpts-geo suggest --mode max-count``: max-p partition of the white zones.
 
-The EPCI mode (the default) is tested in tests/test_suggest_epci.py.
+The EPCI mode (the default) is tested in tests/suggest/test_suggest_epci.py.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ from cpts_geo.inputs.read import read_proposal, read_register
 from cpts_geo.inputs.register import register_from_frame
 from cpts_geo.reference.units import default_data_dir
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = default_data_dir() / "examples"
 VALID = EXAMPLES / "proposition_valide.csv"
 ATTACK = "=cmd|' /C calc'!A0"

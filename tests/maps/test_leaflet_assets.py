@@ -404,7 +404,7 @@ def test_browser_real_coverage_map_on_inline_leaflet(ref, tmp_path):
     nothing requested but the page, and the search popup still open 1.5 s after a real click."""
     from cpts_geo.maps import base as _folium
     from cpts_geo.maps import coverage as maps
-    from tests.test_maps import COUNT, epci_register
+    from tests.maps.test_maps import COUNT, epci_register
 
     reg = epci_register(ref, ["49"])
     m = maps.coverage_map(ref, reg, departement="49")

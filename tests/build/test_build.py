@@ -25,7 +25,7 @@ import shapely
 from cpts_geo._errors import ReferenceDataError
 from cpts_geo.reference.units import load_reference
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CODES = ["53001", "53007", "53008", "53017", "53062"]  # five neighbouring communes of Mayenne
 LYON = [f"6938{i}" for i in range(1, 10)]  # its nine arrondissements municipaux
 

@@ -316,7 +316,7 @@ def _preview_module():
     import importlib.util
     from pathlib import Path
 
-    path = Path(__file__).resolve().parents[1] / "scripts" / "render_qml_preview.py"
+    path = Path(__file__).resolve().parents[2] / "scripts" / "render_qml_preview.py"
     spec = importlib.util.spec_from_file_location("render_qml_preview", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
@@ -367,7 +367,7 @@ def test_qgis_itself_applies_the_default_styles(tmp_path):
         tmp_path / "all.gpkg",
         {**_layers(), "extensions": (extra, q.extension_qml()), "orphelines": (extra, q.orphan_qml())},
     )
-    script = Path(__file__).resolve().parents[1] / "scripts" / "qgis_open_check.py"
+    script = Path(__file__).resolve().parents[2] / "scripts" / "qgis_open_check.py"
     done = subprocess.run(
         [_qgis_python(), str(script), str(both), "--png", str(tmp_path / "q.png")],
         capture_output=True,

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from cpts_geo._errors import ReferenceDataError
 from cpts_geo.reference.units import load_reference
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 X0, Y0 = 570_000.0, 6_275_000.0
 TOULOUSE = "31555"
 IRIS = ["315550101", "315550102", "315550201", "315550202"]

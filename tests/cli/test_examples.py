@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from cpts_geo.cli.main import main
 from cpts_geo.outputs.examples import EXAMPLE_COMMANDS, EXAMPLE_FILES, copy_examples
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 
 

@@ -13,10 +13,10 @@ from click.testing import CliRunner
 
 from cpts_geo.cli.main import main
 from cpts_geo.maps.base import external_resources
-from tests.test_leaflet_assets import _POPUP, _pick, logged_page
-from tests.test_maps import COUNT, MAP
+from tests.maps.test_leaflet_assets import _POPUP, _pick, logged_page
+from tests.maps.test_maps import COUNT, MAP
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "data" / "examples"
 REGISTER = EXAMPLES / "registre_fictif_pays_de_la_loire.csv"
 BELLE_ILE = EXAMPLES / "proposition_belle_ile.csv"
 

@@ -23,7 +23,7 @@ from cpts_geo.steering.coverage import NOTE_FUNDING_TABLE, coverage_summary, wit
 from cpts_geo.steering.funding import read_funding_table
 from cpts_geo.steering.history import register_history
 from tests.browser import chromium_page
-from tests.test_pilotage import STAGE_ROWS
+from tests.steering.test_pilotage import STAGE_ROWS
 
 PNG = b"\x89PNG\r\n\x1a\n"
 NATIONAL_POP = 68350798

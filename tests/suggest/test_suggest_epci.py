@@ -1,6 +1,6 @@
 """Tests of ``cpts-geo suggest --mode epci`` (the default): territories built from whole EPCIs.
 
-The algorithm itself is tested on synthetic grids in tests/test_epci_mode.py; here it is wired:
+The algorithm itself is tested on synthetic grids in tests/suggest/test_epci_mode.py; here it is wired:
 real départements (Maine-et-Loire, Finistère with its islands, Cantal, Bouches-du-Rhône with
 Marseille's arrondissements, La Réunion), the guarantees (contiguity on the rules' graph, every
 white unit once, determinism, ``check_territory`` never failing, ``epci_alignment`` passing
@@ -26,7 +26,7 @@ from cpts_geo.cli.main import main
 from cpts_geo.suggest.epci_exact import exact_grouping
 from cpts_geo.suggest.epci_model import deviation
 from cpts_geo.suggest.territories import result_features, suggest_territories
-from tests.test_suggest import assert_valid, grid_reference
+from tests.suggest.test_suggest import assert_valid, grid_reference
 
 NBSP = "\u00a0"
 

@@ -10,8 +10,8 @@ import pytest
 from cpts_geo._text import fr_int, fr_km, fr_plural, fr_share
 from cpts_geo.checks.report import RegisterReport, Report, RuleResult, worst_status
 from cpts_geo.checks.rules import RULE_IDS, check_register, check_territory
+from tests.checks.test_rules import register
 from tests.grids import block, code, grid_reference
-from tests.test_rules import register
 
 
 @pytest.fixture(scope="module")
@@ -201,7 +201,7 @@ def test_text_of_a_real_report(ref):
 # ---------------------------------------------------------------------------------------------
 # The print map of a check report: drawn from the report, as the interactive map
 # ---------------------------------------------------------------------------------------------
-EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "data" / "examples"
 REGISTER = EXAMPLES / "registre_fictif_pays_de_la_loire.csv"
 
 

@@ -1,0 +1,1 @@
+"""Tests of :mod:`cpts_geo.reference`."""
