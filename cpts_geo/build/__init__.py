@@ -16,5 +16,6 @@ __getattr__, __dir__, __all__ = attach(
 )
 
 if TYPE_CHECKING:
-    from cpts_geo.build.builder import build_reference as build_reference, write_sources_md as write_sources_md
+    from cpts_geo.build.builder import build_reference as build_reference
+    from cpts_geo.build.builder import write_sources_md as write_sources_md
     from cpts_geo.build.sources import BuildSources as BuildSources

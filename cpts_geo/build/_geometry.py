@@ -11,7 +11,13 @@ import pandas as pd
 import shapely
 
 from cpts_geo._errors import ReferenceDataError
-from cpts_geo.build.sources import ABSORBED_WITHOUT_ROW, GAP_WIDTH_M, KNOWN_HOLES, RESTORED_WITHOUT_GEOMETRY, BuildSources
+from cpts_geo.build.sources import (
+    ABSORBED_WITHOUT_ROW,
+    GAP_WIDTH_M,
+    KNOWN_HOLES,
+    RESTORED_WITHOUT_GEOMETRY,
+    BuildSources,
+)
 
 
 @dataclass

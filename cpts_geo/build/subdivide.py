@@ -25,8 +25,6 @@ kept as it is.
 
 from __future__ import annotations
 
-from cpts_geo.reference.unit_types import SUBUNIT_TYPE
-
 import logging
 import re
 from dataclasses import dataclass
@@ -39,10 +37,21 @@ import shapely
 
 from cpts_geo._errors import ReferenceDataError
 from cpts_geo._text import fr_int, fr_share
+from cpts_geo.reference.unit_types import SUBUNIT_TYPE
 
 log = logging.getLogger(__name__)
 
-__all__ = ["AREA_TOLERANCE", "OVERLAP_TOLERANCE", "POPULATION_TOLERANCE", "Subdivision", "read_population_by_code", "read_subdivision", "subdivide_units", "subdivided_unites", "subdivision_metadata"]
+__all__ = [
+    "AREA_TOLERANCE",
+    "OVERLAP_TOLERANCE",
+    "POPULATION_TOLERANCE",
+    "Subdivision",
+    "read_population_by_code",
+    "read_subdivision",
+    "subdivide_units",
+    "subdivided_unites",
+    "subdivision_metadata",
+]
 
 #: Largest symmetric difference between the union of a commune's sub-units and the commune, as a
 #: share of its area.
