@@ -17,14 +17,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from cpts_geo._errors import UnknownCommuneError
 from cpts_geo.reference.units import Reference
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 __all__ = ["ACI_SIZE_BOUNDS", "Territory", "aci_size_class"]
 
@@ -216,6 +218,8 @@ class Territory:
         Units without a boundary in the source (see ``data/SOURCES.md``) lie inside the unit
         covering them and add nothing.
         """
+        import shapely
+
         geoms = self.units.geometry.to_numpy()
         geoms = geoms[~shapely.is_missing(geoms)]
         return shapely.coverage_union_all(geoms)

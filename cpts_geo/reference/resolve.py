@@ -667,7 +667,7 @@ def resolve(
     while True:
         done = [row for row in rows if row.units]
         units = {u for row in done for u in (row.units or [])}
-        ctx_deps = {ix.departement[u] for u in units}
+        ctx_deps = _departements_of(ref, ix, units)
         near = _neighbours(ref, units)
         pending = [row for row in rows if row.pending == "homonym"]
         if not pending:
@@ -735,13 +735,25 @@ def _safe_values(items: list[dict]) -> list[dict]:
     return items
 
 
+def _departements_of(ref, ix: NameIndex, units: set) -> set:
+    """Départements of units (read from the reference's arrays: a list of codes builds no
+    table of names)."""
+    a = ref.arrays
+    out = set()
+    for u in units:
+        p = a.pos.get(u)
+        d = a.dep[p] if p is not None else -1
+        out.add(str(a.dep_codes[d]) if d >= 0 else ix.departement[u])
+    return out
+
+
 def _neighbours(ref, units: set) -> set:
     """Units adjacent (land) to any of ``units``."""
     if not units:
         return set()
     pos = ref.position.reindex(sorted(units)).dropna().astype(int).to_numpy()
-    cols = ref.graph[pos].indices
-    return set(ref.units.index[np.unique(cols)])
+    a = ref.arrays
+    return set(a.codes[np.unique(a.neighbours_of(pos))].tolist())
 
 
 def resolution_error(problems: list[dict], source: str | None) -> InputError:
