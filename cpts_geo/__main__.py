@@ -1,6 +1,6 @@
 """``python -m cpts_geo``: the ``cpts-geo`` command line."""
 
-from cpts_geo.cli.main import main
+from cpts_geo.cli.main import run
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    run()

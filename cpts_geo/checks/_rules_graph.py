@@ -1,13 +1,15 @@
-"""The graph work of the rules: the sea links that join the parts of a territory (shortest distances in the zone's CRS, a minimum spanning forest) and the groups of units a territory encloses on land; used by :mod:`cpts_geo.checks.rules`."""
+"""The graph work of the rules: the sea links that join the parts of a territory (shortest distances in the zone's CRS, a minimum spanning forest) and the groups of units a territory encloses on land; used by :mod:`cpts_geo.checks.rules`.
+
+The sea links need the units' geometry (shapely) and scipy: they are imported only for a
+territory of several parts. The enclaves of a compact territory are found with numpy, layer by
+layer around it; those of a scattered one with scipy, in one pass over the land graph.
+"""
 
 from __future__ import annotations
 
 import functools
 
 import numpy as np
-import scipy.sparse as sp
-import shapely
-from scipy.sparse import csgraph
 
 from cpts_geo import _graph
 from cpts_geo.reference.units import Reference, ReferenceArrays
@@ -18,6 +20,8 @@ from cpts_geo.reference.units import Reference, ReferenceArrays
 # ---------------------------------------------------------------------------------------------
 def _part_distance(ref: Reference, pa: np.ndarray, pb: np.ndarray) -> tuple[float, int, int] | None:
     """Shortest distance (km, zone's projected CRS) between two sets of units, and the closest pair."""
+    import shapely
+
     ga, gb = ref.projected(pa), ref.projected(pb)
     ka, kb = ~shapely.is_missing(ga), ~shapely.is_missing(gb)
     pa, pb, ga, gb = pa[ka], pb[kb], ga[ka], gb[kb]
@@ -33,6 +37,8 @@ def _box_gap_km(ref: Reference, P, groups, boxes: dict, i: int, j: int) -> float
     """Distance (km) between the bounding boxes of parts ``i`` and ``j`` in their zone's CRS: a
     lower bound of their distance, cheap enough to skip the pairs far apart (``inf`` when a
     part has no geometry)."""
+    import shapely
+
     for c in (i, j):
         if c not in boxes:
             g = ref.projected(P[groups[c]])
@@ -56,6 +62,9 @@ def _joining_links(k: int, gaps: list[list[int]], candidates: list[tuple]) -> tu
     are ``(distance_km, i, j, unit_i, unit_j)``; returns the links kept, as
     ``(distance_km, i, j, lower unit, higher unit)``, and the component of each part.
     """
+    import scipy.sparse as sp
+    from scipy.sparse import csgraph
+
     rows, cols, weights = [], [], []
     for ids in gaps:  # a weight below any distance, never zero (zeros are no edge)
         for cid in ids[1:]:
@@ -117,10 +126,7 @@ def _enclosed_groups(a: ReferenceArrays, inside: np.ndarray, positions: np.ndarr
         rows = np.repeat(np.arange(m), a.indptr[explored + 1] - a.indptr[explored])
         cols = local[nbrs]
         linked = cols >= 0
-        g = sp.csr_matrix(
-            (np.ones(int(linked.sum()), dtype=np.int8), (rows[linked], cols[linked])), shape=(m, m)
-        )
-        k, labels = csgraph.connected_components(g, directed=False)
+        k, labels = _graph.labels_of_edges(m, rows[linked], cols[linked])
         frontier = ~linked & ~inside[nbrs]  # neighbours neither explored nor in the territory
         open_comp = np.bincount(labels[rows[frontier]], minlength=k) > 0
         if rounds == 1 and int(open_comp.sum()) > EXPLORE_OPEN:
@@ -184,6 +190,9 @@ def _enclosed_groups_at_once(
     """:func:`_enclosed_groups` by the connected components of the land graph without the
     territory, on the territory's land masses: the pieces touching the territory, but the rest
     of each land mass (its largest piece: units, then population, then first position)."""
+    import scipy.sparse as sp
+    from scipy.sparse import csgraph
+
     rows, cols = a.edge_rows, a.indices32
     on = np.isin(a.land, lands) & ~inside
     # An edge touching the territory becomes a self-loop: same structure, no copy to prune.

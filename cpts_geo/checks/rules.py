@@ -5,10 +5,12 @@ Each rule takes a :class:`~cpts_geo.checks.territory.Territory` and returns a
 JSON-serialisable types. :func:`check_territory` runs them all on a proposal and
 :func:`check_register` on every CPTS of a register, with the register-wide checks.
 
-Graph questions (contiguity, enclaves) are answered on the reference's land adjacency
-(``ref.graph``) with ``scipy.sparse.csgraph``; the only geometry work is measuring sea links
-between the parts of a territory, in the zone's projected CRS. Everything else works on integer
-positions and numpy arrays built once per reference, so a check takes about a millisecond.
+Graph questions (contiguity, enclaves) are answered on the reference's land adjacency, in CSR
+arrays (``ref.arrays``), with numpy (scipy for the enclaves of a scattered territory); the only
+geometry work is measuring sea links between the parts of a territory, in the zone's projected
+CRS (shapely is imported then, never for a territory of one piece). Everything else works on
+integer positions and numpy arrays built once per reference, so a check takes about a
+millisecond.
 
 Examples
 --------
@@ -29,7 +31,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import shapely
 
 from cpts_geo import _graph
 from cpts_geo._errors import InputError
@@ -68,8 +69,8 @@ RULE_IDS = ("population", "contiguity", "enclaves", "epci_alignment", "admin_bou
 
 
 def _components(ref: Reference, positions: np.ndarray) -> tuple[int, np.ndarray]:
-    """Connected components of the land graph restricted to ``positions`` (CSR slicing)."""
-    return _graph.components(ref.graph, positions)
+    """Connected components of the land graph restricted to ``positions``."""
+    return _graph.components(ref.arrays, positions)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -507,6 +508,8 @@ def _shared_areas(territory: Territory, existing, *, skip: set) -> dict[str, flo
     polys = getattr(existing, "geometries", None)
     if polys is None or not len(polys):
         return None
+    import shapely
+
     polys = polys[~polys.index.astype(str).isin(skip)]
     units = territory.units
     units = units[~shapely.is_missing(units.geometry.to_numpy())]

@@ -17,13 +17,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from cpts_geo._errors import UnknownCommuneError
 from cpts_geo.reference.units import Reference
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 __all__ = ["ACI_SIZE_BOUNDS", "Territory", "aci_size_class"]
 

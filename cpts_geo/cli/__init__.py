@@ -2,6 +2,6 @@
 each family (:mod:`.check`, :mod:`.coverage`, :mod:`.pilotage`, :mod:`.register`,
 :mod:`.suggest`, :mod:`.examples`); :mod:`.options` holds what they share."""
 
-from cpts_geo.cli.main import main
+from cpts_geo.cli.main import main, run
 
-__all__ = ["main"]
+__all__ = ["main", "run"]

@@ -1,5 +1,5 @@
 """``python -m cpts_geo.cli``: the ``cpts-geo`` command line."""
 
-from cpts_geo.cli.main import main
+from cpts_geo.cli.main import run
 
-main()
+run()

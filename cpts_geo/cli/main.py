@@ -13,7 +13,7 @@ from cpts_geo._version import __version__
 from cpts_geo.cli.check import check_cmd, check_register_cmd
 from cpts_geo.cli.coverage import coverage_cmd, coverage_map_cmd
 from cpts_geo.cli.examples import examples_cmd
-from cpts_geo.cli.options import FrenchGroup, handle_errors, install_sigterm, load_ref, option
+from cpts_geo.cli.options import FrenchGroup, handle_errors, install_sigterm, load_ref, option, start_process
 from cpts_geo.cli.pilotage import compare_registers_cmd, coverage_history_cmd
 from cpts_geo.cli.register import register_group
 from cpts_geo.cli.suggest import suggest_cmd
@@ -77,3 +77,10 @@ for _command in (
     suggest_cmd,
 ):
     main.add_command(_command)
+
+
+def run() -> None:
+    """The ``cpts-geo`` program (console script, ``python -m cpts_geo.cli``): :func:`main` in a
+    process of its own, started by :func:`~cpts_geo.cli.options.start_process`."""
+    start_process()
+    main(prog_name="cpts-geo")

@@ -30,14 +30,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import geopandas as gpd
 import pandas as pd
-import shapely
 
 from cpts_geo._errors import InputError
 from cpts_geo._text import fr_plural, safe
 from cpts_geo.inputs._layout import _cell, _columns, _looks_like_code, _polygon_fields, _split_header
-from cpts_geo.inputs._polygons import _area_shares, _read_geo, _with_contained
 from cpts_geo.inputs._tables import _as_path, _kind, _read_rows, _Row, _table_rows
 from cpts_geo.inputs.cells import blank, cell_text, fold
 from cpts_geo.inputs.register import Register, empty_register, register_from_frame, replace_geometries
@@ -328,6 +325,11 @@ def _row_warnings(rows: list[_Row]) -> list[dict]:
 
 
 def _proposal_from_polygons(path: Path, ref: Reference, layer: str | None = None, *, crs=None) -> Proposal:
+    # Polygons need geopandas and shapely: imported here, not for a list of codes or names.
+    import shapely
+
+    from cpts_geo.inputs._polygons import _area_shares, _read_geo, _with_contained
+
     gdf = _read_geo(path, ref, layer=layer, crs=crs)
     geom = shapely.union_all(gdf.geometry.to_numpy())
     shares = _area_shares(ref, geom)
@@ -518,6 +520,11 @@ def _register_from_polygons(
     name_column=None,
     stage_column=None,
 ) -> Register:
+    import geopandas as gpd
+    import shapely
+
+    from cpts_geo.inputs._polygons import _area_shares, _read_geo, _with_contained
+
     gdf = _read_geo(path, ref, layer=layer, crs=crs)
     mapping = _polygon_fields(gdf, path, id_column, name_column, stage_column)
     gdf = gdf[[*mapping.values(), gdf.geometry.name]].rename(columns={v: k for k, v in mapping.items()})

@@ -7,15 +7,31 @@ up in (cached by the reference, ``Reference._name_index``).
 
 from __future__ import annotations
 
+import gc
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cached_property
 
+import numpy as np
 import pandas as pd
 
 from cpts_geo.reference.unit_types import SUBUNIT_TYPE
 
-__all__ = ["Former", "NameIndex", "build_index", "epci_key", "normalize_name", "without_remark"]
+__all__ = [
+    "FOLDED_COLUMNS",
+    "FOLDED_NAMES_FILE",
+    "FOLDING_VERSION",
+    "Former",
+    "NameIndex",
+    "build_index",
+    "epci_key",
+    "folded_names",
+    "normalize_name",
+    "positions_in",
+    "without_remark",
+]
 
 
 # ---- folding -------------------------------------------------------------------------------
@@ -82,6 +98,56 @@ def epci_key(name) -> str:
     return " ".join(w for w in s.split() if w not in _EPCI_STOPWORDS)
 
 
+# ---- folded names shipped with a reference ---------------------------------------------------
+
+#: Version of the folding (:func:`normalize_name`, :func:`without_remark`, :func:`epci_key`). A
+#: reference's table of folded names is read only when it was written by the same version; bump
+#: it whenever the folding changes what it returns (tests/test_reference.py checks the shipped
+#: table against the folding of the day).
+FOLDING_VERSION = 1
+
+#: The file of a reference folder holding the folded names (see :func:`folded_names`).
+FOLDED_NAMES_FILE = "noms_normalises.csv"
+
+#: Its columns.
+FOLDED_COLUMNS = ("nom", "forme", "forme_sans_remarque", "cle_epci")
+
+
+def folded_names(names, epci_names=()) -> pd.DataFrame:
+    """The folded forms of the names of a reference, the table a build ships so that resolving
+    a list of names does not fold tens of thousands of them at run time.
+
+    One row per distinct name (sorted): ``nom`` as the reference writes it; ``forme``, its
+    :func:`normalize_name`; ``forme_sans_remarque``, the :func:`normalize_name` of its
+    :func:`without_remark` when the name ends with a remark in brackets (empty otherwise);
+    ``cle_epci``, its :func:`epci_key` for the names of ``epci_names`` (empty for the others).
+
+    Parameters
+    ----------
+    names
+        Names of communes, arrondissements, units below the commune and former communes.
+    epci_names
+        Names of EPCI.
+
+    Examples
+    --------
+    >>> table = folded_names(["Rochelle (La)", "Bors (Canton de Charente-Sud)"], ["CC de l'Île de Ré"])
+    >>> table.values.tolist()  # doctest: +NORMALIZE_WHITESPACE
+    [['Bors (Canton de Charente-Sud)', 'bors canton de charente sud', 'bors', ''],
+     ["CC de l'Île de Ré", 'cc de l ile de re', '', 'cc ile re'],
+     ['Rochelle (La)', 'la rochelle', '', '']]
+    """
+    epci = {str(n) for n in epci_names}
+    rows = []
+    for nom in sorted({str(n) for n in names} | epci):
+        base = without_remark(nom)
+        without = normalize_name(base) if base != nom else ""
+        if base != nom and not without:
+            continue  # an empty form would read as "no remark": left to be folded at run time
+        rows.append((nom, normalize_name(nom), without, epci_key(nom) if nom in epci else ""))
+    return pd.DataFrame(rows, columns=list(FOLDED_COLUMNS))
+
+
 # ---- index ---------------------------------------------------------------------------------
 
 
@@ -96,27 +162,6 @@ class Former:
     depuis: int | None
 
 
-@dataclass
-class NameIndex:
-    """Lookup tables of a reference, built once by :func:`build_index`."""
-
-    current: dict[str, tuple[str, ...]]  # folded name -> commune and arrondissement codes
-    former: dict[str, tuple[Former, ...]]  # folded name -> former communes
-    former_of: dict[str, tuple[Former, ...]]  # current commune -> its former communes
-    old_codes: dict[str, str]  # old code -> current commune
-    postal: dict[str, tuple[str, ...]]  # postal code -> unit codes
-    postal_of: dict[str, frozenset]  # commune or unit code -> postal codes
-    epci: dict[str, tuple[str, ...]]  # epci_key -> SIREN
-    epci_units: dict[str, list[str]]  # SIREN -> unit codes
-    departement: dict[str, str]  # commune or unit code -> département
-    nom: dict[str, str]  # commune or unit code -> name
-    commune_of: dict[str, str]  # unit code -> commune code (an arrondissement's city)
-    units_of: dict[str, list[str]]  # commune code -> unit codes
-    infra: frozenset = frozenset()  # units below the commune (IRIS, sectors), by code
-    choices: list[str] = field(default_factory=list)  # folded names searched for typos
-    choice_codes: list[tuple[str, ...]] = field(default_factory=list)  # their communes
-
-
 def _arrondissement_aliases(key: str) -> list[str]:
     """Short forms of « Paris 1er Arrondissement »: paris 1, paris 01, paris 1er, paris 1e…"""
     m = re.fullmatch(r"(paris|lyon|marseille) (\d+)(er|e) arrondissement", key)
@@ -126,15 +171,6 @@ def _arrondissement_aliases(key: str) -> list[str]:
     forms = {f"{n}", f"{n:02d}", f"{n}{suffix}", f"{n}e", f"{n}eme", f"{n:02d}e"}
     forms |= {f"{f} arrondissement" for f in list(forms)} | {f"{f} arr" for f in list(forms)}
     return sorted(f"{city} {f}" for f in forms if f"{city} {f}" != key)
-
-
-def _subunit_aliases(nom: str, commune: str) -> list[str]:
-    """A sub-unit's name as the layer gives it, and prefixed by its commune's name when it does
-    not start with it (« Capitole » is also « Toulouse Capitole »)."""
-    key, city = normalize_name(nom), normalize_name(commune)
-    if not city or key == city or key.startswith(city + " "):
-        return [key]
-    return [key, f"{city} {key}"]
 
 
 def _optional_table(ref, attribute: str, name: str) -> pd.DataFrame | None:
@@ -148,94 +184,331 @@ def _optional_table(ref, attribute: str, name: str) -> pd.DataFrame | None:
     return table
 
 
+def positions_in(index, values) -> np.ndarray:
+    """Position of each of ``values`` in ``index`` (-1 where absent), as
+    ``pandas.Index.get_indexer`` finds them, with pyarrow's hash lookup (several times faster on
+    the Arrow strings a reference is read as).
+
+    >>> positions_in(pd.Index(["49007", "49015"]), ["49015", "75056"]).tolist()
+    [1, -1]
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        found = pc.index_in(pa.array(values, from_pandas=True), value_set=pa.array(index, from_pandas=True))
+    except (pa.ArrowException, TypeError):  # values that are not strings: pandas' lookup
+        return pd.Index(index).get_indexer(list(values)).astype(np.int64)
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+@contextmanager
+def _gc_paused():
+    """The cyclic garbage collector paused while a table of tens of thousands of containers
+    (dicts, tuples, lists, records) is built: they hold no reference cycle, and each allocation
+    threshold passed would otherwise walk every object of the process, pandas' and numpy's
+    included (about 60 ms of a cold check of a list of names)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+class NameIndex:
+    """Lookup tables of a reference, each built on first use and kept (by the reference:
+    ``Reference._name_index``).
+
+    The tables of codes (old codes, postal codes, EPCI members, units of a commune) fold no
+    name, so a list of codes never builds the tables of names; these read the folded forms from
+    the reference's table of folded names (:func:`folded_names`) when it has one, and fold the
+    names missing from it.
+
+    Parameters
+    ----------
+    ref
+        The :class:`~cpts_geo.reference.units.Reference`, whose optional table ``folded_names``
+        (columns :data:`FOLDED_COLUMNS`) is read when a name is first folded.
+    """
+
+    def __init__(self, ref):
+        self._ref = ref
+
+    # -- the reference's tables and folded names -------------------------------------------------
+    @cached_property
+    def _communes(self) -> pd.DataFrame:
+        return self._ref.communes
+
+    @cached_property
+    def _units(self) -> pd.DataFrame:
+        return _unit_table(self._ref)
+
+    @cached_property
+    def _commune_codes(self) -> list[str]:
+        return self._communes.index.tolist()
+
+    @cached_property
+    def _folded(self) -> tuple[pd.Series, np.ndarray, np.ndarray, np.ndarray] | None:
+        """The reference's table of folded names: its names, and their forms (object arrays)."""
+        t = _optional_table(self._ref, "folded_names", "folded_names")
+        if t is None or not len(t):
+            return None
+        return (
+            t["nom"],
+            t["forme"].to_numpy(dtype=object),
+            t["forme_sans_remarque"].to_numpy(dtype=object),
+            t["cle_epci"].to_numpy(dtype=object),
+        )
+
+    def _fold_names(self, names: list[str]) -> tuple[list[str], list[str | None]]:
+        """:func:`normalize_name` of each name, and that of its :func:`without_remark` where it
+        differs (``None`` elsewhere): read from the table of folded names, folded here for the
+        names it lacks."""
+        folded = self._folded
+        if folded is None:
+            keys: list = [None] * len(names)
+            bases: list = [None] * len(names)
+            missing: list[int] = list(range(len(names)))
+        else:
+            at = positions_in(folded[0], names)
+            keys = folded[1][at].tolist()
+            bases = [b or None for b in folded[2][at].tolist()]
+            missing = np.flatnonzero(at < 0).tolist()
+        for i in missing:
+            name = str(names[i])
+            base = without_remark(name)
+            keys[i] = normalize_name(name)
+            bases[i] = normalize_name(base) if base != name else None
+        return keys, bases
+
+    def _epci_keys(self, names: list[str]) -> list[str]:
+        """:func:`epci_key` of each name, read from the table of folded names when it has it."""
+        folded = self._folded
+        if folded is None:
+            return [epci_key(n) for n in names]
+        at = positions_in(folded[0], names)
+        keys = folded[3][at].tolist()
+        return [k if i >= 0 and k else epci_key(n) for k, i, n in zip(keys, at.tolist(), names)]
+
+    # -- codes ---------------------------------------------------------------------------------
+    @cached_property
+    @_gc_paused()
+    def units_of(self) -> dict[str, list[str]]:
+        """Commune code -> its unit codes (a PLM city's arrondissements; itself otherwise)."""
+        unites = self._communes["unites"].tolist()
+        return dict(zip(self._commune_codes, [str(u).split(";") for u in unites]))
+
+    @cached_property
+    @_gc_paused()
+    def commune_of(self) -> dict[str, str]:
+        """Unit code -> commune code (an arrondissement's city)."""
+        return {u: c for c, us in self.units_of.items() for u in us}
+
+    @cached_property
+    def infra(self) -> frozenset:
+        """Units below the commune (IRIS, sectors), by code."""
+        u = self._units
+        return frozenset(u.index[(u["type"] == SUBUNIT_TYPE).to_numpy()].tolist())
+
+    @cached_property
+    @_gc_paused()
+    def old_codes(self) -> dict[str, str]:
+        """Old code -> current commune."""
+        c = self._communes
+        out = {}
+        with_olds = (c["anciens_codes"].fillna("") != "").to_numpy()
+        for code, olds in zip(c.index[with_olds].tolist(), c["anciens_codes"][with_olds].tolist()):
+            for o in str(olds).split(";") if isinstance(olds, str) else []:
+                if o and o != code:
+                    out[o] = code
+        return out
+
+    @cached_property
+    @_gc_paused()
+    def _postal(self) -> tuple[dict[str, tuple[str, ...]], dict[str, frozenset]]:
+        postal: dict[str, list[str]] = {}
+        postal_of: dict[str, set] = {}
+        pc = _optional_table(self._ref, "postal_codes", "codes_postaux")
+        if pc is not None and len(pc):
+            known = set(self._units.index.tolist()) | set(self._commune_codes)
+            commune_of = self.commune_of
+            for cp, code in zip(
+                pc["code_postal"].astype(str).tolist(), pc["code_insee"].astype(str).tolist()
+            ):
+                if code not in known:
+                    continue
+                postal.setdefault(cp, []).append(code)
+                postal_of.setdefault(code, set()).add(cp)
+                city = commune_of.get(code)
+                if city and city != code:
+                    postal_of.setdefault(city, set()).add(cp)
+        return (
+            {k: tuple(v) for k, v in postal.items()},
+            {k: frozenset(v) for k, v in postal_of.items()},
+        )
+
+    @property
+    def postal(self) -> dict[str, tuple[str, ...]]:
+        """Postal code -> unit codes."""
+        return self._postal[0]
+
+    @property
+    def postal_of(self) -> dict[str, frozenset]:
+        """Commune or unit code -> postal codes."""
+        return self._postal[1]
+
+    @cached_property
+    @_gc_paused()
+    def epci_units(self) -> dict[str, list[str]]:
+        """SIREN -> unit codes."""
+        out: dict[str, list[str]] = {}
+        units_of = self.units_of
+        for code, siren in zip(self._commune_codes, self._communes["epci"].tolist()):
+            if isinstance(siren, str) and siren:
+                out.setdefault(siren, []).extend(units_of.get(code, [code]))
+        return out
+
+    def _by_code(self, column: str) -> dict[str, str]:
+        """Commune or unit code -> its ``column``; a commune's value wins over its unit's."""
+        u, c = self._units, self._communes
+        out = dict(zip(u.index.tolist(), u[column].tolist()))
+        # Only the communes that are no unit (Paris, Lyon, Marseille...) or whose value differs
+        # from their unit's are added: the others are there already.
+        at = positions_in(u.index, c.index)
+        mine = c[column].to_numpy(dtype=object)
+        theirs = u[column].to_numpy(dtype=object)[np.maximum(at, 0)]
+        differs = (at < 0) | (theirs != mine)
+        out.update(zip(c.index[differs].tolist(), mine[differs].tolist()))
+        return out
+
+    @cached_property
+    @_gc_paused()
+    def departement(self) -> dict[str, str]:
+        """Commune or unit code -> département."""
+        return self._by_code("departement")
+
+    @cached_property
+    @_gc_paused()
+    def nom(self) -> dict[str, str]:
+        """Commune or unit code -> name."""
+        return self._by_code("nom")
+
+    # -- names ---------------------------------------------------------------------------------
+    @cached_property
+    @_gc_paused()
+    def current(self) -> dict[str, tuple[str, ...]]:
+        """Folded name -> commune and unit codes (communes, arrondissements, units below the
+        commune, each under every form users type)."""
+        codes = self._commune_codes
+        keys, bases = self._fold_names(self._communes["nom"].tolist())
+        current: dict[str, tuple[str, ...]] = {}
+        for code, key, base in zip(codes, keys, bases):
+            known = current.get(key)
+            current[key] = (code,) if known is None else (*known, code)
+            if base is not None:  # « Bors (Canton de Charente-Sud) » is also a « Bors »: a homonym
+                known = current.get(base)
+                current[base] = (code,) if known is None else (*known, code)
+        u = self._units
+        kind = u["type"].to_numpy()
+        arr = kind == "arrondissement"
+        arr_codes = u.index[arr].tolist()
+        for code, key in zip(arr_codes, self._fold_names(u["nom"][arr].tolist())[0]):
+            for k in (key, *_arrondissement_aliases(key)):
+                known = current.get(k)
+                current[k] = (code,) if known is None else (*known, code)
+        infra = kind == SUBUNIT_TYPE
+        if infra.any():
+            city_key = dict(zip(codes, keys))
+            names = [str(n) for n in u["nom"][infra].tolist()]
+            pairs = zip(u.index[infra].tolist(), self._fold_names(names)[0], u["commune"][infra].tolist())
+            for code, key, commune in pairs:
+                # The name as the layer gives it, and prefixed by its commune's name when it
+                # does not start with it (« Capitole » is also « Toulouse Capitole »).
+                city = city_key.get(commune, "")
+                forms = [key]
+                if city and key != city and not key.startswith(city + " "):
+                    forms.append(f"{city} {key}")
+                for k in forms:
+                    known = current.get(k)
+                    current[k] = (code,) if known is None else (*known, code)
+        return current
+
+    @cached_property
+    @_gc_paused()
+    def _former(self) -> tuple[dict[str, tuple[Former, ...]], dict[str, tuple[Former, ...]]]:
+        former: dict[str, list[Former]] = {}
+        former_of: dict[str, list[Former]] = {}
+        fc = _optional_table(self._ref, "former_communes", "anciennes_communes")
+        if fc is not None and len(fc):
+            fc = fc[positions_in(self._communes.index, fc["commune"]) >= 0]
+            rows = zip(*(fc[col].tolist() for col in ("code", "nom", "commune", "type", "depuis")))
+            keys = self._fold_names([str(n) for n in fc["nom"].tolist()])[0]
+            for (code, nom, commune, kind, depuis), key in zip(rows, keys):
+                since = None if pd.isna(depuis) or depuis == "" else int(float(depuis))
+                f = Former(str(code), str(nom), str(commune), str(kind), since)
+                former.setdefault(key, []).append(f)
+                former_of.setdefault(f.commune, []).append(f)
+        return (
+            {k: tuple(v) for k, v in former.items()},
+            {k: tuple(v) for k, v in former_of.items()},
+        )
+
+    @property
+    def former(self) -> dict[str, tuple[Former, ...]]:
+        """Folded name -> former communes."""
+        return self._former[0]
+
+    @property
+    def former_of(self) -> dict[str, tuple[Former, ...]]:
+        """Current commune -> its former communes."""
+        return self._former[1]
+
+    @cached_property
+    @_gc_paused()
+    def epci(self) -> dict[str, tuple[str, ...]]:
+        """:func:`epci_key` of each EPCI's name (and without its type, as people name it:
+        « Angers Loire Métropole », a CU) -> SIRENs."""
+        out: dict[str, list[str]] = {}
+        e = self._ref.epci
+        for siren, key in zip(e.index.tolist(), self._epci_keys([str(n) for n in e["nom"].tolist()])):
+            out.setdefault(key, []).append(str(siren))
+            bare = re.sub(r"^(cc|ca|cu|metropole) ", "", key)
+            if bare != key:
+                out.setdefault(bare, []).append(str(siren))
+        return {k: tuple(v) for k, v in out.items()}
+
+    @cached_property
+    @_gc_paused()
+    def _choices(self) -> tuple[list[str], list[tuple[str, ...]]]:
+        choices: dict[str, set] = {k: set(v) for k, v in self.current.items()}
+        for k, fs in self.former.items():
+            choices.setdefault(k, set()).update(f.commune for f in fs)
+        keys = sorted(choices)
+        return keys, [tuple(sorted(choices[k])) for k in keys]
+
+    @property
+    def choices(self) -> list[str]:
+        """Folded names searched for typos (current and former), sorted."""
+        return self._choices[0]
+
+    @property
+    def choice_codes(self) -> list[tuple[str, ...]]:
+        """The communes of each of :attr:`choices`."""
+        return self._choices[1]
+
+
+def _unit_table(ref) -> pd.DataFrame:
+    """The units of ``ref`` without decoding their geometry, when the reference can."""
+    table = getattr(ref, "unit_table", None)
+    return table if table is not None else ref.units
+
+
 def build_index(ref) -> NameIndex:
-    """The lookup tables of ``ref`` (communes, arrondissements, former communes, postal codes, EPCI)."""
-    communes, units = ref.communes, ref.units
-    current: dict[str, list[str]] = {}
-    for code, nom in communes["nom"].items():
-        current.setdefault(normalize_name(nom), []).append(code)
-        base = without_remark(nom)
-        if base != nom:  # « Bors (Canton de Charente-Sud) » is also a « Bors »: a homonym
-            current.setdefault(normalize_name(base), []).append(code)
-    arr = units[units["type"] == "arrondissement"]
-    for code, nom in arr["nom"].items():
-        current.setdefault(normalize_name(nom), []).append(code)
-        for alias in _arrondissement_aliases(normalize_name(nom)):
-            current.setdefault(alias, []).append(code)
-    infra = units[units["type"] == SUBUNIT_TYPE]
-    for code, nom, commune in zip(infra.index, infra["nom"], infra["commune"]):
-        for alias in _subunit_aliases(str(nom), str(communes["nom"].get(commune, ""))):
-            current.setdefault(alias, []).append(code)
-
-    old_codes = {}
-    for code, olds in communes["anciens_codes"].items():
-        for o in str(olds).split(";") if isinstance(olds, str) else []:
-            if o and o != code:
-                old_codes[o] = code
-
-    former: dict[str, list[Former]] = {}
-    former_of: dict[str, list[Former]] = {}
-    fc = _optional_table(ref, "former_communes", "anciennes_communes")
-    if fc is not None and len(fc):
-        for row in fc.itertuples(index=False):
-            if row.commune not in communes.index:
-                continue
-            depuis = None if pd.isna(row.depuis) or row.depuis == "" else int(float(row.depuis))
-            f = Former(str(row.code), str(row.nom), str(row.commune), str(row.type), depuis)
-            former.setdefault(normalize_name(f.nom), []).append(f)
-            former_of.setdefault(f.commune, []).append(f)
-
-    units_of = {c: str(u).split(";") for c, u in communes["unites"].items()}
-    commune_of = {u: c for c, us in units_of.items() for u in us}
-    postal: dict[str, list[str]] = {}
-    postal_of: dict[str, set] = {}
-    pc = _optional_table(ref, "postal_codes", "codes_postaux")
-    if pc is not None and len(pc):
-        for cp, code in zip(pc["code_postal"].astype(str), pc["code_insee"].astype(str)):
-            if code not in units.index and code not in communes.index:
-                continue
-            postal.setdefault(cp, []).append(code)
-            postal_of.setdefault(code, set()).add(cp)
-            city = commune_of.get(code)
-            if city and city != code:
-                postal_of.setdefault(city, set()).add(cp)
-
-    epci: dict[str, list[str]] = {}
-    for siren, nom in ref.epci["nom"].items():
-        key = epci_key(nom)
-        epci.setdefault(key, []).append(str(siren))
-        # Without its type, as people name it: « Angers Loire Métropole » (CU).
-        bare = re.sub(r"^(cc|ca|cu|metropole) ", "", key)
-        if bare != key:
-            epci.setdefault(bare, []).append(str(siren))
-    epci_units: dict[str, list[str]] = {}
-    for code, siren in communes["epci"].items():
-        if isinstance(siren, str) and siren:
-            epci_units.setdefault(siren, []).extend(units_of.get(code, [code]))
-
-    departement = {**units["departement"].to_dict(), **communes["departement"].to_dict()}
-    nom = {**units["nom"].to_dict(), **communes["nom"].to_dict()}
-    index = NameIndex(
-        current={k: tuple(v) for k, v in current.items()},
-        former={k: tuple(v) for k, v in former.items()},
-        former_of={k: tuple(v) for k, v in former_of.items()},
-        old_codes=old_codes,
-        postal={k: tuple(v) for k, v in postal.items()},
-        postal_of={k: frozenset(v) for k, v in postal_of.items()},
-        epci={k: tuple(v) for k, v in epci.items()},
-        epci_units=epci_units,
-        departement=departement,
-        nom=nom,
-        commune_of=commune_of,
-        units_of=units_of,
-        infra=frozenset(infra.index),
-    )
-    choices: dict[str, set] = {k: set(v) for k, v in index.current.items()}
-    for k, fs in index.former.items():
-        choices.setdefault(k, set()).update(f.commune for f in fs)
-    index.choices = sorted(choices)
-    index.choice_codes = [tuple(sorted(choices[k])) for k in index.choices]
-    return index
+    """The lookup tables of ``ref`` (communes, arrondissements, former communes, postal codes,
+    EPCI), each built on first use: see :class:`NameIndex`."""
+    return NameIndex(ref)
 
 
 _REMARK = re.compile(

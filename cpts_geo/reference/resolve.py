@@ -660,7 +660,7 @@ def resolve(
     while True:
         done = [row for row in rows if row.units]
         units = {u for row in done for u in (row.units or [])}
-        ctx_deps = {ix.departement[u] for u in units}
+        ctx_deps = _departements_of(ref, ix, units)
         near = ref.neighbours_of_codes(units)
         pending = [row for row in rows if row.pending == "homonym"]
         if not pending:
@@ -726,6 +726,18 @@ def _safe_values(items: list[dict]) -> list[dict]:
             if text and safe(text) != text:
                 item["message"] = item["message"].replace(text, safe(text))
     return items
+
+
+def _departements_of(ref, ix: NameIndex, units: set) -> set:
+    """Départements of units (read from the reference's arrays: a list of codes builds no
+    table of names)."""
+    a = ref.arrays
+    out = set()
+    for u in units:
+        p = a.pos.get(u)
+        d = a.dep[p] if p is not None else -1
+        out.add(str(a.dep_codes[d]) if d >= 0 else ix.departement[u])
+    return out
 
 
 def resolution_error(problems: list[dict], source: str | None) -> InputError:

@@ -17,36 +17,45 @@ import json
 import logging
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
-import shapely
-from pyproj import Transformer
-from scipy.sparse import csgraph
 
+from cpts_geo import _graph
 from cpts_geo._errors import ReferenceDataError
 from cpts_geo._graph import neighbours_of
 from cpts_geo._text import fr_int
 from cpts_geo.reference import names as _names
 from cpts_geo.reference import resolve as _resolve
-from cpts_geo.reference.names import normalize_name
+from cpts_geo.reference.names import (
+    FOLDED_COLUMNS,
+    FOLDED_NAMES_FILE,
+    FOLDING_VERSION,
+    normalize_name,
+    positions_in,
+)
 from cpts_geo.reference.resolve import Resolution
+
+if TYPE_CHECKING:  # geopandas, shapely and scipy load when geometry or a sparse matrix is asked for
+    import geopandas as gpd
+    import scipy.sparse as sp
 
 __all__ = [
     "Reference",
     "ReferenceArrays",
+    "UnitRecords",
     "ZONE_EPSG",
     "default_data_dir",
     "epsg_for_departement",
     "load_reference",
     "reference_summary",
+    "read_text_table",
     "reference_summary_text",
     "sea_links",
 ]
@@ -107,6 +116,23 @@ def default_data_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "data"
 
 
+class UnitRecords:
+    """One record (a dict) per unit position, built on first use by ``build`` and then shared:
+    ``records[p]``. Treat the records as read-only."""
+
+    __slots__ = ("_build", "_records")
+
+    def __init__(self, build: Callable[[int], dict]):
+        self._build = build
+        self._records: dict[int, dict] = {}
+
+    def __getitem__(self, p: int) -> dict:
+        record = self._records.get(p)
+        if record is None:
+            record = self._records[p] = self._build(p)
+        return record
+
+
 @dataclass(frozen=True, eq=False)
 class ReferenceArrays:
     """The reference as numpy arrays, for the rules and territories (built once per reference).
@@ -158,24 +184,30 @@ class ReferenceArrays:
         return [str(c) for c in self.names]
 
     @cached_property
-    def unit_records(self) -> tuple[list[dict], list[dict], list[dict]]:
-        """Per unit, the records reports list it with — ``{code, nom}``, ``{code, nom,
-        population}`` and ``{code, nom, population, epci, departement}`` — one dict per unit
-        shared by every report (a register of 200,000 rows mentions units millions of times).
-        Treat them as read-only."""
-        epci = [str(self.epci_codes[e]) if e >= 0 else "" for e in self.epci.tolist()]
-        dep = [str(self.dep_codes[d]) if d >= 0 else "" for d in self.dep.tolist()]
-        pop = self.pop.tolist()
-        short = [{"code": c, "nom": n} for c, n in zip(self.code_list, self.name_list)]
-        with_pop = [
-            {"code": c, "nom": n, "population": int(p)}
-            for c, n, p in zip(self.code_list, self.name_list, pop)
-        ]
-        full = [
-            {"code": c, "nom": n, "population": int(p), "epci": e, "departement": d}
-            for c, n, p, e, d in zip(self.code_list, self.name_list, pop, epci, dep)
-        ]
-        return short, with_pop, full
+    def unit_records(self) -> tuple[UnitRecords, UnitRecords, UnitRecords]:
+        """Per unit (position), the records reports list it with — ``{code, nom}``, ``{code, nom,
+        population}`` and ``{code, nom, population, epci, departement}`` — one dict per unit,
+        built when first listed and then shared by every report (a register of 200,000 rows
+        mentions units millions of times). Treat them as read-only."""
+        codes, names, pop = self.code_list, self.name_list, self.pop
+
+        def short(p: int) -> dict:
+            return {"code": codes[p], "nom": names[p]}
+
+        def with_pop(p: int) -> dict:
+            return {"code": codes[p], "nom": names[p], "population": int(pop[p])}
+
+        def full(p: int) -> dict:
+            e, d = int(self.epci[p]), int(self.dep[p])
+            return {
+                "code": codes[p],
+                "nom": names[p],
+                "population": int(pop[p]),
+                "epci": str(self.epci_codes[e]) if e >= 0 else "",
+                "departement": str(self.dep_codes[d]) if d >= 0 else "",
+            }
+
+        return UnitRecords(short), UnitRecords(with_pop), UnitRecords(full)
 
     @cached_property
     def indices32(self) -> np.ndarray:
@@ -192,11 +224,22 @@ class ReferenceArrays:
         return neighbours_of(self, positions)
 
 
-def _factorize(values, names: pd.Series | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Integer ids of ``values`` ("" / NaN -> -1), the distinct codes and their names."""
-    s = pd.Series(values).astype(object).where(pd.notna(values), "").astype(str)
-    ids, uniques = pd.factorize(s.where(s != "", None), use_na_sentinel=True)
-    codes = np.asarray(uniques, dtype=object)
+def _factorize(values: pd.Series, names: pd.Series | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Integer ids of ``values`` ("" / NaN -> -1), the distinct codes (in order of first
+    appearance) and their names."""
+    if pd.api.types.is_string_dtype(values.dtype) and values.dtype != object:
+        # Strings already (Arrow): factorized as they are, then "" made a missing value.
+        ids, uniques = pd.factorize(values, use_na_sentinel=True)
+        codes = np.asarray(uniques, dtype=object)
+        empty = np.flatnonzero(codes == "")
+        if len(empty):
+            e = int(empty[0])
+            ids = np.where(ids == e, -1, ids - (ids > e))
+            codes = np.delete(codes, e)
+    else:
+        s = pd.Series(values.to_numpy()).astype(object).where(values.notna().to_numpy(), "").astype(str)
+        ids, uniques = pd.factorize(s.where(s != "", None), use_na_sentinel=True)
+        codes = np.asarray(uniques, dtype=object)
     if names is None:
         labels = codes.copy()
     else:
@@ -209,6 +252,59 @@ def _factorize(values, names: pd.Series | None) -> tuple[np.ndarray, np.ndarray,
 _TABLES = ("units", "communes", "epci", "departements", "regions", "adjacency")
 
 
+class _Units:
+    """The units of a reference: their table without geometry, and the GeoDataFrame, built on
+    first use (a check of a list of codes or names reads no boundary and imports no geopandas).
+
+    Shared by the references :meth:`Reference.replace` makes without new units.
+    """
+
+    def __init__(self, units: pd.DataFrame, geometry: Callable[[], object] | None = None):
+        self._geometry = geometry
+        self._frame: pd.DataFrame | None = None
+        name = getattr(units, "_geometry_column_name", None) if geometry is None else None
+        if geometry is not None or name is None or name not in units.columns:
+            # A plain table: geometry from ``geometry`` (or none at all).
+            self.table = units.copy(deep=False)
+            if geometry is None:
+                self._frame = self.table
+        else:  # a GeoDataFrame
+            self._frame = units.copy(deep=False)
+            self.table = pd.DataFrame(units.drop(columns=name))
+
+    def frame(self) -> pd.DataFrame:
+        """The units with their geometry (a GeoDataFrame), decoded once."""
+        if self._frame is None:
+            import geopandas as gpd
+
+            assert self._geometry is not None
+            geo = self._geometry()
+            if not isinstance(geo, gpd.GeoSeries) or not geo.index.equals(self.table.index):
+                raise ReferenceDataError(
+                    "géométrie des unités : une GeoSeries indexée comme les unités est attendue ; "
+                    "rechargez le référentiel"
+                )
+            name = geo.name or "geometry"
+            frame = self.table.copy(deep=False)
+            frame[name] = geo.values
+            self._frame = gpd.GeoDataFrame(frame, geometry=name)
+        return self._frame
+
+
+class _Lazy:
+    """An optional table of a reference folder, read on first use (a check of a list of codes
+    never reads the postal codes, nor the former communes)."""
+
+    def __init__(self, read: Callable[[], pd.DataFrame]):
+        self._read = read
+        self._table: pd.DataFrame | None = None
+
+    def get(self) -> pd.DataFrame:
+        if self._table is None:
+            self._table = self._read().copy(deep=False)
+        return self._table
+
+
 class Reference:
     """A loaded reference: immutable, and owner of everything derived from it.
 
@@ -216,14 +312,29 @@ class Reference:
     ``ref.units`` in place changes only that view, never the reference nor anything computed
     from it, and assigning an attribute raises. To work on an edited table, build a new
     reference with :meth:`replace`. Everything derived (positions, graph, land masses, numpy
-    arrays, projected geometries, sea links) is computed once, on first use, and cached on the
-    reference itself.
+    arrays, projected geometries, sea links, the tables of names) is computed once, on first
+    use, and cached on the reference itself; the boundaries of the units too, when the
+    reference was loaded by :func:`load_reference` (a check of a list of codes or names never
+    decodes them).
+
+    Parameters
+    ----------
+    units
+        A GeoDataFrame; or, with ``geometry``, the same table without its geometry.
+    geometry
+        A function returning the units' geometries (a GeoSeries in EPSG:4326 indexed like
+        ``units``), called once, when geometry is first asked for.
+    **extra
+        Further tables (``former_communes``, ``postal_codes``, ``folded_names``...): DataFrames,
+        or functions returning one, called once, when the table is first asked for.
 
     Attributes
     ----------
     units
         GeoDataFrame (EPSG:4326) indexed by unit code: communes, and the arrondissements
         municipaux of Paris, Lyon and Marseille.
+    unit_table
+        The same table without the geometry (a DataFrame): what a check of a list reads.
     communes, epci, departements, regions
         DataFrames indexed by code.
     adjacency
@@ -239,7 +350,7 @@ class Reference:
         ``code_postal`` to ``code_insee`` (a unit); empty without ``codes_postaux.csv``.
     """
 
-    _units: gpd.GeoDataFrame
+    _unit_store: _Units
     _communes: pd.DataFrame
     _epci: pd.DataFrame
     _departements: pd.DataFrame
@@ -251,7 +362,7 @@ class Reference:
 
     def __init__(
         self,
-        units: gpd.GeoDataFrame,
+        units: pd.DataFrame,
         communes: pd.DataFrame,
         epci: pd.DataFrame,
         departements: pd.DataFrame,
@@ -259,19 +370,25 @@ class Reference:
         adjacency: pd.DataFrame,
         metadata: dict,
         path: Path | None = None,
-        **extra: pd.DataFrame,
+        *,
+        geometry: Callable[[], object] | None = None,
+        **extra: pd.DataFrame | Callable[[], pd.DataFrame],
     ):
+        store = units if isinstance(units, _Units) else _Units(units, geometry)
+        object.__setattr__(self, "_unit_store", store)
         tables = {
-            "units": units,
             "communes": communes,
             "epci": epci,
             "departements": departements,
             "regions": regions,
             "adjacency": adjacency,
-            **extra,
         }
         for name, table in tables.items():
             object.__setattr__(self, f"_{name}", table.copy(deep=False))
+        for name, table in extra.items():
+            if not isinstance(table, _Lazy):
+                table = _Lazy(table) if callable(table) else table.copy(deep=False)
+            object.__setattr__(self, f"_{name}", table)
         object.__setattr__(self, "_extra", tuple(extra))
         object.__setattr__(self, "metadata", copy.deepcopy(metadata))
         object.__setattr__(self, "path", path)
@@ -285,11 +402,12 @@ class Reference:
         raise AttributeError("Reference is immutable")
 
     def __repr__(self) -> str:
-        return f"Reference({len(self._units)} units, {self.path})"
+        return f"Reference({len(self._table)} units, {self.path})"
 
     def replace(self, **tables) -> Reference:
         """A new reference with some tables replaced (``units=``, ``communes=``, ...)."""
-        current = {name: getattr(self, f"_{name}") for name in (*_TABLES, *self._extra)}
+        current = {name: getattr(self, f"_{name}") for name in (*_TABLES[1:], *self._extra)}
+        current["units"] = self._unit_store
         current.update(tables)
         metadata = tables.pop("metadata", self.metadata)
         current.pop("metadata", None)
@@ -298,7 +416,16 @@ class Reference:
     # ---- tables (copy-on-write views) ------------------------------------------------------
     @property
     def units(self) -> gpd.GeoDataFrame:
-        return self._units.copy(deep=False)
+        return self._unit_store.frame().copy(deep=False)
+
+    @property
+    def unit_table(self) -> pd.DataFrame:
+        """:attr:`units` without the geometry (read without decoding the boundaries)."""
+        return self._unit_store.table.copy(deep=False)
+
+    @property
+    def _table(self) -> pd.DataFrame:
+        return self._unit_store.table
 
     @property
     def communes(self) -> pd.DataFrame:
@@ -340,7 +467,8 @@ class Reference:
             raise KeyError(
                 f"no table {name!r} in this reference (tables: {', '.join(self._extra) or 'none'})"
             )
-        return getattr(self, f"_{name}").copy(deep=False)
+        table = getattr(self, f"_{name}")
+        return (table.get() if isinstance(table, _Lazy) else table).copy(deep=False)
 
     # ---- vintages ------------------------------------------------------------------------
     @property
@@ -352,49 +480,75 @@ class Reference:
     @cached_property
     def position(self) -> pd.Series:
         """Row position of each unit code in :attr:`units` (and in :attr:`graph`)."""
-        return pd.Series(np.arange(len(self._units)), index=self._units.index)
+        return pd.Series(np.arange(len(self._table)), index=self._table.index)
+
+    @cached_property
+    def _csr(self) -> tuple[np.ndarray, np.ndarray]:
+        """The land graph as CSR arrays (``indptr``, ``indices``; int32, each row sorted,
+        without repeats), built with numpy: what :attr:`graph` holds, without scipy."""
+        n = len(self._table)
+        i = positions_in(self._table.index, self._adjacency["a"])
+        j = positions_in(self._table.index, self._adjacency["b"])
+        if (i < 0).any() or (j < 0).any():
+            unknown = sorted(set(self._adjacency["a"][i < 0]) | set(self._adjacency["b"][j < 0]))
+            raise ReferenceDataError(
+                f"adjacency.parquet : {len(unknown)} code(s) absent(s) des unités ({', '.join(unknown[:5])}) ; "
+                "reconstruisez le référentiel avec scripts/build_reference.py"
+            )
+        # Stable sort: the stored pairs come sorted, and timsort takes the runs as they are.
+        pairs = np.sort(np.r_[i, j].astype(np.int64) * n + np.r_[j, i].astype(np.int64), kind="stable")
+        pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]] if len(pairs) else pairs
+        rows, cols = np.divmod(pairs, max(n, 1))
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+        index = np.int32 if max(n, len(cols)) < np.iinfo(np.int32).max else np.int64
+        return indptr.astype(index), cols.astype(index)
 
     @cached_property
     def graph(self) -> sp.csr_matrix:
         """Symmetric sparse adjacency matrix of the units (land contiguity), in units order."""
-        n = len(self._units)
-        i = self.position.reindex(self._adjacency["a"]).to_numpy()
-        j = self.position.reindex(self._adjacency["b"]).to_numpy()
-        data = np.ones(len(i) * 2, dtype=np.int8)
-        m = sp.coo_matrix((data, (np.r_[i, j], np.r_[j, i])), shape=(n, n)).tocsr()
-        m.sum_duplicates()
-        m.data[:] = 1
+        import scipy.sparse as sp
+
+        indptr, indices = self._csr
+        n = len(self._table)
+        m = sp.csr_matrix((np.ones(len(indices), dtype=np.int8), indices, indptr), shape=(n, n))
         m.sort_indices()
         return m
 
     @cached_property
     def land_component(self) -> pd.Series:
         """Id of the land mass each unit is on (units joined by a land path share an id)."""
-        _, labels = csgraph.connected_components(self.graph, directed=False)
-        return pd.Series(labels, index=self._units.index)
+        indptr, indices = self._csr
+        n = len(self._table)
+        rows = np.repeat(np.arange(n, dtype=indices.dtype), np.diff(indptr))
+        once = rows < indices  # each edge once (the graph is symmetric)
+        _, labels = _graph.labels_of_edges(n, rows[once], indices[once])
+        return pd.Series(labels, index=self._table.index)
 
     def neighbours(self, code: str) -> list[str]:
         """Codes of the land neighbours of a unit, sorted."""
-        row = self.graph[self.position[code]]
-        return sorted(self._units.index[row.indices])
+        indptr, indices = self._csr
+        p = self.position[code]
+        return sorted(self._table.index[indices[indptr[p] : indptr[p + 1]]])
 
     def neighbours_of_codes(self, codes: Iterable[str]) -> set[str]:
         """Codes of the units adjacent by land to any of ``codes`` (unknown codes ignored)."""
-        pos = self.position.reindex(sorted(set(codes))).dropna().astype(int).to_numpy()
-        return set(self._units.index[np.unique(neighbours_of(self.graph, pos))])
+        a = self.arrays
+        pos = np.array([a.pos[c] for c in set(codes) if c in a.pos], dtype=np.int64)
+        return set(a.codes[np.unique(a.neighbours_of(pos))].tolist())
 
     @cached_property
     def arrays(self) -> ReferenceArrays:
         """The numpy view of the reference used by territories and rules."""
-        units = self._units
+        units = self._table
         n = len(units)
-        graph = self.graph
+        indptr, indices = self._csr
         pop = units["population"].fillna(0).to_numpy(dtype=np.int64)
         land = self.land_component.to_numpy().astype(np.int64)
         n_land = int(land.max()) + 1 if n else 0
-        epci, epci_codes, epci_names = _factorize(units["epci"].to_numpy(), self._epci["nom"])
-        dep, dep_codes, dep_names = _factorize(units["departement"].to_numpy(), self._departements["nom"])
-        reg, reg_codes, reg_names = _factorize(units["region"].to_numpy(), self._regions["nom"])
+        epci, epci_codes, epci_names = _factorize(units["epci"], self._epci["nom"])
+        dep, dep_codes, dep_names = _factorize(units["departement"], self._departements["nom"])
+        reg, reg_codes, reg_names = _factorize(units["region"], self._regions["nom"])
         # Région of each département: the région of its units.
         dep_region = np.full(len(dep_codes), -1, dtype=np.int64)
         ok = (dep >= 0) & (reg >= 0)
@@ -405,9 +559,9 @@ class Reference:
             codes=units.index.to_numpy(dtype=object),
             names=units["nom"].astype(str).to_numpy(dtype=object),
             pop=pop,
-            pos={c: i for i, c in enumerate(units.index)},
-            indptr=graph.indptr.astype(np.int64),
-            indices=graph.indices.astype(np.int64),
+            pos=dict(zip(units.index.tolist(), range(n))),
+            indptr=indptr.astype(np.int64),
+            indices=indices.astype(np.int64),
             land=land,
             land_size=np.bincount(land, minlength=n_land),
             land_pop=np.bincount(land, weights=pop, minlength=n_land).astype(np.int64),
@@ -449,7 +603,7 @@ class Reference:
     # ---- geometry in the zones' projected CRS ----------------------------------------------
     @cached_property
     def _projected_store(self) -> tuple[np.ndarray, np.ndarray]:
-        n = len(self._units)
+        n = len(self._table)
         return np.empty(n, dtype=object), np.zeros(n, dtype=bool)
 
     def projected(self, positions: np.ndarray) -> np.ndarray:
@@ -458,17 +612,22 @@ class Reference:
         geoms, done = self._projected_store
         todo = positions[~done[positions]]
         if len(todo):
+            import geopandas as gpd
+
             a = self.arrays
-            src = self._units.geometry.to_numpy()
+            frame = self._unit_store.frame()
+            src = frame.geometry.to_numpy()
             for epsg in np.unique(a.epsg[todo]):
                 sel = todo[a.epsg[todo] == epsg]
-                geoms[sel] = gpd.GeoSeries(src[sel], crs=self._units.crs).to_crs(int(epsg)).to_numpy()
+                geoms[sel] = gpd.GeoSeries(src[sel], crs=frame.crs).to_crs(int(epsg)).to_numpy()
             done[todo] = True
         return geoms[positions]
 
     @cached_property
     def unit_xy_km(self) -> np.ndarray:
         """Representative points of the units, in km, in each zone's projected CRS."""
+        from pyproj import Transformer
+
         a = self.arrays
         xy = np.zeros((a.n, 2))
         for code in np.unique(a.epsg):
@@ -487,11 +646,13 @@ class Reference:
     @cached_property
     def shared_length_km(self) -> sp.csr_matrix:
         """Length (km) of the boundary each pair of land neighbours shares, as a CSR matrix."""
+        import scipy.sparse as sp
+
         adj = self._adjacency
         i = self.position.reindex(adj["a"]).to_numpy()
         j = self.position.reindex(adj["b"]).to_numpy()
         length = np.nan_to_num(adj["shared_m"].to_numpy(dtype=float), nan=0.0) / 1000.0
-        n = len(self._units)
+        n = len(self._table)
         m = sp.coo_matrix((np.r_[length, length], (np.r_[i, j], np.r_[j, i])), shape=(n, n)).tocsr()
         m.sum_duplicates()
         m.sort_indices()
@@ -514,6 +675,8 @@ class Reference:
     def graph_with_sea_links(self, max_km: float = 30.0, *, departements=None) -> sp.csr_matrix:
         """Land adjacency plus sea links (``max_km``; of ``departements`` only, when given),
         symmetric CSR in units order (cached)."""
+        import scipy.sparse as sp
+
         zone = _zone_key(departements)
         key = ("graph", float(max_km), zone)
         if key not in self._sea_link_cache:
@@ -535,7 +698,8 @@ class Reference:
     # ---- resolving -----------------------------------------------------------------------
     @cached_property
     def _name_index(self) -> _names.NameIndex:
-        """Lookup tables of names, former communes, postal codes and EPCI (built once)."""
+        """Lookup tables of codes, names, former communes, postal codes and EPCI (each built on
+        first use: a list of codes folds no name)."""
         return _names.build_index(self)
 
     def expand(self, code: str) -> list[str]:
@@ -639,7 +803,7 @@ class Reference:
     def _dep_of(self, code: str) -> str:
         if code in self._communes.index:
             return self._communes.at[code, "departement"]
-        return self._units.at[code, "departement"]
+        return self._table.at[code, "departement"]
 
 
 def _normalize_dep(dep) -> str | None:
@@ -707,13 +871,8 @@ def load_reference(path: str | Path | None = None) -> Reference:
         "anciens_codes": str,
         "unites": str,
     }
-    units = read("units.parquet", gpd.read_parquet)
-    communes = read(
-        "communes.csv",
-        lambda p: pd.read_csv(
-            p, dtype=str_cols, keep_default_na=False, na_values={"population": [""]}
-        ).set_index("code"),
-    )
+    units = read("units.parquet", _read_unit_table)
+    communes = read("communes.csv", lambda p: read_text_table(p, str_cols).set_index("code"))
     epci = read("epci.csv", lambda p: pd.read_csv(p, dtype={"code": str}).set_index("code"))
     deps = read(
         "departements.csv", lambda p: pd.read_csv(p, dtype={"code": str, "region": str}).set_index("code")
@@ -722,9 +881,10 @@ def load_reference(path: str | Path | None = None) -> Reference:
     adjacency = read("adjacency.parquet", pd.read_parquet)
     metadata = read("metadata.json", lambda p: json.loads(p.read_text(encoding="utf-8")))
     _check_reference(folder, units, communes, adjacency, metadata)
-    optional = {}
+    # Optional tables, read on first use (a list of codes reads neither).
+    optional: dict[str, Callable[[], pd.DataFrame]] = {}
     if (folder / "anciennes_communes.csv").exists():
-        optional["former_communes"] = read(
+        optional["former_communes"] = lambda: read(
             "anciennes_communes.csv",
             lambda p: pd.read_csv(
                 p,
@@ -734,10 +894,13 @@ def load_reference(path: str | Path | None = None) -> Reference:
             ).astype({"depuis": "Int64"}),
         )
     if (folder / "codes_postaux.csv").exists():
-        optional["postal_codes"] = read(
+        optional["postal_codes"] = lambda: read(
             "codes_postaux.csv", lambda p: pd.read_csv(p, dtype=str, keep_default_na=False)
         )
+    if _has_folded_names(folder, metadata):
+        optional["folded_names"] = lambda: _read_folded_names(folder, read)
     return Reference(
+        geometry=lambda: _read_unit_geometry(folder / "units.parquet", units.index),
         units=units,
         communes=communes,
         epci=epci,
@@ -748,6 +911,91 @@ def load_reference(path: str | Path | None = None) -> Reference:
         path=folder,
         **optional,
     )
+
+
+def read_text_table(path: Path, strings) -> pd.DataFrame:
+    """A CSV table of a reference folder (UTF-8, as the build writes them), read by pyarrow: a
+    few times faster than pandas' parser on the 35,000 communes. The ``strings`` columns are
+    text; in the others, types are inferred; ``""`` is a missing value in numeric columns only.
+    On the tables the build writes, the same DataFrame as ``pandas.read_csv(path, dtype={c:
+    str for c in strings}, keep_default_na=False, na_values={numeric column: [""]})``."""
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    options = pcsv.ConvertOptions(
+        column_types={c: pa.string() for c in strings}, strings_can_be_null=False, null_values=[""]
+    )
+    return pcsv.read_csv(path, convert_options=options).to_pandas()
+
+
+def _geo_metadata(schema) -> dict:
+    """The GeoParquet metadata of a parquet schema (its geometry columns)."""
+    meta = (schema.metadata or {}).get(b"geo")
+    if meta is None:
+        raise ValueError("pas de métadonnées GeoParquet ('geo') : units.parquet doit être un GeoParquet")
+    return json.loads(meta)
+
+
+def _read_unit_table(path: Path) -> pd.DataFrame:
+    """``units.parquet`` without its geometry columns: the attributes, as ``geopandas.read_parquet``
+    gives them, read without the boundaries (decoded later by :func:`_read_unit_geometry`)."""
+    import pyarrow.parquet as pq
+
+    f = pq.ParquetFile(path)
+    geo = _geo_metadata(f.schema_arrow)
+    columns = [c for c in f.schema_arrow.names if c not in geo.get("columns", {})]
+    return f.read(columns=columns, use_pandas_metadata=True).to_pandas()
+
+
+def _read_unit_geometry(path: Path, index: pd.Index):
+    """The geometry of ``units.parquet`` (a GeoSeries), read when first asked for; the file must
+    still hold the units the reference was loaded with."""
+    import geopandas as gpd
+    import pyarrow.parquet as pq
+
+    try:
+        primary = _geo_metadata(pq.ParquetFile(path).schema_arrow)["primary_column"]
+        geometry = gpd.read_parquet(path, columns=[primary]).geometry
+    except Exception as exc:  # parquet and GeoParquet readers raise many kinds
+        raise ReferenceDataError(
+            f"{path} : contours illisibles ({type(exc).__name__} : {str(exc).strip()[:200]}) ; "
+            "reconstruisez le référentiel avec scripts/build_reference.py"
+        ) from None
+    if not geometry.index.equals(index):
+        raise ReferenceDataError(
+            f"{path} : le fichier a changé depuis le chargement du référentiel ; rechargez-le"
+        )
+    return geometry
+
+
+def _has_folded_names(folder: Path, metadata: dict) -> bool:
+    """Whether the reference has a table of folded names (``noms_normalises.csv``) written by the
+    folding of this version (:data:`~cpts_geo.reference.names.FOLDING_VERSION`); without it,
+    names are folded when first resolved."""
+    if not (folder / FOLDED_NAMES_FILE).exists():
+        return False
+    version = (metadata.get("folded_names") or {}).get("folding")
+    if version != FOLDING_VERSION:
+        log.info(
+            "%s : formes normalisées d'une autre version (%s, attendue %s) : non lues",
+            folder / FOLDED_NAMES_FILE,
+            version,
+            FOLDING_VERSION,
+        )
+        return False
+    return True
+
+
+def _read_folded_names(folder: Path, read) -> pd.DataFrame:
+    """The table of folded names of a reference folder (columns :data:`FOLDED_COLUMNS`)."""
+    table = read(FOLDED_NAMES_FILE, lambda p: read_text_table(p, FOLDED_COLUMNS))
+    missing = [c for c in FOLDED_COLUMNS if c not in table.columns]
+    if missing:
+        raise ReferenceDataError(
+            f"{folder / FOLDED_NAMES_FILE} : colonne(s) manquante(s) {', '.join(missing)} ; "
+            "reconstruisez le référentiel avec scripts/build_reference.py"
+        )
+    return table
 
 
 def _check_reference(folder: Path, units, communes, adjacency, metadata) -> None:
@@ -778,21 +1026,22 @@ def _check_reference(folder: Path, units, communes, adjacency, metadata) -> None
 def reference_summary(ref: Reference) -> dict:
     """Vintages, counts and national population of a reference, as a plain dict."""
     counts = ref.metadata["counts"]
+    units = ref.unit_table
     return {
         "path": str(ref.path) if ref.path else None,
         "vintage": ref.vintage,
         "counts": {
             "communes": int(len(ref.communes)),
-            "units": int(len(ref.units)),
-            "arrondissements": int((ref.units["type"] == "arrondissement").sum()),
-            "infracommunal": int((ref.units["type"] == "infracommunal").sum()),
+            "units": int(len(units)),
+            "arrondissements": int((units["type"] == "arrondissement").sum()),
+            "infracommunal": int((units["type"] == "infracommunal").sum()),
             "epci": int(len(ref.epci)),
             "departements": int(len(ref.departements)),
             "regions": int(len(ref.regions)),
             "adjacency_pairs": int(len(ref.adjacency)),
             "communes_without_epci": counts.get("communes_without_epci", []),
         },
-        "population": int(ref.units["population"].sum()),
+        "population": int(units["population"].sum()),
         "population_notes": dict(ref.metadata.get("population_notes", {})),
         "geometry_source": ref.metadata.get("geometry_source"),
     }
@@ -850,6 +1099,8 @@ def _zone_key(departements) -> tuple[str, ...] | None:
 
 
 def _compute_sea_links(ref: Reference, max_km: float, zone: tuple[str, ...] | None = None) -> pd.DataFrame:
+    import shapely
+
     units = ref.units
     if zone is not None:
         units = units[units["departement"].isin(zone)]

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import shapely
+from geopandas.testing import assert_geodataframe_equal
+from scipy.sparse import csgraph
 
-from cpts_geo._errors import AmbiguousNameError, InputError, UnknownCommuneError
+from cpts_geo import _graph
+from cpts_geo._errors import AmbiguousNameError, InputError, ReferenceDataError, UnknownCommuneError
 from cpts_geo.reference.adjacency import ADJACENCY_TOLERANCE_M, compute_adjacency
-from cpts_geo.reference.names import normalize_name
-from cpts_geo.reference.units import epsg_for_departement
+from cpts_geo.reference.names import FOLDED_NAMES_FILE, FOLDING_VERSION, folded_names, normalize_name
+from cpts_geo.reference.units import epsg_for_departement, load_reference, read_text_table
 
 pytestmark = pytest.mark.national
 
@@ -206,6 +210,111 @@ def test_land_masses(ref):
     assert lc["49007"] == lc["75101"]  # Angers and Paris: same land mass
     assert lc["56152"] != lc["56186"]  # Le Palais (Belle-Île) and Quiberon
     assert lc["2A004"] != lc["13201"]  # Corsica
+
+
+def test_graph_and_land_masses_without_scipy_equal_scipy(ref):
+    """The land graph and its components, built with numpy, are scipy's (same CSR arrays, same
+    labels: components numbered in the order of their first unit)."""
+    n = len(ref.units)
+    i = ref.position.reindex(ref.adjacency["a"]).to_numpy()
+    j = ref.position.reindex(ref.adjacency["b"]).to_numpy()
+    import scipy.sparse as sp
+
+    m = sp.coo_matrix((np.ones(2 * len(i), dtype=np.int8), (np.r_[i, j], np.r_[j, i])), shape=(n, n)).tocsr()
+    m.sum_duplicates()
+    m.sort_indices()
+    assert np.array_equal(ref.graph.indptr, m.indptr) and np.array_equal(ref.graph.indices, m.indices)
+    k, labels = csgraph.connected_components(m, directed=False)
+    assert np.array_equal(ref.land_component.to_numpy(), labels)
+    assert ref.land_component.max() + 1 == k == 29
+    # A territory's parts: the sub-graph induced by its units.
+    positions = ref.position[["56009", "56114", "56152", "56241", "56186", "49007", "49015"]].to_numpy()
+    assert _graph.components(ref.arrays, positions)[1].tolist() == [0, 0, 0, 0, 1, 2, 2]
+
+
+# --- loading without the boundaries ------------------------------------------------------------
+
+
+def test_units_table_is_read_without_geometry_and_geometry_on_first_use():
+    """A loaded reference reads units.parquet without its boundaries; ``units`` decodes them on
+    first use: the same GeoDataFrame as geopandas reads."""
+    ref = load_reference()
+    expected = gpd.read_parquet(ref.path / "units.parquet")
+    assert ref._unit_store._frame is None  # nothing decoded yet
+    pd.testing.assert_frame_equal(ref.unit_table, pd.DataFrame(expected.drop(columns="geometry")))
+    assert ref.resolve(["49007", "Avrillé (49)"]).codes == ["49007", "49015"]
+    assert ref.arrays.pop[ref.arrays.pos["49007"]] == 159_022
+    assert ref._unit_store._frame is None  # resolving and the arrays read no boundary
+    assert_geodataframe_equal(ref.units, expected)
+    assert ref.units.crs.to_epsg() == 4326
+    # A reference made by replace() without new units shares the decoded units.
+    assert ref.replace(metadata={**ref.metadata}).units.geometry.equals(ref.units.geometry)
+
+
+def test_units_file_replaced_after_loading_is_refused(tmp_path):
+    ref = load_reference()
+    for f in ref.path.iterdir():
+        if f.is_file():
+            (tmp_path / f.name).symlink_to(f)
+    mine = load_reference(tmp_path)
+    (tmp_path / "units.parquet").unlink()
+    gpd.read_parquet(ref.path / "units.parquet").iloc[:10].to_parquet(tmp_path / "units.parquet")
+    with pytest.raises(ReferenceDataError, match="units.parquet : le fichier a changé depuis le chargement"):
+        mine.units  # noqa: B018 (the property decodes the boundaries)
+
+
+def test_text_tables_read_by_pyarrow_equal_pandas(ref):
+    str_cols = ["code", "departement", "region", "epci", "commune", "anciens_codes", "unites"]
+    path = ref.path / "communes.csv"
+    expected = pd.read_csv(
+        path, dtype=dict.fromkeys(str_cols, str), keep_default_na=False, na_values={"population": [""]}
+    )
+    pd.testing.assert_frame_equal(read_text_table(path, str_cols), expected)
+    pd.testing.assert_frame_equal(ref.communes, expected.set_index("code"))
+
+
+# --- folded names shipped with the reference -------------------------------------------------
+
+
+def test_shipped_folded_names_are_the_folding_of_the_reference_names(ref):
+    """``noms_normalises.csv`` is what folding the reference's names gives today (else bump
+    FOLDING_VERSION and rebuild)."""
+    shipped = ref.table("folded_names")
+    names = [*ref.communes["nom"], *ref.units["nom"], *ref.former_communes["nom"]]
+    pd.testing.assert_frame_equal(shipped, folded_names(names, ref.epci["nom"]))
+    assert ref.metadata["folded_names"] == {
+        "file": FOLDED_NAMES_FILE,
+        "folding": FOLDING_VERSION,
+        "names": len(shipped),
+    }
+    assert len(shipped) == 36_158
+    row = shipped.set_index("nom").loc["Bors (Canton de Charente-Sud)"]
+    assert (row["forme"], row["forme_sans_remarque"]) == ("bors canton de charente sud", "bors")
+    assert (
+        shipped.set_index("nom").at["CA Bassin d'Arcachon Sud (COBAS)", "cle_epci"]
+        == "ca bassin arcachon sud"
+    )
+
+
+def test_folded_names_table():
+    table = folded_names(
+        ["Rochelle (La)", "Bors (Canton de Charente-Sud)", "Rochelle (La)"], ["CC de l'Île de Ré"]
+    )
+    assert table.to_dict("records") == [
+        {
+            "nom": "Bors (Canton de Charente-Sud)",
+            "forme": "bors canton de charente sud",
+            "forme_sans_remarque": "bors",
+            "cle_epci": "",
+        },
+        {
+            "nom": "CC de l'Île de Ré",
+            "forme": "cc de l ile de re",
+            "forme_sans_remarque": "",
+            "cle_epci": "cc ile re",
+        },
+        {"nom": "Rochelle (La)", "forme": "la rochelle", "forme_sans_remarque": "", "cle_epci": ""},
+    ]
 
 
 # --- resolve -----------------------------------------------------------------------------

@@ -3,6 +3,7 @@ code/name pairs and EPCI, on real names of the national reference (sampled, seed
 
 from __future__ import annotations
 
+import json
 import random
 import shutil
 
@@ -12,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cpts_geo._errors import AmbiguousNameError, CptsGeoError, InputError, UnknownCommuneError
-from cpts_geo.reference.names import epci_key, normalize_name
+from cpts_geo.reference.names import FOLDING_VERSION, epci_key, normalize_name
 from cpts_geo.reference.names import normalize_name as public_normalize_name
 from cpts_geo.reference.resolve import AUTO_SCORE
 from cpts_geo.reference.units import load_reference
@@ -479,6 +480,63 @@ def test_reference_without_the_new_tables_still_loads(ref, tmp_path):
         old.resolve(["Pierrefitte-sur-Seine"])
     assert len(ref.former_communes) > 2000 and isinstance(ref.former_communes, pd.DataFrame)
     shutil.rmtree(tmp_path)
+
+
+# --- folded names shipped with the reference ---------------------------------------------------
+
+
+def _linked_copy(ref, folder, *, skip=(), metadata=None):
+    """A reference folder whose files link to the shipped ones (but ``skip``; ``metadata``
+    written anew when given)."""
+    for f in ref.path.iterdir():
+        if f.is_file() and f.name not in skip and not (metadata is not None and f.name == "metadata.json"):
+            (folder / f.name).symlink_to(f)
+    if metadata is not None:
+        (folder / "metadata.json").write_text(json.dumps(metadata), encoding="utf-8")
+    return load_reference(folder)
+
+
+_NAME_TABLES = ("current", "former", "former_of", "epci", "choices", "choice_codes")
+
+
+def test_shipped_folded_names_give_the_index_folding_gives(ref, tmp_path):
+    """The tables of names read from ``noms_normalises.csv`` are those folding every name at run
+    time builds (a reference without the table: built by an older script, or by hand)."""
+    without = _linked_copy(ref, tmp_path, skip=("noms_normalises.csv",))
+    assert "folded_names" not in without._extra and "folded_names" in ref._extra
+    shipped, folded = load_reference()._name_index, without._name_index
+    for table in _NAME_TABLES:
+        assert getattr(shipped, table) == getattr(folded, table), table
+    values = ["Angers", "Avrillé", "St-Denis (93)", "Pierrefitte-sur-Seine", "CA Saumur Val de Loire", "Bors"]
+    lines = list(range(2, 2 + len(values)))
+    with pytest.raises(AmbiguousNameError) as e1:
+        ref.resolve(values, lines=lines)
+    with pytest.raises(AmbiguousNameError) as e2:
+        without.resolve(values, lines=lines)
+    assert str(e1.value) == str(e2.value) and "ligne 7 : nom 'Bors' ambigu : 2 communes" in str(e1.value)
+    res = [r.resolve(values[:-1]) for r in (ref, without)]
+    assert res[0].codes == res[1].codes and res[0].warnings == res[1].warnings
+    saumur = ref.units.index[ref.units["epci"] == ref.units.at["49328", "epci"]]
+    # Angers, Avrillé, Saint-Denis (Pierrefitte-sur-Seine is part of it now), the CA's communes.
+    assert res[0].codes[:3] == ["49007", "49015", "93066"] and len(res[0].codes) == 3 + len(saumur)
+
+
+def test_folded_names_of_another_folding_are_not_read(ref, tmp_path):
+    meta = {**ref.metadata, "folded_names": {**ref.metadata["folded_names"], "folding": FOLDING_VERSION + 1}}
+    other = _linked_copy(ref, tmp_path, metadata=meta)
+    assert "folded_names" not in other._extra
+    assert other.resolve(["Sainte-Foy-lès-Lyon"]).codes == ["69202"]
+
+
+def test_a_name_missing_from_the_folded_names_is_folded(ref):
+    """The table is a cache of the folding: a reference whose names changed still resolves them."""
+    communes = ref.communes
+    communes.loc["49007", "nom"] = "Angers-sur-Maine (ville)"
+    edited = ref.replace(communes=communes)
+    assert edited.resolve(["Angers-sur-Maine"]).codes == ["49007"]
+    assert edited.resolve(["angers sur maine (ville)"]).codes == ["49007"]
+    with pytest.raises(UnknownCommuneError, match="commune 'Angers' introuvable"):
+        edited.resolve(["Angers"])
 
 
 # --- robustness --------------------------------------------------------------------------------
