@@ -144,6 +144,11 @@ def coverage_cmd(
         cov = with_funding(cov, funding_table, stages=stages)
     if gpkg_path is not None:
         _write_gpkg(ref, cov, gpkg_path, inputs)
+    if png_path is not None:
+        from cpts_geo.outputs.figures import coverage_bar_chart, save_figure
+
+        save_figure(coverage_bar_chart(cov, by=by), png_path, inputs=inputs)
+        click.echo(f"Figure : {png_path}", err=True)
     if xlsx:
         from cpts_geo.outputs.spreadsheets import coverage_workbook, source_rows
         from cpts_geo.outputs.xlsx import write_workbook
@@ -162,11 +167,6 @@ def coverage_cmd(
     text = {"json": lambda: cov.to_json(), "csv": lambda: cov.to_csv(by), "text": lambda: cov.to_text(by)}[
         fmt
     ]()
-    if png_path is not None:
-        from cpts_geo.outputs.figures import coverage_bar_chart, save_figure
-
-        save_figure(coverage_bar_chart(cov, by=by), png_path, inputs=inputs)
-        click.echo(f"Figure : {png_path}", err=True)
     if output is not None:
         from cpts_geo._io import atomic_write_text
 

@@ -205,3 +205,12 @@ def test_coverage_map_offline_is_a_no_op_and_online_adds_basemaps(register_csv, 
     assert [f for f in external_resources(page) if "cdn.jsdelivr.net/npm/leaflet@1.9.4" in f]
     assert "tile.openstreetmap.org" in page and "data.geopf.fr/wmts" in page
     assert "openstreetmap.org/copyright" in page
+
+
+def test_png_written_beside_a_workbook(tmp_path, register_csv):
+    """``coverage --png barres.png -o couverture.xlsx`` writes both (it wrote the workbook only)."""
+    png, xlsx = tmp_path / "barres.png", tmp_path / "couverture.xlsx"
+    res = run("coverage", register_csv, "--region", "52", "--png", png, "-o", xlsx)
+    assert res.exit_code == 0, res.output
+    assert xlsx.exists() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"Figure : {png}" in res.output
