@@ -30,6 +30,9 @@ from cpts_geo.cli.options import (
     warn_inputs,
 )
 
+#: Suffixes of ``-o`` for a report (text, JSON, HTML or PDF, chosen by ``--format`` or the suffix).
+_REPORTS = (".txt", ".json", ".html", ".htm", ".pdf")
+
 
 @click.command("check", cls=FrenchCommand)
 @click.argument("proposal_path", metavar="PROPOSAL", type=click.Path(dir_okay=False, path_type=Path))
@@ -98,7 +101,7 @@ def check_cmd(
     from cpts_geo.checks.rules import check_territory
     from cpts_geo.inputs.read import read_proposal
 
-    special = _special_output(ctx, output, fmt, (".xlsx", ".gpkg"))
+    special = _special_output(ctx, output, fmt, (".xlsx", ".gpkg"), _REPORTS)
     fmt = format_for(fmt, output)
     if fmt == "pdf" and output is None:
         raise click.UsageError("--format pdf : indiquez le fichier PDF à écrire avec -o", ctx=ctx)
@@ -165,6 +168,8 @@ def check_cmd(
             _write_pdf(text, output, inputs)
         else:
             emit(text, output, inputs)
+        if output is not None:  # the page went to a file: say what it found
+            click.echo(_verdict(report))
     else:
         emit(report.to_text(), output, inputs)
     exit_status(report.status, strict)
@@ -227,7 +232,7 @@ def check_register_cmd(
     """
     from cpts_geo.checks.rules import check_register
 
-    special = _special_output(ctx, output, fmt, (".xlsx",))
+    special = _special_output(ctx, output, fmt, (".xlsx",), (".txt", ".json"))
     fmt = format_for(fmt, output)
     if fmt == "html":
         raise click.UsageError("check-register : formats disponibles text et json", ctx=ctx)
@@ -252,6 +257,14 @@ def check_register_cmd(
     exit_status(report.status, strict)
 
 
+def _verdict(report) -> str:
+    """The one-line result of a check: « Résultat : ATTENTION (Continuité, EPCI) »."""
+    from cpts_geo.checks.report import RULE_LABELS, STATUS_LABELS
+
+    flagged = [RULE_LABELS.get(r.id, r.id) for r in report.rules if r.status != "pass"]
+    return f"Résultat : {STATUS_LABELS[report.status]}" + (f" ({', '.join(flagged)})" if flagged else "")
+
+
 def _check_parameters(min_population, sea_link_km) -> list[tuple]:
     """The parameters of the checks, for the "Source" sheet of a workbook."""
     return [
@@ -260,10 +273,18 @@ def _check_parameters(min_population, sea_link_km) -> list[tuple]:
     ]
 
 
-def _special_output(ctx, output: Path | None, fmt: str | None, suffixes: tuple[str, ...]) -> str | None:
-    """The suffix of an ``-o`` workbook or GeoPackage (None for a text report); such an output
-    takes no ``--format``."""
+def _special_output(
+    ctx, output: Path | None, fmt: str | None, suffixes: tuple[str, ...], reports: tuple[str, ...]
+) -> str | None:
+    """The suffix of an ``-o`` workbook or GeoPackage (None for a report: ``reports`` are the
+    suffixes a report may have); such an output takes no ``--format``. Any other suffix is
+    refused (a report written as text under a ``.docx`` name would not open)."""
     suffix = output.suffix.lower() if output is not None else ""
+    if suffix and suffix not in suffixes + reports:
+        known = ", ".join(sorted(set(suffixes + reports)))
+        raise click.UsageError(
+            f"-o {output} : extension « {output.suffix} » inconnue ; formats : {known}", ctx=ctx
+        )
     if suffix not in suffixes:
         return None
     if fmt is not None:

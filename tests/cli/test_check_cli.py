@@ -243,3 +243,24 @@ def test_html_report_escapes_hostile_names_and_runs_in_a_browser(tmp_path):
         assert "Légende" in browser.js("return document.body.innerText")
         browser.driver.switch_to.default_content()
         assert browser.screenshot(tmp_path / "rapport.png").stat().st_size > 10_000
+
+
+def test_html_report_to_a_file_prints_the_verdict(tmp_path):
+    """``check -o rapport.html`` says the result, not only « Écrit : … »."""
+    out = tmp_path / "rapport.html"
+    res = CliRunner().invoke(main, ["check", str(EXAMPLES / "proposition_belle_ile.csv"), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "Résultat : ATTENTION (Continuité, EPCI)" in res.stdout
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+@pytest.mark.parametrize(
+    ("command", "suffix"), [("check", ".docx"), ("check", ".csv"), ("check-register", ".pdf")]
+)
+def test_unknown_output_extension_is_refused(tmp_path, command, suffix):
+    out = tmp_path / f"rapport{suffix}"
+    source = "proposition_belle_ile.csv" if command == "check" else "registre_fictif_pays_de_la_loire.csv"
+    res = CliRunner().invoke(main, [command, str(EXAMPLES / source), "-o", str(out)])
+    assert res.exit_code == 2
+    assert f"extension « {suffix} » inconnue ; formats :" in res.output
+    assert not out.exists()
