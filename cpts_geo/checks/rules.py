@@ -26,6 +26,7 @@ Examples
 
 from __future__ import annotations
 
+import difflib
 import logging
 from typing import Any
 
@@ -34,7 +35,7 @@ import pandas as pd
 
 from cpts_geo import _graph
 from cpts_geo._errors import InputError
-from cpts_geo._text import LIST_MAX, fr_decimal, fr_int, fr_km, fr_plural, fr_share, listing, sentence
+from cpts_geo._text import LIST_MAX, fr_decimal, fr_int, fr_km, fr_plural, fr_share, listing, safe, sentence
 from cpts_geo.checks._rule_rows import (
     _component_rows,
     _declared_shares,
@@ -568,6 +569,25 @@ def _validate_options(min_population, sea_link_km) -> None:
         raise InputError(" ; ".join(problems), [{"message": p} for p in problems])
 
 
+def _check_cpts_id(cpts_id, existing) -> None:
+    """A ``cpts_id`` names a CPTS of the register the territory is compared with (a perimeter
+    change of that CPTS): refused without a register, or when the register has no such CPTS."""
+    if cpts_id is None:
+        return
+    if existing is None:
+        raise InputError(f"cpts_id '{safe(str(cpts_id))}' : sans objet sans registre des CPTS existantes")
+    ids = [str(c) for c in existing.cpts.index]
+    if str(cpts_id) in ids:
+        return
+    close = difflib.get_close_matches(str(cpts_id), ids, n=3, cutoff=0.6)
+    hint = (
+        f" ; vouliez-vous dire {', '.join(close)} ?"
+        if close
+        else f" ; le registre en compte {fr_int(len(ids))}"
+    )
+    raise InputError(f"cpts_id '{safe(str(cpts_id))}' inconnu du registre{hint}")
+
+
 def _as_territory(ref: Reference, what, name) -> tuple[Territory, list[dict], list[dict]]:
     """A Territory from a Territory, a Proposal (``codes``, ``name``, ``warnings``) or values.
 
@@ -701,6 +721,7 @@ def check_territory(
     warnings = (given if input_warnings is None else list(input_warnings)) + resolved
     if existing is not None:
         existing = as_register(ref, existing)
+    _check_cpts_id(cpts_id, existing)
     return _report(
         territory,
         existing=existing,

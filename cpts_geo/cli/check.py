@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from cpts_geo._text import for_terminal
 from cpts_geo.cli.options import (
     FrenchCommand,
     check_output_paths,
@@ -136,6 +137,8 @@ def check_cmd(
         sea_link_km=sea_link_km,
         cpts_id=cpts_id,
     )
+    if cpts_id is None:
+        _hint_perimeter_change(report)
     if special == ".xlsx":
         from cpts_geo.outputs.spreadsheets import report_workbook, source_rows
         from cpts_geo.outputs.xlsx import write_workbook
@@ -255,6 +258,24 @@ def check_register_cmd(
         text = report.json_chunks() if fmt == "json" else report.to_text()
         emit(text, output, inputs)
     exit_status(report.status, strict)
+
+
+def _hint_perimeter_change(report) -> None:
+    """When the proposal overlaps mostly one CPTS of the register (half its population or more),
+    it may be a new perimeter of that CPTS: say how to check it as such."""
+    overlap = next((r for r in report.rules if r.id == "overlap"), None)
+    if overlap is None or overlap.status != "fail":
+        return
+    total = report.territory.get("population") or 0
+    rows = sorted(overlap.details.get("cpts", []), key=lambda r: -int(r.get("population", 0)))
+    if rows and total and int(rows[0].get("population", 0)) * 2 >= total:
+        top = rows[0]
+        click.echo(
+            f"Conseil : la proposition reprend surtout « {for_terminal(str(top['cpts_nom']))} » "
+            f"({for_terminal(str(top['cpts_id']))}) ; s'il s'agit d'une modification de son périmètre, "
+            f"relancez avec --cpts-id {for_terminal(str(top['cpts_id']))}",
+            err=True,
+        )
 
 
 def _verdict(report) -> str:

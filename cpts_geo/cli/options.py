@@ -84,6 +84,7 @@ _FLAGS = {
     "id_column": "--id-column",
     "name_column": "--name-column",
     "stage_column": "--stage-column",
+    "cpts_id": "--cpts-id",
 }
 
 

@@ -112,7 +112,7 @@ def test_min_population_option():
 
 
 def test_output_file_is_written_atomically_and_never_over_an_input(tmp_path):
-    src = tmp_path / "p.csv"
+    src = tmp_path / "p.txt"  # a report may be .txt: the output path itself is refused
     src.write_text("code_insee\n49007\n")
     out = tmp_path / "rapport.json"
     res = run("check", src, "-o", out)
@@ -121,7 +121,7 @@ def test_output_file_is_written_atomically_and_never_over_an_input(tmp_path):
     assert res.exit_code == 2
     assert "le fichier de sortie est aussi un fichier d'entrée" in res.stderr
     assert src.read_text() == "code_insee\n49007\n"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.csv", "rapport.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.txt", "rapport.json"]
 
 
 # --- bad input: exit 2, file, line and value named, no traceback -----------------------------
@@ -264,3 +264,27 @@ def test_unknown_output_extension_is_refused(tmp_path, command, suffix):
     assert res.exit_code == 2
     assert f"extension « {suffix} » inconnue ; formats :" in res.output
     assert not out.exists()
+
+
+def test_unknown_cpts_id_is_refused():
+    args = ["check", str(EXAMPLES / "proposition_valide.csv"), "--existing", str(REGISTER)]
+    res = CliRunner().invoke(main, [*args, "--cpts-id", "FICTIF-52-99"])
+    assert res.exit_code == 2
+    assert "cpts_id 'FICTIF-52-99' inconnu du registre ; vouliez-vous dire FICTIF-52-059" in res.output
+    assert "option --cpts-id" in res.output
+    res = CliRunner().invoke(main, ["check", str(EXAMPLES / "proposition_valide.csv"), "--cpts-id", "X"])
+    assert res.exit_code == 2 and "sans objet sans registre" in res.output
+
+
+def test_overlap_mostly_one_cpts_hints_a_perimeter_change():
+    proposal = str(EXAMPLES / "proposition_chevauchement.csv")
+    res = CliRunner().invoke(main, ["check", proposal, "--existing", str(REGISTER)])
+    assert res.exit_code == 1
+    assert (
+        "Conseil : la proposition reprend surtout « CPTS fictive de Pontchâteau » (FICTIF-52-001) ; "
+        "s'il s'agit d'une modification de son périmètre, relancez avec --cpts-id FICTIF-52-001"
+    ) in res.stderr
+    res = CliRunner().invoke(
+        main, ["check", proposal, "--existing", str(REGISTER), "--cpts-id", "FICTIF-52-001"]
+    )
+    assert "Conseil" not in res.stderr
