@@ -263,6 +263,8 @@ _COVERAGE_HEADERS = {
     "goal": ("Objectif (CPTS)", "decimal"),
     "progress": ("Avancement vers l'objectif", "percent"),
     "cpts_shared": ("CPTS partagées avec un autre territoire", "int"),
+    "shared_communes": ("Communes partagées déclarées", "int"),
+    "shared_population": ("Population des communes partagées déclarées", "int"),
 }
 #: Headers of the dict-valued keys: one column per stage.
 _STAGE_DICT_HEADERS = {

@@ -190,6 +190,9 @@ def test_coverage_xlsx(tmp_path):
     assert reg.cell(2, share_col).number_format == "0.0%"
     deps = wb["Départements"]
     assert [c.value for c in deps["A"]][1:] == ["44", "49", "53", "72", "85"]
+    for sheet in ("National", "Régions", "Départements"):  # every header in French, no key left
+        assert [h for h in headers(wb[sheet]) if "_" in h] == [], sheet
+    assert "Communes partagées déclarées" in headers(deps)
     assert source(wb)["Région"] == "52 (valeur choisie ; par défaut : aucune)"
     assert source(wb)["Objectif national (CPTS)"] == "1\u00a0000 (valeur par défaut)"
 
