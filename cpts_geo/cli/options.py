@@ -121,10 +121,29 @@ def handle_errors(func):
             return func(*args, **kwargs)
         except CptsGeoError as exc:
             raise InputFailure(with_flags(str(exc))) from None
+        except BrokenPipeError:
+            _closed_pipe()
         except OSError as exc:
             raise InputFailure(f"{exc.filename or ''} : {exc.strerror or exc}") from None
 
     return wrapper
+
+
+#: Exit code of a program whose reader closed the pipe (128 + SIGPIPE, as the shell reports it).
+EXIT_CLOSED_PIPE = 141
+
+
+def _closed_pipe() -> None:
+    """The reader of our standard output went away (``… | head -c 10``): stop quietly, as Unix
+    tools do, with nothing more written (what is left in the buffer goes nowhere)."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (a test runner's stream)
+        pass
+    sys.exit(EXIT_CLOSED_PIPE)
 
 
 class FrenchFormatter(click.HelpFormatter):

@@ -92,3 +92,22 @@ def test_fetch_map_assets_command_is_gone():
     """Maps embed Leaflet from a pip dependency: there is nothing to fetch with npm any more."""
     res = CliRunner().invoke(main, ["fetch-map-assets"])
     assert res.exit_code == 2 and "No such command" in res.output
+
+
+def test_closed_pipe_stops_quietly():
+    """``cpts-geo … --format json | head -c 10``: the reader goes away; no « Erreur : : Broken
+    pipe » and no exit 2 (an input error), but 141 as the shell reports a closed pipe."""
+    import subprocess
+    import sys
+
+    from cpts_geo.reference.units import default_data_dir
+
+    register = default_data_dir() / "examples" / "registre_fictif_pays_de_la_loire.csv"
+    cmd = [sys.executable, "-m", "cpts_geo.cli", "check-register", str(register), "--format", "json"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(10) == b'{\n  "statu'
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141
+    assert "Broken pipe" not in err and "Erreur" not in err and "Traceback" not in err
