@@ -17,6 +17,7 @@ from cpts_geo.cli.options import (
     input_paths,
     layer_option,
     load_ref,
+    log,
     min_population_option,
     offline_option,
     online_option,
@@ -120,6 +121,12 @@ def check_cmd(
         **reading_kwargs(register=False),
     )
     warn_inputs(proposal_path, proposal.warnings)
+    log.info(
+        "Proposition lue : %s, %s unités, %s correction(s)",
+        proposal_path,
+        len(proposal.codes),
+        len(proposal.warnings),
+    )
     # --skip-rows is for the proposal; --prefer and --crs for both files.
     register = (
         read_register_warned(
@@ -137,6 +144,7 @@ def check_cmd(
         sea_link_km=sea_link_km,
         cpts_id=cpts_id,
     )
+    log.info("Règles vérifiées : %s", _verdict_rules(report))
     if cpts_id is None:
         _hint_perimeter_change(report)
     if special == ".xlsx":
@@ -244,6 +252,7 @@ def check_register_cmd(
     ref = load_ref(ctx)
     register = read_register_warned(register_path, ref, layer, sheet=sheet)
     report = check_register(ref, register, min_population=min_population, sea_link_km=sea_link_km)
+    log.info("%s CPTS vérifiées : %s", len(report.reports), _status_label(report.status))
     if special:
         from cpts_geo.outputs.spreadsheets import register_workbook, source_rows
         from cpts_geo.outputs.xlsx import write_workbook
@@ -278,6 +287,19 @@ def _hint_perimeter_change(report) -> None:
         )
 
 
+def _status_label(status: str) -> str:
+    from cpts_geo.checks.report import STATUS_LABELS
+
+    return STATUS_LABELS[status]
+
+
+def _verdict_rules(report) -> str:
+    """Each rule and its status: « Population OK, Continuité ATTENTION, … »."""
+    from cpts_geo.checks.report import RULE_LABELS
+
+    return ", ".join(f"{RULE_LABELS.get(r.id, r.id)} {_status_label(r.status)}" for r in report.rules)
+
+
 def _verdict(report) -> str:
     """The one-line result of a check: « Résultat : ATTENTION (Continuité, EPCI) »."""
     from cpts_geo.checks.report import RULE_LABELS, STATUS_LABELS
@@ -300,12 +322,11 @@ def _special_output(
     """The suffix of an ``-o`` workbook or GeoPackage (None for a report: ``reports`` are the
     suffixes a report may have); such an output takes no ``--format``. Any other suffix is
     refused (a report written as text under a ``.docx`` name would not open)."""
-    suffix = output.suffix.lower() if output is not None else ""
+    written = output.suffix if output is not None else ""
+    suffix = written.lower()
     if suffix and suffix not in suffixes + reports:
         known = ", ".join(sorted(set(suffixes + reports)))
-        raise click.UsageError(
-            f"-o {output} : extension « {output.suffix} » inconnue ; formats : {known}", ctx=ctx
-        )
+        raise click.UsageError(f"-o {output} : extension « {written} » inconnue ; formats : {known}", ctx=ctx)
     if suffix not in suffixes:
         return None
     if fmt is not None:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from cpts_geo._text import fr_int
 from cpts_geo.cli.options import (
     Bounded,
     FrenchCommand,
@@ -15,6 +16,7 @@ from cpts_geo.cli.options import (
     input_paths,
     layer_option,
     load_ref,
+    log,
     offline_option,
     online_option,
     option,
@@ -142,6 +144,12 @@ def coverage_cmd(
     if funding:
         stages = STAGES if funding_stages == "all" else ("aci",)
         cov = with_funding(cov, funding_table, stages=stages)
+    log.info(
+        "Couverture calculée : %s, %s CPTS, %s habitants couverts",
+        cov.national["nom"] if cov.scope["level"] == "national" else cov.scope["nom"],
+        fr_int(cov.national["cpts"]),
+        fr_int(cov.national["population_covered"]),
+    )
     if gpkg_path is not None:
         _write_gpkg(ref, cov, gpkg_path, inputs)
     if png_path is not None:

@@ -16,6 +16,9 @@ import click
 
 from cpts_geo._errors import CptsGeoError
 
+#: What the tool does, shown with -v/--verbose.
+log = logging.getLogger("cpts_geo.cli")
+
 EXIT_INPUT = 2
 #: An error of the tool itself (a bug): never 1, which means "a rule failed".
 EXIT_INTERNAL = 3
@@ -243,10 +246,19 @@ def check_output_paths(ctx: click.Context, outputs, inputs) -> None:
 
 
 def load_ref(ctx: click.Context):
+    from cpts_geo._text import fr_int
     from cpts_geo.reference.units import load_reference
 
     ref = load_reference(ctx.obj.get("reference_path"))
     _end_start()
+    v = ref.vintage
+    log.info(
+        "Référentiel %s : %s unités, COG %s, populations légales %s",
+        ref.path,
+        fr_int(len(ref.unit_table)),
+        v.get("cog"),
+        v.get("population"),
+    )
     return ref
 
 
@@ -510,6 +522,9 @@ def read_register_warned(
     except CptsGeoError as exc:
         raise InputFailure(with_flags(str(exc), layer=layer_option)) from None
     warn_inputs(path, register.warnings)
+    from cpts_geo._text import fr_int
+
+    log.info("Registre lu : %s, %s CPTS, %s lignes", path, fr_int(len(register)), fr_int(len(register.table)))
     return register
 
 

@@ -111,3 +111,30 @@ def test_closed_pipe_stops_quietly():
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 141
     assert "Broken pipe" not in err and "Erreur" not in err and "Traceback" not in err
+
+
+def test_verbose_says_what_the_tool_does():
+    """``-v`` promises « Afficher ce que fait l'outil »: it printed nothing."""
+    import subprocess
+    import sys
+
+    from cpts_geo.reference.units import default_data_dir
+
+    examples = default_data_dir() / "examples"
+    args = ["check", str(examples / "proposition_valide.csv"), "--existing"]
+    args += [str(examples / "registre_fictif_pays_de_la_loire.csv"), "--format", "json"]
+    quiet = subprocess.run([sys.executable, "-m", "cpts_geo.cli", *args], capture_output=True, text=True)
+    loud = subprocess.run([sys.executable, "-m", "cpts_geo.cli", "-v", *args], capture_output=True, text=True)
+    assert quiet.returncode == loud.returncode == 0
+    assert quiet.stderr == "" and quiet.stdout == loud.stdout
+    lines = loud.stderr.replace("\u00a0", " ").replace("\u202f", " ").splitlines()
+    assert (
+        lines[0].startswith("Référentiel ")
+        and "34 917 unités, COG 2026, populations légales 2023" in lines[0]
+    )
+    assert "Proposition lue : " in lines[1] and lines[1].endswith("17 unités, 0 correction(s)")
+    assert lines[2].startswith("Registre lu : ") and lines[2].endswith("60 CPTS, 1 207 lignes")
+    assert lines[3] == (
+        "Règles vérifiées : Population OK, Continuité OK, Enclaves OK, EPCI OK, "
+        "Départements et régions OK, Chevauchement OK"
+    )
