@@ -105,7 +105,11 @@ _NUMBER_TYPES = {"integer": "un nombre entier", "float": "un nombre", "integer r
 #: The type messages of click (``click.types``), the English pattern and its French.
 _TYPE_MESSAGES = [
     (
-        re.compile(r"(?s)(?P<kind>File|Directory|Path) (?P<v>'.*'|\".*\") (?P<state>" + "|".join(_PATH_STATES) + r")\.$"),
+        re.compile(
+            r"(?s)(?P<kind>File|Directory|Path) (?P<v>'.*'|\".*\") (?P<state>"
+            + "|".join(_PATH_STATES)
+            + r")\.$"
+        ),
         lambda m: f"{_PATH_KINDS[m['kind']]} {_typed(m['v'])} {_PATH_STATES[m['state']]}",
     ),
     (
@@ -166,7 +170,6 @@ def _translate(message: str, table) -> str:
 def french_message(exc: click.ClickException) -> str:
     """The message of one of click's exceptions in French (a message of ours, already French,
     is returned as it is)."""
-    from cpts_geo._text import safe
 
     if isinstance(exc, click.NoSuchOption):
         text = f"option inconnue : {_quoted(exc.option_name)}"
@@ -176,7 +179,9 @@ def french_message(exc: click.ClickException) -> str:
         return text + (_one_of(exc.possibilities, article="l'une") if exc.possibilities else "")
     if isinstance(exc, click.MissingParameter):
         kind = exc.param_type or (exc.param.param_type_name if exc.param is not None else "parameter")
-        missing = {"argument": "argument manquant", "option": "option manquante"}.get(kind, "valeur manquante")
+        missing = {"argument": "argument manquant", "option": "option manquante"}.get(
+            kind, "valeur manquante"
+        )
         hint = _param_hint(exc)
         text = f"{missing} : {hint}" if hint else missing
         if exc.param is not None and isinstance(exc.param.type, click.Choice):

@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 
 from cpts_geo.cli.options import (
-    argument,
     Bounded,
     FrenchCommand,
+    argument,
     check_one_area,
     check_output_paths,
     handle_errors,

@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from cpts_geo.cli.options import (
-    argument,
     FrenchCommand,
+    argument,
     check_one_area,
     emit,
     handle_errors,

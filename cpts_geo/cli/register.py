@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from cpts_geo.cli.options import (
-    argument,
     FrenchGroup,
+    argument,
     handle_errors,
     load_ref,
     option,
