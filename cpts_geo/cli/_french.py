@@ -191,7 +191,7 @@ def french_message(exc: click.ClickException) -> str:
         hint = _param_hint(exc)
         param_type = exc.param.type if exc.param is not None else None
         typed = _choice_value(exc.message, param_type) if isinstance(param_type, click.Choice) else None
-        if typed is not None:
+        if typed is not None and param_type is not None:
             body = f"{typed} ; choisissez parmi : {_choices(param_type)}"
         else:
             body = _translate(exc.message, _TYPE_MESSAGES)

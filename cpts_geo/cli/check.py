@@ -281,7 +281,7 @@ def _special_output(
     suffixes a report may have); such an output takes no ``--format``. Any other suffix is
     refused (a report written as text under a ``.docx`` name would not open)."""
     suffix = output.suffix.lower() if output is not None else ""
-    if suffix and suffix not in suffixes + reports:
+    if output is not None and suffix and suffix not in suffixes + reports:
         known = ", ".join(sorted(set(suffixes + reports)))
         raise click.UsageError(
             f"-o {output} : extension « {output.suffix} » inconnue ; formats : {known}", ctx=ctx

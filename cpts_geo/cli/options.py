@@ -130,10 +130,6 @@ class FrenchUsageError(click.UsageError):
     """A usage error of click, or of ours, shown in French: the usage line, « Essayez
     « cpts-geo check --help » pour l'aide. », then « Erreur : » and the message (exit code 2)."""
 
-    def __init__(self, message: str, ctx: click.Context | None = None, exit_code: int = EXIT_INPUT):
-        super().__init__(message, ctx)
-        self.exit_code = exit_code
-
     def show(self, file=None) -> None:
         from cpts_geo._text import for_terminal
 
@@ -154,10 +150,18 @@ def in_french(exc: click.ClickException) -> click.ClickException:
     if isinstance(exc, (InputFailure, BadValue, FrenchUsageError, click.exceptions.NoArgsIsHelpError)):
         return exc
     if isinstance(exc, click.UsageError):
-        return FrenchUsageError(french_message(exc), exc.ctx, exc.exit_code)
-    failure = InputFailure(french_message(exc))
-    failure.exit_code = exc.exit_code
-    return failure
+        return FrenchUsageError(french_message(exc), exc.ctx)
+    return FrenchFailure(french_message(exc))
+
+
+class FrenchFailure(click.ClickException):
+    """Another error of click (a file it could not open): « Erreur : » and the message, exit
+    code 1 as click's."""
+
+    def show(self, file=None) -> None:
+        from cpts_geo._text import for_terminal
+
+        click.echo(f"Erreur : {for_terminal(self.format_message())}", err=True, file=file)
 
 
 class _FrenchErrors:
@@ -166,7 +170,7 @@ class _FrenchErrors:
 
     def make_context(self, info_name, args, parent=None, **extra):
         try:
-            return super().make_context(info_name, args, parent, **extra)  # type: ignore[misc]
+            return super().make_context(info_name, args, parent, **extra)
         except click.ClickException as exc:
             raise in_french(exc) from None
 
