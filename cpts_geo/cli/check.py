@@ -9,6 +9,7 @@ import click
 from cpts_geo._text import for_terminal
 from cpts_geo.cli.options import (
     FrenchCommand,
+    argument,
     check_output_paths,
     emit,
     exit_status,
@@ -37,7 +38,7 @@ _REPORTS = (".txt", ".json", ".html", ".htm", ".pdf")
 
 
 @click.command("check", cls=FrenchCommand)
-@click.argument("proposal_path", metavar="PROPOSAL", type=click.Path(dir_okay=False, path_type=Path))
+@argument("proposal_path", metavar="PROPOSITION", type=click.Path(dir_okay=False, path_type=Path))
 @option(
     "--existing",
     "existing_path",
@@ -96,7 +97,7 @@ def check_cmd(
     """Vérifier un territoire de CPTS proposé : population, continuité, enclaves, EPCI,
     départements et régions, chevauchement avec les CPTS existantes.
 
-    PROPOSAL est une liste de communes CSV/TXT/XLSX (codes ou noms) ou un polygone GeoJSON/GPKG.
+    PROPOSITION est une liste de communes CSV/TXT/XLSX (codes ou noms) ou un polygone GeoJSON/GPKG.
     Code de sortie 0 : toutes les règles sont passées ou en avertissement ; 1 : une règle a
     échoué (ou averti, avec --strict) ; 2 : l'entrée n'a pas pu être lue.
     """
@@ -211,7 +212,7 @@ def _write_pdf(page: str, output: Path, inputs) -> None:
 
 
 @click.command("check-register", cls=FrenchCommand)
-@click.argument("register_path", metavar="REGISTER", type=click.Path(dir_okay=False, path_type=Path))
+@argument("register_path", metavar="REGISTRE", type=click.Path(dir_okay=False, path_type=Path))
 @min_population_option
 @sea_link_option
 @option(

@@ -10,6 +10,7 @@ from cpts_geo._text import fr_int
 from cpts_geo.cli.options import (
     Bounded,
     FrenchCommand,
+    argument,
     check_one_area,
     check_output_paths,
     handle_errors,
@@ -51,7 +52,7 @@ def _write_gpkg(ref, cov, path: Path, inputs) -> None:
 
 
 @click.command("coverage", cls=FrenchCommand)
-@click.argument("register_path", metavar="REGISTER", type=click.Path(dir_okay=False, path_type=Path))
+@argument("register_path", metavar="REGISTRE", type=click.Path(dir_okay=False, path_type=Path))
 @option("--region", help="Code (ou nom) d'une région : ses chiffres et ceux de ses départements.")
 @option("--departement", help="Code (ou nom) d'un département (49, 2A, 971).")
 @option(
@@ -187,7 +188,7 @@ def coverage_cmd(
 
 
 @click.command("coverage-map", cls=FrenchCommand)
-@click.argument("register_path", metavar="REGISTER", type=click.Path(dir_okay=False, path_type=Path))
+@argument("register_path", metavar="REGISTRE", type=click.Path(dir_okay=False, path_type=Path))
 @option("--region", help="Code (ou nom) de la région à dessiner.")
 @option("--departement", help="Code (ou nom) du département à dessiner.")
 @option(

@@ -7,11 +7,11 @@ from pathlib import Path
 import click
 
 from cpts_geo._errors import InputError
-from cpts_geo.cli.options import FrenchCommand, InputFailure, handle_errors, option
+from cpts_geo.cli.options import FrenchCommand, InputFailure, argument, handle_errors, option
 
 
 @click.command("exemples", cls=FrenchCommand)
-@click.argument("folder", metavar="DOSSIER", type=click.Path(path_type=Path))
+@argument("folder", metavar="DOSSIER", type=click.Path(path_type=Path))
 @option(
     "--force",
     is_flag=True,

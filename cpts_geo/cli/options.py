@@ -149,10 +149,70 @@ def _closed_pipe() -> None:
     sys.exit(EXIT_CLOSED_PIPE)
 
 
+class FrenchUsageError(click.UsageError):
+    """A usage error of click, or of ours, shown in French: the usage line, « Essayez
+    « cpts-geo check --help » pour l'aide. », then « Erreur : » and the message (exit code 2)."""
+
+    def show(self, file=None) -> None:
+        from cpts_geo._text import for_terminal
+
+        if self.ctx is not None:
+            hint = ""
+            if self.ctx.command.get_help_option(self.ctx) is not None:
+                help_name = max(self.ctx.command.get_help_option_names(self.ctx), key=len)
+                hint = f"Essayez « {self.ctx.command_path} {help_name} » pour l'aide.\n"
+            click.echo(f"{self.ctx.get_usage()}\n{hint}", err=True, file=file, color=self.ctx.color)
+        click.echo(f"Erreur : {for_terminal(self.format_message())}", err=True, file=file)
+
+
+def in_french(exc: click.ClickException) -> click.ClickException:
+    """One of click's exceptions as it is shown in French, exit code unchanged (ours, already
+    French, and the group's help shown for no arguments are returned as they are)."""
+    from cpts_geo.cli._french import french_message
+
+    if isinstance(exc, (InputFailure, BadValue, FrenchUsageError, click.exceptions.NoArgsIsHelpError)):
+        return exc
+    if isinstance(exc, click.UsageError):
+        return FrenchUsageError(french_message(exc), exc.ctx)
+    return FrenchFailure(french_message(exc))
+
+
+class FrenchFailure(click.ClickException):
+    """Another error of click (a file it could not open): « Erreur : » and the message, exit
+    code 1 as click's."""
+
+    def show(self, file=None) -> None:
+        from cpts_geo._text import for_terminal
+
+        click.echo(f"Erreur : {for_terminal(self.format_message())}", err=True, file=file)
+
+
+class _FrenchErrors:
+    """Click's errors of parsing (:meth:`make_context`) and of running (:meth:`invoke`) raised
+    in French, before click's ``main`` shows them in English."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.ClickException as exc:
+            raise in_french(exc) from None
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)  # type: ignore[misc]
+        except click.ClickException as exc:
+            raise in_french(exc) from None
+
+
 class FrenchFormatter(click.HelpFormatter):
     """Click's help layout with French headings (click's own strings are English)."""
 
-    _HEADINGS = {"Options": "Options", "Commands": "Commandes", "Arguments": "Arguments"}
+    _HEADINGS = {
+        "Options": "Options",
+        "Commands": "Commandes",
+        "Arguments": "Arguments",
+        "Positional arguments": "Arguments",
+    }
 
     def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
         super().write_usage(prog, args, prefix="Utilisation : " if prefix is None else prefix)
@@ -174,6 +234,12 @@ class FrenchOption(click.Option):
         ("required", "obligatoire"),
     )
 
+    def make_metavar(self, ctx: click.Context) -> str:
+        from cpts_geo.cli._french import french_metavar
+
+        metavar = super().make_metavar(ctx)
+        return metavar if self.metavar is not None else french_metavar(metavar)
+
     def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
         record = super().get_help_record(ctx)
         if record is None:
@@ -184,7 +250,23 @@ class FrenchOption(click.Option):
         return name, text
 
 
-class FrenchCommand(click.Command):
+class FrenchArgument(click.Argument):
+    """An argument whose metavar, when click derives it from its type, reads in French."""
+
+    def make_metavar(self, ctx: click.Context) -> str:
+        from cpts_geo.cli._french import french_metavar
+
+        metavar = super().make_metavar(ctx)
+        return metavar if self.metavar is not None else french_metavar(metavar)
+
+
+def argument(*args, **kwargs):
+    """``click.argument`` with a French metavar."""
+    kwargs.setdefault("cls", FrenchArgument)
+    return click.argument(*args, **kwargs)
+
+
+class FrenchCommand(_FrenchErrors, click.Command):
     context_class = FrenchContext
 
     def get_help_option(self, ctx: click.Context) -> click.Option | None:
@@ -194,17 +276,26 @@ class FrenchCommand(click.Command):
         return opt
 
 
-class FrenchGroup(click.Group):
+class FrenchGroup(_FrenchErrors, click.Group):
     context_class = FrenchContext
     command_class = FrenchCommand
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if kwargs.get("subcommand_metavar") is None and not self.chain:
+            self.subcommand_metavar = (
+                "[COMMANDE] [ARGUMENTS]..." if self.invoke_without_command else "COMMANDE [ARGUMENTS]..."
+            )
 
     def invoke(self, ctx: click.Context):
         """Run the command; exit code 1 stays reserved for "a rule failed": an interruption
         exits 130, an unexpected error 3 (with its message, and the traceback under -v)."""
         try:
             return super().invoke(ctx)
-        except (click.exceptions.Exit, click.ClickException, click.Abort):
+        except (click.exceptions.Exit, click.Abort):
             raise
+        except click.ClickException as exc:
+            raise in_french(exc) from None
         except KeyboardInterrupt:
             click.echo("\nInterrompu.", err=True)
             sys.exit(EXIT_INTERRUPTED)

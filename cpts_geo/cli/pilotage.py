@@ -8,6 +8,7 @@ import click
 
 from cpts_geo.cli.options import (
     FrenchCommand,
+    argument,
     check_one_area,
     emit,
     handle_errors,
@@ -81,7 +82,7 @@ def _source_rows(ref, inputs, parameters) -> list[tuple[str, str]]:
 
 # ---- coverage-history ---------------------------------------------------------------------------
 @click.command("coverage-history", cls=FrenchCommand)
-@click.argument("register_path", metavar="REGISTER", type=click.Path(dir_okay=False, path_type=Path))
+@argument("register_path", metavar="REGISTRE", type=click.Path(dir_okay=False, path_type=Path))
 @option(
     "--history",
     "history_path",
@@ -169,8 +170,8 @@ def coverage_history_cmd(
 
 # ---- compare-registers --------------------------------------------------------------------------
 @click.command("compare-registers", cls=FrenchCommand)
-@click.argument("old_path", metavar="OLD", type=click.Path(dir_okay=False, path_type=Path))
-@click.argument("new_path", metavar="NEW", type=click.Path(dir_okay=False, path_type=Path))
+@argument("old_path", metavar="ANCIEN", type=click.Path(dir_okay=False, path_type=Path))
+@argument("new_path", metavar="NOUVEAU", type=click.Path(dir_okay=False, path_type=Path))
 @option(
     "--format",
     "fmt",

@@ -8,6 +8,7 @@ import click
 
 from cpts_geo.cli.options import (
     FrenchGroup,
+    argument,
     handle_errors,
     load_ref,
     option,
@@ -23,7 +24,7 @@ def register_group() -> None:
 
 
 @register_group.command("migrate")
-@click.argument("register_path", metavar="OLD", type=click.Path(dir_okay=False, path_type=Path))
+@argument("register_path", metavar="ANCIEN", type=click.Path(dir_okay=False, path_type=Path))
 @option(
     "-o",
     "--output",

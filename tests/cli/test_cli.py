@@ -91,7 +91,7 @@ def test_reference_folder_without_data_exits_2(runner, tmp_path):
 def test_fetch_map_assets_command_is_gone():
     """Maps embed Leaflet from a pip dependency: there is nothing to fetch with npm any more."""
     res = CliRunner().invoke(main, ["fetch-map-assets"])
-    assert res.exit_code == 2 and "No such command" in res.output
+    assert res.exit_code == 2 and "commande inconnue : « fetch-map-assets »" in res.stderr
 
 
 def test_closed_pipe_stops_quietly():

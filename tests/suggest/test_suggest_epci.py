@@ -290,7 +290,7 @@ def test_cli_modes_and_sizes(tmp_path):
             "--max-population (175000)",
         ),
         (["--max-population", "0"], "--max-population 0 : un nombre d'habitants strictement positif"),
-        (["--mode", "autre"], "Invalid value for '--mode'"),
+        (["--mode", "autre"], "valeur invalide pour --mode : « autre » ; choisissez parmi : epci, max-count"),
     ],
 )
 def test_cli_bad_sizes_exit_2(args, message):
