@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 import textwrap
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +39,7 @@ __all__ = [
     "register_text",
     "report_text",
     "units_text",
+    "warning_text",
     "worst_status",
 ]
 
@@ -409,10 +410,26 @@ def _report_lines(report: Report) -> list[str]:
     if report.input_warnings:
         lines += ["", f"Avertissements de lecture ({fr_int(len(report.input_warnings))}) :"]
         for w in report.input_warnings:
-            where = f"ligne {w['line']}" if w.get("line") is not None else "valeur"
-            value = f" « {w['value']} »" if w.get("value") not in (None, "") else ""
-            lines += _wrap(f"{where}{value} : {w.get('message', '')}", "  ")
+            lines += _wrap(warning_text(w), "  ")
     return lines
+
+
+def warning_text(warning: Mapping) -> str:
+    """A reading warning as one line, « ligne 4 « 49015 » : message ». A message that already
+    names its line (rows skipped, listed with their content) is not prefixed with it again.
+
+    >>> warning_text({"line": 4, "value": "49015", "message": "ancien code"})
+    'ligne 4 « 49015 » : ancien code'
+    >>> warning_text({"line": 32, "value": "Total", "message": "ligne(s) de total ignorée(s) : ligne 32 « Total »"})
+    'ligne(s) de total ignorée(s) : ligne 32 « Total »'
+    """
+    message = str(warning.get("message", ""))
+    line = warning.get("line")
+    if line is not None and f"ligne {line} «" in message:
+        return message
+    where = f"ligne {line}" if line is not None else "valeur"
+    value = f" « {warning['value']} »" if warning.get("value") not in (None, "") else ""
+    return f"{where}{value} : {message}"
 
 
 def _contiguity_lines(d: dict) -> list[str]:

@@ -9,7 +9,15 @@ import logging
 
 from cpts_geo._text import fr_int, fr_km, fr_share
 from cpts_geo.checks.findings import contiguity_overlays, findings_by_unit
-from cpts_geo.checks.report import RULE_LABELS, STATUS_LABELS, Report, RuleResult, detail_lines, units_text
+from cpts_geo.checks.report import (
+    RULE_LABELS,
+    STATUS_LABELS,
+    Report,
+    RuleResult,
+    detail_lines,
+    units_text,
+    warning_text,
+)
 
 __all__ = ["report_html"]
 
@@ -219,12 +227,7 @@ def report_html(
     )
     warnings = ""
     if report.input_warnings:
-        items = "".join(
-            f"<li>{'ligne ' + _e(w['line']) if w.get('line') is not None else 'valeur'}"
-            f"{' « ' + _e(w['value']) + ' »' if w.get('value') not in (None, '') else ''} : "
-            f"{_e(w.get('message', ''))}</li>"
-            for w in report.input_warnings
-        )
+        items = "".join(f"<li>{_e(warning_text(w))}</li>" for w in report.input_warnings)
         warnings = f"<h2>Corrections faites à la lecture du fichier</h2><ul>{items}</ul>"
     head = f"CPTS {_e(report.cpts_id)} — " if report.cpts_id else ""
     run = provenance.run_date if provenance is not None else dt.datetime.now()

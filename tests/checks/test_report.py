@@ -318,3 +318,19 @@ def test_print_map_hatches_white_zones_only_where_the_register_speaks(ref, monke
     assert on_screen == hatched
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "Commune d'un département hors du registre" in labels
+
+
+def test_reading_warnings_name_a_skipped_line_once(ref, tmp_path):
+    """« Avertissements de lecture » said « ligne 4 « 159022 » : ligne(s) de total ignorée(s) :
+    ligne 4 « 159022 » »."""
+    from cpts_geo.inputs.read import read_proposal
+    from cpts_geo.outputs.html_report import report_html
+
+    path = tmp_path / "liste.csv"
+    path.write_text("code_insee\n49007\n49015\n159022\n", encoding="utf-8")
+    report = check_territory(ref, read_proposal(path, ref))
+    text = report.to_text()
+    assert "  ligne(s) de total ignorée(s) : ligne 4 « 159022 »" in text
+    assert text.count("ligne 4") == 1
+    page = report_html(ref, report, static_map=False)
+    assert "<li>ligne(s) de total ignorée(s) : ligne 4 « 159022 »</li>" in page
