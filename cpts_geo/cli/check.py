@@ -152,7 +152,9 @@ def check_cmd(
         from cpts_geo.outputs.spreadsheets import report_workbook, source_rows
         from cpts_geo.outputs.xlsx import write_workbook
 
-        params = _check_parameters(min_population, sea_link_km) + [("Département", departement, None)]
+        params = _check_parameters(min_population, sea_link_km) + [
+            ("Département", departement, None, "aucun")
+        ]
         source = source_rows(ref.vintage, files=inputs, parameters=params)
         write_workbook(output, report_workbook(ref, report), source=source, inputs=inputs)
     elif special == ".gpkg":

@@ -164,9 +164,9 @@ def coverage_cmd(
 
         params = [
             ("Région", region, None),
-            ("Département", departement, None),
+            ("Département", departement, None, "aucun"),
             ("Objectif national (CPTS)", goal, 1000),
-            ("Stade minimal", min_stage, None),
+            ("Stade minimal", min_stage, None, "aucun"),
         ]
         source = source_rows(ref.vintage, files=[p for p in inputs if p is not None], parameters=params)
         write_workbook(output, coverage_workbook(cov), source=source, inputs=inputs)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -36,11 +37,12 @@ def source_rows(
     vintage: dict,
     *,
     files: Iterable[str | Path | None] = (),
-    parameters: Sequence[tuple[str, object, object]] = (),
+    parameters: Sequence[tuple[Any, ...]] = (),
 ) -> list[tuple[str, str]]:
     """Rows of the "Source" sheet: tool version, vintages, files read, parameters, date of the run.
 
-    ``parameters`` are ``(label, value, default)`` triples (see :func:`cpts_geo.outputs.xlsx.parameter_row`).
+    ``parameters`` are ``(label, value, default)`` triples, or ``(label, value, default, none)``
+    with how an absent value reads (see :func:`cpts_geo.outputs.xlsx.parameter_row`).
     """
     rows = [
         ("Outil", f"cpts-geo {__version__}"),
@@ -48,7 +50,7 @@ def source_rows(
         ("Millésime des populations (population municipale)", str(vintage.get("population", ""))),
     ]
     rows += file_rows(files)
-    rows += [parameter_row(label, value, default) for label, value, default in parameters]
+    rows += [parameter_row(*p) for p in parameters]
     rows.append(run_row())
     return rows
 

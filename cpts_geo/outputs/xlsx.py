@@ -340,8 +340,9 @@ def _fr_value(value) -> str:
     return "" if _missing(value) else str(value)
 
 
-def parameter_row(label: str, value, default) -> tuple[str, str]:
-    """A parameter as the Source sheet shows it: its value, and whether it is the default.
+def parameter_row(label: str, value, default, none: str = "aucune") -> tuple[str, str]:
+    """A parameter as the Source sheet shows it: its value, and whether it is the default;
+    ``none`` is how an absent value reads, agreed with the label (« Département : aucun »).
 
     Examples
     --------
@@ -349,11 +350,13 @@ def parameter_row(label: str, value, default) -> tuple[str, str]:
     ('Population minimale', '20\\xa0000 (valeur par défaut)')
     >>> parameter_row("Distance des liaisons maritimes (km)", 15.5, 30)
     ('Distance des liaisons maritimes (km)', '15,5 (valeur choisie ; par défaut : 30)')
+    >>> parameter_row("Département", None, None, "aucun")
+    ('Département', 'aucun (valeur par défaut)')
     """
-    shown = _fr_value(value) or "aucune"
+    shown = _fr_value(value) or none
     if value == default or (_missing(value) and _missing(default)):
         return label, f"{shown} (valeur par défaut)"
-    return label, f"{shown} (valeur choisie ; par défaut : {_fr_value(default) or 'aucune'})"
+    return label, f"{shown} (valeur choisie ; par défaut : {_fr_value(default) or none})"
 
 
 def file_rows(paths: Iterable[str | Path | None], label: str = "Fichier lu") -> list[tuple[str, str]]:

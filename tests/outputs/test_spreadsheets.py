@@ -311,3 +311,13 @@ def test_suggest_xlsx_extensions(tmp_path, ref):
         "53056, 53140",
         "La Chapelle-Anthenaise, Louverné",
     ]
+
+
+def test_source_sheet_agrees_none_with_the_label(tmp_path):
+    """« Département : aucune » read wrong: a département, a stage are masculine."""
+    out = tmp_path / "c.xlsx"
+    assert run("coverage", REGISTER, "--region", "52", "-o", out).exit_code == 0
+    rows = source(openpyxl.load_workbook(out))
+    assert rows["Département"] == "aucun (valeur par défaut)"
+    assert rows["Stade minimal"] == "aucun (valeur par défaut)"
+    assert rows["Région"] == "52 (valeur choisie ; par défaut : aucune)"
