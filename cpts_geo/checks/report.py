@@ -40,6 +40,7 @@ __all__ = [
     "report_text",
     "units_text",
     "warning_text",
+    "cpts_label",
     "worst_status",
 ]
 
@@ -372,7 +373,7 @@ def _territory_header(report: Report) -> list[str]:
     t = report.territory
     v = t.get("vintage", {})
     name = t.get("name") or "(sans nom)"
-    head = f"CPTS {report.cpts_id} : {name}" if report.cpts_id is not None else f"Territoire : {name}"
+    head = f"{cpts_label(report.cpts_id)} : {name}" if report.cpts_id is not None else f"Territoire : {name}"
     return [
         head,
         f"{fr_plural(t['n_communes'], 'commune')}, {fr_int(t['population'])} habitants "
@@ -412,6 +413,17 @@ def _report_lines(report: Report) -> list[str]:
         for w in report.input_warnings:
             lines += _wrap(warning_text(w), "  ")
     return lines
+
+
+def cpts_label(cpts_id) -> str:
+    """A CPTS named by its id in a title: « CPTS 42 », and « CPTS-49-01 » as it is (not « CPTS
+    CPTS-49-01 »).
+
+    >>> cpts_label("42"), cpts_label("CPTS-49-01"), cpts_label("cpts du Saumurois")
+    ('CPTS 42', 'CPTS-49-01', 'cpts du Saumurois')
+    """
+    text = str(cpts_id)
+    return text if text[:4].upper() == "CPTS" else f"CPTS {text}"
 
 
 def warning_text(warning: Mapping) -> str:

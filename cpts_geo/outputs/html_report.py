@@ -14,6 +14,7 @@ from cpts_geo.checks.report import (
     STATUS_LABELS,
     Report,
     RuleResult,
+    cpts_label,
     detail_lines,
     units_text,
     warning_text,
@@ -229,7 +230,7 @@ def report_html(
     if report.input_warnings:
         items = "".join(f"<li>{_e(warning_text(w))}</li>" for w in report.input_warnings)
         warnings = f"<h2>Corrections faites à la lecture du fichier</h2><ul>{items}</ul>"
-    head = f"CPTS {_e(report.cpts_id)} — " if report.cpts_id else ""
+    head = f"{_e(cpts_label(report.cpts_id))} — " if report.cpts_id else ""
     run = provenance.run_date if provenance is not None else dt.datetime.now()
     today = run.strftime("%d/%m/%Y")
     title = f"Vérification du territoire — {name}"

@@ -334,3 +334,17 @@ def test_reading_warnings_name_a_skipped_line_once(ref, tmp_path):
     assert text.count("ligne 4") == 1
     page = report_html(ref, report, static_map=False)
     assert "<li>ligne(s) de total ignorée(s) : ligne 4 « 159022 »</li>" in page
+
+
+def test_title_of_a_cpts_whose_id_says_cpts(ref):
+    """Titles read « CPTS CPTS-49-01 » for ids that already say it."""
+    import dataclasses
+
+    from cpts_geo.outputs.html_report import report_html
+
+    report = dataclasses.replace(check_territory(ref, ["49007"], name="CPTS d'Angers"), cpts_id="CPTS-49-01")
+    assert report.to_text().splitlines()[0] == "CPTS-49-01 : CPTS d'Angers"
+    page = report_html(ref, report, static_map=False)
+    assert "CPTS-49-01 — CPTS d&#x27;Angers</h1>" in page and "CPTS CPTS" not in page
+    other = dataclasses.replace(report, cpts_id="42")
+    assert other.to_text().splitlines()[0] == "CPTS 42 : CPTS d'Angers"
