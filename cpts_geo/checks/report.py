@@ -444,7 +444,11 @@ def warning_text(warning: Mapping) -> str:
     return f"{where}{value} : {message}"
 
 
-def _contiguity_lines(d: dict) -> list[str]:
+#: Units named per list in the detail lines of a terminal report.
+UNITS_SHOWN = 20
+
+
+def _contiguity_lines(d: dict, limit: int | None = UNITS_SHOWN) -> list[str]:
     parts = d.get("components", [])
     if len(parts) < 2:
         return []
@@ -453,7 +457,7 @@ def _contiguity_lines(d: dict) -> list[str]:
         where = " (île)" if c.get("island") else ""
         out += _wrap(
             f"partie {c['id']} « {c['name']} »{where} : {fr_plural(c['n_communes'], 'commune')}, "
-            f"{fr_int(c['population'])} hab. — {units_text(c['communes'], limit=20)}",
+            f"{fr_int(c['population'])} hab. — {units_text(c['communes'], limit=limit)}",
             "    ",
         )
     for link in d.get("sea_links", []):
@@ -470,18 +474,18 @@ def _contiguity_lines(d: dict) -> list[str]:
     return out
 
 
-def _enclave_lines(d: dict) -> list[str]:
+def _enclave_lines(d: dict, limit: int | None = UNITS_SHOWN) -> list[str]:
     out = []
     for i, g in enumerate(d.get("groups", []), 1):
         out += _wrap(
             f"enclave {i} : {fr_plural(g['n_communes'], 'commune')}, {fr_int(g['population'])} hab. "
-            f"— {units_text(g['communes'], limit=20)}",
+            f"— {units_text(g['communes'], limit=limit)}",
             "    ",
         )
     return out
 
 
-def _epci_lines(d: dict) -> list[str]:
+def _epci_lines(d: dict, limit: int | None = UNITS_SHOWN) -> list[str]:
     out = []
     for e in d.get("epcis", []):
         state = "entier" if e["whole"] else "coupé"
@@ -496,7 +500,7 @@ def _epci_lines(d: dict) -> list[str]:
     return out
 
 
-def _admin_lines(d: dict) -> list[str]:
+def _admin_lines(d: dict, limit: int | None = UNITS_SHOWN) -> list[str]:
     out = []
     for r in d.get("regions", []):
         out += _wrap(
@@ -513,7 +517,7 @@ def _admin_lines(d: dict) -> list[str]:
     return out
 
 
-def _overlap_lines(d: dict) -> list[str]:
+def _overlap_lines(d: dict, limit: int | None = UNITS_SHOWN) -> list[str]:
     out = []
     for c in d.get("cpts", []):
         if not c["n_communes"]:
@@ -525,7 +529,7 @@ def _overlap_lines(d: dict) -> list[str]:
             continue
         out += _wrap(
             f"{c['cpts_nom']} ({c['cpts_id']}) : {fr_plural(c['n_communes'], 'commune partagée', 'communes partagées')}, "
-            f"{fr_int(c['population'])} hab. — {units_text(c['communes'], limit=20)}",
+            f"{fr_int(c['population'])} hab. — {units_text(c['communes'], limit=limit)}",
             "    ",
         )
     for o in d.get("shared", []):
@@ -546,10 +550,12 @@ _DETAILS = {
 }
 
 
-def detail_lines(rule: RuleResult) -> list[str]:
+def detail_lines(rule: RuleResult, *, limit: int | None = UNITS_SHOWN) -> list[str]:
     """The detail lines of a rule's evidence, as the text report prints them (wrapped for a
-    terminal, continuations indented further)."""
-    return _DETAILS.get(rule.id, lambda d: [])(rule.details)
+    terminal, continuations indented further): at most ``limit`` units named per list (« … et 2
+    autres »), every unit with ``limit=None`` (what a printed report shows)."""
+    build = _DETAILS.get(rule.id)
+    return build(rule.details, limit) if build is not None else []
 
 
 def _register_lines(rr: RegisterReport) -> list[str]:

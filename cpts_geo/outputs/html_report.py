@@ -65,7 +65,7 @@ def _badge(status: str) -> str:
 
 
 def _rule_section(r: RuleResult) -> str:
-    body = detail_lines(r)
+    body = detail_lines(r, limit=None)
     parts = [
         f'<h3 id="regle-{_e(r.id)}">{_e(RULE_LABELS.get(r.id, r.id))} {_badge(r.status)}</h3>',
         f"<p>{_e(r.message)}</p>",

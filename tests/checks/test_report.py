@@ -348,3 +348,21 @@ def test_title_of_a_cpts_whose_id_says_cpts(ref):
     assert "CPTS-49-01 — CPTS d&#x27;Angers</h1>" in page and "CPTS CPTS" not in page
     other = dataclasses.replace(report, cpts_id="42")
     assert other.to_text().splitlines()[0] == "CPTS 42 : CPTS d'Angers"
+
+
+def test_printed_report_lists_every_unit_of_the_evidence(ref):
+    """The terminal report names 20 communes per list (« … et 9 autres »); the HTML report,
+    which is printed for a committee, names them all."""
+    import pandas as pd
+
+    from cpts_geo.outputs.html_report import report_html
+
+    register = pd.read_csv(EXAMPLES / "registre_fictif_pays_de_la_loire.csv", dtype=str)
+    angers = register.loc[register["cpts_id"] == "FICTIF-52-042", "code_insee"].tolist()
+    assert len(angers) == 29
+    report = check_territory(ref, angers, existing=register)
+    assert "et 9 autres" in report.to_text()
+    page = report_html(ref, report, static_map=False)
+    section = page[page.index('id="regle-overlap"') :]
+    assert "autres" not in section[: section.index("</ul>")]
+    assert all(f"({code})" in section for code in angers)
