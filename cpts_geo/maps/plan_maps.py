@@ -8,7 +8,14 @@ import pandas as pd
 
 from cpts_geo._text import fr_int, fr_km, fr_number, fr_plural
 from cpts_geo.inputs.read import as_register
-from cpts_geo.maps.base import add_basemaps, add_hatch_pattern, add_territory_layer, macro, prepare_assets
+from cpts_geo.maps.base import (
+    add_basemaps,
+    add_hatch_pattern,
+    add_map_chrome,
+    add_territory_layer,
+    macro,
+    prepare_assets,
+)
 from cpts_geo.maps.base import escape_html as _esc
 from cpts_geo.maps.coverage import TerritoryLayer, coverage_map
 from cpts_geo.maps.styles import DETAIL, EXTENSION_STYLE, ORPHAN_STYLE, PALETTE
@@ -332,8 +339,9 @@ def changes_map(
     tol = tol if tolerance_m is None else float(tolerance_m)
     dec = dec if decimals is None else int(decimals)
     groups = change_groups(ref, ch, old, new)
-    m = folium.Map(location=None, zoom_start=8, tiles=None, control_scale=True, zoom_snap=0.25)
+    m = folium.Map(location=None, zoom_start=8, tiles=None, control_scale=False, zoom_snap=0.25)
     prepare_assets(m, online)
+    add_map_chrome(m)
     if online:
         add_basemaps(m)
     members = pd.DataFrame(

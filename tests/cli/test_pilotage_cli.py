@@ -467,6 +467,10 @@ def test_changes_map_in_browser(ref, tmp_path):
             assert word in legend
         stats = page.js("return document.getElementById('cpts-stats').textContent")
         assert "CPTS ajoutées : 1" in stats and "Ancien : ancien <b>v1</b>.csv" in stats
+        scales = page.js(
+            "return [...document.querySelectorAll('.leaflet-control-scale-line')].map(e => e.textContent)"
+        )
+        assert scales and all(s.endswith(("m", "km")) for s in scales), scales  # metric only, no miles
 
 
 @pytest.fixture(scope="module")
