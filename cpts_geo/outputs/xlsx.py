@@ -34,6 +34,7 @@ import pandas as pd
 
 from cpts_geo._csv import _is_risky
 from cpts_geo._io import atomic_write
+from cpts_geo.reference.units import shipped_data_dir
 
 __all__ = [
     "KINDS",
@@ -360,12 +361,17 @@ def parameter_row(label: str, value, default, none: str = "aucune") -> tuple[str
 
 
 def file_rows(paths: Iterable[str | Path | None], label: str = "Fichier lu") -> list[tuple[str, str]]:
-    """One Source row per file read: its name, folder and date of last modification."""
+    """One Source row per file read: its name, folder and date of last modification; the
+    reference folder as « Référentiel » (« livré avec l'outil », or the folder of another one)."""
     rows = []
     for p in paths:
         if p is None:
             continue
         p = Path(p)
+        if p.is_dir():  # the reference folder
+            shipped = p.resolve() == shipped_data_dir().resolve()
+            rows.append(("Référentiel", "livré avec l'outil" if shipped else f"dossier {p.resolve()}"))
+            continue
         try:
             stamp = dt.datetime.fromtimestamp(p.stat().st_mtime)
             when = f"modifié le {stamp:%d/%m/%Y à %H:%M}"

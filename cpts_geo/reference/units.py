@@ -52,6 +52,7 @@ __all__ = [
     "UnitRecords",
     "ZONE_EPSG",
     "default_data_dir",
+    "shipped_data_dir",
     "epsg_for_departement",
     "load_reference",
     "reference_summary",
@@ -98,15 +99,20 @@ def epsg_for_departement(code: str) -> int:
 
 
 def default_data_dir() -> Path:
-    """The folder of the shipped reference.
+    """The folder of the reference used when none is given.
 
     ``$CPTS_GEO_REFERENCE`` if set (the variable the CLI's ``--reference`` reads too), else the
-    package data ``cpts_geo.data`` of an installed package, else the ``data/`` folder next to
-    the source tree.
+    reference shipped with the tool (:func:`shipped_data_dir`).
     """
     env = os.environ.get("CPTS_GEO_REFERENCE")
     if env:
         return Path(env)
+    return shipped_data_dir()
+
+
+def shipped_data_dir() -> Path:
+    """The folder of the reference shipped with the tool: the package data ``cpts_geo.data`` of
+    an installed package, else the ``data/`` folder next to the source tree."""
     try:
         folder = Path(str(resources.files("cpts_geo.data")))
         if (folder / "units.parquet").exists():

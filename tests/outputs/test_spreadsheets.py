@@ -321,3 +321,8 @@ def test_source_sheet_agrees_none_with_the_label(tmp_path):
     assert rows["Département"] == "aucun (valeur par défaut)"
     assert rows["Stade minimal"] == "aucun (valeur par défaut)"
     assert rows["Région"] == "52 (valeur choisie ; par défaut : aucune)"
+    assert rows["Référentiel"] == "livré avec l'outil"  # was « Fichier lu : data (… site-packages …) »
+    sheet = openpyxl.load_workbook(out)["Source"]
+    assert [
+        r for r in sheet.iter_rows(values_only=True) if r[0] == "Fichier lu" and "data" == str(r[1])[:4]
+    ] == []
