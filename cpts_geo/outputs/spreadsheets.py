@@ -234,7 +234,10 @@ def register_workbook(rr, register=None) -> list[Sheet]:
     shared = [dict(o, nature="chevauchement") for o in rr.overlaps]
     shared += [dict(o, nature="partage déclaré") for o in getattr(rr, "shared", [])]
     overlaps = pd.DataFrame(shared, columns=["code", "nom", "cpts", "population", "nature"])
-    overlaps["cpts"] = [" ; ".join(map(str, c)) for c in overlaps["cpts"]]
+    names = {rep.cpts_id: rep.territory.get("name") for rep in rr.reports}
+    overlaps["cpts"] = [
+        " ; ".join(f"{c} ({names[c]})" if names.get(c) else str(c) for c in ids) for ids in overlaps["cpts"]
+    ]
     rule_columns = [Column("regle_" + rid, f"Règle : {RULE_LABELS[rid]}") for rid in rule_ids]
     return [
         Sheet("CPTS × règles", table, _REGISTER_COLUMNS + rule_columns),

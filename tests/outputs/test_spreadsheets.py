@@ -154,7 +154,7 @@ def test_check_register_xlsx(tmp_path):
     assert [c.value for c in shared[3]] == [
         "44013",
         "Besné",
-        "FICTIF-52-001 ; FICTIF-52-041",
+        "FICTIF-52-001 (CPTS fictive de Pontchâteau) ; FICTIF-52-041 (CPTS fictive de Saint-Nazaire)",
         3322,
         "chevauchement",
     ]
