@@ -218,7 +218,7 @@ class _Resolver:
                 notes.append(f"« {name} » lu comme « {base} » (remarque entre parenthèses ignorée)")
         if current:
             cands = current
-            others = [f for f in formers if f.commune not in current]
+            others = [f for f in formers if f.commune not in current and self._possible(row, f.commune)]
             if others and self._filtered(row, current):
                 notes.append(
                     f"« {name} » est aussi le nom d'une ancienne commune ("
@@ -247,6 +247,14 @@ class _Resolver:
     def _former_note(self, f: Former) -> str:
         since = f" depuis {f.depuis}" if f.depuis else ""
         return f"ancienne commune {f.nom} ({f.code}), rattachée à {_label(self.ix, f.commune)}{since}"
+
+    def _possible(self, row: _Row, code: str) -> bool:
+        """Whether the row's département and postal code leave ``code`` possible (a former commune
+        of another département is no homonym worth a note when the row names the département)."""
+        ix = self.ix
+        if row.dep and ix.departement.get(code) != row.dep:
+            return False
+        return not row.postal or row.postal in ix.postal_of.get(code, ())
 
     def _filtered(self, row: _Row, codes) -> list[str]:
         ix = self.ix

@@ -598,3 +598,25 @@ def test_register_of_names_as_the_cog_writes_them(ref, tmp_path):
     reg = read_register(path, ref)
     assert reg.table["code_insee"].tolist() == ["16053", "16052", "58062", "64182"]
     assert not reg.warnings
+
+
+@pytest.mark.parametrize(
+    ("header", "vezins", "noted"),
+    [
+        ("nom", "Vezins", True),
+        ("nom;departement", "Vezins;49", False),
+        ("nom;code postal", "Vezins;49340", False),
+    ],
+)
+def test_former_homonym_noted_only_when_the_row_leaves_it_possible(ref, tmp_path, header, vezins, noted):
+    """« Vezins » is a commune of the 49 and a former commune of the Manche: the note says so
+    unless the row's département or postal code already rules the Manche out."""
+    from cpts_geo.inputs.read import read_proposal
+
+    path = tmp_path / "liste.csv"
+    cholet = "Cholet" + (";49" if "departement" in header else ";49300" if "postal" in header else "")
+    path.write_text(f"{header}\n{vezins}\n{cholet}\n", encoding="utf-8")
+    proposal = read_proposal(path, ref)
+    assert proposal.codes == ["49371", "49099"]
+    notes = [w["message"] for w in proposal.warnings if "ancienne commune" in w["message"]]
+    assert bool(notes) is noted, notes
