@@ -52,6 +52,8 @@ def _sheet(name: str, frame, title: str | None = None):
         dtype = frame[c].dtype
         if c.startswith("Part "):
             kind = "percent"
+        elif c == "Mois":
+            kind = "month"
         elif "date" in c.lower():
             kind = "date"
         elif c in ("Code", "Identifiant", "Département", "Région"):

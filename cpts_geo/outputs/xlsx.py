@@ -49,7 +49,7 @@ __all__ = [
 ]
 
 #: Column kinds and the number format of their cells ("decimal" and "percent" by digits).
-KINDS = ("text", "int", "decimal", "percent", "date", "code")
+KINDS = ("text", "int", "decimal", "percent", "date", "month", "code")
 _FORMATS = {
     "text": "General",
     "int": "#,##0",
@@ -59,6 +59,7 @@ _FORMATS = {
     ("percent", 1): "0.0%",
     ("percent", 2): "0.00%",
     "date": "dd/mm/yyyy",
+    "month": "mm/yyyy",
     "code": "@",
 }
 #: Name of the last sheet, listing what the tables were computed from.
@@ -214,6 +215,18 @@ def _date(value):
     return _Text(value)
 
 
+def _month(value):
+    """A month (``AAAA-MM``, a Period or a date) as the date of its first day (shown mm/aaaa),
+    or the text it is."""
+    if isinstance(value, pd.Period):
+        return dt.date(value.year, value.month, 1)
+    if isinstance(value, str):
+        m = re.fullmatch(r"(\d{4})-(\d{1,2})", value.strip())
+        if m and 1 <= int(m[2]) <= 12:
+            return dt.date(int(m[1]), int(m[2]), 1)
+    return _date(value)
+
+
 def _code(value) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # 49007.0 read by pandas from a numeric column
@@ -231,6 +244,8 @@ def _convert(col: Column, value):
         return _number(value, col.kind == "int")
     if col.kind == "date":
         return _date(value)
+    if col.kind == "month":
+        return _month(value)
     if col.kind == "code":
         return _Text(_code(value))
     if isinstance(value, bool | np.bool_):
@@ -244,7 +259,7 @@ def _display_len(col: Column, value) -> int:
         return 0
     if isinstance(value, _Text):
         return max((len(line) for line in str(value).splitlines()), default=0)
-    if col.kind == "date":
+    if col.kind in ("date", "month"):
         return 10 if not isinstance(value, dt.datetime) or value.time() == dt.time(0) else 16
     if col.kind == "percent":
         return len(f"{value * 100:,.{col.digits}f}") + 2

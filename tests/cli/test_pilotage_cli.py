@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import openpyxl
@@ -294,6 +295,11 @@ def test_coverage_history_cli(ref, history_files, tmp_path):
     assert r.exit_code == 0, r.output
     wb = openpyxl.load_workbook(xlsx)
     assert wb.sheetnames == ["Couverture par mois", "Ce qui ne peut pas être su", "Source"]
+    months = wb["Couverture par mois"]
+    first = next(r for r in months.iter_rows(min_col=1, max_col=1) if r[0].value != "Mois" and r[0].row > 1)[
+        0
+    ]
+    assert isinstance(first.value, dt.datetime) and first.number_format == "mm/yyyy"  # a date, not text
     assert png.read_bytes()[:8] == PNG
     h = register_history(ref, reg, history=hist, departement="49", end="2024-04")
     assert h.goal is None and h.frame["cpts_any"].tolist() == [1, 2, 3, 3, 3]
