@@ -659,7 +659,12 @@ def suggested_qml(label_field: str | None = "territoire_id", *, colour_field: st
 
     width = round(1.5 * MM_PER_PX, 3)
     if colour_field:
-        cats = [(str(i), f"Territoire proposé ({i + 1})", c, "#222222") for i, c in enumerate(PALETTE)]
+        # The colour only tells neighbours apart: the legend says so (« Territoire proposé (1) »
+        # read like a territory id).
+        cats = [
+            (str(i), f"Territoires proposés — teinte {i + 1} sur {len(PALETTE)}", c, "#222222")
+            for i, c in enumerate(PALETTE)
+        ]
         return qml_categorized(
             colour_field, cats, stroke_width_mm=width, fill_opacity=0.55, label_field=label_field
         )
