@@ -214,3 +214,17 @@ def test_png_written_beside_a_workbook(tmp_path, register_csv):
     assert res.exit_code == 0, res.output
     assert xlsx.exists() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert f"Figure : {png}" in res.output
+
+
+def test_gpkg_of_a_register_without_any_overlap(tmp_path):
+    """``coverage --gpkg`` of a valid register with no overlap at all ended in a KeyError (exit 3)."""
+    import pyogrio
+
+    reg = tmp_path / "registre.csv"
+    reg.write_text("cpts_id,cpts_nom,code_insee\nA,CPTS A,49007\nB,CPTS B,49015\n", encoding="utf-8")
+    for args in (["--departement", "49"], []):
+        out = tmp_path / f"couverture{len(args)}.gpkg"
+        res = run("coverage", reg, *args, "--gpkg", out)
+        assert res.exit_code == 0, res.output
+        layers = dict(pyogrio.list_layers(out))
+        assert len(gpd.read_file(out, layer="chevauchements")) == 0 and "cpts" in str(list(layers))

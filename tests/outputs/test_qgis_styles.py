@@ -229,7 +229,9 @@ def test_suggested_colours_by_palette_index():
     first = {o.get("name"): o.get("value") for o in r.find("symbols/symbol/layer/Option")}
     assert first["color"] == q.rgba(PALETTE[0], 0.55)
     labels = [c.get("label") for c in r.find("categories")]
-    assert labels[0] == f"Territoires proposés — teinte 1 sur {len(PALETTE)}"  # not « Territoire proposé (1) »
+    assert (
+        labels[0] == f"Territoires proposés — teinte 1 sur {len(PALETTE)}"
+    )  # not « Territoire proposé (1) »
 
 
 def test_builders():
