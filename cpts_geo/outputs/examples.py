@@ -129,6 +129,12 @@ def copy_examples(folder: str | Path, *, force: bool = False) -> CopiedExamples:
     if missing:
         raise InputError(f"fichiers d'exemple absents de l'installation : {', '.join(missing)}")
     replaced = [rel for rel in sources if (folder / rel).exists()]
+    links = sorted({str(p) for rel in sources for p in _inside(folder, rel) if p.is_symlink()})
+    if links:  # a link would send the copy outside the folder, over the user's own files
+        raise InputError(
+            f"{folder} : lien(s) symbolique(s) à la place de fichiers ou dossiers d'exemple : "
+            f"{', '.join(links)} ; rien n'a été écrit"
+        )
     for rel in sources:
         dest = folder / rel
         if dest.exists() and not dest.is_file():
@@ -138,3 +144,12 @@ def copy_examples(folder: str | Path, *, force: bool = False) -> CopiedExamples:
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, dest)
     return CopiedExamples(folder=folder, files=list(sources), replaced=replaced)
+
+
+def _inside(folder: Path, rel) -> list[Path]:
+    """Every path from ``folder`` down to ``folder / rel`` (``data``, ``data/examples``, ...)."""
+    out, p = [], folder
+    for part in Path(rel).parts:
+        p = p / part
+        out.append(p)
+    return out

@@ -106,3 +106,31 @@ def test_readme_and_printed_commands_work_from_the_copied_folder(tmp_path, monke
     namespace: dict = {}
     exec(readme_python(), namespace)  # the "From Python" example, with the copied paths
     assert len(namespace["register"].cpts) == 60
+
+
+@pytest.mark.parametrize("link", ["data", "data/examples/proposition_valide.csv"])
+def test_force_never_follows_a_link_out_of_the_folder(tmp_path, link):
+    """``exemples --force`` followed symbolic links in the folder and wrote over the user's files
+    outside it."""
+    outside = tmp_path / "ailleurs"
+    outside.mkdir()
+    mine = outside / "proposition_valide.csv"
+    mine.write_text("à moi", encoding="utf-8")
+    target = tmp_path / "exemples"
+    (target / "data" / "examples").mkdir(parents=True)
+    path = target / link
+    if link == "data":
+        (target / "data" / "examples").rmdir()
+        (target / "data").rmdir()
+        (outside / "examples").mkdir()
+        (outside / "examples" / "proposition_valide.csv").write_text("à moi", encoding="utf-8")
+        path.symlink_to(outside, target_is_directory=True)
+    else:
+        path.symlink_to(mine)
+    res = run("exemples", target, "--force")
+    assert res.exit_code == 2
+    assert "lien(s) symbolique(s)" in res.stderr and "rien n'a été écrit" in res.stderr
+    assert mine.read_text(encoding="utf-8") == "à moi"
+    assert sorted(p.name for p in outside.rglob("*")) == sorted(
+        ["proposition_valide.csv", *(["examples", "proposition_valide.csv"] if link == "data" else [])]
+    )
