@@ -9,7 +9,7 @@ import re
 import numpy as np
 import pandas as pd
 
-__all__ = ["blank", "cell_text", "fold", "short_error"]
+__all__ = ["CPTS_FIRST_YEAR", "blank", "cell_text", "fold", "parse_date", "parse_stage_date", "short_error"]
 
 
 def blank(v) -> bool:
@@ -71,6 +71,35 @@ def parse_date(value: str) -> dt.date:
         return dt.date(y, mo, d)
     except ValueError:
         raise ValueError(f"date '{text}' impossible (ce jour n'existe pas)") from None
+
+
+#: CPTS exist since the law of 26 January 2016: a stage dated earlier is a typo (0202-01-01).
+CPTS_FIRST_YEAR = 2016
+
+
+def parse_stage_date(value: str) -> dt.date:
+    """:func:`parse_date` of the date of a CPTS's stage, which lies between 2016 (the law that
+    created CPTS) and the end of next year.
+
+    Raises
+    ------
+    ValueError
+        With a French reason: not a date, or a date out of that period (a typo).
+
+    >>> parse_stage_date("15/03/2024")
+    datetime.date(2024, 3, 15)
+    >>> parse_stage_date("0202-01-01")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ValueError: date '0202-01-01' hors de la période des CPTS (2016 à ...) : faute de frappe ?
+    """
+    d = parse_date(value)
+    last = dt.date.today().year + 1
+    if not CPTS_FIRST_YEAR <= d.year <= last:
+        raise ValueError(
+            f"date '{str(value).strip()}' hors de la période des CPTS ({CPTS_FIRST_YEAR} à {last}) : faute de frappe ?"
+        )
+    return d
 
 
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ].*)?")

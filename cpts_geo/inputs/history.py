@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from cpts_geo._errors import InputError
-from cpts_geo.inputs.cells import parse_date
+from cpts_geo.inputs.cells import parse_stage_date
 from cpts_geo.inputs.stages import STAGES
 
 __all__ = ["history_from_frame", "read_history"]
@@ -78,7 +78,7 @@ def history_from_frame(df: pd.DataFrame, known_ids, *, source: str = "", lines=N
             row_problems.append((raw_date, "date manquante ; attendu AAAA-MM-JJ ou jj/mm/aaaa"))
         else:
             try:
-                date = parse_date(raw_date)
+                date = parse_stage_date(raw_date)
             except ValueError as exc:
                 row_problems.append((raw_date, str(exc)))
         for value, message in row_problems:

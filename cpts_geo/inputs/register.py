@@ -522,8 +522,9 @@ def _shared_alone(table: pd.DataFrame) -> list[dict]:
 
 def _iso_dates(dates: list[str], lines, where, problems) -> list[str]:
     """Stage dates as ISO (``AAAA-MM-JJ``) from ISO, ``jj/mm/aaaa`` or an Excel date cell; an
-    impossible or unreadable date is a problem naming its line and value."""
-    from cpts_geo.inputs.cells import parse_date
+    impossible or unreadable date, or one out of the period of CPTS (a typo), is a problem naming
+    its line and value."""
+    from cpts_geo.inputs.cells import parse_date, parse_stage_date
 
     out = []
     for i, d in enumerate(dates):
@@ -531,17 +532,19 @@ def _iso_dates(dates: list[str], lines, where, problems) -> list[str]:
             out.append("")
             continue
         try:
-            out.append(parse_date(d).isoformat())
+            parse_date(d)
         except ValueError:
-            problems.append(
-                {
-                    "line": lines[i],
-                    "value": d,
-                    "message": f"{where(i)} : date_statut '{safe(d)}' impossible ou illisible ; "
-                    "attendu une date jj/mm/aaaa ou AAAA-MM-JJ",
-                }
+            message = (
+                f"date_statut '{safe(d)}' impossible ou illisible ; attendu une date jj/mm/aaaa ou AAAA-MM-JJ"
             )
-            out.append("")
+        else:
+            try:
+                out.append(parse_stage_date(d).isoformat())
+                continue
+            except ValueError as exc:  # 0202-01-01: a typo
+                message = f"date_statut : {safe(str(exc))}"
+        problems.append({"line": lines[i], "value": d, "message": f"{where(i)} : {message}"})
+        out.append("")
     return out
 
 

@@ -33,7 +33,7 @@ import pandas as pd
 
 from cpts_geo._errors import InputError
 from cpts_geo._text import fr_agree, fr_decimal, fr_int, fr_plural, fr_share
-from cpts_geo.inputs.cells import parse_date
+from cpts_geo.inputs.cells import CPTS_FIRST_YEAR, parse_date
 from cpts_geo.inputs.history import history_from_frame, read_history
 from cpts_geo.inputs.stages import LEVEL_LABELS, LEVELS, STAGE_RANK, stage_ranks
 
@@ -168,12 +168,21 @@ class CoverageHistory:
 
 
 def _month(value) -> pd.Period:
+    """The last month of a history: ``AAAA-MM``, a date or a Period, within the period of CPTS
+    (from 2016 to the end of next year: « 9999-12 » would build a table of 100,000 months)."""
     if isinstance(value, pd.Period):
-        return value.asfreq("M")
-    try:
-        return pd.Period(value, freq="M")
-    except (ValueError, TypeError):
-        raise InputError(f"mois '{value}' illisible ; attendu AAAA-MM") from None
+        month = value.asfreq("M")
+    else:
+        try:
+            month = pd.Period(value, freq="M")
+        except (ValueError, TypeError):
+            raise InputError(f"mois '{value}' illisible ; attendu AAAA-MM") from None
+    if pd.isna(month):  # « » or « NaT »
+        raise InputError(f"mois '{value}' illisible ; attendu AAAA-MM")
+    last = pd.Timestamp.today().year + 1
+    if not CPTS_FIRST_YEAR <= month.year <= last:
+        raise InputError(f"mois '{value}' hors de la période des CPTS ({CPTS_FIRST_YEAR}-01 à {last}-12)")
+    return month
 
 
 def coverage_history(

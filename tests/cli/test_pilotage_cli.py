@@ -512,3 +512,33 @@ def test_by_stage_levels_are_cumulative(ref, codes_49, data):
     for stage in ("aci", "lettre-intention"):
         only = coverage_summary(ref, reg, departement="49", min_stage=stage)
         assert only.area["population_covered"] == cov.area["population_covered_by_stage"][stage]
+
+
+@pytest.mark.parametrize("date", ["0202-01-01", "0001-01-01", "01/01/2099"])
+def test_a_stage_date_out_of_the_period_of_cpts_is_refused(tmp_path, date):
+    """One mistyped date_statut (0202-01-01) took ~8 GB and 81 s (a table of months from year
+    202); 0001-01-01 crashed the figure: refused, naming the line and the value."""
+    reg = tmp_path / "registre.csv"
+    reg.write_text(
+        f"cpts_id,cpts_nom,code_insee,statut,date_statut\nA,CPTS A,49007,aci,{date}\nB,CPTS B,49015,aci,2024-01-15\n",
+        encoding="utf-8",
+    )
+    r = run("coverage-history", reg, "--departement", "49", "--png", tmp_path / "h.png")
+    assert r.exit_code == 2
+    assert (
+        "ligne 2" in r.output
+        and f"date_statut : date '{date}' hors de la période des CPTS (2016 à" in r.output
+    )
+    assert "faute de frappe" in r.output and not (tmp_path / "h.png").exists()
+
+
+@pytest.mark.parametrize(
+    ("end", "why"), [("", "illisible"), ("9999-12", "hors de la période"), ("1999-01", "hors de la période")]
+)
+def test_an_absurd_end_month_is_refused(tmp_path, end, why):
+    reg = tmp_path / "registre.csv"
+    reg.write_text(
+        "cpts_id,cpts_nom,code_insee,statut,date_statut\nA,CPTS A,49007,aci,2024-01-15\n", encoding="utf-8"
+    )
+    r = run("coverage-history", reg, "--end", end)
+    assert r.exit_code == 2 and f"mois '{end}' {why}" in r.output
