@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,6 +80,11 @@ NOTE_MULTI = (
 )
 
 _DATE = re.compile(r"\d{4}-\d{2}(-\d{2})?")
+
+
+#: An annual amount above this (one CPTS, one item) is a typo: the largest ACI envelope is about
+#: 450,000 EUR a year.
+MAX_AMOUNT = 10_000_000
 
 
 def default_funding_table() -> Path:
@@ -174,8 +180,21 @@ def read_funding_table(path=None) -> pd.DataFrame:
                     f"montant '{r['montant_annuel_eur']}' illisible ; attendu un nombre d'euros",
                 )
             else:
-                if not amount >= 0:
+                if not math.isfinite(amount):  # nan, inf, 1e400
+                    bad(
+                        line,
+                        r["montant_annuel_eur"],
+                        f"montant '{r['montant_annuel_eur']}' illisible ; attendu un nombre d'euros",
+                    )
+                    amount = np.nan
+                elif amount < 0:
                     bad(line, r["montant_annuel_eur"], f"montant {r['montant_annuel_eur']} négatif")
+                elif amount > MAX_AMOUNT:
+                    bad(
+                        line,
+                        r["montant_annuel_eur"],
+                        f"montant {r['montant_annuel_eur']} invraisemblable (plus de {fr_int(MAX_AMOUNT)} € par an)",
+                    )
         if r["statut"] == "non trouvé" and raw:
             bad(
                 line,

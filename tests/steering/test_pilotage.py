@@ -542,6 +542,30 @@ def test_read_funding_table_errors(tmp_path):
         read_funding_table(path)
 
 
+@pytest.mark.parametrize(
+    ("amount", "why"),
+    [
+        ("inf", "illisible"),
+        ("1e400", "illisible"),
+        ("nan", "illisible"),
+        ("-5", "négatif"),
+        ("1e12", "invraisemblable"),
+    ],
+)
+def test_funding_amount_not_a_number_of_euros(tmp_path, amount, why):
+    """``inf`` and ``1e400`` ended in an internal error; ``nan`` was called a negative amount."""
+    path = tmp_path / "bareme.csv"
+    path.write_text(
+        "version,texte,date_texte,taille,poste,part,montant_annuel_eur,statut,source,date_source,remarque\n"
+        f"v1,ACI,2019-06-20,1,total_maximum,total,{amount},trouvé,src,2019-11-21,\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as err:
+        read_funding_table(path)
+    assert f"{path} : ligne 2 : montant" in str(err.value) and why in str(err.value)
+    assert "négatif" not in str(err.value) or why == "négatif"
+
+
 def test_any_level_matches_coverage_summary(ref, unit_pop):
     """The "any stage" level is the population_covered of `coverage`, département by département."""
     from cpts_geo.steering.coverage import coverage_summary
