@@ -275,6 +275,15 @@ def _polygon_fields(gdf, path: Path, id_column, name_column, stage_column) -> di
             out[key] = match[0]
         elif role in known:
             out[key] = fields[known[role]]
+    given = {"id_column": id_column, "name_column": name_column, "stage_column": stage_column}
+    named = [(k, v) for k, v in given.items() if v is not None]
+    twice = sorted({fold(v) for _, v in named if sum(fold(w) == fold(v) for _, w in named) > 1})
+    if twice:
+        roles = [k for k, v in named if fold(v) in twice]
+        raise InputError(
+            f"{path} : un même attribut pour deux rôles ({', '.join(roles)} : "
+            f"« {next(v for _, v in named if fold(v) == twice[0])} ») ; chaque rôle a son attribut"
+        )
     if "cpts_id" not in out:
         raise InputError(
             f"{path} : attribut cpts_id introuvable parmi {', '.join(fields)} ; chaque polygone doit "

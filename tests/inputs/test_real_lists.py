@@ -537,6 +537,10 @@ def test_polygon_register_with_dgos_field_names(tmp_path, ref):
     assert [c["cpts_id"] for c in json.loads(res.stdout)["cpts"]] == ["52-001", "52-002"]
     res = run("coverage", path, "--id-column", "nope")
     assert res.exit_code == 2 and "attribut 'nope' introuvable" in res.stderr
+    # One attribute for two roles ended in an internal error (exit 3).
+    res = run("coverage", path, "--id-column", "LIBELLE", "--name-column", "libelle")
+    assert res.exit_code == 2
+    assert "un même attribut pour deux rôles (id_column, name_column : « LIBELLE »)" in res.stderr
 
 
 def test_an_epci_column_next_to_communes_is_only_informative(tmp_path, ref):
