@@ -855,8 +855,9 @@ def load_reference(path: str | Path | None = None) -> Reference:
     missing = [n for n in needed if not (folder / n).exists()]
     if missing:
         raise ReferenceDataError(
-            f"{folder}: reference incomplete, missing {', '.join(missing)}; "
-            "build it with scripts/build_reference.py"
+            f"{folder} : référentiel incomplet, fichier(s) absent(s) : {', '.join(missing)} ; "
+            "construisez-le avec scripts/build_reference.py (ou n'indiquez pas de référentiel pour "
+            "utiliser celui livré avec l'outil)"
         )
 
     def read(name, reader):

@@ -324,7 +324,9 @@ def test_arrondissements_layer_is_required_for_plm(official_files, tmp_path):
 
 
 def test_incomplete_reference_folder(tmp_path):
-    with pytest.raises(ReferenceDataError, match="reference incomplete, missing units.parquet"):
+    with pytest.raises(
+        ReferenceDataError, match=r"référentiel incomplet, fichier\(s\) absent\(s\) : units.parquet"
+    ):
         load_reference(tmp_path)
 
 

@@ -84,7 +84,7 @@ def test_reference_info_json(runner):
 def test_reference_folder_without_data_exits_2(runner, tmp_path):
     res = runner.invoke(main, ["--reference", str(tmp_path), "reference", "info"])
     assert res.exit_code == 2
-    assert "reference incomplete, missing units.parquet" in res.stderr
+    assert "référentiel incomplet, fichier(s) absent(s) : units.parquet" in res.stderr
     assert "Traceback" not in res.output
 
 
