@@ -41,3 +41,21 @@ class AmbiguousNameError(InputError):
 
 class ReferenceDataError(CptsGeoError):
     """The reference data are missing, incomplete or inconsistent."""
+
+
+def os_error_text(exc: OSError) -> str:
+    """An error of the file system in French, naming the file: « x.csv : fichier introuvable »
+    (the system's own text, in English, for the rarer ones).
+
+    >>> os_error_text(FileNotFoundError(2, "No such file or directory", "x.csv"))
+    'x.csv : fichier ou dossier introuvable'
+    """
+    words = {
+        FileNotFoundError: "fichier ou dossier introuvable",
+        IsADirectoryError: "est un dossier, pas un fichier",
+        NotADirectoryError: "n'est pas un dossier",
+        PermissionError: "accès refusé",
+        FileExistsError: "existe déjà",
+    }
+    what = next((w for cls, w in words.items() if isinstance(exc, cls)), None) or exc.strerror or str(exc)
+    return f"{exc.filename} : {what}" if exc.filename else what

@@ -203,5 +203,22 @@ def main(argv=None) -> int:
     return 0
 
 
+def run(argv=None) -> int:
+    """:func:`main` speaking like the command line: a file that cannot be read or a source
+    that cannot be built is « Erreur : … » and exit code 2, not a traceback."""
+    from cpts_geo._errors import CptsGeoError, os_error_text
+
+    try:
+        return main(argv)
+    except CptsGeoError as exc:
+        print(f"Erreur : {exc}", file=sys.stderr)
+    except OSError as exc:
+        print(f"Erreur : {os_error_text(exc)}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("Interrompu.", file=sys.stderr)
+        return 130
+    return 2
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

