@@ -11,7 +11,7 @@ from pathlib import Path
 from cpts_geo._errors import InputError
 from cpts_geo._text import fr_int, fr_plural, safe
 from cpts_geo.inputs._layout import _header_index, _holds_communes, _one_line_list, _skipped, _without_totals
-from cpts_geo.inputs.cells import blank, cell_text, short_error
+from cpts_geo.inputs.cells import blank, cell_text, clean_text, short_error
 
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv", ".tab", ".lst", ""}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
@@ -26,6 +26,9 @@ class _Row:
     line: int
     cells: list[str]
     warnings: list[dict] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.cells = [clean_text(c) for c in self.cells]
 
 
 #: Input files larger than this are refused before reading (a register of every commune of

@@ -5,11 +5,21 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import unicodedata
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["CPTS_FIRST_YEAR", "blank", "cell_text", "fold", "parse_date", "parse_stage_date", "short_error"]
+__all__ = [
+    "CPTS_FIRST_YEAR",
+    "blank",
+    "cell_text",
+    "clean_text",
+    "fold",
+    "parse_date",
+    "parse_stage_date",
+    "short_error",
+]
 
 
 def blank(v) -> bool:
@@ -19,6 +29,25 @@ def blank(v) -> bool:
     if isinstance(v, float | np.floating):
         return math.isnan(float(v))
     return isinstance(v, str) and not v.strip()
+
+
+#: Characters pasted from PDFs and word processors that mean plain ones: Unicode spaces
+#: (no-break, narrow, thin, ideographic) and fullwidth digits (« ４９００７ »).
+_PLAIN = {
+    **dict.fromkeys(map(ord, "\u00a0\u2007\u202f\u2009\u200a\u3000"), " "),
+    **{0xFF10 + i: str(i) for i in range(10)},
+}
+
+
+def clean_text(text: str) -> str:
+    """Text of a cell as it is compared: Unicode spaces made spaces, fullwidth digits made
+    digits, composed (NFC: an « é » typed as « e » and an accent is the « é » of the next row),
+    stripped.
+
+    >>> clean_text("\uff14\uff19\uff10\uff10\uff17"), clean_text("Ste\u0301phane\u00a0B")
+    ('49007', 'Stéphane B')
+    """
+    return unicodedata.normalize("NFC", text.translate(_PLAIN)).strip()
 
 
 def cell_text(v) -> str:
@@ -34,7 +63,7 @@ def cell_text(v) -> str:
         return v.date().isoformat() if (v.hour, v.minute, v.second) == (0, 0, 0) else v.isoformat()
     if isinstance(v, dt.date):
         return v.isoformat()
-    return str(v).strip()
+    return clean_text(str(v))
 
 
 def fold(value) -> str:

@@ -624,3 +624,23 @@ def test_former_homonym_noted_only_when_the_row_leaves_it_possible(ref, tmp_path
     assert proposal.codes == ["49371", "49099"]
     notes = [w["message"] for w in proposal.warnings if "ancienne commune" in w["message"]]
     assert bool(notes) is noted, notes
+
+
+def test_fullwidth_digits_and_unicode_forms_are_the_plain_ones(ref, tmp_path):
+    """Codes in fullwidth digits (pasted from a PDF) were dropped as a « ligne de total »; a CPTS
+    name written NFC on one row and NFD (or with a no-break space) on another was refused as two
+    names that look identical."""
+    from cpts_geo.inputs.read import read_proposal, read_register
+
+    path = tmp_path / "liste.csv"
+    path.write_text("code_insee\n\uff14\uff19\uff10\uff10\uff17\n49015\n", encoding="utf-8")
+    proposal = read_proposal(path, ref)
+    assert proposal.codes == ["49007", "49015"] and proposal.warnings == []
+    nfc, nfd = "CPTS de l'Été", "CPTS de l'E\u0301te\u0301"
+    reg = tmp_path / "registre.csv"
+    reg.write_text(
+        f"cpts_id,cpts_nom,code_insee\nA,{nfc},49007\nA,{nfd},49015\nA,CPTS de\u00a0l'Été,49353\n",
+        encoding="utf-8",
+    )
+    register = read_register(reg, ref)
+    assert register.cpts.loc["A", "cpts_nom"] == nfc and int(register.cpts.loc["A", "n_units"]) == 3
