@@ -333,6 +333,8 @@ def compare_registers(
     *,
     old_source: str = "",
     new_source: str = "",
+    old_shared=(),
+    new_shared=(),
 ) -> RegisterChanges:
     """Compare two versions of a register.
 
@@ -347,6 +349,9 @@ def compare_registers(
         Name of each unit, for the lists of communes.
     old_source, new_source
         The files compared, for the text.
+    old_shared, new_shared
+        The unit codes each register declares shared on purpose by its CPTS
+        (``commune_partagee``): never an overlap, new or resolved.
 
     Returns
     -------
@@ -423,8 +428,10 @@ def compare_registers(
             items.append(item)
         return items
 
-    new_overlap_mask = (n_new >= 2) & (n_old < 2)
-    resolved_mask = (n_old >= 2) & (n_new < 2)
+    old_over = (n_old >= 2) & ~np.isin(codes, list(old_shared))
+    new_over = (n_new >= 2) & ~np.isin(codes, list(new_shared))
+    new_overlap_mask = new_over & ~old_over
+    resolved_mask = old_over & ~new_over
     new_sets = {cid: set(us) for cid, us in new_units.items()}
     old_sets = {cid: set(us) for cid, us in old_units.items()}
     out.coverage = {
@@ -456,4 +463,6 @@ def register_changes(ref, old, new) -> RegisterChanges:
         units["nom"],
         old_source=old.source,
         new_source=new.source,
+        old_shared=old.shared_units,
+        new_shared=new.shared_units,
     )

@@ -733,3 +733,24 @@ def test_history_national_scale(ref, unit_pop):
     assert time.perf_counter() - start < 2
     assert len(h.frame) == 96 and h.frame["cpts_any"].iloc[-1] == 1000
     assert h.frame["population_any"].iloc[-1] == int(unit_pop.sum())
+
+
+def test_a_commune_declared_shared_in_both_registers_is_no_new_overlap(ref):
+    """compare-registers listed Nice, declared shared by two CPTS in both registers, as a new
+    overlap (the old register had it in one CPTS only)."""
+    from cpts_geo.steering.changes import register_changes
+
+    cols = ["cpts_id", "cpts_nom", "code_insee", "commune_partagee"]
+    old = register_from_frame(pd.DataFrame([("A", "CPTS A", "06088", "non")], columns=cols), ref)
+    new = register_from_frame(
+        pd.DataFrame([("A", "CPTS A", "06088", "oui"), ("B", "CPTS B", "06088", "oui")], columns=cols), ref
+    )
+    ch = register_changes(ref, old, new)
+    assert ch.coverage["new_overlaps"] == [] and ch.coverage["overlaps_resolved"] == []
+    undeclared = register_from_frame(
+        pd.DataFrame([("A", "CPTS A", "06088", "non"), ("B", "CPTS B", "06088", "non")], columns=cols), ref
+    )
+    assert [u["code"] for u in register_changes(ref, old, undeclared).coverage["new_overlaps"]] == ["06088"]
+    assert [u["code"] for u in register_changes(ref, undeclared, new).coverage["overlaps_resolved"]] == [
+        "06088"
+    ]
