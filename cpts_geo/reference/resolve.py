@@ -525,10 +525,38 @@ class _Resolver:
             f"commune '{row.text}'{where} introuvable au COG {self.cog} ; vérifiez l'orthographe ou donnez "
             "le code INSEE"
         )
+        foreign = _foreign_letters(row.text)
+        if foreign:
+            msg += f" ; {foreign}"
         if ranked:
             msg += f" ; vouliez-vous dire : {_listing(ix, ranked[:MAX_SUGGESTIONS])} ?"
         row.problem = {"message": msg, "kind": "unknown", "candidates": ranked[:MAX_SUGGESTIONS]}
         row.pending = None
+
+
+def _foreign_letters(text: str) -> str:
+    """Which letters of ``text`` are not Latin (a Cyrillic « а » or a Greek « ο » pasted into a
+    name looks like the Latin one and matches nothing): "" when all are Latin.
+
+    >>> _foreign_letters("Angers")
+    ''
+    >>> _foreign_letters("\u0410ngers")
+    'caractère non latin : « А » (lettre cyrillique) ; retapez-le'
+    """
+    import unicodedata
+
+    scripts = {"CYRILLIC": "cyrillique", "GREEK": "grecque", "ARMENIAN": "arménienne", "HEBREW": "hébraïque"}
+    odd = []
+    for ch in dict.fromkeys(text):
+        name = unicodedata.name(ch, "")
+        if ch.isalpha() and not name.startswith("LATIN"):
+            script = scripts.get(name.split(" ")[0])
+            odd.append(f"« {ch} » ({'lettre ' + script if script else 'lettre d’un autre alphabet'})")
+    if not odd:
+        return ""
+    if len(odd) == 1:
+        return f"caractère non latin : {odd[0]} ; retapez-le"
+    return f"caractères non latins : {', '.join(odd)} ; retapez-les"
 
 
 def _per_value(option, n: int, name: str) -> list:

@@ -644,3 +644,17 @@ def test_fullwidth_digits_and_unicode_forms_are_the_plain_ones(ref, tmp_path):
     )
     register = read_register(reg, ref)
     assert register.cpts.loc["A", "cpts_nom"] == nfc and int(register.cpts.loc["A", "n_units"]) == 3
+
+
+def test_a_look_alike_letter_is_named(ref, tmp_path):
+    """« Аngers » with a Cyrillic « А » was refused with a suggestion identical to the eye."""
+    from cpts_geo.inputs.read import read_proposal
+
+    path = tmp_path / "liste.csv"
+    path.write_text("nom\n\u0410ngers\nAvrill\u0435\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        read_proposal(path, ref)
+    msg = str(err.value)
+    assert "ligne 2 : commune 'Аngers' introuvable" in msg
+    assert "caractère non latin : « А » (lettre cyrillique) ; retapez-le" in msg
+    assert "ligne 3 : commune 'Avrillе' introuvable" in msg and "« е » (lettre cyrillique)" in msg
