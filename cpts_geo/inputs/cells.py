@@ -66,6 +66,28 @@ def cell_text(v) -> str:
     return clean_text(str(v))
 
 
+#: Names (of a territory, of a CPTS) longer than this are cut, with a warning: a name of
+#: 100,000 characters made the HTML report take two minutes and 8.7 MB.
+MAX_NAME = 200
+
+
+def bounded_name(name: str, line=None) -> tuple[str, dict | None]:
+    """``name`` cut to :data:`MAX_NAME` characters, and the warning that says so (``None`` when
+    it is short enough).
+
+    >>> bounded_name("CPTS du Saumurois")
+    ('CPTS du Saumurois', None)
+    >>> len(bounded_name("x" * 1000)[0]), bounded_name("x" * 1000, 3)[1]["message"]
+    (200, 'nom de 1\u00a0000 caractères coupé aux 200 premiers')
+    """
+    if len(name) <= MAX_NAME:
+        return name, None
+    from cpts_geo._text import fr_int
+
+    message = f"nom de {fr_int(len(name))} caractères coupé aux {MAX_NAME} premiers"
+    return name[:MAX_NAME], {"line": line, "value": name[:60] + "…", "message": message}
+
+
 def fold(value) -> str:
     """A column name or a label folded for matching (see :func:`cpts_geo.reference.normalize_name`)."""
     from cpts_geo.reference.names import normalize_name

@@ -36,7 +36,7 @@ from cpts_geo._errors import InputError
 from cpts_geo._text import fr_plural, safe
 from cpts_geo.inputs._layout import _cell, _columns, _looks_like_code, _polygon_fields, _split_header
 from cpts_geo.inputs._tables import _as_path, _kind, _read_rows, _Row, _table_rows
-from cpts_geo.inputs.cells import blank, cell_text, fold
+from cpts_geo.inputs.cells import blank, bounded_name, cell_text, fold
 from cpts_geo.inputs.register import Register, empty_register, register_from_frame, replace_geometries
 from cpts_geo.reference.units import Reference
 
@@ -136,7 +136,11 @@ def proposal_from_codes(
         raise InputError(
             f"{source or 'proposition'} : aucune commune après lecture ; la proposition est vide"
         )
-    return Proposal(codes=res.codes, name=name, source=source, warnings=_plain_warnings(res.warnings))
+    warnings = _plain_warnings(res.warnings)
+    if name is not None:
+        name, cut = bounded_name(str(name))
+        warnings += [cut] if cut else []
+    return Proposal(codes=res.codes, name=name, source=source, warnings=warnings)
 
 
 def read_proposal(
@@ -362,7 +366,8 @@ def _proposal_from_polygons(path: Path, ref: Reference, layer: str | None = None
     name = None
     for col in ("cpts_nom", "nom", "name"):
         if col in gdf.columns and gdf[col].notna().any():
-            name = str(gdf[col].dropna().iloc[0])
+            name, cut = bounded_name(str(gdf[col].dropna().iloc[0]))
+            warnings += [cut] if cut else []
             break
     return Proposal(
         codes=order,

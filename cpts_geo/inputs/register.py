@@ -36,7 +36,7 @@ import pandas as pd
 from cpts_geo import _graph
 from cpts_geo._errors import InputError
 from cpts_geo._text import safe
-from cpts_geo.inputs.cells import blank, cell_text, fold
+from cpts_geo.inputs.cells import blank, bounded_name, cell_text, fold
 from cpts_geo.inputs.stages import parse_stage, stage_problem
 
 if TYPE_CHECKING:
@@ -327,6 +327,10 @@ def register_from_frame(
     stages_raw, dates, deps = col("statut"), col("date_statut"), col("departement")
     problems: list[dict] = []
     warnings: list[dict] = []
+    for i, nom in enumerate(noms):
+        noms[i], cut = bounded_name(nom, lines[i])
+        if cut and not any(w["message"] == cut["message"] and w["value"] == cut["value"] for w in warnings):
+            warnings.append(cut)
 
     def where(i):
         return f"ligne {lines[i]}" if lines[i] is not None else f"ligne n°{i + 1} du tableau"

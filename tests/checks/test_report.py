@@ -366,3 +366,25 @@ def test_printed_report_lists_every_unit_of_the_evidence(ref):
     section = page[page.index('id="regle-overlap"') :]
     assert "autres" not in section[: section.index("</ul>")]
     assert all(f"({code})" in section for code in angers)
+
+
+def test_a_name_of_100000_characters_is_cut_with_a_warning(ref, tmp_path):
+    """Names of 100,000 characters made the HTML report take two minutes and 8.7 MB."""
+    from cpts_geo.inputs.read import read_proposal, read_register
+    from cpts_geo.outputs.html_report import report_html
+
+    huge = "CPTS " + "x" * 100_000
+    path = tmp_path / "liste.csv"
+    path.write_text(f"cpts_nom,code_insee\n{huge},49007\n{huge},49015\n", encoding="utf-8")
+    proposal = read_proposal(path, ref)
+    assert len(proposal.name) == 200
+    assert any(
+        "nom de 100\u00a0005 caractères coupé aux 200 premiers" == w["message"] for w in proposal.warnings
+    )
+    page = report_html(ref, check_territory(ref, proposal), static_map=False)
+    assert len(page) < 2_000_000
+    reg = tmp_path / "registre.csv"
+    reg.write_text(f"cpts_id,cpts_nom,code_insee\nA,{huge},49007\nA,{huge},49015\n", encoding="utf-8")
+    register = read_register(reg, ref)
+    assert len(register.cpts.loc["A", "cpts_nom"]) == 200
+    assert [w["line"] for w in register.warnings if "coupé aux 200" in w["message"]] == [2]
