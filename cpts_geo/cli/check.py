@@ -192,11 +192,12 @@ def check_cmd(
 def _write_pdf(page: str, output: Path, inputs) -> None:
     """Print the HTML report to ``output`` with headless Chromium. Without Chromium, the HTML
     report is written next to it (same name, .html) and the error (exit 2) says how to print it
-    from a browser."""
+    from a browser; so it is when Chromium crashes or hangs (the message names that file, not a
+    temporary one already deleted)."""
     import tempfile
 
     from cpts_geo._io import atomic_write_text
-    from cpts_geo.outputs.pdf import find_chromium, html_to_pdf
+    from cpts_geo.outputs.pdf import PdfError, find_chromium, html_to_pdf
 
     inputs = [p for p in inputs if p is not None]
     exe = find_chromium()
@@ -209,7 +210,13 @@ def _write_pdf(page: str, output: Path, inputs) -> None:
     with tempfile.TemporaryDirectory(prefix="cpts-geo-pdf-") as tmp:
         html_path = Path(tmp) / (output.stem + ".html")
         html_path.write_text(page, encoding="utf-8")
-        html_to_pdf(html_path, output, chromium=exe)
+        try:
+            html_to_pdf(html_path, output, chromium=exe)
+        except PdfError as exc:  # Chromium crashed or hung: keep the HTML the message points to
+            fallback = output.with_suffix(".html")
+            atomic_write_text(fallback, page, inputs=inputs)
+            click.echo(f"Écrit : {fallback}", err=True)
+            raise PdfError(str(exc).replace(str(html_path), str(fallback))) from None
     click.echo(f"Écrit : {output}", err=True)
 
 

@@ -205,7 +205,7 @@ def html_to_pdf(
             except subprocess.TimeoutExpired:
                 raise PdfError(
                     f"PDF impossible : Chromium ({exe}) n'a pas fini d'imprimer {html_path} en "
-                    f"{timeout:g} s ; réessayez avec un délai plus long, ou {_PRINT_HINT}"
+                    f"{timeout:g} s (page trop lourde, ou Chromium bloqué) ; {_PRINT_HINT}"
                 ) from None
             except OSError as exc:
                 raise PdfError(

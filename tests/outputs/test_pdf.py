@@ -319,3 +319,22 @@ def test_real_check_report_prints_with_its_static_map(ref, tmp_path):
     assert "Population minimale : 20 000 habitants (valeur par défaut)" in text.replace("\u00a0", " ")
     assert "cahier des charges régional ;" not in text
     assert f"page {pages} / {pages}" in _pdftotext(out, pages)
+
+
+def test_pdf_failure_keeps_the_html_it_points_to(monkeypatch, tmp_path):
+    """When Chromium crashes, the message sent the user to an HTML report in a temporary folder
+    already deleted."""
+    from click.testing import CliRunner
+
+    from cpts_geo.cli.main import main
+    from cpts_geo.reference.units import default_data_dir
+
+    monkeypatch.setenv(CHROMIUM_ENV, str(_fake_exe(tmp_path, "chrome-en-panne", "echo plantage >&2; exit 3")))
+    out = tmp_path / "rapport.pdf"
+    proposal = default_data_dir() / "examples" / "proposition_valide.csv"
+    res = CliRunner().invoke(main, ["check", str(proposal), "-o", str(out)])
+    assert res.exit_code == 2
+    kept = tmp_path / "rapport.html"
+    assert kept.is_file() and kept.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert f"imprimant {kept}" in res.stderr and "cpts-geo-pdf-" not in res.stderr
+    assert "délai plus long" not in res.stderr and not out.exists()
