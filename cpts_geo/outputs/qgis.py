@@ -830,6 +830,28 @@ def _geometry_type(gdf) -> str | None:
     return None
 
 
+def _check_replaced(path: Path, ours: set[str]) -> None:
+    """A GeoPackage is replaced whole: refuse one that holds other layers than those written
+    (the user's own layers would be lost without a word), or a file that is no GeoPackage."""
+    if not path.is_file():
+        return
+    import pyogrio
+
+    try:
+        names = {str(n) for n, _ in pyogrio.list_layers(path)}
+    except Exception:  # not a GeoPackage GDAL can read: never overwrite what it may be
+        raise InputError(
+            f"{path} : ce fichier existe et n'est pas un GeoPackage lisible ; rien n'a été écrit, "
+            "choisissez un autre nom"
+        ) from None
+    others = sorted(names - ours - {STYLE_TABLE})
+    if others:
+        raise InputError(
+            f"{path} : ce GeoPackage contient d'autres couches ({', '.join(others)}) qui seraient "
+            "perdues en le remplaçant ; rien n'a été écrit, choisissez un autre fichier"
+        )
+
+
 def write_styled_gpkg(
     path: str | Path,
     layers: Mapping[str, tuple],
@@ -842,7 +864,8 @@ def write_styled_gpkg(
     Parameters
     ----------
     path
-        The ``.gpkg`` file (replaced whole; never one of ``inputs``).
+        The ``.gpkg`` file (replaced whole; never one of ``inputs``, nor a GeoPackage holding
+        other layers than these).
     layers
         ``{layer name: (GeoDataFrame, qml)}`` or ``(GeoDataFrame, qml, description)``, in the
         order QGIS should list them (the first is drawn at the bottom). Polygons are written as
@@ -858,7 +881,8 @@ def write_styled_gpkg(
     CptsGeoError
         A layer without CRS, a reserved or repeated layer name (all listed at once).
     InputError
-        ``path`` is an input, a folder, or in a missing folder.
+        ``path`` is an input, a folder, in a missing folder, a GeoPackage with other layers or
+        a file that is no GeoPackage.
 
     Examples
     --------
@@ -875,6 +899,7 @@ def write_styled_gpkg(
     if not layers:
         raise CptsGeoError("write_styled_gpkg : aucune couche à écrire")
     _check_layers(layers)
+    _check_replaced(Path(path), set(layers))
 
     def write(tmp: str) -> None:
         Path(tmp).unlink(missing_ok=True)  # GDAL creates the GeoPackage itself

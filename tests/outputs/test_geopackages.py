@@ -160,3 +160,50 @@ def test_check_gpkg_without_register(tmp_path):
     # Belle-Île's EPCI is whole ("territoire"); 7 of the 24 communes of CC Auray Quiberon are in
     # ("epci_partiel"), its 17 others drawn outside ("epci_hors").
     assert units.groupby("constat").size().to_dict() == {"epci_hors": 17, "epci_partiel": 7, "territoire": 4}
+
+
+def test_a_geopackage_of_other_layers_is_never_replaced(tmp_path):
+    """``-o``/``--gpkg`` onto an existing GeoPackage replaced the whole file: the user's other
+    layers were gone without a word."""
+    import geopandas as gpd
+    import pyogrio
+    import shapely
+    from click.testing import CliRunner
+
+    from cpts_geo.cli.main import main
+    from cpts_geo.reference.units import default_data_dir
+
+    mine = tmp_path / "projet.gpkg"
+    gpd.GeoDataFrame({"nom": ["mon calque"]}, geometry=[shapely.box(0, 45, 1, 46)], crs=4326).to_file(
+        mine, layer="mes_sites"
+    )
+    before = mine.read_bytes()
+    examples = default_data_dir() / "examples"
+    for args in (
+        ["check", str(examples / "proposition_valide.csv"), "-o", str(mine)],
+        [
+            "coverage",
+            str(examples / "registre_fictif_pays_de_la_loire.csv"),
+            "--region",
+            "52",
+            "--gpkg",
+            str(mine),
+        ],
+    ):
+        res = CliRunner().invoke(main, args)
+        assert res.exit_code == 2, res.output
+        assert "contient d'autres couches (mes_sites)" in res.stderr and "rien n'a été écrit" in res.stderr
+        assert mine.read_bytes() == before
+    # Our own file, written again, is replaced.
+    ours = tmp_path / "couverture.gpkg"
+    args = [
+        "coverage",
+        str(examples / "registre_fictif_pays_de_la_loire.csv"),
+        "--region",
+        "52",
+        "--gpkg",
+        str(ours),
+    ]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    assert CliRunner().invoke(main, args).exit_code == 0
+    assert "chevauchements" in {n for n, _ in pyogrio.list_layers(ours)}
