@@ -21,6 +21,8 @@ from cpts_geo.inputs.stages import NOT_GIVEN
 from cpts_geo.outputs.xlsx import Column, Sheet, file_rows, parameter_row, run_row
 
 __all__ = [
+    "batch_csv",
+    "batch_workbook",
     "coverage_workbook",
     "register_workbook",
     "report_workbook",
@@ -249,6 +251,48 @@ def register_workbook(rr, register=None) -> list[Sheet]:
         ),
         Sheet("Communes enclavées", _enclave_frame(rr), _ENCLAVE_COLUMNS),
     ]
+
+
+# ---- check of several proposals ----------------------------------------------------------------
+_BATCH_COLUMNS = [
+    Column("fichier", "Fichier", width=40),
+    Column("territoire", "Territoire", width=40),
+    Column("resultat", "Résultat", width=14),
+    Column("n_communes", "Communes", "int"),
+    Column("population", "Population municipale", "int"),
+    Column("aci_size_class", "Taille ACI", "int"),
+]
+
+
+def _batch_frame(summary) -> tuple[pd.DataFrame, list[Column]]:
+    from cpts_geo.checks.batch import RULE_IDS
+
+    rule_columns = [Column(f"regle_{rid}", f"Règle : {RULE_LABELS[rid]}", width=14) for rid in RULE_IDS]
+    columns = [*_BATCH_COLUMNS, *rule_columns, Column("constat", "Constat", width=80)]
+    return pd.DataFrame(summary.rows(), columns=[c.key for c in columns]), columns
+
+
+def batch_workbook(summary) -> list[Sheet]:
+    """The sheet of ``cpts-geo check DOSSIER/ -o synthese.xlsx``: one row per proposal (file,
+    territory, result, communes, population, ACI size class, each rule's result, and what was
+    found: the rules not passed, or why the file could not be read)."""
+    frame, columns = _batch_frame(summary)
+    c = summary.counts()
+    title = (
+        f"Vérification de {len(summary.entries)} fichier(s) : {c['pass']} OK, {c['warn']} en "
+        f"avertissement, {c['fail']} en échec, {c['error']} illisible(s), {c['skipped']} non lu(s)"
+    )
+    return [Sheet("Synthèse", frame, columns, title=title)]
+
+
+def batch_csv(summary) -> str:
+    """The same table as CSV for a program (comma, UTF-8, French headers; cells a spreadsheet
+    would evaluate neutralised)."""
+    from cpts_geo._csv import neutralize_frame
+
+    frame, columns = _batch_frame(summary)
+    frame = frame.rename(columns={c.key: c.header_fr for c in columns})
+    return neutralize_frame(frame).to_csv(index=False)
 
 
 # ---- coverage ---------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ A ``console`` block is a session: ``$ COMMAND`` lines, each followed by the outp
 The session runs in a folder made by ``cpts-geo exemples`` (as the documents say), in-process
 through click's test runner (stdout and stderr interleaved, as a terminal shows them):
 
-- ``$ cpts-geo …`` runs the command; its output must match the lines shown. A line ``…`` marks a
+- ``$ cpts-geo …`` runs the command (patterns such as ``*.csv`` expanded as a shell does); its output must match the lines shown. A line ``…`` marks a
   cut: the shown pieces must appear in that order, each in one piece, and a block that does not
   begin (end) with a cut must match from the first (to the last) line of the output;
 - ``$ echo $?`` shows the exit code of the command before;
@@ -101,6 +101,16 @@ def mismatch(shown: list[str], actual: str) -> str | None:
     return None
 
 
+def _expanded(args: list[str], cwd: Path) -> list[str]:
+    """The arguments as a shell gives them: a pattern (``*``, ``?``) replaced by the files it
+    matches in ``cwd``, sorted (kept as it is when none matches)."""
+    out: list[str] = []
+    for a in args:
+        found = sorted(str(p.relative_to(cwd)) for p in cwd.glob(a)) if any(c in a for c in "*?") else []
+        out += found or [a]
+    return out
+
+
 def run_session(blocks: list[list[Step]], where: Path, document: str) -> list[str]:
     """Run the steps of every block, from ``where``; the list of differences found."""
     problems: list[str] = []
@@ -124,7 +134,7 @@ def run_session(blocks: list[list[Step]], where: Path, document: str) -> list[st
                     problems.append(f"{here} : {why}")
                 continue
             assert step.command.startswith("cpts-geo "), f"{here} : commande non reconnue"
-            args = shlex.split(step.command)[1:]
+            args = _expanded(shlex.split(step.command)[1:], cwd)
             into = args[0] == "exemples" and args[1:] and args[1] != "."
             previous = Path.cwd()
             os.chdir(cwd)
