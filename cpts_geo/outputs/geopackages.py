@@ -34,6 +34,7 @@ __all__ = [
     "write_coverage_gpkg",
     "write_suggest_gpkg",
     "write_territory_gpkg",
+    "output_crs",
 ]
 
 
@@ -50,7 +51,7 @@ def _cpts_layer(cpts: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
                 "cpts_nom": r["cpts_nom"],
                 "statut": r["statut"],
                 "stade": STAGE_LABELS[r["statut"]],
-                "date_statut": r["date_statut"],
+                "date_statut": pd.to_datetime(r["date_statut"], errors="coerce", dayfirst=False),
                 "population": r["population"],
                 "n_communes": r["n_communes"],
                 "taille_aci": r["aci_size_class"],
@@ -278,16 +279,63 @@ def suggest_layers(ref: Reference, result) -> dict[str, tuple]:
     }
 
 
+def output_crs(ref: Reference, layers: dict[str, tuple]) -> int:
+    """The CRS a GeoPackage of ``layers`` is written in: the projected CRS of the zone that holds
+    every feature (Lambert-93, EPSG:2154, for metropolitan France and Corsica; the local UTM CRS
+    of each DROM), so that QGIS measures lengths and areas in metres; EPSG:4326 (degrees) when
+    the features span several zones (a national output with the DROM), since a layer has one CRS.
+    """
+    import numpy as np
+
+    boxes = [
+        np.asarray(spec[0].to_crs(4326).total_bounds, dtype=float) for spec in layers.values() if len(spec[0])
+    ]
+    boxes = [b for b in boxes if np.isfinite(b).all()]
+    if not boxes:
+        return 4326
+    lo, hi = np.min([b[:2] for b in boxes], axis=0), np.max([b[2:] for b in boxes], axis=0)
+    zones = _zone_boxes(ref)
+    inside = [epsg for epsg, z in zones.items() if (lo >= z[:2]).all() and (hi <= z[2:]).all()]
+    return int(inside[0]) if len(inside) == 1 else 4326
+
+
+def _zone_boxes(ref: Reference) -> dict[int, object]:
+    """The bounding box (degrees, widened by 0.5°: a neighbour's polygon may reach the sea beyond
+    the zone's units) of each zone of the reference, by EPSG code; kept on the reference."""
+    import numpy as np
+    import shapely
+
+    cached = getattr(ref, "_gpkg_zone_boxes", None)
+    if cached is None:
+        bounds = shapely.bounds(ref.units.geometry.to_numpy())
+        epsg = ref.units["epsg"].to_numpy()
+        cached = {}
+        for code in np.unique(epsg):
+            b = bounds[epsg == code]
+            cached[int(code)] = np.array(
+                [*np.nanmin(b[:, :2], axis=0) - 0.5, *np.nanmax(b[:, 2:], axis=0) + 0.5]
+            )
+        try:
+            ref._gpkg_zone_boxes = cached
+        except AttributeError:  # a reference with slots: computed again next time
+            pass
+    return cached
+
+
+def _write(ref: Reference, path, layers: dict[str, tuple], inputs: Iterable) -> Path:
+    return _qgis.write_styled_gpkg(path, layers, crs=output_crs(ref, layers), inputs=inputs)
+
+
 def write_coverage_gpkg(ref: Reference, cov: Coverage, path, *, inputs: Iterable = ()) -> Path:
-    """Write :func:`coverage_layers` to a styled GeoPackage."""
-    return _qgis.write_styled_gpkg(path, coverage_layers(ref, cov), inputs=inputs)
+    """Write :func:`coverage_layers` to a styled GeoPackage, in the CRS of :func:`output_crs`."""
+    return _write(ref, path, coverage_layers(ref, cov), inputs)
 
 
 def write_territory_gpkg(ref: Reference, report, path, *, existing=None, inputs: Iterable = ()) -> Path:
-    """Write :func:`territory_layers` to a styled GeoPackage."""
-    return _qgis.write_styled_gpkg(path, territory_layers(ref, report, existing=existing), inputs=inputs)
+    """Write :func:`territory_layers` to a styled GeoPackage, in the CRS of :func:`output_crs`."""
+    return _write(ref, path, territory_layers(ref, report, existing=existing), inputs)
 
 
 def write_suggest_gpkg(ref: Reference, result, path, *, inputs: Iterable = ()) -> Path:
-    """Write :func:`suggest_layers` to a styled GeoPackage."""
-    return _qgis.write_styled_gpkg(path, suggest_layers(ref, result), inputs=inputs)
+    """Write :func:`suggest_layers` to a styled GeoPackage, in the CRS of :func:`output_crs`."""
+    return _write(ref, path, suggest_layers(ref, result), inputs)

@@ -819,6 +819,24 @@ def _flatten(gdf):
     return out
 
 
+def _as_dates(gdf):
+    """Date-time columns whose values are all at midnight (a stage date) as calendar dates, so
+    that the GeoPackage declares them ``DATE`` (QGIS filters and sorts them as dates)."""
+    import pandas as pd
+    import pyarrow as pa
+
+    out = gdf
+    for col in gdf.columns:
+        if col == gdf.geometry.name or not pd.api.types.is_datetime64_any_dtype(gdf[col]):
+            continue
+        values = gdf[col]
+        if values.dt.tz is None and (values.dropna() == values.dropna().dt.normalize()).all():
+            if out is gdf:
+                out = gdf.copy()
+            out[col] = values.dt.date.astype(pd.ArrowDtype(pa.date32()))
+    return out
+
+
 def _geometry_type(gdf) -> str | None:
     kinds = set(gdf.geometry[~gdf.geometry.isna() & ~gdf.geometry.is_empty].geom_type)
     if not kinds or kinds <= {"Polygon", "MultiPolygon"}:
@@ -907,7 +925,8 @@ def write_styled_gpkg(
         for name, spec in layers.items():
             gdf, qml = spec[0], spec[1]
             description = spec[2] if len(spec) > 2 else ""
-            frame = _flatten(gdf.to_crs(crs))
+            frame = _as_dates(_flatten(gdf.to_crs(crs)))
+            dates = any(str(t).startswith("date32") for t in frame.dtypes)
             options = {"DESCRIPTION": description} if description else {}
             with warnings.catch_warnings():  # the temp file's '.tmp' extension, renamed afterwards
                 warnings.filterwarnings("ignore", message="The filename extension should be")
@@ -921,6 +940,8 @@ def write_styled_gpkg(
                     geometry_type=_geometry_type(frame),
                     layer_options=options,
                     dataset_options={"VERSION": GPKG_VERSION},
+                    # GDAL declares a DATE field only for Arrow's date type
+                    use_arrow=dates,
                 )
             styles[name] = (qml, "", description)
         write_layer_styles(tmp, styles)
