@@ -126,9 +126,11 @@ CHANGE_STYLES: dict[str, tuple[str, dict[str, Any]]] = {
         "CPTS ajoutée (nouveau registre seulement)",
         {"color": "#1a9850", "weight": 2.5, "fillColor": "#1a9850", "fillOpacity": 0.25, "dashArray": "6 4"},
     ),
+    # Outline only: a CPTS removed and added again under another id on the same area would blend
+    # the two fills into a colour the legend does not show.
     "removed": (
         "CPTS supprimée (ancien registre seulement)",
-        {"color": "#7b3294", "weight": 2.5, "fillColor": "#7b3294", "fillOpacity": 0.2, "dashArray": "2 4"},
+        {"color": "#7b3294", "weight": 3, "fillColor": "#7b3294", "fillOpacity": 0, "dashArray": "2 4"},
     ),
     "in": (
         "Communes entrées dans une CPTS",

@@ -477,6 +477,13 @@ def test_changes_map_in_browser(ref, tmp_path):
             "return [...document.querySelectorAll('.leaflet-control-scale-line')].map(e => e.textContent)"
         )
         assert scales and all(s.endswith(("m", "km")) for s in scales), scales  # metric only, no miles
+        # a removed CPTS is drawn as an outline: re-added under another id on the same area, its
+        # fill would blend with the added one into a colour absent from the legend
+        fills = page.js(
+            "return [...document.querySelectorAll('path.cpts-changement-removed')]"
+            ".map(p => p.getAttribute('fill-opacity'))"
+        )
+        assert fills == ["0"], fills
 
 
 @pytest.fixture(scope="module")
