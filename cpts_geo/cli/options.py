@@ -30,7 +30,15 @@ EXIT_TERMINATED = 143
 def _on_sigterm(signum, frame) -> None:
     """SIGTERM as SystemExit, so that ``finally`` blocks run and :func:`_io.atomic_write`
     removes its temp file (the default action kills the process on the spot)."""
+    _quiet_finalizers()
     raise SystemExit(EXIT_TERMINATED)
+
+
+def _quiet_finalizers() -> None:
+    """The process is stopping on the user's request: what a library's half-done work raises
+    while Python finalizes it (openpyxl's row writer of a workbook being written, whose file was
+    closed by the unwinding) is a consequence of the stop, not an error to show as a traceback."""
+    sys.unraisablehook = lambda unraisable: None
 
 
 #: Set by :func:`start_process`: the garbage collector waits for the reference.
@@ -297,6 +305,7 @@ class FrenchGroup(_FrenchErrors, click.Group):
         except click.ClickException as exc:
             raise in_french(exc) from None
         except KeyboardInterrupt:
+            _quiet_finalizers()
             click.echo("\nInterrompu.", err=True)
             sys.exit(EXIT_INTERRUPTED)
         except Exception as exc:
