@@ -270,6 +270,37 @@ class Register:
             out[self.ref.position.reindex(self.shared_units).to_numpy(dtype=np.int64)] = True
         return out
 
+    @cached_property
+    def population_range(self) -> pd.DataFrame:
+        """What is known of each CPTS's population when it shares units declared shared
+        (``commune_partagee``) without a finer mesh: how the shared units' inhabitants are split
+        between the CPTS sharing them is not known.
+
+        Indexed by ``cpts_id`` (register order): ``population_min`` (its units without the
+        shared ones), ``population_max`` (all its units, shared ones whole: the population
+        counted before this range existed), ``shared`` (codes of its shared units, reference
+        order; empty when its population is known, then both bounds are equal). A reference
+        subdivided below the commune (IRIS, sectors) lets a register give each CPTS its own
+        sub-units: nothing is then declared shared and there is no range.
+        """
+        idx = self.index
+        pop = self.ref.arrays.pop
+        n = idx.n_cpts
+        weights = pop[idx.row_pos].astype(np.float64)
+        is_shared = self.shared_mask[idx.row_pos]
+        high = np.bincount(idx.row_cpts, weights=weights, minlength=n).round().astype(np.int64)
+        low = np.bincount(idx.row_cpts, weights=weights * ~is_shared, minlength=n).round().astype(np.int64)
+        shared: list[list[str]] = [[] for _ in range(n)]
+        rows = np.flatnonzero(is_shared)
+        order = rows[np.lexsort((idx.row_pos[rows], idx.row_cpts[rows]))]
+        codes = self.ref.arrays.codes
+        for c, p in zip(idx.row_cpts[order].tolist(), idx.row_pos[order].tolist()):
+            shared[c].append(str(codes[p]))
+        return pd.DataFrame(
+            {"population_min": low, "population_max": high, "shared": shared},
+            index=pd.Index(idx.ids.astype(str), name="cpts_id"),
+        )
+
     def codes(self, cpts_id) -> list[str]:
         """Unit codes of one CPTS, in file order."""
         links = self.links
