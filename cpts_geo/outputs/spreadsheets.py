@@ -304,6 +304,8 @@ _COVERAGE_HEADERS = {
 _STAGE_DICT_HEADERS = {
     "by_stage": "CPTS — {stage}",
     "population_covered_by_stage": "Population couverte — {stage} (ou stade plus avancé)",
+    "shared_population_by_stage": "dont communes partagées déclarées, au stade le plus avancé de leurs CPTS — "
+    "{stage} (ou stade plus avancé)",
 }
 
 

@@ -172,7 +172,15 @@ def test_funding_totals_against_table(ref, tmp_path):
     assert ceiling == {1: 220000, 2: 287000, 3: 370000, 4: 450000}
     reg = register_from_frame(pd.DataFrame(FUNDING_ROWS, columns=COLS), ref)
     est = with_funding(coverage_summary(ref, reg), table).funding
-    assert est.national == {"cpts": 3, "montant_max_eur": ceiling[4] + 2 * ceiling[1], "cpts_sans_montant": 0}
+    total = ceiling[4] + 2 * ceiling[1]
+    assert est.national == {
+        "cpts": 3,
+        "montant_max_eur": total,
+        "cpts_sans_montant": 0,
+        "montant_max_eur_bas": total,
+        "montant_max_eur_haut": total,
+        "cpts_taille_inconnue": 0,
+    }
     assert est.by_departement["montant_max_eur"].to_dict() == {
         "35": ceiling[1],
         "44": ceiling[1],
