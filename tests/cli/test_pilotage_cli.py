@@ -19,7 +19,7 @@ from cpts_geo.maps.base import render_map, save_map
 from cpts_geo.maps.coverage import coverage_map
 from cpts_geo.maps.plan_maps import changes_map
 from cpts_geo.outputs.figures import coverage_bar_chart
-from cpts_geo.steering.changes import NOTE_MATCHING, register_changes
+from cpts_geo.steering.changes import NOTE_MATCHING, NOTE_MATCHING_TERRITORY, register_changes
 from cpts_geo.steering.coverage import NOTE_FUNDING_TABLE, coverage_summary, with_funding
 from cpts_geo.steering.funding import read_funding_table
 from cpts_geo.steering.history import register_history
@@ -353,7 +353,19 @@ def test_compare_registers_cli(ref, tmp_path):
         "coverage",
         "sources",
         "notes",
+        # Added with the matching by territory (issue 22, point 5).
+        "match",
+        "matched_by_territory",
+        "reassigned",
     }
+    # The ids are common to both files: nothing is matched by territory (C and D share no commune).
+    assert data["match"] == "auto" and data["matched_by_territory"] == []
+    assert [(u["code"], u["old_cpts"], u["new_cpts"]) for u in data["reassigned"]] == [
+        ("35236", ["C"], []),
+        ("44185", [], ["D"]),
+        ("49015", ["B"], ["A", "B"]),
+        ("49353", ["A"], []),
+    ]
     assert data["added"] == [
         {
             "cpts_id": "D",
@@ -397,14 +409,14 @@ def test_compare_registers_cli(ref, tmp_path):
     assert [(u["code"], u["cpts"]) for u in c["new_overlaps"]] == [("49015", ["A", "B"])]
     assert c["overlaps_resolved"] == []
     assert (c["population_covered_before"], c["population_covered_after"]) == (200148, 177584)
-    assert data["notes"] == [NOTE_MATCHING]
+    assert data["notes"] == [NOTE_MATCHING_TERRITORY]
+    r = run("compare-registers", old, new, "--format", "json", "--match", "id")
+    assert json.loads(r.stdout)["notes"] == [NOTE_MATCHING]
 
     r = run("compare-registers", old, new)
     assert "CPTS ajoutées : 1" in r.stdout and "CPTS renommées : 1" in r.stdout
     assert "Zones blanches apparues : 2 communes, 25\u00a0875 habitants" in r.stdout
-    assert (
-        "un identifiant présent dans un seul des deux registres est une CPTS ajoutée ou supprimée" in r.stdout
-    )
+    assert "une CPTS sans correspondante est ajoutée (nouveau registre) ou supprimée" in r.stdout
     xlsx, html = tmp_path / "changements.xlsx", tmp_path / "changements.html"
     r = run("compare-registers", old, new, "-o", xlsx, "--map", html)
     assert r.exit_code == 0, r.output
