@@ -70,6 +70,10 @@ NOTE_MATCHING_TERRITORY = (
     "correspondante est ajoutée (nouveau registre) ou supprimée (ancien registre)."
 )
 
+NOTE_NO_STAGES = (
+    "Un des deux registres ne donne aucun stade (ni date de stade) : les stades ne sont pas comparés."
+)
+
 #: Ways of matching the CPTS of two registers (see the module's docstring).
 MATCH_MODES = ("auto", "id")
 
@@ -417,8 +421,8 @@ class RegisterChanges:
             return f"{r['old_cpts_id']} → {r['cpts_id']}" if "old_cpts_id" in r else r["cpts_id"]
 
         section(
-            "CPTS rapprochées par leur territoire (identifiants différents)",
-            self.matched,
+            "CPTS rapprochées par leur territoire (identifiants différents), les moins semblables d'abord",
+            sorted(self.matched, key=lambda r: (min(r["share_old"], r["share_new"]), r["cpts_id"])),
             lambda r: (
                 f"« {r['old_name']} » ({r['old_cpts_id']}) ↔ « {r['new_name']} » ({r['cpts_id']}) : "
                 f"{fr_int(r['population_shared'])} habitants en commun, {fr_share(r['share_old'])} de "
@@ -593,6 +597,12 @@ def compare_registers(
     pairs = _match(old_links, new_links, old_pop, new_pop, unit_pop, match)
     out = RegisterChanges(old_source=old_source, new_source=new_source, match=match)
     out.notes = [NOTE_MATCHING if match == "id" else NOTE_MATCHING_TERRITORY]
+    # A register without any stage (a table published with names only) says nothing of them.
+    compare_stages = bool((old["statut"] != "").any() or (old["date_statut"] != "").any()) and bool(
+        (new["statut"] != "").any() or (new["date_statut"] != "").any()
+    )
+    if not compare_stages and len(old) and len(new):
+        out.notes.append(NOTE_NO_STAGES)
     paired_old = {p["old"] for p in pairs}
     paired_new = {p["new"] for p in pairs}
     out.added = [summary(c, new_rows, new_units, new_pop) for c in sorted(set(new.index) - paired_new)]
@@ -617,7 +627,7 @@ def compare_registers(
             out.renamed.append(
                 {"cpts_id": cid, **alias, "old_name": o["cpts_nom"], "new_name": n["cpts_nom"]}
             )
-        if (o["statut"], o["date_statut"]) != (n["statut"], n["date_statut"]):
+        if compare_stages and (o["statut"], o["date_statut"]) != (n["statut"], n["date_statut"]):
             out.stage_changes.append(
                 {
                     "cpts_id": cid,

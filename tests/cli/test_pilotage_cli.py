@@ -562,3 +562,83 @@ def test_an_absurd_end_month_is_refused(tmp_path, end, why):
     )
     r = run("coverage-history", reg, "--end", end)
     assert r.exit_code == 2 and f"mois '{end}' {why}" in r.output
+
+
+# ---- issue 22, point 5: two registers of one région, compared as they are ------------------------
+def _paca_registers(ref, tmp_path):
+    """An ARS register of PACA (one CPTS per EPCI, ids R93-NN) and a table published with CPTS
+    names only, spelled its own way, two communes moved to the neighbouring CPTS and Aspremont
+    (06006, Métropole Nice Côte d'Azur) written with the code of its homonym of the Hautes-Alpes
+    (05008)."""
+    units = ref.units[ref.units["region"] == "93"]
+    epcis = sorted(set(units["epci"]) - {""})
+    names = ref.epci["nom"]
+    old_rows, cpts_of = [], {}
+    for k, e in enumerate(epcis, start=1):
+        for c in units.index[units["epci"] == e]:
+            old_rows.append((f"R93-{k:02d}", f"CPTS {names[e]}", c, "aci", ""))
+            cpts_of[c] = f"CPTS {names[e]}"
+    new_name = {n: n for n in set(cpts_of.values())}
+    aliased = sorted(new_name)[:3]
+    new_name[aliased[0]] = aliased[0].replace("CPTS ", "CPTS su ")  # a typo of the published table
+    new_name[aliased[1]] = aliased[1].upper()
+    new_name[aliased[2]] = aliased[2] + " (CPTS)"
+    # Two border communes moved to a neighbour of another CPTS (not NCA, not the homonym's CPTS).
+    nca = f"CPTS {names['200030195']}"
+    hautes_alpes = cpts_of["05008"]
+    moved = {}
+    for c in sorted(units.index):
+        if len(moved) == 2:
+            break
+        if cpts_of[c] in (nca, hautes_alpes) or any(cpts_of[m] in moved.values() for m in moved):
+            continue
+        other = [
+            n for n in ref.neighbours(c) if n in cpts_of and cpts_of[n] not in (cpts_of[c], nca, hautes_alpes)
+        ]
+        if other and sum(1 for x in cpts_of.values() if x == cpts_of[c]) > 3:
+            moved[c] = cpts_of[other[0]]
+    new_rows = []
+    for _, nom, c, _, _ in old_rows:
+        target = moved.get(c, nom)
+        new_rows.append((new_name[target], "05008" if c == "06006" else c))
+    old = write(tmp_path / "registre_ars_paca.csv", old_rows)
+    new = tmp_path / "cpts_publiees_paca.csv"
+    pd.DataFrame(new_rows, columns=["Nom de la CPTS", "Code INSEE"]).to_csv(new, index=False, sep=";")
+    return old, new, moved, aliased, new_name, nca, hautes_alpes
+
+
+def test_two_paca_registers_compared_by_territory(ref, tmp_path):
+    old, new, moved, aliased, new_name, nca, hautes_alpes = _paca_registers(ref, tmp_path)
+    assert len(moved) == 2
+    r = run("compare-registers", old, new, "--format", "json")
+    assert r.exit_code == 0, r.output
+    assert "l'identifiant de chacune des 52 CPTS est tiré de son nom" in r.stderr
+    data = json.loads(r.stdout)
+    assert data["added"] == [] and data["removed"] == []
+    assert len(data["matched_by_territory"]) == 52
+    assert all(m["share_old"] > 0.9 for m in data["matched_by_territory"])
+    aliases = {(x["old_name"], x["new_name"]) for x in data["renamed"]}
+    assert aliases == {(a, new_name[a]) for a in aliased}
+    assert all(x["old_cpts_id"].startswith("R93-") for x in data["renamed"])
+    reassigned = {u["code"]: (u["old_names"], u["new_names"]) for u in data["reassigned"]}
+    assert set(reassigned) == set(moved) | {"06006", "05008"}
+    assert reassigned["06006"] == ([nca], [])
+    assert reassigned["05008"] == ([hautes_alpes], sorted([new_name[hautes_alpes], new_name[nca]]))
+    (nca_change,) = [p for p in data["perimeter_changes"] if p.get("homonyms")]
+    assert nca_change["homonyms"] == [{"nom": "Aspremont", "old_code": "06006", "new_code": "05008"}]
+    assert sum(len(p["communes_in"]) + len(p["communes_out"]) for p in data["perimeter_changes"]) == 2 * 2 + 2
+    # The overlap made by the homonym error is a new overlap, named.
+    assert [u["code"] for u in data["coverage"]["new_overlaps"]] == ["05008"]
+
+    r = run("compare-registers", old, new)
+    assert (
+        "CPTS rapprochées par leur territoire (identifiants différents), les moins semblables d'abord : 52"
+        in r.stdout
+    )
+    assert "homonyme probable : Aspremont : 06006 → 05008" in r.stdout
+    assert "Communes affectées à une autre CPTS : 4" in r.stdout
+    xlsx = tmp_path / "comparaison.xlsx"
+    assert run("compare-registers", old, new, "-o", xlsx).exit_code == 0
+    wb = openpyxl.load_workbook(xlsx)
+    assert {"CPTS rapprochées", "Communes réaffectées"} <= set(wb.sheetnames)
+    assert wb["Communes réaffectées"].max_row == 1 + 4
