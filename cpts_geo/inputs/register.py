@@ -35,7 +35,7 @@ import pandas as pd
 
 from cpts_geo import _graph
 from cpts_geo._errors import InputError
-from cpts_geo._text import safe
+from cpts_geo._text import fr_plural, safe
 from cpts_geo.inputs.cells import blank, bounded_name, cell_text, fold
 from cpts_geo.inputs.stages import parse_stage, stage_problem
 
@@ -380,21 +380,19 @@ def _ids_from_names(
             }
         )
     if filled:
-        shown = ", ".join(str(x) for x in filled[:5]) + (
+        at = ", ".join(str(x) for x in filled[:5]) + (
             f" et {len(filled) - 5} autres" if len(filled) > 5 else ""
         )
+        one = len(filled) == 1
         warnings.append(
             {
                 "line": filled[0],
                 "value": "",
-                "message": (
-                    "1 ligne sans nom de CPTS ({c}) rattachée"
-                    if len(filled) == 1
-                    else f"{len(filled)} lignes sans nom de CPTS ({{c}}) rattachées"
-                ).format(c=column)
+                "message": f"{fr_plural(len(filled), 'ligne')} sans nom de CPTS ({column}) "
+                + ("rattachée" if one else "rattachées")
                 + " à la CPTS de la ligne au-dessus (cellules fusionnées ?) : "
-                + ("ligne " if len(filled) == 1 else "lignes ")
-                + shown,
+                + ("ligne " if one else "lignes ")
+                + at,
             }
         )
     for (cid, nom), i in variants.items():
