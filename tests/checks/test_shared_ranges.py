@@ -177,7 +177,7 @@ def test_coverage_without_declared_shares_is_as_before(grid):
     assert not any("au stade le plus avancé de ces CPTS" in note for note in cov.notes)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(
     pops=st.lists(st.integers(0, 400_000), min_size=5, max_size=5),
     members=st.lists(st.sets(st.integers(0, 4), min_size=1), min_size=2, max_size=4),
