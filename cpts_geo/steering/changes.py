@@ -466,7 +466,7 @@ class RegisterChanges:
         section("Changements de périmètre", self.perimeter_changes, perimeter)
         if self.match != "id":
             section(
-                "Communes affectées à une autre CPTS",
+                "Communes dont la CPTS diffère (hors CPTS ajoutées ou supprimées entières)",
                 self.reassigned,
                 lambda r: (
                     f"{r['nom']} ({r['code']}), {fr_int(r['population'])} hab. : "
@@ -704,8 +704,9 @@ def _homonyms(left: list[dict], entered: list[dict]) -> list[dict]:
 
 
 def _reassigned(old_links, new_links, pairs, unit_pop, names, old_rows, new_rows) -> list[dict]:
-    """Every unit whose CPTS differ between the two registers once the CPTS are matched:
-    ``code``, ``nom``, ``population``, ``old_cpts``/``new_cpts`` (ids in their register) and
+    """Every unit whose CPTS differ between the two registers once the CPTS are matched (but a
+    unit in no CPTS on one side and only in CPTS added or removed whole on the other): ``code``,
+    ``nom``, ``population``, ``old_cpts``/``new_cpts`` (ids in their register) and
     ``old_names``/``new_names``, in code order."""
     to_new = {p["old"]: p["new"] for p in pairs}
     old_sets = old_links.assign(key=old_links["cpts_id"].map(lambda c: to_new.get(c, "\0" + c)))
@@ -717,7 +718,14 @@ def _reassigned(old_links, new_links, pairs, unit_pop, names, old_rows, new_rows
     both["old_cpts"] = [x if isinstance(x, list) else [] for x in both["old_cpts"]]
     both["old_keys"] = [x if isinstance(x, list) else [] for x in both["old_keys"]]
     both["new_cpts"] = [x if isinstance(x, list) else [] for x in both["new_cpts"]]
-    differ = [a != b for a, b in zip(both["old_keys"], both["new_cpts"])]
+    matched_new = set(to_new.values())
+    # A commune of a whole CPTS added (or removed) that was (or is left) in no CPTS: said by the
+    # added (removed) CPTS and the white zones, not a commune given to another CPTS.
+    whole = [
+        (not a and all(c not in matched_new for c in b)) or (not b and all(k.startswith("\0") for k in a))
+        for a, b in zip(both["old_keys"], both["new_cpts"])
+    ]
+    differ = [a != b and not w for a, b, w in zip(both["old_keys"], both["new_cpts"], whole)]
     rows = both[differ]
     return [
         {

@@ -360,9 +360,8 @@ def test_compare_registers_cli(ref, tmp_path):
     }
     # The ids are common to both files: nothing is matched by territory (C and D share no commune).
     assert data["match"] == "auto" and data["matched_by_territory"] == []
+    # C removed and D added whole: their communes are not said again.
     assert [(u["code"], u["old_cpts"], u["new_cpts"]) for u in data["reassigned"]] == [
-        ("35236", ["C"], []),
-        ("44185", [], ["D"]),
         ("49015", ["B"], ["A", "B"]),
         ("49353", ["A"], []),
     ]
@@ -636,7 +635,7 @@ def test_two_paca_registers_compared_by_territory(ref, tmp_path):
         in r.stdout
     )
     assert "homonyme probable : Aspremont : 06006 → 05008" in r.stdout
-    assert "Communes affectées à une autre CPTS : 4" in r.stdout
+    assert "Communes dont la CPTS diffère (hors CPTS ajoutées ou supprimées entières) : 4" in r.stdout
     xlsx = tmp_path / "comparaison.xlsx"
     assert run("compare-registers", old, new, "-o", xlsx).exit_code == 0
     wb = openpyxl.load_workbook(xlsx)
