@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import openpyxl
 import pandas as pd
@@ -641,3 +642,19 @@ def test_two_paca_registers_compared_by_territory(ref, tmp_path):
     wb = openpyxl.load_workbook(xlsx)
     assert {"CPTS rapprochées", "Communes réaffectées"} <= set(wb.sheetnames)
     assert wb["Communes réaffectées"].max_row == 1 + 4
+
+
+def test_shipped_published_register_is_matched_by_territory(ref):
+    root = Path(__file__).resolve().parents[2] / "data" / "examples"
+    ch = register_changes(
+        ref, root / "registre_fictif_pays_de_la_loire.csv", root / "registre_fictif_publie_noms.csv"
+    )
+    assert len(ch.matched) == 60 and ch.added == [] and ch.removed == []
+    assert ch.stage_changes == []  # the published table gives no stage
+    assert [(r["old_cpts_id"], r["new_name"]) for r in ch.renamed] == [
+        ("FICTIF-52-005", "CPTS fictive de Mayenne (association)"),
+        ("FICTIF-52-004", "CPTS fictive su Craon"),
+    ]
+    homonyms = [h for p in ch.perimeter_changes for h in p.get("homonyms", [])]
+    assert homonyms == [{"nom": "Bais", "old_code": "53016", "new_code": "35014"}]
+    assert [r["code"] for r in ch.reassigned] == ["35014", "44013", "44050", "53016"]
