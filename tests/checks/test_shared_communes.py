@@ -206,6 +206,8 @@ def test_coverage_map_hatches_shared_communes_with_a_legend_entry(register_csv, 
     assert "Commune partagée déclarée (découpage infra-communal)" in html
     assert "cpts-hachures-partagees" in html and "cpts-partagee" in html
     assert "Nice (06088)" in html  # the shared commune's feature
+    # Each CPTS sharing Nice: a range of population and of size class in its tooltip (issue 22).
+    assert "hab. (communes partagées : part inconnue)" in html and "taille 1 à 4" in html
 
 
 def nice_register(tmp_path):
