@@ -199,7 +199,16 @@ def test_funding_totals_against_table(ref, tmp_path):
     data = json.loads(r.stdout)["funding"]
     assert data["estimate"] is True and data["version"] == "aci-2019"
     assert data["departements"] == [
-        {"code": "49", "cpts": 2, "montant_max_eur": 670000, "cpts_sans_montant": 0}
+        {
+            "code": "49",
+            "cpts": 2,
+            "montant_max_eur": 670000,
+            "cpts_sans_montant": 0,
+            # The range of issue 22: no commune declared shared, so both ends are the amount.
+            "montant_max_eur_bas": 670000,
+            "montant_max_eur_haut": 670000,
+            "cpts_taille_inconnue": 0,
+        }
     ]
     assert sorted(c["cpts_id"] for c in data["cpts"]) == ["A", "F"]
     r = run("coverage", path, "--departement", "49", "--funding", "--funding-stages", "all")
