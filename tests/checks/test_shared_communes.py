@@ -442,3 +442,26 @@ def test_nice_counts_once_at_the_most_advanced_stage_of_its_cpts(tmp_path, ref):
     res = run("coverage", path, "--departement", "06")
     assert res.exit_code == 0
     assert f"{fr_int(nice)} au stade « Contrat ACI signé »" in res.output
+
+
+def test_check_register_json_and_workbook_give_the_ranges(register_csv, ref, tmp_path):
+    res = run("check-register", register_csv, "--format", "json")
+    data = {c["cpts_id"]: c for c in json.loads(res.stdout)["cpts"]}
+    t = data["NE"]["territory"]
+    assert (t["population"], t["population_min"], t["population_max"]) == (
+        pop(ref, NICE) + pop(ref, "06149"),
+        pop(ref, "06149"),
+        pop(ref, NICE) + pop(ref, "06149"),
+    )
+    details = data["NE"]["rules"][0]["details"]
+    assert details["shared_units"] == [{"code": NICE, "nom": "Nice", "population": pop(ref, NICE)}]
+    assert data["A1"]["territory"]["population_known"] is True
+    out = tmp_path / "registre.xlsx"
+    assert run("check-register", register_csv, "-o", out).exit_code == 1
+    ws = load_workbook(out)["CPTS × règles"]
+    rows = list(ws.iter_rows(values_only=True))
+    header = next(r for r in rows if r and "Identifiant" in r)
+    assert "Population sans les communes partagées" in header
+    assert "Taille ACI sans les communes partagées" in header
+    ne = next(r for r in rows if r and r[0] == "NE")
+    assert ne[header.index("Population sans les communes partagées")] == pop(ref, "06149")
