@@ -465,3 +465,19 @@ def test_check_register_json_and_workbook_give_the_ranges(register_csv, ref, tmp
     assert "Taille ACI sans les communes partagées" in header
     ne = next(r for r in rows if r and r[0] == "NE")
     assert ne[header.index("Population sans les communes partagées")] == pop(ref, "06149")
+
+
+def test_coverage_gpkg_gives_the_lower_bounds_of_the_cpts_sharing_nice(register_csv, ref, tmp_path):
+    import geopandas as gpd
+
+    out = tmp_path / "couverture.gpkg"
+    res = run("coverage-map", register_csv, "--departement", "06", "-o", tmp_path / "c.html", "--gpkg", out)
+    assert res.exit_code == 0, res.output
+    layer = gpd.read_file(out, layer="cpts_par_stade").set_index("cpts_id")
+    assert layer.loc["NE", ["population", "population_min", "taille_aci", "taille_aci_min"]].tolist() == [
+        pop(ref, NICE) + pop(ref, "06149"),
+        pop(ref, "06149"),
+        4,
+        1,
+    ]
+    assert layer.loc["A1", "population_min"] == layer.loc["A1", "population"]
