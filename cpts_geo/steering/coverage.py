@@ -302,10 +302,16 @@ class Coverage:
             table = f.by_region if level == "region" else f.by_departement
             row = table.loc[code].to_dict() if code in table.index else {"cpts": 0, "montant_max_eur": 0}
         amount = row["montant_max_eur"]
-        return {
+        out = {
             "financement_aci_cpts": int(row["cpts"]),
             "financement_aci_estime_eur": None if amount is None or pd.isna(amount) else float(amount),
         }
+        if f.national.get("cpts_taille_inconnue"):
+            # A range when sizes are unknown (communes declared shared): its low end too.
+            low = row.get("montant_max_eur_bas", amount)
+            out["financement_aci_estime_eur_bas"] = None if low is None or pd.isna(low) else float(low)
+            out["financement_aci_cpts_taille_inconnue"] = int(row.get("cpts_taille_inconnue", 0))
+        return out
 
     def to_csv(self, by: str | None = None) -> str:
         """:meth:`to_frame` as CSV text (comma-separated, UTF-8), text cells that a spreadsheet

@@ -169,6 +169,11 @@ def test_by_stage_counts_the_shared_city_once_at_its_most_advanced_stage(grid):
     assert any("au stade le plus avancé de ces CPTS" in note for note in cov.notes)
     funded = with_funding(cov, stages=("aci", "projet-sante", "pre-projet"))
     assert "entre" in funded.to_text()
+    # The CSV/XLSX table of the coverage gives both ends, never the upper one alone.
+    frame = funded.to_frame()
+    national = frame[frame["niveau"] == "national"].iloc[0]
+    assert national["financement_aci_estime_eur_bas"] < national["financement_aci_estime_eur"]
+    assert national["financement_aci_cpts_taille_inconnue"] == 3
 
 
 def test_coverage_without_declared_shares_is_as_before(grid):
