@@ -11,8 +11,12 @@ the current COG; re-running the script gives identical files.
   put in two CPTS (a deliberate overlap). No real CPTS is implied.
 - ``registre_fictif_pays_de_la_loire_v2.csv``: a later version of that register, for
   ``cpts-geo compare-registers``: one CPTS renamed, one moved on to ACI, one that lost two
-  communes, one given a new id (removed and added), and a new CPTS on a white zone of
+  communes, one given a new id (matched by its territory), and a new CPTS on a white zone of
   Maine-et-Loire that also claims a commune of a neighbour (a new overlap).
+- ``registre_fictif_publie_noms.csv``: the same register as a table published with CPTS names
+  only (``Nom de la CPTS``, ``Code INSEE``, ``Commune``; no id, no stage), spelled its own way
+  (two names differ), one commune given to the neighbouring CPTS and one commune written with the
+  code of a homonym of another département: ``compare-registers`` matches its CPTS by territory.
 - ``proposition_*.csv``: one proposal per rule outcome (the table in ``data/examples/README.md``).
 
 Usage: ``python scripts/make_examples.py [-o data/examples]``.
@@ -134,7 +138,7 @@ def make_register_v2(ref, reg: pd.DataFrame, white: list[list[str]]) -> pd.DataF
     # Two communes leave a CPTS under ACI: they become a white zone.
     aci = next(c for c in ids if c not in (ids[0], ps) and (v2["cpts_id"] == c).sum() > 4)
     v2 = v2.drop(v2.index[v2["cpts_id"] == aci][:2])
-    # A CPTS given a new id: removed and added for compare-registers (ids must stay stable).
+    # A CPTS given a new id: compare-registers matches it by its territory.
     pp = next(c for c in ids if (v2.loc[v2["cpts_id"] == c, "statut"] == "pre-projet").all())
     v2.loc[v2["cpts_id"] == pp, "cpts_id"] = f"{FICTIF}-52-{len(ids) + 1:03d}"
     # A new CPTS on the white zone of Maine-et-Loire, with one commune of a neighbouring CPTS.
@@ -145,6 +149,43 @@ def make_register_v2(ref, reg: pd.DataFrame, white: list[list[str]]) -> pd.DataF
     rows = [(new_id, name_of(ref, white[0]), c, "pre-projet", "2026-09-01") for c in [*units.index, shared]]
     new = pd.DataFrame(rows, columns=v2.columns)
     return pd.concat([v2, new], ignore_index=True)
+
+
+def make_published(ref, reg: pd.DataFrame) -> pd.DataFrame:
+    """The register as a published table: CPTS names only, spelled its own way, one commune given
+    to a neighbouring CPTS and one written with the code of a homonym of another département."""
+    pub = reg.drop_duplicates("code_insee", keep="first").reset_index(drop=True)
+    ids = list(dict.fromkeys(pub["cpts_id"]))
+    names = dict(zip(pub["cpts_id"], pub["cpts_nom"]))
+    # Two names spelled otherwise (a typo, an added word).
+    typo = next(c for c in ids[2:] if names[c].startswith("CPTS fictive de "))
+    longer = next(c for c in ids[3:] if c != typo)
+    names[typo] = names[typo].replace("CPTS fictive de ", "CPTS fictive su ", 1)
+    names[longer] = names[longer] + " (association)"
+    # One commune of a CPTS given to the neighbouring CPTS.
+    owner = pub.set_index("code_insee")["cpts_id"]
+    size = pub["cpts_id"].value_counts()
+    moved = next(
+        (code, nb)
+        for code, cid in owner.items()
+        if cid not in (typo, longer) and size[cid] > 5
+        for nb in ref.neighbours(code)
+        if nb in owner.index and owner[nb] not in (cid, typo, longer)
+    )
+    pub.loc[pub["code_insee"] == moved[0], "cpts_id"] = owner[moved[1]]
+    # One commune written with the code of its homonym of another département (same name).
+    units = ref.units
+    homonym = next(
+        (code, other)
+        for code in pub["code_insee"]
+        if code != moved[0]
+        for other in units.index[(units["nom"] == units.at[code, "nom"]) & (units["region"] != REGION)][:1]
+    )
+    commune = pub["code_insee"].map(units["nom"])
+    pub.loc[pub["code_insee"] == homonym[0], "code_insee"] = homonym[1]
+    return pd.DataFrame(
+        {"Nom de la CPTS": pub["cpts_id"].map(names), "Code INSEE": pub["code_insee"], "Commune": commune}
+    )
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
@@ -163,6 +204,10 @@ def main() -> None:
     reg, white = make_register(ref)
     write_csv(reg, out / "registre_fictif_pays_de_la_loire.csv")
     write_csv(make_register_v2(ref, reg, white), out / "registre_fictif_pays_de_la_loire_v2.csv")
+    published = make_published(ref, reg)
+    (out / "registre_fictif_publie_noms.csv").write_text(
+        published.to_csv(index=False, sep=";", lineterminator="\n"), encoding="utf-8"
+    )
 
     def proposal(name: str, codes, cpts_nom: str) -> None:
         frame = pd.DataFrame(

@@ -36,6 +36,7 @@ __all__ = [
     "Report",
     "RuleResult",
     "detail_lines",
+    "population_cell",
     "register_text",
     "report_text",
     "units_text",
@@ -374,12 +375,29 @@ def _territory_header(report: Report) -> list[str]:
     v = t.get("vintage", {})
     name = t.get("name") or "(sans nom)"
     head = f"{cpts_label(report.cpts_id)} : {name}" if report.cpts_id is not None else f"Territoire : {name}"
+    if t.get("population_known", True):
+        people = f"{fr_int(t['population'])} habitants"
+        size = str(t["aci_size_class"])
+    else:
+        people = (
+            f"entre {fr_int(t['population_min'])} et {fr_int(t['population_max'])} habitants "
+            "(communes partagées : part inconnue)"
+        )
+        size = f"{t['aci_size_class_min']} à {t['aci_size_class_max']}"
     return [
         head,
-        f"{fr_plural(t['n_communes'], 'commune')}, {fr_int(t['population'])} habitants "
-        f"(population municipale {v.get('population', '?')}), taille ACI {t['aci_size_class']} "
+        f"{fr_plural(t['n_communes'], 'commune')}, {people} "
+        f"(population municipale {v.get('population', '?')}), taille ACI {size} "
         f"— COG {v.get('cog', '?')}",
     ]
+
+
+def population_cell(territory: Mapping) -> str:
+    """A territory's population for a table cell: « 12 345 », or « 12 345 à 354 345 » when it
+    shares units declared shared without a finer mesh (its part of them is not known)."""
+    if territory.get("population_known", True):
+        return fr_int(territory["population"])
+    return f"{fr_int(territory['population_min'])} à {fr_int(territory['population_max'])}"
 
 
 def _report_lines(report: Report) -> list[str]:
@@ -566,18 +584,30 @@ def _register_lines(rr: RegisterReport) -> list[str]:
         lines.append(f"COG {v.get('cog', '?')}, population municipale {v.get('population', '?')}")
     ids = [r.id for r in rr.reports[0].rules] if rr.reports else []
     width_id = max([len("id")] + [len(str(r.cpts_id)) for r in rr.reports])
+    pops = [population_cell(r.territory) for r in rr.reports]
+    width_pop = max([11] + [len(p) for p in pops])
     header = (
-        f"  {'id':<{width_id}}  {'résultat':<10} {'communes':>8} {'population':>11}  "
+        f"  {'id':<{width_id}}  {'résultat':<10} {'communes':>8} {'population':>{width_pop}}  "
         + " ".join(f"{_RULE_COLUMNS.get(i, i)[:10]:<10}" for i in ids)
         + "  nom"
     )
     lines += ["", header]
-    for r in rr.reports:
+    for r, people in zip(rr.reports, pops):
         t = r.territory
         cells = " ".join(f"{STATUS_LABELS[x.status]:<10}" for x in r.rules)
         lines.append(
             f"  {r.cpts_id!s:<{width_id}}  {STATUS_LABELS[r.status]:<10} {fr_int(t['n_communes']):>8} "
-            f"{fr_int(t['population']):>11}  {cells}  {t.get('name') or ''}"
+            f"{people:>{width_pop}}  {cells}  {t.get('name') or ''}"
+        )
+    unknown = [r for r in rr.reports if not r.territory.get("population_known", True)]
+    if unknown:
+        lines += _wrap(
+            f"Population inconnue pour {fr_plural(len(unknown), 'CPTS', 'CPTS')} : "
+            + ("elle partage" if len(unknown) == 1 else "elles partagent")
+            + " des communes déclarées partagées (commune_partagee) sans découpage plus fin (IRIS, "
+            "secteurs) ; population et taille ACI sont données de la CPTS sans ces communes à la CPTS "
+            "avec ces communes entières.",
+            "",
         )
     lines.append("")
     if rr.overlaps:

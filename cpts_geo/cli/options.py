@@ -565,19 +565,21 @@ def reading_options(*, tables: bool = True, polygons: bool = True):
                 "--id-column",
                 expose_value=False,
                 callback=_keep_reading_option,
-                help="Registre de polygones : l'attribut qui porte l'identifiant de la CPTS.",
+                help="Registre : la colonne (ou l'attribut d'un registre de polygones) qui porte l'identifiant "
+                "de la CPTS.",
             ),
             option(
                 "--name-column",
                 expose_value=False,
                 callback=_keep_reading_option,
-                help="Registre de polygones : l'attribut qui porte le nom de la CPTS.",
+                help="Registre : la colonne (ou l'attribut) qui porte le nom de la CPTS ; sans colonne "
+                "d'identifiant, l'identifiant de chaque CPTS est tiré de son nom.",
             ),
             option(
                 "--stage-column",
                 expose_value=False,
                 callback=_keep_reading_option,
-                help="Registre de polygones : l'attribut qui porte le stade de la CPTS.",
+                help="Registre : la colonne (ou l'attribut) qui porte le stade de la CPTS.",
             ),
         ]
 

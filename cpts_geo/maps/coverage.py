@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from cpts_geo._text import fr_date, fr_number, fr_plural, fr_share
+from cpts_geo.checks.territory import size_class_text
 from cpts_geo.inputs.stages import NOT_GIVEN, STAGE_LABELS
 from cpts_geo.maps._search import SEARCH_TEMPLATE
 from cpts_geo.maps.base import (
@@ -212,12 +213,22 @@ def _add_cpts(m, cpts: gpd.GeoDataFrame) -> None:
                 STAGE_LABELS[s] + (f" ({fr_date(d)})" if d else "")
                 for s, d in zip(stages, cpts["date_statut"])
             ],
-            "population": [f"{fr_number(p)} hab." for p in cpts["population"]],
+            "population": [
+                f"{fr_number(p)} hab."
+                if lo == p
+                else f"{fr_number(lo)} à {fr_number(p)} hab. (communes partagées : part inconnue)"
+                for lo, p in zip(cpts.get("population_min", cpts["population"]), cpts["population"])
+            ],
             "communes": [
                 str(n) if n == u else f"{n} ({u} unités dont arrondissements)"
                 for n, u in zip(cpts["n_communes"], cpts["n_units"])
             ],
-            "taille": [f"taille {k}" for k in cpts["aci_size_class"]],
+            "taille": [
+                f"taille {size_class_text(lo, k)}"
+                for lo, k in zip(
+                    cpts.get("aci_size_class_min", cpts["aci_size_class"]), cpts["aci_size_class"]
+                )
+            ],
             "_color": [STAGE_COLORS[s] for s in stages],
         },
         geometry=cpts.geometry.to_numpy(),

@@ -33,6 +33,8 @@ EXAMPLE_FILES = {
     "(check-register, coverage, coverage-map, suggest --existing)",
     "data/examples/registre_fictif_pays_de_la_loire_v2.csv": "le même registre FICTIF un an plus tard "
     "(compare-registers : CPTS renommée, stade, périmètre, nouvelle CPTS)",
+    "data/examples/registre_fictif_publie_noms.csv": "le même registre FICTIF publié avec les noms des CPTS "
+    "seulement (compare-registers : rapprochement par territoire, alias, homonyme)",
     "data/examples/indicateurs_synthetiques.csv": "indicateurs communaux SYNTHÉTIQUES (tirés au hasard) "
     "pour le carnet de diagnostic",
     "data/examples/README.md": "description des exemples (en anglais)",

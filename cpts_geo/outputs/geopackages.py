@@ -55,10 +55,24 @@ def _cpts_layer(cpts: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
                 "population": r["population"],
                 "n_communes": r["n_communes"],
                 "taille_aci": r["aci_size_class"],
+                # Without the communes declared shared (equal when nothing is shared).
+                "population_min": r.get("population_min", r["population"]),
+                "taille_aci_min": r.get("aci_size_class_min", r["aci_size_class"]),
             }
             for cid, r in cpts.iterrows()
         ],
-        ["cpts_id", "cpts_nom", "statut", "stade", "date_statut", "population", "n_communes", "taille_aci"],
+        [
+            "cpts_id",
+            "cpts_nom",
+            "statut",
+            "stade",
+            "date_statut",
+            "population",
+            "n_communes",
+            "taille_aci",
+            "population_min",
+            "taille_aci_min",
+        ],
         cpts.geometry,
     )
 

@@ -16,9 +16,11 @@ from cpts_geo.checks.report import (
     RuleResult,
     cpts_label,
     detail_lines,
+    population_cell,
     units_text,
     warning_text,
 )
+from cpts_geo.checks.territory import size_class_text
 
 __all__ = ["report_html"]
 
@@ -237,6 +239,10 @@ def report_html(
     img = _static_map(ref, report, existing=existing, name=name) if static_map else ""
     trace = f'<h2 class="sans-saut">Traçabilité</h2>{provenance.to_html()}' if provenance is not None else ""
     n_communes = int(t["n_communes"])
+    pop_note = (
+        "" if t.get("population_known", True) else ", sans puis avec les communes partagées : part inconnue"
+    )
+    size = size_class_text(t.get("aci_size_class_min", t["aci_size_class"]), t["aci_size_class"])
     body = f"""<!DOCTYPE html>
 <html lang="fr"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -246,9 +252,9 @@ def report_html(
 <h1>{head}{_e(name)}</h1>
 <p class="sous-titre">Vérification du territoire proposé — résultat : {_badge(report.status)} — édité le {today}</p>
 <div class="chiffres">
-<div><b>{fr_int(t["population"])}</b>habitants (population municipale {_e(v.get("population"))})</div>
+<div><b>{_e(population_cell(t))}</b>habitants (population municipale {_e(v.get("population"))}){pop_note}</div>
 <div><b>{fr_int(n_communes)}</b>{"commune" if n_communes < 2 else "communes"}</div>
-<div><b>taille {_e(t["aci_size_class"])}</b>classe de taille ACI</div>
+<div><b>taille {_e(size)}</b>classe de taille ACI</div>
 </div>
 <h2>Synthèse</h2>
 <table class="synthese"><thead><tr><th>Règle</th><th>Résultat</th><th>Constat</th></tr></thead>

@@ -64,6 +64,8 @@ _SUMMARY_COLUMNS = [
     Column("n_communes", "Communes", "int"),
     Column("population", "Population municipale", "int"),
     Column("aci_size_class", "Taille ACI", "int"),
+    Column("population_min", "Population sans les communes partagées", "int"),
+    Column("aci_size_class_min", "Taille ACI sans les communes partagées", "int"),
     Column("echecs", "Règles en échec", "int"),
     Column("avertissements", "Règles en avertissement", "int"),
     Column("cog", "COG", "code"),
@@ -107,6 +109,8 @@ def _summary_frame(report) -> pd.DataFrame:
             "n_communes": [t.get("n_communes")],
             "population": [t.get("population")],
             "aci_size_class": [t.get("aci_size_class")],
+            "population_min": [t.get("population_min", t.get("population"))],
+            "aci_size_class_min": [t.get("aci_size_class_min", t.get("aci_size_class"))],
             "echecs": [statuses.count("fail")],
             "avertissements": [statuses.count("warn")],
             "cog": [vintage.get("cog")],
@@ -147,7 +151,12 @@ def report_workbook(ref, report) -> list[Sheet]:
     epcis["entier"] = ["oui" if w else "non" for w in epcis["whole"]]
     title = f"Vérification du territoire : {report.territory.get('name', '')}"
     return [
-        Sheet("Synthèse", _summary_frame(report), _SUMMARY_COLUMNS, title=title),
+        Sheet(
+            "Synthèse",
+            _summary_frame(report),
+            _with_ranges(_SUMMARY_COLUMNS, [report.territory]),
+            title=title,
+        ),
         Sheet("Règles", rules, _RULE_COLUMNS),
         Sheet("Communes", _units_frame(ref, report), _UNIT_COLUMNS),
         Sheet("EPCI", epcis, _EPCI_COLUMNS),
@@ -167,6 +176,8 @@ def _register_row(rep, cpts, rule_ids: list[str]) -> dict:
         "n_communes": t.get("n_communes"),
         "population": t.get("population"),
         "aci_size_class": t.get("aci_size_class"),
+        "population_min": t.get("population_min", t.get("population")),
+        "aci_size_class_min": t.get("aci_size_class_min", t.get("aci_size_class")),
         "resultat": _status(rep.status),
     }
     if cpts is not None and rep.cpts_id in cpts.index:
@@ -205,6 +216,8 @@ _REGISTER_COLUMNS = [
     Column("n_communes", "Communes", "int"),
     Column("population", "Population", "int"),
     Column("aci_size_class", "Taille ACI", "int"),
+    Column("population_min", "Population sans les communes partagées", "int"),
+    Column("aci_size_class_min", "Taille ACI sans les communes partagées", "int"),
     Column("resultat", "Résultat"),
 ]
 _SHARED_COLUMNS = [
@@ -222,6 +235,18 @@ _ENCLAVE_COLUMNS = [
     Column("population", "Population du groupe", "int"),
     Column("cpts", "CPTS autour"),
 ]
+
+
+#: Columns of a population known only as a range (units declared shared without finer mesh).
+_RANGE_KEYS = ("population_min", "aci_size_class_min")
+
+
+def _with_ranges(columns: list[Column], territories) -> list[Column]:
+    """``columns`` without the lower bounds of population and size class when every
+    territory's population is known (the sheets are then as they were before the ranges)."""
+    if any(not t.get("population_known", True) for t in territories):
+        return columns
+    return [c for c in columns if c.key not in _RANGE_KEYS]
 
 
 def register_workbook(rr, register=None) -> list[Sheet]:
@@ -242,7 +267,11 @@ def register_workbook(rr, register=None) -> list[Sheet]:
     ]
     rule_columns = [Column("regle_" + rid, f"Règle : {RULE_LABELS[rid]}") for rid in rule_ids]
     return [
-        Sheet("CPTS × règles", table, _REGISTER_COLUMNS + rule_columns),
+        Sheet(
+            "CPTS × règles",
+            table,
+            _with_ranges(_REGISTER_COLUMNS, [r.territory for r in rr.reports]) + rule_columns,
+        ),
         Sheet(
             "Communes partagées",
             overlaps,
@@ -319,6 +348,8 @@ _COVERAGE_HEADERS = {
 _STAGE_DICT_HEADERS = {
     "by_stage": "CPTS — {stage}",
     "population_covered_by_stage": "Population couverte — {stage} (ou stade plus avancé)",
+    "shared_population_by_stage": "dont communes partagées déclarées, au stade le plus avancé de leurs CPTS — "
+    "{stage} (ou stade plus avancé)",
 }
 
 

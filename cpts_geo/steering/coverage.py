@@ -77,6 +77,14 @@ NOTE_BY_STAGE = (
 )
 
 
+NOTE_SHARED_STAGE = (
+    "Communes partagées déclarées (commune_partagee) sans découpage plus fin : la part de leurs "
+    "habitants dans chaque CPTS qui les partage n'est pas connue ; chacun est compté une fois, au stade "
+    "le plus avancé de ces CPTS (une commune partagée entre une CPTS sous contrat ACI et un pré-projet "
+    "compte entière sous « contrat ACI signé »)."
+)
+
+
 def note_min_stage(stage: str) -> str:
     """The note of a coverage restricted to the CPTS at ``stage`` or beyond."""
     return (
@@ -131,7 +139,11 @@ def cpts_table(ref: Reference, register) -> pd.DataFrame:
         Indexed by ``cpts_id``: ``cpts_nom``, ``statut``, ``date_statut``, ``codes`` (unit codes),
         ``n_units``, ``n_communes`` (distinct communes: the arrondissements of a city count as
         one), ``population`` (of all its units, shared ones included), ``aci_size_class``,
-        ``departements`` and ``regions`` (sorted lists of codes it touches).
+        ``departements`` and ``regions`` (sorted lists of codes it touches); and, for a CPTS
+        sharing units declared shared (``commune_partagee``) without a finer mesh, what is known
+        of its population: ``population_min`` and ``aci_size_class_min`` (without the shared
+        units; equal to ``population`` and ``aci_size_class`` when nothing is shared) and
+        ``shared_units`` (their codes).
     """
     return _cpts_table(ref, as_register(ref, register))
 
@@ -153,6 +165,10 @@ def _cpts_table(ref: Reference, register: Register) -> pd.DataFrame:
     out["n_communes"] = g["commune"].nunique().reindex(out.index).fillna(0).astype(int)
     out["population"] = g["population"].sum().reindex(out.index).fillna(0).astype(np.int64)
     out["aci_size_class"] = [aci_size_class(int(p)) for p in out["population"]]
+    known = register.population_range.reindex(out.index)
+    out["population_min"] = known["population_min"].fillna(0).astype(np.int64)
+    out["aci_size_class_min"] = [aci_size_class(int(p)) for p in out["population_min"]]
+    out["shared_units"] = [list(x) if isinstance(x, list) else [] for x in known["shared"]]
     for col, name in (("departement", "departements"), ("region", "regions")):
         pairs = t[["cpts_id", col]].drop_duplicates().sort_values(["cpts_id", col])
         lists: dict[str, list[str]] = {}
@@ -267,6 +283,8 @@ class Coverage:
                     rec.update({f"cpts_{s}": n for s, n in v.items()})
                 elif k == "population_covered_by_stage":
                     rec.update({f"population_covered_{s}": n for s, n in v.items()})
+                elif k == "shared_population_by_stage":
+                    rec.update({f"shared_population_{s}": n for s, n in v.items()})
                 else:
                     rec[k] = v
             rec.update(self._funding_columns(level, r["code"]))
@@ -284,10 +302,16 @@ class Coverage:
             table = f.by_region if level == "region" else f.by_departement
             row = table.loc[code].to_dict() if code in table.index else {"cpts": 0, "montant_max_eur": 0}
         amount = row["montant_max_eur"]
-        return {
+        out = {
             "financement_aci_cpts": int(row["cpts"]),
             "financement_aci_estime_eur": None if amount is None or pd.isna(amount) else float(amount),
         }
+        if f.national.get("cpts_taille_inconnue"):
+            # A range when sizes are unknown (communes declared shared): its low end too.
+            low = row.get("montant_max_eur_bas", amount)
+            out["financement_aci_estime_eur_bas"] = None if low is None or pd.isna(low) else float(low)
+            out["financement_aci_cpts_taille_inconnue"] = int(row.get("cpts_taille_inconnue", 0))
+        return out
 
     def to_csv(self, by: str | None = None) -> str:
         """:meth:`to_frame` as CSV text (comma-separated, UTF-8), text cells that a spreadsheet
@@ -378,6 +402,21 @@ class Coverage:
         for level in LEVELS:
             share = by[level] / pop if pop else 0.0
             lines.append(f"  {LEVEL_LABELS[level]} : {fr_number(by[level])} habitants ({fr_share(share)})")
+        shared = a.get("shared_population_by_stage")
+        if shared and a.get("shared_population"):
+            # At each stage exactly (the levels are cumulative from the most advanced one).
+            cumulative = [shared[level] for level in LEVELS if level != "any"]
+            exact = [c - p for c, p in zip(cumulative, [0, *cumulative[:-1]])]
+            levels = [
+                f"{fr_number(n)} au stade « {STAGE_LABELS[level]} »"
+                for level, n in zip([x for x in LEVELS if x != "any"], exact)
+                if n
+            ]
+            lines.append(
+                f"  dont communes partagées déclarées : {fr_number(a['shared_population'])} habitants, "
+                "comptés une fois au stade le plus avancé des CPTS qui les partagent"
+                + (f" ({' ; '.join(levels)})" if levels else "")
+            )
         n = a["by_stage"][stage_key("")]
         lines.append(
             "  aucune CPTS sans stade renseigné"
@@ -485,7 +524,12 @@ def _aggregate(
 
 
 def _entries(
-    agg: pd.DataFrame, names: pd.Series | None, by_stage: pd.DataFrame, extra: dict | None = None
+    agg: pd.DataFrame,
+    names: pd.Series | None,
+    by_stage: pd.DataFrame,
+    extra: dict | None = None,
+    *,
+    shared_by_stage: pd.DataFrame | None = None,
 ) -> list[dict]:
     out = []
     for code, r in agg.iterrows():
@@ -519,6 +563,8 @@ def _entries(
         )
         if names is not None:
             entry["cpts_shared"] = int(r["cpts_shared"])
+        if shared_by_stage is not None:
+            entry["shared_population_by_stage"] = population_covered_by_stage(shared_by_stage.loc[code])
         out.append(entry)
     return out
 
@@ -631,6 +677,12 @@ def coverage_summary(
     links = register.links
     stages = register.cpts["statut"]
     by_stage = covered_by_stage_levels(table, links, stages)
+    declared = table["commune_partagee"].to_numpy(dtype=bool) & (table["n_cpts"].to_numpy() >= 2)
+    shared_by_stage = None
+    if declared.any():
+        # The inhabitants of the declared shares alone, each at the best stage of its CPTS.
+        only = table.assign(population=table["population"].where(declared, 0))
+        shared_by_stage = covered_by_stage_levels(only, links, stages)
     table["_nation"] = "FR"
     nat_pop = int(table["population"].sum())
     nat = _aggregate(table, links, stages, "_nation", goal, nat_pop)
@@ -643,22 +695,38 @@ def coverage_summary(
     elif scope["level"] == "departement":
         regs = regs.loc[[str(region_of[scope["code"]])]]
         deps = deps.loc[[scope["code"]]]
-    national = _entries(nat, None, by_stage["national"].set_axis(nat.index))[0]
+    national = _entries(
+        nat,
+        None,
+        by_stage["national"].set_axis(nat.index),
+        shared_by_stage=None if shared_by_stage is None else shared_by_stage["national"].set_axis(nat.index),
+    )[0]
     national["goal"] = round(goal, 1) if not float(goal).is_integer() else int(goal)
     return Coverage(
         register=register,
         units=table.drop(columns="_nation"),
         national=national,
-        regions=_entries(regs, ref.regions["nom"], by_stage["regions"]),
+        regions=_entries(
+            regs,
+            ref.regions["nom"],
+            by_stage["regions"],
+            shared_by_stage=None if shared_by_stage is None else shared_by_stage["regions"],
+        ),
         departements=_entries(
-            deps, ref.departements["nom"], by_stage["departements"], extra={"region": region_of}
+            deps,
+            ref.departements["nom"],
+            by_stage["departements"],
+            extra={"region": region_of},
+            shared_by_stage=None if shared_by_stage is None else shared_by_stage["departements"],
         ),
         scope=scope,
         goal=national["goal"],
         vintage=ref.vintage,
         source=str(getattr(register, "source", "") or ""),
         min_stage=min_stage,
-        notes=[NOTE_MULTI, NOTE_UNITS, NOTE_BY_STAGE] + ([note_min_stage(min_stage)] if min_stage else []),
+        notes=[NOTE_MULTI, NOTE_UNITS, NOTE_BY_STAGE]
+        + ([NOTE_SHARED_STAGE] if shared_by_stage is not None else [])
+        + ([note_min_stage(min_stage)] if min_stage else []),
     )
 
 

@@ -471,7 +471,15 @@ def test_funding_estimate_aci(funding_cpts, funding_table):
     assert est.version == "aci-2019"
     total = ceiling(funding_table, "aci-2019", 4) + ceiling(funding_table, "aci-2019", 1)
     assert est.per_cpts["montant_max_eur"].to_dict() == {"A": 450000, "F": 220000}
-    assert est.national == {"cpts": 2, "montant_max_eur": total, "cpts_sans_montant": 0}
+    assert est.national == {
+        "cpts": 2,
+        "montant_max_eur": total,
+        "cpts_sans_montant": 0,
+        # A range only for CPTS sharing a commune declared shared (issue 22): none here.
+        "montant_max_eur_bas": total,
+        "montant_max_eur_haut": total,
+        "cpts_taille_inconnue": 0,
+    }
     assert est.by_departement.loc["49", ["cpts", "montant_max_eur"]].tolist() == [2, total]
     assert est.by_region.loc["52", "montant_max_eur"] == total
     assert est.excluded == 2
@@ -505,7 +513,11 @@ def test_funding_estimate_every_stage(funding_cpts, funding_table):
 
 def test_funding_estimate_incomplete_version(funding_cpts, funding_table):
     est = funding_estimate(funding_cpts, funding_table, version="aci-avenant2")
-    assert est.national == {"cpts": 2, "montant_max_eur": 580000, "cpts_sans_montant": 1}
+    assert {k: est.national[k] for k in ("cpts", "montant_max_eur", "cpts_sans_montant")} == {
+        "cpts": 2,
+        "montant_max_eur": 580000,
+        "cpts_sans_montant": 1,
+    }
     assert est.per_cpts.at["F", "base"] == "non trouvé"
     assert "Aucun montant confirmé pour la (les) taille(s) 1, 2, 3" in " ".join(est.notes)
     with pytest.raises(InputError, match="version 'aci-2030' absente"):
