@@ -97,6 +97,9 @@ _FLAGS = {
     "stage_column": "--stage-column",
     "cpts_id": "--cpts-id",
 }
+#: Where a parameter's name is also a column's (``cpts_id``), the message names the parameter
+#: only with its value: « cpts_id 'X' inconnu », not « colonne(s) cpts_id introuvable(s) ».
+_FLAG_PATTERNS = {"cpts_id": r"(?<![\w-])cpts_id '"}
 
 
 class InputFailure(click.ClickException):
@@ -118,7 +121,7 @@ def with_flags(message: str, **flags: str) -> str:
     hints = [
         f"{name} : option {flag}"
         for name, flag in {**_FLAGS, **flags}.items()
-        if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", message)
+        if re.search(_FLAG_PATTERNS.get(name, rf"(?<![\w-]){re.escape(name)}(?![\w-])"), message)
     ]
     return message + (f" ({' ; '.join(hints)})" if hints else "")
 
