@@ -31,6 +31,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Iterable, Mapping
@@ -176,6 +177,7 @@ class ZoneLayer:
         m = self.members
         return list(dict.fromkeys(m.loc[m["category"] == category, "code"]))
 
+    @functools.cached_property
     def unit_table(self) -> pd.DataFrame:
         """One row per (category, unit): ``category``, ``code``, ``share`` (of the unit's area in
         the zone, summed over the category's polygons, at most 1), ``polygons`` (names, ``" ; "``
