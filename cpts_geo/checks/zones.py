@@ -83,9 +83,7 @@ def zone_lines(zones: list[dict], layer_names: Sequence[str] = (), *, limit: int
             what = _units_word(n, kind) if i == 0 else fr_int(n)
             sep = " par " if kind == "polygones" else " en "
             single = len(mine) == 1 and z["category"] == name
-            parts.append(
-                f"{what}{'' if single else sep + z['category']} ({fr_int(z['population'])} hab.)"
-            )
+            parts.append(f"{what}{'' if single else sep + z['category']} ({fr_int(z['population'])} hab.)")
         lines.append(f"  {name} ({KINDS[kind]}) : " + ", ".join(parts))
         for z in mine:
             shown = z["units"] if limit is None else z["units"][:limit]
@@ -95,10 +93,14 @@ def zone_lines(zones: list[dict], layer_names: Sequence[str] = (), *, limit: int
                 if kind == "polygones":
                     text += f" {fr_share(u['share'])} de sa surface"
                     if u.get("polygones"):
-                        text += " : " + ", ".join(u["polygones"][:3]) + (" …" if len(u["polygones"]) > 3 else "")
+                        text += (
+                            " : " + ", ".join(u["polygones"][:3]) + (" …" if len(u["polygones"]) > 3 else "")
+                        )
                 items.append(text)
             more = len(z["units"]) - len(shown)
             lines.append(
-                f"    {z['category']} : " + (" ; " if kind == "polygones" else ", ").join(items) + (f" et {fr_int(more)} autre(s)" if more > 0 else "")
+                f"    {z['category']} : "
+                + (" ; " if kind == "polygones" else ", ").join(items)
+                + (f" et {fr_int(more)} autre(s)" if more > 0 else "")
             )
     return lines

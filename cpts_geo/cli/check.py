@@ -25,12 +25,15 @@ from cpts_geo.cli.options import (
     option,
     param_texts,
     read_register_warned,
+    read_zone_layers,
     reading_kwargs,
     reading_options,
     run_provenance,
     sea_link_option,
     strict_option,
     warn_inputs,
+    zone_paths,
+    zones_options,
 )
 
 #: Suffixes of ``-o`` for a report (text, JSON, HTML or PDF, chosen by ``--format`` or the suffix).
@@ -74,6 +77,7 @@ _REPORTS = (".txt", ".json", ".html", ".htm", ".pdf")
 @online_option
 @offline_option
 @reading_options()
+@zones_options
 @click.pass_context
 @handle_errors
 def check_cmd(
@@ -110,9 +114,10 @@ def check_cmd(
         raise click.UsageError("--format pdf : indiquez le fichier PDF à écrire avec -o", ctx=ctx)
     if existing_layer is not None and existing_path is None:
         raise click.UsageError("--existing-layer : sans objet sans --existing", ctx=ctx)
-    inputs = input_paths(ctx, proposal_path, existing_path)
+    inputs = input_paths(ctx, proposal_path, existing_path, *zone_paths())
     check_output_paths(ctx, [output], inputs)
     ref = load_ref(ctx)
+    zones = read_zone_layers(ref)
     proposal = read_proposal(
         proposal_path,
         ref,
@@ -144,6 +149,7 @@ def check_cmd(
         min_population=min_population,
         sea_link_km=sea_link_km,
         cpts_id=cpts_id,
+        zones=zones,
     )
     log.info("Règles vérifiées : %s", _verdict_rules(report))
     if cpts_id is None:
@@ -172,7 +178,8 @@ def check_cmd(
         prov = run_provenance(
             ctx,
             ref,
-            files=[("Proposition", proposal_path), ("Registre", existing_path)],
+            files=[("Proposition", proposal_path), ("Registre", existing_path)]
+            + [("Zones", p) for p in zone_paths()],
             parameters=param_texts(min_population=min_population, sea_link_km=sea_link_km),
             register=register,
         )
@@ -243,6 +250,7 @@ def _write_pdf(page: str, output: Path, inputs) -> None:
     "--sheet", help="Registre XLSX : la feuille à lire (par défaut : la première qui contient des communes)."
 )
 @reading_options()
+@zones_options
 @click.pass_context
 @handle_errors
 def check_register_cmd(
@@ -257,11 +265,14 @@ def check_register_cmd(
     fmt = format_for(fmt, output)
     if fmt == "html":
         raise click.UsageError("check-register : formats disponibles text et json", ctx=ctx)
-    inputs = input_paths(ctx, register_path)
+    inputs = input_paths(ctx, register_path, *zone_paths())
     check_output_paths(ctx, [output], inputs)
     ref = load_ref(ctx)
+    zones = read_zone_layers(ref)
     register = read_register_warned(register_path, ref, layer, sheet=sheet)
-    report = check_register(ref, register, min_population=min_population, sea_link_km=sea_link_km)
+    report = check_register(
+        ref, register, min_population=min_population, sea_link_km=sea_link_km, zones=zones
+    )
     log.info("%s CPTS vérifiées : %s", len(report.reports), _status_label(report.status))
     if special:
         from cpts_geo.outputs.spreadsheets import register_workbook, source_rows

@@ -623,3 +623,123 @@ def check_one_area(ctx: click.Context, region: str | None, departement: str | No
     """Refuse ``--region`` and ``--departement`` given together (a usage error, exit 2)."""
     if region is not None and departement is not None:
         raise click.UsageError("choisissez soit --region, soit --departement, pas les deux", ctx=ctx)
+
+
+# ---- zone layers (--zones) -------------------------------------------------------------------
+def zones_options(func):
+    """``--zones FILE`` (repeatable), ``--zones-name NAME`` and ``--zones-layer LAYER`` (in the
+    order of the files), kept on the context for :func:`read_zone_layers`."""
+    opts = [
+        option(
+            "--zones",
+            "zones_paths",
+            multiple=True,
+            type=click.Path(dir_okay=False, path_type=Path),
+            expose_value=False,
+            callback=_keep_reading_option,
+            help="Couche de zones à croiser (répétable) : zonage médecins par commune (code ou nom, "
+            "colonne de catégorie ZIP/ZAC/hors zonage en option), liste d'EPCI (SIREN ou nom : zones "
+            "rouges), ou polygones GeoJSON/GPKG (QPV).",
+        ),
+        option(
+            "--zones-name",
+            "zones_names",
+            multiple=True,
+            expose_value=False,
+            callback=_keep_reading_option,
+            help="Nom de la couche --zones de même rang (par défaut : le nom du fichier).",
+        ),
+        option(
+            "--zones-layer",
+            "zones_layers",
+            multiple=True,
+            expose_value=False,
+            callback=_keep_reading_option,
+            help="GeoPackage --zones de plusieurs couches : la couche à lire (dans l'ordre des fichiers "
+            "--zones géographiques).",
+        ),
+        option(
+            "--zones-category-column",
+            "zones_categories",
+            multiple=True,
+            expose_value=False,
+            callback=_keep_reading_option,
+            help="Colonne (ou attribut) de catégorie du fichier --zones de même rang, quand elle n'est pas "
+            "reconnue (Zonage, catégorie... le sont).",
+        ),
+    ]
+    for opt in reversed(opts):
+        func = opt(func)
+    return func
+
+
+def zone_paths() -> list[Path]:
+    """The ``--zones`` files given (inputs: no output may land on them)."""
+    return list(click.get_current_context().meta.get("cpts_reading", {}).get("zones_paths") or [])
+
+
+def read_zone_layers(ref):
+    """The ``--zones`` layers read, their warnings on stderr; ``None`` without ``--zones``."""
+    from cpts_geo._text import fr_int
+    from cpts_geo.inputs.zones import as_zone_layers, read_zones
+
+    ctx = click.get_current_context()
+    given = ctx.meta.get("cpts_reading", {})
+    paths = list(given.get("zones_paths") or [])
+    names = list(given.get("zones_names") or [])
+    layers = list(given.get("zones_layers") or [])
+    categories = list(given.get("zones_categories") or [])
+    if not paths:
+        if names or layers or categories:
+            raise click.UsageError(
+                "--zones-name, --zones-layer et --zones-category-column vont avec --zones", ctx=ctx
+            )
+        return None
+    for flag, values in (("--zones-name", names), ("--zones-category-column", categories)):
+        if len(values) > len(paths):
+            raise click.UsageError(
+                f"{len(values)} {flag} pour {len(paths)} fichier(s) --zones ; un par fichier, dans l'ordre",
+                ctx=ctx,
+            )
+    from cpts_geo.inputs._tables import GEO_SUFFIXES
+
+    geo = [p for p in paths if p.suffix.lower() in GEO_SUFFIXES]
+    if len(layers) > len(geo):
+        raise click.UsageError(
+            f"{len(layers)} --zones-layer pour {len(geo)} fichier(s) --zones géographique(s)", ctx=ctx
+        )
+    layer_of = dict(zip(geo, layers))
+    opts = {k: given[k] for k in ("crs", "prefer") if given.get(k) is not None}
+    out = []
+    for i, path in enumerate(paths):
+        kwargs = (
+            dict(opts)
+            if path.suffix.lower() in GEO_SUFFIXES
+            else {k: v for k, v in opts.items() if k != "crs"}
+        )
+        if path in layer_of:
+            kwargs["layer"] = layer_of[path]
+        if i < len(categories) and categories[i]:
+            kwargs["category_column"] = categories[i]
+        try:
+            z = read_zones(path, ref, name=names[i] if i < len(names) else None, **kwargs)
+        except CptsGeoError as exc:
+            raise InputFailure(
+                with_flags(
+                    str(exc), layer="--zones-layer", crs="--crs", category_column="--zones-category-column"
+                )
+            ) from None
+        warn_inputs(path, z.warnings)
+        log.info(
+            "Zones lues : %s, couche « %s » (%s), %s catégorie(s), %s unités",
+            path,
+            z.name,
+            z.kind,
+            fr_int(len(z.categories)),
+            fr_int(z.members["code"].nunique()),
+        )
+        out.append(z)
+    try:
+        return as_zone_layers(ref, out)
+    except CptsGeoError as exc:
+        raise InputFailure(with_flags(str(exc), name="--zones-name")) from None

@@ -428,6 +428,8 @@ def _table_layer(
     src = str(path)
     rows, warnings = _zone_rows(path, sheet, skip_rows)
     header, body = _split_header(rows, path)
+    if header is None and _zone_header(rows[0].cells):
+        header, body = rows[0].cells, rows[1:]
     if header is None:
         if category_column is not None:
             raise InputError(
@@ -511,14 +513,20 @@ def _table_layer(
         names.append(nm)
         deps.append(_cell(r, cols.get("dep")) or departement)
         postal.append(_cell(r, cols.get("postal")) or None)
-    _raise(src, problems)
-    if not values:
+    if not values and not problems:
         raise InputError(f"{src} : aucune ligne de données sous l'en-tête ; la couche de zones est vide")
-    if kind == "epci":
-        members, more = _epci_rows(ref, values, cats, lines, src)
-    else:
-        extra = {"departement": deps, "names": names, "postal_codes": postal, "prefer": prefer}
-        members, more = _resolve_rows(ref, values, cats, lines, src, extra)
+    try:
+        if kind == "epci":
+            members, more = _epci_rows(ref, values, cats, lines, src)
+        else:
+            extra = {"departement": deps, "names": names, "postal_codes": postal, "prefer": prefer}
+            members, more = _resolve_rows(ref, values, cats, lines, src, extra)
+    except InputError as exc:  # every problem at once, in line order
+        if not problems:
+            raise
+        problems += [p for p in exc.problems if p.get("line") is not None]
+    if problems:
+        _raise(src, sorted(problems, key=lambda p: p["line"]))
     return _layer(default, kind, members, warnings + more, source=src)
 
 
