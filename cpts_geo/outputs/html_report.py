@@ -209,6 +209,7 @@ def report_html(
         online=online,
         sea_links=sea,
         detached=detached,
+        zones=getattr(report, "zone_layers", ()),
     )
     page = render_map(m)
     units = sorted(report.units, key=lambda u: (-u["population"], u["code"]))
