@@ -628,7 +628,7 @@ def _register_lines(rr: RegisterReport) -> list[str]:
     if any(r.zones is not None for r in rr.reports):
         lines += ["", "Zones touchées par chaque CPTS"]
         for r in with_zones:
-            parts = {}
+            parts: dict[str, list[str]] = {}
             for z in r.zones or []:
                 cat = "" if z["category"] == z["layer"] else f"{z['category']} "
                 parts.setdefault(z["layer"], []).append(

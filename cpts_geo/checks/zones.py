@@ -41,7 +41,7 @@ def territory_zones(ref: Reference, codes: Iterable[str], layers: Sequence[ZoneL
             rows = table[table["category"] == cat]
             if not len(rows):
                 continue
-            units = []
+            units: list[dict] = []
             for code, pos, share, names in zip(rows["code"], rows["_pos"], rows["share"], rows["polygons"]):
                 unit = {"code": str(code), "nom": str(a.names[pos]), "population": int(a.pop[pos])}
                 if layer.kind == "polygones":

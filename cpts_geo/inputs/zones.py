@@ -37,6 +37,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -170,7 +171,7 @@ class ZoneLayer:
     categories: list[str]
     source: str = ""
     warnings: list[dict] = field(default_factory=list)
-    polygons: object = field(default=None, repr=False)
+    polygons: Any = field(default=None, repr=False)
 
     def codes(self, category: str) -> list[str]:
         """The units of one category (in the file's order, each once)."""
@@ -398,8 +399,8 @@ def _zone_rows(path: Path, sheet, skip_rows) -> tuple[list[_Row], list[dict]]:
             dropped = [r for r in rows if r not in kept]
             warnings.append(_skipped(dropped, "ligne(s) de total ignorée(s)"))
         return kept, warnings
-    rows, dropped = _without_totals(rows)
-    return rows, warnings + dropped
+    rows, notes = _without_totals(rows)
+    return rows, warnings + notes
 
 
 def _epci_shaped(cells: list[str]) -> bool:
@@ -502,7 +503,7 @@ def _table_layer(
                 {
                     "line": r.line,
                     "value": value,
-                    "message": f"'{safe(value, 60)}' sans catégorie (colonne « {header[cat_col]} » vide) ; "
+                    "message": f"'{safe(value, 60)}' sans catégorie (colonne « {_cell(rows[0], cat_col)} » vide) ; "
                     "chaque ligne doit avoir sa catégorie",
                 }
             )
@@ -665,8 +666,8 @@ def _epci_problem(ref: Reference, value: str, sirens: list[str], index: dict, co
     near = process.extract(epci_key(value), list(index), scorer=fuzz.ratio, limit=3, score_cutoff=75)
     hint = ""
     if near:
-        named = sorted({f"{ref.epci.at[s, 'nom']} ({s})" for k, _, _ in near for s in index[k]})
-        hint = f" ; vouliez-vous dire {', '.join(named[:3])} ?"
+        close = sorted({f"{ref.epci.at[s, 'nom']} ({s})" for k, _, _ in near for s in index[k]})
+        hint = f" ; vouliez-vous dire {', '.join(close[:3])} ?"
     return f"EPCI '{safe(value, 80)}' inconnu au COG {cog} ; vérifiez le nom ou donnez le SIREN (9 chiffres){hint}"
 
 
