@@ -417,7 +417,7 @@ def _epci_shaped(cells: list[str]) -> bool:
 
 
 def _zone_header(cells: list[str]) -> bool:
-    folded = [fold(c) for c in cells]
+    folded = [fold(c) for c in cells if len(c) <= 40]  # a title is longer than a column name
     return bool(_columns(cells)) or any(
         f in SIREN_COLUMNS or f in CATEGORY_COLUMNS or "zonage" in f or "epci" in f for f in folded
     )
@@ -494,7 +494,7 @@ def _table_layer(
                 {
                     "line": r.line,
                     "value": "; ".join(c for c in r.cells if c),
-                    "message": "ligne sans code ni nom de " + ("commune" if kind == "communes" else "EPCI"),
+                    "message": "ligne sans code ni nom " + ("de commune" if kind == "communes" else "d'EPCI"),
                 }
             )
             continue
