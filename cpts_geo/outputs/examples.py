@@ -56,7 +56,7 @@ EXAMPLE_COMMANDS = [
     "cpts-geo coverage-map data/examples/registre_fictif_pays_de_la_loire.csv --region 52 "
     "-o carte.html --gpkg couverture.gpkg",
     "cpts-geo coverage data/examples/registre_fictif_pays_de_la_loire.csv --region 52 "
-    "--zones data/examples/zones_rouges_fictives.csv --zones-name \"Zones rouges\"",
+    '--zones data/examples/zones_rouges_fictives.csv --zones-name "Zones rouges"',
     "cpts-geo suggest --existing data/examples/registre_fictif_pays_de_la_loire.csv "
     "--departement 49 -o propositions.xlsx",
     "jupyter lab notebooks/  (après pip install 'cpts-geo[notebook]')",
