@@ -14,7 +14,7 @@ the current COG; re-running the script gives identical files.
   communes, one given a new id (removed and added), and a new CPTS on a white zone of
   Maine-et-Loire that also claims a commune of a neighbour (a new overlap).
 - ``proposition_*.csv``: one proposal per rule outcome (the table in ``data/examples/README.md``).
-- zone layers for ``--zones``, FICTITIOUS, one of each shape: ``zonage_medecins_fictif_pays_de_la_loire.csv``
+- zone layers for ``--zones``, FICTITIOUS, one of each shape: ``zonage_medecins_fictif.csv``
   (by commune, CartoSanté codes ``1_ZIP``/``2_ZAC``/``4_HZ`` drawn per EPCI by a seeded generator,
   under a title row as exports have), ``zones_rouges_fictives.csv`` (a list of EPCI by SIREN or
   name, under a title row) and ``qpv_fictifs.geojson`` (hexagons drawn around a few town centres,
@@ -247,7 +247,7 @@ def make_zones(ref, out: Path) -> None:
     )
     title = "Zonage médecins FICTIF (exemple cpts-geo, tiré au hasard : ne pas utiliser)\n"
     text = title + zonage.to_csv(index=False, sep=";", lineterminator="\n")
-    (out / "zonage_medecins_fictif_pays_de_la_loire.csv").write_text(text, encoding="utf-8")
+    (out / "zonage_medecins_fictif.csv").write_text(text, encoding="utf-8")
 
     chosen = sorted(rng.choice(epcis, size=8, replace=False))
     rows = [(s, "" if k % 3 == 2 else str(ref.epci.at[s, "nom"])) for k, s in enumerate(chosen)]

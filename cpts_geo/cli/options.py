@@ -681,7 +681,7 @@ def zone_paths() -> list[Path]:
 def read_zone_layers(ref):
     """The ``--zones`` layers read, their warnings on stderr; ``None`` without ``--zones``."""
     from cpts_geo._text import fr_int
-    from cpts_geo.inputs.zones import as_zone_layers, read_zones
+    from cpts_geo.inputs.zones import as_zone_layers, is_polygon_file, read_zones
 
     ctx = click.get_current_context()
     given = ctx.meta.get("cpts_reading", {})
@@ -701,9 +701,7 @@ def read_zone_layers(ref):
                 f"{len(values)} {flag} pour {len(paths)} fichier(s) --zones ; un par fichier, dans l'ordre",
                 ctx=ctx,
             )
-    from cpts_geo.inputs._tables import GEO_SUFFIXES
-
-    geo = [p for p in paths if p.suffix.lower() in GEO_SUFFIXES]
+    geo = [p for p in paths if is_polygon_file(p)]
     if len(layers) > len(geo):
         raise click.UsageError(
             f"{len(layers)} --zones-layer pour {len(geo)} fichier(s) --zones géographique(s)", ctx=ctx

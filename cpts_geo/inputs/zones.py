@@ -65,6 +65,7 @@ __all__ = [
     "TOUCH_TOLERANCE",
     "ZoneLayer",
     "as_zone_layers",
+    "is_polygon_file",
     "normalize_category",
     "read_zones",
     "zone_layer_from_codes",
@@ -260,6 +261,11 @@ def read_zones(
     for w in out.warnings:
         log.info("%s : ligne %s : %s", path, w.get("line"), w.get("message"))
     return out
+
+
+def is_polygon_file(path) -> bool:
+    """Whether ``path`` is read as polygons (GeoJSON, GeoPackage, Shapefile...) by :func:`read_zones`."""
+    return _kind(Path(path)) == "geo"
 
 
 def zone_layer_from_codes(

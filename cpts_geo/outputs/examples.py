@@ -35,7 +35,7 @@ EXAMPLE_FILES = {
     "(compare-registers : CPTS renommée, stade, périmètre, nouvelle CPTS)",
     "data/examples/indicateurs_synthetiques.csv": "indicateurs communaux SYNTHÉTIQUES (tirés au hasard) "
     "pour le carnet de diagnostic",
-    "data/examples/zonage_medecins_fictif_pays_de_la_loire.csv": "zonage médecins FICTIF par commune "
+    "data/examples/zonage_medecins_fictif.csv": "zonage médecins FICTIF par commune "
     "(1_ZIP, 2_ZAC, 4_HZ) pour --zones",
     "data/examples/zones_rouges_fictives.csv": "« zones rouges » FICTIVES : liste d'EPCI (SIREN ou nom) pour --zones",
     "data/examples/qpv_fictifs.geojson": "quartiers FICTIFS (polygones, comme les QPV) pour --zones",

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from cpts_geo.cli.main import main
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "data" / "examples"
-ZONAGE = EXAMPLES / "zonage_medecins_fictif_pays_de_la_loire.csv"
+ZONAGE = EXAMPLES / "zonage_medecins_fictif.csv"
 ROUGES = EXAMPLES / "zones_rouges_fictives.csv"
 QPV = EXAMPLES / "qpv_fictifs.geojson"
 REGISTER = EXAMPLES / "registre_fictif_pays_de_la_loire.csv"

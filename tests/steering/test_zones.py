@@ -16,7 +16,7 @@ from cpts_geo.inputs.zones import TOUCH_TOLERANCE, read_zones, zone_layer_from_c
 from cpts_geo.steering.coverage import coverage_summary
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "data" / "examples"
-ZONAGE = EXAMPLES / "zonage_medecins_fictif_pays_de_la_loire.csv"
+ZONAGE = EXAMPLES / "zonage_medecins_fictif.csv"
 ROUGES = EXAMPLES / "zones_rouges_fictives.csv"
 QPV = EXAMPLES / "qpv_fictifs.geojson"
 REGISTER = EXAMPLES / "registre_fictif_pays_de_la_loire.csv"
