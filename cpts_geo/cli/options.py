@@ -710,11 +710,7 @@ def read_zone_layers(ref):
     opts = {k: given[k] for k in ("crs", "prefer") if given.get(k) is not None}
     out = []
     for i, path in enumerate(paths):
-        kwargs = (
-            dict(opts)
-            if path.suffix.lower() in GEO_SUFFIXES
-            else {k: v for k, v in opts.items() if k != "crs"}
-        )
+        kwargs = dict(opts) if is_polygon_file(path) else {k: v for k, v in opts.items() if k != "crs"}
         if path in layer_of:
             kwargs["layer"] = layer_of[path]
         if i < len(categories) and categories[i]:
