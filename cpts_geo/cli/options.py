@@ -647,7 +647,8 @@ def zones_options(func):
             multiple=True,
             expose_value=False,
             callback=_keep_reading_option,
-            help="Nom de la couche --zones de même rang (par défaut : le nom du fichier).",
+            help="Nom de chaque couche --zones (un par fichier --zones, dans le même ordre ; par défaut : "
+            "le nom du fichier).",
         ),
         option(
             "--zones-layer",
@@ -655,8 +656,8 @@ def zones_options(func):
             multiple=True,
             expose_value=False,
             callback=_keep_reading_option,
-            help="GeoPackage --zones de plusieurs couches : la couche à lire (dans l'ordre des fichiers "
-            "--zones géographiques).",
+            help="GeoPackage --zones de plusieurs couches : la couche à lire (une par fichier --zones "
+            "géographique, dans le même ordre).",
         ),
         option(
             "--zones-category-column",
@@ -664,8 +665,9 @@ def zones_options(func):
             multiple=True,
             expose_value=False,
             callback=_keep_reading_option,
-            help="Colonne (ou attribut) de catégorie du fichier --zones de même rang, quand elle n'est pas "
-            "reconnue (Zonage, catégorie... le sont).",
+            help="Colonne (ou attribut) de catégorie des fichiers --zones quand elle n'est pas reconnue "
+            "(Zonage, catégorie... le sont) : une pour tous, ou une par fichier dans le même ordre (vide : "
+            "reconnue).",
         ),
     ]
     for opt in reversed(opts):
@@ -695,23 +697,34 @@ def read_zone_layers(ref):
                 "--zones-name, --zones-layer et --zones-category-column vont avec --zones", ctx=ctx
             )
         return None
-    for flag, values in (("--zones-name", names), ("--zones-category-column", categories)):
-        if len(values) > len(paths):
-            raise click.UsageError(
-                f"{len(values)} {flag} pour {len(paths)} fichier(s) --zones ; un par fichier, dans l'ordre",
-                ctx=ctx,
-            )
-    geo = [p for p in paths if is_polygon_file(p)]
-    if len(layers) > len(geo):
+    # Matched by rank: a partial list would silently name the wrong files.
+    if names and len(names) != len(paths):
         raise click.UsageError(
-            f"{len(layers)} --zones-layer pour {len(geo)} fichier(s) --zones géographique(s)", ctx=ctx
+            f"{len(names)} --zones-name pour {len(paths)} fichier(s) --zones ; donnez un nom par fichier "
+            "--zones, dans le même ordre (ou aucun : le nom du fichier)",
+            ctx=ctx,
+        )
+    if len(categories) == 1:
+        categories = categories * len(paths)
+    elif categories and len(categories) != len(paths):
+        raise click.UsageError(
+            f"{len(categories)} --zones-category-column pour {len(paths)} fichier(s) --zones ; une seule "
+            "(pour tous les fichiers) ou une par fichier, dans le même ordre",
+            ctx=ctx,
+        )
+    geo = [p for p in paths if is_polygon_file(p)]
+    if layers and len(layers) != len(geo):
+        raise click.UsageError(
+            f"{len(layers)} --zones-layer pour {len(geo)} fichier(s) --zones géographique(s) ; une couche par "
+            "fichier géographique, dans le même ordre",
+            ctx=ctx,
         )
     layer_of = dict(zip(geo, layers))
     opts = {k: given[k] for k in ("crs", "prefer") if given.get(k) is not None}
     out = []
     for i, path in enumerate(paths):
         kwargs = dict(opts) if is_polygon_file(path) else {k: v for k, v in opts.items() if k != "crs"}
-        if path in layer_of:
+        if layer_of.get(path):
             kwargs["layer"] = layer_of[path]
         if i < len(categories) and categories[i]:
             kwargs["category_column"] = categories[i]

@@ -111,6 +111,9 @@ def test_bad_zone_files_exit_2(tmp_path, proposal):
     assert r.exit_code == 2 and "vont avec --zones" in r.stderr
     r = run("coverage", REGISTER, "--zones", ROUGES, "--zones-name", "A", "--zones-name", "B")
     assert r.exit_code == 2 and "2 --zones-name pour 1 fichier(s) --zones" in r.stderr
+    # Names are matched by rank: one per file or none (a partial list would name the wrong file).
+    r = run("coverage", REGISTER, "--zones", ROUGES, "--zones", QPV, "--zones-name", "QPV")
+    assert r.exit_code == 2 and "1 --zones-name pour 2 fichier(s) --zones" in r.stderr
     r = run("coverage", REGISTER, "--zones", ROUGES, "--zones", ROUGES)
     assert r.exit_code == 2 and "même nom" in r.stderr and "--zones-name" in r.stderr
     r = run("check", proposal, "--zones", tmp_path / "absent.csv")

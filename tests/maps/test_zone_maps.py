@@ -96,6 +96,10 @@ def test_coverage_map_draws_the_zones(ref, layers, tmp_path):
 def test_report_map_draws_the_zones(ref, layers, tmp_path):
     rep = check_territory(ref, ["49007", "49353", "49246"], zones=layers)
     page_html = report_html(ref, rep, static_map=False)
+    # The report's own « Zones » table, names escaped.
+    assert "<h2>Zones</h2>" in page_html and "<script>window.__pwned" not in page_html
+    table = page_html[page_html.index("<h2>Zones</h2>") : page_html.index("<h2>Communes du territoire")]
+    assert "Trélazé (49353)" in table and "de sa surface : Quartier fictif de la Roseraie" in table
     inner = html.unescape(re.search(r'srcdoc="([^"]*)"', page_html).group(1))
     path = tmp_path / "carte.html"
     path.write_text(inner, encoding="utf-8")
