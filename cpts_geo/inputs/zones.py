@@ -81,7 +81,8 @@ KINDS = {"communes": "par commune", "epci": "par EPCI", "polygones": "polygones"
 #: 1 % of the commune but lies wholly in it; a sliver along a boundary is small for both.
 TOUCH_TOLERANCE = 0.01
 
-#: Column names (folded) of a category, besides any name containing « zonage » or « categorie ».
+#: Column names (folded) of a category, besides any name containing « zonage » or « categorie »
+#: (« Type », « Niveau » are not: too often something else; name them with ``category_column``).
 CATEGORY_COLUMNS = [
     "categorie",
     "zonage",
@@ -89,9 +90,7 @@ CATEGORY_COLUMNS = [
     "type de zone",
     "type zone",
     "classement",
-    "classe",
-    "niveau",
-    "type",
+    "classement ars",
 ]
 #: Column names (folded) of a SIREN of EPCI, besides the EPCI columns of the other readers.
 SIREN_COLUMNS = [
@@ -569,36 +568,61 @@ def _resolve_rows(
         for w in res.warnings
         if not w["message"].startswith("doublon ignoré")
     ]
-    rows = [(cat, u, line) for cat, units, line in zip(cats, res.by_value, lines) for u in units]
+    # A former commune (old code or name) stands apart: two of them may meet in one unit.
+    migrated = {w.get("index") for w in res.warnings if "ancien" in w["message"]}
+    rows = [
+        (cat, u, line, value if i in migrated else u)
+        for i, (cat, units, line, value) in enumerate(zip(cats, res.by_value, lines, values))
+        for u in units
+    ]
     return _members(rows, src, warnings, what="commune")
 
 
 def _members(
     rows: list[tuple], src: str, warnings: list[dict], *, what: str
 ) -> tuple[pd.DataFrame, list[dict]]:
-    """(category, unit, line) rows without duplicates; a unit in two categories is refused."""
-    first: dict[str, tuple[str, int]] = {}
+    """(category, unit, line, value) rows without duplicates.
+
+    A unit given twice in two categories is refused when the same value says both (a
+    contradictory file); when two values meet in one unit (former communes merged since, with
+    their own zonage), the more urgent category is kept (ZIP, ZAC, zone de vigilance, hors
+    zonage; else the first met) with a warning naming both lines."""
+    first: dict[str, tuple[str, int, str]] = {}
     problems: list[dict] = []
     dup_lines: list[int] = []
-    keep = []
-    for cat, unit, line in rows:
-        if unit in first:
-            cat0, line0 = first[unit]
-            if cat0 != cat:
-                problems.append(
-                    {
-                        "line": line,
-                        "value": unit,
-                        "message": f"unité {unit} classée « {safe(cat)} » alors qu'elle l'est déjà « {safe(cat0)} » "
-                        f"ligne {line0} ; une unité n'a qu'une catégorie par couche ({what} en double ?)",
-                    }
-                )
-            elif line != line0:
+    merged: list[dict] = []
+    for cat, unit, line, value in rows:
+        if unit not in first:
+            first[unit] = (cat, line, value)
+            continue
+        cat0, line0, value0 = first[unit]
+        if cat0 == cat:
+            if line != line0:
                 dup_lines.append(line)
             continue
-        first[unit] = (cat, line)
-        keep.append((cat, unit, line))
+        if value == value0:
+            problems.append(
+                {
+                    "line": line,
+                    "value": unit,
+                    "message": f"unité {unit} classée « {safe(cat)} » alors qu'elle l'est déjà « {safe(cat0)} » "
+                    f"ligne {line0} ; une unité n'a qu'une catégorie par couche ({what} en double ?)",
+                }
+            )
+            continue
+        kept = cat if _rank(cat) < _rank(cat0) else cat0
+        first[unit] = (kept, line if kept == cat else line0, value if kept == cat else value0)
+        merged.append(
+            {
+                "line": line,
+                "value": unit,
+                "message": f"unité {unit} : « {safe(str(value0), 60)} » (ligne {line0}, {safe(cat0)}) et "
+                f"« {safe(str(value), 60)} » (ligne {line}, {safe(cat)}) s'y retrouvent (anciennes communes "
+                f"fusionnées ?) ; catégorie retenue : {safe(kept)}",
+            }
+        )
     _raise(src, problems)
+    warnings = warnings + merged
     if dup_lines:
         lines = sorted(set(dup_lines))
         warnings = warnings + [
@@ -609,11 +633,18 @@ def _members(
                 f"lignes {', '.join(map(str, lines[:10]))}" + (" …" if len(lines) > 10 else ""),
             }
         ]
-    frame = pd.DataFrame(keep, columns=["category", "code", "line"])
+    frame = pd.DataFrame(
+        [(c, u, ln) for u, (c, ln, _) in first.items()], columns=["category", "code", "line"]
+    )
     frame["polygon"] = ""
     frame["share"] = 1.0
     frame["zone_share"] = np.nan
     return frame, warnings
+
+
+def _rank(category: str) -> int:
+    """The urgency of a category: CartoSanté's order, then every other alike."""
+    return _KNOWN_ORDER.index(category) if category in _KNOWN_ORDER else len(_KNOWN_ORDER)
 
 
 def _epci_index(ref: Reference) -> dict[str, list[str]]:
@@ -658,7 +689,7 @@ def _epci_rows(ref: Reference, values, cats, lines, src: str) -> tuple[pd.DataFr
                 )
                 continue
         units = list(units_of.get(sirens[0], []))
-        rows += [(cat, str(u), line) for u in units]
+        rows += [(cat, str(u), line, sirens[0]) for u in units]
     _raise(src, problems)
     return _members(rows, src, [], what="EPCI")
 

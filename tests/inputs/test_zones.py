@@ -100,6 +100,14 @@ def test_bad_rows_refused_naming_file_line_and_value(ref, tmp_path):
         read_zones(write(tmp_path, "deux.csv", "code_insee;zonage\n49007;ZIP\n49007;ZAC\n"), ref)
 
 
+def test_former_communes_meeting_in_one_keep_the_more_urgent_category(ref, tmp_path):
+    # 49166 (Juigné-Béné) merged into Montreuil-Juigné (49214): an older zonage lists both.
+    path = write(tmp_path, "z.csv", "code_insee;zonage\n49214;2_ZAC\n49166;1_ZIP\n")
+    z = read_zones(path, ref)
+    assert z.codes("ZIP") == ["49214"] and z.codes("ZAC") == []
+    assert any("catégorie retenue : ZIP" in w["message"] and w["line"] == 3 for w in z.warnings)
+
+
 def test_epci_problems(ref, tmp_path):
     path = write(
         tmp_path,
