@@ -624,7 +624,7 @@ def zone_qml(categories: Iterable[tuple[str, str, float]], attribute: str = "cat
                 "hatch_color": color,
                 "hatch_width_mm": round(2.4 * MM_PER_PX, 3),
                 "hatch_spacing_mm": round(8 * MM_PER_PX, 3),
-                "hatch_angle": float(angle),
+                "hatch_angle": float(angle) % 180,  # -45 is written 135, as QGIS writes it
             },
         )
         for c, color, angle in categories

@@ -57,13 +57,19 @@ def test_check_text_json_xlsx_gpkg(proposal, tmp_path):
     assert "LinePatternFill" in qml["zones_qpv"] and 'attr="categorie"' in qml["zones_zonage_medecins"]
 
 
-def test_check_register_names_the_zones_of_each_cpts():
+def test_check_register_names_the_zones_of_each_cpts(tmp_path):
     r = run("check-register", REGISTER, "--zones", ROUGES, "--zones-name", "Zones rouges")
     assert r.exit_code == 1, r.output
     assert "Zones touchées par chaque CPTS" in r.stdout and "Zones rouges : " in r.stdout
     r = run("check-register", REGISTER, "--zones", ROUGES, "--format", "json")
     d = json.loads(r.stdout)
     assert any(c["zones"] for c in d["cpts"]) and all("zones" in c for c in d["cpts"])
+    out = tmp_path / "registre.xlsx"
+    assert run("check-register", REGISTER, "--zones", ROUGES, "-o", out).exit_code == 1
+    rows = list(openpyxl.load_workbook(out)["Zones"].iter_rows(values_only=True))
+    assert rows[1][:3] == ("Identifiant CPTS", "CPTS", "Couche de zones")
+    expected = sum(len(z["units"]) for c in d["cpts"] for z in c["zones"])
+    assert len(rows) - 2 == expected > 0
 
 
 def test_coverage_every_format(tmp_path):
