@@ -184,6 +184,8 @@ class ZoneLayer:
         the zone, summed over the category's polygons, at most 1), ``polygons`` (names, ``" ; "``
         joined; polygons only)."""
         m = self.members
+        if self.kind != "polygones":  # one row per unit already
+            return m[["category", "code", "share"]].assign(polygons="").reset_index(drop=True)
         g = m.groupby(["category", "code"], sort=False)
         out = g["share"].sum().clip(upper=1.0).rename("share").reset_index()
         names = g["polygon"].agg(lambda s: " ; ".join(dict.fromkeys(x for x in s if x)))
