@@ -131,13 +131,20 @@ def normalize_category(value) -> str:
     """The category a cell means: CartoSanté codes (``1_ZIP``, ``2_ZAC``, ``3_ZV``, ``4_HZ``)
     and their plain forms are one label each; anything else is kept as written.
 
-    >>> [normalize_category(v) for v in ("1_ZIP", "zip", "Zone d'intervention prioritaire", "4_HZ",
-    ...                                  "hors zonage", "QPV 2024")]
-    ['ZIP', 'ZIP', 'ZIP', 'Hors zonage', 'Hors zonage', 'QPV 2024']
+    >>> [normalize_category(v) for v in ("1_ZIP", "zip", "Zone d'intervention prioritaire (ZIP)", "4_HZ",
+    ...                                  "ZAC - zone d'action complémentaire", "hors zonage", "QPV 2024")]
+    ['ZIP', 'ZIP', 'ZIP', 'Hors zonage', 'ZAC', 'Hors zonage', 'QPV 2024']
     """
     text = cell_text(value)
-    key = fold(re.sub(r"^\s*\d+\s*[_\-.)]\s*", "", text))
-    return _KNOWN_KEYS.get(key, text)
+    plain = re.sub(r"^\s*\d+\s*[_\-.)]\s*", "", text)
+    # « Zone d'intervention prioritaire (ZIP) », « ZIP - Zone d'intervention prioritaire »
+    inner = re.findall(r"\(([^)]*)\)", plain)
+    parts = [plain, re.sub(r"\([^)]*\)", " ", plain), *inner, *re.split(r"\s[-–:]\s", plain)]
+    for part in parts:
+        label = _KNOWN_KEYS.get(fold(part))
+        if label is not None:
+            return label
+    return text
 
 
 @dataclass
@@ -367,9 +374,7 @@ def _zone_rows(path: Path, sheet, skip_rows) -> tuple[list[_Row], list[dict]]:
     recognised too, and a list of SIRENs is not taken for a column of totals."""
     warnings: list[dict] = []
     if sheet is None and _kind(path) == "xlsx":
-        rows = _read_rows(path, sheet=None)
-        if not any(_zone_header(r.cells) for r in rows[: MAX_TITLE_ROWS + 1]):
-            rows, warnings = _communes_sheet(path)
+        rows, warnings = _zone_sheet(path)
     else:
         rows = _read_rows(path, sheet=sheet)
     if skip_rows:
@@ -408,6 +413,31 @@ def _zone_rows(path: Path, sheet, skip_rows) -> tuple[list[_Row], list[dict]]:
         return kept, warnings
     rows, notes = _without_totals(rows)
     return rows, warnings + notes
+
+
+def _zone_sheet(path: Path) -> tuple[list[_Row], list[dict]]:
+    """The rows of the first sheet whose header names zone columns (SIREN, EPCI, category),
+    with a warning when it is not the first; else the first sheet that holds communes."""
+    from openpyxl import load_workbook
+
+    rows = _read_rows(path, sheet=None)
+    if any(_zone_header(r.cells) for r in rows[: MAX_TITLE_ROWS + 1]):
+        return rows, []
+    try:
+        wb = load_workbook(path, read_only=True)
+        names = list(wb.sheetnames)
+        wb.close()
+    except Exception:  # unreadable: the first sheet was read, _communes_sheet says the rest
+        names = []
+    for name in names[1:]:
+        try:
+            other = _read_rows(path, sheet=name)
+        except InputError:  # an empty sheet
+            continue
+        if any(_zone_header(r.cells) for r in other[: MAX_TITLE_ROWS + 1]):
+            note = f"feuille '{name}' lue : la première feuille, '{names[0]}', n'a pas de colonnes de zones reconnues"
+            return other, [{"line": None, "value": name, "message": note}]
+    return _communes_sheet(path)
 
 
 def _epci_shaped(cells: list[str]) -> bool:

@@ -54,6 +54,22 @@ def test_xlsx_with_title_rows(ref, tmp_path):
     assert any("zéro initial" in w["message"] for w in z.warnings)
 
 
+def test_xlsx_list_of_epci_on_a_later_sheet(ref, tmp_path):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.title = "Notes"
+    wb.active.append(["Liste publiée le 1er janvier 2026 (fictive)"])
+    ws = wb.create_sheet("Zones rouges")
+    ws.append(["Département", "Nom de l'EPCI", "SIREN"])
+    ws.append(["49", "CU Angers Loire Métropole", 244900015])
+    path = tmp_path / "rouges.xlsx"
+    wb.save(path)
+    z = read_zones(path, ref)
+    assert z.kind == "epci" and len(z.codes("rouges")) == 29
+    assert "feuille 'Zones rouges' lue" in z.warnings[0]["message"]
+
+
 def test_without_category_one_zone_named_after_the_layer(ref, tmp_path):
     z = read_zones(
         write(tmp_path, "liste.csv", "code_insee;remarque\n49007;x\n49015;y\n"), ref, name="Ma zone"
