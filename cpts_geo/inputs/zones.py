@@ -793,15 +793,28 @@ def _polygon_layer(path: Path, ref: Reference, *, layer, crs, category_column, d
     geoms = gdf.geometry.to_numpy()
     pairs = _touched(ref, geoms)
     untouched = sorted(set(range(len(geoms))) - set(pairs["polygon"].tolist()))
+    outside: list[dict] = []
     if untouched:
         shown = ", ".join(f"objet n°{i + 1} ({safe(noms[i], 60)})" for i in untouched[:5])
-        raise InputError(
-            f"{src} : {fr_int(len(untouched))} polygone(s) hors de toute commune du référentiel : {shown} ; "
-            "vérifiez le système de coordonnées (paramètre crs) ou retirez-les",
-            [
-                {"file": src, "line": i + 1, "value": noms[i], "message": "polygone hors du référentiel"}
-                for i in untouched
-            ],
+        more = f" et {fr_int(len(untouched) - 5)} autre(s)" if len(untouched) > 5 else ""
+        if len(untouched) == len(geoms):  # nothing in France: a wrong CRS, not a few far polygons
+            raise InputError(
+                f"{src} : aucun polygone ne touche une commune du référentiel ({shown}{more}) ; vérifiez "
+                "le système de coordonnées (paramètre crs)",
+                [
+                    {"file": src, "line": i + 1, "value": noms[i], "message": "polygone hors du référentiel"}
+                    for i in untouched
+                ],
+            )
+        # A national file also holds zones of the COM (Saint-Martin...), out of the reference.
+        outside.append(
+            {
+                "line": untouched[0] + 1,
+                "value": " ; ".join(noms[i] for i in untouched),
+                "message": f"{fr_int(len(untouched))} polygone(s) hors de toute commune du référentiel, non "
+                f"comptés : {shown}{more} (collectivités d'outre-mer hors du référentiel ? sinon vérifiez "
+                "le système de coordonnées)",
+            }
         )
     k = pairs["polygon"].to_numpy()
     members = pd.DataFrame(
@@ -815,7 +828,8 @@ def _polygon_layer(path: Path, ref: Reference, *, layer, crs, category_column, d
         }
     )
     polygons = gpd.GeoDataFrame({"category": cats, "nom": noms}, geometry=geoms, crs=4326)
-    return _layer(default, "polygones", members, gdf.attrs.get("warnings", []), source=src, polygons=polygons)
+    warnings = gdf.attrs.get("warnings", []) + outside
+    return _layer(default, "polygones", members, warnings, source=src, polygons=polygons)
 
 
 def _touched(ref: Reference, geoms: np.ndarray) -> pd.DataFrame:

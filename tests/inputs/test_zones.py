@@ -159,10 +159,19 @@ def test_polygons(ref, tmp_path):
     gdf.iloc[:1].to_file(path, layer="autre")
     with pytest.raises(InputError, match=r"2 couches \(quartiers, autre\)"):
         read_zones(path, ref)
+    # A polygon out of the reference is said and left out; none in it is an error.
+    z = read_zones(path, ref, layer="quartiers")
+    assert z.members["code"].tolist() == ["49007"]
+    assert (
+        "1 polygone(s) hors de toute commune du référentiel, non comptés : objet n°2 (Q2)"
+        in (z.warnings[0]["message"])
+    )
+    far = tmp_path / "loin.gpkg"
+    gdf.iloc[1:].to_file(far)
     with pytest.raises(
-        InputError, match=r"1 polygone\(s\) hors de toute commune du référentiel : objet n°2 \(Q2\)"
+        InputError, match=r"aucun polygone ne touche une commune du référentiel \(objet n°1 \(Q2\)\)"
     ):
-        read_zones(path, ref, layer="quartiers")
+        read_zones(far, ref)
     z = read_zones(path, ref, layer="autre")
     assert z.kind == "polygones" and z.categories == ["QPV"]
     assert z.members[["code", "polygon"]].values.tolist() == [["49007", "Q <b>1</b>"]]
