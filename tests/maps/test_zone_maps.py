@@ -109,3 +109,12 @@ def test_report_map_draws_the_zones(ref, layers, tmp_path):
         assert page.js(COUNT) >= 3
         assert HOSTILE in page.js("return document.getElementById('cpts-legende').textContent")
         page.screenshot(tmp_path / "rapport.png")
+
+
+def test_static_assets_hold_no_template_delimiters():
+    # branca reads a map's scripts as Jinja templates: « {{ », « {% », « {# » would be run or break.
+    from cpts_geo.maps.static import asset, asset_names
+
+    assert "zones.js" in asset_names()
+    for name in asset_names():
+        assert not re.search(r"\{[{%#]", asset(name)), name
