@@ -31,6 +31,9 @@ _EXPORTS = {
     "read_indicators": "inputs.read",
     "read_proposal": "inputs.read",
     "read_register": "inputs.read",
+    "ZoneLayer": "inputs.zones",
+    "read_zones": "inputs.zones",
+    "zone_layer_from_codes": "inputs.zones",
     "Reference": "reference.units",
     "Resolution": "reference.resolve",
     "load_reference": "reference.units",
@@ -70,6 +73,7 @@ __all__ = [
     "SuggestResult",
     "Territory",
     "UnknownCommuneError",
+    "ZoneLayer",
     "__version__",
     "aci_size_class",
     "aggregate_indicators",
@@ -84,10 +88,12 @@ __all__ = [
     "read_indicators",
     "read_proposal",
     "read_register",
+    "read_zones",
     "register_from_frame",
     "suggest_territories",
     "territory_summary",
     "white_zones",
+    "zone_layer_from_codes",
 ]
 
 
@@ -129,6 +135,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
         read_register,
     )
     from cpts_geo.inputs.register import Register, register_from_frame
+    from cpts_geo.inputs.zones import ZoneLayer, read_zones, zone_layer_from_codes
     from cpts_geo.reference.resolve import Resolution
     from cpts_geo.reference.units import Reference, load_reference
     from cpts_geo.steering.coverage import Coverage, coverage_summary, coverage_table, cpts_table

@@ -18,6 +18,11 @@ the current COG; re-running the script gives identical files.
   (two names differ), one commune given to the neighbouring CPTS and one commune written with the
   code of a homonym of another département: ``compare-registers`` matches its CPTS by territory.
 - ``proposition_*.csv``: one proposal per rule outcome (the table in ``data/examples/README.md``).
+- zone layers for ``--zones``, FICTITIOUS, one of each shape: ``zonage_medecins_fictif.csv``
+  (by commune, CartoSanté codes ``1_ZIP``/``2_ZAC``/``4_HZ`` drawn per EPCI by a seeded generator,
+  under a title row as exports have), ``zones_rouges_fictives.csv`` (a list of EPCI by SIREN or
+  name, under a title row) and ``qpv_fictifs.geojson`` (hexagons drawn around a few town centres,
+  one across a commune boundary, named « Quartier fictif … »).
 
 Usage: ``python scripts/make_examples.py [-o data/examples]``.
 """
@@ -265,6 +270,72 @@ def main() -> None:
         "49166;Juigné-Béné (ancien code);49\r\n"
     )
     (out / "proposition_excel.csv").write_bytes(messy.encode("cp1252"))
+    make_zones(ref, out)
+
+
+def make_zones(ref, out: Path) -> None:
+    """The fictitious zone layers (see the module docstring)."""
+    import geopandas as gpd
+    import shapely
+
+    rng = np.random.default_rng(2026)
+    units = ref.units[ref.units["region"] == REGION]
+    epcis = sorted(set(units["epci"].dropna()) - {""})
+    codes = rng.choice(["1_ZIP", "2_ZAC", "4_HZ"], size=len(epcis), p=[0.2, 0.35, 0.45])
+    zone_of = dict(zip(epcis, codes))
+    zonage = pd.DataFrame(
+        {
+            "Code commune": units.index,
+            "Libellé commune": units["nom"].to_numpy(),
+            "Zonage médecins": [zone_of.get(e, "4_HZ") for e in units["epci"].fillna("")],
+        }
+    )
+    title = "Zonage médecins FICTIF (exemple cpts-geo, tiré au hasard : ne pas utiliser)\n"
+    text = title + zonage.to_csv(index=False, sep=";", lineterminator="\n")
+    (out / "zonage_medecins_fictif.csv").write_text(text, encoding="utf-8")
+
+    chosen = sorted(rng.choice(epcis, size=8, replace=False))
+    rows = [(s, "" if k % 3 == 2 else str(ref.epci.at[s, "nom"])) for k, s in enumerate(chosen)]
+    # One EPCI given by its name only (no SIREN), as lists written by hand have.
+    rows[1] = ("", str(ref.epci.at[chosen[1], "nom"]))
+    frame = pd.DataFrame(rows, columns=["SIREN", "Nom de l'EPCI"])
+    title = "Zones rouges FICTIVES (exemple cpts-geo, EPCI tirés au hasard : ne pas utiliser)\n"
+    text = title + frame.to_csv(index=False, sep=";", lineterminator="\n")
+    (out / "zones_rouges_fictives.csv").write_text(text, encoding="utf-8")
+
+    centres = [  # (commune, name, radius m, offset x, offset y)
+        ("49007", "des Tilleuls", 700, 900, -600),
+        ("49007|49353", "de la Roseraie", 600, 0, 0),  # on the boundary of Angers and Trélazé
+        ("44109", "des Écrivains", 900, -1500, 1200),
+        ("72181", "du Bois Joli", 800, 0, 1500),
+        ("49099", "des Mûriers", 600, -400, 300),
+        ("44184", "de la Grande Marée", 700, 500, 800),
+        ("53130", "du Vieux Pont", 500, 0, -500),
+    ]
+    projected = ref.units.to_crs(2154).geometry
+
+    def centre(code: str):
+        if "|" in code:  # the middle of the boundary two communes share
+            a, b = code.split("|")
+            line = shapely.line_merge(shapely.intersection(projected[a].boundary, projected[b].boundary))
+            return shapely.line_interpolate_point(line, 0.5, normalized=True)
+        return projected[code].representative_point()
+
+    pts = [centre(c) for c, *_ in centres]
+    hexagons, names, ids = [], [], []
+    for k, ((spec, name, r, dx, dy), p) in enumerate(zip(centres, pts)):
+        code = spec.split("|")[0]
+        angles = np.linspace(0, 2 * np.pi, 7)[:-1]
+        ring = [(p.x + dx + r * np.cos(a), p.y + dy + r * np.sin(a)) for a in angles]
+        hexagons.append(shapely.Polygon(ring))
+        where = " et ".join(str(ref.units.at[c, "nom"]) for c in spec.split("|"))
+        names.append(f"Quartier fictif {name} ({where})")
+        ids.append(f"QX{code}{k:02d}")
+    gdf = gpd.GeoDataFrame({"code_qp": ids, "lib_qp": names}, geometry=hexagons, crs=2154).to_crs(4326)
+    gdf["geometry"] = shapely.set_precision(gdf.geometry.to_numpy(), 1e-6)
+    path = out / "qpv_fictifs.geojson"
+    path.unlink(missing_ok=True)
+    gdf.to_file(path, driver="GeoJSON", COORDINATE_PRECISION=6)
 
 
 if __name__ == "__main__":

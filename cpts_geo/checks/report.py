@@ -182,6 +182,11 @@ class Report:
     units
         The territory's units with their figures, for text and HTML renderings (not part of
         the JSON contract): ``code``, ``nom``, ``population``, ``epci``, ``departement``.
+    zones
+        With zone layers: for each layer and category present in the territory, its units and
+        population (:func:`cpts_geo.checks.zones.territory_zones`); ``None`` without layers.
+    zone_layers
+        The :class:`~cpts_geo.inputs.zones.ZoneLayer` checked against (what maps draw).
     """
 
     territory: dict
@@ -189,6 +194,8 @@ class Report:
     input_warnings: list[dict] = field(default_factory=list)
     cpts_id: str | None = None
     units: list[dict] = field(default_factory=list, repr=False)
+    zones: list[dict] | None = None
+    zone_layers: list = field(default_factory=list, repr=False, compare=False)
 
     @property
     def status(self) -> str:
@@ -213,6 +220,8 @@ class Report:
                 "input_warnings": [dict(w) for w in self.input_warnings],
             }
         )
+        if self.zones is not None:
+            out["zones"] = [dict(z) for z in self.zones]
         return out
 
     def to_json(self, *, indent: int | None = 2) -> str:
@@ -423,6 +432,12 @@ def _report_lines(report: Report) -> list[str]:
             details.extend(body)
     if details:
         lines += ["", "Détails"] + details
+    if report.zones is not None:
+        from cpts_geo.checks.zones import zone_lines
+
+        lines += ["", "Zones"]
+        for ln in zone_lines(report.zones, [z.name for z in report.zone_layers]):
+            lines += _wrap(ln.lstrip(), " " * (len(ln) - len(ln.lstrip())))
     communes = report.territory.get("communes", [])
     lines += ["", f"Communes ({fr_int(len(communes))}) :"]
     lines += _wrap(units_text(report.units) if report.units else ", ".join(communes), "  ")
@@ -639,6 +654,21 @@ def _register_lines(rr: RegisterReport) -> list[str]:
             )
     else:
         lines.append("Aucune commune hors CPTS enclavée par les CPTS du registre.")
+    with_zones = [r for r in rr.reports if r.zones]
+    if any(r.zones is not None for r in rr.reports):
+        lines += ["", "Zones touchées par chaque CPTS"]
+        for r in with_zones:
+            parts: dict[str, list[str]] = {}
+            for z in r.zones or []:
+                cat = "" if z["category"] == z["layer"] else f"{z['category']} "
+                parts.setdefault(z["layer"], []).append(
+                    f"{cat}{fr_plural(z['n_units'], 'commune')} ({fr_int(z['population'])} hab.)"
+                )
+            lines += _wrap(
+                f"CPTS {r.cpts_id} : " + " ; ".join(f"{k} : {', '.join(v)}" for k, v in parts.items()), "  "
+            )
+        if not with_zones:
+            lines.append("  aucune CPTS ne touche ces zones")
     flagged = [r for r in rr.reports if r.status != "pass"]
     if flagged:
         lines += ["", "À examiner"]

@@ -46,7 +46,9 @@ from cpts_geo.checks._rule_rows import (
 from cpts_geo.checks._rules_graph import _box_gap_km, _enclosed_groups, _joining_links, _part_distance
 from cpts_geo.checks.report import LazyRows, RegisterReport, Report, RuleResult
 from cpts_geo.checks.territory import ACI_SIZE_BOUNDS, Territory, aci_size_class, size_class_text
+from cpts_geo.checks.zones import territory_zones
 from cpts_geo.inputs.read import as_register
+from cpts_geo.inputs.zones import as_zone_layers
 from cpts_geo.reference.units import Reference
 
 __all__ = [
@@ -682,7 +684,15 @@ def as_territory(ref: Reference, what, *, name: str | None = None) -> Territory:
 
 
 def _report(
-    territory: Territory, *, existing, min_population, sea_link_km, input_warnings, cpts_id, shared=None
+    territory: Territory,
+    *,
+    existing,
+    min_population,
+    sea_link_km,
+    input_warnings,
+    cpts_id,
+    shared=None,
+    zone_layers=None,
 ) -> Report:
     ref = territory.ref
     a = ref.arrays
@@ -719,6 +729,8 @@ def _report(
         input_warnings=[_clean_warning(w) for w in input_warnings],
         cpts_id=None if cpts_id is None else str(cpts_id),
         units=units,
+        zones=None if zone_layers is None else territory_zones(ref, territory.codes, zone_layers),
+        zone_layers=list(zone_layers or []),
     )
 
 
@@ -732,6 +744,7 @@ def check_territory(
     sea_link_km: float = 30.0,
     input_warnings: list[dict] | None = None,
     cpts_id: str | None = None,
+    zones=None,
 ) -> Report:
     """Check a proposed territory against every rule of DESIGN.md §2.
 
@@ -756,6 +769,9 @@ def check_territory(
         Warnings from reading the input (default: the proposal's, plus those of resolving).
     cpts_id
         The proposal's CPTS id: the register entry with this id is not compared with it.
+    zones
+        Zone layers (:class:`~cpts_geo.inputs.zones.ZoneLayer`, paths, or a list of them): the
+        report's ``zones`` lists, for each layer and category present, the units and population.
 
     Returns
     -------
@@ -794,6 +810,7 @@ def check_territory(
         input_warnings=warnings,
         cpts_id=cpts_id,
         shared=shared,
+        zone_layers=None if zones is None else as_zone_layers(ref, zones),
     )
 
 
@@ -802,7 +819,7 @@ PREFETCH_CPTS = 50
 
 
 def check_register(
-    ref: Reference, register, *, min_population: int | None = 20_000, sea_link_km: float = 30.0
+    ref: Reference, register, *, min_population: int | None = 20_000, sea_link_km: float = 30.0, zones=None
 ) -> RegisterReport:
     """Check every CPTS of a register, and the register as a whole.
 
@@ -819,8 +836,8 @@ def check_register(
     register
         A :class:`cpts_geo.inputs.Register` (or any object with a ``table`` of ``cpts_id``,
         ``cpts_nom``, ``code_insee``; optional ``line``, and ``warnings``).
-    min_population, sea_link_km
-        As for :func:`check_territory`.
+    min_population, sea_link_km, zones
+        As for :func:`check_territory` (each CPTS's report lists the zones it touches).
 
     Returns
     -------
@@ -845,6 +862,7 @@ def check_register(
             c = position.get(str(cid)) if cid is not None else line_cpts.get(w.get("line"))
             if c is not None:
                 per_cpts.setdefault(c, []).append(w)
+    zone_layers = None if zones is None else as_zone_layers(ref, zones)
     reports = []
     members_all = index.members()
     if len(members_all) > PREFETCH_CPTS:
@@ -866,6 +884,7 @@ def check_register(
                 input_warnings=per_cpts.get(c, []),
                 cpts_id=str(index.ids[c]),
                 shared=members[register.shared_mask[members]],
+                zone_layers=zone_layers,
             )
         )
 

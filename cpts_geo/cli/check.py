@@ -26,12 +26,15 @@ from cpts_geo.cli.options import (
     option,
     param_texts,
     read_register_warned,
+    read_zone_layers,
     reading_kwargs,
     reading_options,
     run_provenance,
     sea_link_option,
     strict_option,
     warn_inputs,
+    zone_paths,
+    zones_options,
 )
 
 #: Suffixes of ``-o`` for a report (text, JSON, HTML or PDF, chosen by ``--format`` or the suffix).
@@ -84,6 +87,7 @@ _REPORTS = (".txt", ".json", ".html", ".htm", ".pdf")
 @online_option
 @offline_option
 @reading_options()
+@zones_options
 @click.pass_context
 @handle_errors
 def check_cmd(
@@ -146,9 +150,10 @@ def check_cmd(
         raise click.UsageError("--format pdf : indiquez le fichier PDF à écrire avec -o", ctx=ctx)
     if existing_layer is not None and existing_path is None:
         raise click.UsageError("--existing-layer : sans objet sans --existing", ctx=ctx)
-    inputs = input_paths(ctx, proposal_path, existing_path)
+    inputs = input_paths(ctx, proposal_path, existing_path, *zone_paths())
     check_output_paths(ctx, [output], inputs)
     ref = load_ref(ctx)
+    zones = read_zone_layers(ref)
     # --skip-rows is for the proposal; --prefer and --crs for both files.
     proposal = _read_one(ref, proposal_path, {"sheet": sheet, "departement": departement, "layer": layer})
     register = _read_existing(ref, existing_path, existing_layer)
@@ -160,6 +165,7 @@ def check_cmd(
         min_population=min_population,
         sea_link_km=sea_link_km,
         cpts_id=cpts_id,
+        zones=zones,
     )
     if cpts_id is None:
         _hint_perimeter_change(report)
@@ -187,7 +193,8 @@ def check_cmd(
         prov = run_provenance(
             ctx,
             ref,
-            files=[("Proposition", proposal_path), ("Registre", existing_path)],
+            files=[("Proposition", proposal_path), ("Registre", existing_path)]
+            + [("Zones", p) for p in zone_paths()],
             parameters=param_texts(min_population=min_population, sea_link_km=sea_link_km),
             register=register,
         )
@@ -228,8 +235,8 @@ def _read_one(ref, proposal_path: Path, options: dict):
     return proposal
 
 
-def _check_read(ref, proposal, register, *, name, min_population, sea_link_km, cpts_id):
-    """Check a proposal that was read."""
+def _check_read(ref, proposal, register, *, name, min_population, sea_link_km, cpts_id, zones=None):
+    """Check a proposal that was read (``zones``: the layers of ``--zones``, read once)."""
     from cpts_geo.checks.rules import check_territory
 
     report = check_territory(
@@ -240,6 +247,7 @@ def _check_read(ref, proposal, register, *, name, min_population, sea_link_km, c
         min_population=min_population,
         sea_link_km=sea_link_km,
         cpts_id=cpts_id,
+        zones=zones,
     )
     log.info("Règles vérifiées : %s", _verdict_rules(report))
     return report
@@ -306,7 +314,7 @@ def _check_batch(
 
     items = proposal_paths_of(paths)
     files = [p for p in items if isinstance(p, Path)]
-    inputs = input_paths(ctx, *files, existing_path)
+    inputs = input_paths(ctx, *files, existing_path, *zone_paths())
     targets = []
     if reports_dir is not None:
         if reports_dir.exists() and not reports_dir.is_dir():
@@ -315,6 +323,7 @@ def _check_batch(
         targets = _report_targets(files, reports_dir, _REPORT_SUFFIX[report_fmt])  # type: ignore[index]
     check_output_paths(ctx, [output, *targets], inputs)
     ref = load_ref(ctx)
+    zones = read_zone_layers(ref)
     register = _read_existing(ref, existing_path, existing_layer)
     params = param_texts(min_population=min_population, sea_link_km=sea_link_km)
     entries: list[BatchEntry] = []
@@ -333,6 +342,7 @@ def _check_batch(
                 min_population=min_population,
                 sea_link_km=sea_link_km,
                 cpts_id=None,
+                zones=zones,
             )
             if targets:
                 _write_report(
@@ -488,6 +498,7 @@ def _write_pdf(page: str, output: Path, inputs) -> None:
     "--sheet", help="Registre XLSX : la feuille à lire (par défaut : la première qui contient des communes)."
 )
 @reading_options()
+@zones_options
 @click.pass_context
 @handle_errors
 def check_register_cmd(
@@ -502,11 +513,14 @@ def check_register_cmd(
     fmt = format_for(fmt, output)
     if fmt == "html":
         raise click.UsageError("check-register : formats disponibles text et json", ctx=ctx)
-    inputs = input_paths(ctx, register_path)
+    inputs = input_paths(ctx, register_path, *zone_paths())
     check_output_paths(ctx, [output], inputs)
     ref = load_ref(ctx)
+    zones = read_zone_layers(ref)
     register = read_register_warned(register_path, ref, layer, sheet=sheet)
-    report = check_register(ref, register, min_population=min_population, sea_link_km=sea_link_km)
+    report = check_register(
+        ref, register, min_population=min_population, sea_link_km=sea_link_km, zones=zones
+    )
     log.info("%s CPTS vérifiées : %s", len(report.reports), _status_label(report.status))
     if special:
         from cpts_geo.outputs.spreadsheets import register_workbook, source_rows

@@ -187,6 +187,8 @@ def coverage_map(
     if len(layers.shared):
         _add_shared(m, layers.shared)
     _add_extra_layers(m, extra_layers, layers.extra)
+    if cov.zone_layers:
+        _add_zones(m, ref, cov, tolerance_m, decimals)
     _add_subdivided(m, layers)
     _add_outlines(m, layers)
     _add_share_legend(m)
@@ -354,6 +356,23 @@ def _add_extra_layers(m, extra_layers: list[TerritoryLayer], geometries: list[gp
             show=layer.show,
             legend=layer.legend,
         )
+
+
+def _add_zones(m, ref: Reference, cov, tolerance_m: float | None, decimals: int | None) -> None:
+    """The zone layers of the coverage (``zones``), over the units of the area, hatched by category."""
+    from cpts_geo.maps.styles import DETAIL
+    from cpts_geo.maps.zones import add_zone_overlays, zone_overlays
+
+    tol, dec = DETAIL[cov.scope["level"]]
+    assert cov.units is not None
+    overlays = zone_overlays(
+        ref,
+        cov.zone_layers,
+        within=cov.units.index[cov.in_scope],
+        tolerance_m=tol if tolerance_m is None else tolerance_m,
+        decimals=dec if decimals is None else decimals,
+    )
+    add_zone_overlays(m, overlays)
 
 
 def _add_subdivided(m, layers: CoverageLayers) -> None:

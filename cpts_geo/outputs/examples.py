@@ -37,6 +37,10 @@ EXAMPLE_FILES = {
     "seulement (compare-registers : rapprochement par territoire, alias, homonyme)",
     "data/examples/indicateurs_synthetiques.csv": "indicateurs communaux SYNTHÉTIQUES (tirés au hasard) "
     "pour le carnet de diagnostic",
+    "data/examples/zonage_medecins_fictif.csv": "zonage médecins FICTIF par commune "
+    "(1_ZIP, 2_ZAC, 4_HZ) pour --zones",
+    "data/examples/zones_rouges_fictives.csv": "« zones rouges » FICTIVES : liste d'EPCI (SIREN ou nom) pour --zones",
+    "data/examples/qpv_fictifs.geojson": "quartiers FICTIFS (polygones, comme les QPV) pour --zones",
     "data/examples/README.md": "description des exemples (en anglais)",
     "notebooks/01_diagnostic_territoire.ipynb": "carnet Jupyter : diagnostic d'un territoire proposé, "
     "export HTML à joindre",
@@ -53,6 +57,8 @@ EXAMPLE_COMMANDS = [
     "cpts-geo coverage data/examples/registre_fictif_pays_de_la_loire.csv --region 52 -o couverture.xlsx",
     "cpts-geo coverage-map data/examples/registre_fictif_pays_de_la_loire.csv --region 52 "
     "-o carte.html --gpkg couverture.gpkg",
+    "cpts-geo coverage data/examples/registre_fictif_pays_de_la_loire.csv --region 52 "
+    '--zones data/examples/zones_rouges_fictives.csv --zones-name "Zones rouges"',
     "cpts-geo suggest --existing data/examples/registre_fictif_pays_de_la_loire.csv "
     "--departement 49 -o propositions.xlsx",
     "jupyter lab notebooks/  (après pip install 'cpts-geo[notebook]')",

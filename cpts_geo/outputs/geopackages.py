@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -35,6 +36,7 @@ __all__ = [
     "write_suggest_gpkg",
     "write_territory_gpkg",
     "output_crs",
+    "zone_layers",
 ]
 
 
@@ -139,6 +141,37 @@ def _departement_layer(deps: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     )
 
 
+def zone_layers(
+    ref: Reference, layers, *, within=None, figures: list[dict] | None = None
+) -> dict[str, tuple]:
+    """One layer per zone layer (``zones_<nom>``), hatched by category as on the HTML maps: the
+    features of :func:`cpts_geo.maps.zones.zone_overlays` (unsimplified), with ``categorie``,
+    ``nom``, ``communes``, ``population``; ``figures`` (a coverage entry's ``zones``) add
+    ``population_couverte``, ``part_couverte`` and ``population_aci`` by category."""
+    import re
+    import unicodedata
+
+    from cpts_geo.maps.zones import zone_overlays
+
+    out: dict[str, tuple] = {}
+    for o in zone_overlays(ref, layers, within=within, tolerance_m=0.0, decimals=6):
+        ascii_name = unicodedata.normalize("NFKD", o.name).encode("ascii", "ignore").decode()
+        key = "zones_" + (re.sub(r"[^a-z0-9]+", "_", ascii_name.lower()).strip("_")[:40] or "couche")
+        while key in out:
+            key += "_2"
+        f = o.features.drop(columns=["color", "pattern"]).rename(columns={"category": "categorie"})
+        if figures is not None:
+            mine = {z["category"]: z for z in figures if z["layer"] == o.name}
+            f["population_couverte"] = [mine.get(c, {}).get("population_covered", 0) for c in f["categorie"]]
+            f["part_couverte"] = [mine.get(c, {}).get("share_covered", 0.0) for c in f["categorie"]]
+            f["population_aci"] = [
+                mine.get(c, {}).get("population_covered_by_stage", {}).get("aci", 0) for c in f["categorie"]
+            ]
+        qml = _qgis.zone_qml([(c, p_["color"], p_["angle"]) for (c, _), p_ in zip(o.legend, o.patterns)])
+        out[key] = (gpd.GeoDataFrame(f, geometry=f.geometry, crs=4326), qml, f"Zones : {o.name}")
+    return out
+
+
 def coverage_layers(ref: Reference, cov: Coverage) -> dict[str, tuple]:
     """Layers of a :class:`~cpts_geo.steering.coverage.Coverage`: CPTS by stage, white zones (one per
     département), units in several CPTS (one per set of CPTS), the communes declared shared (when
@@ -172,6 +205,13 @@ def coverage_layers(ref: Reference, cov: Coverage) -> dict[str, tuple]:
             _shared_layer(layers.shared),
             _qgis.shared_qml(),
             "Communes partagées déclarées",
+        )
+    if cov.zone_layers:
+        assert cov.units is not None
+        out.update(
+            zone_layers(
+                ref, cov.zone_layers, within=cov.units.index[cov.in_scope], figures=cov.area.get("zones")
+            )
         )
     out["departements"] = (
         _departement_layer(layers.departements),
@@ -255,6 +295,9 @@ def territory_layers(ref: Reference, report, *, existing=None) -> dict[str, tupl
             "CPTS existantes voisines",
         )
     layers["communes"] = (ug, _qgis.territory_units_qml("constat"), "Communes et constats")
+    zl = getattr(report, "zone_layers", None)
+    if zl:
+        layers.update(zone_layers(ref, zl, within=[*codes, *ref.neighbours_of_codes(codes)]))
     layers["contour_territoire"] = (outline, _qgis.territory_outline_qml(), "Contour du territoire")
     return layers
 
@@ -308,12 +351,12 @@ def output_crs(ref: Reference, layers: dict[str, tuple]) -> int:
     if not boxes:
         return 4326
     lo, hi = np.min([b[:2] for b in boxes], axis=0), np.max([b[2:] for b in boxes], axis=0)
-    zones = _zone_boxes(ref)
-    inside = [epsg for epsg, z in zones.items() if (lo >= z[:2]).all() and (hi <= z[2:]).all()]
+    by_zone = _zone_boxes(ref)
+    inside = [epsg for epsg, z in by_zone.items() if (lo >= z[:2]).all() and (hi <= z[2:]).all()]
     return int(inside[0]) if len(inside) == 1 else 4326
 
 
-def _zone_boxes(ref: Reference) -> dict[int, object]:
+def _zone_boxes(ref: Reference) -> dict[int, Any]:
     """The bounding box (degrees, widened by 0.5°: a neighbour's polygon may reach the sea beyond
     the zone's units) of each zone of the reference, by EPSG code; kept on the reference."""
     import numpy as np

@@ -94,6 +94,40 @@ def _rule_section(r: RuleResult) -> str:
     return "\n".join(parts)
 
 
+def _zones_section(report: Report) -> str:
+    """The zones of the territory (``--zones``): one row per layer and category present, its
+    communes (polygons: with the share of their area and the polygons' names) and population;
+    a layer absent from the territory says so. ``""`` without zone layers."""
+    if report.zones is None:
+        return ""
+    rows = []
+    for z in report.zones:
+        units = "; ".join(
+            f"{u['nom']} ({u['code']})"
+            + (
+                f", {fr_share(u['share'])} de sa surface : {', '.join(u['polygones'])}"
+                if "share" in u
+                else ""
+            )
+            for u in z["units"]
+        )
+        rows.append(
+            f"<tr><td>{_e(z['layer'])}</td><td>{_e(z['category'])}</td><td class=n>{fr_int(z['n_units'])}</td>"
+            f"<td class=n>{fr_int(z['population'])}</td><td>{_e(units)}</td></tr>"
+        )
+    present = {z["layer"] for z in report.zones}
+    rows += [
+        f"<tr><td>{_e(layer.name)}</td><td colspan=4>aucune commune du territoire dans ces zones</td></tr>"
+        for layer in report.zone_layers
+        if layer.name not in present
+    ]
+    return (
+        '<h2>Zones</h2>\n<table class="zones"><thead><tr><th>Couche</th><th>Catégorie</th>'
+        "<th class=n>Communes</th><th class=n>Population</th><th>Communes (polygones : part de leur surface)</th>"
+        f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
 def _join_wrapped(lines: list[str]) -> list[str]:
     """Undo the terminal wrapping of detail lines (continuations are indented further)."""
     out: list[str] = []
@@ -211,6 +245,7 @@ def report_html(
         online=online,
         sea_links=sea,
         detached=detached,
+        zones=getattr(report, "zone_layers", ()),
     )
     page = render_map(m)
     units = sorted(report.units, key=lambda u: (-u["population"], u["code"]))
@@ -264,6 +299,7 @@ def report_html(
 {img}
 <h2>Détail des règles</h2>
 {"".join(_rule_section(r) for r in report.rules)}
+{_zones_section(report)}
 <h2>Communes du territoire ({fr_int(len(units))})</h2>
 <table class="communes"><thead><tr><th>Code INSEE</th><th>Commune</th><th class=n>Population</th>
 <th class=n>Part</th><th>EPCI</th><th>Département</th></tr></thead><tbody>{commune_rows}</tbody>

@@ -53,6 +53,7 @@ __all__ = [
     "white_zone_qml",
     "write_layer_styles",
     "write_styled_gpkg",
+    "zone_qml",
 ]
 
 #: The QGIS version the QML is written for (a later QGIS reads it; 3.28 is the LTR of 2023).
@@ -604,6 +605,31 @@ def shared_qml() -> str:
         _tail(r)
 
     return _document(fill_renderer)
+
+
+def zone_qml(categories: Iterable[tuple[str, str, float]], attribute: str = "categorie") -> str:
+    """A zone layer (``--zones``) hatched by category, as the HTML maps' overlays:
+    ``(category, colour, angle)`` per category, lines of the colour at that angle over a light
+    fill of it, outline of the colour."""
+    cats = [
+        (
+            c,
+            c,
+            color,
+            color,
+            {
+                "fill_opacity": 0.12,
+                "stroke_width_mm": round(1.6 * MM_PER_PX, 3),
+                "hatched": True,
+                "hatch_color": color,
+                "hatch_width_mm": round(2.4 * MM_PER_PX, 3),
+                "hatch_spacing_mm": round(8 * MM_PER_PX, 3),
+                "hatch_angle": float(angle) % 180,  # -45 is written 135, as QGIS writes it
+            },
+        )
+        for c, color, angle in categories
+    ]
+    return qml_categorized(attribute, cats)
 
 
 def overlap_qml() -> str:

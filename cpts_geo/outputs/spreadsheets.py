@@ -150,7 +150,7 @@ def report_workbook(ref, report) -> list[Sheet]:
     )
     epcis["entier"] = ["oui" if w else "non" for w in epcis["whole"]]
     title = f"Vérification du territoire : {report.territory.get('name', '')}"
-    return [
+    sheets = [
         Sheet(
             "Synthèse",
             _summary_frame(report),
@@ -161,6 +161,50 @@ def report_workbook(ref, report) -> list[Sheet]:
         Sheet("Communes", _units_frame(ref, report), _UNIT_COLUMNS),
         Sheet("EPCI", epcis, _EPCI_COLUMNS),
     ]
+    if getattr(report, "zones", None) is not None:
+        sheets.append(_report_zone_sheet([(None, report)]))
+    return sheets
+
+
+_ZONE_UNIT_COLUMNS = [
+    Column("couche", "Couche de zones"),
+    Column("categorie", "Catégorie"),
+    Column("code", "Code INSEE", "code"),
+    Column("nom", "Commune"),
+    Column("population", "Population", "int"),
+    Column("part_surface", "Part de sa surface dans la zone (polygones)", "percent", digits=1),
+    Column("polygones", "Polygones"),
+]
+
+
+def _report_zone_sheet(reports) -> Sheet:
+    """One row per (CPTS,) layer, category and unit of the zones of ``reports``."""
+    rows = []
+    for cpts_id, rep in reports:
+        for z in rep.zones or []:
+            for u in z["units"]:
+                row = (
+                    {} if cpts_id is None else {"cpts_id": cpts_id, "cpts_nom": rep.territory.get("name", "")}
+                )
+                row.update(
+                    {
+                        "couche": z["layer"],
+                        "categorie": z["category"],
+                        "code": u["code"],
+                        "nom": u["nom"],
+                        "population": u["population"],
+                        "part_surface": u.get("share"),
+                        "polygones": " ; ".join(u.get("polygones", [])),
+                    }
+                )
+                rows.append(row)
+    columns = (
+        [Column("cpts_id", "Identifiant CPTS", "code"), Column("cpts_nom", "CPTS")]
+        if any(c is not None for c, _ in reports)
+        else []
+    ) + _ZONE_UNIT_COLUMNS
+    frame = pd.DataFrame(rows, columns=[c.key for c in columns])
+    return Sheet("Zones", frame, columns, title="Communes du territoire dans les zones données (--zones)")
 
 
 # ---- check-register ---------------------------------------------------------------------------
@@ -279,7 +323,11 @@ def register_workbook(rr, register=None) -> list[Sheet]:
             title="Communes partagées ou en chevauchement entre CPTS",
         ),
         Sheet("Communes enclavées", _enclave_frame(rr), _ENCLAVE_COLUMNS),
-    ]
+    ] + (
+        [_report_zone_sheet([(rep.cpts_id, rep) for rep in rr.reports])]
+        if any(getattr(rep, "zones", None) is not None for rep in rr.reports)
+        else []
+    )
 
 
 # ---- check of several proposals ----------------------------------------------------------------
@@ -377,6 +425,8 @@ def _coverage_sheet(name: str, entries: list[dict]) -> Sheet:
     for e in entries:
         rec: dict = {}
         for k, v in e.items():
+            if k == "zones":  # a sheet of their own (_coverage_zone_sheet)
+                continue
             if isinstance(v, dict):
                 pattern = _STAGE_DICT_HEADERS.get(k, k + " — {stage}")
                 for sk, sv in v.items():
@@ -408,11 +458,61 @@ def coverage_workbook(cov) -> list[Sheet]:
     Every key of the coverage entries becomes a column; dict-valued keys (``by_stage``,
     ``population_covered_by_stage``) one column per stage.
     """
-    return [
+    sheets = [
         _coverage_sheet("National", [cov.national]),
         _coverage_sheet("Régions", cov.regions),
         _coverage_sheet("Départements", cov.departements),
     ]
+    if "zones" in cov.national:
+        sheets.append(_coverage_zone_sheet(cov))
+    return sheets
+
+
+def _coverage_zone_sheet(cov) -> Sheet:
+    """The zones of every entry, one row per (level, area, layer, category)."""
+    from cpts_geo.inputs.stages import STAGE_LABELS
+
+    stages = list(cov.national["zones"][0]["population_covered_by_stage"]) if cov.national["zones"] else []
+    rows = []
+    for level, entries in (
+        ("national", [cov.national]),
+        ("région", cov.regions),
+        ("département", cov.departements),
+    ):
+        for e in entries:
+            for z in e.get("zones", []):
+                row = {
+                    "niveau": level,
+                    "code": e["code"],
+                    "nom": e["nom"],
+                    "couche": z["layer"],
+                    "categorie": z["category"],
+                    "population": z["population"],
+                    "population_covered": z["population_covered"],
+                    "share_covered": z["share_covered"],
+                }
+                row.update({f"stage.{s}": n for s, n in z["population_covered_by_stage"].items()})
+                rows.append(row)
+    columns = [
+        Column("niveau", "Niveau"),
+        Column("code", "Code", "code"),
+        Column("nom", "Nom"),
+        Column("couche", "Couche de zones"),
+        Column("categorie", "Catégorie"),
+        Column("population", "Population en zone", "int"),
+        Column("population_covered", "Population couverte", "int"),
+        Column("share_covered", "Part couverte", "percent", digits=1),
+    ] + [
+        Column(f"stage.{s}", f"Population couverte — {STAGE_LABELS[s]} (ou plus avancé)", "int")
+        for s in stages
+    ]
+    frame = pd.DataFrame(rows, columns=[c.key for c in columns])
+    return Sheet(
+        "Zones",
+        frame,
+        columns,
+        title="Couverture des zones données (--zones), chaque habitant compté une fois",
+    )
 
 
 # ---- suggest ----------------------------------------------------------------------------------

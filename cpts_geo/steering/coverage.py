@@ -37,9 +37,11 @@ from cpts_geo.checks.territory import aci_size_class
 from cpts_geo.inputs.read import as_register
 from cpts_geo.inputs.register import Register, register_from_frame
 from cpts_geo.inputs.stages import LEVEL_LABELS, LEVELS, STAGE_LABELS, STAGES, stage_key
+from cpts_geo.inputs.zones import as_zone_layers
 from cpts_geo.reference.areas import resolve_scope
 from cpts_geo.reference.units import Reference
 from cpts_geo.steering.by_stage import covered_by_stage_levels, population_covered_by_stage
+from cpts_geo.steering.zones import NOTE_ZONE_POLYGONS, NOTE_ZONES, zone_coverage, zone_coverage_lines
 
 __all__ = [
     "DEFAULT_GOAL",
@@ -191,7 +193,10 @@ class Coverage:
     separately), ``goal`` and ``progress`` (``cpts / goal``); régions and départements also have
     ``cpts_shared`` (how many of their CPTS also touch another région or département).
     ``min_stage`` is the stage the CPTS counted were restricted to (``None``: every CPTS);
-    ``funding`` an ACI funding estimate (:func:`with_funding`), or ``None``.
+    ``funding`` an ACI funding estimate (:func:`with_funding`), or ``None``. With zone layers,
+    each entry also has ``zones`` (:func:`cpts_geo.steering.zones.zone_coverage`): for each
+    layer and category, ``population``, ``population_covered``, ``share_covered`` and
+    ``population_covered_by_stage``.
     """
 
     national: dict
@@ -208,6 +213,8 @@ class Coverage:
     units: pd.DataFrame | None = field(default=None, repr=False, compare=False)
     min_stage: str | None = None
     funding: Any = field(default=None, repr=False, compare=False)
+    #: The zone layers whose coverage each entry's ``zones`` gives (what maps draw over it).
+    zone_layers: list = field(default_factory=list, repr=False, compare=False)
 
     @property
     def ref(self) -> Reference:
@@ -279,7 +286,9 @@ class Coverage:
         for level, r in rows:
             rec = {"niveau": level}
             for k, v in r.items():
-                if k == "by_stage":
+                if k == "zones":
+                    rec.update(_zone_columns(v))
+                elif k == "by_stage":
                     rec.update({f"cpts_{s}": n for s, n in v.items()})
                 elif k == "population_covered_by_stage":
                     rec.update({f"population_covered_{s}": n for s, n in v.items()})
@@ -389,6 +398,8 @@ class Coverage:
                 )
             other = "une autre région" if by == "region" else "un autre département"
             lines.append(f"(À cheval : CPTS qui touchent aussi {other} ; comptées dans chaque ligne.)")
+        if "zones" in a:
+            lines += ["", *zone_coverage_lines(a["zones"])]
         lines += ["", *(f"Note : {n}" for n in self.notes)]
         if self.funding is not None:
             lines += ["", self.funding.to_text()]
@@ -469,6 +480,18 @@ class Coverage:
             return []
         other = "une autre région" if level == "region" else "un autre département"
         return [f"  dont {fr_number(a['cpts_shared'])} à cheval sur {other}"]
+
+
+def _zone_columns(zones: list[dict]) -> dict:
+    """The zones of an entry as columns of :meth:`Coverage.to_frame`:
+    ``zones:<layer>:<category>:population``, ``...:population_covered``, ``...:population_covered_<stage>``."""
+    out: dict[str, Any] = {}
+    for z in zones:
+        key = f"zones:{z['layer']}:{z['category']}"
+        out[f"{key}:population"] = z["population"]
+        out[f"{key}:population_covered"] = z["population_covered"]
+        out.update({f"{key}:population_covered_{s}": n for s, n in z["population_covered_by_stage"].items()})
+    return out
 
 
 def _aggregate(
@@ -630,6 +653,7 @@ def coverage_summary(
     goal: float = DEFAULT_GOAL,
     table: pd.DataFrame | None = None,
     min_stage: str | None = None,
+    zones=None,
 ) -> Coverage:
     """Coverage of a register nationally, by région and by département.
 
@@ -652,6 +676,11 @@ def coverage_summary(
     min_stage
         Count only the CPTS at this stage or a more advanced one (one of :data:`STAGES`): every
         figure, white zones and overlaps included, is then about them (:func:`at_least_stage`).
+    zones
+        Zone layers (:class:`~cpts_geo.inputs.zones.ZoneLayer`, paths, or a list of them): each
+        entry gets ``zones``, for each layer and category the population in the zone (each
+        inhabitant once), covered by a CPTS and covered by stage
+        (:func:`cpts_geo.steering.zones.zone_coverage`).
 
     Each entry's ``population_covered_by_stage`` is cumulative from the most advanced stage
     (:mod:`cpts_geo.steering.by_stage`): ``aci`` counts the inhabitants of units in at least one CPTS under
@@ -702,31 +731,48 @@ def coverage_summary(
         shared_by_stage=None if shared_by_stage is None else shared_by_stage["national"].set_axis(nat.index),
     )[0]
     national["goal"] = round(goal, 1) if not float(goal).is_integer() else int(goal)
+    regions = _entries(
+        regs,
+        ref.regions["nom"],
+        by_stage["regions"],
+        shared_by_stage=None if shared_by_stage is None else shared_by_stage["regions"],
+    )
+    departements = _entries(
+        deps,
+        ref.departements["nom"],
+        by_stage["departements"],
+        extra={"region": region_of},
+        shared_by_stage=None if shared_by_stage is None else shared_by_stage["departements"],
+    )
+    layers = as_zone_layers(ref, zones)
+    notes = (
+        [NOTE_MULTI, NOTE_UNITS, NOTE_BY_STAGE]
+        + ([NOTE_SHARED_STAGE] if shared_by_stage is not None else [])
+        + ([note_min_stage(min_stage)] if min_stage else [])
+    )
+    if layers:
+        figures = zone_coverage(table, links, stages, layers)
+        national["zones"] = figures["national"]["FR"]
+        for r in regions:
+            r["zones"] = figures["regions"][r["code"]]
+        for r in departements:
+            r["zones"] = figures["departements"][r["code"]]
+        notes.append(NOTE_ZONES)
+        if any(z.kind == "polygones" for z in layers):
+            notes.append(NOTE_ZONE_POLYGONS)
     return Coverage(
         register=register,
         units=table.drop(columns="_nation"),
         national=national,
-        regions=_entries(
-            regs,
-            ref.regions["nom"],
-            by_stage["regions"],
-            shared_by_stage=None if shared_by_stage is None else shared_by_stage["regions"],
-        ),
-        departements=_entries(
-            deps,
-            ref.departements["nom"],
-            by_stage["departements"],
-            extra={"region": region_of},
-            shared_by_stage=None if shared_by_stage is None else shared_by_stage["departements"],
-        ),
+        regions=regions,
+        departements=departements,
         scope=scope,
         goal=national["goal"],
         vintage=ref.vintage,
         source=str(getattr(register, "source", "") or ""),
         min_stage=min_stage,
-        notes=[NOTE_MULTI, NOTE_UNITS, NOTE_BY_STAGE]
-        + ([NOTE_SHARED_STAGE] if shared_by_stage is not None else [])
-        + ([note_min_stage(min_stage)] if min_stage else []),
+        notes=notes,
+        zone_layers=layers,
     )
 
 

@@ -62,10 +62,10 @@ def usage_error(res, usage: str, help_command: str, message: str) -> None:
 
 def test_unknown_option():
     usage_error(
-        run("check", "--nope-nope"),
+        run("check", "--xyzzy"),  # close to no option of check (« --nope-nope » is to --zones-name)
         "cpts-geo check [OPTIONS] PROPOSITION...",
         "cpts-geo check",
-        "option inconnue : « --nope-nope »",
+        "option inconnue : « --xyzzy »",
     )
 
 
