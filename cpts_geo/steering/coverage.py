@@ -821,6 +821,9 @@ def with_funding(coverage: Coverage, table=None, *, stages=("aci",), version: st
     if coverage.scope["level"] != "national":
         col = "regions" if coverage.scope["level"] == "region" else "departements"
         est.per_cpts = est.per_cpts[[coverage.scope["code"] in a for a in est.per_cpts[col]]]
+        word = "région" if coverage.scope["level"] == "region" else "département"
+        est.area = f"{word} {coverage.area['nom']} ({coverage.area['code']})"
+        est.area_key = (coverage.scope["level"], str(coverage.area["code"]))
     est.notes = [*est.notes, *([NOTE_FUNDING_TABLE] if shipped else [])]
     if est.table_source and not shipped:
         est.notes.append(f"Tableau de financement lu : {est.table_source}.")

@@ -276,7 +276,11 @@ class FundingEstimate:
     by_departement, by_region
         Indexed by code: ``cpts``, ``montant_max_eur`` and ``cpts_sans_montant``.
     national
-        ``{"cpts", "montant_max_eur", "cpts_sans_montant"}``.
+        ``{"cpts", "montant_max_eur", "cpts_sans_montant"}``: every CPTS of the register.
+    area
+        The area of the coverage it goes with (« département Maine-et-Loire (49) »), empty for
+        the nation: the text then says that its first total is the whole register's, the area's
+        being in its rows.
     """
 
     per_cpts: pd.DataFrame
@@ -288,6 +292,8 @@ class FundingEstimate:
     excluded: int = 0
     table_source: str = ""
     notes: list[str] = field(default_factory=list)
+    area: str = ""
+    area_key: tuple[str, str] | None = None
 
     def to_dict(self) -> dict:
         """JSON: ``estimate`` (true), ``version``, ``stages``, ``national``, ``departements``,
@@ -397,11 +403,23 @@ class FundingEstimate:
         n = self.national
         stages = ", ".join(STAGE_LABELS.get(s, s) for s in self.stages)
         unknown = int(n.get("cpts_taille_inconnue", 0))
-        lines = [
-            f"Estimation du financement ACI (barème {self.version}) — CPTS au stade : {stages}",
-            f"Enveloppe annuelle maximale estimée : {_eur_range(n, unknown)} pour "
-            f"{fr_plural(n['cpts'], 'CPTS', 'CPTS')}",
-        ]
+        lines = [f"Estimation du financement ACI (barème {self.version}) — CPTS au stade : {stages}"]
+        if self.area and self.area_key is not None:
+            level, code = self.area_key
+            frame = self.by_region if level == "region" else self.by_departement
+            if code in frame.index:
+                r = frame.loc[code]
+                lines.append(
+                    f"Enveloppe annuelle maximale estimée, {self.area} : "
+                    f"{_eur_range(r, int(r.get('cpts_taille_inconnue', 0)))} pour "
+                    f"{fr_plural(r['cpts'], 'CPTS', 'CPTS')} qui la touchent"
+                )
+            else:
+                lines.append(f"Aucune CPTS comptée dans la zone ({self.area}).")
+        lines.append(
+            f"Enveloppe annuelle maximale estimée{', registre entier' if self.area else ''} : "
+            f"{_eur_range(n, unknown)} pour {fr_plural(n['cpts'], 'CPTS', 'CPTS')}"
+        )
         if unknown:
             lines.append(
                 f"  dont {fr_plural(unknown, 'CPTS', 'CPTS')} de taille inconnue (communes déclarées "

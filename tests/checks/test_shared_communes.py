@@ -415,8 +415,11 @@ def test_nice_funding_is_a_range_not_three_times_the_largest_envelope(register_c
     assert (nice_cpts["taille_min"] < 4).all()
     assert f.national["montant_max_eur_bas"] < f.national["montant_max_eur_haut"]
     assert f.national["cpts_taille_inconnue"] == 5  # three for Nice, two for Toulon
-    line = f.to_text().splitlines()[1]
-    assert line.startswith("Enveloppe annuelle maximale estimée : entre ")
+    lines = f.to_text().splitlines()
+    assert lines[1].startswith(
+        "Enveloppe annuelle maximale estimée, département Alpes-Maritimes (06) : entre "
+    )
+    assert lines[2].startswith("Enveloppe annuelle maximale estimée, registre entier : entre ")
 
 
 def test_nice_counts_once_at_the_most_advanced_stage_of_its_cpts(tmp_path, ref):

@@ -766,3 +766,24 @@ def test_a_commune_declared_shared_in_both_registers_is_no_new_overlap(ref):
     assert [u["code"] for u in register_changes(ref, undeclared, new).coverage["overlaps_resolved"]] == [
         "06088"
     ]
+
+
+def test_funding_of_an_area_leads_with_the_area_s_total(ref):
+    """``coverage --departement 49 --funding`` led with the whole register's envelope (39 CPTS,
+    10.5 M€) as if it were the département's."""
+    from cpts_geo.inputs.read import read_register
+    from cpts_geo.reference.units import default_data_dir
+    from cpts_geo.steering.coverage import coverage_summary, with_funding
+
+    register = read_register(default_data_dir() / "examples" / "registre_fictif_pays_de_la_loire.csv", ref)
+    lines = with_funding(coverage_summary(ref, register, departement="49")).funding.to_text().splitlines()
+    assert lines[1] == (
+        "Enveloppe annuelle maximale estimée, département Maine-et-Loire (49) : 2\u00a0287\u00a0000 € "
+        "pour 7 CPTS qui la touchent"
+    )
+    assert (
+        lines[2]
+        == "Enveloppe annuelle maximale estimée, registre entier : 10\u00a0540\u00a0000 € pour 39 CPTS"
+    )
+    national = with_funding(coverage_summary(ref, register)).funding.to_text().splitlines()
+    assert national[1].startswith("Enveloppe annuelle maximale estimée : 10\u00a0540\u00a0000 €")
