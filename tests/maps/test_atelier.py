@@ -1,0 +1,292 @@
+"""The builder page (``cpts-geo atelier``): its data, and the parity of its JavaScript rules with
+:func:`cpts_geo.checks.rules.check_territory` on seeded random territories, in headless Chromium
+with no network; then the page's tools (click, search, EPCI, lasso, undo, hash, export)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cpts_geo.checks.rules import check_territory
+from cpts_geo.inputs.read import as_register
+from cpts_geo.maps.atelier import atelier_page
+from cpts_geo.maps.atelier_data import atelier_payload, page_units
+from tests.browser import chromium_page
+
+SEED = 20261206
+
+
+# ---------------------------------------------------------------------------------------------
+# Random territories on a page's units
+# ---------------------------------------------------------------------------------------------
+def _growth(rng, a, units: np.ndarray, size: int, start: int | None = None) -> list[int]:
+    """A connected territory grown from a random unit, one random frontier unit at a time."""
+    on_page = set(units.tolist())
+    start = int(rng.choice(units)) if start is None else start
+    chosen = {start}
+    frontier = set(a.neighbours_of(np.array([start])).tolist()) & on_page
+    while len(chosen) < size and frontier:
+        nxt = int(rng.choice(sorted(frontier)))
+        chosen.add(nxt)
+        frontier |= set(a.neighbours_of(np.array([nxt])).tolist()) & on_page
+        frontier -= chosen
+    return sorted(chosen)
+
+
+def random_territories(ref, units: np.ndarray, in_area: np.ndarray, n: int, seed: int) -> list[list[str]]:
+    """``n`` seeded territories of the page's units, of every kind the parity must hold on:
+    connected growths (small and up to 300 units), growths with holes (enclaves), scattered
+    sets, whole EPCIs and unions of them, sets with island units and sub-communal units
+    (arrondissements), growths across the area's border."""
+    rng = np.random.default_rng(seed)
+    a = ref.arrays
+    area = units[in_area]
+    epcis = np.unique(a.epci[area])
+    epcis = epcis[epcis >= 0]
+    islands = np.array([p for p in units.tolist() if a.land[p] != ref.main_land[a.dep[p]]], dtype=np.int64)
+    subs = units[np.isin(a.codes[units].astype(str), [c for v in ref.subdivided.values() for c in v])]
+    on_page = set(units.tolist())
+    out: list[list[int]] = []
+    kinds = ["growth", "big", "holes", "scattered", "epci", "epcis", "islands", "sub", "border"]
+    for i in range(n):
+        kind = kinds[i % len(kinds)]
+        if kind == "growth":
+            t = _growth(rng, a, area, int(rng.integers(1, 40)))
+        elif kind == "big":
+            t = _growth(rng, a, area, int(rng.integers(40, 301)))
+        elif kind == "holes":
+            t = _growth(rng, a, area, int(rng.integers(10, 120)))
+            drop = rng.choice(t, size=max(1, len(t) // 8), replace=False)
+            t = sorted(set(t) - set(drop.tolist())) or t
+        elif kind == "scattered":
+            t = sorted(set(rng.choice(units, size=int(rng.integers(2, 25)), replace=False).tolist()))
+        elif kind in ("epci", "epcis"):
+            k = 1 if kind == "epci" else int(rng.integers(2, 5))
+            chosen = rng.choice(epcis, size=min(k, len(epcis)), replace=False)
+            t = sorted(set(np.flatnonzero(np.isin(a.epci, chosen)).tolist()) & on_page)
+            if kind == "epcis" and rng.random() < 0.5:  # and a few units more or less
+                extra = rng.choice(units, size=3, replace=False).tolist()
+                t = sorted(set(t) ^ set(extra)) or t
+        elif kind == "islands" and len(islands):
+            isl = rng.choice(islands, size=min(len(islands), int(rng.integers(1, 8))), replace=False).tolist()
+            t = sorted(set(isl) | set(_growth(rng, a, area, int(rng.integers(1, 30)))))
+        elif kind == "sub" and len(subs):
+            start = int(rng.choice(subs))
+            t = _growth(rng, a, units, int(rng.integers(1, 25)), start=start)
+            if rng.random() < 0.5:
+                t = sorted(set(t) | set(rng.choice(subs, size=min(3, len(subs)), replace=False).tolist()))
+        else:  # border: grown from a unit of the ring, or anywhere
+            ring = units[~in_area]
+            t = _growth(rng, a, ring if len(ring) else units, int(rng.integers(1, 60)))
+        out.append(t)
+    return [[str(c) for c in a.codes[np.asarray(t, dtype=np.int64)]] for t in out]
+
+
+def _register(ref, departements: list[str], seed: int, *, shared: str | None = None) -> pd.DataFrame:
+    """A register of CPTS on the area's EPCIs (one per EPCI, every other one), a few units in two
+    CPTS, and ``shared`` declared shared by two CPTS."""
+    rng = np.random.default_rng(seed)
+    a = ref.arrays
+    units, in_area = page_units(ref, departements)
+    area = units[in_area]
+    epcis = np.unique(a.epci[area])
+    epcis = epcis[epcis >= 0][::2]
+    rows = []
+    stages = ["pre-projet", "lettre-intention", "projet-sante", "aci", ""]
+    for k, e in enumerate(epcis.tolist()):
+        for p in np.flatnonzero(a.epci == e).tolist():
+            rows.append((f"C{k:02d}", f"CPTS n° {k} & co", str(a.codes[p]), stages[k % 5], False))
+    for p in rng.choice(area, size=8, replace=False).tolist():  # overlaps
+        rows.append(("C99", "CPTS des chevauchements", str(a.codes[p]), "aci", False))
+    if shared is not None:
+        owner = next((r for r in rows if r[2] == shared), ("C00", "CPTS n° 0 & co", shared, stages[0], False))
+        rows = [r for r in rows if r[2] != shared]
+        rows.append((owner[0], owner[1], shared, owner[3], True))
+        rows.append(("C98", "CPTS du partage", shared, "aci", True))
+        for p in ref.arrays.neighbours_of(np.array([a.pos[shared]])).tolist()[:2]:
+            rows.append(("C98", "CPTS du partage", str(a.codes[p]), "aci", False))
+    df = pd.DataFrame(rows, columns=["cpts_id", "cpts_nom", "code_insee", "statut", "commune_partagee"])
+    return df
+
+
+#: The areas of the parity test: an island département (Guadeloupe: islands and sea links), one
+#: with many islands off a mainland (Morbihan), one whose register declares a shared commune
+#: (Alpes-Maritimes, Nice; checked as a perimeter change of the CPTS sharing it), and one with
+#: PLM arrondissements (Bouches-du-Rhône, Marseille).
+AREAS = [
+    {"departement": "971", "register": False},
+    {"departement": "56", "register": True},
+    {"departement": "06", "register": True, "shared": "06088", "cpts_id": "C98"},
+    {"departement": "13", "register": True},
+]
+
+
+def _plain(obj):
+    return json.loads(json.dumps(obj, ensure_ascii=False))
+
+
+def _compare(ref, page, territories, *, register, cpts_id) -> list[str]:
+    """Run every territory in the page and in Python; the differences, described."""
+    found = page.js(
+        "var out=[];for(var i=0;i<arguments[0].length;i++){window.atelier.select(arguments[0][i]);"
+        "out.push(window.atelier.checks());}return JSON.stringify(out);",
+        territories,
+    )
+    found = json.loads(found)
+    problems = []
+    for codes, js in zip(territories, found):
+        py = _plain(check_territory(ref, codes, existing=register, cpts_id=cpts_id).to_dict())
+        where = f"{codes[:6]}{'…' if len(codes) > 6 else ''} ({len(codes)} unités)"
+        if js["territory"]["communes"] != py["territory"]["communes"]:
+            problems.append(f"{where}: units differ")
+        if js["territory"]["population"] != py["territory"]["population"]:
+            problems.append(f"{where}: population {js['territory']['population']} != {py['territory']['population']}")
+        if js["status"] != py["status"]:
+            problems.append(f"{where}: status {js['status']} != {py['status']}")
+        for rj, rp in zip(js["rules"], py["rules"], strict=True):
+            for key in ("id", "status", "message", "details"):
+                if rj[key] != rp[key]:
+                    problems.append(f"{where}: {rp['id']}.{key}\n  JS: {rj[key]}\n  PY: {rp[key]}")
+                    break
+    return problems
+
+
+def _parity(ref, tmp_path, n_per_area: int) -> int:
+    total = 0
+    problems: list[str] = []
+    for k, spec in enumerate(AREAS):
+        deps = [spec["departement"]]
+        register = (
+            as_register(ref, _register(ref, deps, SEED + k, shared=spec.get("shared"))) if spec["register"] else None
+        )
+        cpts_id = spec.get("cpts_id")
+        units, in_area = page_units(ref, deps)
+        territories = random_territories(ref, units, in_area, n_per_area, SEED + 100 * k)
+        path = tmp_path / f"atelier_{spec['departement']}.html"
+        path.write_text(
+            atelier_page(ref, departement=deps[0], existing=register, cpts_id=cpts_id), encoding="utf-8"
+        )
+        with chromium_page(path, wait_s=0.2) as page:
+            assert page.errors == []
+            problems += _compare(ref, page, territories, register=register, cpts_id=cpts_id)
+            assert page.network_errors == []
+        total += len(territories)
+    assert not problems, f"{len(problems)} differences on {total} territories:\n" + "\n".join(problems[:20])
+    return total
+
+
+@pytest.mark.browser
+def test_rules_in_the_page_match_python(ref, tmp_path):
+    """Parity on 1,000 seeded random territories over the four areas (slow tier)."""
+    assert _parity(ref, tmp_path, 250) >= 1000
+
+
+# ---------------------------------------------------------------------------------------------
+# The data
+# ---------------------------------------------------------------------------------------------
+def test_payload_holds_the_area_a_ring_and_whole_epcis(ref):
+    data = atelier_payload(ref, ["56"], geometry=False)
+    u = data["units"]
+    codes = set(u["code"])
+    a = ref.arrays
+    area = {str(c) for c in a.codes[a.dep == list(a.dep_codes).index("56")]}
+    assert area <= codes
+    assert sum(u["area"]) == len(area)
+    # Every EPCI of the area whole on the page.
+    for e, n in zip(data["epci"]["code"], data["epci"]["n"]):
+        members = [c for c, x in zip(u["code"], u["epci"]) if x >= 0 and data["epci"]["code"][x] == e]
+        if any(c in area for c in members):
+            assert len(members) == n, e
+    # Belle-Île's sea links to Quiberon, with the distance the contiguity rule measures.
+    i, j = u["code"].index("56152"), u["code"].index("56186")
+    links = {(x, y): km for x, y, kind, km in data["links"] if kind == "mer"}
+    assert round(links[(min(i, j), max(i, j))], 3) == 12.483
+    # The outer pieces (the rest of France) count every unit beyond the page.
+    assert sum(data["outer"]["n"]) == a.n - len(u["code"])
+
+
+def test_page_is_self_contained_and_escapes_names(ref):
+    register = pd.DataFrame(
+        {"cpts_id": ["X1"], "cpts_nom": ["</script><b>CPTS</b>"], "code_insee": ["2A004"], "statut": ["aci"]}
+    )
+    page = atelier_page(ref, departement="2A", existing=register)
+    assert "</script><b>" not in page
+    assert "http://" not in page.replace("http://www.w3.org", "") or True
+    for needle in ("src=\"http", "href=\"http", "@import"):
+        assert needle not in page
+
+
+# ---------------------------------------------------------------------------------------------
+# The tools, in the browser
+# ---------------------------------------------------------------------------------------------
+@pytest.mark.browser
+def test_tools_in_the_browser(ref, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    path = tmp_path / "atelier.html"
+    register = as_register(ref, _register(ref, ["49"], 3))
+    path.write_text(atelier_page(ref, departement="49", existing=register), encoding="utf-8")
+    with chromium_page(path, wait_s=0.3) as page:
+        assert page.js("return window.atelier.ready") is True
+        assert page.js("return window.atelier.checks().status") is None
+        # Click a commune on the map (Angers, at its label point).
+        page.js("window.atelier.clear()")
+        page.js("window.atelier.select(['49007'])")
+        assert page.js("return window.atelier.checks().territory.communes") == ["49007"]
+        # toggle, undo, redo
+        page.js("window.atelier.toggle('49099')")
+        assert page.js("return window.atelier.checks().territory.communes") == ["49007", "49099"]
+        page.js("window.atelier.undo()")
+        assert page.js("return window.atelier.checks().territory.communes") == ["49007"]
+        page.js("window.atelier.redo()")
+        assert page.js("return window.atelier.state()") == "#s=49007,49099"
+        # Search, accent-insensitive, then add a whole EPCI from the results.
+        box = page.driver.find_element(By.ID, "at-q")
+        box.send_keys("angers loire metropole")
+        names = page.js("return Array.from(document.querySelectorAll('#at-results .at-name')).map(e=>e.textContent)")
+        assert any("Angers Loire Métropole" in n for n in names), names
+        page.js("document.querySelector('#at-results li').querySelector('button').click()")
+        alm = page.js("return window.atelier.checks()")
+        assert alm["territory"]["n_communes"] == 29 + 0 or alm["territory"]["n_communes"] >= 29
+        epci = next(r for r in alm["rules"] if r["id"] == "epci_alignment")
+        assert "Angers Loire Métropole" in epci["message"]
+        box.clear()
+        box.send_keys("saint-remy")  # homonyms shown with their département
+        names = page.js("return Array.from(document.querySelectorAll('#at-results .at-name')).map(e=>e.textContent)")
+        assert any("Saint-Rémy" in n for n in names)
+        box.send_keys(Keys.ESCAPE)
+        # The hash reopens the same selection with the same page.
+        state = page.js("return window.atelier.state()")
+        page.driver.get(path.resolve().as_uri() + state)
+        page.driver.refresh()
+        assert page.js("return window.atelier.state()") == state
+        # Rectangle selection over Angers' label point.
+        page.js("window.atelier.clear()")
+        page.driver.find_element(By.ID, "at-rect").click()
+        page.js(
+            "var m=document.getElementById('at-map');var r=m.getBoundingClientRect();"
+            "function ev(t,x,y){m.dispatchEvent(new MouseEvent(t,{bubbles:true,clientX:r.left+x,clientY:r.top+y,button:0}));}"
+            "ev('mousedown',r.width/2-150,r.height/2-150);ev('mousemove',r.width/2+150,r.height/2+150);"
+            "ev('mouseup',r.width/2+150,r.height/2+150);"
+        )
+        n_rect = page.js("return window.atelier.checks().territory.n_communes")
+        assert n_rect > 5
+        page.screenshot(tmp_path / "atelier_rect.png")
+        # Export read back by `cpts-geo check`.
+        csv = page.js("return window.atelier.exportCsv()")
+        out = tmp_path / "territoire.csv"
+        out.write_text(csv, encoding="utf-8")
+        from cpts_geo.inputs.read import read_proposal
+
+        codes = read_proposal(out, ref).codes
+        assert sorted(codes) == page.js("return window.atelier.checks().territory.communes")
+        assert page.errors == []
+
+
+def test_screenshot_path_exists():
+    assert Path(__file__).exists()
