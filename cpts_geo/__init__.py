@@ -49,6 +49,7 @@ _EXPORTS = {
     "ACI_SIZE_BOUNDS": "checks.territory",
     "Territory": "checks.territory",
     "aci_size_class": "checks.territory",
+    "atelier_page": "maps.atelier",
 }
 
 __all__ = [
@@ -75,6 +76,7 @@ __all__ = [
     "aggregate_indicators",
     "as_register",
     "as_territory",
+    "atelier_page",
     "check_register",
     "check_territory",
     "coverage_summary",
@@ -129,6 +131,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
         read_register,
     )
     from cpts_geo.inputs.register import Register, register_from_frame
+    from cpts_geo.maps.atelier import atelier_page
     from cpts_geo.reference.resolve import Resolution
     from cpts_geo.reference.units import Reference, load_reference
     from cpts_geo.steering.coverage import Coverage, coverage_summary, coverage_table, cpts_table

@@ -20,8 +20,8 @@ Examples
 >>> import cpts_geo as cg
 >>> from cpts_geo.maps.atelier_data import atelier_payload
 >>> data = atelier_payload(cg.load_reference(), ["56"], geometry=False)
->>> data["units"]["code"][:2], data["params"]["sea_link_km"]
-(['22002', '22004'], 30.0)
+>>> sum(data["units"]["area"]), len(data["units"]["code"])  # Morbihan's units, and its ring
+(249, 339)
 """
 
 from __future__ import annotations
@@ -220,7 +220,9 @@ def atelier_payload(
         nb = local[a.indices[a.indptr[p] : a.indptr[p + 1]]]
         adj.append(sorted(nb[nb >= 0].tolist()) + [n + t for t in touching[i]])
 
-    land_ids, land_local = np.unique(np.r_[a.land[units], np.asarray(outer["land"], dtype=np.int64)], return_inverse=True)
+    land_ids, land_local = np.unique(
+        np.r_[a.land[units], np.asarray(outer["land"], dtype=np.int64)], return_inverse=True
+    )
     dep_ids, dep_local = np.unique(a.dep[units], return_inverse=True)
     reg_ids = np.unique(a.dep_region[dep_ids])
     epci_ids = np.unique(a.epci[units])
@@ -265,9 +267,7 @@ def atelier_payload(
             "pop": a.pop[units].astype(int).tolist(),
             "pos": units.tolist(),
             "dep": dep_local.tolist(),
-            "epci": epci_local[np.maximum(a.epci[units], 0)].tolist()
-            if len(epci_ids)
-            else [-1] * n,
+            "epci": np.where(a.epci[units] >= 0, epci_local[np.maximum(a.epci[units], 0)], -1).tolist(),
             "land": land_local[:n].tolist(),
             "zone": zone_local.tolist(),
             "isl": [int(x) for x in isl],
@@ -300,10 +300,6 @@ def atelier_payload(
         "register": reg_out,
         "selection": sel,
     }
-    # Units in no EPCI: -1 (epci_local of a clipped -1 would name the first EPCI).
-    if len(epci_ids):
-        e = a.epci[units]
-        data["units"]["epci"] = np.where(e >= 0, epci_local[np.maximum(e, 0)], -1).tolist()
     if geometry:
         data["geom"] = _geometries(ref, units)
     return data
