@@ -97,6 +97,37 @@ def unit_pairs_within(ref: Reference, positions: np.ndarray, max_km: float) -> l
     return out
 
 
+def _polygon_areas(ref: Reference, register, units: np.ndarray) -> list[list] | None:
+    """For a polygon register, the area (km², unrounded) each CPTS polygon covers of each page
+    unit, where it covers more than :data:`cpts_geo.inputs.read.CUT_BOUNDS` ``[0]`` of it, as
+    the overlap rule measures it (``[cpts_id, unit, km2]``); ``None`` for a register of
+    communes."""
+    import geopandas as gpd
+    import shapely
+
+    from cpts_geo.inputs.read import CUT_BOUNDS
+
+    polys = getattr(register, "geometries", None)
+    if polys is None or not len(polys):
+        return None
+    a = ref.arrays
+    geoms = ref.units.geometry.to_numpy()[units]
+    ok = np.flatnonzero(~shapely.is_missing(geoms))
+    out: list[list] = []
+    ui, pi = polys.sindex.query(geoms[ok], predicate="intersects")
+    ids = polys.index.astype(str).to_numpy()
+    for epsg in np.unique(a.epsg[units[ok[ui]]]).tolist() if len(ui) else []:
+        sel = a.epsg[units[ok[ui]]] == epsg
+        u = ref.projected(units[ok[ui[sel]]])
+        g = gpd.GeoSeries(polys.geometry.to_numpy()[pi[sel]], crs=polys.crs).to_crs(int(epsg)).to_numpy()
+        inter = shapely.area(shapely.intersection(u, g))
+        keep = inter > CUT_BOUNDS[0] * shapely.area(u)
+        for i, c, km2 in zip(ok[ui[sel]][keep].tolist(), ids[pi[sel]][keep].tolist(), (inter[keep] / 1e6).tolist()):
+            out.append([c, i, km2])
+    out.sort(key=lambda r: (r[1], r[0]))
+    return out
+
+
 def _outer_nodes(ref: Reference, units: np.ndarray) -> tuple[dict, list[list[int]]]:
     """The pieces of the land graph without the page's units that touch the page, and the
     page units each touches (see the module's docstring)."""
@@ -247,6 +278,7 @@ def atelier_payload(
             "stages": stages,
             "rows": np.c_[idx.row_cpts[keep], local[idx.row_pos[keep]]].tolist(),
             "shared": np.flatnonzero(register.shared_mask[units]).tolist(),
+            "areas": _polygon_areas(ref, register, units),
         }
 
     sel = sorted({int(local[a.pos[c]]) for c in selection if c in a.pos and local[a.pos[c]] >= 0})

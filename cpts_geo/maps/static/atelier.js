@@ -2,7 +2,7 @@
  * (atelier_rules.js) are checked on every change.
  *
  * window.atelier (stable, documented in the README):
- *   ready          true once the page is drawn
+ *   ready          true once the page is drawn (readyMs: when, since navigation start)
  *   select(codes)  replace the selection by these unit codes (unknown codes are returned)
  *   toggle(code)   add or remove one unit
  *   clear(), undo(), redo()
@@ -585,6 +585,7 @@
 
   window.atelier = {
     ready: true,
+    readyMs: performance.now(),
     select: function (codes) { return select(codes); },
     toggle: function (code) {
       var p = M.index[String(code)];

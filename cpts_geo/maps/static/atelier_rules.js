@@ -644,6 +644,31 @@
     sharedUnits.forEach(function (p) { sharedPop += M.pop[p]; });
     var compared = reg.ids.length - nSelf;
     var details = { cpts: rows, n_communes: sharedUnits.length, population: sharedPop, n_cpts_compared: compared, shared: declared };
+    var areas = reg.areas ? polygonAreas(M, P, self) : null;
+    if (areas) {
+      var byId = {};
+      rows.forEach(function (r) { byId[r.cpts_id] = r; });
+      var total = 0;
+      areas.ids.forEach(function (cid) {
+        var area = areas.km2[cid];
+        total += area;
+        if (byId[cid]) byId[cid].area_km2 = area;
+        else {
+          var at = reg.ids.indexOf(cid);
+          rows.push({ cpts_id: cid, cpts_nom: at >= 0 ? reg.names[at] : cid, n_communes: 0, population: 0, communes: [], area_km2: area });
+        }
+      });
+      rows.forEach(function (r) { if (r.area_km2 === undefined) r.area_km2 = 0.0; });
+      details.area_km2 = pyRound(total, 2);
+    }
+    var cutOnly = areas ? rows.filter(function (r) { return r.n_communes === 0; }) : [];
+    if (cutOnly.length && cutOnly.length === rows.length) {
+      var cut = cutOnly.map(function (r) { return r.cpts_nom + ' (' + r.cpts_id + ') : ' + frDecimal(r.area_km2, 2) + ' km²'; });
+      return rule('overlap', 'warn', sentence(
+        'Aucune commune partagée, mais le contour de ' + frPlural(cutOnly.length, 'CPTS', 'CPTS') +
+          ' du registre empiète sur des communes du territoire : ' + listing(cut) + ' ; à vérifier avec le porteur de la CPTS voisine'
+      ), details);
+    }
     if (!rows.length && declared.length) return rule('overlap', 'warn', sentence(declaredText(declared)), details);
     if (!rows.length) {
       var msg0 = compared
@@ -651,14 +676,48 @@
         : 'Registre sans autre CPTS : aucun chevauchement possible.';
       return rule('overlap', 'pass', msg0, details);
     }
-    var described = rows.slice(0, LIST_MAX).map(function (r) {
-      return r.cpts_nom + ' (' + r.cpts_id + ') : ' + frPlural(r.n_communes, 'commune') + ', ' + frInt(r.population) + ' hab.';
+    var sharing = areas ? rows.filter(function (r) { return r.n_communes; }) : rows;
+    var described = sharing.slice(0, LIST_MAX).map(function (r) {
+      return r.cpts_nom + ' (' + r.cpts_id + ') : ' + frPlural(r.n_communes, 'commune') + ', ' + frInt(r.population) + ' hab.' +
+        (r.area_km2 !== undefined ? ', ' + frDecimal(r.area_km2, 2) + ' km²' : '');
     });
     var msg = sentence(
-      frPlural(sharedUnits.length, 'commune') + ' (' + frInt(sharedPop) + ' hab.) déjà dans ' + frPlural(rows.length, 'CPTS', 'CPTS') +
-        ' du registre : ' + listing(described, undefined, rows.length) + (declared.length ? ' ; ' + declaredText(declared) : '')
+      frPlural(sharedUnits.length, 'commune') + ' (' + frInt(sharedPop) + ' hab.) déjà dans ' + frPlural(sharing.length, 'CPTS', 'CPTS') +
+        ' du registre : ' + listing(described, undefined, sharing.length) + (declared.length ? ' ; ' + declaredText(declared) : '')
     );
     return rule('overlap', 'fail', msg, details);
+  }
+
+  // Area (km²) each CPTS polygon of a polygon register covers of the territory, by CPTS id
+  // (sorted), summed unit by unit as pandas sums (Kahan) and rounded to 0.01.
+  function polygonAreas(M, P, self) {
+    var reg = M.data.register;
+    if (!M.unitAreas) {
+      M.unitAreas = {};
+      reg.areas.forEach(function (r) { (M.unitAreas[r[1]] = M.unitAreas[r[1]] || []).push([r[0], r[2]]); });
+    }
+    var skip = {};
+    Object.keys(self).forEach(function (c) { skip[reg.ids[c]] = true; });
+    var sum = {};
+    var comp = {};
+    P.forEach(function (p) {
+      (M.unitAreas[p] || []).forEach(function (r) {
+        var cid = r[0];
+        if (skip[cid]) return;
+        if (sum[cid] === undefined) {
+          sum[cid] = 0;
+          comp[cid] = 0;
+        }
+        var y = r[1] - comp[cid];
+        var t = sum[cid] + y;
+        comp[cid] = t - sum[cid] - y;
+        sum[cid] = t;
+      });
+    });
+    var ids = Object.keys(sum).sort(cmpStr);
+    var km2 = {};
+    ids.forEach(function (cid) { km2[cid] = pyRound(sum[cid], 2); });
+    return { ids: ids, km2: km2 };
   }
 
   // ---- the report ------------------------------------------------------------------------------
