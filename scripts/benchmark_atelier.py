@@ -28,11 +28,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cpts_geo.maps.atelier import atelier_page  # noqa: E402
-from cpts_geo.maps.atelier_data import page_units  # noqa: E402
-from cpts_geo.reference.areas import resolve_area  # noqa: E402
-from cpts_geo.reference.units import load_reference  # noqa: E402
-from tests.browser import chromium_page  # noqa: E402
+from cpts_geo.maps.atelier import atelier_page
+from cpts_geo.maps.atelier_data import page_units
+from cpts_geo.reference.areas import resolve_area
+from cpts_geo.reference.units import load_reference
+from tests.browser import chromium_page
 
 TIMING = """
 var codes = arguments[0], runs = arguments[1], both = [], alone = [];

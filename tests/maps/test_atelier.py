@@ -346,12 +346,62 @@ def test_tools_in_the_browser(ref, tmp_path):
         n_rect = page.js("return window.atelier.checks().territory.n_communes")
         assert n_rect > 5
         page.screenshot(tmp_path / "atelier_rect.png")
+        # Lasso: a triangle around the map's centre adds the units whose label point is inside.
+        page.js("window.atelier.clear()")
+        page.driver.find_element(By.ID, "at-lasso").click()
+        page.js(
+            "var m=document.getElementById('at-map');var r=m.getBoundingClientRect();"
+            "function ev(t,x,y){m.dispatchEvent(new MouseEvent(t,{bubbles:true,clientX:r.left+x,clientY:r.top+y,button:0}));}"
+            "var cx=r.width/2,cy=r.height/2;ev('mousedown',cx-120,cy+100);ev('mousemove',cx,cy-140);"
+            "ev('mousemove',cx+120,cy+100);ev('mouseup',cx+120,cy+100);"
+        )
+        n_lasso = page.js("return window.atelier.checks().territory.n_communes")
+        assert 0 < n_lasso < n_rect
+        page.driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+        # Keyboard: Ctrl+Z undoes the lasso, Ctrl+Y redoes it.
+        page.driver.find_element(By.TAG_NAME, "body").send_keys(Keys.CONTROL, "z")
+        assert page.js("return window.atelier.checks().territory.n_communes") == 0
+        page.driver.find_element(By.TAG_NAME, "body").send_keys(Keys.CONTROL, "y")
+        assert page.js("return window.atelier.checks().territory.n_communes") == n_lasso
+        assert page.js("return location.hash") == page.js("return window.atelier.state()")
+        # Paste a list: codes and an exact name, without accents.
+        page.driver.find_element(By.ID, "at-paste").click()
+        page.driver.find_element(By.ID, "at-paste-text").send_keys("49007\n49099; saumur\n99999")
+        page.driver.find_element(By.ID, "at-paste-replace").click()
+        assert page.js("return window.atelier.checks().territory.communes") == ["49007", "49099", "49328"]
+        assert "99999" in page.js("return document.getElementById('at-note').textContent")
+        # Save and open: the saved file reloads the selection.
+        saved = page.js(
+            "return JSON.stringify({atelier:1,communes:window.atelier.checks().territory.communes})"
+        )
+        page.js("window.atelier.clear()")
+        saved_path = tmp_path / "territoire.atelier.json"
+        saved_path.write_text(saved, encoding="utf-8")
+        page.js("document.getElementById('at-file').hidden=false")
+        page.driver.find_element(By.ID, "at-file").send_keys(str(saved_path))
+        page.js("return 1")
+        import time
+
+        time.sleep(0.3)
+        assert page.js("return window.atelier.checks().territory.communes") == ["49007", "49099", "49328"]
+        page.screenshot(tmp_path / "atelier_tools.png")
         # Export read back by `cpts-geo check`.
         csv = page.js("return window.atelier.exportCsv()")
+        assert csv.splitlines()[0] == "code_insee,nom"
         out = tmp_path / "territoire.csv"
         out.write_text(csv, encoding="utf-8")
         from cpts_geo.inputs.read import read_proposal
 
         codes = read_proposal(out, ref).codes
         assert sorted(codes) == page.js("return window.atelier.checks().territory.communes")
+        verdict = page.js("return window.atelier.checks()")
+        py = check_territory(ref, codes, existing=register).to_dict()
+        assert [r["message"] for r in verdict["rules"]] == [r["message"] for r in py["rules"]]
+        # Print on A4: one or two pages holding the map and the verdict.
+        import base64
+
+        pdf = base64.b64decode(
+            page.driver.execute_cdp_cmd("Page.printToPDF", {"paperWidth": 8.27, "paperHeight": 11.69})["data"]
+        )
+        assert pdf.startswith(b"%PDF") and 1 <= pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") <= 3
         assert page.errors == []

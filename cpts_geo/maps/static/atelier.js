@@ -49,7 +49,7 @@
     if (unlocked) return [];
     return unitCpts[p].filter(function (c) { return reg.ids[c] !== params.cpts_id; });
   }
-  var STAGE_COLORS = { aci: '#1b7837', 'projet-sante': '#5aae61', 'lettre-intention': '#a6dba0', 'pre-projet': '#d9f0d3', '': '#c2a5cf' };
+  var STAGE_COLORS = { aci: '#1b7837', 'projet-sante': '#5aae61', 'lettre-intention': '#a6dba0', 'pre-projet': '#c7e9b4', '': '#c2a5cf' };
   var STAGE_NAMES = { aci: 'ACI signé', 'projet-sante': 'projet de santé validé', 'lettre-intention': "lettre d'intention validée", 'pre-projet': 'pré-projet', '': 'stade non renseigné' };
 
   // ---- the map -----------------------------------------------------------------------------
@@ -116,7 +116,9 @@
     var div = L.DomUtil.create('div', 'at-legend');
     var html = '<i style="background:#2166ac"></i>Territoire en construction<br>';
     if (reg) {
-      ['aci', 'projet-sante', 'lettre-intention', 'pre-projet'].forEach(function (s) {
+      var stages = ['aci', 'projet-sante', 'lettre-intention', 'pre-projet'];
+      if (reg.stages.indexOf('') >= 0) stages.push('');
+      stages.forEach(function (s) {
         html += '<i style="background:' + STAGE_COLORS[s] + '"></i>CPTS existante : ' + STAGE_NAMES[s] + '<br>';
       });
       html += '<i style="background:#e08214"></i>Commune dans plusieurs CPTS<br>';
