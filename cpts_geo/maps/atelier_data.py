@@ -85,10 +85,16 @@ def unit_pairs_within(ref: Reference, positions: np.ndarray, max_km: float) -> l
         lands = a.land[positions[idx]]
         if len(np.unique(lands)) < 2:
             continue
+        # One end of a pair is off the zone's largest land mass: query from those units only.
+        values, counts = np.unique(lands, return_counts=True)
+        off = np.flatnonzero(lands != values[np.argmax(counts)])
         tree = shapely.STRtree(geoms)
-        left, right = tree.query(geoms, predicate="dwithin", distance=max_km * 1000.0)
+        left, right = tree.query(geoms[off], predicate="dwithin", distance=max_km * 1000.0)
+        left = off[left]
+        left, right = np.minimum(left, right), np.maximum(left, right)
         keep = (left < right) & (lands[left] != lands[right])
-        left, right = left[keep], right[keep]
+        pairs = np.unique(np.c_[left[keep], right[keep]], axis=0).reshape(-1, 2)
+        left, right = pairs[:, 0], pairs[:, 1]
         dist = shapely.distance(geoms[left], geoms[right]) / 1000.0
         keep = dist <= max_km
         for i, j, d in zip(idx[left[keep]].tolist(), idx[right[keep]].tolist(), dist[keep].tolist()):
@@ -162,6 +168,12 @@ def _outer_nodes(ref: Reference, units: np.ndarray) -> tuple[dict, list[list[int
     for t, r in pairs.tolist():
         touching[r].append(new_id[t])
     return info, touching
+
+
+def _coords(values: np.ndarray) -> list:
+    """Label-point coordinates, 5 decimals; ``None`` for a unit without geometry (the communes
+    restored inside another's polygon)."""
+    return [None if v != v else v for v in np.round(values, 5).tolist()]
 
 
 def _encode_geometry(geom) -> list:
@@ -304,8 +316,8 @@ def atelier_payload(
             "zone": zone_local.tolist(),
             "isl": [int(x) for x in isl],
             "area": in_area.astype(int).tolist(),
-            "lon": np.round(a.lon[units], 5).tolist(),
-            "lat": np.round(a.lat[units], 5).tolist(),
+            "lon": _coords(a.lon[units]),
+            "lat": _coords(a.lat[units]),
             "adj": adj,
         },
         "outer": {**outer, "land": land_local[n:].tolist()},

@@ -491,7 +491,9 @@
   }
   function selectShape(poly, remove) {
     var units = [];
-    for (var p = 0; p < n; p++) if (inside([data.units.lon[p], data.units.lat[p]], poly)) units.push(p);
+    for (var p = 0; p < n; p++) {
+      if (data.units.lon[p] !== null && inside([data.units.lon[p], data.units.lat[p]], poly)) units.push(p);
+    }
     addUnits(units, remove);
   }
   map.on('mousedown', function (e) {
