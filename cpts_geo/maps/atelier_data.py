@@ -128,7 +128,9 @@ def _polygon_areas(ref: Reference, register, units: np.ndarray) -> list[list] | 
         g = gpd.GeoSeries(polys.geometry.to_numpy()[pi[sel]], crs=polys.crs).to_crs(int(epsg)).to_numpy()
         inter = shapely.area(shapely.intersection(u, g))
         keep = inter > CUT_BOUNDS[0] * shapely.area(u)
-        for i, c, km2 in zip(ok[ui[sel]][keep].tolist(), ids[pi[sel]][keep].tolist(), (inter[keep] / 1e6).tolist()):
+        for i, c, km2 in zip(
+            ok[ui[sel]][keep].tolist(), ids[pi[sel]][keep].tolist(), (inter[keep] / 1e6).tolist()
+        ):
             out.append([c, i, km2])
     out.sort(key=lambda r: (r[1], r[0]))
     return out
