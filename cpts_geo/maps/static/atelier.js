@@ -202,6 +202,7 @@
   }
 
   // ---- verdict panel -----------------------------------------------------------------------------------
+  var COLLATOR = new Intl.Collator('fr');
   var RULE_TITLES = {
     population: 'Population',
     contiguity: 'Continuité',
@@ -245,7 +246,7 @@
     var ul = $('at-list');
     ul.textContent = '';
     $('at-list-title').textContent = 'Sélection (' + T.frPlural(P.length, 'commune') + ')';
-    P.slice().sort(function (a, b) { return M.nom[a].localeCompare(M.nom[b], 'fr'); }).forEach(function (p) {
+    P.slice().sort(function (a, b) { return COLLATOR.compare(M.nom[a], M.nom[b]); }).forEach(function (p) {
       var li = document.createElement('li');
       var nm = document.createElement('span');
       nm.className = 'at-name';
