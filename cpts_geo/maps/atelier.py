@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import json
 
-from cpts_geo._text import safe
+from cpts_geo._errors import InputError
+from cpts_geo._limits import check_param
+from cpts_geo._text import fr_plural, safe
 from cpts_geo.maps.atelier_data import atelier_payload
 from cpts_geo.maps.base import escape_html
 from cpts_geo.maps.leaflet import inline_tags
@@ -76,13 +78,29 @@ def atelier_page(
     InputError
         For an unknown area, an invalid option or an unresolvable proposal.
     """
-    from cpts_geo.checks.rules import _check_cpts_id, _validate_options, as_territory
+    from cpts_geo.checks.rules import as_territory
     from cpts_geo.inputs.read import as_register
 
-    _validate_options(min_population, sea_link_km)
+    problems = []
+    for param, value, allow_none in (
+        ("min_population", min_population, True),
+        ("sea_link_km", sea_link_km, False),
+    ):
+        try:
+            check_param(param, value, allow_none=allow_none)
+        except InputError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise InputError(" ; ".join(problems))
     departements = resolve_area(ref, region=region, departement=departement)
     register = as_register(ref, existing) if existing is not None else None
-    _check_cpts_id(cpts_id, register)
+    if cpts_id is not None:
+        if register is None:
+            raise InputError(f"cpts_id '{safe(str(cpts_id))}' : sans objet sans registre des CPTS existantes")
+        if str(cpts_id) not in {str(c) for c in register.cpts.index}:
+            raise InputError(
+                f"cpts_id '{safe(str(cpts_id))}' inconnu du registre ({fr_plural(len(register), 'CPTS', 'CPTS')})"
+            )
     codes: list[str] = []
     if proposal is not None:
         codes = list(as_territory(ref, proposal).codes)
