@@ -172,6 +172,20 @@ def _outer_nodes(ref: Reference, units: np.ndarray) -> tuple[dict, list[list[int
     return info, touching
 
 
+def _cities(ref: Reference, local: np.ndarray) -> dict:
+    """The communes made of several units on the page (Paris, Lyon, Marseille: arrondissements),
+    so that the page's search and pasted lists take the whole city by its name or code."""
+    a = ref.arrays
+    out: dict = {"code": [], "nom": [], "units": []}
+    for code, units in sorted(ref.subdivided.items()):
+        idx = [int(local[a.pos[u]]) for u in units if u in a.pos and local[a.pos[u]] >= 0]
+        if idx:
+            out["code"].append(str(code))
+            out["nom"].append(str(ref.communes.at[code, "nom"]))
+            out["units"].append(sorted(idx))
+    return out
+
+
 def _coords(values: np.ndarray) -> list:
     """Label-point coordinates, 5 decimals; ``None`` for a unit without geometry (the communes
     restored inside another's polygon)."""
@@ -344,6 +358,7 @@ def atelier_payload(
             "nom": [str(c) for c in a.reg_names[reg_ids]],
         },
         "register": reg_out,
+        "cities": _cities(ref, local),
         "selection": sel,
     }
     if geometry:

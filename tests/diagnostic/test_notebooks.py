@@ -44,7 +44,7 @@ EXPECTED = {
             "104,9 %",
             "Noirmoutier-en-l&#x27;Île",
             "Territoire proposé n°1",
-            "Atelier écrit : atelier_52.html",
+            'Atelier écrit : <a href="atelier_52.html"',
         ],
     },
 }

@@ -405,3 +405,30 @@ def test_tools_in_the_browser(ref, tmp_path):
         )
         assert pdf.startswith(b"%PDF") and 1 <= pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page ") <= 3
         assert page.errors == []
+
+
+@pytest.mark.browser
+def test_whole_city_by_name_or_code(ref, tmp_path):
+    """Marseille's arrondissements are the units; the city's name in the search, or its code in
+    a pasted list, takes them all."""
+    from selenium.webdriver.common.by import By
+
+    path = tmp_path / "atelier_13.html"
+    path.write_text(atelier_page(ref, departement="13"), encoding="utf-8")
+    arrondissements = sorted(ref.subdivided["13055"])
+    with chromium_page(path, wait_s=0.2) as page:
+        page.driver.find_element(By.ID, "at-q").send_keys("marseille")
+        shown = page.js(
+            "return Array.from(document.querySelectorAll('#at-results .at-name')).map(e=>e.textContent)"
+        )
+        assert "Marseille (13055) — 16 arrondissements" in shown
+        page.driver.find_element(By.ID, "at-paste").click()
+        page.driver.find_element(By.ID, "at-paste-text").send_keys("13055\nAubagne")
+        page.driver.find_element(By.ID, "at-paste-replace").click()
+        got = page.js("return window.atelier.checks().territory.communes")
+        assert got == sorted(arrondissements + ["13005"])
+        py = check_territory(ref, ["13055", "Aubagne"]).to_dict()
+        assert page.js("return window.atelier.checks().rules.map(r=>r.message)") == [
+            r["message"] for r in py["rules"]
+        ]
+        assert page.errors == []

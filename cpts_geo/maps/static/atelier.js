@@ -348,10 +348,12 @@
   for (i = 0; i < n; i++) entries.push({ kind: 'commune', key: fold(M.nom[i]), code: M.code[i], p: i });
   data.epci.nom.forEach(function (nm, e) { entries.push({ kind: 'EPCI', key: fold(nm), code: data.epci.code[e], e: e }); });
   data.deps.nom.forEach(function (nm, d) { entries.push({ kind: 'département', key: fold(nm), code: data.deps.code[d], d: d }); });
+  data.cities.nom.forEach(function (nm, c) { entries.push({ kind: 'ville entière', key: fold(nm), code: data.cities.code[c], c: c }); });
   var homonyms = {};
   for (i = 0; i < n; i++) homonyms[fold(M.nom[i])] = (homonyms[fold(M.nom[i])] || 0) + 1;
 
   function membersOf(en) {
+    if (en.c !== undefined) return data.cities.units[en.c].slice();
     var out = [];
     for (var p = 0; p < n; p++) {
       if ((en.e !== undefined && M.epci[p] === en.e) || (en.d !== undefined && M.dep[p] === en.d)) out.push(p);
@@ -369,6 +371,7 @@
       var all = data.epci.n[en.e];
       return data.epci.nom[en.e] + ' — ' + T.frPlural(all, 'commune') + (k < all ? ' (' + T.frInt(k) + ' sur la page)' : '');
     }
+    if (en.kind === 'ville entière') return data.cities.nom[en.c] + ' (' + en.code + ') — ' + T.frPlural(data.cities.units[en.c].length, 'arrondissement');
     return data.deps.nom[en.d] + ' (' + data.deps.code[en.d] + ')';
   }
 
@@ -445,6 +448,8 @@
   // ---- paste a list ---------------------------------------------------------------------------------------
   var byName = {};
   for (i = 0; i < n; i++) (byName[fold(M.nom[i])] = byName[fold(M.nom[i])] || []).push(i);
+  var cityOf = {};
+  data.cities.code.forEach(function (c, k) { cityOf[c] = k; cityOf[fold(data.cities.nom[k])] = k; });
   function pasted(text, replace) {
     var units = [];
     var problems = [];
@@ -453,11 +458,13 @@
       if (/^\d[\dAB]\d{3}$/i.test(code) || /^\d{4}$/.test(code)) {
         var c = code.length === 4 ? '0' + code : code.toUpperCase();
         if (M.index[c] !== undefined) units.push(M.index[c]);
+        else if (cityOf[c] !== undefined) units = units.concat(data.cities.units[cityOf[c]]);
         else problems.push(v + ' (code absent de la page)');
         return;
       }
       var hits = byName[fold(code)] || [];
-      if (hits.length === 1) units.push(hits[0]);
+      if (!hits.length && cityOf[fold(code)] !== undefined) units = units.concat(data.cities.units[cityOf[fold(code)]]);
+      else if (hits.length === 1) units.push(hits[0]);
       else if (hits.length > 1) problems.push(v + ' (homonymes : ' + hits.map(function (p) { return M.code[p]; }).join(', ') + ')');
       else if (fold(code) !== 'code insee' && fold(code) !== 'nom') problems.push(v + ' (nom inconnu sur la page)');
     });
@@ -556,7 +563,27 @@
   $('at-json').addEventListener('click', function () { download('verdict.json', JSON.stringify(verdict(), null, 2) + '\n', 'application/json'); });
   $('at-print').addEventListener('click', function () { window.print(); });
   $('at-unlock').addEventListener('change', function () { unlocked = this.checked; });
-  window.addEventListener('beforeprint', function () { map.invalidateSize(); });
+  // Printing: the map fitted to the territory (else the area) on the A4 frame.
+  var screenView = null;
+  function fitForPrint() {
+    if (!screenView) screenView = { center: map.getCenter(), zoom: map.getZoom() };
+    map.invalidateSize({ animate: false });
+    var b = L.latLngBounds([]);
+    current().forEach(function (p) { if (layers[p]) b.extend(layers[p].getBounds()); });
+    if (!b.isValid()) b = areaBounds;
+    if (b.isValid()) map.fitBounds(b, { animate: false, padding: [10, 10] });
+    if (renderer._redraw) renderer._redraw();
+  }
+  window.addEventListener('beforeprint', fitForPrint);
+  window.addEventListener('afterprint', function () {
+    map.invalidateSize({ animate: false });
+    if (screenView) map.setView(screenView.center, screenView.zoom, { animate: false });
+    screenView = null;
+  });
+  if (window.matchMedia) {
+    var printing = window.matchMedia('print');
+    if (printing.addEventListener) printing.addEventListener('change', function (e) { if (e.matches) fitForPrint(); });
+  }
   document.addEventListener('keydown', function (e) {
     var typing = /^(INPUT|TEXTAREA|SELECT)$/.test((e.target && e.target.tagName) || '');
     var mod = e.ctrlKey || e.metaKey;
