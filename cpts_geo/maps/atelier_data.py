@@ -30,6 +30,7 @@ import numpy as np
 
 from cpts_geo import _graph
 from cpts_geo._version import __version__
+from cpts_geo.checks.report import RULE_LABELS, STATUS_LABELS
 from cpts_geo.reference.units import Reference
 
 __all__ = ["PAYLOAD_VERSION", "atelier_payload", "page_units", "unit_pairs_within"]
@@ -359,6 +360,7 @@ def atelier_payload(
         },
         "register": reg_out,
         "cities": _cities(ref, local),
+        "labels": {"status": dict(STATUS_LABELS), "rules": dict(RULE_LABELS)},
         "selection": sel,
     }
     if geometry:

@@ -175,6 +175,8 @@ def _compare(ref, page, territories, *, register, cpts_id) -> list[str]:
             problems.append(
                 f"{where}: population {js['territory']['population']} != {py['territory']['population']}"
             )
+        if js.get("cpts_id") != py.get("cpts_id"):
+            problems.append(f"{where}: cpts_id {js.get('cpts_id')} != {py.get('cpts_id')}")
         if js["status"] != py["status"]:
             problems.append(f"{where}: status {js['status']} != {py['status']}")
         for rj, rp in zip(js["rules"], py["rules"], strict=True):

@@ -203,15 +203,9 @@
 
   // ---- verdict panel -----------------------------------------------------------------------------------
   var COLLATOR = new Intl.Collator('fr');
-  var RULE_TITLES = {
-    population: 'Population',
-    contiguity: 'Continuité',
-    enclaves: 'Enclaves',
-    epci_alignment: 'EPCI',
-    admin_boundaries: 'Départements et régions',
-    overlap: 'Chevauchement avec les CPTS existantes'
-  };
-  var STATUS_TEXT = { pass: 'conforme', warn: 'à examiner', fail: 'non conforme' };
+  // The report's words (cpts_geo.checks.report: STATUS_LABELS, RULE_LABELS).
+  var RULE_TITLES = data.labels.rules;
+  var STATUS_TEXT = data.labels.status;
 
   function refresh() {
     var P = current();
@@ -220,13 +214,13 @@
     v.textContent = '';
     var h = document.createElement('h2');
     if (!report) {
-      h.textContent = 'Verdict';
+      h.textContent = 'Résultat';
       v.appendChild(h);
       var p0 = document.createElement('p');
       p0.textContent = 'Cliquez des communes sur la carte, ou cherchez-les par leur nom, pour construire un territoire.';
       v.appendChild(p0);
     } else {
-      h.innerHTML = 'Verdict : <span class="at-status ' + report.status + '">' + STATUS_TEXT[report.status] + '</span>';
+      h.innerHTML = 'Résultat : <span class="at-status ' + report.status + '">' + escapeHtml(STATUS_TEXT[report.status]) + '</span>';
       v.appendChild(h);
       var f = document.createElement('p');
       f.className = 'at-figures';

@@ -44,9 +44,7 @@
       var last = down.charCodeAt(down.length - 1) - 48;
       if (last % 2 === 0) s = down;
     }
-    if (neg && /[1-9]/.test(s)) s = '-' + s;
-    else if (neg) s = '-' + s;
-    return s;
+    return neg ? '-' + s : s;
   }
 
   function pyRound(x, d) {
@@ -744,19 +742,20 @@
     rules.forEach(function (r) {
       if (RANK[r.status] > RANK[status]) status = r.status;
     });
-    return {
-      status: status,
-      territory: {
-        name: name || null,
-        communes: P.map(function (p) { return M.code[p]; }),
-        n_communes: P.length,
-        population: pop,
-        aci_size_class: aciSizeClass(pop),
-        vintage: M.data.vintage
-      },
-      rules: rules,
-      input_warnings: []
+    var out = {};
+    if (M.params.cpts_id !== null && M.params.cpts_id !== undefined) out.cpts_id = String(M.params.cpts_id);
+    out.status = status;
+    out.territory = {
+      name: name || null,
+      communes: P.map(function (p) { return M.code[p]; }),
+      n_communes: P.length,
+      population: pop,
+      aci_size_class: aciSizeClass(pop),
+      vintage: M.data.vintage
     };
+    out.rules = rules;
+    out.input_warnings = [];
+    return out;
   }
 
   root.AtelierRules = {
