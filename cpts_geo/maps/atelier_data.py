@@ -216,7 +216,8 @@ def _encode_geometry(geom) -> list:
     return out
 
 
-def _geometries(ref: Reference, units: np.ndarray) -> list:
+def _geometries(ref: Reference, units: np.ndarray) -> tuple[list, np.ndarray]:
+    """The page units' simplified boundaries, encoded, and as shapely geometries."""
     import shapely
 
     geoms = ref.units.geometry.to_numpy()[units]
@@ -227,7 +228,29 @@ def _geometries(ref: Reference, units: np.ndarray) -> list:
             simplified[present] = shapely.coverage_simplify(geoms[present], SIMPLIFY_DEG)
         except Exception:  # a coverage the simplifier refuses: each polygon on its own
             simplified[present] = shapely.simplify(geoms[present], SIMPLIFY_DEG, preserve_topology=True)
-    return [_encode_geometry(g) for g in simplified]
+    return [_encode_geometry(g) for g in simplified], simplified
+
+
+def _outlines(reg_out: dict, simplified: np.ndarray) -> list:
+    """The outline of each CPTS of the register on the page (the union of its units' simplified
+    boundaries, encoded), in register order; ``[]`` for a CPTS with no unit on the page."""
+    import shapely
+
+    members: list[list[int]] = [[] for _ in reg_out["ids"]]
+    for c, u in reg_out["rows"]:
+        members[c].append(u)
+    out = []
+    for units in members:
+        geoms = [g for g in simplified[units] if g is not None and not shapely.is_missing(g)]
+        if not geoms:
+            out.append([])
+            continue
+        try:
+            union = shapely.coverage_union_all(geoms)
+        except Exception:  # not a clean coverage: a plain union
+            union = shapely.union_all(geoms)
+        out.append(_encode_geometry(union))
+    return out
 
 
 def atelier_payload(
@@ -364,5 +387,7 @@ def atelier_payload(
         "selection": sel,
     }
     if geometry:
-        data["geom"] = _geometries(ref, units)
+        data["geom"], simplified = _geometries(ref, units)
+        if reg_out is not None:
+            reg_out["outlines"] = _outlines(reg_out, simplified)
     return data

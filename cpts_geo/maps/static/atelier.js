@@ -106,6 +106,12 @@
     bounds.extend(lyr.getBounds());
     if (data.units.area[i]) areaBounds.extend(lyr.getBounds());
   }
+  // The outline of each existing CPTS, above the units (not clickable).
+  if (reg && reg.outlines) {
+    reg.outlines.forEach(function (o) {
+      if (o && o.length) L.polygon(decode(o), { renderer: renderer, fill: false, weight: 2, color: '#1d3b18', opacity: 0.85, interactive: false }).addTo(map);
+    });
+  }
   if (areaBounds.isValid()) map.fitBounds(areaBounds);
   else if (bounds.isValid()) map.fitBounds(bounds);
   else map.setView([46.6, 2.4], 6);
@@ -122,6 +128,7 @@
         html += '<i style="background:' + STAGE_COLORS[s] + '"></i>CPTS existante : ' + STAGE_NAMES[s] + '<br>';
       });
       html += '<i style="background:#e08214"></i>Commune dans plusieurs CPTS<br>';
+      html += '<i style="background:none;border:2px solid #1d3b18"></i>Contour d\u2019une CPTS existante<br>';
     }
     html += '<i style="background:#e3e3e3"></i>Hors de la zone (voisines)';
     div.innerHTML = html;
