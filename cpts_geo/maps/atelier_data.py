@@ -239,7 +239,7 @@ def _outlines(reg_out: dict, simplified: np.ndarray) -> list:
     members: list[list[int]] = [[] for _ in reg_out["ids"]]
     for c, u in reg_out["rows"]:
         members[c].append(u)
-    out = []
+    out: list = []
     for units in members:
         geoms = [g for g in simplified[units] if g is not None and not shapely.is_missing(g)]
         if not geoms:
