@@ -139,13 +139,14 @@ def _polygon_register(ref, departements: list[str], seed: int, folder) -> object
     return read_register(path, ref)
 
 
-#: The areas of the parity test: an island département (Guadeloupe: islands and sea links), one
+#: The areas of the parity test: an island département (Guadeloupe: islands and sea links; no
+#: minimum population and shorter sea links, so that parts too far apart fail), one
 #: with many islands off a mainland (Morbihan), one whose register declares a shared commune
 #: (Alpes-Maritimes, Nice; checked as a perimeter change of the CPTS sharing it), and one with
 #: PLM arrondissements (Bouches-du-Rhône, Marseille); and a register of polygons (Maine-et-Loire:
 #: the areas shared).
 AREAS = [
-    {"departement": "971", "register": False},
+    {"departement": "971", "register": False, "min_population": 0, "sea_link_km": 12.5},
     {"departement": "56", "register": True},
     {"departement": "06", "register": True, "shared": "06088", "cpts_id": "C98"},
     {"departement": "13", "register": True},
@@ -157,7 +158,7 @@ def _plain(obj):
     return json.loads(json.dumps(obj, ensure_ascii=False))
 
 
-def _compare(ref, page, territories, *, register, cpts_id) -> list[str]:
+def _compare(ref, page, territories, *, register, cpts_id, options) -> list[str]:
     """Run every territory in the page and in Python; the differences, described."""
     found = page.js(
         "var out=[];for(var i=0;i<arguments[0].length;i++){window.atelier.select(arguments[0][i]);"
@@ -167,7 +168,7 @@ def _compare(ref, page, territories, *, register, cpts_id) -> list[str]:
     found = json.loads(found)
     problems = []
     for codes, js in zip(territories, found):
-        py = _plain(check_territory(ref, codes, existing=register, cpts_id=cpts_id).to_dict())
+        py = _plain(check_territory(ref, codes, existing=register, cpts_id=cpts_id, **options).to_dict())
         where = f"{codes[:6]}{'…' if len(codes) > 6 else ''} ({len(codes)} unités)"
         if js["territory"]["communes"] != py["territory"]["communes"]:
             problems.append(f"{where}: units differ")
@@ -201,12 +202,14 @@ def _parity(ref, tmp_path, n_per_area: int) -> int:
         units, in_area = page_units(ref, deps)
         territories = random_territories(ref, units, in_area, n_per_area, SEED + 100 * k)
         path = tmp_path / f"atelier_{spec['departement']}.html"
+        options = {k: spec[k] for k in ("min_population", "sea_link_km") if k in spec}
         path.write_text(
-            atelier_page(ref, departement=deps[0], existing=register, cpts_id=cpts_id), encoding="utf-8"
+            atelier_page(ref, departement=deps[0], existing=register, cpts_id=cpts_id, **options),
+            encoding="utf-8",
         )
         with chromium_page(path, wait_s=0.2) as page:
             assert page.errors == []
-            problems += _compare(ref, page, territories, register=register, cpts_id=cpts_id)
+            problems += _compare(ref, page, territories, register=register, cpts_id=cpts_id, options=options)
             assert page.network_errors == []
         total += len(territories)
     assert not problems, f"{len(problems)} differences on {total} territories:\n" + "\n".join(problems[:20])
