@@ -437,3 +437,28 @@ def test_whole_city_by_name_or_code(ref, tmp_path):
             r["message"] for r in py["rules"]
         ]
         assert page.errors == []
+
+
+@pytest.mark.browser
+def test_french_numbers_as_python_writes_them(ref, tmp_path):
+    """The page's number formatting is cpts_geo._text's, ties included (Python rounds half to
+    even on the exact binary value; JavaScript's toFixed rounds ties up)."""
+    from cpts_geo._text import fr_decimal, fr_int, fr_km, fr_share
+
+    values = [0.4825, 0.125, 0.375, 2.675, 12.345, 12.25, 0.05, 0.0005, 1234567.5, 30.0, 0.99995, 1e-7]
+    shares = [0.4825, 0.00125, 0.999, 0.51745, 0.1, 1.0, 0.0]
+    ints = [0, 7, 999, 1000, 12345, 1234567, 2.5, 3.5]
+    path = tmp_path / "a.html"
+    path.write_text(atelier_page(ref, departement="2A"), encoding="utf-8")
+    with chromium_page(path, wait_s=0.1) as page:
+        got = page.js(
+            "var T=AtelierRules.text;return [arguments[0].map(function(v){return [T.frDecimal(v,1),T.frDecimal(v,2),"
+            "T.frKm(v),T.pyRound(v,3)];}),arguments[1].map(function(v){return T.frShare(v);}),"
+            "arguments[2].map(function(v){return T.frInt(v);})];",
+            values,
+            shares,
+            ints,
+        )
+    assert got[0] == [[fr_decimal(v, 1), fr_decimal(v, 2), fr_km(v), round(v, 3)] for v in values]
+    assert got[1] == [fr_share(v) for v in shares]
+    assert got[2] == [fr_int(v) for v in ints]
