@@ -21,6 +21,7 @@ Examples
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from cpts_geo._errors import InputError
 from cpts_geo._limits import check_param
@@ -63,7 +64,8 @@ def atelier_page(
     existing
         A register of existing CPTS (drawn by stage, their units locked; the overlap rule).
     proposal
-        A proposal preselected: a :class:`cpts_geo.inputs.Proposal`, unit codes, or what
+        A proposal preselected: a file (read by :func:`cpts_geo.inputs.read.read_proposal`), a
+        :class:`cpts_geo.inputs.Proposal`, unit codes, or what
         :func:`cpts_geo.checks.rules.as_territory` accepts.
     min_population, sea_link_km, cpts_id
         As for :func:`cpts_geo.checks.rules.check_territory`.
@@ -102,6 +104,10 @@ def atelier_page(
                 f"cpts_id '{safe(str(cpts_id))}' inconnu du registre ({fr_plural(len(register), 'CPTS', 'CPTS')})"
             )
     codes: list[str] = []
+    if isinstance(proposal, (str, Path)) and Path(proposal).suffix and Path(proposal).is_file():
+        from cpts_geo.inputs.read import read_proposal
+
+        proposal = read_proposal(proposal, ref)
     if proposal is not None:
         codes = list(as_territory(ref, proposal).codes)
     elif cpts_id is not None and register is not None:
