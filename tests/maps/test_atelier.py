@@ -62,13 +62,15 @@ def random_territories(ref, units: np.ndarray, in_area: np.ndarray, n: int, seed
             drop = rng.choice(t, size=max(1, len(t) // 8), replace=False)
             t = sorted(set(t) - set(drop.tolist())) or t
         elif kind == "scattered":
-            t = sorted(set(rng.choice(units, size=int(rng.integers(2, 25)), replace=False).tolist()))
+            t = sorted(
+                set(rng.choice(units, size=min(len(units), int(rng.integers(2, 25))), replace=False).tolist())
+            )
         elif kind in ("epci", "epcis"):
             k = 1 if kind == "epci" else int(rng.integers(2, 5))
             chosen = rng.choice(epcis, size=min(k, len(epcis)), replace=False)
             t = sorted(set(np.flatnonzero(np.isin(a.epci, chosen)).tolist()) & on_page)
             if kind == "epcis" and rng.random() < 0.5:  # and a few units more or less
-                extra = rng.choice(units, size=3, replace=False).tolist()
+                extra = rng.choice(units, size=min(3, len(units)), replace=False).tolist()
                 t = sorted(set(t) ^ set(extra)) or t
         elif kind == "islands" and len(islands):
             isl = rng.choice(islands, size=min(len(islands), int(rng.integers(1, 8))), replace=False).tolist()
