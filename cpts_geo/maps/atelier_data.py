@@ -231,14 +231,11 @@ def _geometries(ref: Reference, units: np.ndarray) -> tuple[list, np.ndarray]:
     return [_encode_geometry(g) for g in simplified], simplified
 
 
-def _outlines(reg_out: dict, simplified: np.ndarray) -> list:
-    """The outline of each CPTS of the register on the page (the union of its units' simplified
-    boundaries, encoded), in register order; ``[]`` for a CPTS with no unit on the page."""
+def _outlines(members: list[list[int]], simplified: np.ndarray) -> list:
+    """The outline of each group of page units (the union of their simplified boundaries,
+    encoded); ``[]`` for an empty group."""
     import shapely
 
-    members: list[list[int]] = [[] for _ in reg_out["ids"]]
-    for c, u in reg_out["rows"]:
-        members[c].append(u)
     out: list = []
     for units in members:
         geoms = [g for g in simplified[units] if g is not None and not shapely.is_missing(g)]
@@ -388,6 +385,13 @@ def atelier_payload(
     }
     if geometry:
         data["geom"], simplified = _geometries(ref, units)
+        deps: list[list[int]] = [[] for _ in dep_ids]
+        for i, d in enumerate(dep_local.tolist()):
+            deps[d].append(i)
+        data["deps"]["outlines"] = _outlines(deps, simplified)
         if reg_out is not None:
-            reg_out["outlines"] = _outlines(reg_out, simplified)
+            members: list[list[int]] = [[] for _ in reg_out["ids"]]
+            for c, u in reg_out["rows"]:
+                members[c].append(u)
+            reg_out["outlines"] = _outlines(members, simplified)
     return data

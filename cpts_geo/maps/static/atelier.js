@@ -111,7 +111,11 @@
     bounds.extend(lyr.getBounds());
     if (data.units.area[i]) areaBounds.extend(lyr.getBounds());
   }
-  // The outline of each existing CPTS, above the units (not clickable).
+  // The départements' boundaries, then the outline of each existing CPTS, above the units (not
+  // clickable).
+  (data.deps.outlines || []).forEach(function (o) {
+    if (o && o.length) L.polygon(decode(o), { renderer: renderer, fill: false, weight: 2.5, color: '#5b4a8a', opacity: 0.9, dashArray: '6 4', interactive: false }).addTo(map);
+  });
   if (reg && reg.outlines) {
     reg.outlines.forEach(function (o) {
       if (o && o.length) L.polygon(decode(o), { renderer: renderer, fill: false, weight: 2, color: '#1d3b18', opacity: 0.85, interactive: false }).addTo(map);
@@ -135,7 +139,8 @@
       html += '<i style="background:#e08214"></i>Commune dans plusieurs CPTS<br>';
       html += '<i style="background:none;border:2px solid #1d3b18"></i>Contour d\u2019une CPTS existante<br>';
     }
-    html += '<i style="background:#e3e3e3"></i>Hors de la zone (voisines)';
+    html += '<i style="background:#e3e3e3"></i>Hors de la zone (voisines)<br>';
+    html += '<i style="background:none;border:2px dashed #5b4a8a"></i>Limite de département';
     div.innerHTML = html;
     return div;
   };
