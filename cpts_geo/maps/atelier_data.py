@@ -330,6 +330,11 @@ def atelier_payload(
             "areas": _polygon_areas(ref, register, units),
         }
 
+    dep_table: dict = {
+        "code": [str(c) for c in a.dep_codes[dep_ids]],
+        "nom": [str(c) for c in a.dep_names[dep_ids]],
+        "reg": np.searchsorted(reg_ids, a.dep_region[dep_ids]).tolist(),
+    }
     sel = sorted({int(local[a.pos[c]]) for c in selection if c in a.pos and local[a.pos[c]] >= 0})
     data = {
         "version": PAYLOAD_VERSION,
@@ -369,11 +374,7 @@ def atelier_payload(
             "n": a.epci_n[epci_ids].astype(int).tolist(),
             "pop": a.epci_pop[epci_ids].astype(int).tolist(),
         },
-        "deps": {
-            "code": [str(c) for c in a.dep_codes[dep_ids]],
-            "nom": [str(c) for c in a.dep_names[dep_ids]],
-            "reg": np.searchsorted(reg_ids, a.dep_region[dep_ids]).tolist(),
-        },
+        "deps": dep_table,
         "regs": {
             "code": [str(c) for c in a.reg_codes[reg_ids]],
             "nom": [str(c) for c in a.reg_names[reg_ids]],
@@ -388,7 +389,7 @@ def atelier_payload(
         deps: list[list[int]] = [[] for _ in dep_ids]
         for i, d in enumerate(dep_local.tolist()):
             deps[d].append(i)
-        data["deps"]["outlines"] = _outlines(deps, simplified)
+        dep_table["outlines"] = _outlines(deps, simplified)
         if reg_out is not None:
             members: list[list[int]] = [[] for _ in reg_out["ids"]]
             for c, u in reg_out["rows"]:

@@ -265,6 +265,19 @@ def test_page_is_self_contained_and_escapes_names(ref):
 # ---------------------------------------------------------------------------------------------
 # The tools, in the browser
 # ---------------------------------------------------------------------------------------------
+def _eventually(page, script: str, timeout: float = 3.0):
+    """The value of ``script`` once it stops changing for an event handled later (a dialog's
+    close, a file read): polled until it is truthy or the time is up."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    value = page.js(script)
+    while not value and time.monotonic() < deadline:
+        time.sleep(0.05)
+        value = page.js(script)
+    return value
+
+
 @pytest.mark.browser
 def test_tools_in_the_browser(ref, tmp_path):
     from selenium.webdriver.common.by import By
@@ -375,7 +388,8 @@ def test_tools_in_the_browser(ref, tmp_path):
         page.driver.find_element(By.ID, "at-paste").click()
         page.driver.find_element(By.ID, "at-paste-text").send_keys("49007\n49099; saumur\n99999")
         page.driver.find_element(By.ID, "at-paste-replace").click()
-        assert page.js("return window.atelier.checks().territory.communes") == ["49007", "49099", "49328"]
+        pasted = "var c=window.atelier.checks().territory.communes;return c.length===3&&c[0]==='49007'?c:null"
+        assert _eventually(page, pasted) == ["49007", "49099", "49328"]
         assert "99999" in page.js("return document.getElementById('at-note').textContent")
         # Save and open: the saved file reloads the selection.
         saved = page.js(
@@ -386,11 +400,7 @@ def test_tools_in_the_browser(ref, tmp_path):
         saved_path.write_text(saved, encoding="utf-8")
         page.js("document.getElementById('at-file').hidden=false")
         page.driver.find_element(By.ID, "at-file").send_keys(str(saved_path))
-        page.js("return 1")
-        import time
-
-        time.sleep(0.3)
-        assert page.js("return window.atelier.checks().territory.communes") == ["49007", "49099", "49328"]
+        assert _eventually(page, pasted) == ["49007", "49099", "49328"]
         page.screenshot(tmp_path / "atelier_tools.png")
         # Export read back by `cpts-geo check`.
         csv = page.js("return window.atelier.exportCsv()")
@@ -432,7 +442,7 @@ def test_whole_city_by_name_or_code(ref, tmp_path):
         page.driver.find_element(By.ID, "at-paste").click()
         page.driver.find_element(By.ID, "at-paste-text").send_keys("13055\nAubagne")
         page.driver.find_element(By.ID, "at-paste-replace").click()
-        got = page.js("return window.atelier.checks().territory.communes")
+        got = _eventually(page, "var c=window.atelier.checks().territory.communes;return c.length?c:null")
         assert got == sorted(arrondissements + ["13005"])
         py = check_territory(ref, ["13055", "Aubagne"]).to_dict()
         assert page.js("return window.atelier.checks().rules.map(r=>r.message)") == [
