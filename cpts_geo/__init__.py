@@ -52,6 +52,7 @@ _EXPORTS = {
     "ACI_SIZE_BOUNDS": "checks.territory",
     "Territory": "checks.territory",
     "aci_size_class": "checks.territory",
+    "atelier_page": "maps.atelier",
 }
 
 __all__ = [
@@ -79,6 +80,7 @@ __all__ = [
     "aggregate_indicators",
     "as_register",
     "as_territory",
+    "atelier_page",
     "check_register",
     "check_territory",
     "coverage_summary",
@@ -136,6 +138,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
     )
     from cpts_geo.inputs.register import Register, register_from_frame
     from cpts_geo.inputs.zones import ZoneLayer, read_zones, zone_layer_from_codes
+    from cpts_geo.maps.atelier import atelier_page
     from cpts_geo.reference.resolve import Resolution
     from cpts_geo.reference.units import Reference, load_reference
     from cpts_geo.steering.coverage import Coverage, coverage_summary, coverage_table, cpts_table

@@ -45,7 +45,7 @@ EXAMPLE_FILES = {
     "notebooks/01_diagnostic_territoire.ipynb": "carnet Jupyter : diagnostic d'un territoire proposé, "
     "export HTML à joindre",
     "notebooks/02_couverture_region.ipynb": "carnet Jupyter : couverture d'une région, zones blanches, "
-    "territoires proposés",
+    "territoires proposés, page atelier de la région",
 }
 
 #: Commands to try from the folder (the README's quick start).
@@ -61,6 +61,8 @@ EXAMPLE_COMMANDS = [
     '--zones data/examples/zones_rouges_fictives.csv --zones-name "Zones rouges"',
     "cpts-geo suggest --existing data/examples/registre_fictif_pays_de_la_loire.csv "
     "--departement 49 -o propositions.xlsx",
+    "cpts-geo atelier --departement 49 --existing data/examples/registre_fictif_pays_de_la_loire.csv "
+    "--proposition data/examples/proposition_valide.csv -o atelier.html",
     "jupyter lab notebooks/  (après pip install 'cpts-geo[notebook]')",
 ]
 

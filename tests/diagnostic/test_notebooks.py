@@ -46,6 +46,7 @@ EXPECTED = {
             "Territoire proposé n°1",
             "Population en zone",
             "Part couverte par une CPTS sous contrat ACI",
+            'Atelier écrit : <a href="atelier_52.html"',
         ],
     },
 }
