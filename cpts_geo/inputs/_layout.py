@@ -223,6 +223,49 @@ def _split_header(rows: list[Row], path: Path) -> tuple[list[str] | None, list[R
 _HEADER_WORDS = {"codes", "liste", "communes", "code", "nom", "noms", "territoire", "commune"}
 
 
+#: A commune or postal code written as a number with a thousands separator (« 49 007 »; the
+#: no-break and narrow no-break spaces are plain spaces once read, see ``clean_text``).
+_SPACED_CODE = re.compile(r"(\d{1,2}) (\d{3})")
+
+
+def _join_spaced_codes(rows: list[Row]) -> list[dict]:
+    """Codes written with a thousands separator (« 49 007 »), joined in place (« 49007 »), with
+    a warning for each. Only in the code and postal-code columns of a table with a header; in a
+    list without one, in the first column whose values are all codes, some of them separated
+    (a column of populations « 29 863 » beside it is left alone)."""
+    if not rows:
+        return []
+    if _known_header(rows[0].cells):
+        cols = _columns(rows[0].cells)
+        targets = {cols[k] for k in ("code", "postal") if k in cols}
+        body = rows[1:]
+    else:
+        body = rows
+        width = max(len(r.cells) for r in body)
+        targets = set()
+        for j in range(width):
+            cells = [_cell(r, j) for r in body if _cell(r, j)]
+            spaced = [c for c in cells if _SPACED_CODE.fullmatch(c)]
+            if spaced and all(_SPACED_CODE.fullmatch(c) or _looks_like_code(c) for c in cells):
+                targets = {j}
+                break
+    out = []
+    for r in body:
+        for j in sorted(targets):
+            c = _cell(r, j)
+            if _SPACED_CODE.fullmatch(c):
+                joined = c.replace(" ", "")
+                r.cells[j] = joined
+                out.append(
+                    {
+                        "line": r.line,
+                        "value": c,
+                        "message": f"code écrit avec un séparateur de milliers : « {c} » lu {joined}",
+                    }
+                )
+    return out
+
+
 def _looks_like_code(value: str) -> bool:
     return bool(re.fullmatch(r"\s*\d[0-9aAbB]?\d{2,3}(\.0)?\s*", value))
 

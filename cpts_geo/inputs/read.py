@@ -200,13 +200,15 @@ def read_proposal(
         return _proposal_from_polygons(path, ref, layer, crs=crs)
     if layer is not None:
         raise InputError(f"{path} : le paramètre layer ne s'applique qu'aux fichiers géographiques")
-    rows, layout = _table_rows(path, sheet=sheet, skip_rows=skip_rows)
+    table = _table_rows(path, sheet=sheet, skip_rows=skip_rows)
+    rows = table.rows
     header, body = _split_header(rows, path)
     src = str(path)
-    warnings: list[dict] = list(layout)
+    warnings: list[dict] = list(table.warnings)
     extra: dict = {"prefer": prefer}
     if header is None:
-        values, lines, deps, warnings = _headerless_values(body, ref, departement, src)
+        values, lines, deps, listed = _headerless_values(body, ref, departement, src)
+        warnings += listed
         name = path.stem
     else:
         values, deps, lines, name, more = _header_values(header, body, rows, src, departement, warnings)
@@ -442,7 +444,8 @@ def read_register(
         )
     if layer is not None:
         raise InputError(f"{path} : le paramètre layer ne s'applique qu'aux fichiers géographiques")
-    rows, layout = _table_rows(path, sheet=sheet, skip_rows=skip_rows)
+    table = _table_rows(path, sheet=sheet, skip_rows=skip_rows)
+    rows, layout = table.rows, table.warnings
     header, body = _split_header(rows, path)
     src = str(path)
     if header is None:
@@ -503,7 +506,7 @@ def register_cells(
     """The commune cell (code, name or EPCI) and the stage cell of each data row of a register
     table as written, by line: what :func:`cpts_geo.steering.migrate.migrate_register` compares with
     what was read."""
-    rows, _ = _table_rows(Path(path), sheet=sheet, skip_rows=skip_rows)
+    rows = _table_rows(Path(path), sheet=sheet, skip_rows=skip_rows).rows
     header, body = _split_header(rows, Path(path))
     cols = _columns(header or [])
     return {

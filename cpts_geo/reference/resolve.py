@@ -127,6 +127,14 @@ class _Resolver:
                 None,
                 {"message": f"SIREN '{v}' : aucun EPCI de ce numéro au COG {self.cog}", "kind": "unknown"},
             )
+        spaced = re.fullmatch(r"(\d{1,2})[ \u00a0\u202f\u2009](\d{3})", up)
+        if spaced:  # « 49 007 »: a code written as a number with a thousands separator
+            joined = spaced.group(1) + spaced.group(2)
+            got = self.code(joined)
+            if got is None or got[2] is not None:
+                return got
+            note = f"code écrit avec un séparateur de milliers : « {v} » lu {joined}"
+            return got[0], " ; ".join(x for x in (note, got[1]) if x), None
         if re.fullmatch(r"\d{4}", up):
             code, fix = "0" + up, f"code complété par un zéro initial : {v} → 0{up}"
         elif re.fullmatch(r"\d[0-9AB]\d{3}", up):
