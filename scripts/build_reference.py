@@ -140,6 +140,12 @@ def main(argv=None) -> int:
         ("population", "Pyy_POP of the table"),
     ):
         p.add_argument(f"--subdivide-{col}-column", help=f"{col} column of the layer (default {default})")
+    p.add_argument(
+        "--localities",
+        type=Path,
+        help="La Poste's base officielle des codes postaux (CSV, ODbL): its ligne 5 and "
+        "libellés d'acheminement that are no commune's name become localities (parts of communes)",
+    )
     p.add_argument("--no-sources-md", action="store_true", help="do not write SOURCES.md")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -163,6 +169,8 @@ def main(argv=None) -> int:
         if spec:
             path = Path(spec.split("::")[0])
             provenance[key] = {"file": path.name, "sha256": _sha256(path)}
+    if args.localities:
+        provenance["localities"] = {"file": args.localities.name, "sha256": _sha256(args.localities)}
     if args.populations:
         provenance["populations"] = [
             {"file": Path(spec.split("::")[0]).name, "sha256": _sha256(Path(spec.split("::")[0]))}
@@ -181,6 +189,7 @@ def main(argv=None) -> int:
         subdivide=args.subdivide,
         subdivide_population=args.subdivide_population,
         subdivide_communes=args.subdivide_communes.split(",") if args.subdivide_communes else None,
+        localities=args.localities,
         subdivide_columns={
             "code": args.subdivide_code_column,
             "name": args.subdivide_name_column,

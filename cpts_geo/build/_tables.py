@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from cpts_geo._errors import ReferenceDataError
-from cpts_geo.build.sources import ABSORBED_NAMES, PACKAGE_POPULATION_NOTES, PLM
+from cpts_geo.build.sources import ABSORBED_NAMES, LOCALITIES, PACKAGE_POPULATION_NOTES, PLM
 
 _FORMER_TYPES = {"commune-deleguee": "deleguee", "commune-associee": "associee"}
 
@@ -54,6 +54,103 @@ def former_communes(records: list[dict], communes: pd.DataFrame) -> pd.DataFrame
     out = pd.DataFrame(rows, columns=FORMER_COLUMNS)
     out["depuis"] = out["depuis"].astype("Int64")
     return out.sort_values(["code", "commune", "nom"], kind="stable").reset_index(drop=True)
+
+
+def localities(
+    communes: pd.DataFrame, former: pd.DataFrame, la_poste: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Localities that are a part of a commune (« Carnon », in Mauguio), which users name in
+    their lists: those of :data:`LOCALITIES`, and the « ligne 5 » and libellés d'acheminement of
+    La Poste's base of postal codes (``la_poste``, see :func:`read_la_poste`) that are neither
+    the name of a current commune nor of a former commune (these resolve already).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``nom``, ``commune`` (its INSEE code), ``code_postal``, ``source`` (``etat`` for
+        :data:`LOCALITIES`, ``la-poste``), one row per (name, commune), sorted.
+
+    Raises
+    ------
+    ReferenceDataError
+        When a code of :data:`LOCALITIES` is not the commune it names.
+    """
+    from cpts_geo.reference.names import normalize_name
+
+    names = communes.set_index("code")["nom"]
+    wrong = [
+        f"{n} ({c} : {names.get(c)}, attendu {w})" for n, (c, w, _) in LOCALITIES.items() if names.get(c) != w
+    ]
+    if wrong:
+        raise ReferenceDataError("LOCALITIES : commune(s) inattendue(s) : " + ", ".join(wrong))
+    rows = [(n, c, cp, "etat") for n, (c, _, cp) in LOCALITIES.items()]
+    if la_poste is not None and len(la_poste):
+        owner = {
+            o: c
+            for c, olds in communes.set_index("code")["anciens_codes"].items()
+            for o in str(olds).split(";")
+            if o
+        }
+        taken = {normalize_name(n) for n in [*communes["nom"], *former["nom"]]}
+        for code, cp, place in la_poste[["code_insee", "code_postal", "nom"]].itertuples(index=False):
+            commune = code if code in names.index else owner.get(code)
+            if commune is None or normalize_name(place) in taken or not normalize_name(place):
+                continue
+            rows.append((place, commune, cp, "la-poste"))
+    out = pd.DataFrame(rows, columns=["nom", "commune", "code_postal", "source"])
+    out = out.drop_duplicates(["nom", "commune"]).sort_values(["commune", "nom"], kind="stable")
+    return out.reset_index(drop=True)
+
+
+def read_la_poste(path: Path) -> pd.DataFrame:
+    """The places of La Poste's base of postal codes (« base officielle des codes postaux »,
+    CSV with ``;`` or ``,``, UTF-8 or Latin-1, column names as its vintages write them:
+    ``Code_commune_INSEE``, ``Code_postal``, ``Ligne_5``, ``Libellé_d_acheminement``): one row
+    per ligne 5 and per libellé d'acheminement, columns ``code_insee``, ``code_postal``, ``nom``.
+
+    Raises
+    ------
+    ReferenceDataError
+        When the file lacks one of these columns.
+    """
+    from cpts_geo.reference.names import normalize_name
+
+    raw = Path(path).read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")
+    import io
+
+    first = text.splitlines()[0] if text else ""
+    sep = ";" if first.count(";") >= first.count(",") else ","
+    table = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
+    by_key = {normalize_name(str(c).lstrip("#")): c for c in table.columns}
+    want = {
+        "code_insee": ("code commune insee",),
+        "code_postal": ("code postal",),
+        "ligne_5": ("ligne 5",),
+        "acheminement": ("libelle d acheminement", "libelle acheminement"),
+    }
+    cols = {}
+    for key, forms in want.items():
+        found = next((by_key[f] for f in forms if f in by_key), None)
+        if found is None:
+            raise ReferenceDataError(
+                f"{path} : colonne {forms[0]} introuvable parmi {', '.join(map(str, table.columns))} ; "
+                "attendu la base officielle des codes postaux de La Poste"
+            )
+        cols[key] = found
+    parts = []
+    for key in ("ligne_5", "acheminement"):
+        part = table[[cols["code_insee"], cols["code_postal"], cols[key]]].copy()
+        part.columns = ["code_insee", "code_postal", "nom"]
+        parts.append(part[part["nom"].str.strip() != ""])
+    out = pd.concat(parts, ignore_index=True)
+    out["code_insee"] = out["code_insee"].str.strip().str.zfill(5)
+    out["code_postal"] = out["code_postal"].str.strip().str.zfill(5)
+    out["nom"] = out["nom"].str.strip()
+    return out.drop_duplicates().reset_index(drop=True)
 
 
 def _old_codes_without_name(communes: pd.DataFrame, records: list[dict]) -> int:

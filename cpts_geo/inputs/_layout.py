@@ -260,10 +260,39 @@ def _join_spaced_codes(rows: list[Row]) -> list[dict]:
                     {
                         "line": r.line,
                         "value": c,
+                        "retained": joined,
                         "message": f"code écrit avec un séparateur de milliers : « {c} » lu {joined}",
                     }
                 )
     return out
+
+
+_CPTS_IN_TITLE = re.compile(
+    r"\b(?:C\.?\s?P\.?\s?T\.?\s?S\b\.?|communaut[ée]s? professionnelles? territoriales? de sant[ée])",
+    re.IGNORECASE,
+)
+_TITLE_END = re.compile(r"\s+[-–—:|]\s+|\s*[;(\[]|\s*:\s")
+
+
+def _title_name(titles: list[str]) -> str | None:
+    """The CPTS a title row above the header names (« Liste des communes de la CPTS du
+    Choletais - 2026 » names « CPTS du Choletais »), or None when no title row names one.
+
+    >>> _title_name(["Liste des communes de la CPTS du Choletais - version 2026"])
+    'CPTS du Choletais'
+    >>> _title_name(["Projet de santé", "Communauté Professionnelle Territoriale de Santé Loire Layon (49)"])
+    'Communauté Professionnelle Territoriale de Santé Loire Layon'
+    >>> _title_name(["Communes du territoire"]) is None
+    True
+    """
+    for title in titles:
+        m = _CPTS_IN_TITLE.search(title)
+        if not m:
+            continue
+        name = _TITLE_END.split(title[m.start() :], maxsplit=1)[0].strip(" .,;:-–—")
+        if len(name) > len(m.group(0)):  # « CPTS » alone names no CPTS
+            return name
+    return None
 
 
 def _looks_like_code(value: str) -> bool:

@@ -34,7 +34,14 @@ import pandas as pd
 
 from cpts_geo._errors import InputError
 from cpts_geo._text import fr_plural, safe
-from cpts_geo.inputs._layout import _cell, _columns, _looks_like_code, _polygon_fields, _split_header
+from cpts_geo.inputs._layout import (
+    _cell,
+    _columns,
+    _looks_like_code,
+    _polygon_fields,
+    _split_header,
+    _title_name,
+)
 from cpts_geo.inputs._tables import _as_path, _kind, _read_rows, _Row, _table_rows
 from cpts_geo.inputs.cells import blank, bounded_name, cell_text, fold
 from cpts_geo.inputs.register import Register, empty_register, register_from_frame, replace_geometries
@@ -213,7 +220,19 @@ def read_proposal(
     else:
         values, deps, lines, name, more = _header_values(header, body, rows, src, departement, warnings)
         extra.update(more)
-        name = name or path.stem
+    if name is None or name == path.stem:
+        titled = _title_name(table.titles)
+        if titled:
+            name = titled
+            warnings.append(
+                {
+                    "line": None,
+                    "value": next(t for t in table.titles if titled in t),
+                    "retained": titled,
+                    "message": f"nom du territoire pris dans la ligne de titre : « {titled} »",
+                }
+            )
+    name = name or path.stem
     if not values:
         raise InputError(f"{src} : aucune commune dans le fichier (lignes vides ou en-tête seul)")
     p = proposal_from_codes(values, ref, name=name, departement=deps, lines=lines, source=src, **extra)

@@ -23,7 +23,10 @@ __all__ = [
     "FOLDED_COLUMNS",
     "FOLDED_NAMES_FILE",
     "FOLDING_VERSION",
+    "LOCALITIES_FILE",
+    "LOCALITY_COLUMNS",
     "Former",
+    "Locality",
     "NameIndex",
     "build_index",
     "epci_key",
@@ -160,6 +163,26 @@ class Former:
     commune: str
     type: str
     depuis: int | None
+
+
+#: The file of a reference folder naming localities that are no commune (« Carnon », a part
+#: of Mauguio), each with its commune: see :attr:`NameIndex.localities`.
+LOCALITIES_FILE = "localites.csv"
+
+#: Its columns: the locality's name, the INSEE code of its commune, its postal code, and where
+#: it comes from.
+LOCALITY_COLUMNS = ("nom", "commune", "code_postal", "source")
+
+
+@dataclass(frozen=True)
+class Locality:
+    """A named place that is a part of one commune, not a commune (« Carnon » in Mauguio): a
+    « ligne 5 » or a libellé d'acheminement of La Poste's base of postal codes."""
+
+    nom: str
+    commune: str
+    code_postal: str
+    source: str
 
 
 def _arrondissement_aliases(key: str) -> list[str]:
@@ -464,6 +487,23 @@ class NameIndex:
     def former_of(self) -> dict[str, tuple[Former, ...]]:
         """Current commune -> its former communes."""
         return self._former[1]
+
+    @cached_property
+    def localities(self) -> dict[str, tuple[Locality, ...]]:
+        """Folded name -> localities of that name (parts of communes, see :class:`Locality`)
+        whose commune is in the reference; read only when a name is neither a commune's nor a
+        former commune's."""
+        out: dict[str, list[Locality]] = {}
+        t = _optional_table(self._ref, "localities", "localities")
+        if t is None or not len(t):
+            return {}
+        t = t[positions_in(self._communes.index, t["commune"]) >= 0]
+        rows = zip(*(t[c].astype(str).tolist() for c in LOCALITY_COLUMNS))
+        for nom, commune, cp, source in rows:
+            loc = Locality(nom, commune, cp, source)
+            for key in {normalize_name(nom), normalize_name(without_remark(nom))} - {""}:
+                out.setdefault(key, []).append(loc)
+        return {k: tuple(v) for k, v in out.items()}
 
     @cached_property
     @_gc_paused()
