@@ -182,6 +182,10 @@ class Report:
     units
         The territory's units with their figures, for text and HTML renderings (not part of
         the JSON contract): ``code``, ``nom``, ``population``, ``epci``, ``departement``.
+    reading
+        ``input_warnings`` with what each correction retained, when known (``retained``,
+        ``population``, ``part``): the « Lecture de la liste » of the reports (not part of the
+        JSON contract; see :func:`reading_rows`).
     """
 
     territory: dict
@@ -189,6 +193,7 @@ class Report:
     input_warnings: list[dict] = field(default_factory=list)
     cpts_id: str | None = None
     units: list[dict] = field(default_factory=list, repr=False)
+    reading: list[dict] = field(default_factory=list, repr=False)
 
     @property
     def status(self) -> str:
@@ -451,7 +456,7 @@ def reading_rows(report: Report) -> list[dict]:
     written), ``retained`` (what was retained: the communes, or « ligne ignorée »), ``effect``
     (on the territory's population: « +25 797 hab. », « aucun ») and ``message``.
 
-    >>> r = Report({}, [], input_warnings=[
+    >>> r = Report({}, [], reading=[
     ...     {"line": 4, "value": "Le Longeron", "message": "ancienne commune ...",
     ...      "retained": "Sèvremoine (49301)", "population": 25797, "part": "ancienne commune"},
     ...     {"line": 9, "value": "Total", "message": "ligne(s) de total ignorée(s) : ligne 9 « Total »"}])
@@ -459,7 +464,7 @@ def reading_rows(report: Report) -> list[dict]:
     [(4, 'Sèvremoine (49301)', '+25\xa0797 hab. (commune entière)'), (9, 'ligne ignorée', 'aucun')]
     """
     out = []
-    for w in report.input_warnings:
+    for w in report.reading or report.input_warnings:
         message = str(w.get("message", ""))
         if "population" in w:
             pop = int(w["population"])

@@ -87,6 +87,11 @@ class Proposal:
     cut_units
         Polygon inputs only: units the polygon cuts (index: unit code; ``nom``, ``share`` of the
         unit's area inside, ``included``). Empty otherwise.
+    reading
+        The same corrections as ``warnings``, in the same order, with what each retained when
+        known: ``retained`` (the communes), ``population`` (the inhabitants the row added) and
+        ``part`` (the row named a part of its commune: « localité », « ancienne commune »); the
+        « Lecture de la liste » of the reports (:func:`cpts_geo.checks.report.reading_rows`).
     """
 
     codes: list[str]
@@ -94,6 +99,7 @@ class Proposal:
     source: str = ""
     warnings: list[dict] = field(default_factory=list)
     cut_units: pd.DataFrame = field(default_factory=lambda: _empty_cut())
+    reading: list[dict] = field(default_factory=list, repr=False)
 
 
 def _empty_cut() -> pd.DataFrame:
@@ -143,11 +149,13 @@ def proposal_from_codes(
         raise InputError(
             f"{source or 'proposition'} : aucune commune après lecture ; la proposition est vide"
         )
-    warnings = _plain_warnings(res.warnings)
+    reading = [dict(w) for w in res.warnings]
     if name is not None:
         name, cut = bounded_name(str(name))
-        warnings += [cut] if cut else []
-    return Proposal(codes=res.codes, name=name, source=source, warnings=warnings)
+        reading += [cut] if cut else []
+    return Proposal(
+        codes=res.codes, name=name, source=source, warnings=_plain_warnings(reading), reading=reading
+    )
 
 
 def read_proposal(
@@ -236,7 +244,8 @@ def read_proposal(
     if not values:
         raise InputError(f"{src} : aucune commune dans le fichier (lignes vides ou en-tête seul)")
     p = proposal_from_codes(values, ref, name=name, departement=deps, lines=lines, source=src, **extra)
-    p.warnings = _row_warnings(rows) + warnings + p.warnings
+    p.reading = _row_warnings(rows) + warnings + p.reading
+    p.warnings = _plain_warnings(p.reading)
     return p
 
 

@@ -855,7 +855,7 @@ def _part_notes(ref, ix: NameIndex, rows: list[_Row]) -> None:
             whole = "toute la commune est retenue"
         else:
             what = None
-            whole = f"toute la commune {label} est retenue, pas seulement l'ancienne commune {part.nom}"
+            whole = f"toute la commune est retenue, pas seulement l'ancienne commune {part.nom}"
         if other is not None:
             where = f"ligne {other.line}" if other.line is not None else f"valeur n°{other.index + 1}"
             effect = f"{whole} ; elle est déjà citée ({where}) : sans effet sur la population"

@@ -156,9 +156,11 @@ def test_ods_with_title_rows_blank_rows_and_a_total(grid, tmp_path):
     )
     p = read_proposal(path, grid)
     assert p.codes == ["49000", "49001"]
+    assert p.name == "CPTS du Bocage"
     assert messages(p) == [
         "ligne(s) de titre au-dessus de l'en-tête ignorée(s) : ligne 2 « CPTS du Bocage »",
         "ligne(s) de total ignorée(s) : ligne 7 « Total 2 »",
+        "nom du territoire pris dans la ligne de titre : « CPTS du Bocage »",
     ]
 
 
