@@ -78,12 +78,16 @@ def localities(
     from cpts_geo.reference.names import normalize_name
 
     names = communes.set_index("code")["nom"]
+    # A reference of part of France (a test, a région) lacks some communes: their localities
+    # are left out; a commune present under another name is an error of the table.
     wrong = [
-        f"{n} ({c} : {names.get(c)}, attendu {w})" for n, (c, w, _) in LOCALITIES.items() if names.get(c) != w
+        f"{n} ({c} : {names[c]}, attendu {w})"
+        for n, (c, w, _) in LOCALITIES.items()
+        if c in names.index and names[c] != w
     ]
     if wrong:
         raise ReferenceDataError("LOCALITIES : commune(s) inattendue(s) : " + ", ".join(wrong))
-    rows = [(n, c, cp, "etat") for n, (c, _, cp) in LOCALITIES.items()]
+    rows = [(n, c, cp, "etat") for n, (c, _, cp) in LOCALITIES.items() if c in names.index]
     if la_poste is not None and len(la_poste):
         owner = {
             o: c

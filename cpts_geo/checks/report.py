@@ -461,14 +461,14 @@ def reading_rows(report: Report) -> list[dict]:
     ...      "retained": "Sèvremoine (49301)", "population": 25797, "part": "ancienne commune"},
     ...     {"line": 9, "value": "Total", "message": "ligne(s) de total ignorée(s) : ligne 9 « Total »"}])
     >>> [(w["line"], w["retained"], w["effect"]) for w in reading_rows(r)]  # doctest: +NORMALIZE_WHITESPACE
-    [(4, 'Sèvremoine (49301)', '+25\xa0797 hab. (commune entière)'), (9, 'ligne ignorée', 'aucun')]
+    [(4, 'Sèvremoine (49301)', '+25\xa0797\xa0hab. (commune entière)'), (9, 'ligne ignorée', 'aucun')]
     """
     out = []
     for w in report.reading or report.input_warnings:
         message = str(w.get("message", ""))
         if "population" in w:
             pop = int(w["population"])
-            effect = f"+{fr_int(pop)} hab." if pop else "aucun (déjà compté)"
+            effect = f"+{fr_int(pop)}\u00a0hab." if pop else "aucun (déjà compté)"
             if pop and w.get("part"):
                 effect += " (commune entière)"
             retained = str(w.get("retained", ""))

@@ -455,7 +455,8 @@ def _formulas_in_use(
     header = rows[0] if rows and _known_header(rows[0].cells) else None
     used = set(_columns(header.cells).values()) if header is not None else None
     first = header.line + 1 if header is not None else 1
-    bad, ignored = [], []
+    bad: list[tuple[int, int, str]] = []
+    ignored: list[tuple[int, int, str]] = []
     for line in sorted(formulas):
         for j, f in sorted(formulas[line].items()):
             in_use = line >= first and line not in skipped_lines and (used is None or j in used)

@@ -677,8 +677,8 @@ def resolve(
     >>> ref = load_reference()
     >>> resolve(ref, ["Valence", "Bourg-lès-Valence", "Montreuil-Belay", "Saumur"]).codes
     ['26362', '26058', '49215', '49328']
-    >>> resolve(ref, ["Pierrefitte-sur-Seine"]).warnings[0]["message"]
-    'ancienne commune Pierrefitte-sur-Seine (93059), rattachée à Saint-Denis (93066)'
+    >>> print(resolve(ref, ["Pierrefitte-sur-Seine", "Stains"]).warnings[0]["message"])  # doctest: +NORMALIZE_WHITESPACE
+    ancienne commune Pierrefitte-sur-Seine (93059), rattachée à Saint-Denis (93066) ; toute la commune est retenue, pas seulement l'ancienne commune Pierrefitte-sur-Seine : +149 077 hab., 78 % de la population du territoire
     >>> resolve(ref, ["44109"], names=["Nantes"]).codes
     ['44109']
     """
@@ -862,7 +862,7 @@ def _part_notes(ref, ix: NameIndex, rows: list[_Row]) -> None:
         else:
             pop = _population(ref, row.units)
             share = f", {fr_share(pop / total, 0)} de la population du territoire" if total else ""
-            effect = f"{whole} : +{fr_int(pop)} hab.{share}"
+            effect = f"{whole} : +{fr_int(pop)}\u00a0hab.{share}"
         row.notes.append(f"{what} ; {effect}" if what else effect)
 
 

@@ -54,7 +54,7 @@ def test_a_locality_resolves_to_its_commune_with_the_population_effect(grid):
     w = message_of(p, 2)
     assert w["message"] == (
         "« Plage du Nord » est une partie de la commune Commune 49000 (49000), pas une commune ; "
-        "toute la commune est retenue : +1\u00a0000 hab., 25\u00a0% de la population du territoire"
+        "toute la commune est retenue : +1\u00a0000\u00a0hab., 25\u00a0% de la population du territoire"
     )
     assert (w["retained"], w["population"], w["part"]) == ("Commune 49000 (49000)", 1000, "localité")
 
@@ -65,7 +65,7 @@ def test_a_locality_of_two_communes_is_decided_by_the_list(grid):
     w = message_of(p, 2)["message"]
     assert w.startswith("localité 'Les Moulins' de 2 communes : celle de Commune 49001 (49001)")
     assert "voisine d'autres communes de la liste" in w
-    assert "+1\u00a0000 hab." in w
+    assert "+1\u00a0000\u00a0hab." in w
 
 
 def test_a_locality_of_an_absent_commune_is_unknown(grid):
@@ -80,7 +80,7 @@ def test_a_commune_deleguee_brings_its_whole_commune_nouvelle(grid):
     assert w["message"] == (
         "ancienne commune Vieux-Bourg (49999), rattachée à Commune 49303 (49303) ; toute la commune "
         "est retenue, pas seulement l'ancienne commune Vieux-Bourg : "
-        "+6\u00a0000 hab., 75\u00a0% de la population du territoire"
+        "+6\u00a0000\u00a0hab., 75\u00a0% de la population du territoire"
     )
     assert (w["population"], w["part"]) == (6000, "ancienne commune")
 
@@ -91,7 +91,7 @@ def test_an_old_code_says_so_too(grid):
         "ancien code 49999 : commune fusionnée dans Commune 49303 (49303) au COG 2026 ; toute la commune "
         "est retenue, pas seulement l'ancienne commune Vieux-Bourg : +6"
     )
-    assert "+6\u00a0000 hab." in message_of(p, 2)["message"]
+    assert "+6\u00a0000\u00a0hab." in message_of(p, 2)["message"]
 
 
 def test_a_part_whose_commune_is_listed_too_has_no_effect(grid):
@@ -117,14 +117,14 @@ def test_reading_part_of_the_reports(grid, tmp_path):
     rows = reading_rows(report)
     by_value = {r["value"]: r for r in rows}
     assert by_value["Vieux-Bourg"]["retained"] == "Commune 49303 (49303)"
-    assert by_value["Vieux-Bourg"]["effect"] == "+6\u00a0000 hab. (commune entière)"
+    assert by_value["Vieux-Bourg"]["effect"] == "+6\u00a0000\u00a0hab. (commune entière)"
     assert by_value["49 000"]["retained"] == "49000"
     assert by_value["Total 3"]["retained"] == "ligne ignorée"
     assert [r["effect"] for r in rows if r["line"] == 7] == ["aucun (déjà compté)"]
     title = next(r for r in rows if r["retained"] == "CPTS des Moulins")
     assert title["message"] == "nom du territoire pris dans la ligne de titre : « CPTS des Moulins »"
     html = _reading_section(report)
-    assert "Lecture de la liste (" in html and "+6\u00a0000 hab. (commune entière)" in html
+    assert "Lecture de la liste (" in html and "+6\u00a0000\u00a0hab. (commune entière)" in html
     sheet = report_workbook(grid, report)[-1]
     assert sheet.name == "Lecture de la liste"
     assert sheet.frame["effect"].tolist() == [r["effect"] for r in rows]
