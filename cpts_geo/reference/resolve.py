@@ -677,7 +677,7 @@ def resolve(
     >>> ref = load_reference()
     >>> resolve(ref, ["Valence", "Bourg-lès-Valence", "Montreuil-Belay", "Saumur"]).codes
     ['26362', '26058', '49215', '49328']
-    >>> print(resolve(ref, ["Pierrefitte-sur-Seine", "Stains"]).warnings[0]["message"])  # doctest: +NORMALIZE_WHITESPACE
+    >>> print(resolve(ref, ["Pierrefitte-sur-Seine", "Stains"]).warnings[0]["message"].replace("\xa0", " "))
     ancienne commune Pierrefitte-sur-Seine (93059), rattachée à Saint-Denis (93066) ; toute la commune est retenue, pas seulement l'ancienne commune Pierrefitte-sur-Seine : +149 077 hab., 78 % de la population du territoire
     >>> resolve(ref, ["44109"], names=["Nantes"]).codes
     ['44109']
@@ -814,9 +814,11 @@ def _effect(ref, ix: NameIndex, units: list[str], new: list[str]) -> dict:
     """What a corrected row gave the territory: ``retained`` (the communes, as people read
     them) and ``population`` (the inhabitants it added: those of its units not brought by an
     earlier row)."""
+    from cpts_geo._text import listing
+
     communes = list(dict.fromkeys(ix.commune_of.get(u, u) for u in units))
     return {
-        "retained": ", ".join(_label(ix, c) for c in communes),
+        "retained": listing([_label(ix, c) for c in communes[:3]], total=len(communes)),
         "population": _population(ref, new),
     }
 
