@@ -60,8 +60,9 @@ def test_le_longeron_brings_sevremoine_with_its_population(ref, tmp_path):
     assert p.codes == ["49099", "49301", "49332"]
     w = next(w for w in p.reading if w["line"] == 5)
     assert w["population"] == 25797 and w["part"] == "ancienne commune"
-    assert "toute la commune est retenue, pas seulement l'ancienne commune Le Longeron : +25\u00a0797\u00a0hab." in (
-        w["message"]
+    assert (
+        "toute la commune est retenue, pas seulement l'ancienne commune Le Longeron : +25\u00a0797\u00a0hab."
+        in (w["message"])
     )
     out = tmp_path / "rapport.xlsx"
     res = run("check", path, "-o", out)
@@ -70,7 +71,12 @@ def test_le_longeron_brings_sevremoine_with_its_population(ref, tmp_path):
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[1] == ("Ligne", "Valeur écrite", "Retenu", "Effet sur la population", "Correction")
     longeron = next(r for r in rows if r[1] == "Le Longeron")
-    assert longeron[:4] == (5, "Le Longeron", "Sèvremoine (49301)", "+25\u00a0797\u00a0hab. (commune entière)")
+    assert longeron[:4] == (
+        5,
+        "Le Longeron",
+        "Sèvremoine (49301)",
+        "+25\u00a0797\u00a0hab. (commune entière)",
+    )
     assert any("=SUM(C4:C6)" in str(r[4]) for r in rows[2:])
     html = tmp_path / "rapport.html"
     assert run("check", path, "-o", html).exit_code in (0, 1)
