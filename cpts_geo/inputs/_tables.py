@@ -261,6 +261,7 @@ def _ods_rows(path: Path, sheet: str | None) -> list[_Row]:
         ) from None
     import pandas as pd
 
+    _check_ods_size(path)
     try:
         book = pd.ExcelFile(path, engine="odf")
         names = [str(n) for n in book.sheet_names]
@@ -287,10 +288,71 @@ def _ods_rows(path: Path, sheet: str | None) -> list[_Row]:
     return rows
 
 
+#: Cells an OpenDocument sheet may hold once its repeated rows and cells are expanded (a few
+#: hundred bytes can declare a row of 200 cells repeated a million times); a register of every
+#: commune of France, 35,000 rows of ten columns, holds 350,000.
+MAX_ODS_CELLS = 5_000_000
+#: Uncompressed size of an OpenDocument spreadsheet's content.xml read at most.
+MAX_ODS_XML_BYTES = 300 * 1024 * 1024
+
+
+def _check_ods_size(path: Path) -> None:
+    """Refuse, before pandas expands it, an OpenDocument spreadsheet whose content is larger
+    than :data:`MAX_ODS_XML_BYTES` or whose repeated rows and cells holding values add up to
+    more than :data:`MAX_ODS_CELLS` (empty rows and cells at the end of a sheet, which
+    LibreOffice writes repeated to the sheet's size, are not expanded by pandas)."""
+    import xml.etree.ElementTree as ET
+    import zipfile
+
+    table = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+    office = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+    try:
+        with zipfile.ZipFile(path) as z:
+            info = z.getinfo("content.xml")
+            if info.file_size > MAX_ODS_XML_BYTES:
+                raise InputError(
+                    f"{path} : classeur OpenDocument de {fr_int(info.file_size / 2**20)} Mo une fois "
+                    f"décompressé, au-delà de la limite de {fr_int(MAX_ODS_XML_BYTES / 2**20)} Mo"
+                )
+            cells = 0
+            pending = 0  # empty rows, expanded when a row with values follows
+            width = 0
+            with z.open(info) as xml:
+                for _, el in ET.iterparse(xml, events=("end",)):
+                    if el.tag == f"{table}table-row":
+                        n = int(el.get(f"{table}number-rows-repeated", "1") or 1)
+                        used, filled = 0, 0
+                        for c in el:
+                            k = int(c.get(f"{table}number-columns-repeated", "1") or 1)
+                            used += k
+                            if c.get(f"{office}value-type") is not None or "".join(c.itertext()).strip():
+                                filled = used
+                        if filled:
+                            width = max(width, filled)
+                            cells += (pending + n) * width
+                            pending = 0
+                        else:
+                            pending += n
+                        el.clear()
+                        if cells > MAX_ODS_CELLS:
+                            raise InputError(
+                                f"{path} : classeur OpenDocument de plus de {fr_int(MAX_ODS_CELLS)} cellules "
+                                "(lignes ou cellules répétées) ; enregistrez la liste seule en .ods, .xlsx ou CSV"
+                            )
+                    elif el.tag == f"{table}table":
+                        pending, width = 0, 0
+                        el.clear()
+    except InputError:
+        raise
+    except Exception:  # not a zip, no content.xml, bad XML: pandas says it below
+        return
+
+
 def ods_sheet_names(path: Path) -> list[str]:
     """The sheets of an OpenDocument spreadsheet ([] when it cannot be read)."""
     import pandas as pd
 
+    _check_ods_size(path)
     try:
         return [str(n) for n in pd.ExcelFile(path, engine="odf").sheet_names]
     except Exception:  # unreadable: _read_rows says why

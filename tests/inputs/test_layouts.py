@@ -189,3 +189,43 @@ def test_a_broken_ods_is_refused_in_french(grid, tmp_path):
     path.write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(InputError, match="classeur OpenDocument illisible"):
         read_proposal(path, grid)
+
+
+def _rewrite_content(path, old: str, new: str):
+    """The same .ods with a piece of its content.xml replaced (kept a valid OpenDocument zip)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        data = {n: z.read(n) for n in z.namelist()}
+    content = data["content.xml"].decode()
+    assert old in content
+    data["content.xml"] = content.replace(old, new, 1).encode()
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("mimetype", data.pop("mimetype"), compress_type=zipfile.ZIP_STORED)
+        for n, b in data.items():
+            z.writestr(n, b, compress_type=zipfile.ZIP_DEFLATED)
+    return path
+
+
+def test_ods_declaring_millions_of_repeated_cells_is_refused_before_reading(grid, tmp_path):
+    path = ods(tmp_path / "b.ods", [["code_insee"], ["49000"], ["49001"]])
+    cell = '<table:table-cell office:value-type="string" office:string-value="49001">'
+    _rewrite_content(
+        path,
+        f"<table:table-row>{cell}",
+        '<table:table-row table:number-rows-repeated="1000000">'
+        + cell.replace("<table:table-cell ", '<table:table-cell table:number-columns-repeated="200" '),
+    )
+    with pytest.raises(InputError, match="classeur OpenDocument de plus de 5.000.000 cellules"):
+        read_proposal(path, grid)
+
+
+def test_ods_with_the_empty_rows_libreoffice_repeats_to_the_end_of_the_sheet(grid, tmp_path):
+    path = ods(tmp_path / "l.ods", [["code_insee"], ["49000"], ["49001"]])
+    _rewrite_content(
+        path,
+        "</table:table>",
+        '<table:table-row table:number-rows-repeated="1048573"><table:table-cell '
+        'table:number-columns-repeated="1024"/></table:table-row></table:table>',
+    )
+    assert read_proposal(path, grid).codes == ["49000", "49001"]
