@@ -420,6 +420,13 @@ class _Resolver:
                 row.units = units
                 row.notes += [warn] if warn else []
                 return
+            locality = next(
+                (loc for loc in ix.localities.get(normalize_name(name), ()) if loc.commune in communes), None
+            )
+            if not cands and locality is not None:  # « 34154 ; Carnon »: a part of the commune
+                row.units, row.text, row.part = units, name, locality
+                row.notes += [warn] if warn else []
+                return
             if not cands and v.upper().zfill(5) in ix.old_codes:
                 # An old code with a name the reference does not know: the name of the
                 # commune the code designated (absorbed before the former communes' source).

@@ -68,6 +68,16 @@ def test_a_locality_of_two_communes_is_decided_by_the_list(grid):
     assert "+1\u00a0000\u00a0hab." in w
 
 
+def test_a_code_with_the_name_of_one_of_its_localities_agrees(grid):
+    p = proposal_from_codes(["49000", "49100"], grid, names=["Plage du Nord", None], lines=[2, 3])
+    assert p.codes == ["49000", "49100"]
+    assert message_of(p, 2)["message"].startswith(
+        "« Plage du Nord » est une partie de la commune Commune 49000 (49000), pas une commune ; toute"
+    )
+    with pytest.raises(UnknownCommuneError, match="code 49100 et nom 'Plage du Nord' ne désignent pas"):
+        proposal_from_codes(["49100"], grid, names=["Plage du Nord"])
+
+
 def test_a_locality_of_an_absent_commune_is_unknown(grid):
     with pytest.raises(UnknownCommuneError, match="commune 'Hameau Perdu' introuvable"):
         proposal_from_codes(["Hameau Perdu", "49000"], grid)
