@@ -473,9 +473,10 @@ def reading_rows(report: Report) -> list[dict]:
                 effect += " (commune entière)"
             retained = str(w.get("retained", ""))
         elif w.get("retained"):
-            retained, effect = str(w["retained"]), "—"
+            retained = str(w["retained"])
+            effect = "aucun" if "ignoré" in retained else "—"
         elif "ignoré" in message:
-            retained, effect = "ligne ignorée", "aucun"
+            retained, effect = "ligne ignorée" if "ligne" in message else "ignoré", "aucun"
         else:
             retained, effect = "", "—"
         out.append(
@@ -487,7 +488,8 @@ def reading_rows(report: Report) -> list[dict]:
                 "message": message,
             }
         )
-    return out
+    # The file as a whole first (sheet, name), then line by line, in the file's order.
+    return sorted(out, key=lambda r: (r["line"] is not None, r["line"] or 0))
 
 
 #: Units named per list in the detail lines of a terminal report.

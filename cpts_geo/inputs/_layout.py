@@ -147,7 +147,7 @@ def _without_totals(rows: list[Row]) -> tuple[list[Row], list[dict]]:
     counts = [sum(_looks_like_code(_cell(r, j)) for r in rows) for j in range(width)]
     code_cols = {j for j, n in enumerate(counts) if n and 2 * n >= max(counts)}
     if _known_header(rows[0].cells):
-        code_col = _columns(rows[0].cells).get("code")
+        code_col = _code_column(_columns(rows[0].cells))
         code_cols = set() if code_col is None else {code_col}
     for k, r in enumerate(rows):
         filled = [c for c in r.cells if c]
@@ -173,6 +173,12 @@ def _without_totals(rows: list[Row]) -> tuple[list[Row], list[dict]]:
     if notes:
         out.append(_skipped(notes, "ligne(s) de notes ignorée(s)"))
     return keep, out
+
+
+def _code_column(cols: dict[str, int]) -> int | None:
+    """The column whose values the readers take as codes: the code column, else the name
+    column (a code written there is read as a code)."""
+    return cols.get("code", cols.get("name"))
 
 
 def _only_number(cell: str) -> bool:
@@ -237,7 +243,9 @@ def _join_spaced_codes(rows: list[Row]) -> list[dict]:
         return []
     if _known_header(rows[0].cells):
         cols = _columns(rows[0].cells)
-        targets = {cols[k] for k in ("code", "postal") if k in cols}
+        targets = {cols["postal"]} if "postal" in cols else set()
+        if _code_column(cols) is not None:
+            targets.add(_code_column(cols))
         body = rows[1:]
     else:
         body = rows

@@ -530,6 +530,7 @@ def _formulas_in_use(
         {
             "line": ignored[0][0],
             "value": "; ".join(f for _, _, f in ignored[:5]),
+            "retained": "formule(s) ignorée(s)",
             "message": f"{fr_plural(len(ignored), 'formule')} sans valeur calculée hors des cellules lues "
             f"(ligne de total, de titre ou colonne non lue), ignorée(s) : {shown}{more}",
         }

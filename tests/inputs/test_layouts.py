@@ -229,3 +229,14 @@ def test_ods_with_the_empty_rows_libreoffice_repeats_to_the_end_of_the_sheet(gri
         'table:number-columns-repeated="1024"/></table:table-row></table:table>',
     )
     assert read_proposal(path, grid).codes == ["49000", "49001"]
+
+
+def test_a_code_with_a_separator_in_a_names_column(grid, tmp_path):
+    path = tmp_path / "l.csv"
+    path.write_text("Commune;Population\nCommune 49000;1 000\n49 001;1 000\nTotal;2 000\n", encoding="utf-8")
+    p = read_proposal(path, grid)
+    assert p.codes == ["49000", "49001"]
+    assert messages(p) == [
+        "code écrit avec un séparateur de milliers : « 49 001 » lu 49001",
+        "ligne(s) de total ignorée(s) : ligne 4 « Total 2 000 »",
+    ]
