@@ -243,9 +243,7 @@ def _join_spaced_codes(rows: list[Row]) -> list[dict]:
         return []
     if _known_header(rows[0].cells):
         cols = _columns(rows[0].cells)
-        targets = {cols["postal"]} if "postal" in cols else set()
-        if _code_column(cols) is not None:
-            targets.add(_code_column(cols))
+        targets = {j for j in (cols.get("postal"), _code_column(cols)) if j is not None}
         body = rows[1:]
     else:
         body = rows
