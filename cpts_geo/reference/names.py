@@ -25,6 +25,7 @@ __all__ = [
     "FOLDING_VERSION",
     "LOCALITIES_FILE",
     "LOCALITY_COLUMNS",
+    "LOCALITY_TYPES",
     "Former",
     "Locality",
     "NameIndex",
@@ -171,18 +172,24 @@ LOCALITIES_FILE = "localites.csv"
 
 #: Its columns: the locality's name, the INSEE code of its commune, its postal code, and where
 #: it comes from.
-LOCALITY_COLUMNS = ("nom", "commune", "code_postal", "source")
+LOCALITY_COLUMNS = ("nom", "commune", "code_postal", "source", "type")
+
+#: Kinds of localities: a place within the commune (« Carnon », in Mauguio), or the commune's own
+#: name as the post writes it (« Fleury d'Aude » for Fleury, « Talmont » for Talmont-sur-Gironde).
+LOCALITY_TYPES = ("partie", "graphie")
 
 
 @dataclass(frozen=True)
 class Locality:
-    """A named place that is a part of one commune, not a commune (« Carnon » in Mauguio): a
-    « ligne 5 » or a libellé d'acheminement of La Poste's base of postal codes."""
+    """A place name that is not a commune's: a part of one commune (``type`` ``partie``:
+    « Carnon » in Mauguio), or the commune's name as the post writes it (``graphie``). Postal
+    « ligne 5 » and libellés d'acheminement."""
 
     nom: str
     commune: str
     code_postal: str
     source: str
+    type: str = "partie"
 
 
 def _arrondissement_aliases(key: str) -> list[str]:
@@ -498,9 +505,11 @@ class NameIndex:
         if t is None or not len(t):
             return {}
         t = t[positions_in(self._communes.index, t["commune"]) >= 0]
+        if "type" not in t.columns:  # a reference built before the column: places only
+            t = t.assign(type="partie")
         rows = zip(*(t[c].astype(str).tolist() for c in LOCALITY_COLUMNS))
-        for nom, commune, cp, source in rows:
-            loc = Locality(nom, commune, cp, source)
+        for nom, commune, cp, source, kind in rows:
+            loc = Locality(nom, commune, cp, source, kind)
             for key in {normalize_name(nom), normalize_name(without_remark(nom))} - {""}:
                 out.setdefault(key, []).append(loc)
         return {k: tuple(v) for k, v in out.items()}

@@ -252,7 +252,11 @@ class _Resolver:
     def _take(self, row: _Row, code: str) -> None:
         """Resolve the row to a commune (or arrondissement) code: its units."""
         row.units, row.pending = self.ix.units_of.get(code, [code]), None
-        row.part = row.localities.get(code) or row.formers.get(code) or row.part
+        loc = row.localities.get(code)
+        if loc is not None and loc.type != "partie":  # the commune's own name, as the post writes it
+            row.notes.append(f"« {row.text} » : nom de {_label(self.ix, code)} tel que l'écrit La Poste")
+            loc = None
+        row.part = loc or row.formers.get(code) or row.part
         note = _replaced_note(self.ix, code, row.units)
         if note:
             row.notes.append(note)
@@ -355,11 +359,22 @@ class _Resolver:
         if not cands:
             return False
         row.localities = {c: by_commune[c] for c in cands}
-        if len(cands) == 1:
+        if len(cands) == 1 and (row.dep or row.postal):
             self._take(row, cands[0])
-        else:
-            row.pending, row.candidates = "homonym", cands
+        else:  # decided by the list's context: « Talmont » near Talmont-Saint-Hilaire is no Talmont-sur-Gironde
+            row.pending, row.candidates = "locality", cands
         return True
+
+    def undecided_locality(self, row: _Row, context: bool) -> None:
+        """A place name that the list's context did not decide: its commune when it is the only
+        one and the list gives no context (a list of one name), else read as a typo (the
+        commune meant may be another one of a close name, nearer the list)."""
+        if len(row.candidates) == 1 and not context:
+            self._take(row, row.candidates[0])
+            return
+        row.pending = "typo"
+        row.scores = self.similar(normalize_name(without_remark(row.text)), row)
+        row.candidates = list(row.scores)
 
     def similar(self, key: str, row: _Row) -> dict[str, float]:
         """Communes whose names (current or former) are within :data:`SUGGEST_SCORE` of ``key``."""
@@ -424,7 +439,8 @@ class _Resolver:
                 (loc for loc in ix.localities.get(normalize_name(name), ()) if loc.commune in communes), None
             )
             if not cands and locality is not None:  # « 34154 ; Carnon »: a part of the commune
-                row.units, row.text, row.part = units, name, locality
+                row.units, row.text = units, name
+                row.part = locality if locality.type == "partie" else None
                 row.notes += [warn] if warn else []
                 return
             if not cands and v.upper().zfill(5) in ix.old_codes:
@@ -479,7 +495,7 @@ class _Resolver:
     def decide(self, row: _Row, deps: set, units: set, near: set) -> bool:
         """Decide a homonym with the list's context (adjacent units, else départements); True if decided."""
         ix = self.ix
-        if row.pending == "homonym":
+        if row.pending in ("homonym", "locality"):
             # Adjacency first: a homonym across a border (the list's other départements may
             # hold another commune of that name) is the one that touches the list.
             adjacent = [
@@ -494,10 +510,12 @@ class _Resolver:
                 return False
             others = [c for c in row.candidates if c != chosen]
             if chosen in row.localities:
-                row.notes.append(
-                    f"localité '{row.text}' de {len(row.candidates)} communes : celle de {_label(ix, chosen)}, "
-                    f"département {ix.departement[chosen]}, retenue, {why} ; autres : {_listing(ix, others)}"
-                )
+                if others:
+                    row.notes.append(
+                        f"nom de lieu '{row.text}' de {len(row.candidates)} communes : celle de "
+                        f"{_label(ix, chosen)}, département {ix.departement[chosen]}, retenue, {why} ; "
+                        f"autres : {_listing(ix, others)}"
+                    )
             elif chosen in row.formers:
                 row.notes.append(self._former_note(row.formers[chosen]))
                 row.notes.append(
@@ -755,7 +773,7 @@ def resolve(
         units = {u for row in done for u in (row.units or [])}
         ctx_deps = _departements_of(ref, ix, units)
         near = ref.neighbours_of_codes(units)
-        pending = [row for row in rows if row.pending == "homonym"]
+        pending = [row for row in rows if row.pending in ("homonym", "locality")]
         if not pending:
             break
         decided = [row for row in pending if r.decide(row, ctx_deps, units, near)]
@@ -772,8 +790,15 @@ def resolve(
             }
             row.pending = None
     for row in rows:
+        if row.pending == "locality":
+            r.undecided_locality(row, bool(units))
+    for row in rows:
         if row.pending == "typo":
             r.decide_typo(row, ctx_deps, units, near)
+            if row.problem is not None and row.localities:
+                row.problem["message"] += (
+                    f" ; « {row.text} » est aussi un nom de lieu de {_listing(ix, sorted(row.localities))}"
+                )
 
     codes: list[str] = []
     seen: set[str] = set()

@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import openpyxl
+import pytest
 from click.testing import CliRunner
 
+from cpts_geo._errors import UnknownCommuneError
 from cpts_geo._text import fr_int, fr_share
 from cpts_geo.cli.main import main
 from cpts_geo.inputs.read import read_proposal
@@ -83,3 +85,19 @@ def test_le_longeron_brings_sevremoine_with_its_population(ref, tmp_path):
     text = html.read_text(encoding="utf-8")
     assert "<h1>CPTS du Choletais</h1>" in text
     assert "Lecture de la liste (" in text and "+25\u00a0797\u00a0hab. (commune entière)" in text
+
+
+def test_places_of_the_post_resolve_by_context(ref, tmp_path):
+    path = tmp_path / "aix.csv"
+    path.write_text("commune\nLes Milles\nPuyricard\nVentabren\nLa Baule\nPornichet\n", encoding="utf-8")
+    p = read_proposal(path, ref)
+    assert p.codes == ["13001", "13114", "44055", "44132"]
+    messages = [w["message"] for w in p.warnings]
+    assert messages[0].startswith("« Les Milles » est une partie de la commune Aix-en-Provence (13001)")
+    assert "« La Baule » : nom de La Baule-Escoublac (44055) tel que l'écrit La Poste" in messages
+    far = tmp_path / "vendee.csv"
+    far.write_text("commune\nTalmont\nLes Sables-d'Olonne\nJard-sur-Mer\n", encoding="utf-8")
+    with pytest.raises(
+        UnknownCommuneError, match="« Talmont » est aussi un nom de lieu de Talmont-sur-Gironde"
+    ):
+        read_proposal(far, ref)

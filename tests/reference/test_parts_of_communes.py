@@ -22,7 +22,7 @@ def grid():
     """A 4 x 4 grid of communes of 1,000 inhabitants (49000 is the south-west corner), with a
     commune nouvelle 49303 of 6,000 having a commune déléguée « Vieux-Bourg » (old code 49999),
     and localities: « Plage du Nord » (49000), « Les Moulins » in 49001 and in 49303 (far
-    apart)."""
+    apart), and « C 49002 les Bains », the post's name of 49002."""
     pop = [[1000] * 4 for _ in range(4)]
     pop[3][3] = 6000
     ref = grid_reference(4, 4, pop)
@@ -36,7 +36,9 @@ def grid():
             ("Hameau Perdu", "75999", "75000", "la-poste"),  # not a commune of the reference
         ],
         columns=["nom", "commune", "code_postal", "source"],
-    )
+    ).assign(type="partie")
+    localities.loc[len(localities)] = ("C 49002 les Bains", "49002", "49100", "codes-postaux", "graphie")
+    localities = localities.reset_index(drop=True)
     former = pd.DataFrame(
         [("49999", "Vieux-Bourg", "49303", "deleguee", None)],
         columns=["code", "nom", "commune", "type", "depuis"],
@@ -63,7 +65,7 @@ def test_a_locality_of_two_communes_is_decided_by_the_list(grid):
     p = proposal_from_codes(["Les Moulins", "49002", "49101"], grid, lines=[2, 3, 4])
     assert p.codes == ["49001", "49002", "49101"]
     w = message_of(p, 2)["message"]
-    assert w.startswith("localité 'Les Moulins' de 2 communes : celle de Commune 49001 (49001)")
+    assert w.startswith("nom de lieu 'Les Moulins' de 2 communes : celle de Commune 49001 (49001)")
     assert "voisine d'autres communes de la liste" in w
     assert "+1\u00a0000\u00a0hab." in w
 
@@ -76,6 +78,14 @@ def test_a_code_with_the_name_of_one_of_its_localities_agrees(grid):
     )
     with pytest.raises(UnknownCommuneError, match="code 49100 et nom 'Plage du Nord' ne désignent pas"):
         proposal_from_codes(["49100"], grid, names=["Plage du Nord"])
+
+
+def test_the_posts_name_of_a_commune_is_no_part_of_it(grid):
+    p = proposal_from_codes(["C 49002 les Bains", "49003"], grid, lines=[2, 3])
+    assert p.codes == ["49002", "49003"]
+    [w] = p.reading
+    assert w["message"] == "« C 49002 les Bains » : nom de Commune 49002 (49002) tel que l'écrit La Poste"
+    assert "part" not in w and w["population"] == 1000
 
 
 def test_a_locality_of_an_absent_commune_is_unknown(grid):
@@ -144,3 +154,22 @@ def test_reading_part_without_corrections(grid):
     report = check_territory(grid, ["49000", "49001"], min_population=None)
     assert "Aucune correction" in _reading_section(report)
     assert report_workbook(grid, report)[-1].frame.empty
+
+
+def test_a_place_name_far_from_the_list_is_read_as_a_typo():
+    """A place name of one commune, in a list of another département that does not touch it, is
+    not taken (« Talmont » near Talmont-Saint-Hilaire is no Talmont-sur-Gironde): refused with
+    suggestions, naming the place; alone in its list, it is taken."""
+    deps = [["49"] * 4, ["49"] * 4, ["85"] * 4, ["85"] * 4]
+    ref = grid_reference(4, 4, 1000, departement=deps)
+    places = pd.DataFrame(
+        [("Le Port", "49303", "85000", "codes-postaux", "partie")],
+        columns=["nom", "commune", "code_postal", "source", "type"],
+    )
+    ref = ref.replace(localities=places)
+    with pytest.raises(
+        UnknownCommuneError, match=r"« Le Port » est aussi un nom de lieu de Commune 49303 \(49303, 85\)"
+    ):
+        proposal_from_codes(["49000", "Le Port"], ref)
+    assert proposal_from_codes(["Le Port"], ref).codes == ["49303"]
+    assert proposal_from_codes(["49202", "Le Port"], ref).codes == ["49202", "49303"]
