@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from cpts_geo._text import fr_plural
 from cpts_geo._version import __version__
 from cpts_geo.checks.report import RULE_LABELS, STATUS_LABELS, reading_rows
 from cpts_geo.inputs.stages import NOT_GIVEN
@@ -108,7 +109,7 @@ def _reading_sheet(report) -> Sheet:
     rows = reading_rows(report)
     frame = pd.DataFrame(rows, columns=[c.key for c in _READING_COLUMNS])
     title = (
-        f"Lecture de la liste : {len(rows)} correction(s)"
+        f"Lecture de la liste : {fr_plural(len(rows), 'correction')}"
         if rows
         else "Lecture de la liste : aucune correction, chaque ligne désignait une commune du COG"
     )
