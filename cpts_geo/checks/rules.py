@@ -654,6 +654,9 @@ def _as_territory(ref: Reference, what, name) -> tuple[Territory, list[dict], li
     given: list[dict] = []
     if hasattr(what, "codes") and not isinstance(what, (str, bytes)):
         given = list(getattr(what, "warnings", None) or [])
+        reading = list(getattr(what, "reading", None) or [])
+        if len(reading) == len(given):  # the same corrections, with what each retained
+            given = reading
         values = list(what.codes)
         name = name if name is not None else getattr(what, "name", None)
     else:
@@ -731,6 +734,10 @@ def _report(
         units=units,
         zones=None if zone_layers is None else territory_zones(ref, territory.codes, zone_layers),
         zone_layers=list(zone_layers or []),
+        reading=[
+            {**_clean_warning(w), **{k: w[k] for k in ("retained", "population", "part") if k in w}}
+            for w in input_warnings
+        ],
     )
 
 

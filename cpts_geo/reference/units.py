@@ -37,6 +37,7 @@ from cpts_geo.reference.names import (
     FOLDED_COLUMNS,
     FOLDED_NAMES_FILE,
     FOLDING_VERSION,
+    LOCALITIES_FILE,
     normalize_name,
     positions_in,
 )
@@ -903,6 +904,10 @@ def load_reference(path: str | Path | None = None) -> Reference:
     if (folder / "codes_postaux.csv").exists():
         optional["postal_codes"] = lambda: read(
             "codes_postaux.csv", lambda p: pd.read_csv(p, dtype=str, keep_default_na=False)
+        )
+    if (folder / LOCALITIES_FILE).exists():
+        optional["localities"] = lambda: read(
+            LOCALITIES_FILE, lambda p: pd.read_csv(p, dtype=str, keep_default_na=False)
         )
     if _has_folded_names(folder, metadata):
         optional["folded_names"] = lambda: _read_folded_names(folder, read)
