@@ -243,9 +243,8 @@ def test_coverage_gpkg_writes_a_declared_share_apart_from_the_overlaps(tmp_path,
             "population": pop(ref, NICE),
         }
     ]
-    assert shared.crs.to_epsg() == 4326 and shared.geometry.iloc[0].contains(
-        ref.units.geometry[NICE].representative_point()
-    )
+    assert shared.crs.to_epsg() == 2154  # Lambert-93: QGIS measures in metres
+    assert shared.to_crs(4326).geometry.iloc[0].contains(ref.units.geometry[NICE].representative_point())
 
 
 def test_map_figure_and_gpkg_draw_the_layers_of_one_builder(tmp_path, ref):
