@@ -270,7 +270,9 @@ def _ring_vertices(ring: np.ndarray, geom) -> np.ndarray:
 
 def _arc_avoiding(m: int, first: np.ndarray, last: np.ndarray, avoid: np.ndarray) -> np.ndarray:
     """Vertex positions of a closed ring of ``m`` vertices from the ``first`` unit's vertices to
-    the ``last`` unit's (both included), along the side that meets no vertex of ``avoid``."""
+    the ``last`` unit's (both included), along the side that meets no vertex of ``avoid`` (but
+    those it shares with the end units)."""
+    avoid = np.setdiff1d(avoid, np.r_[first, last])
     for start, stop in ((first, last), (last, first)):
         a, b = _span_start(start, m), _span_end(stop, m)
         arc = (a + np.arange((b - a) % m + 1)) % m
