@@ -171,7 +171,9 @@ def polygon_reference(polygons: dict, population=1000) -> Reference:
     return Reference(
         units=units,
         communes=units[["nom", "departement", "epci", "population", "anciens_codes"]].assign(unites=codes),
-        epci=pd.DataFrame({"nom": ["CC 200000001"], "type": "CC"}, index=pd.Index(["200000001"], name="code")),
+        epci=pd.DataFrame(
+            {"nom": ["CC 200000001"], "type": "CC"}, index=pd.Index(["200000001"], name="code")
+        ),
         departements=pd.DataFrame(
             {
                 "nom": ["Département 49"],
@@ -184,7 +186,12 @@ def polygon_reference(polygons: dict, population=1000) -> Reference:
             index=pd.Index(["49"], name="code"),
         ),
         regions=pd.DataFrame(
-            {"nom": ["Région 52"], "zone": "metro", "population": [int(pop.sum())], "n_communes": [len(codes)]},
+            {
+                "nom": ["Région 52"],
+                "zone": "metro",
+                "population": [int(pop.sum())],
+                "n_communes": [len(codes)],
+            },
             index=pd.Index(["52"], name="code"),
         ),
         adjacency=pd.DataFrame(pairs, columns=["a", "b", "shared_m"]),

@@ -75,29 +75,39 @@ def _water_candidates(ref: Reference, P: np.ndarray, part_of: np.ndarray, max_km
     return out
 
 
-def _joining_links(k: int, candidates: list[tuple]) -> tuple[list[tuple], np.ndarray]:
+def _joining_links(
+    k: int, together: list[list[int]], candidates: list[tuple]
+) -> tuple[list[tuple], np.ndarray]:
     """The links that join the parts of a territory, and which group each part ends in.
 
-    Parts are nodes; the candidate links (sea links and water crossings), shortest first, make
-    a minimum spanning forest (``scipy.sparse.csgraph.minimum_spanning_tree``). ``candidates``
-    are ``(distance_km, i, j, unit_i, unit_j)`` with ``i < j``; returns the links kept, as
-    ``(distance_km, i, j, lower unit, higher unit)``, and the component of each part.
+    Parts are nodes; the parts of each list of ``together`` (0-based ids) are joined first (they
+    count as one node: a sea link to any part of a land mass joins that land mass), then the
+    candidate links, shortest first: a minimum spanning forest
+    (``scipy.sparse.csgraph.minimum_spanning_tree``). ``candidates`` are ``(distance_km, i, j,
+    unit_i, unit_j)`` with ``i < j``; returns the links kept, as ``(distance_km, i, j, lower
+    unit, higher unit)``, and the component of each part.
     """
     import scipy.sparse as sp
     from scipy.sparse import csgraph
 
-    if not candidates:
-        return [], np.arange(k)
+    rows, cols, weights = [], [], []
+    for ids in together:  # a weight below any distance, never zero (zeros are no edge)
+        for cid in ids[1:]:
+            rows.append(ids[0])
+            cols.append(cid)
+            weights.append(1e-9)
     ranked = sorted(candidates)
-    rows = [i for _, i, _, _, _ in ranked]
-    cols = [j for _, _, j, _, _ in ranked]
-    # Distinct weights, never zero (zeros are no edge): the order of Kruskal's sort.
-    weights = [1e-9 + dist + 1e-12 * n_ for n_, (dist, *_rest) in enumerate(ranked)]
+    for n_, (dist, i, j, _pi, _pj) in enumerate(ranked):
+        rows.append(i)
+        cols.append(j)
+        weights.append(2e-9 + dist + 1e-12 * n_)  # distinct weights: the order of Kruskal's sort
+    if not rows:
+        return [], np.arange(k)
     g = sp.csr_matrix((weights, (rows, cols)), shape=(k, k))
     tree = csgraph.minimum_spanning_tree(g).tocoo()
     by_pair = {(i, j): (dist, i, j, *sorted((pi, pj))) for dist, i, j, pi, pj in ranked}
     kept = sorted(
-        (by_pair[(min(i, j), max(i, j))] for i, j in zip(tree.row, tree.col)),
+        (by_pair[(min(i, j), max(i, j))] for i, j, w in zip(tree.row, tree.col, tree.data) if w > 1.5e-9),
         key=lambda t: (t[0], t[1], t[2]),
     )
     _, joined = csgraph.connected_components(tree, directed=False)

@@ -173,16 +173,20 @@ def contiguity(territory: Territory, *, sea_link_km: float = 30.0) -> RuleResult
             found = _part_distance(ref, P[groups[i]], P[groups[j]])
             if found is not None and found[0] <= sea_link_km:
                 candidates.append((round(found[0], 3), i, j, found[1], found[2]))
-    # Water crossings between parts of one land mass (precomputed: no geometry here).
+    # Water crossings between parts of one land mass (precomputed: no geometry here), then sea
+    # links between land masses (each land mass one node: a sea link never bridges a land gap).
     part_of = np.full(a.n, -1, dtype=np.int64)
     for cid, g in enumerate(groups):
         part_of[P[g]] = cid
-    water = _water_candidates(ref, P, part_of, sea_link_km)
-    links, joined = _joining_links(k, candidates + water)
-    water_pairs = {(i, j) for _, i, j, _, _ in water}
-    rows: dict[str, list[dict]] = {"sea_links": [], "water_crossings": []}
-    for dist, i, j, x, y in links:
-        rows["water_crossings" if (i, j) in water_pairs else "sea_links"].append(
+    by_land: dict[int, list[int]] = {}
+    for cid, land in enumerate(lands):
+        by_land.setdefault(land, []).append(cid)
+    water_kept, across = _joining_links(k, [], _water_candidates(ref, P, part_of, sea_link_km))
+    gaps = [[c + 1 for c in ids] for ids in by_land.values() if len({int(across[c]) for c in ids}) > 1]
+    sea_kept, joined = _joining_links(k, list(by_land.values()), candidates)
+
+    def rows(links: list[tuple]) -> list[dict]:
+        return [
             {
                 "a": str(a.codes[x]),
                 "a_nom": str(a.names[x]),
@@ -191,16 +195,13 @@ def contiguity(territory: Territory, *, sea_link_km: float = 30.0) -> RuleResult
                 "distance_km": dist,
                 "parts": sorted((i + 1, j + 1)),
             }
-        )
-    details.update(rows)
-    main_part = joined[0]
-    # Land gaps: the parts of one land mass that no link joins.
-    by_land: dict[int, list[int]] = {}
-    for cid, land in enumerate(lands):
-        by_land.setdefault(land, []).append(cid)
-    gaps = [[c + 1 for c in ids] for ids in by_land.values() if len({int(joined[c]) for c in ids}) > 1]
+            for dist, i, j, x, y in links
+        ]
+
+    details["sea_links"] = rows(sea_kept)
+    details["water_crossings"] = rows(water_kept)
     details["land_gaps"] = gaps
-    in_gap = {c - 1 for ids in gaps for c in ids}
+    main_part = joined[0]
 
     def named(parts: list[int]) -> str:
         """The first parts (0-based) named, the others counted."""
@@ -233,12 +234,12 @@ def contiguity(territory: Territory, *, sea_link_km: float = 30.0) -> RuleResult
                 for lk in crossings
             )
         )
-    far = [i for i in range(k) if joined[i] != main_part and i not in in_gap]
+    far = [i for i in range(k) if joined[i] != main_part]
     if far:
         sentences.append(
             f"{named(far)} à plus de {fr_km(sea_link_km)}\u00a0km par la mer du reste du territoire"
         )
-    status = "fail" if (joined != main_part).any() else "warn"
+    status = "fail" if gaps or (joined != main_part).any() else "warn"
     if status == "fail":
         msg = f"Territoire discontinu en {fr_int(k)} parties : " + " ; ".join(sentences) + "."
     else:

@@ -39,7 +39,14 @@ def test_a_bay_narrower_than_the_limit_joins_its_shores_with_a_warning():
     r = contiguity(ref, [A, B], 1.0)
     assert r.status == "warn"
     assert r.details["water_crossings"] == [
-        {"a": A, "a_nom": "Commune 49001", "b": B, "b_nom": "Commune 49003", "distance_km": 0.6, "parts": [1, 2]}
+        {
+            "a": A,
+            "a_nom": "Commune 49001",
+            "b": B,
+            "b_nom": "Commune 49003",
+            "distance_km": 0.6,
+            "parts": [1, 2],
+        }
     ]
     assert r.details["sea_links"] == [] and r.details["land_gaps"] == []
     assert r.message == (
@@ -66,7 +73,9 @@ def test_the_shortest_segment_is_measured_and_kept_by_the_build():
     assert table[["a", "b", "distance_km"]].to_dict("records") == [{"a": A, "b": B, "distance_km": 0.6}]
     row = table.iloc[0]
     # The segment's ends are the capes' tips (Lambert-93 metres).
-    assert (row["ax"], row["ay"], row["bx"], row["by"]) == pytest.approx((401_700, 6_702_000, 402_300, 6_702_000))
+    assert (row["ax"], row["ay"], row["bx"], row["by"]) == pytest.approx(
+        (401_700, 6_702_000, 402_300, 6_702_000)
+    )
     lines = ref.water_crossing_lines(30.0)
     assert lines.crs.to_epsg() == 4326 and lines.geometry.iloc[0].geom_type == "LineString"
     # Land neighbours are never water crossings; nor units that touch.
@@ -190,13 +199,19 @@ def epci_contiguity(ref):
 def test_every_epci_as_a_proposal_has_the_expected_contiguity(ref, epci_contiguity):
     assert len(epci_contiguity) == 1255
     several = {e: r.status for e, r in epci_contiguity.items() if r.details["n_components"] > 1}
-    expected = {**dict.fromkeys(SEA, "warn"), **dict.fromkeys(WATER, "warn"), **dict.fromkeys(EXCLAVES, "fail")}
+    expected = {
+        **dict.fromkeys(SEA, "warn"),
+        **dict.fromkeys(WATER, "warn"),
+        **dict.fromkeys(EXCLAVES, "fail"),
+    }
     assert several == expected
     assert {e: ref.epci.at[e, "nom"] for e in expected} == {**SEA, **WATER, **EXCLAVES}
     for e in SEA:
         assert epci_contiguity[e].details["water_crossings"] == [], e
     for e in WATER:
-        assert epci_contiguity[e].details["water_crossings"] and not epci_contiguity[e].details["land_gaps"], e
+        assert (
+            epci_contiguity[e].details["water_crossings"] and not epci_contiguity[e].details["land_gaps"]
+        ), e
     for e in EXCLAVES:
         d = epci_contiguity[e].details
         assert d["water_crossings"] == [] and d["sea_links"] == [] and d["land_gaps"], e
@@ -222,7 +237,9 @@ def test_crozon_and_lorient_join_across_the_aulne_the_rade_and_the_petite_mer(ep
     lorient = epci_contiguity["200042174"].details
     assert [lk["a_nom"] + " – " + lk["b_nom"] for lk in lorient["sea_links"]] == ["Groix – Ploemeur"]
     assert len(lorient["water_crossings"]) == 2
-    assert {lk["b_nom"] for lk in lorient["water_crossings"]} | {lk["a_nom"] for lk in lorient["water_crossings"]} >= {
+    assert {lk["b_nom"] for lk in lorient["water_crossings"]} | {
+        lk["a_nom"] for lk in lorient["water_crossings"]
+    } >= {
         "Gâvres",
         "Port-Louis",
     }
