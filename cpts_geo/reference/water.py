@@ -41,6 +41,7 @@ __all__ = [
     "WATER_CROSSING_GRAZE_M",
     "WATER_CROSSING_MAX_KM",
     "compute_water_crossings",
+    "empty_water_crossings",
 ]
 
 log = logging.getLogger(__name__)
