@@ -399,7 +399,10 @@ def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) 
             "graze_m": WATER_CROSSING_GRAZE_M,
             "pairs": int(len(water)),
             "pairs_within_30_km": int((water["distance_km"] <= 30.0).sum()),
-            "land_borders": {str(k): [list(t) for t in v] for k, v in LAND_BORDERS.items()},
+            "land_borders": {
+                str(k): [[f"{c} {units['nom'].get(c, '?')}" for c in t] for t in v]
+                for k, v in LAND_BORDERS.items()
+            },
         },
         "checks": {
             "epci_dgcl_total_equals_members_sum": bool(
@@ -527,12 +530,16 @@ Communes belonging to no EPCI: {no_epci}.
 - **Water crossings** (`traversees_eau.parquet`, `cpts_geo.reference.water`): two units of one
   land mass that are not neighbours face each other across water (an estuary, a rade, a bay:
   Guipavas and Plougastel-Daoulas across the Elorn) when the shortest segment between them, in
-  the zone's projected CRS, crosses the land of no other unit over more than {graze} m and
-  touches no land border of France nor a hole of the boundaries; kept up to {water_km:g} km (the
-  largest `sea_link_km`). The contiguity and enclave rules, `suggest` and the maps join such
-  units when the crossing is at most `sea_link_km`. The boundaries hold French land only: a
+  the zone's projected CRS, crosses (or runs along the coast of) the land of no other unit over
+  more than about {graze} m (a strip 1 m on each side of the segment overlaps no other unit's
+  land over more than {graze} × 2 m²) and touches no land border of France nor a hole of the
+  boundaries (Llívia); kept up to {water_km:g} km (the largest `sea_link_km`). The contiguity and
+  enclave rules, `suggest` and the maps join such units when the crossing is at most
+  `sea_link_km`. The boundaries hold French land only: a
   segment across a foreign country would cross no unit, so the land borders are taken from the
-  outline of each zone's largest land mass, between the units where they meet the sea: {borders}.
+  outline of each zone's largest land mass, between the units where they meet the sea (the two
+  end units' whole outline included, the side away from the third unit):
+{borders}
 - **COM** (collectivités d'outre-mer, codes 975–989) are out of scope and not in the reference.
 - **Former communes** (`anciennes_communes.csv`): `communes.json` lists communes déléguées and
   associées with their `chefLieu` but no date: `depuis` is empty for them. A commune déléguée
@@ -586,12 +593,12 @@ def write_sources_md(out_dir: Path, meta: dict) -> None:
     pop_lines = "\n".join(f"  - `{k}`: {v}" for k, v in pop_notes.items()) or "  - none"
     water_info = meta.get("water_crossings", {})
     borders = (
-        "; ".join(
-            f"EPSG:{epsg} "
-            + ", ".join(f"{first} to {last} (the side away from {coast})" for first, last, coast in ends)
+        "\n".join(
+            f"  - EPSG:{epsg}: {first} to {last} (away from {coast})"
             for epsg, ends in water_info.get("land_borders", {}).items()
+            for first, last, coast in ends
         )
-        or "none"
+        or "  - none"
     )
     text = _SOURCES_TEMPLATE.format(
         cog=meta["vintage"]["cog"],
