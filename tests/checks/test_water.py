@@ -263,3 +263,28 @@ def test_suggest_keeps_the_crozon_epci_whole(ref):
     crozon = ref.unit_table.index[ref.unit_table["epci"] == "200066868"]
     res = suggest_territories(ref, within="29", geometry=False)
     assert res.assignment.loc[crozon, "territoire_id"].nunique() == 1
+
+
+def test_the_maps_draw_the_water_crossing_like_a_sea_link():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from cpts_geo.checks.findings import contiguity_overlays
+    from cpts_geo.maps.territory import report_layers, sea_link_lines, territory_map
+    from cpts_geo.outputs.figures import territory_figure
+
+    ref = bay(0.7)
+    report = check_territory(ref, [A, B], sea_link_km=1.0)
+    links, detached = contiguity_overlays(report)
+    assert [(lk["kind"], lk["a"], lk["b"]) for lk in links] == [("eau", A, B)]
+    lines = sea_link_lines(ref, report_layers(ref, report).sea_links)
+    assert lines[["liaison", "distance", "kind"]].to_dict("records") == [
+        {"liaison": "Commune 49001 (49001) – Commune 49003 (49003)", "distance": "0,6\u00a0km", "kind": "eau"}
+    ]
+    assert lines.to_crs(2154).length.iloc[0] == pytest.approx(600, abs=1)
+    page = territory_map(ref, [A, B], sea_links=links, detached=detached).get_root().render()
+    assert "cpts-traversee-eau" in page and "cpts-liaison-maritime" not in page
+    assert "Traversée par l&#x27;eau (règle de continuité)" in page  # the legend, escaped
+    fig = territory_figure(ref, report)
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert "Traversée par l'eau" in labels and "Liaison maritime" not in labels
