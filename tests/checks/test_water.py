@@ -288,3 +288,33 @@ def test_the_maps_draw_the_water_crossing_like_a_sea_link():
     fig = territory_figure(ref, report)
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert "Traversée par l'eau" in labels and "Liaison maritime" not in labels
+
+
+@pytest.mark.national
+def test_check_json_lists_the_water_crossings(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from cpts_geo.cli.main import main
+
+    proposal = tmp_path / "brest.csv"
+    proposal.write_text("Brest Métropole\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["check", str(proposal), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    rule = next(r for r in json.loads(res.stdout)["rules"] if r["id"] == "contiguity")
+    assert rule["status"] == "warn"
+    assert rule["details"]["sea_links"] == [] and rule["details"]["land_gaps"] == []
+    assert rule["details"]["water_crossings"] == [
+        {
+            "a": "29075",
+            "a_nom": "Guipavas",
+            "b": "29189",
+            "b_nom": "Plougastel-Daoulas",
+            "distance_km": 0.443,
+            "parts": [1, 2],
+        }
+    ]
+    # Beyond the limit, Plougastel-Daoulas is separated by land again.
+    res = CliRunner().invoke(main, ["check", str(proposal), "--format", "json", "--sea-link-km", "0.4"])
+    assert res.exit_code == 1
