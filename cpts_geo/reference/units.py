@@ -714,7 +714,8 @@ class Reference:
     @cached_property
     def _water_table(self) -> pd.DataFrame:
         """Every water crossing of the reference: the build's table
-        (``traversees_eau.parquet``), else computed once from the boundaries."""
+        (``traversees_eau.parquet``), else computed once from the boundaries; shortest first,
+        with the positions of its units (``pa``, ``pb``)."""
         if "water_crossings" in self._extra:
             table = self.table("water_crossings")
         elif not hasattr(self._unit_store.frame(), "geometry"):
@@ -724,8 +725,12 @@ class Reference:
 
             log.info("traversées par l'eau absentes du référentiel : calculées depuis les contours")
             table = compute_water_crossings(self._unit_store.frame(), self._adjacency)
-        known = table["a"].isin(self._table.index) & table["b"].isin(self._table.index)
-        return table[known].sort_values(["distance_km", "a", "b"], kind="stable").reset_index(drop=True)
+        pa = positions_in(self._table.index, table["a"])
+        pb = positions_in(self._table.index, table["b"])
+        known = (pa >= 0) & (pb >= 0)
+        table = table[known].assign(pa=pa[known], pb=pb[known])
+        order = np.lexsort((table["pb"].to_numpy(), table["pa"].to_numpy(), table["distance_km"].to_numpy()))
+        return table.iloc[order].reset_index(drop=True)
 
     @property
     def water_crossing_max_km(self) -> float:
@@ -773,9 +778,10 @@ class Reference:
         keep = t["distance_km"].to_numpy() <= float(max_km)
         zone = _zone_key(departements)
         if zone is not None:
-            dep = self._table["departement"]
-            keep &= dep.reindex(t["a"]).isin(zone).to_numpy() & dep.reindex(t["b"]).isin(zone).to_numpy()
-        out = t[keep].reset_index(drop=True)
+            a = self.arrays
+            ok = np.isin(a.dep_codes, zone)[np.maximum(a.dep, 0)] & (a.dep >= 0)
+            keep &= ok[t["pa"].to_numpy()] & ok[t["pb"].to_numpy()]
+        out = t[keep].drop(columns=["pa", "pb"]).reset_index(drop=True)
         names = self._table["nom"]
         out.insert(2, "a_nom", names.reindex(out["a"]).to_numpy())
         out.insert(3, "b_nom", names.reindex(out["b"]).to_numpy())
@@ -800,8 +806,7 @@ class Reference:
         and the length (km) of each entry."""
         t = self._water_table
         n = len(self._table)
-        i = self.position.reindex(t["a"]).to_numpy(dtype=np.int64)
-        j = self.position.reindex(t["b"]).to_numpy(dtype=np.int64)
+        i, j = t["pa"].to_numpy(dtype=np.int64), t["pb"].to_numpy(dtype=np.int64)
         d = t["distance_km"].to_numpy(dtype=float)
         rows, cols, dist = np.r_[i, j], np.r_[j, i], np.r_[d, d]
         order = np.lexsort((cols, rows))
