@@ -318,3 +318,17 @@ def test_check_json_lists_the_water_crossings(tmp_path):
     # Beyond the limit, Plougastel-Daoulas is separated by land again.
     res = CliRunner().invoke(main, ["check", str(proposal), "--format", "json", "--sea-link-km", "0.4"])
     assert res.exit_code == 1
+
+
+@pytest.mark.national
+def test_units_facing_others_across_water_are_no_enclaves(ref):
+    # Each of these EPCIs surrounds on land communes that face the rest of their own EPCI across
+    # water: Plougastel-Daoulas (the Elorn), the Crozon peninsula (the Aulne, the rade), Dinard
+    # and its neighbours (the Rance), Gâvres, Port-Louis, Locmiquélic and Riantec (the rade of
+    # Lorient). Before the water crossings, each warned of an enclave.
+    units = ref.unit_table
+    for epci in ("242900801", "200067247", "200068989", "245600440"):
+        codes = list(units.index[units["epci"] == epci])
+        assert check_territory(ref, codes).rule("enclaves").status == "pass", epci
+        # Without the crossings (a limit below the narrowest), the enclaves come back.
+        assert check_territory(ref, codes, sea_link_km=0.01).rule("enclaves").status == "warn", epci
