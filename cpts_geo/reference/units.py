@@ -787,6 +787,34 @@ class Reference:
         out.insert(3, "b_nom", names.reindex(out["b"]).to_numpy())
         return out
 
+    def links(self, max_km: float = 30.0, *, departements=None) -> pd.DataFrame:
+        """Every link :meth:`graph_with_sea_links` adds to the land graph: the sea links between
+        land masses (:meth:`sea_links`, ``kind`` ``"mer"``) and the water crossings within one
+        (:meth:`water_crossings`, ``kind`` ``"eau"``), of at most ``max_km``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``a``, ``b`` (unit codes, ``a < b``), ``distance_km``, ``kind``; sea links first,
+            each kind sorted by ``a``, ``b``.
+
+        Examples
+        --------
+        >>> ref = load_reference()
+        >>> links = ref.links(30.0, departements="29")
+        >>> links.groupby("kind").size().to_dict()
+        {'eau': 117, 'mer': 5}
+        """
+        sea = self.sea_links(max_km, departements=departements)[["a", "b", "distance_km"]]
+        water = self.water_crossings(max_km, departements=departements)[["a", "b", "distance_km"]]
+        return pd.concat(
+            [
+                sea.sort_values(["a", "b"]).assign(kind="mer"),
+                water.sort_values(["a", "b"]).assign(kind="eau"),
+            ],
+            ignore_index=True,
+        )
+
     def water_crossing_lines(self, max_km: float = 30.0, *, departements=None) -> gpd.GeoDataFrame:
         """:meth:`water_crossings` with their segments as lines (EPSG:4326, for a map)."""
         import geopandas as gpd
