@@ -191,7 +191,7 @@ def _footer(report: Report, provenance, today: str, version: str, v: dict) -> st
             else "aucune population minimale"
         )
     if sea is not None:
-        applied.append(f"liaisons maritimes de {fr_km(sea)}\u00a0km au plus")
+        applied.append(f"liaisons maritimes et traversées par l'eau de {fr_km(sea)}\u00a0km au plus")
     if provenance is not None and provenance.parameters:
         origin = (
             "les valeurs par défaut de l'outil, à comparer au cahier des charges de votre région"
