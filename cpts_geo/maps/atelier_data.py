@@ -143,7 +143,7 @@ def page_links(ref: Reference, positions: np.ndarray, max_km: float) -> list[lis
     >>> links = page_links(ref, units, 2.0)  # Plougastel-Daoulas (29189) across the Elorn
     >>> codes = ref.arrays.codes[units].astype(str).tolist()
     >>> [(codes[i], codes[j], km) for i, j, kind, km, *_ in links if "29189" in (codes[i], codes[j])]
-    [('29019', '29189', 1.866), ('29075', '29189', 0.443), ('29189', '29236', 0.546)]
+    [('29019', '29189', 1.866), ('29075', '29189', 0.443), ('29189', '29235', 0.546)]
     """
     out = unit_pairs_within(ref, positions, max_km, segments=True)
     t = ref.water_crossings(max_km)
