@@ -15,9 +15,9 @@
 
   var R = window.AtelierRules;
   var data = JSON.parse(document.getElementById('atelier-data').textContent);
-  if (data.version !== 1) {
+  if (data.version !== 2) {
     document.body.textContent = 'Cette page a été écrite par une autre version de cpts-geo (données v' + data.version +
-      ') que son script (v1) : régénérez-la avec cpts-geo atelier.';
+      ') que son script (v2) : régénérez-la avec cpts-geo atelier.';
     return;
   }
   var M = R.model(data);
