@@ -121,6 +121,35 @@
       if (o && o.length) L.polygon(decode(o), { renderer: renderer, fill: false, weight: 2, color: '#1d3b18', opacity: 0.85, interactive: false }).addTo(map);
     });
   }
+  // The sea links and water crossings that join the parts of the territory (the contiguity
+  // rule's details), drawn as the check map draws them: dashed, with their length.
+  var LINK_STYLES = {
+    mer: { color: '#0b4f8a', weight: 3, dashArray: '8 6', opacity: 0.95 },
+    eau: { color: '#0b4f8a', weight: 3, dashArray: '2 5', opacity: 0.95 }
+  };
+  var LINK_TITLES = { mer: 'Liaison maritime', eau: "Traversée par l'eau" };
+  var segments = {};
+  var linkKinds = {};
+  data.links.forEach(function (lk) {
+    segments[lk[0] + ',' + lk[1] + ',' + lk[2]] = lk.slice(4, 8);
+    linkKinds[lk[2]] = true;
+  });
+  var linkLayer = L.layerGroup().addTo(map);
+  function drawLinks() {
+    linkLayer.clearLayers();
+    var c = report && report.rules[1].details;
+    if (!c) return;
+    [['mer', c.sea_links], ['eau', c.water_crossings]].forEach(function (kl) {
+      kl[1].forEach(function (lk) {
+        var s = segments[M.index[lk.a] + ',' + M.index[lk.b] + ',' + kl[0]];
+        if (!s || s.length < 4) return;
+        var line = L.polyline([[s[1], s[0]], [s[3], s[2]]], Object.assign({ renderer: renderer, interactive: true }, LINK_STYLES[kl[0]]));
+        line.bindTooltip(LINK_TITLES[kl[0]] + ' : ' + escapeHtml(lk.a_nom) + ' – ' + escapeHtml(lk.b_nom) + ' (' + T.frKm(lk.distance_km) + '\u00a0km)', { sticky: true });
+        linkLayer.addLayer(line);
+      });
+    });
+  }
+
   if (areaBounds.isValid()) map.fitBounds(areaBounds);
   else if (bounds.isValid()) map.fitBounds(bounds);
   else map.setView([46.6, 2.4], 6);
@@ -139,6 +168,8 @@
       html += '<i style="background:#e08214"></i>Commune dans plusieurs CPTS<br>';
       html += '<i style="background:none;border:2px solid #1d3b18"></i>Contour d\u2019une CPTS existante<br>';
     }
+    if (linkKinds.mer) html += '<i class="at-link" style="border-top:3px dashed #0b4f8a"></i>Liaisons maritimes<br>';
+    if (linkKinds.eau) html += '<i class="at-link" style="border-top:3px dotted #0b4f8a"></i>Traversées par l\'eau<br>';
     html += '<i style="background:#e3e3e3"></i>Hors de la zone (voisines)<br>';
     html += '<i style="background:none;border:2px dashed #5b4a8a"></i>Limite de département';
     div.innerHTML = html;
@@ -254,6 +285,7 @@
         v.appendChild(d);
       });
     }
+    drawLinks();
     var ul = $('at-list');
     ul.textContent = '';
     $('at-list-title').textContent = 'Sélection (' + T.frPlural(P.length, 'commune') + ')';
@@ -616,7 +648,7 @@
 
   $('at-foot').textContent = 'COG ' + data.vintage.cog + ', populations municipales ' + data.vintage.population +
     (params.min_population ? ' ; population minimale ' + T.frInt(params.min_population) : ' ; sans population minimale') +
-    ' ; liaisons par la mer jusqu’à ' + T.frKm(params.sea_link_km) + '\u00a0km' +
+    ' ; liaisons par la mer et traversées par l’eau jusqu’à ' + T.frKm(params.sea_link_km) + '\u00a0km' +
     (reg ? ' ; registre de ' + T.frPlural(reg.ids.length, 'CPTS', 'CPTS') : ' ; sans registre') +
     (params.cpts_id ? ' ; modification de la CPTS ' + params.cpts_id : '') + '. Généré par cpts-geo ' + data.tool + '.';
 
