@@ -537,3 +537,42 @@ def test_french_numbers_as_python_writes_them(ref, tmp_path):
     assert got[0] == [[fr_decimal(v, 1), fr_decimal(v, 2), fr_km(v), round(v, 3)] for v in values]
     assert got[1] == [fr_share(v) for v in shares]
     assert got[2] == [fr_int(v) for v in ints]
+
+
+@pytest.mark.browser
+def test_water_crossings_in_the_page(ref, tmp_path):
+    """Brest Métropole's two parts face each other across the Elorn: the page joins them by a
+    water crossing as check_territory does (warn, same message and details), draws it, and
+    still fails a territory whose parts are separated by land; a commune cut off on land but
+    facing outside units across water is no enclave."""
+    a = ref.arrays
+    path = tmp_path / "atelier_29.html"
+    path.write_text(atelier_page(ref, departement="29"), encoding="utf-8")
+    brest = sorted(a.codes[a.epci == list(a.epci_codes).index("242900314")].astype(str).tolist())
+    crozon = sorted(a.codes[a.epci == list(a.epci_codes).index("200066868")].astype(str).tolist())
+    with chromium_page(path, wait_s=0.2) as page:
+        for codes in (brest, crozon, brest + crozon, ["29019", "29189"]):
+            page.js("window.atelier.select(arguments[0])", codes)
+            js = page.js("return window.atelier.checks()")
+            py = _plain(check_territory(ref, codes).to_dict())
+            assert [(r["status"], r["message"], r["details"]) for r in js["rules"]] == [
+                (r["status"], r["message"], r["details"]) for r in py["rules"]
+            ]
+        page.js("window.atelier.select(arguments[0])", brest)
+        contiguity = page.js("return window.atelier.checks().rules[1]")
+        assert contiguity["status"] == "warn"
+        assert "traversée par l'eau Guipavas – Plougastel-Daoulas (0,4\u00a0km)" in contiguity["message"]
+        assert page.js("return window.atelier.links()") == [
+            {"kind": "eau", "a": "29075", "b": "29189", "distance_km": 0.443}
+        ]
+        legend = page.js("return document.querySelector('.at-legend').textContent")
+        assert "Traversées par l'eau" in legend
+        page.js("window.atelier.select(arguments[0])", sorted(set(brest + crozon)))
+        page.screenshot(tmp_path / "atelier_brest_crozon.png")
+        page.js("window.atelier.select(arguments[0])", brest)
+        # Brest and Plougastel alone: joined across the Elorn (1,9 km); Brest and Daoulas, beyond
+        # Plougastel on land: separated by land.
+        page.js("window.atelier.select(['29019', '29043'])")
+        assert page.js("return window.atelier.checks().rules[1].status") == "fail"
+        assert page.js("return window.atelier.links()") == []
+        assert page.errors == []

@@ -9,6 +9,7 @@
  *   checks()       the verdict, shaped like `cpts-geo check --format json`
  *   state()        the URL hash of the selection ("#s=49007,49099")
  *   exportCsv()    the CSV text (code_insee,nom) that `cpts-geo check` reads
+ *   links()        the links drawn on the map: [{kind ("mer" | "eau"), a, b, distance_km}]
  */
 (function () {
   'use strict';
@@ -135,8 +136,10 @@
     linkKinds[lk[2]] = true;
   });
   var linkLayer = L.layerGroup().addTo(map);
+  var drawn = [];
   function drawLinks() {
     linkLayer.clearLayers();
+    drawn = [];
     var c = report && report.rules[1].details;
     if (!c) return;
     [['mer', c.sea_links], ['eau', c.water_crossings]].forEach(function (kl) {
@@ -146,6 +149,14 @@
         var line = L.polyline([[s[1], s[0]], [s[3], s[2]]], Object.assign({ renderer: renderer, interactive: true }, LINK_STYLES[kl[0]]));
         line.bindTooltip(LINK_TITLES[kl[0]] + ' : ' + escapeHtml(lk.a_nom) + ' – ' + escapeHtml(lk.b_nom) + ' (' + T.frKm(lk.distance_km) + '\u00a0km)', { sticky: true });
         linkLayer.addLayer(line);
+        // Its length at its middle, readable at any zoom (a crossing of 400 m is a dot).
+        var mid = [(s[1] + s[3]) / 2, (s[0] + s[2]) / 2];
+        linkLayer.addLayer(L.marker(mid, {
+          interactive: false,
+          keyboard: false,
+          icon: L.divIcon({ className: 'at-link-label', html: T.frKm(lk.distance_km) + '\u00a0km', iconSize: null })
+        }));
+        drawn.push({ kind: kl[0], a: lk.a, b: lk.b, distance_km: lk.distance_km });
       });
     });
   }
@@ -675,6 +686,7 @@
     redo: redo,
     checks: function () { return verdict(); },
     state: state,
-    exportCsv: exportCsv
+    exportCsv: exportCsv,
+    links: function () { return drawn.slice(); }
   };
 })();
