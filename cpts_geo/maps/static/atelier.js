@@ -283,8 +283,13 @@
       v.appendChild(h);
       var f = document.createElement('p');
       f.className = 'at-figures';
-      f.textContent = T.frPlural(report.territory.n_communes, 'commune') + ', ' + T.frInt(report.territory.population) +
-        ' habitants (population municipale ' + data.vintage.population + '), taille ACI ' + report.territory.aci_size_class + '.';
+      var tr = report.territory;
+      f.textContent = tr.population_known
+        ? T.frPlural(tr.n_communes, 'commune') + ', ' + T.frInt(tr.population) + ' habitants (population municipale ' +
+          data.vintage.population + '), taille ACI ' + tr.aci_size_class + '.'
+        : T.frPlural(tr.n_communes, 'commune') + ', entre ' + T.frInt(tr.population_min) + ' et ' + T.frInt(tr.population_max) +
+          ' habitants (population municipale ' + data.vintage.population + ', communes partagées), taille ACI ' +
+          (tr.aci_size_class_min === tr.aci_size_class_max ? tr.aci_size_class_max : tr.aci_size_class_min + ' à ' + tr.aci_size_class_max) + '.';
       v.appendChild(f);
       report.rules.forEach(function (r) {
         var d = document.createElement('div');
