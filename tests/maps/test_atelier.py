@@ -82,7 +82,9 @@ def random_territories(
     for i in range(n):
         kind = kinds[i % len(kinds)]
         if kind == "water_epci":
-            chosen = rng.choice(focus_ids, size=int(rng.integers(1, min(3, len(focus_ids)) + 1)), replace=False)
+            chosen = rng.choice(
+                focus_ids, size=int(rng.integers(1, min(3, len(focus_ids)) + 1)), replace=False
+            )
             t = sorted(set(np.flatnonzero(np.isin(a.epci, chosen)).tolist()) & on_page)
             if rng.random() < 0.6:  # a few units more (neighbours) or less
                 nb = np.setdiff1d(a.neighbours_of(np.asarray(t)), t)
@@ -93,7 +95,10 @@ def random_territories(
             x, y = pool[int(rng.integers(len(pool)))].tolist()
             big = kind == "straddle_big"
             sizes = rng.integers(40, 151, size=2) if big else rng.integers(1, 30, size=2)
-            t = sorted(set(_growth(rng, a, units, int(sizes[0]), start=x)) | set(_growth(rng, a, units, int(sizes[1]), start=y)))
+            t = sorted(
+                set(_growth(rng, a, units, int(sizes[0]), start=x))
+                | set(_growth(rng, a, units, int(sizes[1]), start=y))
+            )
             if kind == "straddle_holes":
                 drop = rng.choice(t, size=max(1, len(t) // 6), replace=False)
                 t = sorted(set(t) - set(drop.tolist())) or t
