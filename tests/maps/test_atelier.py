@@ -310,10 +310,20 @@ def test_payload_holds_the_area_a_ring_and_whole_epcis(ref):
             assert len(members) == n, e
     # Belle-Île's sea links to Quiberon, with the distance the contiguity rule measures.
     i, j = u["code"].index("56152"), u["code"].index("56186")
-    links = {(x, y): km for x, y, kind, km in data["links"] if kind == "mer"}
+    links = {(x, y): km for x, y, kind, km, *_ in data["links"] if kind == "mer"}
     assert round(links[(min(i, j), max(i, j))], 3) == 12.483
+    # Gâvres (56062) faces Port-Louis (56181) across the Petite mer de Gâvres: a water
+    # crossing, with the length the build measured and a segment from one to the other.
+    water = {(x, y): (km, seg) for x, y, kind, km, *seg in data["links"] if kind == "eau"}
+    i, j = u["code"].index("56062"), u["code"].index("56181")
+    km, seg = water[(min(i, j), max(i, j))]
+    expected = ref.water_crossings(30.0)
+    expected = expected[(expected["a"] == "56062") & (expected["b"] == "56181")]["distance_km"].iloc[0]
+    assert km == expected and len(seg) == 4
+    assert abs(seg[0] - u["lon"][i]) < 0.1 and abs(seg[3] - u["lat"][j]) < 0.1
     # The outer pieces (the rest of the mainland) count every unit beyond the page on the page's
-    # land masses.
+    # land masses; they are pieces of the land graph with the water crossings (the enclave
+    # rule's), joined to the page's units they touch by land or across water.
     units = np.array(u["pos"])
     beyond = np.isin(a.land, np.unique(a.land[units]))
     beyond[units] = False
