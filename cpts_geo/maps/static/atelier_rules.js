@@ -355,7 +355,8 @@
           b = bestWater[key];
           var lo = Math.min(p, q);
           var hi = Math.max(p, q);
-          if (!b || d < b[0] || (d === b[0] && (lo < b[5] || (lo === b[5] && hi < b[6])))) bestWater[key] = [d, i, j, p, q, lo, hi];
+          var byCode = b && d === b[0] ? cmpStr(M.code[lo], M.code[b[5]]) || cmpStr(M.code[hi], M.code[b[6]]) : 0;
+          if (!b || d < b[0] || byCode < 0) bestWater[key] = [d, i, j, p, q, lo, hi];
           return;
         }
         if (lands[i] === lands[j] || M.zone[parts[i].first] !== M.zone[parts[j].first]) return;
