@@ -120,6 +120,12 @@ def test_national_coverage_map_has_the_drom_selector(tmp_path):
             "La Réunion",
             "Mayotte",
         ]
+        # one button a line, as wide as the panel (maps.css)
+        look = page.js(
+            "var s=getComputedStyle(document.querySelector('#cpts-zones button'));"
+            "return [s.display, s.textAlign, s.cursor, s.fontSize]"
+        )
+        assert look == ["block", "left", "pointer", "12px"], look
         page.js("document.querySelectorAll('#cpts-zones button')[4].click()")
         time.sleep(0.8)
         center = page.js(MAP + "var c=map.getCenter();return [c.lat,c.lng];")
