@@ -27,7 +27,6 @@ log = logging.getLogger(__name__)
 # ---------------------------------------------------------------------------------------------
 # HTML
 # ---------------------------------------------------------------------------------------------
-_STATUS_COLORS = {"pass": "#1a9850", "warn": "#e08214", "fail": "#d7191c"}
 
 
 def _e(value) -> str:
@@ -35,10 +34,7 @@ def _e(value) -> str:
 
 
 def _badge(status: str) -> str:
-    return (
-        f'<span class="statut statut-{status}" style="background:{_STATUS_COLORS[status]}">'
-        f"{_e(STATUS_LABELS[status])}</span>"
-    )
+    return f'<span class="statut statut-{status}">{_e(STATUS_LABELS[status])}</span>'
 
 
 def _rule_section(r: RuleResult) -> str:
