@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -96,8 +97,7 @@ def place_labels(
     labels: list[Label],
     *,
     sizes: tuple[float, ...] = (7.5, 6.5),
-    obstacles: list[tuple[float, float, float, float]] = (),
-    taken: list | None = None,
+    obstacles: Sequence[tuple[float, float, float, float]] = (),
     **text_kw,
 ) -> dict[str, str]:
     """Draw the labels on ``ax`` where they collide with nothing; returns ``{key: text}`` of
@@ -113,15 +113,12 @@ def place_labels(
         Font sizes tried, largest first, for each text of a label.
     obstacles
         Boxes in display coordinates (x0, y0, x1, y1) no label may overlap.
-    taken
-        Boxes already taken (display coordinates), shared between axes of one figure; the boxes
-        of the labels drawn are appended to it.
     """
     fig = ax.figure
     renderer = _renderer(fig)
     ax.apply_aspect()
     area = ax.get_window_extent(renderer)
-    boxes = np.array([*obstacles, *(taken or [])], dtype=float).reshape(-1, 4)
+    boxes = np.array(list(obstacles), dtype=float).reshape(-1, 4)
     to_data = ax.transData.inverted()
     placed: dict[str, str] = {}
     for lab in labels:
@@ -169,8 +166,6 @@ def place_labels(
                     k = int(np.argmax(ok))
                     t.set_position(tuple(data[k]))
                     boxes = np.vstack([boxes, cand[k]])
-                    if taken is not None:
-                        taken.append(tuple(cand[k]))
                     placed[lab.key] = text
                     done = True
                     break

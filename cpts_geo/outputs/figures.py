@@ -695,8 +695,9 @@ def _coverage_panel_lines(coverage: Coverage) -> list[str]:
         f"  {coverage.units_phrase('white')}",
         f"Communes dans plusieurs CPTS : {fr_number(a['overlap_communes'])}",
     ]
-    if getattr(coverage, "min_stage", None):
-        lines.append(f"CPTS comptées : stade « {STAGE_LABELS[coverage.min_stage]} » ou plus")
+    min_stage = getattr(coverage, "min_stage", None)
+    if min_stage:
+        lines.append(f"CPTS comptées : stade « {STAGE_LABELS[min_stage]} » ou plus")
     return lines
 
 
