@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from cpts_geo._progress import step
 from cpts_geo._text import for_terminal
 from cpts_geo.cli.options import (
     FrenchCommand,
@@ -270,11 +271,14 @@ def check_register_cmd(
         source = source_rows(
             ref.vintage, files=[register_path], parameters=_check_parameters(min_population, sea_link_km)
         )
-        write_workbook(output, register_workbook(report, register), source=source, inputs=inputs)
-        click.echo(report.to_text().rstrip("\n"))
+        with step("Classeur"):
+            write_workbook(output, register_workbook(report, register), source=source, inputs=inputs)
+            summary = report.to_text().rstrip("\n")
+        click.echo(summary)
         click.echo(f"Écrit : {output}", err=True)
     else:
-        text = report.json_chunks() if fmt == "json" else report.to_text()
+        with step("Rapport"):
+            text = report.json_chunks() if fmt == "json" else report.to_text()
         emit(text, output, inputs)
     exit_status(report.status, strict)
 

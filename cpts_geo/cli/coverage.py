@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from cpts_geo._progress import step
 from cpts_geo._text import fr_int
 from cpts_geo.cli.options import (
     Bounded,
@@ -66,7 +67,8 @@ _gpkg_option = option(
 def _write_gpkg(ref, cov, path: Path, inputs) -> None:
     from cpts_geo.outputs.geopackages import write_coverage_gpkg
 
-    write_coverage_gpkg(ref, cov, path, inputs=inputs)
+    with step("GeoPackage"):
+        write_coverage_gpkg(ref, cov, path, inputs=inputs)
     click.echo(f"GeoPackage : {path}", err=True)
 
 
@@ -287,9 +289,10 @@ def coverage_map_cmd(
     check_output_paths(ctx, [output, png_path, gpkg_path], inputs)
     ref = load_ref(ctx)
     register = read_register_warned(register_path, ref, layer)
-    cov = coverage_summary(
-        ref, register, region=region, departement=departement, goal=goal, min_stage=min_stage
-    )
+    with step("Couverture"):
+        cov = coverage_summary(
+            ref, register, region=region, departement=departement, goal=goal, min_stage=min_stage
+        )
     if gpkg_path is not None:
         _write_gpkg(ref, cov, gpkg_path, inputs)
     if output is not None:
@@ -300,10 +303,9 @@ def coverage_map_cmd(
             parameters=param_texts(goal=goal),
             register=register,
         )
-        m = coverage_map(
-            ref, cov, online=online, provenance=prov, title=" ".join((title or "").split()) or None
-        )
-        save_map(m, output, inputs=inputs)
+        with step("Carte HTML"):
+            m = coverage_map(ref, cov, online=online, provenance=prov, title=title)
+            save_map(m, output, inputs=inputs)
         a = cov.area
         click.echo(
             f"Carte : {output} — {fr_int(a['cpts'])} CPTS, population couverte "
@@ -311,6 +313,7 @@ def coverage_map_cmd(
             err=True,
         )
     if png_path is not None:
-        fig = coverage_figure(ref, cov, title=title, labels=None if labels == "aucune" else labels)
-        save_figure(fig, png_path, inputs=inputs)
+        with step("Carte statique"):
+            fig = coverage_figure(ref, cov, title=title, labels=None if labels == "aucune" else labels)
+            save_figure(fig, png_path, inputs=inputs)
         click.echo(f"Figure : {png_path}", err=True)
