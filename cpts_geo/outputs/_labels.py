@@ -63,14 +63,24 @@ class Label:
 #: Where a label is tried around its polygon's pole, in label widths (x) and heights (y): the pole,
 #: then one step away in eight directions, then two.
 _STEPS = np.array(
-    [(0, 0)]
+    [(0.0, 0.0)]
     + [
         (i * k, j * k)
         for k in (1, 2)
         for i, j in ((0, 1), (0, -1), (1, 0), (-1, 0), (1, 1), (-1, 1), (1, -1), (-1, -1))
-    ],
-    dtype=float,
+    ]
 )
+
+
+def _centres(geom, pole, w: float, h: float, trans) -> np.ndarray:
+    """Display positions to try for a label of ``w`` × ``h`` pixels on ``geom``: around its pole
+    (:data:`_STEPS`), then a grid over the polygon, nearest to the pole first."""
+    around = pole + _STEPS * [w * 0.55, h * 0.9]
+    x0, y0, x1, y1 = geom.bounds
+    gx, gy = np.meshgrid(np.linspace(x0, x1, 9), np.linspace(y0, y1, 9))
+    grid = trans.transform(np.column_stack([gx.ravel(), gy.ravel()]))
+    grid = grid[np.argsort(np.hypot(*(grid - pole).T), kind="stable")]
+    return np.vstack([around, grid])
 
 
 def _anchor(geom) -> tuple[float, float]:
@@ -130,12 +140,8 @@ def place_labels(
             for size in sizes:
                 t = ax.text(0, 0, text, fontsize=size, ha="center", va="center", **text_kw)
                 bb = t.get_window_extent(renderer)
-                w, h = bb.width + 2, bb.height + 2
-                steps = np.array(
-                    [(0, 0), (0, 1), (0, -1), (1, 0), (-1, 0), (1, 1), (-1, 1), (1, -1), (-1, -1)],
-                    dtype=float,
-                )
-                centres = ax_pt + steps * [w * 0.55, h * 0.9]
+                w, h = bb.width + 4, bb.height + 3  # a little air between labels
+                centres = _centres(lab.geometry, ax_pt, w, h, ax.transData)
                 data = to_data.transform(centres)
                 inside = shapely.contains_xy(lab.geometry, data[:, 0], data[:, 1])
                 inside[0] = True  # the pole is inside, or as near as the polygon allows
