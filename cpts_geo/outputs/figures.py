@@ -510,10 +510,12 @@ def _draw_national(fig, ref: Reference, layers: CoverageLayers) -> list:
     width = (_MAP_RIGHT - 0.01) / max(sum(spans), 1)
     left = 0.01
     for (name, codes, epsg), span in zip(insets, spans):
-        inset = fig.add_axes((left + 0.004, 0.05, span * width - 0.008, 0.15))
-        left += span * width
+        inset = fig.add_axes((left + 0.004, 0.05, span * width - 0.008, 0.15), label=plain(name))
         _draw_coverage(inset, layers, codes, epsg)
-        inset.set_title(plain(name), fontsize=8, pad=2)
+        inset.set_anchor("N")
+        # The names on one line above the row, whatever the shape of each inset.
+        fig.text(left + span * width / 2, 0.205, plain(name), fontsize=8, ha="center", gid="cpts-encart")
+        left += span * width
         if codes is idf:  # framed here and on the main map, where its frame is
             inset.add_patch(
                 Rectangle(

@@ -122,7 +122,10 @@ def test_id_labels_with_their_names_beside_the_map(ref, reg52):
 
 def test_national_figure_has_a_paris_inset_framed_on_the_map(ref, reg_paris):
     fig = coverage_figure(ref, reg_paris, labels="id")
-    titles = [ax.get_title() for ax in fig.axes[1:]]
+    assert [ax.get_label() for ax in fig.axes[1:]] == [
+        t.get_text() for t in fig.texts if t.get_gid() == "cpts-encart"
+    ]
+    titles = [ax.get_label() for ax in fig.axes[1:]]
     assert titles == [
         IDF_INSET[0],
         "Guadeloupe (971)",
