@@ -31,6 +31,9 @@ _EXPORTS = {
     "read_indicators": "inputs.read",
     "read_proposal": "inputs.read",
     "read_register": "inputs.read",
+    "ZoneLayer": "inputs.zones",
+    "read_zones": "inputs.zones",
+    "zone_layer_from_codes": "inputs.zones",
     "Reference": "reference.units",
     "Resolution": "reference.resolve",
     "load_reference": "reference.units",
@@ -49,6 +52,7 @@ _EXPORTS = {
     "ACI_SIZE_BOUNDS": "checks.territory",
     "Territory": "checks.territory",
     "aci_size_class": "checks.territory",
+    "atelier_page": "maps.atelier",
 }
 
 __all__ = [
@@ -70,11 +74,13 @@ __all__ = [
     "SuggestResult",
     "Territory",
     "UnknownCommuneError",
+    "ZoneLayer",
     "__version__",
     "aci_size_class",
     "aggregate_indicators",
     "as_register",
     "as_territory",
+    "atelier_page",
     "check_register",
     "check_territory",
     "coverage_summary",
@@ -84,10 +90,12 @@ __all__ = [
     "read_indicators",
     "read_proposal",
     "read_register",
+    "read_zones",
     "register_from_frame",
     "suggest_territories",
     "territory_summary",
     "white_zones",
+    "zone_layer_from_codes",
 ]
 
 
@@ -129,6 +137,8 @@ if TYPE_CHECKING:  # what type checkers and IDEs see
         read_register,
     )
     from cpts_geo.inputs.register import Register, register_from_frame
+    from cpts_geo.inputs.zones import ZoneLayer, read_zones, zone_layer_from_codes
+    from cpts_geo.maps.atelier import atelier_page
     from cpts_geo.reference.resolve import Resolution
     from cpts_geo.reference.units import Reference, load_reference
     from cpts_geo.steering.coverage import Coverage, coverage_summary, coverage_table, cpts_table

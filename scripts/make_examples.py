@@ -11,9 +11,18 @@ the current COG; re-running the script gives identical files.
   put in two CPTS (a deliberate overlap). No real CPTS is implied.
 - ``registre_fictif_pays_de_la_loire_v2.csv``: a later version of that register, for
   ``cpts-geo compare-registers``: one CPTS renamed, one moved on to ACI, one that lost two
-  communes, one given a new id (removed and added), and a new CPTS on a white zone of
+  communes, one given a new id (matched by its territory), and a new CPTS on a white zone of
   Maine-et-Loire that also claims a commune of a neighbour (a new overlap).
+- ``registre_fictif_publie_noms.csv``: the same register as a table published with CPTS names
+  only (``Nom de la CPTS``, ``Code INSEE``, ``Commune``; no id, no stage), spelled its own way
+  (two names differ), one commune given to the neighbouring CPTS and one commune written with the
+  code of a homonym of another département: ``compare-registers`` matches its CPTS by territory.
 - ``proposition_*.csv``: one proposal per rule outcome (the table in ``data/examples/README.md``).
+- zone layers for ``--zones``, FICTITIOUS, one of each shape: ``zonage_medecins_fictif.csv``
+  (by commune, CartoSanté codes ``1_ZIP``/``2_ZAC``/``4_HZ`` drawn per EPCI by a seeded generator,
+  under a title row as exports have), ``zones_rouges_fictives.csv`` (a list of EPCI by SIREN or
+  name, under a title row) and ``qpv_fictifs.geojson`` (hexagons drawn around a few town centres,
+  one across a commune boundary, named « Quartier fictif … »).
 
 Usage: ``python scripts/make_examples.py [-o data/examples]``.
 """
@@ -134,7 +143,7 @@ def make_register_v2(ref, reg: pd.DataFrame, white: list[list[str]]) -> pd.DataF
     # Two communes leave a CPTS under ACI: they become a white zone.
     aci = next(c for c in ids if c not in (ids[0], ps) and (v2["cpts_id"] == c).sum() > 4)
     v2 = v2.drop(v2.index[v2["cpts_id"] == aci][:2])
-    # A CPTS given a new id: removed and added for compare-registers (ids must stay stable).
+    # A CPTS given a new id: compare-registers matches it by its territory.
     pp = next(c for c in ids if (v2.loc[v2["cpts_id"] == c, "statut"] == "pre-projet").all())
     v2.loc[v2["cpts_id"] == pp, "cpts_id"] = f"{FICTIF}-52-{len(ids) + 1:03d}"
     # A new CPTS on the white zone of Maine-et-Loire, with one commune of a neighbouring CPTS.
@@ -145,6 +154,43 @@ def make_register_v2(ref, reg: pd.DataFrame, white: list[list[str]]) -> pd.DataF
     rows = [(new_id, name_of(ref, white[0]), c, "pre-projet", "2026-09-01") for c in [*units.index, shared]]
     new = pd.DataFrame(rows, columns=v2.columns)
     return pd.concat([v2, new], ignore_index=True)
+
+
+def make_published(ref, reg: pd.DataFrame) -> pd.DataFrame:
+    """The register as a published table: CPTS names only, spelled its own way, one commune given
+    to a neighbouring CPTS and one written with the code of a homonym of another département."""
+    pub = reg.drop_duplicates("code_insee", keep="first").reset_index(drop=True)
+    ids = list(dict.fromkeys(pub["cpts_id"]))
+    names = dict(zip(pub["cpts_id"], pub["cpts_nom"]))
+    # Two names spelled otherwise (a typo, an added word).
+    typo = next(c for c in ids[2:] if names[c].startswith("CPTS fictive de "))
+    longer = next(c for c in ids[3:] if c != typo)
+    names[typo] = names[typo].replace("CPTS fictive de ", "CPTS fictive su ", 1)
+    names[longer] = names[longer] + " (association)"
+    # One commune of a CPTS given to the neighbouring CPTS.
+    owner = pub.set_index("code_insee")["cpts_id"]
+    size = pub["cpts_id"].value_counts()
+    moved = next(
+        (code, nb)
+        for code, cid in owner.items()
+        if cid not in (typo, longer) and size[cid] > 5
+        for nb in ref.neighbours(code)
+        if nb in owner.index and owner[nb] not in (cid, typo, longer)
+    )
+    pub.loc[pub["code_insee"] == moved[0], "cpts_id"] = owner[moved[1]]
+    # One commune written with the code of its homonym of another département (same name).
+    units = ref.units
+    homonym = next(
+        (code, other)
+        for code in pub["code_insee"]
+        if code != moved[0]
+        for other in units.index[(units["nom"] == units.at[code, "nom"]) & (units["region"] != REGION)][:1]
+    )
+    commune = pub["code_insee"].map(units["nom"])
+    pub.loc[pub["code_insee"] == homonym[0], "code_insee"] = homonym[1]
+    return pd.DataFrame(
+        {"Nom de la CPTS": pub["cpts_id"].map(names), "Code INSEE": pub["code_insee"], "Commune": commune}
+    )
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
@@ -163,6 +209,10 @@ def main() -> None:
     reg, white = make_register(ref)
     write_csv(reg, out / "registre_fictif_pays_de_la_loire.csv")
     write_csv(make_register_v2(ref, reg, white), out / "registre_fictif_pays_de_la_loire_v2.csv")
+    published = make_published(ref, reg)
+    (out / "registre_fictif_publie_noms.csv").write_text(
+        published.to_csv(index=False, sep=";", lineterminator="\n"), encoding="utf-8"
+    )
 
     def proposal(name: str, codes, cpts_nom: str) -> None:
         frame = pd.DataFrame(
@@ -220,6 +270,72 @@ def main() -> None:
         "49166;Juigné-Béné (ancien code);49\r\n"
     )
     (out / "proposition_excel.csv").write_bytes(messy.encode("cp1252"))
+    make_zones(ref, out)
+
+
+def make_zones(ref, out: Path) -> None:
+    """The fictitious zone layers (see the module docstring)."""
+    import geopandas as gpd
+    import shapely
+
+    rng = np.random.default_rng(2026)
+    units = ref.units[ref.units["region"] == REGION]
+    epcis = sorted(set(units["epci"].dropna()) - {""})
+    codes = rng.choice(["1_ZIP", "2_ZAC", "4_HZ"], size=len(epcis), p=[0.2, 0.35, 0.45])
+    zone_of = dict(zip(epcis, codes))
+    zonage = pd.DataFrame(
+        {
+            "Code commune": units.index,
+            "Libellé commune": units["nom"].to_numpy(),
+            "Zonage médecins": [zone_of.get(e, "4_HZ") for e in units["epci"].fillna("")],
+        }
+    )
+    title = "Zonage médecins FICTIF (exemple cpts-geo, tiré au hasard : ne pas utiliser)\n"
+    text = title + zonage.to_csv(index=False, sep=";", lineterminator="\n")
+    (out / "zonage_medecins_fictif.csv").write_text(text, encoding="utf-8")
+
+    chosen = sorted(rng.choice(epcis, size=8, replace=False))
+    rows = [(s, "" if k % 3 == 2 else str(ref.epci.at[s, "nom"])) for k, s in enumerate(chosen)]
+    # One EPCI given by its name only (no SIREN), as lists written by hand have.
+    rows[1] = ("", str(ref.epci.at[chosen[1], "nom"]))
+    frame = pd.DataFrame(rows, columns=["SIREN", "Nom de l'EPCI"])
+    title = "Zones rouges FICTIVES (exemple cpts-geo, EPCI tirés au hasard : ne pas utiliser)\n"
+    text = title + frame.to_csv(index=False, sep=";", lineterminator="\n")
+    (out / "zones_rouges_fictives.csv").write_text(text, encoding="utf-8")
+
+    centres = [  # (commune, name, radius m, offset x, offset y)
+        ("49007", "des Tilleuls", 700, 900, -600),
+        ("49007|49353", "de la Roseraie", 600, 0, 0),  # on the boundary of Angers and Trélazé
+        ("44109", "des Écrivains", 900, -1500, 1200),
+        ("72181", "du Bois Joli", 800, 0, 1500),
+        ("49099", "des Mûriers", 600, -400, 300),
+        ("44184", "de la Grande Marée", 700, 500, 800),
+        ("53130", "du Vieux Pont", 500, 0, -500),
+    ]
+    projected = ref.units.to_crs(2154).geometry
+
+    def centre(code: str):
+        if "|" in code:  # the middle of the boundary two communes share
+            a, b = code.split("|")
+            line = shapely.line_merge(shapely.intersection(projected[a].boundary, projected[b].boundary))
+            return shapely.line_interpolate_point(line, 0.5, normalized=True)
+        return projected[code].representative_point()
+
+    pts = [centre(c) for c, *_ in centres]
+    hexagons, names, ids = [], [], []
+    for k, ((spec, name, r, dx, dy), p) in enumerate(zip(centres, pts)):
+        code = spec.split("|")[0]
+        angles = np.linspace(0, 2 * np.pi, 7)[:-1]
+        ring = [(p.x + dx + r * np.cos(a), p.y + dy + r * np.sin(a)) for a in angles]
+        hexagons.append(shapely.Polygon(ring))
+        where = " et ".join(str(ref.units.at[c, "nom"]) for c in spec.split("|"))
+        names.append(f"Quartier fictif {name} ({where})")
+        ids.append(f"QX{code}{k:02d}")
+    gdf = gpd.GeoDataFrame({"code_qp": ids, "lib_qp": names}, geometry=hexagons, crs=2154).to_crs(4326)
+    gdf["geometry"] = shapely.set_precision(gdf.geometry.to_numpy(), 1e-6)
+    path = out / "qpv_fictifs.geojson"
+    path.unlink(missing_ok=True)
+    gdf.to_file(path, driver="GeoJSON", COORDINATE_PRECISION=6)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ __all__ = [
     "Report",
     "RuleResult",
     "detail_lines",
+    "population_cell",
     "register_text",
     "report_text",
     "units_text",
@@ -181,6 +182,11 @@ class Report:
     units
         The territory's units with their figures, for text and HTML renderings (not part of
         the JSON contract): ``code``, ``nom``, ``population``, ``epci``, ``departement``.
+    zones
+        With zone layers: for each layer and category present in the territory, its units and
+        population (:func:`cpts_geo.checks.zones.territory_zones`); ``None`` without layers.
+    zone_layers
+        The :class:`~cpts_geo.inputs.zones.ZoneLayer` checked against (what maps draw).
     """
 
     territory: dict
@@ -188,6 +194,8 @@ class Report:
     input_warnings: list[dict] = field(default_factory=list)
     cpts_id: str | None = None
     units: list[dict] = field(default_factory=list, repr=False)
+    zones: list[dict] | None = None
+    zone_layers: list = field(default_factory=list, repr=False, compare=False)
 
     @property
     def status(self) -> str:
@@ -212,6 +220,8 @@ class Report:
                 "input_warnings": [dict(w) for w in self.input_warnings],
             }
         )
+        if self.zones is not None:
+            out["zones"] = [dict(z) for z in self.zones]
         return out
 
     def to_json(self, *, indent: int | None = 2) -> str:
@@ -374,12 +384,29 @@ def _territory_header(report: Report) -> list[str]:
     v = t.get("vintage", {})
     name = t.get("name") or "(sans nom)"
     head = f"{cpts_label(report.cpts_id)} : {name}" if report.cpts_id is not None else f"Territoire : {name}"
+    if t.get("population_known", True):
+        people = f"{fr_int(t['population'])} habitants"
+        size = str(t["aci_size_class"])
+    else:
+        people = (
+            f"entre {fr_int(t['population_min'])} et {fr_int(t['population_max'])} habitants "
+            "(communes partagées : part inconnue)"
+        )
+        size = f"{t['aci_size_class_min']} à {t['aci_size_class_max']}"
     return [
         head,
-        f"{fr_plural(t['n_communes'], 'commune')}, {fr_int(t['population'])} habitants "
-        f"(population municipale {v.get('population', '?')}), taille ACI {t['aci_size_class']} "
+        f"{fr_plural(t['n_communes'], 'commune')}, {people} "
+        f"(population municipale {v.get('population', '?')}), taille ACI {size} "
         f"— COG {v.get('cog', '?')}",
     ]
+
+
+def population_cell(territory: Mapping) -> str:
+    """A territory's population for a table cell: « 12 345 », or « 12 345 à 354 345 » when it
+    shares units declared shared without a finer mesh (its part of them is not known)."""
+    if territory.get("population_known", True):
+        return fr_int(territory["population"])
+    return f"{fr_int(territory['population_min'])} à {fr_int(territory['population_max'])}"
 
 
 def _report_lines(report: Report) -> list[str]:
@@ -405,6 +432,12 @@ def _report_lines(report: Report) -> list[str]:
             details.extend(body)
     if details:
         lines += ["", "Détails"] + details
+    if report.zones is not None:
+        from cpts_geo.checks.zones import zone_lines
+
+        lines += ["", "Zones"]
+        for ln in zone_lines(report.zones, [z.name for z in report.zone_layers]):
+            lines += _wrap(ln.lstrip(), " " * (len(ln) - len(ln.lstrip())))
     communes = report.territory.get("communes", [])
     lines += ["", f"Communes ({fr_int(len(communes))}) :"]
     lines += _wrap(units_text(report.units) if report.units else ", ".join(communes), "  ")
@@ -566,18 +599,30 @@ def _register_lines(rr: RegisterReport) -> list[str]:
         lines.append(f"COG {v.get('cog', '?')}, population municipale {v.get('population', '?')}")
     ids = [r.id for r in rr.reports[0].rules] if rr.reports else []
     width_id = max([len("id")] + [len(str(r.cpts_id)) for r in rr.reports])
+    pops = [population_cell(r.territory) for r in rr.reports]
+    width_pop = max([11] + [len(p) for p in pops])
     header = (
-        f"  {'id':<{width_id}}  {'résultat':<10} {'communes':>8} {'population':>11}  "
+        f"  {'id':<{width_id}}  {'résultat':<10} {'communes':>8} {'population':>{width_pop}}  "
         + " ".join(f"{_RULE_COLUMNS.get(i, i)[:10]:<10}" for i in ids)
         + "  nom"
     )
     lines += ["", header]
-    for r in rr.reports:
+    for r, people in zip(rr.reports, pops):
         t = r.territory
         cells = " ".join(f"{STATUS_LABELS[x.status]:<10}" for x in r.rules)
         lines.append(
             f"  {r.cpts_id!s:<{width_id}}  {STATUS_LABELS[r.status]:<10} {fr_int(t['n_communes']):>8} "
-            f"{fr_int(t['population']):>11}  {cells}  {t.get('name') or ''}"
+            f"{people:>{width_pop}}  {cells}  {t.get('name') or ''}"
+        )
+    unknown = [r for r in rr.reports if not r.territory.get("population_known", True)]
+    if unknown:
+        lines += _wrap(
+            f"Population inconnue pour {fr_plural(len(unknown), 'CPTS', 'CPTS')} : "
+            + ("elle partage" if len(unknown) == 1 else "elles partagent")
+            + " des communes déclarées partagées (commune_partagee) sans découpage plus fin (IRIS, "
+            "secteurs) ; population et taille ACI sont données de la CPTS sans ces communes à la CPTS "
+            "avec ces communes entières.",
+            "",
         )
     lines.append("")
     if rr.overlaps:
@@ -609,6 +654,21 @@ def _register_lines(rr: RegisterReport) -> list[str]:
             )
     else:
         lines.append("Aucune commune hors CPTS enclavée par les CPTS du registre.")
+    with_zones = [r for r in rr.reports if r.zones]
+    if any(r.zones is not None for r in rr.reports):
+        lines += ["", "Zones touchées par chaque CPTS"]
+        for r in with_zones:
+            parts: dict[str, list[str]] = {}
+            for z in r.zones or []:
+                cat = "" if z["category"] == z["layer"] else f"{z['category']} "
+                parts.setdefault(z["layer"], []).append(
+                    f"{cat}{fr_plural(z['n_units'], 'commune')} ({fr_int(z['population'])} hab.)"
+                )
+            lines += _wrap(
+                f"CPTS {r.cpts_id} : " + " ; ".join(f"{k} : {', '.join(v)}" for k, v in parts.items()), "  "
+            )
+        if not with_zones:
+            lines.append("  aucune CPTS ne touche ces zones")
     flagged = [r for r in rr.reports if r.status != "pass"]
     if flagged:
         lines += ["", "À examiner"]

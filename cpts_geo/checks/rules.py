@@ -46,8 +46,10 @@ from cpts_geo.checks._rule_rows import (
 )
 from cpts_geo.checks._rules_graph import _box_gap_km, _enclosed_groups, _joining_links, _part_distance
 from cpts_geo.checks.report import LazyRows, RegisterReport, Report, RuleResult
-from cpts_geo.checks.territory import ACI_SIZE_BOUNDS, Territory, aci_size_class
+from cpts_geo.checks.territory import ACI_SIZE_BOUNDS, Territory, aci_size_class, size_class_text
+from cpts_geo.checks.zones import territory_zones
 from cpts_geo.inputs.read import as_register
+from cpts_geo.inputs.zones import as_zone_layers
 from cpts_geo.reference.units import Reference
 
 __all__ = [
@@ -78,34 +80,87 @@ def _components(ref: Reference, positions: np.ndarray) -> tuple[int, np.ndarray]
 # ---------------------------------------------------------------------------------------------
 # population
 # ---------------------------------------------------------------------------------------------
-def population(territory: Territory, *, min_population: int | None = 20_000) -> RuleResult:
+def population(
+    territory: Territory, *, min_population: int | None = 20_000, shared: np.ndarray | None = None
+) -> RuleResult:
     """Population municipale of the territory against a minimum, and its ACI size class.
 
     Fails below ``min_population`` (``None`` or 0: no minimum). ``details``: ``population``,
-    ``min_population``, ``aci_size_class``, ``aci_size_bounds``, ``vintage`` (population year).
+    ``min_population``, ``aci_size_class``, ``aci_size_bounds``, ``vintage`` (population year),
+    and ``population_min``, ``population_max``, ``aci_size_class_min``, ``aci_size_class_max``,
+    ``population_known``, ``shared_units`` ([{code, nom, population}]).
+
+    ``shared``: positions of the territory's units declared shared with other CPTS
+    (``commune_partagee``) without a finer mesh. The part of their inhabitants that belongs to
+    this territory is not known: the population is then a range, from the territory without
+    them (``population_min``) to the territory with them whole (``population_max``, which is
+    also ``population``, as before the range existed), and so is the size class. The rule
+    passes when even the lower bound reaches the minimum, fails when even the upper bound does
+    not, and warns in between.
     """
-    pop = territory.population
-    size = territory.aci_size_class
+    a = territory.ref.arrays
+    P = territory.positions
+    high = territory.population
+    sh = np.intersect1d(np.asarray([] if shared is None else shared, dtype=np.int64), P)
+    low = high - int(a.pop[sh].sum())
+    size_lo, size_hi = aci_size_class(low), aci_size_class(high)
     year = territory.ref.vintage["population"]
     details = {
-        "population": pop,
+        "population": high,
         "min_population": int(min_population) if min_population else None,
-        "aci_size_class": size,
+        "aci_size_class": size_hi,
         "aci_size_bounds": list(ACI_SIZE_BOUNDS),
         "vintage": year,
+        "population_min": low,
+        "population_max": high,
+        "aci_size_class_min": size_lo,
+        "aci_size_class_max": size_hi,
+        "population_known": not len(sh),
+        "shared_units": [dict(u) for u in _unit_list(a, sh, population=True)],
     }
-    head = f"{fr_int(pop)} habitants (population municipale {year}), taille ACI {size}"
+    size = size_class_text(size_lo, size_hi)
+    if not len(sh):
+        head = f"{fr_int(high)} habitants (population municipale {year}), taille ACI {size}"
+    else:
+        named = listing(
+            [f"{u['nom']} ({u['code']}, {fr_int(u['population'])} hab.)" for u in details["shared_units"]]
+        )
+        head = (
+            f"Population inconnue : entre {fr_int(low)} et {fr_int(high)} habitants (population municipale "
+            f"{year}), sans puis avec {named}, "
+            + ("déclarée partagée" if len(sh) == 1 else "déclarées partagées")
+            + f" avec d'autres CPTS sans découpage plus fin (IRIS, secteurs) ; taille ACI {size}"
+        )
     if not min_population:
         return RuleResult("population", "pass", f"{head} ; pas de population minimale demandée.", details)
-    if pop < min_population:
+    if high < min_population:
         return RuleResult(
             "population",
             "fail",
             f"{head} : sous le minimum de {fr_int(min_population)} habitants "
-            f"(il manque {fr_int(min_population - pop)} habitants).",
+            + (
+                f"(il manque {fr_int(min_population - high)} habitants)."
+                if not len(sh)
+                else f"même avec les communes partagées entières (il manque {fr_int(min_population - high)} "
+                "habitants)."
+            ),
             details,
         )
-    return RuleResult("population", "pass", f"{head} ; minimum de {fr_int(min_population)} atteint.", details)
+    if low < min_population:
+        return RuleResult(
+            "population",
+            "warn",
+            f"{head} : le minimum de {fr_int(min_population)} habitants n'est atteint qu'avec au moins "
+            f"{fr_int(min_population - low)} habitants des communes partagées.",
+            details,
+        )
+    return RuleResult(
+        "population",
+        "pass",
+        f"{head} ; minimum de {fr_int(min_population)} atteint"
+        + (" même sans les communes partagées." if len(sh) else "."),
+        details,
+    )
 
 
 def contiguity(territory: Territory, *, sea_link_km: float = 30.0) -> RuleResult:
@@ -630,12 +685,20 @@ def as_territory(ref: Reference, what, *, name: str | None = None) -> Territory:
 
 
 def _report(
-    territory: Territory, *, existing, min_population, sea_link_km, input_warnings, cpts_id
+    territory: Territory,
+    *,
+    existing,
+    min_population,
+    sea_link_km,
+    input_warnings,
+    cpts_id,
+    shared=None,
+    zone_layers=None,
 ) -> Report:
     ref = territory.ref
     a = ref.arrays
     rules = [
-        population(territory, min_population=min_population),
+        population(territory, min_population=min_population, shared=shared),
         contiguity(territory, sea_link_km=sea_link_km),
         enclaves(territory),
         epci_alignment(territory),
@@ -645,6 +708,7 @@ def _report(
         rules.append(overlap(territory, existing, cpts_id=cpts_id))
     P = territory.positions
     pop = int(a.pop[P].sum())
+    known = rules[0].details
     info = {
         "name": territory.name,
         "communes": list(territory.codes),
@@ -652,6 +716,11 @@ def _report(
         "population": pop,
         "aci_size_class": aci_size_class(pop),
         "vintage": ref.vintage,
+        "population_min": known["population_min"],
+        "population_max": known["population_max"],
+        "aci_size_class_min": known["aci_size_class_min"],
+        "aci_size_class_max": known["aci_size_class_max"],
+        "population_known": known["population_known"],
     }
     full = a.unit_records[2]  # shared, read-only dicts
     units = [full[p] for p in P.tolist()]
@@ -661,6 +730,8 @@ def _report(
         input_warnings=[_clean_warning(w) for w in input_warnings],
         cpts_id=None if cpts_id is None else str(cpts_id),
         units=units,
+        zones=None if zone_layers is None else territory_zones(ref, territory.codes, zone_layers),
+        zone_layers=list(zone_layers or []),
     )
 
 
@@ -674,6 +745,7 @@ def check_territory(
     sea_link_km: float = 30.0,
     input_warnings: list[dict] | None = None,
     cpts_id: str | None = None,
+    zones=None,
 ) -> Report:
     """Check a proposed territory against every rule of DESIGN.md §2.
 
@@ -698,6 +770,9 @@ def check_territory(
         Warnings from reading the input (default: the proposal's, plus those of resolving).
     cpts_id
         The proposal's CPTS id: the register entry with this id is not compared with it.
+    zones
+        Zone layers (:class:`~cpts_geo.inputs.zones.ZoneLayer`, paths, or a list of them): the
+        report's ``zones`` lists, for each layer and category present, the units and population.
 
     Returns
     -------
@@ -723,6 +798,11 @@ def check_territory(
     if existing is not None:
         existing = as_register(ref, existing)
     _check_cpts_id(cpts_id, existing)
+    shared = None
+    if existing is not None and cpts_id is not None:
+        # The CPTS re-checked keeps the shares its register declares for it.
+        own = existing.index.row_pos[existing.index.ids[existing.index.row_cpts] == str(cpts_id)]
+        shared = own[existing.shared_mask[own]]
     return _report(
         territory,
         existing=existing,
@@ -730,6 +810,8 @@ def check_territory(
         sea_link_km=sea_link_km,
         input_warnings=warnings,
         cpts_id=cpts_id,
+        shared=shared,
+        zone_layers=None if zones is None else as_zone_layers(ref, zones),
     )
 
 
@@ -738,7 +820,7 @@ PREFETCH_CPTS = 50
 
 
 def check_register(
-    ref: Reference, register, *, min_population: int | None = 20_000, sea_link_km: float = 30.0
+    ref: Reference, register, *, min_population: int | None = 20_000, sea_link_km: float = 30.0, zones=None
 ) -> RegisterReport:
     """Check every CPTS of a register, and the register as a whole.
 
@@ -755,8 +837,8 @@ def check_register(
     register
         A :class:`cpts_geo.inputs.Register` (or any object with a ``table`` of ``cpts_id``,
         ``cpts_nom``, ``code_insee``; optional ``line``, and ``warnings``).
-    min_population, sea_link_km
-        As for :func:`check_territory`.
+    min_population, sea_link_km, zones
+        As for :func:`check_territory` (each CPTS's report lists the zones it touches).
 
     Returns
     -------
@@ -781,6 +863,7 @@ def check_register(
             c = position.get(str(cid)) if cid is not None else line_cpts.get(w.get("line"))
             if c is not None:
                 per_cpts.setdefault(c, []).append(w)
+    zone_layers = None if zones is None else as_zone_layers(ref, zones)
     reports = []
     members_all = index.members()
     if len(members_all) > PREFETCH_CPTS:
@@ -801,6 +884,8 @@ def check_register(
                 sea_link_km=sea_link_km,
                 input_warnings=per_cpts.get(c, []),
                 cpts_id=str(index.ids[c]),
+                shared=members[register.shared_mask[members]],
+                zone_layers=zone_layers,
             )
         )
 

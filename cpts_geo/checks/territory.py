@@ -28,7 +28,7 @@ from cpts_geo.reference.units import Reference
 if TYPE_CHECKING:
     import geopandas as gpd
 
-__all__ = ["ACI_SIZE_BOUNDS", "Territory", "aci_size_class"]
+__all__ = ["ACI_SIZE_BOUNDS", "Territory", "aci_size_class", "size_class_text"]
 
 #: Population bounds of the ACI size classes (accord conventionnel interprofessionnel):
 #: taille 1 < 40,000 ≤ taille 2 < 80,000 ≤ taille 3 ≤ 175,000 < taille 4.
@@ -53,6 +53,17 @@ def aci_size_class(population: int) -> int:
     if p <= large:
         return 3
     return 4
+
+
+def size_class_text(low: int, high: int | None = None) -> str:
+    """An ACI size class, or a range of them when a population is only known as a range.
+
+    >>> size_class_text(3), size_class_text(2, 2), size_class_text(2, 4)
+    ('3', '2', '2 à 4')
+    """
+    if high is None or int(high) == int(low):
+        return str(int(low))
+    return f"{int(low)} à {int(high)}"
 
 
 def unit_positions(ref: Reference, codes) -> np.ndarray:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 
 from cpts_geo._progress import step
-from cpts_geo._text import for_terminal
+from cpts_geo._text import for_terminal, fr_plural
 from cpts_geo.cli.options import (
     FrenchCommand,
     argument,
@@ -26,12 +27,15 @@ from cpts_geo.cli.options import (
     option,
     param_texts,
     read_register_warned,
+    read_zone_layers,
     reading_kwargs,
     reading_options,
     run_provenance,
     sea_link_option,
     strict_option,
     warn_inputs,
+    zone_paths,
+    zones_options,
 )
 
 #: Suffixes of ``-o`` for a report (text, JSON, HTML or PDF, chosen by ``--format`` or the suffix).
@@ -39,7 +43,9 @@ _REPORTS = (".txt", ".json", ".html", ".htm", ".pdf")
 
 
 @click.command("check", cls=FrenchCommand)
-@argument("proposal_path", metavar="PROPOSITION", type=click.Path(dir_okay=False, path_type=Path))
+@argument(
+    "proposal_paths", metavar="PROPOSITION...", nargs=-1, required=True, type=click.Path(path_type=Path)
+)
 @option(
     "--existing",
     "existing_path",
@@ -72,14 +78,22 @@ _REPORTS = (".txt", ".json", ".html", ".htm", ".pdf")
 @option("--departement", help="Département qui lève l'ambiguïté des noms de communes de la proposition.")
 @option("--name", "name", help="Nom du territoire dans le rapport (par défaut : d'après le fichier).")
 @option("--cpts-id", help="Identifiant de cette CPTS dans le registre (elle n'est pas comparée à elle-même).")
+@option(
+    "--reports",
+    "reports_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Plusieurs propositions : écrire aussi un rapport par proposition dans ce dossier (créé "
+    "au besoin), au format de --format (par défaut : html).",
+)
 @online_option
 @offline_option
 @reading_options()
+@zones_options
 @click.pass_context
 @handle_errors
 def check_cmd(
     ctx,
-    proposal_path,
+    proposal_paths,
     existing_path,
     existing_layer,
     min_population,
@@ -92,6 +106,7 @@ def check_cmd(
     departement,
     name,
     cpts_id,
+    reports_dir,
     online,
     offline,
 ) -> None:
@@ -99,54 +114,60 @@ def check_cmd(
     départements et régions, chevauchement avec les CPTS existantes.
 
     PROPOSITION est une liste de communes CSV/TXT/XLSX (codes ou noms) ou un polygone GeoJSON/GPKG.
+    Plusieurs fichiers, ou un dossier : chaque proposition est vérifiée et une synthèse est
+    affichée (-o synthese.xlsx : une ligne par proposition ; --reports DOSSIER : un rapport par
+    proposition) ; un fichier illisible est signalé sans arrêter les autres.
     Code de sortie 0 : toutes les règles sont passées ou en avertissement ; 1 : une règle a
-    échoué (ou averti, avec --strict) ; 2 : l'entrée n'a pas pu être lue.
+    échoué (ou averti, avec --strict) ; 2 : une entrée n'a pas pu être lue.
     """
-    from cpts_geo.checks.rules import check_territory
-    from cpts_geo.inputs.read import read_proposal
-
+    if len(proposal_paths) > 1 or proposal_paths[0].is_dir():
+        _check_batch(
+            ctx,
+            proposal_paths,
+            existing_path=existing_path,
+            existing_layer=existing_layer,
+            min_population=min_population,
+            sea_link_km=sea_link_km,
+            fmt=fmt,
+            output=output,
+            strict=strict,
+            options={"sheet": sheet, "departement": departement, "layer": layer},
+            name=name,
+            cpts_id=cpts_id,
+            reports_dir=reports_dir,
+            online=online,
+        )
+        return
+    if reports_dir is not None:
+        raise click.UsageError(
+            "--reports : pour plusieurs propositions (un dossier ou plusieurs fichiers) ; "
+            "pour une seule, écrivez son rapport avec -o",
+            ctx=ctx,
+        )
+    (proposal_path,) = proposal_paths
     special = _special_output(ctx, output, fmt, (".xlsx", ".gpkg"), _REPORTS)
     fmt = format_for(fmt, output)
     if fmt == "pdf" and output is None:
         raise click.UsageError("--format pdf : indiquez le fichier PDF à écrire avec -o", ctx=ctx)
     if existing_layer is not None and existing_path is None:
         raise click.UsageError("--existing-layer : sans objet sans --existing", ctx=ctx)
-    inputs = input_paths(ctx, proposal_path, existing_path)
+    inputs = input_paths(ctx, proposal_path, existing_path, *zone_paths())
     check_output_paths(ctx, [output], inputs)
     ref = load_ref(ctx)
-    proposal = read_proposal(
-        proposal_path,
-        ref,
-        sheet=sheet,
-        departement=departement,
-        layer=layer,
-        **reading_kwargs(register=False),
-    )
-    warn_inputs(proposal_path, proposal.warnings)
-    log.info(
-        "Proposition lue : %s, %s unités, %s correction(s)",
-        proposal_path,
-        len(proposal.codes),
-        len(proposal.warnings),
-    )
+    zones = read_zone_layers(ref)
     # --skip-rows is for the proposal; --prefer and --crs for both files.
-    register = (
-        read_register_warned(
-            existing_path, ref, existing_layer, skip_rows=False, layer_option="--existing-layer"
-        )
-        if existing_path is not None
-        else None
-    )
-    report = check_territory(
+    proposal = _read_one(ref, proposal_path, {"sheet": sheet, "departement": departement, "layer": layer})
+    register = _read_existing(ref, existing_path, existing_layer)
+    report = _check_read(
         ref,
         proposal,
+        register,
         name=name,
-        existing=register,
         min_population=min_population,
         sea_link_km=sea_link_km,
         cpts_id=cpts_id,
+        zones=zones,
     )
-    log.info("Règles vérifiées : %s", _verdict_rules(report))
     if cpts_id is None:
         _hint_perimeter_change(report)
     if special == ".xlsx":
@@ -173,7 +194,8 @@ def check_cmd(
         prov = run_provenance(
             ctx,
             ref,
-            files=[("Proposition", proposal_path), ("Registre", existing_path)],
+            files=[("Proposition", proposal_path), ("Registre", existing_path)]
+            + [("Zones", p) for p in zone_paths()],
             parameters=param_texts(min_population=min_population, sea_link_km=sea_link_km),
             register=register,
         )
@@ -188,6 +210,239 @@ def check_cmd(
     else:
         emit(report.to_text(), output, inputs)
     exit_status(report.status, strict)
+
+
+def _read_existing(ref, existing_path, existing_layer):
+    """The register of ``--existing`` (None without it), its reading warnings shown."""
+    if existing_path is None:
+        return None
+    return read_register_warned(
+        existing_path, ref, existing_layer, skip_rows=False, layer_option="--existing-layer"
+    )
+
+
+def _read_one(ref, proposal_path: Path, options: dict):
+    """Read one proposal, its reading warnings shown."""
+    from cpts_geo.inputs.read import read_proposal
+
+    proposal = read_proposal(proposal_path, ref, **options, **reading_kwargs(register=False))
+    warn_inputs(proposal_path, proposal.warnings)
+    log.info(
+        "Proposition lue : %s, %s unités, %s correction(s)",
+        proposal_path,
+        len(proposal.codes),
+        len(proposal.warnings),
+    )
+    return proposal
+
+
+def _check_read(ref, proposal, register, *, name, min_population, sea_link_km, cpts_id, zones=None):
+    """Check a proposal that was read (``zones``: the layers of ``--zones``, read once)."""
+    from cpts_geo.checks.rules import check_territory
+
+    report = check_territory(
+        ref,
+        proposal,
+        name=name,
+        existing=register,
+        min_population=min_population,
+        sea_link_km=sea_link_km,
+        cpts_id=cpts_id,
+        zones=zones,
+    )
+    log.info("Règles vérifiées : %s", _verdict_rules(report))
+    return report
+
+
+#: Suffix of each report written by ``--reports``, by ``--format``.
+_REPORT_SUFFIX = {"text": ".txt", "json": ".json", "html": ".html", "pdf": ".pdf"}
+#: Suffixes of the batch summary (``-o``).
+_SUMMARIES = (".xlsx", ".json", ".txt", ".csv")
+
+
+def _check_batch(
+    ctx,
+    paths,
+    *,
+    existing_path,
+    existing_layer,
+    min_population,
+    sea_link_km,
+    fmt,
+    output,
+    strict,
+    options,
+    name,
+    cpts_id,
+    reports_dir,
+    online,
+) -> None:
+    """``check`` of several proposals (files, or the files of folders): one summary, a report per
+    proposal with ``--reports``; an unreadable file is reported and the others go on; the exit
+    code is the worst (2 when a file could not be read)."""
+    from cpts_geo._errors import CptsGeoError, os_error_text
+    from cpts_geo.checks.batch import BatchEntry, BatchSummary
+    from cpts_geo.cli.options import with_flags
+
+    for flag, value in (("--name", name), ("--cpts-id", cpts_id)):
+        if value is not None:
+            raise click.UsageError(f"{flag} : sans objet pour plusieurs propositions", ctx=ctx)
+    if existing_layer is not None and existing_path is None:
+        raise click.UsageError("--existing-layer : sans objet sans --existing", ctx=ctx)
+    suffix = output.suffix.lower() if output is not None else ""
+    if output is not None and suffix not in _SUMMARIES:
+        raise click.UsageError(
+            f"-o {output} : plusieurs propositions : la synthèse s'écrit en {', '.join(_SUMMARIES)} "
+            "(un rapport par proposition : --reports DOSSIER)",
+            ctx=ctx,
+        )
+    if fmt is not None and reports_dir is None and fmt != "json":
+        raise click.UsageError(
+            f"--format {fmt} : plusieurs propositions : --format donne le format des rapports de "
+            "--reports DOSSIER (ou json pour la synthèse)",
+            ctx=ctx,
+        )
+    report_fmt = (fmt or "html") if reports_dir is not None else None
+    if report_fmt == "pdf":
+        from cpts_geo.outputs.pdf import find_chromium
+
+        if find_chromium() is None:
+            raise click.UsageError(
+                "--format pdf : Chromium introuvable pour imprimer les rapports ; écrivez-les en "
+                "html (--format html) et imprimez-les depuis un navigateur",
+                ctx=ctx,
+            )
+
+    items = proposal_paths_of(paths)
+    files = [p for p in items if isinstance(p, Path)]
+    inputs = input_paths(ctx, *files, existing_path, *zone_paths())
+    targets = []
+    if reports_dir is not None:
+        if reports_dir.exists() and not reports_dir.is_dir():
+            raise click.UsageError(f"--reports {reports_dir} : est un fichier, pas un dossier", ctx=ctx)
+        reports_dir.mkdir(parents=True, exist_ok=True)
+        targets = _report_targets(files, reports_dir, _REPORT_SUFFIX[report_fmt])  # type: ignore[index]
+    check_output_paths(ctx, [output, *targets], inputs)
+    ref = load_ref(ctx)
+    zones = read_zone_layers(ref)
+    register = _read_existing(ref, existing_path, existing_layer)
+    params = param_texts(min_population=min_population, sea_link_km=sea_link_km)
+    entries: list[BatchEntry] = []
+    for item in items:
+        if isinstance(item, BatchEntry):
+            entries.append(item)
+            continue
+        k = len([e for e in entries if e.skipped is None])
+        log.info("Proposition %s/%s : %s", k + 1, len(files), item)
+        try:
+            report = _check_read(
+                ref,
+                _read_one(ref, item, options),
+                register,
+                name=None,
+                min_population=min_population,
+                sea_link_km=sea_link_km,
+                cpts_id=None,
+                zones=zones,
+            )
+            if targets:
+                _write_report(
+                    ctx, ref, report, register, report_fmt, targets[k], (item, existing_path), params, online
+                )
+        except CptsGeoError as exc:
+            entries.append(BatchEntry(item, error=with_flags(str(exc))))
+            continue
+        except OSError as exc:
+            entries.append(BatchEntry(item, error=os_error_text(exc)))
+            continue
+        entries.append(BatchEntry(item, report=report))
+    summary = BatchSummary(entries)
+    if suffix == ".xlsx":
+        from cpts_geo.outputs.spreadsheets import batch_workbook, source_rows
+        from cpts_geo.outputs.xlsx import write_workbook
+
+        source = source_rows(
+            ref.vintage,
+            files=[*files, existing_path],
+            parameters=_check_parameters(min_population, sea_link_km),
+        )
+        write_workbook(output, batch_workbook(summary), source=source, inputs=inputs)
+    elif suffix == ".csv":
+        from cpts_geo.outputs.spreadsheets import batch_csv
+
+        emit(batch_csv(summary), output, inputs)
+    elif suffix in (".json", ".txt"):
+        emit(summary.to_json() if suffix == ".json" else summary.to_text(), output, inputs)
+    if fmt == "json" and reports_dir is None and output is None:
+        emit(summary.to_json(), None, inputs)
+    else:
+        click.echo(for_terminal(summary.to_text().rstrip("\n")))
+    done = [t for t in targets if t.exists()]
+    if done:
+        click.echo(f"Écrit : {fr_plural(len(done), 'rapport')} dans {reports_dir}", err=True)
+    if output is not None:
+        click.echo(f"Écrit : {output}", err=True)
+    if summary.status == "error":
+        sys.exit(2)
+    exit_status(summary.status, strict)
+
+
+def proposal_paths_of(paths) -> list:
+    """The proposals named by the command line, in order: a file as it is, a folder as its
+    proposals (sorted by name) followed by an entry for each of its other files (an empty folder
+    is an entry too: nothing given is passed over without a word)."""
+    from cpts_geo.checks.batch import BatchEntry, proposal_files
+
+    out: list = []
+    for p in paths:
+        if p.is_dir():
+            found, other = proposal_files(p)
+            out += [*found, *other] if found or other else [BatchEntry(p, error="dossier vide")]
+        else:
+            out.append(p)
+    return out
+
+
+def _report_targets(files: list[Path], folder: Path, suffix: str) -> list[Path]:
+    """One report path per proposal in ``folder``: its stem and ``suffix``, its whole name when
+    two proposals share a stem (``liste.csv`` and ``liste.xlsx``)."""
+    stems = [f.stem for f in files]
+    return [folder / ((f.stem if stems.count(f.stem) == 1 else f.name) + suffix) for f in files]
+
+
+def _write_report(ctx, ref, report, register, fmt, target: Path, files, params, online) -> None:
+    """One report of a batch, in ``fmt`` (text, json, html, pdf), written atomically."""
+    from cpts_geo._io import atomic_write_text
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    inputs = [f for f in files if f is not None]
+    if fmt == "text":
+        atomic_write_text(target, report.to_text(), inputs=inputs)
+    elif fmt == "json":
+        atomic_write_text(target, report.to_json() + "\n", inputs=inputs)
+    else:
+        from cpts_geo.outputs.html_report import report_html
+
+        proposal_path, existing_path = files
+        prov = run_provenance(
+            ctx,
+            ref,
+            files=[("Proposition", proposal_path), ("Registre", existing_path)],
+            parameters=params,
+            register=register,
+        )
+        page = report_html(ref, report, existing=register, online=online, provenance=prov)
+        if fmt == "pdf":
+            import tempfile
+
+            from cpts_geo.outputs.pdf import html_to_pdf
+
+            with tempfile.TemporaryDirectory(prefix="cpts-geo-pdf-") as tmp:
+                html_path = Path(tmp) / (target.stem + ".html")
+                html_path.write_text(page, encoding="utf-8")
+                html_to_pdf(html_path, target)
+        else:
+            atomic_write_text(target, page, inputs=inputs)
 
 
 def _write_pdf(page: str, output: Path, inputs) -> None:
@@ -244,6 +499,7 @@ def _write_pdf(page: str, output: Path, inputs) -> None:
     "--sheet", help="Registre XLSX : la feuille à lire (par défaut : la première qui contient des communes)."
 )
 @reading_options()
+@zones_options
 @click.pass_context
 @handle_errors
 def check_register_cmd(
@@ -258,11 +514,14 @@ def check_register_cmd(
     fmt = format_for(fmt, output)
     if fmt == "html":
         raise click.UsageError("check-register : formats disponibles text et json", ctx=ctx)
-    inputs = input_paths(ctx, register_path)
+    inputs = input_paths(ctx, register_path, *zone_paths())
     check_output_paths(ctx, [output], inputs)
     ref = load_ref(ctx)
+    zones = read_zone_layers(ref)
     register = read_register_warned(register_path, ref, layer, sheet=sheet)
-    report = check_register(ref, register, min_population=min_population, sea_link_km=sea_link_km)
+    report = check_register(
+        ref, register, min_population=min_population, sea_link_km=sea_link_km, zones=zones
+    )
     log.info("%s CPTS vérifiées : %s", len(report.reports), _status_label(report.status))
     if special:
         from cpts_geo.outputs.spreadsheets import register_workbook, source_rows

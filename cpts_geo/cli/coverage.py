@@ -24,8 +24,11 @@ from cpts_geo.cli.options import (
     option,
     param_texts,
     read_register_warned,
+    read_zone_layers,
     reading_options,
     run_provenance,
+    zone_paths,
+    zones_options,
 )
 
 _STAGE_CHOICE = click.Choice(["pre-projet", "lettre-intention", "projet-sante", "aci"])
@@ -122,6 +125,7 @@ def _write_gpkg(ref, cov, path: Path, inputs) -> None:
 )
 @_gpkg_option
 @reading_options()
+@zones_options
 @layer_option
 @click.pass_context
 @handle_errors
@@ -158,12 +162,13 @@ def coverage_cmd(
     xlsx = output is not None and output.suffix.lower() == ".xlsx"
     if xlsx and fmt != "text":
         raise click.UsageError(f"--format {fmt} : sans objet pour une sortie .xlsx (-o {output})", ctx=ctx)
-    inputs = input_paths(ctx, register_path, funding_table)
+    inputs = input_paths(ctx, register_path, funding_table, *zone_paths())
     check_output_paths(ctx, [output, png_path, gpkg_path], inputs)
     ref = load_ref(ctx)
+    zones = read_zone_layers(ref)
     register = read_register_warned(register_path, ref, layer)
     cov = coverage_summary(
-        ref, register, region=region, departement=departement, goal=goal, min_stage=min_stage
+        ref, register, region=region, departement=departement, goal=goal, min_stage=min_stage, zones=zones
     )
     if funding:
         stages = STAGES if funding_stages == "all" else ("aci",)
@@ -253,6 +258,7 @@ def coverage_cmd(
 @_min_stage
 @_gpkg_option
 @reading_options()
+@zones_options
 @layer_option
 @click.pass_context
 @handle_errors
@@ -285,13 +291,20 @@ def coverage_map_cmd(
     check_one_area(ctx, region, departement)
     if output is None and png_path is None and gpkg_path is None:
         output = Path("carte.html")
-    inputs = input_paths(ctx, register_path)
+    inputs = input_paths(ctx, register_path, *zone_paths())
     check_output_paths(ctx, [output, png_path, gpkg_path], inputs)
     ref = load_ref(ctx)
+    zones = read_zone_layers(ref)
     register = read_register_warned(register_path, ref, layer)
     with step("Couverture"):
         cov = coverage_summary(
-            ref, register, region=region, departement=departement, goal=goal, min_stage=min_stage
+            ref,
+            register,
+            region=region,
+            departement=departement,
+            goal=goal,
+            min_stage=min_stage,
+            zones=zones,
         )
     if gpkg_path is not None:
         _write_gpkg(ref, cov, gpkg_path, inputs)
@@ -299,7 +312,7 @@ def coverage_map_cmd(
         prov = run_provenance(
             ctx,
             ref,
-            files=[("Registre", register_path)],
+            files=[("Registre", register_path)] + [("Zones", p) for p in zone_paths()],
             parameters=param_texts(goal=goal),
             register=register,
         )

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from cpts_geo._version import __version__
+from cpts_geo.cli.atelier import atelier_cmd
 from cpts_geo.cli.check import check_cmd, check_register_cmd
 from cpts_geo.cli.coverage import coverage_cmd, coverage_map_cmd
 from cpts_geo.cli.examples import examples_cmd
@@ -72,6 +73,7 @@ def reference_info(ctx: click.Context, fmt: str) -> None:
 
 
 for _command in (
+    atelier_cmd,
     check_cmd,
     check_register_cmd,
     coverage_cmd,

@@ -31,7 +31,15 @@ EXIT_TERMINATED = 143
 def _on_sigterm(signum, frame) -> None:
     """SIGTERM as SystemExit, so that ``finally`` blocks run and :func:`_io.atomic_write`
     removes its temp file (the default action kills the process on the spot)."""
+    _quiet_finalizers()
     raise SystemExit(EXIT_TERMINATED)
+
+
+def _quiet_finalizers() -> None:
+    """The process is stopping on the user's request: what a library's half-done work raises
+    while Python finalizes it (openpyxl's row writer of a workbook being written, whose file was
+    closed by the unwinding) is a consequence of the stop, not an error to show as a traceback."""
+    sys.unraisablehook = lambda unraisable: None
 
 
 #: Set by :func:`start_process`: the garbage collector waits for the reference.
@@ -90,6 +98,9 @@ _FLAGS = {
     "stage_column": "--stage-column",
     "cpts_id": "--cpts-id",
 }
+#: Where a parameter's name is also a column's (``cpts_id``), the message names the parameter
+#: only with its value: « cpts_id 'X' inconnu », not « colonne(s) cpts_id introuvable(s) ».
+_FLAG_PATTERNS = {"cpts_id": r"(?<![\w-])cpts_id '"}
 
 
 class InputFailure(click.ClickException):
@@ -111,7 +122,7 @@ def with_flags(message: str, **flags: str) -> str:
     hints = [
         f"{name} : option {flag}"
         for name, flag in {**_FLAGS, **flags}.items()
-        if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", message)
+        if re.search(_FLAG_PATTERNS.get(name, rf"(?<![\w-]){re.escape(name)}(?![\w-])"), message)
     ]
     return message + (f" ({' ; '.join(hints)})" if hints else "")
 
@@ -298,6 +309,7 @@ class FrenchGroup(_FrenchErrors, click.Group):
         except click.ClickException as exc:
             raise in_french(exc) from None
         except KeyboardInterrupt:
+            _quiet_finalizers()
             click.echo("\nInterrompu.", err=True)
             sys.exit(EXIT_INTERRUPTED)
         except Exception as exc:
@@ -558,19 +570,21 @@ def reading_options(*, tables: bool = True, polygons: bool = True):
                 "--id-column",
                 expose_value=False,
                 callback=_keep_reading_option,
-                help="Registre de polygones : l'attribut qui porte l'identifiant de la CPTS.",
+                help="Registre : la colonne (ou l'attribut d'un registre de polygones) qui porte l'identifiant "
+                "de la CPTS.",
             ),
             option(
                 "--name-column",
                 expose_value=False,
                 callback=_keep_reading_option,
-                help="Registre de polygones : l'attribut qui porte le nom de la CPTS.",
+                help="Registre : la colonne (ou l'attribut) qui porte le nom de la CPTS ; sans colonne "
+                "d'identifiant, l'identifiant de chaque CPTS est tiré de son nom.",
             ),
             option(
                 "--stage-column",
                 expose_value=False,
                 callback=_keep_reading_option,
-                help="Registre de polygones : l'attribut qui porte le stade de la CPTS.",
+                help="Registre : la colonne (ou l'attribut) qui porte le stade de la CPTS.",
             ),
         ]
 
@@ -626,3 +640,130 @@ def check_one_area(ctx: click.Context, region: str | None, departement: str | No
     """Refuse ``--region`` and ``--departement`` given together (a usage error, exit 2)."""
     if region is not None and departement is not None:
         raise click.UsageError("choisissez soit --region, soit --departement, pas les deux", ctx=ctx)
+
+
+# ---- zone layers (--zones) -------------------------------------------------------------------
+def zones_options(func):
+    """``--zones FILE`` (repeatable), ``--zones-name NAME`` and ``--zones-layer LAYER`` (in the
+    order of the files), kept on the context for :func:`read_zone_layers`."""
+    opts = [
+        option(
+            "--zones",
+            "zones_paths",
+            multiple=True,
+            type=click.Path(dir_okay=False, path_type=Path),
+            expose_value=False,
+            callback=_keep_reading_option,
+            help="Couche de zones à croiser (répétable) : zonage médecins par commune (code ou nom, "
+            "colonne de catégorie ZIP/ZAC/hors zonage en option), liste d'EPCI (SIREN ou nom : zones "
+            "rouges), ou polygones GeoJSON/GPKG (QPV).",
+        ),
+        option(
+            "--zones-name",
+            "zones_names",
+            multiple=True,
+            expose_value=False,
+            callback=_keep_reading_option,
+            help="Nom de chaque couche --zones (un par fichier --zones, dans le même ordre ; par défaut : "
+            "le nom du fichier).",
+        ),
+        option(
+            "--zones-layer",
+            "zones_layers",
+            multiple=True,
+            expose_value=False,
+            callback=_keep_reading_option,
+            help="GeoPackage --zones de plusieurs couches : la couche à lire (une par fichier --zones "
+            "géographique, dans le même ordre).",
+        ),
+        option(
+            "--zones-category-column",
+            "zones_categories",
+            multiple=True,
+            expose_value=False,
+            callback=_keep_reading_option,
+            help="Colonne (ou attribut) de catégorie des fichiers --zones quand elle n'est pas reconnue "
+            "(Zonage, catégorie... le sont) : une pour tous, ou une par fichier dans le même ordre (vide : "
+            "reconnue).",
+        ),
+    ]
+    for opt in reversed(opts):
+        func = opt(func)
+    return func
+
+
+def zone_paths() -> list[Path]:
+    """The ``--zones`` files given (inputs: no output may land on them)."""
+    return list(click.get_current_context().meta.get("cpts_reading", {}).get("zones_paths") or [])
+
+
+def read_zone_layers(ref):
+    """The ``--zones`` layers read, their warnings on stderr; ``None`` without ``--zones``."""
+    from cpts_geo._text import fr_int
+    from cpts_geo.inputs.zones import as_zone_layers, is_polygon_file, read_zones
+
+    ctx = click.get_current_context()
+    given = ctx.meta.get("cpts_reading", {})
+    paths = list(given.get("zones_paths") or [])
+    names = list(given.get("zones_names") or [])
+    layers = list(given.get("zones_layers") or [])
+    categories = list(given.get("zones_categories") or [])
+    if not paths:
+        if names or layers or categories:
+            raise click.UsageError(
+                "--zones-name, --zones-layer et --zones-category-column vont avec --zones", ctx=ctx
+            )
+        return None
+    # Matched by rank: a partial list would silently name the wrong files.
+    if names and len(names) != len(paths):
+        raise click.UsageError(
+            f"{len(names)} --zones-name pour {len(paths)} fichier(s) --zones ; donnez un nom par fichier "
+            "--zones, dans le même ordre (ou aucun : le nom du fichier)",
+            ctx=ctx,
+        )
+    if len(categories) == 1:
+        categories = categories * len(paths)
+    elif categories and len(categories) != len(paths):
+        raise click.UsageError(
+            f"{len(categories)} --zones-category-column pour {len(paths)} fichier(s) --zones ; une seule "
+            "(pour tous les fichiers) ou une par fichier, dans le même ordre",
+            ctx=ctx,
+        )
+    geo = [p for p in paths if is_polygon_file(p)]
+    if layers and len(layers) != len(geo):
+        raise click.UsageError(
+            f"{len(layers)} --zones-layer pour {len(geo)} fichier(s) --zones géographique(s) ; une couche par "
+            "fichier géographique, dans le même ordre",
+            ctx=ctx,
+        )
+    layer_of = dict(zip(geo, layers))
+    opts = {k: given[k] for k in ("crs", "prefer") if given.get(k) is not None}
+    out = []
+    for i, path in enumerate(paths):
+        kwargs = dict(opts) if is_polygon_file(path) else {k: v for k, v in opts.items() if k != "crs"}
+        if layer_of.get(path):
+            kwargs["layer"] = layer_of[path]
+        if i < len(categories) and categories[i]:
+            kwargs["category_column"] = categories[i]
+        try:
+            z = read_zones(path, ref, name=names[i] if i < len(names) else None, **kwargs)
+        except CptsGeoError as exc:
+            raise InputFailure(
+                with_flags(
+                    str(exc), layer="--zones-layer", crs="--crs", category_column="--zones-category-column"
+                )
+            ) from None
+        warn_inputs(path, z.warnings)
+        log.info(
+            "Zones lues : %s, couche « %s » (%s), %s catégorie(s), %s unités",
+            path,
+            z.name,
+            z.kind,
+            fr_int(len(z.categories)),
+            fr_int(z.members["code"].nunique()),
+        )
+        out.append(z)
+    try:
+        return as_zone_layers(ref, out)
+    except CptsGeoError as exc:
+        raise InputFailure(with_flags(str(exc), name="--zones-name")) from None

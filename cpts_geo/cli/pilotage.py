@@ -192,6 +192,16 @@ def coverage_history_cmd(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Carte HTML des changements (communes entrées et sorties, zones blanches, chevauchements).",
 )
+@option(
+    "--match",
+    "match",
+    type=click.Choice(["auto", "id"]),
+    default="auto",
+    show_default=True,
+    help="Rapprochement des CPTS : auto = par identifiant quand il figure dans les deux registres "
+    "(et que ses CPTS ont des communes en commun), les autres par leur territoire ; id = par "
+    "identifiant seulement.",
+)
 @option("--old-layer", help="Ancien registre GeoPackage de plusieurs couches : la couche à lire.")
 @option("--new-layer", help="Nouveau registre GeoPackage de plusieurs couches : la couche à lire.")
 @online_option
@@ -199,14 +209,18 @@ def coverage_history_cmd(
 @click.pass_context
 @handle_errors
 def compare_registers_cmd(
-    ctx, old_path, new_path, fmt, output, map_path, old_layer, new_layer, online, offline
+    ctx, old_path, new_path, fmt, output, map_path, match, old_layer, new_layer, online, offline
 ) -> None:
-    """Ce qui a changé entre deux versions d'un registre : CPTS ajoutées, supprimées, renommées,
-    changements de stade et de périmètre, effet sur la couverture.
+    """Ce qui a changé entre deux versions d'un registre, ou ce qui diffère entre deux registres
+    d'un même territoire : CPTS ajoutées, supprimées, renommées, changements de stade et de
+    périmètre, communes affectées à une autre CPTS, effet sur la couverture.
 
-    Les CPTS sont rapprochées par leur identifiant (cpts_id) : un identifiant présent dans un seul
-    des deux registres est une CPTS ajoutée (nouveau seulement) ou supprimée (ancien seulement),
-    même si une CPTS de l'autre registre porte le même nom ou couvre les mêmes communes.
+    Les CPTS sont rapprochées par leur identifiant (cpts_id) quand il figure dans les deux registres,
+    les autres par leur territoire : chacune avec la CPTS de l'autre registre avec laquelle elle
+    partage le plus d'habitants (si c'est réciproque et qu'elles partagent au moins la moitié de la
+    population de l'une d'elles), avec la part en commun ; les noms différents d'une même CPTS sont
+    des alias. Une CPTS sans correspondante est ajoutée ou supprimée. --match id : par identifiant
+    seulement.
     """
     from cpts_geo._io import check_outputs
     from cpts_geo.steering.changes import register_changes
@@ -217,7 +231,7 @@ def compare_registers_cmd(
     ref = load_ref(ctx)
     old = read_register_warned(old_path, ref, old_layer, layer_option="--old-layer")
     new = read_register_warned(new_path, ref, new_layer, layer_option="--new-layer")
-    changes = register_changes(ref, old, new)
+    changes = register_changes(ref, old, new, match=match)
     if map_path is not None:
         from cpts_geo.maps.base import save_map
         from cpts_geo.maps.plan_maps import changes_map

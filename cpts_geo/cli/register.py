@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from cpts_geo._text import fr_int, fr_plural
 from cpts_geo.cli.options import (
     FrenchGroup,
     argument,
@@ -62,7 +63,8 @@ def migrate_cmd(ctx, register_path, output, log_path, sheet) -> None:
     warn_inputs(register_path, m.register.warnings)
     write_migration(m, output, log=log_path, inputs=inputs)
     click.echo(
-        f"Registre réécrit : {output} — {len(m.register)} CPTS, {len(m.table)} lignes ; "
-        f"{len(m.log)} changement(s)" + (f", journal : {log_path}" if log_path else ""),
+        f"Registre réécrit : {output} — {fr_int(len(m.register))} CPTS, {fr_plural(len(m.table), 'ligne')} ; "
+        + (fr_plural(len(m.log), "changement") if len(m.log) else "aucun changement")
+        + (f", journal : {log_path}" if log_path else ""),
         err=True,
     )

@@ -1,5 +1,5 @@
 """What users send, read as they send it: proposals, registers (:class:`Register`), stages,
-indicator tables."""
+indicator tables, zone layers."""
 
 from __future__ import annotations
 
@@ -25,6 +25,9 @@ __getattr__, __dir__, __all__ = attach(
         "parse_stage": "stages",
         "history_from_frame": "history",
         "read_history": "history",
+        "ZoneLayer": "zones",
+        "read_zones": "zones",
+        "zone_layer_from_codes": "zones",
     },
 )
 
@@ -44,3 +47,6 @@ if TYPE_CHECKING:
     from cpts_geo.inputs.stages import STAGE_LABELS as STAGE_LABELS
     from cpts_geo.inputs.stages import STAGES as STAGES
     from cpts_geo.inputs.stages import parse_stage as parse_stage
+    from cpts_geo.inputs.zones import ZoneLayer as ZoneLayer
+    from cpts_geo.inputs.zones import read_zones as read_zones
+    from cpts_geo.inputs.zones import zone_layer_from_codes as zone_layer_from_codes

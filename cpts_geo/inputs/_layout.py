@@ -91,7 +91,23 @@ EPCI_COLUMNS = [
 ]
 SHARED_COLUMNS = ["commune partagee", "partagee", "commune partagee infra", "partage"]
 CPTS_ID_COLUMNS = ["cpts id", "id cpts", "identifiant cpts", "code cpts", "id", "identifiant"]
-CPTS_NAME_COLUMNS = ["cpts nom", "nom cpts", "nom de la cpts", "cpts", "libelle cpts"]
+CPTS_NAME_COLUMNS = [
+    "cpts nom",
+    "nom cpts",
+    "nom de la cpts",
+    "cpts",
+    "libelle cpts",
+    "cpts nom publie",
+    "nom cpts publie",
+    "nom publie cpts",
+    "nom publie de la cpts",
+    "nom de la cpts publie",
+    "libelle de la cpts",
+    "denomination cpts",
+    "denomination de la cpts",
+    "intitule cpts",
+    "intitule de la cpts",
+]
 STAGE_COLUMNS = ["statut", "stade", "etat", "status", "etape"]
 DATE_COLUMNS = ["date statut", "date", "date du statut", "date stade"]
 
@@ -284,7 +300,7 @@ def _polygon_fields(gdf, path: Path, id_column, name_column, stage_column) -> di
             f"{path} : un même attribut pour deux rôles ({', '.join(roles)} : "
             f"« {next(v for _, v in named if fold(v) == twice[0])} ») ; chaque rôle a son attribut"
         )
-    if "cpts_id" not in out:
+    if "cpts_id" not in out and "cpts_nom" not in out:
         raise InputError(
             f"{path} : attribut cpts_id introuvable parmi {', '.join(fields)} ; chaque polygone doit "
             "avoir un identifiant et un nom de CPTS (précisez les attributs : paramètres id_column, "

@@ -37,7 +37,13 @@ from cpts_geo._text import fr_plural, safe
 from cpts_geo.inputs._layout import _cell, _columns, _looks_like_code, _polygon_fields, _split_header
 from cpts_geo.inputs._tables import _as_path, _kind, _read_rows, _Row, _table_rows
 from cpts_geo.inputs.cells import blank, bounded_name, cell_text, fold
-from cpts_geo.inputs.register import Register, empty_register, register_from_frame, replace_geometries
+from cpts_geo.inputs.register import (
+    Register,
+    cpts_id_from_name,
+    empty_register,
+    register_from_frame,
+    replace_geometries,
+)
 from cpts_geo.reference.units import Reference
 
 __all__ = [
@@ -414,9 +420,10 @@ def read_register(
     crs
         Polygon files without a CRS: the CRS of their coordinates.
     id_column, name_column, stage_column
-        Polygon files: the fields holding the CPTS id, name and stage, when they are not
-        ``cpts_id``, ``cpts_nom``, ``statut`` or a known variant.
-        XLSX only: the sheet to read (default: the first).
+        The columns (polygon files: the fields) holding the CPTS id, name and stage, when they
+        are not ``cpts_id``, ``cpts_nom``, ``statut`` or a known variant (``CPTS``, ``Nom de la
+        CPTS``, ``cpts_nom_publie``...). Without an id column, each CPTS's id is derived from its
+        name (:func:`~cpts_geo.inputs.register.cpts_id_from_name`, with a warning).
     layer
         GeoPackage only: the layer to read (needed when the file has several).
 
@@ -450,18 +457,21 @@ def read_register(
             f"{src} : ligne {rows[0].line} : en-tête attendu avec les colonnes cpts_id, "
             "cpts_nom, code_insee (et statut, date_statut)"
         )
-    cols = _columns(header)
+    cols = _table_fields(header, src, rows[0].line, id_column, name_column, stage_column)
     missing = [
         label for key, label in (("cpts_id", "cpts_id"), ("code", "code_insee")) if cols.get(key) is None
     ]
-    if missing == ["code_insee"] and (cols.get("name") is not None or cols.get("epci") is not None):
-        missing = []
+    if "cpts_id" in missing and cols.get("cpts_name") is not None:
+        missing.remove("cpts_id")  # ids derived from the names
+    if "code_insee" in missing and (cols.get("name") is not None or cols.get("epci") is not None):
+        missing.remove("code_insee")
     if missing:
         raise InputError(
             f"{src} : ligne {rows[0].line} : colonne(s) {', '.join(missing)} introuvable(s) "
             f"parmi {', '.join(repr(h) for h in header)} ; un registre a une ligne par "
             "(CPTS, commune) avec cpts_id, cpts_nom, code_insee, et en option statut, date_statut, "
-            "commune_partagee"
+            "commune_partagee (sans cpts_id, une colonne de noms de CPTS suffit : cpts_nom, CPTS, "
+            "Nom de la CPTS, ou celle que désigne name_column)"
         )
     warnings: list[dict] = list(layout)
     fields = {
@@ -493,8 +503,39 @@ def read_register(
         lines.append(r.line)
     if not lines:
         raise InputError(f"{src} : aucune ligne de données sous l'en-tête ; le registre est vide")
-    reg = register_from_frame(pd.DataFrame(data, dtype=object), ref, source=src, lines=lines, prefer=prefer)
+    frame = pd.DataFrame(data, dtype=object)
+    label = None
+    if cols.get("cpts_id") is None:
+        frame = frame.drop(columns="cpts_id")  # ids derived from the names
+        label = f"« {header[cols['cpts_name']]} »"
+    reg = register_from_frame(frame, ref, source=src, lines=lines, prefer=prefer, name_column=label)
     return reg.with_warnings(_row_warnings(rows) + warnings)
+
+
+def _table_fields(header, src, line, id_column, name_column, stage_column) -> dict[str, int]:
+    """Positions of the columns of a register table by role, the columns named by the user
+    (``id_column``, ``name_column``, ``stage_column``) taking their role from any other."""
+    cols = _columns(header)
+    folded = [fold(h) for h in header]
+    for role, given, what in (
+        ("cpts_id", id_column, "id_column"),
+        ("cpts_name", name_column, "name_column"),
+        ("stage", stage_column, "stage_column"),
+    ):
+        if given is None:
+            continue
+        match = [j for j, h in enumerate(header) if h == given] or [
+            j for j, h in enumerate(folded) if h == fold(given)
+        ]
+        if not match:
+            raise InputError(
+                f"{src} : ligne {line} : colonne '{safe(str(given))}' ({what}) introuvable parmi "
+                f"{', '.join(repr(h) for h in header)}"
+            )
+        for other in [r for r, j in cols.items() if j == match[0]]:
+            del cols[other]
+        cols[role] = match[0]
+    return cols
 
 
 def register_cells(
@@ -537,9 +578,18 @@ def _register_from_polygons(
     warnings: list[dict] = []
     lines: list[int] = []
     geoms: dict[str, object] = {}
+    named_only = "cpts_id" not in mapping
     for i, rec in enumerate(gdf.itertuples(index=False), start=1):
-        cid = "" if blank(rec.cpts_id) else cell_text(rec.cpts_id)
         nom = cell_text(getattr(rec, "cpts_nom", "")) if not blank(getattr(rec, "cpts_nom", None)) else ""
+        if named_only:  # ids derived from the names (register_from_frame says so)
+            cid = cpts_id_from_name(nom)
+            if not cid:
+                raise InputError(
+                    f"{path} : objet n°{i} : nom de CPTS (« {mapping['cpts_nom']} ») manquant ; sans "
+                    "identifiant, chaque polygone doit nommer sa CPTS"
+                )
+        else:
+            cid = "" if blank(rec.cpts_id) else cell_text(rec.cpts_id)
         stage = cell_text(getattr(rec, "statut", "")) if not blank(getattr(rec, "statut", None)) else ""
         date = (
             cell_text(getattr(rec, "date_statut", "")) if not blank(getattr(rec, "date_statut", None)) else ""
@@ -569,7 +619,12 @@ def _register_from_polygons(
                 {"cpts_id": cid, "cpts_nom": nom, "code_insee": code, "statut": stage, "date_statut": date}
             )
             lines.append(i)
-    reg = register_from_frame(pd.DataFrame(rows, dtype=object), ref, source=str(path), lines=lines)
+    frame = pd.DataFrame(rows, dtype=object)
+    label = None
+    if named_only:
+        frame = frame.drop(columns="cpts_id")
+        label = f"« {mapping['cpts_nom']} »"
+    reg = register_from_frame(frame, ref, source=str(path), lines=lines, name_column=label)
     polygons = gpd.GeoDataFrame(
         geometry=list(geoms.values()), index=pd.Index(list(geoms), name="cpts_id"), crs=4326
     )

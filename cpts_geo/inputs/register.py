@@ -35,7 +35,7 @@ import pandas as pd
 
 from cpts_geo import _graph
 from cpts_geo._errors import InputError
-from cpts_geo._text import safe
+from cpts_geo._text import fr_plural, safe
 from cpts_geo.inputs.cells import blank, bounded_name, cell_text, fold
 from cpts_geo.inputs.stages import parse_stage, stage_problem
 
@@ -44,7 +44,14 @@ if TYPE_CHECKING:
 
     from cpts_geo.reference.units import Reference
 
-__all__ = ["Register", "RegisterIndex", "empty_register", "parse_shared", "register_from_frame"]
+__all__ = [
+    "Register",
+    "RegisterIndex",
+    "cpts_id_from_name",
+    "empty_register",
+    "parse_shared",
+    "register_from_frame",
+]
 
 
 #: Columns of :attr:`Register.table`.
@@ -270,6 +277,37 @@ class Register:
             out[self.ref.position.reindex(self.shared_units).to_numpy(dtype=np.int64)] = True
         return out
 
+    @cached_property
+    def population_range(self) -> pd.DataFrame:
+        """What is known of each CPTS's population when it shares units declared shared
+        (``commune_partagee``) without a finer mesh: how the shared units' inhabitants are split
+        between the CPTS sharing them is not known.
+
+        Indexed by ``cpts_id`` (register order): ``population_min`` (its units without the
+        shared ones), ``population_max`` (all its units, shared ones whole: the population
+        counted before this range existed), ``shared`` (codes of its shared units, reference
+        order; empty when its population is known, then both bounds are equal). A reference
+        subdivided below the commune (IRIS, sectors) lets a register give each CPTS its own
+        sub-units: nothing is then declared shared and there is no range.
+        """
+        idx = self.index
+        pop = self.ref.arrays.pop
+        n = idx.n_cpts
+        weights = pop[idx.row_pos].astype(np.float64)
+        is_shared = self.shared_mask[idx.row_pos]
+        high = np.bincount(idx.row_cpts, weights=weights, minlength=n).round().astype(np.int64)
+        low = np.bincount(idx.row_cpts, weights=weights * ~is_shared, minlength=n).round().astype(np.int64)
+        shared: list[list[str]] = [[] for _ in range(n)]
+        rows = np.flatnonzero(is_shared)
+        order = rows[np.lexsort((idx.row_pos[rows], idx.row_cpts[rows]))]
+        codes = self.ref.arrays.codes
+        for c, p in zip(idx.row_cpts[order].tolist(), idx.row_pos[order].tolist()):
+            shared[c].append(str(codes[p]))
+        return pd.DataFrame(
+            {"population_min": low, "population_max": high, "shared": shared},
+            index=pd.Index(idx.ids.astype(str), name="cpts_id"),
+        )
+
     def codes(self, cpts_id) -> list[str]:
         """Unit codes of one CPTS, in file order."""
         links = self.links
@@ -282,8 +320,102 @@ def empty_register(ref: Reference) -> Register:
     return Register(ref, table)
 
 
+def cpts_id_from_name(name: str) -> str:
+    """A CPTS id derived from its name, for registers that give names only: the name folded
+    (case, accents, punctuation and spaces do not count), words joined by hyphens. The same
+    name gives the same id in every file and every year.
+
+    >>> cpts_id_from_name("CPTS du Pays d'Apt"), cpts_id_from_name("  CPTS  du pays d’APT ")
+    ('cpts-du-pays-d-apt', 'cpts-du-pays-d-apt')
+    >>> cpts_id_from_name("CPTS Cœur de Provence")
+    'cpts-coeur-de-provence'
+    """
+    return "-".join(fold(name).split())
+
+
+def _ids_from_names(
+    noms: list[str], lines, where, problems: list[dict], column: str
+) -> tuple[list[str], list[str], list[dict]]:
+    """Ids derived from the CPTS names (:func:`cpts_id_from_name`), each CPTS's name as first
+    written, and the warnings: one saying that the ids come from the names, one per other
+    spelling of a name (same id)."""
+    ids: list[str] = []
+    first: dict[str, tuple[str, int]] = {}
+    variants: dict[tuple[str, str], int] = {}
+    filled: list = []
+    noms = list(noms)
+    for i, nom in enumerate(noms):
+        if not nom and i and noms[i - 1]:
+            # A name written once for a block of rows (merged cells): the rows below are its own.
+            noms[i] = nom = noms[i - 1]
+            filled.append(lines[i] if lines[i] is not None else i + 1)
+        cid = cpts_id_from_name(nom) if nom else ""
+        if not cid:
+            problems.append(
+                {
+                    "line": lines[i],
+                    "value": nom,
+                    "message": f"{where(i)} : nom de CPTS ({column}) manquant ; sans colonne cpts_id, "
+                    "chaque ligne doit nommer sa CPTS",
+                }
+            )
+        elif cid not in first:
+            first[cid] = (nom, i)
+        elif first[cid][0] != nom:
+            variants.setdefault((cid, nom), i)
+        ids.append(cid)
+    names = [first[c][0] if c in first else n for c, n in zip(ids, noms)]
+    warnings: list[dict] = []
+    if first:
+        shown = [f"« {safe(n, 60)} » → {c}" for c, (n, _) in list(first.items())[:3]]
+        more = f" et {len(first) - 3} autres" if len(first) > 3 else ""
+        warnings.append(
+            {
+                "line": lines[next(iter(first.values()))[1]],
+                "value": column,
+                "message": "pas de colonne cpts_id : l'identifiant "
+                + ("de la CPTS" if len(first) == 1 else f"de chacune des {len(first)} CPTS")
+                + f" est tiré de son nom (colonne {column}) : {', '.join(shown)}{more} ; le même nom donne "
+                "le même identifiant d'une année à l'autre, mais un nom changé fait une autre CPTS",
+            }
+        )
+    if filled:
+        at = ", ".join(str(x) for x in filled[:5]) + (
+            f" et {len(filled) - 5} autres" if len(filled) > 5 else ""
+        )
+        one = len(filled) == 1
+        warnings.append(
+            {
+                "line": filled[0],
+                "value": "",
+                "message": f"{fr_plural(len(filled), 'ligne')} sans nom de CPTS ({column}) "
+                + ("rattachée" if one else "rattachées")
+                + " à la CPTS de la ligne au-dessus (cellules fusionnées ?) : "
+                + ("ligne " if one else "lignes ")
+                + at,
+            }
+        )
+    for (cid, nom), i in variants.items():
+        j = first[cid][1]
+        warnings.append(
+            {
+                "line": lines[i],
+                "value": nom,
+                "message": f"« {safe(nom, 80)} » lu comme « {safe(first[cid][0], 80)} » ({where(j)}) : même nom "
+                "aux majuscules, accents et ponctuation près, même CPTS",
+            }
+        )
+    return ids, names, warnings
+
+
 def register_from_frame(
-    df: pd.DataFrame, ref: Reference, *, source: str = "", lines=None, prefer: str | None = None
+    df: pd.DataFrame,
+    ref: Reference,
+    *,
+    source: str = "",
+    lines=None,
+    prefer: str | None = None,
+    name_column: str | None = None,
 ) -> Register:
     """A register from a DataFrame with ``cpts_id``, ``cpts_nom``, ``code_insee`` (and optional
     ``statut``, ``date_statut``, ``departement``, ``nom_commune``, ``code_postal``, ``epci``,
@@ -301,6 +433,11 @@ def register_from_frame(
     purpose by several CPTS below the commune level: it must be declared on every row of the
     commune.
 
+    Without a ``cpts_id`` column, each CPTS's id is derived from its ``cpts_nom``
+    (:func:`cpts_id_from_name`, with a warning): names differing only by case, accents or
+    punctuation are one CPTS (a warning names each other spelling). ``name_column``: the name of
+    that column in the file, for the messages.
+
     Raises
     ------
     InputError
@@ -310,9 +447,10 @@ def register_from_frame(
     src = source or "registre"
     if not isinstance(df, pd.DataFrame):
         raise InputError(f"{src} : DataFrame attendu, reçu {type(df).__name__}")
-    if "cpts_id" not in df.columns or not ({"code_insee", "epci"} & set(df.columns)):
+    named_only = "cpts_id" not in df.columns and "cpts_nom" in df.columns
+    if not ("cpts_id" in df.columns or named_only) or not ({"code_insee", "epci"} & set(df.columns)):
         raise InputError(
-            f"{src} : colonnes cpts_id et code_insee attendues ; trouvées : "
+            f"{src} : colonnes cpts_id (ou cpts_nom) et code_insee attendues ; trouvées : "
             f"{', '.join(map(str, df.columns)) or 'aucune'}"
         )
     n = len(df)
@@ -341,10 +479,13 @@ def register_from_frame(
         if st is None:
             problems.append({"line": lines[i], "value": s, "message": f"{where(i)} : {stage_problem(s)}"})
         stages.append(st or "")
+    if named_only:
+        ids, noms, derived = _ids_from_names(noms, lines, where, problems, name_column or "cpts_nom")
+        warnings += derived
     shared = _shared_flags(df, n, lines, where, problems)
     dates = _iso_dates(dates, lines, where, problems)
     for i, cid in enumerate(ids):
-        if not cid:
+        if not cid and not named_only:
             problems.append(
                 {
                     "line": lines[i],

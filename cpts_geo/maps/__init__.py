@@ -10,6 +10,8 @@ __getattr__, __dir__, __all__ = attach(
     __name__,
     {
         "TerritoryLayer": "coverage",
+        "atelier_page": "atelier",
+        "atelier_payload": "atelier_data",
         "coverage_map": "coverage",
         "CoverageLayers": "layers",
         "build_coverage_layers": "layers",
@@ -31,6 +33,8 @@ __getattr__, __dir__, __all__ = attach(
 )
 
 if TYPE_CHECKING:
+    from cpts_geo.maps.atelier import atelier_page as atelier_page
+    from cpts_geo.maps.atelier_data import atelier_payload as atelier_payload
     from cpts_geo.maps.base import escape_html as escape_html
     from cpts_geo.maps.base import render_map as render_map
     from cpts_geo.maps.base import save_map as save_map

@@ -123,13 +123,16 @@ _esc = escape_html
 
 
 def swatch(style: Mapping) -> str:
+    """The legend sample of a Leaflet path style: its fill (hatching for a pattern; none for an
+    outline-only style) and its border, dashed when the path is."""
     fill = str(style.get("fillColor", style.get("color", "#999")))
     if fill.startswith("url("):
         bg = "background:repeating-linear-gradient(45deg,#737373 0 2px,#d9d9d9 2px 6px);"
     else:
         bg = f"background:{fill};opacity:{max(float(style.get('fillOpacity', 0.6)), 0.35)};"
-    border = f"border:{min(float(style.get('weight', 1)), 3)}px solid {style.get('color', '#333')};"
-    if not style.get("fill", True):
+    line = "dashed" if style.get("dashArray") else "solid"
+    border = f"border:{min(float(style.get('weight', 1)), 3)}px {line} {style.get('color', '#333')};"
+    if not style.get("fill", True) or float(style.get("fillOpacity", 0.6)) == 0:
         bg = "background:transparent;"
     return f'<i class="cpts-swatch" style="{bg}{border}"></i>'
 

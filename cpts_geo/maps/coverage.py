@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from cpts_geo._text import fr_date, fr_number, fr_plural, fr_share
+from cpts_geo.checks.territory import size_class_text
 from cpts_geo.inputs.stages import NOT_GIVEN, STAGE_LABELS
 from cpts_geo.maps.base import (
     add_basemaps,
@@ -186,6 +187,8 @@ def coverage_map(
     if len(layers.shared):
         _add_shared(m, layers.shared)
     _add_extra_layers(m, extra_layers, layers.extra)
+    if cov.zone_layers:
+        _add_zones(m, ref, cov, tolerance_m, decimals)
     _add_subdivided(m, layers)
     _add_outlines(m, layers)
     _add_share_legend(m)
@@ -212,12 +215,22 @@ def _add_cpts(m, cpts: gpd.GeoDataFrame) -> None:
                 STAGE_LABELS[s] + (f" ({fr_date(d)})" if d else "")
                 for s, d in zip(stages, cpts["date_statut"])
             ],
-            "population": [f"{fr_number(p)} hab." for p in cpts["population"]],
+            "population": [
+                f"{fr_number(p)} hab."
+                if lo == p
+                else f"{fr_number(lo)} à {fr_number(p)} hab. (communes partagées : part inconnue)"
+                for lo, p in zip(cpts.get("population_min", cpts["population"]), cpts["population"])
+            ],
             "communes": [
                 str(n) if n == u else f"{n} ({u} unités dont arrondissements)"
                 for n, u in zip(cpts["n_communes"], cpts["n_units"])
             ],
-            "taille": [f"taille {k}" for k in cpts["aci_size_class"]],
+            "taille": [
+                f"taille {size_class_text(lo, k)}"
+                for lo, k in zip(
+                    cpts.get("aci_size_class_min", cpts["aci_size_class"]), cpts["aci_size_class"]
+                )
+            ],
             "_color": [STAGE_COLORS[s] for s in stages],
         },
         geometry=cpts.geometry.to_numpy(),
@@ -343,6 +356,23 @@ def _add_extra_layers(m, extra_layers: list[TerritoryLayer], geometries: list[gp
             show=layer.show,
             legend=layer.legend,
         )
+
+
+def _add_zones(m, ref: Reference, cov, tolerance_m: float | None, decimals: int | None) -> None:
+    """The zone layers of the coverage (``zones``), over the units of the area, hatched by category."""
+    from cpts_geo.maps.styles import DETAIL
+    from cpts_geo.maps.zones import add_zone_overlays, zone_overlays
+
+    tol, dec = DETAIL[cov.scope["level"]]
+    assert cov.units is not None
+    overlays = zone_overlays(
+        ref,
+        cov.zone_layers,
+        within=cov.units.index[cov.in_scope],
+        tolerance_m=tol if tolerance_m is None else tolerance_m,
+        decimals=dec if decimals is None else decimals,
+    )
+    add_zone_overlays(m, overlays)
 
 
 def _add_subdivided(m, layers: CoverageLayers) -> None:

@@ -265,6 +265,9 @@ def _cpts_frame(cpts: pd.DataFrame, parts: Atoms, where: dict) -> gpd.GeoDataFra
         "n_communes": [int(n) for n in cpts["n_communes"]],
         "n_units": [int(n) for n in cpts["n_units"]],
         "aci_size_class": [int(k) for k in cpts["aci_size_class"]],
+        # Without the communes declared shared (equal when nothing is shared).
+        "population_min": [int(p) for p in cpts.get("population_min", cpts["population"])],
+        "aci_size_class_min": [int(k) for k in cpts.get("aci_size_class_min", cpts["aci_size_class"])],
         "departements": list(cpts["departements"]),
         "codes": list(cpts["codes"]),
     }

@@ -19,6 +19,10 @@ __all__ = [
     "SUBDIVIDED_COMMUNE_STYLE",
     "SUBUNIT_STYLE",
     "WHITE_STYLE",
+    "ZONE_ANGLES",
+    "ZONE_COLORS",
+    "ZONE_PALETTE",
+    "zone_color",
 ]
 
 #: Fill colour of each stage of the Atlas des CPTS (from project to signed contract).
@@ -126,9 +130,11 @@ CHANGE_STYLES: dict[str, tuple[str, dict[str, Any]]] = {
         "CPTS ajoutée (nouveau registre seulement)",
         {"color": "#1a9850", "weight": 2.5, "fillColor": "#1a9850", "fillOpacity": 0.25, "dashArray": "6 4"},
     ),
+    # Outline only: a CPTS removed and added again under another id on the same area would blend
+    # the two fills into a colour the legend does not show.
     "removed": (
         "CPTS supprimée (ancien registre seulement)",
-        {"color": "#7b3294", "weight": 2.5, "fillColor": "#7b3294", "fillOpacity": 0.2, "dashArray": "2 4"},
+        {"color": "#7b3294", "weight": 3, "fillColor": "#7b3294", "fillOpacity": 0, "dashArray": "2 4"},
     ),
     "in": (
         "Communes entrées dans une CPTS",
@@ -151,3 +157,23 @@ CHANGE_STYLES: dict[str, tuple[str, dict[str, Any]]] = {
         {"color": "#d7191c", "weight": 2.5, "fillColor": "#d7191c", "fillOpacity": 0.45},
     ),
 }
+
+
+#: Hatching colours of the zone overlays (``--zones``): the categories of the zonage médecins
+#: (the more urgent, the warmer), then a palette for other categories, in order.
+ZONE_COLORS: dict[str, str] = {
+    "ZIP": "#b2182b",
+    "ZAC": "#e66101",
+    "Zone de vigilance": "#b8860b",
+    "Hors zonage": "#4d9221",
+}
+ZONE_PALETTE = ["#2166ac", "#762a83", "#1b7837", "#8c510a", "#01665e", "#c51b7d", "#4d4d4d", "#5e3c99"]
+#: Angle of the hatching (degrees) of each zone layer, in the order given: two layers drawn
+#: over each other stay apart.
+ZONE_ANGLES = [45, -45, 0, 90]
+
+
+def zone_color(category: str, index: int) -> str:
+    """The colour of a zone category: its own for the zonage médecins, else the ``index``-th of
+    the palette (``index``: the category's rank among those without their own colour)."""
+    return ZONE_COLORS.get(category) or ZONE_PALETTE[index % len(ZONE_PALETTE)]

@@ -294,6 +294,7 @@ def territory_map(
     decimals: int = 5,
     sea_links: Iterable[Mapping] = (),
     detached: Iterable[Mapping] = (),
+    zones: Iterable = (),
 ):
     """A folium map of one territory, its units coloured by what the checks found.
 
@@ -325,6 +326,9 @@ def territory_map(
     detached
         The parts of the territory apart from its main one (the contiguity rule's
         ``details["components"][1:]``: ``id``, ``name``, ``communes``): outlined.
+    zones
+        Zone layers (:class:`~cpts_geo.inputs.zones.ZoneLayer`) drawn over the territory and its
+        neighbours, each a toggleable layer hatched by category (:mod:`cpts_geo.maps.zones`).
 
     Returns
     -------
@@ -347,6 +351,14 @@ def territory_map(
     _add_outline(m, layers, gdf)
     _add_detached(m, layers, gdf)
     _add_sea_links(m, sea_link_lines(ref, layers.sea_links))
+    zones = list(zones)
+    if zones:
+        from cpts_geo.maps.zones import add_zone_overlays, zone_overlays
+
+        window = [*layers.codes, *layers.neighbours]
+        add_zone_overlays(
+            m, zone_overlays(ref, zones, within=window, tolerance_m=tolerance_m, decimals=decimals)
+        )
     add_hatch_pattern(m)  # after the layers: the pattern goes into their SVG
     folium.LayerControl(collapsed=True, position="topright").add_to(m)
     _fit(m, layers, gdf)

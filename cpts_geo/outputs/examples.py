@@ -33,13 +33,19 @@ EXAMPLE_FILES = {
     "(check-register, coverage, coverage-map, suggest --existing)",
     "data/examples/registre_fictif_pays_de_la_loire_v2.csv": "le même registre FICTIF un an plus tard "
     "(compare-registers : CPTS renommée, stade, périmètre, nouvelle CPTS)",
+    "data/examples/registre_fictif_publie_noms.csv": "le même registre FICTIF publié avec les noms des CPTS "
+    "seulement (compare-registers : rapprochement par territoire, alias, homonyme)",
     "data/examples/indicateurs_synthetiques.csv": "indicateurs communaux SYNTHÉTIQUES (tirés au hasard) "
     "pour le carnet de diagnostic",
+    "data/examples/zonage_medecins_fictif.csv": "zonage médecins FICTIF par commune "
+    "(1_ZIP, 2_ZAC, 4_HZ) pour --zones",
+    "data/examples/zones_rouges_fictives.csv": "« zones rouges » FICTIVES : liste d'EPCI (SIREN ou nom) pour --zones",
+    "data/examples/qpv_fictifs.geojson": "quartiers FICTIFS (polygones, comme les QPV) pour --zones",
     "data/examples/README.md": "description des exemples (en anglais)",
     "notebooks/01_diagnostic_territoire.ipynb": "carnet Jupyter : diagnostic d'un territoire proposé, "
     "export HTML à joindre",
     "notebooks/02_couverture_region.ipynb": "carnet Jupyter : couverture d'une région, zones blanches, "
-    "territoires proposés",
+    "territoires proposés, page atelier de la région",
 }
 
 #: Commands to try from the folder (the README's quick start).
@@ -51,8 +57,12 @@ EXAMPLE_COMMANDS = [
     "cpts-geo coverage data/examples/registre_fictif_pays_de_la_loire.csv --region 52 -o couverture.xlsx",
     "cpts-geo coverage-map data/examples/registre_fictif_pays_de_la_loire.csv --region 52 "
     "-o carte.html --gpkg couverture.gpkg",
+    "cpts-geo coverage data/examples/registre_fictif_pays_de_la_loire.csv --region 52 "
+    '--zones data/examples/zones_rouges_fictives.csv --zones-name "Zones rouges"',
     "cpts-geo suggest --existing data/examples/registre_fictif_pays_de_la_loire.csv "
     "--departement 49 -o propositions.xlsx",
+    "cpts-geo atelier --departement 49 --existing data/examples/registre_fictif_pays_de_la_loire.csv "
+    "--proposition data/examples/proposition_valide.csv -o atelier.html",
     "jupyter lab notebooks/  (après pip install 'cpts-geo[notebook]')",
 ]
 

@@ -19,7 +19,8 @@ import shapely
 
 from cpts_geo._errors import CptsGeoError
 from cpts_geo._text import fr_decimal, fr_int, fr_number, fr_plural, fr_share, plain
-from cpts_geo.checks.report import Report
+from cpts_geo.checks.report import Report, population_cell
+from cpts_geo.checks.territory import size_class_text
 from cpts_geo.inputs.stages import LEVEL_LABELS, LEVELS, NOT_GIVEN, STAGE_LABELS
 from cpts_geo.maps.layers import CoverageLayers, build_coverage_layers
 from cpts_geo.maps.styles import DETAIL, FINDING_STYLES, OVERLAP_STYLE, SHARED_STYLE, STAGE_COLORS
@@ -365,8 +366,9 @@ def _frame_and_caption(fig, ax, ref: Reference, report: Report, layers, frame, e
     area = float(ref.arrays.area[ref.position.reindex(layers.codes).to_numpy(dtype=np.int64)].sum())
     ax.set_title(
         plain(
-            f"{t.get('name') or 'Territoire'}\n{fr_int(t['population'])} habitants, "
-            f"{fr_decimal(area, 0)} km², taille ACI {t['aci_size_class']}"
+            f"{t.get('name') or 'Territoire'}\n{population_cell(t)} habitants, "
+            f"{fr_decimal(area, 0)} km², taille ACI "
+            f"{size_class_text(t.get('aci_size_class_min', t['aci_size_class']), t['aci_size_class'])}"
         ),
         fontsize=11,
     )

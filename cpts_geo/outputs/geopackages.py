@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -34,6 +35,8 @@ __all__ = [
     "write_coverage_gpkg",
     "write_suggest_gpkg",
     "write_territory_gpkg",
+    "output_crs",
+    "zone_layers",
 ]
 
 
@@ -50,14 +53,28 @@ def _cpts_layer(cpts: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
                 "cpts_nom": r["cpts_nom"],
                 "statut": r["statut"],
                 "stade": STAGE_LABELS[r["statut"]],
-                "date_statut": r["date_statut"],
+                "date_statut": pd.to_datetime(r["date_statut"], errors="coerce", dayfirst=False),
                 "population": r["population"],
                 "n_communes": r["n_communes"],
                 "taille_aci": r["aci_size_class"],
+                # Without the communes declared shared (equal when nothing is shared).
+                "population_min": r.get("population_min", r["population"]),
+                "taille_aci_min": r.get("aci_size_class_min", r["aci_size_class"]),
             }
             for cid, r in cpts.iterrows()
         ],
-        ["cpts_id", "cpts_nom", "statut", "stade", "date_statut", "population", "n_communes", "taille_aci"],
+        [
+            "cpts_id",
+            "cpts_nom",
+            "statut",
+            "stade",
+            "date_statut",
+            "population",
+            "n_communes",
+            "taille_aci",
+            "population_min",
+            "taille_aci_min",
+        ],
         cpts.geometry,
     )
 
@@ -124,6 +141,37 @@ def _departement_layer(deps: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     )
 
 
+def zone_layers(
+    ref: Reference, layers, *, within=None, figures: list[dict] | None = None
+) -> dict[str, tuple]:
+    """One layer per zone layer (``zones_<nom>``), hatched by category as on the HTML maps: the
+    features of :func:`cpts_geo.maps.zones.zone_overlays` (unsimplified), with ``categorie``,
+    ``nom``, ``communes``, ``population``; ``figures`` (a coverage entry's ``zones``) add
+    ``population_couverte``, ``part_couverte`` and ``population_aci`` by category."""
+    import re
+    import unicodedata
+
+    from cpts_geo.maps.zones import zone_overlays
+
+    out: dict[str, tuple] = {}
+    for o in zone_overlays(ref, layers, within=within, tolerance_m=0.0, decimals=6):
+        ascii_name = unicodedata.normalize("NFKD", o.name).encode("ascii", "ignore").decode()
+        key = "zones_" + (re.sub(r"[^a-z0-9]+", "_", ascii_name.lower()).strip("_")[:40] or "couche")
+        while key in out:
+            key += "_2"
+        f = o.features.drop(columns=["color", "pattern"]).rename(columns={"category": "categorie"})
+        if figures is not None:
+            mine = {z["category"]: z for z in figures if z["layer"] == o.name}
+            f["population_couverte"] = [mine.get(c, {}).get("population_covered", 0) for c in f["categorie"]]
+            f["part_couverte"] = [mine.get(c, {}).get("share_covered", 0.0) for c in f["categorie"]]
+            f["population_aci"] = [
+                mine.get(c, {}).get("population_covered_by_stage", {}).get("aci", 0) for c in f["categorie"]
+            ]
+        qml = _qgis.zone_qml([(c, p_["color"], p_["angle"]) for (c, _), p_ in zip(o.legend, o.patterns)])
+        out[key] = (gpd.GeoDataFrame(f, geometry=f.geometry, crs=4326), qml, f"Zones : {o.name}")
+    return out
+
+
 def coverage_layers(ref: Reference, cov: Coverage) -> dict[str, tuple]:
     """Layers of a :class:`~cpts_geo.steering.coverage.Coverage`: CPTS by stage, white zones (one per
     département), units in several CPTS (one per set of CPTS), the communes declared shared (when
@@ -157,6 +205,13 @@ def coverage_layers(ref: Reference, cov: Coverage) -> dict[str, tuple]:
             _shared_layer(layers.shared),
             _qgis.shared_qml(),
             "Communes partagées déclarées",
+        )
+    if cov.zone_layers:
+        assert cov.units is not None
+        out.update(
+            zone_layers(
+                ref, cov.zone_layers, within=cov.units.index[cov.in_scope], figures=cov.area.get("zones")
+            )
         )
     out["departements"] = (
         _departement_layer(layers.departements),
@@ -240,6 +295,9 @@ def territory_layers(ref: Reference, report, *, existing=None) -> dict[str, tupl
             "CPTS existantes voisines",
         )
     layers["communes"] = (ug, _qgis.territory_units_qml("constat"), "Communes et constats")
+    zl = getattr(report, "zone_layers", None)
+    if zl:
+        layers.update(zone_layers(ref, zl, within=[*codes, *ref.neighbours_of_codes(codes)]))
     layers["contour_territoire"] = (outline, _qgis.territory_outline_qml(), "Contour du territoire")
     return layers
 
@@ -278,16 +336,63 @@ def suggest_layers(ref: Reference, result) -> dict[str, tuple]:
     }
 
 
+def output_crs(ref: Reference, layers: dict[str, tuple]) -> int:
+    """The CRS a GeoPackage of ``layers`` is written in: the projected CRS of the zone that holds
+    every feature (Lambert-93, EPSG:2154, for metropolitan France and Corsica; the local UTM CRS
+    of each DROM), so that QGIS measures lengths and areas in metres; EPSG:4326 (degrees) when
+    the features span several zones (a national output with the DROM), since a layer has one CRS.
+    """
+    import numpy as np
+
+    boxes = [
+        np.asarray(spec[0].to_crs(4326).total_bounds, dtype=float) for spec in layers.values() if len(spec[0])
+    ]
+    boxes = [b for b in boxes if np.isfinite(b).all()]
+    if not boxes:
+        return 4326
+    lo, hi = np.min([b[:2] for b in boxes], axis=0), np.max([b[2:] for b in boxes], axis=0)
+    by_zone = _zone_boxes(ref)
+    inside = [epsg for epsg, z in by_zone.items() if (lo >= z[:2]).all() and (hi <= z[2:]).all()]
+    return int(inside[0]) if len(inside) == 1 else 4326
+
+
+def _zone_boxes(ref: Reference) -> dict[int, Any]:
+    """The bounding box (degrees, widened by 0.5°: a neighbour's polygon may reach the sea beyond
+    the zone's units) of each zone of the reference, by EPSG code; kept on the reference."""
+    import numpy as np
+    import shapely
+
+    cached = getattr(ref, "_gpkg_zone_boxes", None)
+    if cached is None:
+        bounds = shapely.bounds(ref.units.geometry.to_numpy())
+        epsg = ref.units["epsg"].to_numpy()
+        cached = {}
+        for code in np.unique(epsg):
+            b = bounds[epsg == code]
+            cached[int(code)] = np.array(
+                [*np.nanmin(b[:, :2], axis=0) - 0.5, *np.nanmax(b[:, 2:], axis=0) + 0.5]
+            )
+        try:
+            ref._gpkg_zone_boxes = cached
+        except AttributeError:  # a reference with slots: computed again next time
+            pass
+    return cached
+
+
+def _write(ref: Reference, path, layers: dict[str, tuple], inputs: Iterable) -> Path:
+    return _qgis.write_styled_gpkg(path, layers, crs=output_crs(ref, layers), inputs=inputs)
+
+
 def write_coverage_gpkg(ref: Reference, cov: Coverage, path, *, inputs: Iterable = ()) -> Path:
-    """Write :func:`coverage_layers` to a styled GeoPackage."""
-    return _qgis.write_styled_gpkg(path, coverage_layers(ref, cov), inputs=inputs)
+    """Write :func:`coverage_layers` to a styled GeoPackage, in the CRS of :func:`output_crs`."""
+    return _write(ref, path, coverage_layers(ref, cov), inputs)
 
 
 def write_territory_gpkg(ref: Reference, report, path, *, existing=None, inputs: Iterable = ()) -> Path:
-    """Write :func:`territory_layers` to a styled GeoPackage."""
-    return _qgis.write_styled_gpkg(path, territory_layers(ref, report, existing=existing), inputs=inputs)
+    """Write :func:`territory_layers` to a styled GeoPackage, in the CRS of :func:`output_crs`."""
+    return _write(ref, path, territory_layers(ref, report, existing=existing), inputs)
 
 
 def write_suggest_gpkg(ref: Reference, result, path, *, inputs: Iterable = ()) -> Path:
-    """Write :func:`suggest_layers` to a styled GeoPackage."""
-    return _qgis.write_styled_gpkg(path, suggest_layers(ref, result), inputs=inputs)
+    """Write :func:`suggest_layers` to a styled GeoPackage, in the CRS of :func:`output_crs`."""
+    return _write(ref, path, suggest_layers(ref, result), inputs)

@@ -16,9 +16,11 @@ from cpts_geo.checks.report import (
     RuleResult,
     cpts_label,
     detail_lines,
+    population_cell,
     units_text,
     warning_text,
 )
+from cpts_geo.checks.territory import size_class_text
 
 __all__ = ["report_html"]
 
@@ -63,6 +65,40 @@ def _rule_section(r: RuleResult) -> str:
             "<ul>" + "".join(f"<li>{_e(line.strip())}</li>" for line in _join_wrapped(body)) + "</ul>"
         )
     return "\n".join(parts)
+
+
+def _zones_section(report: Report) -> str:
+    """The zones of the territory (``--zones``): one row per layer and category present, its
+    communes (polygons: with the share of their area and the polygons' names) and population;
+    a layer absent from the territory says so. ``""`` without zone layers."""
+    if report.zones is None:
+        return ""
+    rows = []
+    for z in report.zones:
+        units = "; ".join(
+            f"{u['nom']} ({u['code']})"
+            + (
+                f", {fr_share(u['share'])} de sa surface : {', '.join(u['polygones'])}"
+                if "share" in u
+                else ""
+            )
+            for u in z["units"]
+        )
+        rows.append(
+            f"<tr><td>{_e(z['layer'])}</td><td>{_e(z['category'])}</td><td class=n>{fr_int(z['n_units'])}</td>"
+            f"<td class=n>{fr_int(z['population'])}</td><td>{_e(units)}</td></tr>"
+        )
+    present = {z["layer"] for z in report.zones}
+    rows += [
+        f"<tr><td>{_e(layer.name)}</td><td colspan=4>aucune commune du territoire dans ces zones</td></tr>"
+        for layer in report.zone_layers
+        if layer.name not in present
+    ]
+    return (
+        '<h2>Zones</h2>\n<table class="zones"><thead><tr><th>Couche</th><th>Catégorie</th>'
+        "<th class=n>Communes</th><th class=n>Population</th><th>Communes (polygones : part de leur surface)</th>"
+        f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+    )
 
 
 def _join_wrapped(lines: list[str]) -> list[str]:
@@ -183,6 +219,7 @@ def report_html(
         online=online,
         sea_links=sea,
         detached=detached,
+        zones=getattr(report, "zone_layers", ()),
     )
     page = render_map(m)
     units = sorted(report.units, key=lambda u: (-u["population"], u["code"]))
@@ -211,6 +248,10 @@ def report_html(
     img = _static_map(ref, report, existing=existing, name=name) if static_map else ""
     trace = f'<h2 class="sans-saut">Traçabilité</h2>{provenance.to_html()}' if provenance is not None else ""
     n_communes = int(t["n_communes"])
+    pop_note = (
+        "" if t.get("population_known", True) else ", sans puis avec les communes partagées : part inconnue"
+    )
+    size = size_class_text(t.get("aci_size_class_min", t["aci_size_class"]), t["aci_size_class"])
     body = f"""<!DOCTYPE html>
 <html lang="fr"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -220,9 +261,9 @@ def report_html(
 <h1>{head}{_e(name)}</h1>
 <p class="sous-titre">Vérification du territoire proposé — résultat : {_badge(report.status)} — édité le {today}</p>
 <div class="chiffres">
-<div><b>{fr_int(t["population"])}</b>habitants (population municipale {_e(v.get("population"))})</div>
+<div><b>{_e(population_cell(t))}</b>habitants (population municipale {_e(v.get("population"))}){pop_note}</div>
 <div><b>{fr_int(n_communes)}</b>{"commune" if n_communes < 2 else "communes"}</div>
-<div><b>taille {_e(t["aci_size_class"])}</b>classe de taille ACI</div>
+<div><b>taille {_e(size)}</b>classe de taille ACI</div>
 </div>
 <h2>Synthèse</h2>
 <table class="synthese"><thead><tr><th>Règle</th><th>Résultat</th><th>Constat</th></tr></thead>
@@ -232,6 +273,7 @@ def report_html(
 {img}
 <h2>Détail des règles</h2>
 {"".join(_rule_section(r) for r in report.rules)}
+{_zones_section(report)}
 <h2>Communes du territoire ({fr_int(len(units))})</h2>
 <table class="communes"><thead><tr><th>Code INSEE</th><th>Commune</th><th class=n>Population</th>
 <th class=n>Part</th><th>EPCI</th><th>Département</th></tr></thead><tbody>{commune_rows}</tbody>

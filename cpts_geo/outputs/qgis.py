@@ -53,6 +53,7 @@ __all__ = [
     "white_zone_qml",
     "write_layer_styles",
     "write_styled_gpkg",
+    "zone_qml",
 ]
 
 #: The QGIS version the QML is written for (a later QGIS reads it; 3.28 is the LTR of 2023).
@@ -606,6 +607,31 @@ def shared_qml() -> str:
     return _document(fill_renderer)
 
 
+def zone_qml(categories: Iterable[tuple[str, str, float]], attribute: str = "categorie") -> str:
+    """A zone layer (``--zones``) hatched by category, as the HTML maps' overlays:
+    ``(category, colour, angle)`` per category, lines of the colour at that angle over a light
+    fill of it, outline of the colour."""
+    cats = [
+        (
+            c,
+            c,
+            color,
+            color,
+            {
+                "fill_opacity": 0.12,
+                "stroke_width_mm": round(1.6 * MM_PER_PX, 3),
+                "hatched": True,
+                "hatch_color": color,
+                "hatch_width_mm": round(2.4 * MM_PER_PX, 3),
+                "hatch_spacing_mm": round(8 * MM_PER_PX, 3),
+                "hatch_angle": float(angle) % 180,  # -45 is written 135, as QGIS writes it
+            },
+        )
+        for c, color, angle in categories
+    ]
+    return qml_categorized(attribute, cats)
+
+
 def overlap_qml() -> str:
     """Communes in several CPTS: red, thick red outline."""
     from cpts_geo.maps.styles import OVERLAP_STYLE
@@ -819,6 +845,24 @@ def _flatten(gdf):
     return out
 
 
+def _as_dates(gdf):
+    """Date-time columns whose values are all at midnight (a stage date) as calendar dates, so
+    that the GeoPackage declares them ``DATE`` (QGIS filters and sorts them as dates)."""
+    import pandas as pd
+    import pyarrow as pa
+
+    out = gdf
+    for col in gdf.columns:
+        if col == gdf.geometry.name or not pd.api.types.is_datetime64_any_dtype(gdf[col]):
+            continue
+        values = gdf[col]
+        if values.dt.tz is None and (values.dropna() == values.dropna().dt.normalize()).all():
+            if out is gdf:
+                out = gdf.copy()
+            out[col] = values.dt.date.astype(pd.ArrowDtype(pa.date32()))
+    return out
+
+
 def _geometry_type(gdf) -> str | None:
     kinds = set(gdf.geometry[~gdf.geometry.isna() & ~gdf.geometry.is_empty].geom_type)
     if not kinds or kinds <= {"Polygon", "MultiPolygon"}:
@@ -907,7 +951,8 @@ def write_styled_gpkg(
         for name, spec in layers.items():
             gdf, qml = spec[0], spec[1]
             description = spec[2] if len(spec) > 2 else ""
-            frame = _flatten(gdf.to_crs(crs))
+            frame = _as_dates(_flatten(gdf.to_crs(crs)))
+            dates = any(str(t).startswith("date32") for t in frame.dtypes)
             options = {"DESCRIPTION": description} if description else {}
             with warnings.catch_warnings():  # the temp file's '.tmp' extension, renamed afterwards
                 warnings.filterwarnings("ignore", message="The filename extension should be")
@@ -921,6 +966,8 @@ def write_styled_gpkg(
                     geometry_type=_geometry_type(frame),
                     layer_options=options,
                     dataset_options={"VERSION": GPKG_VERSION},
+                    # GDAL declares a DATE field only for Arrow's date type
+                    use_arrow=dates,
                 )
             styles[name] = (qml, "", description)
         write_layer_styles(tmp, styles)

@@ -21,6 +21,8 @@ from cpts_geo.inputs.stages import NOT_GIVEN
 from cpts_geo.outputs.xlsx import Column, Sheet, file_rows, parameter_row, run_row
 
 __all__ = [
+    "batch_csv",
+    "batch_workbook",
     "coverage_workbook",
     "register_workbook",
     "report_workbook",
@@ -62,6 +64,8 @@ _SUMMARY_COLUMNS = [
     Column("n_communes", "Communes", "int"),
     Column("population", "Population municipale", "int"),
     Column("aci_size_class", "Taille ACI", "int"),
+    Column("population_min", "Population sans les communes partagées", "int"),
+    Column("aci_size_class_min", "Taille ACI sans les communes partagées", "int"),
     Column("echecs", "Règles en échec", "int"),
     Column("avertissements", "Règles en avertissement", "int"),
     Column("cog", "COG", "code"),
@@ -105,6 +109,8 @@ def _summary_frame(report) -> pd.DataFrame:
             "n_communes": [t.get("n_communes")],
             "population": [t.get("population")],
             "aci_size_class": [t.get("aci_size_class")],
+            "population_min": [t.get("population_min", t.get("population"))],
+            "aci_size_class_min": [t.get("aci_size_class_min", t.get("aci_size_class"))],
             "echecs": [statuses.count("fail")],
             "avertissements": [statuses.count("warn")],
             "cog": [vintage.get("cog")],
@@ -144,12 +150,61 @@ def report_workbook(ref, report) -> list[Sheet]:
     )
     epcis["entier"] = ["oui" if w else "non" for w in epcis["whole"]]
     title = f"Vérification du territoire : {report.territory.get('name', '')}"
-    return [
-        Sheet("Synthèse", _summary_frame(report), _SUMMARY_COLUMNS, title=title),
+    sheets = [
+        Sheet(
+            "Synthèse",
+            _summary_frame(report),
+            _with_ranges(_SUMMARY_COLUMNS, [report.territory]),
+            title=title,
+        ),
         Sheet("Règles", rules, _RULE_COLUMNS),
         Sheet("Communes", _units_frame(ref, report), _UNIT_COLUMNS),
         Sheet("EPCI", epcis, _EPCI_COLUMNS),
     ]
+    if getattr(report, "zones", None) is not None:
+        sheets.append(_report_zone_sheet([(None, report)]))
+    return sheets
+
+
+_ZONE_UNIT_COLUMNS = [
+    Column("couche", "Couche de zones"),
+    Column("categorie", "Catégorie"),
+    Column("code", "Code INSEE", "code"),
+    Column("nom", "Commune"),
+    Column("population", "Population", "int"),
+    Column("part_surface", "Part de sa surface dans la zone (polygones)", "percent", digits=1),
+    Column("polygones", "Polygones"),
+]
+
+
+def _report_zone_sheet(reports) -> Sheet:
+    """One row per (CPTS,) layer, category and unit of the zones of ``reports``."""
+    rows = []
+    for cpts_id, rep in reports:
+        for z in rep.zones or []:
+            for u in z["units"]:
+                row = (
+                    {} if cpts_id is None else {"cpts_id": cpts_id, "cpts_nom": rep.territory.get("name", "")}
+                )
+                row.update(
+                    {
+                        "couche": z["layer"],
+                        "categorie": z["category"],
+                        "code": u["code"],
+                        "nom": u["nom"],
+                        "population": u["population"],
+                        "part_surface": u.get("share"),
+                        "polygones": " ; ".join(u.get("polygones", [])),
+                    }
+                )
+                rows.append(row)
+    columns = (
+        [Column("cpts_id", "Identifiant CPTS", "code"), Column("cpts_nom", "CPTS")]
+        if any(c is not None for c, _ in reports)
+        else []
+    ) + _ZONE_UNIT_COLUMNS
+    frame = pd.DataFrame(rows, columns=[c.key for c in columns])
+    return Sheet("Zones", frame, columns, title="Communes du territoire dans les zones données (--zones)")
 
 
 # ---- check-register ---------------------------------------------------------------------------
@@ -165,6 +220,8 @@ def _register_row(rep, cpts, rule_ids: list[str]) -> dict:
         "n_communes": t.get("n_communes"),
         "population": t.get("population"),
         "aci_size_class": t.get("aci_size_class"),
+        "population_min": t.get("population_min", t.get("population")),
+        "aci_size_class_min": t.get("aci_size_class_min", t.get("aci_size_class")),
         "resultat": _status(rep.status),
     }
     if cpts is not None and rep.cpts_id in cpts.index:
@@ -203,6 +260,8 @@ _REGISTER_COLUMNS = [
     Column("n_communes", "Communes", "int"),
     Column("population", "Population", "int"),
     Column("aci_size_class", "Taille ACI", "int"),
+    Column("population_min", "Population sans les communes partagées", "int"),
+    Column("aci_size_class_min", "Taille ACI sans les communes partagées", "int"),
     Column("resultat", "Résultat"),
 ]
 _SHARED_COLUMNS = [
@@ -220,6 +279,18 @@ _ENCLAVE_COLUMNS = [
     Column("population", "Population du groupe", "int"),
     Column("cpts", "CPTS autour"),
 ]
+
+
+#: Columns of a population known only as a range (units declared shared without finer mesh).
+_RANGE_KEYS = ("population_min", "aci_size_class_min")
+
+
+def _with_ranges(columns: list[Column], territories) -> list[Column]:
+    """``columns`` without the lower bounds of population and size class when every
+    territory's population is known (the sheets are then as they were before the ranges)."""
+    if any(not t.get("population_known", True) for t in territories):
+        return columns
+    return [c for c in columns if c.key not in _RANGE_KEYS]
 
 
 def register_workbook(rr, register=None) -> list[Sheet]:
@@ -240,7 +311,11 @@ def register_workbook(rr, register=None) -> list[Sheet]:
     ]
     rule_columns = [Column("regle_" + rid, f"Règle : {RULE_LABELS[rid]}") for rid in rule_ids]
     return [
-        Sheet("CPTS × règles", table, _REGISTER_COLUMNS + rule_columns),
+        Sheet(
+            "CPTS × règles",
+            table,
+            _with_ranges(_REGISTER_COLUMNS, [r.territory for r in rr.reports]) + rule_columns,
+        ),
         Sheet(
             "Communes partagées",
             overlaps,
@@ -248,7 +323,53 @@ def register_workbook(rr, register=None) -> list[Sheet]:
             title="Communes partagées ou en chevauchement entre CPTS",
         ),
         Sheet("Communes enclavées", _enclave_frame(rr), _ENCLAVE_COLUMNS),
-    ]
+    ] + (
+        [_report_zone_sheet([(rep.cpts_id, rep) for rep in rr.reports])]
+        if any(getattr(rep, "zones", None) is not None for rep in rr.reports)
+        else []
+    )
+
+
+# ---- check of several proposals ----------------------------------------------------------------
+_BATCH_COLUMNS = [
+    Column("fichier", "Fichier", width=40),
+    Column("territoire", "Territoire", width=40),
+    Column("resultat", "Résultat", width=14),
+    Column("n_communes", "Communes", "int"),
+    Column("population", "Population municipale", "int"),
+    Column("aci_size_class", "Taille ACI", "int"),
+]
+
+
+def _batch_frame(summary) -> tuple[pd.DataFrame, list[Column]]:
+    from cpts_geo.checks.batch import RULE_IDS
+
+    rule_columns = [Column(f"regle_{rid}", f"Règle : {RULE_LABELS[rid]}", width=14) for rid in RULE_IDS]
+    columns = [*_BATCH_COLUMNS, *rule_columns, Column("constat", "Constat", width=80)]
+    return pd.DataFrame(summary.rows(), columns=[c.key for c in columns]), columns
+
+
+def batch_workbook(summary) -> list[Sheet]:
+    """The sheet of ``cpts-geo check DOSSIER/ -o synthese.xlsx``: one row per proposal (file,
+    territory, result, communes, population, ACI size class, each rule's result, and what was
+    found: the rules not passed, or why the file could not be read)."""
+    frame, columns = _batch_frame(summary)
+    c = summary.counts()
+    title = (
+        f"Vérification de {len(summary.entries)} fichier(s) : {c['pass']} OK, {c['warn']} en "
+        f"avertissement, {c['fail']} en échec, {c['error']} illisible(s), {c['skipped']} non lu(s)"
+    )
+    return [Sheet("Synthèse", frame, columns, title=title)]
+
+
+def batch_csv(summary) -> str:
+    """The same table as CSV for a program (comma, UTF-8, French headers; cells a spreadsheet
+    would evaluate neutralised)."""
+    from cpts_geo._csv import neutralize_frame
+
+    frame, columns = _batch_frame(summary)
+    frame = frame.rename(columns={c.key: c.header_fr for c in columns})
+    return neutralize_frame(frame).to_csv(index=False)
 
 
 # ---- coverage ---------------------------------------------------------------------------------
@@ -275,6 +396,8 @@ _COVERAGE_HEADERS = {
 _STAGE_DICT_HEADERS = {
     "by_stage": "CPTS — {stage}",
     "population_covered_by_stage": "Population couverte — {stage} (ou stade plus avancé)",
+    "shared_population_by_stage": "dont communes partagées déclarées, au stade le plus avancé de leurs CPTS — "
+    "{stage} (ou stade plus avancé)",
 }
 
 
@@ -302,6 +425,8 @@ def _coverage_sheet(name: str, entries: list[dict]) -> Sheet:
     for e in entries:
         rec: dict = {}
         for k, v in e.items():
+            if k == "zones":  # a sheet of their own (_coverage_zone_sheet)
+                continue
             if isinstance(v, dict):
                 pattern = _STAGE_DICT_HEADERS.get(k, k + " — {stage}")
                 for sk, sv in v.items():
@@ -333,11 +458,61 @@ def coverage_workbook(cov) -> list[Sheet]:
     Every key of the coverage entries becomes a column; dict-valued keys (``by_stage``,
     ``population_covered_by_stage``) one column per stage.
     """
-    return [
+    sheets = [
         _coverage_sheet("National", [cov.national]),
         _coverage_sheet("Régions", cov.regions),
         _coverage_sheet("Départements", cov.departements),
     ]
+    if "zones" in cov.national:
+        sheets.append(_coverage_zone_sheet(cov))
+    return sheets
+
+
+def _coverage_zone_sheet(cov) -> Sheet:
+    """The zones of every entry, one row per (level, area, layer, category)."""
+    from cpts_geo.inputs.stages import STAGE_LABELS
+
+    stages = list(cov.national["zones"][0]["population_covered_by_stage"]) if cov.national["zones"] else []
+    rows = []
+    for level, entries in (
+        ("national", [cov.national]),
+        ("région", cov.regions),
+        ("département", cov.departements),
+    ):
+        for e in entries:
+            for z in e.get("zones", []):
+                row = {
+                    "niveau": level,
+                    "code": e["code"],
+                    "nom": e["nom"],
+                    "couche": z["layer"],
+                    "categorie": z["category"],
+                    "population": z["population"],
+                    "population_covered": z["population_covered"],
+                    "share_covered": z["share_covered"],
+                }
+                row.update({f"stage.{s}": n for s, n in z["population_covered_by_stage"].items()})
+                rows.append(row)
+    columns = [
+        Column("niveau", "Niveau"),
+        Column("code", "Code", "code"),
+        Column("nom", "Nom"),
+        Column("couche", "Couche de zones"),
+        Column("categorie", "Catégorie"),
+        Column("population", "Population en zone", "int"),
+        Column("population_covered", "Population couverte", "int"),
+        Column("share_covered", "Part couverte", "percent", digits=1),
+    ] + [
+        Column(f"stage.{s}", f"Population couverte — {STAGE_LABELS[s]} (ou plus avancé)", "int")
+        for s in stages
+    ]
+    frame = pd.DataFrame(rows, columns=[c.key for c in columns])
+    return Sheet(
+        "Zones",
+        frame,
+        columns,
+        title="Couverture des zones données (--zones), chaque habitant compté une fois",
+    )
 
 
 # ---- suggest ----------------------------------------------------------------------------------

@@ -37,9 +37,11 @@ from cpts_geo.checks.territory import aci_size_class
 from cpts_geo.inputs.read import as_register
 from cpts_geo.inputs.register import Register, register_from_frame
 from cpts_geo.inputs.stages import LEVEL_LABELS, LEVELS, STAGE_LABELS, STAGES, stage_key
+from cpts_geo.inputs.zones import as_zone_layers
 from cpts_geo.reference.areas import resolve_scope
 from cpts_geo.reference.units import Reference
 from cpts_geo.steering.by_stage import covered_by_stage_levels, population_covered_by_stage
+from cpts_geo.steering.zones import NOTE_ZONE_POLYGONS, NOTE_ZONES, zone_coverage, zone_coverage_lines
 
 __all__ = [
     "DEFAULT_GOAL",
@@ -74,6 +76,14 @@ NOTE_BY_STAGE = (
     "sous contrat ACI compte aussi dans « projet de santé validé ou plus », etc.) ; chaque habitant est "
     "compté une fois par niveau, quel que soit le nombre de CPTS qui le couvrent. Une CPTS sans stade "
     "renseigné ne compte que dans la population couverte tout stade."
+)
+
+
+NOTE_SHARED_STAGE = (
+    "Communes partagées déclarées (commune_partagee) sans découpage plus fin : la part de leurs "
+    "habitants dans chaque CPTS qui les partage n'est pas connue ; chacun est compté une fois, au stade "
+    "le plus avancé de ces CPTS (une commune partagée entre une CPTS sous contrat ACI et un pré-projet "
+    "compte entière sous « contrat ACI signé »)."
 )
 
 
@@ -131,7 +141,11 @@ def cpts_table(ref: Reference, register) -> pd.DataFrame:
         Indexed by ``cpts_id``: ``cpts_nom``, ``statut``, ``date_statut``, ``codes`` (unit codes),
         ``n_units``, ``n_communes`` (distinct communes: the arrondissements of a city count as
         one), ``population`` (of all its units, shared ones included), ``aci_size_class``,
-        ``departements`` and ``regions`` (sorted lists of codes it touches).
+        ``departements`` and ``regions`` (sorted lists of codes it touches); and, for a CPTS
+        sharing units declared shared (``commune_partagee``) without a finer mesh, what is known
+        of its population: ``population_min`` and ``aci_size_class_min`` (without the shared
+        units; equal to ``population`` and ``aci_size_class`` when nothing is shared) and
+        ``shared_units`` (their codes).
     """
     return _cpts_table(ref, as_register(ref, register))
 
@@ -153,6 +167,10 @@ def _cpts_table(ref: Reference, register: Register) -> pd.DataFrame:
     out["n_communes"] = g["commune"].nunique().reindex(out.index).fillna(0).astype(int)
     out["population"] = g["population"].sum().reindex(out.index).fillna(0).astype(np.int64)
     out["aci_size_class"] = [aci_size_class(int(p)) for p in out["population"]]
+    known = register.population_range.reindex(out.index)
+    out["population_min"] = known["population_min"].fillna(0).astype(np.int64)
+    out["aci_size_class_min"] = [aci_size_class(int(p)) for p in out["population_min"]]
+    out["shared_units"] = [list(x) if isinstance(x, list) else [] for x in known["shared"]]
     for col, name in (("departement", "departements"), ("region", "regions")):
         pairs = t[["cpts_id", col]].drop_duplicates().sort_values(["cpts_id", col])
         lists: dict[str, list[str]] = {}
@@ -175,7 +193,10 @@ class Coverage:
     separately), ``goal`` and ``progress`` (``cpts / goal``); régions and départements also have
     ``cpts_shared`` (how many of their CPTS also touch another région or département).
     ``min_stage`` is the stage the CPTS counted were restricted to (``None``: every CPTS);
-    ``funding`` an ACI funding estimate (:func:`with_funding`), or ``None``.
+    ``funding`` an ACI funding estimate (:func:`with_funding`), or ``None``. With zone layers,
+    each entry also has ``zones`` (:func:`cpts_geo.steering.zones.zone_coverage`): for each
+    layer and category, ``population``, ``population_covered``, ``share_covered`` and
+    ``population_covered_by_stage``.
     """
 
     national: dict
@@ -192,6 +213,8 @@ class Coverage:
     units: pd.DataFrame | None = field(default=None, repr=False, compare=False)
     min_stage: str | None = None
     funding: Any = field(default=None, repr=False, compare=False)
+    #: The zone layers whose coverage each entry's ``zones`` gives (what maps draw over it).
+    zone_layers: list = field(default_factory=list, repr=False, compare=False)
 
     @property
     def ref(self) -> Reference:
@@ -263,10 +286,14 @@ class Coverage:
         for level, r in rows:
             rec = {"niveau": level}
             for k, v in r.items():
-                if k == "by_stage":
+                if k == "zones":
+                    rec.update(_zone_columns(v))
+                elif k == "by_stage":
                     rec.update({f"cpts_{s}": n for s, n in v.items()})
                 elif k == "population_covered_by_stage":
                     rec.update({f"population_covered_{s}": n for s, n in v.items()})
+                elif k == "shared_population_by_stage":
+                    rec.update({f"shared_population_{s}": n for s, n in v.items()})
                 else:
                     rec[k] = v
             rec.update(self._funding_columns(level, r["code"]))
@@ -284,10 +311,16 @@ class Coverage:
             table = f.by_region if level == "region" else f.by_departement
             row = table.loc[code].to_dict() if code in table.index else {"cpts": 0, "montant_max_eur": 0}
         amount = row["montant_max_eur"]
-        return {
+        out = {
             "financement_aci_cpts": int(row["cpts"]),
             "financement_aci_estime_eur": None if amount is None or pd.isna(amount) else float(amount),
         }
+        if f.national.get("cpts_taille_inconnue"):
+            # A range when sizes are unknown (communes declared shared): its low end too.
+            low = row.get("montant_max_eur_bas", amount)
+            out["financement_aci_estime_eur_bas"] = None if low is None or pd.isna(low) else float(low)
+            out["financement_aci_cpts_taille_inconnue"] = int(row.get("cpts_taille_inconnue", 0))
+        return out
 
     def to_csv(self, by: str | None = None) -> str:
         """:meth:`to_frame` as CSV text (comma-separated, UTF-8), text cells that a spreadsheet
@@ -365,6 +398,8 @@ class Coverage:
                 )
             other = "une autre région" if by == "region" else "un autre département"
             lines.append(f"(À cheval : CPTS qui touchent aussi {other} ; comptées dans chaque ligne.)")
+        if "zones" in a:
+            lines += ["", *zone_coverage_lines(a["zones"])]
         lines += ["", *(f"Note : {n}" for n in self.notes)]
         if self.funding is not None:
             lines += ["", self.funding.to_text()]
@@ -378,6 +413,21 @@ class Coverage:
         for level in LEVELS:
             share = by[level] / pop if pop else 0.0
             lines.append(f"  {LEVEL_LABELS[level]} : {fr_number(by[level])} habitants ({fr_share(share)})")
+        shared = a.get("shared_population_by_stage")
+        if shared and a.get("shared_population"):
+            # At each stage exactly (the levels are cumulative from the most advanced one).
+            cumulative = [shared[level] for level in LEVELS if level != "any"]
+            exact = [c - p for c, p in zip(cumulative, [0, *cumulative[:-1]])]
+            levels = [
+                f"{fr_number(n)} au stade « {STAGE_LABELS[level]} »"
+                for level, n in zip([x for x in LEVELS if x != "any"], exact)
+                if n
+            ]
+            lines.append(
+                f"  dont communes partagées déclarées : {fr_number(a['shared_population'])} habitants, "
+                "comptés une fois au stade le plus avancé des CPTS qui les partagent"
+                + (f" ({' ; '.join(levels)})" if levels else "")
+            )
         n = a["by_stage"][stage_key("")]
         lines.append(
             "  aucune CPTS sans stade renseigné"
@@ -430,6 +480,18 @@ class Coverage:
             return []
         other = "une autre région" if level == "region" else "un autre département"
         return [f"  dont {fr_number(a['cpts_shared'])} à cheval sur {other}"]
+
+
+def _zone_columns(zones: list[dict]) -> dict:
+    """The zones of an entry as columns of :meth:`Coverage.to_frame`:
+    ``zones:<layer>:<category>:population``, ``...:population_covered``, ``...:population_covered_<stage>``."""
+    out: dict[str, Any] = {}
+    for z in zones:
+        key = f"zones:{z['layer']}:{z['category']}"
+        out[f"{key}:population"] = z["population"]
+        out[f"{key}:population_covered"] = z["population_covered"]
+        out.update({f"{key}:population_covered_{s}": n for s, n in z["population_covered_by_stage"].items()})
+    return out
 
 
 def _aggregate(
@@ -485,7 +547,12 @@ def _aggregate(
 
 
 def _entries(
-    agg: pd.DataFrame, names: pd.Series | None, by_stage: pd.DataFrame, extra: dict | None = None
+    agg: pd.DataFrame,
+    names: pd.Series | None,
+    by_stage: pd.DataFrame,
+    extra: dict | None = None,
+    *,
+    shared_by_stage: pd.DataFrame | None = None,
 ) -> list[dict]:
     out = []
     for code, r in agg.iterrows():
@@ -519,6 +586,8 @@ def _entries(
         )
         if names is not None:
             entry["cpts_shared"] = int(r["cpts_shared"])
+        if shared_by_stage is not None:
+            entry["shared_population_by_stage"] = population_covered_by_stage(shared_by_stage.loc[code])
         out.append(entry)
     return out
 
@@ -584,6 +653,7 @@ def coverage_summary(
     goal: float = DEFAULT_GOAL,
     table: pd.DataFrame | None = None,
     min_stage: str | None = None,
+    zones=None,
 ) -> Coverage:
     """Coverage of a register nationally, by région and by département.
 
@@ -606,6 +676,11 @@ def coverage_summary(
     min_stage
         Count only the CPTS at this stage or a more advanced one (one of :data:`STAGES`): every
         figure, white zones and overlaps included, is then about them (:func:`at_least_stage`).
+    zones
+        Zone layers (:class:`~cpts_geo.inputs.zones.ZoneLayer`, paths, or a list of them): each
+        entry gets ``zones``, for each layer and category the population in the zone (each
+        inhabitant once), covered by a CPTS and covered by stage
+        (:func:`cpts_geo.steering.zones.zone_coverage`).
 
     Each entry's ``population_covered_by_stage`` is cumulative from the most advanced stage
     (:mod:`cpts_geo.steering.by_stage`): ``aci`` counts the inhabitants of units in at least one CPTS under
@@ -631,6 +706,12 @@ def coverage_summary(
     links = register.links
     stages = register.cpts["statut"]
     by_stage = covered_by_stage_levels(table, links, stages)
+    declared = table["commune_partagee"].to_numpy(dtype=bool) & (table["n_cpts"].to_numpy() >= 2)
+    shared_by_stage = None
+    if declared.any():
+        # The inhabitants of the declared shares alone, each at the best stage of its CPTS.
+        only = table.assign(population=table["population"].where(declared, 0))
+        shared_by_stage = covered_by_stage_levels(only, links, stages)
     table["_nation"] = "FR"
     nat_pop = int(table["population"].sum())
     nat = _aggregate(table, links, stages, "_nation", goal, nat_pop)
@@ -643,22 +724,55 @@ def coverage_summary(
     elif scope["level"] == "departement":
         regs = regs.loc[[str(region_of[scope["code"]])]]
         deps = deps.loc[[scope["code"]]]
-    national = _entries(nat, None, by_stage["national"].set_axis(nat.index))[0]
+    national = _entries(
+        nat,
+        None,
+        by_stage["national"].set_axis(nat.index),
+        shared_by_stage=None if shared_by_stage is None else shared_by_stage["national"].set_axis(nat.index),
+    )[0]
     national["goal"] = round(goal, 1) if not float(goal).is_integer() else int(goal)
+    regions = _entries(
+        regs,
+        ref.regions["nom"],
+        by_stage["regions"],
+        shared_by_stage=None if shared_by_stage is None else shared_by_stage["regions"],
+    )
+    departements = _entries(
+        deps,
+        ref.departements["nom"],
+        by_stage["departements"],
+        extra={"region": region_of},
+        shared_by_stage=None if shared_by_stage is None else shared_by_stage["departements"],
+    )
+    layers = as_zone_layers(ref, zones)
+    notes = (
+        [NOTE_MULTI, NOTE_UNITS, NOTE_BY_STAGE]
+        + ([NOTE_SHARED_STAGE] if shared_by_stage is not None else [])
+        + ([note_min_stage(min_stage)] if min_stage else [])
+    )
+    if layers:
+        figures = zone_coverage(table, links, stages, layers)
+        national["zones"] = figures["national"]["FR"]
+        for r in regions:
+            r["zones"] = figures["regions"][r["code"]]
+        for r in departements:
+            r["zones"] = figures["departements"][r["code"]]
+        notes.append(NOTE_ZONES)
+        if any(z.kind == "polygones" for z in layers):
+            notes.append(NOTE_ZONE_POLYGONS)
     return Coverage(
         register=register,
         units=table.drop(columns="_nation"),
         national=national,
-        regions=_entries(regs, ref.regions["nom"], by_stage["regions"]),
-        departements=_entries(
-            deps, ref.departements["nom"], by_stage["departements"], extra={"region": region_of}
-        ),
+        regions=regions,
+        departements=departements,
         scope=scope,
         goal=national["goal"],
         vintage=ref.vintage,
         source=str(getattr(register, "source", "") or ""),
         min_stage=min_stage,
-        notes=[NOTE_MULTI, NOTE_UNITS, NOTE_BY_STAGE] + ([note_min_stage(min_stage)] if min_stage else []),
+        notes=notes,
+        zone_layers=layers,
     )
 
 
@@ -707,6 +821,9 @@ def with_funding(coverage: Coverage, table=None, *, stages=("aci",), version: st
     if coverage.scope["level"] != "national":
         col = "regions" if coverage.scope["level"] == "region" else "departements"
         est.per_cpts = est.per_cpts[[coverage.scope["code"] in a for a in est.per_cpts[col]]]
+        word = "région" if coverage.scope["level"] == "region" else "département"
+        est.area = f"{word} {coverage.area['nom']} ({coverage.area['code']})"
+        est.area_key = (coverage.scope["level"], str(coverage.area["code"]))
     est.notes = [*est.notes, *([NOTE_FUNDING_TABLE] if shipped else [])]
     if est.table_source and not shipped:
         est.notes.append(f"Tableau de financement lu : {est.table_source}.")

@@ -79,6 +79,13 @@ NOTE_MULTI = (
     "comptée une fois."
 )
 
+NOTE_RANGE = (
+    "Une CPTS qui partage une commune déclarée partagée (commune_partagee) sans découpage plus fin "
+    "(IRIS, secteurs) a une population inconnue, donc une taille inconnue : son enveloppe est une "
+    "fourchette, de la taille sans les communes partagées à la taille avec elles entières, et les "
+    "totaux aussi (le haut suppose chaque commune partagée comptée entière dans chacune de ses CPTS)."
+)
+
 _DATE = re.compile(r"\d{4}-\d{2}(-\d{2})?")
 
 
@@ -269,7 +276,11 @@ class FundingEstimate:
     by_departement, by_region
         Indexed by code: ``cpts``, ``montant_max_eur`` and ``cpts_sans_montant``.
     national
-        ``{"cpts", "montant_max_eur", "cpts_sans_montant"}``.
+        ``{"cpts", "montant_max_eur", "cpts_sans_montant"}``: every CPTS of the register.
+    area
+        The area of the coverage it goes with (« département Maine-et-Loire (49) »), empty for
+        the nation: the text then says that its first total is the whole register's, the area's
+        being in its rows.
     """
 
     per_cpts: pd.DataFrame
@@ -281,6 +292,8 @@ class FundingEstimate:
     excluded: int = 0
     table_source: str = ""
     notes: list[str] = field(default_factory=list)
+    area: str = ""
+    area_key: tuple[str, str] | None = None
 
     def to_dict(self) -> dict:
         """JSON: ``estimate`` (true), ``version``, ``stages``, ``national``, ``departements``,
@@ -293,6 +306,9 @@ class FundingEstimate:
                     "cpts": int(r["cpts"]),
                     "montant_max_eur": _num(r["montant_max_eur"]),
                     "cpts_sans_montant": int(r["cpts_sans_montant"]),
+                    "montant_max_eur_bas": _num(r["montant_max_eur_bas"]),
+                    "montant_max_eur_haut": _num(r["montant_max_eur_haut"]),
+                    "cpts_taille_inconnue": int(r["cpts_taille_inconnue"]),
                 }
                 for code, r in frame.iterrows()
             ]
@@ -313,6 +329,11 @@ class FundingEstimate:
                     "taille": int(r["taille"]),
                     "montant_max_eur": _num(r["montant_max_eur"]),
                     "base": r["base"],
+                    "taille_min": int(r["taille_min"]),
+                    "taille_max": int(r["taille"]),
+                    "taille_connue": bool(r["taille_connue"]),
+                    "montant_max_eur_bas": _num(r["montant_max_eur_bas"]),
+                    "montant_max_eur_haut": _num(r["montant_max_eur_haut"]),
                 }
                 for cid, r in self.per_cpts.iterrows()
             ],
@@ -323,8 +344,18 @@ class FundingEstimate:
         return json.dumps(self.to_dict(), ensure_ascii=False, indent=indent)
 
     def to_frames(self) -> dict[str, pd.DataFrame]:
-        """French tables: by CPTS, by département, by région."""
-        per = self.per_cpts.reset_index().rename(
+        """French tables: by CPTS, by département, by région (with the low end of the ranges
+        when a CPTS's size class is not known, see :data:`NOTE_RANGE`)."""
+        ranged = bool(self.national.get("cpts_taille_inconnue"))
+        per = self.per_cpts.reset_index()
+        if ranged:
+            per = per.drop(columns=["montant_max_eur_haut", "taille_connue"])
+        else:
+            per = per.drop(
+                columns=["taille_min", "montant_max_eur_bas", "montant_max_eur_haut", "taille_connue"]
+                + (["population_min"] if "population_min" in per.columns else [])
+            )
+        per = per.rename(
             columns={
                 "cpts_id": "Identifiant",
                 "cpts_nom": "Nom",
@@ -333,6 +364,9 @@ class FundingEstimate:
                 "taille": "Taille ACI",
                 "montant_max_eur": "Enveloppe annuelle maximale estimée (€)",
                 "base": "Base",
+                "population_min": "Population sans les communes partagées",
+                "taille_min": "Taille ACI sans les communes partagées",
+                "montant_max_eur_bas": "Enveloppe sans les communes partagées (€)",
             }
         )
         per["departements"] = per["departements"].map(", ".join)
@@ -340,13 +374,22 @@ class FundingEstimate:
         per = per.rename(columns={"departements": "Départements", "regions": "Régions"})
 
         def area(frame, word):
-            return frame.reset_index().rename(
-                columns={
-                    frame.index.name or "index": word,
-                    "cpts": "CPTS",
-                    "montant_max_eur": "Enveloppe annuelle maximale estimée (€)",
-                    "cpts_sans_montant": "CPTS sans montant",
-                }
+            extra = ["montant_max_eur_haut"] + (
+                [] if ranged else ["montant_max_eur_bas", "cpts_taille_inconnue"]
+            )
+            return (
+                frame.drop(columns=[c for c in extra if c in frame.columns])
+                .reset_index()
+                .rename(
+                    columns={
+                        frame.index.name or "index": word,
+                        "cpts": "CPTS",
+                        "montant_max_eur": "Enveloppe annuelle maximale estimée (€)",
+                        "cpts_sans_montant": "CPTS sans montant",
+                        "montant_max_eur_bas": "Enveloppe sans les communes partagées (€)",
+                        "cpts_taille_inconnue": "CPTS de taille inconnue",
+                    }
+                )
             )
 
         return {
@@ -359,11 +402,30 @@ class FundingEstimate:
         """A French summary, saying that it is an estimate."""
         n = self.national
         stages = ", ".join(STAGE_LABELS.get(s, s) for s in self.stages)
-        lines = [
-            f"Estimation du financement ACI (barème {self.version}) — CPTS au stade : {stages}",
-            f"Enveloppe annuelle maximale estimée : {_eur(n['montant_max_eur'])} pour "
-            f"{fr_plural(n['cpts'], 'CPTS', 'CPTS')}",
-        ]
+        unknown = int(n.get("cpts_taille_inconnue", 0))
+        lines = [f"Estimation du financement ACI (barème {self.version}) — CPTS au stade : {stages}"]
+        if self.area and self.area_key is not None:
+            level, code = self.area_key
+            frame = self.by_region if level == "region" else self.by_departement
+            if code in frame.index:
+                r = frame.loc[code]
+                lines.append(
+                    f"Enveloppe annuelle maximale estimée, {self.area} : "
+                    f"{_eur_range(r, int(r.get('cpts_taille_inconnue', 0)))} pour "
+                    f"{fr_plural(r['cpts'], 'CPTS', 'CPTS')} qui la touchent"
+                )
+            else:
+                lines.append(f"Aucune CPTS comptée dans la zone ({self.area}).")
+        lines.append(
+            f"Enveloppe annuelle maximale estimée{', registre entier' if self.area else ''} : "
+            f"{_eur_range(n, unknown)} pour {fr_plural(n['cpts'], 'CPTS', 'CPTS')}"
+        )
+        if unknown:
+            lines.append(
+                f"  dont {fr_plural(unknown, 'CPTS', 'CPTS')} de taille inconnue (communes déclarées "
+                "partagées sans découpage plus fin) : fourchette de la taille sans ces communes à la "
+                "taille avec elles entières"
+            )
         if n["cpts_sans_montant"]:
             lines.append(
                 f"  dont {fr_plural(n['cpts_sans_montant'], 'CPTS', 'CPTS')} sans montant dans le barème "
@@ -374,18 +436,15 @@ class FundingEstimate:
                 f"{fr_plural(self.excluded, 'CPTS', 'CPTS')} à un autre stade, non "
                 f"{fr_agree(self.excluded, 'comptée')}"
             )
-        if len(self.by_region):
-            lines += ["", f"{'Région':<8}{'CPTS':>6}{'Enveloppe maximale estimée':>30}"]
-            lines += [
-                f"{code:<8}{fr_int(r['cpts']):>6}{_eur(r['montant_max_eur']):>30}"
-                for code, r in self.by_region.iterrows()
-            ]
-        if len(self.by_departement):
-            lines += ["", f"{'Dép.':<8}{'CPTS':>6}{'Enveloppe maximale estimée':>30}"]
-            lines += [
-                f"{code:<8}{fr_int(r['cpts']):>6}{_eur(r['montant_max_eur']):>30}"
-                for code, r in self.by_departement.iterrows()
-            ]
+        width = 38 if unknown else 30
+        for frame, word in ((self.by_region, "Région"), (self.by_departement, "Dép.")):
+            if len(frame):
+                lines += ["", f"{word:<8}{'CPTS':>6}{'Enveloppe maximale estimée':>{width}}"]
+                lines += [
+                    f"{code:<8}{fr_int(r['cpts']):>6}"
+                    f"{_eur_range(r, int(r.get('cpts_taille_inconnue', 0))):>{width}}"
+                    for code, r in frame.iterrows()
+                ]
         lines += ["", *(f"Note : {x}" for x in self.notes)]
         return "\n".join(lines)
 
@@ -396,6 +455,17 @@ def _num(v):
 
 def _eur(v) -> str:
     return "non chiffrée" if v is None or pd.isna(v) else f"{fr_int(round(float(v)))} €"
+
+
+def _eur_range(row, unknown: int) -> str:
+    """An estimate's total: one amount, or « entre … et … » when sizes are not known."""
+    high = row["montant_max_eur"]
+    if not unknown:
+        return _eur(high)
+    low = row.get("montant_max_eur_bas", high)
+    if low is None or high is None or pd.isna(low) or pd.isna(high) or low == high:
+        return _eur(high)
+    return f"entre {_eur(low)} et {_eur(high)}"
 
 
 def _lists(frame: pd.DataFrame, plural: str, single: str) -> list[list[str]]:
@@ -466,40 +536,62 @@ def funding_estimate(
     if len(wrong):
         raise InputError("taille ACI hors de 1 à 4 pour la (les) CPTS " + ", ".join(map(str, wrong[:10])))
     size = size.astype(int)
+    low = size
+    if "aci_size_class_min" in kept.columns:
+        low = pd.to_numeric(kept["aci_size_class_min"], errors="coerce").fillna(size).astype(int)
+        wrong = kept.index[~low.isin([1, 2, 3, 4]) | (low > size)]
+        if len(wrong):
+            raise InputError(
+                "taille ACI minimale hors de 1 à 4 ou au-dessus de la taille pour la (les) CPTS "
+                + ", ".join(map(str, wrong[:10]))
+            )
+    amount = ceilings["montant"].reindex(size).to_numpy()
     per = pd.DataFrame(
         {
             "cpts_nom": kept["cpts_nom"].astype(str),
             "statut": kept["statut"].astype(str),
             "taille": size,
-            "montant_max_eur": ceilings["montant"].reindex(size).to_numpy(),
+            "montant_max_eur": amount,
             "base": ceilings["base"].reindex(size).to_numpy(),
+            "taille_min": low.to_numpy(),
+            "montant_max_eur_bas": ceilings["montant"].reindex(low).to_numpy(),
+            "montant_max_eur_haut": amount,
         },
         index=kept.index,
     )
+    per["taille_connue"] = per["taille_min"] == per["taille"]
     if "population" in kept.columns:
         per.insert(2, "population", kept["population"].astype(np.int64))
+        if "population_min" in kept.columns:
+            per.insert(3, "population_min", kept["population_min"].astype(np.int64))
     per["departements"] = pd.Series(
         _lists(kept, "departements", "departement"), index=kept.index, dtype=object
     )
     per["regions"] = pd.Series(_lists(kept, "regions", "region"), index=kept.index, dtype=object)
 
     def by(col):
-        e = per[["montant_max_eur", col]].explode(col)
+        e = per[["montant_max_eur", "montant_max_eur_bas", "taille_connue", col]].explode(col)
         g = e.groupby(col)
         out = pd.DataFrame(
             {
                 "cpts": g.size(),
                 "montant_max_eur": g["montant_max_eur"].sum(min_count=0),
                 "cpts_sans_montant": g["montant_max_eur"].apply(lambda s: int(s.isna().sum())),
+                "montant_max_eur_bas": g["montant_max_eur_bas"].sum(min_count=0),
+                "cpts_taille_inconnue": g["taille_connue"].apply(lambda s: int((~s.astype(bool)).sum())),
             }
         )
+        out["montant_max_eur_haut"] = out["montant_max_eur"]
         out.index.name = col[:-1]
-        return out.astype({"cpts": int, "cpts_sans_montant": int})
+        return out.astype({"cpts": int, "cpts_sans_montant": int, "cpts_taille_inconnue": int})
 
     national = {
         "cpts": len(per),
         "montant_max_eur": _num(per["montant_max_eur"].sum()),
         "cpts_sans_montant": int(per["montant_max_eur"].isna().sum()),
+        "montant_max_eur_bas": _num(per["montant_max_eur_bas"].sum()),
+        "montant_max_eur_haut": _num(per["montant_max_eur"].sum()),
+        "cpts_taille_inconnue": int((~per["taille_connue"]).sum()),
     }
     src = table.attrs.get("source", "")
     notes = [NOTE_ESTIMATE]
@@ -530,6 +622,8 @@ def funding_estimate(
         )
     if any(len(d) > 1 for d in per["departements"]) or any(len(r) > 1 for r in per["regions"]):
         notes.append(NOTE_MULTI)
+    if national["cpts_taille_inconnue"]:
+        notes.append(NOTE_RANGE)
     return FundingEstimate(
         per_cpts=per,
         by_departement=by("departements"),

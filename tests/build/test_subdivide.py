@@ -396,6 +396,9 @@ def test_register_sharing_a_commune_by_its_sub_units(sub_ref):
     assert rr.overlaps == []
     assert [{r.id: r.status for r in rep.rules}["overlap"] for rep in rr.reports] == ["pass", "pass"]
     assert [rep.territory["population"] for rep in rr.reports] == [7100, 6900]
+    # Each CPTS names its own IRIS: its population is known, no range (issue 22, point 3).
+    assert [rep.territory["population_known"] for rep in rr.reports] == [True, True]
+    assert [rep.territory["population_min"] for rep in rr.reports] == [7100, 6900]
     # One IRIS in both CPTS: an overlap, named.
     rr = check_register(sub_ref, _register(b=EAST + ["315550101"]), min_population=None)
     assert [(o["code"], o["cpts"]) for o in rr.overlaps] == [("315550101", ["A", "B"])]
@@ -429,6 +432,12 @@ def test_declared_shared_commune_of_a_commune_register_on_the_divided_reference(
     assert all(s["cpts"] == ["A", "B"] for s in rr.shared)
     assert [{r.id: r.status for r in rep.rules}["overlap"] for rep in rr.reports] == ["warn", "warn"]
     assert rr.to_dict()["register"]["overlaps"] == []
+    # Still declared shared, not split between them: the part of each is not known.
+    assert [rep.territory["population_known"] for rep in rr.reports] == [False, False]
+    assert [rep.territory["population_max"] - rep.territory["population_min"] for rep in rr.reports] == [
+        8000,
+        8000,
+    ]
 
 
 def test_coverage_of_sub_units(sub_ref):

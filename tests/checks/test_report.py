@@ -68,6 +68,12 @@ def test_report_dict_is_the_json_contract(ring_report):
         "population": 72_000,
         "aci_size_class": 2,
         "vintage": {"cog": 2026, "population": 2023},
+        # Added for the communes declared shared (issue 22): equal bounds when nothing is shared.
+        "population_min": 72_000,
+        "population_max": 72_000,
+        "aci_size_class_min": 2,
+        "aci_size_class_max": 2,
+        "population_known": True,
     }
     assert [r["id"] for r in d["rules"]] == list(RULE_IDS)
     assert [r["status"] for r in d["rules"]] == ["pass", "pass", "warn", "warn", "pass", "fail"]

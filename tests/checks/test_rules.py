@@ -132,6 +132,13 @@ def test_population_at_the_minimum_passes(grid):
         "aci_size_class": 1,
         "aci_size_bounds": [40_000, 80_000, 175_000],
         "vintage": 2023,
+        # Added for the communes declared shared (issue 22): equal bounds when nothing is shared.
+        "population_min": 9000,
+        "population_max": 9000,
+        "aci_size_class_min": 1,
+        "aci_size_class_max": 1,
+        "population_known": True,
+        "shared_units": [],
     }
 
 

@@ -16,7 +16,7 @@ from cpts_geo._text import fr_int
 from cpts_geo.checks.rules import check_register
 from cpts_geo.cli.main import main
 from cpts_geo.inputs.read import read_register
-from cpts_geo.steering.coverage import coverage_summary
+from cpts_geo.steering.coverage import coverage_summary, with_funding
 from cpts_geo.steering.migrate import migrate_register
 
 NICE, TOULON, ANTIBES = "06088", "83137", "06004"
@@ -206,6 +206,8 @@ def test_coverage_map_hatches_shared_communes_with_a_legend_entry(register_csv, 
     assert "Commune partagée déclarée (découpage infra-communal)" in html
     assert "cpts-hachures-partagees" in html and "cpts-partagee" in html
     assert "Nice (06088)" in html  # the shared commune's feature
+    # Each CPTS sharing Nice: a range of population and of size class in its tooltip (issue 22).
+    assert "hab. (communes partagées : part inconnue)" in html and "taille 1 à 4" in html
 
 
 def nice_register(tmp_path):
@@ -381,3 +383,104 @@ def test_static_coverage_figure_hatches_shared_communes(register_csv, ref):
     fig = coverage_figure(ref, cov)
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert legend[-2:] == ["Commune dans plusieurs CPTS", "Commune partagée déclarée"]
+
+
+# ---- issue 22, point 3: a shared city is not counted whole three times ------------------------
+def test_nice_shared_by_three_cpts_has_a_population_range(register_csv, ref):
+    rr = check_register(ref, read_register(register_csv, ref), min_population=20_000)
+    by_id = {r.cpts_id: r for r in rr.reports}
+    nice = pop(ref, NICE)
+    for cid, own in (("NE", "06149"), ("NO", "06123"), ("NN", "06060")):
+        t = by_id[cid].territory
+        assert (t["population_min"], t["population_max"]) == (pop(ref, own), pop(ref, own) + nice)
+        assert t["population"] == t["population_max"]  # the old field, kept
+        assert t["aci_size_class_max"] == 4 and t["aci_size_class_min"] < 4
+        assert t["population_known"] is False
+        rule = by_id[cid].rule("population")
+        assert f"Nice (06088, {fr_int(nice)} hab.)" in rule.message
+        assert f"taille ACI {t['aci_size_class_min']} à 4" in rule.message
+    # Falicon alone is under the minimum, with Nice above it: unknown, a warning.
+    assert by_id["NN"].rule("population").status == "warn"
+    # Antibes is in two CPTS without declaration: an overlap, no range.
+    assert by_id["A1"].territory["population_known"] is True
+    text = rr.to_text()
+    assert f"{fr_int(pop(ref, '06149'))} à {fr_int(pop(ref, '06149') + nice)}" in text
+
+
+def test_nice_funding_is_a_range_not_three_times_the_largest_envelope(register_csv, ref):
+    cov = with_funding(coverage_summary(ref, read_register(register_csv, ref), departement="06"))
+    f = cov.funding
+    nice_cpts = f.per_cpts.loc[["NE", "NO", "NN"]]
+    assert nice_cpts["taille"].tolist() == [4, 4, 4]
+    assert (nice_cpts["taille_min"] < 4).all()
+    assert f.national["montant_max_eur_bas"] < f.national["montant_max_eur_haut"]
+    assert f.national["cpts_taille_inconnue"] == 5  # three for Nice, two for Toulon
+    lines = f.to_text().splitlines()
+    assert lines[1].startswith(
+        "Enveloppe annuelle maximale estimée, département Alpes-Maritimes (06) : entre "
+    )
+    assert lines[2].startswith("Enveloppe annuelle maximale estimée, registre entier : entre ")
+
+
+def test_nice_counts_once_at_the_most_advanced_stage_of_its_cpts(tmp_path, ref):
+    path = tmp_path / "nice.csv"
+    path.write_text(
+        "cpts_id;cpts_nom;code_insee;statut;commune_partagee\n"
+        "NE;CPTS Nice Est;06088;pré-projet;oui\nNE;CPTS Nice Est;06149;pré-projet;\n"
+        "NO;CPTS Nice Ouest;06088;ACI signé;oui\nNO;CPTS Nice Ouest;06123;ACI signé;\n"
+        "NN;CPTS Nice Nord;06088;projet de santé validé;oui\nNN;CPTS Nice Nord;06060;projet de santé validé;\n",
+        encoding="utf-8",
+    )
+    cov = coverage_summary(ref, read_register(path, ref), departement="06")
+    d = cov.departements[0]
+    nice = pop(ref, NICE)
+    assert d["population_covered"] == nice + pop(ref, "06149") + pop(ref, "06123") + pop(ref, "06060")
+    assert d["population_covered_by_stage"]["aci"] == nice + pop(ref, "06123")
+    assert d["shared_population_by_stage"] == {
+        "aci": nice,
+        "projet-sante": nice,
+        "lettre-intention": nice,
+        "pre-projet": nice,
+    }
+    res = run("coverage", path, "--departement", "06")
+    assert res.exit_code == 0
+    assert f"{fr_int(nice)} au stade « Contrat ACI signé »" in res.output
+
+
+def test_check_register_json_and_workbook_give_the_ranges(register_csv, ref, tmp_path):
+    res = run("check-register", register_csv, "--format", "json")
+    data = {c["cpts_id"]: c for c in json.loads(res.stdout)["cpts"]}
+    t = data["NE"]["territory"]
+    assert (t["population"], t["population_min"], t["population_max"]) == (
+        pop(ref, NICE) + pop(ref, "06149"),
+        pop(ref, "06149"),
+        pop(ref, NICE) + pop(ref, "06149"),
+    )
+    details = data["NE"]["rules"][0]["details"]
+    assert details["shared_units"] == [{"code": NICE, "nom": "Nice", "population": pop(ref, NICE)}]
+    assert data["A1"]["territory"]["population_known"] is True
+    out = tmp_path / "registre.xlsx"
+    assert run("check-register", register_csv, "-o", out).exit_code == 1
+    ws = load_workbook(out)["CPTS × règles"]
+    rows = list(ws.iter_rows(values_only=True))
+    header = next(r for r in rows if r and "Identifiant" in r)
+    assert "Population sans les communes partagées" in header
+    assert "Taille ACI sans les communes partagées" in header
+    ne = next(r for r in rows if r and r[0] == "NE")
+    assert ne[header.index("Population sans les communes partagées")] == pop(ref, "06149")
+
+
+def test_coverage_gpkg_gives_the_lower_bounds_of_the_cpts_sharing_nice(register_csv, ref, tmp_path):
+    import geopandas as gpd
+
+    out = tmp_path / "couverture.gpkg"
+    res = run("coverage-map", register_csv, "--departement", "06", "-o", tmp_path / "c.html", "--gpkg", out)
+    assert res.exit_code == 0, res.output
+    layer = gpd.read_file(out, layer="cpts_par_stade").set_index("cpts_id")
+    assert layer.loc["NE", ["population", "population_min", "taille_aci", "taille_aci_min"]].tolist() == [
+        pop(ref, NICE) + pop(ref, "06149"),
+        pop(ref, "06149"),
+        4,
+        1,
+    ]
+    assert layer.loc["A1", "population_min"] == layer.loc["A1", "population"]

@@ -138,3 +138,12 @@ def test_verbose_says_what_the_tool_does():
         "Règles vérifiées : Population OK, Continuité OK, Enclaves OK, EPCI OK, "
         "Départements et régions OK, Chevauchement OK"
     )
+
+
+def test_flag_hints_name_the_parameter_not_a_column():
+    """« colonne(s) cpts_id introuvable(s) » is about a column of the file, not --cpts-id."""
+    from cpts_geo.cli.options import with_flags
+
+    assert with_flags("colonne(s) cpts_id introuvable(s)") == "colonne(s) cpts_id introuvable(s)"
+    assert with_flags("cpts_id 'X' inconnu du registre").endswith("(cpts_id : option --cpts-id)")
+    assert with_flags("min_population hors bornes").endswith("(min_population : option --min-population)")

@@ -62,19 +62,19 @@ def usage_error(res, usage: str, help_command: str, message: str) -> None:
 
 def test_unknown_option():
     usage_error(
-        run("check", "--nope-nope"),
-        "cpts-geo check [OPTIONS] PROPOSITION",
+        run("check", "--xyzzy"),  # close to no option of check (« --nope-nope » is to --zones-name)
+        "cpts-geo check [OPTIONS] PROPOSITION...",
         "cpts-geo check",
-        "option inconnue : « --nope-nope »",
+        "option inconnue : « --xyzzy »",
     )
 
 
 def test_unknown_option_with_suggestion():
     usage_error(
-        run("check", "--formt", "json", "liste.csv"),
-        "cpts-geo check [OPTIONS] PROPOSITION",
+        run("check", "--formatt", "json", "liste.csv"),
+        "cpts-geo check [OPTIONS] PROPOSITION...",
         "cpts-geo check",
-        "option inconnue : « --formt » ; vouliez-vous dire --format ?",
+        "option inconnue : « --formatt » ; vouliez-vous dire --format ?",
     )
 
 
@@ -99,9 +99,9 @@ def test_unknown_option_of_the_group():
 def test_missing_argument():
     usage_error(
         run("check"),
-        "cpts-geo check [OPTIONS] PROPOSITION",
+        "cpts-geo check [OPTIONS] PROPOSITION...",
         "cpts-geo check",
-        "argument manquant : PROPOSITION",
+        "argument manquant : PROPOSITION...",
     )
 
 
@@ -117,7 +117,7 @@ def test_missing_arguments_of_compare_registers():
 def test_invalid_choice():
     usage_error(
         run("check", "liste.csv", "--format", "docx"),
-        "cpts-geo check [OPTIONS] PROPOSITION",
+        "cpts-geo check [OPTIONS] PROPOSITION...",
         "cpts-geo check",
         "valeur invalide pour --format : « docx » ; choisissez parmi : text, json, html, pdf",
     )
@@ -151,7 +151,7 @@ def test_invalid_float():
 def test_integer_out_of_range():
     usage_error(
         run("check", "liste.csv", "--skip-rows", "-1"),
-        "cpts-geo check [OPTIONS] PROPOSITION",
+        "cpts-geo check [OPTIONS] PROPOSITION...",
         "cpts-geo check",
         "valeur invalide pour --skip-rows : « -1 » hors de l'intervalle x>=0",
     )
@@ -167,19 +167,10 @@ def test_path_that_does_not_exist(tmp_path):
     )
 
 
-def test_path_that_is_a_directory(tmp_path):
-    usage_error(
-        run("check", str(tmp_path)),
-        "cpts-geo check [OPTIONS] PROPOSITION",
-        "cpts-geo check",
-        f"valeur invalide pour PROPOSITION : le fichier « {tmp_path} » est un dossier (un fichier est attendu)",
-    )
-
-
 def test_option_path_that_is_a_directory(tmp_path):
     usage_error(
         run("check", "liste.csv", "--existing", str(tmp_path)),
-        "cpts-geo check [OPTIONS] PROPOSITION",
+        "cpts-geo check [OPTIONS] PROPOSITION...",
         "cpts-geo check",
         f"valeur invalide pour --existing : le fichier « {tmp_path} » est un dossier (un fichier est attendu)",
     )
@@ -213,10 +204,10 @@ def test_unknown_subcommand_of_a_group():
 
 def test_extra_argument():
     usage_error(
-        run("check", "a.csv", "b.csv"),
-        "cpts-geo check [OPTIONS] PROPOSITION",
-        "cpts-geo check",
-        "argument en trop : « b.csv »",
+        run("compare-registers", "a.csv", "b.csv", "c.csv"),
+        "cpts-geo compare-registers [OPTIONS] ANCIEN NOUVEAU",
+        "cpts-geo compare-registers",
+        "argument en trop : « c.csv »",
     )
 
 
@@ -230,7 +221,7 @@ def test_our_usage_errors_get_the_french_layout_too():
     res = run("check", "liste.csv", "--format", "pdf")
     usage_error(
         res,
-        "cpts-geo check [OPTIONS] PROPOSITION",
+        "cpts-geo check [OPTIONS] PROPOSITION...",
         "cpts-geo check",
         "--format pdf : indiquez le fichier PDF à écrire avec -o",
     )
@@ -247,7 +238,7 @@ def test_click_file_error_in_french():
     [
         (
             ["check", "--help"],
-            "Utilisation : cpts-geo check [OPTIONS] PROPOSITION",
+            "Utilisation : cpts-geo check [OPTIONS] PROPOSITION...",
             [
                 "--existing FICHIER",
                 "--existing-layer TEXTE",

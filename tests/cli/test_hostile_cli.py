@@ -612,3 +612,60 @@ def test_unexpected_error_exits_3_not_1(monkeypatch):
     res = CliRunner().invoke(main, ["check", str(VALID)])
     assert res.exit_code == 3
     assert "Erreur interne : RuntimeError : bug \\x1b[31m" in res.stderr
+
+
+def test_register_migrate_never_cuts_a_name_silently(tmp_path):
+    """A name longer than Excel's 32,767-character cell was cut silently in the rewritten
+    register, which then said « 0 changement(s) »: it is cut when read (with a warning naming the
+    line), and the rewrite counts and logs it."""
+    import openpyxl
+
+    name = "CPTS " + "x" * 40_000
+    old = tmp_path / "registre.csv"
+    old.write_text(f"cpts_id,cpts_nom,code_insee\nA,{name},49007\nA,{name},49015\n", encoding="utf-8")
+    new, log = tmp_path / "registre_2026.xlsx", tmp_path / "journal.csv"
+    res = run("register", "migrate", old, "-o", new, "--log", log)
+    assert res.exit_code == 0, res.output
+    assert "ligne 2 : nom de 40\u00a0005 caractères coupé aux 200 premiers" in res.stderr
+    assert "1 changement" in res.stderr and "aucun changement" not in res.stderr
+    assert "coupé aux 200 premiers" in log.read_text(encoding="utf-8")
+    cells = [c for row in openpyxl.load_workbook(new).worksheets[0].iter_rows(values_only=True) for c in row]
+    assert name[:200] in cells and not any(isinstance(c, str) and len(c) > 200 for c in cells)
+
+
+SIGTERM_DURING_XLSX = """
+import os, signal, sys
+import pandas as pd
+from cpts_geo.cli.options import install_sigterm
+from cpts_geo.outputs.xlsx import Column, Sheet, write_workbook
+
+install_sigterm()
+
+
+class Terminated:
+    calls = 0
+
+    def __str__(self):  # SIGTERM arrives while the second sheet is written, the first one open
+        Terminated.calls += 1
+        if Terminated.calls == 500:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return "x"
+
+
+first = pd.DataFrame({"a": ["y"] * 3000})
+second = pd.DataFrame({"a": [Terminated() for _ in range(3000)]})
+sheets = [Sheet("S", first, [Column("a", "A")]), Sheet("T", second, [Column("a", "A")])]
+write_workbook(sys.argv[1], sheets, source=[("a", "b")])
+"""
+
+
+def test_sigterm_while_a_workbook_is_written(tmp_path):
+    """SIGTERM while an XLSX was written printed openpyxl's traceback (« Exception ignored in:
+    <generator WriteOnlyWorksheet._write_rows> … ValueError: I/O operation on closed file »)."""
+    out = tmp_path / "classeur.xlsx"
+    res = subprocess.run(
+        [sys.executable, "-c", SIGTERM_DURING_XLSX, str(out)], capture_output=True, text=True, timeout=120
+    )
+    assert res.returncode == 143
+    assert res.stderr == "" and res.stdout == ""
+    assert list(tmp_path.iterdir()) == []  # nothing half-written left behind

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import openpyxl
 import pandas as pd
@@ -19,7 +20,7 @@ from cpts_geo.maps.base import render_map, save_map
 from cpts_geo.maps.coverage import coverage_map
 from cpts_geo.maps.plan_maps import changes_map
 from cpts_geo.outputs.figures import coverage_bar_chart
-from cpts_geo.steering.changes import NOTE_MATCHING, register_changes
+from cpts_geo.steering.changes import NOTE_MATCHING, NOTE_MATCHING_TERRITORY, register_changes
 from cpts_geo.steering.coverage import NOTE_FUNDING_TABLE, coverage_summary, with_funding
 from cpts_geo.steering.funding import read_funding_table
 from cpts_geo.steering.history import register_history
@@ -172,7 +173,15 @@ def test_funding_totals_against_table(ref, tmp_path):
     assert ceiling == {1: 220000, 2: 287000, 3: 370000, 4: 450000}
     reg = register_from_frame(pd.DataFrame(FUNDING_ROWS, columns=COLS), ref)
     est = with_funding(coverage_summary(ref, reg), table).funding
-    assert est.national == {"cpts": 3, "montant_max_eur": ceiling[4] + 2 * ceiling[1], "cpts_sans_montant": 0}
+    total = ceiling[4] + 2 * ceiling[1]
+    assert est.national == {
+        "cpts": 3,
+        "montant_max_eur": total,
+        "cpts_sans_montant": 0,
+        "montant_max_eur_bas": total,
+        "montant_max_eur_haut": total,
+        "cpts_taille_inconnue": 0,
+    }
     assert est.by_departement["montant_max_eur"].to_dict() == {
         "35": ceiling[1],
         "44": ceiling[1],
@@ -190,7 +199,16 @@ def test_funding_totals_against_table(ref, tmp_path):
     data = json.loads(r.stdout)["funding"]
     assert data["estimate"] is True and data["version"] == "aci-2019"
     assert data["departements"] == [
-        {"code": "49", "cpts": 2, "montant_max_eur": 670000, "cpts_sans_montant": 0}
+        {
+            "code": "49",
+            "cpts": 2,
+            "montant_max_eur": 670000,
+            "cpts_sans_montant": 0,
+            # The range of issue 22: no commune declared shared, so both ends are the amount.
+            "montant_max_eur_bas": 670000,
+            "montant_max_eur_haut": 670000,
+            "cpts_taille_inconnue": 0,
+        }
     ]
     assert sorted(c["cpts_id"] for c in data["cpts"]) == ["A", "F"]
     r = run("coverage", path, "--departement", "49", "--funding", "--funding-stages", "all")
@@ -345,7 +363,18 @@ def test_compare_registers_cli(ref, tmp_path):
         "coverage",
         "sources",
         "notes",
+        # Added with the matching by territory (issue 22, point 5).
+        "match",
+        "matched_by_territory",
+        "reassigned",
     }
+    # The ids are common to both files: nothing is matched by territory (C and D share no commune).
+    assert data["match"] == "auto" and data["matched_by_territory"] == []
+    # C removed and D added whole: their communes are not said again.
+    assert [(u["code"], u["old_cpts"], u["new_cpts"]) for u in data["reassigned"]] == [
+        ("49015", ["B"], ["A", "B"]),
+        ("49353", ["A"], []),
+    ]
     assert data["added"] == [
         {
             "cpts_id": "D",
@@ -389,14 +418,14 @@ def test_compare_registers_cli(ref, tmp_path):
     assert [(u["code"], u["cpts"]) for u in c["new_overlaps"]] == [("49015", ["A", "B"])]
     assert c["overlaps_resolved"] == []
     assert (c["population_covered_before"], c["population_covered_after"]) == (200148, 177584)
-    assert data["notes"] == [NOTE_MATCHING]
+    assert data["notes"] == [NOTE_MATCHING_TERRITORY]
+    r = run("compare-registers", old, new, "--format", "json", "--match", "id")
+    assert json.loads(r.stdout)["notes"] == [NOTE_MATCHING]
 
     r = run("compare-registers", old, new)
     assert "CPTS ajoutées : 1" in r.stdout and "CPTS renommées : 1" in r.stdout
     assert "Zones blanches apparues : 2 communes, 25\u00a0875 habitants" in r.stdout
-    assert (
-        "un identifiant présent dans un seul des deux registres est une CPTS ajoutée ou supprimée" in r.stdout
-    )
+    assert "une CPTS sans correspondante est ajoutée (nouveau registre) ou supprimée" in r.stdout
     xlsx, html = tmp_path / "changements.xlsx", tmp_path / "changements.html"
     r = run("compare-registers", old, new, "-o", xlsx, "--map", html)
     assert r.exit_code == 0, r.output
@@ -477,6 +506,13 @@ def test_changes_map_in_browser(ref, tmp_path):
             "return [...document.querySelectorAll('.leaflet-control-scale-line')].map(e => e.textContent)"
         )
         assert scales and all(s.endswith(("m", "km")) for s in scales), scales  # metric only, no miles
+        # a removed CPTS is drawn as an outline: re-added under another id on the same area, its
+        # fill would blend with the added one into a colour absent from the legend
+        fills = page.js(
+            "return [...document.querySelectorAll('path.cpts-changement-removed')]"
+            ".map(p => p.getAttribute('fill-opacity'))"
+        )
+        assert fills == ["0"], fills
 
 
 @pytest.fixture(scope="module")
@@ -542,3 +578,99 @@ def test_an_absurd_end_month_is_refused(tmp_path, end, why):
     )
     r = run("coverage-history", reg, "--end", end)
     assert r.exit_code == 2 and f"mois '{end}' {why}" in r.output
+
+
+# ---- issue 22, point 5: two registers of one région, compared as they are ------------------------
+def _paca_registers(ref, tmp_path):
+    """An ARS register of PACA (one CPTS per EPCI, ids R93-NN) and a table published with CPTS
+    names only, spelled its own way, two communes moved to the neighbouring CPTS and Aspremont
+    (06006, Métropole Nice Côte d'Azur) written with the code of its homonym of the Hautes-Alpes
+    (05008)."""
+    units = ref.units[ref.units["region"] == "93"]
+    epcis = sorted(set(units["epci"]) - {""})
+    names = ref.epci["nom"]
+    old_rows, cpts_of = [], {}
+    for k, e in enumerate(epcis, start=1):
+        for c in units.index[units["epci"] == e]:
+            old_rows.append((f"R93-{k:02d}", f"CPTS {names[e]}", c, "aci", ""))
+            cpts_of[c] = f"CPTS {names[e]}"
+    new_name = {n: n for n in set(cpts_of.values())}
+    aliased = sorted(new_name)[:3]
+    new_name[aliased[0]] = aliased[0].replace("CPTS ", "CPTS su ")  # a typo of the published table
+    new_name[aliased[1]] = aliased[1].upper()
+    new_name[aliased[2]] = aliased[2] + " (CPTS)"
+    # Two border communes moved to a neighbour of another CPTS (not NCA, not the homonym's CPTS).
+    nca = f"CPTS {names['200030195']}"
+    hautes_alpes = cpts_of["05008"]
+    moved = {}
+    for c in sorted(units.index):
+        if len(moved) == 2:
+            break
+        if cpts_of[c] in (nca, hautes_alpes) or any(cpts_of[m] in moved.values() for m in moved):
+            continue
+        other = [
+            n for n in ref.neighbours(c) if n in cpts_of and cpts_of[n] not in (cpts_of[c], nca, hautes_alpes)
+        ]
+        if other and sum(1 for x in cpts_of.values() if x == cpts_of[c]) > 3:
+            moved[c] = cpts_of[other[0]]
+    new_rows = []
+    for _, nom, c, _, _ in old_rows:
+        target = moved.get(c, nom)
+        new_rows.append((new_name[target], "05008" if c == "06006" else c))
+    old = write(tmp_path / "registre_ars_paca.csv", old_rows)
+    new = tmp_path / "cpts_publiees_paca.csv"
+    pd.DataFrame(new_rows, columns=["Nom de la CPTS", "Code INSEE"]).to_csv(new, index=False, sep=";")
+    return old, new, moved, aliased, new_name, nca, hautes_alpes
+
+
+def test_two_paca_registers_compared_by_territory(ref, tmp_path):
+    old, new, moved, aliased, new_name, nca, hautes_alpes = _paca_registers(ref, tmp_path)
+    assert len(moved) == 2
+    r = run("compare-registers", old, new, "--format", "json")
+    assert r.exit_code == 0, r.output
+    assert "l'identifiant de chacune des 52 CPTS est tiré de son nom" in r.stderr
+    data = json.loads(r.stdout)
+    assert data["added"] == [] and data["removed"] == []
+    assert len(data["matched_by_territory"]) == 52
+    assert all(m["share_old"] > 0.9 for m in data["matched_by_territory"])
+    aliases = {(x["old_name"], x["new_name"]) for x in data["renamed"]}
+    assert aliases == {(a, new_name[a]) for a in aliased}
+    assert all(x["old_cpts_id"].startswith("R93-") for x in data["renamed"])
+    reassigned = {u["code"]: (u["old_names"], u["new_names"]) for u in data["reassigned"]}
+    assert set(reassigned) == set(moved) | {"06006", "05008"}
+    assert reassigned["06006"] == ([nca], [])
+    assert reassigned["05008"] == ([hautes_alpes], sorted([new_name[hautes_alpes], new_name[nca]]))
+    (nca_change,) = [p for p in data["perimeter_changes"] if p.get("homonyms")]
+    assert nca_change["homonyms"] == [{"nom": "Aspremont", "old_code": "06006", "new_code": "05008"}]
+    assert sum(len(p["communes_in"]) + len(p["communes_out"]) for p in data["perimeter_changes"]) == 2 * 2 + 2
+    # The overlap made by the homonym error is a new overlap, named.
+    assert [u["code"] for u in data["coverage"]["new_overlaps"]] == ["05008"]
+
+    r = run("compare-registers", old, new)
+    assert (
+        "CPTS rapprochées par leur territoire (identifiants différents), les moins semblables d'abord : 52"
+        in r.stdout
+    )
+    assert "homonyme probable : Aspremont : 06006 → 05008" in r.stdout
+    assert "Communes dont la CPTS diffère (hors CPTS ajoutées ou supprimées entières) : 4" in r.stdout
+    xlsx = tmp_path / "comparaison.xlsx"
+    assert run("compare-registers", old, new, "-o", xlsx).exit_code == 0
+    wb = openpyxl.load_workbook(xlsx)
+    assert {"CPTS rapprochées", "Communes réaffectées"} <= set(wb.sheetnames)
+    assert wb["Communes réaffectées"].max_row == 1 + 4
+
+
+def test_shipped_published_register_is_matched_by_territory(ref):
+    root = Path(__file__).resolve().parents[2] / "data" / "examples"
+    ch = register_changes(
+        ref, root / "registre_fictif_pays_de_la_loire.csv", root / "registre_fictif_publie_noms.csv"
+    )
+    assert len(ch.matched) == 60 and ch.added == [] and ch.removed == []
+    assert ch.stage_changes == []  # the published table gives no stage
+    assert [(r["old_cpts_id"], r["new_name"]) for r in ch.renamed] == [
+        ("FICTIF-52-005", "CPTS fictive de Mayenne (association)"),
+        ("FICTIF-52-004", "CPTS fictive su Craon"),
+    ]
+    homonyms = [h for p in ch.perimeter_changes for h in p.get("homonyms", [])]
+    assert homonyms == [{"nom": "Bais", "old_code": "53016", "new_code": "35014"}]
+    assert [r["code"] for r in ch.reassigned] == ["35014", "44013", "44050", "53016"]

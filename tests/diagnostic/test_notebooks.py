@@ -39,7 +39,15 @@ EXPECTED = {
     "02_couverture_region.ipynb": {
         "png": 3,  # coverage map, bar chart, coverage over time
         "maps": 2,
-        "texts": ["Pays de la Loire", "104,9 %", "Noirmoutier-en-l&#x27;Île", "Territoire proposé n°1"],
+        "texts": [
+            "Pays de la Loire",
+            "104,9 %",
+            "Noirmoutier-en-l&#x27;Île",
+            "Territoire proposé n°1",
+            "Population en zone",
+            "Part couverte par une CPTS sous contrat ACI",
+            'Atelier écrit : <a href="atelier_52.html"',
+        ],
     },
 }
 #: Both notebooks together must run within this many seconds (issue 6: "under 2 minutes in CI").

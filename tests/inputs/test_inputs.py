@@ -273,7 +273,8 @@ def test_register_xlsx_with_dates(tmp_path, ref):
             r"ligne 2 : statut 'abandonnée' inconnu ; formulations acceptées : pre-projet \(Pré-projet, ",
         ),
         ("cpts_id;cpts_nom;code_insee\n;Un;49007\n", r"ligne 2 : identifiant de CPTS \(cpts_id\) manquant"),
-        ("cpts_nom;code_insee\nUn;49007\n", r"colonne\(s\) cpts_id introuvable\(s\)"),
+        # A name column alone is read (ids derived from the names, issue 22); no CPTS column at all is not.
+        ("statut;code_insee\naci;49007\n", r"colonne\(s\) cpts_id introuvable\(s\)"),
         ("49007\n49015\n", r"en-tête attendu avec les colonnes cpts_id"),
         ("cpts_id;cpts_nom;code_insee\nA;Un;4900\n", r"ligne 2 : code commune '4900' inconnu"),
     ],

@@ -54,7 +54,11 @@ def test_coverage_map_gpkg(tmp_path):
     assert st["cpts_par_stade"][2] == "CPTS par stade (Atlas des CPTS)"
     assert 'attr="statut"' in st["cpts_par_stade"][3] and "#1a9850" not in st["zones_blanches"][3]
     cpts = gpd.read_file(out, layer="cpts_par_stade")
-    assert len(cpts) == 9 and cpts.crs.to_epsg() == 4326
+    # Lambert-93, so that QGIS measures in metres; the stage date a DATE field
+    assert len(cpts) == 9 and cpts.crs.to_epsg() == 2154
+    assert pyogrio.read_info(out, layer="cpts_par_stade")["ogr_types"][4] == "OFTDate"
+    assert str(cpts.set_index("cpts_id").at["FICTIF-52-006", "date_statut"])[:10] == "2025-08-01"
+    assert cpts.area.sum() / 1e6 > 1000  # km² (square degrees would be below 1)
     saumur = cpts.set_index("cpts_id").loc["FICTIF-52-019"]
     assert saumur[["cpts_nom", "statut", "stade", "population", "taille_aci"]].tolist() == [
         "CPTS fictive de Saumur",
@@ -207,3 +211,24 @@ def test_a_geopackage_of_other_layers_is_never_replaced(tmp_path):
     assert CliRunner().invoke(main, args).exit_code == 0
     assert CliRunner().invoke(main, args).exit_code == 0
     assert "chevauchements" in {n for n, _ in pyogrio.list_layers(ours)}
+
+
+def test_geopackage_crs_is_the_zone_s_projected_crs(ref):
+    """Each output in the projected CRS of its zone (issue 25: GeoPackages were in degrees);
+    degrees only when the features span several zones (one CRS per layer)."""
+    import geopandas as gpd
+    import shapely
+
+    from cpts_geo.outputs.geopackages import output_crs
+
+    def layer(codes):
+        return (gpd.GeoDataFrame(geometry=ref.units.loc[codes].geometry.to_numpy(), crs=4326), "")
+
+    assert output_crs(ref, {"a": layer(["49007", "49015"]), "b": layer(["2A004"])}) == 2154
+    assert output_crs(ref, {"a": layer(["97411"])}) == 2975  # La Réunion
+    assert output_crs(ref, {"a": layer(["97101"])}) == 5490  # Guadeloupe
+    assert output_crs(ref, {"a": layer(["49007"]), "b": layer(["97411"])}) == 4326
+    empty = (gpd.GeoDataFrame(geometry=[], crs=4326), "")
+    assert output_crs(ref, {"a": empty}) == 4326
+    far = (gpd.GeoDataFrame(geometry=[shapely.box(100, 10, 101, 11)], crs=4326), "")
+    assert output_crs(ref, {"a": far}) == 4326

@@ -471,7 +471,15 @@ def test_funding_estimate_aci(funding_cpts, funding_table):
     assert est.version == "aci-2019"
     total = ceiling(funding_table, "aci-2019", 4) + ceiling(funding_table, "aci-2019", 1)
     assert est.per_cpts["montant_max_eur"].to_dict() == {"A": 450000, "F": 220000}
-    assert est.national == {"cpts": 2, "montant_max_eur": total, "cpts_sans_montant": 0}
+    assert est.national == {
+        "cpts": 2,
+        "montant_max_eur": total,
+        "cpts_sans_montant": 0,
+        # A range only for CPTS sharing a commune declared shared (issue 22): none here.
+        "montant_max_eur_bas": total,
+        "montant_max_eur_haut": total,
+        "cpts_taille_inconnue": 0,
+    }
     assert est.by_departement.loc["49", ["cpts", "montant_max_eur"]].tolist() == [2, total]
     assert est.by_region.loc["52", "montant_max_eur"] == total
     assert est.excluded == 2
@@ -505,7 +513,11 @@ def test_funding_estimate_every_stage(funding_cpts, funding_table):
 
 def test_funding_estimate_incomplete_version(funding_cpts, funding_table):
     est = funding_estimate(funding_cpts, funding_table, version="aci-avenant2")
-    assert est.national == {"cpts": 2, "montant_max_eur": 580000, "cpts_sans_montant": 1}
+    assert {k: est.national[k] for k in ("cpts", "montant_max_eur", "cpts_sans_montant")} == {
+        "cpts": 2,
+        "montant_max_eur": 580000,
+        "cpts_sans_montant": 1,
+    }
     assert est.per_cpts.at["F", "base"] == "non trouvé"
     assert "Aucun montant confirmé pour la (les) taille(s) 1, 2, 3" in " ".join(est.notes)
     with pytest.raises(InputError, match="version 'aci-2030' absente"):
@@ -754,3 +766,24 @@ def test_a_commune_declared_shared_in_both_registers_is_no_new_overlap(ref):
     assert [u["code"] for u in register_changes(ref, undeclared, new).coverage["overlaps_resolved"]] == [
         "06088"
     ]
+
+
+def test_funding_of_an_area_leads_with_the_area_s_total(ref):
+    """``coverage --departement 49 --funding`` led with the whole register's envelope (39 CPTS,
+    10.5 M€) as if it were the département's."""
+    from cpts_geo.inputs.read import read_register
+    from cpts_geo.reference.units import default_data_dir
+    from cpts_geo.steering.coverage import coverage_summary, with_funding
+
+    register = read_register(default_data_dir() / "examples" / "registre_fictif_pays_de_la_loire.csv", ref)
+    lines = with_funding(coverage_summary(ref, register, departement="49")).funding.to_text().splitlines()
+    assert lines[1] == (
+        "Enveloppe annuelle maximale estimée, département Maine-et-Loire (49) : 2\u00a0287\u00a0000 € "
+        "pour 7 CPTS qui la touchent"
+    )
+    assert (
+        lines[2]
+        == "Enveloppe annuelle maximale estimée, registre entier : 10\u00a0540\u00a0000 € pour 39 CPTS"
+    )
+    national = with_funding(coverage_summary(ref, register)).funding.to_text().splitlines()
+    assert national[1].startswith("Enveloppe annuelle maximale estimée : 10\u00a0540\u00a0000 €")
