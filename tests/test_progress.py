@@ -144,6 +144,12 @@ def test_commands_show_progress_on_a_terminal_only(tmp_path):
     assert code == 0 and "\rCarte HTML…" in text, text
     text, code = _on_a_terminal([*CLI, "suggest", "--existing", str(EXAMPLE), "--departement", "49"])
     assert code in (0, 1) and "\rPartition des zones blanches  [" in text, text
+    batch = tmp_path / "propositions"
+    batch.mkdir()
+    for name in ("proposition_valide.csv", "proposition_enclave.csv", "proposition_belle_ile.csv"):
+        (batch / name).write_bytes((EXAMPLE.parent / name).read_bytes())
+    text, code = _on_a_terminal([*CLI, "check", str(batch)])
+    assert "\rVérification des propositions  [########################]  3/3  100\u00a0%" in text, text
     # The same command on a pipe: its messages, no progress.
     res = subprocess.run(
         [*CLI, "check-register", str(EXAMPLE)],

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from cpts_geo._progress import step
+from cpts_geo._progress import step, track
 from cpts_geo._text import for_terminal, fr_plural
 from cpts_geo.cli.options import (
     FrenchCommand,
@@ -328,7 +328,7 @@ def _check_batch(
     register = _read_existing(ref, existing_path, existing_layer)
     params = param_texts(min_population=min_population, sea_link_km=sea_link_km)
     entries: list[BatchEntry] = []
-    for item in items:
+    for item in track(items, "Vérification des propositions"):
         if isinstance(item, BatchEntry):
             entries.append(item)
             continue
