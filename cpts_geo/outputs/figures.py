@@ -271,6 +271,7 @@ def _draw_cpts_outlines(
             p.y,
             plain(str(part["cpts_nom"].iloc[0])),
             fontsize=7.5,
+            parse_math=False,  # names as written: no $…$ formulas
             ha="center",
             va="center",
             color="#1a1a1a",
@@ -371,6 +372,7 @@ def _frame_and_caption(fig, ax, ref: Reference, report: Report, layers, frame, e
             f"{size_class_text(t.get('aci_size_class_min', t['aci_size_class']), t['aci_size_class'])}"
         ),
         fontsize=11,
+        parse_math=False,  # names as written: no $…$ formulas
     )
     v = t.get("vintage") or ref.vintage
     fig.supxlabel(
@@ -619,6 +621,7 @@ def _label_cpts(fig, views: list, layers: CoverageLayers, kind: str) -> dict[str
                 clip_on=True,
                 zorder=6,
                 gid="cpts-etiquette",
+                parse_math=False,
             )
         )
     return placed
@@ -636,7 +639,9 @@ def _add_coverage_title(fig, coverage: Coverage, title: str | None = None) -> No
     }[scope["level"]]
     custom = " ".join(str(title or "").split())
     head = custom or f"Couverture par les CPTS — {where}"
-    fig.text(0.01, 0.985, plain(head), fontsize=14, weight="bold", va="top", gid="cpts-titre")
+    fig.text(
+        0.01, 0.985, plain(head), fontsize=14, weight="bold", va="top", gid="cpts-titre", parse_math=False
+    )
     figures = (
         f"{fr_number(a['cpts'])} CPTS (objectif {fr_number(a['goal'])}), "
         f"population couverte {fr_share(a['share_covered'])}"
@@ -646,6 +651,7 @@ def _add_coverage_title(fig, coverage: Coverage, title: str | None = None) -> No
         0.948,
         plain(f"{where} : {figures}" if custom else figures[:1].upper() + figures[1:]),
         fontsize=10.5,
+        parse_math=False,  # names as written: no $…$ formulas
         color="#333",
         va="top",
         gid="cpts-sous-titre",
@@ -787,6 +793,7 @@ def _key_block(fig, renderer, head: str, entries: list[str], y: float) -> float:
         y,
         plain("\n".join([head, *body])),
         fontsize=size,
+        parse_math=False,  # names as written: no $…$ formulas
         va="top",
         linespacing=1.3,
         gid="cpts-cle-etiquettes",
@@ -877,6 +884,7 @@ def coverage_bar_chart(
             or f"CPTS et couverture de la population par {level} — objectif national {fr_number(coverage.goal)}"
         ),
         fontsize=11,
+        parse_math=False,  # names as written: no $…$ formulas
     )
     v = coverage.vintage
     fig.text(

@@ -183,3 +183,21 @@ def test_cli_title_and_labels(tmp_path):
     )
     assert res.exit_code == 0, res.output
     assert "Comité régional" in bars.read_text(encoding="utf-8")
+
+
+def test_names_and_titles_are_drawn_as_written(ref, reg52, tmp_path):
+    """A name or title holding "$" is text, not a matplotlib formula (an invalid one raised)."""
+    from cpts_geo.outputs.figures import save_figure
+
+    t = reg52.table[["cpts_id", "cpts_nom", "code_insee", "statut"]].copy()
+    t.loc[t["cpts_id"] == "FICTIF-52-042", "cpts_nom"] = r"CPTS $\nope{x}$ d'Angers"
+    t.loc[t["cpts_id"] == "FICTIF-52-019", "cpts_nom"] = "CPTS 5$ et 3$"
+    reg = register_from_frame(t, ref)
+    for labels in ("nom", "id"):
+        fig = coverage_figure(ref, reg, departement="49", labels=labels, title=r"Comité $\alpha$")
+        svg = save_figure(fig, tmp_path / f"carte-{labels}.svg").read_text(encoding="utf-8")
+        assert r"Comité $\alpha$" in svg
+    texts = {x.get_text() for x in _labels(coverage_figure(ref, reg, departement="49"))}
+    assert r"$\nope{x}$" + "\nd'Angers" in texts and "5$ et 3$" in texts
+    key = [x.get_text() for x in fig.texts if x.get_gid() == "cpts-cle-etiquettes"][0]
+    assert r"FICTIF-52-042 : CPTS $\nope{x}$ d'Angers" in key
