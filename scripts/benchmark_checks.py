@@ -7,6 +7,9 @@
   ``--version`` [CPU below ``import geopandas`` for the lists: issue 21, point 7];
 - a cold ``cpts-geo check`` run: Python start, reference load, read, check, report [< 2 s];
 - every EPCI of the reference checked as a proposal, every rule, no register [< 5 s in all];
+  the EPCIs in several land parts with their contiguity verdict (issue 22: 16, of which 8
+  joined by sea and 3 across water warn, 5 legal exclaves fail), and a warm check of one of
+  each kind (Brest Métropole across the Elorn, CA Tarbes-Lourdes-Pyrénées with its exclaves);
 - ``check_register`` on a national register (every EPCI as a CPTS), for scale;
 - ``--adversarial``: hostile registers (bounded work, issue 11): 5,000 scattered CPTS of 40
   communes each drawn at random over France [check < 60 s], a register of 200,000 rows read
@@ -15,7 +18,8 @@
   RSS < 1 GB each], and ``suggest`` with the largest ``sea_link_km`` on one département (sea
   links computed for that zone only).
 
-Usage: ``python scripts/benchmark_checks.py [--repeat 5] [--adversarial [--only-adversarial]]``.
+Usage: ``python scripts/benchmark_checks.py [--repeat 5] [--only cold|epci] [--adversarial
+[--only-adversarial]]``.
 """
 
 from __future__ import annotations
@@ -222,15 +226,56 @@ def adversarial(ref) -> None:
     )
 
 
+def epci_contiguity(ref, repeat: int, reports: dict | None = None) -> None:
+    """Every EPCI as a proposal: those in several land parts with their contiguity verdict, and
+    the time of a warm check of a territory joined across water and of one with exclaves."""
+    units = ref.unit_table
+    groups = {e: list(c) for e, c in units[units["epci"].fillna("") != ""].groupby("epci").groups.items()}
+    if reports is None:
+        t0 = time.perf_counter()
+        reports = {e: check_territory(ref, codes, name=e) for e, codes in groups.items()}
+        print(f"all {len(groups)} EPCIs checked as proposals (first pass): {time.perf_counter() - t0:.2f} s")
+        t0 = time.perf_counter()
+        reports = {e: check_territory(ref, codes, name=e) for e, codes in groups.items()}
+        print(f"all {len(groups)} EPCIs checked as proposals (warm): {time.perf_counter() - t0:.2f} s")
+    several = {
+        e: r.rule("contiguity")
+        for e, r in reports.items()
+        if r.rule("contiguity").details["n_components"] > 1
+    }
+    verdicts = pd.Series({e: r.status for e, r in several.items()}).value_counts().to_dict()
+    print(f"EPCIs in several land parts: {len(several)} — contiguity {verdicts}")
+    for e, r in sorted(several.items(), key=lambda kv: (kv[1].status, kv[0])):
+        d = r.details
+        how = ", ".join(
+            f"{kind} {lk['a_nom']} – {lk['b_nom']} ({lk['distance_km']:g} km)"
+            for kind, key in (("sea", "sea_links"), ("water", "water_crossings"))
+            for lk in d.get(key, [])
+        )
+        print(f"  {r.status:4}  {e}  {ref.epci.at[e, 'nom']}: {d['n_components']} parts; {how or 'land gap'}")
+    for e in ("242900314", "200069300"):
+        if e in groups:
+            check_territory(ref, groups[e])
+            warm, _ = timed(lambda e=e: check_territory(ref, groups[e]), max(repeat, 50))
+            print(
+                f"check_territory, warm, {ref.epci.at[e, 'nom']} ({len(groups[e])} communes): {1000 * warm:.2f} ms median"
+            )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--only", choices=["cold"], help="run only the cold-start comparison")
+    parser.add_argument(
+        "--only", choices=["cold", "epci"], help="run only the cold-start comparison, or only the EPCIs"
+    )
     parser.add_argument("--adversarial", action="store_true", help="add the hostile registers")
     parser.add_argument("--only-adversarial", action="store_true", help="only the hostile registers")
     args = parser.parse_args()
     if args.only_adversarial:
         adversarial(load_reference())
+        return
+    if args.only == "epci":
+        epci_contiguity(load_reference(), args.repeat)
         return
     cold_start(args.repeat)
     if args.only == "cold":
@@ -271,6 +316,8 @@ def main() -> None:
         f"all {len(groups)} EPCIs checked as proposals: {all_s:.2f} s "
         f"({1000 * all_s / len(groups):.2f} ms each) [target < 5 s] — statuses {counts}"
     )
+
+    epci_contiguity(ref, args.repeat, reports=dict(zip(groups, reports)))
 
     frame = pd.DataFrame(
         [(e, e, c) for e, codes in groups.items() for c in codes],

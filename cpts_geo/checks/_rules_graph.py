@@ -1,4 +1,4 @@
-"""The graph work of the rules: the sea links that join the parts of a territory (shortest distances in the zone's CRS, a minimum spanning forest) and the groups of units a territory encloses on land; used by :mod:`cpts_geo.checks.rules`.
+"""The graph work of the rules: the sea links and water crossings that join the parts of a territory (shortest distances in the zone's CRS, a minimum spanning forest) and the groups of units a territory encloses on land; used by :mod:`cpts_geo.checks.rules`.
 
 The sea links need the units' geometry (shapely) and scipy: they are imported only for a
 territory of several parts. The enclaves of a compact territory are found with numpy, layer by
@@ -53,25 +53,51 @@ def _box_gap_km(ref: Reference, P, groups, boxes: dict, i: int, j: int) -> float
     return float(np.hypot(dx, dy)) / 1000.0
 
 
-def _joining_links(k: int, gaps: list[list[int]], candidates: list[tuple]) -> tuple[list[tuple], np.ndarray]:
-    """The sea links that join the parts of a territory, and which group each part ends in.
+def _water_candidates(ref: Reference, P: np.ndarray, part_of: np.ndarray, max_km: float) -> list[tuple]:
+    """The shortest water crossing (at most ``max_km``) between each pair of parts of a
+    territory, as ``(distance_km, i, j, unit_i, unit_j)`` with ``i < j`` (``part_of``: the part
+    of each unit of the territory, -1 outside)."""
+    frm, to, dist = ref.water_neighbours(P, max_km)
+    pi, pj = part_of[frm], part_of[to]
+    keep = (pj >= 0) & (pi < pj)
+    frm, to, dist, pi, pj = frm[keep], to[keep], dist[keep], pi[keep], pj[keep]
+    if not len(frm):
+        return []
+    codes = ref.arrays.codes
+    lo, hi = np.minimum(frm, to), np.maximum(frm, to)
+    order = np.lexsort((codes[hi], codes[lo], dist))  # shortest first, then by codes
+    out, seen = [], set()
+    for e in order.tolist():
+        pair = (int(pi[e]), int(pj[e]))
+        if pair not in seen:
+            seen.add(pair)
+            out.append((round(float(dist[e]), 3), pair[0], pair[1], int(frm[e]), int(to[e])))
+    return out
 
-    Parts are nodes; the parts of one land mass are joined first (they count as one node: a sea
-    link to any of them joins that land mass), then the candidate links, shortest first: a
-    minimum spanning forest (``scipy.sparse.csgraph.minimum_spanning_tree``). ``candidates``
-    are ``(distance_km, i, j, unit_i, unit_j)``; returns the links kept, as
-    ``(distance_km, i, j, lower unit, higher unit)``, and the component of each part.
+
+def _joining_links(
+    k: int, together: list[list[int]], candidates: list[tuple]
+) -> tuple[list[tuple], np.ndarray]:
+    """The links that join the parts of a territory, and which group each part ends in.
+
+    Parts are nodes; the parts of each list of ``together`` (0-based ids) are joined first (they
+    count as one node: a sea link to any part of a land mass joins that land mass), then the
+    candidate links, shortest first: a minimum spanning forest
+    (``scipy.sparse.csgraph.minimum_spanning_tree``). ``candidates`` are ``(distance_km, i, j,
+    unit_i, unit_j)`` with ``i < j``; returns the links kept, as ``(distance_km, i, j, lower
+    unit, higher unit)``, and the component of each part.
     """
     import scipy.sparse as sp
     from scipy.sparse import csgraph
 
     rows, cols, weights = [], [], []
-    for ids in gaps:  # a weight below any distance, never zero (zeros are no edge)
+    for ids in together:  # a weight below any distance, never zero (zeros are no edge)
         for cid in ids[1:]:
-            rows.append(ids[0] - 1)
-            cols.append(cid - 1)
+            rows.append(ids[0])
+            cols.append(cid)
             weights.append(1e-9)
-    for n_, (dist, i, j, _pi, _pj) in enumerate(sorted(candidates)):
+    ranked = sorted(candidates)
+    for n_, (dist, i, j, _pi, _pj) in enumerate(ranked):
         rows.append(i)
         cols.append(j)
         weights.append(2e-9 + dist + 1e-12 * n_)  # distinct weights: the order of Kruskal's sort
@@ -79,7 +105,7 @@ def _joining_links(k: int, gaps: list[list[int]], candidates: list[tuple]) -> tu
         return [], np.arange(k)
     g = sp.csr_matrix((weights, (rows, cols)), shape=(k, k))
     tree = csgraph.minimum_spanning_tree(g).tocoo()
-    by_pair = {(i, j): (dist, i, j, *sorted((pi, pj))) for dist, i, j, pi, pj in candidates}
+    by_pair = {(i, j): (dist, i, j, *sorted((pi, pj))) for dist, i, j, pi, pj in ranked}
     kept = sorted(
         (by_pair[(min(i, j), max(i, j))] for i, j, w in zip(tree.row, tree.col, tree.data) if w > 1.5e-9),
         key=lambda t: (t[0], t[1], t[2]),

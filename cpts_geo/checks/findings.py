@@ -45,7 +45,12 @@ def finding_by_unit(ref, report: Report) -> dict[str, str]:
 
 
 def contiguity_overlays(report: Report) -> tuple[list[dict], list[dict]]:
-    """The contiguity rule's sea links and the parts of the territory apart from its main one
-    (largest population first: every part but the first), for the maps of the territory."""
+    """The contiguity rule's links and the parts of the territory apart from its main one
+    (largest population first: every part but the first), for the maps of the territory.
+
+    The links are its sea links then its water crossings, each with ``kind`` ``"mer"`` or
+    ``"eau"`` added (the maps draw both alike, in a layer each)."""
     d = next((r.details for r in report.rules if r.id == "contiguity"), {})
-    return list(d.get("sea_links", [])), list(d.get("components", [])[1:])
+    links = [{**link, "kind": "mer"} for link in d.get("sea_links", [])]
+    links += [{**link, "kind": "eau"} for link in d.get("water_crossings", [])]
+    return links, list(d.get("components", [])[1:])

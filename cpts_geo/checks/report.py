@@ -37,6 +37,7 @@ __all__ = [
     "RuleResult",
     "detail_lines",
     "population_cell",
+    "reading_rows",
     "register_text",
     "report_text",
     "units_text",
@@ -187,6 +188,10 @@ class Report:
         population (:func:`cpts_geo.checks.zones.territory_zones`); ``None`` without layers.
     zone_layers
         The :class:`~cpts_geo.inputs.zones.ZoneLayer` checked against (what maps draw).
+    reading
+        ``input_warnings`` with what each correction retained, when known (``retained``,
+        ``population``, ``part``): the « Lecture de la liste » of the reports (not part of the
+        JSON contract; see :func:`reading_rows`).
     """
 
     territory: dict
@@ -196,6 +201,7 @@ class Report:
     units: list[dict] = field(default_factory=list, repr=False)
     zones: list[dict] | None = None
     zone_layers: list = field(default_factory=list, repr=False, compare=False)
+    reading: list[dict] = field(default_factory=list, repr=False)
 
     @property
     def status(self) -> str:
@@ -477,6 +483,48 @@ def warning_text(warning: Mapping) -> str:
     return f"{where}{value} : {message}"
 
 
+def reading_rows(report: Report) -> list[dict]:
+    """The part « Lecture de la liste » of a report: every correction made while reading the
+    file, one row each with ``line`` (``None`` for the file as a whole), ``value`` (as
+    written), ``retained`` (what was retained: the communes, or « ligne ignorée »), ``effect``
+    (on the territory's population: « +25 797 hab. », « aucun ») and ``message``.
+
+    >>> r = Report({}, [], reading=[
+    ...     {"line": 4, "value": "Le Longeron", "message": "ancienne commune ...",
+    ...      "retained": "Sèvremoine (49301)", "population": 25797, "part": "ancienne commune"},
+    ...     {"line": 9, "value": "Total", "message": "ligne(s) de total ignorée(s) : ligne 9 « Total »"}])
+    >>> [(w["line"], w["retained"], w["effect"]) for w in reading_rows(r)]  # doctest: +NORMALIZE_WHITESPACE
+    [(4, 'Sèvremoine (49301)', '+25\xa0797\xa0hab. (commune entière)'), (9, 'ligne ignorée', 'aucun')]
+    """
+    out = []
+    for w in report.reading or report.input_warnings:
+        message = str(w.get("message", ""))
+        if "population" in w:
+            pop = int(w["population"])
+            effect = f"+{fr_int(pop)}\u00a0hab." if pop else "aucun (déjà compté)"
+            if pop and w.get("part"):
+                effect += " (commune entière)"
+            retained = str(w.get("retained", ""))
+        elif w.get("retained"):
+            retained = str(w["retained"])
+            effect = "aucun" if "ignoré" in retained else "—"
+        elif "ignoré" in message:
+            retained, effect = "ligne ignorée" if "ligne" in message else "ignoré", "aucun"
+        else:
+            retained, effect = "", "—"
+        out.append(
+            {
+                "line": w.get("line"),
+                "value": w.get("value", ""),
+                "retained": retained,
+                "effect": effect,
+                "message": message,
+            }
+        )
+    # The file as a whole first (sheet, name), then line by line, in the file's order.
+    return sorted(out, key=lambda r: (r["line"] is not None, r["line"] or 0))
+
+
 #: Units named per list in the detail lines of a terminal report.
 UNITS_SHOWN = 20
 
@@ -496,6 +544,13 @@ def _contiguity_lines(d: dict, limit: int | None = UNITS_SHOWN) -> list[str]:
     for link in d.get("sea_links", []):
         out += _wrap(
             f"liaison maritime : {link['a_nom']} ({link['a']}) – {link['b_nom']} ({link['b']}), "
+            f"{fr_km(link['distance_km'])}\u00a0km (parties {link['parts'][0]} et "
+            f"{link['parts'][1]})",
+            "    ",
+        )
+    for link in d.get("water_crossings", []):
+        out += _wrap(
+            f"traversée par l'eau : {link['a_nom']} ({link['a']}) – {link['b_nom']} ({link['b']}), "
             f"{fr_km(link['distance_km'])}\u00a0km (parties {link['parts'][0]} et "
             f"{link['parts'][1]})",
             "    ",

@@ -44,7 +44,13 @@ from cpts_geo.checks._rule_rows import (
     _overlap_rows,
     _unit_list,
 )
-from cpts_geo.checks._rules_graph import _box_gap_km, _enclosed_groups, _joining_links, _part_distance
+from cpts_geo.checks._rules_graph import (
+    _box_gap_km,
+    _enclosed_groups,
+    _joining_links,
+    _part_distance,
+    _water_candidates,
+)
 from cpts_geo.checks.report import LazyRows, RegisterReport, Report, RuleResult
 from cpts_geo.checks.territory import ACI_SIZE_BOUNDS, Territory, aci_size_class, size_class_text
 from cpts_geo.checks.zones import territory_zones
@@ -164,19 +170,26 @@ def population(
 
 
 def contiguity(territory: Territory, *, sea_link_km: float = 30.0) -> RuleResult:
-    """Is the territory one piece? Land gaps fail; parts joined by sea within ``sea_link_km`` warn.
+    """Is the territory one piece? Land gaps fail; parts joined by sea or across water within
+    ``sea_link_km`` warn.
 
-    The parts are the connected components of the land graph restricted to the territory. Two
-    parts on the same land mass are separated by land (units outside the territory): fail.
-    Parts on different land masses (an island and the mainland, two islands) are joined by a sea
-    link when a unit of one is within ``sea_link_km`` of a unit of the other, measured in the
-    zone's projected CRS; if every part is joined that way, warn, else fail.
+    The parts are the connected components of the land graph restricted to the territory. Parts
+    on different land masses (an island and the mainland, two islands) are joined by a sea link
+    when a unit of one is within ``sea_link_km`` of a unit of the other, measured in the zone's
+    projected CRS. Parts on the same land mass are joined by a water crossing when two of their
+    units face each other across water (an estuary, a rade, a bay: Brest and
+    Plougastel-Daoulas across the Elorn): the segment between them crosses no land and is at
+    most ``sea_link_km`` long (:meth:`~cpts_geo.reference.Reference.water_crossings`,
+    precomputed by the build). The shortest links join the parts (a minimum spanning forest);
+    if every part is joined, warn, else fail: parts left apart on one land mass are separated
+    by land (units outside the territory).
 
     ``details``: ``components`` (``id``, ``name`` (its most populous unit), ``n_communes``,
     ``population``, ``island`` (not on its département's largest land mass), ``communes`` [{code, nom}]),
-    largest first; ``sea_links`` (``a``, ``a_nom``, ``b``, ``b_nom``, ``distance_km``, ``parts``),
-    the shortest links that join the parts; ``land_gaps`` (lists of part ids on one land mass);
-    ``sea_link_km``.
+    largest first; ``sea_links`` and ``water_crossings`` (each ``a``, ``a_nom``, ``b``,
+    ``b_nom``, ``distance_km``, ``parts``), the shortest links that join the parts, by sea
+    between land masses and across water within one; ``land_gaps`` (lists of the part ids of
+    one land mass that no link joins); ``sea_link_km``.
     """
     ref = territory.ref
     a = ref.arrays
@@ -186,6 +199,7 @@ def contiguity(territory: Territory, *, sea_link_km: float = 30.0) -> RuleResult
         "n_components": k,
         "components": [],
         "sea_links": [],
+        "water_crossings": [],
         "land_gaps": [],
         "sea_link_km": float(sea_link_km),
     }
@@ -202,15 +216,7 @@ def contiguity(territory: Territory, *, sea_link_km: float = 30.0) -> RuleResult
     comps = _component_rows(ref, P, groups, lands)
     details["components"] = comps
 
-    # Land gaps: several parts on one land mass.
-    by_land: dict[int, list[int]] = {}
-    for cid, land in enumerate(lands, 1):
-        by_land.setdefault(land, []).append(cid)
-    gaps = [ids for ids in by_land.values() if len(ids) > 1]
-    details["land_gaps"] = gaps
-
-    # Sea links between parts on different land masses close enough by sea, shortest first
-    # (Kruskal): the links that join the parts.
+    # Sea links between parts on different land masses close enough by sea.
     zones = [int(a.epsg[P[g[0]]]) for g in groups]
     candidates = []
     boxes: dict[int, np.ndarray | None] = {}
@@ -223,19 +229,34 @@ def contiguity(territory: Territory, *, sea_link_km: float = 30.0) -> RuleResult
             found = _part_distance(ref, P[groups[i]], P[groups[j]])
             if found is not None and found[0] <= sea_link_km:
                 candidates.append((round(found[0], 3), i, j, found[1], found[2]))
-    links, joined = _joining_links(k, gaps, candidates)
-    details["sea_links"] = [
-        {
-            "a": str(a.codes[x]),
-            "a_nom": str(a.names[x]),
-            "b": str(a.codes[y]),
-            "b_nom": str(a.names[y]),
-            "distance_km": dist,
-            "parts": sorted((i + 1, j + 1)),
-        }
-        for dist, i, j, x, y in links
-    ]
-    links = details["sea_links"]
+    # Water crossings between parts of one land mass (precomputed: no geometry here), then sea
+    # links between land masses (each land mass one node: a sea link never bridges a land gap).
+    part_of = np.full(a.n, -1, dtype=np.int64)
+    for cid, g in enumerate(groups):
+        part_of[P[g]] = cid
+    by_land: dict[int, list[int]] = {}
+    for cid, land in enumerate(lands):
+        by_land.setdefault(land, []).append(cid)
+    water_kept, across = _joining_links(k, [], _water_candidates(ref, P, part_of, sea_link_km))
+    gaps = [[c + 1 for c in ids] for ids in by_land.values() if len({int(across[c]) for c in ids}) > 1]
+    sea_kept, joined = _joining_links(k, list(by_land.values()), candidates)
+
+    def rows(links: list[tuple]) -> list[dict]:
+        return [
+            {
+                "a": str(a.codes[x]),
+                "a_nom": str(a.names[x]),
+                "b": str(a.codes[y]),
+                "b_nom": str(a.names[y]),
+                "distance_km": dist,
+                "parts": sorted((i + 1, j + 1)),
+            }
+            for dist, i, j, x, y in links
+        ]
+
+    details["sea_links"] = rows(sea_kept)
+    details["water_crossings"] = rows(water_kept)
+    details["land_gaps"] = gaps
     main_part = joined[0]
 
     def named(parts: list[int]) -> str:
@@ -255,13 +276,22 @@ def contiguity(territory: Territory, *, sea_link_km: float = 30.0) -> RuleResult
         sentences.append(
             f"{named([cid - 1 for ids in gaps for cid in ids])} sont séparées par des communes hors du territoire"
         )
-    if links:
+    sea, crossings = details["sea_links"], details["water_crossings"]
+    if sea:
         sentences.append(
             f"reliées par la mer (liaisons de {fr_km(sea_link_km)}\u00a0km au plus) : "
-            + ", ".join(f"{lk['a_nom']} – {lk['b_nom']} ({fr_km(lk['distance_km'])}\u00a0km)" for lk in links)
+            + ", ".join(f"{lk['a_nom']} – {lk['b_nom']} ({fr_km(lk['distance_km'])}\u00a0km)" for lk in sea)
         )
-    if (joined != main_part).any():
-        far = [i for i in range(k) if joined[i] != main_part]
+    if crossings:
+        sentences.append(
+            f"reliées par l'eau ({fr_km(sea_link_km)}\u00a0km au plus, sans terre hors du territoire) : "
+            + ", ".join(
+                f"traversée par l'eau {lk['a_nom']} – {lk['b_nom']} ({fr_km(lk['distance_km'])}\u00a0km)"
+                for lk in crossings
+            )
+        )
+    far = [i for i in range(k) if joined[i] != main_part]
+    if far:
         sentences.append(
             f"{named(far)} à plus de {fr_km(sea_link_km)}\u00a0km par la mer du reste du territoire"
         )
@@ -269,21 +299,26 @@ def contiguity(territory: Territory, *, sea_link_km: float = 30.0) -> RuleResult
     if status == "fail":
         msg = f"Territoire discontinu en {fr_int(k)} parties : " + " ; ".join(sentences) + "."
     else:
-        msg = f"Territoire en {fr_int(k)} parties {sentences[0]} ; parties : {named(list(range(k)))}."
+        msg = (
+            f"Territoire en {fr_int(k)} parties {' ; '.join(sentences)} ; parties : {named(list(range(k)))}."
+        )
     return RuleResult("contiguity", status, msg, details)
 
 
-def enclaves(territory: Territory) -> RuleResult:
+def enclaves(territory: Territory, *, sea_link_km: float = 30.0) -> RuleResult:
     """Groups of units outside the territory all of whose land neighbours are in it (warn).
 
     Such a group could only ever join this CPTS. A group must touch the territory; the rest of a
     land mass (its largest outside piece: the rest of the mainland, or of an island the territory
-    covers in part) is not an enclave, nor is an island the territory does not touch.
+    covers in part) is not an enclave, nor is an island the territory does not touch. Units
+    that face each other across water (the water crossings of at most ``sea_link_km`` the
+    ``contiguity`` rule uses) are neighbours: a peninsula cut off by the territory on land but
+    facing other outside units across a rade could join them, and is no enclave.
 
     ``details``: ``groups``, each with ``communes`` [{code, nom, population}], ``n_communes``,
     ``population``; sorted by first code.
     """
-    a = territory.ref.arrays
+    a = territory.ref.arrays_with_water(sea_link_km)
     P = territory.positions
     inside = np.zeros(a.n, dtype=bool)
     inside[P] = True
@@ -655,6 +690,9 @@ def _as_territory(ref: Reference, what, name) -> tuple[Territory, list[dict], li
     given: list[dict] = []
     if hasattr(what, "codes") and not isinstance(what, (str, bytes)):
         given = list(getattr(what, "warnings", None) or [])
+        reading = list(getattr(what, "reading", None) or [])
+        if len(reading) == len(given):  # the same corrections, with what each retained
+            given = reading
         values = list(what.codes)
         name = name if name is not None else getattr(what, "name", None)
     else:
@@ -700,7 +738,7 @@ def _report(
     rules = [
         population(territory, min_population=min_population, shared=shared),
         contiguity(territory, sea_link_km=sea_link_km),
-        enclaves(territory),
+        enclaves(territory, sea_link_km=sea_link_km),
         epci_alignment(territory),
         admin_boundaries(territory),
     ]
@@ -732,6 +770,10 @@ def _report(
         units=units,
         zones=None if zone_layers is None else territory_zones(ref, territory.codes, zone_layers),
         zone_layers=list(zone_layers or []),
+        reading=[
+            {**_clean_warning(w), **{k: w[k] for k in ("retained", "population", "part") if k in w}}
+            for w in input_warnings
+        ],
     )
 
 
@@ -918,7 +960,7 @@ def check_register(
     if len(union):
         inside = np.zeros(a.n, dtype=bool)
         inside[union] = True
-        for g in _enclosed_groups(a, inside, union):
+        for g in _enclosed_groups(ref.arrays_with_water(sea_link_km), inside, union):
             nb = np.unique(a.neighbours_of(g))
             around = np.zeros(a.n, dtype=bool)
             around[nb] = True

@@ -50,7 +50,7 @@ _REPORTS = (".txt", ".json", ".html", ".htm", ".pdf")
     "--existing",
     "existing_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Registre des CPTS existantes (CSV/XLSX/GeoJSON/GPKG) pour vérifier les chevauchements.",
+    help="Registre des CPTS existantes (CSV/XLSX/ODS/GeoJSON/GPKG) pour vérifier les chevauchements.",
 )
 @option(
     "--existing-layer",
@@ -74,7 +74,7 @@ _REPORTS = (".txt", ".json", ".html", ".htm", ".pdf")
 )
 @strict_option
 @layer_option
-@option("--sheet", help="Proposition XLSX : la feuille à lire (par défaut : la première).")
+@option("--sheet", help="Proposition XLSX ou ODS : la feuille à lire (par défaut : la première).")
 @option("--departement", help="Département qui lève l'ambiguïté des noms de communes de la proposition.")
 @option("--name", "name", help="Nom du territoire dans le rapport (par défaut : d'après le fichier).")
 @option("--cpts-id", help="Identifiant de cette CPTS dans le registre (elle n'est pas comparée à elle-même).")
@@ -113,7 +113,7 @@ def check_cmd(
     """Vérifier un territoire de CPTS proposé : population, continuité, enclaves, EPCI,
     départements et régions, chevauchement avec les CPTS existantes.
 
-    PROPOSITION est une liste de communes CSV/TXT/XLSX (codes ou noms) ou un polygone GeoJSON/GPKG.
+    PROPOSITION est une liste de communes CSV/TXT/XLSX/ODS (codes ou noms) ou un polygone GeoJSON/GPKG.
     Plusieurs fichiers, ou un dossier : chaque proposition est vérifiée et une synthèse est
     affichée (-o synthese.xlsx : une ligne par proposition ; --reports DOSSIER : un rapport par
     proposition) ; un fichier illisible est signalé sans arrêter les autres.
@@ -496,7 +496,8 @@ def _write_pdf(page: str, output: Path, inputs) -> None:
 @strict_option
 @layer_option
 @option(
-    "--sheet", help="Registre XLSX : la feuille à lire (par défaut : la première qui contient des communes)."
+    "--sheet",
+    help="Registre XLSX ou ODS : la feuille à lire (par défaut : la première qui contient des communes).",
 )
 @reading_options()
 @zones_options

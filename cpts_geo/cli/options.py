@@ -462,7 +462,8 @@ sea_link_option = option(
     type=Bounded("sea_link_km"),
     default=30.0,
     show_default=True,
-    help="Les îles à moins de cette distance (km) du reste du territoire y sont reliées par la mer (avertissement).",
+    help="Les îles à moins de cette distance (km) du reste du territoire y sont reliées par la mer, et les "
+    "parties face à face de part et d'autre d'un estuaire, d'une rade ou d'une baie par l'eau (avertissement).",
 )
 layer_option = option(
     "--layer",

@@ -71,7 +71,8 @@ from cpts_geo.cli.options import (
     type=Bounded("sea_link_km"),
     default=30.0,
     show_default=True,
-    help="Les îles à moins de cette distance (km) sont reliées par la mer.",
+    help="Les îles à moins de cette distance (km) sont reliées par la mer, les rives d'un estuaire, "
+    "d'une rade ou d'une baie par l'eau.",
 )
 @option(
     "--allow-cross-departement",

@@ -163,7 +163,7 @@ def _without_totals(rows: list[Row]) -> tuple[list[Row], list[dict]]:
     counts = [sum(_looks_like_code(_cell(r, j)) for r in rows) for j in range(width)]
     code_cols = {j for j, n in enumerate(counts) if n and 2 * n >= max(counts)}
     if _known_header(rows[0].cells):
-        code_col = _columns(rows[0].cells).get("code")
+        code_col = _code_column(_columns(rows[0].cells))
         code_cols = set() if code_col is None else {code_col}
     for k, r in enumerate(rows):
         filled = [c for c in r.cells if c]
@@ -189,6 +189,12 @@ def _without_totals(rows: list[Row]) -> tuple[list[Row], list[dict]]:
     if notes:
         out.append(_skipped(notes, "ligne(s) de notes ignorée(s)"))
     return keep, out
+
+
+def _code_column(cols: dict[str, int]) -> int | None:
+    """The column whose values the readers take as codes: the code column, else the name
+    column (a code written there is read as a code)."""
+    return cols.get("code", cols.get("name"))
 
 
 def _only_number(cell: str) -> bool:
@@ -237,6 +243,78 @@ def _split_header(rows: list[Row], path: Path) -> tuple[list[str] | None, list[R
 
 
 _HEADER_WORDS = {"codes", "liste", "communes", "code", "nom", "noms", "territoire", "commune"}
+
+
+#: A commune or postal code written as a number with a thousands separator (« 49 007 »; the
+#: no-break and narrow no-break spaces are plain spaces once read, see ``clean_text``).
+_SPACED_CODE = re.compile(r"(\d{1,2}) (\d{3})")
+
+
+def _join_spaced_codes(rows: list[Row]) -> list[dict]:
+    """Codes written with a thousands separator (« 49 007 »), joined in place (« 49007 »), with
+    a warning for each. Only in the code and postal-code columns of a table with a header; in a
+    list without one, in the first column whose values are all codes, some of them separated
+    (a column of populations « 29 863 » beside it is left alone)."""
+    if not rows:
+        return []
+    if _known_header(rows[0].cells):
+        cols = _columns(rows[0].cells)
+        targets = {j for j in (cols.get("postal"), _code_column(cols)) if j is not None}
+        body = rows[1:]
+    else:
+        body = rows
+        width = max(len(r.cells) for r in body)
+        targets = set()
+        for j in range(width):
+            cells = [_cell(r, j) for r in body if _cell(r, j)]
+            spaced = [c for c in cells if _SPACED_CODE.fullmatch(c)]
+            if spaced and all(_SPACED_CODE.fullmatch(c) or _looks_like_code(c) for c in cells):
+                targets = {j}
+                break
+    out = []
+    for r in body:
+        for j in sorted(targets):
+            c = _cell(r, j)
+            if _SPACED_CODE.fullmatch(c):
+                joined = c.replace(" ", "")
+                r.cells[j] = joined
+                out.append(
+                    {
+                        "line": r.line,
+                        "value": c,
+                        "retained": joined,
+                        "message": f"code écrit avec un séparateur de milliers : « {c} » lu {joined}",
+                    }
+                )
+    return out
+
+
+_CPTS_IN_TITLE = re.compile(
+    r"\b(?:C\.?\s?P\.?\s?T\.?\s?S\b\.?|communaut[ée]s? professionnelles? territoriales? de sant[ée])",
+    re.IGNORECASE,
+)
+_TITLE_END = re.compile(r"\s+[-–—:|]\s+|\s*[;(\[]|\s*:\s")
+
+
+def _title_name(titles: list[str]) -> str | None:
+    """The CPTS a title row above the header names (« Liste des communes de la CPTS du
+    Choletais - 2026 » names « CPTS du Choletais »), or None when no title row names one.
+
+    >>> _title_name(["Liste des communes de la CPTS du Choletais - version 2026"])
+    'CPTS du Choletais'
+    >>> _title_name(["Projet de santé", "Communauté Professionnelle Territoriale de Santé Loire Layon (49)"])
+    'Communauté Professionnelle Territoriale de Santé Loire Layon'
+    >>> _title_name(["Communes du territoire"]) is None
+    True
+    """
+    for title in titles:
+        m = _CPTS_IN_TITLE.search(title)
+        if not m:
+            continue
+        name = _TITLE_END.split(title[m.start() :], maxsplit=1)[0].strip(" .,;:-–—")
+        if len(name) > len(m.group(0)):  # « CPTS » alone names no CPTS
+            return name
+    return None
 
 
 def _looks_like_code(value: str) -> bool:

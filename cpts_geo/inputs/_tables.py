@@ -10,11 +10,22 @@ from pathlib import Path
 
 from cpts_geo._errors import InputError
 from cpts_geo._text import fr_int, fr_plural, safe
-from cpts_geo.inputs._layout import _header_index, _holds_communes, _one_line_list, _skipped, _without_totals
+from cpts_geo.inputs._layout import (
+    _columns,
+    _header_index,
+    _holds_communes,
+    _join_spaced_codes,
+    _known_header,
+    _one_line_list,
+    _skipped,
+    _without_totals,
+)
 from cpts_geo.inputs.cells import blank, cell_text, clean_text, short_error
 
 TEXT_SUFFIXES = {".csv", ".txt", ".tsv", ".tab", ".lst", ""}
 EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+#: LibreOffice / OpenDocument spreadsheets, read through pandas and odfpy.
+ODS_SUFFIXES = {".ods"}
 GEO_SUFFIXES = {".geojson", ".json", ".gpkg", ".shp", ".fgb"}
 
 
@@ -26,6 +37,9 @@ class _Row:
     line: int
     cells: list[str]
     warnings: list[dict] = field(default_factory=list)
+    #: Cells holding a formula without a cached value that could not be evaluated: column
+    #: index -> formula (their text is blank); see :func:`_formulas_in_use`.
+    formulas: dict[int, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.cells = [clean_text(c) for c in self.cells]
@@ -78,28 +92,57 @@ def _kind(path: Path) -> str:
         return "geo"
     if suffix in EXCEL_SUFFIXES:
         return "xlsx"
+    if suffix in ODS_SUFFIXES:
+        return "ods"
     if suffix == ".xls":
         raise InputError(
             f"{path} : format Excel 97-2003 (.xls) non pris en charge ; enregistrez le "
             "classeur en .xlsx ou en CSV"
         )
-    if suffix in (".ods", ".numbers"):
+    if suffix in (".fods", ".numbers"):
         raise InputError(f"{path} : format {suffix} non pris en charge ; enregistrez-le en .xlsx ou en CSV")
     return "text"
 
 
-def _read_rows(path: Path, *, sheet: str | None = None) -> list[_Row]:
-    """Non-blank rows of a text or XLSX table, cells stripped, with their line (row) numbers."""
+def _read_rows(path: Path, *, sheet: str | None = None, lenient: bool = False) -> list[_Row]:
+    """Non-blank rows of a text, XLSX or ODS table, cells stripped, with their line (row) numbers.
+
+    A formula without a cached value that cannot be evaluated is refused, naming its cells;
+    with ``lenient``, its row is kept with the formula in ``_Row.formulas`` (a row holding
+    nothing else too), for :func:`_table_rows` to refuse it only where it is read."""
     _check_input_file(path)
-    if _kind(path) == "xlsx":
+    kind = _kind(path)
+    if kind == "xlsx":
         rows = _xlsx_rows(path, sheet)
+        if not lenient:
+            _refuse_formulas(path, [(r.line, j, f) for r in rows for j, f in r.formulas.items()])
+            rows = [r for r in rows if any(r.cells)]
+    elif kind == "ods":
+        rows = _ods_rows(path, sheet)
     else:
         if sheet is not None:
-            raise InputError(f"{path} : le choix d'une feuille (sheet) ne s'applique qu'aux classeurs .xlsx")
+            raise InputError(
+                f"{path} : le choix d'une feuille (sheet) ne s'applique qu'aux classeurs .xlsx et .ods"
+            )
         rows = _text_rows(path)
-    if not rows:
+    if not any(any(r.cells) or r.formulas for r in rows):
         raise InputError(f"{path} : fichier vide")
     return rows
+
+
+def _refuse_formulas(path: Path, cells: list[tuple[int, int, str]]) -> None:
+    """Refuse formulas without a cached value: ``(line, column index, formula)`` each."""
+    if not cells:
+        return
+    from openpyxl.utils import get_column_letter
+
+    shown = ", ".join(f"{get_column_letter(j + 1)}{line} ({safe(f, 40)})" for line, j, f in cells[:5])
+    more = f" et {fr_int(len(cells) - 5)} autres" if len(cells) > 5 else ""
+    raise InputError(
+        f"{path} : {fr_plural(len(cells), 'formule')} sans valeur calculée : {shown}{more} ; "
+        "ouvrez le classeur dans Excel ou LibreOffice et enregistrez-le (les valeurs seront "
+        "calculées), ou remplacez les formules par leurs valeurs"
+    )
 
 
 def _decode(data: bytes, path: Path) -> str:
@@ -188,30 +231,132 @@ def _delimiter(sample: list[str]) -> str | None:
 
 def _xlsx_rows(path: Path, sheet: str | None) -> list[_Row]:
     """Rows of a sheet: cached values; a formula without a cached value (a workbook written by
-    a script, never opened in Excel) is evaluated when simple (a constant, a cell, ``&``) and
-    refused, naming the cells, otherwise."""
+    a script, never opened in Excel) is evaluated when simple (a constant, a cell, ``&``), and
+    kept in ``_Row.formulas`` otherwise (a row with nothing else is kept for it)."""
     values = _xlsx_values(path, sheet, data_only=True)
     formulas = None
     rows = []
     for i, row in enumerate(values, start=1):
+        pending: dict[int, str] = {}
         if any(v is None for v in row):
             if formulas is None:
                 formulas = _xlsx_values(path, sheet, data_only=False)
             row = _fill_formulas(row, i, formulas)
+            pending = _unevaluated_in(values, formulas, i)
         cells = ["" if blank(v) else cell_text(v) for v in row]
+        if any(cells) or pending:
+            rows.append(_Row(i, cells, formulas=pending))
+    return rows
+
+
+def _ods_rows(path: Path, sheet: str | None) -> list[_Row]:
+    """Rows of a sheet of an OpenDocument spreadsheet (LibreOffice), read by pandas through
+    odfpy: the values LibreOffice stored for its formulas."""
+    try:
+        import odf  # noqa: F401  (pandas' engine; checked here to say how to install it)
+    except ImportError:
+        raise InputError(
+            f"{path} : la lecture des fichiers .ods demande le paquet odfpy (pip install odfpy) ; "
+            "ou enregistrez le classeur en .xlsx ou en CSV"
+        ) from None
+    import pandas as pd
+
+    _check_ods_size(path)
+    try:
+        book = pd.ExcelFile(path, engine="odf")
+        names = [str(n) for n in book.sheet_names]
+        if sheet is not None and sheet not in names:
+            raise InputError(f"{path} : feuille '{safe(sheet)}' introuvable ; feuilles : {', '.join(names)}")
+        if not names:
+            return []
+        frame = pd.read_excel(
+            book, sheet_name=sheet if sheet is not None else names[0], header=None, dtype=object
+        )
+    except InputError:
+        raise
+    except Exception as exc:  # a corrupt archive or XML: odfpy and zipfile raise many kinds
+        raise InputError(
+            f"{path} : classeur OpenDocument illisible ({short_error(exc)}) ; réenregistrez-le en .ods, "
+            ".xlsx ou CSV"
+        ) from None
+    rows = []
+    # pandas keeps the sheet's leading blank rows and numbers rows from 0: line = position + 1.
+    for i, values in enumerate(frame.itertuples(index=False, name=None), start=1):
+        cells = ["" if blank(v) else cell_text(v) for v in values]
         if any(cells):
             rows.append(_Row(i, cells))
-    if formulas is not None:
-        bad = _unevaluated(values, formulas)
-        if bad:
-            shown = ", ".join(f"{c} ({safe(f, 40)})" for c, f in bad[:5])
-            more = f" et {fr_int(len(bad) - 5)} autres" if len(bad) > 5 else ""
-            raise InputError(
-                f"{path} : {fr_plural(len(bad), 'formule')} sans valeur calculée : {shown}{more} ; "
-                "ouvrez le classeur dans Excel ou LibreOffice et enregistrez-le (les valeurs seront "
-                "calculées), ou remplacez les formules par leurs valeurs"
-            )
     return rows
+
+
+#: Cells an OpenDocument sheet may hold once its repeated rows and cells are expanded (a few
+#: hundred bytes can declare a row of 200 cells repeated a million times); a register of every
+#: commune of France, 35,000 rows of ten columns, holds 350,000.
+MAX_ODS_CELLS = 5_000_000
+#: Uncompressed size of an OpenDocument spreadsheet's content.xml read at most.
+MAX_ODS_XML_BYTES = 300 * 1024 * 1024
+
+
+def _check_ods_size(path: Path) -> None:
+    """Refuse, before pandas expands it, an OpenDocument spreadsheet whose content is larger
+    than :data:`MAX_ODS_XML_BYTES` or whose repeated rows and cells holding values add up to
+    more than :data:`MAX_ODS_CELLS` (empty rows and cells at the end of a sheet, which
+    LibreOffice writes repeated to the sheet's size, are not expanded by pandas)."""
+    import xml.etree.ElementTree as ET
+    import zipfile
+
+    table = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+    office = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+    try:
+        with zipfile.ZipFile(path) as z:
+            info = z.getinfo("content.xml")
+            if info.file_size > MAX_ODS_XML_BYTES:
+                raise InputError(
+                    f"{path} : classeur OpenDocument de {fr_int(info.file_size / 2**20)} Mo une fois "
+                    f"décompressé, au-delà de la limite de {fr_int(MAX_ODS_XML_BYTES / 2**20)} Mo"
+                )
+            cells = 0
+            pending = 0  # empty rows, expanded when a row with values follows
+            width = 0
+            with z.open(info) as xml:
+                for _, el in ET.iterparse(xml, events=("end",)):
+                    if el.tag == f"{table}table-row":
+                        n = int(el.get(f"{table}number-rows-repeated", "1") or 1)
+                        used, filled = 0, 0
+                        for c in el:
+                            k = int(c.get(f"{table}number-columns-repeated", "1") or 1)
+                            used += k
+                            if c.get(f"{office}value-type") is not None or "".join(c.itertext()).strip():
+                                filled = used
+                        if filled:
+                            width = max(width, filled)
+                            cells += (pending + n) * width
+                            pending = 0
+                        else:
+                            pending += n
+                        el.clear()
+                        if cells > MAX_ODS_CELLS:
+                            raise InputError(
+                                f"{path} : classeur OpenDocument de plus de {fr_int(MAX_ODS_CELLS)} cellules "
+                                "(lignes ou cellules répétées) ; enregistrez la liste seule en .ods, .xlsx ou CSV"
+                            )
+                    elif el.tag == f"{table}table":
+                        pending, width = 0, 0
+                        el.clear()
+    except InputError:
+        raise
+    except Exception:  # not a zip, no content.xml, bad XML: pandas says it below
+        return
+
+
+def ods_sheet_names(path: Path) -> list[str]:
+    """The sheets of an OpenDocument spreadsheet ([] when it cannot be read)."""
+    import pandas as pd
+
+    _check_ods_size(path)
+    try:
+        return [str(n) for n in pd.ExcelFile(path, engine="odf").sheet_names]
+    except Exception:  # unreadable: _read_rows says why
+        return []
 
 
 _CELL_REF = re.compile(r"\$?([A-Z]{1,3})\$?(\d{1,7})")
@@ -253,18 +398,19 @@ def _fill_formulas(row: tuple, i: int, formulas: list[tuple]) -> tuple:
     return tuple(out)
 
 
-def _unevaluated(values: list[tuple], formulas: list[tuple]) -> list[tuple[str, str]]:
-    """Cells (``B4``) and formulas that have no cached value and are not simple."""
-    from openpyxl.utils import get_column_letter
-
-    bad = []
-    for i, f in enumerate(formulas):
-        row = values[i] if i < len(values) else ()
-        for j, v in enumerate(f):
-            if isinstance(v, str) and v.startswith("=") and (j >= len(row) or row[j] is None):
-                if _evaluate(v, formulas) is None:
-                    bad.append((f"{get_column_letter(j + 1)}{i + 1}", v))
-    return bad
+def _unevaluated_in(values: list[tuple], formulas: list[tuple], line: int) -> dict[int, str]:
+    """The cells of row ``line`` (column index -> formula) that have no cached value and are
+    not simple enough to evaluate."""
+    f = formulas[line - 1] if line - 1 < len(formulas) else ()
+    row = values[line - 1] if line - 1 < len(values) else ()
+    return {
+        j: v
+        for j, v in enumerate(f)
+        if isinstance(v, str)
+        and v.startswith("=")
+        and (j >= len(row) or row[j] is None)
+        and _evaluate(v, formulas) is None
+    }
 
 
 def _xlsx_values(path: Path, sheet: str | None, *, data_only: bool) -> list[tuple]:
@@ -300,18 +446,39 @@ def _xlsx_values(path: Path, sheet: str | None, *, data_only: bool) -> list[tupl
         wb.close()
 
 
-def _table_rows(path: Path, *, sheet: str | None, skip_rows: int | None) -> tuple[list[_Row], list[dict]]:
+@dataclass
+class Table:
+    """The rows of a table from its header on, what was skipped, and the title rows above."""
+
+    rows: list[_Row]
+    warnings: list[dict]
+    #: Text of each title row above the header (« CPTS du Choletais - liste des communes »).
+    titles: list[str] = field(default_factory=list)
+
+
+def _table_rows(path: Path, *, sheet: str | None, skip_rows: int | None) -> Table:
     """The rows of a table from its header on, without total and note rows, and the warnings
-    naming what was skipped (title rows, totals, notes, another sheet)."""
+    naming what was skipped (title rows, totals, notes, another sheet, formulas without a value
+    where nothing is read) and what was corrected (codes written with a thousands separator).
+
+    A formula without a cached value is refused only in a cell that is read: a data row's
+    column with a role (all columns of a list without a header)."""
     warnings: list[dict] = []
-    if sheet is None and _kind(path) == "xlsx":
+    if sheet is None and _kind(path) in ("xlsx", "ods"):
         rows, sheet_note = _communes_sheet(path)
         warnings += sheet_note
     else:
-        rows = _read_rows(path, sheet=sheet)
+        rows = _read_rows(path, sheet=sheet, lenient=True)
+    formulas = {r.line: r.formulas for r in rows if r.formulas}
+    rows = [r for r in rows if any(r.cells)]
+    titles: list[str] = []
+    skipped_lines: set[int] = set()  # rows not read: asked, titles, totals, notes
+    if not rows:
+        raise InputError(f"{path} : aucune valeur lue (seulement des formules sans valeur calculée)")
     if skip_rows:
         skipped = [r for r in rows if r.line <= skip_rows]
         rows = [r for r in rows if r.line > skip_rows]
+        skipped_lines.update(range(1, skip_rows + 1))
         if skipped:
             warnings.append(
                 _skipped(skipped, f"{fr_plural(skip_rows, 'première ligne')} ignorée(s) à la demande")
@@ -322,27 +489,63 @@ def _table_rows(path: Path, *, sheet: str | None, skip_rows: int | None) -> tupl
         start = _header_index(rows)
         if start:
             warnings.append(_skipped(rows[:start], "ligne(s) de titre au-dessus de l'en-tête ignorée(s)"))
+            titles = [" ".join(c for c in r.cells if c) for r in rows[:start]]
+            skipped_lines.update(range(1, rows[start].line))
             rows = rows[start:]
     if len(rows) == 1:
-        return _one_line_list(rows), warnings
-    rows, dropped = _without_totals(rows)
-    return rows, warnings + dropped
+        rows = _one_line_list(rows)
+    else:
+        warnings += _join_spaced_codes(rows)
+        kept, dropped = _without_totals(rows)
+        skipped_lines.update({r.line for r in rows} - {r.line for r in kept})
+        rows = kept
+        warnings += dropped
+    warnings += _formulas_in_use(path, rows, formulas, skipped_lines)
+    return Table(rows, warnings, titles)
+
+
+def _formulas_in_use(
+    path: Path, rows: list[_Row], formulas: dict[int, dict[int, str]], skipped_lines: set[int]
+) -> list[dict]:
+    """Refuse the formulas without a value in cells that are read (a data row — a row holding
+    nothing but formulas is one —, in a column with a role; every column of a list without a
+    header); a warning naming the others (title, total and note rows, columns not read)."""
+    if not formulas:
+        return []
+    from openpyxl.utils import get_column_letter
+
+    header = rows[0] if rows and _known_header(rows[0].cells) else None
+    used = set(_columns(header.cells).values()) if header is not None else None
+    first = header.line + 1 if header is not None else 1
+    bad: list[tuple[int, int, str]] = []
+    ignored: list[tuple[int, int, str]] = []
+    for line in sorted(formulas):
+        for j, f in sorted(formulas[line].items()):
+            in_use = line >= first and line not in skipped_lines and (used is None or j in used)
+            (bad if in_use else ignored).append((line, j, f))
+    _refuse_formulas(path, bad)
+    shown = ", ".join(f"{get_column_letter(j + 1)}{line} ({safe(f, 40)})" for line, j, f in ignored[:5])
+    more = f" et {fr_int(len(ignored) - 5)} autres" if len(ignored) > 5 else ""
+    return [
+        {
+            "line": ignored[0][0],
+            "value": "; ".join(f for _, _, f in ignored[:5]),
+            "retained": "formule(s) ignorée(s)",
+            "message": f"{fr_plural(len(ignored), 'formule')} sans valeur calculée hors des cellules lues "
+            f"(ligne de total, de titre ou colonne non lue), ignorée(s) : {shown}{more}",
+        }
+    ]
 
 
 def _communes_sheet(path: Path) -> tuple[list[_Row], list[dict]]:
     """The rows of the first sheet that holds communes (a header we know, or codes), with a
     warning when it is not the first; an error listing the sheets when none does."""
-    from openpyxl import load_workbook
-
     first = _read_rows_or_empty(path, None)
     if _holds_communes(first):
         return first, []
-    try:
-        wb = load_workbook(path, read_only=True)
-        names = list(wb.sheetnames)
-        wb.close()
-    except Exception:  # unreadable: _read_rows already said why, or the first sheet is all there is
-        return _read_rows(path, sheet=None), []
+    names = _sheet_names(path)
+    if not names:  # unreadable: _read_rows already said why, or the first sheet is all there is
+        return _read_rows(path, sheet=None, lenient=True), []
     for name in names[1:]:
         rows = _read_rows_or_empty(path, name)
         if _holds_communes(rows):
@@ -360,12 +563,27 @@ def _communes_sheet(path: Path) -> tuple[list[_Row], list[dict]]:
             f"Commune... ou codes INSEE) ; feuilles : {', '.join(repr(n) for n in names)} ; précisez la "
             "feuille à lire (paramètre sheet)"
         )
-    return _read_rows(path, sheet=None), []
+    return _read_rows(path, sheet=None, lenient=True), []
+
+
+def _sheet_names(path: Path) -> list[str]:
+    """The sheets of a workbook ([] when it cannot be read)."""
+    if _kind(path) == "ods":
+        return ods_sheet_names(path)
+    from openpyxl import load_workbook
+
+    try:
+        wb = load_workbook(path, read_only=True)
+        names = list(wb.sheetnames)
+        wb.close()
+    except Exception:  # unreadable: _read_rows says why
+        return []
+    return names
 
 
 def _read_rows_or_empty(path: Path, sheet: str | None) -> list[_Row]:
     try:
-        return _read_rows(path, sheet=sheet)
+        return _read_rows(path, sheet=sheet, lenient=True)
     except InputError as exc:
         if str(exc).endswith("fichier vide"):
             return []

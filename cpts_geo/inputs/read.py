@@ -34,7 +34,14 @@ import pandas as pd
 
 from cpts_geo._errors import InputError
 from cpts_geo._text import fr_plural, safe
-from cpts_geo.inputs._layout import _cell, _columns, _looks_like_code, _polygon_fields, _split_header
+from cpts_geo.inputs._layout import (
+    _cell,
+    _columns,
+    _looks_like_code,
+    _polygon_fields,
+    _split_header,
+    _title_name,
+)
 from cpts_geo.inputs._tables import _as_path, _kind, _read_rows, _Row, _table_rows
 from cpts_geo.inputs.cells import blank, bounded_name, cell_text, fold
 from cpts_geo.inputs.register import (
@@ -86,6 +93,11 @@ class Proposal:
     cut_units
         Polygon inputs only: units the polygon cuts (index: unit code; ``nom``, ``share`` of the
         unit's area inside, ``included``). Empty otherwise.
+    reading
+        The same corrections as ``warnings``, in the same order, with what each retained when
+        known: ``retained`` (the communes), ``population`` (the inhabitants the row added) and
+        ``part`` (the row named a part of its commune: « localité », « ancienne commune »); the
+        « Lecture de la liste » of the reports (:func:`cpts_geo.checks.report.reading_rows`).
     """
 
     codes: list[str]
@@ -93,6 +105,7 @@ class Proposal:
     source: str = ""
     warnings: list[dict] = field(default_factory=list)
     cut_units: pd.DataFrame = field(default_factory=lambda: _empty_cut())
+    reading: list[dict] = field(default_factory=list, repr=False)
 
 
 def _empty_cut() -> pd.DataFrame:
@@ -142,11 +155,13 @@ def proposal_from_codes(
         raise InputError(
             f"{source or 'proposition'} : aucune commune après lecture ; la proposition est vide"
         )
-    warnings = _plain_warnings(res.warnings)
+    reading = [dict(w) for w in res.warnings]
     if name is not None:
         name, cut = bounded_name(str(name))
-        warnings += [cut] if cut else []
-    return Proposal(codes=res.codes, name=name, source=source, warnings=warnings)
+        reading += [cut] if cut else []
+    return Proposal(
+        codes=res.codes, name=name, source=source, warnings=_plain_warnings(reading), reading=reading
+    )
 
 
 def read_proposal(
@@ -206,22 +221,37 @@ def read_proposal(
         return _proposal_from_polygons(path, ref, layer, crs=crs)
     if layer is not None:
         raise InputError(f"{path} : le paramètre layer ne s'applique qu'aux fichiers géographiques")
-    rows, layout = _table_rows(path, sheet=sheet, skip_rows=skip_rows)
+    table = _table_rows(path, sheet=sheet, skip_rows=skip_rows)
+    rows = table.rows
     header, body = _split_header(rows, path)
     src = str(path)
-    warnings: list[dict] = list(layout)
+    warnings: list[dict] = list(table.warnings)
     extra: dict = {"prefer": prefer}
     if header is None:
-        values, lines, deps, warnings = _headerless_values(body, ref, departement, src)
+        values, lines, deps, listed = _headerless_values(body, ref, departement, src)
+        warnings += listed
         name = path.stem
     else:
         values, deps, lines, name, more = _header_values(header, body, rows, src, departement, warnings)
         extra.update(more)
-        name = name or path.stem
+    if name is None or name == path.stem:
+        titled = _title_name(table.titles)
+        if titled:
+            name = titled
+            warnings.append(
+                {
+                    "line": None,
+                    "value": next(t for t in table.titles if titled in t),
+                    "retained": titled,
+                    "message": f"nom du territoire pris dans la ligne de titre : « {titled} »",
+                }
+            )
+    name = name or path.stem
     if not values:
         raise InputError(f"{src} : aucune commune dans le fichier (lignes vides ou en-tête seul)")
     p = proposal_from_codes(values, ref, name=name, departement=deps, lines=lines, source=src, **extra)
-    p.warnings = _row_warnings(rows) + warnings + p.warnings
+    p.reading = _row_warnings(rows) + warnings + p.reading
+    p.warnings = _plain_warnings(p.reading)
     return p
 
 
@@ -449,7 +479,8 @@ def read_register(
         )
     if layer is not None:
         raise InputError(f"{path} : le paramètre layer ne s'applique qu'aux fichiers géographiques")
-    rows, layout = _table_rows(path, sheet=sheet, skip_rows=skip_rows)
+    table = _table_rows(path, sheet=sheet, skip_rows=skip_rows)
+    rows, layout = table.rows, table.warnings
     header, body = _split_header(rows, path)
     src = str(path)
     if header is None:
@@ -544,7 +575,7 @@ def register_cells(
     """The commune cell (code, name or EPCI) and the stage cell of each data row of a register
     table as written, by line: what :func:`cpts_geo.steering.migrate.migrate_register` compares with
     what was read."""
-    rows, _ = _table_rows(Path(path), sheet=sheet, skip_rows=skip_rows)
+    rows = _table_rows(Path(path), sheet=sheet, skip_rows=skip_rows).rows
     header, body = _split_header(rows, Path(path))
     cols = _columns(header or [])
     return {

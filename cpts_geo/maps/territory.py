@@ -1,6 +1,6 @@
 """The map of one territory in a check report: its units coloured by finding, the white zones and
-the neighbouring CPTS of the register, the sea links and detached parts of the contiguity rule
-(re-exported by :mod:`cpts_geo.maps`).
+the neighbouring CPTS of the register, the sea links, water crossings and detached parts of the
+contiguity rule (re-exported by :mod:`cpts_geo.maps`).
 
 :func:`territory_layers` (or :func:`report_layers`, from a :class:`~cpts_geo.checks.report.Report`)
 says which unit goes in which layer; :func:`territory_map` draws these layers with folium and
@@ -35,6 +35,7 @@ from cpts_geo.reference.geometry import dissolve
 from cpts_geo.reference.units import Reference
 
 __all__ = [
+    "LINK_LABELS",
     "WHITE_NEIGHBOUR_LABEL",
     "TerritoryMapLayers",
     "report_layers",
@@ -84,7 +85,8 @@ class TerritoryMapLayers:
     detached
         The parts of the territory apart from its main one (``id``, ``name``, ``communes``).
     sea_links
-        The contiguity rule's sea links (``a``, ``b``, ``a_nom``, ``b_nom``, ``distance_km``).
+        The contiguity rule's sea links and water crossings (``a``, ``b``, ``a_nom``, ``b_nom``,
+        ``distance_km``; ``kind`` ``"mer"`` or ``"eau"``, a sea link when absent).
     name
         The territory's name.
     """
@@ -208,20 +210,22 @@ def _neighbour_cpts(register: Register, near: set[str]) -> pd.DataFrame:
 
 
 def sea_link_lines(ref: Reference, sea_links: Iterable[Mapping]) -> gpd.GeoDataFrame:
-    """The sea links named by the contiguity rule as lines between the closest points of their
-    two units (``shapely.shortest_line`` in the zone's projected CRS, returned in EPSG:4326).
+    """The sea links and water crossings named by the contiguity rule as lines between the
+    closest points of their two units (``shapely.shortest_line`` in the zone's projected CRS,
+    returned in EPSG:4326; for a water crossing, the segment the build measured).
 
     Parameters
     ----------
     sea_links
-        ``RuleResult.details["sea_links"]`` of the contiguity rule: ``a``, ``b`` (unit codes),
-        ``a_nom``, ``b_nom``, ``distance_km``.
+        ``RuleResult.details["sea_links"]`` and ``["water_crossings"]`` of the contiguity rule:
+        ``a``, ``b`` (unit codes), ``a_nom``, ``b_nom``, ``distance_km``, and ``kind``
+        (``"mer"``, the default, or ``"eau"``: :func:`cpts_geo.checks.findings.contiguity_overlays`).
 
     Returns
     -------
     geopandas.GeoDataFrame
-        Columns ``liaison`` (the two communes), ``distance`` ("12,5 km"), ``distance_km``;
-        one line per link whose two units have a geometry.
+        Columns ``liaison`` (the two communes), ``distance`` ("12,5 km"), ``distance_km``,
+        ``kind``; one line per link whose two units have a geometry.
     """
     import shapely
 
@@ -241,31 +245,55 @@ def sea_link_lines(ref: Reference, sea_links: Iterable[Mapping]) -> gpd.GeoDataF
                 "liaison": f"{link['a_nom']} ({link['a']}) – {link['b_nom']} ({link['b']})",
                 "distance": f"{fr_km(link['distance_km'])}\u00a0km",
                 "distance_km": float(link["distance_km"]),
+                "kind": str(link.get("kind", "mer")),
             }
         )
         lines.append(line)
     if not rows:
-        return gpd.GeoDataFrame({"liaison": [], "distance": [], "distance_km": []}, geometry=[], crs=4326)
+        return gpd.GeoDataFrame(
+            {"liaison": [], "distance": [], "distance_km": [], "kind": []}, geometry=[], crs=4326
+        )
     return gpd.GeoDataFrame(rows, geometry=lines, crs=4326)
 
 
+#: How the two kinds of link read on the maps: layer name, tooltip title, legend, CSS class.
+LINK_LABELS = {
+    "mer": (
+        "Liaisons maritimes",
+        "Liaison maritime",
+        "Liaison maritime (règle de continuité)",
+        "cpts-liaison-maritime",
+    ),
+    "eau": (
+        "Traversées par l'eau",
+        "Traversée par l'eau",
+        "Traversée par l'eau (règle de continuité)",
+        "cpts-traversee-eau",
+    ),
+}
+
+
 def _add_sea_links(m, lines: gpd.GeoDataFrame) -> None:
-    """The sea links as dashed lines, each labelled with its length at its middle."""
+    """The sea links and water crossings as dashed lines (a layer each), each labelled with its
+    length at its middle."""
     import folium
 
     if not len(lines):
         return
-    add_territory_layer(
-        m,
-        lines.drop(columns="distance_km"),
-        name="Liaisons maritimes",
-        fields={"liaison": "Liaison maritime", "distance": "Distance"},
-        style=_SEA_LINK_STYLE,
-        class_name="cpts-liaison-maritime",
-        highlight=False,
-        legend=[("Liaison maritime (règle de continuité)", _SEA_LINK_STYLE)],
-        legend_section="Continuité",
-    )
+    for kind, (layer, title, legend, css) in LINK_LABELS.items():
+        sel = lines[lines["kind"] == kind]
+        if len(sel):
+            add_territory_layer(
+                m,
+                sel.drop(columns=["distance_km", "kind"]),
+                name=layer,
+                fields={"liaison": title, "distance": "Distance"},
+                style=_SEA_LINK_STYLE,
+                class_name=css,
+                highlight=False,
+                legend=[(legend, _SEA_LINK_STYLE)],
+                legend_section="Continuité",
+            )
     for geom, text in zip(lines.geometry, lines["distance"]):
         mid = geom.interpolate(0.5, normalized=True)
         folium.Marker(

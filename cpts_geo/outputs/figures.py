@@ -24,7 +24,13 @@ from cpts_geo.checks.territory import size_class_text
 from cpts_geo.inputs.stages import LEVEL_LABELS, LEVELS, NOT_GIVEN, STAGE_LABELS
 from cpts_geo.maps.layers import CoverageLayers, build_coverage_layers
 from cpts_geo.maps.styles import DETAIL, FINDING_STYLES, OVERLAP_STYLE, SHARED_STYLE, STAGE_COLORS
-from cpts_geo.maps.territory import WHITE_NEIGHBOUR_LABEL, TerritoryMapLayers, report_layers, sea_link_lines
+from cpts_geo.maps.territory import (
+    LINK_LABELS,
+    WHITE_NEIGHBOUR_LABEL,
+    TerritoryMapLayers,
+    report_layers,
+    sea_link_lines,
+)
 from cpts_geo.reference.geometry import zone_epsg
 from cpts_geo.reference.units import METRO_EPSG, Reference
 from cpts_geo.steering.coverage import NOTE_MULTI, Coverage, as_coverage
@@ -308,7 +314,7 @@ def _draw_detached(ax, ref: Reference, layers: TerritoryMapLayers, epsg: int) ->
 
 
 def _draw_sea_links(ax, ref: Reference, layers: TerritoryMapLayers, epsg: int, halo) -> list:
-    """The sea links (dashed lines), each with its length at its middle."""
+    """The sea links and water crossings (dashed lines), each with its length at its middle."""
     from matplotlib.lines import Line2D
 
     lines = sea_link_lines(ref, layers.sea_links)
@@ -331,7 +337,11 @@ def _draw_sea_links(ax, ref: Reference, layers: TerritoryMapLayers, epsg: int, h
             path_effects=halo,
             clip_on=True,
         )
-    return [Line2D([], [], label="Liaison maritime", **style)]
+    return [
+        Line2D([], [], label=LINK_LABELS[kind][1], **style)
+        for kind in LINK_LABELS
+        if (lines["kind"] == kind).any()
+    ]
 
 
 def _name_communes(ax, ref: Reference, layers: TerritoryMapLayers, epsg: int, labels: int, halo) -> None:

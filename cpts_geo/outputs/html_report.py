@@ -17,8 +17,8 @@ from cpts_geo.checks.report import (
     cpts_label,
     detail_lines,
     population_cell,
+    reading_rows,
     units_text,
-    warning_text,
 )
 from cpts_geo.checks.territory import size_class_text
 
@@ -112,6 +112,29 @@ def _join_wrapped(lines: list[str]) -> list[str]:
     return out
 
 
+def _reading_section(report: Report) -> str:
+    """« Lecture de la liste »: every correction made while reading the file, with what was
+    retained and its effect on the population (:func:`cpts_geo.checks.report.reading_rows`)."""
+    rows = reading_rows(report)
+    if not rows:
+        return (
+            '<h2 id="lecture">Lecture de la liste</h2><p>Aucune correction : chaque ligne du fichier '
+            "désignait une commune du COG.</p>"
+        )
+    body = "".join(
+        f"<tr><td>{_e('' if r['line'] is None else r['line'])}</td><td>{_e(r['value'])}</td>"
+        f"<td>{_e(r['retained'])}</td><td class=n>{_e(r['effect'])}</td><td>{_e(r['message'])}</td></tr>"
+        for r in rows
+    )
+    return (
+        f'<h2 id="lecture">Lecture de la liste ({fr_int(len(rows))} '
+        f"{'correction' if len(rows) < 2 else 'corrections'})</h2>"
+        '<table class="lecture"><thead><tr><th>Ligne</th><th>Valeur écrite</th><th>Retenu</th>'
+        "<th class=n>Effet sur la population</th><th>Correction</th></tr></thead>"
+        f"<tbody>{body}</tbody></table>"
+    )
+
+
 def _static_map(ref, report: Report, *, existing, name: str) -> str:
     """The printed map: the territory figure of the report (the layers of the interactive map),
     as an ``<img>`` shown in print only ("" when it cannot be drawn)."""
@@ -141,7 +164,7 @@ def _footer(report: Report, provenance, today: str, version: str, v: dict) -> st
             else "aucune population minimale"
         )
     if sea is not None:
-        applied.append(f"liaisons maritimes de {fr_km(sea)}\u00a0km au plus")
+        applied.append(f"liaisons maritimes et traversées par l'eau de {fr_km(sea)}\u00a0km au plus")
     if provenance is not None and provenance.parameters:
         origin = (
             "les valeurs par défaut de l'outil, à comparer au cahier des charges de votre région"
@@ -237,10 +260,7 @@ def report_html(
         f"<td>{_e(r.message)}</td></tr>"
         for r in report.rules
     )
-    warnings = ""
-    if report.input_warnings:
-        items = "".join(f"<li>{_e(warning_text(w))}</li>" for w in report.input_warnings)
-        warnings = f"<h2>Corrections faites à la lecture du fichier</h2><ul>{items}</ul>"
+    warnings = _reading_section(report)
     head = f"{_e(cpts_label(report.cpts_id))} — " if report.cpts_id else ""
     run = provenance.run_date if provenance is not None else dt.datetime.now()
     today = run.strftime("%d/%m/%Y")

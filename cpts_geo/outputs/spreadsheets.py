@@ -15,8 +15,9 @@ from typing import Any
 
 import pandas as pd
 
+from cpts_geo._text import fr_plural
 from cpts_geo._version import __version__
-from cpts_geo.checks.report import RULE_LABELS, STATUS_LABELS
+from cpts_geo.checks.report import RULE_LABELS, STATUS_LABELS, reading_rows
 from cpts_geo.inputs.stages import NOT_GIVEN
 from cpts_geo.outputs.xlsx import Column, Sheet, file_rows, parameter_row, run_row
 
@@ -98,6 +99,27 @@ _EPCI_COLUMNS = [
 ]
 
 
+_READING_COLUMNS = [
+    Column("line", "Ligne", "int"),
+    Column("value", "Valeur écrite", width=30),
+    Column("retained", "Retenu", width=30),
+    Column("effect", "Effet sur la population", width=22),
+    Column("message", "Correction", width=60),
+]
+
+
+def _reading_sheet(report) -> Sheet:
+    """« Lecture de la liste »: every correction made while reading the file."""
+    rows = reading_rows(report)
+    frame = pd.DataFrame(rows, columns=[c.key for c in _READING_COLUMNS])
+    title = (
+        f"Lecture de la liste : {fr_plural(len(rows), 'correction')}"
+        if rows
+        else "Lecture de la liste : aucune correction, chaque ligne désignait une commune du COG"
+    )
+    return Sheet("Lecture de la liste", frame, _READING_COLUMNS, title=title)
+
+
 def _summary_frame(report) -> pd.DataFrame:
     t = report.territory
     statuses = [r.status for r in report.rules]
@@ -134,7 +156,8 @@ def _units_frame(ref, report) -> pd.DataFrame:
 
 
 def report_workbook(ref, report) -> list[Sheet]:
-    """Sheets of ``cpts-geo check -o x.xlsx``: Synthèse, Règles, Communes, EPCI."""
+    """Sheets of ``cpts-geo check -o x.xlsx``: Synthèse, Règles, Communes, EPCI, Lecture de la
+    liste."""
     rules = pd.DataFrame(
         {
             "regle": [RULE_LABELS.get(r.id, r.id) for r in report.rules],
@@ -160,6 +183,7 @@ def report_workbook(ref, report) -> list[Sheet]:
         Sheet("Règles", rules, _RULE_COLUMNS),
         Sheet("Communes", _units_frame(ref, report), _UNIT_COLUMNS),
         Sheet("EPCI", epcis, _EPCI_COLUMNS),
+        _reading_sheet(report),
     ]
     if getattr(report, "zones", None) is not None:
         sheets.append(_report_zone_sheet([(None, report)]))

@@ -27,6 +27,8 @@ __getattr__, __dir__, __all__ = attach(
         "zone_epsg": "geometry",
         "ADJACENCY_TOLERANCE_M": "adjacency",
         "compute_adjacency": "adjacency",
+        "WATER_CROSSING_MAX_KM": "water",
+        "compute_water_crossings": "water",
     },
 )
 
@@ -48,3 +50,5 @@ if TYPE_CHECKING:
     from cpts_geo.reference.units import reference_summary as reference_summary
     from cpts_geo.reference.units import reference_summary_text as reference_summary_text
     from cpts_geo.reference.units import sea_links as sea_links
+    from cpts_geo.reference.water import WATER_CROSSING_MAX_KM as WATER_CROSSING_MAX_KM
+    from cpts_geo.reference.water import compute_water_crossings as compute_water_crossings

@@ -23,7 +23,11 @@ __all__ = [
     "FOLDED_COLUMNS",
     "FOLDED_NAMES_FILE",
     "FOLDING_VERSION",
+    "LOCALITIES_FILE",
+    "LOCALITY_COLUMNS",
+    "LOCALITY_TYPES",
     "Former",
+    "Locality",
     "NameIndex",
     "build_index",
     "epci_key",
@@ -160,6 +164,32 @@ class Former:
     commune: str
     type: str
     depuis: int | None
+
+
+#: The file of a reference folder naming localities that are no commune (« Carnon », a part
+#: of Mauguio), each with its commune: see :attr:`NameIndex.localities`.
+LOCALITIES_FILE = "localites.csv"
+
+#: Its columns: the locality's name, the INSEE code of its commune, its postal code, and where
+#: it comes from.
+LOCALITY_COLUMNS = ("nom", "commune", "code_postal", "source", "type")
+
+#: Kinds of localities: a place within the commune (« Carnon », in Mauguio), or the commune's own
+#: name as the post writes it (« Fleury d'Aude » for Fleury, « Talmont » for Talmont-sur-Gironde).
+LOCALITY_TYPES = ("partie", "graphie")
+
+
+@dataclass(frozen=True)
+class Locality:
+    """A place name that is not a commune's: a part of one commune (``type`` ``partie``:
+    « Carnon » in Mauguio), or the commune's name as the post writes it (``graphie``). Postal
+    « ligne 5 » and libellés d'acheminement."""
+
+    nom: str
+    commune: str
+    code_postal: str
+    source: str
+    type: str = "partie"
 
 
 def _arrondissement_aliases(key: str) -> list[str]:
@@ -464,6 +494,25 @@ class NameIndex:
     def former_of(self) -> dict[str, tuple[Former, ...]]:
         """Current commune -> its former communes."""
         return self._former[1]
+
+    @cached_property
+    def localities(self) -> dict[str, tuple[Locality, ...]]:
+        """Folded name -> localities of that name (parts of communes, see :class:`Locality`)
+        whose commune is in the reference; read only when a name is neither a commune's nor a
+        former commune's."""
+        out: dict[str, list[Locality]] = {}
+        t = _optional_table(self._ref, "localities", "localities")
+        if t is None or not len(t):
+            return {}
+        t = t[positions_in(self._communes.index, t["commune"]) >= 0]
+        if "type" not in t.columns:  # a reference built before the column: places only
+            t = t.assign(type="partie")
+        rows = zip(*(t[c].astype(str).tolist() for c in LOCALITY_COLUMNS))
+        for nom, commune, cp, source, kind in rows:
+            loc = Locality(nom, commune, cp, source, kind)
+            for key in {normalize_name(nom), normalize_name(without_remark(nom))} - {""}:
+                out.setdefault(key, []).append(loc)
+        return {k: tuple(v) for k, v in out.items()}
 
     @cached_property
     @_gc_paused()

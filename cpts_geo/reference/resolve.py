@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cpts_geo._errors import AmbiguousNameError, InputError, UnknownCommuneError
-from cpts_geo.reference.names import Former, NameIndex, epci_key, normalize_name, without_remark
+from cpts_geo.reference.names import Former, Locality, NameIndex, epci_key, normalize_name, without_remark
 
 __all__ = [
     "AUTO_SCORE",
@@ -86,6 +86,10 @@ class _Row:
     matched: dict = field(default_factory=dict)  # typo candidates: commune -> Former matched, or None
     keys: dict = field(default_factory=dict)  # typo candidates: commune -> folded name matched
     formers: dict = field(default_factory=dict)  # a former name's candidates: commune -> Former
+    localities: dict = field(default_factory=dict)  # a locality's candidates: commune -> Locality
+    # What the row names that is only a part of the commune retained (a locality, a former
+    # commune, an old code): its population effect is said once the list is resolved.
+    part: Former | Locality | None = None
 
 
 def _clean(value) -> str:
@@ -127,6 +131,14 @@ class _Resolver:
                 None,
                 {"message": f"SIREN '{v}' : aucun EPCI de ce numéro au COG {self.cog}", "kind": "unknown"},
             )
+        spaced = re.fullmatch(r"(\d{1,2})[ \u00a0\u202f\u2009](\d{3})", up)
+        if spaced:  # « 49 007 »: a code written as a number with a thousands separator
+            joined = spaced.group(1) + spaced.group(2)
+            got = self.code(joined)
+            if got is None or got[2] is not None:
+                return got
+            note = f"code écrit avec un séparateur de milliers : « {v} » lu {joined}"
+            return got[0], " ; ".join(x for x in (note, got[1]) if x), None
         if re.fullmatch(r"\d{4}", up):
             code, fix = "0" + up, f"code complété par un zéro initial : {v} → 0{up}"
         elif re.fullmatch(r"\d[0-9AB]\d{3}", up):
@@ -240,6 +252,11 @@ class _Resolver:
     def _take(self, row: _Row, code: str) -> None:
         """Resolve the row to a commune (or arrondissement) code: its units."""
         row.units, row.pending = self.ix.units_of.get(code, [code]), None
+        loc = row.localities.get(code)
+        if loc is not None and loc.type != "partie":  # the commune's own name, as the post writes it
+            row.notes.append(f"« {row.text} » : nom de {_label(self.ix, code)} tel que l'écrit La Poste")
+            loc = None
+        row.part = loc or row.formers.get(code) or row.part
         note = _replaced_note(self.ix, code, row.units)
         if note:
             row.notes.append(note)
@@ -295,6 +312,8 @@ class _Resolver:
                 row.units, warn, _ = self._epci(sirens[0], why="")
                 row.notes.append(warn)
                 return
+        if not unfiltered and self._locality(row, name):
+            return
         if unfiltered:  # the name exists, not in the département / postal code given
             where = (
                 " ("
@@ -317,6 +336,44 @@ class _Resolver:
             return
         row.pending = "typo"
         row.scores = self.similar(normalize_name(without_remark(name)), row)
+        row.candidates = list(row.scores)
+
+    def _locality(self, row: _Row, name: str) -> bool:
+        """A name that is a locality, a part of a commune (« Carnon », in Mauguio): its commune,
+        or a homonym pending between the communes having a locality of that name. False when
+        the name is no locality (of the row's département and postal code)."""
+        ix = self.ix
+        found = ix.localities.get(normalize_name(name)) or ix.localities.get(
+            normalize_name(without_remark(name)), ()
+        )
+        if not found:
+            return False
+        by_commune = {loc.commune: loc for loc in found}
+        cands = [
+            c
+            for c in sorted(by_commune)
+            if self._possible(row, c) or (row.postal and row.postal == by_commune[c].code_postal)
+        ]
+        if row.dep:
+            cands = [c for c in cands if ix.departement.get(c) == row.dep]
+        if not cands:
+            return False
+        row.localities = {c: by_commune[c] for c in cands}
+        if len(cands) == 1 and (row.dep or row.postal):
+            self._take(row, cands[0])
+        else:  # decided by the list's context: « Talmont » near Talmont-Saint-Hilaire is no Talmont-sur-Gironde
+            row.pending, row.candidates = "locality", cands
+        return True
+
+    def undecided_locality(self, row: _Row, context: bool) -> None:
+        """A place name that the list's context did not decide: its commune when it is the only
+        one and the list gives no context (a list of one name), else read as a typo (the
+        commune meant may be another one of a close name, nearer the list)."""
+        if len(row.candidates) == 1 and not context:
+            self._take(row, row.candidates[0])
+            return
+        row.pending = "typo"
+        row.scores = self.similar(normalize_name(without_remark(row.text)), row)
         row.candidates = list(row.scores)
 
     def similar(self, key: str, row: _Row) -> dict[str, float]:
@@ -378,6 +435,14 @@ class _Resolver:
                 row.units = units
                 row.notes += [warn] if warn else []
                 return
+            locality = next(
+                (loc for loc in ix.localities.get(normalize_name(name), ()) if loc.commune in communes), None
+            )
+            if not cands and locality is not None:  # « 34154 ; Carnon »: a part of the commune
+                row.units, row.text = units, name
+                row.part = locality if locality.type == "partie" else None
+                row.notes += [warn] if warn else []
+                return
             if not cands and v.upper().zfill(5) in ix.old_codes:
                 # An old code with a name the reference does not know: the name of the
                 # commune the code designated (absorbed before the former communes' source).
@@ -430,7 +495,7 @@ class _Resolver:
     def decide(self, row: _Row, deps: set, units: set, near: set) -> bool:
         """Decide a homonym with the list's context (adjacent units, else départements); True if decided."""
         ix = self.ix
-        if row.pending == "homonym":
+        if row.pending in ("homonym", "locality"):
             # Adjacency first: a homonym across a border (the list's other départements may
             # hold another commune of that name) is the one that touches the list.
             adjacent = [
@@ -444,7 +509,14 @@ class _Resolver:
             else:
                 return False
             others = [c for c in row.candidates if c != chosen]
-            if chosen in row.formers:
+            if chosen in row.localities:
+                if others:
+                    row.notes.append(
+                        f"nom de lieu '{row.text}' de {len(row.candidates)} communes : celle de "
+                        f"{_label(ix, chosen)}, département {ix.departement[chosen]}, retenue, {why} ; "
+                        f"autres : {_listing(ix, others)}"
+                    )
+            elif chosen in row.formers:
                 row.notes.append(self._former_note(row.formers[chosen]))
                 row.notes.append(
                     f"nom porté par {len(row.candidates)} anciennes communes : celle de {_label(ix, chosen)}, "
@@ -504,6 +576,7 @@ class _Resolver:
             f = row.matched.get(c)
             if isinstance(f, Former):  # the close name was a former name of the commune
                 row.notes.append(self._former_note(f))
+                row.part = f
             self._take(row, c)
             return
         ranked = sorted(row.scores, key=lambda c: (ix.departement.get(c) not in scope, -row.scores[c], c))
@@ -629,8 +702,8 @@ def resolve(
     >>> ref = load_reference()
     >>> resolve(ref, ["Valence", "Bourg-lès-Valence", "Montreuil-Belay", "Saumur"]).codes
     ['26362', '26058', '49215', '49328']
-    >>> resolve(ref, ["Pierrefitte-sur-Seine"]).warnings[0]["message"]
-    'ancienne commune Pierrefitte-sur-Seine (93059), rattachée à Saint-Denis (93066)'
+    >>> print(resolve(ref, ["Pierrefitte-sur-Seine", "Stains"]).warnings[0]["message"].replace("\xa0", " "))
+    ancienne commune Pierrefitte-sur-Seine (93059), rattachée à Saint-Denis (93066) ; toute la commune est retenue, pas seulement l'ancienne commune Pierrefitte-sur-Seine : +149 077 hab., 78 % de la population du territoire
     >>> resolve(ref, ["44109"], names=["Nantes"]).codes
     ['44109']
     """
@@ -680,6 +753,8 @@ def resolve(
             else:
                 row.units = units
                 row.notes += [warn] if warn else []
+                if warn and "ancien code" in warn:
+                    row.part = _old_code_part(ix, v)
             continue
         m = _DEP_SUFFIX.match(v)  # « Saint-Denis (93) »
         if m and not row.dep and ref.departement_code(m.group("dep")) in ref.departements.index:
@@ -698,7 +773,7 @@ def resolve(
         units = {u for row in done for u in (row.units or [])}
         ctx_deps = _departements_of(ref, ix, units)
         near = ref.neighbours_of_codes(units)
-        pending = [row for row in rows if row.pending == "homonym"]
+        pending = [row for row in rows if row.pending in ("homonym", "locality")]
         if not pending:
             break
         decided = [row for row in pending if r.decide(row, ctx_deps, units, near)]
@@ -715,34 +790,114 @@ def resolve(
             }
             row.pending = None
     for row in rows:
+        if row.pending == "locality":
+            r.undecided_locality(row, bool(units))
+    for row in rows:
         if row.pending == "typo":
             r.decide_typo(row, ctx_deps, units, near)
+            if row.problem is not None and row.localities:
+                row.problem["message"] += (
+                    f" ; « {row.text} » est aussi un nom de lieu de {_listing(ix, sorted(row.localities))}"
+                )
 
     codes: list[str] = []
     seen: set[str] = set()
     warnings: list[dict] = []
     problems: list[dict] = []
     by_value: list[list[str]] = []
+    if any(row.part is not None and row.units for row in rows):
+        _part_notes(ref, ix, rows)
     for row in rows:
         where = {"index": row.index, "line": row.line, "value": row.value}
         if row.problem:
             problems.append({**where, **row.problem})
             by_value.append([])
             continue
-        if row.notes:
-            warnings.append({**where, "message": " ; ".join(row.notes)})
         got = list(row.units or [])
+        new = [c for c in got if c not in seen]
+        if row.notes:
+            warnings.append({**where, "message": " ; ".join(row.notes), **_effect(ref, ix, got, new)})
+            if row.part is not None:
+                warnings[-1]["part"] = "localité" if isinstance(row.part, Locality) else "ancienne commune"
         by_value.append(got)
         dup = [c for c in got if c in seen]
         if dup and len(dup) == len(got):
-            warnings.append({**where, "message": f"doublon ignoré : {', '.join(dup)} déjà cité"})
-        for c in got:
-            if c not in seen:
-                seen.add(c)
-                codes.append(c)
+            warnings.append(
+                {
+                    **where,
+                    "message": f"doublon ignoré : {', '.join(dup)} déjà cité",
+                    **_effect(ref, ix, got, []),
+                }
+            )
+        for c in new:
+            seen.add(c)
+            codes.append(c)
     if problems:
         raise resolution_error(_safe_values(problems), source)
     return Resolution(codes=codes, warnings=_safe_values(warnings), by_value=by_value)
+
+
+def _population(ref, units) -> int:
+    a = ref.arrays
+    return int(sum(int(a.pop[a.pos[u]]) for u in units if u in a.pos))
+
+
+def _effect(ref, ix: NameIndex, units: list[str], new: list[str]) -> dict:
+    """What a corrected row gave the territory: ``retained`` (the communes, as people read
+    them) and ``population`` (the inhabitants it added: those of its units not brought by an
+    earlier row)."""
+    from cpts_geo._text import listing
+
+    communes = list(dict.fromkeys(ix.commune_of.get(u, u) for u in units))
+    return {
+        "retained": listing([_label(ix, c) for c in communes[:3]], total=len(communes)),
+        "population": _population(ref, new),
+    }
+
+
+def _old_code_part(ix: NameIndex, value: str) -> Former | None:
+    """The former commune an old code designates (a commune déléguée's code brings its whole
+    commune nouvelle)."""
+    v = value.strip().upper()
+    code = "0" + v if re.fullmatch(r"\d{4}", v) else v
+    new = ix.old_codes.get(code)
+    if new is None:
+        return None
+    known = next((f for f in ix.former_of.get(new, ()) if f.code == code), None)
+    return known or Former(code, f"de code {code}", new, "ancienne", None)
+
+
+def _part_notes(ref, ix: NameIndex, rows: list[_Row]) -> None:
+    """The population effect of each row naming a part of a commune (a locality, a former
+    commune, an old code), added to its notes: the whole commune is counted."""
+    from cpts_geo._text import fr_int, fr_share
+
+    first: dict[str, _Row] = {}  # unit -> the first row that brings it
+    for row in rows:
+        for u in row.units or []:
+            first.setdefault(u, row)
+    total = _population(ref, first)
+    for row in rows:
+        part = row.part
+        if part is None or not row.units:
+            continue
+        commune = part.commune
+        label = _label(ix, commune)
+        other = next((first[u] for u in row.units if first[u] is not row), None)
+        if isinstance(part, Locality):
+            what = f"« {row.text or row.value} » est une partie de la commune {label}, pas une commune"
+            whole = "toute la commune est retenue"
+        else:
+            what = None
+            whole = f"toute la commune est retenue, pas seulement l'ancienne commune {part.nom}"
+        if other is not None:
+            where = f"ligne {other.line}" if other.line is not None else f"valeur n°{other.index + 1}"
+            effect = f"{whole} ; elle est déjà citée ({where}) : sans effet sur la population"
+        else:
+            pop = _population(ref, row.units)
+            share = f", {fr_share(pop / total, 0)} de la population du territoire" if total else ""
+            effect = f"{whole} : +{fr_int(pop)}\u00a0hab.{share}"
+        row.notes.append(f"{what} ; {effect}" if what else effect)
 
 
 #: The longest value read as a code or a name (the longest commune name has 45 characters).

@@ -37,10 +37,16 @@ from cpts_geo.reference.names import (
     FOLDED_COLUMNS,
     FOLDED_NAMES_FILE,
     FOLDING_VERSION,
+    LOCALITIES_FILE,
     normalize_name,
     positions_in,
 )
 from cpts_geo.reference.resolve import Resolution
+from cpts_geo.reference.water import (
+    WATER_CROSSING_COLUMNS,
+    WATER_CROSSING_MAX_KM,
+    empty_water_crossings,
+)
 
 if TYPE_CHECKING:  # geopandas, shapely and scipy load when geometry or a sparse matrix is asked for
     import geopandas as gpd
@@ -91,6 +97,8 @@ UNIT_COLUMNS = (
 COMMUNE_KEY_COLUMNS = ("nom", "departement", "anciens_codes", "unites")
 #: The columns of ``adjacency.parquet``.
 ADJACENCY_COLUMNS = ("a", "b", "shared_m")
+#: The build's table of water crossings (:mod:`cpts_geo.reference.water`).
+WATER_CROSSINGS_FILE = "traversees_eau.parquet"
 
 
 def epsg_for_departement(code: str) -> int:
@@ -679,18 +687,20 @@ class Reference:
         return self._sea_link_cache[key]
 
     def graph_with_sea_links(self, max_km: float = 30.0, *, departements=None) -> sp.csr_matrix:
-        """Land adjacency plus sea links (``max_km``; of ``departements`` only, when given),
-        symmetric CSR in units order (cached)."""
+        """Land adjacency plus the sea links and the water crossings of at most ``max_km`` (of
+        ``departements`` only, when given): the links the rules, ``suggest`` and the maps
+        share. Symmetric CSR in units order (cached)."""
         import scipy.sparse as sp
 
         zone = _zone_key(departements)
         key = ("graph", float(max_km), zone)
         if key not in self._sea_link_cache:
             links = self.sea_links(max_km, departements=zone)
+            water = self.water_crossings(max_km, departements=zone)
             g = self.graph.astype(np.int8)
-            if len(links):
-                i = self.position.reindex(links["a"]).to_numpy()
-                j = self.position.reindex(links["b"]).to_numpy()
+            if len(links) or len(water):
+                i = self.position.reindex(np.r_[links["a"], water["a"]]).to_numpy()
+                j = self.position.reindex(np.r_[links["b"], water["b"]]).to_numpy()
                 n = g.shape[0]
                 extra = sp.coo_matrix(
                     (np.ones(2 * len(i), dtype=np.int8), (np.r_[i, j], np.r_[j, i])), shape=(n, n)
@@ -699,6 +709,174 @@ class Reference:
                 g.data[:] = 1
             g.sort_indices()
             self._sea_link_cache[key] = g
+        return self._sea_link_cache[key]
+
+    # ---- water crossings -------------------------------------------------------------------
+    @cached_property
+    def _water_table(self) -> pd.DataFrame:
+        """Every water crossing of the reference: the build's table
+        (``traversees_eau.parquet``), else computed once from the boundaries; shortest first,
+        with the positions of its units (``pa``, ``pb``)."""
+        if "water_crossings" in self._extra:
+            table = self.table("water_crossings")
+        elif not hasattr(self._unit_store.frame(), "geometry"):
+            table = empty_water_crossings()
+        else:
+            from cpts_geo.reference.water import compute_water_crossings
+
+            log.info("traversées par l'eau absentes du référentiel : calculées depuis les contours")
+            table = compute_water_crossings(self._unit_store.frame(), self._adjacency)
+        pa = positions_in(self._table.index, table["a"])
+        pb = positions_in(self._table.index, table["b"])
+        known = (pa >= 0) & (pb >= 0)
+        table = table[known].assign(pa=pa[known], pb=pb[known])
+        order = np.lexsort((table["pb"].to_numpy(), table["pa"].to_numpy(), table["distance_km"].to_numpy()))
+        return table.iloc[order].reset_index(drop=True)
+
+    @property
+    def water_crossing_max_km(self) -> float:
+        """The longest water crossing the reference holds (the build's limit)."""
+        info = self.metadata.get("water_crossings") or {}
+        return float(info.get("max_km", WATER_CROSSING_MAX_KM))
+
+    def water_crossings(self, max_km: float = 30.0, *, departements=None) -> pd.DataFrame:
+        """Water crossings of at most ``max_km``: pairs of units of one land mass that are not
+        land neighbours and face each other across water (an estuary, a rade, a bay).
+
+        The shortest segment between the two units, in the zone's projected CRS, crosses the
+        land of no other unit (over more than 20 m), nor a land border of France
+        (:mod:`cpts_geo.reference.water`). Precomputed by the build
+        (``data/traversees_eau.parquet``, up to :attr:`water_crossing_max_km`); the
+        ``contiguity`` and ``enclaves`` rules, ``suggest`` and the maps use these links, with
+        ``max_km`` = ``sea_link_km``.
+
+        Parameters
+        ----------
+        max_km
+            Longest crossing returned.
+        departements
+            Département codes: only the crossings between two units of those départements.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per pair, shortest first: ``a``, ``b`` (unit codes, ``a < b``), ``a_nom``,
+            ``b_nom``, ``distance_km`` (length of the segment), ``epsg`` (the zone's projected
+            CRS) and the segment's ends in it (``ax``, ``ay`` on ``a``; ``bx``, ``by`` on ``b``;
+            metres). :meth:`water_crossing_lines` gives the segments as lines.
+
+        Examples
+        --------
+        >>> ref = load_reference()
+        >>> w = ref.water_crossings(2.0, departements="29")
+        >>> w.loc[(w["a"] == "29189") | (w["b"] == "29189"), ["a_nom", "b_nom", "distance_km"]]
+                         a_nom               b_nom  distance_km
+        20            Guipavas  Plougastel-Daoulas        0.443
+        24  Plougastel-Daoulas   Le Relecq-Kerhuon        0.546
+        42               Brest  Plougastel-Daoulas        1.866
+        """
+        t = self._water_table
+        keep = t["distance_km"].to_numpy() <= float(max_km)
+        zone = _zone_key(departements)
+        if zone is not None:
+            a = self.arrays
+            ok = np.isin(a.dep_codes, zone)[np.maximum(a.dep, 0)] & (a.dep >= 0)
+            keep &= ok[t["pa"].to_numpy()] & ok[t["pb"].to_numpy()]
+        out = t[keep].drop(columns=["pa", "pb"]).reset_index(drop=True)
+        names = self._table["nom"]
+        out.insert(2, "a_nom", names.reindex(out["a"]).to_numpy())
+        out.insert(3, "b_nom", names.reindex(out["b"]).to_numpy())
+        return out
+
+    def links(self, max_km: float = 30.0, *, departements=None) -> pd.DataFrame:
+        """Every link :meth:`graph_with_sea_links` adds to the land graph: the sea links between
+        land masses (:meth:`sea_links`, ``kind`` ``"mer"``) and the water crossings within one
+        (:meth:`water_crossings`, ``kind`` ``"eau"``), of at most ``max_km``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``a``, ``b`` (unit codes, ``a < b``), ``distance_km``, ``kind``; sea links first,
+            each kind sorted by ``a``, ``b``.
+
+        Examples
+        --------
+        >>> ref = load_reference()
+        >>> links = ref.links(30.0, departements="29")
+        >>> links.groupby("kind").size().to_dict()
+        {'eau': 117, 'mer': 5}
+        """
+        sea = self.sea_links(max_km, departements=departements)[["a", "b", "distance_km"]]
+        water = self.water_crossings(max_km, departements=departements)[["a", "b", "distance_km"]]
+        return pd.concat(
+            [
+                sea.sort_values(["a", "b"]).assign(kind="mer"),
+                water.sort_values(["a", "b"]).assign(kind="eau"),
+            ],
+            ignore_index=True,
+        )
+
+    def water_crossing_lines(self, max_km: float = 30.0, *, departements=None) -> gpd.GeoDataFrame:
+        """:meth:`water_crossings` with their segments as lines (EPSG:4326, for a map)."""
+        import geopandas as gpd
+        import shapely
+
+        t = self.water_crossings(max_km, departements=departements)
+        lines = np.empty(len(t), dtype=object)
+        for epsg in np.unique(t["epsg"]).tolist():
+            sel = np.flatnonzero(t["epsg"].to_numpy() == epsg)
+            ends = t[["ax", "ay", "bx", "by"]].to_numpy()[sel].reshape(-1, 2, 2)
+            lines[sel] = gpd.GeoSeries(shapely.linestrings(ends), crs=int(epsg)).to_crs(4326).to_numpy()
+        return gpd.GeoDataFrame(t.drop(columns=["ax", "ay", "bx", "by"]), geometry=list(lines), crs=4326)
+
+    @cached_property
+    def _water_csr(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every water crossing as a symmetric CSR over unit positions: ``indptr``, ``indices``
+        and the length (km) of each entry."""
+        t = self._water_table
+        n = len(self._table)
+        i, j = t["pa"].to_numpy(dtype=np.int64), t["pb"].to_numpy(dtype=np.int64)
+        d = t["distance_km"].to_numpy(dtype=float)
+        rows, cols, dist = np.r_[i, j], np.r_[j, i], np.r_[d, d]
+        order = np.lexsort((cols, rows))
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+        return indptr, cols[order], dist[order]
+
+    def water_neighbours(
+        self, positions: np.ndarray, max_km: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The water crossings of at most ``max_km`` from the given units (positions): the
+        unit each starts from, the unit across the water, and the length (km)."""
+        indptr, indices, dist = self._water_csr
+        positions = np.asarray(positions, dtype=np.int64)
+        counts = indptr[positions + 1] - indptr[positions]
+        start = np.repeat(indptr[positions] - np.r_[0, np.cumsum(counts)[:-1]], counts)
+        entries = start + np.arange(int(counts.sum()))
+        frm = np.repeat(positions, counts)
+        keep = dist[entries] <= float(max_km)
+        return frm[keep], indices[entries][keep], dist[entries][keep]
+
+    def arrays_with_water(self, max_km: float = 30.0) -> ReferenceArrays:
+        """:attr:`arrays` whose graph (``indptr``, ``indices``) also joins the units across
+        the water crossings of at most ``max_km`` (the land masses stay those of the land
+        graph): what the ``enclaves`` rule walks (cached per distance)."""
+        import dataclasses
+
+        key = ("arrays", float(max_km))
+        if key not in self._sea_link_cache:
+            a = self.arrays
+            frm, to, _ = self.water_neighbours(np.arange(a.n), max_km)
+            if not len(frm):
+                self._sea_link_cache[key] = a
+            else:
+                n = a.n
+                pairs = np.r_[a.edge_rows.astype(np.int64) * n + a.indices, frm * n + to]
+                pairs = np.unique(pairs)
+                rows, cols = np.divmod(pairs, n)
+                indptr = np.zeros(n + 1, dtype=np.int64)
+                np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+                self._sea_link_cache[key] = dataclasses.replace(a, indptr=indptr, indices=cols)
         return self._sea_link_cache[key]
 
     # ---- resolving -----------------------------------------------------------------------
@@ -904,8 +1082,14 @@ def load_reference(path: str | Path | None = None) -> Reference:
         optional["postal_codes"] = lambda: read(
             "codes_postaux.csv", lambda p: pd.read_csv(p, dtype=str, keep_default_na=False)
         )
+    if (folder / LOCALITIES_FILE).exists():
+        optional["localities"] = lambda: read(
+            LOCALITIES_FILE, lambda p: pd.read_csv(p, dtype=str, keep_default_na=False)
+        )
     if _has_folded_names(folder, metadata):
         optional["folded_names"] = lambda: _read_folded_names(folder, read)
+    if (folder / WATER_CROSSINGS_FILE).exists():
+        optional["water_crossings"] = lambda: _read_water_crossings(folder, read)
     return Reference(
         geometry=lambda: _read_unit_geometry(folder / "units.parquet", units.index),
         units=units,
@@ -991,6 +1175,18 @@ def _has_folded_names(folder: Path, metadata: dict) -> bool:
         )
         return False
     return True
+
+
+def _read_water_crossings(folder: Path, read) -> pd.DataFrame:
+    """The water crossings of a reference folder (columns :data:`WATER_CROSSING_COLUMNS`)."""
+    table = read(WATER_CROSSINGS_FILE, pd.read_parquet)
+    missing = [c for c in WATER_CROSSING_COLUMNS if c not in table.columns]
+    if missing:
+        raise ReferenceDataError(
+            f"{folder / WATER_CROSSINGS_FILE} : colonne(s) manquante(s) {', '.join(missing)} ; "
+            "reconstruisez le référentiel avec scripts/build_reference.py"
+        )
+    return table
 
 
 def _read_folded_names(folder: Path, read) -> pd.DataFrame:

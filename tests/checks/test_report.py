@@ -339,7 +339,10 @@ def test_reading_warnings_name_a_skipped_line_once(ref, tmp_path):
     assert "  ligne(s) de total ignorée(s) : ligne 4 « 159022 »" in text
     assert text.count("ligne 4") == 1
     page = report_html(ref, report, static_map=False)
-    assert "<li>ligne(s) de total ignorée(s) : ligne 4 « 159022 »</li>" in page
+    assert (
+        "<tr><td>4</td><td>159022</td><td>ligne ignorée</td><td class=n>aucun</td>"
+        "<td>ligne(s) de total ignorée(s) : ligne 4 « 159022 »</td></tr>"
+    ) in page
 
 
 def test_title_of_a_cpts_whose_id_says_cpts(ref):

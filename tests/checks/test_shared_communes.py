@@ -243,9 +243,8 @@ def test_coverage_gpkg_writes_a_declared_share_apart_from_the_overlaps(tmp_path,
             "population": pop(ref, NICE),
         }
     ]
-    assert shared.crs.to_epsg() == 4326 and shared.geometry.iloc[0].contains(
-        ref.units.geometry[NICE].representative_point()
-    )
+    assert shared.crs.to_epsg() == 2154  # Lambert-93: QGIS measures in metres
+    assert shared.to_crs(4326).geometry.iloc[0].contains(ref.units.geometry[NICE].representative_point())
 
 
 def test_map_figure_and_gpkg_draw_the_layers_of_one_builder(tmp_path, ref):
@@ -342,9 +341,11 @@ def test_migration_rewrites_and_logs_every_change(tmp_path, ref):
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0] == ("Ligne", "CPTS", "Valeur du fichier", "Code(s) INSEE", "Commune(s)", "Changement")
     motifs = {r[0]: r[5] for r in rows[1:]}
-    assert motifs[2] == (
-        "ancien code 93059 : commune fusionnée dans Saint-Denis (93066) au COG 2026 ; statut « ACI signé » réécrit aci"
+    assert motifs[2].startswith(
+        "ancien code 93059 : commune fusionnée dans Saint-Denis (93066) au COG 2026 ; toute la commune est "
+        "retenue, pas seulement l'ancienne commune Pierrefitte-sur-Seine : +149\u00a0077\u00a0hab., "
     )
+    assert motifs[2].endswith(" de la population du territoire ; statut « ACI signé » réécrit aci")
     assert motifs[3] == "« Aubervilliers » réécrit en code INSEE ; statut « ACI signé » réécrit aci"
     assert motifs[4].startswith("EPCI CC de l'Ile de Ré (241700459) remplacé par ses 10 communes")
     assert motifs[5].startswith("ancienne commune Lhospitalet (46172), rattachée à Pern-Lhospitalet (46172)")

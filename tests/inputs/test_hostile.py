@@ -99,7 +99,8 @@ def read_both(ref, path) -> None:
 
 @SETTINGS
 @given(
-    data=st.binary(max_size=2000), suffix=st.sampled_from([".csv", ".txt", ".xlsx", ".geojson", ".gpkg", ""])
+    data=st.binary(max_size=2000),
+    suffix=st.sampled_from([".csv", ".txt", ".xlsx", ".ods", ".geojson", ".gpkg", ""]),
 )
 def test_random_bytes(ref, tmp_path, data, suffix):
     path = tmp_path / f"f{suffix}"
@@ -240,3 +241,18 @@ def test_check_territory_odd_options(ref, value):
 
     only_our_errors(lambda: check_territory(ref, ["49007"], min_population=value))
     only_our_errors(lambda: check_territory(ref, ["49007"], sea_link_km=value))
+
+
+@SETTINGS
+@given(
+    header=st.lists(HEADERS, min_size=1, max_size=5), rows=st.lists(st.lists(CELLS, max_size=6), max_size=8)
+)
+def test_random_ods_workbooks(ref, tmp_path, header, rows):
+    """LibreOffice workbooks of odd cells: read, or refused with our error."""
+    import pandas as pd
+
+    path = tmp_path / "f.ods"
+    width = max([len(header), *(len(r) for r in rows)])
+    frame = pd.DataFrame([[*r, *[None] * (width - len(r))] for r in [header, *rows]])
+    frame.to_excel(path, engine="odf", header=False, index=False)
+    read_both(ref, path)

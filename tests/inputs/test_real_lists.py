@@ -92,8 +92,9 @@ def test_pierrefitte_and_lhospitalet(tmp_path, ref):
     path = write(tmp_path / "l.csv", "Commune\nPierrefitte-sur-Seine\nLhospitalet\n")
     p = read_proposal(path, ref)
     assert p.codes == ["93066", "46172"]
-    assert p.warnings[0]["message"] == (
-        "ancienne commune Pierrefitte-sur-Seine (93059), rattachée à Saint-Denis (93066)"
+    assert p.warnings[0]["message"].startswith(
+        "ancienne commune Pierrefitte-sur-Seine (93059), rattachée à Saint-Denis (93066) ; toute la "
+        "commune est retenue, pas seulement l'ancienne commune Pierrefitte-sur-Seine : +149\u00a0077\u00a0hab."
     )
 
 
@@ -370,7 +371,9 @@ def test_xlsx_title_merged_cells_blank_rows_totals_and_notes(tmp_path, ref):
         "ligne(s) de total ignorée(s) : ligne 7 « Sous-total 29863 », ligne 8 « 29863 », ligne 9 « TOTAL "
         "29863 »",
         "ligne(s) de notes ignorée(s) : ligne 11 « Source : INSEE, populations légales 2023 »",
+        "nom du territoire pris dans la ligne de titre : « CPTS du Saumurois »",
     ]
+    assert p.name == "CPTS du Saumurois"
 
 
 def test_xlsx_notes_sheet_first(tmp_path, ref):

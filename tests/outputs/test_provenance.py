@@ -101,7 +101,7 @@ def test_check_html_traceability_and_footer(tmp_path):
     assert f"<li>Outil : cpts-geo {__version__}</li>" in page
     assert "Les seuils et règles appliqués sont ceux du cahier des charges" not in page
     assert (
-        "Seuils appliqués (population minimale 25\u00a0000\u00a0habitants, liaisons maritimes de "
+        "Seuils appliqués (population minimale 25\u00a0000\u00a0habitants, liaisons maritimes et traversées par l&#x27;eau de "
         "30\u00a0km au plus) : les valeurs indiquées dans la section Traçabilité" in page
     )
     assert '<img class="carte-statique"' in page and "@page" in page

@@ -41,7 +41,7 @@ def test_check_xlsx(tmp_path):
     assert f"Écrit : {out}" in res.stderr
     assert "Résultat : ÉCHEC" in res.stdout
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == ["Synthèse", "Règles", "Communes", "EPCI", "Source"]
+    assert wb.sheetnames == ["Synthèse", "Règles", "Communes", "EPCI", "Lecture de la liste", "Source"]
     syn = wb["Synthèse"]
     assert syn["A1"].value == "Vérification du territoire : Projet fictif sur une moitié d'EPCI"
     assert headers(syn, 2)[:5] == [

@@ -342,7 +342,12 @@ def test_resolve_old_code_maps_to_current_commune_with_warning(ref):
             "index": 0,
             "line": 4,
             "value": "01340",
-            "message": "ancien code 01340 : commune fusionnée dans Arboys en Bugey (01015) au COG 2026",
+            "message": "ancien code 01340 : commune fusionnée dans Arboys en Bugey (01015) au COG 2026 ; "
+            "toute la commune est retenue, pas seulement l'ancienne commune Saint-Bois : +710\u00a0hab., "
+            "100\u00a0% de la population du territoire",
+            "retained": "Arboys en Bugey (01015)",
+            "population": 710,
+            "part": "ancienne commune",
         }
     ]
 

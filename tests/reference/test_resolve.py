@@ -102,7 +102,12 @@ def test_pierrefitte_resolves_to_saint_denis(ref):
             "index": 0,
             "line": 2,
             "value": "Pierrefitte-sur-Seine",
-            "message": "ancienne commune Pierrefitte-sur-Seine (93059), rattachée à Saint-Denis (93066)",
+            "message": "ancienne commune Pierrefitte-sur-Seine (93059), rattachée à Saint-Denis (93066) ; "
+            "toute la commune est retenue, pas seulement l'ancienne commune Pierrefitte-sur-Seine : "
+            "+149\u00a0077\u00a0hab., 100\u00a0% de la population du territoire",
+            "retained": "Saint-Denis (93066)",
+            "population": 149077,
+            "part": "ancienne commune",
         }
     ]
     assert ref.resolve(["Lhospitalet"]).codes == ["46172"]  # déléguée bearing its commune's code
@@ -111,8 +116,9 @@ def test_pierrefitte_resolves_to_saint_denis(ref):
 def test_named_absorbed_commune_says_since_when(ref):
     res = ref.resolve(["Moutonneau"])
     assert res.codes == ["16023"]
-    assert res.warnings[0]["message"] == (
-        "ancienne commune Moutonneau (16238), rattachée à Aunac-sur-Charente (16023) depuis 2025"
+    assert res.warnings[0]["message"].startswith(
+        "ancienne commune Moutonneau (16238), rattachée à Aunac-sur-Charente (16023) depuis 2025 ; "
+        "toute la commune est retenue, pas seulement l'ancienne commune Moutonneau : +"
     )
 
 
@@ -573,9 +579,10 @@ def test_former_name_borne_by_several_former_communes_is_decided_by_the_list(ref
 def test_misspelt_former_name(ref):
     res = ref.resolve(["Pierefitte-sur-Seine", "Aubervilliers"])
     assert res.codes == ["93066", "93001"]
-    assert res.warnings[0]["message"].endswith(
-        "ancienne commune Pierrefitte-sur-Seine (93059), rattachée à Saint-Denis (93066)"
-    )
+    assert (
+        "ancienne commune Pierrefitte-sur-Seine (93059), rattachée à Saint-Denis (93066) ; toute la commune "
+        "est retenue, pas seulement l'ancienne commune Pierrefitte-sur-Seine : +149\u00a0077\u00a0hab."
+    ) in res.warnings[0]["message"]
 
 
 MIXED = [

@@ -37,12 +37,19 @@ def grid_reference(nx: int, ny: int, population, *, epci=None, departement=None)
 def full_graph(ref: Reference):
     """The contiguity of the ``contiguity`` rule, built here from the reference's own tables.
 
-    Land adjacency pairs plus sea links (30 km), as a CSR matrix in ``ref.units`` order. Built
-    independently of the solver's graph so that a solver bug in it cannot hide here.
+    Land adjacency pairs plus sea links and water crossings (30 km), as a CSR matrix in
+    ``ref.units`` order. Built independently of the solver's graph so that a solver bug in it
+    cannot hide here.
     """
     import scipy.sparse as sp
 
-    pairs = pd.concat([ref.adjacency[["a", "b"]], sea_links(ref, max_km=30.0)[["a", "b"]]])
+    pairs = pd.concat(
+        [
+            ref.adjacency[["a", "b"]],
+            sea_links(ref, max_km=30.0)[["a", "b"]],
+            ref.water_crossings(30.0)[["a", "b"]],
+        ]
+    )
     i = ref.position.reindex(pairs["a"]).to_numpy()
     j = ref.position.reindex(pairs["b"]).to_numpy()
     n = len(ref.units)
@@ -376,7 +383,7 @@ def test_finistere_islands_are_sea_linked(ref):
     result = suggest_territories(ref, mode="max-count", within="29", geometry=False)
     codes = ref.units.index[ref.units["departement"] == "29"]
     assert_valid(ref, result, codes)
-    assert result.n_territories == 35
+    assert result.n_territories == 36  # 35 before the water crossings joined the rade of Brest, the Aulne…
     a = result.assignment
     links = sea_links(ref)
     islands = {"29155": "Ouessant", "29083": "Île-de-Sein", "29084": "Île-Molène", "29082": "Île-de-Batz"}
