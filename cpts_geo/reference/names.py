@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import re
 import unicodedata
+from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
@@ -214,6 +215,15 @@ def _optional_table(ref, attribute: str, name: str) -> pd.DataFrame | None:
     return table
 
 
+def _position(index: pd.Index, key) -> int:
+    """Position of ``key`` in a unique ``index`` (-1 where absent)."""
+    try:
+        at = index.get_loc(key)
+    except (KeyError, TypeError):
+        return -1
+    return at if isinstance(at, int) else -1
+
+
 def positions_in(index, values) -> np.ndarray:
     """Position of each of ``values`` in ``index`` (-1 where absent), as
     ``pandas.Index.get_indexer`` finds them, with pyarrow's hash lookup (several times faster on
@@ -245,6 +255,54 @@ def _gc_paused():
     finally:
         if enabled:
             gc.enable()
+
+
+_MISSING = object()
+
+
+class _Lookup(Mapping):
+    """A read-only table answered key by key by ``one`` (``get``, ``[]``, ``in``), the whole
+    ``dict`` built by ``full`` only when the table is iterated or once many keys were asked.
+
+    A list of a few names asks a few keys of tables of 35,000 entries: building those dicts
+    took most of a cold ``check`` of such a list. ``one(key)`` returns the value or ``None``;
+    without ``one`` the whole table is built on first use, as before.
+    """
+
+    __slots__ = ("_dict", "_full", "_limit", "_one", "_seen")
+
+    def __init__(self, full, one=None, *, limit: int = 64):
+        self._full, self._one, self._limit = full, one, limit
+        self._dict: dict | None = None
+        self._seen: dict = {}
+
+    def _all(self) -> dict:
+        if self._dict is None:
+            self._dict = self._full()
+        return self._dict
+
+    def get(self, key, default=None):
+        if self._dict is None and self._one is not None and len(self._seen) < self._limit:
+            if key not in self._seen:
+                self._seen[key] = self._one(key)
+            value = self._seen[key]
+            return default if value is None else value
+        return self._all().get(key, default)
+
+    def __getitem__(self, key):
+        value = self.get(key, _MISSING)
+        if value is _MISSING:
+            raise KeyError(key)
+        return value
+
+    def __contains__(self, key) -> bool:
+        return self.get(key, _MISSING) is not _MISSING
+
+    def __iter__(self):
+        return iter(self._all())
+
+    def __len__(self) -> int:
+        return len(self._all())
 
 
 class NameIndex:
@@ -324,17 +382,45 @@ class NameIndex:
 
     # -- codes ---------------------------------------------------------------------------------
     @cached_property
-    @_gc_paused()
-    def units_of(self) -> dict[str, list[str]]:
+    def units_of(self) -> _Lookup:
         """Commune code -> its unit codes (a PLM city's arrondissements; itself otherwise)."""
-        unites = self._communes["unites"].tolist()
-        return dict(zip(self._commune_codes, [str(u).split(";") for u in unites]))
+
+        @_gc_paused()
+        def full() -> dict[str, list[str]]:
+            unites = self._communes["unites"].tolist()
+            return dict(zip(self._commune_codes, [str(u).split(";") for u in unites]))
+
+        def one(code) -> list[str] | None:
+            at = _position(self._communes.index, code)
+            return None if at < 0 else str(self._communes["unites"].iat[at]).split(";")
+
+        return _Lookup(full, one)
 
     @cached_property
-    @_gc_paused()
-    def commune_of(self) -> dict[str, str]:
+    def commune_of(self) -> _Lookup:
         """Unit code -> commune code (an arrondissement's city)."""
-        return {u: c for c, us in self.units_of.items() for u in us}
+
+        @_gc_paused()
+        def full() -> dict[str, str]:
+            return {u: c for c, us in self.units_of.items() for u in us}
+
+        def one(unit) -> str | None:
+            # The commune whose units name it: the unit's own commune column, checked.
+            at = _position(self._units.index, unit)
+            if at < 0:  # every unit a commune names is a unit of the reference
+                return None
+            if "commune" not in self._units.columns:
+                return self.commune_of_full().get(unit)
+            commune = self._units["commune"].iat[at]
+            commune = unit if commune is None or pd.isna(commune) or commune == "" else str(commune)
+            units = self.units_of.get(commune)
+            return commune if units is not None and unit in units else self.commune_of_full().get(unit)
+
+        return _Lookup(full, one)
+
+    def commune_of_full(self) -> dict[str, str]:
+        """:attr:`commune_of` as a whole dict (built once)."""
+        return self.commune_of._all()
 
     @cached_property
     def infra(self) -> frozenset:
@@ -413,24 +499,72 @@ class NameIndex:
         out.update(zip(c.index[differs].tolist(), mine[differs].tolist()))
         return out
 
-    @cached_property
-    @_gc_paused()
-    def departement(self) -> dict[str, str]:
-        """Commune or unit code -> département."""
-        return self._by_code("departement")
+    def _by_code_lookup(self, column: str) -> _Lookup:
+        def one(code):
+            at = _position(self._communes.index, code)  # a commune's value wins over its unit's
+            if at >= 0:
+                return self._communes[column].iat[at]
+            at = _position(self._units.index, code)
+            return None if at < 0 else self._units[column].iat[at]
+
+        return _Lookup(_gc_paused()(lambda: self._by_code(column)), one)
 
     @cached_property
-    @_gc_paused()
-    def nom(self) -> dict[str, str]:
+    def departement(self) -> _Lookup:
+        """Commune or unit code -> département."""
+        return self._by_code_lookup("departement")
+
+    @cached_property
+    def nom(self) -> _Lookup:
         """Commune or unit code -> name."""
-        return self._by_code("nom")
+        return self._by_code_lookup("nom")
 
     # -- names ---------------------------------------------------------------------------------
     @cached_property
-    @_gc_paused()
-    def current(self) -> dict[str, tuple[str, ...]]:
+    def current(self) -> _Lookup:
         """Folded name -> commune and unit codes (communes, arrondissements, units below the
-        commune, each under every form users type)."""
+        commune, each under every form users type). Answered name by name from the communes'
+        folded forms (a whole table is built only for a reference with units below the
+        commune, or when iterated: the typo suggestions)."""
+        infra = bool((self._units["type"].to_numpy() == SUBUNIT_TYPE).any())
+        return _Lookup(self._current_full, None if infra else self._current_one)
+
+    @cached_property
+    def _commune_forms(self) -> tuple[np.ndarray, np.ndarray, dict[str, tuple[str, ...]]]:
+        """Each commune's folded name and folded name without remark (``None`` where the same),
+        as object arrays in the communes' order, and the arrondissements' forms -> codes."""
+        names = self._communes["nom"]
+        folded = self._folded
+        if folded is None:
+            k, b = self._fold_names(names.tolist())
+            keys, bases = np.array(k, dtype=object), np.array(b, dtype=object)
+        else:  # read from the table, without a list of 35,000 names: the few missing folded here
+            at = positions_in(folded[0], names)
+            keys, bases = folded[1][np.maximum(at, 0)], folded[2][np.maximum(at, 0)].copy()
+            bases[bases == ""] = None
+            missing = np.flatnonzero(at < 0)
+            if len(missing):
+                k, b = self._fold_names(names.iloc[missing].tolist())
+                keys = keys.copy()
+                keys[missing], bases[missing] = k, b
+        u = self._units
+        arr = u["type"].to_numpy() == "arrondissement"
+        arrs: dict[str, tuple[str, ...]] = {}
+        for code, key in zip(u.index[arr].tolist(), self._fold_names(u["nom"][arr].tolist())[0]):
+            for form in (key, *_arrondissement_aliases(key)):
+                arrs[form] = (*arrs.get(form, ()), code)
+        return keys, bases, arrs
+
+    def _current_one(self, key: str) -> tuple[str, ...] | None:
+        keys, bases, arrs = self._commune_forms
+        count = (keys == key).astype(np.int64) + (bases == key).astype(np.int64)
+        at = np.flatnonzero(count)
+        codes = self._communes.index.to_numpy(dtype=object)[np.repeat(at, count[at])].tolist()
+        out = (*codes, *arrs.get(key, ()))
+        return out or None
+
+    @_gc_paused()
+    def _current_full(self) -> dict[str, tuple[str, ...]]:
         codes = self._commune_codes
         keys, bases = self._fold_names(self._communes["nom"].tolist())
         current: dict[str, tuple[str, ...]] = {}
@@ -466,34 +600,54 @@ class NameIndex:
         return current
 
     @cached_property
+    def _former_table(self) -> tuple[list[tuple], np.ndarray, np.ndarray]:
+        """The former communes of current communes: their rows (``code``, ``nom``, ``commune``,
+        ``type``, ``depuis``), their folded names and their communes (object arrays)."""
+        fc = _optional_table(self._ref, "former_communes", "anciennes_communes")
+        if fc is None or not len(fc):
+            return [], np.array([], dtype=object), np.array([], dtype=object)
+        fc = fc[positions_in(self._communes.index, fc["commune"]) >= 0]
+        rows = list(zip(*(fc[col].tolist() for col in ("code", "nom", "commune", "type", "depuis"))))
+        keys = self._fold_names([str(n) for n in fc["nom"].tolist()])[0]
+        return rows, np.array(keys, dtype=object), fc["commune"].astype(str).to_numpy(dtype=object)
+
+    @staticmethod
+    def _former_record(row: tuple) -> Former:
+        code, nom, commune, kind, depuis = row
+        since = None if pd.isna(depuis) or depuis == "" else int(float(depuis))
+        return Former(str(code), str(nom), str(commune), str(kind), since)
+
+    def _formers_where(self, mask: np.ndarray) -> tuple[Former, ...] | None:
+        rows = self._former_table[0]
+        found = tuple(self._former_record(rows[i]) for i in np.flatnonzero(mask).tolist())
+        return found or None
+
+    @cached_property
     @_gc_paused()
     def _former(self) -> tuple[dict[str, tuple[Former, ...]], dict[str, tuple[Former, ...]]]:
         former: dict[str, list[Former]] = {}
         former_of: dict[str, list[Former]] = {}
-        fc = _optional_table(self._ref, "former_communes", "anciennes_communes")
-        if fc is not None and len(fc):
-            fc = fc[positions_in(self._communes.index, fc["commune"]) >= 0]
-            rows = zip(*(fc[col].tolist() for col in ("code", "nom", "commune", "type", "depuis")))
-            keys = self._fold_names([str(n) for n in fc["nom"].tolist()])[0]
-            for (code, nom, commune, kind, depuis), key in zip(rows, keys):
-                since = None if pd.isna(depuis) or depuis == "" else int(float(depuis))
-                f = Former(str(code), str(nom), str(commune), str(kind), since)
-                former.setdefault(key, []).append(f)
-                former_of.setdefault(f.commune, []).append(f)
+        rows, keys, _ = self._former_table
+        for row, key in zip(rows, keys.tolist()):
+            f = self._former_record(row)
+            former.setdefault(key, []).append(f)
+            former_of.setdefault(f.commune, []).append(f)
         return (
             {k: tuple(v) for k, v in former.items()},
             {k: tuple(v) for k, v in former_of.items()},
         )
 
-    @property
-    def former(self) -> dict[str, tuple[Former, ...]]:
+    @cached_property
+    def former(self) -> _Lookup:
         """Folded name -> former communes."""
-        return self._former[0]
+        return _Lookup(lambda: self._former[0], lambda key: self._formers_where(self._former_table[1] == key))
 
-    @property
-    def former_of(self) -> dict[str, tuple[Former, ...]]:
+    @cached_property
+    def former_of(self) -> _Lookup:
         """Current commune -> its former communes."""
-        return self._former[1]
+        return _Lookup(
+            lambda: self._former[1], lambda code: self._formers_where(self._former_table[2] == code)
+        )
 
     @cached_property
     def localities(self) -> dict[str, tuple[Locality, ...]]:

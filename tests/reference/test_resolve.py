@@ -636,3 +636,24 @@ def test_random_code_name_postal_rows_raise_only_our_errors(ref, rows, prefer):
     except CptsGeoError:
         return
     assert len(res.by_value) == len(rows)
+
+
+def test_lookups_name_by_name_answer_as_the_whole_tables(ref):
+    """The name index answers a few keys without building its tables of 35,000 entries (a cold
+    ``check`` of a list of names, issue 21): every key answered alone equals the whole table's
+    answer, and so do keys of no entry."""
+    from cpts_geo.reference.names import NameIndex
+
+    lazy, whole = NameIndex(ref), NameIndex(ref)
+    for name in ("units_of", "commune_of", "departement", "nom", "current", "former", "former_of"):
+        alone, table = getattr(lazy, name), dict(getattr(whole, name).items())
+        alone._limit = 10**9  # never switch to the whole table in this test
+        keys = list(table)
+        # every 25th key, and all those of Paris, Lyon, Marseille and their arrondissements
+        sample = keys[::25] + [
+            k for k in keys if k[:2] in ("75", "69", "13") or k.startswith(("paris", "lyon", "mars"))
+        ]
+        assert [k for k in sample if alone.get(k) != table[k]] == [], name
+        for absent in ("zzz", "", "99999"):
+            assert (absent in alone) == (absent in table) and alone.get(absent, "-") == table.get(absent, "-")
+        assert alone._dict is None  # answered key by key
