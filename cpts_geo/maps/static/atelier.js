@@ -9,6 +9,7 @@
  *   checks()       the verdict, shaped like `cpts-geo check --format json`
  *   state()        the URL hash of the selection ("#s=49007,49099")
  *   exportCsv()    the CSV text (code_insee,nom) that `cpts-geo check` reads
+ *   zoneLines()    with --zones: the verdict's « Zones » lines, as `cpts-geo check` writes them
  */
 (function () {
   'use strict';
@@ -25,6 +26,8 @@
   var n = M.n;
   var reg = data.register;
   var params = data.params;
+  // Zone layers (--zones): atelier_zones.js; null without them.
+  var Z = window.AtelierZones ? window.AtelierZones.model(data, T) : null;
 
   var selected = new Uint8Array(n);
   var past = [];
@@ -125,6 +128,7 @@
   else if (bounds.isValid()) map.fitBounds(bounds);
   else map.setView([46.6, 2.4], 6);
   L.control.scale({ imperial: false }).addTo(map);
+  if (Z) Z.draw(map, escapeHtml);
 
   var legend = L.control({ position: 'bottomleft' });
   legend.onAdd = function () {
@@ -151,6 +155,7 @@
     var lines = [escapeHtml(M.nom[p]) + ' (' + M.code[p] + ')', T.frInt(M.pop[p]) + ' hab. (' + data.vintage.population + ')'];
     if (e >= 0) lines.push('EPCI : ' + escapeHtml(data.epci.nom[e]));
     lines.push('Département : ' + escapeHtml(data.deps.nom[M.dep[p]]) + ' (' + depOf(p) + ')');
+    if (Z) Z.tooltip(p).forEach(function (t) { lines.push(escapeHtml(t)); });
     if (reg && unitCpts[p].length) {
       lines.push('CPTS : ' + unitCpts[p].map(function (c) {
         return escapeHtml(reg.names[c] || reg.ids[c]) + ' (' + escapeHtml(STAGE_NAMES[reg.stages[c]] || reg.stages[c]) + ')';
@@ -253,6 +258,17 @@
         d.appendChild(document.createTextNode(r.message));
         v.appendChild(d);
       });
+      if (Z) {
+        var zh = document.createElement('h3');
+        zh.textContent = 'Zones';
+        v.appendChild(zh);
+        Z.lines(Z.figures(P)).forEach(function (ln) {
+          var zp = document.createElement('p');
+          zp.className = 'at-zone-line' + (/^ {4}/.test(ln) ? ' at-zone-units' : '');
+          zp.textContent = ln.trim();
+          v.appendChild(zp);
+        });
+      }
     }
     var ul = $('at-list');
     ul.textContent = '';
@@ -322,6 +338,7 @@
   }
   function verdict() {
     var out = report ? JSON.parse(JSON.stringify(report)) : { status: null, territory: { communes: [], n_communes: 0, population: 0 }, rules: [] };
+    if (Z) out.zones = Z.figures(current());
     out.atelier = { zone: data.area.departements, parametres: params, outil: 'cpts-geo ' + data.tool };
     return out;
   }
@@ -643,6 +660,7 @@
     redo: redo,
     checks: function () { return verdict(); },
     state: state,
-    exportCsv: exportCsv
+    exportCsv: exportCsv,
+    zoneLines: function () { return Z ? Z.lines(Z.figures(current())) : []; }
   };
 })();
