@@ -142,6 +142,12 @@ def atelier_page(
             ref, zone_layers, np.asarray(data["units"]["pos"]), tolerance_m=tol, decimals=dec
         )
     title = f"Atelier CPTS — {label}"
+    # The zone layers' scripts and style only on a page with zone layers (atelier.js does without).
+    zone_scripts, zone_style = "", ""
+    if zone_layers:
+        zone_scripts = f"<script>{asset('zones.js')}</script>\n<script>{asset('atelier_zones.js')}</script>\n"
+        zone_style = f"<style>{asset('atelier_zones.css')}</style>\n"
+
     return (
         "<!DOCTYPE html>\n"
         '<html lang="fr">\n<head>\n<meta charset="utf-8">\n'
@@ -149,12 +155,12 @@ def atelier_page(
         f"<title>{escape_html(safe(title))}</title>\n"
         f"{inline_tags()}\n"
         f"<style>{asset('atelier.css')}</style>\n"
+        f"{zone_style}"
         "</head>\n<body>\n"
         f"{asset('atelier.html')}\n"
         f'<script type="application/json" id="atelier-data">{_script_json(data)}</script>\n'
         f"<script>{asset('atelier_rules.js')}</script>\n"
-        f"<script>{asset('zones.js')}</script>\n"
-        f"<script>{asset('atelier_zones.js')}</script>\n"
+        f"{zone_scripts}"
         f"<script>{asset('atelier.js')}</script>\n"
         "</body>\n</html>\n"
     )
