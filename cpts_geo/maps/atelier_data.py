@@ -10,10 +10,14 @@ without the page's units, each with its unit count, population and first positio
 the page's units they touch. Since a territory never holds a unit beyond the page, a piece of
 the outside always holds an outer node whole, and the sizes the rule compares are exact.
 
-Precomputed links are a list of unit pairs with a kind and a length: today the sea links
-(``"mer"``: every pair of units of the page on different land masses of one zone within
+Precomputed links are a list of unit pairs with a kind, a length and the segment drawn: the sea
+links (``"mer"``: every pair of units of the page on different land masses of one zone within
 ``sea_link_km``, measured in the zone's projected CRS as the contiguity rule measures the
-distance between two parts); other kinds (water crossings) slot in the same list.
+distance between two parts) and the water crossings (``"eau"``: the pairs of units of one land
+mass facing each other across water, :meth:`~cpts_geo.reference.Reference.water_crossings`,
+within ``sea_link_km``). The enclave rule walks the land graph and the water crossings
+(:meth:`~cpts_geo.reference.Reference.arrays_with_water`): so do the outer nodes, pieces of
+that graph, joined to the page's units they touch by land or across water.
 
 Examples
 --------
@@ -33,10 +37,10 @@ from cpts_geo._version import __version__
 from cpts_geo.checks.report import RULE_LABELS, STATUS_LABELS
 from cpts_geo.reference.units import Reference
 
-__all__ = ["PAYLOAD_VERSION", "atelier_payload", "page_units", "unit_pairs_within"]
+__all__ = ["PAYLOAD_VERSION", "atelier_payload", "page_links", "page_units", "unit_pairs_within"]
 
 #: The version of the payload's layout (the page refuses another).
-PAYLOAD_VERSION = 1
+PAYLOAD_VERSION = 2
 
 #: Outer nodes of at most this many units carry their units (code, name, population), so that an
 #: enclave reaching beyond the page is listed unit by unit as the Python rule lists it.
@@ -70,10 +74,14 @@ def page_units(ref: Reference, departements: list[str], extra_codes=()) -> tuple
     return units, in_area[units]
 
 
-def unit_pairs_within(ref: Reference, positions: np.ndarray, max_km: float) -> list[list]:
+def unit_pairs_within(
+    ref: Reference, positions: np.ndarray, max_km: float, *, segments: bool = False
+) -> list[list]:
     """Every pair of units (indices into ``positions``) on different land masses of one zone
     within ``max_km``, with its distance (km, unrounded, zone's projected CRS), as the
-    contiguity rule measures parts: ``[[i, j, "mer", km], ...]``, ``i < j``."""
+    contiguity rule measures parts: ``[[i, j, "mer", km], ...]``, ``i < j``; with
+    ``segments``, each row ends with the shortest segment between the two units (longitude,
+    latitude of its end on ``i``, then on ``j``; 5 decimals)."""
     import shapely
 
     a = ref.arrays
@@ -98,10 +106,69 @@ def unit_pairs_within(ref: Reference, positions: np.ndarray, max_km: float) -> l
         left, right = pairs[:, 0], pairs[:, 1]
         dist = shapely.distance(geoms[left], geoms[right]) / 1000.0
         keep = dist <= max_km
-        for i, j, d in zip(idx[left[keep]].tolist(), idx[right[keep]].tolist(), dist[keep].tolist()):
-            out.append([i, j, "mer", d])
+        left, right, dist = left[keep], right[keep], dist[keep]
+        ends = (
+            _to_lonlat(shapely.get_coordinates(shapely.shortest_line(geoms[left], geoms[right])), int(epsg))
+            if segments and len(left)
+            else None
+        )
+        for k, (i, j, d) in enumerate(zip(idx[left].tolist(), idx[right].tolist(), dist.tolist())):
+            out.append([i, j, "mer", d] + ([] if ends is None else ends[k]))
     out.sort(key=lambda r: (r[0], r[1]))
     return out
+
+
+def _to_lonlat(xy: np.ndarray, epsg: int) -> list[list[float]]:
+    """Pairs of points (rows of ``xy``: the two ends of each segment, in turn) in ``epsg``, as
+    ``[lon_a, lat_a, lon_b, lat_b]`` per segment, 5 decimals."""
+    from pyproj import Transformer
+
+    lon, lat = Transformer.from_crs(epsg, 4326, always_xy=True).transform(xy[:, 0], xy[:, 1])
+    return np.round(np.c_[lon, lat].reshape(-1, 4), 5).tolist()
+
+
+def page_links(ref: Reference, positions: np.ndarray, max_km: float) -> list[list]:
+    """The links of the page's units (``positions``) the contiguity and enclave rules use, of
+    at most ``max_km``: the sea links (:func:`unit_pairs_within`), then the water crossings
+    between two units of the page (``"eau"``, length as the build measured it), each
+    ``[i, j, kind, km, lon_i, lat_i, lon_j, lat_j]`` (``i < j``, indices into ``positions``;
+    the segment drawn on the page), each kind sorted by ``i``, ``j``.
+
+    Examples
+    --------
+    >>> import cpts_geo as cg
+    >>> ref = cg.load_reference()
+    >>> from cpts_geo.maps.atelier_data import page_units
+    >>> units, _ = page_units(ref, ["29"])
+    >>> links = page_links(ref, units, 2.0)  # Plougastel-Daoulas (29189) across the Elorn
+    >>> codes = ref.arrays.codes[units].astype(str).tolist()
+    >>> [(codes[i], codes[j], km) for i, j, kind, km, *_ in links if "29189" in (codes[i], codes[j])]
+    [('29019', '29189', 1.866), ('29075', '29189', 0.443), ('29189', '29235', 0.546)]
+    """
+    out = unit_pairs_within(ref, positions, max_km, segments=True)
+    t = ref.water_crossings(max_km)
+    a = ref.arrays
+    local = np.full(a.n, -1, dtype=np.int64)
+    local[positions] = np.arange(len(positions))
+    i = local[ref.position.reindex(t["a"]).to_numpy(dtype=np.int64)]
+    j = local[ref.position.reindex(t["b"]).to_numpy(dtype=np.int64)]
+    keep = (i >= 0) & (j >= 0)
+    t, i, j = t[keep], i[keep], j[keep]
+    ends = np.zeros((len(t), 4))
+    for epsg in np.unique(t["epsg"]).tolist():
+        sel = t["epsg"].to_numpy() == epsg
+        xy = t[["ax", "ay", "bx", "by"]].to_numpy(dtype=float)[sel].reshape(-1, 2)
+        ends[sel] = _to_lonlat(xy, int(epsg))
+    flip = i > j  # the segment runs from a to b: from i to j once the pair is ordered
+    ends[flip] = ends[flip][:, [2, 3, 0, 1]]
+    water = [
+        [lo, hi, "eau", km, *e]
+        for lo, hi, km, e in zip(
+            np.minimum(i, j).tolist(), np.maximum(i, j).tolist(), t["distance_km"].tolist(), ends.tolist()
+        )
+    ]
+    water.sort(key=lambda r: (r[0], r[1]))
+    return out + water
 
 
 def _polygon_areas(ref: Reference, register, units: np.ndarray) -> list[list] | None:
@@ -137,10 +204,11 @@ def _polygon_areas(ref: Reference, register, units: np.ndarray) -> list[list] | 
     return out
 
 
-def _outer_nodes(ref: Reference, units: np.ndarray) -> tuple[dict, list[list[int]]]:
-    """The pieces of the land graph without the page's units that touch the page, and the
-    page units each touches (see the module's docstring)."""
-    a = ref.arrays
+def _outer_nodes(ref: Reference, units: np.ndarray, max_km: float) -> tuple[dict, list[list[int]]]:
+    """The pieces of the land graph and the water crossings of at most ``max_km`` without the
+    page's units that touch the page, and the page units each touches (see the module's
+    docstring)."""
+    a = ref.arrays_with_water(max_km)
     on_page = np.zeros(a.n, dtype=bool)
     on_page[units] = True
     rest = np.flatnonzero(~on_page)
@@ -291,9 +359,10 @@ def atelier_payload(
     units, in_area = page_units(ref, departements, selection)
     local = np.full(a.n, -1, dtype=np.int64)
     local[units] = np.arange(len(units))
-    outer, touching = _outer_nodes(ref, units)
+    outer, touching = _outer_nodes(ref, units, sea_link_km)
 
-    # The land graph on the page: units 0..n-1, outer nodes n..n+m-1.
+    # The land graph on the page: units 0..n-1, outer nodes n..n+m-1 (touched by land or across
+    # water: the outer nodes serve the enclave rule only).
     n = len(units)
     adj: list[list[int]] = []
     for i, p in enumerate(units.tolist()):
@@ -367,7 +436,7 @@ def atelier_payload(
             "size": a.land_size[land_ids].astype(int).tolist(),
             "pop": a.land_pop[land_ids].astype(int).tolist(),
         },
-        "links": unit_pairs_within(ref, units, sea_link_km),
+        "links": page_links(ref, units, sea_link_km),
         "epci": {
             "code": [str(c) for c in a.epci_codes[epci_ids]],
             "nom": [str(c) for c in a.epci_names[epci_ids]],

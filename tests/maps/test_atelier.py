@@ -36,11 +36,35 @@ def _growth(rng, a, units: np.ndarray, size: int, start: int | None = None) -> l
     return sorted(chosen)
 
 
-def random_territories(ref, units: np.ndarray, in_area: np.ndarray, n: int, seed: int) -> list[list[str]]:
+def _water_pairs(ref, units: np.ndarray, max_km: float, focus: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The water crossings of at most ``max_km`` between two units of the page (positions, one
+    row each), and those with a unit in one of the EPCIs ``focus`` (codes)."""
+    frm, to, _ = ref.water_neighbours(units, max_km)
+    pairs = np.c_[frm, to][(frm < to) & np.isin(to, units)]
+    a = ref.arrays
+    ids = np.flatnonzero(np.isin(a.epci_codes.astype(str), focus))
+    near = np.isin(a.epci[pairs[:, 0]], ids) | np.isin(a.epci[pairs[:, 1]], ids)
+    return pairs, pairs[near]
+
+
+def random_territories(
+    ref,
+    units: np.ndarray,
+    in_area: np.ndarray,
+    n: int,
+    seed: int,
+    *,
+    sea_link_km: float = 30.0,
+    water_epcis: tuple[str, ...] = (),
+) -> list[list[str]]:
     """``n`` seeded territories of the page's units, of every kind the parity must hold on:
     connected growths (small and up to 300 units), growths with holes (enclaves), scattered
     sets, whole EPCIs and unions of them, sets with island units and sub-communal units
-    (arrondissements), growths across the area's border."""
+    (arrondissements), growths across the area's border; where ``water_epcis`` are given
+    (EPCI codes whose parts face each other across water), also those EPCIs whole, with a few
+    units more or less, and growths from both ends of a water crossing (half of them near those
+    EPCIs), some with holes, so that parts of one land mass are joined across water, or left
+    apart by land, and outside units face each other across water."""
     rng = np.random.default_rng(seed)
     a = ref.arrays
     area = units[in_area]
@@ -51,9 +75,34 @@ def random_territories(ref, units: np.ndarray, in_area: np.ndarray, n: int, seed
     on_page = set(units.tolist())
     out: list[list[int]] = []
     kinds = ["growth", "big", "holes", "scattered", "epci", "epcis", "islands", "sub", "border"]
+    if water_epcis:
+        crossings, focused = _water_pairs(ref, units, sea_link_km, list(water_epcis))
+        focus_ids = np.flatnonzero(np.isin(a.epci_codes.astype(str), list(water_epcis)))
+        kinds += ["water_epci", "straddle", "straddle", "straddle_holes", "straddle_big"]
     for i in range(n):
         kind = kinds[i % len(kinds)]
-        if kind == "growth":
+        if kind == "water_epci":
+            chosen = rng.choice(
+                focus_ids, size=int(rng.integers(1, min(3, len(focus_ids)) + 1)), replace=False
+            )
+            t = sorted(set(np.flatnonzero(np.isin(a.epci, chosen)).tolist()) & on_page)
+            if rng.random() < 0.6:  # a few units more (neighbours) or less
+                nb = np.setdiff1d(a.neighbours_of(np.asarray(t)), t)
+                change = rng.choice(np.r_[np.asarray(t), nb], size=int(rng.integers(1, 4)), replace=False)
+                t = sorted((set(t) ^ set(change.tolist())) & on_page) or t
+        elif kind.startswith("straddle"):
+            pool = focused if len(focused) and rng.random() < 0.5 else crossings
+            x, y = pool[int(rng.integers(len(pool)))].tolist()
+            big = kind == "straddle_big"
+            sizes = rng.integers(40, 151, size=2) if big else rng.integers(1, 30, size=2)
+            t = sorted(
+                set(_growth(rng, a, units, int(sizes[0]), start=x))
+                | set(_growth(rng, a, units, int(sizes[1]), start=y))
+            )
+            if kind == "straddle_holes":
+                drop = rng.choice(t, size=max(1, len(t) // 6), replace=False)
+                t = sorted(set(t) - set(drop.tolist())) or t
+        elif kind == "growth":
             t = _growth(rng, a, area, int(rng.integers(1, 40)))
         elif kind == "big":
             t = _growth(rng, a, area, int(rng.integers(40, 301)))
@@ -141,18 +190,26 @@ def _polygon_register(ref, departements: list[str], seed: int, folder) -> object
     return read_register(path, ref)
 
 
-#: The areas of the parity test: an island département (Guadeloupe: islands and sea links; no
+#: EPCIs of Finistère whose parts face each other across water: Brest Métropole (Plougastel-
+#: Daoulas across the Elorn), the Presqu'île de Crozon-Aulne maritime (across the Aulne), and
+#: their neighbours across the rade (Pays de Landerneau-Daoulas).
+WATER_EPCIS_29 = ("242900314", "200066868", "242900801")
+
+#: The areas of the parity test (``n`` territories each, 1,000 in all): an island département (Guadeloupe: islands and sea links; no
 #: minimum population and shorter sea links, so that parts too far apart fail), one
 #: with many islands off a mainland (Morbihan), one whose register declares a shared commune
 #: (Alpes-Maritimes, Nice; checked as a perimeter change of the CPTS sharing it), and one with
-#: PLM arrondissements (Bouches-du-Rhône, Marseille); and a register of polygons (Maine-et-Loire:
-#: the areas shared).
+#: PLM arrondissements (Bouches-du-Rhône, Marseille); a register of polygons (Maine-et-Loire:
+#: the areas shared); and where water crossings join the parts of one land mass (Finistère:
+#: the rade de Brest, the Elorn, the Aulne; Morbihan: the rade de Lorient, Gâvres), with
+#: territories of those EPCIs and growths straddling the water.
 AREAS = [
-    {"departement": "971", "register": False, "min_population": 0, "sea_link_km": 12.5},
-    {"departement": "56", "register": True},
-    {"departement": "06", "register": True, "shared": "06088", "cpts_id": "C98"},
-    {"departement": "13", "register": True},
-    {"departement": "49", "register": "polygons"},
+    {"departement": "971", "register": False, "min_population": 0, "sea_link_km": 12.5, "n": 120},
+    {"departement": "56", "register": True, "n": 220, "water_epcis": ("200042174", "245600440")},
+    {"departement": "06", "register": True, "shared": "06088", "cpts_id": "C98", "n": 120},
+    {"departement": "13", "register": True, "n": 120},
+    {"departement": "49", "register": "polygons", "n": 120},
+    {"departement": "29", "register": True, "n": 300, "water_epcis": WATER_EPCIS_29},
 ]
 
 
@@ -190,10 +247,12 @@ def _compare(ref, page, territories, *, register, cpts_id, options) -> list[str]
     return problems
 
 
-def _parity(ref, tmp_path, n_per_area: int) -> int:
+def _parity(ref, tmp_path, scale: float = 1.0, *, only=None) -> int:
     total = 0
     problems: list[str] = []
     for k, spec in enumerate(AREAS):
+        if only is not None and spec["departement"] not in only:
+            continue
         deps = [spec["departement"]]
         register = (
             as_register(ref, _register(ref, deps, SEED + k, shared=spec.get("shared")))
@@ -202,7 +261,15 @@ def _parity(ref, tmp_path, n_per_area: int) -> int:
         )
         cpts_id = spec.get("cpts_id")
         units, in_area = page_units(ref, deps)
-        territories = random_territories(ref, units, in_area, n_per_area, SEED + 100 * k)
+        territories = random_territories(
+            ref,
+            units,
+            in_area,
+            round(spec["n"] * scale),
+            SEED + 100 * k,
+            sea_link_km=spec.get("sea_link_km", 30.0),
+            water_epcis=spec.get("water_epcis", ()),
+        )
         path = tmp_path / f"atelier_{spec['departement']}.html"
         options = {k: spec[k] for k in ("min_population", "sea_link_km") if k in spec}
         path.write_text(
@@ -220,8 +287,9 @@ def _parity(ref, tmp_path, n_per_area: int) -> int:
 
 @pytest.mark.browser
 def test_rules_in_the_page_match_python(ref, tmp_path):
-    """Parity on 1,000 seeded random territories over the five areas (slow tier)."""
-    assert _parity(ref, tmp_path, 200) >= 1000
+    """Parity on 1,000 seeded random territories over the six areas (slow tier)."""
+    assert sum(spec["n"] for spec in AREAS) == 1000
+    assert _parity(ref, tmp_path) >= 1000
 
 
 # ---------------------------------------------------------------------------------------------
@@ -242,10 +310,20 @@ def test_payload_holds_the_area_a_ring_and_whole_epcis(ref):
             assert len(members) == n, e
     # Belle-Île's sea links to Quiberon, with the distance the contiguity rule measures.
     i, j = u["code"].index("56152"), u["code"].index("56186")
-    links = {(x, y): km for x, y, kind, km in data["links"] if kind == "mer"}
+    links = {(x, y): km for x, y, kind, km, *_ in data["links"] if kind == "mer"}
     assert round(links[(min(i, j), max(i, j))], 3) == 12.483
+    # Gâvres (56062) faces Port-Louis (56181) across the Petite mer de Gâvres: a water
+    # crossing, with the length the build measured and a segment from one to the other.
+    water = {(x, y): (km, seg) for x, y, kind, km, *seg in data["links"] if kind == "eau"}
+    i, j = u["code"].index("56062"), u["code"].index("56181")
+    km, seg = water[(min(i, j), max(i, j))]
+    expected = ref.water_crossings(30.0)
+    expected = expected[(expected["a"] == "56062") & (expected["b"] == "56181")]["distance_km"].iloc[0]
+    assert km == expected and len(seg) == 4
+    assert abs(seg[0] - u["lon"][i]) < 0.1 and abs(seg[3] - u["lat"][j]) < 0.1
     # The outer pieces (the rest of the mainland) count every unit beyond the page on the page's
-    # land masses.
+    # land masses; they are pieces of the land graph with the water crossings (the enclave
+    # rule's), joined to the page's units they touch by land or across water.
     units = np.array(u["pos"])
     beyond = np.isin(a.land, np.unique(a.land[units]))
     beyond[units] = False
@@ -474,3 +552,42 @@ def test_french_numbers_as_python_writes_them(ref, tmp_path):
     assert got[0] == [[fr_decimal(v, 1), fr_decimal(v, 2), fr_km(v), round(v, 3)] for v in values]
     assert got[1] == [fr_share(v) for v in shares]
     assert got[2] == [fr_int(v) for v in ints]
+
+
+@pytest.mark.browser
+def test_water_crossings_in_the_page(ref, tmp_path):
+    """Brest Métropole's two parts face each other across the Elorn: the page joins them by a
+    water crossing as check_territory does (warn, same message and details), draws it, and
+    still fails a territory whose parts are separated by land; a commune cut off on land but
+    facing outside units across water is no enclave."""
+    a = ref.arrays
+    path = tmp_path / "atelier_29.html"
+    path.write_text(atelier_page(ref, departement="29"), encoding="utf-8")
+    brest = sorted(a.codes[a.epci == list(a.epci_codes).index("242900314")].astype(str).tolist())
+    crozon = sorted(a.codes[a.epci == list(a.epci_codes).index("200066868")].astype(str).tolist())
+    with chromium_page(path, wait_s=0.2) as page:
+        for codes in (brest, crozon, brest + crozon, ["29019", "29189"]):
+            page.js("window.atelier.select(arguments[0])", codes)
+            js = page.js("return window.atelier.checks()")
+            py = _plain(check_territory(ref, codes).to_dict())
+            assert [(r["status"], r["message"], r["details"]) for r in js["rules"]] == [
+                (r["status"], r["message"], r["details"]) for r in py["rules"]
+            ]
+        page.js("window.atelier.select(arguments[0])", brest)
+        contiguity = page.js("return window.atelier.checks().rules[1]")
+        assert contiguity["status"] == "warn"
+        assert "traversée par l'eau Guipavas – Plougastel-Daoulas (0,4\u00a0km)" in contiguity["message"]
+        assert page.js("return window.atelier.links()") == [
+            {"kind": "eau", "a": "29075", "b": "29189", "distance_km": 0.443}
+        ]
+        legend = page.js("return document.querySelector('.at-legend').textContent")
+        assert "Traversées par l'eau" in legend
+        page.js("window.atelier.select(arguments[0])", sorted(set(brest + crozon)))
+        page.screenshot(tmp_path / "atelier_brest_crozon.png")
+        page.js("window.atelier.select(arguments[0])", brest)
+        # Brest and Plougastel alone: joined across the Elorn (1,9 km); Brest and Daoulas, beyond
+        # Plougastel on land: separated by land.
+        page.js("window.atelier.select(['29019', '29043'])")
+        assert page.js("return window.atelier.checks().rules[1].status") == "fail"
+        assert page.js("return window.atelier.links()") == []
+        assert page.errors == []

@@ -9,6 +9,7 @@
  *   checks()       the verdict, shaped like `cpts-geo check --format json`
  *   state()        the URL hash of the selection ("#s=49007,49099")
  *   exportCsv()    the CSV text (code_insee,nom) that `cpts-geo check` reads
+ *   links()        the links drawn on the map: [{kind ("mer" | "eau"), a, b, distance_km}]
  *   zoneLines()    with --zones: the verdict's « Zones » lines, as `cpts-geo check` writes them
  */
 (function () {
@@ -16,9 +17,9 @@
 
   var R = window.AtelierRules;
   var data = JSON.parse(document.getElementById('atelier-data').textContent);
-  if (data.version !== 1) {
+  if (data.version !== 2) {
     document.body.textContent = 'Cette page a été écrite par une autre version de cpts-geo (données v' + data.version +
-      ') que son script (v1) : régénérez-la avec cpts-geo atelier.';
+      ') que son script (v2) : régénérez-la avec cpts-geo atelier.';
     return;
   }
   var M = R.model(data);
@@ -124,6 +125,45 @@
       if (o && o.length) L.polygon(decode(o), { renderer: renderer, fill: false, weight: 2, color: '#1d3b18', opacity: 0.85, interactive: false }).addTo(map);
     });
   }
+  // The sea links and water crossings that join the parts of the territory (the contiguity
+  // rule's details), drawn as the check map draws them: dashed, with their length.
+  var LINK_STYLES = {
+    mer: { color: '#0b4f8a', weight: 3, dashArray: '8 6', opacity: 0.95 },
+    eau: { color: '#0b4f8a', weight: 3, dashArray: '2 5', opacity: 0.95 }
+  };
+  var LINK_TITLES = { mer: 'Liaison maritime', eau: "Traversée par l'eau" };
+  var segments = {};
+  var linkKinds = {};
+  data.links.forEach(function (lk) {
+    segments[lk[0] + ',' + lk[1] + ',' + lk[2]] = lk.slice(4, 8);
+    linkKinds[lk[2]] = true;
+  });
+  var linkLayer = L.layerGroup().addTo(map);
+  var drawn = [];
+  function drawLinks() {
+    linkLayer.clearLayers();
+    drawn = [];
+    var c = report && report.rules[1].details;
+    if (!c) return;
+    [['mer', c.sea_links], ['eau', c.water_crossings]].forEach(function (kl) {
+      kl[1].forEach(function (lk) {
+        var s = segments[M.index[lk.a] + ',' + M.index[lk.b] + ',' + kl[0]];
+        if (!s || s.length < 4) return;
+        var line = L.polyline([[s[1], s[0]], [s[3], s[2]]], Object.assign({ renderer: renderer, interactive: true }, LINK_STYLES[kl[0]]));
+        line.bindTooltip(LINK_TITLES[kl[0]] + ' : ' + escapeHtml(lk.a_nom) + ' – ' + escapeHtml(lk.b_nom) + ' (' + T.frKm(lk.distance_km) + '\u00a0km)', { sticky: true });
+        linkLayer.addLayer(line);
+        // Its length at its middle, readable at any zoom (a crossing of 400 m is a dot).
+        var mid = [(s[1] + s[3]) / 2, (s[0] + s[2]) / 2];
+        linkLayer.addLayer(L.marker(mid, {
+          interactive: false,
+          keyboard: false,
+          icon: L.divIcon({ className: 'at-link-label', html: T.frKm(lk.distance_km) + '\u00a0km', iconSize: null })
+        }));
+        drawn.push({ kind: kl[0], a: lk.a, b: lk.b, distance_km: lk.distance_km });
+      });
+    });
+  }
+
   if (areaBounds.isValid()) map.fitBounds(areaBounds);
   else if (bounds.isValid()) map.fitBounds(bounds);
   else map.setView([46.6, 2.4], 6);
@@ -143,6 +183,8 @@
       html += '<i style="background:#e08214"></i>Commune dans plusieurs CPTS<br>';
       html += '<i style="background:none;border:2px solid #1d3b18"></i>Contour d\u2019une CPTS existante<br>';
     }
+    if (linkKinds.mer) html += '<i class="at-link" style="border-top:3px dashed #0b4f8a"></i>Liaisons maritimes<br>';
+    if (linkKinds.eau) html += '<i class="at-link" style="border-top:3px dotted #0b4f8a"></i>Traversées par l\'eau<br>';
     html += '<i style="background:#e3e3e3"></i>Hors de la zone (voisines)<br>';
     html += '<i style="background:none;border:2px dashed #5b4a8a"></i>Limite de département';
     div.innerHTML = html;
@@ -246,8 +288,13 @@
       v.appendChild(h);
       var f = document.createElement('p');
       f.className = 'at-figures';
-      f.textContent = T.frPlural(report.territory.n_communes, 'commune') + ', ' + T.frInt(report.territory.population) +
-        ' habitants (population municipale ' + data.vintage.population + '), taille ACI ' + report.territory.aci_size_class + '.';
+      var tr = report.territory;
+      f.textContent = tr.population_known
+        ? T.frPlural(tr.n_communes, 'commune') + ', ' + T.frInt(tr.population) + ' habitants (population municipale ' +
+          data.vintage.population + '), taille ACI ' + tr.aci_size_class + '.'
+        : T.frPlural(tr.n_communes, 'commune') + ', entre ' + T.frInt(tr.population_min) + ' et ' + T.frInt(tr.population_max) +
+          ' habitants (population municipale ' + data.vintage.population + ', communes partagées), taille ACI ' +
+          (tr.aci_size_class_min === tr.aci_size_class_max ? tr.aci_size_class_max : tr.aci_size_class_min + ' à ' + tr.aci_size_class_max) + '.';
       v.appendChild(f);
       report.rules.forEach(function (r) {
         var d = document.createElement('div');
@@ -258,18 +305,9 @@
         d.appendChild(document.createTextNode(r.message));
         v.appendChild(d);
       });
-      if (Z) {
-        var zh = document.createElement('h3');
-        zh.textContent = 'Zones';
-        v.appendChild(zh);
-        Z.lines(Z.figures(P)).forEach(function (ln) {
-          var zp = document.createElement('p');
-          zp.className = 'at-zone-line' + (/^ {4}/.test(ln) ? ' at-zone-units' : '');
-          zp.textContent = ln.trim();
-          v.appendChild(zp);
-        });
-      }
+      if (Z) Z.panel(v, P);
     }
+    drawLinks();
     var ul = $('at-list');
     ul.textContent = '';
     $('at-list-title').textContent = 'Sélection (' + T.frPlural(P.length, 'commune') + ')';
@@ -633,7 +671,7 @@
 
   $('at-foot').textContent = 'COG ' + data.vintage.cog + ', populations municipales ' + data.vintage.population +
     (params.min_population ? ' ; population minimale ' + T.frInt(params.min_population) : ' ; sans population minimale') +
-    ' ; liaisons par la mer jusqu’à ' + T.frKm(params.sea_link_km) + '\u00a0km' +
+    ' ; liaisons par la mer et traversées par l’eau jusqu’à ' + T.frKm(params.sea_link_km) + '\u00a0km' +
     (reg ? ' ; registre de ' + T.frPlural(reg.ids.length, 'CPTS', 'CPTS') : ' ; sans registre') +
     (params.cpts_id ? ' ; modification de la CPTS ' + params.cpts_id : '') + '. Généré par cpts-geo ' + data.tool + '.';
 
@@ -661,6 +699,7 @@
     checks: function () { return verdict(); },
     state: state,
     exportCsv: exportCsv,
+    links: function () { return drawn.slice(); },
     zoneLines: function () { return Z ? Z.lines(Z.figures(current())) : []; }
   };
 })();

@@ -6,9 +6,12 @@
  *
  * Data (built by cpts_geo.maps.atelier_data.atelier_payload): units 0..n-1 in the reference's
  * order (units.pos: their position in the reference), outer nodes n..n+m-1 (pieces of land
- * beyond the page, with their unit count, population and first position), the land graph as
- * adjacency lists over both, precomputed links [i, j, kind, km] (kind "mer": sea links), EPCI,
- * départements, régions, the register (rows [cpts, unit]), the rules' parameters.
+ * beyond the page, with their unit count, population and first position: pieces of the land
+ * graph and the water crossings), the land graph as adjacency lists over both (a unit's outer
+ * nodes: those it touches by land or across water), precomputed links [i, j, kind, km, lon_i,
+ * lat_i, lon_j, lat_j] (kind "mer": sea links between land masses; "eau": water crossings
+ * within one), EPCI, départements, régions, the register (rows [cpts, unit]), the rules'
+ * parameters.
  *
  * AtelierRules.model(data) -> model; AtelierRules.check(model, units) -> the report as
  * `cpts-geo check --format json` gives it (status, territory, rules[id, status, message,
@@ -145,6 +148,13 @@
         if (v >= n) adj[v].push(p);
       });
     }
+    // The enclave rule's graph: the land graph and the water crossings.
+    var near = adj.map(function (nb) { return nb.slice(); });
+    data.links.forEach(function (lk) {
+      if (lk[2] !== 'eau') return;
+      near[lk[0]].push(lk[1]);
+      near[lk[1]].push(lk[0]);
+    });
     var shared = new Uint8Array(n);
     if (reg) reg.shared.forEach(function (p) { shared[p] = 1; });
     return {
@@ -161,6 +171,7 @@
       zone: u.zone,
       isl: u.isl,
       adj: adj,
+      near: near,
       links: links,
       index: index,
       regCpts: regCpts,
@@ -185,28 +196,69 @@
     return 4;
   }
 
+  function sizeClassText(lo, hi) {
+    return hi === undefined || hi === lo ? String(lo) : lo + ' à ' + hi;
+  }
+
+  // The units of the territory the CPTS re-checked (params.cpts_id) declares shared with other
+  // CPTS (commune_partagee): their inhabitants belong to it only in part.
+  function ownShared(M, P) {
+    var reg = M.data.register;
+    var selfId = M.params.cpts_id;
+    if (!reg || selfId === null || selfId === undefined) return [];
+    return P.filter(function (p) {
+      return M.shared[p] && M.regCpts[p].some(function (c) { return reg.ids[c] === String(selfId); });
+    });
+  }
+
   function population(M, P, pop) {
     var minPop = M.params.min_population;
-    var size = aciSizeClass(pop);
+    var sh = ownShared(M, P);
+    var high = pop;
+    var low = pop;
+    sh.forEach(function (p) { low -= M.pop[p]; });
+    var sizeLo = aciSizeClass(low);
+    var sizeHi = aciSizeClass(high);
     var year = M.data.vintage.population;
     var details = {
-      population: pop,
+      population: high,
       min_population: minPop || null,
-      aci_size_class: size,
+      aci_size_class: sizeHi,
       aci_size_bounds: ACI_SIZE_BOUNDS.slice(),
-      vintage: year
+      vintage: year,
+      population_min: low,
+      population_max: high,
+      aci_size_class_min: sizeLo,
+      aci_size_class_max: sizeHi,
+      population_known: !sh.length,
+      shared_units: sh.map(function (p) { return unitRecord(M, p, true); })
     };
-    var head = frInt(pop) + ' habitants (population municipale ' + year + '), taille ACI ' + size;
+    var size = sizeClassText(sizeLo, sizeHi);
+    var head;
+    if (!sh.length) head = frInt(high) + ' habitants (population municipale ' + year + '), taille ACI ' + size;
+    else {
+      var named = listing(details.shared_units.map(function (u) { return u.nom + ' (' + u.code + ', ' + frInt(u.population) + ' hab.)'; }));
+      head = 'Population inconnue : entre ' + frInt(low) + ' et ' + frInt(high) + ' habitants (population municipale ' + year +
+        '), sans puis avec ' + named + ', ' + (sh.length === 1 ? 'déclarée partagée' : 'déclarées partagées') +
+        " avec d'autres CPTS sans découpage plus fin (IRIS, secteurs) ; taille ACI " + size;
+    }
     if (!minPop) return rule('population', 'pass', head + ' ; pas de population minimale demandée.', details);
-    if (pop < minPop) {
+    if (high < minPop) {
       return rule(
         'population',
         'fail',
-        head + ' : sous le minimum de ' + frInt(minPop) + ' habitants (il manque ' + frInt(minPop - pop) + ' habitants).',
+        head + ' : sous le minimum de ' + frInt(minPop) + ' habitants ' +
+          (!sh.length
+            ? '(il manque ' + frInt(minPop - high) + ' habitants).'
+            : 'même avec les communes partagées entières (il manque ' + frInt(minPop - high) + ' habitants).'),
         details
       );
     }
-    return rule('population', 'pass', head + ' ; minimum de ' + frInt(minPop) + ' atteint.', details);
+    if (low < minPop) {
+      return rule('population', 'warn', head + ' : le minimum de ' + frInt(minPop) + " habitants n'est atteint qu'avec au moins " +
+        frInt(minPop - low) + ' habitants des communes partagées.', details);
+    }
+    return rule('population', 'pass', head + ' ; minimum de ' + frInt(minPop) + ' atteint' + (sh.length ? ' même sans les communes partagées.' : '.'), details);
   }
 
   function rule(id, status, message, details) {
@@ -243,7 +295,7 @@
     var seaKm = M.params.sea_link_km;
     var c = components(M, P, inside);
     var k = c.groups.length;
-    var details = { n_components: k, components: [], sea_links: [], land_gaps: [], sea_link_km: seaKm };
+    var details = { n_components: k, components: [], sea_links: [], water_crossings: [], land_gaps: [], sea_link_km: seaKm };
     if (k <= 1) {
       return rule('contiguity', 'pass', "Territoire d'un seul tenant (" + frPlural(P.length, 'commune') + ').', details);
     }
@@ -283,67 +335,98 @@
       }
       byLand[landAt[l]].push(i + 1);
     });
-    var gaps = byLand.filter(function (ids) { return ids.length > 1; });
-    details.land_gaps = gaps;
 
-    // Shortest pair of units between two parts, over the precomputed links.
-    var best = {};
+    // Shortest pair of units between two parts, over the precomputed links: sea links between
+    // land masses (the pair closest by its unit of the lower part), water crossings within one
+    // (the pair with the lower unit codes).
+    var bestSea = {};
+    var bestWater = {};
     P.forEach(function (p) {
       var i = partOf[p];
       M.links[p].forEach(function (lk) {
         var q = lk[0];
-        if (lk[2] !== 'mer' || !inside[q]) return;
+        if (!inside[q]) return;
         var j = partOf[q];
-        if (j <= i) return; // each pair of parts once, from the lower part (pa in part i)
-        if (lands[i] === lands[j] || M.zone[parts[i].first] !== M.zone[parts[j].first]) return;
+        if (j <= i) return; // each pair of parts once, from the lower part (p in part i)
         var key = i * k + j;
-        var b = best[key];
         var d = lk[1];
-        if (!b || d < b[0] || (d === b[0] && (p < b[3] || (p === b[3] && q < b[4])))) best[key] = [d, i, j, p, q];
+        var b;
+        if (lk[2] === 'eau') {
+          b = bestWater[key];
+          var lo = Math.min(p, q);
+          var hi = Math.max(p, q);
+          var byCode = b && d === b[0] ? cmpStr(M.code[lo], M.code[b[5]]) || cmpStr(M.code[hi], M.code[b[6]]) : 0;
+          if (!b || d < b[0] || byCode < 0) bestWater[key] = [d, i, j, p, q, lo, hi];
+          return;
+        }
+        if (lands[i] === lands[j] || M.zone[parts[i].first] !== M.zone[parts[j].first]) return;
+        b = bestSea[key];
+        if (!b || d < b[0] || (d === b[0] && (p < b[3] || (p === b[3] && q < b[4])))) bestSea[key] = [d, i, j, p, q];
       });
     });
-    var candidates = [];
-    Object.keys(best).forEach(function (key) {
-      var b = best[key];
-      if (b[0] <= seaKm) candidates.push([pyRound(b[0], 3), b[1], b[2], b[3], b[4]]);
-    });
-    candidates.sort(function (x, y) { return x[0] - y[0] || x[1] - y[1] || x[2] - y[2]; });
-    // Kruskal: the parts of one land mass first, then the shortest links.
-    var parent = [];
-    for (var i = 0; i < k; i++) parent.push(i);
-    function find(x) {
-      while (parent[x] !== x) {
-        parent[x] = parent[parent[x]];
-        x = parent[x];
+    function ranked(best) {
+      var out = [];
+      Object.keys(best).forEach(function (key) {
+        var b = best[key];
+        if (b[0] <= seaKm) out.push([pyRound(b[0], 3), b[1], b[2], b[3], b[4]]);
+      });
+      out.sort(function (x, y) { return x[0] - y[0] || x[1] - y[1] || x[2] - y[2]; });
+      return out;
+    }
+    // Kruskal (a minimum spanning forest, as scipy's in the Python rule): groups of parts joined
+    // first, then the shortest links.
+    function forest(together, candidates) {
+      var parent = [];
+      for (var i = 0; i < k; i++) parent.push(i);
+      function find(x) {
+        while (parent[x] !== x) {
+          parent[x] = parent[parent[x]];
+          x = parent[x];
+        }
+        return x;
       }
-      return x;
+      function union(x, y) {
+        var rx = find(x);
+        var ry = find(y);
+        if (rx === ry) return false;
+        parent[Math.max(rx, ry)] = Math.min(rx, ry);
+        return true;
+      }
+      together.forEach(function (ids) {
+        ids.slice(1).forEach(function (cid) { union(ids[0] - 1, cid - 1); });
+      });
+      var kept = candidates.filter(function (cd) { return union(cd[1], cd[2]); });
+      return { kept: kept, find: find };
     }
-    function union(x, y) {
-      var rx = find(x);
-      var ry = find(y);
-      if (rx === ry) return false;
-      parent[Math.max(rx, ry)] = Math.min(rx, ry);
-      return true;
+    function rows(kept) {
+      return kept.map(function (cd) {
+        var x = Math.min(cd[3], cd[4]);
+        var y = Math.max(cd[3], cd[4]);
+        return {
+          a: M.code[x],
+          a_nom: M.nom[x],
+          b: M.code[y],
+          b_nom: M.nom[y],
+          distance_km: cd[0],
+          parts: [cd[1] + 1, cd[2] + 1]
+        };
+      });
     }
-    gaps.forEach(function (ids) {
-      ids.slice(1).forEach(function (cid) { union(ids[0] - 1, cid - 1); });
+    // Water crossings join the parts of one land mass; parts of one land mass left apart are
+    // separated by land. Then sea links join the land masses (each one node).
+    var across = forest([], ranked(bestWater));
+    var gaps = byLand.filter(function (ids) {
+      return ids.some(function (cid) { return across.find(cid - 1) !== across.find(ids[0] - 1); });
     });
-    var kept = candidates.filter(function (cd) { return union(cd[1], cd[2]); });
-    var links = kept.map(function (cd) {
-      var x = Math.min(cd[3], cd[4]);
-      var y = Math.max(cd[3], cd[4]);
-      return {
-        a: M.code[x],
-        a_nom: M.nom[x],
-        b: M.code[y],
-        b_nom: M.nom[y],
-        distance_km: cd[0],
-        parts: [cd[1] + 1, cd[2] + 1]
-      };
-    });
+    details.land_gaps = gaps;
+    details.water_crossings = rows(across.kept);
+    var bySea = forest(byLand, ranked(bestSea));
+    var find = bySea.find;
+    var links = rows(bySea.kept);
     details.sea_links = links;
     var main = find(0);
     var far = [];
+    var i;
     for (i = 0; i < k; i++) if (find(i) !== main) far.push(i);
 
     function named(ids) {
@@ -366,6 +449,15 @@
           links.map(function (lk) { return lk.a_nom + ' – ' + lk.b_nom + ' (' + frKm(lk.distance_km) + NBSP + 'km)'; }).join(', ')
       );
     }
+    var crossings = details.water_crossings;
+    if (crossings.length) {
+      sentences.push(
+        "reliées par l'eau (" + frKm(seaKm) + NBSP + 'km au plus, sans terre hors du territoire) : ' +
+          crossings.map(function (lk) {
+            return "traversée par l'eau " + lk.a_nom + ' – ' + lk.b_nom + ' (' + frKm(lk.distance_km) + NBSP + 'km)';
+          }).join(', ')
+      );
+    }
     if (far.length) sentences.push(named(far) + ' à plus de ' + frKm(seaKm) + NBSP + 'km par la mer du reste du territoire');
     var status = gaps.length || far.length ? 'fail' : 'warn';
     var msg;
@@ -373,7 +465,7 @@
     else {
       var all = [];
       for (i = 0; i < k; i++) all.push(i);
-      msg = 'Territoire en ' + frInt(k) + ' parties ' + sentences[0] + ' ; parties : ' + named(all) + '.';
+      msg = 'Territoire en ' + frInt(k) + ' parties ' + sentences.join(' ; ') + ' ; parties : ' + named(all) + '.';
     }
     return rule('contiguity', status, msg, details);
   }
@@ -387,14 +479,16 @@
     function sizeOf(v) { return v < n ? 1 : outer.n[v - n]; }
     function popOf(v) { return v < n ? M.pop[v] : outer.pop[v - n]; }
     function firstOf(v) { return v < n ? M.pos[v] : outer.first[v - n]; }
-    // The pieces of the outside touching the territory (on a land mass, every piece does).
+    // The pieces of the outside touching the territory (on a land mass, every piece does), on
+    // the land graph and the water crossings (units facing each other across water are
+    // neighbours), as the Python rule walks Reference.arrays_with_water.
     P.forEach(function (p) {
-      M.adj[p].forEach(function (s) {
+      M.near[p].forEach(function (s) {
         if ((s < n && inside[s]) || piece[s] !== undefined) return;
         var nodes = [s];
         piece[s] = pieces.length;
         for (var h = 0; h < nodes.length; h++) {
-          var nb = M.adj[nodes[h]];
+          var nb = M.near[nodes[h]];
           for (var t = 0; t < nb.length; t++) {
             var v = nb[t];
             if ((v < n && inside[v]) || piece[v] !== undefined) continue;
@@ -751,7 +845,12 @@
       n_communes: P.length,
       population: pop,
       aci_size_class: aciSizeClass(pop),
-      vintage: M.data.vintage
+      vintage: M.data.vintage,
+      population_min: rules[0].details.population_min,
+      population_max: rules[0].details.population_max,
+      aci_size_class_min: rules[0].details.aci_size_class_min,
+      aci_size_class_max: rules[0].details.aci_size_class_max,
+      population_known: rules[0].details.population_known
     };
     out.rules = rules;
     out.input_warnings = [];

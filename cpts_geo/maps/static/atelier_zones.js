@@ -10,6 +10,7 @@
  *   figures(units)  the zones the units touch, shaped like the check JSON's `zones`
  *                   (cpts_geo.checks.zones.territory_zones)
  *   lines(zones)    the report's « Zones » lines (cpts_geo.checks.zones.zone_lines)
+ *   panel(el, units)  the « Zones » section of the verdict panel appended to el (text nodes)
  *   tooltip(p)      the zones of one unit, for its tooltip (plain text, to escape)
  *   draw(map, escapeHtml)  the overlays (SVG, hatched, not clickable), a layer control to
  *                   toggle them and a legend section per layer shown with its overlay
@@ -106,6 +107,18 @@
       return out;
     }
 
+    function panel(el, units) {
+      var h = document.createElement('h3');
+      h.textContent = 'Zones';
+      el.appendChild(h);
+      lines(figures(units)).forEach(function (ln) {
+        var p = document.createElement('p');
+        p.className = 'at-zone-line' + (/^ {4}/.test(ln) ? ' at-zone-units' : '');
+        p.textContent = ln.trim();
+        el.appendChild(p);
+      });
+    }
+
     function tooltip(p) {
       var per = {};
       byUnit[p].forEach(function (kr) {
@@ -168,7 +181,7 @@
       return overlays;
     }
 
-    return { layers: layers, figures: figures, lines: lines, tooltip: tooltip, draw: draw };
+    return { layers: layers, figures: figures, lines: lines, panel: panel, tooltip: tooltip, draw: draw };
   }
 
   window.AtelierZones = { model: model };
