@@ -124,11 +124,16 @@
       byUnit[p].forEach(function (kr) {
         var L = layers[kr[0]];
         var r = kr[1];
-        var text = L.categories[L.cat[r]];
-        if (L.kind === 'polygones') text += ' (' + L.polys[r].join(', ') + ', ' + T.frShare(L.share[r]) + ' de sa surface)';
-        (per[kr[0]] = per[kr[0]] || []).push(text);
+        // A layer of one zone named after it (zones rouges) says only its name.
+        var cat = L.categories[L.cat[r]];
+        var bits = cat === L.name ? [] : [cat];
+        if (L.kind === 'polygones') bits.push(L.polys[r].join(', ') + ', ' + T.frShare(L.share[r]) + ' de sa surface');
+        (per[kr[0]] = per[kr[0]] || []).push(bits.join(' : '));
       });
-      return Object.keys(per).map(function (k) { return layers[k].name + ' : ' + per[k].join(' ; '); });
+      return Object.keys(per).map(function (k) {
+        var text = per[k].filter(Boolean).join(' ; ');
+        return layers[k].name + (text ? ' : ' + text : '');
+      });
     }
 
     function draw(map, escapeHtml) {
