@@ -137,7 +137,9 @@ def atelier_page(
         from cpts_geo.maps.atelier_zones import atelier_zones_payload
         from cpts_geo.maps.styles import DETAIL
 
-        tol, dec = DETAIL["region" if region is not None else "departement"]
+        # The overlays as simplified as the coverage maps of an area that size.
+        level = "national" if len(departements) > 20 else "region" if len(departements) > 1 else "departement"
+        tol, dec = DETAIL[level]
         data["zones"] = atelier_zones_payload(
             ref, zone_layers, np.asarray(data["units"]["pos"]), tolerance_m=tol, decimals=dec
         )
