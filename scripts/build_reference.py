@@ -42,6 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from cpts_geo._progress import shown_on
 from cpts_geo.build.builder import build_reference
 from cpts_geo.build.sources import BuildSources
 
@@ -230,7 +231,9 @@ def main(argv=None) -> int:
             "population": args.subdivide_population_column,
         },
     )
-    meta = build_reference(src, args.out)
+    # The phases of the build shown on standard error when it is a terminal (nothing otherwise).
+    with shown_on(sys.stderr):
+        meta = build_reference(src, args.out)
     if not args.no_sources_md and args.out.resolve() == (ROOT / "data").resolve():
         from cpts_geo.build.builder import write_sources_md
 

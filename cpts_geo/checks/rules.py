@@ -35,6 +35,7 @@ import pandas as pd
 
 from cpts_geo import _graph
 from cpts_geo._errors import InputError
+from cpts_geo._progress import track
 from cpts_geo._text import LIST_MAX, fr_decimal, fr_int, fr_km, fr_plural, fr_share, listing, safe, sentence
 from cpts_geo.checks._rule_rows import (
     _component_rows,
@@ -910,7 +911,7 @@ def check_register(
     if len(members_all) > PREFETCH_CPTS:
         # Many CPTS: their units projected in one pass per zone, not CPTS by CPTS.
         ref.projected(np.unique(np.concatenate(members_all)).astype(np.int64))
-    for c, members in enumerate(members_all):
+    for c, members in track(enumerate(members_all), "Vérification des CPTS", total=len(members_all)):
         if not len(members):
             raise InputError(
                 f"registre : la CPTS {index.ids[c]} ({index.names[c]}) n'a aucune commune connue",

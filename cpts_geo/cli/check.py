@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from cpts_geo._progress import step, track
 from cpts_geo._text import for_terminal, fr_plural
 from cpts_geo.cli.options import (
     FrenchCommand,
@@ -327,7 +328,7 @@ def _check_batch(
     register = _read_existing(ref, existing_path, existing_layer)
     params = param_texts(min_population=min_population, sea_link_km=sea_link_km)
     entries: list[BatchEntry] = []
-    for item in items:
+    for item in track(items, "Vérification des propositions"):
         if isinstance(item, BatchEntry):
             entries.append(item)
             continue
@@ -530,11 +531,14 @@ def check_register_cmd(
         source = source_rows(
             ref.vintage, files=[register_path], parameters=_check_parameters(min_population, sea_link_km)
         )
-        write_workbook(output, register_workbook(report, register), source=source, inputs=inputs)
-        click.echo(report.to_text().rstrip("\n"))
+        with step("Classeur"):
+            write_workbook(output, register_workbook(report, register), source=source, inputs=inputs)
+            summary = report.to_text().rstrip("\n")
+        click.echo(summary)
         click.echo(f"Écrit : {output}", err=True)
     else:
-        text = report.json_chunks() if fmt == "json" else report.to_text()
+        with step("Rapport"):
+            text = report.json_chunks() if fmt == "json" else report.to_text()
         emit(text, output, inputs)
     exit_status(report.status, strict)
 

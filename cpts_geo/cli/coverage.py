@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from cpts_geo._progress import step
 from cpts_geo._text import fr_int
 from cpts_geo.cli.options import (
     Bounded,
@@ -38,6 +39,25 @@ _min_stage = option(
 )
 
 
+_TITLE_MAX = 200
+
+
+def _title(ctx, param, value):
+    """The title on one line, refused when longer than a title can be drawn."""
+    title = " ".join((value or "").split())
+    if len(title) > _TITLE_MAX:
+        raise click.BadParameter(
+            f"{len(title)} caractères : un titre en compte au plus {_TITLE_MAX}", ctx=ctx, param=param
+        )
+    return title or None
+
+
+_title_option = option(
+    "--title",
+    callback=_title,
+    help="Titre de la figure (--png) à la place du titre par défaut, par exemple pour un comité.",
+)
+
 _gpkg_option = option(
     "--gpkg",
     "gpkg_path",
@@ -50,7 +70,8 @@ _gpkg_option = option(
 def _write_gpkg(ref, cov, path: Path, inputs) -> None:
     from cpts_geo.outputs.geopackages import write_coverage_gpkg
 
-    write_coverage_gpkg(ref, cov, path, inputs=inputs)
+    with step("GeoPackage"):
+        write_coverage_gpkg(ref, cov, path, inputs=inputs)
     click.echo(f"GeoPackage : {path}", err=True)
 
 
@@ -83,6 +104,7 @@ def _write_gpkg(ref, cov, path: Path, inputs) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Dessiner aussi un graphique des CPTS et de la couverture par région ou département (.png, .svg).",
 )
+@_title_option
 @_min_stage
 @option(
     "--funding",
@@ -117,6 +139,7 @@ def coverage_cmd(
     fmt,
     output,
     png_path,
+    title,
     min_stage,
     funding,
     funding_table,
@@ -161,7 +184,7 @@ def coverage_cmd(
     if png_path is not None:
         from cpts_geo.outputs.figures import coverage_bar_chart, save_figure
 
-        save_figure(coverage_bar_chart(cov, by=by), png_path, inputs=inputs)
+        save_figure(coverage_bar_chart(cov, by=by, title=title), png_path, inputs=inputs)
         click.echo(f"Figure : {png_path}", err=True)
     if xlsx:
         from cpts_geo.outputs.spreadsheets import coverage_workbook, source_rows
@@ -216,7 +239,21 @@ def coverage_cmd(
     "png_path",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Dessiner aussi une carte statique de la couverture (.png, .svg, .pdf ; en France entière, "
-    "les DROM en encarts).",
+    "Paris et la petite couronne et les DROM en encarts), légende et chiffres à côté de la carte.",
+)
+@option(
+    "--labels",
+    type=click.Choice(["nom", "id", "aucune", "auto"]),
+    default="auto",
+    show_default=True,
+    help="Étiquettes des CPTS sur la carte statique : nom court (l'identifiant où le nom ne tient pas), "
+    "identifiant (la liste des noms à côté), aucune ; auto : les noms pour une région ou un "
+    "département, aucune en France entière. Elles ne se chevauchent jamais.",
+)
+@option(
+    "--title",
+    callback=_title,
+    help="Titre de la carte (HTML et --png) à la place du titre par défaut, par exemple pour un comité.",
 )
 @_min_stage
 @_gpkg_option
@@ -235,6 +272,8 @@ def coverage_map_cmd(
     offline,
     goal,
     png_path,
+    labels,
+    title,
     min_stage,
     gpkg_path,
     layer,
@@ -257,9 +296,16 @@ def coverage_map_cmd(
     ref = load_ref(ctx)
     zones = read_zone_layers(ref)
     register = read_register_warned(register_path, ref, layer)
-    cov = coverage_summary(
-        ref, register, region=region, departement=departement, goal=goal, min_stage=min_stage, zones=zones
-    )
+    with step("Couverture"):
+        cov = coverage_summary(
+            ref,
+            register,
+            region=region,
+            departement=departement,
+            goal=goal,
+            min_stage=min_stage,
+            zones=zones,
+        )
     if gpkg_path is not None:
         _write_gpkg(ref, cov, gpkg_path, inputs)
     if output is not None:
@@ -270,8 +316,9 @@ def coverage_map_cmd(
             parameters=param_texts(goal=goal),
             register=register,
         )
-        m = coverage_map(ref, cov, online=online, provenance=prov)
-        save_map(m, output, inputs=inputs)
+        with step("Carte HTML"):
+            m = coverage_map(ref, cov, online=online, provenance=prov, title=title)
+            save_map(m, output, inputs=inputs)
         a = cov.area
         click.echo(
             f"Carte : {output} — {fr_int(a['cpts'])} CPTS, population couverte "
@@ -279,6 +326,7 @@ def coverage_map_cmd(
             err=True,
         )
     if png_path is not None:
-        fig = coverage_figure(ref, cov)
-        save_figure(fig, png_path, inputs=inputs)
+        with step("Carte statique"):
+            fig = coverage_figure(ref, cov, title=title, labels=None if labels == "aucune" else labels)
+            save_figure(fig, png_path, inputs=inputs)
         click.echo(f"Figure : {png_path}", err=True)

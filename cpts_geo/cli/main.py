@@ -38,9 +38,15 @@ def main(ctx: click.Context, reference_path: Path | None, verbose: bool) -> None
     Les unités sont les communes du COG en vigueur (Paris, Lyon et Marseille : leurs
     arrondissements). Chaque chiffre indique son millésime.
     """
+    import sys
+
+    from cpts_geo._progress import shown_on
+
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
     install_sigterm()
     ctx.obj = {"reference_path": reference_path}
+    # Long work shows its progress on standard error when it is a terminal (nothing otherwise).
+    ctx.with_resource(shown_on(sys.stderr))
 
 
 @main.group()

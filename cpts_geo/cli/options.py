@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from cpts_geo._errors import CptsGeoError, os_error_text
+from cpts_geo._progress import step
 
 #: What the tool does, shown with -v/--verbose.
 log = logging.getLogger("cpts_geo.cli")
@@ -352,7 +353,8 @@ def load_ref(ctx: click.Context):
     from cpts_geo._text import fr_int
     from cpts_geo.reference.units import load_reference
 
-    ref = load_reference(ctx.obj.get("reference_path"))
+    with step("Chargement du référentiel"):
+        ref = load_reference(ctx.obj.get("reference_path"))
     _end_start()
     v = ref.vintage
     log.info(
@@ -624,7 +626,8 @@ def read_register_warned(
     if layer is not None:
         options["layer"] = layer
     try:
-        register = read_register(path, ref, **options, **kwargs)
+        with step("Lecture du registre"):
+            register = read_register(path, ref, **options, **kwargs)
     except CptsGeoError as exc:
         raise InputFailure(with_flags(str(exc), layer=layer_option)) from None
     warn_inputs(path, register.warnings)

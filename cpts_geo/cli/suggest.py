@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
 
+from cpts_geo._progress import counter, step
 from cpts_geo.cli.options import (
     Bounded,
     FrenchCommand,
@@ -178,16 +178,7 @@ def suggest_cmd(
     if existing_path is not None:
         register = read_register_warned(existing_path, ref, layer)
 
-    bar = None
-
-    def progress(done: int, total: int) -> None:
-        nonlocal bar
-        if bar is None:
-            bar = click.progressbar(length=total, label="Partition des zones blanches", file=sys.stderr)
-            bar.__enter__()
-        bar.update(done - bar.pos)
-
-    try:
+    with counter("Partition des zones blanches") as progress:
         result = suggest_territories(
             ref,
             existing=register,
@@ -201,11 +192,8 @@ def suggest_cmd(
             seed=seed,
             effort=effort,
             geometry=output is not None and output.suffix.lower() in (".gpkg", ".geojson"),
-            progress=progress if (region is not None or all_france) else None,
+            progress=progress,
         )
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
     if output is not None and output.suffix.lower() == ".xlsx":
         from cpts_geo.outputs.spreadsheets import source_rows, suggest_workbook
         from cpts_geo.outputs.xlsx import write_workbook
@@ -219,9 +207,11 @@ def suggest_cmd(
             ("Effort de recherche", effort, 1),
         ]
         source = source_rows(ref.vintage, files=inputs, parameters=params)
-        write_workbook(output, suggest_workbook(result), source=source, inputs=inputs)
+        with step("Classeur"):
+            write_workbook(output, suggest_workbook(result), source=source, inputs=inputs)
     elif output is not None:
-        write_result(ref, result, output, inputs=inputs)
+        with step("Écriture des propositions"):
+            write_result(ref, result, output, inputs=inputs)
     if map_path is not None:
         from cpts_geo.maps.base import save_map
 
@@ -238,8 +228,9 @@ def suggest_cmd(
             ),
             register=register,
         )
-        m = suggest_map(ref, result, existing=register, online=online, provenance=prov)
-        save_map(m, map_path, inputs=inputs)
+        with step("Carte des propositions"):
+            m = suggest_map(ref, result, existing=register, online=online, provenance=prov)
+            save_map(m, map_path, inputs=inputs)
     if fmt == "json":
         click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
     else:

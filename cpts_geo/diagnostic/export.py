@@ -16,21 +16,6 @@ import pandas as pd
 
 __all__ = ["export_html"]
 
-_CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; margin: 2em auto;
-       max-width: 60em; color: #222; line-height: 1.4; }
-h1 { font-size: 1.6em; margin-bottom: .2em; } h2 { font-size: 1.2em; margin-top: 1.6em;
-     border-bottom: 1px solid #ccc; }
-p.source { color: #555; font-size: .9em; }
-table { border-collapse: collapse; margin: .5em 0; font-size: .9em; }
-th, td { border: 1px solid #ddd; padding: .25em .5em; text-align: left; vertical-align: top; }
-thead th { background: #ddebf7; }
-td { font-variant-numeric: tabular-nums; }
-img { max-width: 100%; height: auto; }
-figure { margin: 1em 0; } figcaption { color: #555; font-size: .9em; }
-@media print { body { margin: 0; max-width: none; } h2 { break-after: avoid; } figure { break-inside: avoid; } }
-"""
-
 
 def _table_html(table) -> str:
     from cpts_geo.diagnostic.summary import french_table
@@ -84,6 +69,7 @@ def export_html(
     """
     from cpts_geo._io import atomic_write_text
     from cpts_geo.diagnostic.summary import french_table, rules_table
+    from cpts_geo.maps.static import html_tag
     from cpts_geo.outputs.printing import png_data_uri
 
     v = summary.vintage
@@ -91,7 +77,7 @@ def export_html(
     parts = [
         "<!DOCTYPE html>",
         '<html lang="fr"><head><meta charset="utf-8">',
-        f"<title>{html.escape(heading)}</title><style>{_CSS}</style></head><body>",
+        f"<title>{html.escape(heading)}</title>{html_tag('diagnostic.css')}</head><body>",
         f"<h1>{html.escape(heading)}</h1>",
         f'<p class="source">COG {html.escape(str(v.get("cog", "")))}, populations légales '
         f"{html.escape(str(v.get('population', '')))} — cpts-geo, le "

@@ -24,7 +24,9 @@ __all__ = [
     "add_basemaps",
     "add_hatch_pattern",
     "add_map_chrome",
+    "add_script",
     "add_shared_hatch_pattern",
+    "call_script",
     "add_territory_layer",
     "choropleth_layer_class",
     "escape_html",
@@ -151,49 +153,13 @@ def _macro_class(template: str):
     return _Element
 
 
-_CSS = """
-<style>
-.cpts-panel{background:rgba(255,255,255,.93);padding:6px 10px;border-radius:5px;
-  box-shadow:0 1px 5px rgba(0,0,0,.35);font:12px/1.4 system-ui,Arial,sans-serif;color:#222}
-.cpts-panel h4{margin:0 0 4px;font-size:13px}
-.cpts-title{position:fixed;top:10px;left:50%;transform:translateX(-50%);z-index:1000;
-  font-size:15px;font-weight:600;max-width:calc(100% - 740px);min-width:200px;text-align:center}
-.cpts-stats{position:fixed;bottom:40px;left:10px;z-index:1000;max-width:320px;max-height:calc(100% - 200px);
-  overflow:auto}
-.cpts-legend{position:fixed;bottom:24px;right:10px;z-index:1000;max-height:60%;overflow:auto}
-.cpts-legend div{margin:2px 0;white-space:nowrap}
-.cpts-swatch{display:inline-block;width:16px;height:11px;margin-right:6px;vertical-align:middle;
-  box-sizing:border-box}
-.cpts-search input{width:260px;padding:4px;font-size:12px}
-.cpts-search ul{list-style:none;margin:2px 0 0;padding:0;max-height:240px;overflow:auto}
-.cpts-search li{padding:2px 4px;cursor:pointer}
-.cpts-search li:hover{background:#e8eef7}
-.cpts-note{font-size:10px;color:#555;margin-top:4px}
-.leaflet-control-layers{font:12px/1.3 system-ui,Arial,sans-serif}
-.cpts-legend{font-size:11px;line-height:1.2}
-.cpts-panel details>summary{cursor:pointer;font-weight:600;font-size:13px;margin:0 0 2px}
-.cpts-panel details:not([open])>summary{margin:0}
-.cpts-panel details>summary::marker{color:#666}
-.cpts-prov{font-size:10px;color:#444;margin-top:4px;border-top:1px solid #ddd;padding-top:3px}
-.cpts-prov>details>summary{font-size:11px;font-weight:600}
-.cpts-prov div{white-space:normal!important}
-.cpts-label{display:inline-block;transform:translate(-50%,-50%);background:rgba(255,255,255,.85);border:1px solid #555;border-radius:3px;padding:0 3px;
-  font:600 11px/1.3 system-ui,Arial,sans-serif;color:#111;box-shadow:none;white-space:nowrap}
-.cpts-label:before{display:none}
-.cpts-sea-link-label{display:inline-block;white-space:nowrap;background:rgba(255,255,255,.9);border:1px solid #0b4f8a;color:#0b4f8a;
-  font:600 11px/1.3 system-ui,Arial,sans-serif;padding:0 3px;border-radius:3px;box-shadow:none}
-.cpts-sea-link-label:before{display:none}
-</style>
-"""
-
-
 class _Legend:
     """Legend entries kept on the map until it is rendered (others may add entries)."""
 
     def __init__(self, m):
         self.sections: list[tuple[str, list[tuple[str, str]]]] = []
+        _leaflet.add_asset(m, "maps.css")
         self.element = macro(
-            "{% macro header(this, kwargs) %}" + _CSS + "{% endmacro %}"
             '{% macro html(this, kwargs) %}<div class="cpts-panel cpts-legend" id="cpts-legende">'
             "<details open><summary>Légende</summary>{{ this.legend.html() }}</details></div>"
             "{% endmacro %}"
@@ -266,11 +232,7 @@ def _compact_geojson_class():
 
         _template = Template(
             "{% macro script(this, kwargs) %}"
-            "var {{ this.get_name() }}=L.geoJson({{ this.source.get_name() }}.toGeoJSON(),{"
-            "className:'cpts-choroplethe',style:function(f){return {color:'#555',weight:0.8,"
-            "fillColor:f.properties._color,fillOpacity:0.85};},onEachFeature:function(f,l){"
-            "var p=f.properties;l.bindTooltip('<b>'+p.nom+'</b><br>Population couverte : '+p.couverture"
-            "+'<br>CPTS : '+p.cpts+'<br>Zones blanches : '+p.blanches,{sticky:true});}});"
+            "var {{ this.get_name() }}=cptsGeo.choropleth({{ this.source.get_name() }});"
             "{% endmacro %}"
         )
 
@@ -278,6 +240,10 @@ def _compact_geojson_class():
             super().__init__(name=_esc(name), overlay=True, control=True, show=show)
             self._name = "ChoroplethLayer"
             self.source = source
+
+        def render(self, **kwargs):
+            add_script(self.get_root(), "maps.js")
+            super().render(**kwargs)
 
     return CompactGeoJson, ChoroplethLayer
 
@@ -367,60 +333,65 @@ def add_territory_layer(
     return layer
 
 
+def add_script(m, name: str):
+    """Put the shipped script ``name`` (e.g. ``"maps.js"``, :mod:`cpts_geo.maps.static`) in the
+    head of ``m``'s page, once."""
+    _leaflet.add_asset(m, name)
+
+
+def call_script(m, name: str, function: str, *args, key: str, with_map: bool = True) -> None:
+    """Add to map ``m``'s script the one-line call of ``function`` (e.g. ``"cptsGeo.zones"``),
+    defined by the shipped script ``name`` (put in the page's head once).
+
+    The call's arguments are the map object (unless ``with_map`` is false) and ``args`` as JSON
+    (:func:`json_for_script`): data goes to the page's scripts as arguments, never templated
+    into their code.
+    """
+    add_script(m, name)
+    el = macro(
+        "{% macro script(this, kwargs) %}{{ this.function }}("
+        "{% if this.with_map %}{{ this._parent.get_name() }}{% if this.args %},{% endif %}{% endif %}"
+        "{{ this.args | join(',') }});{% endmacro %}"
+    )
+    el.function = function
+    el.with_map = with_map
+    el.args = [json_for_script(v) for v in args]
+    m.add_child(el, name=key)
+
+
 def add_map_chrome(m) -> None:
     """A metric scale (no miles), and tooltips drawn above the page's panels (title, figures,
-    legend) instead of under them.
+    legend) instead of under them (``cptsGeo.chrome`` of ``maps.js``)."""
+    call_script(m, "maps.js", "cptsGeo.chrome", key="cpts_chrome")
 
-    Leaflet draws tooltips in a pane inside the map pane, whose stacking context is below the
-    panels (fixed, z-index 1000): tooltips get a pane of their own in the map's container, above
-    the panels, kept at the map pane's offset as the map moves.
-    """
-    el = macro(
-        "{% macro script(this, kwargs) %}(function(){var map={{ this._parent.get_name() }};"
-        "L.control.scale({imperial:false}).addTo(map);"
-        "var tp=map.createPane('cptsTips',map.getContainer());tp.style.zIndex=1100;"
-        "tp.style.pointerEvents='none';"
-        "function sync(){L.DomUtil.setPosition(tp,map._getMapPanePos());}"
-        "map.on('move zoom viewreset resize zoomend',sync);sync();"
-        "L.Tooltip.prototype.options.pane='cptsTips';"
-        "})();{% endmacro %}"
-    )
-    m.add_child(el, name="cpts_chrome")
+
+#: The SVG hatchings of the white zones (fill 'url(#cpts-hachures)') and of the communes declared
+#: shared (fill 'url(#cpts-hachures-partagees)').
+_HATCHES = {
+    "cpts_hatch": {
+        "id": "cpts-hachures",
+        "size": 7,
+        "angle": 45,
+        "fill": "#e0e0e0",
+        "stroke": "#8a8a8a",
+        "width": 2.2,
+    },
+    "cpts_shared_hatch": {
+        "id": "cpts-hachures-partagees",
+        "size": 8,
+        "angle": -45,
+        "fill": "#e7d4e8",
+        "stroke": "#7b3294",
+        "width": 2.5,
+    },
+}
 
 
 def add_hatch_pattern(m) -> None:
     """Define the SVG hatching used by the white zones (fill 'url(#cpts-hachures)')."""
-    el = macro(
-        "{% macro script(this, kwargs) %}(function(){var map={{ this._parent.get_name() }};"
-        "var svg=map.getPanes().overlayPane.querySelector('svg');if(!svg)return;"
-        "var ns='http://www.w3.org/2000/svg';var defs=document.createElementNS(ns,'defs');"
-        "var p=document.createElementNS(ns,'pattern');p.setAttribute('id','cpts-hachures');"
-        "p.setAttribute('patternUnits','userSpaceOnUse');p.setAttribute('width','7');"
-        "p.setAttribute('height','7');p.setAttribute('patternTransform','rotate(45)');"
-        "var r=document.createElementNS(ns,'rect');r.setAttribute('width','7');r.setAttribute('height','7');"
-        "r.setAttribute('fill','#e0e0e0');var l=document.createElementNS(ns,'line');"
-        "l.setAttribute('x1','0');l.setAttribute('y1','0');l.setAttribute('x2','0');l.setAttribute('y2','7');"
-        "l.setAttribute('stroke','#8a8a8a');l.setAttribute('stroke-width','2.2');"
-        "p.appendChild(r);p.appendChild(l);defs.appendChild(p);svg.insertBefore(defs,svg.firstChild);"
-        "})();{% endmacro %}"
-    )
-    m.add_child(el, name="cpts_hatch")
+    call_script(m, "maps.js", "cptsGeo.hatch", _HATCHES["cpts_hatch"], key="cpts_hatch")
 
 
 def add_shared_hatch_pattern(m) -> None:
     """Define the SVG hatching of the communes declared shared (fill 'url(#cpts-hachures-partagees)')."""
-    el = macro(
-        "{% macro script(this, kwargs) %}(function(){var map={{ this._parent.get_name() }};"
-        "var svg=map.getPanes().overlayPane.querySelector('svg');if(!svg)return;"
-        "var ns='http://www.w3.org/2000/svg';var defs=document.createElementNS(ns,'defs');"
-        "var p=document.createElementNS(ns,'pattern');p.setAttribute('id','cpts-hachures-partagees');"
-        "p.setAttribute('patternUnits','userSpaceOnUse');p.setAttribute('width','8');"
-        "p.setAttribute('height','8');p.setAttribute('patternTransform','rotate(-45)');"
-        "var r=document.createElementNS(ns,'rect');r.setAttribute('width','8');r.setAttribute('height','8');"
-        "r.setAttribute('fill','#e7d4e8');var l=document.createElementNS(ns,'line');"
-        "l.setAttribute('x1','0');l.setAttribute('y1','0');l.setAttribute('x2','0');l.setAttribute('y2','8');"
-        "l.setAttribute('stroke','#7b3294');l.setAttribute('stroke-width','2.5');"
-        "p.appendChild(r);p.appendChild(l);defs.appendChild(p);svg.insertBefore(defs,svg.firstChild);"
-        "})();{% endmacro %}"
-    )
-    m.add_child(el, name="cpts_shared_hatch")
+    call_script(m, "maps.js", "cptsGeo.hatch", _HATCHES["cpts_shared_hatch"], key="cpts_shared_hatch")

@@ -31,22 +31,22 @@ import pandas as pd
 from cpts_geo._text import fr_date, fr_number, fr_plural, fr_share
 from cpts_geo.checks.territory import size_class_text
 from cpts_geo.inputs.stages import NOT_GIVEN, STAGE_LABELS
-from cpts_geo.maps._search import SEARCH_TEMPLATE
 from cpts_geo.maps.base import (
     add_basemaps,
     add_hatch_pattern,
     add_map_chrome,
     add_shared_hatch_pattern,
     add_territory_layer,
+    call_script,
     choropleth_layer_class,
     escape_html,
     get_legend,
-    json_for_script,
     macro,
     prepare_assets,
     swatch,
 )
 from cpts_geo.maps.layers import CoverageLayers, build_coverage_layers
+from cpts_geo.maps.leaflet import add_asset
 from cpts_geo.maps.styles import (
     OVERLAP_STYLE,
     SHARE_CLASSES,
@@ -593,23 +593,8 @@ def _add_zone_selector(m, ref: Reference) -> None:
                 ],
             ]
         )
-    el = macro(
-        "{% macro script(this, kwargs) %}(function(){var map={{ this._parent.get_name() }};"
-        "var V={{ this.views_json }};"
-        "var Ctl=L.Control.extend({options:{position:'topleft'},onAdd:function(){"
-        "var d=L.DomUtil.create('div','cpts-panel cpts-zones');d.id='cpts-zones';"
-        "var det=document.createElement('details');det.open=true;var s=document.createElement('summary');"
-        "s.textContent='Territoires';det.appendChild(s);"
-        "V.forEach(function(v){var b=document.createElement('button');b.type='button';b.textContent=v[0];"
-        "b.style.cssText='display:block;width:100%;margin:2px 0;font:12px system-ui,Arial,sans-serif;"
-        "text-align:left;cursor:pointer';"
-        "L.DomEvent.on(b,'click',function(e){L.DomEvent.stop(e);map.fitBounds(v[1],{padding:[20,20]});});"
-        "det.appendChild(b);});d.appendChild(det);"
-        "L.DomEvent.disableClickPropagation(d);L.DomEvent.disableScrollPropagation(d);return d;}});"
-        "new Ctl().addTo(map);})();{% endmacro %}"
-    )
-    el.views_json = json_for_script(views)
-    m.add_child(el, name="cpts_zones")
+    add_asset(m, "maps.css")
+    call_script(m, "maps.js", "cptsGeo.zones", views, key="cpts_zones")
 
 
 def _by_stage_html(a: dict, min_stage: str | None = None) -> str:
@@ -662,7 +647,4 @@ def _add_search(m, ref: Reference, units: pd.DataFrame, cpts: pd.DataFrame) -> N
         "cpts": [o[0] if len(o) == 1 else (o if o else -1) for o in owners],
     }
     names = [str(cpts.at[c, "cpts_nom"]) or str(c) for c in ids]
-    el = macro(SEARCH_TEMPLATE)
-    el.units_json = json_for_script(data)
-    el.cpts_json = json_for_script(names)
-    m.add_child(el, name="cpts_search")
+    call_script(m, "search.js", "cptsGeo.search", data, names, key="cpts_search")

@@ -31,6 +31,7 @@ import re
 from importlib import resources
 
 from cpts_geo._errors import CptsGeoError
+from cpts_geo.maps.static import html_tag
 
 __all__ = [
     "LEAFLET_CDN",
@@ -38,6 +39,7 @@ __all__ = [
     "LEAFLET_REQUIREMENT",
     "NO_MAP_FALLBACK",
     "LeafletAssetsError",
+    "add_asset",
     "cdn_assets",
     "inline_tags",
     "leaflet_version",
@@ -53,6 +55,10 @@ _DIST = ("static", "js_lib_leaflet")
 #: The Leaflet version of the package, loaded from jsDelivr by online maps.
 CDN_VERSION = "1.9.4"
 LEAFLET_CDN = f"https://cdn.jsdelivr.net/npm/leaflet@{CDN_VERSION}/dist"
+#: The script put first in a map page's head (cpts_geo/maps/static): when Leaflet is missing
+#: (script blocked, file removed) or the map script fails, each map container shows a French
+#: message instead of a white box.
+NO_MAP_FALLBACK = "no-map-fallback.js"
 
 _INSTALL_HINT = f"réinstallez cpts-geo ou installez le paquet : pip install '{LEAFLET_REQUIREMENT}'"
 
@@ -196,47 +202,38 @@ def tile_layers() -> list[dict]:
     ]
 
 
-#: Put first in a map page's <head>: when Leaflet is missing (script blocked, file removed) or
-#: the map script fails, each map container shows a French message instead of a white box.
-NO_MAP_FALLBACK = """<script>(function(){
-var errs=[];
-window.addEventListener('error',function(e){errs.push(String((e&&e.message)||'erreur inconnue'));});
-function say(div,text,banner){
-  var box=document.createElement('div');box.className='cpts-carte-erreur';box.setAttribute('role','alert');
-  box.textContent=text;
-  box.style.cssText='box-sizing:border-box;padding:12px 16px;margin:0;font:14px/1.4 system-ui,Arial,'
-    +'sans-serif;color:#7a1f1f;background:#fdecea;border:1px solid #e0b4b4;z-index:10000;'
-    +(banner?'position:absolute;top:0;left:0;right:0;':'position:relative;max-width:36em;border-radius:6px;');
-  if(banner){div.appendChild(box);return;}
-  // In the middle of the map's box, clear of the panels pinned to the page's edges.
-  div.textContent='';div.style.display='flex';div.style.alignItems='center';div.style.justifyContent='center';
-  div.style.minHeight='8em';div.appendChild(box);
-}
-window.addEventListener('load',function(){
-  var maps=document.querySelectorAll('.folium-map');
-  var why=typeof L==='undefined'
-    ?'la bibliothèque cartographique Leaflet n\\u2019a pas été chargée (fichier absent ou accès réseau bloqué).'
-    :(errs.length?'erreur du script de la carte (« '+errs[0]+' »).':'');
-  for(var i=0;i<maps.length;i++){
-    var div=maps[i];var drawn=div.classList.contains('leaflet-container');
-    if(!drawn){say(div,'La carte n\\u2019a pas pu être affichée : '+(why||'la carte n\\u2019a pas été créée.'),false);}
-    else if(errs.length){say(div,'La carte peut être incomplète : '+why,true);}
-  }
-});
-})();</script>"""
+def add_asset(m, name: str, *, first: bool = False) -> None:
+    """Put the shipped script or style sheet ``name`` (:mod:`cpts_geo.maps.static`) in the head
+    of map ``m``'s page, once however many times it is asked for (``first``: before anything
+    else in the head).
+
+    The text goes into the page as it is: branca does not read it as a template, so the file
+    needs no escaping of its braces.
+    """
+    from branca.element import Element
+
+    class _Verbatim(Element):
+        def render(self, **kwargs) -> str:
+            return html_tag(name)
+
+    root = m.get_root()
+    key = "cpts_asset_" + name
+    if key not in root.header._children:
+        root.header.add_child(_Verbatim(), name=key, index=0 if first else None)
 
 
 def prepare_assets(m, *, online: bool = False) -> None:
     """Replace folium's default assets of map ``m`` by Leaflet alone, inline or (``online``) CDN.
 
     folium's other defaults (jQuery, Bootstrap, awesome-markers, Font Awesome) are not used by
-    cpts-geo's maps and would need the network. :data:`NO_MAP_FALLBACK` is added first in the
-    header either way.
+    cpts-geo's maps and would need the network. ``no-map-fallback.js`` (when Leaflet is missing
+    or the map script fails, each map shows a French message instead of a white box) is put
+    first in the header either way.
     """
     from branca.element import Element
 
     root = m.get_root()
-    root.header.add_child(Element(NO_MAP_FALLBACK), name="cpts_no_map_fallback", index=0)
+    add_asset(m, NO_MAP_FALLBACK, first=True)
     if online:
         m.default_js, m.default_css = cdn_assets()
     else:

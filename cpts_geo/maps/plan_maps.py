@@ -13,7 +13,7 @@ from cpts_geo.maps.base import (
     add_hatch_pattern,
     add_map_chrome,
     add_territory_layer,
-    macro,
+    call_script,
     prepare_assets,
 )
 from cpts_geo.maps.base import escape_html as _esc
@@ -247,16 +247,17 @@ def _add_suggest_labels(m, ref: Reference, territories: pd.DataFrame) -> None:
 def _add_suggest_figures(m, result: suggest.SuggestResult) -> None:
     """How good the proposal is (:meth:`~cpts_geo.suggest.SuggestResult.quality_lines`), appended
     to the panel of figures as its own section (``#cpts-propositions``)."""
-    import json
-
     body = "".join(f"<div>{_esc(line.strip())}</div>" for line in result.quality_lines())
     section = f'<div id="cpts-propositions"><h4>Territoires proposés</h4>{body}</div>'
-    el = macro(
-        "{% macro script(this, kwargs) %}(function(){var p=document.getElementById('cpts-stats');"
-        "if(p){p.insertAdjacentHTML('beforeend',{{ this.section }});}})();{% endmacro %}"
+    call_script(
+        m,
+        "maps.js",
+        "cptsGeo.appendToPanel",
+        "cpts-stats",
+        section,
+        key="cpts_suggest_figures",
+        with_map=False,
     )
-    el.section = json.dumps(section)
-    m.add_child(el, name="cpts_suggest_figures")
 
 
 def _suggest_membership(df: pd.DataFrame) -> pd.DataFrame:

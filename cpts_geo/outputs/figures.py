@@ -7,6 +7,7 @@ notebook shows each figure exactly once and a script never leaks figures; save o
 
 from __future__ import annotations
 
+import textwrap
 import warnings
 from pathlib import Path
 from typing import Any, Literal
@@ -276,6 +277,7 @@ def _draw_cpts_outlines(
             p.y,
             plain(str(part["cpts_nom"].iloc[0])),
             fontsize=7.5,
+            parse_math=False,  # names as written: no $…$ formulas
             ha="center",
             va="center",
             color="#1a1a1a",
@@ -380,6 +382,7 @@ def _frame_and_caption(fig, ax, ref: Reference, report: Report, layers, frame, e
             f"{size_class_text(t.get('aci_size_class_min', t['aci_size_class']), t['aci_size_class'])}"
         ),
         fontsize=11,
+        parse_math=False,  # names as written: no $…$ formulas
     )
     v = t.get("vintage") or ref.vintage
     fig.supxlabel(
@@ -397,6 +400,20 @@ def _union(ref: Reference, codes, epsg: int):
     return gpd.GeoSeries([shapely.coverage_union_all(geoms)], crs=4326).to_crs(epsg).iloc[0]
 
 
+#: The Île-de-France inset of the national figure: Paris and the petite couronne, where CPTS are
+#: too small to see on the map of metropolitan France.
+IDF_INSET = ("Paris et petite couronne", ("75", "92", "93", "94"))
+#: What ``labels="auto"`` means at each level: names where they fit (ids elsewhere), none nationally.
+AUTO_LABELS = {"national": None, "region": "nom", "departement": "nom"}
+LABEL_KINDS = ("nom", "id")
+
+# Layout of the coverage figures (fractions of the figure): the map(s) on the left, the panel of
+# legend and figures in a column on the right, never over a map.
+_PANEL_X = 0.735
+_MAP_RIGHT = 0.715
+_TOP = 0.895
+
+
 def coverage_figure(
     ref: Reference,
     coverage,
@@ -404,15 +421,18 @@ def coverage_figure(
     region: str | None = None,
     departement: str | None = None,
     goal: float | None = None,
-    figsize: tuple[float, float] = (9.0, 9.0),
+    title: str | None = None,
+    labels: str | None = "auto",
+    figsize: tuple[float, float] | None = None,
 ):
-    """A static coverage map (matplotlib): CPTS by stage, white zones, overlaps, declared shares,
-    outlines.
+    """A static coverage map (matplotlib) for a committee: CPTS by stage with their labels,
+    white zones, overlaps, declared shares, outlines; legend and figures in a panel beside it.
 
     The layers of the coverage map (:func:`~cpts_geo.maps.layers.build_coverage_layers`): the
     CPTS touching the area, whole, the view framed on the area. Nationally, metropolitan France
-    is drawn in Lambert-93 with the five DROM as insets (each in its own projected CRS), and the
-    title says "France entière" as do the figures. Elsewhere the zone's projected CRS.
+    is drawn in Lambert-93 with insets in a row below it: Paris and the petite couronne (its
+    frame drawn on the map) and the five DROM (each in its own projected CRS); the title says
+    "France entière" as do the figures. Elsewhere the zone's projected CRS.
 
     Parameters
     ----------
@@ -421,48 +441,116 @@ def coverage_figure(
     coverage
         A :class:`~cpts_geo.steering.coverage.Coverage` (drawn as computed), or a register (its coverage
         is computed for ``region``/``departement``/``goal``).
+    title
+        The figure's title (default "Couverture par les CPTS — <area>"); the line of figures
+        under it stays.
+    labels
+        ``"nom"``: each CPTS named by its short name (without "CPTS du…"), or by its id where
+        the name does not fit; ``"id"``: by its id, the ids listed with their names in the
+        panel; ``None``: no label; ``"auto"``: names for a région or a département, none
+        nationally. Labels never overlap each other, the panel or an inset; a CPTS left without
+        one for lack of room is counted in the panel.
+    figsize
+        Inches (default 12.5 × 9, nationally 12.5 × 10.5).
 
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import cpts_geo as cg
+    >>> ref = cg.load_reference()
+    >>> path = cg.reference.default_data_dir() / "examples" / "registre_fictif_pays_de_la_loire.csv"
+    >>> fig = coverage_figure(ref, cg.read_register(path, ref), departement="49", labels="id")
+    >>> sorted(t.get_text() for t in fig.axes[0].texts)[:3]
+    ['FICTIF-52-006', 'FICTIF-52-015', 'FICTIF-52-017']
     """
     coverage = as_coverage(ref, coverage, region=region, departement=departement, goal=goal)
     scope = coverage.scope
-    layers = build_coverage_layers(coverage, tolerance_m=DETAIL[scope["level"]][0], decimals=6)
-    fig = new_figure(figsize)
-    if scope["level"] == "national":
-        ax = _draw_national(fig, ref, layers)
+    level = scope["level"]
+    kind = AUTO_LABELS[level] if labels == "auto" else labels
+    if kind not in (None, *LABEL_KINDS):
+        raise CptsGeoError(f"étiquettes inconnues '{labels}' ; choisissez nom, id ou aucune")
+    layers = build_coverage_layers(coverage, tolerance_m=DETAIL[level][0], decimals=6)
+    national = level == "national"
+    fig = new_figure(figsize or ((12.5, 10.5) if national else (12.5, 9.0)), layout=None)
+    if national:
+        views = _draw_national(fig, ref, layers)
     else:
-        ax = fig.subplots()
+        ax = fig.add_axes((0.01, 0.05, _MAP_RIGHT - 0.01, _TOP - 0.07))
         deps = list(layers.departements.index)
         epsg = zone_epsg(deps[0]) if deps else METRO_EPSG
         _draw_coverage(ax, layers, deps, epsg)
-    _add_coverage_title(ax, coverage)
-    _add_coverage_legend(ax, layers)
+        views = [(ax, deps, epsg, [])]
+    _add_coverage_title(fig, coverage, title)
+    placed = _label_cpts(fig, views, layers, kind) if kind else {}
+    _add_coverage_panel(fig, coverage, layers, kind, placed)
     v = ref.vintage
-    # Nationally the DROM fill the bottom row: the vintages go to the top-left corner.
-    y, va = (0.995, "top") if scope["level"] == "national" else (0.01, "baseline")
+    note = f"COG {v['cog']}, populations légales {v['population']} (population municipale). {NOTE_MULTI}"
     fig.text(
-        0.01, y, f"COG {v['cog']}, populations légales {v['population']}", fontsize=7, color="#555", va=va
+        0.01,
+        0.006,
+        plain("\n".join(textwrap.wrap(note, width=int(0.98 * fig.get_figwidth() * 72 / (6.5 * 0.6))))),
+        fontsize=6.5,
+        color="#555",
+        va="bottom",
+        gid="cpts-millesimes",
     )
     return fig
 
 
-def _draw_national(fig, ref: Reference, layers: CoverageLayers):
-    """Metropolitan France in Lambert-93, the DROM in a row below, each in its own CRS; returns
-    the main axes."""
-    grid = fig.add_gridspec(2, 5, height_ratios=[5, 1])
-    ax = fig.add_subplot(grid[0, :])
+def _draw_national(fig, ref: Reference, layers: CoverageLayers) -> list:
+    """Metropolitan France in Lambert-93; in a row below, Paris and the petite couronne (its
+    frame drawn on the main map) and the DROM, each in its own CRS. Returns the views
+    ``(axes, départements, epsg, boxes of the insets' frames on it)``, the main one first."""
+    from matplotlib.patches import Rectangle
+
+    ax = fig.add_axes((0.01, 0.225, _MAP_RIGHT - 0.01, _TOP - 0.235))
     deps = ref.departements
     present = set(layers.departements.index)
     metro = [d for d in deps.index[deps["zone"] == "metro"] if d in present]
     _draw_coverage(ax, layers, metro, METRO_EPSG)
+    views: list = [(ax, metro, METRO_EPSG, [])]
+    insets: list[tuple[str, list[str], int]] = []
+    idf_name, idf_codes = IDF_INSET
+    idf = [d for d in idf_codes if d in present]
+    if idf:
+        insets.append((idf_name, idf, METRO_EPSG))
     drom = [d for d in deps.index[deps["zone"] == "drom"] if d in present]
-    for k, d in enumerate(drom[:5]):
-        inset = fig.add_subplot(grid[1, k])
-        _draw_coverage(inset, layers, [d], zone_epsg(d))
-        inset.set_title(plain(f"{deps.at[d, 'nom']} ({d})"), fontsize=8, pad=2)
-    return ax
+    insets += [(f"{deps.at[d, 'nom']} ({d})", [d], zone_epsg(d)) for d in drom[:5]]
+    # Paris's inset twice as wide as a DROM's: its CPTS are the smallest.
+    spans = [2 if codes is idf else 1 for _, codes, _ in insets]
+    width = (_MAP_RIGHT - 0.01) / max(sum(spans), 1)
+    left = 0.01
+    for (name, codes, epsg), span in zip(insets, spans):
+        inset = fig.add_axes((left + 0.004, 0.05, span * width - 0.008, 0.15), label=plain(name))
+        _draw_coverage(inset, layers, codes, epsg)
+        inset.set_anchor("N")
+        # The names on one line above the row, whatever the shape of each inset.
+        fig.text(left + span * width / 2, 0.205, plain(name), fontsize=8, ha="center", gid="cpts-encart")
+        left += span * width
+        if codes is idf:  # framed here and on the main map, where its frame is
+            inset.add_patch(
+                Rectangle(
+                    (0, 0),
+                    1,
+                    1,
+                    transform=inset.transAxes,
+                    fill=False,
+                    edgecolor="#333",
+                    linewidth=0.8,
+                    clip_on=False,
+                )
+            )
+            x0, x1 = inset.get_xlim()
+            y0, y1 = inset.get_ylim()
+            ax.add_patch(
+                Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="#333", linewidth=0.8, zorder=5)
+            )
+            views[0][3].append((x0, y0, x1, y1))
+        views.append((inset, codes, epsg, []))
+    return views
 
 
 def _draw_coverage(ax, layers: CoverageLayers, deps: list[str], epsg: int) -> None:
@@ -473,23 +561,16 @@ def _draw_coverage(ax, layers: CoverageLayers, deps: list[str], epsg: int) -> No
     frame = layers.departements.loc[deps]
     if not len(frame):
         return
-    x0, y0, x1, y1 = frame.total_bounds
-
-    def here(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-        """The features of ``gdf`` in the frame (the DROM are far from metropolitan France), projected."""
-        gdf = gdf[gdf.geometry.notna()].cx[x0:x1, y0:y1]
-        return gdf.to_crs(epsg)
-
-    cpts = here(layers.cpts)
+    cpts = _in_frame(layers.cpts, frame, epsg)
     if len(cpts):
         cpts.plot(ax=ax, color=[STAGE_COLORS[s] for s in cpts["statut"]], linewidth=0)
-    white = here(layers.white_zones)
+    white = _in_frame(layers.white_zones, frame, epsg)
     if len(white):
         white.plot(ax=ax, facecolor=_WHITE_COLOR, edgecolor="#8a8a8a", hatch="////", linewidth=0)
-    overlaps = here(layers.overlaps)
+    overlaps = _in_frame(layers.overlaps, frame, epsg)
     if len(overlaps):
         overlaps.plot(ax=ax, color=OVERLAP_STYLE["fillColor"], linewidth=0)
-    shared = here(layers.shared)
+    shared = _in_frame(layers.shared, frame, epsg)
     if len(shared):  # communes declared shared below the commune level: hatched, not red
         shared.plot(ax=ax, facecolor=_SHARED_FILL, edgecolor=SHARED_STYLE["color"], hatch="\\\\", linewidth=0)
     if len(cpts):
@@ -503,8 +584,62 @@ def _draw_coverage(ax, layers: CoverageLayers, deps: list[str], epsg: int) -> No
     ax.set_aspect("equal")
 
 
-def _add_coverage_title(ax, coverage: Coverage) -> None:
-    """The title: the area, its CPTS against the goal and the share of its population covered."""
+def _in_frame(gdf: gpd.GeoDataFrame, frame: gpd.GeoDataFrame, epsg: int) -> gpd.GeoDataFrame:
+    """The features of ``gdf`` in the extent of ``frame`` (the DROM are far from metropolitan
+    France), projected."""
+    x0, y0, x1, y1 = frame.total_bounds
+    gdf = gdf[gdf.geometry.notna()].cx[x0:x1, y0:y1]
+    return gdf.to_crs(epsg)
+
+
+def _label_cpts(fig, views: list, layers: CoverageLayers, kind: str) -> dict[str, str]:
+    """Each CPTS labelled on the view that shows it best (an inset before the main map), most
+    populous first; returns ``{cpts_id: text drawn}``."""
+    from matplotlib.patheffects import withStroke
+
+    from cpts_geo.outputs._labels import Label, place_labels, short_name
+
+    cpts = layers.cpts[layers.cpts.geometry.notna()].sort_values("population", ascending=False, kind="stable")
+    halo = [withStroke(linewidth=2.2, foreground="white")]
+    placed: dict[str, str] = {}
+    # Insets first: a CPTS of Paris is labelled in its inset, not lost in the main map's frame.
+    for ax, deps, epsg, obstacles in [*views[1:], views[0]]:
+        shown = _in_frame(cpts, layers.departements.loc[deps], epsg)
+        x0, x1 = ax.get_xlim()
+        y0, y1 = ax.get_ylim()
+        view = shapely.box(x0, y0, x1, y1)
+        todo = []
+        for cid, row in shown.iterrows():
+            if cid in placed:
+                continue
+            geom = shapely.intersection(row.geometry, view)
+            if geom.is_empty:
+                continue
+            texts = [str(cid)] if kind == "id" else [short_name(row["cpts_nom"]), str(cid)]
+            todo.append(Label(str(cid), [plain(t) for t in texts], geom))
+        display_obstacles = [
+            (*ax.transData.transform((b[0], b[1])), *ax.transData.transform((b[2], b[3]))) for b in obstacles
+        ]
+        placed.update(
+            place_labels(
+                ax,
+                todo,
+                sizes=(7.5, 6.5) if ax is views[0][0] else (6.5, 5.5),
+                obstacles=display_obstacles,
+                color="#1a1a1a",
+                path_effects=halo,
+                clip_on=True,
+                zorder=6,
+                gid="cpts-etiquette",
+                parse_math=False,
+            )
+        )
+    return placed
+
+
+def _add_coverage_title(fig, coverage: Coverage, title: str | None = None) -> None:
+    """The title (``title``, default "Couverture par les CPTS — <area>"), and under it the
+    area's CPTS against the goal and the share of its population covered."""
     scope = coverage.scope
     a = coverage.area
     where = {
@@ -512,16 +647,28 @@ def _add_coverage_title(ax, coverage: Coverage) -> None:
         "region": f"Région {scope['nom']}",
         "departement": f"Département {scope['nom']} ({scope['code']})",
     }[scope["level"]]
-    ax.set_title(
-        plain(
-            f"Couverture par les CPTS — {where}\n{fr_number(a['cpts'])} CPTS (objectif {fr_number(a['goal'])}), "
-            f"population couverte {fr_share(a['share_covered'])}"
-        ),
-        fontsize=11,
+    custom = " ".join(str(title or "").split())
+    head = custom or f"Couverture par les CPTS — {where}"
+    fig.text(
+        0.01, 0.985, plain(head), fontsize=14, weight="bold", va="top", gid="cpts-titre", parse_math=False
+    )
+    figures = (
+        f"{fr_number(a['cpts'])} CPTS (objectif {fr_number(a['goal'])}), "
+        f"population couverte {fr_share(a['share_covered'])}"
+    )
+    fig.text(
+        0.01,
+        0.948,
+        plain(f"{where} : {figures}" if custom else figures[:1].upper() + figures[1:]),
+        fontsize=10.5,
+        parse_math=False,  # names as written: no $…$ formulas
+        color="#333",
+        va="top",
+        gid="cpts-sous-titre",
     )
 
 
-def _add_coverage_legend(ax, layers: CoverageLayers) -> None:
+def _coverage_legend_handles(layers: CoverageLayers) -> list:
     """The legend: the stages (the unstaged one when a CPTS drawn has none), white zones, overlaps
     and, when there are any, declared shares."""
     from matplotlib.patches import Patch
@@ -541,10 +688,132 @@ def _add_coverage_legend(ax, layers: CoverageLayers) -> None:
                 label="Commune partagée déclarée",
             )
         )
-    ax.legend(handles=handles, loc="lower left", fontsize=8, frameon=True)
+    return handles
 
 
-def coverage_bar_chart(coverage, *, by: str | None = None, figsize: tuple[float, float] | None = None):
+def _coverage_panel_lines(coverage: Coverage) -> list[str]:
+    """The figures of the panel: CPTS against the goal and by stage, population covered (all
+    stages and by stage, cumulative), white zones, overlaps."""
+    a = coverage.area
+    pop = a["population"]
+    lines = [
+        f"{fr_number(a['cpts'])} CPTS, objectif {fr_number(a['goal'])} ({fr_share(a['progress'])})",
+        *(
+            f"  {STAGE_LABELS[s]} : {fr_number(a['by_stage'][s or NOT_GIVEN])}"
+            for s in STAGE_LABELS
+            if s or a["by_stage"][NOT_GIVEN]
+        ),
+        f"Population couverte : {fr_share(a['share_covered'])}",
+        f"  ({fr_number(a['population_covered'])} sur {fr_number(pop)} hab.)",
+    ]
+    by_stage = a.get("population_covered_by_stage", {})
+    if by_stage:
+        lines.append("Par stade (cumulé) :")
+        lines += [f"  {LEVEL_LABELS[s]} : {fr_share(n / pop if pop else 0.0)}" for s, n in by_stage.items()]
+    lines += [
+        f"Zones blanches : {fr_number(a['white_zone_population'])} hab.",
+        f"  {coverage.units_phrase('white')}",
+        f"Communes dans plusieurs CPTS : {fr_number(a['overlap_communes'])}",
+    ]
+    min_stage = getattr(coverage, "min_stage", None)
+    if min_stage:
+        lines.append(f"CPTS comptées : stade « {STAGE_LABELS[min_stage]} » ou plus")
+    return lines
+
+
+def _add_coverage_panel(
+    fig, coverage: Coverage, layers: CoverageLayers, kind, placed: dict[str, str]
+) -> None:
+    """The column right of the maps: legend, figures, and the key of the CPTS labelled by their
+    id (with their names), or how many have no label for lack of room."""
+    from cpts_geo.outputs._labels import _renderer
+
+    renderer = _renderer(fig)
+    legend = fig.legend(
+        handles=_coverage_legend_handles(layers),
+        loc="upper left",
+        bbox_to_anchor=(_PANEL_X, _TOP),
+        fontsize=8.5,
+        title="Légende",
+        title_fontsize=9.5,
+        alignment="left",
+        frameon=False,
+        borderaxespad=0,
+    )
+    y = fig.transFigure.inverted().transform(legend.get_window_extent(renderer))[0][1] - 0.02
+    text = fig.text(
+        _PANEL_X,
+        y,
+        plain("\n".join(_wrap_lines(_coverage_panel_lines(coverage), _panel_chars(fig, 8.5)))),
+        fontsize=8.5,
+        va="top",
+        linespacing=1.35,
+        gid="cpts-chiffres",
+    )
+    y = fig.transFigure.inverted().transform(text.get_window_extent(renderer))[0][1] - 0.02
+    drawn = [str(c) for c in layers.cpts.index[layers.cpts.geometry.notna()]]
+    # ids drawn: all of them with kind "id", those whose name did not fit with "nom"
+    by_id = [c for c in drawn if placed.get(c) == plain(c)]
+    missing = [c for c in drawn if c not in placed] if kind else []
+    names = layers.cpts["cpts_nom"].astype(str)
+    notes = []
+    if by_id:
+        head = "Étiquettes : identifiants" if kind == "id" else "Étiquetées par leur identifiant"
+        entries = [f"{c} : {' '.join(names[c].split())}" for c in sorted(by_id)]
+        notes.append((head, entries))
+    if missing:
+        notes.append(
+            (
+                f"Sans étiquette, faute de place ({fr_plural(len(missing), 'CPTS', 'CPTS')})",
+                [f"{c} : {' '.join(names[c].split())}" for c in sorted(missing)],
+            )
+        )
+    for head, entries in notes:
+        y = _key_block(fig, renderer, head, entries, y)
+
+
+def _panel_chars(fig, size: float) -> int:
+    """About how many characters of ``size`` points a line of the panel holds."""
+    return int((0.99 - _PANEL_X) * fig.get_figwidth() * 72 / (size * 0.56))
+
+
+def _wrap_lines(lines: list[str], width: int) -> list[str]:
+    """``lines`` wrapped at ``width`` characters, continuation lines indented as their first."""
+    out = []
+    for line in lines:
+        indent = " " * (len(line) - len(line.lstrip()) + 2)
+        out += textwrap.wrap(line, width=width, subsequent_indent=indent, drop_whitespace=False) or [""]
+    return out
+
+
+def _key_block(fig, renderer, head: str, entries: list[str], y: float) -> float:
+    """A heading and its entries from height ``y`` down (figure fraction), in as many lines as
+    the column holds; what does not fit is counted on a last line. Returns the height below."""
+    size = 7.0
+    line = size * 1.3 / 72 / fig.get_figheight()
+    room = max(int((y - 0.06) / line) - 1, 0)
+    shown = entries if len(entries) <= room else entries[: max(room - 1, 0)]
+    rest = len(entries) - len(shown)
+    width = _panel_chars(fig, size)
+    body = [e if len(e) <= width else e[: width - 1] + "…" for e in shown]
+    if rest:
+        body.append(f"{fr_plural(rest, 'autre CPTS', 'autres CPTS')} : voir le registre")
+    t = fig.text(
+        _PANEL_X,
+        y,
+        plain("\n".join([head, *body])),
+        fontsize=size,
+        parse_math=False,  # names as written: no $…$ formulas
+        va="top",
+        linespacing=1.3,
+        gid="cpts-cle-etiquettes",
+    )
+    return fig.transFigure.inverted().transform(t.get_window_extent(renderer))[0][1] - 0.015
+
+
+def coverage_bar_chart(
+    coverage, *, by: str | None = None, title: str | None = None, figsize: tuple[float, float] | None = None
+):
     """Bar chart of CPTS by région or département with each one's goal marked.
 
     Long because it is one figure of two panels with their labels and legend.
@@ -555,6 +824,9 @@ def coverage_bar_chart(coverage, *, by: str | None = None, figsize: tuple[float,
         A :class:`cpts_geo.steering.coverage.Coverage` (from :func:`cpts_geo.coverage_summary`).
     by
         ``"region"`` or ``"departement"`` (default: as :meth:`Coverage.default_by`).
+    title
+        The figure's title (default "CPTS et couverture de la population par région — objectif
+        national 1 000").
 
     Returns
     -------
@@ -615,11 +887,14 @@ def coverage_bar_chart(coverage, *, by: str | None = None, figsize: tuple[float,
     ax2.set_xlabel("Population couverte (%)")
     _stage_share_bars(ax2, rows, y)
     level = "région" if by == "region" else "département"
+    custom = " ".join(str(title or "").split())
     fig.suptitle(
         plain(
-            f"CPTS et couverture de la population par {level} — objectif national {fr_number(coverage.goal)}"
+            custom
+            or f"CPTS et couverture de la population par {level} — objectif national {fr_number(coverage.goal)}"
         ),
         fontsize=11,
+        parse_math=False,  # names as written: no $…$ formulas
     )
     v = coverage.vintage
     fig.text(

@@ -29,30 +29,6 @@ log = logging.getLogger(__name__)
 # ---------------------------------------------------------------------------------------------
 # HTML
 # ---------------------------------------------------------------------------------------------
-_STATUS_COLORS = {"pass": "#1a9850", "warn": "#e08214", "fail": "#d7191c"}
-
-
-_HTML_CSS = """
-body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;margin:0;color:#222;
-background:#f6f6f4}
-main{max-width:1100px;margin:0 auto;padding:24px 28px 48px;background:#fff}
-h1{font-size:1.6em;margin:0 0 4px}h2{font-size:1.25em;margin:28px 0 8px;border-bottom:2px solid #ddd;
-padding-bottom:4px}h3{font-size:1.05em;margin:18px 0 6px}
-.sous-titre{color:#555;margin:0 0 16px}
-.statut{display:inline-block;padding:2px 10px;border-radius:12px;color:#fff;font-weight:600;
-font-size:.9em;white-space:nowrap}
-table{border-collapse:collapse;width:100%;margin:8px 0;font-size:.93em}
-th,td{border:1px solid #ddd;padding:5px 8px;text-align:left;vertical-align:top}
-th{background:#f0f0ee}td.n,th.n{text-align:right;white-space:nowrap}
-.chiffres{display:flex;gap:14px;flex-wrap:wrap;margin:12px 0}
-.chiffres div{background:#f0f4f8;border-radius:6px;padding:8px 14px}
-.chiffres b{display:block;font-size:1.3em}
-iframe{width:100%;height:560px;border:1px solid #ccc;border-radius:4px}
-ul{margin:4px 0 4px 18px;padding:0}li{margin:2px 0}
-footer{margin-top:32px;color:#666;font-size:.85em}
-ul.tracabilite{list-style:none;margin:4px 0;padding:0;font-size:.93em}
-ul.tracabilite li{margin:1px 0}
-"""
 
 
 def _e(value) -> str:
@@ -60,10 +36,7 @@ def _e(value) -> str:
 
 
 def _badge(status: str) -> str:
-    return (
-        f'<span class="statut statut-{status}" style="background:{_STATUS_COLORS[status]}">'
-        f"{_e(STATUS_LABELS[status])}</span>"
-    )
+    return f'<span class="statut statut-{status}">{_e(STATUS_LABELS[status])}</span>'
 
 
 def _rule_section(r: RuleResult) -> str:
@@ -252,6 +225,7 @@ def report_html(
     """
     from cpts_geo._version import __version__
     from cpts_geo.maps.base import render_map
+    from cpts_geo.maps.static import html_tag
     from cpts_geo.maps.territory import territory_map
     from cpts_geo.outputs.printing import print_css
 
@@ -301,7 +275,7 @@ def report_html(
     body = f"""<!DOCTYPE html>
 <html lang="fr"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{_e(title)}</title><style>{_HTML_CSS}</style>
+<title>{_e(title)}</title>{html_tag("report.css")}
 <style>{print_css(title=title, date=today)}</style></head>
 <body><main>
 <h1>{head}{_e(name)}</h1>

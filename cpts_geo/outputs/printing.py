@@ -30,6 +30,8 @@ import base64
 import html
 import io
 
+from cpts_geo.maps.static import asset
+
 __all__ = ["PRINT_CSS", "STATIC_MAP_CLASS", "png_data_uri", "print_css", "static_map_img"]
 
 #: Class of the static map image shown in print only.
@@ -38,34 +40,9 @@ STATIC_MAP_CLASS = "carte-statique"
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 #: The print rules that do not depend on the report (no page-margin header): the iframe/static
-#: image swap, page breaks, tables. :func:`print_css` adds the header and footer.
-PRINT_CSS = f"""
-@media screen {{
-  img.{STATIC_MAP_CLASS} {{ display: none !important; }}
-}}
-@media print {{
-  html, body {{ background: #fff !important; color: #000; }}
-  body {{ margin: 0; font-size: 10pt; -webkit-print-color-adjust: exact; print-color-adjust: exact; }}
-  main {{ max-width: none !important; margin: 0 !important; padding: 0 !important; box-shadow: none !important; }}
-  iframe, .carte-interactive, .ecran-seulement {{ display: none !important; }}
-  img.{STATIC_MAP_CLASS} {{
-    display: block !important; width: 100%; height: auto; max-height: 118mm; object-fit: contain;
-    margin: 2mm auto 0; break-inside: avoid;
-  }}
-  h1 {{ font-size: 17pt; margin: 0 0 2mm; }}
-  h2 {{ font-size: 13pt; margin: 5mm 0 2mm; break-after: avoid; }}
-  h3, h4 {{ break-after: avoid; }}
-  main > h2:nth-of-type(n+3), .nouvelle-page {{ break-before: page; margin-top: 0; }}
-  .sans-saut {{ break-before: auto !important; }}
-  table {{ width: 100%; border-collapse: collapse; font-size: 8.5pt; }}
-  thead {{ display: table-header-group; }}
-  tfoot {{ display: table-footer-group; }}
-  tr, th, td, img, figure, .chiffres {{ break-inside: avoid; }}
-  th, td {{ padding: 1mm 1.5mm; }}
-  p, li {{ orphans: 3; widows: 3; }}
-  a {{ color: inherit; text-decoration: none; }}
-}}
-"""
+#: image swap (class :data:`STATIC_MAP_CLASS`), page breaks, tables, from ``print.css`` of
+#: :mod:`cpts_geo.maps.static`. :func:`print_css` adds the header and footer.
+PRINT_CSS = asset("print.css")
 
 
 def _css_string(text: str) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 from pathlib import Path
 
 import geopandas as gpd
@@ -566,3 +567,40 @@ def test_build_script_speaks_like_the_command_line(tmp_path):
     assert res.returncode == 2, res.stderr
     assert "Traceback" not in res.stderr
     assert res.stderr.startswith("Erreur : ") and "introuvable" in res.stderr
+
+
+def test_build_script_shows_its_phases_on_a_terminal_only(official_files, tmp_path):
+    """The phases of the build on standard error when it is a terminal, nothing on a pipe."""
+    import subprocess
+    import sys
+
+    from tests.test_progress import _on_a_terminal
+
+    com = f"{official_files / 'ADE.gpkg'}::commune"
+    arm = f"{official_files / 'ADE.gpkg'}::arrondissement_municipal"
+    args = [
+        sys.executable,
+        str(ROOT / "scripts" / "build_reference.py"),
+        "--decoupage",
+        str(official_files / "decoupage"),
+        "--admin-express",
+        com,
+        "--admin-express-arm",
+        arm,
+        "--populations",
+        str(official_files / "donnees_communes.csv"),
+        "--population-vintage",
+        "2023",
+    ]
+    text, code = _on_a_terminal([*args, "-o", str(tmp_path / "tty")])
+    assert code == 0, text
+    for phase in ("Tables (COG, populations, EPCI)", "Contours (ADMIN EXPRESS)", "Voisinages"):
+        assert f"\r{phase}…" in text, text
+    res = subprocess.run(
+        [*args, "-o", str(tmp_path / "pipe")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "CPTS_GEO_PROGRESS_DELAY": "0"},
+    )
+    assert res.returncode == 0, res.stderr
+    assert "Voisinages" not in res.stderr and "\r" not in res.stderr

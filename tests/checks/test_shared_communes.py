@@ -293,7 +293,7 @@ def test_map_figure_and_gpkg_draw_the_layers_of_one_builder(tmp_path, ref):
     assert [p["communes"] for p in features["Zones blanches (aucune CPTS)"]] == [str(len(white))]
     # The figure too: the declared share hatched in its colour, nothing in the overlaps' red.
     fig = coverage_figure(ref, cov)
-    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert legend[-1] == "Commune partagée déclarée"
     fills = np.concatenate([c.get_facecolor() for c in fig.axes[0].collections if len(c.get_facecolor())])
     assert not np.isclose(fills, to_rgba(OVERLAP_STYLE["fillColor"])).all(axis=1).any()
@@ -382,7 +382,7 @@ def test_static_coverage_figure_hatches_shared_communes(register_csv, ref):
 
     cov = coverage_summary(ref, read_register(register_csv, ref), departement="06")
     fig = coverage_figure(ref, cov)
-    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert legend[-2:] == ["Commune dans plusieurs CPTS", "Commune partagée déclarée"]
 
 

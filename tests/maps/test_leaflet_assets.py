@@ -22,12 +22,14 @@ from cpts_geo.maps.leaflet import (
     LEAFLET_CDN,
     NO_MAP_FALLBACK,
     LeafletAssetsError,
+    add_asset,
     cdn_assets,
     inline_tags,
     leaflet_version,
     prepare_assets,
     tile_layers,
 )
+from cpts_geo.maps.static import asset
 from tests import browser
 from tests.browser import Page, chromium_page
 
@@ -303,19 +305,23 @@ def test_browser_fallback_when_the_map_script_fails(tmp_path):
 
 
 def test_fallback_snippet_is_french_and_standalone():
-    assert "La carte n\\u2019a pas pu être affichée : " in NO_MAP_FALLBACK
-    assert external_resources(NO_MAP_FALLBACK) == []
+    text = asset(NO_MAP_FALLBACK)
+    assert "La carte n\\u2019a pas pu être affichée : " in text
+    assert external_resources(text) == []
+    # The first script of the page's head, before Leaflet, once.
+    page = _map().get_root().render()
+    first = re.search(r"<script>(.*?)</script>", page, re.S)
+    assert first and first.group(1) == text and page.count(text) == 1
 
 
 # ---- the commune search box of the coverage map ------------------------------------------------
 def _search_map(tmp_path: Path) -> Path:
-    """A map with the coverage map's search element, built by maps.py's own code (the template
-    of cpts_geo.maps._search)."""
+    """A map with the coverage map's search element, built by the coverage map's own code
+    (``search.js`` of cpts_geo.maps.static)."""
     from types import SimpleNamespace
 
     import pandas as pd
 
-    from cpts_geo.maps import base as _folium
     from cpts_geo.maps import coverage as maps
 
     codes = ["49001", "49002", "49003"]
@@ -333,7 +339,7 @@ def _search_map(tmp_path: Path) -> Path:
     folium.GeoJson(SQUARES, name="Communes").add_to(m)
     m.fit_bounds([[46.5, -2.0], [48.5, 1.0]])  # zoom 8: picking a commune zooms in to 11
     prepare_assets(m)
-    m.get_root().header.add_child(Element(_folium._CSS), name="cpts_css")
+    add_asset(m, "maps.css")
     maps._add_search(m, ref, units, cpts)
     return _save(m, tmp_path / "recherche.html")
 

@@ -44,6 +44,13 @@ def test_check_report_default_is_self_contained_with_the_sea_link(tmp_path):
         assert all(u.startswith(("file:", "data:", "about:")) for u in page.requests), page.requests
         assert page.js("return document.querySelector('img.carte-statique') !== null")
         assert "Traçabilité" in page.js("return document.body.innerText")
+        # status badges coloured by report.css (warn: orange, pass: green)
+        colours = page.js(
+            "return Object.fromEntries([...document.querySelectorAll('.statut')].map("
+            "b => [b.className, getComputedStyle(b).backgroundColor]))"
+        )
+        assert colours["statut statut-warn"] == "rgb(224, 130, 20)", colours
+        assert colours["statut statut-pass"] == "rgb(26, 152, 80)", colours
         page.driver.switch_to.frame(page.driver.find_element("css selector", "iframe"))
         assert page.js("return typeof L") == "object"
         assert page.js(COUNT.format("leaflet-interactive")) >= 12  # 11 communes, rest of EPCI, outline
@@ -120,6 +127,12 @@ def test_national_coverage_map_has_the_drom_selector(tmp_path):
             "La Réunion",
             "Mayotte",
         ]
+        # one button a line, as wide as the panel (maps.css)
+        look = page.js(
+            "var s=getComputedStyle(document.querySelector('#cpts-zones button'));"
+            "return [s.display, s.textAlign, s.cursor, s.fontSize]"
+        )
+        assert look == ["block", "left", "pointer", "12px"], look
         page.js("document.querySelectorAll('#cpts-zones button')[4].click()")
         time.sleep(0.8)
         center = page.js(MAP + "var c=map.getCenter();return [c.lat,c.lng];")

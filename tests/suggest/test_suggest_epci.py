@@ -262,7 +262,7 @@ def test_features_json_and_map(ref, results, tmp_path):
 
     page = suggest_map(ref, result).get_root().render()
     assert "cpts-propositions" in page
-    assert "en ferait 28 (borne sup\\u00e9rieure 32)" in page
+    assert "en ferait 28 (borne supérieure 32)" in page
 
 
 def test_cli_modes_and_sizes(tmp_path):

@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 from importlib import resources
 
-__all__ = ["asset", "asset_names"]
+__all__ = ["asset", "asset_names", "html_tag"]
 
 
 @functools.cache
@@ -28,3 +28,13 @@ def asset(name: str) -> str:
 def asset_names() -> list[str]:
     """The names of the shipped scripts and style sheets, sorted."""
     return sorted(p.name for p in resources.files(__name__).iterdir() if p.name.endswith((".js", ".css")))
+
+
+def html_tag(name: str) -> str:
+    """The asset ``name`` as an inline ``<script>`` (``.js``) or ``<style>`` (``.css``) element.
+
+    >>> html_tag("maps.css").startswith("<style>/* cpts-geo")
+    True
+    """
+    kind = "script" if name.endswith(".js") else "style"
+    return f"<{kind}>{asset(name)}</{kind}>"
