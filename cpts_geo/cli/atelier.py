@@ -18,10 +18,13 @@ from cpts_geo.cli.options import (
     min_population_option,
     option,
     read_register_warned,
+    read_zone_layers,
     reading_kwargs,
     reading_options,
     sea_link_option,
     warn_inputs,
+    zone_paths,
+    zones_options,
 )
 
 
@@ -59,6 +62,7 @@ from cpts_geo.cli.options import (
     show_default=True,
     help="Page HTML à écrire.",
 )
+@zones_options
 @layer_option
 @reading_options()
 @click.pass_context
@@ -80,7 +84,9 @@ def atelier_cmd(
 
     La page tient en un fichier HTML (données et Leaflet intégrés, aucun accès réseau) : elle
     s'ouvre hors ligne et s'envoie par courriel. « Exporter CSV » y écrit une liste de communes
-    que cpts-geo check lit.
+    que cpts-geo check lit. Avec --zones, chaque couche de zones est dessinée (hachurée par
+    catégorie, affichable ou non) et le verdict donne les zones que touche le territoire, comme
+    cpts-geo check --zones.
     """
     from cpts_geo._io import atomic_write_text
     from cpts_geo._text import fr_int
@@ -91,10 +97,11 @@ def atelier_cmd(
     check_one_area(ctx, region, departement)
     if region is None and departement is None:
         raise click.UsageError("indiquez la zone de la page : --region ou --departement", ctx=ctx)
-    inputs = input_paths(ctx, existing_path, proposal_path)
+    inputs = input_paths(ctx, existing_path, proposal_path, *zone_paths())
     check_output_paths(ctx, [output], inputs)
     ref = load_ref(ctx)
     register = read_register_warned(existing_path, ref, layer) if existing_path is not None else None
+    zones = read_zone_layers(ref)
     proposal = None
     if proposal_path is not None:
         proposal = read_proposal(proposal_path, ref, layer=layer, **reading_kwargs(register=False))
@@ -108,6 +115,7 @@ def atelier_cmd(
         min_population=min_population,
         sea_link_km=sea_link_km,
         cpts_id=cpts_id,
+        zones=zones,
     )
     atomic_write_text(output, page, inputs=inputs)
     click.echo(f"Page : {output} ({fr_int(len(page.encode('utf-8')) // 1024)} Ko)", err=True)

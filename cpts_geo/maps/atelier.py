@@ -23,6 +23,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+
 from cpts_geo._errors import InputError
 from cpts_geo._limits import check_param
 from cpts_geo._text import fr_plural, safe
@@ -52,6 +54,7 @@ def atelier_page(
     min_population: int | None = 20_000,
     sea_link_km: float = 30.0,
     cpts_id: str | None = None,
+    zones=None,
 ) -> str:
     """The builder page of an area, as HTML text.
 
@@ -69,6 +72,11 @@ def atelier_page(
         :func:`cpts_geo.checks.rules.as_territory` accepts.
     min_population, sea_link_km, cpts_id
         As for :func:`cpts_geo.checks.rules.check_territory`.
+    zones
+        Zone layers (:class:`~cpts_geo.inputs.zones.ZoneLayer`, paths, or a list of them), as for
+        :func:`~cpts_geo.checks.rules.check_territory`: each drawn as a toggleable overlay hatched
+        by category, and the verdict lists the zones the selection touches
+        (:mod:`cpts_geo.maps.atelier_zones`).
 
     Returns
     -------
@@ -82,6 +90,7 @@ def atelier_page(
     """
     from cpts_geo.checks.rules import as_territory
     from cpts_geo.inputs.read import as_register
+    from cpts_geo.inputs.zones import as_zone_layers
 
     problems = []
     for param, value, allow_none in (
@@ -96,6 +105,7 @@ def atelier_page(
         raise InputError(" ; ".join(problems))
     departements = resolve_area(ref, region=region, departement=departement)
     register = as_register(ref, existing) if existing is not None else None
+    zone_layers = as_zone_layers(ref, zones)
     if cpts_id is not None:
         if register is None:
             raise InputError(f"cpts_id '{safe(str(cpts_id))}' : sans objet sans registre des CPTS existantes")
@@ -123,7 +133,23 @@ def atelier_page(
         cpts_id=cpts_id,
         title=label,
     )
+    if zone_layers:
+        from cpts_geo.maps.atelier_zones import atelier_zones_payload
+        from cpts_geo.maps.styles import DETAIL
+
+        # The overlays as simplified as the coverage maps of an area that size.
+        level = "national" if len(departements) > 20 else "region" if len(departements) > 1 else "departement"
+        tol, dec = DETAIL[level]
+        data["zones"] = atelier_zones_payload(
+            ref, zone_layers, np.asarray(data["units"]["pos"]), tolerance_m=tol, decimals=dec
+        )
     title = f"Atelier CPTS — {label}"
+    # The zone layers' scripts and style only on a page with zone layers (atelier.js does without).
+    zone_scripts, zone_style = "", ""
+    if zone_layers:
+        zone_scripts = f"<script>{asset('zones.js')}</script>\n<script>{asset('atelier_zones.js')}</script>\n"
+        zone_style = f"<style>{asset('atelier_zones.css')}</style>\n"
+
     return (
         "<!DOCTYPE html>\n"
         '<html lang="fr">\n<head>\n<meta charset="utf-8">\n'
@@ -131,10 +157,12 @@ def atelier_page(
         f"<title>{escape_html(safe(title))}</title>\n"
         f"{inline_tags()}\n"
         f"<style>{asset('atelier.css')}</style>\n"
+        f"{zone_style}"
         "</head>\n<body>\n"
         f"{asset('atelier.html')}\n"
         f'<script type="application/json" id="atelier-data">{_script_json(data)}</script>\n'
         f"<script>{asset('atelier_rules.js')}</script>\n"
+        f"{zone_scripts}"
         f"<script>{asset('atelier.js')}</script>\n"
         "</body>\n</html>\n"
     )

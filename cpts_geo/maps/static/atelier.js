@@ -10,6 +10,7 @@
  *   state()        the URL hash of the selection ("#s=49007,49099")
  *   exportCsv()    the CSV text (code_insee,nom) that `cpts-geo check` reads
  *   links()        the links drawn on the map: [{kind ("mer" | "eau"), a, b, distance_km}]
+ *   zoneLines()    with --zones: the verdict's « Zones » lines, as `cpts-geo check` writes them
  */
 (function () {
   'use strict';
@@ -26,6 +27,8 @@
   var n = M.n;
   var reg = data.register;
   var params = data.params;
+  // Zone layers (--zones): atelier_zones.js; null without them.
+  var Z = window.AtelierZones ? window.AtelierZones.model(data, T) : null;
 
   var selected = new Uint8Array(n);
   var past = [];
@@ -165,6 +168,7 @@
   else if (bounds.isValid()) map.fitBounds(bounds);
   else map.setView([46.6, 2.4], 6);
   L.control.scale({ imperial: false }).addTo(map);
+  if (Z) Z.draw(map, escapeHtml);
 
   var legend = L.control({ position: 'bottomleft' });
   legend.onAdd = function () {
@@ -193,6 +197,7 @@
     var lines = [escapeHtml(M.nom[p]) + ' (' + M.code[p] + ')', T.frInt(M.pop[p]) + ' hab. (' + data.vintage.population + ')'];
     if (e >= 0) lines.push('EPCI : ' + escapeHtml(data.epci.nom[e]));
     lines.push('Département : ' + escapeHtml(data.deps.nom[M.dep[p]]) + ' (' + depOf(p) + ')');
+    if (Z) Z.tooltip(p).forEach(function (t) { lines.push(escapeHtml(t)); });
     if (reg && unitCpts[p].length) {
       lines.push('CPTS : ' + unitCpts[p].map(function (c) {
         return escapeHtml(reg.names[c] || reg.ids[c]) + ' (' + escapeHtml(STAGE_NAMES[reg.stages[c]] || reg.stages[c]) + ')';
@@ -300,6 +305,7 @@
         d.appendChild(document.createTextNode(r.message));
         v.appendChild(d);
       });
+      if (Z) Z.panel(v, P);
     }
     drawLinks();
     var ul = $('at-list');
@@ -370,6 +376,7 @@
   }
   function verdict() {
     var out = report ? JSON.parse(JSON.stringify(report)) : { status: null, territory: { communes: [], n_communes: 0, population: 0 }, rules: [] };
+    if (Z) out.zones = Z.figures(current());
     out.atelier = { zone: data.area.departements, parametres: params, outil: 'cpts-geo ' + data.tool };
     return out;
   }
@@ -692,6 +699,7 @@
     checks: function () { return verdict(); },
     state: state,
     exportCsv: exportCsv,
-    links: function () { return drawn.slice(); }
+    links: function () { return drawn.slice(); },
+    zoneLines: function () { return Z ? Z.lines(Z.figures(current())) : []; }
   };
 })();
