@@ -55,8 +55,21 @@ def fr_decimal(value: float, digits: int = 1) -> str:
 
 
 def fr_number(value) -> str:
-    """An integer as :func:`fr_int`, a non-integer float with one decimal (goals: ``57,2``)."""
+    """An integer as :func:`fr_int`, a non-integer float with one decimal (for goals, whose
+    ``,0`` is kept: :func:`fr_goal`)."""
     if isinstance(value, float) and not float(value).is_integer():
+        return fr_decimal(value, 1)
+    return fr_int(value)
+
+
+def fr_goal(value) -> str:
+    """A goal in CPTS: the national goal as the integer it is (``1 000``), an area's share of
+    it with one decimal always, ``,0`` included (``12,0`` beside ``12,2``).
+
+    >>> fr_goal(1000), fr_goal(12.0), fr_goal(57.24)
+    ('1\xa0000', '12,0', '57,2')
+    """
+    if isinstance(value, float):
         return fr_decimal(value, 1)
     return fr_int(value)
 

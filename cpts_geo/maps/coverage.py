@@ -28,7 +28,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from cpts_geo._text import fr_date, fr_number, fr_plural, fr_share
+from cpts_geo._text import fr_date, fr_goal, fr_number, fr_plural, fr_share
 from cpts_geo.checks.territory import size_class_text
 from cpts_geo.inputs.stages import NOT_GIVEN, STAGE_LABELS
 from cpts_geo.maps.base import (
@@ -428,7 +428,7 @@ def _add_outlines(m, layers: CoverageLayers) -> None:
         {
             "nom": [f"{n} ({d})" for d, n in deps["nom"].items()],
             "couverture": [fr_share(s) for s in deps["share_covered"]],
-            "cpts": [f"{n} (objectif {fr_number(g)})" for n, g in zip(deps["cpts"], deps["goal"])],
+            "cpts": [f"{n} (objectif {fr_goal(g)})" for n, g in zip(deps["cpts"], deps["goal"])],
             "blanches": [f"{fr_number(p)} hab." for p in deps["white_zone_population"]],
             "_color": [_share_color(s) for s in deps["share_covered"]],
         },
@@ -536,10 +536,10 @@ def _coverage_stats_html(ref: Reference, summary, scope: dict, *, source: bool =
     a = summary.area
     v = ref.vintage
     if scope["level"] == "national":
-        goal_txt = f"pour un objectif national de <b>{fr_number(a['goal'])}</b>"
+        goal_txt = f"pour un objectif national de <b>{fr_goal(a['goal'])}</b>"
     else:
         goal_txt = (
-            f"pour un objectif de <b>{fr_number(a['goal'])}</b> (part de l'objectif national de "
+            f"pour un objectif de <b>{fr_goal(a['goal'])}</b> (part de l'objectif national de "
             f"{fr_number(summary.goal)}, au prorata de la population)"
         )
     stages = "".join(

@@ -18,7 +18,7 @@ import pandas as pd
 import shapely
 
 from cpts_geo._errors import CptsGeoError
-from cpts_geo._text import fr_decimal, fr_int, fr_number, fr_plural, fr_share, plain
+from cpts_geo._text import fr_decimal, fr_goal, fr_int, fr_number, fr_plural, fr_share, plain
 from cpts_geo.checks.report import Report, population_cell
 from cpts_geo.checks.territory import size_class_text
 from cpts_geo.inputs.stages import LEVEL_LABELS, LEVELS, NOT_GIVEN, STAGE_LABELS
@@ -653,7 +653,7 @@ def _add_coverage_title(fig, coverage: Coverage, title: str | None = None) -> No
         0.01, 0.985, plain(head), fontsize=14, weight="bold", va="top", gid="cpts-titre", parse_math=False
     )
     figures = (
-        f"{fr_number(a['cpts'])} CPTS (objectif {fr_number(a['goal'])}), "
+        f"{fr_number(a['cpts'])} CPTS (objectif {fr_goal(a['goal'])}), "
         f"population couverte {fr_share(a['share_covered'])}"
     )
     fig.text(
@@ -697,7 +697,7 @@ def _coverage_panel_lines(coverage: Coverage) -> list[str]:
     a = coverage.area
     pop = a["population"]
     lines = [
-        f"{fr_number(a['cpts'])} CPTS, objectif {fr_number(a['goal'])} ({fr_share(a['progress'])})",
+        f"{fr_number(a['cpts'])} CPTS, objectif {fr_goal(a['goal'])} ({fr_share(a['progress'])})",
         *(
             f"  {STAGE_LABELS[s]} : {fr_number(a['by_stage'][s or NOT_GIVEN])}"
             for s in STAGE_LABELS
@@ -891,7 +891,7 @@ def coverage_bar_chart(
     fig.suptitle(
         plain(
             custom
-            or f"CPTS et couverture de la population par {level} — objectif national {fr_number(coverage.goal)}"
+            or f"CPTS et couverture de la population par {level} — objectif national {fr_goal(coverage.goal)}"
         ),
         fontsize=11,
         parse_math=False,  # names as written: no $…$ formulas

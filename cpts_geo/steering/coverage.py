@@ -32,7 +32,7 @@ import pandas as pd
 
 from cpts_geo._errors import InputError
 from cpts_geo._limits import check_param
-from cpts_geo._text import cut, fr_number, fr_plural, fr_share
+from cpts_geo._text import cut, fr_goal, fr_number, fr_plural, fr_share
 from cpts_geo.checks.territory import aci_size_class
 from cpts_geo.inputs.read import as_register
 from cpts_geo.inputs.register import Register, register_from_frame
@@ -354,11 +354,11 @@ class Coverage:
                 if self.min_stage
                 else []
             ),
-            f"CPTS : {fr_number(a['cpts'])} pour un objectif de {fr_number(a['goal'])} ({fr_share(a['progress'])})"
+            f"CPTS : {fr_number(a['cpts'])} pour un objectif de {fr_goal(a['goal'])} ({fr_share(a['progress'])})"
             + (
                 ""
                 if self.scope["level"] == "national"
-                else f" — part de l'objectif national de {fr_number(self.goal)} au prorata de la population"
+                else f" — part de l'objectif national de {fr_goal(self.goal)} au prorata de la population"
             ),
             f"  dont {stages}",
             *self._shared_line(a),
@@ -391,7 +391,7 @@ class Coverage:
             ]
             for r in detail:
                 lines.append(
-                    f"{r['code']:<5}{cut(r['nom'], 27):<28}{fr_number(r['cpts']):>6}{fr_number(r['goal']):>10}"
+                    f"{r['code']:<5}{cut(r['nom'], 27):<28}{fr_number(r['cpts']):>6}{fr_goal(r['goal']):>10}"
                     f"{fr_share(r['share_covered']):>15}{fr_number(r['white_zone_population']):>21}"
                     f"{fr_number(r['white_zone_communes']):>19}{fr_number(r['overlap_communes']):>11}"
                     f"{fr_number(r['cpts_shared']):>10}"

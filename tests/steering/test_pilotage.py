@@ -787,3 +787,20 @@ def test_funding_of_an_area_leads_with_the_area_s_total(ref):
     )
     national = with_funding(coverage_summary(ref, register)).funding.to_text().splitlines()
     assert national[1].startswith("Enveloppe annuelle maximale estimée : 10\u00a0540\u00a0000 €")
+
+
+def test_an_area_goal_keeps_its_decimal(ref):
+    """« Objectif » dropped « ,0 » when an area's share of the national goal was whole (« 5 »
+    beside « 12,2 »); the national goal stays the integer it is."""
+    from cpts_geo.inputs.read import read_register
+    from cpts_geo.reference.units import default_data_dir
+    from cpts_geo.steering.coverage import coverage_summary
+
+    register = read_register(default_data_dir() / "examples" / "registre_fictif_pays_de_la_loire.csv", ref)
+    share = ref.departements.at["53", "population"] / ref.departements["population"].sum()
+    cov = coverage_summary(ref, register, departement="53", goal=5 / share)
+    assert cov.area["goal"] == 5.0
+    text = cov.to_text()
+    assert "pour un objectif de 5,0 (" in text
+    assert any(line.startswith("53   Mayenne") and " 5,0 " in line for line in text.splitlines())
+    assert "objectif national de 1\u00a0000" in coverage_summary(ref, register, departement="53").to_text()
