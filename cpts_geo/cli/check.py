@@ -114,11 +114,13 @@ def check_cmd(
     départements et régions, chevauchement avec les CPTS existantes.
 
     PROPOSITION est une liste de communes CSV/TXT/XLSX/ODS (codes ou noms) ou un polygone GeoJSON/GPKG.
+
     Plusieurs fichiers, ou un dossier : chaque proposition est vérifiée et une synthèse est
-    affichée (-o synthese.xlsx : une ligne par proposition ; --reports DOSSIER : un rapport par
-    proposition) ; un fichier illisible est signalé sans arrêter les autres.
-    Code de sortie 0 : toutes les règles sont passées ou en avertissement ; 1 : une règle a
-    échoué (ou averti, avec --strict) ; 2 : une entrée n'a pas pu être lue.
+    affichée, une ligne par proposition (-o synthese.xlsx pour l'écrire, --reports DOSSIER pour
+    un rapport par proposition). Un fichier illisible est signalé sans arrêter les autres.
+
+    Code de sortie 0 : toutes les règles sont passées ou en avertissement ; 1 : une règle a
+    échoué (ou averti, avec --strict) ; 2 : une entrée n'a pas pu être lue.
     """
     if len(proposal_paths) > 1 or proposal_paths[0].is_dir():
         _check_batch(
