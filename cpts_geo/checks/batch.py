@@ -52,8 +52,8 @@ class BatchEntry:
     """One file of the batch: its report, or why it was not checked.
 
     ``error``: the French message of a file that could not be read or checked (the run goes
-    on); ``skipped``: why a file found in a folder was not read (a format the tool does not
-    read, an office lock file).
+    on), or, beside its report, why its report file could not be written; ``skipped``: why a
+    file found in a folder was not read (a format the tool does not read, an office lock file).
     """
 
     path: str | Path
@@ -106,6 +106,7 @@ class BatchSummary:
         """The worst status of the run: ``error`` when a file could not be read or checked,
         else the worst rule status (``pass`` for an empty batch). Skipped files do not count."""
         statuses = [e.status for e in self.entries if e.status != "skipped"]
+        statuses += ["error" for e in self.entries if e.report is not None and e.error]
         return max(statuses, key=_RANK.__getitem__, default="pass")
 
     def counts(self) -> dict[str, int]:
@@ -144,7 +145,7 @@ class BatchSummary:
                     row[f"regle_{r.id}"] = STATUS_LABELS[r.status]
                     if r.status != "pass":
                         flagged.append(f"{RULE_LABELS.get(r.id, r.id)} : {r.message}")
-                row["constat"] = " ".join(flagged)
+                row["constat"] = " ".join([*flagged, *([e.error] if e.error else [])])
             rows.append(row)
         return rows
 
@@ -192,7 +193,7 @@ class BatchSummary:
             + " ".join(f"{_SHORT[i]:<10}" for i in RULE_IDS)
             + "  territoire",
         ]
-        notes = []
+        notes, unwritten = [], []
         for e, name in zip(self.entries, shown):
             if e.report is None:
                 lines.append(f"  {name:<{width}}  {_label(e.status):<10}")
@@ -206,8 +207,12 @@ class BatchSummary:
                 f"  {name:<{width}}  {_label(e.status):<10} {fr_int(t['n_communes']):>8} "
                 f"{fr_int(t['population']):>11}  {cells}  {t.get('name') or ''}"
             )
+            if e.error:
+                unwritten.append(f"  {name} : {e.error}")
         if notes:
             lines += ["", "Fichiers non vérifiés :", *notes]
+        if unwritten:
+            lines += ["", "Rapports non écrits (la vérification est faite) :", *unwritten]
         return "\n".join(lines) + "\n"
 
 

@@ -282,9 +282,8 @@ def _check_batch(
     """``check`` of several proposals (files, or the files of folders): one summary, a report per
     proposal with ``--reports``; an unreadable file is reported and the others go on; the exit
     code is the worst (2 when a file could not be read)."""
-    from cpts_geo._errors import CptsGeoError, os_error_text
+    from cpts_geo._errors import CptsGeoError
     from cpts_geo.checks.batch import BatchEntry, BatchSummary
-    from cpts_geo.cli.options import with_flags
 
     for flag, value in (("--name", name), ("--cpts-id", cpts_id)):
         if value is not None:
@@ -315,7 +314,7 @@ def _check_batch(
                 ctx=ctx,
             )
 
-    items = proposal_paths_of(paths)
+    items = _proposal_paths_of(paths)
     files = [p for p in items if isinstance(p, Path)]
     inputs = input_paths(ctx, *files, existing_path, *zone_paths())
     targets = []
@@ -330,11 +329,12 @@ def _check_batch(
     register = _read_existing(ref, existing_path, existing_layer)
     params = param_texts(min_population=min_population, sea_link_km=sea_link_km)
     entries: list[BatchEntry] = []
+    k = -1  # the position of the proposal among ``files`` (and of its report among ``targets``)
     for item in track(items, "Vérification des propositions"):
         if isinstance(item, BatchEntry):
             entries.append(item)
             continue
-        k = len([e for e in entries if e.skipped is None])
+        k += 1
         log.info("Proposition %s/%s : %s", k + 1, len(files), item)
         try:
             report = _check_read(
@@ -347,17 +347,18 @@ def _check_batch(
                 cpts_id=None,
                 zones=zones,
             )
-            if targets:
+        except (CptsGeoError, OSError) as exc:
+            entries.append(BatchEntry(item, error=_error_text(exc)))
+            continue
+        entry = BatchEntry(item, report=report)
+        if targets:
+            try:
                 _write_report(
                     ctx, ref, report, register, report_fmt, targets[k], (item, existing_path), params, online
                 )
-        except CptsGeoError as exc:
-            entries.append(BatchEntry(item, error=with_flags(str(exc))))
-            continue
-        except OSError as exc:
-            entries.append(BatchEntry(item, error=os_error_text(exc)))
-            continue
-        entries.append(BatchEntry(item, report=report))
+            except (CptsGeoError, OSError) as exc:  # the check stands; its report is missing
+                entry.error = f"rapport {targets[k]} non écrit : {_error_text(exc)}"
+        entries.append(entry)
     summary = BatchSummary(entries)
     if suffix == ".xlsx":
         from cpts_geo.outputs.spreadsheets import batch_workbook, source_rows
@@ -389,7 +390,15 @@ def _check_batch(
     exit_status(summary.status, strict)
 
 
-def proposal_paths_of(paths) -> list:
+def _error_text(exc: Exception) -> str:
+    """The French message of an error the command reports and goes on."""
+    from cpts_geo._errors import os_error_text
+    from cpts_geo.cli.options import with_flags
+
+    return os_error_text(exc) if isinstance(exc, OSError) else with_flags(str(exc))
+
+
+def _proposal_paths_of(paths) -> list:
     """The proposals named by the command line, in order: a file as it is, a folder as its
     proposals (sorted by name) followed by an entry for each of its other files (an empty folder
     is an entry too: nothing given is passed over without a word)."""

@@ -173,3 +173,50 @@ def test_summary_without_reference(tmp_path):
     assert s.status == "pass"  # files not read do not make a run fail
     s.entries.append(BatchEntry("c.csv", error="illisible"))
     assert s.status == "error" and s.counts()["skipped"] == 2
+
+
+def test_an_empty_folder_before_the_files_does_not_shift_the_reports(folder, tmp_path):
+    """The report of each proposal is named after it whatever entries come before it (an empty
+    folder given first took the first report's place)."""
+    empty, reports = tmp_path / "vide", tmp_path / "r"
+    empty.mkdir()
+    res = run(
+        "check",
+        empty,
+        folder / "proposition_valide.csv",
+        folder / "proposition_belle_ile.csv",
+        "--reports",
+        reports,
+        "--format",
+        "json",
+    )
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert sorted(p.name for p in reports.iterdir()) == [
+        "proposition_belle_ile.json",
+        "proposition_valide.json",
+    ]
+    assert (
+        json.loads((reports / "proposition_belle_ile.json").read_text(encoding="utf-8"))["status"] == "warn"
+    )
+    assert json.loads((reports / "proposition_valide.json").read_text(encoding="utf-8"))["status"] == "pass"
+
+
+def test_a_report_that_cannot_be_written_keeps_the_verdict(folder, tmp_path, monkeypatch):
+    """Chromium failing to print one PDF report: the proposal's verdict stays in the summary, the
+    missing report is named, and the exit code says something was not done."""
+    monkeypatch.setenv("CPTS_GEO_CHROMIUM", "/bin/false")
+    reports = tmp_path / "r"
+    res = run(
+        "check",
+        folder / "proposition_valide.csv",
+        folder / "proposition_belle_ile.csv",
+        "--reports",
+        reports,
+        "--format",
+        "pdf",
+    )
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    table = res.stdout.split("Rapports non écrits")[0]
+    assert "OK               17" in table and "ATTENTION        11" in table
+    assert "Rapports non écrits (la vérification est faite) :" in res.stdout
+    assert f"rapport {reports / 'proposition_valide.pdf'} non écrit" in res.stdout
