@@ -460,3 +460,14 @@ def test_browser_regional_hostile_names(ref, tmp_path):
         assert page.errors == []
         shot = page.screenshot(tmp_path / "pdl.png")
     assert shot.read_bytes()[:8] == PNG
+
+
+def test_legend_samples_draw_outline_only_and_dashed_styles_as_the_map_does():
+    """The removed CPTS of the changes map is an outline: its legend sample showed a fill."""
+    from cpts_geo.maps.base import swatch
+    from cpts_geo.maps.styles import CHANGE_STYLES
+
+    removed = swatch(CHANGE_STYLES["removed"][1])
+    assert "background:transparent" in removed and "dashed" in removed
+    filled = swatch({"color": "#333", "fillColor": "#1a9850", "fillOpacity": 0.5})
+    assert "background:#1a9850" in filled and "solid" in filled
