@@ -113,3 +113,18 @@ def test_no_import_at_the_bottom_of_a_module():
 def test_kernel_is_what_design_says():
     top = {p.stem for p in PACKAGE.glob("_*.py") if p.stem not in {"__init__", "__main__"}}
     assert top == KERNEL
+
+
+def test_every_file_of_the_shipped_reference_goes_into_the_wheel():
+    """``setup.cfg``'s package data names every kind of file in ``data/`` (a wheel without the
+    fast copies or the graphs would still work, slowly, and no test would see it)."""
+    import configparser
+    import fnmatch
+
+    root = Path(cpts_geo.__file__).resolve().parents[1]
+    cfg = configparser.ConfigParser()
+    cfg.read(root / "setup.cfg", encoding="utf-8")
+    patterns = cfg["options.package_data"]["cpts_geo.data"].split()
+    files = [p.relative_to(root / "data").as_posix() for p in (root / "data").rglob("*") if p.is_file()]
+    missing = [f for f in files if f != "__init__.py" and not any(fnmatch.fnmatch(f, p) for p in patterns)]
+    assert not missing, missing

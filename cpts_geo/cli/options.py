@@ -700,9 +700,6 @@ def zone_paths() -> list[Path]:
 
 def read_zone_layers(ref):
     """The ``--zones`` layers read, their warnings on stderr; ``None`` without ``--zones``."""
-    from cpts_geo._text import fr_int
-    from cpts_geo.inputs.zones import as_zone_layers, is_polygon_file, read_zones
-
     ctx = click.get_current_context()
     given = ctx.meta.get("cpts_reading", {})
     paths = list(given.get("zones_paths") or [])
@@ -715,6 +712,9 @@ def read_zone_layers(ref):
                 "--zones-name, --zones-layer et --zones-category-column vont avec --zones", ctx=ctx
             )
         return None
+    from cpts_geo._text import fr_int
+    from cpts_geo.inputs.zones import as_zone_layers, is_polygon_file, read_zones
+
     # Matched by rank: a partial list would silently name the wrong files.
     if names and len(names) != len(paths):
         raise click.UsageError(

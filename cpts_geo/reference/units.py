@@ -99,6 +99,29 @@ COMMUNE_KEY_COLUMNS = ("nom", "departement", "anciens_codes", "unites")
 ADJACENCY_COLUMNS = ("a", "b", "shared_m")
 #: The build's table of water crossings (:mod:`cpts_geo.reference.water`).
 WATER_CROSSINGS_FILE = "traversees_eau.parquet"
+#: Copies of tables in Arrow IPC (Feather v2), written by the build beside the file each mirrors
+#: and read instead of it: a memory-mapped read, without parsing a CSV nor decoding a parquet.
+#: Each records the fingerprint of its source (:func:`source_fingerprint`); a source that changed
+#: since (edited by hand) is read itself.
+FAST_TABLES = {"units.parquet": "unites.arrow", "communes.csv": "communes.arrow"}
+#: The schema metadata key of a fast table: its source file and that file's fingerprint.
+FAST_SOURCE_KEY = b"cpts_geo_source"
+#: The build's graphs of the units, as numpy arrays (:func:`graph_arrays`): what a check walks,
+#: read in a millisecond instead of being rebuilt from ``adjacency.parquet`` and
+#: ``traversees_eau.parquet`` by every process.
+GRAPH_FILE = "graphes.npz"
+#: The arrays of :data:`GRAPH_FILE`: the land graph (CSR over unit positions), the land mass
+#: of each unit, the water crossings (CSR, with their length in km), and the fingerprint of
+#: the units they were built for (:func:`codes_fingerprint`).
+GRAPH_ARRAYS = (
+    "land_indptr",
+    "land_indices",
+    "land",
+    "water_indptr",
+    "water_indices",
+    "water_km",
+    "codes_sha256",
+)
 
 
 def epsg_for_departement(code: str) -> int:
@@ -338,6 +361,10 @@ class Reference:
     geometry
         A function returning the units' geometries (a GeoSeries in EPSG:4326 indexed like
         ``units``), called once, when geometry is first asked for.
+    graph
+        A function returning the build's graphs (the arrays :data:`GRAPH_ARRAYS`), called once,
+        when the graph is first walked; used only if they were built for these units (else the
+        graphs are built from ``adjacency`` and the water crossings, as without it).
     **extra
         Further tables (``former_communes``, ``postal_codes``, ``folded_names``...): DataFrames,
         or functions returning one, called once, when the table is first asked for.
@@ -352,7 +379,8 @@ class Reference:
     communes, epci, departements, regions
         DataFrames indexed by code.
     adjacency
-        DataFrame of neighbour pairs (``a``, ``b``, ``shared_m``).
+        DataFrame of neighbour pairs (``a``, ``b``, ``shared_m``); a function returning it is
+        called when the table is first asked for.
     metadata
         Vintages, sources and build figures.
     path
@@ -369,7 +397,8 @@ class Reference:
     _epci: pd.DataFrame
     _departements: pd.DataFrame
     _regions: pd.DataFrame
-    _adjacency: pd.DataFrame
+    _adjacency_store: pd.DataFrame | _Lazy
+    _graph_source: Callable[[], object] | None
     _extra: tuple[str, ...]
     metadata: dict
     path: Path | None
@@ -381,11 +410,12 @@ class Reference:
         epci: pd.DataFrame,
         departements: pd.DataFrame,
         regions: pd.DataFrame,
-        adjacency: pd.DataFrame,
+        adjacency: pd.DataFrame | Callable[[], pd.DataFrame],
         metadata: dict,
         path: Path | None = None,
         *,
         geometry: Callable[[], object] | None = None,
+        graph: Callable[[], object] | None = None,
         **extra: pd.DataFrame | Callable[[], pd.DataFrame],
     ):
         store = units if isinstance(units, _Units) else _Units(units, geometry)
@@ -395,10 +425,13 @@ class Reference:
             "epci": epci,
             "departements": departements,
             "regions": regions,
-            "adjacency": adjacency,
         }
         for name, table in tables.items():
             object.__setattr__(self, f"_{name}", table.copy(deep=False))
+        if not isinstance(adjacency, _Lazy):
+            adjacency = _Lazy(adjacency) if callable(adjacency) else adjacency.copy(deep=False)
+        object.__setattr__(self, "_adjacency_store", adjacency)
+        object.__setattr__(self, "_graph_source", graph)
         for name, table in extra.items():
             if not isinstance(table, _Lazy):
                 table = _Lazy(table) if callable(table) else table.copy(deep=False)
@@ -420,12 +453,16 @@ class Reference:
 
     def replace(self, **tables) -> Reference:
         """A new reference with some tables replaced (``units=``, ``communes=``, ...)."""
-        current = {name: getattr(self, f"_{name}") for name in (*_TABLES[1:], *self._extra)}
+        current = {name: getattr(self, f"_{name}") for name in (*_TABLES[1:-1], *self._extra)}
         current["units"] = self._unit_store
+        current["adjacency"] = self._adjacency_store
         current.update(tables)
         metadata = tables.pop("metadata", self.metadata)
         current.pop("metadata", None)
-        return Reference(metadata=metadata, path=self.path, **current)
+        # The build's graphs describe its units, neighbours and water crossings only.
+        same_graph = not {"units", "adjacency", "water_crossings"} & set(tables)
+        graph = self._graph_source if same_graph else None
+        return Reference(metadata=metadata, path=self.path, graph=graph, **current)
 
     # ---- tables (copy-on-write views) ------------------------------------------------------
     @property
@@ -460,6 +497,11 @@ class Reference:
     @property
     def adjacency(self) -> pd.DataFrame:
         return self._adjacency.copy(deep=False)
+
+    @property
+    def _adjacency(self) -> pd.DataFrame:
+        store = self._adjacency_store
+        return store.get() if isinstance(store, _Lazy) else store
 
     @property
     def former_communes(self) -> pd.DataFrame:
@@ -497,9 +539,26 @@ class Reference:
         return pd.Series(np.arange(len(self._table)), index=self._table.index)
 
     @cached_property
+    def _stored_graph(self) -> dict[str, np.ndarray] | None:
+        """The build's graphs (:data:`GRAPH_FILE`) when they were built for these units, else
+        ``None`` (the graphs are then built from the tables)."""
+        if self._graph_source is None:
+            return None
+        arrays = self._graph_source()
+        problem = graph_arrays_problem(arrays, self._table.index)
+        if problem:
+            log.info("%s : %s ; graphes recalculés depuis les tables", GRAPH_FILE, problem)
+            return None
+        assert isinstance(arrays, dict)
+        return arrays
+
+    @cached_property
     def _csr(self) -> tuple[np.ndarray, np.ndarray]:
         """The land graph as CSR arrays (``indptr``, ``indices``; int32, each row sorted,
         without repeats), built with numpy: what :attr:`graph` holds, without scipy."""
+        stored = self._stored_graph
+        if stored is not None:
+            return stored["land_indptr"], stored["land_indices"]
         n = len(self._table)
         i = positions_in(self._table.index, self._adjacency["a"])
         j = positions_in(self._table.index, self._adjacency["b"])
@@ -532,6 +591,9 @@ class Reference:
     @cached_property
     def land_component(self) -> pd.Series:
         """Id of the land mass each unit is on (units joined by a land path share an id)."""
+        stored = self._stored_graph
+        if stored is not None:
+            return pd.Series(stored["land"], index=self._table.index)
         indptr, indices = self._csr
         n = len(self._table)
         rows = np.repeat(np.arange(n, dtype=indices.dtype), np.diff(indptr))
@@ -833,6 +895,9 @@ class Reference:
     def _water_csr(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every water crossing as a symmetric CSR over unit positions: ``indptr``, ``indices``
         and the length (km) of each entry."""
+        stored = self._stored_graph
+        if stored is not None:
+            return stored["water_indptr"], stored["water_indices"], stored["water_km"]
         t = self._water_table
         n = len(self._table)
         i, j = t["pa"].to_numpy(dtype=np.int64), t["pb"].to_numpy(dtype=np.int64)
@@ -1067,16 +1132,19 @@ def load_reference(path: str | Path | None = None) -> Reference:
         "anciens_codes": str,
         "unites": str,
     }
-    units = read("units.parquet", _read_unit_table)
-    communes = read("communes.csv", lambda p: read_text_table(p, str_cols).set_index("code"))
+    units = _read_fast(folder, "units.parquet")
+    if units is None:
+        units = read("units.parquet", _read_unit_table)
+    communes = _read_fast(folder, "communes.csv")
+    if communes is None:
+        communes = read("communes.csv", lambda p: read_text_table(p, str_cols).set_index("code"))
     epci = read("epci.csv", lambda p: pd.read_csv(p, dtype={"code": str}).set_index("code"))
     deps = read(
         "departements.csv", lambda p: pd.read_csv(p, dtype={"code": str, "region": str}).set_index("code")
     )
     regs = read("regions.csv", lambda p: pd.read_csv(p, dtype={"code": str}).set_index("code"))
-    adjacency = read("adjacency.parquet", pd.read_parquet)
     metadata = read("metadata.json", lambda p: json.loads(p.read_text(encoding="utf-8")))
-    _check_reference(folder, units, communes, adjacency, metadata)
+    _check_reference(folder, units, communes, metadata)
     # Optional tables, read on first use (a list of codes reads neither).
     optional: dict[str, Callable[[], pd.DataFrame]] = {}
     if (folder / "anciennes_communes.csv").exists():
@@ -1108,7 +1176,9 @@ def load_reference(path: str | Path | None = None) -> Reference:
         epci=epci,
         departements=deps,
         regions=regs,
-        adjacency=adjacency,
+        # The neighbours are read from the build's graphs; the table only when asked for.
+        adjacency=lambda: _read_adjacency(folder, read),
+        graph=(lambda: _read_graph(folder / GRAPH_FILE)) if (folder / GRAPH_FILE).exists() else None,
         metadata=metadata,
         path=folder,
         **optional,
@@ -1188,6 +1258,150 @@ def _has_folded_names(folder: Path, metadata: dict) -> bool:
     return True
 
 
+def codes_fingerprint(codes: Iterable[str]) -> str:
+    """SHA-256 of the unit codes in their order: what ties :data:`GRAPH_FILE` to its units.
+
+    >>> codes_fingerprint(["49007", "49015"])[:12]
+    'fec96637dc7e'
+    """
+    import hashlib
+
+    import pyarrow as pa
+
+    values = codes if isinstance(codes, (pd.Index, pd.Series)) else [str(c) for c in codes]
+    array = pa.array(values, type=pa.large_string(), from_pandas=True)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    # The UTF-8 bytes of the codes and where each ends, read from Arrow's buffers (a tenth of
+    # the time of joining 35,000 Python strings).
+    buffers = array.buffers()
+    ends = np.frombuffer(buffers[1], dtype=np.int64)[array.offset : array.offset + len(array) + 1]
+    data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.empty(0, np.uint8)
+    digest = hashlib.sha256((ends - ends[0]).astype("<i8").tobytes())
+    digest.update(data[ends[0] : ends[-1]].tobytes())
+    return digest.hexdigest()
+
+
+def graph_arrays(ref: Reference) -> dict[str, np.ndarray]:
+    """The graphs of a reference as the build stores them (:data:`GRAPH_FILE`): what
+    :attr:`Reference.arrays`, the land masses and the water crossings are read from."""
+    indptr, indices = ref._csr
+    w_indptr, w_indices, w_km = ref._water_csr
+    index = np.int32 if len(ref._table) < np.iinfo(np.int32).max else np.int64
+    return {
+        "land_indptr": np.asarray(indptr, dtype=index),
+        "land_indices": np.asarray(indices, dtype=index),
+        "land": ref.land_component.to_numpy().astype(index),
+        "water_indptr": np.asarray(w_indptr, dtype=np.int64),
+        "water_indices": np.asarray(w_indices, dtype=np.int64),
+        "water_km": np.asarray(w_km, dtype=np.float64),
+        "codes_sha256": np.array(codes_fingerprint(ref._table.index)),
+    }
+
+
+def graph_arrays_problem(arrays, index: pd.Index) -> str | None:
+    """Why ``arrays`` cannot be the graphs of the units ``index`` (``None`` when they can): an
+    array missing, another set of units, a CSR out of shape."""
+    if not isinstance(arrays, dict):
+        return "fichier illisible"
+    missing = [k for k in GRAPH_ARRAYS if k not in arrays]
+    if missing:
+        return f"tableau(x) manquant(s) {', '.join(missing)}"
+    n = len(index)
+    if str(arrays["codes_sha256"]) != codes_fingerprint(index):
+        return "construit pour d'autres unités"
+    for kind in ("land", "water"):
+        indptr, indices = arrays[f"{kind}_indptr"], arrays[f"{kind}_indices"]
+        if (
+            indptr.ndim != 1
+            or len(indptr) != n + 1
+            or int(indptr[0]) != 0
+            or int(indptr[-1]) != len(indices)
+            or (np.diff(indptr) < 0).any()
+            or (len(indices) and (int(indices.min()) < 0 or int(indices.max()) >= n))
+        ):
+            return f"graphe {kind} mal formé"
+    if len(arrays["land"]) != n or len(arrays["water_km"]) != len(arrays["water_indices"]):
+        return "tableaux de longueurs incohérentes"
+    return None
+
+
+def source_fingerprint(path: Path) -> dict:
+    """What ties a fast copy to its source file: the file's name, size and SHA-256 (of the
+    whole of a CSV; of a parquet file's footer, which holds the size, place and statistics of
+    every column chunk, so that the 12 MB of boundaries are not read to check it)."""
+    import hashlib
+
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        if path.suffix == ".parquet" and size >= 12:
+            f.seek(-8, os.SEEK_END)
+            tail = f.read(8)
+            length = int.from_bytes(tail[:4], "little")
+            if tail[4:] != b"PAR1" or length + 8 > size:
+                raise ValueError("pas un fichier parquet")
+            f.seek(-(length + 8), os.SEEK_END)
+            data = f.read(length)
+        else:
+            data = f.read()
+    return {"file": path.name, "bytes": size, "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def fast_table(frame: pd.DataFrame, source: Path):
+    """The Arrow table the build writes as the fast copy of ``source`` (:data:`FAST_TABLES`):
+    ``frame`` (the table :func:`load_reference` reads from ``source``) with the fingerprint of
+    ``source`` (:func:`source_fingerprint`) in its schema metadata."""
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(frame, preserve_index=True)
+    stamp = json.dumps(source_fingerprint(source)).encode("utf-8")
+    return table.replace_schema_metadata({**(table.schema.metadata or {}), FAST_SOURCE_KEY: stamp})
+
+
+def _read_fast(folder: Path, source: str) -> pd.DataFrame | None:
+    """The fast copy of ``source`` (:data:`FAST_TABLES`), or ``None`` when there is none, it is
+    unreadable, or ``source`` changed since the build (then ``source`` itself is read)."""
+    path = folder / FAST_TABLES[source]
+    if not path.exists():
+        return None
+    import pyarrow.feather as feather
+
+    try:
+        table = feather.read_table(path, memory_map=True)
+        stamp = json.loads((table.schema.metadata or {})[FAST_SOURCE_KEY])
+        fresh = stamp == source_fingerprint(folder / source)
+    except Exception as exc:  # Arrow readers raise many kinds; the source is read instead
+        log.info("%s : illisible (%s) ; %s relu", path, type(exc).__name__, source)
+        return None
+    if not fresh:
+        log.info("%s : %s a changé depuis la construction du référentiel ; %s relu", path, source, source)
+        return None
+    return table.to_pandas()
+
+
+def _read_graph(path: Path) -> dict[str, np.ndarray] | None:
+    """The arrays of :data:`GRAPH_FILE` (``None`` when unreadable: the graphs are then built
+    from the tables)."""
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            return {k: f[k] for k in f.files}
+    except Exception as exc:  # zip and .npy readers raise many kinds
+        log.info("%s : illisible (%s) ; graphes recalculés depuis les tables", path, type(exc).__name__)
+        return None
+
+
+def _read_adjacency(folder: Path, read) -> pd.DataFrame:
+    """``adjacency.parquet`` of a reference folder (columns :data:`ADJACENCY_COLUMNS`)."""
+    table = read("adjacency.parquet", pd.read_parquet)
+    missing = [c for c in ADJACENCY_COLUMNS if c not in table.columns]
+    if missing:
+        raise ReferenceDataError(
+            f"{folder / 'adjacency.parquet'} : colonne(s) manquante(s) {', '.join(missing)} ; "
+            "reconstruisez le référentiel avec scripts/build_reference.py"
+        )
+    return table
+
+
 def _read_water_crossings(folder: Path, read) -> pd.DataFrame:
     """The water crossings of a reference folder (columns :data:`WATER_CROSSING_COLUMNS`)."""
     table = read(WATER_CROSSINGS_FILE, pd.read_parquet)
@@ -1212,13 +1426,13 @@ def _read_folded_names(folder: Path, read) -> pd.DataFrame:
     return table
 
 
-def _check_reference(folder: Path, units, communes, adjacency, metadata) -> None:
-    """The columns and keys every part of the tool reads, present (else ReferenceDataError)."""
+def _check_reference(folder: Path, units, communes, metadata) -> None:
+    """The columns and keys every part of the tool reads, present (else ReferenceDataError);
+    ``adjacency.parquet``'s when it is read."""
     problems = []
     for name, table, cols in (
         ("units.parquet", units, [c for c in UNIT_COLUMNS if c != "geometry"]),
         ("communes.csv", communes, COMMUNE_KEY_COLUMNS),
-        ("adjacency.parquet", adjacency, ADJACENCY_COLUMNS),
     ):
         missing = [c for c in cols if c not in table.columns]
         if missing:

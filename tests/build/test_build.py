@@ -259,8 +259,62 @@ def test_build_is_deterministic(official_files, tmp_path):
         "regions.csv",
         "anciennes_communes.csv",
         "metadata.json",
+        "graphes.npz",
+        "unites.arrow",
+        "communes.arrow",
     ]:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+def _slow(folder: Path):
+    """The reference of ``folder`` read without its fast copies and graphs (as a folder built
+    before them is read)."""
+    from cpts_geo.reference.units import FAST_TABLES, GRAPH_FILE
+
+    for name in (GRAPH_FILE, *FAST_TABLES.values()):
+        (folder / name).unlink()
+    return load_reference(folder)
+
+
+def test_fast_copies_and_graphs_are_what_the_tables_give(official_files, tmp_path):
+    """The build's Arrow copies and graphs give the tables and graphs read from the CSV, the
+    parquet files and the neighbours, exactly; a copy whose source was edited afterwards, or
+    graphs of other units, are not used."""
+    import shutil
+
+    _build(official_files, tmp_path / "ref")
+    shutil.copytree(tmp_path / "ref", tmp_path / "slow")
+    fast, slow = load_reference(tmp_path / "ref"), _slow(tmp_path / "slow")
+    assert fast._stored_graph is not None and slow._stored_graph is None
+    pd.testing.assert_frame_equal(fast.unit_table, slow.unit_table)
+    pd.testing.assert_frame_equal(fast.communes, slow.communes)
+    for a, b in zip(fast._csr, slow._csr):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(fast._water_csr, slow._water_csr):
+        np.testing.assert_array_equal(a, b)
+    pd.testing.assert_series_equal(fast.land_component, slow.land_component)
+    from cpts_geo.checks.rules import check_territory
+
+    assert check_territory(fast, CODES).to_dict() == check_territory(slow, CODES).to_dict()
+
+    # communes.csv edited by hand after the build (same size): the CSV is read, not the copy.
+    path = tmp_path / "ref" / "communes.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace(",1000,", ",1234,"), encoding="utf-8")
+    assert load_reference(tmp_path / "ref").communes.at["53001", "population"] == 1234
+    # units.parquet rewritten with one population changed: the same.
+    units = gpd.read_parquet(tmp_path / "ref" / "units.parquet")
+    units.loc["53001", "population"] = 4321
+    units.to_parquet(tmp_path / "ref" / "units.parquet", compression="zstd", index=True)
+    assert load_reference(tmp_path / "ref").unit_table.at["53001", "population"] == 4321
+    # Graphs built for other units (or unreadable) are rebuilt from the tables.
+    other = load_reference(tmp_path / "ref")
+    edited = other.replace(units=other.unit_table.iloc[::-1])
+    assert edited._stored_graph is None
+    assert sorted(edited.neighbours("53001")) == sorted(slow.neighbours("53001"))
+    (tmp_path / "ref" / "graphes.npz").write_bytes(b"pas un npz")
+    broken = load_reference(tmp_path / "ref")
+    assert broken._stored_graph is None
+    np.testing.assert_array_equal(broken._csr[1], slow._csr[1])
 
 
 def test_missing_population_is_an_error(official_files, tmp_path):

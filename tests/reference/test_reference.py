@@ -14,7 +14,7 @@ from cpts_geo import _graph
 from cpts_geo._errors import AmbiguousNameError, InputError, ReferenceDataError, UnknownCommuneError
 from cpts_geo.reference.adjacency import ADJACENCY_TOLERANCE_M, compute_adjacency
 from cpts_geo.reference.names import FOLDED_NAMES_FILE, FOLDING_VERSION, folded_names, normalize_name
-from cpts_geo.reference.units import epsg_for_departement, load_reference, read_text_table
+from cpts_geo.reference.units import default_data_dir, epsg_for_departement, load_reference, read_text_table
 
 pytestmark = pytest.mark.national
 
@@ -408,3 +408,24 @@ def test_normalize_name():
     assert normalize_name("Saint-Étienne-du-Rouvray") == "saint etienne du rouvray"
     assert normalize_name("  ST ÉTIENNE ") == "saint etienne"
     assert normalize_name("Œuilly") == "oeuilly"
+
+
+def test_shipped_reference_reads_its_fast_copies_and_graphs():
+    """The shipped ``data/`` has fresh fast copies and graphs (a build that forgot them, or a
+    table edited after the build, would make every check rebuild them): the arrays read equal
+    the arrays built from the tables."""
+    from cpts_geo.reference.units import FAST_TABLES, _read_fast
+
+    ref = load_reference()
+    folder = default_data_dir()
+    for source in FAST_TABLES:
+        assert _read_fast(folder, source) is not None, source
+    stored = ref._stored_graph
+    assert stored is not None
+    rebuilt = ref.replace(adjacency=ref.adjacency)  # same tables, graphs built from them
+    assert rebuilt._stored_graph is None
+    np.testing.assert_array_equal(stored["land_indptr"], rebuilt._csr[0])
+    np.testing.assert_array_equal(stored["land_indices"], rebuilt._csr[1])
+    np.testing.assert_array_equal(stored["land"], rebuilt.land_component.to_numpy())
+    for key, built in zip(("water_indptr", "water_indices", "water_km"), rebuilt._water_csr):
+        np.testing.assert_array_equal(stored[key], built)
