@@ -4,7 +4,8 @@ each of population at least ``T``.
 Works on plain arrays (a CSR graph, populations, EPCI ids, coordinates): it needs no
 :class:`~cpts_geo.reference.Reference`. Randomized greedy growth from many seeds (seeded, so
 results are reproducible), a large-neighbourhood search that re-partitions groups of adjacent
-regions whose population could hold one more, boundary moves for EPCI coherence and
+regions whose population could hold one more, EPCIs made territories of their own where that
+costs no territory (:meth:`MaxPSolver.keep_epcis_whole`), boundary moves for EPCI coherence and
 compactness, and an exhaustive search for pieces of at most :data:`EXACT_MAX_UNITS` units on
 which the heuristic stops below the upper bound. Used by :func:`cpts_geo.suggest_territories`.
 """
@@ -16,6 +17,8 @@ import math
 
 import numpy as np
 import scipy.sparse as sp
+
+from cpts_geo._graph import components
 
 __all__ = ["EXACT_MAX_UNITS", "MaxPSolver", "canonical", "exact_max_p", "max_p_upper_bound"]
 
@@ -443,6 +446,44 @@ class MaxPSolver:
                     stack.append(v)
         return len(seen) - 1 == target
 
+    # ---- whole EPCIs --------------------------------------------------------------------------
+    def keep_epcis_whole(self, label: np.ndarray, rng: np.random.Generator, attempts: int = 6) -> np.ndarray:
+        """Make each EPCI that could be a territory on its own (at least ``T`` inhabitants, in
+        one piece of the graph) and that ``label`` cuts a territory of its own, where that costs
+        no territory: the regions it touches are re-partitioned as the EPCI (with any piece of
+        them it alone borders) plus a partition of the rest into as many regions as before,
+        less one. Kept only if :meth:`score` improves (as many territories, fewer EPCI pieces);
+        returns the new labels."""
+        T, w = self.T, self.w
+        label = np.asarray(label, dtype=np.int64)
+        for e in np.unique(self.epci).tolist():
+            mine = np.flatnonzero(self.epci == e)
+            if int(w[mine].sum()) < T or len(np.unique(label[mine])) < 2:
+                continue
+            if components(self.adj, mine)[0] != 1:
+                continue  # an EPCI in pieces (exclaves) cannot be one territory
+            hood = np.unique(label[mine])
+            nodes = np.flatnonzero(np.isin(label, hood))
+            rest = np.setdiff1d(nodes, mine)
+            best = (self.score(label), label)
+            for a in range(attempts):
+                sub = np.zeros(len(nodes), dtype=np.int64)  # the EPCI: region 0
+                at_rest = np.searchsorted(nodes, rest)
+                if len(rest):
+                    part = self.construct(rng, self.PROFILES[a % len(self.PROFILES)], rest.tolist())
+                    # Pieces of the rest that touch only the EPCI join it (-2: left unplaced).
+                    sub[at_rest] = np.where(part >= 0, part + 1, 0)
+                k = int(sub.max()) + 1
+                pops = np.bincount(sub, weights=w[nodes], minlength=k)
+                if k < len(hood) or (pops < T).any() or components(self.adj, nodes[sub == 0])[0] != 1:
+                    continue
+                new = self._splice(label, nodes, sub, hood)
+                score = self.score(new)
+                if score > best[0]:
+                    best = (score, new)
+            label = best[1]
+        return label
+
     # ---- driver ------------------------------------------------------------------------------
     def solve(self, rng: np.random.Generator, effort: int = 1) -> np.ndarray:
         """Best partition over several randomized constructions, improved and polished."""
@@ -476,7 +517,7 @@ class MaxPSolver:
             if best is None or s > best[0]:
                 best = (s, lab)
         assert best is not None, "no candidate partition"
-        lab = best[1]
+        lab = self.polish(self.keep_epcis_whole(best[1], rng))
         # Below the upper bound, a small piece is settled by exhaustive search: the greedy
         # growth can miss a partition that a few units allow (two columns, not two rows).
         if int(lab.max()) + 1 < tight and self.n <= EXACT_MAX_UNITS:

@@ -395,6 +395,51 @@ def test_finistere_islands_are_sea_linked(ref):
         assert members & linked, f"{nom} is not with a sea-linked neighbour"
 
 
+def test_max_count_keeps_the_crozon_epci_whole(ref):
+    """Issue 22: across the Aulne the CC Presqu'île de Crozon-Aulne maritime is in one piece, and
+    making it one territory costs none: max-count keeps it whole, as the EPCI mode does."""
+    result = suggest_territories(ref, mode="max-count", within="29", geometry=False)
+    crozon = set(ref.units.index[ref.units["epci"] == "200066868"])
+    a = result.assignment
+    assert len(crozon) == 10 and a.loc[sorted(crozon), "territoire_id"].nunique() == 1
+    tid = a.at[sorted(crozon)[0], "territoire_id"]
+    assert set(a.index[a["territoire_id"] == tid]) == crozon
+    assert result.n_territories == 36
+
+
+def _solver_on_grid(w, epci, T):
+    """A MaxPSolver on a row of units (each the neighbour of the next)."""
+    import scipy.sparse as sp
+
+    from cpts_geo.suggest.maxp import MaxPSolver
+
+    n = len(w)
+    i = np.arange(n - 1)
+    adj = sp.coo_matrix((np.ones(2 * (n - 1)), (np.r_[i, i + 1], np.r_[i + 1, i])), shape=(n, n)).tocsr()
+    xy = np.c_[np.arange(n, dtype=float), np.zeros(n)]
+    return MaxPSolver(adj, adj, np.array(w), np.array(epci), xy, T)
+
+
+def test_an_epci_is_made_whole_where_that_costs_no_territory():
+    """A row of units, T = 12. EPCI 1 (units 2-5, 12 inhabitants) cut between two regions is
+    made whole: units 0-1 (11, too few alone) join it, units 6-8 (12) stay a region: as many
+    regions, fewer EPCI pieces. Where the EPCI alone would leave the rest unable to make as many
+    regions, less one, nothing changes."""
+    from cpts_geo.suggest.maxp import canonical
+
+    solver = _solver_on_grid([6, 5, 3, 3, 3, 3, 4, 4, 4], [0, 0, 1, 1, 1, 1, 2, 2, 2], 12)
+    whole = np.array([0, 0, 1, 1, 1, 1, 2, 2, 2])
+    assert (solver.keep_epcis_whole(whole, np.random.default_rng(0)) == whole).all()
+    split = np.array([0, 0, 0, 0, 1, 1, 1, 1, 1])  # 17 | 18
+    out = solver.keep_epcis_whole(split, np.random.default_rng(0))
+    assert canonical(out).tolist() == [0, 0, 0, 0, 0, 0, 1, 1, 1]
+    assert solver.score(out) > solver.score(split)
+    # 10 | EPCI 1 (12) | 10: the EPCI alone would leave two pieces of 10, one region in all.
+    solver = _solver_on_grid([10, 3, 3, 3, 3, 10], [0, 1, 1, 1, 1, 2], 12)
+    split = np.array([0, 0, 0, 1, 1, 1])  # 16 | 16
+    assert (solver.keep_epcis_whole(split, np.random.default_rng(0)) == split).all()
+
+
 def test_islands_beyond_the_sea_link_distance_are_reported(ref):
     result = suggest_territories(ref, mode="max-count", within="29", sea_link_km=1.0, geometry=False)
     orphans = result.orphans
