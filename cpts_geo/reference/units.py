@@ -112,7 +112,8 @@ FAST_SOURCE_KEY = b"cpts_geo_source"
 GRAPH_FILE = "graphes.npz"
 #: The arrays of :data:`GRAPH_FILE`: the land graph (CSR over unit positions), the land mass
 #: of each unit, the water crossings (CSR, with their length in km), and the fingerprint of
-#: the units they were built for (:func:`codes_fingerprint`).
+#: the units they were built for (:func:`codes_fingerprint`). The build adds ``sources``: the
+#: fingerprints of the files they were computed from (:data:`GRAPH_SOURCES`).
 GRAPH_ARRAYS = (
     "land_indptr",
     "land_indices",
@@ -122,6 +123,8 @@ GRAPH_ARRAYS = (
     "water_km",
     "codes_sha256",
 )
+#: The files the graphs are computed from: graphs whose sources changed are rebuilt.
+GRAPH_SOURCES = ("adjacency.parquet", WATER_CROSSINGS_FILE)
 
 
 def epsg_for_departement(code: str) -> int:
@@ -1178,7 +1181,7 @@ def load_reference(path: str | Path | None = None) -> Reference:
         regions=regs,
         # The neighbours are read from the build's graphs; the table only when asked for.
         adjacency=lambda: _read_adjacency(folder, read),
-        graph=(lambda: _read_graph(folder / GRAPH_FILE)) if (folder / GRAPH_FILE).exists() else None,
+        graph=(lambda: _read_graph(folder)) if (folder / GRAPH_FILE).exists() else None,
         metadata=metadata,
         path=folder,
         **optional,
@@ -1379,15 +1382,28 @@ def _read_fast(folder: Path, source: str) -> pd.DataFrame | None:
     return table.to_pandas()
 
 
-def _read_graph(path: Path) -> dict[str, np.ndarray] | None:
-    """The arrays of :data:`GRAPH_FILE` (``None`` when unreadable: the graphs are then built
-    from the tables)."""
+def graph_sources(folder: Path) -> np.ndarray:
+    """The fingerprints of the files the graphs of ``folder`` are computed from
+    (:data:`GRAPH_SOURCES`, :func:`source_fingerprint`), as the build stores them."""
+    found = [source_fingerprint(folder / name) for name in GRAPH_SOURCES if (folder / name).exists()]
+    return np.array(json.dumps(found, sort_keys=True))
+
+
+def _read_graph(folder: Path) -> dict[str, np.ndarray] | None:
+    """The arrays of :data:`GRAPH_FILE` (``None`` when unreadable or when a file they were
+    computed from changed since: the graphs are then built from the tables)."""
+    path = folder / GRAPH_FILE
     try:
         with np.load(path, allow_pickle=False) as f:
-            return {k: f[k] for k in f.files}
-    except Exception as exc:  # zip and .npy readers raise many kinds
+            arrays = {k: f[k] for k in f.files}
+        fresh = str(arrays.get("sources")) == str(graph_sources(folder))
+    except Exception as exc:  # zip, .npy and file readers raise many kinds
         log.info("%s : illisible (%s) ; graphes recalculés depuis les tables", path, type(exc).__name__)
         return None
+    if not fresh:
+        log.info("%s : construit depuis d'autres %s ; graphes recalculés", path, " / ".join(GRAPH_SOURCES))
+        return None
+    return arrays
 
 
 def _read_adjacency(folder: Path, read) -> pd.DataFrame:

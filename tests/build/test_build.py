@@ -311,10 +311,17 @@ def test_fast_copies_and_graphs_are_what_the_tables_give(official_files, tmp_pat
     edited = other.replace(units=other.unit_table.iloc[::-1])
     assert edited._stored_graph is None
     assert sorted(edited.neighbours("53001")) == sorted(slow.neighbours("53001"))
+    # adjacency.parquet rewritten without one pair: the graphs are those of the new table.
+    adjacency = pd.read_parquet(tmp_path / "ref" / "adjacency.parquet")
+    unit = adjacency["a"].iloc[0]
+    adjacency.iloc[1:].to_parquet(tmp_path / "ref" / "adjacency.parquet", index=False)
+    fewer = load_reference(tmp_path / "ref")
+    assert fewer._stored_graph is None
+    assert len(fewer.neighbours(unit)) == len(slow.neighbours(unit)) - 1
     (tmp_path / "ref" / "graphes.npz").write_bytes(b"pas un npz")
     broken = load_reference(tmp_path / "ref")
     assert broken._stored_graph is None
-    np.testing.assert_array_equal(broken._csr[1], slow._csr[1])
+    np.testing.assert_array_equal(broken._csr[1], fewer._csr[1])
 
 
 def test_missing_population_is_an_error(official_files, tmp_path):
