@@ -551,12 +551,19 @@ class NameIndex:
 
         names = self._communes["nom"]
         folded = self._folded
-        at = positions_in(folded[0], names) if folded is not None else np.full(len(names), -1)
-        if folded is not None and (at >= 0).all():  # read from the table, no name folded
-            keys, bases = (folded[i].take(pa.array(at)) for i in (1, 2))
-        else:  # the names the table lacks folded here
+        if folded is None:
             k, b = self._fold_names(names.tolist())
             keys, bases = pa.array(k, type=pa.string()), pa.array([x or "" for x in b], type=pa.string())
+        else:  # read from the table, without a list of 35,000 names: the few missing folded here
+            at = positions_in(folded[0], names)
+            keys, bases = (folded[i].take(pa.array(np.maximum(at, 0))) for i in (1, 2))
+            missing = np.flatnonzero(at < 0)
+            if len(missing):
+                k, b = self._fold_names(names.iloc[missing].tolist())
+                key_list, base_list = keys.to_pylist(), bases.to_pylist()
+                for i, key, base in zip(missing.tolist(), k, b):
+                    key_list[i], base_list[i] = key, base or ""
+                keys, bases = pa.array(key_list, type=pa.string()), pa.array(base_list, type=pa.string())
         u = self._units
         arr = (u["type"] == "arrondissement").to_numpy(dtype=bool)
         arrs: dict[str, tuple[str, ...]] = {}
