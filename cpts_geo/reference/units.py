@@ -103,7 +103,12 @@ WATER_CROSSINGS_FILE = "traversees_eau.parquet"
 #: and read instead of it: a memory-mapped read, without parsing a CSV nor decoding a parquet.
 #: Each records the fingerprint of its source (:func:`source_fingerprint`); a source that changed
 #: since (edited by hand) is read itself.
-FAST_TABLES = {"units.parquet": "unites.arrow", "communes.csv": "communes.arrow"}
+FAST_TABLES = {
+    "units.parquet": "unites.arrow",
+    "communes.csv": "communes.arrow",
+    "anciennes_communes.csv": "anciennes_communes.arrow",
+    FOLDED_NAMES_FILE: "noms_normalises.arrow",
+}
 #: The schema metadata key of a fast table: its source file and that file's fingerprint.
 FAST_SOURCE_KEY = b"cpts_geo_source"
 #: The build's graphs of the units, as numpy arrays (:func:`graph_arrays`): what a check walks,
@@ -1135,12 +1140,13 @@ def load_reference(path: str | Path | None = None) -> Reference:
         "anciens_codes": str,
         "unites": str,
     }
-    units = _read_fast(folder, "units.parquet")
-    if units is None:
-        units = read("units.parquet", _read_unit_table)
-    communes = _read_fast(folder, "communes.csv")
-    if communes is None:
-        communes = read("communes.csv", lambda p: read_text_table(p, str_cols).set_index("code"))
+
+    def table(name, reader):  # the build's fast copy of the file, else the file
+        fast = _read_fast(folder, name)
+        return fast if fast is not None else read(name, reader)
+
+    units = table("units.parquet", _read_unit_table)
+    communes = table("communes.csv", lambda p: read_text_table(p, str_cols).set_index("code"))
     epci = read("epci.csv", lambda p: pd.read_csv(p, dtype={"code": str}).set_index("code"))
     deps = read(
         "departements.csv", lambda p: pd.read_csv(p, dtype={"code": str, "region": str}).set_index("code")
@@ -1151,7 +1157,7 @@ def load_reference(path: str | Path | None = None) -> Reference:
     # Optional tables, read on first use (a list of codes reads neither).
     optional: dict[str, Callable[[], pd.DataFrame]] = {}
     if (folder / "anciennes_communes.csv").exists():
-        optional["former_communes"] = lambda: read(
+        optional["former_communes"] = lambda: table(
             "anciennes_communes.csv",
             lambda p: pd.read_csv(
                 p,
@@ -1169,7 +1175,7 @@ def load_reference(path: str | Path | None = None) -> Reference:
             LOCALITIES_FILE, lambda p: pd.read_csv(p, dtype=str, keep_default_na=False)
         )
     if _has_folded_names(folder, metadata):
-        optional["folded_names"] = lambda: _read_folded_names(folder, read)
+        optional["folded_names"] = lambda: _read_folded_names(folder, table)
     if (folder / WATER_CROSSINGS_FILE).exists():
         optional["water_crossings"] = lambda: _read_water_crossings(folder, read)
     return Reference(
@@ -1431,7 +1437,8 @@ def _read_water_crossings(folder: Path, read) -> pd.DataFrame:
 
 
 def _read_folded_names(folder: Path, read) -> pd.DataFrame:
-    """The table of folded names of a reference folder (columns :data:`FOLDED_COLUMNS`)."""
+    """The table of folded names of a reference folder (columns :data:`FOLDED_COLUMNS`), read by
+    ``read(name, reader)``."""
     table = read(FOLDED_NAMES_FILE, lambda p: read_text_table(p, FOLDED_COLUMNS))
     missing = [c for c in FOLDED_COLUMNS if c not in table.columns]
     if missing:

@@ -262,6 +262,8 @@ def test_build_is_deterministic(official_files, tmp_path):
         "graphes.npz",
         "unites.arrow",
         "communes.arrow",
+        "anciennes_communes.arrow",
+        "noms_normalises.arrow",
     ]:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
 
@@ -288,6 +290,8 @@ def test_fast_copies_and_graphs_are_what_the_tables_give(official_files, tmp_pat
     assert fast._stored_graph is not None and slow._stored_graph is None
     pd.testing.assert_frame_equal(fast.unit_table, slow.unit_table)
     pd.testing.assert_frame_equal(fast.communes, slow.communes)
+    pd.testing.assert_frame_equal(fast.former_communes, slow.former_communes)
+    pd.testing.assert_frame_equal(fast.table("folded_names"), slow.table("folded_names"))
     for a, b in zip(fast._csr, slow._csr):
         np.testing.assert_array_equal(a, b)
     for a, b in zip(fast._water_csr, slow._water_csr):

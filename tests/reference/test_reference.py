@@ -280,14 +280,16 @@ def test_shipped_folded_names_are_the_folding_of_the_reference_names(ref):
     """``noms_normalises.csv`` is what folding the reference's names gives today (else bump
     FOLDING_VERSION and rebuild)."""
     shipped = ref.table("folded_names")
-    names = [*ref.communes["nom"], *ref.units["nom"], *ref.former_communes["nom"]]
-    pd.testing.assert_frame_equal(shipped, folded_names(names, ref.epci["nom"]))
+    names = [*ref.units["nom"], *ref.former_communes["nom"]]
+    expected = folded_names(names, ref.epci["nom"], communes=ref.communes["nom"])
+    pd.testing.assert_frame_equal(shipped, expected)
+    assert shipped["nom"].iloc[: len(ref.communes)].tolist() == ref.communes["nom"].tolist()
     assert ref.metadata["folded_names"] == {
         "file": FOLDED_NAMES_FILE,
         "folding": FOLDING_VERSION,
         "names": len(shipped),
     }
-    assert len(shipped) == 36_158
+    assert len(shipped) == 38_388  # 34,875 communes, then 3,513 other distinct names
     row = shipped.set_index("nom").loc["Bors (Canton de Charente-Sud)"]
     assert (row["forme"], row["forme_sans_remarque"]) == ("bors canton de charente sud", "bors")
     assert (
@@ -410,16 +412,25 @@ def test_normalize_name():
     assert normalize_name("Œuilly") == "oeuilly"
 
 
-def test_shipped_reference_reads_its_fast_copies_and_graphs():
+def test_shipped_reference_reads_its_fast_copies_and_graphs(tmp_path):
     """The shipped ``data/`` has fresh fast copies and graphs (a build that forgot them, or a
-    table edited after the build, would make every check rebuild them): the arrays read equal
-    the arrays built from the tables."""
-    from cpts_geo.reference.units import FAST_TABLES, _read_fast
+    table edited after the build, would make every check rebuild them): the tables and arrays
+    read equal those read from the files themselves."""
+    from cpts_geo.reference.units import FAST_TABLES, GRAPH_FILE, _read_fast
 
     ref = load_reference()
     folder = default_data_dir()
     for source in FAST_TABLES:
         assert _read_fast(folder, source) is not None, source
+    # The same folder without the copies and graphs (links to the other files).
+    for f in folder.iterdir():
+        if f.is_file() and f.name not in (GRAPH_FILE, *FAST_TABLES.values()):
+            (tmp_path / f.name).symlink_to(f)
+    slow = load_reference(tmp_path)
+    pd.testing.assert_frame_equal(ref.unit_table, slow.unit_table)
+    pd.testing.assert_frame_equal(ref.communes, slow.communes)
+    pd.testing.assert_frame_equal(ref.former_communes, slow.former_communes)
+    pd.testing.assert_frame_equal(ref.table("folded_names"), slow.table("folded_names"))
     stored = ref._stored_graph
     assert stored is not None
     rebuilt = ref.replace(adjacency=ref.adjacency)  # same tables, graphs built from them
