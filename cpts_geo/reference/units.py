@@ -1175,9 +1175,13 @@ def load_reference(path: str | Path | None = None) -> Reference:
             LOCALITIES_FILE, lambda p: pd.read_csv(p, dtype=str, keep_default_na=False)
         )
     if _has_folded_names(folder, metadata):
-        optional["folded_names"] = lambda: _read_folded_names(folder, table)
+        optional["folded_names"] = lambda: _read_with_columns(
+            folder, table, FOLDED_NAMES_FILE, lambda p: read_text_table(p, FOLDED_COLUMNS), FOLDED_COLUMNS
+        )
     if (folder / WATER_CROSSINGS_FILE).exists():
-        optional["water_crossings"] = lambda: _read_water_crossings(folder, read)
+        optional["water_crossings"] = lambda: _read_with_columns(
+            folder, read, WATER_CROSSINGS_FILE, pd.read_parquet, WATER_CROSSING_COLUMNS
+        )
     return Reference(
         geometry=lambda: _read_unit_geometry(folder / "units.parquet", units.index),
         units=units,
@@ -1186,7 +1190,9 @@ def load_reference(path: str | Path | None = None) -> Reference:
         departements=deps,
         regions=regs,
         # The neighbours are read from the build's graphs; the table only when asked for.
-        adjacency=lambda: _read_adjacency(folder, read),
+        adjacency=lambda: _read_with_columns(
+            folder, read, "adjacency.parquet", pd.read_parquet, ADJACENCY_COLUMNS
+        ),
         graph=(lambda: _read_graph(folder)) if (folder / GRAPH_FILE).exists() else None,
         metadata=metadata,
         path=folder,
@@ -1412,38 +1418,14 @@ def _read_graph(folder: Path) -> dict[str, np.ndarray] | None:
     return arrays
 
 
-def _read_adjacency(folder: Path, read) -> pd.DataFrame:
-    """``adjacency.parquet`` of a reference folder (columns :data:`ADJACENCY_COLUMNS`)."""
-    table = read("adjacency.parquet", pd.read_parquet)
-    missing = [c for c in ADJACENCY_COLUMNS if c not in table.columns]
+def _read_with_columns(folder: Path, read, name: str, reader, columns) -> pd.DataFrame:
+    """The table ``name`` of a reference folder, read by ``read(name, reader)``, with its
+    ``columns`` (else a :class:`ReferenceDataError` naming those missing)."""
+    table = read(name, reader)
+    missing = [c for c in columns if c not in table.columns]
     if missing:
         raise ReferenceDataError(
-            f"{folder / 'adjacency.parquet'} : colonne(s) manquante(s) {', '.join(missing)} ; "
-            "reconstruisez le référentiel avec scripts/build_reference.py"
-        )
-    return table
-
-
-def _read_water_crossings(folder: Path, read) -> pd.DataFrame:
-    """The water crossings of a reference folder (columns :data:`WATER_CROSSING_COLUMNS`)."""
-    table = read(WATER_CROSSINGS_FILE, pd.read_parquet)
-    missing = [c for c in WATER_CROSSING_COLUMNS if c not in table.columns]
-    if missing:
-        raise ReferenceDataError(
-            f"{folder / WATER_CROSSINGS_FILE} : colonne(s) manquante(s) {', '.join(missing)} ; "
-            "reconstruisez le référentiel avec scripts/build_reference.py"
-        )
-    return table
-
-
-def _read_folded_names(folder: Path, read) -> pd.DataFrame:
-    """The table of folded names of a reference folder (columns :data:`FOLDED_COLUMNS`), read by
-    ``read(name, reader)``."""
-    table = read(FOLDED_NAMES_FILE, lambda p: read_text_table(p, FOLDED_COLUMNS))
-    missing = [c for c in FOLDED_COLUMNS if c not in table.columns]
-    if missing:
-        raise ReferenceDataError(
-            f"{folder / FOLDED_NAMES_FILE} : colonne(s) manquante(s) {', '.join(missing)} ; "
+            f"{folder / name} : colonne(s) manquante(s) {', '.join(missing)} ; "
             "reconstruisez le référentiel avec scripts/build_reference.py"
         )
     return table
