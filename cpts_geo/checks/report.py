@@ -541,20 +541,14 @@ def _contiguity_lines(d: dict, limit: int | None = UNITS_SHOWN) -> list[str]:
             f"{fr_int(c['population'])} hab. — {units_text(c['communes'], limit=limit)}",
             "    ",
         )
-    for link in d.get("sea_links", []):
-        out += _wrap(
-            f"liaison maritime : {link['a_nom']} ({link['a']}) – {link['b_nom']} ({link['b']}), "
-            f"{fr_km(link['distance_km'])}\u00a0km (parties {link['parts'][0]} et "
-            f"{link['parts'][1]})",
-            "    ",
-        )
-    for link in d.get("water_crossings", []):
-        out += _wrap(
-            f"traversée par l'eau : {link['a_nom']} ({link['a']}) – {link['b_nom']} ({link['b']}), "
-            f"{fr_km(link['distance_km'])}\u00a0km (parties {link['parts'][0]} et "
-            f"{link['parts'][1]})",
-            "    ",
-        )
+    for key, kind in (("sea_links", "liaison maritime"), ("water_crossings", "traversée par l'eau")):
+        for link in d.get(key, []):
+            out += _wrap(
+                f"{kind} : {link['a_nom']} ({link['a']}) – {link['b_nom']} ({link['b']}), "
+                f"{fr_km(link['distance_km'])}\u00a0km (parties {link['parts'][0]} et "
+                f"{link['parts'][1]})",
+                "    ",
+            )
     for gap in d.get("land_gaps", []):
         out += _wrap(
             "séparées par des communes hors du territoire : parties " + ", ".join(str(p) for p in gap), "    "
